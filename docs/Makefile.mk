@@ -1,0 +1,2 @@
+# documentation
+EXTRA_DIST += docs/HACKING.md docs/examples/sizes.c

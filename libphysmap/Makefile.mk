@@ -1,0 +1,28 @@
+# libphysmap: the toolstack library
+#
+# Everything is compiled once into a convenience library, libphysmap-core.la.
+# libphysmap.so is that plus the version script (only pm_* symbols listed in
+# libphysmap.sym are exported); unit tests link the convenience library so
+# they can reach internal (pm__) functions too.
+
+noinst_LTLIBRARIES += libphysmap-core.la
+libphysmap_core_la_SOURCES = \
+	libphysmap/size.c \
+	libphysmap/version.c
+libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS)
+libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS)
+
+lib_LTLIBRARIES += libphysmap.la
+libphysmap_la_SOURCES =
+libphysmap_la_LIBADD = libphysmap-core.la
+libphysmap_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(srcdir)/libphysmap/libphysmap.sym
+EXTRA_libphysmap_la_DEPENDENCIES = libphysmap/libphysmap.sym
+EXTRA_DIST += libphysmap/libphysmap.sym libphysmap/physmap.pc.in
+
+physmapincludedir = $(includedir)/physmap
+physmapinclude_HEADERS = \
+	libphysmap/include/physmap/physmap.h \
+	libphysmap/include/physmap/size.h
+
+pkgconfig_DATA += libphysmap/physmap.pc

@@ -1,0 +1,14 @@
+# The test harness. Every suite speaks TAP (cmocka does with
+# CMOCKA_MESSAGE_OUTPUT=TAP; shell suites use tests/tap.sh), so each test
+# case is one result in its .trs file; scripts/test sums them all into the
+# final "N passed, N failed" line. A SKIP counts as a failure there.
+
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+AM_TESTS_ENVIRONMENT = \
+	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	PYTHON3='$(PYTHON3)'; export PYTHON3; \
+	DTC='$(DTC)'; export DTC;
+
+EXTRA_DIST += tests/tap.sh

@@ -1,0 +1,18 @@
+# make bench: every benchmark program in PM_BENCH (also in check_PROGRAMS,
+# so `make check` keeps them compiling) writes its figures
+# as JSON lines (one object per figure) to stdout; collect.py merges them
+# into bench-results.json at the top of the build tree.
+
+EXTRA_DIST += tests/bench/collect.py
+
+bench: $(PM_BENCH)
+	@rm -f bench-lines.tmp; \
+	for b in $(PM_BENCH); do \
+		echo "bench: $$b" >&2; \
+		./$$b >> bench-lines.tmp || exit 1; \
+	done; \
+	$(PYTHON3) $(srcdir)/tests/bench/collect.py bench-lines.tmp bench-results.json && \
+	rm -f bench-lines.tmp
+
+CLEANFILES += bench-results.json bench-lines.tmp
+.PHONY: bench

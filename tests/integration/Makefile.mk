@@ -1,0 +1,8 @@
+# Integration suites: shell (or Python 3) programs speaking TAP.
+
+PM_INTEGRATION_TESTS = \
+	tests/integration/library-exports.sh \
+	tests/integration/configure-names-missing-package.sh
+
+TESTS += $(PM_INTEGRATION_TESTS)
+dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS)

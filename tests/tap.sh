@@ -1,0 +1,56 @@
+# tests/tap.sh - TAP output for shell test suites (source it).
+#
+#   plan N            announce N test cases
+#   ok NAME           a passing case
+#   fail NAME [WHY]   a failing case, with a diagnostic line
+#   check NAME CMD..  run CMD; pass if it exits 0
+#   is NAME EXPECTED ACTUAL   pass if equal, else print both
+#   bail WHY          abort the whole suite (counted as an error)
+#
+# A suite that needs a tool it cannot find must bail, never skip.
+
+tap_n=0
+tap_failed=0
+
+plan() { echo "1..$1"; }
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1"
+}
+
+fail() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	[ $# -lt 2 ] || printf '# %s\n' "$2"
+}
+
+check() {
+	local name=$1
+	shift
+	local out
+	if out=$("$@" 2>&1); then
+		ok "$name"
+	else
+		fail "$name" "command failed: $*"
+		printf '%s\n' "$out" | sed 's/^/#   /' | head -n 20
+	fi
+}
+
+is() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "expected '$2', got '$3'"
+	fi
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 || bail "$1 not found (install the Debian package '$2'; scripts/test does)"
+}
