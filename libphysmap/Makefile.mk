@@ -7,6 +7,8 @@
 
 noinst_LTLIBRARIES += libphysmap-core.la
 libphysmap_core_la_SOURCES = \
+	libphysmap/p2m.c \
+	libphysmap/p2m-internal.h \
 	libphysmap/size.c \
 	libphysmap/version.c
 libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS)
@@ -23,6 +25,7 @@ EXTRA_DIST += libphysmap/libphysmap.sym libphysmap/physmap.pc.in
 physmapincludedir = $(includedir)/physmap
 physmapinclude_HEADERS = \
 	libphysmap/include/physmap/physmap.h \
+	libphysmap/include/physmap/p2m.h \
 	libphysmap/include/physmap/size.h
 
 pkgconfig_DATA += libphysmap/physmap.pc

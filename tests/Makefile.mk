@@ -9,6 +9,8 @@ AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
 	top_builddir='$(abs_top_builddir)'; export top_builddir; \
 	PYTHON3='$(PYTHON3)'; export PYTHON3; \
-	DTC='$(DTC)'; export DTC;
+	DTC='$(DTC)'; export DTC; \
+	TSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/unit/tsan.supp exitcode=66 halt_on_error=1'; \
+	export TSAN_OPTIONS;
 
-EXTRA_DIST += tests/tap.sh
+EXTRA_DIST += tests/tap.sh tests/unit/tsan.supp

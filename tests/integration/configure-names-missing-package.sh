@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # module:package pairs, in the order configure checks them
-pkgs="liburcu:liburcu-dev yajl:libyajl-dev xencontrol:libxen-dev
+pkgs="liburcu-bp:liburcu-dev yajl:libyajl-dev xencontrol:libxen-dev
 xenstore:libxen-dev xlutil:libxen-dev xenguest:libxen-dev
 xenforeignmemory:libxen-dev xendevicemodel:libxen-dev xenevtchn:libxen-dev
 unicorn:libunicorn-dev cmocka:libcmocka-dev"

@@ -9,3 +9,26 @@ tests_unit_test_size_SOURCES = tests/unit/test-size.c
 tests_unit_test_size_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_size_LDADD = $(PM_UNIT_LDADD)
 TESTS += tests/unit/test-size
+
+check_PROGRAMS += tests/unit/test-p2m
+tests_unit_test_p2m_SOURCES = tests/unit/test-p2m.c tests/unit/p2m-testlib.h
+tests_unit_test_p2m_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
+tests_unit_test_p2m_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_p2m_LDADD = $(PM_UNIT_LDADD)
+TESTS += tests/unit/test-p2m
+
+# The concurrency test runs twice: built like everything else (ASan+UBSan in
+# a sanitizer build), and always with ThreadSanitizer, which cannot share a
+# binary with ASan, so that build compiles p2m.c itself.
+check_PROGRAMS += tests/unit/test-p2m-concurrency tests/unit/test-p2m-concurrency-tsan
+tests_unit_test_p2m_concurrency_SOURCES = tests/unit/test-p2m-concurrency.c
+tests_unit_test_p2m_concurrency_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
+tests_unit_test_p2m_concurrency_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_p2m_concurrency_LDADD = $(PM_UNIT_LDADD) -lpthread
+tests_unit_test_p2m_concurrency_tsan_SOURCES = tests/unit/test-p2m-concurrency.c libphysmap/p2m.c
+tests_unit_test_p2m_concurrency_tsan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
+tests_unit_test_p2m_concurrency_tsan_CFLAGS = -std=gnu11 $(PM_WARN_CFLAGS) $(CMOCKA_CFLAGS) $(URCU_CFLAGS) \
+	-fsanitize=thread -O1 -g
+tests_unit_test_p2m_concurrency_tsan_LDFLAGS = -fsanitize=thread
+tests_unit_test_p2m_concurrency_tsan_LDADD = $(CMOCKA_LIBS) $(URCU_LIBS) -lpthread
+TESTS += tests/unit/test-p2m-concurrency tests/unit/test-p2m-concurrency-tsan

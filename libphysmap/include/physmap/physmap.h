@@ -11,6 +11,7 @@
 #define PHYSMAP_PHYSMAP_H
 
 #include <physmap/size.h>
+#include <physmap/p2m.h>
 
 #ifdef __cplusplus
 extern "C" {
