@@ -7,6 +7,7 @@
 
 noinst_LTLIBRARIES += libphysmap-core.la
 libphysmap_core_la_SOURCES = \
+	libphysmap/e820.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
 	libphysmap/size.c \
@@ -26,6 +27,7 @@ physmapincludedir = $(includedir)/physmap
 physmapinclude_HEADERS = \
 	libphysmap/include/physmap/physmap.h \
 	libphysmap/include/physmap/p2m.h \
+	libphysmap/include/physmap/e820.h \
 	libphysmap/include/physmap/size.h
 
 pkgconfig_DATA += libphysmap/physmap.pc

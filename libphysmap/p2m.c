@@ -2,10 +2,10 @@
  * p2m.c - the three-level P2M tree (see physmap/p2m.h for the glossary)
  *
  * Every write operation runs in three steps under the writer lock:
- *   plan     walk the range and count the pages the write may allocate and
- *            the pages it may retire (an upper bound for each);
- *   reserve  allocate the pages into the pool and size the retire list; a
- *            failure here returns -ENOMEM with nothing changed;
+ *   plan     walk the range and count the pages the write may allocate (an
+ *            upper bound) and the pages it may retire (a hint);
+ *   reserve  allocate the pages into the pool; a failure here returns
+ *            -ENOMEM with nothing changed;
  *   apply    change the tree, drawing pages from the pool: cannot fail.
  * A sentinel is replaced by a real copy of it ("materialised") before one of
  * its entries changes; the copy means exactly what the sentinel meant, so it
@@ -250,17 +250,16 @@ static int grow(void ***array, size_t *cap, size_t want)
 }
 
 /*
- * Make sure the pool holds @need pages and the retire list has room for
- * @retire more. On failure, the pages this call allocated are freed again.
+ * Make sure the pool holds @need pages, and try to make room in the retire
+ * list for @retire more (if that fails, retire() flushes instead). On
+ * failure, the pages this call allocated are freed again.
  */
 static int reserve(struct pm_p2m *p2m, size_t need, size_t retire)
 {
 	size_t start = p2m->pool_n;
 	int rc;
 
-	rc = grow(&p2m->retired, &p2m->retired_cap, p2m->retired_n + retire);
-	if (rc)
-		return rc;
+	(void)grow(&p2m->retired, &p2m->retired_cap, p2m->retired_n + retire);
 	if (need <= p2m->pool_n)
 		return 0;
 	rc = grow(&p2m->pool, &p2m->pool_cap, need);
@@ -288,10 +287,20 @@ static void *pool_take(struct pm_p2m *p2m)
 	return p2m->pool[--p2m->pool_n];
 }
 
+/*
+ * Every retired page is already unreachable. When the list is full, wait
+ * for a grace period and free what it holds: safe under the writer lock,
+ * since readers never take it. So retiring never fails.
+ */
 static void retire(struct pm_p2m *p2m, void *page)
 {
-	if (p2m->retired_n == p2m->retired_cap)
-		abort();  /* the plan reserves room for every retired page */
+	if (p2m->retired_n == p2m->retired_cap) {
+		urcu_bp_synchronize_rcu();
+		TSAN_ACQUIRE(&tsan_grace_period);
+		for (size_t i = 0; i < p2m->retired_n; i++)
+			p2m->alloc.free_page(p2m->alloc.opaque, p2m->retired[i]);
+		p2m->retired_n = 0;
+	}
 	p2m->retired[p2m->retired_n++] = page;
 }
 

@@ -32,3 +32,10 @@ tests_unit_test_p2m_concurrency_tsan_CFLAGS = -std=gnu11 $(PM_WARN_CFLAGS) $(CMO
 tests_unit_test_p2m_concurrency_tsan_LDFLAGS = -fsanitize=thread
 tests_unit_test_p2m_concurrency_tsan_LDADD = $(CMOCKA_LIBS) $(URCU_LIBS) -lpthread
 TESTS += tests/unit/test-p2m-concurrency tests/unit/test-p2m-concurrency-tsan
+
+check_PROGRAMS += tests/unit/test-e820
+tests_unit_test_e820_SOURCES = tests/unit/test-e820.c
+tests_unit_test_e820_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
+tests_unit_test_e820_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_e820_LDADD = $(PM_UNIT_LDADD)
+TESTS += tests/unit/test-e820

@@ -12,6 +12,7 @@
 
 #include <physmap/size.h>
 #include <physmap/p2m.h>
+#include <physmap/e820.h>
 
 #ifdef __cplusplus
 extern "C" {
