@@ -25,8 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if !defined(__SANITIZE_THREAD__)
-#define _LGPL_SOURCE  /* inline the read-side fast path */
+/*
+ * Inline liburcu's read-side fast path, except under sanitizers: TSan would
+ * see half of its protocol, and UBSan rejects its reader struct (declared
+ * 128-byte aligned, registered at addresses that are not).
+ */
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+#define _LGPL_SOURCE
 #endif
 #include <urcu/urcu-bp.h>
 
@@ -566,6 +571,28 @@ uint64_t pm_p2m_max_pfn(const struct pm_p2m *p2m)
 
 /* --- reading ------------------------------------------------------------ */
 
+/*
+ * A range is walked one top entry at a time: [s, e) within mid t, and inside
+ * it one leaf at a time. These helpers give the sub-range of the next step.
+ */
+static inline uint64_t step_end(uint64_t s, uint64_t e, uint64_t span)
+{
+	uint64_t boundary = (s | (span - 1)) + 1;
+
+	return boundary < e ? boundary : e;
+}
+
+static inline bool whole(uint64_t s, uint64_t e, uint64_t span)
+{
+	return (s & (span - 1)) == 0 && e - s == span;
+}
+
+static int check_range(const struct pm_p2m *p2m, uint64_t start, uint64_t end)
+{
+	return start > end || end > p2m->max_pfn ? -EINVAL : 0;
+}
+
+
 /* Inside a read-side critical section (or under the writer lock). */
 static inline uint64_t lookup_rcu(const struct pm_p2m *p2m, uint64_t pfn)
 {
@@ -587,6 +614,38 @@ uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn)
 	v = lookup_rcu(p2m, pfn);
 	read_unlock();
 	return v;
+}
+
+int pm_p2m_lookup_batch(const struct pm_p2m *p2m, const uint64_t *pfns,
+			uint64_t *out, size_t n)
+{
+	const uint64_t max_pfn = p2m->max_pfn;
+
+	read_lock();
+	for (size_t i = 0; i < n; i++)
+		out[i] = pfns[i] < max_pfn ? lookup_rcu(p2m, pfns[i]) : PM_P2M_INVALID;
+	read_unlock();
+	return 0;
+}
+
+int pm_p2m_read_range(const struct pm_p2m *p2m, uint64_t start, uint64_t end,
+		      uint64_t *out)
+{
+	if (check_range(p2m, start, end))
+		return -EINVAL;
+	read_lock();
+	for (uint64_t ls = start; ls < end; ls = step_end(ls, end, LEAF_PFNS)) {
+		uint64_t le = step_end(ls, end, LEAF_PFNS);
+		struct mid *mid = load_mid(&p2m->top[TOP_IDX(ls)]);
+		struct leaf *leaf = load_leaf(&mid->l[MID_IDX(ls)]);
+
+		for (uint64_t p = ls; p < le; p++)
+			*out++ = leaf == IDENTITY ? p | PM_P2M_IDENTITY_BIT :
+				 leaf == MISSING ? PM_P2M_INVALID :
+				 load_entry(&leaf->e[LEAF_IDX(p)]);
+	}
+	read_unlock();
+	return 0;
 }
 
 int pm_p2m_explain(const struct pm_p2m *p2m, uint64_t pfn,
@@ -856,22 +915,6 @@ int pm_p2m_set_noalloc(struct pm_p2m *p2m, uint64_t pfn, uint64_t value)
 
 /* --- writing: ranges ---------------------------------------------------- */
 
-/*
- * A range is walked one top entry at a time: [s, e) within mid t, and inside
- * it one leaf at a time. These helpers give the sub-range of the next step.
- */
-static inline uint64_t step_end(uint64_t s, uint64_t e, uint64_t span)
-{
-	uint64_t boundary = (s | (span - 1)) + 1;
-
-	return boundary < e ? boundary : e;
-}
-
-static inline bool whole(uint64_t s, uint64_t e, uint64_t span)
-{
-	return (s & (span - 1)) == 0 && e - s == span;
-}
-
 /* Real pages under [s, e) that a write could retire. */
 static size_t real_pages_in(const struct pm_p2m *p2m, uint64_t s, uint64_t e)
 {
@@ -888,11 +931,6 @@ static size_t real_pages_in(const struct pm_p2m *p2m, uint64_t s, uint64_t e)
 			n += !is_sentinel_leaf(mid->l[MID_IDX(ls)]);
 	}
 	return n;
-}
-
-static int check_range(const struct pm_p2m *p2m, uint64_t start, uint64_t end)
-{
-	return start > end || end > p2m->max_pfn ? -EINVAL : 0;
 }
 
 int pm_p2m_set_range(struct pm_p2m *p2m, uint64_t pfn, uint64_t mfn,

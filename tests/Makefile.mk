@@ -10,6 +10,7 @@ AM_TESTS_ENVIRONMENT = \
 	top_builddir='$(abs_top_builddir)'; export top_builddir; \
 	PYTHON3='$(PYTHON3)'; export PYTHON3; \
 	DTC='$(DTC)'; export DTC; \
+	PM_SAN_CFLAGS='$(PM_SAN_CFLAGS)'; export PM_SAN_CFLAGS; \
 	TSAN_OPTIONS='suppressions=$(abs_top_srcdir)/tests/unit/tsan.supp exitcode=66 halt_on_error=1'; \
 	export TSAN_OPTIONS;
 

@@ -16,3 +16,8 @@ bench: $(PM_BENCH)
 
 CLEANFILES += bench-results.json bench-lines.tmp
 .PHONY: bench
+
+PM_BENCH += tests/bench/bench-p2m
+check_PROGRAMS += tests/bench/bench-p2m
+tests_bench_bench_p2m_SOURCES = tests/bench/bench-p2m.c
+tests_bench_bench_p2m_LDADD = libphysmap.la

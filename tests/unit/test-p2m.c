@@ -614,6 +614,30 @@ static void compare_runs(struct pm_p2m *p2m, const struct model *m)
 	assert_int_equal(prev_end, m->max_pfn);
 }
 
+/* The bulk readers agree with the model too. */
+static void compare_bulk(struct pm_p2m *p2m, const struct model *m, uint64_t seed)
+{
+	uint64_t *all = malloc(m->max_pfn * sizeof(*all));
+	uint64_t pfns[1000], out[1000], rng = seed;
+
+	assert_non_null(all);
+	assert_int_equal(pm_p2m_read_range(p2m, 0, m->max_pfn, all), 0);
+	for (uint64_t p = 0; p < m->max_pfn; p++)
+		if (all[p] != m->v[p])
+			fail_msg("read_range: pfn 0x%" PRIx64 ": 0x%" PRIx64 ", model 0x%" PRIx64,
+				 p, all[p], m->v[p]);
+	assert_int_equal(pm_p2m_read_range(p2m, 7, 7 + LEAF + 3, all), 0);
+	for (uint64_t p = 7; p < 7 + LEAF + 3; p++)
+		assert_int_equal(all[p - 7], m->v[p]);
+	assert_int_equal(pm_p2m_read_range(p2m, 0, m->max_pfn + 1, all), -EINVAL);
+	for (int i = 0; i < 1000; i++)
+		pfns[i] = rng_below(&rng, m->max_pfn + 10);
+	assert_int_equal(pm_p2m_lookup_batch(p2m, pfns, out, 1000), 0);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(out[i], pfns[i] < m->max_pfn ? m->v[pfns[i]] : INV);
+	free(all);
+}
+
 static void run_random_ops(struct pm_p2m *p2m, struct model *m, uint64_t seed,
 			   long ops)
 {
@@ -660,6 +684,7 @@ static void p2m_matches_flat_array_over_random_operations(void **state)
 
 	compare_range(p2m, &m, 0, m.max_pfn, ops);
 	compare_runs(p2m, &m);
+	compare_bulk(p2m, &m, seed);
 	expect_consistent(p2m);
 	pm_p2m_free(p2m);
 	assert_int_equal(c.live, 0);

@@ -127,6 +127,29 @@ uint64_t pm_p2m_max_pfn(const struct pm_p2m *p2m);
 uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn);
 
 /**
+ * pm_p2m_lookup_batch - pm_p2m_lookup() of @n pfns, in one read-side section
+ * @pfns: the pfns, any order
+ * @out: receives the entries (same rules as pm_p2m_lookup())
+ * A single lookup pays for entering RCU (a thread-local access through the
+ * dynamic linker) and a call; a batch pays once, and independent lookups
+ * overlap in the CPU. What the simulator and migration use.
+ * returns: 0 (cannot fail)
+ */
+int pm_p2m_lookup_batch(const struct pm_p2m *p2m, const uint64_t *pfns,
+			uint64_t *out, size_t n);
+
+/**
+ * pm_p2m_read_range - the entries of [start, end) into @out
+ * @out: end - start entries
+ * Whole sentinel leaves are filled without being read.
+ * returns:
+ *   0, on success
+ *   -EINVAL, if start > end or end > max_pfn
+ */
+int pm_p2m_read_range(const struct pm_p2m *p2m, uint64_t start, uint64_t end,
+		      uint64_t *out);
+
+/**
  * pm_p2m_set - set one entry, allocating a leaf (and mid) as needed
  * @value: an mfn (< 2^62), an mfn | PM_P2M_FOREIGN_BIT, `pfn |
  *         PM_P2M_IDENTITY_BIT`, or PM_P2M_INVALID to clear it
@@ -149,8 +172,12 @@ int pm_p2m_set(struct pm_p2m *p2m, uint64_t pfn, uint64_t value);
  * returns:
  *   0, on success
  *   -EINVAL, as pm_p2m_set()
- *   -ENOMEM, if the write would need a new page (nothing changed); the
- *            caller retries with pm_p2m_set() where it may allocate
+ *   -ENOMEM, if the write would need a new page, or would retire one
+ *            while earlier pages retired this way still wait for the next
+ *            allocating write (nothing changed); the caller retries with
+ *            pm_p2m_set() where it may allocate
+ * It neither allocates nor blocks: pages it retires are handed to RCU by
+ * the next write that may allocate, or freed by pm_p2m_free().
  */
 int pm_p2m_set_noalloc(struct pm_p2m *p2m, uint64_t pfn, uint64_t value);
 
