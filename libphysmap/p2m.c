@@ -976,6 +976,33 @@ out:
 	return rc;
 }
 
+/*
+ * The plan of clear_range (fill with missing) and set_identity (fill with
+ * identity): whole pages simply point at the fill's sentinel, so only a
+ * partly covered page of the *other* sentinel needs a real copy - at most
+ * two mids and two leaves for any range.
+ */
+static size_t pages_to_fill(const struct pm_p2m *p2m, uint64_t start,
+			    uint64_t end, const struct mid *fill)
+{
+	const struct mid *other = fill == MID_MISSING ? MID_IDENTITY : MID_MISSING;
+	const struct leaf *other_leaf = other->l[0];
+	size_t need = 0;
+
+	for (uint64_t ms = start; ms < end; ms = step_end(ms, end, MID_PFNS)) {
+		uint64_t me = step_end(ms, end, MID_PFNS);
+		struct mid *mid = p2m->top[TOP_IDX(ms)];
+
+		if (mid == fill || whole(ms, me, MID_PFNS))
+			continue;
+		need += mid == other;
+		for (uint64_t ls = ms; ls < me; ls = step_end(ls, me, LEAF_PFNS))
+			need += mid->l[MID_IDX(ls)] == other_leaf &&
+				!whole(ls, step_end(ls, me, LEAF_PFNS), LEAF_PFNS);
+	}
+	return need;
+}
+
 int pm_p2m_clear_range(struct pm_p2m *p2m, uint64_t start, uint64_t end)
 {
 	size_t need = 0;
@@ -987,18 +1014,7 @@ int pm_p2m_clear_range(struct pm_p2m *p2m, uint64_t start, uint64_t end)
 		return 0;
 
 	pthread_mutex_lock(&p2m->lock);
-	/* plan: only a partly cleared identity sentinel needs a real copy */
-	for (uint64_t ms = start; ms < end; ms = step_end(ms, end, MID_PFNS)) {
-		uint64_t me = step_end(ms, end, MID_PFNS);
-		struct mid *mid = p2m->top[TOP_IDX(ms)];
-
-		if (mid == MID_MISSING || whole(ms, me, MID_PFNS))
-			continue;
-		need += mid == MID_IDENTITY;
-		for (uint64_t ls = ms; ls < me; ls = step_end(ls, me, LEAF_PFNS))
-			need += mid->l[MID_IDX(ls)] == IDENTITY &&
-				!whole(ls, step_end(ls, me, LEAF_PFNS), LEAF_PFNS);
-	}
+	need = pages_to_fill(p2m, start, end, MID_MISSING);
 	rc = reserve(p2m, need, real_pages_in(p2m, start, end) + need);
 	if (rc)
 		goto out;
@@ -1054,18 +1070,7 @@ long pm_p2m_set_identity(struct pm_p2m *p2m, uint64_t start, uint64_t end)
 		return 0;
 
 	pthread_mutex_lock(&p2m->lock);
-	/* plan: only a partly covered missing sentinel needs a real copy */
-	for (uint64_t ms = start; ms < end; ms = step_end(ms, end, MID_PFNS)) {
-		uint64_t me = step_end(ms, end, MID_PFNS);
-		struct mid *mid = p2m->top[TOP_IDX(ms)];
-
-		if (mid == MID_IDENTITY || whole(ms, me, MID_PFNS))
-			continue;
-		need += mid == MID_MISSING;
-		for (uint64_t ls = ms; ls < me; ls = step_end(ls, me, LEAF_PFNS))
-			need += mid->l[MID_IDX(ls)] == MISSING &&
-				!whole(ls, step_end(ls, me, LEAF_PFNS), LEAF_PFNS);
-	}
+	need = pages_to_fill(p2m, start, end, MID_IDENTITY);
 	rc = reserve(p2m, need, real_pages_in(p2m, start, end) + need);
 	if (rc)
 		goto out;
