@@ -1,6 +1,7 @@
 /*
- * p2m-tour.c - a guest's physical map, built the way a PC guest's is:
- * populate the RAM of its E820 map, identity-map the holes, balloon some
+ * p2m-tour.c - a guest's physical map, built the way a PC guest's is: the
+ * pc board lays out the machine, then populate the RAM of its E820 map,
+ * identity-map the holes, balloon some
  * memory out, and show the P2M as runs, one pfn's tree path, and the tree's
  * cost. Then the same for a dom0-style guest whose RAM falls into a hole
  * and is remapped above the top of RAM.
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include <physmap/physmap.h>
+#include <physmap/board.h>
 
 #define PAGE_SHIFT 12
 
@@ -67,7 +69,8 @@ static int fail(const char *what, long rc)
 
 int main(int argc, char **argv)
 {
-	uint64_t mem = UINT64_C(5) << 30, low, next_mfn = 0x100000;
+	uint64_t mem = UINT64_C(5) << 30, next_mfn = 0x100000;
+	struct pm_board_layout layout;
 	struct pm_e820 map;
 	struct pm_p2m *p2m = NULL;
 	struct pm_e820_remap remap;
@@ -79,19 +82,23 @@ int main(int argc, char **argv)
 	if (mem < (UINT64_C(16) << 20) || mem > (UINT64_C(1) << 40))
 		return fail("memory must be 16M..1T", -22);
 
-	/* QEMU's pc layout: RAM below 3 GiB, the PCI hole, the rest above 4 GiB */
-	low = mem < (UINT64_C(3) << 30) ? mem : UINT64_C(3) << 30;
-	pm_e820_init(&map);
-	pm_e820_add(&map, 0, 0x9fc00, PM_E820_RAM);
-	pm_e820_add(&map, 0x9fc00, 0x400, PM_E820_RESERVED);
-	pm_e820_add(&map, 0xf0000, 0x10000, PM_E820_RESERVED);
-	pm_e820_add(&map, 0x100000, low - 0x100000, PM_E820_RAM);
-	pm_e820_add(&map, 0xfffc0000, 0x40000, PM_E820_RESERVED);
-	if (mem > low)
-		pm_e820_add(&map, UINT64_C(4) << 30, mem - low, PM_E820_RAM);
-	pm_e820_sanitize(&map);
+	/* the machine: QEMU's pc layout, from physmap's pc board */
+	{
+		struct pm_board_config cfg = { .memory = mem, .vcpus = 1 };
+		char err[PM_BOARD_ERR_LEN], *table = NULL;
+
+		rc = pm_board_layout(pm_board_find("pc"), &cfg, &layout, err);
+		if (rc) {
+			fprintf(stderr, "p2m-tour: %s\n", err);
+			return 1;
+		}
+		pm_board_layout_table(&layout, &table);
+		printf("The pc board's layout for %s:\n%s\n", argc > 1 ? argv[1] : "5g", table);
+		free(table);
+		map = layout.e820;
+	}
 	pm_e820_format(&map, &text);
-	printf("E820 of a %s PC guest:\n%s", argv[1] ? argv[1] : "5g", text);
+	printf("The E820 it gives the guest:\n%s", text);
 	free(text);
 
 	rc = pm_p2m_create(pm_e820_ram_end(&map) >> PAGE_SHIFT, NULL, &p2m);
@@ -125,11 +132,11 @@ int main(int argc, char **argv)
 	explain(p2m, 0xc0000);
 	pm_p2m_free(p2m);
 
-	/* dom0: given pfns [0, 4 GiB) contiguously, the same holes */
+	/* dom0: given pfns [0, 4 GiB) contiguously, the host's holes */
 	printf("\ndom0-style: 4G given as pfns [0, 0x100000), RAM in the PCI hole remapped:\n");
 	pm_p2m_create(UINT64_C(8) << 18, NULL, &p2m);
 	pm_p2m_set_range(p2m, 0, 0x200000, UINT64_C(4) << 18);
-	pm_e820_dispose(&map);
+	pm_board_layout_dispose(&layout);
 	pm_e820_init(&map);
 	pm_e820_add(&map, 0, 0x9fc00, PM_E820_RAM);
 	pm_e820_add(&map, 0x100000, (UINT64_C(3) << 30) - 0x100000, PM_E820_RAM);

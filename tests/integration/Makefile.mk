@@ -3,7 +3,16 @@
 PM_INTEGRATION_TESTS = \
 	tests/integration/library-exports.sh \
 	tests/integration/configure-names-missing-package.sh \
-	tests/integration/examples.sh
+	tests/integration/examples.sh \
+	tests/integration/board-pc-vs-qemu.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS)
+
+# prints a board's layouts for the oracle tests
+check_PROGRAMS += tests/integration/board-dump
+tests_integration_board_dump_SOURCES = tests/integration/board-dump.c
+tests_integration_board_dump_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
+tests_integration_board_dump_LDADD = libphysmap-core.la $(FDT_LIBS)
+
+EXTRA_DIST += tests/oracles/qemu-pc-e820.py

@@ -39,3 +39,10 @@ tests_unit_test_e820_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
 tests_unit_test_e820_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_e820_LDADD = $(PM_UNIT_LDADD)
 TESTS += tests/unit/test-e820
+
+check_PROGRAMS += tests/unit/test-board-pc
+tests_unit_test_board_pc_SOURCES = tests/unit/test-board-pc.c
+tests_unit_test_board_pc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
+tests_unit_test_board_pc_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_board_pc_LDADD = $(PM_UNIT_LDADD)
+TESTS += tests/unit/test-board-pc

@@ -1,0 +1,8 @@
+# boards: guest machine layouts, compiled into libphysmap
+
+libphysmap_core_la_SOURCES += \
+	boards/board.c \
+	boards/pc.c
+
+# installed beside the library's headers, as <physmap/board.h>
+physmapinclude_HEADERS += boards/board.h

@@ -1,0 +1,279 @@
+/*
+ * board.c - the board registry and what every board shares: key checking
+ * with did-you-mean, option parsing, regions, the layout table, PVH start
+ * info
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xen/xen.h>
+#include <xen/arch-x86/hvm/start_info.h>
+
+#include "physmap/size.h"
+#include "board.h"
+
+extern const struct board_ops pm__board_pc, pm__board_q35;
+
+static const struct board_ops *const boards[] = {
+	&pm__board_pc,
+	&pm__board_q35,
+	NULL,
+};
+
+const struct board_ops *const *pm_board_list(void)
+{
+	return boards;
+}
+
+const struct board_ops *pm_board_find(const char *name)
+{
+	for (size_t i = 0; boards[i]; i++)
+		if (strcmp(boards[i]->name, name) == 0)
+			return boards[i];
+	return NULL;
+}
+
+static void set_err(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, PM_BOARD_ERR_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* Levenshtein distance, for did-you-mean; keys are short. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (lb >= 64)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static int check_keys(const struct board_ops *board,
+		      const struct pm_board_config *cfg, char *err)
+{
+	for (size_t i = 0; i < cfg->nr_opts; i++) {
+		const char *key = cfg->opts[i].key, *close = NULL;
+		size_t best = 3;
+		int known = 0;
+
+		for (const struct pm_board_key *k = board->keys; k && k->name; k++) {
+			size_t d = distance(key, k->name);
+
+			known |= d == 0;
+			if (d < best) {
+				best = d;
+				close = k->name;
+			}
+		}
+		if (known)
+			continue;
+		if (close)
+			set_err(err, "%s: not a key of board '%s' (did you mean '%s'?)",
+				key, board->name, close);
+		else
+			set_err(err, "%s: not a key of board '%s'", key, board->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void pm_board_layout_init(struct pm_board_layout *layout)
+{
+	memset(layout, 0, sizeof(*layout));
+	pm_e820_init(&layout->e820);
+	pm_e820_init(&layout->firmware_e820);
+}
+
+void pm_board_layout_dispose(struct pm_board_layout *layout)
+{
+	free(layout->regions);
+	pm_e820_dispose(&layout->e820);
+	pm_e820_dispose(&layout->firmware_e820);
+	pm_board_layout_init(layout);
+}
+
+int pm_board_layout(const struct board_ops *board,
+		    const struct pm_board_config *cfg,
+		    struct pm_board_layout *out, char *err)
+{
+	int rc;
+
+	pm_board_layout_init(out);
+	rc = check_keys(board, cfg, err);
+	if (rc)
+		return rc;
+	snprintf(out->board, sizeof(out->board), "%s", board->name);
+	rc = board->layout(cfg, out, err);
+	if (rc)
+		pm_board_layout_dispose(out);
+	return rc;
+}
+
+int pm_board_add_region(struct pm_board_layout *layout, const char *name,
+			uint64_t base, uint64_t size, enum pm_region_kind kind)
+{
+	size_t i;
+
+	if (size && base + (size - 1) < base)
+		return -ERANGE;
+	if (layout->nr_regions == layout->cap_regions) {
+		size_t cap = layout->cap_regions ? 2 * layout->cap_regions : 32;
+		struct pm_board_region *r = realloc(layout->regions, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		layout->regions = r;
+		layout->cap_regions = cap;
+	}
+	for (i = layout->nr_regions; i > 0 && layout->regions[i - 1].base > base; i--)
+		layout->regions[i] = layout->regions[i - 1];
+	layout->regions[i] = (struct pm_board_region){ .base = base, .size = size, .kind = kind };
+	snprintf(layout->regions[i].name, sizeof(layout->regions[i].name), "%s", name);
+	layout->nr_regions++;
+	return 0;
+}
+
+const char *pm_board_opt(const struct pm_board_config *cfg, const char *key)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; i < cfg->nr_opts; i++)
+		if (strcmp(cfg->opts[i].key, key) == 0)
+			v = cfg->opts[i].value;
+	return v;
+}
+
+int pm_board_opt_size(const struct pm_board_config *cfg, const char *key,
+		      uint64_t def, uint64_t *out, char *err)
+{
+	const char *v = pm_board_opt(cfg, key);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (pm_size_parse(v, PM_SIZE_B, out) == 0)
+		return 0;
+	set_err(err, "%s: '%s' is not a size (512M, 3G, 4096b...)", key, v);
+	return -EINVAL;
+}
+
+int pm_board_opt_uint(const struct pm_board_config *cfg, const char *key,
+		      uint64_t def, uint64_t max, uint64_t *out, char *err)
+{
+	const char *v = pm_board_opt(cfg, key);
+	char *end;
+
+	*out = def;
+	if (!v)
+		return 0;
+	errno = 0;
+	*out = strtoull(v, &end, 10);
+	if (v[0] >= '0' && v[0] <= '9' && *end == '\0' && errno == 0 && *out <= max)
+		return 0;
+	set_err(err, "%s: '%s' is not a number from 0 to %" PRIu64, key, v, max);
+	return -EINVAL;
+}
+
+int pm_board_opt_bool(const struct pm_board_config *cfg, const char *key,
+		      int def, int *out, char *err)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	const char *v = pm_board_opt(cfg, key);
+
+	*out = def;
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	set_err(err, "%s: '%s' is not a boolean (0/1, yes/no, true/false, on/off)", key, v);
+	return -EINVAL;
+}
+
+long pm_board_layout_table(const struct pm_board_layout *layout, char **out)
+{
+	static const char *const kinds[] = { "ram", "rom", "mmio", "reserved" };
+	size_t cap = 96 * (layout->nr_regions + 1), len = 0;
+	char *s = malloc(cap);
+
+	if (!s)
+		return -ENOMEM;
+	s[0] = '\0';
+	for (size_t i = 0; i < layout->nr_regions; i++) {
+		const struct pm_board_region *r = &layout->regions[i];
+		char size[24];
+
+		pm_size_format(r->size, size, sizeof(size));
+		len += (size_t)snprintf(s + len, cap - len,
+			"0x%016" PRIx64 "-0x%016" PRIx64 "  %8s  %-8s  %s\n",
+			r->base, r->base + (r->size - 1), size, kinds[r->kind], r->name);
+	}
+	*out = s;
+	return (long)len;
+}
+
+long pm_board_pvh_start_info(const struct pm_board_layout *layout,
+			     void *buf, size_t len, uint64_t gpa,
+			     uint64_t cmdline_gpa)
+{
+	struct hvm_start_info *si = buf;
+	struct hvm_memmap_table_entry *mm;
+	size_t n = layout->e820.nr;
+	size_t need = sizeof(*si) + n * sizeof(*mm);
+
+	if (n == 0)
+		return -EINVAL;
+	if (len < need)
+		return -ENOSPC;
+	memset(buf, 0, need);
+	mm = (struct hvm_memmap_table_entry *)(si + 1);
+	si->magic = XEN_HVM_START_MAGIC_VALUE;
+	si->version = 1;
+	si->cmdline_paddr = cmdline_gpa;
+	si->memmap_paddr = gpa + sizeof(*si);
+	si->memmap_entries = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		mm[i].addr = layout->e820.entries[i].addr;
+		mm[i].size = layout->e820.entries[i].size;
+		/* E820 types 1-7 are the hvm_memmap types; the rest are reserved */
+		mm[i].type = layout->e820.entries[i].type <= XEN_HVM_MEMMAP_TYPE_PMEM ?
+			     layout->e820.entries[i].type : XEN_HVM_MEMMAP_TYPE_RESERVED;
+	}
+	return (long)need;
+}

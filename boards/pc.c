@@ -1,0 +1,256 @@
+/*
+ * pc.c - the PC family: `pc` (i440fx) and `q35`, as QEMU 7.2 lays them out
+ *
+ * RAM is split around the 32-bit PCI hole:
+ *   pc:  the split is max_ram_below_4g (default 3.5 GiB, at most 4 GiB);
+ *        when RAM does not fit below it and the split is above 3 GiB, it
+ *        moves down to 3 GiB (gigabyte alignment, pc >= 1.7).
+ *   q35: the split is 2 GiB when RAM is 2.75 GiB or more, else 2.75 GiB
+ *        (room for the PCI hole and the 256 MiB ECAM at 0xb0000000), and
+ *        never above max_ram_below_4g (default 4 GiB).
+ * RAM above the split goes to 4 GiB. With an AMD CPU (QEMU's default
+ * qemu64 is one) on machine 7.1 and later, the HyperTransport window
+ * [0xfd00000000, 1 TiB) is reserved when the CPU has 40 or more physical
+ * address bits, and RAM above 4 GiB moves to 1 TiB when the highest address
+ * used (the end of the 64-bit PCI hole, which starts at the next GiB above
+ * RAM and is 2 GiB on pc, 32 GiB on q35) would reach that window. A
+ * machine whose highest address exceeds the physical address size is
+ * refused, with QEMU's message.
+ *
+ * Two E820 maps come out: `firmware_e820` is exactly what QEMU's fw_cfg
+ * file etc/e820 holds (the oracle test reads QEMU's), and `e820` is the map
+ * the guest boots with (PVH start info): the RAM, the legacy area below
+ * 1 MiB, the q35 ECAM and the top-of-4G device area reserved.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "board.h"
+
+#define KiB (UINT64_C(1) << 10)
+#define MiB (UINT64_C(1) << 20)
+#define GiB (UINT64_C(1) << 30)
+#define TiB (UINT64_C(1) << 40)
+
+#define AMD_HT_START        UINT64_C(0xfd00000000)
+#define AMD_HT_SIZE         (TiB - AMD_HT_START)
+/* the host bridges' pci-hole64-size defaults */
+#define I440FX_HOLE64_SIZE  (2 * GiB)
+#define Q35_HOLE64_SIZE     (32 * GiB)
+#define Q35_ECAM_BASE       UINT64_C(0xb0000000)
+#define Q35_ECAM_SIZE       (256 * MiB)
+#define IOAPIC_BASE         UINT64_C(0xfec00000)
+#define HPET_BASE           UINT64_C(0xfed00000)
+#define LAPIC_BASE          UINT64_C(0xfee00000)
+#define BIOS_BASE           UINT64_C(0xfffc0000)
+
+enum chipset { I440FX, Q35 };
+
+static const struct pm_board_key pc_keys[] = {
+	{ "max_ram_below_4g", "size", "most RAM below 4 GiB (QEMU's max-ram-below-4g)" },
+	{ "pa_bits", "int", "CPU physical address bits, 32-52 (default 40, TCG's qemu64)" },
+	{ "cpu_vendor", "string", "amd (default, as qemu64) or intel" },
+	{ "compat", "string", "QEMU machine version to reproduce: 7.2 (default), 7.1, 7.0" },
+	{ NULL, NULL, NULL },
+};
+
+static uint64_t round_up(uint64_t v, uint64_t align)
+{
+	return (v + align - 1) & ~(align - 1);
+}
+
+struct pc_params {
+	uint64_t ram, max_below, pa_bits;
+	int amd, amd_1tb_hole;
+};
+
+static int parse(const struct pm_board_config *cfg, enum chipset chip,
+		 struct pc_params *p, char *err)
+{
+	const char *vendor = pm_board_opt(cfg, "cpu_vendor");
+	const char *compat = pm_board_opt(cfg, "compat");
+	int rc;
+
+	p->ram = cfg->memory;
+	rc = pm_board_opt_size(cfg, "max_ram_below_4g",
+			       chip == I440FX ? UINT64_C(0xe0000000) : 4 * GiB,
+			       &p->max_below, err);
+	if (rc)
+		return rc;
+	if (p->max_below > 4 * GiB) {
+		snprintf(err, PM_BOARD_ERR_LEN,
+			 "max_ram_below_4g: %s expects a size of at most 4G",
+			 pm_board_opt(cfg, "max_ram_below_4g"));
+		return -EINVAL;
+	}
+	if (pm_board_opt(cfg, "max_ram_below_4g") && p->max_below == 0) {
+		/* QEMU takes 0 as "not set" */
+		p->max_below = chip == I440FX ? UINT64_C(0xe0000000) : 4 * GiB;
+	}
+	rc = pm_board_opt_uint(cfg, "pa_bits", 40, 52, &p->pa_bits, err);
+	if (rc)
+		return rc;
+	if (p->pa_bits < 32) {
+		snprintf(err, PM_BOARD_ERR_LEN, "pa_bits: %" PRIu64 " is below 32", p->pa_bits);
+		return -EINVAL;
+	}
+	if (!vendor || strcmp(vendor, "amd") == 0) {
+		p->amd = 1;
+	} else if (strcmp(vendor, "intel") == 0) {
+		p->amd = 0;
+	} else {
+		snprintf(err, PM_BOARD_ERR_LEN, "cpu_vendor: '%s' is neither amd nor intel", vendor);
+		return -EINVAL;
+	}
+	if (!compat || strcmp(compat, "7.2") == 0 || strcmp(compat, "7.1") == 0) {
+		p->amd_1tb_hole = 1;
+	} else if (strcmp(compat, "7.0") == 0) {
+		p->amd_1tb_hole = 0;
+	} else {
+		snprintf(err, PM_BOARD_ERR_LEN, "compat: '%s' is not a machine version this board reproduces (7.0, 7.1, 7.2)", compat);
+		return -EINVAL;
+	}
+	if (p->ram < 2 * MiB) {
+		snprintf(err, PM_BOARD_ERR_LEN, "memory: %" PRIu64 " bytes is below the 2M a PC guest needs", p->ram);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add(struct pm_board_layout *l, const char *name, uint64_t base,
+	       uint64_t size, enum pm_region_kind kind, uint32_t e820_type)
+{
+	int rc = pm_board_add_region(l, name, base, size, kind);
+
+	if (rc == 0 && e820_type)
+		rc = pm_e820_add(&l->e820, base, size, e820_type);
+	return rc;
+}
+
+static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
+		     struct pm_board_layout *l, char *err)
+{
+	struct pc_params p;
+	uint64_t lowmem, below, above, above_start = 4 * GiB, max_used, max_phys;
+	uint64_t low_ram_end, hole64 = chip == Q35 ? Q35_HOLE64_SIZE : I440FX_HOLE64_SIZE;
+	int rc;
+
+	rc = parse(cfg, chip, &p, err);
+	if (rc)
+		return rc;
+
+	if (chip == I440FX) {
+		lowmem = p.max_below;
+		if (p.ram >= p.max_below && lowmem > 0xc0000000)
+			lowmem = 0xc0000000;
+	} else {
+		lowmem = p.ram >= Q35_ECAM_BASE ? 2 * GiB : Q35_ECAM_BASE;
+		if (lowmem > p.max_below)
+			lowmem = p.max_below;
+	}
+	below = p.ram >= lowmem ? lowmem : p.ram;
+	above = p.ram - below;
+
+#define MAX_USED_GPA() (p.pa_bits <= 32 ? (UINT64_C(1) << p.pa_bits) - 1 : \
+	round_up(above_start + above, GiB) + hole64 - 1)
+	if (p.amd && p.amd_1tb_hole) {
+		if (MAX_USED_GPA() >= AMD_HT_START)
+			above_start = TiB;
+		if (p.pa_bits >= 40)
+			rc = pm_e820_add(&l->firmware_e820, AMD_HT_START, AMD_HT_SIZE,
+					 PM_E820_RESERVED);
+	}
+	max_used = MAX_USED_GPA();
+#undef MAX_USED_GPA
+	max_phys = (UINT64_C(1) << p.pa_bits) - 1;
+	if (max_phys < max_used) {
+		snprintf(err, PM_BOARD_ERR_LEN,
+			 "Address space limit 0x%" PRIx64 " < 0x%" PRIx64 " phys-bits too low (%" PRIu64 ")",
+			 max_phys, max_used, p.pa_bits);
+		return -EINVAL;
+	}
+	if (rc == 0)
+		rc = pm_e820_add(&l->firmware_e820, 0, below, PM_E820_RAM);
+	if (rc == 0 && above)
+		rc = pm_e820_add(&l->firmware_e820, above_start, above, PM_E820_RAM);
+	if (rc == 0)
+		rc = pm_e820_sanitize(&l->firmware_e820);
+	if (rc)
+		return rc;
+
+	/* the machine, and the map the guest boots with */
+	low_ram_end = below < 0xa0000 ? below : 0xa0000;
+	rc = add(l, "ram-low", 0, low_ram_end, PM_REGION_RAM, PM_E820_RAM);
+	if (rc == 0)
+		rc = add(l, "vga", 0xa0000, 0x20000, PM_REGION_MMIO, PM_E820_RESERVED);
+	if (rc == 0)
+		rc = add(l, "option-rom+bios-shadow", 0xc0000, 0x40000, PM_REGION_ROM, PM_E820_RESERVED);
+	if (rc == 0 && below > MiB)
+		rc = add(l, "ram-below-4g", MiB, below - MiB, PM_REGION_RAM, PM_E820_RAM);
+	if (rc == 0 && chip == Q35)
+		rc = add(l, "pcie-ecam", Q35_ECAM_BASE, Q35_ECAM_SIZE, PM_REGION_MMIO,
+			 PM_E820_RESERVED);
+	/*
+	 * The 32-bit PCI window runs from the top of low RAM to the IOAPIC; on
+	 * q35 the ECAM cuts it in two (low RAM never passes the ECAM there).
+	 */
+	{
+		uint64_t start = below > MiB ? below : MiB;
+
+		if (chip == Q35) {
+			if (rc == 0 && start < Q35_ECAM_BASE)
+				rc = add(l, "pci-mmio32", start, Q35_ECAM_BASE - start,
+					 PM_REGION_MMIO, 0);
+			start = Q35_ECAM_BASE + Q35_ECAM_SIZE;
+		}
+		if (rc == 0)
+			rc = add(l, chip == Q35 ? "pci-mmio32-high" : "pci-mmio32",
+				 start, IOAPIC_BASE - start, PM_REGION_MMIO, 0);
+	}
+	if (rc == 0)
+		rc = add(l, "ioapic", IOAPIC_BASE, 4 * KiB, PM_REGION_MMIO, PM_E820_RESERVED);
+	if (rc == 0)
+		rc = add(l, "hpet", HPET_BASE, KiB, PM_REGION_MMIO, PM_E820_RESERVED);
+	if (rc == 0)
+		rc = add(l, "lapic", LAPIC_BASE, MiB, PM_REGION_MMIO, PM_E820_RESERVED);
+	if (rc == 0)
+		rc = add(l, "bios", BIOS_BASE, 4 * GiB - BIOS_BASE, PM_REGION_ROM, PM_E820_RESERVED);
+	if (rc == 0 && above)
+		rc = add(l, above_start == TiB ? "ram-above-1t" : "ram-above-4g",
+			 above_start, above, PM_REGION_RAM, PM_E820_RAM);
+	if (rc == 0 && p.amd && p.amd_1tb_hole && p.pa_bits >= 40)
+		rc = add(l, "amd-hypertransport", AMD_HT_START, AMD_HT_SIZE,
+			 PM_REGION_RESERVED, PM_E820_RESERVED);
+	if (rc == 0)
+		rc = add(l, "pci-mmio64", round_up(above_start + above, GiB),
+			 hole64, PM_REGION_MMIO, 0);
+	if (rc == 0)
+		rc = pm_e820_sanitize(&l->e820);
+	return rc;
+}
+
+static int layout_pc(const struct pm_board_config *cfg, struct pm_board_layout *l, char *err)
+{
+	return pc_layout(cfg, I440FX, l, err);
+}
+
+static int layout_q35(const struct pm_board_config *cfg, struct pm_board_layout *l, char *err)
+{
+	return pc_layout(cfg, Q35, l, err);
+}
+
+const struct board_ops pm__board_pc = {
+	.name = "pc",
+	.summary = "PC with the i440fx chipset, as QEMU 7.2's pc machine",
+	.keys = pc_keys,
+	.layout = layout_pc,
+};
+
+const struct board_ops pm__board_q35 = {
+	.name = "q35",
+	.summary = "PC with the Q35 chipset and PCIe, as QEMU 7.2's q35 machine",
+	.keys = pc_keys,
+	.layout = layout_q35,
+};

@@ -1,0 +1,248 @@
+/*
+ * test-board-pc.c - the pc and q35 boards: placement rules, the guest's
+ * E820 and PVH start info, the holes the P2M identity-maps, and the errors
+ * for bad keys and values. (tests/integration/board-pc-vs-qemu.sh checks
+ * the firmware view against QEMU 7.2 itself.)
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <xen/xen.h>
+#include <xen/arch-x86/hvm/start_info.h>
+
+#include "physmap/p2m.h"
+#include "board.h"
+
+#define MiB (UINT64_C(1) << 20)
+#define GiB (UINT64_C(1) << 30)
+#define TiB (UINT64_C(1) << 40)
+
+static int layout(const char *board, uint64_t mem, struct pm_board_layout *l,
+		  char *err, size_t nr, const struct pm_board_opt *opts)
+{
+	struct pm_board_config cfg = { .memory = mem, .vcpus = 1, .opts = opts, .nr_opts = nr };
+
+	err[0] = '\0';
+	return pm_board_layout(pm_board_find(board), &cfg, l, err);
+}
+
+static const struct pm_board_region *region(const struct pm_board_layout *l, const char *name)
+{
+	for (size_t i = 0; i < l->nr_regions; i++)
+		if (strcmp(l->regions[i].name, name) == 0)
+			return &l->regions[i];
+	fail_msg("no region %s", name);
+	return NULL;
+}
+
+static void pc_splits_ram_at_3g_when_it_does_not_fit_below_3_5g(void **state)
+{
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(layout("pc", 3584 * MiB, &l, err, 0, NULL), 0);
+	assert_int_equal(region(&l, "ram-below-4g")->base + region(&l, "ram-below-4g")->size, 3 * GiB);
+	assert_int_equal(region(&l, "ram-above-4g")->base, 4 * GiB);
+	assert_int_equal(region(&l, "ram-above-4g")->size, 512 * MiB);
+	pm_board_layout_dispose(&l);
+	/* below 3.5 GiB it all stays low */
+	assert_int_equal(layout("pc", 3583 * MiB, &l, err, 0, NULL), 0);
+	assert_int_equal(region(&l, "ram-below-4g")->size, 3583 * MiB - MiB);
+	assert_int_equal(pm_e820_ram_end(&l.e820), 3583 * MiB);
+	pm_board_layout_dispose(&l);
+}
+
+static void q35_splits_ram_at_2g_from_2_75g(void **state)
+{
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(layout("q35", 2816 * MiB, &l, err, 0, NULL), 0);
+	assert_int_equal(region(&l, "ram-below-4g")->base + region(&l, "ram-below-4g")->size, 2 * GiB);
+	assert_int_equal(region(&l, "ram-above-4g")->size, 768 * MiB);
+	/* the ECAM cuts the 32-bit PCI window in two */
+	assert_int_equal(region(&l, "pcie-ecam")->base, 0xb0000000);
+	assert_int_equal(region(&l, "pci-mmio32")->base, 2 * GiB);
+	assert_int_equal(region(&l, "pci-mmio32-high")->base, 0xc0000000);
+	pm_board_layout_dispose(&l);
+	assert_int_equal(layout("q35", 2815 * MiB, &l, err, 0, NULL), 0);
+	assert_int_equal(pm_e820_ram_total(&l.e820), 2815 * MiB - 384 * 1024);
+	pm_board_layout_dispose(&l);
+}
+
+static void max_ram_below_4g_lowers_and_raises_the_split(void **state)
+{
+	const struct pm_board_opt low[] = { { "max_ram_below_4g", "2G" } };
+	const struct pm_board_opt high[] = { { "max_ram_below_4g", "4G" } };
+	const struct pm_board_opt over[] = { { "max_ram_below_4g", "5G" } };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(layout("pc", 4 * GiB, &l, err, 1, low), 0);
+	assert_int_equal(region(&l, "ram-above-4g")->size, 2 * GiB);
+	pm_board_layout_dispose(&l);
+	/* pc: raising it keeps more below 4 GiB while RAM fits */
+	assert_int_equal(layout("pc", 3 * GiB + 512 * MiB, &l, err, 1, high), 0);
+	assert_int_equal(pm_e820_ram_end(&l.firmware_e820), 3 * GiB + 512 * MiB);
+	pm_board_layout_dispose(&l);
+	assert_int_equal(layout("q35", 4 * GiB, &l, err, 1, over), -EINVAL);
+	assert_string_equal(err, "max_ram_below_4g: 5G expects a size of at most 4G");
+	assert_int_equal(l.nr_regions, 0);
+}
+
+static void amd_ram_above_4g_moves_to_1t_near_the_ht_window(void **state)
+{
+	const struct pm_board_opt bits[] = { { "pa_bits", "48" } };
+	const struct pm_board_opt intel[] = { { "pa_bits", "48" }, { "cpu_vendor", "intel" } };
+	const struct pm_board_opt old[] = { { "pa_bits", "48" }, { "compat", "7.0" } };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	/* 1000 GiB: 4 GiB + 997 GiB + the 32 GiB q35 hole passes 0xfd00000000 */
+	assert_int_equal(layout("q35", 1000 * GiB, &l, err, 1, bits), 0);
+	assert_int_equal(region(&l, "ram-above-1t")->base, TiB);
+	assert_int_equal(region(&l, "amd-hypertransport")->base, 0xfd00000000);
+	assert_int_equal(region(&l, "pci-mmio64")->base, TiB + 998 * GiB);
+	pm_board_layout_dispose(&l);
+	/* an Intel CPU or a 7.0 machine keeps RAM at 4 GiB */
+	assert_int_equal(layout("q35", 1000 * GiB, &l, err, 2, intel), 0);
+	assert_int_equal(region(&l, "ram-above-4g")->base, 4 * GiB);
+	pm_board_layout_dispose(&l);
+	assert_int_equal(layout("q35", 1000 * GiB, &l, err, 2, old), 0);
+	assert_int_equal(region(&l, "ram-above-4g")->base, 4 * GiB);
+	pm_board_layout_dispose(&l);
+	/* with QEMU's default 40 bits the relocated machine does not fit */
+	assert_int_equal(layout("q35", 1000 * GiB, &l, err, 0, NULL), -EINVAL);
+	assert_non_null(strstr(err, "phys-bits too low (40)"));
+}
+
+static void guest_e820_reserves_legacy_and_device_areas(void **state)
+{
+	struct pm_board_layout l;
+	struct pm_e820_range h[8];
+	char err[PM_BOARD_ERR_LEN], *text = NULL;
+
+	(void)state;
+	assert_int_equal(layout("q35", 4 * GiB, &l, err, 0, NULL), 0);
+	pm_e820_format(&l.e820, &text);
+	assert_string_equal(text,
+		"BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
+		"BIOS-e820: [mem 0x00000000000a0000-0x00000000000fffff] reserved\n"
+		"BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable\n"
+		"BIOS-e820: [mem 0x00000000b0000000-0x00000000bfffffff] reserved\n"
+		"BIOS-e820: [mem 0x00000000fec00000-0x00000000fec00fff] reserved\n"
+		"BIOS-e820: [mem 0x00000000fed00000-0x00000000fed003ff] reserved\n"
+		"BIOS-e820: [mem 0x00000000fee00000-0x00000000feefffff] reserved\n"
+		"BIOS-e820: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved\n"
+		"BIOS-e820: [mem 0x0000000100000000-0x000000017fffffff] usable\n"
+		"BIOS-e820: [mem 0x000000fd00000000-0x000000ffffffffff] reserved\n");
+	free(text);
+	/* the holes the P2M identity-maps, below the top of RAM (6 GiB) */
+	assert_int_equal(pm_e820_holes(&l.e820, pm_e820_identity_limit(&l.e820), h, 8), 2);
+	assert_int_equal(h[0].start, 0xa0000);
+	assert_int_equal(h[0].end, 0x100000);
+	assert_int_equal(h[1].start, 2 * GiB);
+	assert_int_equal(h[1].end, 4 * GiB);
+	pm_board_layout_dispose(&l);
+}
+
+static void pvh_start_info_carries_the_e820(void **state)
+{
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+	uint8_t page[4096];
+	const struct hvm_start_info *si = (const void *)page;
+	const struct hvm_memmap_table_entry *mm = (const void *)(si + 1);
+	long n;
+
+	(void)state;
+	assert_int_equal(layout("pc", 512 * MiB, &l, err, 0, NULL), 0);
+	n = pm_board_pvh_start_info(&l, page, sizeof(page), 0x6000, 0x7000);
+	assert_int_equal(n, sizeof(*si) + l.e820.nr * sizeof(*mm));
+	assert_int_equal(si->magic, XEN_HVM_START_MAGIC_VALUE);
+	assert_int_equal(si->version, 1);
+	assert_int_equal(si->cmdline_paddr, 0x7000);
+	assert_int_equal(si->memmap_paddr, 0x6000 + sizeof(*si));
+	assert_int_equal(si->memmap_entries, l.e820.nr);
+	assert_int_equal(mm[0].addr, 0);
+	assert_int_equal(mm[0].size, 0xa0000);
+	assert_int_equal(mm[0].type, XEN_HVM_MEMMAP_TYPE_RAM);
+	assert_int_equal(mm[2].addr, MiB);
+	assert_int_equal(mm[2].size, 511 * MiB);
+	assert_int_equal(pm_board_pvh_start_info(&l, page, sizeof(*si), 0, 0), -ENOSPC);
+	pm_board_layout_dispose(&l);
+}
+
+static void board_keys_are_checked_and_named(void **state)
+{
+	const struct pm_board_opt typo[] = { { "max_ram_bellow_4g", "2G" } };
+	const struct pm_board_opt unknown[] = { { "frobnicate", "1" } };
+	const struct pm_board_opt badsize[] = { { "max_ram_below_4g", "lots" } };
+	const struct pm_board_opt badbits[] = { { "pa_bits", "64" } };
+	const struct pm_board_opt vendor[] = { { "cpu_vendor", "via" } };
+	const struct pm_board_opt compat[] = { { "compat", "2.12" } };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(layout("pc", GiB, &l, err, 1, typo), -EINVAL);
+	assert_string_equal(err, "max_ram_bellow_4g: not a key of board 'pc' (did you mean 'max_ram_below_4g'?)");
+	assert_int_equal(layout("pc", GiB, &l, err, 1, unknown), -EINVAL);
+	assert_string_equal(err, "frobnicate: not a key of board 'pc'");
+	assert_int_equal(layout("pc", GiB, &l, err, 1, badsize), -EINVAL);
+	assert_string_equal(err, "max_ram_below_4g: 'lots' is not a size (512M, 3G, 4096b...)");
+	assert_int_equal(layout("q35", GiB, &l, err, 1, badbits), -EINVAL);
+	assert_string_equal(err, "pa_bits: '64' is not a number from 0 to 52");
+	assert_int_equal(layout("q35", GiB, &l, err, 1, vendor), -EINVAL);
+	assert_string_equal(err, "cpu_vendor: 'via' is neither amd nor intel");
+	assert_int_equal(layout("q35", GiB, &l, err, 1, compat), -EINVAL);
+	assert_non_null(strstr(err, "compat: '2.12'"));
+	assert_int_equal(layout("q35", MiB, &l, err, 0, NULL), -EINVAL);
+	assert_non_null(strstr(err, "memory:"));
+	assert_null(pm_board_find("virt-9000"));
+	assert_non_null(pm_board_find("q35"));
+}
+
+static void layout_table_lists_regions_in_address_order(void **state)
+{
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN], *text = NULL;
+
+	(void)state;
+	assert_int_equal(layout("pc", 8 * GiB, &l, err, 0, NULL), 0);
+	for (size_t i = 1; i < l.nr_regions; i++)
+		assert_true(l.regions[i - 1].base + l.regions[i - 1].size <= l.regions[i].base);
+	assert_true(pm_board_layout_table(&l, &text) > 0);
+	assert_non_null(strstr(text, "0x0000000100000000-0x000000023fffffff        5G  ram       ram-above-4g\n"));
+	assert_non_null(strstr(text, "  mmio      pci-mmio32\n"));
+	free(text);
+	pm_board_layout_dispose(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pc_splits_ram_at_3g_when_it_does_not_fit_below_3_5g),
+		cmocka_unit_test(q35_splits_ram_at_2g_from_2_75g),
+		cmocka_unit_test(max_ram_below_4g_lowers_and_raises_the_split),
+		cmocka_unit_test(amd_ram_above_4g_moves_to_1t_near_the_ht_window),
+		cmocka_unit_test(guest_e820_reserves_legacy_and_device_areas),
+		cmocka_unit_test(pvh_start_info_carries_the_e820),
+		cmocka_unit_test(board_keys_are_checked_and_named),
+		cmocka_unit_test(layout_table_lists_regions_in_address_order),
+	};
+
+	return cmocka_run_group_tests_name("board-pc", tests, NULL, NULL);
+}
