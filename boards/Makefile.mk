@@ -3,6 +3,7 @@
 libphysmap_core_la_SOURCES += \
 	boards/board.c \
 	boards/pc.c
+libphysmap_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
 
 # installed beside the library's headers, as <physmap/board.h>
 physmapinclude_HEADERS += boards/board.h

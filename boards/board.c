@@ -11,11 +11,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <yajl/yajl_gen.h>
 #include <xen/xen.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
 #include "physmap/size.h"
 #include "board.h"
+#include "json-internal.h"
+
+static const char *const kind_names[] = { "ram", "rom", "mmio", "reserved" };
 
 extern const struct board_ops pm__board_pc, pm__board_q35;
 
@@ -228,7 +232,6 @@ int pm_board_opt_bool(const struct pm_board_config *cfg, const char *key,
 
 long pm_board_layout_table(const struct pm_board_layout *layout, char **out)
 {
-	static const char *const kinds[] = { "ram", "rom", "mmio", "reserved" };
 	size_t cap = 96 * (layout->nr_regions + 1), len = 0;
 	char *s = malloc(cap);
 
@@ -242,10 +245,54 @@ long pm_board_layout_table(const struct pm_board_layout *layout, char **out)
 		pm_size_format(r->size, size, sizeof(size));
 		len += (size_t)snprintf(s + len, cap - len,
 			"0x%016" PRIx64 "-0x%016" PRIx64 "  %8s  %-8s  %s\n",
-			r->base, r->base + (r->size - 1), size, kinds[r->kind], r->name);
+			r->base, r->base + (r->size - 1), size, kind_names[r->kind], r->name);
 	}
 	*out = s;
 	return (long)len;
+}
+
+static int gen_str(yajl_gen g, const char *s)
+{
+	return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+long pm_board_layout_json(const struct pm_board_layout *layout, char **out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	long rc;
+	int st = 0;
+
+	if (!g)
+		return -ENOMEM;
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	st |= yajl_gen_map_open(g);
+	st |= gen_str(g, "board");
+	st |= gen_str(g, layout->board);
+	st |= gen_str(g, "regions");
+	st |= yajl_gen_array_open(g);
+	for (size_t i = 0; i < layout->nr_regions; i++) {
+		const struct pm_board_region *r = &layout->regions[i];
+
+		st |= yajl_gen_map_open(g);
+		st |= gen_str(g, "name");
+		st |= gen_str(g, r->name);
+		st |= gen_str(g, "base");
+		st |= pm__json_hex(g, r->base);
+		st |= gen_str(g, "size");
+		st |= pm__json_hex(g, r->size);
+		st |= gen_str(g, "kind");
+		st |= gen_str(g, kind_names[r->kind]);
+		st |= yajl_gen_map_close(g);
+	}
+	st |= yajl_gen_array_close(g);
+	st |= gen_str(g, "e820");
+	rc = st == yajl_gen_status_ok ? pm__e820_gen(g, &layout->e820) : -ENOMEM;
+	if (rc == 0 && yajl_gen_map_close(g) != yajl_gen_status_ok)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = pm__json_take(g, out);
+	yajl_gen_free(g);
+	return rc;
 }
 
 long pm_board_pvh_start_info(const struct pm_board_layout *layout,

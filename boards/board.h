@@ -155,6 +155,15 @@ int pm_board_opt_bool(const struct pm_board_config *cfg, const char *key,
 long pm_board_layout_table(const struct pm_board_layout *layout, char **out);
 
 /**
+ * pm_board_layout_json - the layout as JSON:
+ *   {"board": "pc", "regions": [{"name": "ram-low", "base": "0x0",
+ *    "size": "0xa0000", "kind": "ram"}, ...], "e820": [...as pm_e820_json]}
+ * @out: receives a string the caller frees
+ * returns: its length, or -ENOMEM
+ */
+long pm_board_layout_json(const struct pm_board_layout *layout, char **out);
+
+/**
  * pm_board_pvh_start_info - write a PVH `struct hvm_start_info` and its
  * memory map (from the layout's E820) into @buf, which the guest will find
  * at @gpa (the map follows the struct)

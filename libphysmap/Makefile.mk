@@ -10,6 +10,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/e820.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
+	libphysmap/json-internal.h \
 	libphysmap/size.c \
 	libphysmap/version.c
 libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS)

@@ -16,6 +16,7 @@
 
 #include "physmap/e820.h"
 #include "p2m-internal.h"
+#include "json-internal.h"
 
 typedef unsigned __int128 u128;
 
@@ -394,7 +395,7 @@ long pm_e820_format(const struct pm_e820 *map, char **out)
 
 /* --- JSON --------------------------------------------------------------- */
 
-static int gen_hex(yajl_gen g, uint64_t v)
+int pm__json_hex(yajl_gen g, uint64_t v)
 {
 	char buf[24];
 	int n = snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
@@ -407,29 +408,21 @@ static int gen_key(yajl_gen g, const char *k)
 	return yajl_gen_string(g, (const unsigned char *)k, strlen(k));
 }
 
-long pm_e820_json(const struct pm_e820 *map, char **out)
+int pm__e820_gen(yajl_gen g, const struct pm_e820 *map)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
-	int st = 0;
-	long rc;
+	int st = yajl_gen_array_open(g);
 
-	if (!g)
-		return -ENOMEM;
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	st |= yajl_gen_array_open(g);
 	for (size_t i = 0; i < map->nr; i++) {
 		const struct pm_e820_entry *e = &map->entries[i];
 		char name[24];
 
 		st |= yajl_gen_map_open(g);
 		st |= gen_key(g, "addr");
-		st |= gen_hex(g, e->addr);
+		st |= pm__json_hex(g, e->addr);
 		st |= gen_key(g, "size");
-		st |= gen_hex(g, e->size);
+		st |= pm__json_hex(g, e->size);
 		st |= gen_key(g, "last");
-		st |= gen_hex(g, e->addr + (e->size - 1));
+		st |= pm__json_hex(g, e->addr + (e->size - 1));
 		st |= gen_key(g, "type");
 		st |= yajl_gen_integer(g, e->type);
 		st |= gen_key(g, "name");
@@ -437,20 +430,35 @@ long pm_e820_json(const struct pm_e820 *map, char **out)
 		st |= yajl_gen_map_close(g);
 	}
 	st |= yajl_gen_array_close(g);
-	if (st != yajl_gen_status_ok ||
-	    yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	return st == yajl_gen_status_ok ? 0 : -ENOMEM;
+}
+
+long pm__json_take(yajl_gen g, char **out)
+{
+	const unsigned char *buf;
+	size_t len;
+
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+		return -ENOMEM;
 	*out = malloc(len + 1);
-	if (!*out) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	if (!*out)
+		return -ENOMEM;
 	memcpy(*out, buf, len);
 	(*out)[len] = '\0';
-	rc = (long)len;
-out:
+	return (long)len;
+}
+
+long pm_e820_json(const struct pm_e820 *map, char **out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	long rc;
+
+	if (!g)
+		return -ENOMEM;
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	rc = pm__e820_gen(g, map);
+	if (rc == 0)
+		rc = pm__json_take(g, out);
 	yajl_gen_free(g);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <yajl/yajl_tree.h>
 #include <xen/xen.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
@@ -231,6 +232,38 @@ static void layout_table_lists_regions_in_address_order(void **state)
 	pm_board_layout_dispose(&l);
 }
 
+static void layout_json_has_regions_and_e820(void **state)
+{
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN], *json = NULL, errbuf[128];
+	const char *board_path[] = { "board", NULL };
+	const char *regions_path[] = { "regions", NULL };
+	const char *e820_path[] = { "e820", NULL };
+	const char *name_path[] = { "name", NULL };
+	const char *base_path[] = { "base", NULL };
+	yajl_val root, regions, e820, r0;
+
+	(void)state;
+	assert_int_equal(layout("q35", 4 * GiB, &l, err, 0, NULL), 0);
+	assert_true(pm_board_layout_json(&l, &json) > 0);
+	root = yajl_tree_parse(json, errbuf, sizeof(errbuf));
+	if (!root)
+		fail_msg("layout JSON does not parse: %s", errbuf);
+	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(root, board_path, yajl_t_string)), "q35");
+	regions = yajl_tree_get(root, regions_path, yajl_t_array);
+	e820 = yajl_tree_get(root, e820_path, yajl_t_array);
+	assert_non_null(regions);
+	assert_non_null(e820);
+	assert_int_equal(YAJL_GET_ARRAY(regions)->len, l.nr_regions);
+	assert_int_equal(YAJL_GET_ARRAY(e820)->len, l.e820.nr);
+	r0 = YAJL_GET_ARRAY(regions)->values[3];
+	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(r0, name_path, yajl_t_string)), "ram-below-4g");
+	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(r0, base_path, yajl_t_string)), "0x100000");
+	yajl_tree_free(root);
+	free(json);
+	pm_board_layout_dispose(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +275,7 @@ int main(void)
 		cmocka_unit_test(pvh_start_info_carries_the_e820),
 		cmocka_unit_test(board_keys_are_checked_and_named),
 		cmocka_unit_test(layout_table_lists_regions_in_address_order),
+		cmocka_unit_test(layout_json_has_regions_and_e820),
 	};
 
 	return cmocka_run_group_tests_name("board-pc", tests, NULL, NULL);
