@@ -264,6 +264,37 @@ static void layout_json_has_regions_and_e820(void **state)
 	pm_board_layout_dispose(&l);
 }
 
+static void option_parsers_take_their_types_and_name_bad_values(void **state)
+{
+	const struct pm_board_opt opts[] = {
+		{ "flag", "yes" }, { "off", "Off" }, { "bad", "maybe" },
+		{ "n", "17" }, { "big", "99" }, { "neg", "-1" }, { "sz", "2g" },
+		{ "n", "18" },   /* the last one given wins */
+	};
+	struct pm_board_config cfg = { .memory = GiB, .opts = opts, .nr_opts = 8 };
+	char err[PM_BOARD_ERR_LEN];
+	uint64_t u;
+	int b;
+
+	(void)state;
+	assert_int_equal(pm_board_opt_bool(&cfg, "flag", 0, &b, err), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(pm_board_opt_bool(&cfg, "off", 1, &b, err), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(pm_board_opt_bool(&cfg, "absent", 1, &b, err), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(pm_board_opt_bool(&cfg, "bad", 0, &b, err), -EINVAL);
+	assert_string_equal(err, "bad: 'maybe' is not a boolean (0/1, yes/no, true/false, on/off)");
+	assert_int_equal(pm_board_opt_uint(&cfg, "n", 0, 52, &u, err), 0);
+	assert_int_equal(u, 18);
+	assert_int_equal(pm_board_opt_uint(&cfg, "big", 0, 52, &u, err), -EINVAL);
+	assert_int_equal(pm_board_opt_uint(&cfg, "neg", 0, 52, &u, err), -EINVAL);
+	assert_int_equal(pm_board_opt_size(&cfg, "sz", 0, &u, err), 0);
+	assert_int_equal(u, 2 * GiB);
+	assert_int_equal(pm_board_opt_size(&cfg, "absent", 77, &u, err), 0);
+	assert_int_equal(u, 77);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +307,7 @@ int main(void)
 		cmocka_unit_test(board_keys_are_checked_and_named),
 		cmocka_unit_test(layout_table_lists_regions_in_address_order),
 		cmocka_unit_test(layout_json_has_regions_and_e820),
+		cmocka_unit_test(option_parsers_take_their_types_and_name_bad_values),
 	};
 
 	return cmocka_run_group_tests_name("board-pc", tests, NULL, NULL);
