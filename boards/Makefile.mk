@@ -2,6 +2,7 @@
 
 libphysmap_core_la_SOURCES += \
 	boards/board.c \
+	boards/arm-virt.c \
 	boards/pc.c
 libphysmap_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
 

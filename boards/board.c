@@ -21,11 +21,12 @@
 
 static const char *const kind_names[] = { "ram", "rom", "mmio", "reserved" };
 
-extern const struct board_ops pm__board_pc, pm__board_q35;
+extern const struct board_ops pm__board_pc, pm__board_q35, pm__board_virt;
 
 static const struct board_ops *const boards[] = {
 	&pm__board_pc,
 	&pm__board_q35,
+	&pm__board_virt,
 	NULL,
 };
 
@@ -119,6 +120,8 @@ void pm_board_layout_init(struct pm_board_layout *layout)
 void pm_board_layout_dispose(struct pm_board_layout *layout)
 {
 	free(layout->regions);
+	free(layout->devices);
+	free(layout->board_data);
 	pm_e820_dispose(&layout->e820);
 	pm_e820_dispose(&layout->firmware_e820);
 	pm_board_layout_init(layout);
@@ -163,6 +166,50 @@ int pm_board_add_region(struct pm_board_layout *layout, const char *name,
 	snprintf(layout->regions[i].name, sizeof(layout->regions[i].name), "%s", name);
 	layout->nr_regions++;
 	return 0;
+}
+
+int pm_board_add_device(struct pm_board_layout *layout, const char *name,
+			const char *model, uint64_t base, uint64_t size,
+			int pio, int irq)
+{
+	struct pm_board_device *d;
+
+	if (size && base + (size - 1) < base)
+		return -ERANGE;
+	if (layout->nr_devices == layout->cap_devices) {
+		size_t cap = layout->cap_devices ? 2 * layout->cap_devices : 16;
+
+		d = realloc(layout->devices, cap * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		layout->devices = d;
+		layout->cap_devices = cap;
+	}
+	d = &layout->devices[layout->nr_devices++];
+	*d = (struct pm_board_device){ .base = base, .size = size, .pio = pio, .irq = irq };
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->model, sizeof(d->model), "%s", model);
+	return 0;
+}
+
+int pm_board_boot(const struct pm_board_layout *layout,
+		  struct pm_board_boot *boot, char *err)
+{
+	const struct board_ops *board = pm_board_find(layout->board);
+
+	if (!board || !board->boot)
+		return -ENOENT;
+	return board->boot(layout, boot, err);
+}
+
+long pm_board_firmware(const struct pm_board_layout *layout,
+		       const struct pm_board_boot *boot, void **blob)
+{
+	const struct board_ops *board = pm_board_find(layout->board);
+
+	if (!board || !board->firmware)
+		return -ENOENT;
+	return board->firmware(layout, boot, blob);
 }
 
 const char *pm_board_opt(const struct pm_board_config *cfg, const char *key)
@@ -282,6 +329,27 @@ long pm_board_layout_json(const struct pm_board_layout *layout, char **out)
 		st |= pm__json_hex(g, r->size);
 		st |= gen_str(g, "kind");
 		st |= gen_str(g, kind_names[r->kind]);
+		st |= yajl_gen_map_close(g);
+	}
+	st |= yajl_gen_array_close(g);
+	st |= gen_str(g, "devices");
+	st |= yajl_gen_array_open(g);
+	for (size_t i = 0; i < layout->nr_devices; i++) {
+		const struct pm_board_device *d = &layout->devices[i];
+
+		st |= yajl_gen_map_open(g);
+		st |= gen_str(g, "name");
+		st |= gen_str(g, d->name);
+		st |= gen_str(g, "model");
+		st |= gen_str(g, d->model);
+		st |= gen_str(g, d->pio ? "port" : "base");
+		st |= pm__json_hex(g, d->base);
+		st |= gen_str(g, "size");
+		st |= pm__json_hex(g, d->size);
+		if (d->irq >= 0) {
+			st |= gen_str(g, "irq");
+			st |= yajl_gen_integer(g, d->irq);
+		}
 		st |= yajl_gen_map_close(g);
 	}
 	st |= yajl_gen_array_close(g);

@@ -75,8 +75,72 @@ struct pm_board_layout {
 	char board[16];
 	struct pm_board_region *regions;
 	size_t nr_regions, cap_regions;
+	struct pm_board_device *devices;
+	size_t nr_devices, cap_devices;
 	struct pm_e820 e820;
 	struct pm_e820 firmware_e820;
+	void *board_data;   /* the board's own; released with free() */
+};
+
+/**
+ * struct pm_board_device - a device physmap-dm must provide
+ * @name: instance name, unique in the layout ("uart0", "virtio-mmio.3")
+ * @model: what physmap-dm instantiates ("pl011", "16550", "virtio-mmio")
+ * @base, @size: its window, [base, base + size), in memory or port space
+ * @pio: 1 if the window is in the I/O port space
+ * @irq: the interrupt line it raises (GIC SPI number on virt, ISA IRQ on
+ *     pc), -1 for none
+ */
+struct pm_board_device {
+	char name[32];
+	char model[24];
+	uint64_t base, size;
+	int pio;
+	int irq;
+};
+
+enum pm_board_arch {
+	PM_ARCH_AARCH64 = 1,
+	PM_ARCH_X86_32,    /* PVH: 32-bit protected mode, paging off */
+};
+
+/**
+ * struct pm_board_vcpu - vCPU 0's state at the first instruction
+ * aarch64: @pc, @regs[0..3] = x0..x3 (x0 = device tree), @pstate (EL1h,
+ *     DAIF masked), MMU and caches off.
+ * x86 PVH: @pc = eip, @regs[0..3] = eax, ebx (start info), ecx, edx;
+ *     @cr0 = PE, flat 4 GiB code/data segments, eflags 0x2.
+ */
+struct pm_board_vcpu {
+	enum pm_board_arch arch;
+	uint64_t pc;
+	uint64_t regs[4];
+	uint64_t pstate;   /* aarch64 */
+	uint64_t cr0;      /* x86 */
+};
+
+/**
+ * struct pm_board_boot - where a guest's images go, and how it starts
+ * The caller fills the inputs; pm_board_boot() fills the rest.
+ * @kernel_size: bytes of the kernel image (in)
+ * @kernel_gpa: where the image must be loaded, 0 to let the board choose
+ *     (in; PVH ELF kernels give their physical address)
+ * @kernel_entry: the entry point's offset into the image (aarch64 Image: 0)
+ *     or, when @kernel_gpa is set, its absolute address (in)
+ * @initrd_size: bytes, 0 for none (in)
+ * @cmdline: the kernel command line, NULL for none (in; borrowed)
+ * @kernel_load, @initrd_load: chosen addresses (out)
+ * @table_gpa, @table_max: where the firmware table (device tree, PVH start
+ *     info) goes and how many bytes it may take (out)
+ * @cmdline_gpa: where the command line is copied, 0 if the table carries
+ *     it (out)
+ * @vcpu: vCPU 0's entry state (out)
+ */
+struct pm_board_boot {
+	uint64_t kernel_size, kernel_gpa, kernel_entry, initrd_size;
+	const char *cmdline;
+	uint64_t kernel_load, initrd_load, table_gpa, table_max, cmdline_gpa;
+	struct pm_board_vcpu vcpu;
 };
 
 struct board_ops {
@@ -90,6 +154,21 @@ struct board_ops {
 	 */
 	int (*layout)(const struct pm_board_config *cfg,
 		      struct pm_board_layout *out, char *err);
+	/**
+	 * boot - place the images of @boot in @layout's RAM and set vCPU 0's
+	 * entry state
+	 * returns: 0; -EINVAL (with @err) if they do not fit
+	 */
+	int (*boot)(const struct pm_board_layout *layout,
+		    struct pm_board_boot *boot, char *err);
+	/**
+	 * firmware - the table the guest boots with (a device tree on virt,
+	 * PVH start info on pc), built for @boot (already placed)
+	 * @blob: receives a buffer the caller frees
+	 * returns: its length; -ENOMEM
+	 */
+	long (*firmware)(const struct pm_board_layout *layout,
+			 const struct pm_board_boot *boot, void **blob);
 };
 
 /**
@@ -128,6 +207,39 @@ int pm_board_add_region(struct pm_board_layout *layout, const char *name,
 			uint64_t base, uint64_t size, enum pm_region_kind kind);
 
 /**
+ * pm_board_add_device - append a device to the layout's device list
+ * returns: 0, -ERANGE if its window passes 2^64, -ENOMEM
+ */
+int pm_board_add_device(struct pm_board_layout *layout, const char *name,
+			const char *model, uint64_t base, uint64_t size,
+			int pio, int irq);
+
+/**
+ * pm_board_boot - place a guest's kernel, initrd and firmware table in the
+ * RAM of @layout (made by pm_board_layout) and set vCPU 0's entry state
+ * @boot: inputs filled by the caller; outputs filled on success
+ * @err: PM_BOARD_ERR_LEN bytes; receives one line on -EINVAL
+ * returns:
+ *   0, on success
+ *   -EINVAL, if the images do not fit in RAM where the board needs them
+ *   -ENOENT, if the layout's board is unknown
+ */
+int pm_board_boot(const struct pm_board_layout *layout,
+		  struct pm_board_boot *boot, char *err);
+
+/**
+ * pm_board_firmware - the firmware table for a placed boot: a flattened
+ * device tree (virt) or a PVH hvm_start_info with its memory map (pc)
+ * @blob: receives a buffer the caller frees (free())
+ * returns:
+ *   its length in bytes, on success
+ *   -ENOMEM, if memory ran out
+ *   -ENOENT, if the layout's board is unknown
+ */
+long pm_board_firmware(const struct pm_board_layout *layout,
+		       const struct pm_board_boot *boot, void **blob);
+
+/**
  * pm_board_opt - the value of board key @key in @cfg (the last one given)
  * returns: the value, or NULL if the key is absent
  */
@@ -157,7 +269,10 @@ long pm_board_layout_table(const struct pm_board_layout *layout, char **out);
 /**
  * pm_board_layout_json - the layout as JSON:
  *   {"board": "pc", "regions": [{"name": "ram-low", "base": "0x0",
- *    "size": "0xa0000", "kind": "ram"}, ...], "e820": [...as pm_e820_json]}
+ *    "size": "0xa0000", "kind": "ram"}, ...],
+ *    "devices": [{"name": "com1", "model": "16550", "port": "0x3f8",
+ *    "size": "0x8", "irq": 4}, ...], "e820": [...as pm_e820_json]}
+ *   (a device in memory space has "base" where a port device has "port")
  * @out: receives a string the caller frees
  * returns: its length, or -ENOMEM
  */

@@ -25,7 +25,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <xen/xen.h>
+#include <xen/arch-x86/hvm/start_info.h>
 
 #include "board.h"
 
@@ -228,6 +232,11 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 			 hole64, PM_REGION_MMIO, 0);
 	if (rc == 0)
 		rc = pm_e820_sanitize(&l->e820);
+	/* what physmap-dm provides: COM1 and the CMOS clock (PVH needs no more) */
+	if (rc == 0)
+		rc = pm_board_add_device(l, "com1", "16550", 0x3f8, 8, 1, 4);
+	if (rc == 0)
+		rc = pm_board_add_device(l, "rtc", "mc146818", 0x70, 2, 1, 8);
 	return rc;
 }
 
@@ -241,11 +250,107 @@ static int layout_q35(const struct pm_board_config *cfg, struct pm_board_layout 
 	return pc_layout(cfg, Q35, l, err);
 }
 
+/* PVH's fixed low pages: start info and memory map, then the command line */
+#define PVH_START_INFO  UINT64_C(0x1000)
+#define PVH_CMDLINE     UINT64_C(0x2000)
+#define PVH_CMDLINE_MAX UINT64_C(0x6000)
+#define PVH_KERNEL      MiB
+
+/* the end of the RAM run of the guest E820 that holds @addr, or 0 */
+static uint64_t ram_run_end(const struct pm_e820 *map, uint64_t addr)
+{
+	for (size_t i = 0; i < map->nr; i++) {
+		const struct pm_e820_entry *e = &map->entries[i];
+
+		if (e->type == PM_E820_RAM && addr >= e->addr && addr - e->addr < e->size)
+			return e->addr + e->size;
+	}
+	return 0;
+}
+
+/*
+ * PVH: the kernel where its ELF notes say (1 MiB if the caller has no
+ * address), start info at 0x1000, the command line at 0x2000, the initrd
+ * at the top of RAM below 4 GiB. vCPU 0 enters in 32-bit protected mode,
+ * paging off, ebx = start info.
+ */
+static int pc_boot(const struct pm_board_layout *l, struct pm_board_boot *b, char *err)
+{
+	uint64_t kernel_end, low_end = ram_run_end(&l->e820, PVH_KERNEL);
+
+	b->kernel_load = b->kernel_gpa ? b->kernel_gpa : PVH_KERNEL;
+	kernel_end = b->kernel_load + b->kernel_size;
+	if (kernel_end < b->kernel_load || ram_run_end(&l->e820, b->kernel_load) < kernel_end) {
+		snprintf(err, PM_BOARD_ERR_LEN,
+			 "kernel: %" PRIu64 " bytes at 0x%" PRIx64 " are not in RAM",
+			 b->kernel_size, b->kernel_load);
+		return -EINVAL;
+	}
+	if (b->cmdline && strlen(b->cmdline) >= PVH_CMDLINE_MAX) {
+		snprintf(err, PM_BOARD_ERR_LEN, "cmdline: %zu bytes is longer than PVH's %" PRIu64,
+			 strlen(b->cmdline), PVH_CMDLINE_MAX - 1);
+		return -EINVAL;
+	}
+	b->initrd_load = 0;
+	if (b->initrd_size) {
+		if (low_end < b->initrd_size || ((low_end - b->initrd_size) & ~(uint64_t)0xfff) < kernel_end) {
+			snprintf(err, PM_BOARD_ERR_LEN,
+				 "initrd: %" PRIu64 " bytes do not fit in RAM below 4G after the kernel",
+				 b->initrd_size);
+			return -EINVAL;
+		}
+		b->initrd_load = (low_end - b->initrd_size) & ~(uint64_t)0xfff;
+	}
+	b->table_gpa = PVH_START_INFO;
+	b->table_max = PVH_CMDLINE - PVH_START_INFO;
+	b->cmdline_gpa = b->cmdline ? PVH_CMDLINE : 0;
+	memset(&b->vcpu, 0, sizeof(b->vcpu));
+	b->vcpu.arch = PM_ARCH_X86_32;
+	b->vcpu.pc = b->kernel_gpa ? b->kernel_entry : b->kernel_load + b->kernel_entry;
+	b->vcpu.regs[1] = PVH_START_INFO;   /* ebx */
+	b->vcpu.cr0 = 1;                     /* PE */
+	return 0;
+}
+
+/* start info, its memory map, and a module list naming the initrd */
+static long pc_firmware(const struct pm_board_layout *l, const struct pm_board_boot *b, void **blob)
+{
+	size_t len = sizeof(struct hvm_start_info) +
+		     l->e820.nr * sizeof(struct hvm_memmap_table_entry) +
+		     sizeof(struct hvm_modlist_entry);
+	uint8_t *buf = malloc(len);
+	struct hvm_modlist_entry *mod;
+	struct hvm_start_info *si;
+	long n;
+
+	if (!buf)
+		return -ENOMEM;
+	n = pm_board_pvh_start_info(l, buf, len, b->table_gpa, b->cmdline_gpa);
+	if (n < 0) {
+		free(buf);
+		return n;
+	}
+	if (b->initrd_size) {
+		si = (struct hvm_start_info *)buf;
+		mod = (struct hvm_modlist_entry *)(buf + n);
+		memset(mod, 0, sizeof(*mod));
+		mod->paddr = b->initrd_load;
+		mod->size = b->initrd_size;
+		si->modlist_paddr = b->table_gpa + (uint64_t)n;
+		si->nr_modules = 1;
+		n += (long)sizeof(*mod);
+	}
+	*blob = buf;
+	return n;
+}
+
 const struct board_ops pm__board_pc = {
 	.name = "pc",
 	.summary = "PC with the i440fx chipset, as QEMU 7.2's pc machine",
 	.keys = pc_keys,
 	.layout = layout_pc,
+	.boot = pc_boot,
+	.firmware = pc_firmware,
 };
 
 const struct board_ops pm__board_q35 = {
@@ -253,4 +358,6 @@ const struct board_ops pm__board_q35 = {
 	.summary = "PC with the Q35 chipset and PCIe, as QEMU 7.2's q35 machine",
 	.keys = pc_keys,
 	.layout = layout_q35,
+	.boot = pc_boot,
+	.firmware = pc_firmware,
 };

@@ -14,7 +14,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/size.c \
 	libphysmap/version.c
 libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS)
-libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS)
+libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) $(FDT_LIBS)
 
 lib_LTLIBRARIES += libphysmap.la
 libphysmap_la_SOURCES =

@@ -4,7 +4,9 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/library-exports.sh \
 	tests/integration/configure-names-missing-package.sh \
 	tests/integration/examples.sh \
-	tests/integration/board-pc-vs-qemu.sh
+	tests/integration/board-pc-vs-qemu.sh \
+	tests/integration/board-virt-vs-qemu.py \
+	tests/integration/board-virt-dtc.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS)
