@@ -53,3 +53,10 @@ tests_unit_test_board_virt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
 tests_unit_test_board_virt_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_board_virt_LDADD = $(PM_UNIT_LDADD) $(FDT_LIBS)
 TESTS += tests/unit/test-board-virt
+
+check_PROGRAMS += tests/unit/test-memory
+tests_unit_test_memory_SOURCES = tests/unit/test-memory.c
+tests_unit_test_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/devmodel
+tests_unit_test_memory_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_memory_LDADD = libpmdm.la $(CMOCKA_LIBS)
+TESTS += tests/unit/test-memory

@@ -1,0 +1,597 @@
+/*
+ * memory.c - regions, transactions, address spaces and the access paths
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory-internal.h"
+
+struct pm_mem *pm_mem_new(void)
+{
+	return calloc(1, sizeof(struct pm_mem));
+}
+
+static void free_view_rcu(struct rcu_head *head)
+{
+	pm__flatview_free(caa_container_of(head, struct pm_flatview, rcu));
+}
+
+static void free_mr_now(struct pm_mr *mr)
+{
+	free(mr->name);
+	free(mr->ram);
+	free(mr->subs);
+	free(mr);
+}
+
+static void free_mr_rcu(struct rcu_head *head)
+{
+	free_mr_now(caa_container_of(head, struct pm_mr, rcu));
+}
+
+void pm_mem_free(struct pm_mem *mem)
+{
+	struct pm_as *as, *next_as;
+	struct pm_mr *mr, *next_mr;
+
+	if (!mem)
+		return;
+	for (as = mem->spaces; as; as = next_as) {
+		struct pm_flatview *view = as->view;
+
+		next_as = as->next;
+		rcu_assign_pointer(as->view, NULL);
+		synchronize_rcu();
+		pm__flatview_free(view);
+		free(as->name);
+		free(as);
+	}
+	/* views and regions waiting for a grace period go first */
+	rcu_barrier();
+	for (mr = mem->regions; mr; mr = next_mr) {
+		next_mr = mr->next;
+		free_mr_now(mr);
+	}
+	free(mem);
+}
+
+void pm_mem_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void pm_mem_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+/* render one address space and publish the result */
+static int render(struct pm_as *as)
+{
+	struct pm_flatview *fv = pm__flatview_render(as->root), *old;
+
+	if (!fv)
+		return -ENOMEM;
+	if (pm__dispatch_build(fv)) {
+		pm__flatview_free(fv);
+		return -ENOMEM;
+	}
+	old = as->view;
+	rcu_assign_pointer(as->view, fv);
+	if (old)
+		call_rcu(&old->rcu, free_view_rcu);
+	return 0;
+}
+
+void pm_mem_begin(struct pm_mem *mem)
+{
+	mem->depth++;
+}
+
+int pm_mem_commit(struct pm_mem *mem)
+{
+	int rc = 0;
+
+	if (mem->depth && --mem->depth)
+		return 0;
+	if (!mem->pending)
+		return 0;
+	for (struct pm_as *as = mem->spaces; as; as = as->next) {
+		int r = render(as);
+
+		if (r && !rc)
+			rc = r;
+	}
+	if (rc == 0)
+		mem->pending = false;
+	return rc;
+}
+
+/* a change: rendered now, or at the outermost commit */
+static int changed(struct pm_mem *mem)
+{
+	mem->pending = true;
+	if (mem->depth)
+		return 0;
+	pm_mem_begin(mem);
+	return pm_mem_commit(mem);
+}
+
+static struct pm_mr *new_mr(struct pm_mem *mem, const char *name, uint64_t size,
+			    enum pm_mr_kind kind)
+{
+	struct pm_mr *mr = calloc(1, sizeof(*mr));
+
+	if (!mr)
+		return NULL;
+	mr->name = strdup(name ? name : "anonymous");
+	if (!mr->name) {
+		free(mr);
+		return NULL;
+	}
+	mr->mem = mem;
+	mr->kind = kind;
+	mr->size = size == PM_MR_SIZE_2_64 ? (pm_u128)1 << 64 : size;
+	mr->enabled = true;
+	mr->romd_mode = true;
+	mr->next = mem->regions;
+	if (mem->regions)
+		mem->regions->prev = mr;
+	mem->regions = mr;
+	return mr;
+}
+
+static void unlink_mr(struct pm_mr *mr)
+{
+	if (mr->prev)
+		mr->prev->next = mr->next;
+	else
+		mr->mem->regions = mr->next;
+	if (mr->next)
+		mr->next->prev = mr->prev;
+}
+
+static struct pm_mr *new_backed(struct pm_mem *mem, const char *name, uint64_t size,
+				enum pm_mr_kind kind)
+{
+	struct pm_mr *mr;
+
+	if (size == PM_MR_SIZE_2_64 || size > SIZE_MAX)
+		return NULL;
+	mr = new_mr(mem, name, size, kind);
+	if (!mr)
+		return NULL;
+	mr->ram = calloc(1, size ? (size_t)size : 1);
+	if (!mr->ram) {
+		unlink_mr(mr);
+		free_mr_now(mr);
+		return NULL;
+	}
+	return mr;
+}
+
+struct pm_mr *pm_mr_new_container(struct pm_mem *mem, const char *name, uint64_t size)
+{
+	return new_mr(mem, name, size, PM_MR_CONTAINER);
+}
+
+struct pm_mr *pm_mr_new_ram(struct pm_mem *mem, const char *name, uint64_t size)
+{
+	return new_backed(mem, name, size, PM_MR_RAM);
+}
+
+struct pm_mr *pm_mr_new_rom(struct pm_mem *mem, const char *name, uint64_t size)
+{
+	return new_backed(mem, name, size, PM_MR_ROM);
+}
+
+struct pm_mr *pm_mr_new_romd(struct pm_mem *mem, const char *name, uint64_t size,
+			     const struct pm_mr_ops *ops, void *opaque)
+{
+	struct pm_mr *mr = new_backed(mem, name, size, PM_MR_ROMD);
+
+	if (mr) {
+		mr->ops = ops;
+		mr->opaque = opaque;
+	}
+	return mr;
+}
+
+struct pm_mr *pm_mr_new_mmio(struct pm_mem *mem, const char *name, uint64_t size,
+			     const struct pm_mr_ops *ops, void *opaque)
+{
+	struct pm_mr *mr = new_mr(mem, name, size, PM_MR_MMIO);
+
+	if (mr) {
+		mr->ops = ops;
+		mr->opaque = opaque;
+	}
+	return mr;
+}
+
+struct pm_mr *pm_mr_new_alias(struct pm_mem *mem, const char *name, uint64_t size,
+			      struct pm_mr *target, uint64_t offset)
+{
+	struct pm_mr *mr;
+
+	if (!target || target->mem != mem)
+		return NULL;
+	mr = new_mr(mem, name, size, PM_MR_ALIAS);
+	if (mr) {
+		mr->alias = target;
+		mr->alias_offset = offset;
+		target->alias_users++;
+	}
+	return mr;
+}
+
+int pm_mr_free(struct pm_mr *mr)
+{
+	if (mr->parent || mr->nr_subs || mr->alias_users)
+		return -EBUSY;
+	/* a view rendered before the change that took it out may still use it */
+	if (mr->mem->depth || mr->mem->pending)
+		return -EBUSY;
+	for (struct pm_as *as = mr->mem->spaces; as; as = as->next)
+		if (as->root == mr)
+			return -EBUSY;
+	if (mr->alias)
+		mr->alias->alias_users--;
+	unlink_mr(mr);
+	call_rcu(&mr->rcu, free_mr_rcu);
+	return 0;
+}
+
+static bool is_ancestor(const struct pm_mr *a, const struct pm_mr *mr)
+{
+	for (; mr; mr = mr->parent)
+		if (mr == a)
+			return true;
+	return false;
+}
+
+int pm_mr_add_subregion(struct pm_mr *parent, uint64_t addr, struct pm_mr *sub, int priority)
+{
+	size_t i;
+
+	if (parent->kind == PM_MR_ALIAS || sub->parent || is_ancestor(sub, parent) ||
+	    parent->mem != sub->mem)
+		return -EINVAL;
+	if (parent->nr_subs == parent->cap_subs) {
+		size_t cap = parent->cap_subs ? 2 * parent->cap_subs : 4;
+		struct pm_mr **v = realloc(parent->subs, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		parent->subs = v;
+		parent->cap_subs = cap;
+	}
+	/* before the first sibling of lower or equal priority: later-added wins */
+	for (i = 0; i < parent->nr_subs && parent->subs[i]->priority > priority; i++)
+		;
+	memmove(&parent->subs[i + 1], &parent->subs[i], (parent->nr_subs - i) * sizeof(*parent->subs));
+	parent->subs[i] = sub;
+	parent->nr_subs++;
+	sub->parent = parent;
+	sub->addr = addr;
+	sub->priority = priority;
+	return changed(parent->mem);
+}
+
+int pm_mr_del_subregion(struct pm_mr *sub)
+{
+	struct pm_mr *parent = sub->parent;
+	size_t i;
+
+	if (!parent)
+		return -EINVAL;
+	for (i = 0; parent->subs[i] != sub; i++)
+		;
+	memmove(&parent->subs[i], &parent->subs[i + 1], (parent->nr_subs - i - 1) * sizeof(*parent->subs));
+	parent->nr_subs--;
+	sub->parent = NULL;
+	return changed(parent->mem);
+}
+
+int pm_mr_set_enabled(struct pm_mr *mr, bool enabled)
+{
+	if (mr->enabled == enabled)
+		return 0;
+	mr->enabled = enabled;
+	return changed(mr->mem);
+}
+
+int pm_mr_set_address(struct pm_mr *mr, uint64_t addr)
+{
+	if (mr->addr == addr)
+		return 0;
+	mr->addr = addr;
+	return mr->parent ? changed(mr->mem) : 0;
+}
+
+int pm_mr_set_alias_offset(struct pm_mr *mr, uint64_t offset)
+{
+	if (mr->kind != PM_MR_ALIAS)
+		return -EINVAL;
+	mr->alias_offset = offset;
+	return changed(mr->mem);
+}
+
+int pm_mr_set_readonly(struct pm_mr *mr, bool readonly)
+{
+	if (mr->readonly == readonly)
+		return 0;
+	mr->readonly = readonly;
+	return changed(mr->mem);
+}
+
+int pm_mr_set_romd(struct pm_mr *mr, bool romd_mode)
+{
+	if (mr->kind != PM_MR_ROMD)
+		return -EINVAL;
+	if (mr->romd_mode == romd_mode)
+		return 0;
+	mr->romd_mode = romd_mode;
+	return changed(mr->mem);
+}
+
+const char *pm_mr_name(const struct pm_mr *mr)
+{
+	return mr->name;
+}
+
+enum pm_mr_kind pm_mr_kind(const struct pm_mr *mr)
+{
+	return mr->kind;
+}
+
+uint8_t *pm_mr_ram(const struct pm_mr *mr)
+{
+	return mr->ram;
+}
+
+const char *pm__mr_type(const struct pm_mr *mr)
+{
+	while (mr->kind == PM_MR_ALIAS)
+		mr = mr->alias;
+	switch (mr->kind) {
+	case PM_MR_ROMD:
+		return mr->romd_mode ? "romd" : "i/o";
+	case PM_MR_ROM:
+		return "rom";
+	case PM_MR_RAM:
+		return "ram";
+	default:
+		return "i/o";
+	}
+}
+
+struct pm_as *pm_as_new(struct pm_mem *mem, const char *name, struct pm_mr *root)
+{
+	struct pm_as *as = calloc(1, sizeof(*as)), **tail;
+
+	if (!as)
+		return NULL;
+	as->name = strdup(name);
+	as->mem = mem;
+	as->root = root;
+	if (!as->name || render(as)) {
+		free(as->name);
+		free(as);
+		return NULL;
+	}
+	for (tail = &mem->spaces; *tail; tail = &(*tail)->next)
+		;
+	*tail = as;
+	return as;
+}
+
+/* ---- lookups and accesses (readers: inside rcu_read_lock) ---- */
+
+static void translate(struct pm_flatview *fv, uint64_t addr, uint64_t len, struct pm_section *out)
+{
+	const struct pm_dsection *s = pm__dispatch_lookup(fv->dispatch, addr);
+	pm_u128 end = (pm_u128)addr + len;
+
+	memset(out, 0, sizeof(*out));
+	if (s->fr) {
+		out->mr = s->fr->mr;
+		out->offset = s->fr->offset + (uint64_t)(addr - s->fr->start);
+		out->readonly = s->fr->readonly;
+		if (end > s->end)
+			end = s->end;
+	} else {
+		/* unassigned: up to the next range */
+		size_t lo = 0, hi = fv->nr;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (fv->ranges[mid].start <= addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < fv->nr && end > fv->ranges[lo].start)
+			end = fv->ranges[lo].start;
+	}
+	out->len = (uint64_t)(end - addr);
+}
+
+void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
+{
+	translate(rcu_dereference(as->view), addr, len, out);
+}
+
+static uint64_t load(const uint8_t *p, unsigned n, bool big)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[big ? i : n - 1 - i] << (8 * (n - 1 - i));
+	return v;
+}
+
+static void store(uint8_t *p, unsigned n, uint64_t v, bool big)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[big ? n - 1 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * One device access of @size bytes at @offset, bytes in guest (little-endian)
+ * order in @buf. Checks the valid sizes, then fits the impl sizes: split
+ * into several smaller accesses, or widened to one aligned larger access.
+ */
+static int mmio_access(struct pm_mr *mr, uint64_t offset, uint8_t *buf, unsigned size, bool write)
+{
+	const struct pm_mr_ops *ops = mr->ops;
+	unsigned vmin = ops->valid.min_access_size ? ops->valid.min_access_size : 1;
+	unsigned vmax = ops->valid.max_access_size ? ops->valid.max_access_size : 4;
+	unsigned imin = ops->impl.min_access_size ? ops->impl.min_access_size : vmin;
+	unsigned imax = ops->impl.max_access_size ? ops->impl.max_access_size : vmax;
+	bool big = ops->endianness == PM_ENDIAN_BIG;
+	unsigned step;
+
+	if (size < vmin || size > vmax || (!ops->valid.unaligned && offset % size))
+		return PM_MEM_DECODE_ERROR;
+	step = size < imin ? imin : size > imax ? imax : size;
+	if (step > size) {
+		/* widen: one aligned access that contains this one */
+		uint64_t base = offset & ~(uint64_t)(step - 1);
+		unsigned shift = (unsigned)(offset - base);
+		uint8_t wide[8] = { 0 };
+
+		if (shift + size > step)
+			return PM_MEM_DECODE_ERROR;
+		if (write) {
+			memcpy(wide + (big ? step - shift - size : shift), buf, size);
+			if (ops->write)
+				ops->write(mr->opaque, base, load(wide, step, big), step);
+		} else {
+			store(wide, step, ops->read ? ops->read(mr->opaque, base, step) : 0, big);
+			memcpy(buf, wide + (big ? step - shift - size : shift), size);
+		}
+		return PM_MEM_OK;
+	}
+	for (unsigned i = 0; i < size; i += step) {
+		unsigned at = big ? size - step - i : i;
+
+		if (write) {
+			if (ops->write)
+				ops->write(mr->opaque, offset + i, load(buf + at, step, big), step);
+		} else {
+			store(buf + at, step, ops->read ? ops->read(mr->opaque, offset + i, step) : 0, big);
+		}
+	}
+	return PM_MEM_OK;
+}
+
+/* the largest power of two <= @n, at most 8, to which @addr is aligned */
+static unsigned piece(uint64_t addr, uint64_t n)
+{
+	unsigned s = 8;
+
+	while (s > n || addr % s)
+		s /= 2;
+	return s;
+}
+
+static int rw(struct pm_flatview *fv, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
+{
+	int rc = PM_MEM_OK;
+
+	while (len) {
+		struct pm_section s;
+		uint64_t l;
+		int r = PM_MEM_OK;
+
+		translate(fv, addr, len, &s);
+		l = s.len;
+		if (!s.mr) {
+			if (!write)
+				memset(buf, 0xff, l);
+			r = PM_MEM_UNASSIGNED;
+		} else if (s.mr->ram && (s.mr->kind != PM_MR_ROMD || s.mr->romd_mode) &&
+			   (!write || s.mr->kind != PM_MR_ROMD)) {
+			if (!write)
+				memcpy(buf, s.mr->ram + s.offset, l);
+			else if (!s.readonly)
+				memcpy(s.mr->ram + s.offset, buf, l);
+		} else if (s.mr->ops) {
+			/* the whole remaining access if it is one, else aligned pieces */
+			unsigned n = (l == len && (l == 1 || l == 2 || l == 4 || l == 8)) ? (unsigned)l : piece(s.offset, l);
+
+			l = n;
+			r = mmio_access(s.mr, s.offset, buf, n, write);
+		} else if (!write) {
+			memset(buf, 0, l);
+		}
+		if (r && !rc)
+			rc = r;
+		addr += l;
+		buf += l;
+		len -= l;
+	}
+	return rc;
+}
+
+int pm_as_rw_buf(struct pm_as *as, uint64_t addr, void *buf, uint64_t len, bool write)
+{
+	int rc;
+
+	rcu_read_lock();
+	rc = rw(rcu_dereference(as->view), addr, buf, len, write);
+	rcu_read_unlock();
+	return rc;
+}
+
+int pm_as_read(struct pm_as *as, uint64_t addr, uint64_t *val, unsigned len)
+{
+	uint8_t b[8] = { 0 };
+	int rc;
+
+	if (len == 0 || len > 8)
+		return PM_MEM_DECODE_ERROR;
+	rc = pm_as_rw_buf(as, addr, b, len, false);
+	*val = load(b, len, false);
+	return rc;
+}
+
+int pm_as_write(struct pm_as *as, uint64_t addr, uint64_t val, unsigned len)
+{
+	uint8_t b[8];
+
+	if (len == 0 || len > 8)
+		return PM_MEM_DECODE_ERROR;
+	store(b, len, val, false);
+	return pm_as_rw_buf(as, addr, b, len, true);
+}
+
+long pm_as_flat_ranges(struct pm_as *as, struct pm_flat_range **out)
+{
+	struct pm_flatview *fv;
+	struct pm_flat_range *r;
+	long n;
+
+	rcu_read_lock();
+	fv = rcu_dereference(as->view);
+	n = (long)fv->nr;
+	r = malloc((fv->nr ? fv->nr : 1) * sizeof(*r));
+	if (r) {
+		for (size_t i = 0; i < fv->nr; i++) {
+			const struct pm_fr *f = &fv->ranges[i];
+
+			r[i] = (struct pm_flat_range){
+				.start = (uint64_t)f->start, .size = (uint64_t)(f->end - f->start),
+				.mr = f->mr, .offset = f->offset, .readonly = f->readonly, .romd = f->romd,
+			};
+		}
+	}
+	rcu_read_unlock();
+	if (!r)
+		return -ENOMEM;
+	*out = r;
+	return n;
+}
