@@ -405,14 +405,6 @@ struct tree {
 	unsigned seq[160];
 };
 
-static int index_of(const struct tree *t, const struct pm_mr *mr)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->mr[i] == mr)
-			return (int)i;
-	return -1;
-}
-
 /* the region at @addr under region @i placed at @base, or -1; @off receives the offset */
 static int ref(const struct tree *t, int i, __int128 base, uint64_t addr, uint64_t *off, int depth)
 {
@@ -427,23 +419,21 @@ static int ref(const struct tree *t, int i, __int128 base, uint64_t addr, uint64
 	if (t->kind[i] == PM_MR_ALIAS)
 		return ref(t, t->target[i], base - (__int128)t->alias_off[i], addr, off, depth + 1);
 	/* the winning child: highest priority, then the latest added */
-	for (int pass = 0; pass < 1; pass++) {
-		for (size_t c = 0; c < t->n; c++) {
-			uint64_t o;
-			int r;
+	for (size_t c = 0; c < t->n; c++) {
+		uint64_t o;
+		int r;
 
-			if (t->parent[c] != i)
-				continue;
-			r = ref(t, (int)c, base + (__int128)t->addr[c], addr, &o, depth + 1);
-			if (r < 0)
-				continue;
-			if (best < 0 || t->prio[c] > best_prio ||
-			    (t->prio[c] == best_prio && t->seq[c] > best_seq)) {
-				best = r;
-				best_prio = t->prio[c];
-				best_seq = t->seq[c];
-				*off = o;
-			}
+		if (t->parent[c] != i)
+			continue;
+		r = ref(t, (int)c, base + (__int128)t->addr[c], addr, &o, depth + 1);
+		if (r < 0)
+			continue;
+		if (best < 0 || t->prio[c] > best_prio ||
+		    (t->prio[c] == best_prio && t->seq[c] > best_seq)) {
+			best = r;
+			best_prio = t->prio[c];
+			best_seq = t->seq[c];
+			*off = o;
 		}
 	}
 	if (best >= 0)
@@ -560,7 +550,6 @@ static void flattening_and_dispatch_agree_with_brute_force(void **state)
 					    got ? pm_mr_name(got) : "-", got_off);
 				fail();
 			}
-			(void)index_of;
 		}
 		free(fr);
 		free(t);
