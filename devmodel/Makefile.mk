@@ -8,6 +8,10 @@ libpmdm_la_SOURCES = \
 	devmodel/memory.c \
 	devmodel/flatview.c \
 	devmodel/dispatch.c \
-	devmodel/mtree.c
+	devmodel/mtree.c \
+	devmodel/listener.c \
+	devmodel/dirty.c \
+	devmodel/events.c \
+	devmodel/exec.c
 libpmdm_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS)
 libpmdm_la_LIBADD = $(URCU_LIBS)

@@ -24,7 +24,7 @@ struct cand {
 	struct pm_mr *mr;
 	uint64_t offset;     /* offset in mr at start */
 	size_t rank;
-	bool readonly, romd;
+	bool readonly, romd, dirty_log;
 };
 
 struct cands {
@@ -82,6 +82,7 @@ static void collect(struct cands *c, struct pm_mr *mr, pm_u128 base, pm_u128 cs,
 			.start = s, .end = e, .mr = mr, .offset = (uint64_t)(s - base),
 			.rank = c->nr, .readonly = readonly || mr->kind == PM_MR_ROM,
 			.romd = mr->kind == PM_MR_ROMD && mr->romd_mode,
+			.dirty_log = mr->dirty_log,
 		};
 
 		push_cand(c, &x);
@@ -146,7 +147,8 @@ static int emit(struct pm_flatview *fv, size_t *cap, const struct cand *w, pm_u1
 
 	if (last && last->mr == w->mr && last->end == s &&
 	    last->offset + (uint64_t)(last->end - last->start) == off &&
-	    last->readonly == w->readonly && last->romd == w->romd) {
+	    last->readonly == w->readonly && last->romd == w->romd &&
+	    last->dirty_log == w->dirty_log) {
 		last->end = e;
 		return 0;
 	}
@@ -161,7 +163,7 @@ static int emit(struct pm_flatview *fv, size_t *cap, const struct cand *w, pm_u1
 	}
 	fv->ranges[fv->nr++] = (struct pm_fr){
 		.start = s, .end = e, .mr = w->mr, .offset = off,
-		.readonly = w->readonly, .romd = w->romd,
+		.readonly = w->readonly, .romd = w->romd, .dirty_log = w->dirty_log,
 	};
 	return 0;
 }
@@ -220,5 +222,7 @@ void pm__flatview_free(struct pm_flatview *view)
 		return;
 	pm__dispatch_free(view->dispatch);
 	free(view->ranges);
+	free(view->co);
+	free(view->wn);
 	free(view);
 }

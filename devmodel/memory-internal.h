@@ -5,6 +5,7 @@
 #ifndef PHYSMAP_DM_MEMORY_INTERNAL_H
 #define PHYSMAP_DM_MEMORY_INTERNAL_H
 
+#include <pthread.h>
 #include <urcu-bp.h>
 
 #include "memory.h"
@@ -24,6 +25,16 @@ struct pm_mr {
 	uint64_t alias_offset;
 	unsigned alias_users;
 	uint8_t *ram;
+	size_t ram_len;                /* mapped bytes (whole pages) */
+	bool dirty_log, exec;          /* exec: a RAM region handed over by mmio-exec */
+	unsigned long *dirty;          /* one bit per page, once logging started */
+	size_t dirty_pages;
+	struct pm_co_range *co;        /* coalesced ranges, offsets in the region */
+	size_t nr_co;
+	struct pm_wn *wn;              /* write notifiers, offsets in the region */
+	size_t nr_wn;
+	void (*destructor)(void *opaque);
+	void *destructor_opaque;
 	const struct pm_mr_ops *ops;
 	void *opaque;
 	/* subregions in rendering order: priority high to low, later-added first */
@@ -38,7 +49,31 @@ struct pm_fr {
 	pm_u128 start, end;
 	struct pm_mr *mr;
 	uint64_t offset;
-	bool readonly, romd;
+	bool readonly, romd, dirty_log;
+};
+
+/* [start, end): region offsets in a region, addresses in a view */
+struct pm_co_range {
+	uint64_t start, end;
+	struct pm_mr *mr;              /* in a view: the MMIO region */
+	uint64_t offset;               /* in a view: the offset at start */
+};
+
+/* a write notifier: @addr is an offset in a region, an address in a view */
+struct pm_wn {
+	uint64_t addr;
+	unsigned size;
+	bool match;
+	uint64_t data;
+	pm_write_notify_fn *fn;
+	void *opaque;
+};
+
+/* a write queued by coalescing */
+struct pm_qw {
+	struct pm_mr *mr;
+	uint64_t offset, val;
+	unsigned size;
 };
 
 struct pm_dispatch;
@@ -48,6 +83,10 @@ struct pm_flatview {
 	size_t nr;
 	struct pm_mr *root;
 	struct pm_dispatch *dispatch;
+	struct pm_co_range *co;        /* sorted by start */
+	size_t nr_co;
+	struct pm_wn *wn;              /* sorted by addr */
+	size_t nr_wn;
 	struct rcu_head rcu;
 };
 
@@ -59,11 +98,20 @@ struct pm_as {
 	struct pm_as *next;
 };
 
+#define PM_QUEUE_MAX 256
+
 struct pm_mem {
 	unsigned depth;
 	bool pending;
 	struct pm_as *spaces;
 	struct pm_mr *regions;
+	struct pm_mem_listener *listeners;   /* ascending priority */
+	struct pm_mr **retire;               /* freed after the outermost commit */
+	size_t nr_retire, cap_retire;
+	/* the coalesced-write queue; nr_queued is read without the lock */
+	pthread_mutex_t qlock;
+	struct pm_qw queue[PM_QUEUE_MAX];
+	size_t qhead, nr_queued;
 };
 
 /* the section a dispatch lookup finds: one flat range, or nothing */
@@ -91,6 +139,28 @@ void pm__dispatch_free(struct pm_dispatch *d);
  * pm__dispatch_lookup - the section holding @addr (never a subpage one)
  */
 const struct pm_dsection *pm__dispatch_lookup(struct pm_dispatch *d, uint64_t addr);
+
+/* attach the view's coalesced ranges and write notifiers; 0 or -ENOMEM */
+int pm__flatview_events(struct pm_flatview *fv);
+
+/* tell the listeners what changed from @old to @new (either may be NULL) */
+void pm__listeners_update(struct pm_mem *mem, struct pm_as *as, const struct pm_flatview *old,
+			  const struct pm_flatview *new);
+void pm__listeners_begin(struct pm_mem *mem);
+void pm__listeners_commit(struct pm_mem *mem);
+
+/* one device access (bytes in guest order in @buf); PM_MEM_* */
+int pm__mmio_access(struct pm_mr *mr, uint64_t offset, uint8_t *buf, unsigned size, bool write);
+
+/* coalesced-write queue: add one (flushing first if full); drop a region's */
+void pm__queue_write(struct pm_mem *mem, struct pm_mr *mr, uint64_t offset, uint64_t val, unsigned size);
+void pm__queue_forget(struct pm_mem *mem, const struct pm_mr *mr);
+
+/* record a change: rendered now, or at the outermost commit */
+int pm__changed(struct pm_mem *mem);
+
+/* set the dirty bits of [offset, offset + len) */
+void pm__mark_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len);
 
 /* dispatch-table memory in bytes (nodes, sections, subpages) */
 size_t pm__dispatch_bytes(const struct pm_dispatch *d);

@@ -4,12 +4,29 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "memory-internal.h"
 
 struct pm_mem *pm_mem_new(void)
 {
-	return calloc(1, sizeof(struct pm_mem));
+	struct pm_mem *mem = calloc(1, sizeof(struct pm_mem));
+
+	pthread_mutexattr_t attr;
+	int r;
+
+	if (!mem)
+		return NULL;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	r = pthread_mutex_init(&mem->qlock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (r) {
+		free(mem);
+		return NULL;
+	}
+	return mem;
 }
 
 static void free_view_rcu(struct rcu_head *head)
@@ -19,15 +36,25 @@ static void free_view_rcu(struct rcu_head *head)
 
 static void free_mr_now(struct pm_mr *mr)
 {
+	if (mr->destructor)
+		mr->destructor(mr->destructor_opaque);
+	if (mr->ram)
+		munmap(mr->ram, mr->ram_len);
 	free(mr->name);
-	free(mr->ram);
 	free(mr->subs);
+	free(mr->dirty);
+	free(mr->co);
+	free(mr->wn);
 	free(mr);
 }
 
 static void free_mr_rcu(struct rcu_head *head)
 {
-	free_mr_now(caa_container_of(head, struct pm_mr, rcu));
+	struct pm_mr *mr = caa_container_of(head, struct pm_mr, rcu);
+
+	/* no reader can queue a write to it any more */
+	pm__queue_forget(mr->mem, mr);
+	free_mr_now(mr);
 }
 
 void pm_mem_free(struct pm_mem *mem)
@@ -53,6 +80,8 @@ void pm_mem_free(struct pm_mem *mem)
 		next_mr = mr->next;
 		free_mr_now(mr);
 	}
+	free(mem->retire);
+	pthread_mutex_destroy(&mem->qlock);
 	free(mem);
 }
 
@@ -66,18 +95,20 @@ void pm_mem_read_unlock(void)
 	rcu_read_unlock();
 }
 
-/* render one address space and publish the result */
+/* render one address space, tell the listeners, publish the result */
 static int render(struct pm_as *as)
 {
 	struct pm_flatview *fv = pm__flatview_render(as->root), *old;
 
 	if (!fv)
 		return -ENOMEM;
-	if (pm__dispatch_build(fv)) {
+	if (pm__dispatch_build(fv) || pm__flatview_events(fv)) {
 		pm__flatview_free(fv);
 		return -ENOMEM;
 	}
 	old = as->view;
+	if (old)
+		pm__listeners_update(as->mem, as, old, fv);
 	rcu_assign_pointer(as->view, fv);
 	if (old)
 		call_rcu(&old->rcu, free_view_rcu);
@@ -97,19 +128,38 @@ int pm_mem_commit(struct pm_mem *mem)
 		return 0;
 	if (!mem->pending)
 		return 0;
+	/* queued writes belong to the old layout */
+	pm_mem_flush_coalesced(mem);
+	pm__listeners_begin(mem);
 	for (struct pm_as *as = mem->spaces; as; as = as->next) {
 		int r = render(as);
 
 		if (r && !rc)
 			rc = r;
 	}
-	if (rc == 0)
-		mem->pending = false;
-	return rc;
+	pm__listeners_commit(mem);
+	if (rc)
+		return rc;
+	mem->pending = false;
+	/* regions taken out by this commit: freed once no reader can see them */
+	for (size_t i = 0; i < mem->nr_retire; i++) {
+		struct pm_mr *mr = mem->retire[i];
+
+		if (mr->alias)
+			mr->alias->alias_users--;
+		if (mr->prev)
+			mr->prev->next = mr->next;
+		else
+			mem->regions = mr->next;
+		if (mr->next)
+			mr->next->prev = mr->prev;
+		call_rcu(&mr->rcu, free_mr_rcu);
+	}
+	mem->nr_retire = 0;
+	return 0;
 }
 
-/* a change: rendered now, or at the outermost commit */
-static int changed(struct pm_mem *mem)
+int pm__changed(struct pm_mem *mem)
 {
 	mem->pending = true;
 	if (mem->depth)
@@ -157,17 +207,23 @@ static struct pm_mr *new_backed(struct pm_mem *mem, const char *name, uint64_t s
 {
 	struct pm_mr *mr;
 
-	if (size == PM_MR_SIZE_2_64 || size > SIZE_MAX)
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len;
+	void *p;
+
+	if (size == PM_MR_SIZE_2_64 || size > SIZE_MAX - page)
+		return NULL;
+	/* anonymous and unreserved: a guest's RAM costs what it touches */
+	len = size ? ((size_t)size + page - 1) / page * page : page;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
 		return NULL;
 	mr = new_mr(mem, name, size, kind);
-	if (!mr)
-		return NULL;
-	mr->ram = calloc(1, size ? (size_t)size : 1);
-	if (!mr->ram) {
-		unlink_mr(mr);
-		free_mr_now(mr);
+	if (!mr) {
+		munmap(p, len);
 		return NULL;
 	}
+	mr->ram = p;
+	mr->ram_len = len;
 	return mr;
 }
 
@@ -276,7 +332,7 @@ int pm_mr_add_subregion(struct pm_mr *parent, uint64_t addr, struct pm_mr *sub, 
 	sub->parent = parent;
 	sub->addr = addr;
 	sub->priority = priority;
-	return changed(parent->mem);
+	return pm__changed(parent->mem);
 }
 
 int pm_mr_del_subregion(struct pm_mr *sub)
@@ -291,7 +347,7 @@ int pm_mr_del_subregion(struct pm_mr *sub)
 	memmove(&parent->subs[i], &parent->subs[i + 1], (parent->nr_subs - i - 1) * sizeof(*parent->subs));
 	parent->nr_subs--;
 	sub->parent = NULL;
-	return changed(parent->mem);
+	return pm__changed(parent->mem);
 }
 
 int pm_mr_set_enabled(struct pm_mr *mr, bool enabled)
@@ -299,7 +355,7 @@ int pm_mr_set_enabled(struct pm_mr *mr, bool enabled)
 	if (mr->enabled == enabled)
 		return 0;
 	mr->enabled = enabled;
-	return changed(mr->mem);
+	return pm__changed(mr->mem);
 }
 
 int pm_mr_set_address(struct pm_mr *mr, uint64_t addr)
@@ -307,7 +363,7 @@ int pm_mr_set_address(struct pm_mr *mr, uint64_t addr)
 	if (mr->addr == addr)
 		return 0;
 	mr->addr = addr;
-	return mr->parent ? changed(mr->mem) : 0;
+	return mr->parent ? pm__changed(mr->mem) : 0;
 }
 
 int pm_mr_set_alias_offset(struct pm_mr *mr, uint64_t offset)
@@ -315,7 +371,7 @@ int pm_mr_set_alias_offset(struct pm_mr *mr, uint64_t offset)
 	if (mr->kind != PM_MR_ALIAS)
 		return -EINVAL;
 	mr->alias_offset = offset;
-	return changed(mr->mem);
+	return pm__changed(mr->mem);
 }
 
 int pm_mr_set_readonly(struct pm_mr *mr, bool readonly)
@@ -323,7 +379,7 @@ int pm_mr_set_readonly(struct pm_mr *mr, bool readonly)
 	if (mr->readonly == readonly)
 		return 0;
 	mr->readonly = readonly;
-	return changed(mr->mem);
+	return pm__changed(mr->mem);
 }
 
 int pm_mr_set_romd(struct pm_mr *mr, bool romd_mode)
@@ -333,12 +389,33 @@ int pm_mr_set_romd(struct pm_mr *mr, bool romd_mode)
 	if (mr->romd_mode == romd_mode)
 		return 0;
 	mr->romd_mode = romd_mode;
-	return changed(mr->mem);
+	return pm__changed(mr->mem);
+}
+
+void pm_mr_set_destructor(struct pm_mr *mr, void (*fn)(void *opaque), void *opaque)
+{
+	mr->destructor = fn;
+	mr->destructor_opaque = opaque;
 }
 
 const char *pm_mr_name(const struct pm_mr *mr)
 {
 	return mr->name;
+}
+
+struct pm_mem *pm_mr_mem(const struct pm_mr *mr)
+{
+	return mr->mem;
+}
+
+uint64_t pm_mr_size(const struct pm_mr *mr)
+{
+	return mr->size >> 64 ? PM_MR_SIZE_2_64 : (uint64_t)mr->size;
+}
+
+const char *pm_as_name(const struct pm_as *as)
+{
+	return as->name;
 }
 
 enum pm_mr_kind pm_mr_kind(const struct pm_mr *mr)
@@ -384,12 +461,16 @@ struct pm_as *pm_as_new(struct pm_mem *mem, const char *name, struct pm_mr *root
 	for (tail = &mem->spaces; *tail; tail = &(*tail)->next)
 		;
 	*tail = as;
+	pm__listeners_begin(mem);
+	pm__listeners_update(mem, as, NULL, as->view);
+	pm__listeners_commit(mem);
 	return as;
 }
 
 /* ---- lookups and accesses (readers: inside rcu_read_lock) ---- */
 
-static void translate(struct pm_flatview *fv, uint64_t addr, uint64_t len, struct pm_section *out)
+static const struct pm_fr *translate(struct pm_flatview *fv, uint64_t addr, uint64_t len,
+				     struct pm_section *out)
 {
 	const struct pm_dsection *s = pm__dispatch_lookup(fv->dispatch, addr);
 	pm_u128 end = (pm_u128)addr + len;
@@ -417,6 +498,7 @@ static void translate(struct pm_flatview *fv, uint64_t addr, uint64_t len, struc
 			end = fv->ranges[lo].start;
 	}
 	out->len = (uint64_t)(end - addr);
+	return s->fr;
 }
 
 void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
@@ -444,7 +526,7 @@ static void store(uint8_t *p, unsigned n, uint64_t v, bool big)
  * order in @buf. Checks the valid sizes, then fits the impl sizes: split
  * into several smaller accesses, or widened to one aligned larger access.
  */
-static int mmio_access(struct pm_mr *mr, uint64_t offset, uint8_t *buf, unsigned size, bool write)
+int pm__mmio_access(struct pm_mr *mr, uint64_t offset, uint8_t *buf, unsigned size, bool write)
 {
 	const struct pm_mr_ops *ops = mr->ops;
 	unsigned vmin = ops->valid.min_access_size ? ops->valid.min_access_size : 1;
@@ -498,33 +580,96 @@ static unsigned piece(uint64_t addr, uint64_t n)
 	return s;
 }
 
+/* a write notifier of the view that takes this write, or NULL */
+static const struct pm_wn *find_notifier(const struct pm_flatview *fv, uint64_t addr, uint64_t val,
+					 unsigned size)
+{
+	size_t lo = 0, hi = fv->nr_wn;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (fv->wn[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < fv->nr_wn && fv->wn[lo].addr == addr; lo++) {
+		const struct pm_wn *w = &fv->wn[lo];
+
+		if ((w->size == 0 || w->size == size) && (!w->match || w->data == val))
+			return w;
+	}
+	return NULL;
+}
+
+static bool coalesced(const struct pm_flatview *fv, uint64_t addr, unsigned size)
+{
+	size_t lo = 0, hi = fv->nr_co;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (fv->co[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < fv->nr_co && fv->co[lo].start <= addr && addr + size <= fv->co[lo].end;
+}
+
+/* an access that reaches a device's ops: notifiers and coalescing first */
+static int device_access(struct pm_flatview *fv, struct pm_mr *mr, uint64_t addr, uint64_t offset,
+			 uint8_t *buf, unsigned n, bool write)
+{
+	if (write && (fv->nr_wn || fv->nr_co)) {
+		uint64_t val = load(buf, n, false);
+		const struct pm_wn *w = find_notifier(fv, addr, val, n);
+
+		if (w) {
+			w->fn(w->opaque, addr, val, n);
+			return PM_MEM_OK;
+		}
+		if (coalesced(fv, addr, n)) {
+			pm__queue_write(mr->mem, mr, offset, val, n);
+			return PM_MEM_OK;
+		}
+	}
+	/* keep the device's view of the order of accesses */
+	if (__atomic_load_n(&mr->mem->nr_queued, __ATOMIC_ACQUIRE))
+		pm_mem_flush_coalesced(mr->mem);
+	return pm__mmio_access(mr, offset, buf, n, write);
+}
+
 static int rw(struct pm_flatview *fv, uint64_t addr, uint8_t *buf, uint64_t len, bool write)
 {
 	int rc = PM_MEM_OK;
 
 	while (len) {
 		struct pm_section s;
-		uint64_t l;
+		const struct pm_fr *fr = translate(fv, addr, len, &s);
+		uint64_t l = s.len;
 		int r = PM_MEM_OK;
 
-		translate(fv, addr, len, &s);
-		l = s.len;
 		if (!s.mr) {
 			if (!write)
 				memset(buf, 0xff, l);
 			r = PM_MEM_UNASSIGNED;
 		} else if (s.mr->ram && (s.mr->kind != PM_MR_ROMD || s.mr->romd_mode) &&
 			   (!write || s.mr->kind != PM_MR_ROMD)) {
-			if (!write)
+			if (!write) {
 				memcpy(buf, s.mr->ram + s.offset, l);
-			else if (!s.readonly)
+			} else if (!s.readonly) {
 				memcpy(s.mr->ram + s.offset, buf, l);
+				if (fr->dirty_log)
+					pm__mark_dirty(s.mr, s.offset, l);
+			}
 		} else if (s.mr->ops) {
 			/* the whole remaining access if it is one, else aligned pieces */
 			unsigned n = (l == len && (l == 1 || l == 2 || l == 4 || l == 8)) ? (unsigned)l : piece(s.offset, l);
 
 			l = n;
-			r = mmio_access(s.mr, s.offset, buf, n, write);
+			r = device_access(fv, s.mr, addr, s.offset, buf, n, write);
 		} else if (!write) {
 			memset(buf, 0, l);
 		}
@@ -586,6 +731,7 @@ long pm_as_flat_ranges(struct pm_as *as, struct pm_flat_range **out)
 			r[i] = (struct pm_flat_range){
 				.start = (uint64_t)f->start, .size = (uint64_t)(f->end - f->start),
 				.mr = f->mr, .offset = f->offset, .readonly = f->readonly, .romd = f->romd,
+				.dirty_log = f->dirty_log,
 			};
 		}
 	}

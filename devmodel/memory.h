@@ -71,6 +71,14 @@ enum pm_mem_result {
 struct pm_mr_ops {
 	uint64_t (*read)(void *opaque, uint64_t addr, unsigned size);
 	void (*write)(void *opaque, uint64_t addr, uint64_t val, unsigned size);
+	/*
+	 * mmio-exec (optional): the guest wants to execute at @offset. The
+	 * device creates a RAM region of whole pages (pm_mr_new_ram on
+	 * pm_mr_mem of its own region), fills it, sets *@at to the
+	 * page-aligned offset in its region where it sits (covering @offset)
+	 * and returns it, handing it over to the core; or returns NULL.
+	 */
+	struct pm_mr *(*request_exec)(void *opaque, uint64_t offset, uint64_t *at);
 	enum pm_endian endianness;
 	struct {
 		unsigned min_access_size, max_access_size;
@@ -158,7 +166,17 @@ int pm_mr_set_alias_offset(struct pm_mr *mr, uint64_t offset);
 int pm_mr_set_readonly(struct pm_mr *mr, bool readonly);
 int pm_mr_set_romd(struct pm_mr *mr, bool romd_mode);
 
+/**
+ * pm_mr_set_destructor - call @fn(@opaque) when the region's memory is
+ * finally freed (after the grace period that follows pm_mr_free, or in
+ * pm_mem_free): the place to free a device's state
+ */
+void pm_mr_set_destructor(struct pm_mr *mr, void (*fn)(void *opaque), void *opaque);
+
 const char *pm_mr_name(const struct pm_mr *mr);
+struct pm_mem *pm_mr_mem(const struct pm_mr *mr);
+/** the region's size; PM_MR_SIZE_2_64 for 2^64 */
+uint64_t pm_mr_size(const struct pm_mr *mr);
 enum pm_mr_kind pm_mr_kind(const struct pm_mr *mr);
 /** the backing of a RAM/ROM/ROMD region, NULL for others */
 uint8_t *pm_mr_ram(const struct pm_mr *mr);
@@ -228,6 +246,7 @@ struct pm_flat_range {
 	uint64_t offset;
 	bool readonly;
 	bool romd;
+	bool dirty_log;
 };
 
 /**
@@ -236,5 +255,151 @@ struct pm_flat_range {
  * returns: the number of ranges, or -ENOMEM
  */
 long pm_as_flat_ranges(struct pm_as *as, struct pm_flat_range **out);
+
+/* ---- dirty logging (RAM regions) ---- */
+
+#define PM_DIRTY_PAGE 4096u
+
+/**
+ * pm_mr_set_dirty_log - start or stop logging writes to a RAM region, per
+ * 4 KiB page of the region; takes effect at the outermost commit, where
+ * listeners get log_start / log_stop. Starting keeps bits already set.
+ * returns: 0; -EINVAL if @mr is not RAM; -ENOMEM (nothing changed)
+ */
+int pm_mr_set_dirty_log(struct pm_mr *mr, bool on);
+
+/**
+ * pm_mr_set_dirty - mark [@offset, @offset + @len) dirty, for writers that
+ * bypass the access functions (a hypervisor writing guest RAM); clipped to
+ * the region; does nothing if logging was never started
+ */
+void pm_mr_set_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len);
+
+/**
+ * pm_mr_dirty_get_and_clear - collect and clear the dirty bits of the pages
+ * [@offset, @offset + @len) of @mr (@offset page aligned; @len rounded up
+ * to whole pages, clipped to the region); bit i of @bitmap (if not NULL;
+ * zeroed first, ceil(@len / 4096) bits) is page @offset / 4096 + i
+ * Safe against concurrent writers: a write is either reported now or later.
+ * returns: the number of dirty pages; -EINVAL if @mr is not RAM or @offset
+ *   is unaligned or beyond the region
+ */
+long pm_mr_dirty_get_and_clear(struct pm_mr *mr, uint64_t offset, uint64_t len,
+			       unsigned long *bitmap);
+
+/* ---- coalesced MMIO and write notifiers ---- */
+
+/**
+ * pm_mr_add_coalescing - queue writes to [@offset, @offset + @size) of an
+ * MMIO region instead of dispatching them; the queue is flushed (in order,
+ * through the device's ops) before the next access that reaches a device
+ * other than by a coalesced write, on commit, and by pm_mem_flush_coalesced.
+ * Listeners learn the absolute ranges (coalesced_add / _del).
+ * returns: 0; -EINVAL (not MMIO, empty or beyond the region); -ENOMEM
+ */
+int pm_mr_add_coalescing(struct pm_mr *mr, uint64_t offset, uint64_t size);
+
+/** pm_mr_clear_coalescing - drop every coalesced range of @mr; returns 0 */
+int pm_mr_clear_coalescing(struct pm_mr *mr);
+
+/**
+ * pm_mem_flush_coalesced - perform every queued write now
+ * returns: how many were performed
+ */
+long pm_mem_flush_coalesced(struct pm_mem *mem);
+
+/*
+ * A write notifier fires, instead of the device's write op, for a write of
+ * @size bytes (0: any size) at exactly @offset in its region, whose value
+ * is @data when @match_data is set (Xen's and KVM's ioeventfd). The callback
+ * runs in the writer's thread, inside a read-side critical section.
+ */
+typedef void pm_write_notify_fn(void *opaque, uint64_t addr, uint64_t val, unsigned size);
+
+/**
+ * pm_mr_add_write_notifier / pm_mr_del_write_notifier - on an MMIO region;
+ * a notifier is known by all its arguments; takes effect at the outermost
+ * commit, where listeners get notifier_add / _del with absolute addresses
+ * returns: 0; -EINVAL (not MMIO, size not 0/1/2/4/8, beyond the region);
+ *   -EEXIST / -ENOENT; -ENOMEM
+ */
+int pm_mr_add_write_notifier(struct pm_mr *mr, uint64_t offset, unsigned size, bool match_data,
+			     uint64_t data, pm_write_notify_fn *fn, void *opaque);
+int pm_mr_del_write_notifier(struct pm_mr *mr, uint64_t offset, unsigned size, bool match_data,
+			     uint64_t data, pm_write_notify_fn *fn, void *opaque);
+
+/* ---- mmio-exec ---- */
+
+/**
+ * pm_as_request_exec - make @addr executable: if it is RAM (or ROM/ROMD)
+ * already, say so; if it is an MMIO region whose ops offer request_exec,
+ * ask the device for a RAM region, map it as a subregion of the MMIO region
+ * (above it, marked as an exec region) and commit. @out receives the RAM
+ * section. A writer-side call (it changes the tree).
+ * returns:
+ *   0, on success
+ *   -ENXIO, if nothing is mapped at @addr
+ *   -ENOTSUP, if the region cannot be executed from
+ *   -ENOENT, if the device declined
+ *   -EINVAL, if the device's region is not RAM, not whole pages, not page
+ *            aligned or does not cover the address (the core frees it)
+ *   -ENOMEM
+ */
+int pm_as_request_exec(struct pm_as *as, uint64_t addr, struct pm_section *out);
+
+/**
+ * pm_mr_invalidate_exec - take every exec region out of @mmio (the device's
+ * contents changed); each is freed only after an RCU grace period, so a
+ * reader still executing from one stays safe. A writer-side call.
+ * returns: the number of regions removed; -ENOMEM (commit failed)
+ */
+int pm_mr_invalidate_exec(struct pm_mr *mmio);
+
+/* ---- listeners ---- */
+
+/**
+ * struct pm_mem_listener - told about each address space's flat view
+ * After each outermost commit that changed a space, in ascending @priority
+ * (descending for the _del and log_stop calls, so what was added last goes
+ * first): begin; region_del for every old range not in the new view;
+ * region_add for every new range not in the old one, region_nop for the
+ * ranges in both, a nop followed by log_start / log_stop when the range's
+ * dirty logging changed (added ranges carry their dirty_log flag); then coalesced_del/_add and notifier_del/_add for
+ * the differences; then commit. Registration replays the current views as
+ * additions; unregistration as deletions. Any callback may be NULL. The
+ * pm_flat_range passed is only valid during the call.
+ */
+struct pm_mem_listener {
+	int priority;
+	void (*begin)(struct pm_mem_listener *l);
+	void (*commit)(struct pm_mem_listener *l);
+	void (*region_add)(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r);
+	void (*region_del)(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r);
+	void (*region_nop)(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r);
+	void (*log_start)(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r);
+	void (*log_stop)(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r);
+	void (*coalesced_add)(struct pm_mem_listener *l, struct pm_as *as, uint64_t start, uint64_t size);
+	void (*coalesced_del)(struct pm_mem_listener *l, struct pm_as *as, uint64_t start, uint64_t size);
+	void (*notifier_add)(struct pm_mem_listener *l, struct pm_as *as, uint64_t addr, unsigned size,
+			     bool match_data, uint64_t data);
+	void (*notifier_del)(struct pm_mem_listener *l, struct pm_as *as, uint64_t addr, unsigned size,
+			     bool match_data, uint64_t data);
+	void *opaque;
+	/* the core's */
+	struct pm_as *as;
+	struct pm_mem_listener *next;
+};
+
+/**
+ * pm_mem_listener_register - listen to @as (NULL: every address space)
+ * The listener (owned by the caller) must stay valid until unregistered.
+ * returns: 0; -EEXIST if it is registered already
+ */
+int pm_mem_listener_register(struct pm_mem *mem, struct pm_mem_listener *l, struct pm_as *as);
+
+/** pm_mem_listener_unregister - stop listening (replays deletions) */
+void pm_mem_listener_unregister(struct pm_mem *mem, struct pm_mem_listener *l);
+
+const char *pm_as_name(const struct pm_as *as);
 
 #endif /* PHYSMAP_DM_MEMORY_H */

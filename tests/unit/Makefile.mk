@@ -60,3 +60,10 @@ tests_unit_test_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/devmodel
 tests_unit_test_memory_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_memory_LDADD = libpmdm.la $(CMOCKA_LIBS)
 TESTS += tests/unit/test-memory
+
+check_PROGRAMS += tests/unit/test-memory-events
+tests_unit_test_memory_events_SOURCES = tests/unit/test-memory-events.c
+tests_unit_test_memory_events_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/devmodel
+tests_unit_test_memory_events_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_memory_events_LDADD = libpmdm.la $(CMOCKA_LIBS) -lpthread
+TESTS += tests/unit/test-memory-events
