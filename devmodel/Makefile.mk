@@ -12,6 +12,22 @@ libpmdm_la_SOURCES = \
 	devmodel/listener.c \
 	devmodel/dirty.c \
 	devmodel/events.c \
-	devmodel/exec.c
-libpmdm_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS)
-libpmdm_la_LIBADD = $(URCU_LIBS)
+	devmodel/exec.c \
+	devmodel/json.c
+libpmdm_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS)
+libpmdm_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) -lpthread
+
+# physmap-dm: the device-model process
+bin_PROGRAMS += physmap-dm
+physmap_dm_SOURCES = \
+	devmodel/physmap-dm.c \
+	devmodel/dm.h \
+	devmodel/dm.c \
+	devmodel/transport/qtest.h \
+	devmodel/transport/qtest.c \
+	devmodel/hw/logger.c \
+	devmodel/hw/pl011.c \
+	devmodel/hw/serial16550.c \
+	devmodel/hw/subpage-test.c
+physmap_dm_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS)
+physmap_dm_LDADD = libpmdm.la

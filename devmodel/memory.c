@@ -418,6 +418,11 @@ const char *pm_as_name(const struct pm_as *as)
 	return as->name;
 }
 
+struct pm_mr *pm_as_root(const struct pm_as *as)
+{
+	return as->root;
+}
+
 enum pm_mr_kind pm_mr_kind(const struct pm_mr *mr)
 {
 	return mr->kind;

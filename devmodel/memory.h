@@ -401,5 +401,43 @@ int pm_mem_listener_register(struct pm_mem *mem, struct pm_mem_listener *l, stru
 void pm_mem_listener_unregister(struct pm_mem *mem, struct pm_mem_listener *l);
 
 const char *pm_as_name(const struct pm_as *as);
+struct pm_mr *pm_as_root(const struct pm_as *as);
+
+/** pm_mem_find_as - the address space called @name, or NULL */
+struct pm_as *pm_mem_find_as(struct pm_mem *mem, const char *name);
+
+/* ---- the region-tree format (docs/specs/region-tree.md) ---- */
+
+/**
+ * struct pm_load_hooks - what the loader asks its caller
+ * @device: ops and opaque for the MMIO or ROMD region @id (called @name);
+ *   return 0, or a negative errno to fail the load. Without it, such
+ *   regions have no ops (reads give 0, writes are dropped).
+ * @release: becomes the destructor of each region @device gave ops to
+ */
+struct pm_load_hooks {
+	int (*device)(void *ctx, const char *id, const char *name, const struct pm_mr_ops **ops,
+		      void **opaque);
+	void (*release)(void *opaque);
+	void *ctx;
+};
+
+/**
+ * pm_mem_load_json - a new memory system built from a region-tree document
+ * and rendered once; on failure nothing is left behind and @err (if given)
+ * receives one line naming the key path that is wrong
+ * ("regions.pc.ram.size: missing, or not a hex string up to 2^64")
+ * returns: the memory system (free with pm_mem_free), or NULL
+ */
+struct pm_mem *pm_mem_load_json(const char *text, const struct pm_load_hooks *hooks, char *err,
+				size_t errlen);
+
+/**
+ * pm_mem_mtree_json - the hierarchy in the region-tree format (loadable
+ * again), or with @flat the flat views of every address space
+ * @out: receives a string the caller frees
+ * returns: its length, or -ENOMEM
+ */
+long pm_mem_mtree_json(struct pm_mem *mem, bool flat, char **out);
 
 #endif /* PHYSMAP_DM_MEMORY_H */

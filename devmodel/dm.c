@@ -1,0 +1,96 @@
+/*
+ * dm.c - a device model's memory system, console and device registry
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm.h"
+
+extern const struct pm_hw pm_hw_pl011, pm_hw_serial16550, pm_hw_subpage_test, pm_hw_logger;
+
+const struct pm_hw *const pm_hw_list[] = {
+	&pm_hw_pl011, &pm_hw_serial16550, &pm_hw_subpage_test, &pm_hw_logger, NULL,
+};
+
+const struct pm_hw *pm_hw_find(const char *model)
+{
+	for (size_t i = 0; pm_hw_list[i]; i++)
+		if (!strcmp(pm_hw_list[i]->model, model))
+			return pm_hw_list[i];
+	return NULL;
+}
+
+void pm_console_write(struct pm_console *con, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (con->fd >= 0 && len) {
+		ssize_t r = write(con->fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		p += r;
+		len -= (size_t)r;
+	}
+}
+
+int pm_dm_init(struct pm_dm *dm, int console_fd, FILE *log)
+{
+	memset(dm, 0, sizeof(*dm));
+	dm->console.fd = console_fd;
+	dm->log = log;
+	dm->mem = pm_mem_new();
+	if (!dm->mem)
+		return -ENOMEM;
+	dm->sysmem = pm_mr_new_container(dm->mem, "system", PM_MR_SIZE_2_64);
+	dm->io = pm_mr_new_container(dm->mem, "io", 0x10000);
+	if (!dm->sysmem || !dm->io)
+		goto fail;
+	dm->as_mem = pm_as_new(dm->mem, "memory", dm->sysmem);
+	dm->as_io = pm_as_new(dm->mem, "I/O", dm->io);
+	if (!dm->as_mem || !dm->as_io)
+		goto fail;
+	return 0;
+fail:
+	pm_mem_free(dm->mem);
+	dm->mem = NULL;
+	return -ENOMEM;
+}
+
+void pm_dm_dispose(struct pm_dm *dm)
+{
+	pm_mem_free(dm->mem);
+	dm->mem = NULL;
+}
+
+static int loaded_device(void *ctx, const char *id, const char *name, const struct pm_mr_ops **ops,
+			 void **opaque)
+{
+	(void)id;
+	*opaque = pm_hw_logger_new(ctx, name);
+	if (!*opaque)
+		return -ENOMEM;
+	*ops = &pm_hw_logger_ops;
+	return 0;
+}
+
+int pm_dm_load(struct pm_dm *dm, const char *text, char *err, size_t errlen)
+{
+	struct pm_load_hooks hooks = {
+		.device = loaded_device, .release = pm_hw_logger_free, .ctx = dm,
+	};
+	struct pm_mem *mem = pm_mem_load_json(text, &hooks, err, errlen);
+
+	if (!mem)
+		return -EINVAL;
+	pm_mem_free(dm->mem);
+	dm->mem = mem;
+	dm->as_mem = pm_mem_find_as(mem, "memory");
+	dm->as_io = pm_mem_find_as(mem, "I/O");
+	dm->sysmem = dm->as_mem ? pm_as_root(dm->as_mem) : NULL;
+	dm->io = dm->as_io ? pm_as_root(dm->as_io) : NULL;
+	return 0;
+}

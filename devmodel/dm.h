@@ -1,0 +1,97 @@
+/*
+ * devmodel/dm.h - physmap-dm's process-wide pieces: the memory system with
+ * its two address spaces, the console sink, the access log, and the device
+ * models (devmodel/hw/, one per file) that instantiate into it
+ */
+#ifndef PHYSMAP_DM_DM_H
+#define PHYSMAP_DM_DM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "memory.h"
+
+/**
+ * struct pm_console - where guest-visible serial output goes
+ * @fd: the sink (not owned); bytes are written as they come
+ */
+struct pm_console {
+	int fd;
+};
+
+/** pm_console_write - one byte (or several) to the sink; errors are dropped */
+void pm_console_write(struct pm_console *con, const void *buf, size_t len);
+
+/**
+ * struct pm_dm - one device model
+ * @mem: the memory system; @sysmem / @io: roots of "memory" (2^64) and
+ *     "I/O" (64 KiB), as QEMU's
+ * @log: where logging devices report accesses (may be NULL)
+ */
+struct pm_dm {
+	struct pm_mem *mem;
+	struct pm_mr *sysmem, *io;
+	struct pm_as *as_mem, *as_io;
+	struct pm_console console;
+	FILE *log;
+};
+
+/**
+ * pm_dm_init - an empty device model: memory and I/O spaces, console to
+ * @console_fd, access log to @log
+ * returns: 0; -ENOMEM
+ */
+int pm_dm_init(struct pm_dm *dm, int console_fd, FILE *log);
+
+/**
+ * pm_dm_load - replace @dm's memory with a region-tree document (MMIO and
+ * ROMD regions get logging devices); "memory" and "I/O" are looked up
+ * returns: 0; -EINVAL with @err set (the old memory stays)
+ */
+int pm_dm_load(struct pm_dm *dm, const char *text, char *err, size_t errlen);
+
+/** pm_dm_dispose - free everything (devices' state through their regions) */
+void pm_dm_dispose(struct pm_dm *dm);
+
+/**
+ * struct pm_dev_args - where a device goes
+ * @name: instance name (region names derive from it)
+ * @addr: base address in the memory space, or port in the I/O space
+ * @size: the window, 0 for the model's own size
+ * @pio: 1: in the I/O space
+ * @irq: its interrupt line, -1 for none
+ */
+struct pm_dev_args {
+	const char *name;
+	uint64_t addr, size;
+	int pio;
+	int irq;
+};
+
+/**
+ * struct pm_hw - a device model
+ * @create: instantiate at @a, adding its regions to @dm (in one
+ *     transaction); returns 0, or a negative errno with @err set
+ */
+struct pm_hw {
+	const char *model;
+	const char *summary;
+	int (*create)(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen);
+};
+
+/** pm_hw_find - the model called @model, or NULL; pm_hw_list - all, NULL-terminated */
+const struct pm_hw *pm_hw_find(const char *model);
+extern const struct pm_hw *const pm_hw_list[];
+
+/**
+ * pm_hw_logger_ops - ops that log every access to dm->log as
+ * "NAME read|write OFFSET SIZE VALUE" (reads give 0); @opaque from
+ * pm_hw_logger_new (freed by the region's destructor)
+ */
+extern const struct pm_mr_ops pm_hw_logger_ops;
+void *pm_hw_logger_new(struct pm_dm *dm, const char *name);
+void pm_hw_logger_free(void *opaque);
+
+#endif /* PHYSMAP_DM_DM_H */

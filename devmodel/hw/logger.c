@@ -1,0 +1,86 @@
+/*
+ * logger.c - a device that logs every access and otherwise does nothing:
+ * what loaded MMIO regions get, and `--device logger` for tests
+ *
+ * Lines: "NAME read 0xOFFSET SIZE -> 0xVALUE" and
+ * "NAME write 0xOFFSET SIZE 0xVALUE". Reads give 0.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dm.h"
+
+struct logger {
+	struct pm_dm *dm;
+	char name[64];
+};
+
+static uint64_t logger_read(void *opaque, uint64_t addr, unsigned size)
+{
+	struct logger *l = opaque;
+
+	if (l->dm->log) {
+		fprintf(l->dm->log, "%s read 0x%" PRIx64 " %u -> 0x0\n", l->name, addr, size);
+		fflush(l->dm->log);
+	}
+	return 0;
+}
+
+static void logger_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+	struct logger *l = opaque;
+
+	if (l->dm->log) {
+		fprintf(l->dm->log, "%s write 0x%" PRIx64 " %u 0x%" PRIx64 "\n", l->name, addr, size, val);
+		fflush(l->dm->log);
+	}
+}
+
+const struct pm_mr_ops pm_hw_logger_ops = {
+	.read = logger_read, .write = logger_write,
+	.valid = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
+};
+
+void *pm_hw_logger_new(struct pm_dm *dm, const char *name)
+{
+	struct logger *l = calloc(1, sizeof(*l));
+
+	if (l) {
+		l->dm = dm;
+		snprintf(l->name, sizeof(l->name), "%s", name);
+	}
+	return l;
+}
+
+void pm_hw_logger_free(void *opaque)
+{
+	free(opaque);
+}
+
+static int logger_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
+{
+	struct logger *l = pm_hw_logger_new(dm, a->name);
+	struct pm_mr *mr;
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	mr = pm_mr_new_mmio(dm->mem, a->name, a->size ? a->size : 0x1000, &pm_hw_logger_ops, l);
+	if (!mr) {
+		free(l);
+		return -ENOMEM;
+	}
+	pm_mr_set_destructor(mr, pm_hw_logger_free, l);
+	rc = pm_mr_add_subregion(a->pio ? dm->io : dm->sysmem, a->addr, mr, 0);
+	if (rc)
+		snprintf(err, errlen, "cannot map it (%s)", strerror(-rc));
+	return rc;
+}
+
+const struct pm_hw pm_hw_logger = {
+	.model = "logger",
+	.summary = "logs every access (default size 4 KiB)",
+	.create = logger_create,
+};

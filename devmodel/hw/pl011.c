@@ -1,0 +1,192 @@
+/*
+ * pl011.c - ARM PrimeCell PL011 UART (the registers Linux's amba-pl011
+ * driver and a bare guest use)
+ *
+ * Glossary: DR data, RSR/ECR receive status / error clear, FR flags,
+ * IBRD/FBRD integer/fractional baud divisor, LCR_H line control, CR
+ * control, IFLS FIFO interrupt levels, IMSC interrupt mask, RIS/MIS raw /
+ * masked interrupt status, ICR interrupt clear.
+ *
+ * Transmission is immediate (the console sink never blocks the guest), so
+ * the TX FIFO is always empty: FR has TXFE, and the TX interrupt is raised
+ * after every write to DR, as QEMU's model does. The receive FIFO (16
+ * bytes, 1 with FIFOs off) is modelled for the registers; nothing feeds it
+ * yet (console input comes with the simulator's console).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dm.h"
+
+enum {
+	DR = 0x000, RSR = 0x004, FR = 0x018, ILPR = 0x020, IBRD = 0x024, FBRD = 0x028,
+	LCR_H = 0x02c, CR = 0x030, IFLS = 0x034, IMSC = 0x038, RIS = 0x03c, MIS = 0x040,
+	ICR = 0x044, DMACR = 0x048, ID = 0xfe0,
+};
+
+#define FR_RXFE  0x10
+#define FR_TXFF  0x20
+#define FR_RXFF  0x40
+#define FR_TXFE  0x80
+#define INT_RX   0x10
+#define INT_TX   0x20
+#define LCR_FEN  0x10
+
+/* PeriphID0-3 then PCellID0-3: part 0x011, designer ARM, revision 1 */
+static const uint8_t pl011_id[8] = { 0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
+
+struct pl011 {
+	struct pm_dm *dm;
+	uint32_t ibrd, fbrd, lcr, cr, ifls, imsc, ris, dmacr, ilpr, rsr;
+	uint8_t rx[16];
+	unsigned rx_head, rx_count;
+};
+
+static unsigned fifo_depth(const struct pl011 *s)
+{
+	return (s->lcr & LCR_FEN) ? 16 : 1;
+}
+
+static uint64_t pl011_read(void *opaque, uint64_t addr, unsigned size)
+{
+	struct pl011 *s = opaque;
+	uint32_t v;
+
+	(void)size;
+	if (addr >= ID && addr < ID + 32)
+		return addr % 4 ? 0 : pl011_id[(addr - ID) / 4];
+	switch (addr) {
+	case DR:
+		if (!s->rx_count)
+			return 0;
+		v = s->rx[s->rx_head];
+		s->rx_head = (s->rx_head + 1) % 16;
+		if (--s->rx_count == 0)
+			s->ris &= ~(uint32_t)INT_RX;
+		return v;
+	case RSR:
+		return s->rsr;
+	case FR:
+		v = FR_TXFE;
+		if (!s->rx_count)
+			v |= FR_RXFE;
+		if (s->rx_count == fifo_depth(s))
+			v |= FR_RXFF;
+		return v;
+	case ILPR:
+		return s->ilpr;
+	case IBRD:
+		return s->ibrd;
+	case FBRD:
+		return s->fbrd;
+	case LCR_H:
+		return s->lcr;
+	case CR:
+		return s->cr;
+	case IFLS:
+		return s->ifls;
+	case IMSC:
+		return s->imsc;
+	case RIS:
+		return s->ris;
+	case MIS:
+		return s->ris & s->imsc;
+	case DMACR:
+		return s->dmacr;
+	default:
+		return 0;
+	}
+}
+
+static void pl011_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+	struct pl011 *s = opaque;
+	uint8_t ch;
+
+	(void)size;
+	switch (addr) {
+	case DR:
+		ch = (uint8_t)val;
+		pm_console_write(&s->dm->console, &ch, 1);
+		s->ris |= INT_TX;
+		break;
+	case RSR:
+		s->rsr = 0;
+		break;
+	case ILPR:
+		s->ilpr = (uint32_t)val & 0xff;
+		break;
+	case IBRD:
+		s->ibrd = (uint32_t)val & 0xffff;
+		break;
+	case FBRD:
+		s->fbrd = (uint32_t)val & 0x3f;
+		break;
+	case LCR_H:
+		/* turning the FIFO off empties it, as the hardware does */
+		if ((s->lcr ^ (uint32_t)val) & LCR_FEN)
+			s->rx_count = 0;
+		s->lcr = (uint32_t)val & 0xff;
+		break;
+	case CR:
+		s->cr = (uint32_t)val & 0xffff;
+		break;
+	case IFLS:
+		s->ifls = (uint32_t)val & 0x3f;
+		break;
+	case IMSC:
+		s->imsc = (uint32_t)val & 0x7ff;
+		break;
+	case ICR:
+		s->ris &= ~(uint32_t)val;
+		break;
+	case DMACR:
+		s->dmacr = (uint32_t)val & 0x7;
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct pm_mr_ops pl011_ops = {
+	.read = pl011_read, .write = pl011_write,
+	.endianness = PM_ENDIAN_LITTLE,
+	.valid = { .min_access_size = 1, .max_access_size = 4 },
+	.impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
+static int pl011_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
+{
+	struct pl011 *s;
+	struct pm_mr *mr;
+	int rc;
+
+	if (a->pio) {
+		snprintf(err, errlen, "a PL011 sits in the memory space, not at a port");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dm = dm;
+	/* reset values: CR has TXE and RXE set; IFLS both at half */
+	s->cr = 0x300;
+	s->ifls = 0x12;
+	mr = pm_mr_new_mmio(dm->mem, a->name, a->size ? a->size : 0x1000, &pl011_ops, s);
+	if (!mr) {
+		free(s);
+		return -ENOMEM;
+	}
+	pm_mr_set_destructor(mr, free, s);
+	rc = pm_mr_add_subregion(dm->sysmem, a->addr, mr, 0);
+	if (rc)
+		snprintf(err, errlen, "cannot map it (%s)", strerror(-rc));
+	return rc;
+}
+
+const struct pm_hw pm_hw_pl011 = {
+	.model = "pl011",
+	.summary = "ARM PrimeCell PL011 UART (4 KiB)",
+	.create = pl011_create,
+};

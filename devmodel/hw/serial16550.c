@@ -1,0 +1,187 @@
+/*
+ * serial16550.c - a 16550A UART on port I/O (COM1 at 0x3f8 on pc)
+ *
+ * Glossary: RBR/THR receive buffer / transmit holding (offset 0), DLL/DLM
+ * divisor latch low/high (offsets 0/1 while LCR.DLAB is set), IER interrupt
+ * enable, IIR/FCR interrupt identification (read) / FIFO control (write),
+ * LCR line control, MCR modem control, LSR line status, MSR modem status,
+ * SCR scratch.
+ *
+ * Enough for Linux's 8250 autoconfig to find a 16550A (scratch register,
+ * FIFO bits 0xc0 in IIR once FCR enables them, loopback reflected in MSR)
+ * and for polled and THRE-interrupt output. Transmission is immediate: the
+ * holding register is always empty (LSR THRE|TEMT). In loopback mode what
+ * is transmitted comes back on RBR instead of the console.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dm.h"
+
+enum { RBR = 0, IER = 1, IIR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
+
+#define LCR_DLAB  0x80
+#define LSR_DR    0x01
+#define LSR_THRE  0x20
+#define LSR_TEMT  0x40
+#define IER_RDI   0x01
+#define IER_THRI  0x02
+#define IIR_NONE  0x01
+#define IIR_THRI  0x02
+#define IIR_RDI   0x04
+#define MCR_LOOP  0x10
+#define FCR_EN    0x01
+
+struct uart {
+	struct pm_dm *dm;
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+	bool thri_pending;        /* THR empty, reported until IIR is read or THR written */
+	uint8_t rx[16];
+	unsigned rx_head, rx_count;
+};
+
+static uint8_t iir(const struct uart *s)
+{
+	uint8_t fifo = (s->fcr & FCR_EN) ? 0xc0 : 0;
+
+	if ((s->ier & IER_RDI) && s->rx_count)
+		return fifo | IIR_RDI;
+	if ((s->ier & IER_THRI) && s->thri_pending)
+		return fifo | IIR_THRI;
+	return fifo | IIR_NONE;
+}
+
+static uint8_t msr(const struct uart *s)
+{
+	/* loopback: DTR -> DSR, RTS -> CTS, OUT1 -> RI, OUT2 -> DCD */
+	if (s->mcr & MCR_LOOP)
+		return (uint8_t)(((s->mcr & 0x01) << 5) | ((s->mcr & 0x02) << 3) |
+				 ((s->mcr & 0x04) << 4) | ((s->mcr & 0x08) << 4));
+	/* a terminal is attached: DCD, DSR and CTS */
+	return 0xb0;
+}
+
+static uint64_t uart_read(void *opaque, uint64_t addr, unsigned size)
+{
+	struct uart *s = opaque;
+	uint8_t v;
+
+	(void)size;
+	switch (addr) {
+	case RBR:
+		if (s->lcr & LCR_DLAB)
+			return s->dll;
+		if (!s->rx_count)
+			return 0;
+		v = s->rx[s->rx_head];
+		s->rx_head = (s->rx_head + 1) % 16;
+		s->rx_count--;
+		return v;
+	case IER:
+		return (s->lcr & LCR_DLAB) ? s->dlm : s->ier;
+	case IIR:
+		v = iir(s);
+		/* reading IIR while it reports THRE clears that source */
+		if ((v & 0x0f) == IIR_THRI)
+			s->thri_pending = false;
+		return v;
+	case LCR:
+		return s->lcr;
+	case MCR:
+		return s->mcr;
+	case LSR:
+		return LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0);
+	case MSR:
+		return msr(s);
+	case SCR:
+		return s->scr;
+	default:
+		return 0xff;
+	}
+}
+
+static void uart_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
+{
+	struct uart *s = opaque;
+	uint8_t b = (uint8_t)val;
+
+	(void)size;
+	switch (addr) {
+	case RBR:
+		if (s->lcr & LCR_DLAB) {
+			s->dll = b;
+			break;
+		}
+		if (s->mcr & MCR_LOOP) {
+			if (s->rx_count < ((s->fcr & FCR_EN) ? 16u : 1u)) {
+				s->rx[(s->rx_head + s->rx_count) % 16] = b;
+				s->rx_count++;
+			}
+		} else {
+			pm_console_write(&s->dm->console, &b, 1);
+		}
+		s->thri_pending = true;
+		break;
+	case IER:
+		if (s->lcr & LCR_DLAB) {
+			s->dlm = b;
+			break;
+		}
+		/* enabling THRI with an empty holding register raises it at once */
+		if (!(s->ier & IER_THRI) && (b & IER_THRI))
+			s->thri_pending = true;
+		s->ier = b & 0x0f;
+		break;
+	case IIR:         /* FCR */
+		if (b & 0x02)
+			s->rx_count = 0;          /* clear the receive FIFO */
+		s->fcr = b & 0xc9;
+		break;
+	case LCR:
+		s->lcr = b;
+		break;
+	case MCR:
+		s->mcr = b & 0x1f;
+		break;
+	case SCR:
+		s->scr = b;
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct pm_mr_ops uart_ops = {
+	.read = uart_read, .write = uart_write,
+	.endianness = PM_ENDIAN_LITTLE,
+	.valid = { .min_access_size = 1, .max_access_size = 1 },
+};
+
+static int uart_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
+{
+	struct uart *s = calloc(1, sizeof(*s));
+	struct pm_mr *mr;
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	s->dm = dm;
+	s->dll = 12;          /* 9600 baud from 1.8432 MHz */
+	mr = pm_mr_new_mmio(dm->mem, a->name, a->size ? a->size : 8, &uart_ops, s);
+	if (!mr) {
+		free(s);
+		return -ENOMEM;
+	}
+	pm_mr_set_destructor(mr, free, s);
+	rc = pm_mr_add_subregion(a->pio ? dm->io : dm->sysmem, a->addr, mr, 0);
+	if (rc)
+		snprintf(err, errlen, "cannot map it (%s)", strerror(-rc));
+	return rc;
+}
+
+const struct pm_hw pm_hw_serial16550 = {
+	.model = "16550",
+	.summary = "16550A UART, 8 ports (pc: COM1 at I/O 0x3f8)",
+	.create = uart_create,
+};

@@ -1,0 +1,369 @@
+/*
+ * physmap-dm.c - the device-model process: builds a memory system (from a
+ * region-tree file and/or device options), then prints it or serves
+ * accesses (the test transport now; the simulator's and Xen's ioreqs later)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "transport/qtest.h"
+
+struct opt {
+	const char *name;
+	int has_arg;          /* no_argument, required_argument, optional_argument */
+	int val;
+	const char *arg;
+	const char *help;
+};
+
+static const struct opt opts[] = {
+	{ "load", required_argument, 'l', "FILE", "load a region tree (docs/specs/region-tree.md)" },
+	{ "device", required_argument, 'd', "MODEL,addr=A[,size=S][,pio][,name=N]",
+	  "add a device (repeatable); --device help lists the models" },
+	{ "mtree", no_argument, 'm', NULL, "print the memory tree as QEMU's info mtree, then exit" },
+	{ "flat", no_argument, 'f', NULL, "with --mtree: the flat view of each address space" },
+	{ "disabled", no_argument, 'D', NULL, "with --mtree: disabled regions too" },
+	{ "json", no_argument, 'j', NULL, "with --mtree: JSON (the region-tree format, or flat ranges)" },
+	{ "qtest", optional_argument, 'q', "unix:PATH",
+	  "serve the test protocol on stdin/stdout, or on a unix socket (one session)" },
+	{ "console", required_argument, 'c', "FILE",
+	  "guest serial output (default stdout; stderr with --qtest on stdio)" },
+	{ "log", required_argument, 'L', "FILE", "what logging devices report (default stderr)" },
+	{ "help", no_argument, 'h', NULL, "show this help" },
+};
+#define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: physmap-dm [options]\n\noptions:\n");
+	for (size_t i = 0; i < NR_OPTS; i++) {
+		char left[64];
+
+		if (opts[i].has_arg == optional_argument)
+			snprintf(left, sizeof(left), "-%c, --%s[=%s]", opts[i].val, opts[i].name, opts[i].arg);
+		else if (opts[i].arg)
+			snprintf(left, sizeof(left), "-%c, --%s %s", opts[i].val, opts[i].name, opts[i].arg);
+		else
+			snprintf(left, sizeof(left), "-%c, --%s", opts[i].val, opts[i].name);
+		if (strlen(left) > 28)
+			fprintf(f, "  %s\n  %-28s  %s\n", left, "", opts[i].help);
+		else
+			fprintf(f, "  %-28s  %s\n", left, opts[i].help);
+	}
+}
+
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			char *b = realloc(buf, cap = cap ? 2 * cap : 65536);
+
+			if (!b) {
+				snprintf(err, errlen, "out of memory");
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = b;
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[len] = 0;
+	}
+	fclose(f);
+	return buf;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno)
+		return -EINVAL;
+	/* sizes may carry k/m/g */
+	if (*end && !end[1]) {
+		unsigned shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 :
+				 *end == 'g' || *end == 'G' ? 30 : 0;
+
+		if (!shift || *v >> (64 - shift))
+			return -EINVAL;
+		*v <<= shift;
+		end++;
+	}
+	return *end ? -EINVAL : 0;
+}
+
+/* MODEL,addr=A[,size=S][,pio][,name=N][,irq=I] */
+static int add_device(struct pm_dm *dm, const char *spec, char *err, size_t errlen)
+{
+	char *copy = strdup(spec), *save = NULL, *tok, *name = NULL;
+	struct pm_dev_args a = { .irq = -1 };
+	const struct pm_hw *hw;
+	bool have_addr = false;
+	int rc = -EINVAL;
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	tok = strtok_r(copy, ",", &save);
+	hw = tok ? pm_hw_find(tok) : NULL;
+	if (!hw) {
+		snprintf(err, errlen, "no device model \"%s\" (--device help lists them)", tok ? tok : "");
+		goto out;
+	}
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+		uint64_t v;
+
+		if (!strcmp(tok, "pio")) {
+			a.pio = 1;
+			continue;
+		}
+		if (!eq) {
+			snprintf(err, errlen, "\"%s\": expected key=value", tok);
+			goto out;
+		}
+		*eq++ = 0;
+		if (!strcmp(tok, "name")) {
+			name = eq;
+			continue;
+		}
+		if (parse_u64(eq, &v)) {
+			snprintf(err, errlen, "%s: \"%s\" is not a number", tok, eq);
+			goto out;
+		}
+		if (!strcmp(tok, "addr")) {
+			a.addr = v;
+			have_addr = true;
+		} else if (!strcmp(tok, "size")) {
+			a.size = v;
+		} else if (!strcmp(tok, "irq") && v <= 1023) {
+			a.irq = (int)v;
+		} else {
+			snprintf(err, errlen, "%s: unknown key, or value out of range", tok);
+			goto out;
+		}
+	}
+	if (!have_addr) {
+		snprintf(err, errlen, "addr: missing");
+		goto out;
+	}
+	if (a.pio && a.addr + (a.size ? a.size : 1) > 0x10000) {
+		snprintf(err, errlen, "addr: port 0x%" PRIx64 " is beyond the 64 KiB I/O space", a.addr);
+		goto out;
+	}
+	if ((a.pio && !dm->io) || (!a.pio && !dm->sysmem)) {
+		snprintf(err, errlen, "the loaded tree has no \"%s\" address space", a.pio ? "I/O" : "memory");
+		goto out;
+	}
+	a.name = name ? name : hw->model;
+	rc = hw->create(dm, &a, err, errlen);
+out:
+	free(copy);
+	return rc;
+}
+
+/* listen on @path, serve one session */
+static int serve_unix(struct pm_dm *dm, const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = -1, c = -1, rc = -1;
+	FILE *in = NULL, *out = NULL;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long");
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) || listen(s, 1)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto out;
+	}
+	c = accept(s, NULL, NULL);
+	if (c < 0) {
+		snprintf(err, errlen, "accept: %s", strerror(errno));
+		goto out;
+	}
+	in = fdopen(c, "r");
+	out = in ? fdopen(dup(c), "w") : NULL;
+	if (!in || !out) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		goto out;
+	}
+	rc = pm_qtest_serve(dm, in, out) ? -1 : 0;
+	if (rc)
+		snprintf(err, errlen, "write: %s", strerror(EIO));
+out:
+	if (in)
+		fclose(in);
+	else if (c >= 0)
+		close(c);
+	if (out)
+		fclose(out);
+	if (s >= 0) {
+		close(s);
+		unlink(path);
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct option lopts[NR_OPTS + 1];
+	char shorts[3 * NR_OPTS + 1], err[512] = "";
+	const char *load = NULL, *console = NULL, *logpath = NULL, *qtest = NULL;
+	const char **devices = NULL;
+	size_t nr_devices = 0, k = 0;
+	bool mtree = false, flat = false, disabled = false, json = false, want_qtest = false;
+	struct pm_dm dm = { 0 };
+	FILE *log = stderr;
+	int console_fd = 1, ret = 1, c;
+
+	for (size_t i = 0; i < NR_OPTS; i++) {
+		lopts[i] = (struct option){ opts[i].name, opts[i].has_arg, NULL, opts[i].val };
+		shorts[k++] = (char)opts[i].val;
+		for (int j = 0; j < opts[i].has_arg; j++)
+			shorts[k++] = ':';
+	}
+	lopts[NR_OPTS] = (struct option){ 0 };
+	shorts[k] = 0;
+	devices = calloc((size_t)argc, sizeof(*devices));
+	if (!devices)
+		return 1;
+	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': load = optarg; break;
+		case 'd': devices[nr_devices++] = optarg; break;
+		case 'm': mtree = true; break;
+		case 'f': flat = true; break;
+		case 'D': disabled = true; break;
+		case 'j': json = true; break;
+		case 'q': want_qtest = true; qtest = optarg; break;
+		case 'c': console = optarg; break;
+		case 'L': logpath = optarg; break;
+		case 'h': usage(stdout); free(devices); return 0;
+		default: usage(stderr); free(devices); return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "physmap-dm: unexpected argument \"%s\"\n", argv[optind]);
+		goto out_early;
+	}
+	for (size_t i = 0; i < nr_devices; i++) {
+		if (strcmp(devices[i], "help"))
+			continue;
+		for (size_t j = 0; pm_hw_list[j]; j++)
+			printf("%-14s %s\n", pm_hw_list[j]->model, pm_hw_list[j]->summary);
+		free(devices);
+		return 0;
+	}
+	if (qtest && strncmp(qtest, "unix:", 5)) {
+		fprintf(stderr, "physmap-dm: --qtest=%s: expected unix:PATH\n", qtest);
+		goto out_early;
+	}
+	if ((flat || disabled || json) && !mtree) {
+		fprintf(stderr, "physmap-dm: -f, -D and --json go with --mtree\n");
+		goto out_early;
+	}
+	if (logpath && !(log = fopen(logpath, "a"))) {
+		fprintf(stderr, "physmap-dm: --log %s: %s\n", logpath, strerror(errno));
+		goto out_early;
+	}
+	if (console) {
+		console_fd = open(console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (console_fd < 0) {
+			fprintf(stderr, "physmap-dm: --console %s: %s\n", console, strerror(errno));
+			goto out_early;
+		}
+	} else if (want_qtest && !qtest) {
+		console_fd = 2;
+	}
+	if (pm_dm_init(&dm, console_fd, log)) {
+		fprintf(stderr, "physmap-dm: out of memory\n");
+		goto out;
+	}
+	if (load) {
+		char *text = read_file(load, err, sizeof(err));
+
+		if (!text || pm_dm_load(&dm, text, err, sizeof(err))) {
+			fprintf(stderr, "physmap-dm: %s: %s\n", load, err);
+			free(text);
+			goto out;
+		}
+		free(text);
+	}
+	for (size_t i = 0; i < nr_devices; i++) {
+		if (add_device(&dm, devices[i], err, sizeof(err))) {
+			fprintf(stderr, "physmap-dm: --device %s: %s\n", devices[i], err);
+			goto out;
+		}
+	}
+	if (mtree) {
+		char *text = NULL;
+		long n = json ? pm_mem_mtree_json(dm.mem, flat, &text)
+			      : pm_mem_mtree(dm.mem, flat, disabled, &text);
+
+		if (n < 0) {
+			fprintf(stderr, "physmap-dm: mtree: out of memory\n");
+			goto out;
+		}
+		fputs(text, stdout);
+		if (json)
+			putchar('\n');
+		free(text);
+	}
+	if (want_qtest) {
+		if (qtest) {
+			if (serve_unix(&dm, qtest + 5, err, sizeof(err))) {
+				fprintf(stderr, "physmap-dm: --qtest=%s: %s\n", qtest, err);
+				goto out;
+			}
+		} else if (pm_qtest_serve(&dm, stdin, stdout)) {
+			fprintf(stderr, "physmap-dm: qtest: cannot write the answers\n");
+			goto out;
+		}
+	}
+	ret = fflush(stdout) ? 1 : 0;
+out:
+	pm_dm_dispose(&dm);
+	if (console_fd > 2)
+		close(console_fd);
+out_early:
+	if (log && log != stderr)
+		fclose(log);
+	free(devices);
+	return ret;
+}
