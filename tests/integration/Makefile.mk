@@ -6,10 +6,12 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/examples.sh \
 	tests/integration/board-pc-vs-qemu.sh \
 	tests/integration/board-virt-vs-qemu.py \
-	tests/integration/board-virt-dtc.sh
+	tests/integration/board-virt-dtc.sh \
+	tests/integration/physmap-dm.sh \
+	tests/integration/mtree-vs-qemu.py
 
 TESTS += $(PM_INTEGRATION_TESTS)
-dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS)
+dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py
 
 # prints a board's layouts for the oracle tests
 check_PROGRAMS += tests/integration/board-dump
