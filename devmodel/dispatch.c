@@ -11,12 +11,19 @@
  *
  * An aligned block of whole pages that one section covers becomes a single
  * leaf at the highest level it fills. A page that is covered partly, or by
- * several sections, gets a sub-page section: a table of 4096 section
- * numbers, one per byte offset. This is the 2013 fix in QEMU's dispatcher:
- * a 256-byte region at the start of a page (the a9-scu case) must not
- * capture the rest of the page.
+ * several sections, gets a sub-page section: the page's byte ranges in
+ * address order, each with its section (the rest of the page unassigned).
+ * This is the 2013 fix in QEMU's dispatcher: a 256-byte region at the
+ * start of a page (the a9-scu case) must not capture the rest of the page.
+ * QEMU indexes a sub-page by byte offset (8 KiB a page); a sorted list of
+ * boundaries costs a few bytes a section and a short search, and keeps
+ * thousands of sub-pages out of the cache.
  *
- * A one-entry most-recently-used cache sits in front of the walk.
+ * A one-entry most-recently-used cache sits in front of the walk. It is
+ * per reader thread (a vCPU's accesses have their own locality, and a
+ * shared one would bounce a written cache line between vCPUs on every
+ * access); a table's generation number, never reused, keeps a thread from
+ * trusting an entry of a table that was freed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,15 +48,29 @@ struct node {
 	struct entry e[L2_SIZE];
 };
 
+/* a page's pieces: piece i is [start[i], start[i + 1]) (the last to the page end) */
+struct pm_subpage {
+	unsigned nr, cap;
+	uint16_t *start;
+	uint32_t *sec;
+};
+
 struct pm_dispatch {
 	struct entry root;
 	struct node *nodes;
 	size_t nr_nodes, cap_nodes;
 	struct pm_dsection *sections;
 	size_t nr_sections, cap_sections;
-	size_t nr_subpages;
-	const struct pm_dsection *mru;
+	size_t nr_subpages, subpage_bytes;
+	uint64_t gen;
 };
+
+static uint64_t next_gen = 1;
+
+static __thread __attribute__((tls_model("initial-exec"))) struct {
+	uint64_t gen;
+	const struct pm_dsection *s;
+} mru;
 
 static long alloc_node(struct pm_dispatch *d, int leaf_level)
 {
@@ -130,9 +151,9 @@ static int set_pages(struct pm_dispatch *d, uint64_t first, uint64_t nb, uint32_
 }
 
 /* the leaf entry for @page, or NULL if the walk ends in an empty subtree */
-static struct entry *find_leaf(struct pm_dispatch *d, uint64_t page)
+static inline const struct entry *find_leaf(const struct pm_dispatch *d, uint64_t page)
 {
-	struct entry *lp = &d->root;
+	const struct entry *lp = &d->root;
 	int i = LEVELS;
 
 	while (lp->skip && (i -= lp->skip) >= 0) {
@@ -143,43 +164,85 @@ static struct entry *find_leaf(struct pm_dispatch *d, uint64_t page)
 	return lp->skip ? NULL : lp;
 }
 
-/* give byte range [s, e) of one page to section @sec, through its sub-page table */
-static int set_subpage(struct pm_dispatch *d, pm_u128 s, pm_u128 e, uint32_t sec)
+static int subpage_append(struct pm_dispatch *d, struct pm_subpage *sp, unsigned start, uint32_t sec)
 {
-	uint64_t page = (uint64_t)(s >> PAGE_BITS);
-	struct entry *lp = find_leaf(d, page);
-	struct pm_dsection *sp;
-	uint32_t *table;
-	long idx;
+	/* a piece that starts where the last one does replaces it */
+	if (sp->nr && sp->start[sp->nr - 1] == start) {
+		sp->sec[sp->nr - 1] = sec;
+		return 0;
+	}
+	if (sp->nr == sp->cap) {
+		unsigned cap = sp->cap ? 2 * sp->cap : 4;
+		uint16_t *st = realloc(sp->start, cap * sizeof(*st));
+
+		if (!st)
+			return -ENOMEM;
+		sp->start = st;
+		uint32_t *sc = realloc(sp->sec, cap * sizeof(*sc));
+
+		if (!sc)
+			return -ENOMEM;
+		sp->sec = sc;
+		d->subpage_bytes += (cap - sp->cap) * (sizeof(*st) + sizeof(*sc));
+		sp->cap = cap;
+	}
+	sp->start[sp->nr] = (uint16_t)start;
+	sp->sec[sp->nr++] = sec;
+	return 0;
+}
+
+static void subpage_free(struct pm_subpage *sp)
+{
+	if (!sp)
+		return;
+	free(sp->start);
+	free(sp->sec);
+	free(sp);
+}
+
+/*
+ * Give bytes [s, e) of one page to section @sec. The flat view's ranges
+ * come in address order and never overlap, so a page's pieces arrive in
+ * order too: append this one, then an unassigned rest of the page.
+ */
+static int set_subpage(struct pm_dispatch *d, uint64_t s, uint64_t e_last, uint32_t sec)
+{
+	uint64_t page = s >> PAGE_BITS;
+	const struct entry *lp = find_leaf(d, page);
+	struct pm_subpage *sp;
+	unsigned off = (unsigned)(s & (PAGE_SIZE - 1)), end_off = (unsigned)(e_last & (PAGE_SIZE - 1)) + 1;
 	int rc;
 
 	if (!lp || !d->sections[lp->ptr].subpage) {
-		uint32_t old = lp ? lp->ptr : UNASSIGNED;
+		long idx;
 
-		table = malloc(PAGE_SIZE * sizeof(*table));
-		if (!table)
+		sp = calloc(1, sizeof(*sp));
+		if (!sp)
 			return -ENOMEM;
-		for (unsigned i = 0; i < PAGE_SIZE; i++)
-			table[i] = old;
 		idx = add_section(d, &(struct pm_dsection){
-			.start = (pm_u128)page << PAGE_BITS,
-			.end = ((pm_u128)page + 1) << PAGE_BITS,
-			.subpage = table,
+			.start = page << PAGE_BITS,
+			.last = (page << PAGE_BITS) + PAGE_SIZE - 1,
+			.subpage = sp,
 		});
 		if (idx < 0) {
-			free(table);
+			free(sp);
 			return (int)idx;
 		}
 		d->nr_subpages++;
+		d->subpage_bytes += sizeof(*sp);
 		rc = set_pages(d, page, 1, (uint32_t)idx);
 		if (rc)
 			return rc;
-		lp = find_leaf(d, page);
+		if ((rc = subpage_append(d, sp, 0, UNASSIGNED)))
+			return rc;
+	} else {
+		sp = d->sections[lp->ptr].subpage;
 	}
-	sp = &d->sections[lp->ptr];
-	for (pm_u128 a = s; a < e; a++)
-		sp->subpage[(unsigned)(a & (PAGE_SIZE - 1))] = sec;
-	return 0;
+	if ((rc = subpage_append(d, sp, off, sec)))
+		return rc;
+	if (end_off < PAGE_SIZE)
+		rc = subpage_append(d, sp, end_off, UNASSIGNED);
+	return rc;
 }
 
 static void compact(struct pm_dispatch *d, struct entry *lp)
@@ -217,35 +280,44 @@ int pm__dispatch_build(struct pm_flatview *view)
 	if (!d)
 		return -ENOMEM;
 	d->root = (struct entry){ 1, NIL };
-	if (add_section(d, &(struct pm_dsection){ 0 }) < 0)
+	d->gen = __atomic_fetch_add(&next_gen, 1, __ATOMIC_RELAXED);
+	/* section 0: unassigned, covering everything */
+	if (add_section(d, &(struct pm_dsection){ .start = 0, .last = UINT64_MAX }) < 0)
 		goto out;
 	for (size_t i = 0; i < view->nr; i++) {
 		const struct pm_fr *fr = &view->ranges[i];
-		pm_u128 s = fr->start, e = fr->end;
-		long sec = add_section(d, &(struct pm_dsection){ .start = s, .end = e, .fr = fr });
+		uint64_t s = (uint64_t)fr->start, last = (uint64_t)(fr->end - 1);
+		long sec = add_section(d, &(struct pm_dsection){
+			.start = s, .last = last, .mr = fr->mr, .offset = fr->offset, .fr = fr,
+			.readonly = fr->readonly,
+		});
 
 		if (sec < 0)
 			goto out;
-		/* a partial first page */
-		if (s & (PAGE_SIZE - 1)) {
-			pm_u128 pe = ((s >> PAGE_BITS) + 1) << PAGE_BITS;
+		/* a partial first page, or a range inside one page */
+		if (s & (PAGE_SIZE - 1) || last - s < PAGE_SIZE - 1) {
+			uint64_t page_last = s | (PAGE_SIZE - 1);
 
-			rc = set_subpage(d, s, pe < e ? pe : e, (uint32_t)sec);
+			rc = set_subpage(d, s, last < page_last ? last : page_last, (uint32_t)sec);
 			if (rc)
 				goto out;
-			s = pe < e ? pe : e;
 			rc = -ENOMEM;
+			if (last <= page_last)
+				continue;
+			s = page_last + 1;
 		}
 		/* whole pages */
-		if (e - s >= PAGE_SIZE) {
-			uint64_t nb = (uint64_t)((e - s) >> PAGE_BITS);
+		if (last - s >= PAGE_SIZE - 1) {
+			uint64_t nb = ((last - s) >> PAGE_BITS) + ((last & (PAGE_SIZE - 1)) == PAGE_SIZE - 1);
 
-			if (set_pages(d, (uint64_t)(s >> PAGE_BITS), nb, (uint32_t)sec))
+			if (set_pages(d, s >> PAGE_BITS, nb, (uint32_t)sec))
 				goto out;
-			s += (pm_u128)nb << PAGE_BITS;
+			if ((last & (PAGE_SIZE - 1)) == PAGE_SIZE - 1)
+				continue;
+			s += nb << PAGE_BITS;
 		}
 		/* a partial last page */
-		if (s < e && set_subpage(d, s, e, (uint32_t)sec))
+		if (set_subpage(d, s, last, (uint32_t)sec))
 			goto out;
 	}
 	compact(d, &d->root);
@@ -261,37 +333,56 @@ void pm__dispatch_free(struct pm_dispatch *d)
 	if (!d)
 		return;
 	for (size_t i = 0; i < d->nr_sections; i++)
-		free(d->sections[i].subpage);
+		subpage_free(d->sections[i].subpage);
 	free(d->sections);
 	free(d->nodes);
 	free(d);
 }
 
-static bool covers(const struct pm_dsection *s, uint64_t addr)
+static inline bool covers(const struct pm_dsection *s, uint64_t addr)
 {
-	return s->start <= addr && addr < s->end;
+	return s->start <= addr && addr <= s->last;
+}
+
+static uint32_t subpage_find(const struct pm_subpage *sp, unsigned off)
+{
+	unsigned lo = 0, hi = sp->nr;
+
+	/* the last piece starting at or before off (piece 0 starts at 0) */
+	while (hi - lo > 1) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (sp->start[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return sp->sec[lo];
 }
 
 const struct pm_dsection *pm__dispatch_lookup(struct pm_dispatch *d, uint64_t addr)
 {
-	const struct pm_dsection *s = __atomic_load_n(&d->mru, __ATOMIC_RELAXED);
+	const struct pm_dsection *s;
 	const struct entry *lp;
 
-	if (s && covers(s, addr))
+	s = mru.s;
+	if (s && mru.gen == d->gen && covers(s, addr))
 		return s;
 	lp = find_leaf(d, addr >> PAGE_BITS);
 	s = &d->sections[lp ? lp->ptr : UNASSIGNED];
 	if (s->subpage)
-		s = &d->sections[s->subpage[addr & (PAGE_SIZE - 1)]];
+		s = &d->sections[subpage_find(s->subpage, (unsigned)(addr & (PAGE_SIZE - 1)))];
 	if (!covers(s, addr))
 		return &d->sections[UNASSIGNED];
-	__atomic_store_n(&d->mru, s, __ATOMIC_RELAXED);
+	if (s->mr) {
+		mru.gen = d->gen;
+		mru.s = s;
+	}
 	return s;
 }
 
 size_t pm__dispatch_bytes(const struct pm_dispatch *d)
 {
 	return sizeof(*d) + d->cap_nodes * sizeof(struct node) +
-	       d->cap_sections * sizeof(struct pm_dsection) +
-	       d->nr_subpages * PAGE_SIZE * sizeof(uint32_t);
+	       d->cap_sections * sizeof(struct pm_dsection) + d->subpage_bytes;
 }

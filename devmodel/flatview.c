@@ -75,7 +75,8 @@ static void collect(struct cands *c, struct pm_mr *mr, pm_u128 base, pm_u128 cs,
 		collect(c, mr->alias, base - mr->alias_offset, s, e, readonly, depth + 1);
 		return;
 	}
-	for (size_t i = 0; i < mr->nr_subs; i++)
+	/* rendering order: the subregion array backwards */
+	for (size_t i = mr->nr_subs; i-- > 0;)
 		collect(c, mr->subs[i], base + mr->subs[i]->addr, s, e, readonly, depth + 1);
 	if (mr->kind != PM_MR_CONTAINER) {
 		struct cand x = {

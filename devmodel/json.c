@@ -442,7 +442,7 @@ static int gen_tree(yajl_gen g, struct pm_mem *mem)
 			st |= key(g, "subregions");
 			st |= yajl_gen_array_open(g);
 			/* added order: the loader re-adds in list order; later wins among equals */
-			for (size_t j = mr->nr_subs; j-- > 0;) {
+			for (size_t j = 0; j < mr->nr_subs; j++) {
 				const struct pm_mr *s = mr->subs[j];
 
 				st |= yajl_gen_map_open(g);
@@ -488,7 +488,7 @@ static int gen_flat(yajl_gen g, struct pm_mem *mem)
 		st |= key(g, "ranges");
 		st |= yajl_gen_array_open(g);
 		rcu_read_lock();
-		fv = rcu_dereference(as->view);
+		fv = pm_rcu_deref(as->view);
 		for (size_t i = 0; i < fv->nr; i++) {
 			const struct pm_fr *f = &fv->ranges[i];
 

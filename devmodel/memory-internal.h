@@ -12,6 +12,13 @@
 
 typedef unsigned __int128 pm_u128;
 
+/*
+ * rcu_dereference without liburcu's out-of-line call (we do not define
+ * _LGPL_SOURCE): a consume load is all it is on every architecture we
+ * build for; publication stays rcu_assign_pointer
+ */
+#define pm_rcu_deref(p) __atomic_load_n(&(p), __ATOMIC_CONSUME)
+
 struct pm_mr {
 	struct pm_mem *mem;
 	char *name;
@@ -37,7 +44,12 @@ struct pm_mr {
 	void *destructor_opaque;
 	const struct pm_mr_ops *ops;
 	void *opaque;
-	/* subregions in rendering order: priority high to low, later-added first */
+	/*
+	 * subregions by priority, low to high, and in the order they were
+	 * added among equals: rendering order is this backwards (higher
+	 * priority first, later-added first), and adding one of the highest
+	 * priority so far (the common case) is an append
+	 */
 	struct pm_mr **subs;
 	size_t nr_subs, cap_subs;
 	struct pm_mr *next, *prev;     /* every region of the memory system */
@@ -114,12 +126,22 @@ struct pm_mem {
 	size_t qhead, nr_queued;
 };
 
-/* the section a dispatch lookup finds: one flat range, or nothing */
+/*
+ * the section a dispatch lookup finds: one flat range, or nothing; what a
+ * translate needs is copied in, so a lookup touches the table and this
+ * (one cache line) only. [start, last]: inclusive, as a 2^64 end would not
+ * fit.
+ */
+struct pm_subpage;
+
 struct pm_dsection {
-	pm_u128 start, end;
-	const struct pm_fr *fr;        /* NULL: unassigned */
-	uint32_t *subpage;             /* set: a page shared by several sections */
-};
+	uint64_t start, last;
+	struct pm_mr *mr;              /* NULL: unassigned */
+	uint64_t offset;               /* in mr, at start */
+	const struct pm_fr *fr;
+	struct pm_subpage *subpage;    /* set: a page shared by several sections */
+	bool readonly;
+} __attribute__((aligned(64)));
 
 /**
  * pm__flatview_render - flatten the tree under @root

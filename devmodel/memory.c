@@ -323,8 +323,8 @@ int pm_mr_add_subregion(struct pm_mr *parent, uint64_t addr, struct pm_mr *sub, 
 		parent->subs = v;
 		parent->cap_subs = cap;
 	}
-	/* before the first sibling of lower or equal priority: later-added wins */
-	for (i = 0; i < parent->nr_subs && parent->subs[i]->priority > priority; i++)
+	/* after every sibling of lower or equal priority: later-added wins */
+	for (i = parent->nr_subs; i > 0 && parent->subs[i - 1]->priority > priority; i--)
 		;
 	memmove(&parent->subs[i + 1], &parent->subs[i], (parent->nr_subs - i) * sizeof(*parent->subs));
 	parent->subs[i] = sub;
@@ -478,19 +478,18 @@ static const struct pm_fr *translate(struct pm_flatview *fv, uint64_t addr, uint
 				     struct pm_section *out)
 {
 	const struct pm_dsection *s = pm__dispatch_lookup(fv->dispatch, addr);
-	pm_u128 end = (pm_u128)addr + len;
+	uint64_t room;
 
-	memset(out, 0, sizeof(*out));
-	if (s->fr) {
-		out->mr = s->fr->mr;
-		out->offset = s->fr->offset + (uint64_t)(addr - s->fr->start);
-		out->readonly = s->fr->readonly;
-		if (end > s->end)
-			end = s->end;
+	out->mr = s->mr;
+	out->readonly = s->readonly;
+	if (s->mr) {
+		out->offset = s->offset + (addr - s->start);
+		room = s->last - addr;           /* bytes after addr in the section */
 	} else {
 		/* unassigned: up to the next range */
 		size_t lo = 0, hi = fv->nr;
 
+		out->offset = 0;
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
@@ -499,16 +498,15 @@ static const struct pm_fr *translate(struct pm_flatview *fv, uint64_t addr, uint
 			else
 				hi = mid;
 		}
-		if (lo < fv->nr && end > fv->ranges[lo].start)
-			end = fv->ranges[lo].start;
+		room = lo < fv->nr ? (uint64_t)(fv->ranges[lo].start - addr - 1) : UINT64_MAX - addr;
 	}
-	out->len = (uint64_t)(end - addr);
+	out->len = len == 0 || len - 1 <= room ? len : room + 1;
 	return s->fr;
 }
 
 void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
 {
-	translate(rcu_dereference(as->view), addr, len, out);
+	translate(pm_rcu_deref(as->view), addr, len, out);
 }
 
 static uint64_t load(const uint8_t *p, unsigned n, bool big)
@@ -692,7 +690,7 @@ int pm_as_rw_buf(struct pm_as *as, uint64_t addr, void *buf, uint64_t len, bool 
 	int rc;
 
 	rcu_read_lock();
-	rc = rw(rcu_dereference(as->view), addr, buf, len, write);
+	rc = rw(pm_rcu_deref(as->view), addr, buf, len, write);
 	rcu_read_unlock();
 	return rc;
 }
@@ -719,6 +717,16 @@ int pm_as_write(struct pm_as *as, uint64_t addr, uint64_t val, unsigned len)
 	return pm_as_rw_buf(as, addr, b, len, true);
 }
 
+size_t pm_as_dispatch_bytes(struct pm_as *as)
+{
+	size_t n;
+
+	rcu_read_lock();
+	n = pm__dispatch_bytes(pm_rcu_deref(as->view)->dispatch);
+	rcu_read_unlock();
+	return n;
+}
+
 long pm_as_flat_ranges(struct pm_as *as, struct pm_flat_range **out)
 {
 	struct pm_flatview *fv;
@@ -726,7 +734,7 @@ long pm_as_flat_ranges(struct pm_as *as, struct pm_flat_range **out)
 	long n;
 
 	rcu_read_lock();
-	fv = rcu_dereference(as->view);
+	fv = pm_rcu_deref(as->view);
 	n = (long)fv->nr;
 	r = malloc((fv->nr ? fv->nr : 1) * sizeof(*r));
 	if (r) {

@@ -256,6 +256,9 @@ struct pm_flat_range {
  */
 long pm_as_flat_ranges(struct pm_as *as, struct pm_flat_range **out);
 
+/** pm_as_dispatch_bytes - memory the current view's dispatch table takes */
+size_t pm_as_dispatch_bytes(struct pm_as *as);
+
 /* ---- dirty logging (RAM regions) ---- */
 
 #define PM_DIRTY_PAGE 4096u

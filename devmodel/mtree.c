@@ -87,11 +87,28 @@ static uint64_t last_of(uint64_t start, pm_u128 size)
 	return size ? start + (uint64_t)(size - 1) : start;
 }
 
+/* a subregion and its place in rendering order */
+struct ordered {
+	const struct pm_mr *mr;
+	size_t rank;
+};
+
+static int cmp_ordered(const void *a, const void *b)
+{
+	const struct ordered *x = a, *y = b;
+
+	if (x->mr->addr != y->mr->addr)
+		return x->mr->addr < y->mr->addr ? -1 : 1;
+	if (x->mr->priority != y->mr->priority)
+		return x->mr->priority > y->mr->priority ? -1 : 1;
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
 static void print_mr(struct buf *b, struct targets *t, const struct pm_mr *mr, uint64_t base,
 		     int level, bool disabled)
 {
 	uint64_t start = base + mr->addr;
-	const struct pm_mr **order;
+	struct ordered *order;
 
 	if (mr->enabled || disabled) {
 		put(b, "%*s", 2 * level, "");
@@ -115,19 +132,11 @@ static void print_mr(struct buf *b, struct targets *t, const struct pm_mr *mr, u
 		b->oom = 1;
 		return;
 	}
-	for (size_t i = 0; i < mr->nr_subs; i++) {
-		const struct pm_mr *s = mr->subs[i];
-		size_t j = i;
-
-		while (j > 0 && (s->addr < order[j - 1]->addr ||
-				 (s->addr == order[j - 1]->addr && s->priority > order[j - 1]->priority))) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = s;
-	}
 	for (size_t i = 0; i < mr->nr_subs; i++)
-		print_mr(b, t, order[i], start, level + 1, disabled);
+		order[i] = (struct ordered){ mr->subs[mr->nr_subs - 1 - i], i };
+	qsort(order, mr->nr_subs, sizeof(*order), cmp_ordered);
+	for (size_t i = 0; i < mr->nr_subs; i++)
+		print_mr(b, t, order[i].mr, start, level + 1, disabled);
 	free(order);
 }
 
@@ -150,7 +159,7 @@ static void print_flat(struct buf *b, struct pm_mem *mem, bool disabled)
 				put(b, " AS \"%s\", root: %s\n", p->name, p->root ? p->root->name : "(none)");
 		put(b, " Root memory region: %s\n", as->root ? as->root->name : "(none)");
 		rcu_read_lock();
-		fv = rcu_dereference(as->view);
+		fv = pm_rcu_deref(as->view);
 		if (fv->nr == 0)
 			put(b, "  No rendered FlatView\n");
 		for (size_t i = 0; i < fv->nr; i++) {
