@@ -2,6 +2,7 @@
  * dm.c - a device model's memory system, console and device registry
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +20,24 @@ const struct pm_hw *pm_hw_find(const char *model)
 		if (!strcmp(pm_hw_list[i]->model, model))
 			return pm_hw_list[i];
 	return NULL;
+}
+
+int pm_dm_map_mmio(struct pm_dm *dm, const struct pm_dev_args *a, uint64_t size,
+		   const struct pm_mr_ops *ops, void *state, void (*release)(void *),
+		   char *err, size_t errlen)
+{
+	struct pm_mr *mr = pm_mr_new_mmio(dm->mem, a->name, a->size ? a->size : size, ops, state);
+	int rc;
+
+	if (!mr) {
+		release(state);
+		return -ENOMEM;
+	}
+	pm_mr_set_destructor(mr, release, state);
+	rc = pm_mr_add_subregion(a->pio ? dm->io : dm->sysmem, a->addr, mr, 0);
+	if (rc)
+		snprintf(err, errlen, "cannot map it (%s)", strerror(-rc));
+	return rc;
 }
 
 void pm_console_write(struct pm_console *con, const void *buf, size_t len)

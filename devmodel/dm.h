@@ -81,6 +81,17 @@ struct pm_hw {
 	int (*create)(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen);
 };
 
+/**
+ * pm_dm_map_mmio - the usual end of a device's create: an MMIO region of
+ * @size bytes (a->size if set) with @ops on @state, @state freed by
+ * @release when the region goes (and at once if the region cannot be
+ * made), mapped at a->addr in the memory or I/O space
+ * returns: 0; -ENOMEM; -EINVAL with @err set
+ */
+int pm_dm_map_mmio(struct pm_dm *dm, const struct pm_dev_args *a, uint64_t size,
+		   const struct pm_mr_ops *ops, void *state, void (*release)(void *),
+		   char *err, size_t errlen);
+
 /** pm_hw_find - the model called @model, or NULL; pm_hw_list - all, NULL-terminated */
 const struct pm_hw *pm_hw_find(const char *model);
 extern const struct pm_hw *const pm_hw_list[];

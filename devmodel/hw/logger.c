@@ -62,21 +62,10 @@ void pm_hw_logger_free(void *opaque)
 static int logger_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
 {
 	struct logger *l = pm_hw_logger_new(dm, a->name);
-	struct pm_mr *mr;
-	int rc;
 
 	if (!l)
 		return -ENOMEM;
-	mr = pm_mr_new_mmio(dm->mem, a->name, a->size ? a->size : 0x1000, &pm_hw_logger_ops, l);
-	if (!mr) {
-		free(l);
-		return -ENOMEM;
-	}
-	pm_mr_set_destructor(mr, pm_hw_logger_free, l);
-	rc = pm_mr_add_subregion(a->pio ? dm->io : dm->sysmem, a->addr, mr, 0);
-	if (rc)
-		snprintf(err, errlen, "cannot map it (%s)", strerror(-rc));
-	return rc;
+	return pm_dm_map_mmio(dm, a, 0x1000, &pm_hw_logger_ops, l, pm_hw_logger_free, err, errlen);
 }
 
 const struct pm_hw pm_hw_logger = {

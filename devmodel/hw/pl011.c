@@ -159,8 +159,6 @@ static const struct pm_mr_ops pl011_ops = {
 static int pl011_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
 {
 	struct pl011 *s;
-	struct pm_mr *mr;
-	int rc;
 
 	if (a->pio) {
 		snprintf(err, errlen, "a PL011 sits in the memory space, not at a port");
@@ -173,16 +171,7 @@ static int pl011_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err
 	/* reset values: CR has TXE and RXE set; IFLS both at half */
 	s->cr = 0x300;
 	s->ifls = 0x12;
-	mr = pm_mr_new_mmio(dm->mem, a->name, a->size ? a->size : 0x1000, &pl011_ops, s);
-	if (!mr) {
-		free(s);
-		return -ENOMEM;
-	}
-	pm_mr_set_destructor(mr, free, s);
-	rc = pm_mr_add_subregion(dm->sysmem, a->addr, mr, 0);
-	if (rc)
-		snprintf(err, errlen, "cannot map it (%s)", strerror(-rc));
-	return rc;
+	return pm_dm_map_mmio(dm, a, 0x1000, &pl011_ops, s, free, err, errlen);
 }
 
 const struct pm_hw pm_hw_pl011 = {

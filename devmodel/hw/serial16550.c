@@ -161,23 +161,12 @@ static const struct pm_mr_ops uart_ops = {
 static int uart_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
 {
 	struct uart *s = calloc(1, sizeof(*s));
-	struct pm_mr *mr;
-	int rc;
 
 	if (!s)
 		return -ENOMEM;
 	s->dm = dm;
 	s->dll = 12;          /* 9600 baud from 1.8432 MHz */
-	mr = pm_mr_new_mmio(dm->mem, a->name, a->size ? a->size : 8, &uart_ops, s);
-	if (!mr) {
-		free(s);
-		return -ENOMEM;
-	}
-	pm_mr_set_destructor(mr, free, s);
-	rc = pm_mr_add_subregion(a->pio ? dm->io : dm->sysmem, a->addr, mr, 0);
-	if (rc)
-		snprintf(err, errlen, "cannot map it (%s)", strerror(-rc));
-	return rc;
+	return pm_dm_map_mmio(dm, a, 8, &uart_ops, s, free, err, errlen);
 }
 
 const struct pm_hw pm_hw_serial16550 = {

@@ -19,12 +19,12 @@ CLEANFILES += bench-results.json bench-lines.tmp
 
 PM_BENCH += tests/bench/bench-p2m
 check_PROGRAMS += tests/bench/bench-p2m
-tests_bench_bench_p2m_SOURCES = tests/bench/bench-p2m.c
+tests_bench_bench_p2m_SOURCES = tests/bench/bench-p2m.c tests/bench/bench.h
 tests_bench_bench_p2m_LDADD = libphysmap.la
 
 PM_BENCH += tests/bench/bench-memory
 check_PROGRAMS += tests/bench/bench-memory
-tests_bench_bench_memory_SOURCES = tests/bench/bench-memory.c
+tests_bench_bench_memory_SOURCES = tests/bench/bench-memory.c tests/bench/bench.h
 tests_bench_bench_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/devmodel
 tests_bench_bench_memory_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_memory_LDADD = libpmdm.la

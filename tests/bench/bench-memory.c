@@ -21,32 +21,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "memory.h"
 
 #define NLOOK (1u << 21)
 #define BASE  (UINT64_C(1) << 32)
 #define SLOT  (UINT64_C(64) << 10)
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static volatile uint64_t sink;
-
-static void figure(const char *name, double value, const char *unit, const char *baseline,
-		   double baseline_value, const char *target, bool met)
-{
-	printf("{\"name\": \"%s\", \"value\": %.6g, \"unit\": \"%s\", "
-	       "\"baseline\": \"%s\", \"baseline_value\": %.6g, \"ratio\": %.6g, "
-	       "\"target\": \"%s\", \"met\": %s}\n",
-	       name, value, unit, baseline, baseline_value,
-	       baseline_value ? value / baseline_value : 0.0, target, met ? "true" : "false");
-	fflush(stdout);
-}
 
 static uint64_t dev_read(void *opaque, uint64_t addr, unsigned size)
 {

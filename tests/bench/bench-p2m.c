@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #include "physmap/p2m.h"
 #include "../unit/p2m-testlib.h"
 
@@ -26,28 +28,6 @@
 #define GIB   (UINT64_C(1) << 18)   /* pfns per GiB */
 #define NLOOK (UINT64_C(1) << 22)
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static volatile uint64_t sink;
-
-static void figure(const char *name, double value, const char *unit,
-		   const char *baseline, double baseline_value,
-		   const char *target, bool met)
-{
-	printf("{\"name\": \"%s\", \"value\": %.6g, \"unit\": \"%s\", "
-	       "\"baseline\": \"%s\", \"baseline_value\": %.6g, \"ratio\": %.6g, "
-	       "\"target\": \"%s\", \"met\": %s}\n",
-	       name, value, unit, baseline, baseline_value,
-	       baseline_value ? value / baseline_value : 0.0, target,
-	       met ? "true" : "false");
-	fflush(stdout);
-}
 
 /* A 2 MiB extent of contiguous frames, as the simulator hands them out. */
 struct extent {

@@ -152,24 +152,14 @@ def main():
                 diffs2 = compare(ov, flat_by_as(dm_flat(dm, back)))
             except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
                 diffs = diffs2 = [str(e)]
-                ranges = 0
-            n += 1
-            if diffs:
-                failed += 1
-                print('not ok %d - %s: flat views as QEMU\'s' % (n, label))
-                for d in diffs[:10]:
+                qv, ranges = {}, 0
+            for what, ds in (("flat views as QEMU's (%d address spaces, %d ranges)" % (len(qv), ranges), diffs),
+                             ('JSON hierarchy round trip', diffs2)):
+                n += 1
+                failed += bool(ds)
+                print('%s %d - %s: %s' % ('not ok' if ds else 'ok', n, label, what))
+                for d in ds[:10]:
                     print('#   ' + d)
-            else:
-                print('ok %d - %s: flat views as QEMU\'s (%d address spaces, %d ranges)' %
-                      (n, label, len(qv), ranges))
-            n += 1
-            if diffs2:
-                failed += 1
-                print('not ok %d - %s: JSON hierarchy round trip' % (n, label))
-                for d in diffs2[:10]:
-                    print('#   ' + d)
-            else:
-                print('ok %d - %s: JSON hierarchy round trip' % (n, label))
     return 1 if failed else 0
 
 
