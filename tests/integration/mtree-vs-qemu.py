@@ -79,19 +79,12 @@ def flat_by_as(text):
     return views
 
 
-def dm_flat(dm, path):
-    p = subprocess.run([dm, '--load', path, '--mtree', '-f'], capture_output=True, text=True,
+def dm_mtree(dm, path, *opts):
+    """physmap-dm --load PATH --mtree OPTS, its standard output"""
+    p = subprocess.run([dm, '--load', path, '--mtree'] + list(opts), capture_output=True, text=True,
                        timeout=120)
     if p.returncode:
-        raise RuntimeError('physmap-dm --load: ' + p.stderr.strip())
-    return p.stdout
-
-
-def dm_json(dm, path):
-    p = subprocess.run([dm, '--load', path, '--mtree', '--json'], capture_output=True, text=True,
-                       timeout=120)
-    if p.returncode:
-        raise RuntimeError('physmap-dm --mtree --json: ' + p.stderr.strip())
+        raise RuntimeError('physmap-dm --load %s --mtree %s: %s' % (path, ' '.join(opts), p.stderr.strip()))
     return p.stdout
 
 
@@ -140,7 +133,7 @@ def main():
                 with open(path, 'w') as f:
                     json.dump(tree, f)
                 qv = flat_by_as(mtree_f)
-                ov = flat_by_as(dm_flat(dm, path))
+                ov = flat_by_as(dm_mtree(dm, path, '-f'))
                 diffs = compare(qv, ov)
                 ranges = sum(len(v) for v in qv.values())
                 if not qv or ranges == 0:
@@ -148,8 +141,8 @@ def main():
                 # the hierarchy physmap-dm writes back renders the same
                 back = os.path.join(tmp, 'back.json')
                 with open(back, 'w') as f:
-                    f.write(dm_json(dm, path))
-                diffs2 = compare(ov, flat_by_as(dm_flat(dm, back)))
+                    f.write(dm_mtree(dm, path, '--json'))
+                diffs2 = compare(ov, flat_by_as(dm_mtree(dm, back, '-f')))
             except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
                 diffs = diffs2 = [str(e)]
                 qv, ranges = {}, 0
