@@ -30,4 +30,4 @@ physmap_dm_SOURCES = \
 	devmodel/hw/serial16550.c \
 	devmodel/hw/subpage-test.c
 physmap_dm_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS)
-physmap_dm_LDADD = libpmdm.la
+physmap_dm_LDADD = libpmdm.la libphysmap.la

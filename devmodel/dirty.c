@@ -32,7 +32,7 @@ int pm_mr_set_dirty_log(struct pm_mr *mr, bool on)
 	return pm__changed(mr->mem);
 }
 
-void pm__mark_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len)
+void pm_mr_set_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len)
 {
 	uint64_t first, last;
 
@@ -44,11 +44,6 @@ void pm__mark_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len)
 	last = (offset + len - 1) / PM_DIRTY_PAGE;
 	for (uint64_t p = first; p <= last; p++)
 		__atomic_fetch_or(&mr->dirty[p / WORD_BITS], 1UL << (p % WORD_BITS), __ATOMIC_RELAXED);
-}
-
-void pm_mr_set_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len)
-{
-	pm__mark_dirty(mr, offset, len);
 }
 
 long pm_mr_dirty_get_and_clear(struct pm_mr *mr, uint64_t offset, uint64_t len,

@@ -92,6 +92,12 @@ int pm_dm_map_mmio(struct pm_dm *dm, const struct pm_dev_args *a, uint64_t size,
 		   const struct pm_mr_ops *ops, void *state, void (*release)(void *),
 		   char *err, size_t errlen);
 
+/**
+ * pm_dm_parse_u64 - a whole string as a number: decimal, 0x hex or 0 octal
+ * returns: 0; -EINVAL (empty, signed, trailing characters, out of range)
+ */
+int pm_dm_parse_u64(const char *s, uint64_t *v);
+
 /** pm_hw_find - the model called @model, or NULL; pm_hw_list - all, NULL-terminated */
 const struct pm_hw *pm_hw_find(const char *model);
 extern const struct pm_hw *const pm_hw_list[];

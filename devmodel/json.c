@@ -94,6 +94,20 @@ static int opt_bool(struct loader *ld, yajl_val r, const char *id, const char *k
 
 static int build(struct loader *ld, size_t idx);
 
+static const char *const kind_names[] = {
+	[PM_MR_CONTAINER] = "container", [PM_MR_RAM] = "ram", [PM_MR_ROM] = "rom",
+	[PM_MR_ROMD] = "romd", [PM_MR_MMIO] = "mmio", [PM_MR_ALIAS] = "alias",
+};
+
+/* the kind called @name, or -1 */
+static long kind_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (!strcmp(kind_names[i], name))
+			return (long)i;
+	return -1;
+}
+
 static int build_alias(struct loader *ld, yajl_val r, const char *id, const char *name,
 		       uint64_t size, struct pm_mr **out)
 {
@@ -129,6 +143,8 @@ static int build(struct loader *ld, size_t idx)
 	yajl_val kind = get(r, "kind"), name = get(r, "name"), subs = get(r, "subregions");
 	const char *k, *nm;
 	pm_u128 size;
+	uint64_t sz;
+	long kind_idx;
 	struct pm_mr *mr = NULL;
 	bool enabled, readonly, romd;
 	int rc;
@@ -152,48 +168,56 @@ static int build(struct loader *ld, size_t idx)
 	    (rc = opt_bool(ld, r, id, "readonly", false, &readonly)) ||
 	    (rc = opt_bool(ld, r, id, "romd", true, &romd)))
 		return rc;
-	uint64_t sz = size >> 64 ? PM_MR_SIZE_2_64 : (uint64_t)size;
+	sz = size >> 64 ? PM_MR_SIZE_2_64 : (uint64_t)size;
+	kind_idx = kind_of(k);
 
-	if (!strcmp(k, "container")) {
+	if (kind_idx < 0)
+		return fail(ld, -EINVAL, "regions.%s.kind: \"%s\" is not container, ram, rom, romd, mmio or alias",
+			    id, k);
+	/* host memory backs these: 2^64 cannot be */
+	if ((kind_idx == PM_MR_RAM || kind_idx == PM_MR_ROM || kind_idx == PM_MR_ROMD) && size >> 64)
+		return fail(ld, -EINVAL, "regions.%s.size: too large for host memory", id);
+	switch ((enum pm_mr_kind)kind_idx) {
+	case PM_MR_CONTAINER:
 		mr = pm_mr_new_container(ld->mem, nm, sz);
-	} else if (!strcmp(k, "ram") || !strcmp(k, "rom")) {
-		if (size >> 64)
-			return fail(ld, -EINVAL, "regions.%s.size: too large for host memory", id);
-		mr = k[1] == 'a' ? pm_mr_new_ram(ld->mem, nm, sz) : pm_mr_new_rom(ld->mem, nm, sz);
-		if (!mr)
-			return fail(ld, -ENOMEM, "regions.%s.size: cannot back %s bytes", id,
-				    YAJL_GET_STRING(get(r, "size")));
-	} else if (!strcmp(k, "mmio") || !strcmp(k, "romd")) {
+		break;
+	case PM_MR_RAM:
+		mr = pm_mr_new_ram(ld->mem, nm, sz);
+		break;
+	case PM_MR_ROM:
+		mr = pm_mr_new_rom(ld->mem, nm, sz);
+		break;
+	case PM_MR_MMIO:
+	case PM_MR_ROMD: {
 		const struct pm_mr_ops *ops = NULL;
 		void *opaque = NULL;
 
-		if (k[1] == 'o' && size >> 64)
-			return fail(ld, -EINVAL, "regions.%s.size: too large for host memory", id);
 		if (ld->hooks && ld->hooks->device) {
 			rc = ld->hooks->device(ld->hooks->ctx, id, nm, &ops, &opaque);
 			if (rc)
 				return fail(ld, rc, "regions.%s: no device for it (%s)", id, strerror(-rc));
 		}
-		mr = k[1] == 'm' ? pm_mr_new_mmio(ld->mem, nm, sz, ops, opaque)
-				 : pm_mr_new_romd(ld->mem, nm, sz, ops, opaque);
-		if (!mr) {
-			if (ops && ld->hooks->release)
+		mr = kind_idx == PM_MR_MMIO ? pm_mr_new_mmio(ld->mem, nm, sz, ops, opaque)
+					    : pm_mr_new_romd(ld->mem, nm, sz, ops, opaque);
+		if (ops && ld->hooks->release) {
+			if (!mr)
 				ld->hooks->release(opaque);
-			return fail(ld, -ENOMEM, "regions.%s.size: cannot back %s bytes", id,
-				    YAJL_GET_STRING(get(r, "size")));
+			else
+				pm_mr_set_destructor(mr, ld->hooks->release, opaque);
 		}
-		if (ops && ld->hooks->release)
-			pm_mr_set_destructor(mr, ld->hooks->release, opaque);
-		if (k[1] == 'o')
+		if (mr && kind_idx == PM_MR_ROMD)
 			mr->romd_mode = romd;
-	} else if (!strcmp(k, "alias")) {
+		break;
+	}
+	case PM_MR_ALIAS:
 		rc = build_alias(ld, r, id, nm, sz, &mr);
 		if (rc)
 			return rc;
-	} else {
-		return fail(ld, -EINVAL, "regions.%s.kind: \"%s\" is not container, ram, rom, romd, mmio or alias",
-			    id, k);
+		break;
 	}
+	if (!mr && kind_idx != PM_MR_CONTAINER && kind_idx != PM_MR_ALIAS)
+		return fail(ld, -ENOMEM, "regions.%s.size: cannot back %s bytes", id,
+			    YAJL_GET_STRING(get(r, "size")));
 	if (!mr)
 		return fail(ld, -ENOMEM, "regions.%s: out of memory", id);
 	ld->mr[idx] = mr;
@@ -392,16 +416,6 @@ static void id_of(const struct reach *r, size_t i, char *buf, size_t len)
 		snprintf(buf, len, "%s#%zu", r->v[i]->name, i);
 }
 
-static const char *kind_name(enum pm_mr_kind k)
-{
-	static const char *const names[] = {
-		[PM_MR_CONTAINER] = "container", [PM_MR_RAM] = "ram", [PM_MR_ROM] = "rom",
-		[PM_MR_ROMD] = "romd", [PM_MR_MMIO] = "mmio", [PM_MR_ALIAS] = "alias",
-	};
-
-	return names[k];
-}
-
 static int gen_tree(yajl_gen g, struct pm_mem *mem)
 {
 	struct reach r = { 0 };
@@ -425,7 +439,7 @@ static int gen_tree(yajl_gen g, struct pm_mem *mem)
 		st |= key(g, id);
 		st |= yajl_gen_map_open(g);
 		st |= key(g, "name") | str(g, mr->name);
-		st |= key(g, "kind") | str(g, kind_name(mr->kind));
+		st |= key(g, "kind") | str(g, kind_names[mr->kind]);
 		st |= key(g, "size") | hex128(g, mr->size);
 		if (mr->alias) {
 			id_of(&r, reach_index(&r, mr->alias), id, sizeof(id));
@@ -488,7 +502,7 @@ static int gen_flat(yajl_gen g, struct pm_mem *mem)
 		st |= key(g, "ranges");
 		st |= yajl_gen_array_open(g);
 		rcu_read_lock();
-		fv = pm_rcu_deref(as->view);
+		fv = rcu_dereference(as->view);
 		for (size_t i = 0; i < fv->nr; i++) {
 			const struct pm_fr *f = &fv->ranges[i];
 

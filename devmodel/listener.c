@@ -13,15 +13,6 @@
 
 #include "memory-internal.h"
 
-static struct pm_flat_range public_range(const struct pm_fr *f)
-{
-	return (struct pm_flat_range){
-		.start = (uint64_t)f->start, .size = (uint64_t)(f->end - f->start),
-		.mr = f->mr, .offset = f->offset, .readonly = f->readonly, .romd = f->romd,
-		.dirty_log = f->dirty_log,
-	};
-}
-
 static bool same(const struct pm_fr *a, const struct pm_fr *b)
 {
 	return a->start == b->start && a->end == b->end && a->mr == b->mr &&
@@ -33,44 +24,37 @@ static bool listens(const struct pm_mem_listener *l, const struct pm_as *as)
 	return !l->as || l->as == as;
 }
 
-/* the listeners in descending priority: the list reversed, on the stack */
-#define FOR_EACH_REVERSE(mem, l, body) do {                                   \
-	size_t n_ = 0;                                                        \
-	for (struct pm_mem_listener *x_ = (mem)->listeners; x_; x_ = x_->next) \
-		n_++;                                                         \
-	struct pm_mem_listener *v_[n_ ? n_ : 1];                              \
-	n_ = 0;                                                               \
-	for (struct pm_mem_listener *x_ = (mem)->listeners; x_; x_ = x_->next) \
-		v_[n_++] = x_;                                                \
-	while (n_--) {                                                        \
-		struct pm_mem_listener *l = v_[n_];                           \
-		body;                                                         \
-	}                                                                     \
-} while (0)
+/* the last listener: the highest priority, where descending calls start */
+static struct pm_mem_listener *last(struct pm_mem *mem)
+{
+	struct pm_mem_listener *l = mem->listeners;
+
+	while (l && l->next)
+		l = l->next;
+	return l;
+}
 
 static void call_del(struct pm_mem *mem, struct pm_as *as, const struct pm_fr *f)
 {
-	struct pm_flat_range r = public_range(f);
+	struct pm_flat_range r = pm__public_range(f);
 
-	FOR_EACH_REVERSE(mem, l, {
+	for (struct pm_mem_listener *l = last(mem); l; l = l->prev)
 		if (listens(l, as) && l->region_del)
 			l->region_del(l, as, &r);
-	});
 }
 
 static void call_log_stop(struct pm_mem *mem, struct pm_as *as, const struct pm_fr *f)
 {
-	struct pm_flat_range r = public_range(f);
+	struct pm_flat_range r = pm__public_range(f);
 
-	FOR_EACH_REVERSE(mem, l, {
+	for (struct pm_mem_listener *l = last(mem); l; l = l->prev)
 		if (listens(l, as) && l->log_stop)
 			l->log_stop(l, as, &r);
-	});
 }
 
 static void call_add(struct pm_mem *mem, struct pm_as *as, const struct pm_fr *f, bool nop)
 {
-	struct pm_flat_range r = public_range(f);
+	struct pm_flat_range r = pm__public_range(f);
 
 	for (struct pm_mem_listener *l = mem->listeners; l; l = l->next) {
 		if (!listens(l, as))
@@ -84,7 +68,7 @@ static void call_add(struct pm_mem *mem, struct pm_as *as, const struct pm_fr *f
 
 static void call_log_start(struct pm_mem *mem, struct pm_as *as, const struct pm_fr *f)
 {
-	struct pm_flat_range r = public_range(f);
+	struct pm_flat_range r = pm__public_range(f);
 
 	for (struct pm_mem_listener *l = mem->listeners; l; l = l->next)
 		if (listens(l, as) && l->log_start)
@@ -208,11 +192,11 @@ void pm__listeners_commit(struct pm_mem *mem)
 /* replay one listener's view of the current state, as if from nothing */
 static void replay(struct pm_mem *mem, struct pm_mem_listener *l, bool add)
 {
-	struct pm_mem_listener *saved = mem->listeners, *saved_next = l->next;
+	struct pm_mem_listener *saved = mem->listeners, *saved_next = l->next, *saved_prev = l->prev;
 
 	/* only this listener hears the replay */
 	mem->listeners = l;
-	l->next = NULL;
+	l->next = l->prev = NULL;
 	if (l->begin)
 		l->begin(l);
 	for (struct pm_as *as = mem->spaces; as; as = as->next) {
@@ -227,6 +211,7 @@ static void replay(struct pm_mem *mem, struct pm_mem_listener *l, bool add)
 		l->commit(l);
 	mem->listeners = saved;
 	l->next = saved_next;
+	l->prev = saved_prev;
 }
 
 int pm_mem_listener_register(struct pm_mem *mem, struct pm_mem_listener *l, struct pm_as *as)
@@ -239,9 +224,12 @@ int pm_mem_listener_register(struct pm_mem *mem, struct pm_mem_listener *l, stru
 	l->as = as;
 	replay(mem, l, true);
 	/* after the last of equal priority: registration order among equals */
+	l->prev = NULL;
 	for (p = &mem->listeners; *p && (*p)->priority <= l->priority; p = &(*p)->next)
-		;
+		l->prev = *p;
 	l->next = *p;
+	if (l->next)
+		l->next->prev = l;
 	*p = l;
 	return 0;
 }
@@ -255,6 +243,8 @@ void pm_mem_listener_unregister(struct pm_mem *mem, struct pm_mem_listener *l)
 	if (!*p)
 		return;
 	*p = l->next;
-	l->next = NULL;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->next = l->prev = NULL;
 	replay(mem, l, false);
 }

@@ -12,12 +12,6 @@
 
 typedef unsigned __int128 pm_u128;
 
-/*
- * rcu_dereference without liburcu's out-of-line call (we do not define
- * _LGPL_SOURCE): a consume load is all it is on every architecture we
- * build for; publication stays rcu_assign_pointer
- */
-#define pm_rcu_deref(p) __atomic_load_n(&(p), __ATOMIC_CONSUME)
 
 struct pm_mr {
 	struct pm_mem *mem;
@@ -181,8 +175,15 @@ void pm__queue_forget(struct pm_mem *mem, const struct pm_mr *mr);
 /* record a change: rendered now, or at the outermost commit */
 int pm__changed(struct pm_mem *mem);
 
-/* set the dirty bits of [offset, offset + len) */
-void pm__mark_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len);
+/* a flat-view range as the public API shows it */
+static inline struct pm_flat_range pm__public_range(const struct pm_fr *f)
+{
+	return (struct pm_flat_range){
+		.start = (uint64_t)f->start, .size = (uint64_t)(f->end - f->start),
+		.mr = f->mr, .offset = f->offset, .readonly = f->readonly, .romd = f->romd,
+		.dirty_log = f->dirty_log,
+	};
+}
 
 /* dispatch-table memory in bytes (nodes, sections, subpages) */
 size_t pm__dispatch_bytes(const struct pm_dispatch *d);

@@ -12,7 +12,6 @@
 struct pm_mem *pm_mem_new(void)
 {
 	struct pm_mem *mem = calloc(1, sizeof(struct pm_mem));
-
 	pthread_mutexattr_t attr;
 	int r;
 
@@ -95,6 +94,25 @@ void pm_mem_read_unlock(void)
 	rcu_read_unlock();
 }
 
+static void unlink_mr(struct pm_mr *mr)
+{
+	if (mr->prev)
+		mr->prev->next = mr->next;
+	else
+		mr->mem->regions = mr->next;
+	if (mr->next)
+		mr->next->prev = mr->prev;
+}
+
+/* out of the region list now, freed after a grace period */
+static void free_after_grace(struct pm_mr *mr)
+{
+	if (mr->alias)
+		mr->alias->alias_users--;
+	unlink_mr(mr);
+	call_rcu(&mr->rcu, free_mr_rcu);
+}
+
 /* render one address space, tell the listeners, publish the result */
 static int render(struct pm_as *as)
 {
@@ -142,19 +160,8 @@ int pm_mem_commit(struct pm_mem *mem)
 		return rc;
 	mem->pending = false;
 	/* regions taken out by this commit: freed once no reader can see them */
-	for (size_t i = 0; i < mem->nr_retire; i++) {
-		struct pm_mr *mr = mem->retire[i];
-
-		if (mr->alias)
-			mr->alias->alias_users--;
-		if (mr->prev)
-			mr->prev->next = mr->next;
-		else
-			mem->regions = mr->next;
-		if (mr->next)
-			mr->next->prev = mr->prev;
-		call_rcu(&mr->rcu, free_mr_rcu);
-	}
+	for (size_t i = 0; i < mem->nr_retire; i++)
+		free_after_grace(mem->retire[i]);
 	mem->nr_retire = 0;
 	return 0;
 }
@@ -192,22 +199,12 @@ static struct pm_mr *new_mr(struct pm_mem *mem, const char *name, uint64_t size,
 	return mr;
 }
 
-static void unlink_mr(struct pm_mr *mr)
-{
-	if (mr->prev)
-		mr->prev->next = mr->next;
-	else
-		mr->mem->regions = mr->next;
-	if (mr->next)
-		mr->next->prev = mr->prev;
-}
 
 static struct pm_mr *new_backed(struct pm_mem *mem, const char *name, uint64_t size,
 				enum pm_mr_kind kind)
 {
-	struct pm_mr *mr;
-
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), len;
+	struct pm_mr *mr;
 	void *p;
 
 	if (size == PM_MR_SIZE_2_64 || size > SIZE_MAX - page)
@@ -292,10 +289,7 @@ int pm_mr_free(struct pm_mr *mr)
 	for (struct pm_as *as = mr->mem->spaces; as; as = as->next)
 		if (as->root == mr)
 			return -EBUSY;
-	if (mr->alias)
-		mr->alias->alias_users--;
-	unlink_mr(mr);
-	call_rcu(&mr->rcu, free_mr_rcu);
+	free_after_grace(mr);
 	return 0;
 }
 
@@ -506,7 +500,7 @@ static const struct pm_fr *translate(struct pm_flatview *fv, uint64_t addr, uint
 
 void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
 {
-	translate(pm_rcu_deref(as->view), addr, len, out);
+	translate(rcu_dereference(as->view), addr, len, out);
 }
 
 static uint64_t load(const uint8_t *p, unsigned n, bool big)
@@ -665,7 +659,7 @@ static int rw(struct pm_flatview *fv, uint64_t addr, uint8_t *buf, uint64_t len,
 			} else if (!s.readonly) {
 				memcpy(s.mr->ram + s.offset, buf, l);
 				if (fr->dirty_log)
-					pm__mark_dirty(s.mr, s.offset, l);
+					pm_mr_set_dirty(s.mr, s.offset, l);
 			}
 		} else if (s.mr->ops) {
 			/* the whole remaining access if it is one, else aligned pieces */
@@ -690,7 +684,7 @@ int pm_as_rw_buf(struct pm_as *as, uint64_t addr, void *buf, uint64_t len, bool 
 	int rc;
 
 	rcu_read_lock();
-	rc = rw(pm_rcu_deref(as->view), addr, buf, len, write);
+	rc = rw(rcu_dereference(as->view), addr, buf, len, write);
 	rcu_read_unlock();
 	return rc;
 }
@@ -722,7 +716,7 @@ size_t pm_as_dispatch_bytes(struct pm_as *as)
 	size_t n;
 
 	rcu_read_lock();
-	n = pm__dispatch_bytes(pm_rcu_deref(as->view)->dispatch);
+	n = pm__dispatch_bytes(rcu_dereference(as->view)->dispatch);
 	rcu_read_unlock();
 	return n;
 }
@@ -734,19 +728,12 @@ long pm_as_flat_ranges(struct pm_as *as, struct pm_flat_range **out)
 	long n;
 
 	rcu_read_lock();
-	fv = pm_rcu_deref(as->view);
+	fv = rcu_dereference(as->view);
 	n = (long)fv->nr;
 	r = malloc((fv->nr ? fv->nr : 1) * sizeof(*r));
 	if (r) {
-		for (size_t i = 0; i < fv->nr; i++) {
-			const struct pm_fr *f = &fv->ranges[i];
-
-			r[i] = (struct pm_flat_range){
-				.start = (uint64_t)f->start, .size = (uint64_t)(f->end - f->start),
-				.mr = f->mr, .offset = f->offset, .readonly = f->readonly, .romd = f->romd,
-				.dirty_log = f->dirty_log,
-			};
-		}
+		for (size_t i = 0; i < fv->nr; i++)
+			r[i] = pm__public_range(&fv->ranges[i]);
 	}
 	rcu_read_unlock();
 	if (!r)

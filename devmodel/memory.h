@@ -272,9 +272,10 @@ size_t pm_as_dispatch_bytes(struct pm_as *as);
 int pm_mr_set_dirty_log(struct pm_mr *mr, bool on);
 
 /**
- * pm_mr_set_dirty - mark [@offset, @offset + @len) dirty, for writers that
- * bypass the access functions (a hypervisor writing guest RAM); clipped to
- * the region; does nothing if logging was never started
+ * pm_mr_set_dirty - mark [@offset, @offset + @len) dirty, as the access
+ * functions do for their writes; for writers that bypass them (a hypervisor
+ * writing guest RAM); clipped to the region; does nothing if logging was
+ * never started
  */
 void pm_mr_set_dirty(struct pm_mr *mr, uint64_t offset, uint64_t len);
 
@@ -390,7 +391,7 @@ struct pm_mem_listener {
 	void *opaque;
 	/* the core's */
 	struct pm_as *as;
-	struct pm_mem_listener *next;
+	struct pm_mem_listener *next, *prev;
 };
 
 /**

@@ -159,7 +159,7 @@ static void print_flat(struct buf *b, struct pm_mem *mem, bool disabled)
 				put(b, " AS \"%s\", root: %s\n", p->name, p->root ? p->root->name : "(none)");
 		put(b, " Root memory region: %s\n", as->root ? as->root->name : "(none)");
 		rcu_read_lock();
-		fv = pm_rcu_deref(as->view);
+		fv = rcu_dereference(as->view);
 		if (fv->nr == 0)
 			put(b, "  No rendered FlatView\n");
 		for (size_t i = 0; i < fv->nr; i++) {

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "physmap/size.h"
 #include "dm.h"
 #include "transport/qtest.h"
 
@@ -28,7 +29,7 @@ struct opt {
 
 static const struct opt opts[] = {
 	{ "load", required_argument, 'l', "FILE", "load a region tree (docs/specs/region-tree.md)" },
-	{ "device", required_argument, 'd', "MODEL,addr=A[,size=S][,pio][,name=N]",
+	{ "device", required_argument, 'd', "MODEL,addr=A[,size=S][,pio][,name=N][,irq=I]",
 	  "add a device (repeatable); --device help lists the models" },
 	{ "mtree", no_argument, 'm', NULL, "print the memory tree as QEMU's info mtree, then exit" },
 	{ "flat", no_argument, 'f', NULL, "with --mtree: the flat view of each address space" },
@@ -101,29 +102,6 @@ static char *read_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno)
-		return -EINVAL;
-	/* sizes may carry k/m/g */
-	if (*end && !end[1]) {
-		unsigned shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 :
-				 *end == 'g' || *end == 'G' ? 30 : 0;
-
-		if (!shift || *v >> (64 - shift))
-			return -EINVAL;
-		*v <<= shift;
-		end++;
-	}
-	return *end ? -EINVAL : 0;
-}
-
 /* MODEL,addr=A[,size=S][,pio][,name=N][,irq=I] */
 static int add_device(struct pm_dm *dm, const char *spec, char *err, size_t errlen)
 {
@@ -160,7 +138,9 @@ static int add_device(struct pm_dm *dm, const char *spec, char *err, size_t errl
 			name = eq;
 			continue;
 		}
-		if (parse_u64(eq, &v)) {
+		/* sizes may also be xl sizes ("4k", "2m"); a bare number is bytes */
+		if (pm_dm_parse_u64(eq, &v) &&
+		    (strcmp(tok, "size") || pm_size_parse(eq, PM_SIZE_B, &v))) {
 			snprintf(err, errlen, "%s: \"%s\" is not a number", tok, eq);
 			goto out;
 		}

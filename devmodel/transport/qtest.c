@@ -10,17 +10,6 @@
 
 #define MAX_BUF 4096u
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || *end ? -EINVAL : 0;
-}
-
 static int hexval(int c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
@@ -51,7 +40,7 @@ static int command(struct pm_dm *dm, char *line, FILE *out)
 	    (!strncmp(cmd, "in", 2) && n == 3 && (w = width(cmd[2])) && w <= 4)) {
 		struct pm_as *as = cmd[0] == 'i' ? dm->as_io : dm->as_mem;
 
-		if (argc != 2 || parse_u64(argv[1], &a))
+		if (argc != 2 || pm_dm_parse_u64(argv[1], &a))
 			return fprintf(out, "ERR usage: %s ADDR\n", cmd), 0;
 		if (!as)
 			return fprintf(out, "ERR no %s address space\n", cmd[0] == 'i' ? "I/O" : "memory"), 0;
@@ -64,7 +53,7 @@ static int command(struct pm_dm *dm, char *line, FILE *out)
 	    (!strncmp(cmd, "out", 3) && n == 4 && (w = width(cmd[3])) && w <= 4)) {
 		struct pm_as *as = cmd[0] == 'o' ? dm->as_io : dm->as_mem;
 
-		if (argc != 3 || parse_u64(argv[1], &a) || parse_u64(argv[2], &v))
+		if (argc != 3 || pm_dm_parse_u64(argv[1], &a) || pm_dm_parse_u64(argv[2], &v))
 			return fprintf(out, "ERR usage: %s ADDR VALUE\n", cmd), 0;
 		if (w < 8 && v >> (8 * w))
 			return fprintf(out, "ERR %s: value 0x%" PRIx64 " does not fit %u bytes\n", cmd, v, w), 0;
@@ -77,7 +66,7 @@ static int command(struct pm_dm *dm, char *line, FILE *out)
 	if (!strcmp(cmd, "read")) {
 		uint8_t buf[MAX_BUF];
 
-		if (argc != 3 || parse_u64(argv[1], &a) || parse_u64(argv[2], &len) || len == 0 ||
+		if (argc != 3 || pm_dm_parse_u64(argv[1], &a) || pm_dm_parse_u64(argv[2], &len) || len == 0 ||
 		    len > MAX_BUF)
 			return fprintf(out, "ERR usage: read ADDR LEN (LEN 1..%u)\n", MAX_BUF), 0;
 		if (!dm->as_mem)
@@ -93,7 +82,7 @@ static int command(struct pm_dm *dm, char *line, FILE *out)
 		uint8_t buf[MAX_BUF];
 		const char *hex = argc == 4 ? argv[3] : "";
 
-		if (argc != 4 || parse_u64(argv[1], &a) || parse_u64(argv[2], &len) || len == 0 ||
+		if (argc != 4 || pm_dm_parse_u64(argv[1], &a) || pm_dm_parse_u64(argv[2], &len) || len == 0 ||
 		    len > MAX_BUF || strncmp(hex, "0x", 2) || strlen(hex + 2) != 2 * len)
 			return fprintf(out, "ERR usage: write ADDR LEN 0xBYTES (2*LEN digits)\n"), 0;
 		for (uint64_t i = 0; i < len; i++) {
