@@ -29,5 +29,6 @@ physmap_dm_SOURCES = \
 	devmodel/hw/pl011.c \
 	devmodel/hw/serial16550.c \
 	devmodel/hw/subpage-test.c
+physmap_dm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common
 physmap_dm_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS)
-physmap_dm_LDADD = libpmdm.la libphysmap.la
+physmap_dm_LDADD = libpmdm.la libpmtools.la libphysmap.la

@@ -16,18 +16,11 @@
 #include <unistd.h>
 
 #include "physmap/size.h"
+#include "opts.h"
 #include "dm.h"
 #include "transport/qtest.h"
 
-struct opt {
-	const char *name;
-	int has_arg;          /* no_argument, required_argument, optional_argument */
-	int val;
-	const char *arg;
-	const char *help;
-};
-
-static const struct opt opts[] = {
+static const struct pm_opt opts[] = {
 	{ "load", required_argument, 'l', "FILE", "load a region tree (docs/specs/region-tree.md)" },
 	{ "device", required_argument, 'd', "MODEL,addr=A[,size=S][,pio][,name=N][,irq=I]",
 	  "add a device (repeatable); --device help lists the models" },
@@ -46,21 +39,7 @@ static const struct opt opts[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: physmap-dm [options]\n\noptions:\n");
-	for (size_t i = 0; i < NR_OPTS; i++) {
-		char left[64];
-
-		if (opts[i].has_arg == optional_argument)
-			snprintf(left, sizeof(left), "-%c, --%s[=%s]", opts[i].val, opts[i].name, opts[i].arg);
-		else if (opts[i].arg)
-			snprintf(left, sizeof(left), "-%c, --%s %s", opts[i].val, opts[i].name, opts[i].arg);
-		else
-			snprintf(left, sizeof(left), "-%c, --%s", opts[i].val, opts[i].name);
-		if (strlen(left) > 28)
-			fprintf(f, "  %s\n  %-28s  %s\n", left, "", opts[i].help);
-		else
-			fprintf(f, "  %-28s  %s\n", left, opts[i].help);
-	}
+	pm_usage(f, "physmap-dm", "[options]", opts, NR_OPTS);
 }
 
 static char *read_file(const char *path, char *err, size_t errlen)
@@ -222,28 +201,24 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct option lopts[NR_OPTS + 1];
-	char shorts[3 * NR_OPTS + 1], err[512] = "";
+	struct pm_getopt g = { 0 };
+	char err[512] = "";
 	const char *load = NULL, *console = NULL, *logpath = NULL, *qtest = NULL;
 	const char **devices = NULL;
-	size_t nr_devices = 0, k = 0;
+	size_t nr_devices = 0;
 	bool mtree = false, flat = false, disabled = false, json = false, want_qtest = false;
 	struct pm_dm dm = { 0 };
 	FILE *log = stderr;
 	int console_fd = 1, ret = 1, c;
 
-	for (size_t i = 0; i < NR_OPTS; i++) {
-		lopts[i] = (struct option){ opts[i].name, opts[i].has_arg, NULL, opts[i].val };
-		shorts[k++] = (char)opts[i].val;
-		for (int j = 0; j < opts[i].has_arg; j++)
-			shorts[k++] = ':';
-	}
-	lopts[NR_OPTS] = (struct option){ 0 };
-	shorts[k] = 0;
 	devices = calloc((size_t)argc, sizeof(*devices));
-	if (!devices)
+	if (!devices || pm_getopt_init(&g, opts, NR_OPTS)) {
+		fprintf(stderr, "physmap-dm: out of memory\n");
+		free(devices);
+		pm_getopt_dispose(&g);
 		return 1;
-	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+	}
+	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
 		switch (c) {
 		case 'l': load = optarg; break;
 		case 'd': devices[nr_devices++] = optarg; break;
@@ -254,10 +229,11 @@ int main(int argc, char **argv)
 		case 'q': want_qtest = true; qtest = optarg; break;
 		case 'c': console = optarg; break;
 		case 'L': logpath = optarg; break;
-		case 'h': usage(stdout); free(devices); return 0;
-		default: usage(stderr); free(devices); return 1;
+		case 'h': usage(stdout); free(devices); pm_getopt_dispose(&g); return 0;
+		default: usage(stderr); free(devices); pm_getopt_dispose(&g); return 1;
 		}
 	}
+	pm_getopt_dispose(&g);
 	if (optind < argc) {
 		fprintf(stderr, "physmap-dm: unexpected argument \"%s\"\n", argv[optind]);
 		goto out_early;

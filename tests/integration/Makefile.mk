@@ -8,7 +8,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/board-virt-vs-qemu.py \
 	tests/integration/board-virt-dtc.sh \
 	tests/integration/physmap-dm.sh \
-	tests/integration/mtree-vs-qemu.py
+	tests/integration/mtree-vs-qemu.py \
+	tests/integration/xenstored-clients.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py

@@ -1,0 +1,53 @@
+/*
+ * tools/common/opts.c - getopt tables and help text from one option table
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+
+int pm_getopt_init(struct pm_getopt *g, const struct pm_opt *opts, size_t n)
+{
+	size_t k = 0;
+
+	g->longs = calloc(n + 1, sizeof(*g->longs));
+	g->shorts = calloc(3 * n + 1, 1);
+	if (!g->longs || !g->shorts)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		g->longs[i] = (struct option){ opts[i].name, opts[i].has_arg, NULL, opts[i].val };
+		g->shorts[k++] = (char)opts[i].val;
+		for (int j = 0; j < opts[i].has_arg; j++)
+			g->shorts[k++] = ':';
+	}
+	return 0;
+}
+
+void pm_getopt_dispose(struct pm_getopt *g)
+{
+	free(g->longs);
+	free(g->shorts);
+	g->longs = NULL;
+	g->shorts = NULL;
+}
+
+void pm_usage(FILE *f, const char *prog, const char *synopsis,
+	      const struct pm_opt *opts, size_t n)
+{
+	fprintf(f, "usage: %s %s\n\noptions:\n", prog, synopsis);
+	for (size_t i = 0; i < n; i++) {
+		char left[64];
+
+		if (opts[i].has_arg == optional_argument)
+			snprintf(left, sizeof(left), "-%c, --%s[=%s]", opts[i].val, opts[i].name, opts[i].arg);
+		else if (opts[i].arg)
+			snprintf(left, sizeof(left), "-%c, --%s %s", opts[i].val, opts[i].name, opts[i].arg);
+		else
+			snprintf(left, sizeof(left), "-%c, --%s", opts[i].val, opts[i].name);
+		if (strlen(left) > 28)
+			fprintf(f, "  %s\n  %-28s  %s\n", left, "", opts[i].help);
+		else
+			fprintf(f, "  %-28s  %s\n", left, opts[i].help);
+	}
+}

@@ -1,0 +1,22 @@
+# tools/: the programs' shared option tables, and the simulator's parts
+# (the store so far) with the daemons built on them.
+
+noinst_LTLIBRARIES += libpmtools.la
+libpmtools_la_SOURCES = tools/common/opts.h tools/common/opts.c
+
+# the xenstore-compatible store physmap-sim embeds
+noinst_LTLIBRARIES += libpmxs.la
+libpmxs_la_SOURCES = \
+	tools/sim/xs.h \
+	tools/sim/xs-internal.h \
+	tools/sim/xs-db.c \
+	tools/sim/xs-watch.c \
+	tools/sim/xs-proto.c \
+	tools/sim/xs-conn.c \
+	tools/sim/xs-server.c
+libpmxs_la_LIBADD = -lpthread
+
+bin_PROGRAMS += physmap-xenstored
+physmap_xenstored_SOURCES = tools/sim/physmap-xenstored.c
+physmap_xenstored_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim
+physmap_xenstored_LDADD = libpmxs.la libpmtools.la

@@ -1,0 +1,430 @@
+/*
+ * tools/sim/xs-conn.c - connections (socket, guest ring, in-process), their
+ * message framing and output queues, and the domains the store knows
+ *
+ * Every transport copies bytes into the connection's input buffer before
+ * anything parses them, so a guest rewriting its ring page while we look
+ * cannot change a message under us. A payload over XENSTORE_PAYLOAD_MAX,
+ * or ring indexes more than a ring apart, end the connection (rings get
+ * the reason in their error field); nothing a client sends can block the
+ * store: a connection with too many replies not taken is simply not read.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xs-internal.h"
+
+/* dom0 connections are bounded too, so a client that never reads costs little */
+#define XS_PRIV_OUTSTANDING 1024
+
+struct pm_xs_conn *xs_conn_new(struct pm_xs *xs, enum xs_conn_kind kind, unsigned int domid)
+{
+	struct pm_xs_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->in = malloc(XS_INBUF_SIZE);
+	if (!c->in) {
+		free(c);
+		return NULL;
+	}
+	c->xs = xs;
+	c->kind = kind;
+	c->domid = domid;
+	c->priv = domid == 0;
+	c->fd = -1;
+	c->out_tail = &c->out;
+	c->next = xs->conns;
+	xs->conns = c;
+	return c;
+}
+
+void xs_conn_free(struct pm_xs_conn *c)
+{
+	struct xs_domain *d = c->priv ? NULL : xs_domain_find(c->xs, c->domid);
+
+	for (struct pm_xs_conn **pp = &c->xs->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	xs_watch_free_all(c);
+	while (c->txs) {
+		struct xs_tx *tx = c->txs;
+
+		c->txs = tx->next;
+		xs_tx_free(tx);
+		if (d && d->txs)
+			d->txs--;
+	}
+	while (c->out) {
+		struct xs_outmsg *m = c->out;
+
+		c->out = m->next;
+		free(m);
+	}
+	if (d && d->ring_conn == c)
+		d->ring_conn = NULL;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->in);
+	free(c);
+}
+
+int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		  const void *body, uint32_t len, const void *body2, uint32_t len2, bool event)
+{
+	struct xsd_sockmsg hdr = { .type = type, .req_id = req_id, .tx_id = tx_id,
+				   .len = len + len2 };
+	struct xs_outmsg *m;
+
+	if (c->dead)
+		return 0;
+	if (hdr.len > XENSTORE_PAYLOAD_MAX)
+		return -E2BIG;   /* only an event can be this long: dropped */
+	m = malloc(sizeof(*m) + XS_HDR_SIZE + hdr.len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = XS_HDR_SIZE + hdr.len;
+	m->off = 0;
+	m->event = event;
+	memcpy(m->data, &hdr, XS_HDR_SIZE);
+	if (len)
+		memcpy(m->data + XS_HDR_SIZE, body, len);
+	if (len2)
+		memcpy(m->data + XS_HDR_SIZE + len, body2, len2);
+	*c->out_tail = m;
+	c->out_tail = &m->next;
+	if (event)
+		c->out_events++;
+	else
+		c->out_replies++;
+	return 0;
+}
+
+/* drops the first message once it is wholly delivered */
+void xs_out_advance(struct pm_xs_conn *c, uint32_t n)
+{
+	while (n && c->out) {
+		struct xs_outmsg *m = c->out;
+		uint32_t step = m->len - m->off < n ? m->len - m->off : n;
+
+		m->off += step;
+		n -= step;
+		if (m->off < m->len)
+			break;
+		c->out = m->next;
+		if (!c->out)
+			c->out_tail = &c->out;
+		if (m->event)
+			c->out_events--;
+		else
+			c->out_replies--;
+		free(m);
+	}
+}
+
+bool xs_conn_blocked(const struct pm_xs_conn *c)
+{
+	unsigned int limit = c->priv ? XS_PRIV_OUTSTANDING : c->xs->quota[PM_XS_QUOTA_OUTSTANDING];
+
+	return c->out_replies >= limit;
+}
+
+static void conn_violation(struct pm_xs_conn *c, uint32_t ring_error)
+{
+	xs_log(c->xs, "conn %p dom%u: protocol violation, disconnected", (void *)c, c->domid);
+	c->dead = true;
+	c->inlen = 0;
+	if (c->ring)
+		__atomic_store_n(&c->ring->error, ring_error, __ATOMIC_RELEASE);
+}
+
+/* handles every complete message in the input buffer, as far as output allows */
+void xs_conn_input(struct pm_xs_conn *c)
+{
+	uint32_t off = 0;
+
+	while (!c->dead && c->inlen - off >= XS_HDR_SIZE && !xs_conn_blocked(c)) {
+		struct xsd_sockmsg hdr;
+
+		memcpy(&hdr, c->in + off, XS_HDR_SIZE);
+		if (hdr.len > XENSTORE_PAYLOAD_MAX) {
+			conn_violation(c, XENSTORE_ERROR_PROTO);
+			return;
+		}
+		if (c->inlen - off - XS_HDR_SIZE < hdr.len)
+			break;
+		xs_handle(c, &hdr, c->in + off + XS_HDR_SIZE);
+		off += XS_HDR_SIZE + hdr.len;
+	}
+	if (c->dead)
+		return;
+	memmove(c->in, c->in + off, c->inlen - off);
+	c->inlen -= off;
+}
+
+/* ---- guest rings ------------------------------------------------------------ */
+
+/* copies what the guest produced; false if its indexes are nonsense */
+static bool ring_pull(struct pm_xs_conn *c, bool *progress)
+{
+	struct xenstore_domain_interface *r = c->ring;
+	XENSTORE_RING_IDX cons = __atomic_load_n(&r->req_cons, __ATOMIC_RELAXED);
+	XENSTORE_RING_IDX prod = __atomic_load_n(&r->req_prod, __ATOMIC_ACQUIRE);
+	uint32_t avail = prod - cons, room = XS_INBUF_SIZE - c->inlen, n;
+
+	if (avail > XENSTORE_RING_SIZE)
+		return false;
+	n = avail < room ? avail : room;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t at = MASK_XENSTORE_IDX(cons + done);
+		uint32_t chunk = XENSTORE_RING_SIZE - at;
+
+		if (chunk > n - done)
+			chunk = n - done;
+		memcpy(c->in + c->inlen + done, r->req + at, chunk);
+		done += chunk;
+	}
+	if (n) {
+		c->inlen += n;
+		__atomic_store_n(&r->req_cons, cons + n, __ATOMIC_RELEASE);
+		*progress = true;
+	}
+	return true;
+}
+
+/* copies queued output into the reply ring as far as it has room */
+static bool ring_push(struct pm_xs_conn *c, bool *progress)
+{
+	struct xenstore_domain_interface *r = c->ring;
+	XENSTORE_RING_IDX prod = __atomic_load_n(&r->rsp_prod, __ATOMIC_RELAXED);
+	XENSTORE_RING_IDX cons = __atomic_load_n(&r->rsp_cons, __ATOMIC_ACQUIRE);
+	uint32_t used = prod - cons, sent = 0;
+
+	if (used > XENSTORE_RING_SIZE)
+		return false;
+	while (c->out && used + sent < XENSTORE_RING_SIZE) {
+		struct xs_outmsg *m = c->out;
+		uint32_t at = MASK_XENSTORE_IDX(prod + sent);
+		uint32_t chunk = XENSTORE_RING_SIZE - at;
+
+		if (chunk > XENSTORE_RING_SIZE - used - sent)
+			chunk = XENSTORE_RING_SIZE - used - sent;
+		if (chunk > m->len - m->off)
+			chunk = m->len - m->off;
+		memcpy(r->rsp + at, m->data + m->off, chunk);
+		sent += chunk;
+		xs_out_advance(c, chunk);
+	}
+	if (sent) {
+		__atomic_store_n(&r->rsp_prod, prod + sent, __ATOMIC_RELEASE);
+		*progress = true;
+	}
+	return true;
+}
+
+/* serves one ring until neither side can move; notifies the guest if anything did */
+static void ring_service(struct pm_xs_conn *c)
+{
+	bool progress = false, moved;
+	struct xs_domain *d = xs_domain_find(c->xs, c->domid);
+
+	do {
+		moved = false;
+		if (!ring_pull(c, &moved) || !ring_push(c, &moved)) {
+			conn_violation(c, XENSTORE_ERROR_RINGIDX);
+			break;
+		}
+		xs_conn_input(c);
+		if (!ring_push(c, &moved)) {
+			conn_violation(c, XENSTORE_ERROR_RINGIDX);
+			break;
+		}
+		progress |= moved;
+	} while (moved && !c->dead);
+	if (progress && d && c->xs->ops.notify)
+		c->xs->ops.notify(c->xs->opaque, c->domid, d->evtchn);
+}
+
+/* ---- sockets ------------------------------------------------------------------ */
+
+static void sock_pull(struct pm_xs_conn *c)
+{
+	ssize_t r = read(c->fd, c->in + c->inlen, XS_INBUF_SIZE - c->inlen);
+
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+		c->dead = true;
+	else if (r > 0)
+		c->inlen += (uint32_t)r;
+}
+
+static void sock_push(struct pm_xs_conn *c)
+{
+	while (c->out) {
+		struct xs_outmsg *m = c->out;
+		char buf[16 * 1024];
+		uint32_t len = 0;
+		ssize_t r;
+
+		/* gather small messages so a pipelining client costs one write */
+		for (; m && len + (m->len - m->off) <= sizeof(buf); m = m->next) {
+			memcpy(buf + len, m->data + m->off, m->len - m->off);
+			len += m->len - m->off;
+		}
+		if (!len)
+			r = write(c->fd, c->out->data + c->out->off, c->out->len - c->out->off);
+		else
+			r = write(c->fd, buf, len);
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				c->dead = true;
+			return;
+		}
+		xs_out_advance(c, (uint32_t)r);
+	}
+}
+
+/* moves whatever the connection's transport allows, in and out */
+void xs_conn_flush(struct pm_xs_conn *c)
+{
+	if (c->dead)
+		return;
+	switch (c->kind) {
+	case XS_CONN_RING:
+		if (c->ring)
+			ring_service(c);
+		break;
+	case XS_CONN_SOCKET:
+		sock_push(c);
+		/* output drained: input that waited for it may go on */
+		if (!c->dead && c->inlen >= XS_HDR_SIZE && !xs_conn_blocked(c)) {
+			xs_conn_input(c);
+			sock_push(c);
+		}
+		break;
+	case XS_CONN_LOCAL:
+		break;
+	}
+}
+
+void xs_conn_read_socket(struct pm_xs_conn *c)
+{
+	sock_pull(c);
+	xs_conn_input(c);
+}
+
+/* ---- domains ------------------------------------------------------------------ */
+
+struct xs_domain *xs_domain_find(struct pm_xs *xs, unsigned int domid)
+{
+	for (struct xs_domain *d = xs->domains; d; d = d->next)
+		if (d->domid == domid)
+			return d;
+	return NULL;
+}
+
+struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid)
+{
+	struct xs_domain *d = xs_domain_find(xs, domid);
+
+	if (d)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->domid = domid;
+	d->sock_fd = -1;
+	d->next = xs->domains;
+	xs->domains = d;
+	return d;
+}
+
+int xs_domain_introduce(struct pm_xs *xs, unsigned int domid, uint64_t mfn, unsigned int evtchn)
+{
+	struct xs_domain *d = xs_domain_get(xs, domid);
+	struct xenstore_domain_interface *ring = NULL;
+	struct pm_xs_conn *c = NULL;
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	if (d->introduced)
+		return d->mfn == mfn && d->evtchn == evtchn ? 0 : -EEXIST;
+	if (xs->ops.map_ring) {
+		errno = EINVAL;
+		ring = xs->ops.map_ring(xs->opaque, domid, mfn, evtchn);
+		if (!ring)
+			return errno ? -errno : -EINVAL;
+		c = xs_conn_new(xs, XS_CONN_RING, domid);
+		if (!c) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		c->ring = ring;
+		ring->server_features |= XENSTORE_SERVER_FEATURE_ERROR;
+	}
+	if (xs->domain_sock_dir) {
+		rc = xs_domain_socket_open(xs, d);
+		if (rc)
+			goto fail;
+	}
+	d->ring = ring;
+	d->ring_conn = c;
+	d->mfn = mfn;
+	d->evtchn = evtchn;
+	d->introduced = true;
+	d->shutdown_fired = false;
+	xs_fire_special(xs, 0);
+	if (c)
+		xs_conn_flush(c);   /* the guest may have written before we came */
+	return 0;
+fail:
+	if (c)
+		xs_conn_free(c);
+	if (ring && xs->ops.unmap_ring)
+		xs->ops.unmap_ring(xs->opaque, domid, ring);
+	return rc;
+}
+
+int xs_domain_release(struct pm_xs *xs, unsigned int domid)
+{
+	struct xs_domain *d = xs_domain_find(xs, domid);
+
+	if (!d || !d->introduced)
+		return -ENOENT;
+	xs_fire_special(xs, 1);
+	for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
+		if (c->domid == domid && !c->priv) {
+			c->dead = true;
+			c->ring = NULL;
+		}
+	d->ring_conn = NULL;
+	if (d->ring && xs->ops.unmap_ring)
+		xs->ops.unmap_ring(xs->opaque, domid, d->ring);
+	d->ring = NULL;
+	xs_domain_socket_close(d);
+	/* XSA-322: a later domain with this id must not inherit its rights */
+	xs_owner_changed(xs, domid, 0);
+	d->introduced = false;
+	d->has_target = false;
+	return 0;
+}
+
+void xs_log(struct pm_xs *xs, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!xs->logging || !xs->ops.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	xs->ops.log(xs->opaque, line);
+}
