@@ -9,7 +9,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/board-virt-dtc.sh \
 	tests/integration/physmap-dm.sh \
 	tests/integration/mtree-vs-qemu.py \
-	tests/integration/xenstored-clients.sh
+	tests/integration/xenstored-clients.sh \
+	tests/integration/xenstore-fuzz.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py

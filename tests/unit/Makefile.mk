@@ -67,3 +67,12 @@ tests_unit_test_memory_events_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/devmodel
 tests_unit_test_memory_events_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_memory_events_LDADD = libpmdm.la $(CMOCKA_LIBS) -lpthread
 TESTS += tests/unit/test-memory-events
+
+# the simulator's store, through libxenstore and guest rings
+check_PROGRAMS += tests/unit/test-xenstore
+tests_unit_test_xenstore_SOURCES = tests/unit/test-xenstore.c
+tests_unit_test_xenstore_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/sim
+tests_unit_test_xenstore_CFLAGS = $(PM_UNIT_CFLAGS) $(XENSTORE_CFLAGS)
+tests_unit_test_xenstore_LDADD = libpmxs.la $(XENSTORE_LIBS) $(CMOCKA_LIBS) -lpthread
+TESTS += tests/unit/test-xenstore
+EXTRA_DIST += tests/fuzz/make-corpus.py tests/fuzz/corpus tests/fuzz/fuzz-xs.c
