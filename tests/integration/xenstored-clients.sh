@@ -49,7 +49,7 @@ print(rt, b.decode(errors="replace").replace("\0", "|"))
 EOF
 }
 
-plan 31
+plan 32
 
 start
 is "socket is its owner's only (mode 0600)" "srw-------" "$(stat -c %A "$T/sock")"
