@@ -28,3 +28,10 @@ tests_bench_bench_memory_SOURCES = tests/bench/bench-memory.c tests/bench/bench.
 tests_bench_bench_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/devmodel
 tests_bench_bench_memory_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_memory_LDADD = libpmdm.la
+
+PM_BENCH += tests/bench/bench-xenstore
+check_PROGRAMS += tests/bench/bench-xenstore
+tests_bench_bench_xenstore_SOURCES = tests/bench/bench-xenstore.c tests/bench/bench.h
+tests_bench_bench_xenstore_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/sim
+tests_bench_bench_xenstore_CFLAGS = $(AM_CFLAGS) -O2 $(XENSTORE_CFLAGS)
+tests_bench_bench_xenstore_LDADD = libpmxs.la $(XENSTORE_LIBS) -lpthread
