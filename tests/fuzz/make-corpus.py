@@ -46,6 +46,7 @@ cases = [
     b"".join(msg(TX_START, b"\0", req=i) for i in range(30)),  # more transactions than allowed
     msg(WRITE, b"/a\0" + bytes(range(256)) * 3) + msg(RESET_WATCHES, b"junk"),
     msg(READ, b"/x\0", length=0xFFFFFFFF),                 # length that wraps
+    msg(SET_PERMS, b"/\0" + b"r1\0" * 100) + msg(WATCH, b"/w\0t\0" + b"\0" * 80),  # too many strings
 ]
 
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")

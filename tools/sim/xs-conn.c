@@ -229,11 +229,16 @@ static bool ring_push(struct pm_xs_conn *c, bool *progress)
 	return true;
 }
 
-/* serves one ring until neither side can move; notifies the guest if anything did */
+/*
+ * serves one ring until neither side can move, or for a few rounds (a
+ * guest that keeps feeding it must not starve the others: the loop comes
+ * back); notifies the guest if anything moved
+ */
 static void ring_service(struct pm_xs_conn *c)
 {
 	bool progress = false, moved;
 	struct xs_domain *d = xs_domain_find(c->xs, c->domid);
+	int rounds = 0;
 
 	do {
 		moved = false;
@@ -247,7 +252,9 @@ static void ring_service(struct pm_xs_conn *c)
 			break;
 		}
 		progress |= moved;
-	} while (moved && !c->dead);
+	} while (moved && !c->dead && ++rounds < 8);
+	if (moved && !c->dead)
+		pm_xs_kick(c->xs);   /* more to do: come back after the others */
 	if (progress && d && c->xs->ops.notify)
 		c->xs->ops.notify(c->xs->opaque, c->domid, d->evtchn);
 }

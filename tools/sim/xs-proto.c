@@ -25,6 +25,7 @@ struct req {
 	uint32_t len;
 	const char *arg[MAX_ARGS];   /* the nul-terminated strings of the body */
 	unsigned int nargs;
+	bool too_many;               /* more strings than MAX_ARGS */
 	struct xs_tx *tx;
 };
 
@@ -57,8 +58,12 @@ static void split_args(struct req *r)
 	uint32_t start = 0;
 
 	r->nargs = 0;
-	for (uint32_t i = 0; i < r->len && r->nargs < MAX_ARGS; i++)
+	for (uint32_t i = 0; i < r->len; i++)
 		if (!r->body[i]) {
+			if (r->nargs == MAX_ARGS) {
+				r->too_many = true;
+				return;
+			}
 			r->arg[r->nargs++] = r->body + start;
 			start = i + 1;
 		}
@@ -817,7 +822,8 @@ void xs_handle(struct pm_xs_conn *c, const struct xsd_sockmsg *hdr, const char *
 	if (c->xs->logging)
 		xs_log(c->xs, "conn %p dom%u: %s %s", (void *)c, c->domid,
 		       h && h->name ? h->name : "(unknown)", r.nargs ? r.arg[0] : "");
-	if (!h || !h->fn) {
+	/* a WRITE's value may hold any number of nuls; nothing else has that many strings */
+	if (!h || !h->fn || (r.too_many && hdr->type != XS_WRITE)) {
 		reply_err(&r, EINVAL);
 		return;
 	}

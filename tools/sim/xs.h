@@ -9,7 +9,7 @@
  * the same store as a standalone daemon.
  *
  * Threads: every function here may be called from any thread; a store
- * takes its own lock. pm_xs_run() serves the sockets and rings in the
+ * takes its own lock. Only pm_xs_free must not race with anything. pm_xs_run() serves the sockets and rings in the
  * calling thread until its stop descriptor becomes readable.
  *
  * Glossary:
