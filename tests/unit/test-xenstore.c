@@ -518,6 +518,28 @@ static void quota_on_value_size_watches_and_transactions(void **state)
 	xs_close(d);
 }
 
+static void a_closed_connection_takes_its_watches_and_transactions_along(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *d;
+	char *r;
+
+	introduce(f, 16, 0);
+	d = open_as(f, 16);
+	for (int i = 0; i < 10; i++)
+		assert_int_not_equal(xs_transaction_start(d), XBT_NULL);
+	assert_true(xs_watch(d, "w", "tok"));
+	xs_close(d);
+	usleep(100 * 1000);       /* the store sees the hang-up */
+	r = xs_control_command(f->h, "quota", "16", 3);
+	assert_non_null(r);
+	assert_non_null(strstr(r, "watches       0\ntransactions  0\n"));
+	free(r);
+	d = open_as(f, 16);
+	assert_int_not_equal(xs_transaction_start(d), XBT_NULL);
+	xs_close(d);
+}
+
 /* ---- large directories ----------------------------------------------------------------------- */
 
 static void directory_of_1000_children_comes_whole_and_in_order(void **state)
@@ -766,6 +788,7 @@ int main(void)
 		T(release_hands_the_domains_nodes_to_dom0),
 		T(quota_on_nodes_is_enospc_and_creates_nothing),
 		T(quota_on_value_size_watches_and_transactions),
+		T(a_closed_connection_takes_its_watches_and_transactions_along),
 		T(directory_of_1000_children_comes_whole_and_in_order),
 		T(ring_request_reply_and_notify),
 		T(ring_with_nonsense_indexes_is_cut_off_and_the_store_serves_on),
