@@ -183,27 +183,64 @@ static struct xs_handle *open_at(const char *path)
 	return h;
 }
 
-static double reads_per_s(const char *path, double seconds)
+/* operations per second of op on a fresh libxenstore connection to path */
+static double rate(const char *path, double seconds, void (*op)(struct xs_handle *h))
 {
 	struct xs_handle *h = open_at(path);
-	unsigned int len;
 	double t0 = now_ns(), t;
 	long n = 0;
 
 	do {
-		for (int i = 0; i < 256; i++) {
-			char *v = xs_read(h, XBT_NULL, "/bench/value", &len);
-
-			if (!v)
-				abort();
-			sink += (uint64_t)len;
-			free(v);
-		}
-		n += 256;
+		for (int i = 0; i < 16; i++)
+			op(h);
+		n += 16;
 		t = now_ns();
 	} while (t - t0 < seconds * 1e9);
 	xs_close(h);
 	return n / ((t - t0) / 1e9);
+}
+
+static void op_read(struct xs_handle *h)
+{
+	unsigned int len;
+	char *v = xs_read(h, XBT_NULL, "/bench/value", &len);
+
+	if (!v)
+		abort();
+	sink += (uint64_t)len;
+	free(v);
+}
+
+static void op_write(struct xs_handle *h)
+{
+	if (!xs_write(h, XBT_NULL, "/bench/w", "value", 5))
+		abort();
+}
+
+static void op_directory(struct xs_handle *h)
+{
+	unsigned int num;
+	char **d = xs_directory(h, XBT_NULL, "/bench/dir", &num);
+
+	if (!d || num != DIR_CHILDREN)
+		abort();
+	free(d);
+}
+
+static void op_transaction(struct xs_handle *h)
+{
+	xs_transaction_t tx = xs_transaction_start(h);
+	char node[32];
+
+	if (tx == XBT_NULL)
+		abort();
+	for (int k = 0; k < 10; k++) {
+		snprintf(node, sizeof(node), "/bench/tx/%d", k);
+		if (!xs_write(h, tx, node, "v", 1))
+			abort();
+	}
+	if (!xs_transaction_end(h, tx, false))
+		abort();
 }
 
 /* the same reads with 32 requests in flight (raw xs_wire; the protocol allows it) */
@@ -256,7 +293,7 @@ static void *par_reads(void *arg)
 {
 	struct par *p = arg;
 
-	p->rate = reads_per_s(p->path, 1.0);
+	p->rate = rate(p->path, 1.0, op_read);
 	return NULL;
 }
 
@@ -276,73 +313,6 @@ static double reads_per_s_8conns(const char *path)
 		total += p[i].rate;
 	}
 	return total;
-}
-
-static double writes_per_s(const char *path, double seconds)
-{
-	struct xs_handle *h = open_at(path);
-	double t0 = now_ns(), t;
-	long n = 0;
-
-	do {
-		for (int i = 0; i < 256; i++)
-			if (!xs_write(h, XBT_NULL, "/bench/w", "value", 5))
-				abort();
-		n += 256;
-		t = now_ns();
-	} while (t - t0 < seconds * 1e9);
-	xs_close(h);
-	return n / ((t - t0) / 1e9);
-}
-
-static double dirs_per_s(const char *path, double seconds)
-{
-	struct xs_handle *h = open_at(path);
-	double t0 = now_ns(), t;
-	unsigned int num;
-	long n = 0;
-
-	do {
-		for (int i = 0; i < 16; i++) {
-			char **d = xs_directory(h, XBT_NULL, "/bench/dir", &num);
-
-			if (!d || num != DIR_CHILDREN)
-				abort();
-			free(d);
-		}
-		n += 16;
-		t = now_ns();
-	} while (t - t0 < seconds * 1e9);
-	xs_close(h);
-	return n / ((t - t0) / 1e9);
-}
-
-static double txs_per_s(const char *path, double seconds)
-{
-	struct xs_handle *h = open_at(path);
-	double t0 = now_ns(), t;
-	char node[32];
-	long n = 0;
-
-	do {
-		for (int i = 0; i < 16; i++) {
-			xs_transaction_t tx = xs_transaction_start(h);
-
-			if (tx == XBT_NULL)
-				abort();
-			for (int k = 0; k < 10; k++) {
-				snprintf(node, sizeof(node), "/bench/tx/%d", k);
-				if (!xs_write(h, tx, node, "v", 1))
-					abort();
-			}
-			if (!xs_transaction_end(h, tx, false))
-				abort();
-		}
-		n += 16;
-		t = now_ns();
-	} while (t - t0 < seconds * 1e9);
-	xs_close(h);
-	return n / ((t - t0) / 1e9);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -451,8 +421,8 @@ int main(void)
 	}
 	xs_close(h);
 
-	v = reads_per_s(store_path, 1.5);
-	b = reads_per_s(echo_path, 1.5);
+	v = rate(store_path, 1.5, op_read);
+	b = rate(echo_path, 1.5, op_read);
 	/* one request in flight: a round trip's latency, which the transport sets */
 	rate_figure("xs.read.1conn", v, b, "reported (synchronous: bounded by the socket round trip)",
 		    true);
@@ -462,15 +432,15 @@ int main(void)
 	v = reads_per_s_8conns(store_path);
 	b = reads_per_s_8conns(echo_path);
 	rate_figure("xs.read.8conns", v, b, "reported", true);
-	v = writes_per_s(store_path, 1.0);
-	b = writes_per_s(echo_path, 1.0);
+	v = rate(store_path, 1.0, op_write);
+	b = rate(echo_path, 1.0, op_write);
 	rate_figure("xs.write.1conn", v, b, "reported", true);
-	v = dirs_per_s(store_path, 1.0);
-	b = dirs_per_s(echo_path, 1.0);
+	v = rate(store_path, 1.0, op_directory);
+	b = rate(echo_path, 1.0, op_directory);
 	figure("xs.directory1000.1conn", v, "directories/s", "echo server, same client and socket",
 	       b, "reported", true);
-	v = txs_per_s(store_path, 1.0);
-	b = txs_per_s(echo_path, 1.0);
+	v = rate(store_path, 1.0, op_transaction);
+	b = rate(echo_path, 1.0, op_transaction);
 	figure("xs.transaction10.1conn", v, "transactions/s", "echo server, same client and socket",
 	       b, "reported", true);
 	v = watch_latency_us(store_path);

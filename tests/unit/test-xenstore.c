@@ -144,6 +144,20 @@ static void introduce(struct fixture *f, unsigned int domid, unsigned long mfn)
 		fail_msg("introduce dom%u: %s", domid, strerror(errno));
 }
 
+/* the owner in path's permission list, as dom0 reads it */
+static unsigned int owner_of(struct fixture *f, const char *path)
+{
+	struct xs_permissions *p;
+	unsigned int n, owner;
+
+	p = xs_get_permissions(f->h, XBT_NULL, path, &n);
+	if (!p)
+		fail_msg("permissions of %s: %s", path, strerror(errno));
+	owner = p[0].id;
+	free(p);
+	return owner;
+}
+
 /* a libxenstore handle that is domain domid (through its domain socket) */
 static struct xs_handle *open_as(struct fixture *f, unsigned int domid)
 {
@@ -394,17 +408,12 @@ static void domain_owns_its_nodes_but_cannot_give_them_away(void **state)
 	struct fixture *f = *state;
 	struct xs_permissions mine[2] = { { 8, XS_PERM_NONE }, { 9, XS_PERM_READ } };
 	struct xs_permissions away = { 0, XS_PERM_NONE };
-	struct xs_permissions *p;
 	struct xs_handle *d;
-	unsigned int n;
 
 	introduce(f, 8, 0);
 	d = open_as(f, 8);
 	put(d, XBT_NULL, "data/x", "1");
-	p = xs_get_permissions(f->h, XBT_NULL, "/local/domain/8/data/x", &n);
-	assert_non_null(p);
-	assert_int_equal(p[0].id, 8);
-	free(p);
+	assert_int_equal(owner_of(f, "/local/domain/8/data/x"), 8);
 	assert_true(xs_set_permissions(d, XBT_NULL, "data/x", mine, 2));
 	assert_false(xs_set_permissions(d, XBT_NULL, "data/x", &away, 1));
 	assert_int_equal(errno, EPERM);
@@ -447,19 +456,15 @@ static void set_target_gives_a_device_model_its_guest_nodes(void **state)
 static void release_hands_the_domains_nodes_to_dom0(void **state)
 {
 	struct fixture *f = *state;
-	struct xs_permissions *p;
 	struct xs_handle *d;
-	unsigned int n;
 
 	introduce(f, 13, 0);
 	d = open_as(f, 13);
 	put(d, XBT_NULL, "mine", "1");
 	xs_close(d);
+	assert_int_equal(owner_of(f, "/local/domain/13/mine"), 13);
 	assert_true(xs_release_domain(f->h, 13));
-	p = xs_get_permissions(f->h, XBT_NULL, "/local/domain/13/mine", &n);
-	assert_non_null(p);
-	assert_int_equal(p[0].id, 0);
-	free(p);
+	assert_int_equal(owner_of(f, "/local/domain/13/mine"), 0);
 }
 
 /* ---- quotas ------------------------------------------------------------------------------ */

@@ -492,7 +492,8 @@ out:
 	return rc;
 }
 
-static int do_watch(struct req *r, struct xs_view *v)
+/* WATCH and UNWATCH: path and token */
+static int watch_op(struct req *r, bool add)
 {
 	char *path;
 	int rc;
@@ -502,32 +503,28 @@ static int do_watch(struct req *r, struct xs_view *v)
 	rc = path_arg(r, 0, true, &path);
 	if (rc)
 		return rc;
-	rc = xs_watch_add(r->c, path, r->arg[1], r->arg[0][0] != '/' && r->arg[0][0] != '@');
-	if (!rc) {
+	if (!add)
+		rc = xs_watch_del(r->c, path, r->arg[1]);
+	else
+		rc = xs_watch_add(r->c, path, r->arg[1], r->arg[0][0] != '/' && r->arg[0][0] != '@');
+	if (!rc)
 		reply_str(r, "OK");
-		/* fires once at once, with the path as the watcher gave it */
+	/* a new watch fires once at once, with the path as the watcher gave it */
+	if (!rc && add)
 		xs_conn_queue(r->c, XS_WATCH_EVENT, 0, 0, r->arg[0], (uint32_t)strlen(r->arg[0]) + 1,
 			      r->arg[1], (uint32_t)strlen(r->arg[1]) + 1, true);
-	}
 	free(path);
 	return rc;
 }
 
+static int do_watch(struct req *r, struct xs_view *v)
+{
+	return watch_op(r, true);
+}
+
 static int do_unwatch(struct req *r, struct xs_view *v)
 {
-	char *path;
-	int rc;
-
-	if (r->nargs < 2)
-		return -EINVAL;
-	rc = path_arg(r, 0, true, &path);
-	if (rc)
-		return rc;
-	rc = xs_watch_del(r->c, path, r->arg[1]);
-	if (!rc)
-		reply_str(r, "OK");
-	free(path);
-	return rc;
+	return watch_op(r, false);
 }
 
 static int do_reset_watches(struct req *r, struct xs_view *v)
