@@ -4,7 +4,7 @@ libphysmap_core_la_SOURCES += \
 	boards/board.c \
 	boards/arm-virt.c \
 	boards/pc.c
-libphysmap_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
+libphysmap_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap -I$(top_srcdir)/boards
 
 # installed beside the library's headers, as <physmap/board.h>
 physmapinclude_HEADERS += boards/board.h

@@ -18,6 +18,7 @@
 #include "physmap/size.h"
 #include "board.h"
 #include "json-internal.h"
+#include "text-internal.h"
 
 static const char *const kind_names[] = { "ram", "rom", "mmio", "reserved" };
 
@@ -54,33 +55,6 @@ static void set_err(char *err, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Levenshtein distance, for did-you-mean; keys are short. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
-
-	if (lb >= 64)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 static int check_keys(const struct board_ops *board,
 		      const struct pm_board_config *cfg, char *err)
 {
@@ -90,7 +64,7 @@ static int check_keys(const struct board_ops *board,
 		int known = 0;
 
 		for (const struct pm_board_key *k = board->keys; k && k->name; k++) {
-			size_t d = distance(key, k->name);
+			size_t d = pm__edit_distance(key, k->name);
 
 			known |= d == 0;
 			if (d < best) {

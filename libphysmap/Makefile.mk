@@ -7,14 +7,17 @@
 
 noinst_LTLIBRARIES += libphysmap-core.la
 libphysmap_core_la_SOURCES = \
+	libphysmap/config.c \
 	libphysmap/e820.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
 	libphysmap/json-internal.h \
 	libphysmap/size.c \
+	libphysmap/text.c \
+	libphysmap/text-internal.h \
 	libphysmap/version.c
-libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS)
-libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) $(FDT_LIBS)
+libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS)
+libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) $(XLUTIL_LIBS) $(FDT_LIBS)
 
 lib_LTLIBRARIES += libphysmap.la
 libphysmap_la_SOURCES =
@@ -27,6 +30,7 @@ EXTRA_DIST += libphysmap/libphysmap.sym libphysmap/physmap.pc.in
 physmapincludedir = $(includedir)/physmap
 physmapinclude_HEADERS = \
 	libphysmap/include/physmap/physmap.h \
+	libphysmap/include/physmap/config.h \
 	libphysmap/include/physmap/p2m.h \
 	libphysmap/include/physmap/e820.h \
 	libphysmap/include/physmap/size.h

@@ -76,3 +76,9 @@ tests_unit_test_xenstore_CFLAGS = $(PM_UNIT_CFLAGS) $(XENSTORE_CFLAGS)
 tests_unit_test_xenstore_LDADD = libpmxs.la $(XENSTORE_LIBS) $(CMOCKA_LIBS) -lpthread
 TESTS += tests/unit/test-xenstore
 EXTRA_DIST += tests/fuzz/make-corpus.py tests/fuzz/corpus tests/fuzz/fuzz-xs.c
+
+check_PROGRAMS += tests/unit/test-config
+tests_unit_test_config_SOURCES = tests/unit/test-config.c
+tests_unit_test_config_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_config_LDADD = $(PM_UNIT_LDADD)
+TESTS += tests/unit/test-config

@@ -1,0 +1,763 @@
+/*
+ * config.c - xl.cfg files into struct pm_domain_config, through libxlutil
+ *
+ * libxlutil parses and holds the values (the last setting of a key wins,
+ * overrides come last). It has no way to list the keys a file set, nor
+ * their lines, so a small scanner (scan_keys) walks the same text for the
+ * statement keys and their line numbers: that is what every message uses.
+ *
+ * Glossary: a "site" is where a key was set: file:line, or command line:N.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxlutil.h>
+#include <yajl/yajl_gen.h>
+
+#include "physmap/config.h"
+#include "physmap/size.h"
+#include "board.h"
+#include "json-internal.h"
+#include "text-internal.h"
+
+#define MAX_VCPUS 128
+
+static const char *const physmap_keys[] = {
+	"name", "type", "board", "memory", "maxmem", "vcpus", "maxvcpus", "kernel",
+	"ramdisk", "cmdline", "root", "extra", "on_poweroff", "on_reboot", "on_crash", NULL
+};
+
+/* xl.cfg(5) keys physmap does not implement yet: warned about, ignored */
+static const char *const xl_keys[] = {
+	"acpi", "acpi_firmware", "acpi_s3", "acpi_s4", "altp2m", "apic", "bios",
+	"bios_path_override", "boot", "bootloader", "bootloader_args", "builder", "cap",
+	"channel", "claim_mode", "colo_proxy_script", "cpu_weight", "cpuid", "cpus",
+	"cpus_soft", "device_model", "device_model_args", "device_model_args_hvm",
+	"device_model_args_pv", "device_model_override", "device_model_stubdomain_override",
+	"device_model_stubdomain_seclabel", "device_model_user", "device_model_version",
+	"device_tree", "disk", "dm_restrict", "driver_domain", "dtdev", "e820_host",
+	"event_channels", "firmware", "gfx_passthru", "hap", "hdtype", "iomem", "ioports",
+	"irqs", "keymap", "llc_colors", "localtime", "max_event_channels",
+	"max_grant_frames", "max_grant_version", "max_maptrack_frames", "mca_caps",
+	"mmio_hole", "ms_vm_genid", "nestedhvm", "nographic", "nomigrate", "on_soft_reset",
+	"on_watchdog", "p9", "pae", "passthrough", "pci", "pci_permissive", "pci_msitranslate",
+	"pci_power_mgmt", "pci_seize", "pool", "pvcalls", "pvshim", "pvshim_cmdline",
+	"pvshim_extra", "pvshim_path", "rdm", "rdm_mem_boundary", "rtc_timeoffset", "sdl",
+	"seclabel", "serial", "shadow_memory", "smbios_firmware", "soundhw", "spice",
+	"spice_clipboard_sharing", "spicedisable_ticketing", "spicehost", "spiceport",
+	"spicetls_port", "spiceusbredirection", "spicevdagent", "stdvga", "tee",
+	"timer_mode", "tsc_mode", "usb", "usbctrl", "usbdev", "usbdevice", "usbversion",
+	"uuid", "vcpu_hard_affinity", "vcpu_soft_affinity", "vdispl", "vfb", "vga",
+	"videoram", "vif", "viridian", "vkb", "vnc", "vncconsole", "vncdisplay",
+	"vnclisten", "vncpasswd", "vncunused", "vpmu", "vsnd", "vtpm", "vuart",
+	"xen_platform_pci", "xendev", NULL
+};
+
+static const char *const action_names[] = {
+	[PM_ACTION_DESTROY] = "destroy",
+	[PM_ACTION_RESTART] = "restart",
+	[PM_ACTION_PRESERVE] = "preserve",
+	[PM_ACTION_RENAME_RESTART] = "rename-restart",
+	[PM_ACTION_COREDUMP_DESTROY] = "coredump-destroy",
+	[PM_ACTION_COREDUMP_RESTART] = "coredump-restart",
+	[PM_ACTION_SOFT_RESET] = "soft-reset",
+};
+#define NR_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
+
+const char *pm_action_name(enum pm_action a)
+{
+	return (unsigned int)a < NR_ACTIONS ? action_names[a] : NULL;
+}
+
+/* where a key was set */
+struct site {
+	char key[64];
+	unsigned int line;
+	bool override;
+};
+
+struct loader {
+	const char *path;
+	struct pm_domain_config *cfg;
+	XLU_Config *xlu;
+	struct site *sites;
+	size_t nr_sites;
+	const struct board_ops *board;
+	char *err;
+	size_t errlen;
+};
+
+static void set_err(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(struct loader *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->err, l->errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* "file:3" or "command line:2" for the last place key was set */
+static const char *site_of(const struct loader *l, const char *key, char *buf, size_t len)
+{
+	for (size_t i = l->nr_sites; i-- > 0;)
+		if (!strcmp(l->sites[i].key, key)) {
+			snprintf(buf, len, "%s:%u", l->sites[i].override ? "command line" : l->path,
+				 l->sites[i].line);
+			return buf;
+		}
+	snprintf(buf, len, "%s", l->path);
+	return buf;
+}
+
+/* an error about key's value, at its site */
+static int key_err(struct loader *l, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int key_err(struct loader *l, const char *key, const char *fmt, ...)
+{
+	char where[PM_CONFIG_ERR_LEN / 2], what[PM_CONFIG_ERR_LEN / 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	set_err(l, "%s: %s: %s", site_of(l, key, where, sizeof(where)), key, what);
+	return -EINVAL;
+}
+
+/*
+ * Records the key of every statement in text (xl.cfg syntax: KEY = VALUE
+ * or KEY += VALUE, ended by a newline or ';' outside strings and lists;
+ * '#' starts a comment). libxlutil has judged the syntax already.
+ */
+static int scan_keys(struct loader *l, const char *text, bool override, unsigned int line0)
+{
+	unsigned int line = line0, depth = 0;
+	bool at_start = true;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n') {
+			line += !override;
+			if (!depth)
+				at_start = true;
+		} else if (*p == '#') {
+			while (p[1] && p[1] != '\n')
+				p++;
+		} else if (*p == '"' || *p == '\'') {
+			char q = *p;
+
+			while (p[1] && p[1] != q) {
+				if (p[1] == '\\' && p[2])
+					p++;
+				if (p[1] == '\n')
+					line += !override;
+				p++;
+			}
+			if (p[1])
+				p++;
+			at_start = false;
+		} else if (*p == '[') {
+			depth++;
+		} else if (*p == ']') {
+			depth -= depth > 0;
+		} else if (*p == ';' && !depth) {
+			at_start = true;
+		} else if (at_start && (*p == '_' || (*p >= 'a' && *p <= 'z') ||
+					(*p >= 'A' && *p <= 'Z'))) {
+			size_t n = 0;
+			struct site *s = realloc(l->sites, (l->nr_sites + 1) * sizeof(*s));
+
+			if (!s)
+				return -ENOMEM;
+			l->sites = s;
+			s = &l->sites[l->nr_sites++];
+			while ((p[n] == '_' || (p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+				(p[n] >= '0' && p[n] <= '9')) && n < sizeof(s->key) - 1) {
+				s->key[n] = p[n];
+				n++;
+			}
+			s->key[n] = 0;
+			s->line = line;
+			s->override = override;
+			p += n - 1;
+			at_start = false;
+		} else if (*p != ' ' && *p != '\t' && *p != '\r') {
+			at_start = false;
+		}
+	}
+	return 0;
+}
+
+/* parses text into l->xlu; a syntax error becomes the first line libxlutil reported */
+static int xlu_parse(struct loader *l, const char *text, const char *report_name)
+{
+	char *rep = NULL;
+	size_t replen = 0;
+	FILE *f = open_memstream(&rep, &replen);
+	XLU_Config *check;
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	/* a private handle judges syntax, so its report names the right source */
+	check = xlu_cfg_init(f, report_name);
+	rc = check ? xlu_cfg_readdata(check, text, (int)strlen(text)) : ENOMEM;
+	xlu_cfg_destroy(check);
+	fclose(f);
+	if (rc) {
+		char *nl = rep ? strchr(rep, '\n') : NULL;
+
+		if (nl)
+			*nl = 0;
+		if (rep && *rep)
+			set_err(l, "%s", rep);
+		else
+			set_err(l, "%s: %s", report_name, strerror(rc));
+		free(rep);
+		return rc == ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	free(rep);
+	rc = xlu_cfg_readdata(l->xlu, text, (int)strlen(text));
+	return rc ? -EINVAL : 0;
+}
+
+static int read_text(struct loader *l, char **out)
+{
+	FILE *f = fopen(l->path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if (!f) {
+		rc = -errno;
+		set_err(l, "%s: %s", l->path, strerror(errno));
+		return rc;
+	}
+	for (;;) {
+		char *nb = realloc(buf, len + 4097);
+		size_t n;
+
+		if (!nb) {
+			rc = -ENOMEM;
+			break;
+		}
+		buf = nb;
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+		if (n < 4096)
+			break;
+	}
+	if (!rc && ferror(f)) {
+		rc = -EIO;
+		set_err(l, "%s: read error", l->path);
+	}
+	fclose(f);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[len] = 0;
+	if (memchr(buf, 0, len)) {
+		free(buf);
+		set_err(l, "%s: not a text file", l->path);
+		return -EINVAL;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* the overrides as xl.cfg statements, one per line; bare values are quoted */
+static int override_text(struct loader *l, const char *const *ov, size_t n, char **out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(ov[i], '='), *v;
+		bool bare;
+
+		if (!eq || eq == ov[i]) {
+			fclose(f);
+			free(text);
+			set_err(l, "command line:%zu: \"%s\": expected key=value", i + 1, ov[i]);
+			return -EINVAL;
+		}
+		v = eq + 1;
+		bare = *v != '"' && *v != '\'' && *v != '[' && strspn(v, "0123456789") != strlen(v);
+		if (bare && strchr(v, '"') && strchr(v, '\'')) {
+			fclose(f);
+			free(text);
+			set_err(l, "command line:%zu: %.*s: quote a value holding both quote kinds",
+				i + 1, (int)(eq - ov[i]), ov[i]);
+			return -EINVAL;
+		}
+		if (!bare)
+			fprintf(f, "%.*s=%s\n", (int)(eq - ov[i]), ov[i], v);
+		else
+			fprintf(f, "%.*s=%c%s%c\n", (int)(eq - ov[i]), ov[i], strchr(v, '"') ? '\'' : '"',
+				v, strchr(v, '"') ? '\'' : '"');
+	}
+	if (fclose(f)) {
+		free(text);
+		return -ENOMEM;
+	}
+	*out = text;
+	return 0;
+}
+
+static bool in_list(const char *const *list, const char *key)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, key))
+			return true;
+	return false;
+}
+
+static bool board_has_key(const struct board_ops *b, const char *key)
+{
+	for (const struct pm_board_key *k = b->keys; k && k->name; k++)
+		if (!strcmp(k->name, key))
+			return true;
+	return false;
+}
+
+/* the closest known key, if close enough to be a typo */
+static const char *suggest(const struct loader *l, const char *key)
+{
+	const char *const *lists[] = { physmap_keys, xl_keys };
+	const char *best = NULL;
+	size_t bestd = strlen(key) > 4 ? 3 : 2;
+
+	for (size_t i = 0; i < 2; i++)
+		for (const char *const *k = lists[i]; *k; k++) {
+			size_t d = pm__edit_distance(key, *k);
+
+			if (d < bestd) {
+				bestd = d;
+				best = *k;
+			}
+		}
+	for (const struct pm_board_key *k = l->board->keys; k && k->name; k++) {
+		size_t d = pm__edit_distance(key, k->name);
+
+		if (d < bestd) {
+			bestd = d;
+			best = k->name;
+		}
+	}
+	return best;
+}
+
+static int add_warning(struct pm_domain_config *cfg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int add_warning(struct pm_domain_config *cfg, const char *fmt, ...)
+{
+	char **w = realloc(cfg->warnings, (cfg->nr_warnings + 1) * sizeof(*w));
+	va_list ap;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	cfg->warnings = w;
+	va_start(ap, fmt);
+	r = vasprintf(&w[cfg->nr_warnings], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	cfg->nr_warnings++;
+	return 0;
+}
+
+/* a string key's last value (NULL if absent); a list is an error */
+static int get_str(struct loader *l, const char *key, const char **out)
+{
+	int r = xlu_cfg_get_string(l->xlu, key, out, 1);
+
+	if (r == ESRCH) {
+		*out = NULL;
+		return 0;
+	}
+	return r ? key_err(l, key, "expected a single value, not a list") : 0;
+}
+
+static int dup_str(struct loader *l, const char *key, char **out)
+{
+	const char *v;
+	int rc = get_str(l, key, &v);
+
+	if (rc || !v)
+		return rc;
+	*out = strdup(v);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* memory and maxmem: a bare number is MiB (as xl), or an xl size */
+static int get_mem(struct loader *l, const char *key, uint64_t *out)
+{
+	const char *v;
+	int rc = get_str(l, key, &v);
+
+	if (rc || !v)
+		return rc;
+	if (pm_size_parse(v, PM_SIZE_M, out))
+		return key_err(l, key, "\"%s\" is not a size (a number of MiB, or 512m, 2g, ...)", v);
+	if (!*out || (*out & 4095))
+		return key_err(l, key, "\"%s\" is not a positive whole number of 4 KiB pages", v);
+	return 0;
+}
+
+static int get_vcpus(struct loader *l, const char *key, unsigned int *out)
+{
+	const char *v;
+	char *end;
+	unsigned long n;
+	int rc = get_str(l, key, &v);
+
+	if (rc || !v)
+		return rc;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || end == v || !n || n > MAX_VCPUS)
+		return key_err(l, key, "\"%s\" is not a number of vCPUs from 1 to %d", v, MAX_VCPUS);
+	*out = (unsigned int)n;
+	return 0;
+}
+
+static int get_action(struct loader *l, const char *key, enum pm_action *out)
+{
+	const char *v;
+	int rc = get_str(l, key, &v);
+
+	if (rc || !v)
+		return rc;
+	for (size_t i = 0; i < NR_ACTIONS; i++)
+		if (!strcmp(v, action_names[i])) {
+			*out = (enum pm_action)i;
+			return 0;
+		}
+	return key_err(l, key, "\"%s\" is not one of destroy, restart, preserve, rename-restart, "
+			       "coredump-destroy, coredump-restart, soft-reset", v);
+}
+
+static int get_file(struct loader *l, const char *key, char **out)
+{
+	int rc = dup_str(l, key, out);
+
+	if (rc || !*out)
+		return rc;
+	if (access(*out, R_OK))
+		return key_err(l, key, "%s: %s", *out, strerror(errno));
+	return 0;
+}
+
+static int check_name(struct loader *l)
+{
+	const char *n = l->cfg->name;
+
+	if (!n)
+		return key_err(l, "name", "missing: every domain needs a name");
+	if (!*n || strlen(n) > 64 || strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789_.-") != strlen(n))
+		return key_err(l, "name", "\"%s\": use 1-64 letters, digits, '_', '.', '-'", n);
+	if (strspn(n, "0123456789") == strlen(n))
+		return key_err(l, "name", "\"%s\": all digits would read as a domain id", n);
+	return 0;
+}
+
+/* every key set is physmap's, the board's, or xl's (a warning) */
+static int check_keys(struct loader *l)
+{
+	for (size_t i = 0; i < l->nr_sites; i++) {
+		const char *key = l->sites[i].key, *close;
+		char where[PM_CONFIG_ERR_LEN / 2];
+
+		if (l->sites[i].override)
+			snprintf(where, sizeof(where), "command line:%u", l->sites[i].line);
+		else
+			snprintf(where, sizeof(where), "%s:%u", l->path, l->sites[i].line);
+		if (in_list(physmap_keys, key) || board_has_key(l->board, key))
+			continue;
+		if (in_list(xl_keys, key)) {
+			if (add_warning(l->cfg, "%s: %s: an xl key physmap does not implement yet; ignored",
+					where, key))
+				return -ENOMEM;
+			continue;
+		}
+		for (const struct board_ops *const *b = pm_board_list(); *b; b++)
+			if (board_has_key(*b, key)) {
+				set_err(l, "%s: %s: a key of board '%s', not of '%s'", where, key,
+					(*b)->name, l->board->name);
+				return -EINVAL;
+			}
+		close = suggest(l, key);
+		if (close)
+			set_err(l, "%s: %s: unknown key (did you mean '%s'?)", where, key, close);
+		else
+			set_err(l, "%s: %s: unknown key", where, key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* the board's keys into cfg->opts (last value of each, in first-set order) */
+static int collect_board_opts(struct loader *l)
+{
+	struct pm_domain_config *cfg = l->cfg;
+
+	for (size_t i = 0; i < l->nr_sites; i++) {
+		const char *key = l->sites[i].key, *v;
+		struct pm_config_opt *o;
+		bool seen = false;
+		int rc;
+
+		if (!board_has_key(l->board, key) || in_list(physmap_keys, key))
+			continue;
+		for (size_t j = 0; j < cfg->nr_opts; j++)
+			seen |= !strcmp(cfg->opts[j].key, key);
+		if (seen)
+			continue;
+		rc = get_str(l, key, &v);
+		if (rc)
+			return rc;
+		o = realloc(cfg->opts, (cfg->nr_opts + 1) * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		cfg->opts = o;
+		o = &cfg->opts[cfg->nr_opts];
+		o->key = strdup(key);
+		o->value = strdup(v);
+		if (!o->key || !o->value) {
+			free(o->key);
+			free(o->value);
+			return -ENOMEM;
+		}
+		cfg->nr_opts++;
+	}
+	return 0;
+}
+
+/* the board judges its own keys' values by laying the machine out */
+static int check_board(struct loader *l)
+{
+	struct pm_domain_config *cfg = l->cfg;
+	struct pm_board_opt *opts = calloc(cfg->nr_opts + 1, sizeof(*opts));
+	struct pm_board_config bc = { .memory = cfg->memory, .maxmem = cfg->maxmem,
+				      .vcpus = cfg->vcpus, .opts = opts, .nr_opts = cfg->nr_opts };
+	struct pm_board_layout layout;
+	char berr[PM_BOARD_ERR_LEN] = "", key[64] = "", where[PM_CONFIG_ERR_LEN / 2];
+	int rc;
+
+	if (!opts)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->nr_opts; i++)
+		opts[i] = (struct pm_board_opt){ cfg->opts[i].key, cfg->opts[i].value };
+	pm_board_layout_init(&layout);
+	rc = pm_board_layout(l->board, &bc, &layout, berr);
+	pm_board_layout_dispose(&layout);
+	free(opts);
+	if (rc != -EINVAL)
+		return rc;
+	/* the board's message starts with the key at fault */
+	sscanf(berr, "%63[a-z0-9_]", key);
+	set_err(l, "%s: board '%s': %s", site_of(l, key[0] ? key : "board", where, sizeof(where)),
+		l->board->name, berr);
+	return rc;
+}
+
+static int resolve(struct loader *l)
+{
+	struct pm_domain_config *cfg = l->cfg;
+	const char *board, *root, *extra;
+	int rc;
+
+	if ((rc = get_str(l, "board", &board)))
+		return rc;
+	l->board = pm_board_find(board ? board : "pc");
+	if (!l->board)
+		return key_err(l, "board", "\"%s\" is not a board (pc, q35, virt)", board);
+	if (!(cfg->board = strdup(l->board->name)))
+		return -ENOMEM;
+	if ((rc = check_keys(l)) || (rc = dup_str(l, "name", &cfg->name)) || (rc = check_name(l)) ||
+	    (rc = dup_str(l, "type", &cfg->type)))
+		return rc;
+	if (!cfg->type && !(cfg->type = strdup("pvh")))
+		return -ENOMEM;
+	if (strcmp(cfg->type, "pvh") && strcmp(cfg->type, "hvm"))
+		return key_err(l, "type", "\"%s\": physmap builds pvh and hvm guests", cfg->type);
+	cfg->memory = 128ull << 20;
+	if ((rc = get_mem(l, "memory", &cfg->memory)) || (rc = get_mem(l, "maxmem", &cfg->maxmem)))
+		return rc;
+	if (!cfg->maxmem)
+		cfg->maxmem = cfg->memory;
+	if (cfg->memory > cfg->maxmem)
+		return key_err(l, "maxmem", "%" PRIu64 " MiB is less than memory (%" PRIu64 " MiB)",
+			       cfg->maxmem >> 20, cfg->memory >> 20);
+	cfg->vcpus = 1;
+	if ((rc = get_vcpus(l, "vcpus", &cfg->vcpus)) || (rc = get_vcpus(l, "maxvcpus", &cfg->maxvcpus)))
+		return rc;
+	if (!cfg->maxvcpus)
+		cfg->maxvcpus = cfg->vcpus;
+	if (cfg->vcpus > cfg->maxvcpus)
+		return key_err(l, "maxvcpus", "%u is less than vcpus (%u)", cfg->maxvcpus, cfg->vcpus);
+	if ((rc = get_file(l, "kernel", &cfg->kernel)) || (rc = get_file(l, "ramdisk", &cfg->ramdisk)) ||
+	    (rc = dup_str(l, "cmdline", &cfg->cmdline)) || (rc = get_str(l, "root", &root)) ||
+	    (rc = get_str(l, "extra", &extra)))
+		return rc;
+	/* as xl: cmdline wins; else "root=ROOT EXTRA" */
+	if (!cfg->cmdline && (root || extra) &&
+	    asprintf(&cfg->cmdline, "%s%s%s%s", root ? "root=" : "", root ? root : "",
+		     root && extra ? " " : "", extra ? extra : "") < 0) {
+		cfg->cmdline = NULL;
+		return -ENOMEM;
+	}
+	cfg->on_poweroff = PM_ACTION_DESTROY;
+	cfg->on_reboot = PM_ACTION_RESTART;
+	cfg->on_crash = PM_ACTION_DESTROY;
+	if ((rc = get_action(l, "on_poweroff", &cfg->on_poweroff)) ||
+	    (rc = get_action(l, "on_reboot", &cfg->on_reboot)) ||
+	    (rc = get_action(l, "on_crash", &cfg->on_crash)) || (rc = collect_board_opts(l)))
+		return rc;
+	return check_board(l);
+}
+
+int pm_domain_config_load(const char *path, const char *const *overrides, size_t n,
+			  struct pm_domain_config *cfg, char *err, size_t errlen)
+{
+	struct loader l = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
+	char *text = NULL, *ov = NULL, *rep = NULL;
+	size_t replen;
+	FILE *report = NULL;
+	int rc;
+
+	pm_domain_config_init(cfg);
+	if (errlen)
+		err[0] = 0;
+	rc = read_text(&l, &text);
+	if (rc)
+		goto out;
+	rc = override_text(&l, overrides, n, &ov);
+	if (rc)
+		goto out;
+	rc = -ENOMEM;
+	report = open_memstream(&rep, &replen);
+	if (!report || !(cfg->source = strdup(path)))
+		goto out;
+	l.xlu = xlu_cfg_init(report, path);
+	if (!l.xlu)
+		goto out;
+	rc = xlu_parse(&l, text, path);
+	if (!rc)
+		rc = xlu_parse(&l, ov, "command line");
+	if (!rc)
+		rc = scan_keys(&l, text, false, 1);
+	if (!rc)
+		rc = scan_keys(&l, ov, true, 1);
+	/* overrides count one a line: number them */
+	for (size_t i = 0, k = 0; !rc && i < l.nr_sites; i++)
+		if (l.sites[i].override)
+			l.sites[i].line = (unsigned int)++k;
+	if (!rc)
+		rc = resolve(&l);
+out:
+	if (rc == -ENOMEM && errlen && !err[0])
+		set_err(&l, "%s: out of memory", path);
+	if (rc)
+		pm_domain_config_dispose(cfg);
+	xlu_cfg_destroy(l.xlu);
+	if (report)
+		fclose(report);
+	free(rep);
+	free(l.sites);
+	free(text);
+	free(ov);
+	return rc;
+}
+
+void pm_domain_config_init(struct pm_domain_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void pm_domain_config_dispose(struct pm_domain_config *cfg)
+{
+	free(cfg->source);
+	free(cfg->name);
+	free(cfg->type);
+	free(cfg->board);
+	free(cfg->kernel);
+	free(cfg->ramdisk);
+	free(cfg->cmdline);
+	for (size_t i = 0; i < cfg->nr_opts; i++) {
+		free(cfg->opts[i].key);
+		free(cfg->opts[i].value);
+	}
+	free(cfg->opts);
+	for (size_t i = 0; i < cfg->nr_warnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
+	pm_domain_config_init(cfg);
+}
+
+static int gen_str(yajl_gen g, const char *key, const char *v)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	if (!v)
+		return yajl_gen_null(g);
+	return yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+}
+
+static int gen_num(yajl_gen g, const char *key, uint64_t v)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+	return yajl_gen_integer(g, (long long)v);
+}
+
+long pm_domain_config_json(const struct pm_domain_config *cfg, char **out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	long r;
+
+	*out = NULL;
+	if (!g)
+		return -ENOMEM;
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_map_open(g);
+	gen_str(g, "source", cfg->source);
+	gen_str(g, "name", cfg->name);
+	gen_str(g, "type", cfg->type);
+	gen_str(g, "board", cfg->board);
+	gen_num(g, "memory", cfg->memory);
+	gen_num(g, "maxmem", cfg->maxmem);
+	gen_num(g, "vcpus", cfg->vcpus);
+	gen_num(g, "maxvcpus", cfg->maxvcpus);
+	gen_str(g, "kernel", cfg->kernel);
+	gen_str(g, "ramdisk", cfg->ramdisk);
+	gen_str(g, "cmdline", cfg->cmdline);
+	gen_str(g, "on_poweroff", pm_action_name(cfg->on_poweroff));
+	gen_str(g, "on_reboot", pm_action_name(cfg->on_reboot));
+	gen_str(g, "on_crash", pm_action_name(cfg->on_crash));
+	yajl_gen_string(g, (const unsigned char *)"board_opts", 10);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < cfg->nr_opts; i++)
+		gen_str(g, cfg->opts[i].key, cfg->opts[i].value);
+	yajl_gen_map_close(g);
+	yajl_gen_string(g, (const unsigned char *)"warnings", 8);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < cfg->nr_warnings; i++)
+		yajl_gen_string(g, (const unsigned char *)cfg->warnings[i], strlen(cfg->warnings[i]));
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	r = pm__json_take(g, out);
+	yajl_gen_free(g);
+	return r;
+}
