@@ -546,25 +546,36 @@ static int collect_board_opts(struct loader *l)
 	return 0;
 }
 
-/* the board judges its own keys' values by laying the machine out */
-static int check_board(struct loader *l)
+int pm_domain_config_layout(const struct pm_domain_config *cfg, struct pm_board_layout *layout,
+			    char *err)
 {
-	struct pm_domain_config *cfg = l->cfg;
+	const struct board_ops *board = cfg->board ? pm_board_find(cfg->board) : NULL;
 	struct pm_board_opt *opts = calloc(cfg->nr_opts + 1, sizeof(*opts));
 	struct pm_board_config bc = { .memory = cfg->memory, .maxmem = cfg->maxmem,
 				      .vcpus = cfg->vcpus, .opts = opts, .nr_opts = cfg->nr_opts };
-	struct pm_board_layout layout;
-	char berr[PM_BOARD_ERR_LEN] = "", key[64] = "", where[PM_CONFIG_ERR_LEN / 2];
 	int rc;
 
+	pm_board_layout_init(layout);
 	if (!opts)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->nr_opts; i++)
 		opts[i] = (struct pm_board_opt){ cfg->opts[i].key, cfg->opts[i].value };
-	pm_board_layout_init(&layout);
-	rc = pm_board_layout(l->board, &bc, &layout, berr);
-	pm_board_layout_dispose(&layout);
+	rc = board ? pm_board_layout(board, &bc, layout, err) : -ENOENT;
 	free(opts);
+	if (rc)
+		pm_board_layout_dispose(layout);
+	return rc;
+}
+
+/* the board judges its own keys' values by laying the machine out */
+static int check_board(struct loader *l)
+{
+	struct pm_board_layout layout;
+	char berr[PM_BOARD_ERR_LEN] = "", key[64] = "", where[PM_CONFIG_ERR_LEN / 2];
+	int rc = pm_domain_config_layout(l->cfg, &layout, berr);
+
+	if (!rc)
+		pm_board_layout_dispose(&layout);
 	if (rc != -EINVAL)
 		return rc;
 	/* the board's message starts with the key at fault */

@@ -10,7 +10,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/physmap-dm.sh \
 	tests/integration/mtree-vs-qemu.py \
 	tests/integration/xenstored-clients.sh \
-	tests/integration/xenstore-fuzz.sh
+	tests/integration/xenstore-fuzz.sh \
+	tests/integration/pxl-cli.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py
@@ -22,3 +23,16 @@ tests_integration_board_dump_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
 tests_integration_board_dump_LDADD = libphysmap-core.la $(FDT_LIBS)
 
 EXTRA_DIST += tests/oracles/qemu-pc-e820.py
+
+# plugins for pxl-cli.sh: one good, two that pxl must report and skip
+check_LTLIBRARIES = tests/integration/plugins/wrong-abi.la \
+	tests/integration/plugins/no-descriptor.la tests/integration/plugins/dup.la
+PXL_TEST_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_integration_plugins_wrong_abi_la_SOURCES = tests/integration/plugins/wrong-abi.c
+tests_integration_plugins_wrong_abi_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+tests_integration_plugins_wrong_abi_la_LDFLAGS = $(PXL_TEST_PLUGIN_LDFLAGS)
+tests_integration_plugins_no_descriptor_la_SOURCES = tests/integration/plugins/no-descriptor.c
+tests_integration_plugins_no_descriptor_la_LDFLAGS = $(PXL_TEST_PLUGIN_LDFLAGS)
+tests_integration_plugins_dup_la_SOURCES = tests/integration/plugins/dup.c
+tests_integration_plugins_dup_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+tests_integration_plugins_dup_la_LDFLAGS = $(PXL_TEST_PLUGIN_LDFLAGS)

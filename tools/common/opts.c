@@ -12,7 +12,8 @@ int pm_getopt_init(struct pm_getopt *g, const struct pm_opt *opts, size_t n)
 	size_t k = 0;
 
 	g->longs = calloc(n + 1, sizeof(*g->longs));
-	g->shorts = calloc(3 * n + 1, 1);
+	/* room for a leading mode character ("+") a caller may insert */
+	g->shorts = calloc(3 * n + 2, 1);
 	if (!g->longs || !g->shorts)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {

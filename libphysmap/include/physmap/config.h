@@ -83,6 +83,19 @@ void pm_domain_config_dispose(struct pm_domain_config *cfg);
 int pm_domain_config_load(const char *path, const char *const *overrides, size_t n,
 			  struct pm_domain_config *cfg, char *err, size_t errlen);
 
+struct pm_board_layout;
+
+/**
+ * pm_domain_config_layout - the machine cfg's board makes of it
+ * @layout: filled on success (dispose it with pm_board_layout_dispose);
+ *     left empty on failure
+ * @err: PM_BOARD_ERR_LEN bytes for the board's one-line message
+ * returns: 0; -EINVAL (with @err) if the board refuses; -ENOENT if cfg names
+ *   no known board; -ENOMEM
+ */
+int pm_domain_config_layout(const struct pm_domain_config *cfg, struct pm_board_layout *layout,
+			    char *err);
+
 /** pm_action_name - "destroy", "restart", ...; NULL for an unknown action */
 const char *pm_action_name(enum pm_action a);
 

@@ -1,0 +1,27 @@
+# pxl, the command line, and its subcommands: loadable modules in
+# $(plugindir), one subcommand (or a small family) per file in xl-plugins/.
+
+bin_PROGRAMS += pxl
+pxl_SOURCES = tools/pxl/pxl.c tools/pxl/pxl-plugin.h
+pxl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -DPXL_PLUGINDIR='"$(plugindir)"'
+pxl_LDADD = libpmtools.la -ldl
+
+# what several plugins do alike, linked into each
+noinst_LTLIBRARIES += libpxlutil.la
+libpxlutil_la_SOURCES = tools/pxl/pxl-util.h tools/pxl/pxl-util.c
+libpxlutil_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+
+PXL_PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pxl -I$(top_srcdir)/tools/common \
+	-I$(top_srcdir)/boards
+PXL_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined
+PXL_PLUGIN_LIBADD = libpxlutil.la libpmtools.la libphysmap.la
+
+plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la
+xl_plugins_create_la_SOURCES = xl-plugins/create.c
+xl_plugins_create_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_create_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_create_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_board_la_SOURCES = xl-plugins/board.c
+xl_plugins_board_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_board_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_board_la_LIBADD = $(PXL_PLUGIN_LIBADD)

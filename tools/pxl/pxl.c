@@ -1,0 +1,334 @@
+/*
+ * pxl.c - physmap's command line: global options, the plugin loader, and
+ * the dispatcher that gives every subcommand its option parsing, help and
+ * completion from its option table
+ *
+ * Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
+ */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pxl-plugin.h"
+
+#ifndef PXL_PLUGINDIR
+#define PXL_PLUGINDIR "/usr/local/lib/physmap/plugins"
+#endif
+
+struct registry {
+	const struct pxl_cmd **cmds;
+	size_t n;
+	void **handles;
+	size_t nh;
+};
+
+static const struct pm_opt global_opts[] = {
+	{ "connect", required_argument, 'c', "sim|xen",
+	  "the hypervisor backend (default $PHYSMAP_CONNECT, else sim)" },
+	{ "version", no_argument, 'V', NULL, "print the version" },
+	{ "help", no_argument, 'h', NULL, "show this help" },
+};
+#define NR_GLOBAL (sizeof(global_opts) / sizeof(global_opts[0]))
+
+static const struct pm_opt help_opt = { "help", no_argument, 'h', NULL, "show this command's help" };
+
+static int add_cmd(struct registry *r, const struct pxl_cmd *c)
+{
+	const struct pxl_cmd **n;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->cmds[i]->name, c->name))
+			return 0;   /* an earlier directory's plugin wins */
+	n = realloc(r->cmds, (r->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	r->cmds = n;
+	r->cmds[r->n++] = c;
+	return 0;
+}
+
+static int sort_by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct pxl_cmd *const *)a)->name,
+		      (*(const struct pxl_cmd *const *)b)->name);
+}
+
+static void load_file(struct registry *r, const char *path)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	const struct pxl_plugin *p;
+	void **nh;
+
+	if (!h) {
+		fprintf(stderr, "pxl: plugin %s: %s; skipped\n", path, dlerror());
+		return;
+	}
+	p = dlsym(h, "pxl_plugin");
+	if (!p || p->abi != PXL_ABI_VERSION || !p->cmds) {
+		if (!p)
+			fprintf(stderr, "pxl: plugin %s: no pxl_plugin descriptor; skipped\n", path);
+		else
+			fprintf(stderr, "pxl: plugin %s: ABI version %u, pxl speaks %d; skipped\n", path,
+				p->abi, PXL_ABI_VERSION);
+		dlclose(h);
+		return;
+	}
+	nh = realloc(r->handles, (r->nh + 1) * sizeof(*nh));
+	if (!nh) {
+		dlclose(h);
+		return;
+	}
+	r->handles = nh;
+	r->handles[r->nh++] = h;
+	for (const struct pxl_cmd *const *c = p->cmds; *c; c++)
+		if ((*c)->nr_opts >= PXL_MAX_OPTS)
+			fprintf(stderr, "pxl: plugin %s: %s has too many options; skipped\n", path,
+				(*c)->name);
+		else
+			add_cmd(r, *c);
+}
+
+static void load_dir(struct registry *r, const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(names[i]->d_name);
+		char *path;
+
+		if (len > 3 && !strcmp(names[i]->d_name + len - 3, ".so") &&
+		    asprintf(&path, "%s/%s", dir, names[i]->d_name) >= 0) {
+			load_file(r, path);
+			free(path);
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+}
+
+static void load_plugins(struct registry *r)
+{
+	const char *env = getenv("PXL_PLUGIN_PATH");
+	char *copy = env ? strdup(env) : NULL, *save = NULL;
+
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save))
+		load_dir(r, d);
+	free(copy);
+	load_dir(r, PXL_PLUGINDIR);
+	qsort(r->cmds, r->n, sizeof(*r->cmds), sort_by_name);
+}
+
+static void registry_dispose(struct registry *r)
+{
+	free(r->cmds);
+	for (size_t i = 0; i < r->nh; i++)
+		dlclose(r->handles[i]);
+	free(r->handles);
+}
+
+/* exact name, else the one command the prefix starts; NULL with a message */
+static const struct pxl_cmd *find_cmd(const struct registry *r, const char *name)
+{
+	const struct pxl_cmd *hit = NULL;
+	size_t hits = 0, len = strlen(name);
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (!strcmp(r->cmds[i]->name, name))
+			return r->cmds[i];
+		if (!strncmp(r->cmds[i]->name, name, len)) {
+			hit = r->cmds[i];
+			hits++;
+		}
+	}
+	if (hits == 1)
+		return hit;
+	if (!hits) {
+		fprintf(stderr, "pxl: '%s' is not a command (pxl help lists them)\n", name);
+		return NULL;
+	}
+	fprintf(stderr, "pxl: '%s' is ambiguous:", name);
+	for (size_t i = 0; i < r->n; i++)
+		if (!strncmp(r->cmds[i]->name, name, len))
+			fprintf(stderr, " %s", r->cmds[i]->name);
+	fprintf(stderr, "\n");
+	return NULL;
+}
+
+/* the command's table with -h/--help appended; the caller frees */
+static struct pm_opt *cmd_opts(const struct pxl_cmd *c)
+{
+	struct pm_opt *o = calloc(c->nr_opts + 1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	if (c->nr_opts)
+		memcpy(o, c->opts, c->nr_opts * sizeof(*o));
+	o[c->nr_opts] = help_opt;
+	return o;
+}
+
+static void cmd_help(FILE *f, const struct pxl_cmd *c)
+{
+	struct pm_opt *o = cmd_opts(c);
+	char prog[64], syn[256];
+
+	if (!o)
+		return;
+	snprintf(prog, sizeof(prog), "pxl %s", c->name);
+	snprintf(syn, sizeof(syn), "[options]%s%s", c->synopsis ? " " : "",
+		 c->synopsis ? c->synopsis : "");
+	pm_usage(f, prog, syn, o, c->nr_opts + 1);
+	fprintf(f, "\n%s\n", c->summary);
+	free(o);
+}
+
+static void global_help(FILE *f, const struct registry *r)
+{
+	pm_usage(f, "pxl", "[options] COMMAND [ARGS]", global_opts, NR_GLOBAL);
+	fprintf(f, "\ncommands:\n");
+	fprintf(f, "  %-12s %s\n", "help", "this list, or one command's help (pxl help COMMAND)");
+	fprintf(f, "  %-12s %s\n", "completion", "a bash completion script for pxl");
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(f, "  %-12s %s\n", r->cmds[i]->name, r->cmds[i]->summary);
+	fprintf(f, "\nA unique prefix of a command is enough.\n");
+}
+
+/* bash completion from the tables: commands, then each command's options */
+static void completion(const struct registry *r)
+{
+	printf("# bash completion for pxl, generated from its option tables\n"
+	       "_pxl() {\n"
+	       "\tlocal cur=${COMP_WORDS[COMP_CWORD]} cmd=\n"
+	       "\tlocal i\n"
+	       "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+	       "\t\tcase ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac\n"
+	       "\tdone\n"
+	       "\tcase $cmd in\n"
+	       "\t'') COMPREPLY=($(compgen -W \"help completion");
+	for (size_t i = 0; i < r->n; i++)
+		printf(" %s", r->cmds[i]->name);
+	printf(" --connect --version --help\" -- \"$cur\")) ;;\n");
+	for (size_t i = 0; i < r->n; i++) {
+		printf("\t%s) COMPREPLY=($(compgen -W \"--help", r->cmds[i]->name);
+		for (size_t k = 0; k < r->cmds[i]->nr_opts; k++)
+			printf(" --%s", r->cmds[i]->opts[k].name);
+		printf("\" -- \"$cur\")); [[ $cur == -* ]] || COMPREPLY+=($(compgen -f -- \"$cur\")) ;;\n");
+	}
+	printf("\tesac\n}\ncomplete -F _pxl pxl\n");
+}
+
+static int run_cmd(const struct pxl_cmd *c, int argc, char **argv)
+{
+	struct pxl_args a = { 0 };
+	struct pm_getopt g = { 0 };
+	struct pm_opt *o = cmd_opts(c);
+	char prog[64];
+	int opt, rc = PXL_USAGE;
+
+	snprintf(prog, sizeof(prog), "pxl %s", c->name);
+	a.prog = prog;
+	if (!o || pm_getopt_init(&g, o, c->nr_opts + 1)) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		rc = PXL_FAIL;
+		goto out;
+	}
+	argv[0] = prog;   /* getopt's own messages name the command */
+	optind = 0;       /* GNU: start over, from argv[1] */
+	while ((opt = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
+		size_t i;
+
+		if (opt == '?')
+			goto out;   /* getopt said what */
+		if (opt == 'h') {
+			cmd_help(stdout, c);
+			rc = PXL_OK;
+			goto out;
+		}
+		for (i = 0; i < c->nr_opts && c->opts[i].val != opt; i++)
+			;
+		if (i < c->nr_opts)
+			a.opt[i] = optarg ? optarg : "";
+	}
+	a.argc = argc - optind;
+	a.argv = argv + optind;
+	if (a.argc < c->min_args || (c->max_args >= 0 && a.argc > c->max_args)) {
+		fprintf(stderr, "%s: expected %s (pxl help %s)\n", prog,
+			c->synopsis ? c->synopsis : "no arguments", c->name);
+		goto out;
+	}
+	rc = c->run(&a);
+out:
+	pm_getopt_dispose(&g);
+	free(o);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct registry r = { 0 };
+	struct pm_getopt g = { 0 };
+	const struct pxl_cmd *c;
+	int opt, rc = PXL_USAGE;
+
+	if (pm_getopt_init(&g, global_opts, NR_GLOBAL)) {
+		fprintf(stderr, "pxl: out of memory\n");
+		return PXL_FAIL;
+	}
+	/* "+": stop at the command; what follows is the command's */
+	memmove(g.shorts + 1, g.shorts, strlen(g.shorts) + 1);
+	g.shorts[0] = '+';
+	load_plugins(&r);
+	while ((opt = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			if (strcmp(optarg, "sim") && strcmp(optarg, "xen")) {
+				fprintf(stderr, "pxl: --connect %s: expected sim or xen\n", optarg);
+				goto out;
+			}
+			setenv("PHYSMAP_CONNECT", optarg, 1);
+			break;
+		case 'V':
+			printf("pxl %s\n", PACKAGE_VERSION);
+			rc = PXL_OK;
+			goto out;
+		case 'h':
+			global_help(stdout, &r);
+			rc = PXL_OK;
+			goto out;
+		default:
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		global_help(stderr, &r);
+		goto out;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		if (optind + 1 >= argc) {
+			global_help(stdout, &r);
+			rc = PXL_OK;
+		} else if ((c = find_cmd(&r, argv[optind + 1]))) {
+			cmd_help(stdout, c);
+			rc = PXL_OK;
+		}
+		goto out;
+	}
+	if (!strcmp(argv[optind], "completion")) {
+		completion(&r);
+		rc = PXL_OK;
+		goto out;
+	}
+	c = find_cmd(&r, argv[optind]);
+	if (c)
+		rc = run_cmd(c, argc - optind, argv + optind);
+out:
+	pm_getopt_dispose(&g);
+	registry_dispose(&r);
+	return rc;
+}
