@@ -8,7 +8,11 @@
 noinst_LTLIBRARIES += libphysmap-core.la
 libphysmap_core_la_SOURCES = \
 	libphysmap/config.c \
+	libphysmap/domain.c \
 	libphysmap/e820.c \
+	libphysmap/hv/hv.c \
+	libphysmap/hv/hv-internal.h \
+	libphysmap/hv/hv-sim.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
 	libphysmap/json-internal.h \
@@ -16,8 +20,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/text.c \
 	libphysmap/text-internal.h \
 	libphysmap/version.c
-libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS)
-libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) $(XLUTIL_LIBS) $(FDT_LIBS)
+libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS) $(XENSTORE_CFLAGS) -DPM_BINDIR='"$(bindir)"'
+libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) $(XLUTIL_LIBS) $(XENSTORE_LIBS) $(FDT_LIBS)
 
 lib_LTLIBRARIES += libphysmap.la
 libphysmap_la_SOURCES =
@@ -31,6 +35,8 @@ physmapincludedir = $(includedir)/physmap
 physmapinclude_HEADERS = \
 	libphysmap/include/physmap/physmap.h \
 	libphysmap/include/physmap/config.h \
+	libphysmap/include/physmap/domain.h \
+	libphysmap/include/physmap/hv.h \
 	libphysmap/include/physmap/p2m.h \
 	libphysmap/include/physmap/e820.h \
 	libphysmap/include/physmap/size.h

@@ -1,7 +1,10 @@
 /*
  * tools/pxl/pxl-util.c - what several plugins do alike
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "pxl-util.h"
 
@@ -30,4 +33,32 @@ int pxl_layout(const struct pxl_args *a, const struct pm_domain_config *cfg,
 		return PXL_FAIL;
 	}
 	return PXL_OK;
+}
+
+int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv)
+{
+	int rc = pm_hv_open(NULL, hv);
+
+	if (!rc)
+		return PXL_OK;
+	if (rc == -ENOSYS)
+		fprintf(stderr, "%s: the xen backend is not built yet (--connect sim)\n", a->prog);
+	else if (rc == -EINVAL)
+		fprintf(stderr, "%s: PHYSMAP_CONNECT=%s: expected sim or xen\n", a->prog,
+			getenv("PHYSMAP_CONNECT"));
+	else
+		fprintf(stderr, "%s: cannot reach the simulator: %s (its log: $PHYSMAP_RUNDIR/sim.log)\n",
+			a->prog, strerror(-rc));
+	return PXL_FAIL;
+}
+
+int pxl_domain(const struct pxl_args *a, struct pm_hv *hv, const char *arg, uint32_t *domid)
+{
+	int rc = pm_hv_domain_find(hv, arg, domid);
+
+	if (!rc)
+		return PXL_OK;
+	fprintf(stderr, "%s: %s: %s\n", a->prog, arg,
+		rc == -ENOENT ? "no such domain" : strerror(-rc));
+	return PXL_FAIL;
 }

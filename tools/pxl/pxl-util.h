@@ -5,6 +5,7 @@
 #define PHYSMAP_PXL_UTIL_H
 
 #include "physmap/config.h"
+#include "physmap/hv.h"
 #include "board.h"
 #include "pxl-plugin.h"
 
@@ -22,5 +23,17 @@ int pxl_load_config(const struct pxl_args *a, struct pm_domain_config *cfg);
  */
 int pxl_layout(const struct pxl_args *a, const struct pm_domain_config *cfg,
 	       struct pm_board_layout *layout);
+
+/**
+ * pxl_hv_open - the backend ($PHYSMAP_CONNECT or --connect), errors printed
+ * returns: PXL_OK with *hv to close; PXL_FAIL
+ */
+int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv);
+
+/**
+ * pxl_domain - the domain named by id or name in arg, errors printed
+ * returns: PXL_OK and *domid; PXL_FAIL
+ */
+int pxl_domain(const struct pxl_args *a, struct pm_hv *hv, const char *arg, uint32_t *domid);
 
 #endif

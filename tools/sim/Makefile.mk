@@ -20,3 +20,10 @@ bin_PROGRAMS += physmap-xenstored
 physmap_xenstored_SOURCES = tools/sim/physmap-xenstored.c
 physmap_xenstored_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim
 physmap_xenstored_LDADD = libpmxs.la libpmtools.la
+
+# the simulated hypervisor (docs/specs/sim-protocol.md)
+bin_PROGRAMS += physmap-sim
+physmap_sim_SOURCES = tools/sim/physmap-sim.c tools/sim/sim.h tools/sim/sim.c \
+	tools/sim/pool.h tools/sim/pool.c tools/sim/sim-proto.h
+physmap_sim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim
+physmap_sim_LDADD = libpmxs.la libpmtools.la libphysmap.la -lpthread

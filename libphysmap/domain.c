@@ -1,0 +1,294 @@
+/*
+ * domain.c - a domain from its configuration, and back to nothing
+ *
+ * State of a build, for the undo path: created (a domid exists; destroying
+ * it frees every frame) -> store entries written (removed before destroy).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <xenstore.h>
+
+#include "physmap/domain.h"
+#include "board.h"
+
+#define PAGE 4096ull
+/* pages beyond maxmem for what the toolstack adds (rings, tables) */
+#define EXTRA_PAGES 16
+
+struct build {
+	struct pm_hv *hv;
+	const struct pm_domain_config *cfg;
+	struct pm_board_layout layout;
+	uint32_t domid;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct build *b, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct build *b, int rc, const char *fmt, ...)
+{
+	char what[PM_DOMAIN_ERR_LEN / 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(b->err, b->errlen, "%s: %s: %s", b->cfg->name, what, strerror(-rc));
+	return rc;
+}
+
+/* the top of RAM, in pfns: the P2M covers [0, it) */
+static uint64_t ram_top(const struct pm_board_layout *l)
+{
+	uint64_t top = 0;
+
+	for (size_t i = 0; i < l->nr_regions; i++)
+		if (l->regions[i].kind == PM_REGION_RAM && l->regions[i].base + l->regions[i].size > top)
+			top = l->regions[i].base + l->regions[i].size;
+	return (top + PAGE - 1) / PAGE;
+}
+
+static int populate(struct build *b)
+{
+	uint64_t ram_end = 0;
+
+	/* regions are sorted: RAM, and the holes between RAM identity-mapped */
+	for (size_t i = 0; i < b->layout.nr_regions; i++) {
+		const struct pm_board_region *r = &b->layout.regions[i];
+		long n;
+
+		if (r->kind != PM_REGION_RAM)
+			continue;
+		if (r->base / PAGE > ram_end) {
+			n = pm_hv_set_identity(b->hv, b->domid, ram_end, r->base / PAGE - ram_end);
+			if (n < 0)
+				return fail(b, (int)n, "identity-mapping pfns [0x%llx, 0x%llx)",
+					    (unsigned long long)ram_end, (unsigned long long)(r->base / PAGE));
+		}
+		n = pm_hv_populate(b->hv, b->domid, r->base / PAGE, r->size / PAGE);
+		if (n < 0)
+			return fail(b, (int)n, "populating %s (%llu MiB)", r->name,
+				    (unsigned long long)(r->size >> 20));
+		ram_end = (r->base + r->size) / PAGE;
+	}
+	return 0;
+}
+
+/* copies len bytes to guest physical address gpa */
+static int write_guest(struct build *b, uint64_t gpa, const void *data, size_t len, const char *what)
+{
+	uint64_t first = gpa / PAGE, count = (gpa + len + PAGE - 1) / PAGE - first;
+	char *p = pm_hv_map(b->hv, b->domid, first, count);
+
+	if (!p)
+		return fail(b, -errno, "writing the %s at 0x%llx", what, (unsigned long long)gpa);
+	memcpy(p + gpa % PAGE, data, len);
+	pm_hv_unmap(b->hv, p, count);
+	return 0;
+}
+
+static int load_file(struct build *b, const char *path, uint64_t gpa, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	void *buf;
+	int rc;
+
+	if (!f || fstat(fileno(f), &st))
+		return fail(b, -errno, "%s %s", what, path);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+		free(buf);
+		fclose(f);
+		return fail(b, buf ? -EIO : -ENOMEM, "reading the %s %s", what, path);
+	}
+	fclose(f);
+	rc = st.st_size ? write_guest(b, gpa, buf, (size_t)st.st_size, what) : 0;
+	free(buf);
+	return rc;
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return path && !stat(path, &st) ? (long)st.st_size : 0;
+}
+
+/* kernel, ramdisk, command line and the firmware table into guest memory */
+static int load(struct build *b)
+{
+	struct pm_board_boot boot = { 0 };
+	char berr[PM_BOARD_ERR_LEN] = "";
+	void *blob = NULL;
+	long len;
+	int rc;
+
+	boot.kernel_size = (uint64_t)file_size(b->cfg->kernel);
+	boot.initrd_size = (uint64_t)file_size(b->cfg->ramdisk);
+	boot.cmdline = b->cfg->cmdline;
+	rc = pm_board_boot(&b->layout, &boot, berr);
+	if (rc) {
+		snprintf(b->err, b->errlen, "%s: placing the boot images: %s", b->cfg->name, berr);
+		return rc;
+	}
+	if (b->cfg->kernel && (rc = load_file(b, b->cfg->kernel, boot.kernel_load, "kernel")))
+		return rc;
+	if (b->cfg->ramdisk && (rc = load_file(b, b->cfg->ramdisk, boot.initrd_load, "ramdisk")))
+		return rc;
+	if (boot.cmdline_gpa && b->cfg->cmdline &&
+	    (rc = write_guest(b, boot.cmdline_gpa, b->cfg->cmdline, strlen(b->cfg->cmdline) + 1,
+			      "command line")))
+		return rc;
+	len = pm_board_firmware(&b->layout, &boot, &blob);
+	if (len < 0)
+		return fail(b, (int)len, "building the firmware table");
+	if ((uint64_t)len > boot.table_max)
+		rc = fail(b, -E2BIG, "the firmware table (%ld bytes)", len);
+	else
+		rc = write_guest(b, boot.table_gpa, blob, (size_t)len,
+				 b->layout.e820.nr ? "PVH start info" : "device tree");
+	free(blob);
+	return rc;
+}
+
+static bool xs_put(struct xs_handle *h, xs_transaction_t t, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static bool xs_put(struct xs_handle *h, xs_transaction_t t, const char *path, const char *fmt, ...)
+{
+	char v[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	return xs_write(h, t, path, v, (unsigned int)strlen(v));
+}
+
+/* what xl writes for a domain: its home (guest may read), its /vm entry */
+static int store_entries(struct build *b)
+{
+	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { b->domid, XS_PERM_READ } };
+	struct xs_permissions rw[1] = { { b->domid, XS_PERM_NONE } };
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char home[64], vm[64], p[128];
+	const struct pm_domain_config *c = b->cfg;
+	xs_transaction_t t;
+	bool ok;
+	int tries = 0;
+
+	if (!h)
+		return fail(b, -errno, "connecting to the store");
+	snprintf(home, sizeof(home), "/local/domain/%u", b->domid);
+	snprintf(vm, sizeof(vm), "/vm/%u", b->domid);
+	for (;;) {
+		t = xs_transaction_start(h);
+		if (t == XBT_NULL) {
+			ok = false;
+			break;
+		}
+		ok = xs_mkdir(h, t, home) && xs_set_permissions(h, t, home, ro, 2);
+#define PUT(sub, ...) (snprintf(p, sizeof(p), "%s/" sub, home), xs_put(h, t, p, __VA_ARGS__))
+		ok = ok && PUT("name", "%s", c->name) && PUT("domid", "%u", b->domid) &&
+		     PUT("vm", "%s", vm) && PUT("memory/target", "%llu", (unsigned long long)(c->memory >> 10)) &&
+		     PUT("memory/static-max", "%llu", (unsigned long long)(c->maxmem >> 10)) &&
+		     PUT("cpu/availability", "%u", c->vcpus);
+#undef PUT
+		snprintf(p, sizeof(p), "%s/data", home);
+		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, rw, 1);
+		snprintf(p, sizeof(p), "%s/name", vm);
+		ok = ok && xs_put(h, t, p, "%s", c->name);
+		snprintf(p, sizeof(p), "%s/board", vm);
+		ok = ok && xs_put(h, t, p, "%s", c->board);
+		if (!ok) {
+			xs_transaction_end(h, t, true);
+			break;
+		}
+		if (xs_transaction_end(h, t, false))
+			break;
+		/* somebody else wrote meanwhile: again, a few times */
+		if (errno != EAGAIN || ++tries == 10) {
+			ok = false;
+			break;
+		}
+	}
+	xs_close(h);
+	return ok ? 0 : fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
+}
+
+static void store_remove(uint32_t domid)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char p[64];
+
+	if (!h)
+		return;
+	snprintf(p, sizeof(p), "/local/domain/%u", domid);
+	xs_rm(h, XBT_NULL, p);
+	snprintf(p, sizeof(p), "/vm/%u", domid);
+	xs_rm(h, XBT_NULL, p);
+	xs_close(h);
+}
+
+int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint32_t *domid,
+		     char *err, size_t errlen)
+{
+	struct build b = { .hv = hv, .cfg = cfg, .err = err, .errlen = errlen };
+	char berr[PM_BOARD_ERR_LEN] = "";
+	bool created = false, stored = false;
+	int rc;
+
+	err[0] = 0;
+	rc = pm_domain_config_layout(cfg, &b.layout, berr);
+	if (rc) {
+		snprintf(err, errlen, "%s: board '%s': %s", cfg->name, cfg->board,
+			 berr[0] ? berr : strerror(-rc));
+		return rc;
+	}
+	rc = pm_hv_domain_create(hv, cfg->name, ram_top(&b.layout), &b.domid);
+	if (rc) {
+		fail(&b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
+		goto out;
+	}
+	created = true;
+	rc = pm_hv_set_maxmem(hv, b.domid, cfg->maxmem / PAGE + EXTRA_PAGES);
+	if (rc) {
+		fail(&b, rc, "setting max memory");
+		goto out;
+	}
+	rc = populate(&b);
+	if (!rc)
+		rc = load(&b);
+	if (!rc) {
+		rc = store_entries(&b);
+		stored = true;   /* partly, perhaps: removed on failure all the same */
+	}
+out:
+	if (rc && stored)
+		store_remove(b.domid);
+	if (rc && created)
+		pm_hv_domain_destroy(hv, b.domid);
+	if (!rc)
+		*domid = b.domid;
+	pm_board_layout_dispose(&b.layout);
+	return rc;
+}
+
+int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
+{
+	struct pm_hv_dominfo info;
+	int rc = pm_hv_domain_getinfo(hv, domid, &info);
+
+	if (rc)
+		return rc;
+	if (!domid)
+		return -EPERM;
+	store_remove(domid);
+	return pm_hv_domain_destroy(hv, domid);
+}

@@ -1,0 +1,43 @@
+/*
+ * hv-internal.h - the ops table behind <physmap/hv.h>: one per backend
+ * (hv-sim.c now; hv-xen.c with the xen backend). hv.c checks arguments and
+ * dispatches; a backend only moves requests.
+ */
+#ifndef PHYSMAP_HV_INTERNAL_H
+#define PHYSMAP_HV_INTERNAL_H
+
+#include "physmap/hv.h"
+#include "physmap/p2m.h"
+
+struct pm_hv_ops {
+	const char *name;
+	int (*open)(struct pm_hv *hv);
+	void (*close)(struct pm_hv *hv);
+	int (*info)(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages);
+	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid);
+	int (*destroy)(struct pm_hv *hv, uint32_t domid);
+	int (*pause)(struct pm_hv *hv, uint32_t domid, int unpause);
+	int (*getinfo)(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
+	long (*list)(struct pm_hv *hv, struct pm_hv_dominfo **out);
+	int (*set_maxmem)(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
+	/* op: 0 populate, 1 decrease, 2 identity */
+	long (*memory)(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count);
+	/* at most max_read entries a call */
+	int (*p2m_read)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count,
+			uint64_t *out);
+	size_t max_read;
+	int (*p2m_explain)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path);
+	int (*p2m_stats)(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats);
+	/* maps count frames (mfns) at addr, which is reserved for them */
+	int (*map_mfns)(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint64_t count);
+};
+
+struct pm_hv {
+	const struct pm_hv_ops *ops;
+	char rundir[256];
+	void *priv;
+};
+
+extern const struct pm_hv_ops pm__hv_sim_ops;
+
+#endif

@@ -1,0 +1,384 @@
+/*
+ * hv-sim.c - the sim backend: physmap-sim's protocol (sim-proto.h,
+ * docs/specs/sim-protocol.md) over its unix socket, and its start on demand
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hv-internal.h"
+#include "sim-proto.h"
+
+#define PAGE 4096ull
+
+#ifndef PM_BINDIR
+#define PM_BINDIR "/usr/local/bin"
+#endif
+
+struct sim_conn {
+	int fd;
+	int pool_fd;
+	uint32_t seq;
+};
+
+static int rundir_of(struct pm_hv *hv)
+{
+	const char *env = getenv("PHYSMAP_RUNDIR"), *xdg = getenv("XDG_RUNTIME_DIR");
+	char *p;
+
+	if (env)
+		snprintf(hv->rundir, sizeof(hv->rundir), "%s", env);
+	else if (xdg)
+		snprintf(hv->rundir, sizeof(hv->rundir), "%s/physmap", xdg);
+	else if (!geteuid())
+		snprintf(hv->rundir, sizeof(hv->rundir), "/run/physmap");
+	else
+		snprintf(hv->rundir, sizeof(hv->rundir), "/tmp/physmap-%u", (unsigned int)geteuid());
+	/* parents first; existing ones are fine */
+	for (p = strchr(hv->rundir + 1, '/');; p = strchr(p + 1, '/')) {
+		if (p)
+			*p = 0;
+		if (mkdir(hv->rundir, 0700) && errno != EEXIST)
+			return -errno;
+		if (!p)
+			return 0;
+		*p = '/';
+	}
+}
+
+static int connect_sim(const char *rundir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sim.sock", rundir) >=
+	    (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* runs physmap-sim, which returns once its sockets are bound */
+static int start_sim(const char *rundir)
+{
+	const char *bin = getenv("PHYSMAP_SIM");
+	char path[512];
+	int status;
+	pid_t pid;
+
+	if (!bin) {
+		snprintf(path, sizeof(path), "%s/physmap-sim", PM_BINDIR);
+		bin = access(path, X_OK) ? "physmap-sim" : path;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		int nul = open("/dev/null", O_RDWR);
+
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+		}
+		execlp(bin, bin, "--rundir", rundir, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECONNREFUSED;
+}
+
+static int sim_call(struct pm_hv *hv, uint32_t op, const void *req, uint32_t len, void *rep,
+		    uint32_t replen, uint32_t *got)
+{
+	struct sim_conn *c = hv->priv;
+	struct pm_sim_hdr h = { op, len, ++c->seq, 0 };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)req, len } };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	size_t off = 0;
+	ssize_t r;
+
+	r = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+	if (r != (ssize_t)(sizeof(h) + len))
+		return r < 0 ? -errno : -EIO;
+	/* the header, with a descriptor if one comes along */
+	iov[0] = (struct iovec){ &h, sizeof(h) };
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	r = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	if (r != sizeof(h))
+		return r < 0 ? -errno : -EIO;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+			if (c->pool_fd >= 0)
+				close(c->pool_fd);
+			c->pool_fd = fd;
+		}
+	if (h.seq != c->seq || h.op != op || h.len > replen)
+		return -EIO;
+	while (off < h.len) {
+		r = read(c->fd, (char *)rep + off, h.len - off);
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		off += (size_t)r;
+	}
+	if (got)
+		*got = h.len;
+	return h.status;
+}
+
+static int sim_open(struct pm_hv *hv)
+{
+	struct sim_conn *c = calloc(1, sizeof(*c));
+	struct pm_sim_hello hello;
+	char lock[300], store[300];
+	int fd = -1, lfd = -1, rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = c->pool_fd = -1;
+	rc = rundir_of(hv);
+	if (rc)
+		goto fail;
+	fd = connect_sim(hv->rundir);
+	if (fd < 0) {
+		/* one starter at a time; the others find it running */
+		snprintf(lock, sizeof(lock), "%s/sim.lock", hv->rundir);
+		lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lfd < 0 || flock(lfd, LOCK_EX)) {
+			rc = -errno;
+			goto fail;
+		}
+		fd = connect_sim(hv->rundir);
+		if (fd < 0) {
+			rc = start_sim(hv->rundir);
+			fd = rc ? rc : connect_sim(hv->rundir);
+		}
+		close(lfd);
+		if (fd < 0) {
+			rc = fd;
+			goto fail;
+		}
+	}
+	c->fd = fd;
+	hv->priv = c;
+	rc = sim_call(hv, PM_SIM_HELLO, NULL, 0, &hello, sizeof(hello), NULL);
+	if (!rc && (hello.version != PM_SIM_VERSION || c->pool_fd < 0))
+		rc = -EPROTO;
+	if (rc)
+		goto fail;
+	snprintf(store, sizeof(store), "%s/xenstored.sock", hv->rundir);
+	setenv("XENSTORED_PATH", store, 1);
+	return 0;
+fail:
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->pool_fd >= 0)
+		close(c->pool_fd);
+	free(c);
+	hv->priv = NULL;
+	return rc;
+}
+
+static void sim_close(struct pm_hv *hv)
+{
+	struct sim_conn *c = hv->priv;
+
+	if (!c)
+		return;
+	close(c->fd);
+	if (c->pool_fd >= 0)
+		close(c->pool_fd);
+	free(c);
+}
+
+static int sim_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
+{
+	struct pm_sim_info i;
+	int rc = sim_call(hv, PM_SIM_INFO, NULL, 0, &i, sizeof(i), NULL);
+
+	if (!rc) {
+		*total = i.total_pages;
+		*free_pages = i.free_pages;
+	}
+	return rc;
+}
+
+static int sim_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid)
+{
+	struct pm_sim_create c = { .max_pfn = max_pfn };
+	struct pm_sim_domid r;
+	int rc;
+
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	rc = sim_call(hv, PM_SIM_CREATE, &c, sizeof(c), &r, sizeof(r), NULL);
+	if (!rc)
+		*domid = r.domid;
+	return rc;
+}
+
+static int sim_destroy(struct pm_hv *hv, uint32_t domid)
+{
+	struct pm_sim_domid d = { domid, 0 };
+
+	return sim_call(hv, PM_SIM_DESTROY, &d, sizeof(d), NULL, 0, NULL);
+}
+
+static int sim_pause(struct pm_hv *hv, uint32_t domid, int unpause)
+{
+	struct pm_sim_domid d = { domid, 0 };
+
+	return sim_call(hv, unpause ? PM_SIM_UNPAUSE : PM_SIM_PAUSE, &d, sizeof(d), NULL, 0, NULL);
+}
+
+static void from_sim(const struct pm_sim_dominfo *s, struct pm_hv_dominfo *i)
+{
+	i->domid = s->domid;
+	i->state = (enum pm_hv_state)s->state;
+	memcpy(i->name, s->name, sizeof(i->name));
+	i->name[sizeof(i->name) - 1] = 0;
+	i->max_pages = s->max_pages;
+	i->tot_pages = s->tot_pages;
+	i->max_pfn = s->max_pfn;
+}
+
+static int sim_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)
+{
+	struct pm_sim_domid d = { domid, 0 };
+	struct pm_sim_dominfo s;
+	int rc = sim_call(hv, PM_SIM_GETINFO, &d, sizeof(d), &s, sizeof(s), NULL);
+
+	if (!rc)
+		from_sim(&s, info);
+	return rc;
+}
+
+static long sim_list(struct pm_hv *hv, struct pm_hv_dominfo **out)
+{
+	struct pm_sim_dominfo *s = malloc(PM_SIM_MAX_PAYLOAD);
+	struct pm_hv_dominfo *v;
+	uint32_t got = 0;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	rc = sim_call(hv, PM_SIM_LIST, NULL, 0, s, PM_SIM_MAX_PAYLOAD, &got);
+	n = got / sizeof(*s);
+	v = rc ? NULL : calloc(n ? n : 1, sizeof(*v));
+	if (!rc && !v)
+		rc = -ENOMEM;
+	for (size_t i = 0; !rc && i < n; i++)
+		from_sim(&s[i], &v[i]);
+	free(s);
+	if (rc)
+		return rc;
+	*out = v;
+	return (long)n;
+}
+
+static int sim_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages)
+{
+	struct pm_sim_maxmem m = { domid, 0, max_pages };
+
+	return sim_call(hv, PM_SIM_SET_MAXMEM, &m, sizeof(m), NULL, 0, NULL);
+}
+
+static long sim_memory(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count)
+{
+	static const uint32_t ops[] = { PM_SIM_POPULATE, PM_SIM_DECREASE, PM_SIM_SET_IDENTITY };
+	struct pm_sim_range r = { domid, 0, pfn, count };
+	struct pm_sim_count done;
+	int rc = sim_call(hv, ops[op], &r, sizeof(r), &done, sizeof(done), NULL);
+
+	return rc ? rc : (long)done.done;
+}
+
+static int sim_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count,
+			uint64_t *out)
+{
+	struct pm_sim_range r = { domid, 0, pfn, count };
+
+	return sim_call(hv, PM_SIM_P2M_READ, &r, sizeof(r), out, (uint32_t)(count * sizeof(*out)),
+			NULL);
+}
+
+static int sim_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
+{
+	struct pm_sim_range r = { domid, 0, pfn, 1 };
+
+	return sim_call(hv, PM_SIM_P2M_EXPLAIN, &r, sizeof(r), path, sizeof(*path), NULL);
+}
+
+static int sim_p2m_stats(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats)
+{
+	struct pm_sim_domid d = { domid, 0 };
+
+	return sim_call(hv, PM_SIM_P2M_STATS, &d, sizeof(d), stats, sizeof(*stats), NULL);
+}
+
+static int sim_map_mfns(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint64_t count)
+{
+	struct sim_conn *c = hv->priv;
+
+	for (uint64_t i = 0; i < count;) {
+		uint64_t n = 1;
+
+		/* one mapping per run of contiguous frames */
+		while (i + n < count && mfns[i + n] == mfns[i] + n)
+			n++;
+		if (mmap((char *)addr + i * PAGE, n * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, c->pool_fd, (off_t)(mfns[i] * PAGE)) == MAP_FAILED)
+			return -errno;
+		i += n;
+	}
+	return 0;
+}
+
+const struct pm_hv_ops pm__hv_sim_ops = {
+	.name = "sim",
+	.open = sim_open,
+	.close = sim_close,
+	.info = sim_info,
+	.create = sim_create,
+	.destroy = sim_destroy,
+	.pause = sim_pause,
+	.getinfo = sim_getinfo,
+	.list = sim_list,
+	.set_maxmem = sim_set_maxmem,
+	.memory = sim_memory,
+	.p2m_read = sim_p2m_read,
+	.max_read = PM_SIM_P2M_READ_MAX,
+	.p2m_explain = sim_p2m_explain,
+	.p2m_stats = sim_p2m_stats,
+	.map_mfns = sim_map_mfns,
+};

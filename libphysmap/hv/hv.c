@@ -1,0 +1,205 @@
+/*
+ * hv.c - <physmap/hv.h>: backend choice, argument checks, and what every
+ * backend shares (finding domains by name, chunked P2M reads, mapping)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "physmap/p2m.h"
+#include "hv-internal.h"
+
+#define PAGE 4096ull
+
+int pm_hv_open(const char *connect, struct pm_hv **out)
+{
+	struct pm_hv *hv;
+	int rc;
+
+	*out = NULL;
+	if (!connect)
+		connect = getenv("PHYSMAP_CONNECT");
+	if (!connect || !*connect)
+		connect = "sim";
+	if (!strcmp(connect, "xen"))
+		return -ENOSYS;
+	if (strcmp(connect, "sim"))
+		return -EINVAL;
+	hv = calloc(1, sizeof(*hv));
+	if (!hv)
+		return -ENOMEM;
+	hv->ops = &pm__hv_sim_ops;
+	rc = hv->ops->open(hv);
+	if (rc) {
+		free(hv);
+		return rc;
+	}
+	*out = hv;
+	return 0;
+}
+
+void pm_hv_close(struct pm_hv *hv)
+{
+	if (!hv)
+		return;
+	hv->ops->close(hv);
+	free(hv);
+}
+
+const char *pm_hv_backend(const struct pm_hv *hv)
+{
+	return hv->ops->name;
+}
+
+const char *pm_hv_rundir(const struct pm_hv *hv)
+{
+	return hv->rundir;
+}
+
+int pm_hv_info(struct pm_hv *hv, uint64_t *total_pages, uint64_t *free_pages)
+{
+	return hv->ops->info(hv, total_pages, free_pages);
+}
+
+int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid)
+{
+	if (!name || !*name || strlen(name) >= sizeof(((struct pm_hv_dominfo *)0)->name) || !max_pfn)
+		return -EINVAL;
+	return hv->ops->create(hv, name, max_pfn, domid);
+}
+
+int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid)
+{
+	return hv->ops->destroy(hv, domid);
+}
+
+int pm_hv_domain_pause(struct pm_hv *hv, uint32_t domid)
+{
+	return hv->ops->pause(hv, domid, 0);
+}
+
+int pm_hv_domain_unpause(struct pm_hv *hv, uint32_t domid)
+{
+	return hv->ops->pause(hv, domid, 1);
+}
+
+int pm_hv_domain_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)
+{
+	return hv->ops->getinfo(hv, domid, info);
+}
+
+long pm_hv_domain_list(struct pm_hv *hv, struct pm_hv_dominfo **out)
+{
+	return hv->ops->list(hv, out);
+}
+
+int pm_hv_domain_find(struct pm_hv *hv, const char *id_or_name, uint32_t *domid)
+{
+	struct pm_hv_dominfo *v;
+	char *end;
+	unsigned long id = strtoul(id_or_name, &end, 10);
+	long n = pm_hv_domain_list(hv, &v);
+	int rc = -ENOENT;
+
+	if (n < 0)
+		return (int)n;
+	for (long i = 0; i < n; i++)
+		if ((!*end && end != id_or_name && v[i].domid == id) ||
+		    !strcmp(v[i].name, id_or_name)) {
+			*domid = v[i].domid;
+			rc = 0;
+			break;
+		}
+	free(v);
+	return rc;
+}
+
+int pm_hv_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages)
+{
+	return hv->ops->set_maxmem(hv, domid, max_pages);
+}
+
+static int range_ok(uint64_t pfn, uint64_t count)
+{
+	return count && pfn + count > pfn ? 0 : -ERANGE;
+}
+
+long pm_hv_populate(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
+{
+	return range_ok(pfn, count) ? -ERANGE : hv->ops->memory(hv, 0, domid, pfn, count);
+}
+
+long pm_hv_decrease(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
+{
+	return range_ok(pfn, count) ? -ERANGE : hv->ops->memory(hv, 1, domid, pfn, count);
+}
+
+long pm_hv_set_identity(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
+{
+	return range_ok(pfn, count) ? -ERANGE : hv->ops->memory(hv, 2, domid, pfn, count);
+}
+
+int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, uint64_t *out)
+{
+	int rc = range_ok(pfn, count);
+
+	while (!rc && count) {
+		uint64_t n = count < hv->ops->max_read ? count : hv->ops->max_read;
+
+		rc = hv->ops->p2m_read(hv, domid, pfn, n, out);
+		pfn += n;
+		out += n;
+		count -= n;
+	}
+	return rc;
+}
+
+int pm_hv_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
+{
+	return hv->ops->p2m_explain(hv, domid, pfn, path);
+}
+
+int pm_hv_p2m_stats(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats)
+{
+	return hv->ops->p2m_stats(hv, domid, stats);
+}
+
+void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
+{
+	uint64_t *mfns = NULL;
+	void *addr = MAP_FAILED;
+	int rc = range_ok(pfn, count);
+
+	if (!rc && count > (1ull << 40) / PAGE)
+		rc = -ERANGE;
+	if (!rc && !(mfns = malloc(count * sizeof(*mfns))))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = pm_hv_p2m_read(hv, domid, pfn, count, mfns);
+	for (uint64_t i = 0; !rc && i < count; i++)
+		if (pm_p2m_kind_of(mfns[i]) != PM_P2M_RAM)
+			rc = -EFAULT;
+	if (!rc) {
+		/* one reservation, then the frames over it */
+		addr = mmap(NULL, count * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (addr == MAP_FAILED)
+			rc = -errno;
+	}
+	if (!rc)
+		rc = hv->ops->map_mfns(hv, addr, mfns, count);
+	if (rc && addr != MAP_FAILED)
+		munmap(addr, count * PAGE);
+	free(mfns);
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	return addr;
+}
+
+void pm_hv_unmap(struct pm_hv *hv, void *addr, uint64_t count)
+{
+	if (addr)
+		munmap(addr, count * PAGE);
+}

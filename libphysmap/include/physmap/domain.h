@@ -1,0 +1,40 @@
+/*
+ * physmap/domain.h - building and tearing down a domain from its
+ * configuration, on any backend (<physmap/hv.h>)
+ *
+ * Build, in order (DESIGN.md's data flow): the board's layout -> create
+ * -> max memory -> populate every RAM region (the P2M records each pfn)
+ * -> identity-map the holes below the top of RAM -> load the kernel and
+ * ramdisk (raw images) and write the DTB or PVH start info through the
+ * frame mapping -> the store's entries (/local/domain/N/..., /vm/N/...).
+ * The domain is left paused: vCPUs that execute come with the simulator's
+ * Unicorn vCPUs. Any failure undoes every earlier step.
+ */
+#ifndef PHYSMAP_DOMAIN_H
+#define PHYSMAP_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "physmap/config.h"
+#include "physmap/hv.h"
+
+#define PM_DOMAIN_ERR_LEN 512
+
+/**
+ * pm_domain_create - build cfg's domain
+ * @err: PM_DOMAIN_ERR_LEN bytes, one line naming the step and what failed
+ * returns: 0 and *domid; -EEXIST (a domain has that name); -ENOMEM (the
+ *   host has too little free memory: nothing is left behind); -EINVAL (the
+ *   board refuses, or an image does not fit); -errno
+ */
+int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint32_t *domid,
+		     char *err, size_t errlen);
+
+/**
+ * pm_domain_destroy - remove the domain's store entries, then the domain
+ * returns: 0; -ENOENT; -EPERM (dom0)
+ */
+int pm_domain_destroy(struct pm_hv *hv, uint32_t domid);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * physmap/hv.h - the hypervisor a toolstack drives, behind one interface
+ *
+ * Two backends: "sim" (physmap-sim, started on demand; the default) and
+ * "xen" (libxenctrl & co. on a Xen dom0: not built yet, so opening it says
+ * -ENOSYS). Everything above this header is the same on both.
+ *
+ * Threads: a struct pm_hv is one connection; use it from one thread at a
+ * time.
+ */
+#ifndef PHYSMAP_HV_H
+#define PHYSMAP_HV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pm_hv;
+
+enum pm_hv_state {
+	PM_HV_RUNNING,
+	PM_HV_PAUSED,
+	PM_HV_SHUTDOWN,
+	PM_HV_CRASHED,
+	PM_HV_DYING,
+};
+
+struct pm_hv_dominfo {
+	uint32_t domid;
+	enum pm_hv_state state;
+	char name[64];
+	uint64_t max_pages;      /* the limit populate enforces */
+	uint64_t tot_pages;      /* pages it has now */
+	uint64_t max_pfn;        /* its P2M covers [0, max_pfn) */
+};
+
+/**
+ * pm_hv_open - connect to a backend: connect "sim" or "xen", or NULL for
+ * $PHYSMAP_CONNECT, else sim. For sim, $PHYSMAP_RUNDIR (else
+ * $XDG_RUNTIME_DIR/physmap, /run/physmap for root, /tmp/physmap-UID) holds
+ * the simulator's sockets; if nothing answers there, physmap-sim
+ * ($PHYSMAP_SIM, else the installed one) is started, under a lock so that
+ * concurrent callers start one. Sets XENSTORED_PATH to the backend's store
+ * so that libxenstore finds it.
+ * returns: 0 and *out; -EINVAL (unknown backend); -ENOSYS (xen, not built
+ *   yet); -ECONNREFUSED (the simulator would not start: see its sim.log);
+ *   -errno; -ENOMEM
+ */
+int pm_hv_open(const char *connect, struct pm_hv **out);
+
+/** pm_hv_close - disconnect (domains stay); NULL is fine */
+void pm_hv_close(struct pm_hv *hv);
+
+/** pm_hv_backend - "sim" or "xen" */
+const char *pm_hv_backend(const struct pm_hv *hv);
+
+/** pm_hv_rundir - the simulator's run directory ("" for xen) */
+const char *pm_hv_rundir(const struct pm_hv *hv);
+
+/**
+ * pm_hv_info - the host's memory in pages
+ * returns: 0; -errno
+ */
+int pm_hv_info(struct pm_hv *hv, uint64_t *total_pages, uint64_t *free_pages);
+
+/**
+ * pm_hv_domain_create - an empty, paused domain whose P2M covers max_pfn
+ * returns: 0 and *domid; -EEXIST (the name is taken); -EINVAL; -errno
+ */
+int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid);
+
+/** pm_hv_domain_destroy - frames back to the host, the domain gone. returns: 0; -ENOENT; -EPERM (dom0) */
+int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid);
+
+/** pm_hv_domain_pause / _unpause. returns: 0; -ENOENT; -ENOSYS (sim: no vCPUs run yet) */
+int pm_hv_domain_pause(struct pm_hv *hv, uint32_t domid);
+int pm_hv_domain_unpause(struct pm_hv *hv, uint32_t domid);
+
+/** pm_hv_domain_getinfo. returns: 0; -ENOENT */
+int pm_hv_domain_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
+
+/**
+ * pm_hv_domain_list - every domain, dom0 first, by id
+ * @out: receives a malloc'ed array (free())
+ * returns: the count; -errno
+ */
+long pm_hv_domain_list(struct pm_hv *hv, struct pm_hv_dominfo **out);
+
+/**
+ * pm_hv_domain_find - a domain by id ("3") or name
+ * returns: 0 and *domid; -ENOENT
+ */
+int pm_hv_domain_find(struct pm_hv *hv, const char *id_or_name, uint32_t *domid);
+
+/** pm_hv_set_maxmem - the most pages populate will give domid. returns: 0; -ENOENT */
+int pm_hv_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
+
+/**
+ * pm_hv_populate - back [pfn, pfn + count) with frames
+ * returns: count; -EEXIST (some pfn has a frame: nothing done); -ENOSPC
+ *   (over max_pages); -ENOMEM (the host is short); -ERANGE; -ENOENT
+ */
+long pm_hv_populate(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count);
+
+/** pm_hv_decrease - give the frames of [pfn, pfn + count) back. returns: pages freed; -errno */
+long pm_hv_decrease(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count);
+
+/** pm_hv_set_identity - map [pfn, pfn + count) 1:1 (holes, MMIO). returns: pfns made identity; -errno */
+long pm_hv_set_identity(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count);
+
+/**
+ * pm_hv_p2m_read - P2M entries of [pfn, pfn + count), encoded as
+ * <physmap/p2m.h> encodes them, any count (read in chunks)
+ * returns: 0; -ERANGE; -ENOENT; -errno
+ */
+int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, uint64_t *out);
+
+struct pm_p2m_path;
+struct pm_p2m_stats;
+
+/** pm_hv_p2m_explain - the tree path of one pfn (<physmap/p2m.h>). returns: 0; -ERANGE; -ENOENT */
+int pm_hv_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path);
+
+/** pm_hv_p2m_stats - the domain's tree: pages per level, sentinel references. returns: 0; -ENOENT */
+int pm_hv_p2m_stats(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats);
+
+/**
+ * pm_hv_map - map the RAM of [pfn, pfn + count) into the caller, read-write
+ * returns: the address; NULL with errno (EFAULT if a pfn has no frame)
+ */
+void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count);
+
+/** pm_hv_unmap - undo pm_hv_map */
+void pm_hv_unmap(struct pm_hv *hv, void *addr, uint64_t count);
+
+#endif

@@ -1,0 +1,371 @@
+/*
+ * physmap-sim.c - the simulated hypervisor as a process: its protocol
+ * socket (docs/specs/sim-protocol.md), its store's socket, and the loop
+ * that serves them
+ *
+ * Started by the library on demand (it holds the run directory's lock):
+ * the first process binds the sockets, then forks; the child serves and the
+ * parent exits 0, so the sockets exist when the starter sees it exit. It
+ * stays while domains exist or clients are connected, and exits one second
+ * after the last of both.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "opts.h"
+#include "physmap/size.h"
+#include "sim.h"
+
+#define MAX_CLIENTS 64
+#define IDLE_EXIT_NS 1000000000ll
+
+static const struct pm_opt opts[] = {
+	{ "rundir", required_argument, 'r', "DIR", "where the sockets and the log live (default $PHYSMAP_RUNDIR)" },
+	{ "host-memory", required_argument, 'm', "SIZE", "the frame pool (default 4g; sparse)" },
+	{ "foreground", no_argument, 'f', NULL, "stay in the foreground, log to stderr, never exit when idle" },
+	{ "help", no_argument, 'h', NULL, "show this help" },
+};
+#define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+struct client {
+	int fd;
+	char *in;        /* header + payload being read */
+	uint32_t inlen;
+};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char when[32];
+	time_t t = time(NULL);
+	va_list ap;
+
+	strftime(when, sizeof(when), "%F %T", localtime(&t));
+	fprintf(stderr, "%s physmap-sim: ", when);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r || listen(fd, 16)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* the whole reply, with the pool's memfd for HELLO; false if the client is gone */
+static bool send_reply(struct sim *s, int fd, const struct pm_sim_hdr *req, int status,
+		       const void *payload, uint32_t len)
+{
+	struct pm_sim_hdr h = { req->op, len, req->seq, status };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	size_t left = sizeof(h) + len;
+
+	if (req->op == PM_SIM_HELLO && !status) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &s->pool.fd, sizeof(int));
+	}
+	while (left) {
+		ssize_t r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			/* a client that stops reading for a second is dropped */
+			if (poll(&p, 1, 1000) <= 0)
+				return false;
+			continue;
+		}
+		if (r <= 0)
+			return false;
+		left -= (size_t)r;
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
+		while (r > 0 && msg.msg_iovlen) {
+			size_t step = (size_t)r < msg.msg_iov[0].iov_len ? (size_t)r : msg.msg_iov[0].iov_len;
+
+			msg.msg_iov[0].iov_base = (char *)msg.msg_iov[0].iov_base + step;
+			msg.msg_iov[0].iov_len -= step;
+			r -= (ssize_t)step;
+			if (!msg.msg_iov[0].iov_len) {
+				msg.msg_iov++;
+				msg.msg_iovlen--;
+			}
+		}
+	}
+	return true;
+}
+
+/* reads what is there; handles a complete request; false when the client is done */
+static bool serve(struct sim *s, struct client *c)
+{
+	struct pm_sim_hdr h;
+	uint32_t want = sizeof(h);
+	ssize_t r;
+
+	if (c->inlen >= sizeof(h)) {
+		memcpy(&h, c->in, sizeof(h));
+		want += h.len;
+	}
+	r = read(c->fd, c->in + c->inlen, want - c->inlen);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+		return false;
+	if (r < 0)
+		return true;
+	c->inlen += (uint32_t)r;
+	if (c->inlen < sizeof(h))
+		return true;
+	memcpy(&h, c->in, sizeof(h));
+	if (h.len > PM_SIM_MAX_PAYLOAD) {
+		say("client %d: payload of %u bytes: disconnected", c->fd, h.len);
+		return false;
+	}
+	if (c->inlen < sizeof(h) + h.len)
+		return true;
+	{
+		void *out = NULL;
+		uint32_t out_len = 0;
+		int status = sim_handle(s, &h, c->in + sizeof(h), &out, &out_len);
+		bool ok;
+
+		if (status && status != -ENOENT && status != -ENOSYS)
+			say("op %u: %s", h.op, strerror(-status));
+		ok = send_reply(s, c->fd, &h, status, out, status ? 0 : out_len);
+		free(out);
+		c->inlen = 0;
+		return ok;
+	}
+}
+
+static void *run_store(void *arg)
+{
+	void **a = arg;
+
+	pm_xs_run(a[0], *(int *)a[1]);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *rundir = getenv("PHYSMAP_RUNDIR");
+	uint64_t pool_bytes = 4ull << 30;
+	struct client clients[MAX_CLIENTS];
+	struct pm_getopt g = { 0 };
+	struct sim s = { .pool.fd = -1 };
+	char sock[512] = "", store[512] = "", logp[512];
+	int lfd = -1, sfd = -1, stop[2] = { -1, -1 }, nc = 0, ret = 1, c, rc;
+	bool foreground = false, store_running = false;
+	pthread_t store_thread;
+	void *store_args[2];
+	long long idle_since;
+	sigset_t sigs;
+
+	if (pm_getopt_init(&g, opts, NR_OPTS)) {
+		fprintf(stderr, "physmap-sim: out of memory\n");
+		return 1;
+	}
+	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
+		switch (c) {
+		case 'r': rundir = optarg; break;
+		case 'f': foreground = true; break;
+		case 'm':
+			if (pm_size_parse(optarg, PM_SIZE_B, &pool_bytes) || pool_bytes < (1 << 20)) {
+				fprintf(stderr, "physmap-sim: --host-memory %s: not a size of 1m or more\n", optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			pm_usage(stdout, "physmap-sim", "[options]", opts, NR_OPTS);
+			ret = 0;
+			goto out;
+		default:
+			pm_usage(stderr, "physmap-sim", "[options]", opts, NR_OPTS);
+			goto out;
+		}
+	}
+	if (!rundir) {
+		fprintf(stderr, "physmap-sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
+		goto out;
+	}
+	snprintf(sock, sizeof(sock), "%s/sim.sock", rundir);
+	snprintf(store, sizeof(store), "%s/xenstored.sock", rundir);
+	snprintf(logp, sizeof(logp), "%s/sim.log", rundir);
+	rc = sim_init(&s, pool_bytes / 4096);
+	if (rc) {
+		fprintf(stderr, "physmap-sim: frame pool of %llu bytes: %s\n",
+			(unsigned long long)pool_bytes, strerror(-rc));
+		goto out;
+	}
+	rc = pm_xs_listen(s.xs, store);
+	lfd = rc ? rc : listen_at(sock);
+	if (rc || lfd < 0) {
+		fprintf(stderr, "physmap-sim: %s: %s\n", rc ? store : sock, strerror(rc ? -rc : -lfd));
+		sock[0] = 0;
+		goto out;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0 || pipe2(stop, O_CLOEXEC)) {
+		fprintf(stderr, "physmap-sim: %s\n", strerror(errno));
+		goto out;
+	}
+	if (!foreground) {
+		int logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		int nul = open("/dev/null", O_RDWR);
+		pid_t pid;
+
+		if (logfd < 0 || nul < 0) {
+			fprintf(stderr, "physmap-sim: %s: %s\n", logp, strerror(errno));
+			goto out;
+		}
+		pid = fork();
+		if (pid < 0) {
+			fprintf(stderr, "physmap-sim: fork: %s\n", strerror(errno));
+			goto out;
+		}
+		if (pid > 0)
+			_exit(0);     /* the sockets are bound: the starter may connect */
+		setsid();
+		dup2(nul, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		close(nul);
+		close(logfd);
+	}
+	store_args[0] = s.xs;
+	store_args[1] = &stop[0];
+	if (pthread_create(&store_thread, NULL, run_store, store_args)) {
+		say("cannot start the store's thread");
+		goto out;
+	}
+	store_running = true;
+	say("up: %llu frames, %s, store %s", (unsigned long long)s.pool.total, sock, store);
+	idle_since = now_ns();
+	for (;;) {
+		struct pollfd p[MAX_CLIENTS + 2];
+		int n = 0;
+
+		p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		for (int i = 0; i < nc; i++)
+			p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
+		if (poll(p, (nfds_t)n, 250) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents) {
+			say("signalled: exiting");
+			break;
+		}
+		if (p[1].revents) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			char *buf = fd >= 0 ? malloc(sizeof(struct pm_sim_hdr) + PM_SIM_MAX_PAYLOAD) : NULL;
+
+			if (buf && nc < MAX_CLIENTS) {
+				clients[nc++] = (struct client){ fd, buf, 0 };
+			} else {
+				free(buf);
+				if (fd >= 0)
+					close(fd);
+			}
+		}
+		for (int i = 0; i < nc;) {
+			if (!(p[2 + i].revents) || serve(&s, &clients[i])) {
+				i++;
+				continue;
+			}
+			/* a client's death leaves its domains as they are */
+			close(clients[i].fd);
+			free(clients[i].in);
+			clients[i] = clients[--nc];
+			p[2 + i] = p[2 + nc];
+		}
+		if (nc || sim_nr_domains(&s))
+			idle_since = now_ns();
+		else if (!foreground && now_ns() - idle_since > IDLE_EXIT_NS) {
+			say("no domains, no clients: exiting");
+			break;
+		}
+	}
+	ret = 0;
+out:
+	if (store_running) {
+		if (write(stop[1], "x", 1) != 1)
+			say("cannot stop the store");
+		pthread_join(store_thread, NULL);
+	}
+	for (int i = 0; i < nc; i++) {
+		close(clients[i].fd);
+		free(clients[i].in);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	if (sock[0] && lfd >= 0)
+		unlink(sock);
+	sim_dispose(&s);
+	if (sfd >= 0)
+		close(sfd);
+	if (stop[0] >= 0) {
+		close(stop[0]);
+		close(stop[1]);
+	}
+	pm_getopt_dispose(&g);
+	return ret;
+}

@@ -1,0 +1,67 @@
+/*
+ * tools/sim/sim-proto.h - physmap-sim's wire format, field by field as
+ * docs/specs/sim-protocol.md gives it (shared by the simulator and
+ * libphysmap's sim backend)
+ */
+#ifndef PHYSMAP_SIM_PROTO_H
+#define PHYSMAP_SIM_PROTO_H
+
+#include <stdint.h>
+
+#define PM_SIM_VERSION 1
+#define PM_SIM_MAX_PAYLOAD (1u << 20)
+#define PM_SIM_NAME_LEN 64
+#define PM_SIM_P2M_READ_MAX 65536
+
+enum pm_sim_op {
+	PM_SIM_HELLO = 1,
+	PM_SIM_INFO,
+	PM_SIM_CREATE,
+	PM_SIM_DESTROY,
+	PM_SIM_PAUSE,
+	PM_SIM_UNPAUSE,
+	PM_SIM_GETINFO,
+	PM_SIM_LIST,
+	PM_SIM_SET_MAXMEM,
+	PM_SIM_POPULATE,
+	PM_SIM_DECREASE,
+	PM_SIM_SET_IDENTITY,
+	PM_SIM_P2M_READ,
+	PM_SIM_P2M_EXPLAIN,
+	PM_SIM_P2M_STATS,
+	PM_SIM_OP_COUNT
+};
+
+enum pm_sim_state {
+	PM_SIM_RUNNING,
+	PM_SIM_PAUSED,
+	PM_SIM_SHUTDOWN,
+	PM_SIM_CRASHED,
+	PM_SIM_DYING,
+};
+
+struct pm_sim_hdr {
+	uint32_t op;
+	uint32_t len;
+	uint32_t seq;
+	int32_t status;
+};
+
+struct pm_sim_hello { uint32_t version, pad; uint64_t total_pages; };
+struct pm_sim_info { uint64_t total_pages, free_pages; uint32_t nr_domains, pad; };
+struct pm_sim_create { char name[PM_SIM_NAME_LEN]; uint64_t max_pfn; };
+struct pm_sim_domid { uint32_t domid, pad; };
+struct pm_sim_maxmem { uint32_t domid, pad; uint64_t max_pages; };
+struct pm_sim_range { uint32_t domid, pad; uint64_t pfn, count; };
+struct pm_sim_count { uint64_t done; };
+
+/* P2M_EXPLAIN replies a struct pm_p2m_path, P2M_STATS a struct
+ * pm_p2m_stats, as <physmap/p2m.h> defines them (same host, same ABI) */
+
+struct pm_sim_dominfo {
+	uint32_t domid, state;
+	char name[PM_SIM_NAME_LEN];
+	uint64_t max_pages, tot_pages, max_pfn;
+};
+
+#endif
