@@ -11,7 +11,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/mtree-vs-qemu.py \
 	tests/integration/xenstored-clients.sh \
 	tests/integration/xenstore-fuzz.sh \
-	tests/integration/pxl-cli.sh
+	tests/integration/pxl-cli.sh \
+	tests/integration/pxl-sim.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py

@@ -1,0 +1,115 @@
+#!/bin/bash
+# pxl-sim.sh - domains on the simulator through pxl, each run with a
+# private run directory: the simulator started on demand (once, under
+# concurrent starts), create / list / p2m / destroy of virt and pc guests,
+# the store's entries, every bad input leaving nothing behind (frames,
+# store entries, domains), 100 create/destroy cycles, and the simulator
+# leaving when idle.
+. "${top_srcdir:-.}/tests/tap.sh"
+B=${top_builddir:-.}
+S=${top_srcdir:-.}
+PXL=$B/pxl
+[ -x "$PXL" ] && [ -x "$B/physmap-sim" ] || bail "pxl or physmap-sim not built"
+need_tool xenstore-read xenstore-utils
+need_tool python3 python3
+export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_CONNECT=sim
+T=$(mktemp -d)
+export PHYSMAP_RUNDIR=$T/run
+trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
+EX=$S/docs/examples
+store() { XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$@"; }
+free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
+names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
+sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
+
+plan 24
+
+is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
+	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
+is "its sockets are its owner's only" "srw------- srw-------" \
+	"$(stat -c %A "$PHYSMAP_RUNDIR/sim.sock") $(stat -c %A "$PHYSMAP_RUNDIR/xenstored.sock")"
+
+out=$("$PXL" create "$EX/virt.cfg" 2>&1)
+is "create: a virt guest, left paused" "created arm-guest as domain 1 (paused)" "$(printf '%s\n' "$out" | head -1)"
+"$PXL" create "$EX/pc.cfg" name=pc1 >/dev/null 2>&1
+is "list: dom0 and both guests, with the memory they have (pc: RAM less the legacy hole)" \
+	"Domain-0 0 0|arm-guest 1 512|pc1 2 1023" \
+	"$("$PXL" list | awk 'NR > 1 { printf "%s%s %s %s", sep, $1, $2, $3; sep = "|" }')"
+is "info: the host's free memory drops by what they got" "2560" "$(free_mib)"
+is "pc1's P2M: RAM, the legacy hole identity-mapped, RAM" \
+	"ram 0x0-0xa0|identity 0xa0-0x100|ram 0x100-0x40000" \
+	"$("$PXL" p2m pc1 | awk 'NR > 1 { printf "%s%s %s", sep, $1, $2; sep = "|" }')"
+is "p2m --pfn: an identity pfn and its tree path" \
+	"pfn 0xa0: top[0] -> real mid, [0] -> real leaf, [160] = 0x40000000000000a0 (identity)" \
+	"$("$PXL" p2m pc1 --pfn 0xa0)"
+is "p2m --json: the runs as JSON" "3 ram" \
+	"$("$PXL" p2m pc1 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), r[-1]["kind"])')"
+is "p2m --stats: 1 GiB of RAM takes 512 real leaves" "512" \
+	"$("$PXL" p2m 2 --stats | sed -n 's/^leaf pages *: //p')"
+is "the store has the domain's entries as xl writes them" "pc1 1048576 /vm/2" \
+	"$(store xenstore-read /local/domain/2/name /local/domain/2/memory/target /local/domain/2/vm | tr '\n' ' ' | sed 's/ $//')"
+is "the guest may read its home, not write it" "n0,r2" \
+	"$(store xenstore-ls -p /local/domain | sed -n 's/^2 = .*(\(.*\))$/\1/p')"
+
+before="$(names) $(free_mib)"
+out=$("$PXL" create "$EX/virt.cfg" 2>&1)
+is "a duplicate name: exit 1, one line, nothing left" \
+	"1 pxl create: arm-guest: a domain of this name exists: File exists|$before" \
+	"$? $out|$(names) $(free_mib)"
+out=$("$PXL" create "$EX/pc.cfg" name=huge memory=3g 2>&1)
+is "more memory than the host has free: exit 1, one line, nothing left" \
+	"1 pxl create: huge: populating ram-below-4g (3071 MiB): Cannot allocate memory|$before|absent" \
+	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)|$(store xenstore-read /local/domain/3/name 2>/dev/null || echo absent)"
+printf 'name = "t"\nboard = "virt"\ngic_version = 9\n' >"$T/bad.cfg"
+out=$("$PXL" create "$T/bad.cfg" 2>&1)
+is "a bad board option: exit 1, one line naming file:line, nothing left" \
+	"1 1 $before" "$? $(printf '%s\n' "$out" | wc -l) $(names) $(free_mib)"
+out=$("$PXL" create "$EX/virt.cfg" name=k kernel=/no/such/Image 2>&1)
+is "a missing kernel: exit 1, nothing left" "1 pxl create: command line:2: kernel: /no/such/Image: No such file or directory" \
+	"$? $out"
+out=$("$PXL" unpause arm-guest 2>&1)
+is "unpause says plainly that vCPUs do not run yet" "1" "$?"
+
+"$PXL" destroy arm-guest
+"$PXL" destroy 2
+is "destroy by name and by id: the memory is back" "Domain-0 4096" "$(names) $(free_mib)"
+is "destroy removes the store entries" "absent" \
+	"$(store xenstore-read /local/domain/2/name 2>/dev/null || echo absent)"
+out=$("$PXL" destroy nobody 2>&1)
+is "destroy of an unknown domain: exit 1, one line" "1 pxl destroy: nobody: no such domain" "$? $out"
+
+for i in $(seq 100); do
+	"$PXL" create "$EX/virt.cfg" name="c$i" memory=16 maxmem=16 >/dev/null 2>&1 || break
+	"$PXL" destroy "c$i" || break
+done
+is "100 create/destroy cycles: free memory back where it began" "100 4096 Domain-0" "$i $(free_mib) $(names)"
+
+python3 - "$PHYSMAP_RUNDIR/sim.sock" <<'EOF'
+import socket, struct, sys
+for junk in (b"\xff" * 16, struct.pack("<IIIi", 3, 10, 1, 0) + b"x" * 10, struct.pack("<IIIi", 99, 0, 1, 0),
+             struct.pack("<IIIi", 2, 1 << 30, 1, 0)):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(junk)
+    s.settimeout(2)
+    try:
+        s.recv(64)
+    except OSError:
+        pass
+    s.close()
+EOF
+is "malformed requests: the simulator answers the next client" "4096" "$(free_mib)"
+
+sleep 2
+is "idle (no domains, no clients): the simulator leaves, its sockets with it" "0 absent" \
+	"$(sims "$PHYSMAP_RUNDIR") $([ -e "$PHYSMAP_RUNDIR/sim.sock" ] && echo present || echo absent)"
+
+export PHYSMAP_RUNDIR=$T/run2
+for n in 1 2 3 4; do
+	"$PXL" create "$EX/virt.cfg" name="p$n" memory=32 maxmem=32 >/dev/null 2>&1 &
+done
+wait
+is "4 concurrent creates on a cold start: one simulator, 4 domains" "1 4" \
+	"$(sims "$PHYSMAP_RUNDIR") $("$PXL" list | awk 'NR > 2' | wc -l)"
+for n in 1 2 3 4; do "$PXL" destroy "p$n"; done
+is "and all of them destroyed" "Domain-0" "$(names)"
