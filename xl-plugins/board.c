@@ -163,34 +163,19 @@ out:
 	return rc;
 }
 
-static const struct pxl_cmd board = {
-	.name = "board",
-	.summary = "the machine a config's board lays out: RAM, MMIO windows, devices",
-	.synopsis = "CONFIG [KEY=VALUE...]",
-	.opts = board_opts,
-	.nr_opts = 1,
-	.min_args = 1,
-	.max_args = -1,
-	.run = board_run,
-};
+/* every command here reads a config file, then overrides */
+#define CONFIG_CMD(n, sum, syn, nargs, table, nopts, fn) { .name = n, .summary = sum, \
+	.synopsis = syn, .opts = table, .nr_opts = nopts, .min_args = nargs, .max_args = -1, .run = fn }
 
-static const struct pxl_cmd e820 = {
-	.name = "e820",
-	.summary = "the E820 memory map a PC guest of this config boots with",
-	.synopsis = "CONFIG [KEY=VALUE...]",
-	.min_args = 1,
-	.max_args = -1,
-	.run = e820_run,
-};
-
-static const struct pxl_cmd dumpdtb = {
-	.name = "dumpdtb",
-	.summary = "the device tree a virt guest of this config boots with (FILE - prints DTS)",
-	.synopsis = "CONFIG FILE [KEY=VALUE...]",
-	.min_args = 2,
-	.max_args = -1,
-	.run = dumpdtb_run,
-};
+static const struct pxl_cmd board = CONFIG_CMD("board",
+	"the machine a config's board lays out: RAM, MMIO windows, devices",
+	"CONFIG [KEY=VALUE...]", 1, board_opts, 1, board_run);
+static const struct pxl_cmd e820 = CONFIG_CMD("e820",
+	"the E820 memory map a PC guest of this config boots with",
+	"CONFIG [KEY=VALUE...]", 1, NULL, 0, e820_run);
+static const struct pxl_cmd dumpdtb = CONFIG_CMD("dumpdtb",
+	"the device tree a virt guest of this config boots with (FILE - prints DTS)",
+	"CONFIG FILE [KEY=VALUE...]", 2, NULL, 0, dumpdtb_run);
 
 static const struct pxl_cmd *const cmds[] = { &board, &e820, &dumpdtb, NULL };
 const struct pxl_plugin pxl_plugin = { PXL_ABI_VERSION, cmds };

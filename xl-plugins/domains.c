@@ -97,11 +97,8 @@ static int on_domain(const struct pxl_args *a, int (*fn)(struct pm_hv *, uint32_
 {
 	struct pm_hv *hv;
 	uint32_t domid;
-	int rc = pxl_hv_open(a, &hv);
+	int rc = pxl_open_domain(a, &hv, &domid);
 
-	if (rc)
-		return rc;
-	rc = pxl_domain(a, hv, a->argv[0], &domid);
 	if (!rc) {
 		int r = fn(hv, domid);
 
@@ -115,8 +112,8 @@ static int on_domain(const struct pxl_args *a, int (*fn)(struct pm_hv *, uint32_
 		else if (done)
 			printf("%s %s\n", done, a->argv[0]);
 		rc = r ? PXL_FAIL : PXL_OK;
+		pm_hv_close(hv);
 	}
-	pm_hv_close(hv);
 	return rc;
 }
 

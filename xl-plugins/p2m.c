@@ -151,12 +151,11 @@ static int run(const struct pxl_args *a)
 	struct pm_hv_dominfo info;
 	struct pm_hv *hv;
 	uint32_t domid;
-	int rc = pxl_hv_open(a, &hv);
+	int rc = pxl_open_domain(a, &hv, &domid);
 
 	if (rc)
 		return rc;
-	rc = pxl_domain(a, hv, a->argv[0], &domid);
-	if (!rc && !domid) {
+	if (!domid) {
 		fprintf(stderr, "%s: dom0 is the toolstack: its P2M is not the simulator's\n", a->prog);
 		rc = PXL_FAIL;
 	}

@@ -39,6 +39,8 @@ int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv)
 {
 	int rc = pm_hv_open(NULL, hv);
 
+	if (rc)
+		*hv = NULL;
 	if (!rc)
 		return PXL_OK;
 	if (rc == -ENOSYS)
@@ -61,4 +63,17 @@ int pxl_domain(const struct pxl_args *a, struct pm_hv *hv, const char *arg, uint
 	fprintf(stderr, "%s: %s: %s\n", a->prog, arg,
 		rc == -ENOENT ? "no such domain" : strerror(-rc));
 	return PXL_FAIL;
+}
+
+int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid)
+{
+	int rc = pxl_hv_open(a, hv);
+
+	if (!rc)
+		rc = pxl_domain(a, *hv, a->argv[0], domid);
+	if (rc && *hv) {
+		pm_hv_close(*hv);
+		*hv = NULL;
+	}
+	return rc;
 }

@@ -36,4 +36,11 @@ int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv);
  */
 int pxl_domain(const struct pxl_args *a, struct pm_hv *hv, const char *arg, uint32_t *domid);
 
+/**
+ * pxl_open_domain - the backend and the domain argv[0] names (errors
+ * printed; on failure nothing is left open)
+ * returns: PXL_OK with *hv to close; PXL_FAIL
+ */
+int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid);
+
 #endif
