@@ -36,6 +36,8 @@ struct pm_hv {
 	const struct pm_hv_ops *ops;
 	char rundir[256];
 	void *priv;
+	/* fault injection: the fail_at-th building call fails (0: never) */
+	long fail_at, calls;
 };
 
 extern const struct pm_hv_ops pm__hv_sim_ops;

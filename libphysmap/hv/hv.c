@@ -12,6 +12,17 @@
 
 #define PAGE 4096ull
 
+/*
+ * Fault injection for tests ($PHYSMAP_HV_FAIL_AT=N): the Nth call that
+ * builds a domain (create, max memory, populate, identity, P2M reads,
+ * mappings) fails with -EIO, so that every undo path can be proven.
+ * Teardown calls (destroy, decrease, info, list) never fail this way.
+ */
+static int injected(struct pm_hv *hv)
+{
+	return hv->fail_at && ++hv->calls == hv->fail_at ? -EIO : 0;
+}
+
 int pm_hv_open(const char *connect, struct pm_hv **out)
 {
 	struct pm_hv *hv;
@@ -30,6 +41,7 @@ int pm_hv_open(const char *connect, struct pm_hv **out)
 	if (!hv)
 		return -ENOMEM;
 	hv->ops = &pm__hv_sim_ops;
+	hv->fail_at = getenv("PHYSMAP_HV_FAIL_AT") ? atol(getenv("PHYSMAP_HV_FAIL_AT")) : 0;
 	rc = hv->ops->open(hv);
 	if (rc) {
 		free(hv);
@@ -66,7 +78,7 @@ int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, ui
 {
 	if (!name || !*name || strlen(name) >= sizeof(((struct pm_hv_dominfo *)0)->name) || !max_pfn)
 		return -EINVAL;
-	return hv->ops->create(hv, name, max_pfn, domid);
+	return injected(hv) ?: hv->ops->create(hv, name, max_pfn, domid);
 }
 
 int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid)
@@ -117,7 +129,7 @@ int pm_hv_domain_find(struct pm_hv *hv, const char *id_or_name, uint32_t *domid)
 
 int pm_hv_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages)
 {
-	return hv->ops->set_maxmem(hv, domid, max_pages);
+	return injected(hv) ?: hv->ops->set_maxmem(hv, domid, max_pages);
 }
 
 static int range_ok(uint64_t pfn, uint64_t count)
@@ -127,7 +139,7 @@ static int range_ok(uint64_t pfn, uint64_t count)
 
 long pm_hv_populate(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 {
-	return range_ok(pfn, count) ? -ERANGE : hv->ops->memory(hv, 0, domid, pfn, count);
+	return range_ok(pfn, count) ? -ERANGE : injected(hv) ?: hv->ops->memory(hv, 0, domid, pfn, count);
 }
 
 long pm_hv_decrease(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
@@ -137,7 +149,7 @@ long pm_hv_decrease(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t cou
 
 long pm_hv_set_identity(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 {
-	return range_ok(pfn, count) ? -ERANGE : hv->ops->memory(hv, 2, domid, pfn, count);
+	return range_ok(pfn, count) ? -ERANGE : injected(hv) ?: hv->ops->memory(hv, 2, domid, pfn, count);
 }
 
 int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, uint64_t *out)
@@ -147,7 +159,7 @@ int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t coun
 	while (!rc && count) {
 		uint64_t n = count < hv->ops->max_read ? count : hv->ops->max_read;
 
-		rc = hv->ops->p2m_read(hv, domid, pfn, n, out);
+		rc = injected(hv) ?: hv->ops->p2m_read(hv, domid, pfn, n, out);
 		pfn += n;
 		out += n;
 		count -= n;
@@ -187,7 +199,7 @@ void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 			rc = -errno;
 	}
 	if (!rc)
-		rc = hv->ops->map_mfns(hv, addr, mfns, count);
+		rc = injected(hv) ?: hv->ops->map_mfns(hv, addr, mfns, count);
 	if (rc && addr != MAP_FAILED)
 		munmap(addr, count * PAGE);
 	free(mfns);

@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 24
+plan 25
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -77,6 +77,20 @@ is "destroy removes the store entries" "absent" \
 	"$(store xenstore-read /local/domain/2/name 2>/dev/null || echo absent)"
 out=$("$PXL" destroy nobody 2>&1)
 is "destroy of an unknown domain: exit 1, one line" "1 pxl destroy: nobody: no such domain" "$? $out"
+
+# every building call failed in turn: each failure leaves nothing behind
+fails=0 leftovers=
+for n in $(seq 12); do
+	if PHYSMAP_HV_FAIL_AT=$n "$PXL" create "$EX/pc.cfg" name=fi memory=64 >/dev/null 2>&1; then
+		"$PXL" destroy fi
+		continue
+	fi
+	fails=$((fails + 1))
+	now="$(names) $(free_mib) $(store xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
+	[ "$now" = "Domain-0 4096 " ] || leftovers="$leftovers [call $n: $now]"
+done
+is "the Nth hypervisor call failing, for every N of a build (9 calls): nothing left behind" \
+	"9 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
 
 for i in $(seq 100); do
 	"$PXL" create "$EX/virt.cfg" name="c$i" memory=16 maxmem=16 >/dev/null 2>&1 || break
