@@ -18,8 +18,6 @@
 #include "board.h"
 
 #define PAGE 4096ull
-/* pages beyond maxmem for what the toolstack adds (rings, tables) */
-#define EXTRA_PAGES 16
 
 struct build {
 	struct pm_hv *hv;
@@ -257,7 +255,7 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 		goto out;
 	}
 	created = true;
-	rc = pm_hv_set_maxmem(hv, b.domid, cfg->maxmem / PAGE + EXTRA_PAGES);
+	rc = pm_hv_set_maxmem(hv, b.domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
 	if (rc) {
 		fail(&b, rc, "setting max memory");
 		goto out;

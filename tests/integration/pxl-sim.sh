@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 25
+plan 31
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -50,6 +50,28 @@ is "the store has the domain's entries as xl writes them" "pc1 1048576 /vm/2" \
 	"$(store xenstore-read /local/domain/2/name /local/domain/2/memory/target /local/domain/2/vm | tr '\n' ' ' | sed 's/ $//')"
 is "the guest may read its home, not write it" "n0,r2" \
 	"$(store xenstore-ls -p /local/domain | sed -n 's/^2 = .*(\(.*\))$/\1/p')"
+
+out=$("$PXL" mem-set pc1 512 2>&1)
+is "mem-set: the target is written; without a balloon driver pxl says so and returns" \
+	"0 pc1: target set; the guest has no balloon driver to take it now 524288" \
+	"$? $out $(store xenstore-read /local/domain/2/memory/target)"
+out=$("$PXL" mem-set pc1 4g 2>&1)
+is "mem-set above the maximum: exit 1, one line" \
+	"1 pxl mem-set: pc1: 4096 MiB is above its maximum (1024 MiB): mem-max it higher first" "$? $out"
+out=$("$PXL" mem-max pc1 256 2>&1)
+is "mem-max below the target: exit 1, one line" \
+	"1 pxl mem-max: pc1: 256 MiB is below its target (512 MiB): mem-set it lower first" "$? $out"
+"$PXL" mem-max pc1 2g
+is "mem-max: static-max in the store and the hypervisor's limit" "2097152 524304" \
+	"$(store xenstore-read /local/domain/2/memory/static-max) $("$PXL" list -l | python3 -c 'import json,sys; print([d["max_pages"] for d in json.load(sys.stdin) if d["name"] == "pc1"][0])')"
+store xenstore-write /local/domain/2/control/feature-balloon 1
+start=$(date +%s)
+out=$("$PXL" mem-set pc1 256 --timeout 1 2>&1)
+is "mem-set with a balloon driver that does not move: exit 1 after the timeout, never hangs" \
+	"1 pxl mem-set: pc1: its balloon driver is not cooperating: 1023 MiB after 1 s, target 256 MiB" \
+	"$? $out"
+is "mem-set --no-wait returns at once" "0 yes" \
+	"$("$PXL" mem-set pc1 300 --no-wait; echo $?) $([ $(($(date +%s) - start)) -lt 5 ] && echo yes)"
 
 before="$(names) $(free_mib)"
 out=$("$PXL" create "$EX/virt.cfg" 2>&1)

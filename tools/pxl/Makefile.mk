@@ -16,7 +16,7 @@ PXL_PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pxl -I$(top_srcdir)/t
 PXL_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined
 PXL_PLUGIN_LIBADD = libpxlutil.la libpmtools.la libphysmap.la
 
-plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains.la xl-plugins/p2m.la
+plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains.la xl-plugins/p2m.la xl-plugins/mem.la
 xl_plugins_create_la_SOURCES = xl-plugins/create.c
 xl_plugins_create_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_create_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
@@ -33,3 +33,8 @@ xl_plugins_p2m_la_SOURCES = xl-plugins/p2m.c
 xl_plugins_p2m_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_p2m_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
 xl_plugins_p2m_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_mem_la_SOURCES = xl-plugins/mem.c
+xl_plugins_mem_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_mem_la_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
+xl_plugins_mem_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_mem_la_LIBADD = $(PXL_PLUGIN_LIBADD) $(XENSTORE_LIBS)

@@ -20,6 +20,8 @@
 #include "physmap/hv.h"
 
 #define PM_DOMAIN_ERR_LEN 512
+/* pages a domain may have beyond maxmem: what the toolstack adds (rings, tables) */
+#define PM_DOMAIN_EXTRA_PAGES 16
 
 /**
  * pm_domain_create - build cfg's domain
