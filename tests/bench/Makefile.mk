@@ -35,3 +35,9 @@ tests_bench_bench_xenstore_SOURCES = tests/bench/bench-xenstore.c tests/bench/be
 tests_bench_bench_xenstore_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/sim
 tests_bench_bench_xenstore_CFLAGS = $(AM_CFLAGS) -O2 $(XENSTORE_CFLAGS)
 tests_bench_bench_xenstore_LDADD = libpmxs.la $(XENSTORE_LIBS) -lpthread
+
+PM_BENCH += tests/bench/bench-sim
+check_PROGRAMS += tests/bench/bench-sim
+tests_bench_bench_sim_SOURCES = tests/bench/bench-sim.c tests/bench/bench.h
+tests_bench_bench_sim_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_sim_LDADD = libphysmap.la
