@@ -249,7 +249,7 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 			 berr[0] ? berr : strerror(-rc));
 		return rc;
 	}
-	rc = pm_hv_domain_create(hv, cfg->name, ram_top(&b.layout), &b.domid);
+	rc = pm_hv_domain_create(hv, cfg->name, ram_top(&b.layout), cfg->vcpus, &b.domid);
 	if (rc) {
 		fail(&b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
 		goto out;

@@ -55,16 +55,16 @@ static int list_run(const struct pxl_args *a)
 	if (a->opt[OPT_LONG]) {
 		printf("[\n");
 		for (long i = 0; i < n; i++)
-			printf("    {\"domid\": %u, \"name\": \"%s\", \"state\": \"%s\", \"max_pages\": %" PRIu64
-			       ", \"tot_pages\": %" PRIu64 ", \"max_pfn\": %" PRIu64 "}%s\n",
-			       v[i].domid, v[i].name, state_name(v[i].state), v[i].max_pages,
-			       v[i].tot_pages, v[i].max_pfn, i + 1 < n ? "," : "");
+			printf("    {\"domid\": %u, \"name\": \"%s\", \"state\": \"%s\", \"vcpus\": %u, "
+			       "\"max_pages\": %" PRIu64 ", \"tot_pages\": %" PRIu64 ", \"max_pfn\": %" PRIu64
+			       "}%s\n", v[i].domid, v[i].name, state_name(v[i].state), v[i].vcpus,
+			       v[i].max_pages, v[i].tot_pages, v[i].max_pfn, i + 1 < n ? "," : "");
 		printf("]\n");
 	} else {
 		printf("%-32s %5s %7s %5s %-6s %9s\n", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)");
 		for (long i = 0; i < n; i++)
 			printf("%-32s %5u %7" PRIu64 " %5u %-6s %9.1f\n", v[i].name, v[i].domid,
-			       v[i].tot_pages * 4096 >> 20, 1u, state_letters(v[i].state), 0.0);
+			       v[i].tot_pages * 4096 >> 20, v[i].vcpus, state_letters(v[i].state), 0.0);
 	}
 	free(v);
 	pm_hv_close(hv);

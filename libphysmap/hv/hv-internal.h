@@ -14,7 +14,8 @@ struct pm_hv_ops {
 	int (*open)(struct pm_hv *hv);
 	void (*close)(struct pm_hv *hv);
 	int (*info)(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages);
-	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid);
+	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+		      uint32_t *domid);
 	int (*destroy)(struct pm_hv *hv, uint32_t domid);
 	int (*pause)(struct pm_hv *hv, uint32_t domid, int unpause);
 	int (*getinfo)(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);

@@ -232,9 +232,10 @@ static int sim_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
 	return rc;
 }
 
-static int sim_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid)
+static int sim_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+		      uint32_t *domid)
 {
-	struct pm_sim_create c = { .max_pfn = max_pfn };
+	struct pm_sim_create c = { .max_pfn = max_pfn, .vcpus = vcpus };
 	struct pm_sim_domid r;
 	int rc;
 
@@ -268,6 +269,7 @@ static void from_sim(const struct pm_sim_dominfo *s, struct pm_hv_dominfo *i)
 	i->max_pages = s->max_pages;
 	i->tot_pages = s->tot_pages;
 	i->max_pfn = s->max_pfn;
+	i->vcpus = s->vcpus;
 }
 
 static int sim_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)

@@ -74,11 +74,13 @@ int pm_hv_info(struct pm_hv *hv, uint64_t *total_pages, uint64_t *free_pages)
 	return hv->ops->info(hv, total_pages, free_pages);
 }
 
-int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid)
+int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+			uint32_t *domid)
 {
-	if (!name || !*name || strlen(name) >= sizeof(((struct pm_hv_dominfo *)0)->name) || !max_pfn)
+	if (!name || !*name || strlen(name) >= sizeof(((struct pm_hv_dominfo *)0)->name) ||
+	    !max_pfn || !vcpus)
 		return -EINVAL;
-	return injected(hv) ?: hv->ops->create(hv, name, max_pfn, domid);
+	return injected(hv) ?: hv->ops->create(hv, name, max_pfn, vcpus, domid);
 }
 
 int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid)

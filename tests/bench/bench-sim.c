@@ -79,7 +79,7 @@ int main(void)
 	/* populate alone: an empty domain, 256 MiB at once */
 	t0 = now_ns();
 	for (int i = 0; i < ROUNDS; i++) {
-		if (pm_hv_domain_create(hv, "pop", PAGES, &domid) ||
+		if (pm_hv_domain_create(hv, "pop", PAGES, 1, &domid) ||
 		    pm_hv_populate(hv, domid, 0, PAGES) != (long)PAGES || pm_hv_domain_destroy(hv, domid))
 			abort();
 	}

@@ -32,9 +32,9 @@ is "its sockets are its owner's only" "srw------- srw-------" \
 out=$("$PXL" create "$EX/virt.cfg" 2>&1)
 is "create: a virt guest, left paused" "created arm-guest as domain 1 (paused)" "$(printf '%s\n' "$out" | head -1)"
 "$PXL" create "$EX/pc.cfg" name=pc1 >/dev/null 2>&1
-is "list: dom0 and both guests, with the memory they have (pc: RAM less the legacy hole)" \
-	"Domain-0 0 0|arm-guest 1 512|pc1 2 1023" \
-	"$("$PXL" list | awk 'NR > 1 { printf "%s%s %s %s", sep, $1, $2, $3; sep = "|" }')"
+is "list: dom0 and both guests, their memory (pc: RAM less the legacy hole) and vCPUs" \
+	"Domain-0 0 0 1|arm-guest 1 512 2|pc1 2 1023 1" \
+	"$("$PXL" list | awk 'NR > 1 { printf "%s%s %s %s %s", sep, $1, $2, $3, $4; sep = "|" }')"
 is "info: the host's free memory drops by what they got" "2560" "$(free_mib)"
 is "pc1's P2M: RAM, the legacy hole identity-mapped, RAM" \
 	"ram 0x0-0xa0|identity 0xa0-0x100|ram 0x100-0x40000" \

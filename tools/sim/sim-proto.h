@@ -49,7 +49,7 @@ struct pm_sim_hdr {
 
 struct pm_sim_hello { uint32_t version, pad; uint64_t total_pages; };
 struct pm_sim_info { uint64_t total_pages, free_pages; uint32_t nr_domains, pad; };
-struct pm_sim_create { char name[PM_SIM_NAME_LEN]; uint64_t max_pfn; };
+struct pm_sim_create { char name[PM_SIM_NAME_LEN]; uint64_t max_pfn; uint32_t vcpus, pad; };
 struct pm_sim_domid { uint32_t domid, pad; };
 struct pm_sim_maxmem { uint32_t domid, pad; uint64_t max_pages; };
 struct pm_sim_range { uint32_t domid, pad; uint64_t pfn, count; };
@@ -62,6 +62,7 @@ struct pm_sim_dominfo {
 	uint32_t domid, state;
 	char name[PM_SIM_NAME_LEN];
 	uint64_t max_pages, tot_pages, max_pfn;
+	uint32_t vcpus, pad;
 };
 
 #endif

@@ -54,6 +54,7 @@ int sim_init(struct sim *s, uint64_t pages)
 		goto fail;
 	}
 	strcpy(dom0->name, "Domain-0");
+	dom0->vcpus = 1;
 	dom0->state = PM_SIM_RUNNING;
 	s->domains = dom0;
 	s->next_domid = 1;
@@ -130,6 +131,7 @@ static void dominfo(const struct sim_domain *d, struct pm_sim_dominfo *i)
 	i->max_pages = d->max_pages;
 	i->tot_pages = d->tot_pages;
 	i->max_pfn = d->max_pfn;
+	i->vcpus = d->vcpus;
 }
 
 static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
@@ -149,7 +151,8 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	size_t len = strnlen(c->name, sizeof(c->name));
 	int rc;
 
-	if (!len || len == sizeof(c->name) || !c->max_pfn || c->max_pfn > (1ull << 40))
+	if (!len || len == sizeof(c->name) || !c->max_pfn || c->max_pfn > (1ull << 40) ||
+	    !c->vcpus || c->vcpus > 128)
 		return -EINVAL;
 	for (d = s->domains; d; d = d->next)
 		if (!strcmp(d->name, c->name))
@@ -170,6 +173,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	d->state = PM_SIM_PAUSED;
 	d->max_pfn = c->max_pfn;
 	d->max_pages = c->max_pfn;
+	d->vcpus = c->vcpus;
 	for (pp = &s->domains; *pp && (*pp)->domid < d->domid; pp = &(*pp)->next)
 		;
 	d->next = *pp;

@@ -22,6 +22,7 @@ struct sim_domain {
 	uint32_t state;          /* enum pm_sim_state */
 	char name[PM_SIM_NAME_LEN];
 	uint64_t max_pages, tot_pages, max_pfn;
+	uint32_t vcpus;
 	struct pm_p2m *p2m;      /* NULL for dom0 */
 };
 

@@ -31,6 +31,7 @@ struct pm_hv_dominfo {
 	uint64_t max_pages;      /* the limit populate enforces */
 	uint64_t tot_pages;      /* pages it has now */
 	uint64_t max_pfn;        /* its P2M covers [0, max_pfn) */
+	unsigned int vcpus;
 };
 
 /**
@@ -63,10 +64,12 @@ const char *pm_hv_rundir(const struct pm_hv *hv);
 int pm_hv_info(struct pm_hv *hv, uint64_t *total_pages, uint64_t *free_pages);
 
 /**
- * pm_hv_domain_create - an empty, paused domain whose P2M covers max_pfn
+ * pm_hv_domain_create - an empty, paused domain of vcpus vCPUs whose P2M
+ * covers max_pfn
  * returns: 0 and *domid; -EEXIST (the name is taken); -EINVAL; -errno
  */
-int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, uint32_t *domid);
+int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+			uint32_t *domid);
 
 /** pm_hv_domain_destroy - frames back to the host, the domain gone. returns: 0; -ENOENT; -EPERM (dom0) */
 int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid);
