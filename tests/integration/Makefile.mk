@@ -37,3 +37,6 @@ tests_integration_plugins_no_descriptor_la_LDFLAGS = $(PXL_TEST_PLUGIN_LDFLAGS)
 tests_integration_plugins_dup_la_SOURCES = tests/integration/plugins/dup.c
 tests_integration_plugins_dup_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 tests_integration_plugins_dup_la_LDFLAGS = $(PXL_TEST_PLUGIN_LDFLAGS)
+
+# what pxl-cli.sh compares pxl create -n with
+EXTRA_DIST += tests/golden

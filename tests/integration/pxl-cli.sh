@@ -15,7 +15,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 EX=$S/docs/examples
 
-plan 26
+plan 28
 
 out=$("$PXL" help)
 is "pxl help lists every plugin's command" "board create destroy dumpdtb e820 info list mem-max mem-set p2m pause unpause" \
@@ -78,6 +78,15 @@ is "memory above maxmem: exit 1, one line" \
 	"1 pxl create: $EX/virt.cfg:5: maxmem: 1024 MiB is less than memory (4096 MiB)" "$? $out"
 out=$("$PXL" create "$EX/virt.cfg" 2>&1)
 is "create without -n says plainly that the simulator is not there yet" "1" "$?"
+
+# golden files: the JSON exactly as pxl prints it (paths relative to the source tree)
+pxl_abs=$(cd "$B" && pwd)/pxl
+plugins_abs=$(cd "$B" && pwd)/xl-plugins/.libs
+out=$(cd "$S" && PXL_PLUGIN_PATH=$plugins_abs "$pxl_abs" create -n docs/examples/virt.cfg | diff - tests/golden/create-n-virt.json)
+is "create -n of the virt example matches its golden file" "" "$out"
+out=$(cd "$S" && PXL_PLUGIN_PATH=$plugins_abs "$pxl_abs" create -n docs/examples/pc.cfg memory=2g 2>/dev/null |
+	diff - tests/golden/create-n-pc.json)
+is "create -n of the pc example with an override matches its golden file" "" "$out"
 
 "$PXL" board "$EX/pc.cfg" >"$T/board.txt" 2>/dev/null
 is "board: the layout table starts with low RAM" \
