@@ -1,7 +1,7 @@
 /*
  * xl-plugins/p2m.c - pxl p2m: a domain's guest physical map as runs of
- * ram / identity / missing / foreign pfns, one pfn's tree path, or the
- * tree's statistics
+ * ram / identity / missing / foreign pfns (a table, JSON or an SVG
+ * picture), one pfn's tree path, or the tree's statistics
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,12 +14,13 @@
 #include "physmap/size.h"
 #include "pxl-util.h"
 
-enum { OPT_PFN, OPT_STATS, OPT_JSON };
+enum { OPT_PFN, OPT_STATS, OPT_JSON, OPT_SVG };
 
 static const struct pm_opt opts[] = {
 	[OPT_PFN] = { "pfn", required_argument, 'p', "PFN", "the tree path of one pfn (0x... or decimal)" },
 	[OPT_STATS] = { "stats", no_argument, 's', NULL, "the tree's pages and sentinel references" },
 	[OPT_JSON] = { "json", no_argument, 'j', NULL, "runs as JSON" },
+	[OPT_SVG] = { "svg", required_argument, 'S', "FILE", "a picture of the runs, labelled, as SVG" },
 };
 
 #define CHUNK 65536
@@ -97,53 +98,121 @@ static void emit(const struct pm_p2m_run *r, bool json, bool first)
 	printf("\n");
 }
 
-/* the runs, from the entries read in chunks */
-static int runs(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, uint64_t max_pfn)
+/*
+ * The picture: one band per run, top to bottom by address. A band's height
+ * grows with the logarithm of its size, so a 384 KiB hole and 3 GiB of RAM
+ * are both visible and still clearly unequal; each band is labelled with
+ * its addresses, size and kind (and frames for RAM).
+ */
+static int svg(const struct pxl_args *a, const char *name, const struct pm_p2m_run *r, size_t n)
 {
-	uint64_t *v = malloc(CHUNK * sizeof(*v));
-	struct pm_p2m_run cur = { 0 };
-	bool json = a->opt[OPT_JSON], first = true, have = false;
-	int rc = 0;
+	static const char *const fill[] = { "#d9d9d9", "#4e9a06", "#3465a4", "#c4a000" };
+	FILE *f = fopen(a->opt[OPT_SVG], "w");
+	double y = 40, h;
 
-	if (!v) {
-		fprintf(stderr, "%s: out of memory\n", a->prog);
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, a->opt[OPT_SVG], strerror(errno));
 		return PXL_FAIL;
 	}
-	if (json)
-		printf("[\n");
-	else
-		printf("%-10s %-28s %-12s %s\n", "kind", "pfns [start, end)", "size", "mfns");
-	for (uint64_t base = 0; base < max_pfn && !rc; base += CHUNK) {
-		uint64_t n = max_pfn - base < CHUNK ? max_pfn - base : CHUNK;
+	for (size_t i = 0; i < n; i++)
+		y += 14 + 4 * __builtin_log2((double)(r[i].end - r[i].start));
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%.0f\" "
+		"font-family=\"monospace\" font-size=\"12\">\n", y + 60);
+	fprintf(f, "<text x=\"20\" y=\"24\" font-size=\"15\">%s: guest physical memory "
+		"(band height grows with log2 of the size)</text>\n", name);
+	y = 40;
+	for (size_t i = 0; i < n; i++) {
+		char size[32];
 
-		rc = pm_hv_p2m_read(hv, domid, base, n, v);
-		for (uint64_t i = 0; !rc && i < n; i++) {
-			enum pm_p2m_kind k = pm_p2m_kind_of(v[i]);
-			uint64_t mfn = v[i] & ~(3ull << 62);
-			bool frames = k == PM_P2M_RAM || k == PM_P2M_FOREIGN;
-
-			if (have && k == cur.kind && (!frames || mfn == cur.mfn + (base + i - cur.start))) {
-				cur.end++;
-				continue;
-			}
-			if (have) {
-				emit(&cur, json, first);
-				first = false;
-			}
-			cur = (struct pm_p2m_run){ base + i, base + i + 1, k, frames ? mfn : 0 };
-			have = true;
-		}
+		h = 14 + 4 * __builtin_log2((double)(r[i].end - r[i].start));
+		pm_size_format((r[i].end - r[i].start) * 4096, size, sizeof(size));
+		fprintf(f, "<rect x=\"20\" y=\"%.1f\" width=\"200\" height=\"%.1f\" fill=\"%s\" "
+			"stroke=\"#2e3436\"/>\n", y, h, fill[r[i].kind & 3]);
+		fprintf(f, "<text x=\"232\" y=\"%.1f\">0x%09" PRIx64 "000-0x%09" PRIx64 "000  %-6s %s",
+			y + h / 2 + 4, r[i].start, r[i].end, size, pm_p2m_kind_name(r[i].kind));
+		if (r[i].kind == PM_P2M_RAM || r[i].kind == PM_P2M_FOREIGN)
+			fprintf(f, "  mfn 0x%" PRIx64, r[i].mfn);
+		fprintf(f, "</text>\n");
+		y += h;
 	}
-	if (!rc && have)
-		emit(&cur, json, first);
-	if (json)
-		printf("\n]\n");
-	free(v);
-	if (rc) {
-		fprintf(stderr, "%s: reading the P2M: %s\n", a->prog, strerror(-rc));
+	fprintf(f, "<text x=\"20\" y=\"%.0f\">green: ram   blue: identity (holes, MMIO)   grey: "
+		"missing (unpopulated, ballooned out)   yellow: foreign</text>\n</svg>\n", y + 30);
+	if (fclose(f)) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, a->opt[OPT_SVG], strerror(errno));
 		return PXL_FAIL;
 	}
 	return PXL_OK;
+}
+
+/* the runs, coalesced from the entries read in chunks; *out malloc'ed */
+static int collect(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, uint64_t max_pfn,
+		   struct pm_p2m_run **out, size_t *nr)
+{
+	uint64_t *v = malloc(CHUNK * sizeof(*v));
+	struct pm_p2m_run *r = NULL;
+	size_t n = 0, cap = 0;
+	int rc = v ? 0 : -ENOMEM;
+
+	for (uint64_t base = 0; base < max_pfn && !rc; base += CHUNK) {
+		uint64_t cnt = max_pfn - base < CHUNK ? max_pfn - base : CHUNK;
+
+		rc = pm_hv_p2m_read(hv, domid, base, cnt, v);
+		for (uint64_t i = 0; !rc && i < cnt; i++) {
+			enum pm_p2m_kind k = pm_p2m_kind_of(v[i]);
+			uint64_t mfn = v[i] & ~(3ull << 62);
+			bool frames = k == PM_P2M_RAM || k == PM_P2M_FOREIGN;
+			struct pm_p2m_run *last = n ? &r[n - 1] : NULL;
+
+			if (last && k == last->kind && (!frames || mfn == last->mfn + (base + i - last->start))) {
+				last->end++;
+				continue;
+			}
+			if (n == cap) {
+				struct pm_p2m_run *g = realloc(r, (cap = cap ? 2 * cap : 64) * sizeof(*r));
+
+				if (!g) {
+					rc = -ENOMEM;
+					break;
+				}
+				r = g;
+			}
+			r[n++] = (struct pm_p2m_run){ base + i, base + i + 1, k, frames ? mfn : 0 };
+		}
+	}
+	free(v);
+	if (rc) {
+		free(r);
+		fprintf(stderr, "%s: reading the P2M: %s\n", a->prog, strerror(-rc));
+		return PXL_FAIL;
+	}
+	*out = r;
+	*nr = n;
+	return PXL_OK;
+}
+
+static int runs(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
+		const struct pm_hv_dominfo *info)
+{
+	struct pm_p2m_run *r;
+	size_t n;
+	int rc = collect(a, hv, domid, info->max_pfn, &r, &n);
+
+	if (rc)
+		return rc;
+	if (a->opt[OPT_SVG]) {
+		rc = svg(a, info->name, r, n);
+	} else if (a->opt[OPT_JSON]) {
+		printf("[\n");
+		for (size_t i = 0; i < n; i++)
+			emit(&r[i], true, !i);
+		printf("\n]\n");
+	} else {
+		printf("%-10s %-28s %-12s %s\n", "kind", "pfns [start, end)", "size", "mfns");
+		for (size_t i = 0; i < n; i++)
+			emit(&r[i], false, !i);
+	}
+	free(r);
+	return rc;
 }
 
 static int run(const struct pxl_args *a)
@@ -167,7 +236,7 @@ static int run(const struct pxl_args *a)
 		else if (a->opt[OPT_STATS])
 			rc = stats(a, hv, domid);
 		else
-			rc = runs(a, hv, domid, info.max_pfn);
+			rc = runs(a, hv, domid, &info);
 	}
 	pm_hv_close(hv);
 	return rc;

@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 31
+plan 32
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -44,6 +44,9 @@ is "p2m --pfn: an identity pfn and its tree path" \
 	"$("$PXL" p2m pc1 --pfn 0xa0)"
 is "p2m --json: the runs as JSON" "3 ram" \
 	"$("$PXL" p2m pc1 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), r[-1]["kind"])')"
+"$PXL" p2m pc1 --svg "$T/pc1.svg"
+is "p2m --svg: a picture with one labelled band per run" "3 3 0x0000000a0000-0x000000100000" \
+	"$(python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); t = [x.firstChild.data for x in d.getElementsByTagName("text")]; print(len(d.getElementsByTagName("rect")), sum("0x" in x for x in t), t[2].split()[0])' "$T/pc1.svg")"
 is "p2m --stats: 1 GiB of RAM takes 512 real leaves" "512" \
 	"$("$PXL" p2m 2 --stats | sed -n 's/^leaf pages *: //p')"
 is "the store has the domain's entries as xl writes them" "pc1 1048576 /vm/2" \
