@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 32
+plan 34
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -156,3 +156,13 @@ is "4 concurrent creates on a cold start: one simulator, 4 domains" "1 4" \
 	"$(sims "$PHYSMAP_RUNDIR") $("$PXL" list | awk 'NR > 2' | wc -l)"
 for n in 1 2 3 4; do "$PXL" destroy "p$n"; done
 is "and all of them destroyed" "Domain-0" "$(names)"
+
+export PHYSMAP_RUNDIR=$T/run3
+mkdir -p "$PHYSMAP_RUNDIR"
+printf '# the host this simulator pretends to be\nhost_memory = "2g"\n' >"$PHYSMAP_RUNDIR/sim.conf"
+is "sim.conf in the run directory sets the host's memory" "2048" \
+	"$("$PXL" info | sed -n 's/^total_memory *: //p')"
+printf 'host_memroy = 2g\n' >"$T/bad.conf"
+out=$("$B/physmap-sim" --rundir "$T/run4" --config "$T/bad.conf" 2>&1)
+is "a bad settings file: exit 1, one line naming file, line and key" \
+	"1 physmap-sim: $T/bad.conf:1: host_memroy: unknown key (host_memory is the one)" "$? $out"

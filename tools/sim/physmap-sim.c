@@ -36,6 +36,8 @@
 static const struct pm_opt opts[] = {
 	{ "rundir", required_argument, 'r', "DIR", "where the sockets and the log live (default $PHYSMAP_RUNDIR)" },
 	{ "host-memory", required_argument, 'm', "SIZE", "the frame pool (default 4g; sparse)" },
+	{ "config", required_argument, 'c', "FILE",
+	  "settings (default $PHYSMAP_RUNDIR/sim.conf if it exists): host_memory = SIZE" },
 	{ "foreground", no_argument, 'f', NULL, "stay in the foreground, log to stderr, never exit when idle" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
@@ -61,6 +63,49 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
+}
+
+/*
+ * The settings file: `key = value` lines, '#' comments, values optionally
+ * quoted. Only host_memory so far; the command line wins over it.
+ * returns: 0; -1 with one line on stderr naming file, line and key
+ */
+static int read_config(const char *path, bool must_exist, uint64_t *pool_bytes)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	unsigned int n = 0;
+	int rc = 0;
+
+	if (!f) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "physmap-sim: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char key[64], value[256];
+
+		n++;
+		line[strcspn(line, "#\n")] = 0;
+		if (strspn(line, " \t") == strlen(line))
+			continue;
+		if (sscanf(line, " %63[a-z_] = \"%255[^\"]\"", key, value) != 2 &&
+		    sscanf(line, " %63[a-z_] = %255s", key, value) != 2) {
+			fprintf(stderr, "physmap-sim: %s:%u: expected key = value\n", path, n);
+			rc = -1;
+		} else if (strcmp(key, "host_memory")) {
+			fprintf(stderr, "physmap-sim: %s:%u: %s: unknown key (host_memory is the one)\n",
+				path, n, key);
+			rc = -1;
+		} else if (pm_size_parse(value, PM_SIZE_M, pool_bytes) || *pool_bytes < (1 << 20)) {
+			fprintf(stderr, "physmap-sim: %s:%u: host_memory: \"%s\" is not a size of 1m or more\n",
+				path, n, value);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 static long long now_ns(void)
@@ -202,7 +247,7 @@ static void *run_store(void *arg)
 
 int main(int argc, char **argv)
 {
-	const char *rundir = getenv("PHYSMAP_RUNDIR");
+	const char *rundir = getenv("PHYSMAP_RUNDIR"), *config = NULL, *memory = NULL;
 	uint64_t pool_bytes = 4ull << 30;
 	struct client clients[MAX_CLIENTS];
 	struct pm_getopt g = { 0 };
@@ -223,12 +268,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'r': rundir = optarg; break;
 		case 'f': foreground = true; break;
-		case 'm':
-			if (pm_size_parse(optarg, PM_SIZE_B, &pool_bytes) || pool_bytes < (1 << 20)) {
-				fprintf(stderr, "physmap-sim: --host-memory %s: not a size of 1m or more\n", optarg);
-				goto out;
-			}
-			break;
+		case 'm': memory = optarg; break;
+		case 'c': config = optarg; break;
 		case 'h':
 			pm_usage(stdout, "physmap-sim", "[options]", opts, NR_OPTS);
 			ret = 0;
@@ -240,6 +281,13 @@ int main(int argc, char **argv)
 	}
 	if (!rundir) {
 		fprintf(stderr, "physmap-sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
+		goto out;
+	}
+	snprintf(sock, sizeof(sock), "%s/sim.conf", rundir);
+	if (read_config(config ? config : sock, config != NULL, &pool_bytes))
+		goto out;
+	if (memory && (pm_size_parse(memory, PM_SIZE_B, &pool_bytes) || pool_bytes < (1 << 20))) {
+		fprintf(stderr, "physmap-sim: --host-memory %s: not a size of 1m or more\n", memory);
 		goto out;
 	}
 	snprintf(sock, sizeof(sock), "%s/sim.sock", rundir);
