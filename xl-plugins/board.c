@@ -24,23 +24,19 @@ static int board_run(const struct pxl_args *a)
 	struct pm_domain_config cfg;
 	struct pm_board_layout layout;
 	char *out = NULL;
-	int rc = pxl_load_config(a, &cfg);
+	long n;
+	int rc = pxl_config_layout(a, &cfg, &layout);
 
 	if (rc)
 		return rc;
-	rc = pxl_layout(a, &cfg, &layout);
-	if (!rc) {
-		long n = a->opt[OPT_JSON] ? pm_board_layout_json(&layout, &out)
-					  : pm_board_layout_table(&layout, &out);
-
-		if (n < 0) {
-			fprintf(stderr, "%s: out of memory\n", a->prog);
-			rc = PXL_FAIL;
-		} else {
-			fputs(out, stdout);
-		}
-		pm_board_layout_dispose(&layout);
+	n = a->opt[OPT_JSON] ? pm_board_layout_json(&layout, &out) : pm_board_layout_table(&layout, &out);
+	if (n < 0) {
+		fprintf(stderr, "%s: out of memory\n", a->prog);
+		rc = PXL_FAIL;
+	} else {
+		fputs(out, stdout);
 	}
+	pm_board_layout_dispose(&layout);
 	free(out);
 	pm_domain_config_dispose(&cfg);
 	return rc;
@@ -51,13 +47,10 @@ static int e820_run(const struct pxl_args *a)
 	struct pm_domain_config cfg;
 	struct pm_board_layout layout;
 	char *out = NULL;
-	int rc = pxl_load_config(a, &cfg);
+	int rc = pxl_config_layout(a, &cfg, &layout);
 
 	if (rc)
 		return rc;
-	rc = pxl_layout(a, &cfg, &layout);
-	if (rc)
-		goto out;
 	if (!layout.e820.nr) {
 		fprintf(stderr, "%s: %s: board '%s' gives its guest no E820: memory is in its "
 			"device tree (pxl dumpdtb)\n", a->prog, cfg.source, cfg.board);
@@ -69,7 +62,6 @@ static int e820_run(const struct pxl_args *a)
 		fputs(out, stdout);
 	}
 	pm_board_layout_dispose(&layout);
-out:
 	free(out);
 	pm_domain_config_dispose(&cfg);
 	return rc;
@@ -126,13 +118,10 @@ static int dumpdtb_run(const struct pxl_args *a)
 	memcpy(argv + 1, a->argv + 2, (size_t)(a->argc - 2) * sizeof(*argv));
 	cfg_args.argv = argv;
 	cfg_args.argc = a->argc - 1;
-	rc = pxl_load_config(&cfg_args, &cfg);
+	rc = pxl_config_layout(&cfg_args, &cfg, &layout);
 	free(argv);
 	if (rc)
 		return rc;
-	rc = pxl_layout(a, &cfg, &layout);
-	if (rc)
-		goto out;
 	if (layout.e820.nr) {
 		fprintf(stderr, "%s: %s: board '%s' gives its guest no device tree: it boots with PVH "
 			"start info and an E820 (pxl e820)\n", a->prog, cfg.source, cfg.board);
@@ -158,7 +147,6 @@ static int dumpdtb_run(const struct pxl_args *a)
 	free(blob);
 out_layout:
 	pm_board_layout_dispose(&layout);
-out:
 	pm_domain_config_dispose(&cfg);
 	return rc;
 }

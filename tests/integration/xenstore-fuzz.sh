@@ -12,9 +12,10 @@ secs=${PM_FUZZ_SECONDS:-20}
 plan 3
 
 if clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -I"$src/tools/sim" \
+	-fno-sanitize-recover=undefined -I"$src/tools/sim" -I"$src/tools/common" \
 	"$src"/tests/fuzz/fuzz-xs.c "$src"/tools/sim/xs-db.c "$src"/tools/sim/xs-watch.c \
 	"$src"/tools/sim/xs-proto.c "$src"/tools/sim/xs-conn.c "$src"/tools/sim/xs-server.c \
+	"$src"/tools/common/unixsock.c \
 	-lpthread -o "$T/fuzz-xs" >"$T/build.log" 2>&1; then
 	ok "the fuzz target builds with clang -fsanitize=fuzzer,address,undefined"
 else

@@ -35,6 +35,16 @@ int pxl_layout(const struct pxl_args *a, const struct pm_domain_config *cfg,
 	return PXL_OK;
 }
 
+int pxl_config_layout(const struct pxl_args *a, struct pm_domain_config *cfg,
+		      struct pm_board_layout *layout)
+{
+	int rc = pxl_load_config(a, cfg);
+
+	if (!rc && (rc = pxl_layout(a, cfg, layout)))
+		pm_domain_config_dispose(cfg);
+	return rc;
+}
+
 int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv)
 {
 	int rc = pm_hv_open(NULL, hv);

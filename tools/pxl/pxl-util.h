@@ -25,6 +25,13 @@ int pxl_layout(const struct pxl_args *a, const struct pm_domain_config *cfg,
 	       struct pm_board_layout *layout);
 
 /**
+ * pxl_config_layout - pxl_load_config, then pxl_layout
+ * returns: PXL_OK with cfg and layout to dispose; PXL_FAIL (nothing to dispose)
+ */
+int pxl_config_layout(const struct pxl_args *a, struct pm_domain_config *cfg,
+		      struct pm_board_layout *layout);
+
+/**
  * pxl_hv_open - the backend ($PHYSMAP_CONNECT or --connect), errors printed
  * returns: PXL_OK with *hv to close; PXL_FAIL
  */

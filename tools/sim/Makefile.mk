@@ -2,7 +2,8 @@
 # (the store so far) with the daemons built on them.
 
 noinst_LTLIBRARIES += libpmtools.la
-libpmtools_la_SOURCES = tools/common/opts.h tools/common/opts.c
+libpmtools_la_SOURCES = tools/common/opts.h tools/common/opts.c \
+	tools/common/unixsock.h tools/common/unixsock.c
 
 # the xenstore-compatible store physmap-sim embeds
 noinst_LTLIBRARIES += libpmxs.la
@@ -14,7 +15,8 @@ libpmxs_la_SOURCES = \
 	tools/sim/xs-proto.c \
 	tools/sim/xs-conn.c \
 	tools/sim/xs-server.c
-libpmxs_la_LIBADD = -lpthread
+libpmxs_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common
+libpmxs_la_LIBADD = libpmtools.la -lpthread
 
 bin_PROGRAMS += physmap-xenstored
 physmap_xenstored_SOURCES = tools/sim/physmap-xenstored.c

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "opts.h"
+#include "unixsock.h"
 #include "physmap/size.h"
 #include "sim.h"
 
@@ -114,30 +115,6 @@ static long long now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static int listen_at(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t old;
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	old = umask(0177);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r || listen(fd, 16)) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
 }
 
 /* the whole reply, with the pool's memfd for HELLO; false if the client is gone */
@@ -300,7 +277,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = pm_xs_listen(s.xs, store);
-	lfd = rc ? rc : listen_at(sock);
+	lfd = rc ? rc : pm_listen_unix(sock, 16);
 	if (rc || lfd < 0) {
 		fprintf(stderr, "physmap-sim: %s: %s\n", rc ? store : sock, strerror(rc ? -rc : -lfd));
 		sock[0] = 0;

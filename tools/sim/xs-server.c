@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "unixsock.h"
 #include "xs-internal.h"
 
 /* C xenstored 4.17's defaults, where it has them */
@@ -149,48 +150,17 @@ void pm_xs_free(struct pm_xs *xs)
 	free(xs);
 }
 
-/* a listening unix socket at path, mode 0600 from its first moment */
-static int listen_socket(const char *path, int *fd_out)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	mode_t old;
-	int fd, rc;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	if (!lstat(path, &st)) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	old = umask(0177);
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc || listen(fd, 64)) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	*fd_out = fd;
-	return 0;
-}
-
 int pm_xs_listen(struct pm_xs *xs, const char *path)
 {
 	char *copy = strdup(path);
-	int fd, rc;
+	int fd;
 
 	if (!copy)
 		return -ENOMEM;
-	rc = listen_socket(path, &fd);
-	if (rc) {
+	fd = pm_listen_unix(path, 64);
+	if (fd < 0) {
 		free(copy);
-		return rc;
+		return fd;
 	}
 	pthread_mutex_lock(&xs->lock);
 	if (xs->listen_fd >= 0) {
@@ -225,12 +195,14 @@ int xs_domain_socket_open(struct pm_xs *xs, struct xs_domain *d)
 		d->sock_path = NULL;
 		return -ENOMEM;
 	}
-	rc = listen_socket(d->sock_path, &d->sock_fd);
-	if (rc) {
+	rc = pm_listen_unix(d->sock_path, 64);
+	if (rc < 0) {
 		free(d->sock_path);
 		d->sock_path = NULL;
+		return rc;
 	}
-	return rc;
+	d->sock_fd = rc;
+	return 0;
 }
 
 void pm_xs_kick(struct pm_xs *xs)
