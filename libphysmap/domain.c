@@ -23,6 +23,7 @@ struct build {
 	struct pm_hv *hv;
 	const struct pm_domain_config *cfg;
 	struct pm_board_layout layout;
+	struct pm_board_boot boot;
 	uint32_t domid;
 	char *err;
 	size_t errlen;
@@ -153,7 +154,34 @@ static int load(struct build *b)
 		rc = write_guest(b, boot.table_gpa, blob, (size_t)len,
 				 b->layout.e820.nr ? "PVH start info" : "device tree");
 	free(blob);
+	b->boot = boot;
 	return rc;
+}
+
+static enum pm_hv_action hv_action(enum pm_action a)
+{
+	/* restarting needs the toolstack to build again: the domain is kept */
+	return a == PM_ACTION_DESTROY || a == PM_ACTION_COREDUMP_DESTROY ? PM_HV_ACT_DESTROY
+									  : PM_HV_ACT_PRESERVE;
+}
+
+/* vCPU 0 where the board says, and what to do when the guest stops */
+static int vcpu0(struct build *b)
+{
+	const struct pm_board_vcpu *bv = &b->boot.vcpu;
+	struct pm_hv_vcpu_ctx ctx = {
+		.arch = bv->arch == PM_ARCH_AARCH64 ? PM_HV_ARCH_AARCH64 : PM_HV_ARCH_X86_32,
+		.pc = bv->pc, .pstate = bv->pstate, .cr0 = bv->cr0,
+	};
+	int rc;
+
+	memcpy(ctx.regs, bv->regs, sizeof(ctx.regs));
+	rc = pm_hv_vcpu_set(b->hv, b->domid, 0, &ctx);
+	if (rc)
+		return fail(b, rc, "setting vCPU 0's context");
+	rc = pm_hv_set_actions(b->hv, b->domid, hv_action(b->cfg->on_poweroff),
+			       hv_action(b->cfg->on_reboot), hv_action(b->cfg->on_crash));
+	return rc ? fail(b, rc, "setting the shutdown actions") : 0;
 }
 
 static bool xs_put(struct xs_handle *h, xs_transaction_t t, const char *path, const char *fmt, ...)
@@ -263,6 +291,8 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 	rc = populate(&b);
 	if (!rc)
 		rc = load(&b);
+	if (!rc)
+		rc = vcpu0(&b);
 	if (!rc) {
 		rc = store_entries(&b);
 		stored = true;   /* partly, perhaps: removed on failure all the same */

@@ -3,21 +3,25 @@
  *
  * -n resolves the configuration (the file, then KEY=VALUE overrides) and
  * prints it as JSON without creating anything. Otherwise the domain is
- * built on the backend and left paused: vCPUs that execute come with the
- * simulator's Unicorn vCPUs, so -p is what happens anyway for now.
+ * built on the backend and unpaused, as xl does; -p leaves it paused.
+ * Its console log is $RUNDIR/console/NAME.log (pxl console NAME).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "physmap/domain.h"
 #include "pxl-util.h"
 
-enum { OPT_DRYRUN, OPT_PAUSED };
+enum { OPT_DRYRUN, OPT_PAUSED, OPT_CONSOLE };
 
 static const struct pm_opt opts[] = {
 	[OPT_DRYRUN] = { "dryrun", no_argument, 'n', NULL,
 			 "resolve the configuration and print it as JSON; create nothing" },
 	[OPT_PAUSED] = { "paused", no_argument, 'p', NULL, "leave the domain paused" },
+	[OPT_CONSOLE] = { "console", no_argument, 'c', NULL,
+			  "attach to its console at once (Ctrl-] detaches)" },
 };
 
 static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
@@ -32,10 +36,21 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 	rc = pm_domain_create(hv, cfg, &domid, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", a->prog, err);
-	} else {
+	} else if (a->opt[OPT_PAUSED]) {
 		printf("created %s as domain %u (paused)\n", cfg->name, domid);
-		if (!a->opt[OPT_PAUSED])
-			printf("its vCPUs do not run yet in the simulator: it stays paused\n");
+	} else if ((rc = pm_hv_domain_unpause(hv, domid)) == -EOPNOTSUPP) {
+		printf("created %s as domain %u (paused: its vCPUs' architecture does not run in the simulator yet)\n",
+		       cfg->name, domid);
+		rc = 0;
+	} else if (rc) {
+		fprintf(stderr, "%s: %s: starting its vCPUs: %s\n", a->prog, cfg->name, strerror(-rc));
+		pm_domain_destroy(hv, domid);
+	} else {
+		printf("created %s as domain %u\n", cfg->name, domid);
+	}
+	if (!rc && a->opt[OPT_CONSOLE]) {
+		fflush(stdout);
+		rc = pxl_console(a, hv, domid, true) == PXL_OK ? 0 : -EIO;
 	}
 	pm_hv_close(hv);
 	return rc ? PXL_FAIL : PXL_OK;

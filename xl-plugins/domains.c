@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,28 @@ static const struct pm_opt list_opts[] = {
 	[OPT_LONG] = { "long", no_argument, 'l', NULL, "every field, as JSON" },
 };
 
+/* the name of a SHUTDOWN_* reason (<xen/sched.h>) */
+static const char *reason_name(unsigned int r)
+{
+	static const char *const names[] = { "poweroff", "reboot", "suspend", "crash", "watchdog",
+					     "soft_reset" };
+
+	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
+}
+
+/* a JSON string of our own text: quotes and backslashes escaped */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s >= 0x20)
+			putchar(*s);
+	}
+	putchar('"');
+}
+
 static int list_run(const struct pxl_args *a)
 {
 	struct pm_hv_dominfo *v = NULL;
@@ -54,17 +77,29 @@ static int list_run(const struct pxl_args *a)
 	}
 	if (a->opt[OPT_LONG]) {
 		printf("[\n");
-		for (long i = 0; i < n; i++)
+		for (long i = 0; i < n; i++) {
+			bool down = v[i].state == PM_HV_SHUTDOWN || v[i].state == PM_HV_CRASHED;
+
 			printf("    {\"domid\": %u, \"name\": \"%s\", \"state\": \"%s\", \"vcpus\": %u, "
-			       "\"max_pages\": %" PRIu64 ", \"tot_pages\": %" PRIu64 ", \"max_pfn\": %" PRIu64
-			       "}%s\n", v[i].domid, v[i].name, state_name(v[i].state), v[i].vcpus,
-			       v[i].max_pages, v[i].tot_pages, v[i].max_pfn, i + 1 < n ? "," : "");
+			       "\"max_pages\": %" PRIu64 ", \"tot_pages\": %" PRIu64 ", \"max_pfn\": %" PRIu64,
+			       v[i].domid, v[i].name, state_name(v[i].state), v[i].vcpus,
+			       v[i].max_pages, v[i].tot_pages, v[i].max_pfn);
+			if (down) {
+				printf(", \"shutdown_reason\": \"%s\", \"why\": ", reason_name(v[i].shutdown_reason));
+				json_str(v[i].why);
+			}
+			printf("}%s\n", i + 1 < n ? "," : "");
+		}
 		printf("]\n");
 	} else {
 		printf("%-32s %5s %7s %5s %-6s %9s\n", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)");
 		for (long i = 0; i < n; i++)
 			printf("%-32s %5u %7" PRIu64 " %5u %-6s %9.1f\n", v[i].name, v[i].domid,
 			       v[i].tot_pages * 4096 >> 20, v[i].vcpus, state_letters(v[i].state), 0.0);
+		/* below the table, why each crashed domain stopped */
+		for (long i = 0; i < n; i++)
+			if (v[i].state == PM_HV_CRASHED && v[i].why[0])
+				printf("%s (%u) crashed: %s\n", v[i].name, v[i].domid, v[i].why);
 	}
 	free(v);
 	pm_hv_close(hv);
@@ -102,9 +137,12 @@ static int on_domain(const struct pxl_args *a, int (*fn)(struct pm_hv *, uint32_
 	if (!rc) {
 		int r = fn(hv, domid);
 
-		if (r == -ENOSYS)
-			fprintf(stderr, "%s: %s: its vCPUs cannot run yet in the simulator (they come with "
-				"Unicorn vCPUs); it stays paused\n", a->prog, a->argv[0]);
+		if (r == -EOPNOTSUPP)
+			fprintf(stderr, "%s: %s: its vCPUs' architecture does not run in the simulator yet; "
+				"it stays paused\n", a->prog, a->argv[0]);
+		else if (r == -EINVAL)
+			fprintf(stderr, "%s: %s: it has shut down, or no vCPU has a context\n", a->prog,
+				a->argv[0]);
 		else if (r == -EPERM)
 			fprintf(stderr, "%s: %s: not dom0\n", a->prog, a->argv[0]);
 		else if (r)

@@ -21,6 +21,9 @@ struct pm_hv_ops {
 	int (*getinfo)(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
 	long (*list)(struct pm_hv *hv, struct pm_hv_dominfo **out);
 	int (*set_maxmem)(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
+	int (*vcpu_set)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
+			const struct pm_hv_vcpu_ctx *ctx);
+	int (*set_actions)(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3]);
 	/* op: 0 populate, 1 decrease, 2 identity */
 	long (*memory)(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count);
 	/* at most max_read entries a call */

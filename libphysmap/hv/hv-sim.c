@@ -270,6 +270,25 @@ static void from_sim(const struct pm_sim_dominfo *s, struct pm_hv_dominfo *i)
 	i->tot_pages = s->tot_pages;
 	i->max_pfn = s->max_pfn;
 	i->vcpus = s->vcpus;
+	i->shutdown_reason = s->shutdown_reason;
+	snprintf(i->why, sizeof(i->why), "%.*s", (int)sizeof(s->why), s->why);
+}
+
+static int sim_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
+			const struct pm_hv_vcpu_ctx *ctx)
+{
+	struct pm_sim_vcpu_ctx c = { .domid = domid, .vcpu = vcpu, .arch = ctx->arch, .pc = ctx->pc,
+				     .pstate = ctx->pstate, .cr0 = ctx->cr0 };
+
+	memcpy(c.regs, ctx->regs, sizeof(c.regs));
+	return sim_call(hv, PM_SIM_SET_VCPU, &c, sizeof(c), NULL, 0, NULL);
+}
+
+static int sim_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3])
+{
+	struct pm_sim_actions a = { domid, (uint8_t)act[0], (uint8_t)act[1], (uint8_t)act[2], 0 };
+
+	return sim_call(hv, PM_SIM_SET_ACTIONS, &a, sizeof(a), NULL, 0, NULL);
 }
 
 static int sim_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)
@@ -377,6 +396,8 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.getinfo = sim_getinfo,
 	.list = sim_list,
 	.set_maxmem = sim_set_maxmem,
+	.vcpu_set = sim_vcpu_set,
+	.set_actions = sim_set_actions,
 	.memory = sim_memory,
 	.p2m_read = sim_p2m_read,
 	.max_read = PM_SIM_P2M_READ_MAX,

@@ -134,6 +134,25 @@ int pm_hv_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages)
 	return injected(hv) ?: hv->ops->set_maxmem(hv, domid, max_pages);
 }
 
+int pm_hv_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
+		   const struct pm_hv_vcpu_ctx *ctx)
+{
+	if (ctx->arch != PM_HV_ARCH_AARCH64 && ctx->arch != PM_HV_ARCH_X86_32)
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->vcpu_set(hv, domid, vcpu, ctx);
+}
+
+int pm_hv_set_actions(struct pm_hv *hv, uint32_t domid, enum pm_hv_action on_poweroff,
+		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash)
+{
+	const enum pm_hv_action act[3] = { on_poweroff, on_reboot, on_crash };
+
+	for (int i = 0; i < 3; i++)
+		if (act[i] != PM_HV_ACT_DESTROY && act[i] != PM_HV_ACT_PRESERVE)
+			return -EINVAL;
+	return injected(hv) ?: hv->ops->set_actions(hv, domid, act);
+}
+
 static int range_ok(uint64_t pfn, uint64_t count)
 {
 	return count && pfn + count > pfn ? 0 : -ERANGE;

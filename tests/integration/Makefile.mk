@@ -12,7 +12,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/xenstored-clients.sh \
 	tests/integration/xenstore-fuzz.sh \
 	tests/integration/pxl-cli.sh \
-	tests/integration/pxl-sim.sh
+	tests/integration/pxl-sim.sh \
+	tests/integration/guest-arm64.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py

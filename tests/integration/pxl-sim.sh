@@ -29,9 +29,9 @@ is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "40
 is "its sockets are its owner's only" "srw------- srw-------" \
 	"$(stat -c %A "$PHYSMAP_RUNDIR/sim.sock") $(stat -c %A "$PHYSMAP_RUNDIR/xenstored.sock")"
 
-out=$("$PXL" create "$EX/virt.cfg" 2>&1)
-is "create: a virt guest, left paused" "created arm-guest as domain 1 (paused)" "$(printf '%s\n' "$out" | head -1)"
-"$PXL" create "$EX/pc.cfg" name=pc1 >/dev/null 2>&1
+out=$("$PXL" create -p "$EX/virt.cfg" 2>&1)
+is "create -p: a virt guest, left paused" "created arm-guest as domain 1 (paused)" "$(printf '%s\n' "$out" | head -1)"
+"$PXL" create -p "$EX/pc.cfg" name=pc1 >/dev/null 2>&1
 is "list: dom0 and both guests, their memory (pc: RAM less the legacy hole) and vCPUs" \
 	"Domain-0 0 0 1|arm-guest 1 512 2|pc1 2 1023 1" \
 	"$("$PXL" list | awk 'NR > 1 { printf "%s%s %s %s %s", sep, $1, $2, $3, $4; sep = "|" }')"
@@ -92,8 +92,9 @@ is "a bad board option: exit 1, one line naming file:line, nothing left" \
 out=$("$PXL" create "$EX/virt.cfg" name=k kernel=/no/such/Image 2>&1)
 is "a missing kernel: exit 1, nothing left" "1 pxl create: command line:2: kernel: /no/such/Image: No such file or directory" \
 	"$? $out"
-out=$("$PXL" unpause arm-guest 2>&1)
-is "unpause says plainly that vCPUs do not run yet" "1" "$?"
+out=$("$PXL" unpause pc1 2>&1)
+is "unpause of an x86 guest says plainly that its vCPUs do not run yet" \
+	"1 pxl unpause: pc1: its vCPUs' architecture does not run in the simulator yet; it stays paused" "$? $out"
 
 "$PXL" destroy arm-guest
 "$PXL" destroy 2
@@ -105,7 +106,7 @@ is "destroy of an unknown domain: exit 1, one line" "1 pxl destroy: nobody: no s
 
 # every building call failed in turn: each failure leaves nothing behind
 fails=0 leftovers=
-for n in $(seq 12); do
+for n in $(seq 14); do
 	if PHYSMAP_HV_FAIL_AT=$n "$PXL" create "$EX/pc.cfg" name=fi memory=64 >/dev/null 2>&1; then
 		"$PXL" destroy fi
 		continue
@@ -114,17 +115,17 @@ for n in $(seq 12); do
 	now="$(names) $(free_mib) $(store xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
 	[ "$now" = "Domain-0 4096 " ] || leftovers="$leftovers [call $n: $now]"
 done
-is "the Nth hypervisor call failing, for every N of a build (9 calls): nothing left behind" \
-	"9 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
+is "the Nth hypervisor call failing, for every N of a build (11 calls): nothing left behind" \
+	"11 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
 
 for i in $(seq 100); do
-	"$PXL" create "$EX/virt.cfg" name="c$i" memory=16 maxmem=16 >/dev/null 2>&1 || break
+	"$PXL" create -p "$EX/virt.cfg" name="c$i" memory=16 maxmem=16 >/dev/null 2>&1 || break
 	"$PXL" destroy "c$i" || break
 done
 is "100 create/destroy cycles: free memory back where it began" "100 4096 Domain-0" "$i $(free_mib) $(names)"
 
 # a domain keeps the simulator up whatever python's start-up costs
-"$PXL" create "$EX/virt.cfg" name=keeper memory=16 maxmem=16 >/dev/null 2>&1
+"$PXL" create -p "$EX/virt.cfg" name=keeper memory=16 maxmem=16 >/dev/null 2>&1
 python3 - "$PHYSMAP_RUNDIR/sim.sock" <<'EOF'
 import socket, struct, sys
 for junk in (b"\xff" * 16, struct.pack("<IIIi", 3, 10, 1, 0) + b"x" * 10, struct.pack("<IIIi", 99, 0, 1, 0),
@@ -149,7 +150,7 @@ is "idle (no domains, no clients): the simulator leaves, its sockets with it" "0
 
 export PHYSMAP_RUNDIR=$T/run2
 for n in 1 2 3 4; do
-	"$PXL" create "$EX/virt.cfg" name="p$n" memory=32 maxmem=32 >/dev/null 2>&1 &
+	"$PXL" create -p "$EX/virt.cfg" name="p$n" memory=32 maxmem=32 >/dev/null 2>&1 &
 done
 wait
 is "4 concurrent creates on a cold start: one simulator, 4 domains" "1 4" \

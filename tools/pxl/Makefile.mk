@@ -8,7 +8,7 @@ pxl_LDADD = libpmtools.la -ldl
 
 # what several plugins do alike, linked into each
 noinst_LTLIBRARIES += libpxlutil.la
-libpxlutil_la_SOURCES = tools/pxl/pxl-util.h tools/pxl/pxl-util.c
+libpxlutil_la_SOURCES = tools/pxl/pxl-util.h tools/pxl/pxl-util.c tools/pxl/pxl-console.c
 libpxlutil_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 
 PXL_PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pxl -I$(top_srcdir)/tools/common \
@@ -16,7 +16,8 @@ PXL_PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pxl -I$(top_srcdir)/t
 PXL_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined
 PXL_PLUGIN_LIBADD = libpxlutil.la libpmtools.la libphysmap.la
 
-plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains.la xl-plugins/p2m.la xl-plugins/mem.la
+plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains.la xl-plugins/p2m.la xl-plugins/mem.la \
+	xl-plugins/console.la
 xl_plugins_create_la_SOURCES = xl-plugins/create.c
 xl_plugins_create_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_create_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
@@ -38,3 +39,7 @@ xl_plugins_mem_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_mem_la_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
 xl_plugins_mem_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
 xl_plugins_mem_la_LIBADD = $(PXL_PLUGIN_LIBADD) $(XENSTORE_LIBS)
+xl_plugins_console_la_SOURCES = xl-plugins/console.c
+xl_plugins_console_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_console_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_console_la_LIBADD = $(PXL_PLUGIN_LIBADD)

@@ -4,6 +4,8 @@
 #ifndef PHYSMAP_PXL_UTIL_H
 #define PHYSMAP_PXL_UTIL_H
 
+#include <stdbool.h>
+
 #include "physmap/config.h"
 #include "physmap/hv.h"
 #include "board.h"
@@ -49,5 +51,12 @@ int pxl_domain(const struct pxl_args *a, struct pm_hv *hv, const char *arg, uint
  * returns: PXL_OK with *hv to close; PXL_FAIL
  */
 int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid);
+
+/**
+ * pxl_console - print @domid's console log; with @follow, keep printing
+ * what comes until the domain stops or is gone, or Ctrl-] on a terminal
+ * returns: PXL_OK; PXL_FAIL (said why: no such domain, no log)
+ */
+int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool follow);
 
 #endif

@@ -202,7 +202,11 @@ static bool serve(struct sim *s, struct client *c)
 	{
 		void *out = NULL;
 		uint32_t out_len = 0;
-		int status = sim_handle(s, &h, c->in + sizeof(h), &out, &out_len);
+		int status;
+
+		pthread_mutex_lock(&s->lock);
+		status = sim_handle(s, &h, c->in + sizeof(h), &out, &out_len);
+		pthread_mutex_unlock(&s->lock);
 		bool ok;
 
 		if (status && status != -ENOENT && status != -ENOSYS)
@@ -276,6 +280,7 @@ int main(int argc, char **argv)
 			(unsigned long long)pool_bytes, strerror(-rc));
 		goto out;
 	}
+	snprintf(s.rundir, sizeof(s.rundir), "%s", rundir);
 	rc = pm_xs_listen(s.xs, store);
 	lfd = rc ? rc : pm_listen_unix(sock, 16);
 	if (rc || lfd < 0) {
@@ -326,11 +331,12 @@ int main(int argc, char **argv)
 	say("up: %llu frames, %s, store %s", (unsigned long long)s.pool.total, sock, store);
 	idle_since = now_ns();
 	for (;;) {
-		struct pollfd p[MAX_CLIENTS + 2];
+		struct pollfd p[MAX_CLIENTS + 3];
 		int n = 0;
 
 		p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = s.wake_fd, .events = POLLIN };
 		for (int i = 0; i < nc; i++)
 			p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
 		if (poll(p, (nfds_t)n, 250) < 0 && errno != EINTR)
@@ -338,6 +344,12 @@ int main(int argc, char **argv)
 		if (p[0].revents) {
 			say("signalled: exiting");
 			break;
+		}
+		if (p[2].revents) {
+			/* guests shut down: on_poweroff, on_reboot, on_crash */
+			pthread_mutex_lock(&s.lock);
+			sim_act(&s);
+			pthread_mutex_unlock(&s.lock);
 		}
 		if (p[1].revents) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -352,7 +364,7 @@ int main(int argc, char **argv)
 			}
 		}
 		for (int i = 0; i < nc;) {
-			if (!(p[2 + i].revents) || serve(&s, &clients[i])) {
+			if (!(p[3 + i].revents) || serve(&s, &clients[i])) {
 				i++;
 				continue;
 			}
@@ -360,7 +372,7 @@ int main(int argc, char **argv)
 			close(clients[i].fd);
 			free(clients[i].in);
 			clients[i] = clients[--nc];
-			p[2 + i] = p[2 + nc];
+			p[3 + i] = p[3 + nc];
 		}
 		if (nc || sim_nr_domains(&s))
 			idle_since = now_ns();

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 1
+#define PM_SIM_VERSION 2
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536
@@ -29,6 +29,8 @@ enum pm_sim_op {
 	PM_SIM_P2M_READ,
 	PM_SIM_P2M_EXPLAIN,
 	PM_SIM_P2M_STATS,
+	PM_SIM_SET_VCPU,
+	PM_SIM_SET_ACTIONS,
 	PM_SIM_OP_COUNT
 };
 
@@ -58,11 +60,31 @@ struct pm_sim_count { uint64_t done; };
 /* P2M_EXPLAIN replies a struct pm_p2m_path, P2M_STATS a struct
  * pm_p2m_stats, as <physmap/p2m.h> defines them (same host, same ABI) */
 
+#define PM_SIM_WHY_LEN 128
+
 struct pm_sim_dominfo {
 	uint32_t domid, state;
 	char name[PM_SIM_NAME_LEN];
 	uint64_t max_pages, tot_pages, max_pfn;
-	uint32_t vcpus, pad;
+	uint32_t vcpus;
+	uint32_t shutdown_reason;   /* SHUTDOWN_* of <xen/sched.h>, in SHUTDOWN or CRASHED */
+	char why[PM_SIM_WHY_LEN];   /* a crash's reason, or "" */
+};
+
+enum pm_sim_arch { PM_SIM_ARCH_AARCH64 = 1, PM_SIM_ARCH_X86_32 };
+
+/* a vCPU's state at its first run: what struct pm_board_vcpu says */
+struct pm_sim_vcpu_ctx {
+	uint32_t domid, vcpu, arch, pad;
+	uint64_t pc, regs[4], pstate, cr0;
+};
+
+/* what the simulator does when the guest powers off, reboots, crashes */
+enum pm_sim_action { PM_SIM_ACT_DESTROY, PM_SIM_ACT_PRESERVE };
+
+struct pm_sim_actions {
+	uint32_t domid;
+	uint8_t on_poweroff, on_reboot, on_crash, pad;
 };
 
 #endif

@@ -7,11 +7,22 @@
  * and gives them back if the P2M cannot take them).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stdint.h>
+
+#include <xen/xen.h>
+#include <xen/sched.h>
 
 #include "sim.h"
+#include "vcpu.h"
 
 #define PAGE 4096ull
 
@@ -35,9 +46,16 @@ int sim_init(struct sim *s, uint64_t pages)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->wake_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
 	rc = sim_pool_init(&s->pool, pages);
 	if (rc)
 		return rc;
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wake_fd < 0) {
+		rc = -errno;
+		goto fail;
+	}
 	s->pool_map = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
 			   s->pool.fd, 0);
 	if (s->pool_map == MAP_FAILED) {
@@ -55,6 +73,8 @@ int sim_init(struct sim *s, uint64_t pages)
 	}
 	strcpy(dom0->name, "Domain-0");
 	dom0->vcpus = 1;
+	dom0->console_fd = -1;
+	pthread_cond_init(&dom0->wake, NULL);
 	dom0->state = PM_SIM_RUNNING;
 	s->domains = dom0;
 	s->next_domid = 1;
@@ -64,8 +84,14 @@ fail:
 	return rc;
 }
 
+/* s->lock held (dropped while vCPU threads end) */
 static void domain_free(struct sim *s, struct sim_domain *d)
 {
+	sim_vcpus_stop(s, d);
+	free(d->vcpu);
+	if (d->console_fd >= 0 && d->domid)
+		close(d->console_fd);
+	pthread_cond_destroy(&d->wake);
 	/* every RAM run back to the pool */
 	for (uint64_t pfn = 0; d->p2m && pfn < d->max_pfn;) {
 		struct pm_p2m_run run;
@@ -82,18 +108,30 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 
 void sim_dispose(struct sim *s)
 {
+	/* the vCPUs first: they may be in a hypercall that touches the store */
+	pthread_mutex_lock(&s->lock);
+	for (struct sim_domain *d = s->domains; d; d = d->next)
+		sim_vcpus_stop(s, d);
+	pthread_mutex_unlock(&s->lock);
 	pm_xs_free(s->xs);
+	pthread_mutex_lock(&s->lock);
 	while (s->domains) {
 		struct sim_domain *d = s->domains;
 
 		s->domains = d->next;
 		domain_free(s, d);
 	}
+	pthread_mutex_unlock(&s->lock);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	if (s->pool_map)
 		munmap(s->pool_map, s->pool.total * PAGE);
 	sim_pool_dispose(&s->pool);
+	pthread_mutex_destroy(&s->lock);
 	memset(s, 0, sizeof(*s));
 	s->pool.fd = -1;
+	s->wake_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);   /* disposing twice stays safe */
 }
 
 unsigned int sim_nr_domains(const struct sim *s)
@@ -132,6 +170,8 @@ static void dominfo(const struct sim_domain *d, struct pm_sim_dominfo *i)
 	i->tot_pages = d->tot_pages;
 	i->max_pfn = d->max_pfn;
 	i->vcpus = d->vcpus;
+	i->shutdown_reason = d->shutdown_reason;
+	memcpy(i->why, d->why, sizeof(i->why));
 }
 
 static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
@@ -142,6 +182,76 @@ static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
 	memcpy(*out, data, len);
 	*out_len = (uint32_t)len;
 	return 0;
+}
+
+/* the console log: $RUNDIR/console/NAME.log, begun afresh */
+static int open_console(struct sim *s, struct sim_domain *d, const char *name)
+{
+	char path[sizeof(s->rundir) + PM_SIM_NAME_LEN + 16];
+
+	if (!s->rundir[0] || strchr(name, '/'))
+		return 0;
+	snprintf(path, sizeof(path), "%s/console", s->rundir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/console/%s.log", s->rundir, name);
+	d->console_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	return d->console_fd < 0 ? -errno : 0;
+}
+
+void sim_console(struct sim_domain *d, const void *buf, size_t len)
+{
+	if (d->console_fd >= 0 && write(d->console_fd, buf, len) < 0)
+		return;   /* a full disk loses console output, never the guest */
+}
+
+void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const char *why)
+{
+	char line[PM_SIM_WHY_LEN + 64];
+	uint64_t one = 1;
+
+	if (d->state == PM_SIM_SHUTDOWN || d->state == PM_SIM_CRASHED)
+		return;
+	d->shutdown_reason = why ? SHUTDOWN_crash : reason;
+	d->state = d->shutdown_reason == SHUTDOWN_crash ? PM_SIM_CRASHED : PM_SIM_SHUTDOWN;
+	snprintf(d->why, sizeof(d->why), "%s", why ? why : "");
+	if (why) {
+		int n = snprintf(line, sizeof(line), "\n[physmap-sim] domain %u crashed: %s\n", d->domid, why);
+
+		sim_console(d, line, (size_t)n);
+	}
+	d->run = SIM_RUN_STOP;
+	pthread_cond_broadcast(&d->wake);
+	sim_vcpus_kick(d);
+	d->act_pending = true;
+	if (write(s->wake_fd, &one, sizeof(one)) < 0)
+		return;   /* the counter is full: the loop is woken already */
+	pm_xs_domain_shutdown(s->xs, d->domid);
+}
+
+static int op_destroy(struct sim *s, uint32_t domid);
+
+void sim_act(struct sim *s)
+{
+	uint64_t n;
+	struct sim_domain *d, *next;
+
+	if (read(s->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	for (d = s->domains; d; d = next) {
+		uint8_t act;
+
+		next = d->next;
+		if (!d->act_pending)
+			continue;
+		d->act_pending = false;
+		act = d->shutdown_reason == SHUTDOWN_crash ? d->action[2] :
+		      d->shutdown_reason == SHUTDOWN_reboot ? d->action[1] : d->action[0];
+		if (act == PM_SIM_ACT_DESTROY)
+			op_destroy(s, d->domid);
+		else
+			sim_vcpus_stop(s, d);   /* preserved: threads end, memory stays */
+	}
 }
 
 static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, uint32_t *out_len)
@@ -160,11 +270,24 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->console_fd = -1;
+	d->vcpus = c->vcpus;
+	pthread_cond_init(&d->wake, NULL);
 	rc = pm_p2m_create(c->max_pfn, NULL, &d->p2m);
+	if (!rc)
+		rc = sim_vcpus_alloc(s, d);
+	if (!rc)
+		rc = open_console(s, d, c->name);
 	if (rc) {
+		pm_p2m_free(d->p2m);
+		free(d->vcpu);
+		pthread_cond_destroy(&d->wake);
 		free(d);
 		return rc;
 	}
+	d->action[0] = PM_SIM_ACT_DESTROY;
+	d->action[1] = PM_SIM_ACT_PRESERVE;
+	d->action[2] = PM_SIM_ACT_DESTROY;
 	/* ids grow; one still in use is skipped */
 	while (find(s, s->next_domid) || !s->next_domid || s->next_domid >= 0x7ff0)
 		s->next_domid = s->next_domid >= 0x7ff0 ? 1 : s->next_domid + 1;
@@ -173,7 +296,6 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	d->state = PM_SIM_PAUSED;
 	d->max_pfn = c->max_pfn;
 	d->max_pages = c->max_pfn;
-	d->vcpus = c->vcpus;
 	for (pp = &s->domains; *pp && (*pp)->domid < d->domid; pp = &(*pp)->next)
 		;
 	d->next = *pp;
@@ -204,20 +326,16 @@ static int check_range(const struct sim_domain *d, const struct pm_sim_range *r)
 	return 0;
 }
 
-static int op_populate(struct sim *s, const struct pm_sim_range *r, void **out, uint32_t *out_len)
+int sim_populate(struct sim *s, struct sim_domain *d, uint64_t first, uint64_t count)
 {
-	struct pm_sim_count done = { 0 };
 	struct sim_extent *runs = NULL;
-	struct sim_domain *d;
 	uint64_t pfn;
 	long nruns, i;
-	int rc = guest(s, r->domid, &d);
+	int rc = 0;
 
-	if (rc || (rc = check_range(d, r)))
-		return rc;
-	if (d->tot_pages + r->count > d->max_pages)
+	if (d->tot_pages + count > d->max_pages)
 		return -ENOSPC;
-	for (pfn = r->pfn; pfn < r->pfn + r->count;) {
+	for (pfn = first; pfn < first + count;) {
 		struct pm_p2m_run run;
 
 		if (pm_p2m_next_run(d->p2m, pfn, &run))
@@ -226,10 +344,10 @@ static int op_populate(struct sim *s, const struct pm_sim_range *r, void **out, 
 			return -EEXIST;
 		pfn = run.end;
 	}
-	nruns = sim_pool_alloc(&s->pool, r->count, &runs);
+	nruns = sim_pool_alloc(&s->pool, count, &runs);
 	if (nruns < 0)
 		return (int)nruns;
-	pfn = r->pfn;
+	pfn = first;
 	for (i = 0; i < nruns; i++) {
 		rc = pm_p2m_set_range(d->p2m, pfn, runs[i].start, runs[i].end - runs[i].start);
 		if (rc)
@@ -238,14 +356,60 @@ static int op_populate(struct sim *s, const struct pm_sim_range *r, void **out, 
 	}
 	if (rc) {
 		/* undo: the P2M back to missing, every frame back to the pool */
-		pm_p2m_clear_range(d->p2m, r->pfn, pfn);
+		pm_p2m_clear_range(d->p2m, first, pfn);
 		for (long k = 0; k < nruns; k++)
 			sim_pool_free(&s->pool, runs[k].start, runs[k].end - runs[k].start);
 		free(runs);
 		return rc;
 	}
 	free(runs);
-	d->tot_pages += r->count;
+	d->tot_pages += count;
+	return 0;
+}
+
+long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t first, uint64_t count)
+{
+	long done = 0;
+
+	for (uint64_t pfn = first; pfn < first + count;) {
+		struct pm_p2m_run run;
+		uint64_t end;
+		int rc;
+
+		if (pm_p2m_next_run(d->p2m, pfn, &run))
+			return -EIO;
+		end = run.end < first + count ? run.end : first + count;
+		if (run.kind == PM_P2M_RAM) {
+			uint64_t mfn = run.mfn + (pfn - run.start);
+
+			rc = pm_p2m_clear_range(d->p2m, pfn, end);
+			if (rc)
+				return done ? done : rc;
+			sim_pool_free(&s->pool, mfn, end - pfn);
+			d->tot_pages -= end - pfn;
+			done += (long)(end - pfn);
+		}
+		pfn = end;
+	}
+	return done;
+}
+
+/* the toolstack changed RAM under running vCPUs: they map afresh */
+static void ram_changed(struct sim_domain *d)
+{
+	d->p2m_gen++;
+	sim_vcpus_kick(d);
+}
+
+static int op_populate(struct sim *s, const struct pm_sim_range *r, void **out, uint32_t *out_len)
+{
+	struct pm_sim_count done = { 0 };
+	struct sim_domain *d;
+	int rc = guest(s, r->domid, &d);
+
+	if (rc || (rc = check_range(d, r)) || (rc = sim_populate(s, d, r->pfn, r->count)))
+		return rc;
+	ram_changed(d);
 	done.done = r->count;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -254,29 +418,16 @@ static int op_decrease(struct sim *s, const struct pm_sim_range *r, void **out, 
 {
 	struct pm_sim_count done = { 0 };
 	struct sim_domain *d;
+	long n;
 	int rc = guest(s, r->domid, &d);
 
 	if (rc || (rc = check_range(d, r)))
 		return rc;
-	for (uint64_t pfn = r->pfn; pfn < r->pfn + r->count;) {
-		struct pm_p2m_run run;
-		uint64_t end;
-
-		if (pm_p2m_next_run(d->p2m, pfn, &run))
-			return -EIO;
-		end = run.end < r->pfn + r->count ? run.end : r->pfn + r->count;
-		if (run.kind == PM_P2M_RAM) {
-			uint64_t mfn = run.mfn + (pfn - run.start);
-
-			rc = pm_p2m_clear_range(d->p2m, pfn, end);
-			if (rc)
-				return rc;
-			sim_pool_free(&s->pool, mfn, end - pfn);
-			d->tot_pages -= end - pfn;
-			done.done += end - pfn;
-		}
-		pfn = end;
-	}
+	n = sim_decrease(s, d, r->pfn, r->count);
+	if (n < 0)
+		return (int)n;
+	ram_changed(d);
+	done.done = (uint64_t)n;
 	return reply(out, out_len, &done, sizeof(done));
 }
 
@@ -292,6 +443,7 @@ static int op_identity(struct sim *s, const struct pm_sim_range *r, void **out, 
 	n = pm_p2m_set_identity(d->p2m, r->pfn, r->pfn + r->count);
 	if (n < 0)
 		return (int)n;
+	ram_changed(d);
 	done.done = (uint64_t)n;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -354,6 +506,8 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_P2M_READ] = sizeof(struct pm_sim_range),
 	[PM_SIM_P2M_EXPLAIN] = sizeof(struct pm_sim_range),
 	[PM_SIM_P2M_STATS] = sizeof(struct pm_sim_domid),
+	[PM_SIM_SET_VCPU] = sizeof(struct pm_sim_vcpu_ctx),
+	[PM_SIM_SET_ACTIONS] = sizeof(struct pm_sim_actions),
 };
 
 int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
@@ -384,12 +538,43 @@ int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
 		return op_destroy(s, id->domid);
 	case PM_SIM_PAUSE:
 		rc = guest(s, id->domid, &d);
-		if (!rc)
-			d->state = PM_SIM_PAUSED;
-		return rc;
+		if (rc)
+			return rc;
+		if (d->state != PM_SIM_RUNNING && d->state != PM_SIM_PAUSED)
+			return -EINVAL;
+		sim_vcpus_pause(s, d);
+		d->state = PM_SIM_PAUSED;
+		return 0;
 	case PM_SIM_UNPAUSE:
 		rc = guest(s, id->domid, &d);
-		return rc ? rc : -ENOSYS;   /* vCPUs that execute come with Unicorn */
+		if (rc)
+			return rc;
+		if (d->state != PM_SIM_RUNNING && d->state != PM_SIM_PAUSED)
+			return -EINVAL;
+		rc = sim_vcpus_run(s, d);
+		if (!rc)
+			d->state = PM_SIM_RUNNING;
+		return rc;
+	case PM_SIM_SET_VCPU: {
+		const struct pm_sim_vcpu_ctx *ctx = payload;
+
+		rc = guest(s, ctx->domid, &d);
+		return rc ? rc : sim_vcpu_set_ctx(d, ctx);
+	}
+	case PM_SIM_SET_ACTIONS: {
+		const struct pm_sim_actions *a = payload;
+
+		rc = guest(s, a->domid, &d);
+		if (rc)
+			return rc;
+		if (a->on_poweroff > PM_SIM_ACT_PRESERVE || a->on_reboot > PM_SIM_ACT_PRESERVE ||
+		    a->on_crash > PM_SIM_ACT_PRESERVE)
+			return -EINVAL;
+		d->action[0] = a->on_poweroff;
+		d->action[1] = a->on_reboot;
+		d->action[2] = a->on_crash;
+		return 0;
+	}
 	case PM_SIM_GETINFO: {
 		struct pm_sim_dominfo i;
 

@@ -2,12 +2,16 @@
  * tools/sim/sim.h - the simulated hypervisor's state: the frame pool, the
  * domains with their P2M trees, and the embedded store
  *
- * One thread (physmap-sim's loop) calls sim_handle; the store runs on its
- * own thread and touches only what pm_xs gives it.
+ * Threads: physmap-sim's loop calls sim_handle and sim_act with s->lock
+ * held; each running vCPU has a thread (vcpu.c) that takes s->lock for
+ * every hypercall and fault; the store runs on its own thread and touches
+ * only what pm_xs gives it. Only the loop frees a domain.
  */
 #ifndef PHYSMAP_SIM_SIM_H
 #define PHYSMAP_SIM_SIM_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +19,13 @@
 #include "pool.h"
 #include "sim-proto.h"
 #include "xs.h"
+
+struct sim_vcpu;
+
+/* run: what the vCPU threads are told */
+enum sim_run { SIM_RUN_PAUSE, SIM_RUN_GO, SIM_RUN_STOP };
+
+#define SIM_NR_PARAMS 64
 
 struct sim_domain {
 	struct sim_domain *next;
@@ -24,6 +35,17 @@ struct sim_domain {
 	uint64_t max_pages, tot_pages, max_pfn;
 	uint32_t vcpus;
 	struct pm_p2m *p2m;      /* NULL for dom0 */
+
+	struct sim_vcpu *vcpu;   /* [vcpus], threads started at first unpause */
+	int run;                 /* enum sim_run, under s->lock */
+	pthread_cond_t wake;     /* signalled when run changes */
+	uint64_t p2m_gen;        /* bumped when RAM comes or goes: vCPUs remap */
+	uint32_t shutdown_reason;
+	char why[PM_SIM_WHY_LEN];
+	uint8_t action[3];       /* enum pm_sim_action on poweroff, reboot, crash */
+	bool act_pending;        /* shut down: the loop applies the action */
+	int console_fd;          /* $RUNDIR/console/NAME.log, or -1 */
+	uint64_t params[SIM_NR_PARAMS];   /* HVM_PARAM_* */
 };
 
 struct sim {
@@ -32,6 +54,9 @@ struct sim {
 	struct sim_domain *domains;   /* by id; dom0 first */
 	uint32_t next_domid;
 	struct pm_xs *xs;
+	pthread_mutex_t lock;
+	int wake_fd;             /* eventfd: a domain shut down (the loop polls it) */
+	char rundir[256];        /* consoles go to rundir/console; "" for none */
 };
 
 /**
@@ -40,7 +65,8 @@ struct sim {
  */
 int sim_init(struct sim *s, uint64_t pages);
 
-/** sim_dispose - free every domain, the pool and the store; idempotent */
+/** sim_dispose - stop every vCPU, free every domain, the pool and the
+ * store; idempotent. Called without s->lock. */
 void sim_dispose(struct sim *s);
 
 /** sim_nr_domains - domains besides dom0 */
@@ -53,5 +79,25 @@ unsigned int sim_nr_domains(const struct sim *s);
  */
 int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
 	       void **out, uint32_t *out_len);
+
+/**
+ * sim_act - apply on_poweroff/on_reboot/on_crash to each domain that shut
+ * down since the last call (s->lock held)
+ */
+void sim_act(struct sim *s);
+
+/* ---- between sim.c and the vCPU side (vcpu.c, hypercall.c) ---- */
+
+/** sim_populate - back [pfn, pfn + count) of @d with frames. returns: 0; -errno, nothing done */
+int sim_populate(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count);
+/** sim_decrease - free the RAM among [pfn, pfn + count). returns: pages freed; -errno */
+long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count);
+/**
+ * sim_shutdown - @d stops for @reason (SHUTDOWN_*), crashed if @why is not
+ * NULL; its vCPUs are told to stop and the loop is woken (s->lock held)
+ */
+void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const char *why);
+/** sim_console - bytes to @d's console log (s->lock held) */
+void sim_console(struct sim_domain *d, const void *buf, size_t len);
 
 #endif

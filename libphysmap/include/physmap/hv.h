@@ -32,7 +32,26 @@ struct pm_hv_dominfo {
 	uint64_t tot_pages;      /* pages it has now */
 	uint64_t max_pfn;        /* its P2M covers [0, max_pfn) */
 	unsigned int vcpus;
+	unsigned int shutdown_reason;   /* SHUTDOWN_* of <xen/sched.h> when shut down or crashed */
+	char why[128];           /* a crash's reason ("pfn 0x…, pc 0x…, write"), or "" */
 };
+
+enum pm_hv_arch { PM_HV_ARCH_AARCH64 = 1, PM_HV_ARCH_X86_32 };
+
+/**
+ * struct pm_hv_vcpu_ctx - a vCPU's state when it first runs
+ * aarch64: @pc, x0-x3 = @regs, PSTATE = @pstate (Linux's boot protocol);
+ * x86_32 (PVH): eip = @pc, eax, ebx, ecx, edx = @regs, CR0 = @cr0.
+ */
+struct pm_hv_vcpu_ctx {
+	enum pm_hv_arch arch;
+	uint64_t pc;
+	uint64_t regs[4];
+	uint64_t pstate, cr0;
+};
+
+/* what happens when a guest powers off, reboots or crashes */
+enum pm_hv_action { PM_HV_ACT_DESTROY, PM_HV_ACT_PRESERVE };
 
 /**
  * pm_hv_open - connect to a backend: connect "sim" or "xen", or NULL for
@@ -74,7 +93,11 @@ int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, un
 /** pm_hv_domain_destroy - frames back to the host, the domain gone. returns: 0; -ENOENT; -EPERM (dom0) */
 int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid);
 
-/** pm_hv_domain_pause / _unpause. returns: 0; -ENOENT; -ENOSYS (sim: no vCPUs run yet) */
+/**
+ * pm_hv_domain_pause / _unpause - stop the vCPUs / let them run; the first
+ * unpause starts the vCPUs that have a context.
+ * returns: 0; -ENOENT; -EINVAL (shut down, or no vCPU has a context)
+ */
 int pm_hv_domain_pause(struct pm_hv *hv, uint32_t domid);
 int pm_hv_domain_unpause(struct pm_hv *hv, uint32_t domid);
 
@@ -93,6 +116,22 @@ long pm_hv_domain_list(struct pm_hv *hv, struct pm_hv_dominfo **out);
  * returns: 0 and *domid; -ENOENT
  */
 int pm_hv_domain_find(struct pm_hv *hv, const char *id_or_name, uint32_t *domid);
+
+/**
+ * pm_hv_vcpu_set - vCPU @vcpu's first state, before the domain first runs
+ * returns: 0; -ENOENT; -EINVAL (no such vCPU, an architecture the backend
+ *   cannot run); -EBUSY (it runs already)
+ */
+int pm_hv_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
+		   const struct pm_hv_vcpu_ctx *ctx);
+
+/**
+ * pm_hv_set_actions - what the backend does on a guest's poweroff, reboot
+ * and crash (defaults: destroy, preserve, destroy)
+ * returns: 0; -ENOENT; -EINVAL
+ */
+int pm_hv_set_actions(struct pm_hv *hv, uint32_t domid, enum pm_hv_action on_poweroff,
+		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash);
 
 /** pm_hv_set_maxmem - the most pages populate will give domid. returns: 0; -ENOENT */
 int pm_hv_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);

@@ -1,0 +1,29 @@
+# The freestanding test guests (docs/guests.md): no libc, Xen guest ABIs
+# only. Built with a cross compiler, so by hand-written rules rather than
+# as automake programs.
+
+PM_GUEST_COMMON = tests/guests/common/guest.h tests/guests/common/lib.c \
+	tests/guests/common/main.c
+PM_GUEST_ARM64_SRC = tests/guests/arm64/head.S tests/guests/arm64/arch.c \
+	tests/guests/arm64/guest.lds
+EXTRA_DIST += $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
+
+PM_GUEST_CFLAGS = -ffreestanding -fno-builtin -nostdlib -nostartfiles \
+	-fno-pic -fno-pie -fno-stack-protector -O2 -Wall -Wextra \
+	-I$(top_srcdir)/tests/guests/common
+
+if GUEST_ARM64
+noinst_DATA += tests/guests/arm64/guest.img
+CLEANFILES += tests/guests/arm64/guest.elf tests/guests/arm64/guest.img
+
+tests/guests/arm64/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
+	@$(MKDIR_P) tests/guests/arm64
+	$(AM_V_CC)$(AARCH64_CC) $(PM_GUEST_CFLAGS) -mgeneral-regs-only -mstrict-align \
+		-static -Wl,-T,$(top_srcdir)/tests/guests/arm64/guest.lds -Wl,--build-id=none \
+		-Wl,--no-warn-rwx-segments -o $@ \
+		$(top_srcdir)/tests/guests/arm64/head.S $(top_srcdir)/tests/guests/arm64/arch.c \
+		$(top_srcdir)/tests/guests/common/lib.c $(top_srcdir)/tests/guests/common/main.c
+
+tests/guests/arm64/guest.img: tests/guests/arm64/guest.elf
+	$(AM_V_GEN)$(AARCH64_OBJCOPY) -O binary $< $@
+endif

@@ -1,0 +1,95 @@
+/*
+ * tests/guests/common/guest.h - what the freestanding test guests share:
+ * Xen's guest ABI numbers (xen/include/public), the arch hooks each port
+ * provides, and the little library they print with
+ *
+ * No libc: every function here is ours. Only Xen guest ABIs are used, so
+ * the same images are meant to boot on real Xen.
+ */
+#ifndef PM_GUEST_H
+#define PM_GUEST_H
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+typedef long long s64;
+typedef unsigned long ulong;
+
+/* hypercall numbers, xen/include/public/xen.h */
+#define HYPERVISOR_memory_op 12
+#define HYPERVISOR_console_io 18
+#define HYPERVISOR_sched_op 29
+#define HYPERVISOR_event_channel_op 32
+#define HYPERVISOR_hvm_op 34
+
+#define CONSOLEIO_write 0
+#define SCHEDOP_yield 0
+#define SCHEDOP_block 1
+#define SCHEDOP_shutdown 2
+#define SHUTDOWN_poweroff 0
+#define SHUTDOWN_reboot 1
+#define SHUTDOWN_crash 3
+
+#define XENMEM_decrease_reservation 1
+#define XENMEM_current_reservation 3
+#define XENMEM_maximum_reservation 4
+#define XENMEM_populate_physmap 6
+#define DOMID_SELF 0x7ff0u
+
+#define HVMOP_get_param 1
+#define HVM_PARAM_STORE_PFN 1
+#define HVM_PARAM_STORE_EVTCHN 2
+#define HVM_PARAM_CONSOLE_PFN 17
+#define HVM_PARAM_CONSOLE_EVTCHN 18
+
+/* struct xen_memory_reservation with xen_ulong_t as this port's word */
+struct xen_memory_reservation {
+	ulong extent_start;   /* guest address of a xen_pfn_t array */
+	ulong nr_extents;
+	u32 extent_order;
+	u32 mem_flags;
+	u16 domid;
+};
+
+struct sched_shutdown {
+	u32 reason;
+};
+
+struct xen_hvm_param {
+	u16 domid;
+	u32 index;
+	u64 value;
+};
+
+/* ---- provided by each port (arm64/arch.c, x86/arch.c) ---- */
+
+/** hypercall - op with up to five arguments; Xen's return value */
+long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4);
+/** uart_putc - one byte to the board's UART; uart_base 0 means none */
+void uart_putc(char c);
+/** mem_map - the RAM the firmware table describes, as [start, end) pairs */
+int mem_map(const void *table, u64 *ranges, int max);
+/** bootargs - the command line from the firmware table, or "" */
+const char *bootargs(const void *table);
+/** arch_name - "arm64" or "x86" */
+extern const char arch_name[];
+extern u64 uart_base;
+
+/* ---- the library (common/lib.c) ---- */
+
+void puts_(const char *s);
+void put_hex(u64 v);
+void put_dec(u64 v);
+long console_write(const char *s, ulong len);
+u64 parse_num(const char *s, const char **end);
+int word_is(const char *w, const char *name, const char **value);
+void shutdown(u32 reason) __attribute__((noreturn));
+ulong strlen_(const char *s);
+void *memset(void *d, int c, ulong n);
+void *memcpy(void *d, const void *s, ulong n);
+
+/** guest_main - the common program, called by the port's entry */
+void guest_main(const void *table) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * tests/guests/common/lib.c - printing and parsing for the test guests
+ *
+ * Output goes two ways at once: to the board's UART (an MMIO device, so
+ * through the device model) and, a line at a time, to the hypervisor's
+ * console (console_io), so a guest is heard even with no device model.
+ */
+#include "guest.h"
+
+static char line[128];
+static ulong line_len;
+
+void *memset(void *d, int c, ulong n)
+{
+	u8 *p = d;
+
+	while (n--)
+		*p++ = (u8)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, ulong n)
+{
+	u8 *p = d;
+	const u8 *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+ulong strlen_(const char *s)
+{
+	ulong n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+long console_write(const char *s, ulong len)
+{
+	return hypercall(HYPERVISOR_console_io, CONSOLEIO_write, len, (ulong)s, 0, 0);
+}
+
+static void flush_line(void)
+{
+	if (line_len)
+		console_write(line, line_len);
+	line_len = 0;
+}
+
+static void putc_(char c)
+{
+	uart_putc(c);
+	line[line_len++] = c;
+	if (c == '\n' || line_len == sizeof(line))
+		flush_line();
+}
+
+void puts_(const char *s)
+{
+	while (*s)
+		putc_(*s++);
+}
+
+void put_hex(u64 v)
+{
+	char b[19];
+	int i = 18;
+
+	b[i] = 0;
+	do {
+		b[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	b[--i] = 'x';
+	b[--i] = '0';
+	puts_(b + i);
+}
+
+void put_dec(u64 v)
+{
+	char b[21];
+	int i = 20;
+
+	b[i] = 0;
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	puts_(b + i);
+}
+
+/* decimal or 0x-hex; *end after the digits */
+u64 parse_num(const char *s, const char **end)
+{
+	u64 v = 0;
+	int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++) {
+		int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			break;
+		v = v * (u64)base + (u64)d;
+	}
+	if (end)
+		*end = s;
+	return v;
+}
+
+/* whether the word at w (ended by a space or NUL) is name or name=value */
+int word_is(const char *w, const char *name, const char **value)
+{
+	while (*name && *w == *name) {
+		w++;
+		name++;
+	}
+	if (*name)
+		return 0;
+	if (*w == '=') {
+		if (value)
+			*value = w + 1;
+		return 1;
+	}
+	return *w == ' ' || *w == 0;
+}
+
+void shutdown(u32 reason)
+{
+	struct sched_shutdown sd = { reason };
+
+	flush_line();
+	for (;;)
+		hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (ulong)&sd, 0, 0, 0);
+}

@@ -1,0 +1,118 @@
+/*
+ * tests/guests/common/main.c - what every test guest does: a banner with
+ * the memory map its firmware table gave it, then what its command line
+ * asks for (docs/guests.md lists the words), then power off.
+ */
+#include "guest.h"
+
+#define MAX_RANGES 16
+
+static void banner(const void *table)
+{
+	u64 r[2 * MAX_RANGES], total = 0;
+	int n = mem_map(table, r, MAX_RANGES);
+
+	puts_("physmap test guest (");
+	puts_(arch_name);
+	puts_(")\n");
+	for (int i = 0; i < n; i++) {
+		puts_("memory: ");
+		put_hex(r[2 * i]);
+		puts_("-");
+		put_hex(r[2 * i + 1]);
+		puts_(" (");
+		put_dec((r[2 * i + 1] - r[2 * i]) >> 20);
+		puts_(" MiB)\n");
+		total += r[2 * i + 1] - r[2 * i];
+	}
+	puts_("memory total: ");
+	put_dec(total >> 20);
+	puts_(" MiB\n");
+}
+
+static void report(const char *what, long v)
+{
+	puts_(what);
+	puts_(": ");
+	if (v < 0) {
+		puts_("-");
+		put_dec((u64)-v);
+	} else {
+		put_dec((u64)v);
+	}
+	puts_("\n");
+}
+
+/* one command-line word; returns when it is done */
+static void run_word(const char *w)
+{
+	const char *v;
+
+	if (word_is(w, "crash", 0)) {
+		puts_("crashing on purpose\n");
+		shutdown(SHUTDOWN_crash);
+	} else if (word_is(w, "reboot", 0)) {
+		shutdown(SHUTDOWN_reboot);
+	} else if (word_is(w, "read", &v)) {
+		volatile u32 *p = (volatile u32 *)(ulong)parse_num(v, 0);
+
+		puts_("read ");
+		put_hex((ulong)p);
+		puts_(": ");
+		put_hex(*p);
+		puts_("\n");
+	} else if (word_is(w, "write", &v)) {
+		volatile u32 *p = (volatile u32 *)(ulong)parse_num(v, 0);
+
+		*p = 0x12345678;
+		puts_("wrote ");
+		put_hex((ulong)p);
+		puts_("\n");
+	} else if (word_is(w, "free", &v) || word_is(w, "populate", &v)) {
+		/* one page out of (or back into) the reservation, by address */
+		ulong pfn = (ulong)(parse_num(v, 0) >> 12);
+		struct xen_memory_reservation r = { (ulong)&pfn, 1, 0, 0, DOMID_SELF };
+		int out = word_is(w, "free", 0);
+
+		report(out ? "decrease_reservation" : "populate_physmap",
+		       hypercall(HYPERVISOR_memory_op, out ? XENMEM_decrease_reservation : XENMEM_populate_physmap,
+				 (ulong)&r, 0, 0, 0));
+	} else if (word_is(w, "spin", 0)) {
+		puts_("spinning\n");
+		for (;;)
+			hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	} else if (word_is(w, "badcalls", 0)) {
+		struct xen_hvm_param p = { DOMID_SELF, HVM_PARAM_STORE_PFN, 0 };
+
+		/* a hypervisor answers nonsense with an error, and lives */
+		report("console_io bad pointer", hypercall(HYPERVISOR_console_io, CONSOLEIO_write, 16, 8, 0, 0));
+		report("console_io huge count", hypercall(HYPERVISOR_console_io, CONSOLEIO_write, ~0ul >> 1, (ulong)w, 0, 0));
+		report("unknown hypercall", hypercall(63, 0, 0, 0, 0, 0));
+		report("sched_op bad pointer", hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, 8, 0, 0, 0));
+		report("memory_op bad command", hypercall(HYPERVISOR_memory_op, 999, 0, 0, 0, 0));
+		report("hvm_op bad param", (p.index = 4096, hypercall(HYPERVISOR_hvm_op, HVMOP_get_param, (ulong)&p, 0, 0, 0)));
+	} else if (word_is(w, "reservation", 0)) {
+		u16 self = DOMID_SELF;
+
+		report("current_reservation", hypercall(HYPERVISOR_memory_op, XENMEM_current_reservation, (ulong)&self, 0, 0, 0));
+		report("maximum_reservation", hypercall(HYPERVISOR_memory_op, XENMEM_maximum_reservation, (ulong)&self, 0, 0, 0));
+	}
+}
+
+void guest_main(const void *table)
+{
+	const char *args = bootargs(table);
+
+	banner(table);
+	for (const char *w = args; *w;) {
+		while (*w == ' ')
+			w++;
+		if (!*w)
+			break;
+		run_word(w);
+		while (*w && *w != ' ')
+			w++;
+	}
+	puts_("powering off\n");
+	shutdown(SHUTDOWN_poweroff);
+}

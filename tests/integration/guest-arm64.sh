@@ -1,0 +1,141 @@
+#!/bin/bash
+# guest-arm64.sh - the arm64 test guest running on the simulator's Unicorn
+# vCPUs: its banner through console_io with the memory map of its device
+# tree, hypercalls with Xen's ABI (good and bad arguments), the P2M faults
+# that crash a domain and the reason they give, on_poweroff / on_crash,
+# pause and unpause, pxl console and create -c, and destroy of a running
+# guest leaving no thread behind.
+. "${top_srcdir:-.}/tests/tap.sh"
+B=${top_builddir:-.}
+S=${top_srcdir:-.}
+PXL=$B/pxl
+G=$B/tests/guests/arm64/guest.img
+[ -x "$PXL" ] && [ -x "$B/physmap-sim" ] || bail "pxl or physmap-sim not built"
+[ -f "$G" ] || bail "$G not built: configure found no aarch64-linux-gnu-gcc (install gcc-aarch64-linux-gnu; scripts/test does)"
+export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_CONNECT=sim
+T=$(mktemp -d)
+export PHYSMAP_RUNDIR=$T/run
+trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
+EX=$S/docs/examples
+free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
+names() { "$PXL" list | awk 'NR > 1 && !/ crashed: / { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
+log() { cat "$PHYSMAP_RUNDIR/console/$1.log" 2>/dev/null; }
+# a field of a domain in pxl list -l
+field() { "$PXL" list -l | sed -n "/\"name\": \"$1\"/s/.*\"$2\": \\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
+# waits up to 10 s for a domain's state ("gone" when it has none)
+wait_state() {
+	local i s
+	for i in $(seq 100); do
+		s=$(field "$1" state)
+		[ "${s:-gone}" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# boots a guest with these command-line words and waits until it stopped
+boot() {
+	local name=$1 words=$2
+	shift 2
+	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
+}
+
+plan 25
+
+is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
+
+boot g1 "" on_poweroff=destroy
+wait_state g1 gone
+out=$(log g1)
+is "the banner names the guest's architecture" "physmap test guest (arm64)" "$(printf '%s\n' "$out" | head -1)"
+is "the memory it found is the device tree's: 512 MiB at 1 GiB" "memory: 0x40000000-0x60000000 (512 MiB)" \
+	"$(printf '%s\n' "$out" | sed -n 2p)"
+is "it powers off, on_poweroff=destroy removes it and its memory is back" "powering off|Domain-0|4096" \
+	"$(printf '%s\n' "$out" | tail -1)|$(names)|$(free_mib)"
+
+boot g2 "" memory=128 maxmem=256 on_poweroff=preserve
+wait_state g2 shutdown
+is "another size, another device tree: 128 MiB" "memory total: 128 MiB" "$(log g2 | grep 'memory total')"
+is "on_poweroff=preserve keeps it shut down (reason poweroff), its memory still held" "shutdown poweroff 3968" \
+	"$(field g2 state) $(field g2 shutdown_reason) $(free_mib)"
+is "the State column shows s" "---s--" "$("$PXL" list | awk '$1 == "g2" { print $5 }')"
+out=$("$PXL" unpause g2 2>&1)
+is "a shut-down domain does not unpause: exit 1, one line" "1 1" "$? $(printf '%s\n' "$out" | wc -l)"
+"$PXL" destroy g2
+is "destroying it gives the memory back" "4096" "$(free_mib)"
+
+boot g3 "reservation" memory=512 maxmem=1024 on_poweroff=preserve
+wait_state g3 shutdown
+is "current_reservation is tot_pages, maximum_reservation maxmem plus the build's extra pages" \
+	"current_reservation: 131072|maximum_reservation: 262160" "$(log g3 | grep _reservation | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy g3
+
+boot g4 "badcalls" on_poweroff=preserve
+wait_state g4 shutdown
+is "bad hypercall arguments get Xen's error codes and the guest runs on" \
+	"-14 -22 -38 -14 -38 -22|powering off" \
+	"$(log g4 | sed -n 's/^\(console_io\|unknown\|sched_op\|memory_op\|hvm_op\).*: //p' | tr '\n' ' ' | sed 's/ $//')|$(log g4 | tail -1)"
+"$PXL" destroy g4
+
+boot g5 "free=0x5ff00000 read=0x5ff00000" on_crash=preserve
+wait_state g5 crashed
+is "decrease_reservation gives a page back: tot_pages drops by one" "decrease_reservation: 1 131071" \
+	"$(log g5 | grep decrease_reservation) $(field g5 tot_pages)"
+why=$(field g5 why)
+if [[ $why =~ ^pfn\ 0x5ff00\ \(missing\),\ pc\ 0x402[0-9a-f]{5},\ read$ ]]; then
+	ok "a read of the page it gave back crashes it: pfn, missing, pc, read"
+else
+	fail "a read of the page it gave back crashes it: pfn, missing, pc, read" "got '$why'"
+fi
+is "pxl list prints the reason under the table" "g5 ($(field g5 domid)) crashed: $why" "$("$PXL" list | tail -1)"
+is "the console log ends with it" "[physmap-sim] domain $(field g5 domid) crashed: $why" "$(log g5 | tail -1)"
+"$PXL" destroy g5
+
+boot g6 "free=0x5ff00000 write=0x5ff00000" on_crash=preserve
+wait_state g6 crashed
+is "a write to a missing pfn says write" "write" "$(field g6 why | sed 's/.*, //')"
+"$PXL" destroy g6
+
+boot g7 "free=0x5ff00000 populate=0x5ff00000 read=0x5ff00000" on_poweroff=preserve
+wait_state g7 shutdown
+is "populate_physmap brings the page back: it reads as zero, no crash" \
+	"populate_physmap: 1|read 0x5ff00000: 0x0|131072" \
+	"$(log g7 | grep -E '^populate|^read' | tr '\n' '|')$(field g7 tot_pages)"
+"$PXL" destroy g7
+
+boot g8 "read=0x80000000" on_crash=destroy
+wait_state g8 gone
+is "past the P2M: on_crash=destroy removes it, the console log keeps the reason" \
+	"pfn 0x80000 (beyond the P2M)" "$(log g8 | tail -1 | sed 's/.*crashed: \(.*\), pc.*/\1/')"
+
+boot g9 "crash" on_crash=preserve
+wait_state g9 crashed
+is "SCHEDOP_shutdown(crash): crashed, in the guest's words" "crash|the guest reported a crash (SCHEDOP_shutdown)" \
+	"$(field g9 shutdown_reason)|$(field g9 why)"
+"$PXL" destroy g9
+
+sim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR")
+threads0=$(ls /proc/"$sim"/task | wc -l)
+boot spin "spin"
+wait_state spin running
+"$PXL" pause spin
+s1=$(field spin state)
+"$PXL" unpause spin
+s2=$(field spin state)
+is "a spinning guest pauses and runs again" "paused running" "$s1 $s2"
+is "its vCPU is a thread of the simulator" "$((threads0 + 1))" "$(ls /proc/"$sim"/task | wc -l)"
+"$PXL" destroy spin
+is "destroy of a running guest: gone, its thread ended, memory back" "Domain-0 $threads0 4096" \
+	"$(names) $(ls /proc/"$sim"/task | wc -l) $(free_mib)"
+
+out=$(timeout 20 "$PXL" create -c "$EX/virt.cfg" name=cc kernel="$G" on_poweroff=destroy 2>&1)
+rc=$?
+is "create -c: attached at once, the whole banner, back when the guest is gone" \
+	"created cc as domain|physmap test guest (arm64)|powering off|0" \
+	"$(printf '%s\n' "$out" | head -2 | sed 's/ [0-9]*$//' | tr '\n' '|')$(printf '%s\n' "$out" | tail -1)|$rc"
+
+boot dump "" on_poweroff=preserve
+wait_state dump shutdown
+is "pxl console --dump prints the log and returns" "$(log dump)" "$(timeout 10 "$PXL" console --dump dump)"
+out=$("$PXL" console nobody 2>&1)
+is "console of an unknown domain: exit 1, one line" "1 pxl console: nobody: no such domain" "$? $out"
+"$PXL" destroy dump

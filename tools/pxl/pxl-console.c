@@ -1,0 +1,96 @@
+/*
+ * tools/pxl/pxl-console.c - a domain's console log, shown and followed
+ * (pxl console, pxl create -c)
+ *
+ * The log is $RUNDIR/console/NAME.log, written by the backend (console_io)
+ * and, with the device model, by the guest's UART. Following ends when the
+ * domain is gone or has stopped, or on Ctrl-] from a terminal, as xl
+ * console does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "pxl-util.h"
+
+#define CTRL_RIGHT_BRACKET 0x1d
+
+/* copies what the log holds now; false on a write error */
+static bool drain(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return false;
+	fflush(stdout);
+	return true;
+}
+
+static bool stopped(struct pm_hv *hv, uint32_t domid)
+{
+	struct pm_hv_dominfo info;
+
+	return pm_hv_domain_getinfo(hv, domid, &info) ||
+	       info.state == PM_HV_SHUTDOWN || info.state == PM_HV_CRASHED || info.state == PM_HV_DYING;
+}
+
+int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool follow)
+{
+	struct pm_hv_dominfo info;
+	struct termios saved, raw;
+	bool tty = follow && isatty(0) && !tcgetattr(0, &saved);
+	char path[512];
+	int fd, rc = pm_hv_domain_getinfo(hv, domid, &info);
+
+	if (rc) {
+		fprintf(stderr, "%s: domain %u: %s\n", a->prog, domid, strerror(-rc));
+		return PXL_FAIL;
+	}
+	snprintf(path, sizeof(path), "%s/console/%s.log", pm_hv_rundir(hv), info.name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s: no console log: %s: %s\n", a->prog, info.name, path, strerror(errno));
+		return PXL_FAIL;
+	}
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		raw.c_oflag |= OPOST | ONLCR;   /* the guest's \n still starts a line */
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	for (;;) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		bool gone;
+
+		if (!drain(fd))
+			break;
+		if (!follow)
+			break;
+		gone = stopped(hv, domid);
+		if (gone) {
+			drain(fd);   /* the last words */
+			break;
+		}
+		if (tty && poll(&p, 1, 50) > 0) {
+			char c;
+
+			if (read(0, &c, 1) == 1 && c == CTRL_RIGHT_BRACKET)
+				break;
+			/* input reaches the guest through its UART's device model */
+		} else if (!tty) {
+			usleep(50000);
+		}
+	}
+	if (tty) {
+		tcsetattr(0, TCSANOW, &saved);
+		putchar('\n');
+	}
+	close(fd);
+	return PXL_OK;
+}

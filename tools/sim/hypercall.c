@@ -1,0 +1,243 @@
+/*
+ * tools/sim/hypercall.c - the hypercalls a guest makes, with Xen's numbers,
+ * argument structures and error codes (xen/include/public)
+ *
+ * Every argument is checked as a hypervisor would: a pointer must lead to
+ * the guest's own RAM for its whole length (else -EFAULT), counts and
+ * commands must make sense (-EINVAL), a domain other than the caller's
+ * gets -EPERM, an unknown hypercall -ENOSYS. Nothing a guest passes can
+ * bring the simulator down. Guest structures are read field by field at
+ * the guest's word size (8 on aarch64, 4 on x86_32).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xen/xen.h>
+#include <xen/memory.h>
+#include <xen/sched.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+
+#include "vcpu.h"
+
+/* hypercall numbers (xen.h hides some behind __XEN_INTERFACE_VERSION__) */
+#define HC_memory_op 12
+#define HC_console_io 18
+#define HC_sched_op 29
+#define HC_hvm_op 34
+
+#define PAGE 4096ull
+#define CONSOLE_MAX (1u << 20)       /* bytes one console_io write may carry */
+#define MAX_EXTENT_ORDER 9
+#define MAX_EXTENTS (1ull << 20)
+
+static int copy_in(struct sim_vcpu *v, uint64_t gpa, void *buf, size_t len)
+{
+	return sim_guest_copy(v->s, v->d, gpa, buf, len, false);
+}
+
+static int copy_out(struct sim_vcpu *v, uint64_t gpa, const void *buf, size_t len)
+{
+	return sim_guest_copy(v->s, v->d, gpa, (void *)buf, len, true);
+}
+
+/* a guest word (xen_ulong_t, xen_pfn_t) at gpa */
+static int read_word(struct sim_vcpu *v, uint64_t gpa, uint64_t *out)
+{
+	uint32_t w32;
+	int rc;
+
+	if (v->ctx.arch == PM_SIM_ARCH_AARCH64)
+		return copy_in(v, gpa, out, 8);
+	rc = copy_in(v, gpa, &w32, 4);
+	*out = w32;
+	return rc;
+}
+
+static bool is_self(struct sim_vcpu *v, uint16_t domid)
+{
+	return domid == DOMID_SELF || domid == v->d->domid;
+}
+
+/* RAM came or went: every vCPU maps afresh before it runs on (this one
+ * leaves the engine when its trap returns: sim_vcpu_leave) */
+static void p2m_changed(struct sim_vcpu *v)
+{
+	v->d->p2m_gen++;
+	sim_vcpus_kick(v->d);
+}
+
+static long console_io(struct sim_vcpu *v, uint64_t cmd, uint64_t count, uint64_t buf)
+{
+	char chunk[512];
+
+	if (cmd != CONSOLEIO_write)
+		return -ENOSYS;
+	if (count > CONSOLE_MAX)
+		return -EINVAL;
+	/* the whole buffer must be the guest's before a byte is written */
+	for (uint64_t p = buf & ~(PAGE - 1); p < buf + count; p += PAGE)
+		if (copy_in(v, p, chunk, 1))
+			return -EFAULT;
+	if (buf + count < buf)
+		return -EFAULT;
+	for (uint64_t done = 0; done < count;) {
+		size_t n = count - done < sizeof(chunk) ? (size_t)(count - done) : sizeof(chunk);
+
+		if (copy_in(v, buf + done, chunk, n))
+			return -EFAULT;
+		sim_console(v->d, chunk, n);
+		done += n;
+	}
+	return 0;
+}
+
+static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	struct sched_shutdown sd;
+
+	switch (cmd) {
+	case SCHEDOP_yield:
+		pthread_mutex_unlock(&v->s->lock);
+		sched_yield();
+		pthread_mutex_lock(&v->s->lock);
+		return 0;
+	case SCHEDOP_block:
+		/* no event channels yet: a block is a short sleep */
+		pthread_mutex_unlock(&v->s->lock);
+		usleep(1000);
+		pthread_mutex_lock(&v->s->lock);
+		return 0;
+	case SCHEDOP_shutdown:
+		if (copy_in(v, arg, &sd, sizeof(sd)))
+			return -EFAULT;
+		if (sd.reason > SHUTDOWN_MAX)
+			return -EINVAL;
+		sim_shutdown(v->s, v->d, sd.reason,
+			     sd.reason == SHUTDOWN_crash ? "the guest reported a crash (SCHEDOP_shutdown)" : NULL);
+		return 0;
+	}
+	return -ENOSYS;
+}
+
+/* struct xen_memory_reservation at the guest's word size */
+struct reservation {
+	uint64_t extent_start, nr_extents;
+	uint32_t extent_order, mem_flags;
+	uint16_t domid;
+};
+
+static int read_reservation(struct sim_vcpu *v, uint64_t gpa, struct reservation *r)
+{
+	unsigned int w = v->ctx.arch == PM_SIM_ARCH_AARCH64 ? 8 : 4;
+	uint8_t b[32];
+
+	if (copy_in(v, gpa, b, 2 * w + 10))
+		return -EFAULT;
+	r->extent_start = r->nr_extents = 0;
+	memcpy(&r->extent_start, b, w);
+	memcpy(&r->nr_extents, b + w, w);
+	memcpy(&r->extent_order, b + 2 * w, 4);
+	memcpy(&r->mem_flags, b + 2 * w + 4, 4);
+	memcpy(&r->domid, b + 2 * w + 8, 2);
+	return 0;
+}
+
+/* populate_physmap or decrease_reservation: the number of extents done */
+static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	unsigned int w = v->ctx.arch == PM_SIM_ARCH_AARCH64 ? 8 : 4;
+	struct reservation r;
+	uint64_t i, n;
+	bool changed = false;
+
+	if (read_reservation(v, arg, &r))
+		return -EFAULT;
+	if (!is_self(v, r.domid))
+		return -EPERM;
+	if (r.extent_order > MAX_EXTENT_ORDER || r.nr_extents > MAX_EXTENTS)
+		return -EINVAL;
+	n = 1ull << r.extent_order;
+	for (i = 0; i < r.nr_extents; i++) {
+		uint64_t gpfn;
+
+		if (read_word(v, r.extent_start + i * w, &gpfn))
+			break;
+		if (gpfn % n || gpfn >= v->d->max_pfn || gpfn + n > v->d->max_pfn)
+			break;
+		if (cmd == XENMEM_populate_physmap) {
+			if (sim_populate(v->s, v->d, gpfn, n))
+				break;
+		} else if (sim_decrease(v->s, v->d, gpfn, n) != (long)n) {
+			break;
+		}
+		changed = true;
+	}
+	if (changed)
+		p2m_changed(v);
+	if (!i && r.nr_extents && read_word(v, r.extent_start, &n))
+		return -EFAULT;
+	return (long)i;
+}
+
+static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	uint16_t domid;
+
+	switch (cmd) {
+	case XENMEM_populate_physmap:
+	case XENMEM_decrease_reservation:
+		return reservation_op(v, cmd, arg);
+	case XENMEM_current_reservation:
+	case XENMEM_maximum_reservation:
+		if (copy_in(v, arg, &domid, sizeof(domid)))
+			return -EFAULT;
+		if (!is_self(v, domid))
+			return -EPERM;
+		return (long)(cmd == XENMEM_current_reservation ? v->d->tot_pages : v->d->max_pages);
+	}
+	return -ENOSYS;
+}
+
+static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	struct xen_hvm_param p;
+
+	if (cmd != HVMOP_get_param)
+		return -ENOSYS;
+	if (copy_in(v, arg, &p, sizeof(p)))
+		return -EFAULT;
+	if (!is_self(v, p.domid))
+		return -EPERM;
+	if (p.index >= HVM_NR_PARAMS || p.index >= SIM_NR_PARAMS)
+		return -EINVAL;
+	p.value = v->d->params[p.index];
+	return copy_out(v, arg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5])
+{
+	long ret = -ENOSYS;
+
+	pthread_mutex_lock(&v->s->lock);
+	switch (op) {
+	case HC_console_io:
+		ret = console_io(v, arg[0], arg[1], arg[2]);
+		break;
+	case HC_sched_op:
+		ret = sched_op(v, arg[0], arg[1]);
+		break;
+	case HC_memory_op:
+		ret = memory_op(v, arg[0], arg[1]);
+		break;
+	case HC_hvm_op:
+		ret = hvm_op(v, arg[0], arg[1]);
+		break;
+	}
+	pthread_mutex_unlock(&v->s->lock);
+	return ret;
+}

@@ -1,0 +1,370 @@
+/*
+ * tools/sim/vcpu.c - vCPU threads: mapping guest memory into Unicorn from
+ * the P2M, running, and turning faults into a crashed domain
+ *
+ * RAM runs are mapped straight from the frame pool (uc_mem_map_ptr), so a
+ * guest's stores land in the frames the toolstack maps too. Identity runs
+ * (holes and MMIO windows) are MMIO to Unicorn. Missing pfns (never
+ * populated, or ballooned out) and pfns past the P2M stay unmapped: an
+ * access to one crashes the domain with the pfn, the pc and the kind of
+ * access. When the P2M changes (p2m_gen), a vCPU maps afresh before it
+ * runs on.
+ *
+ * Kicking: uc_emu_stop() is lost if it lands before uc_emu_start() begins,
+ * so whoever needs a vCPU parked kicks until the vCPU says it is.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <stdint.h>
+
+#include <xen/xen.h>
+#include <xen/sched.h>
+
+#include "vcpu.h"
+
+#define PAGE 4096ull
+
+struct sim_map {
+	uint64_t base, size;
+	struct sim_vcpu *v;          /* for the MMIO callbacks */
+};
+
+int sim_vcpus_alloc(struct sim *s, struct sim_domain *d)
+{
+	d->vcpu = calloc(d->vcpus, sizeof(*d->vcpu));
+	if (!d->vcpu)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < d->vcpus; i++) {
+		d->vcpu[i].s = s;
+		d->vcpu[i].d = d;
+		d->vcpu[i].id = i;
+	}
+	return 0;
+}
+
+int sim_vcpu_set_ctx(struct sim_domain *d, const struct pm_sim_vcpu_ctx *ctx)
+{
+	struct sim_vcpu *v;
+
+	if (ctx->vcpu >= d->vcpus ||
+	    (ctx->arch != PM_SIM_ARCH_AARCH64 && ctx->arch != PM_SIM_ARCH_X86_32))
+		return -EINVAL;
+	v = &d->vcpu[ctx->vcpu];
+	if (v->started)
+		return -EBUSY;
+	v->ctx = *ctx;
+	v->ctx_set = true;
+	return 0;
+}
+
+static const struct sim_arch *arch_of(const struct sim_vcpu *v)
+{
+	return &sim_arch_arm64;
+}
+
+/* ---- memory ---- */
+
+/* an access to an identity pfn nobody claimed: reads float high, writes vanish */
+static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *opaque)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *opaque)
+{
+}
+
+static void unmap_all(struct sim_vcpu *v)
+{
+	for (size_t i = 0; i < v->nr_maps; i++)
+		uc_mem_unmap(v->uc, v->maps[i].base, v->maps[i].size);
+	free(v->maps);
+	v->maps = NULL;
+	v->nr_maps = 0;
+}
+
+/* the engine's memory as the P2M says now (s->lock held) */
+static int remap(struct sim_vcpu *v)
+{
+	struct sim_domain *d = v->d;
+	size_t cap = 0;
+	int rc = 0;
+
+	unmap_all(v);
+	for (uint64_t pfn = 0; pfn < d->max_pfn;) {
+		struct pm_p2m_run run;
+		uc_err e = UC_ERR_OK;
+
+		if (pm_p2m_next_run(d->p2m, pfn, &run))
+			return -EIO;
+		if (run.kind == PM_P2M_RAM || run.kind == PM_P2M_IDENTITY) {
+			if (v->nr_maps == cap) {
+				struct sim_map *m = realloc(v->maps, (cap = cap ? 2 * cap : 16) * sizeof(*m));
+
+				if (!m)
+					return -ENOMEM;
+				v->maps = m;
+			}
+			if (run.kind == PM_P2M_RAM)
+				e = uc_mem_map_ptr(v->uc, run.start * PAGE, (run.end - run.start) * PAGE, UC_PROT_ALL,
+						   (char *)v->s->pool_map + run.mfn * PAGE);
+			else
+				e = uc_mmio_map(v->uc, run.start * PAGE, (run.end - run.start) * PAGE,
+						mmio_read, v, mmio_write, v);
+			if (e != UC_ERR_OK) {
+				rc = -ENOMEM;
+				break;
+			}
+			v->maps[v->nr_maps++] = (struct sim_map){ run.start * PAGE, (run.end - run.start) * PAGE, v };
+		}
+		pfn = run.end;
+	}
+	v->mapped_gen = d->p2m_gen;
+	return rc;
+}
+
+int sim_guest_copy(struct sim *s, struct sim_domain *d, uint64_t gpa, void *buf, size_t len,
+		   bool to_guest)
+{
+	char *b = buf;
+
+	if (gpa + len < gpa)
+		return -EFAULT;
+	while (len) {
+		uint64_t pfn = gpa / PAGE, e, off = gpa % PAGE;
+		size_t n = PAGE - off < len ? (size_t)(PAGE - off) : len;
+		char *frame;
+
+		if (pfn >= d->max_pfn)
+			return -EFAULT;
+		e = pm_p2m_lookup(d->p2m, pfn);
+		if (pm_p2m_kind_of(e) != PM_P2M_RAM || e >= s->pool.total)
+			return -EFAULT;
+		frame = (char *)s->pool_map + e * PAGE;
+		if (to_guest)
+			memcpy(frame + off, b, n);
+		else
+			memcpy(b, frame + off, n);
+		b += n;
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- faults ---- */
+
+uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next)
+{
+	bool leave;
+
+	pthread_mutex_lock(&v->s->lock);
+	leave = v->stop_why[0] || v->d->run != SIM_RUN_GO || v->mapped_gen != v->d->p2m_gen;
+	pthread_mutex_unlock(&v->s->lock);
+	if (!leave)
+		return next;
+	v->exiting = true;
+	v->resume_pc = next;
+	return arch_of(v)->exit_pc;
+}
+
+static bool unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		     void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+
+	if (v->exiting && type == UC_MEM_FETCH_UNMAPPED && addr == arch_of(v)->exit_pc)
+		return false;
+	v->faulted = true;
+	v->fault_addr = addr;
+	v->fault_type = type;
+	return false;
+}
+
+/* the reason a fault gives: which pfn, where, what kind of access */
+static void describe_fault(struct sim_vcpu *v, uint64_t pc, char *why, size_t len)
+{
+	uint64_t pfn = v->fault_addr / PAGE;
+	const char *what = v->fault_type == UC_MEM_WRITE_UNMAPPED ? "write" :
+			   v->fault_type == UC_MEM_FETCH_UNMAPPED ? "fetch" : "read";
+	const char *kind = pfn >= v->d->max_pfn ? "beyond the P2M" : "missing";
+
+	snprintf(why, len, "pfn 0x%" PRIx64 " (%s), pc 0x%" PRIx64 ", %s", pfn, kind, pc, what);
+}
+
+/* ---- the thread ---- */
+
+static void *vcpu_thread(void *arg)
+{
+	struct sim_vcpu *v = arg;
+	struct sim *s = v->s;
+	struct sim_domain *d = v->d;
+	uint64_t pc = v->ctx.pc;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		char why[PM_SIM_WHY_LEN];
+		uc_err e;
+		int rc;
+
+		while (d->run == SIM_RUN_PAUSE) {
+			v->parked = true;
+			pthread_cond_broadcast(&d->wake);
+			pthread_cond_wait(&d->wake, &s->lock);
+		}
+		v->parked = false;
+		if (d->run == SIM_RUN_STOP)
+			break;
+		if (v->mapped_gen != d->p2m_gen && (rc = remap(v))) {
+			snprintf(why, sizeof(why), "vcpu %u: mapping its memory: %s", v->id, strerror(-rc));
+			sim_shutdown(s, d, SHUTDOWN_crash, why);
+			continue;
+		}
+		pthread_mutex_unlock(&s->lock);
+		e = uc_emu_start(v->uc, pc, UINT64_MAX, 0, 0);
+		pc = arch_of(v)->pc(v);
+		pthread_mutex_lock(&s->lock);
+		if (v->exiting) {
+			v->exiting = false;
+			pc = v->resume_pc;
+			e = UC_ERR_OK;
+		}
+		if (v->faulted) {
+			v->faulted = false;
+			describe_fault(v, pc, why, sizeof(why));
+			sim_shutdown(s, d, SHUTDOWN_crash, why);
+		} else if (v->stop_why[0]) {
+			sim_shutdown(s, d, SHUTDOWN_crash, v->stop_why);
+			v->stop_why[0] = 0;
+		} else if (e != UC_ERR_OK) {
+			snprintf(why, sizeof(why), "pc 0x%" PRIx64 ": %s", pc, uc_strerror(e));
+			sim_shutdown(s, d, SHUTDOWN_crash, why);
+		}
+	}
+	v->exited = true;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static int start(struct sim_vcpu *v)
+{
+	uc_hook h;
+	int rc;
+
+	if (v->ctx.arch != PM_SIM_ARCH_AARCH64)
+		return -EOPNOTSUPP;   /* x86 vCPUs are not there yet */
+	rc = arch_of(v)->init(v);
+	if (rc)
+		return rc;
+	if (uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	v->mapped_gen = v->d->p2m_gen - 1;
+	if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+		rc = -EAGAIN;
+		goto fail;
+	}
+	v->started = true;
+	return 0;
+fail:
+	uc_close(v->uc);
+	v->uc = NULL;
+	return rc;
+}
+
+int sim_vcpus_run(struct sim *s, struct sim_domain *d)
+{
+	bool any = false;
+	int rc;
+
+	for (uint32_t i = 0; i < d->vcpus; i++)
+		any |= d->vcpu[i].ctx_set || d->vcpu[i].started;
+	if (!any)
+		return -EINVAL;
+	for (uint32_t i = 0; i < d->vcpus; i++) {
+		struct sim_vcpu *v = &d->vcpu[i];
+
+		if (v->ctx_set && !v->started && (rc = start(v))) {
+			d->run = SIM_RUN_STOP;   /* the started ones end; the domain cannot run */
+			sim_vcpus_stop(s, d);
+			return rc;
+		}
+	}
+	d->run = SIM_RUN_GO;
+	pthread_cond_broadcast(&d->wake);
+	return 0;
+}
+
+void sim_vcpus_kick(struct sim_domain *d)
+{
+	for (uint32_t i = 0; d->vcpu && i < d->vcpus; i++)
+		if (d->vcpu[i].started && d->vcpu[i].uc)
+			uc_emu_stop(d->vcpu[i].uc);
+}
+
+/* wait (s->lock held) until every started vCPU satisfies done(), kicking meanwhile */
+static void wait_for(struct sim *s, struct sim_domain *d, bool (*done)(const struct sim_vcpu *))
+{
+	for (;;) {
+		bool all = true;
+		struct timespec ts;
+
+		for (uint32_t i = 0; i < d->vcpus; i++)
+			all &= !d->vcpu[i].started || done(&d->vcpu[i]);
+		if (all)
+			return;
+		sim_vcpus_kick(d);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&d->wake, &s->lock, &ts);
+	}
+}
+
+static bool is_parked(const struct sim_vcpu *v)
+{
+	return v->parked || v->exited;
+}
+
+static bool has_exited(const struct sim_vcpu *v)
+{
+	return v->exited;
+}
+
+void sim_vcpus_pause(struct sim *s, struct sim_domain *d)
+{
+	if (d->run != SIM_RUN_GO)
+		return;
+	d->run = SIM_RUN_PAUSE;
+	wait_for(s, d, is_parked);
+}
+
+void sim_vcpus_stop(struct sim *s, struct sim_domain *d)
+{
+	if (!d->vcpu)
+		return;
+	d->run = SIM_RUN_STOP;
+	pthread_cond_broadcast(&d->wake);
+	wait_for(s, d, has_exited);
+	for (uint32_t i = 0; i < d->vcpus; i++) {
+		struct sim_vcpu *v = &d->vcpu[i];
+
+		if (!v->started)
+			continue;
+		pthread_join(v->thread, NULL);
+		unmap_all(v);
+		uc_close(v->uc);
+		v->uc = NULL;
+		v->started = false;
+	}
+}

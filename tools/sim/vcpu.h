@@ -1,0 +1,106 @@
+/*
+ * tools/sim/vcpu.h - a domain's vCPUs: one thread and one Unicorn engine
+ * each, guest RAM mapped from the frame pool as the P2M says
+ *
+ * A vCPU runs until it is kicked (pause, stop, a P2M change to map), faults
+ * (an access to a missing pfn crashes the domain) or traps to a hypercall.
+ * Only a vCPU's own thread touches its engine, except to kick it.
+ */
+#ifndef PHYSMAP_SIM_VCPU_H
+#define PHYSMAP_SIM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <unicorn/unicorn.h>
+
+#include "sim.h"
+
+struct sim_map;
+
+struct sim_vcpu {
+	struct sim *s;
+	struct sim_domain *d;
+	uint32_t id;
+	struct pm_sim_vcpu_ctx ctx;
+	bool ctx_set;
+	bool started, parked, exited;   /* under s->lock */
+	pthread_t thread;
+	uc_engine *uc;
+	uint64_t mapped_gen;
+	struct sim_map *maps;           /* what the engine has mapped */
+	size_t nr_maps;
+	/* why the engine stopped, set by hooks on this thread */
+	char stop_why[PM_SIM_WHY_LEN];
+	uint64_t fault_addr;
+	int fault_type;                 /* uc_mem_type of an unmapped access */
+	bool faulted;
+	/* leaving the engine from a hook: pc went to arch->exit_pc */
+	bool exiting;
+	uint64_t resume_pc;
+};
+
+/**
+ * struct sim_arch - what differs between aarch64 and x86 guests
+ * @init: open the engine, set the entry state from v->ctx, add the hooks
+ *   that trap hypercalls. returns: 0; -errno
+ * @pc: the guest's current program counter
+ */
+struct sim_arch {
+	int (*init)(struct sim_vcpu *v);
+	uint64_t (*pc)(struct sim_vcpu *v);
+	unsigned int word;              /* bytes of a guest xen_ulong_t */
+	uint64_t exit_pc;               /* never mapped: fetching it ends uc_emu_start */
+};
+
+extern const struct sim_arch sim_arch_arm64;
+
+/** sim_vcpus_alloc - d->vcpus vCPUs, none started. returns: 0; -ENOMEM */
+int sim_vcpus_alloc(struct sim *s, struct sim_domain *d);
+
+/** sim_vcpu_set_ctx - vCPU n's first state. returns: 0; -EINVAL; -EBUSY (started) */
+int sim_vcpu_set_ctx(struct sim_domain *d, const struct pm_sim_vcpu_ctx *ctx);
+
+/**
+ * sim_vcpus_run - let @d run: threads for the vCPUs with a context start
+ * on the first call (s->lock held)
+ * returns: 0; -EINVAL (no vCPU has a context); -errno
+ */
+int sim_vcpus_run(struct sim *s, struct sim_domain *d);
+
+/** sim_vcpus_pause - stop @d's vCPUs and wait until each is parked (s->lock held) */
+void sim_vcpus_pause(struct sim *s, struct sim_domain *d);
+
+/**
+ * sim_vcpus_stop - end @d's vCPU threads and free the engines (s->lock
+ * held; dropped while waiting). @d stays allocated.
+ */
+void sim_vcpus_stop(struct sim *s, struct sim_domain *d);
+
+/**
+ * sim_vcpu_leave - called by a trap hook on v's own thread: the pc to
+ * write back, which is @next unless the vCPU must leave the engine (it is
+ * paused or stopped, its memory changed, or stop_why is set). uc_emu_stop()
+ * from a hook does not stop the engine; a fetch from exit_pc does.
+ */
+uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next);
+
+/** sim_vcpus_kick - make every running vCPU of @d leave the engine soon */
+void sim_vcpus_kick(struct sim_domain *d);
+
+/**
+ * sim_hypercall - a guest's hypercall, Xen's numbers and ABI (hypercall.c);
+ * takes s->lock
+ * returns: the value for the guest's result register
+ */
+long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5]);
+
+/**
+ * sim_guest_copy - copy between @buf and guest physical [gpa, gpa + len)
+ * of @d, which must be RAM
+ * returns: 0; -EFAULT
+ */
+int sim_guest_copy(struct sim *s, struct sim_domain *d, uint64_t gpa, void *buf, size_t len,
+		   bool to_guest);
+
+#endif
