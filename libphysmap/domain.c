@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <xenstore.h>
+#include <xen/hvm/params.h>
 
 #include "physmap/domain.h"
 #include "board.h"
@@ -25,6 +26,8 @@ struct build {
 	struct pm_board_layout layout;
 	struct pm_board_boot boot;
 	uint32_t domid;
+	uint64_t special;        /* the first special pfn: the top of RAM */
+	uint64_t store_mfn;
 	char *err;
 	size_t errlen;
 };
@@ -51,6 +54,30 @@ static uint64_t ram_top(const struct pm_board_layout *l)
 		if (l->regions[i].kind == PM_REGION_RAM && l->regions[i].base + l->regions[i].size > top)
 			top = l->regions[i].base + l->regions[i].size;
 	return (top + PAGE - 1) / PAGE;
+}
+
+/* the console and store rings after RAM, and the parameters naming them */
+static int special_pages(struct build *b)
+{
+	static const struct { unsigned int index; uint64_t value; } ports[] = {
+		{ HVM_PARAM_CONSOLE_EVTCHN, PM_DOMAIN_CONSOLE_PORT },
+		{ HVM_PARAM_STORE_EVTCHN, PM_DOMAIN_STORE_PORT },
+	};
+	uint64_t store = b->special + PM_DOMAIN_STORE_PAGE;
+	long n = pm_hv_populate(b->hv, b->domid, b->special, PM_DOMAIN_SPECIAL_POPULATED);
+	int rc;
+
+	if (n < 0)
+		return fail(b, (int)n, "populating the special pages at pfn 0x%llx", (unsigned long long)b->special);
+	rc = pm_hv_p2m_read(b->hv, b->domid, store, 1, &b->store_mfn);
+	if (rc)
+		return fail(b, rc, "reading the store ring's frame");
+	rc = pm_hv_set_param(b->hv, b->domid, HVM_PARAM_CONSOLE_PFN, b->special + PM_DOMAIN_CONSOLE_PAGE);
+	if (!rc)
+		rc = pm_hv_set_param(b->hv, b->domid, HVM_PARAM_STORE_PFN, store);
+	for (size_t i = 0; !rc && i < sizeof(ports) / sizeof(ports[0]); i++)
+		rc = pm_hv_set_param(b->hv, b->domid, ports[i].index, ports[i].value);
+	return rc ? fail(b, rc, "setting the rings' parameters") : 0;
 }
 
 static int populate(struct build *b)
@@ -224,8 +251,19 @@ static int store_entries(struct build *b)
 		ok = ok && PUT("name", "%s", c->name) && PUT("domid", "%u", b->domid) &&
 		     PUT("vm", "%s", vm) && PUT("memory/target", "%llu", (unsigned long long)(c->memory >> 10)) &&
 		     PUT("memory/static-max", "%llu", (unsigned long long)(c->maxmem >> 10)) &&
-		     PUT("cpu/availability", "%u", c->vcpus);
+		     PUT("cpu/availability", "%u", c->vcpus) &&
+		     PUT("store/port", "%u", PM_DOMAIN_STORE_PORT) &&
+		     PUT("store/ring-ref", "%llu", (unsigned long long)(b->special + PM_DOMAIN_STORE_PAGE)) &&
+		     PUT("console/port", "%u", PM_DOMAIN_CONSOLE_PORT) &&
+		     PUT("console/ring-ref", "%llu", (unsigned long long)(b->special + PM_DOMAIN_CONSOLE_PAGE));
 #undef PUT
+		/* what the guest writes: its features, its answer to shutdown requests */
+		snprintf(p, sizeof(p), "%s/control", home);
+		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, ro, 2);
+		snprintf(p, sizeof(p), "%s/control/feature-balloon", home);
+		ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
+		snprintf(p, sizeof(p), "%s/control/shutdown", home);
+		ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
 		snprintf(p, sizeof(p), "%s/data", home);
 		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, rw, 1);
 		snprintf(p, sizeof(p), "%s/name", vm);
@@ -244,6 +282,8 @@ static int store_entries(struct build *b)
 			break;
 		}
 	}
+	/* the store serves the guest's ring from now on */
+	ok = ok && xs_introduce_domain(h, b->domid, b->store_mfn, PM_DOMAIN_STORE_PORT);
 	xs_close(h);
 	return ok ? 0 : fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
 }
@@ -277,7 +317,8 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 			 berr[0] ? berr : strerror(-rc));
 		return rc;
 	}
-	rc = pm_hv_domain_create(hv, cfg->name, ram_top(&b.layout), cfg->vcpus, &b.domid);
+	b.special = ram_top(&b.layout);
+	rc = pm_hv_domain_create(hv, cfg->name, b.special + PM_DOMAIN_EXTRA_PAGES, cfg->vcpus, &b.domid);
 	if (rc) {
 		fail(&b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
 		goto out;
@@ -289,6 +330,8 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 		goto out;
 	}
 	rc = populate(&b);
+	if (!rc)
+		rc = special_pages(&b);
 	if (!rc)
 		rc = load(&b);
 	if (!rc)

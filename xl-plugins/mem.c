@@ -97,7 +97,11 @@ static const struct pm_opt set_opts[] = {
 			  "how long a balloon driver gets to reach the target (default 30)" },
 };
 
-/* waits for tot_pages to reach the target; false on timeout */
+/*
+ * waits for tot_pages to reach the target; false on timeout. The target is
+ * the guest's RAM: its special pages (rings) come on top, so up to
+ * PM_DOMAIN_EXTRA_PAGES more count as there, the slack libxl allows too.
+ */
 static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
 			 uint64_t target_pages, double timeout)
 {
@@ -111,7 +115,7 @@ static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t do
 
 		if (pm_hv_domain_getinfo(hv, domid, &info))
 			return false;
-		if (info.tot_pages == target_pages)
+		if (info.tot_pages >= target_pages && info.tot_pages <= target_pages + PM_DOMAIN_EXTRA_PAGES)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		waited = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
@@ -126,7 +130,7 @@ static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t do
 				info.tot_pages >> 8, timeout, target_pages >> 8);
 			return false;
 		}
-		usleep(100 * 1000);
+		usleep(20 * 1000);
 	}
 	if (tty)
 		fputc('\n', stderr);

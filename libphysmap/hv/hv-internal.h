@@ -23,6 +23,7 @@ struct pm_hv_ops {
 	int (*set_maxmem)(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
 	int (*vcpu_set)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 			const struct pm_hv_vcpu_ctx *ctx);
+	int (*set_param)(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value);
 	int (*set_actions)(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3]);
 	/* op: 0 populate, 1 decrease, 2 identity */
 	long (*memory)(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count);

@@ -284,6 +284,13 @@ static int sim_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 	return sim_call(hv, PM_SIM_SET_VCPU, &c, sizeof(c), NULL, 0, NULL);
 }
 
+static int sim_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value)
+{
+	struct pm_sim_param p = { domid, index, value };
+
+	return sim_call(hv, PM_SIM_SET_PARAM, &p, sizeof(p), NULL, 0, NULL);
+}
+
 static int sim_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3])
 {
 	struct pm_sim_actions a = { domid, (uint8_t)act[0], (uint8_t)act[1], (uint8_t)act[2], 0 };
@@ -398,6 +405,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.set_maxmem = sim_set_maxmem,
 	.vcpu_set = sim_vcpu_set,
 	.set_actions = sim_set_actions,
+	.set_param = sim_set_param,
 	.memory = sim_memory,
 	.p2m_read = sim_p2m_read,
 	.max_read = PM_SIM_P2M_READ_MAX,

@@ -142,6 +142,11 @@ int pm_hv_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 	return injected(hv) ?: hv->ops->vcpu_set(hv, domid, vcpu, ctx);
 }
 
+int pm_hv_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value)
+{
+	return injected(hv) ?: hv->ops->set_param(hv, domid, index, value);
+}
+
 int pm_hv_set_actions(struct pm_hv *hv, uint32_t domid, enum pm_hv_action on_poweroff,
 		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash)
 {

@@ -3,7 +3,7 @@
 # as automake programs.
 
 PM_GUEST_COMMON = tests/guests/common/guest.h tests/guests/common/lib.c \
-	tests/guests/common/main.c
+	tests/guests/common/main.c tests/guests/common/xs.c tests/guests/common/balloon.c
 PM_GUEST_ARM64_SRC = tests/guests/arm64/head.S tests/guests/arm64/arch.c \
 	tests/guests/arm64/guest.lds
 EXTRA_DIST += $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
@@ -22,7 +22,8 @@ tests/guests/arm64/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
 		-static -Wl,-T,$(top_srcdir)/tests/guests/arm64/guest.lds -Wl,--build-id=none \
 		-Wl,--no-warn-rwx-segments -o $@ \
 		$(top_srcdir)/tests/guests/arm64/head.S $(top_srcdir)/tests/guests/arm64/arch.c \
-		$(top_srcdir)/tests/guests/common/lib.c $(top_srcdir)/tests/guests/common/main.c
+		$(top_srcdir)/tests/guests/common/lib.c $(top_srcdir)/tests/guests/common/main.c \
+		$(top_srcdir)/tests/guests/common/xs.c $(top_srcdir)/tests/guests/common/balloon.c
 
 tests/guests/arm64/guest.img: tests/guests/arm64/guest.elf
 	$(AM_V_GEN)$(AARCH64_OBJCOPY) -O binary $< $@

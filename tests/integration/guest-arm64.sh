@@ -32,14 +32,25 @@ wait_state() {
 	done
 	return 1
 }
-# boots a guest with these command-line words and waits until it stopped
+# waits up to 20 s for a line in a domain's console log
+wait_log() {
+	local i
+	for i in $(seq 200); do
+		log "$1" | grep -q -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rss_mib() { awk '$1 == "VmRSS:" { print int($2 / 1024) }' /proc/"$1"/status; }
+store() { XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$@"; }
+# boots a guest with these command-line words
 boot() {
 	local name=$1 words=$2
 	shift 2
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 25
+plan 34
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -55,7 +66,7 @@ is "it powers off, on_poweroff=destroy removes it and its memory is back" "power
 boot g2 "" memory=128 maxmem=256 on_poweroff=preserve
 wait_state g2 shutdown
 is "another size, another device tree: 128 MiB" "memory total: 128 MiB" "$(log g2 | grep 'memory total')"
-is "on_poweroff=preserve keeps it shut down (reason poweroff), its memory still held" "shutdown poweroff 3968" \
+is "on_poweroff=preserve keeps it shut down (reason poweroff), its memory still held" "shutdown poweroff 3967" \
 	"$(field g2 state) $(field g2 shutdown_reason) $(free_mib)"
 is "the State column shows s" "---s--" "$("$PXL" list | awk '$1 == "g2" { print $5 }')"
 out=$("$PXL" unpause g2 2>&1)
@@ -65,8 +76,8 @@ is "destroying it gives the memory back" "4096" "$(free_mib)"
 
 boot g3 "reservation" memory=512 maxmem=1024 on_poweroff=preserve
 wait_state g3 shutdown
-is "current_reservation is tot_pages, maximum_reservation maxmem plus the build's extra pages" \
-	"current_reservation: 131072|maximum_reservation: 262160" "$(log g3 | grep _reservation | tr '\n' '|' | sed 's/|$//')"
+is "current_reservation is tot_pages (RAM and the two ring pages), maximum_reservation maxmem plus the special pages" \
+	"current_reservation: 131074|maximum_reservation: 262160" "$(log g3 | grep _reservation | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy g3
 
 boot g4 "badcalls" on_poweroff=preserve
@@ -78,7 +89,7 @@ is "bad hypercall arguments get Xen's error codes and the guest runs on" \
 
 boot g5 "free=0x5ff00000 read=0x5ff00000" on_crash=preserve
 wait_state g5 crashed
-is "decrease_reservation gives a page back: tot_pages drops by one" "decrease_reservation: 1 131071" \
+is "decrease_reservation gives a page back: tot_pages drops by one" "decrease_reservation: 1 131073" \
 	"$(log g5 | grep decrease_reservation) $(field g5 tot_pages)"
 why=$(field g5 why)
 if [[ $why =~ ^pfn\ 0x5ff00\ \(missing\),\ pc\ 0x402[0-9a-f]{5},\ read$ ]]; then
@@ -98,7 +109,7 @@ is "a write to a missing pfn says write" "write" "$(field g6 why | sed 's/.*, //
 boot g7 "free=0x5ff00000 populate=0x5ff00000 read=0x5ff00000" on_poweroff=preserve
 wait_state g7 shutdown
 is "populate_physmap brings the page back: it reads as zero, no crash" \
-	"populate_physmap: 1|read 0x5ff00000: 0x0|131072" \
+	"populate_physmap: 1|read 0x5ff00000: 0x0|131074" \
 	"$(log g7 | grep -E '^populate|^read' | tr '\n' '|')$(field g7 tot_pages)"
 "$PXL" destroy g7
 
@@ -126,6 +137,37 @@ is "its vCPU is a thread of the simulator" "$((threads0 + 1))" "$(ls /proc/"$sim
 "$PXL" destroy spin
 is "destroy of a running guest: gone, its thread ended, memory back" "Domain-0 $threads0 4096" \
 	"$(names) $(ls /proc/"$sim"/task | wc -l) $(free_mib)"
+
+# ballooning: the guest's driver on its store ring, the toolstack waiting
+boot bal "store touch balloon"
+wait_log bal "balloon: ready"
+sim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR")
+is "the guest reads its own name through its store ring" "store: name = bal" "$(log bal | grep '^store:')"
+is "its balloon driver says so in the store" "1" "$(store xenstore-read /local/domain/$(field bal domid)/control/feature-balloon)"
+rss0=$(rss_mib "$sim")
+out=$("$PXL" mem-set bal 128m 2>&1)
+is "mem-set 128m on a 512 MiB guest: exit 0, tot_pages is 128 MiB and its two rings" "0 32770" "$? $(field bal tot_pages)"
+is "the guest gave the top 384 MiB back: a missing run in its P2M" "ram 0x40000-0x48000|missing 0x48000-0x60000" \
+	"$("$PXL" p2m bal | awk '$2 ~ /^0x4000|^0x48000/ { printf "%s%s %s", sep, $1, $2; sep = "|" }')"
+rss1=$(rss_mib "$sim")
+if [ $((rss0 - rss1)) -ge 350 ]; then
+	ok "the simulator's resident memory dropped by about 384 MiB ($rss0 -> $rss1 MiB)"
+else
+	fail "the simulator's resident memory dropped by about 384 MiB" "$rss0 -> $rss1 MiB"
+fi
+out=$("$PXL" mem-set bal 512m 2>&1)
+is "mem-set 512m brings it back: one RAM run again" "0 131074 ram 0x40000-0x60002" \
+	"$? $(field bal tot_pages) $("$PXL" p2m bal | awk '$1 == "ram" { print $1, $2 }')"
+is "the guest's console tells both moves" "balloon: 512 MiB -> 128 MiB|balloon: at 128 MiB|balloon: 128 MiB -> 512 MiB|balloon: at 512 MiB" \
+	"$(log bal | grep -E '^balloon: [0-9a]' | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy bal
+boot greedy "greedy" memory=64 maxmem=64
+wait_log greedy "balloon: ready"
+out=$("$PXL" mem-set greedy 32 --timeout 1 2>&1)
+is "an uncooperative guest: mem-set gives up after its timeout, exit 1, one line" \
+	"1 pxl mem-set: greedy: its balloon driver is not cooperating: 64 MiB after 1 s, target 32 MiB" "$? $out"
+is "and its memory is as it was" "16386" "$(field greedy tot_pages)"
+"$PXL" destroy greedy
 
 out=$(timeout 20 "$PXL" create -c "$EX/virt.cfg" name=cc kernel="$G" on_poweroff=destroy 2>&1)
 rc=$?

@@ -28,7 +28,9 @@
 #define HC_memory_op 12
 #define HC_console_io 18
 #define HC_sched_op 29
+#define HC_event_channel_op 32
 #define HC_hvm_op 34
+#define EVTCHNOP_send 4
 
 #define PAGE 4096ull
 #define CONSOLE_MAX (1u << 20)       /* bytes one console_io write may carry */
@@ -63,12 +65,11 @@ static bool is_self(struct sim_vcpu *v, uint16_t domid)
 	return domid == DOMID_SELF || domid == v->d->domid;
 }
 
-/* RAM came or went: every vCPU maps afresh before it runs on (this one
- * leaves the engine when its trap returns: sim_vcpu_leave) */
-static void p2m_changed(struct sim_vcpu *v)
+/* RAM came or went: every vCPU maps the range afresh before it runs on
+ * (this one leaves the engine when its trap returns: sim_vcpu_leave) */
+static void p2m_changed(struct sim_vcpu *v, uint64_t pfn, uint64_t count)
 {
-	v->d->p2m_gen++;
-	sim_vcpus_kick(v->d);
+	sim_changed(v->d, pfn, count);
 }
 
 static long console_io(struct sim_vcpu *v, uint64_t cmd, uint64_t count, uint64_t buf)
@@ -107,10 +108,8 @@ static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		pthread_mutex_lock(&v->s->lock);
 		return 0;
 	case SCHEDOP_block:
-		/* no event channels yet: a block is a short sleep */
-		pthread_mutex_unlock(&v->s->lock);
-		usleep(1000);
-		pthread_mutex_lock(&v->s->lock);
+		/* until an event comes (a second at most: no timers yet) */
+		sim_block(v->s, v->d, 1000);
 		return 0;
 	case SCHEDOP_shutdown:
 		if (copy_in(v, arg, &sd, sizeof(sd)))
@@ -147,13 +146,39 @@ static int read_reservation(struct sim_vcpu *v, uint64_t gpa, struct reservation
 	return 0;
 }
 
-/* populate_physmap or decrease_reservation: the number of extents done */
+/* whether every pfn of [pfn, pfn + n) is RAM (want) or none is (!want) */
+static bool all_ram(struct sim_domain *d, uint64_t pfn, uint64_t n, bool want)
+{
+	for (uint64_t p = pfn; p < pfn + n; p++)
+		if ((pm_p2m_kind_of(pm_p2m_lookup(d->p2m, p)) == PM_P2M_RAM) != want)
+			return false;
+	return true;
+}
+
+/*
+ * populate or decrease [pfn, pfn + n), checked extent by extent beforehand
+ * so that a run fails whole or not at all. returns: 0; -errno
+ */
+static int apply_run(struct sim_vcpu *v, uint64_t cmd, uint64_t pfn, uint64_t n)
+{
+	if (!n)
+		return 0;
+	if (cmd == XENMEM_populate_physmap)
+		return sim_populate(v->s, v->d, pfn, n);
+	return sim_decrease(v->s, v->d, pfn, n) == (long)n ? 0 : -EIO;
+}
+
+/*
+ * populate_physmap or decrease_reservation: the number of extents done.
+ * Adjacent extents (a balloon driver's batch) are applied as one run: one
+ * P2M update and one trip to the pool instead of one per page.
+ */
 static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	unsigned int w = v->ctx.arch == PM_SIM_ARCH_AARCH64 ? 8 : 4;
 	struct reservation r;
-	uint64_t i, n;
-	bool changed = false;
+	uint64_t i, n, lo = UINT64_MAX, hi = 0, run_lo = 0, run_hi = 0, run_first = 0;
+	bool populate = cmd == XENMEM_populate_physmap;
 
 	if (read_reservation(v, arg, &r))
 		return -EFAULT;
@@ -167,18 +192,32 @@ static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 
 		if (read_word(v, r.extent_start + i * w, &gpfn))
 			break;
-		if (gpfn % n || gpfn >= v->d->max_pfn || gpfn + n > v->d->max_pfn)
+		if (gpfn % n || gpfn >= v->d->max_pfn || gpfn + n > v->d->max_pfn ||
+		    !all_ram(v->d, gpfn, n, !populate) || (gpfn < run_hi && gpfn + n > run_lo))
 			break;
-		if (cmd == XENMEM_populate_physmap) {
-			if (sim_populate(v->s, v->d, gpfn, n))
+		if (populate && v->d->tot_pages + (run_hi - run_lo) + n > v->d->max_pages)
+			break;
+		if (gpfn + n == run_lo) {
+			run_lo = gpfn;
+		} else if (gpfn == run_hi && run_hi > run_lo) {
+			run_hi += n;
+		} else {
+			if (apply_run(v, cmd, run_lo, run_hi - run_lo)) {
+				i = run_first;
+				run_lo = run_hi = 0;
 				break;
-		} else if (sim_decrease(v->s, v->d, gpfn, n) != (long)n) {
-			break;
+			}
+			run_lo = gpfn;
+			run_hi = gpfn + n;
+			run_first = i;
 		}
-		changed = true;
+		lo = gpfn < lo ? gpfn : lo;
+		hi = gpfn + n > hi ? gpfn + n : hi;
 	}
-	if (changed)
-		p2m_changed(v);
+	if (apply_run(v, cmd, run_lo, run_hi - run_lo))
+		i = run_first;   /* the pool ran out: the last run is not done */
+	if (hi)
+		p2m_changed(v, lo, hi - lo);   /* the span of what changed */
 	if (!i && r.nr_extents && read_word(v, r.extent_start, &n))
 		return -EFAULT;
 	return (long)i;
@@ -201,6 +240,22 @@ static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		return (long)(cmd == XENMEM_current_reservation ? v->d->tot_pages : v->d->max_pages);
 	}
 	return -ENOSYS;
+}
+
+/* EVTCHNOP_send on the store's port tells the store; the console's is quiet */
+static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	uint32_t port;
+
+	if (cmd != EVTCHNOP_send)
+		return -ENOSYS;
+	if (copy_in(v, arg, &port, sizeof(port)))
+		return -EFAULT;
+	if (port && port == v->d->params[HVM_PARAM_STORE_EVTCHN]) {
+		pm_xs_kick(v->s->xs);
+		return 0;
+	}
+	return port && port == v->d->params[HVM_PARAM_CONSOLE_EVTCHN] ? 0 : -EINVAL;
 }
 
 static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
@@ -233,6 +288,9 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5])
 		break;
 	case HC_memory_op:
 		ret = memory_op(v, arg[0], arg[1]);
+		break;
+	case HC_event_channel_op:
+		ret = event_channel_op(v, arg[0], arg[1]);
 		break;
 	case HC_hvm_op:
 		ret = hvm_op(v, arg[0], arg[1]);

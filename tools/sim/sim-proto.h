@@ -31,6 +31,7 @@ enum pm_sim_op {
 	PM_SIM_P2M_STATS,
 	PM_SIM_SET_VCPU,
 	PM_SIM_SET_ACTIONS,
+	PM_SIM_SET_PARAM,
 	PM_SIM_OP_COUNT
 };
 
@@ -81,6 +82,9 @@ struct pm_sim_vcpu_ctx {
 
 /* what the simulator does when the guest powers off, reboots, crashes */
 enum pm_sim_action { PM_SIM_ACT_DESTROY, PM_SIM_ACT_PRESERVE };
+
+/* an HVM_PARAM_* of the domain (store and console ring pfns and ports) */
+struct pm_sim_param { uint32_t domid, index; uint64_t value; };
 
 struct pm_sim_actions {
 	uint32_t domid;

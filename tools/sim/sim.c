@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <stdint.h>
@@ -27,6 +28,57 @@
 #define PAGE 4096ull
 
 /* the store's rings are frames of the guest: the pool is mapped whole */
+/* the store served a ring: the guest's event */
+static void ring_notify(void *opaque, unsigned int domid, unsigned int evtchn)
+{
+	sim_event(opaque, domid);
+}
+
+void sim_event(struct sim *s, uint32_t domid)
+{
+	if (domid >= SIM_MAX_DOMID)
+		return;
+	pthread_mutex_lock(&s->evt_lock);
+	s->evt_pending[domid] = 1;
+	pthread_cond_broadcast(&s->evt_cond);
+	pthread_mutex_unlock(&s->evt_lock);
+}
+
+void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->evt_lock);
+	/* d->run changes under s->lock: read here, it may be a little late,
+	 * which costs at most one of the 10 ms slices */
+	while (!s->evt_pending[d->domid] && __atomic_load_n(&d->run, __ATOMIC_RELAXED) == SIM_RUN_GO) {
+		struct timespec slice;
+
+		clock_gettime(CLOCK_REALTIME, &slice);
+		if (slice.tv_sec > until.tv_sec || (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec))
+			break;
+		slice.tv_nsec += 10000000;
+		if (slice.tv_nsec >= 1000000000) {
+			slice.tv_sec++;
+			slice.tv_nsec -= 1000000000;
+		}
+		if (slice.tv_sec > until.tv_sec || (slice.tv_sec == until.tv_sec && slice.tv_nsec > until.tv_nsec))
+			slice = until;
+		pthread_cond_timedwait(&s->evt_cond, &s->evt_lock, &slice);
+	}
+	s->evt_pending[d->domid] = 0;
+	pthread_mutex_unlock(&s->evt_lock);
+	pthread_mutex_lock(&s->lock);
+}
+
 static struct xenstore_domain_interface *map_ring(void *opaque, unsigned int domid,
 						  uint64_t mfn, unsigned int evtchn)
 {
@@ -41,13 +93,18 @@ static struct xenstore_domain_interface *map_ring(void *opaque, unsigned int dom
 
 int sim_init(struct sim *s, uint64_t pages)
 {
-	static const struct pm_xs_ring_ops ops = { .map_ring = map_ring };
+	static const struct pm_xs_ring_ops ops = { .map_ring = map_ring, .notify = ring_notify };
 	struct sim_domain *dom0;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->wake_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->evt_lock, NULL);
+	pthread_cond_init(&s->evt_cond, NULL);
+	s->evt_pending = calloc(SIM_MAX_DOMID, 1);
+	if (!s->evt_pending)
+		return -ENOMEM;
 	rc = sim_pool_init(&s->pool, pages);
 	if (rc)
 		return rc;
@@ -89,6 +146,7 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 {
 	sim_vcpus_stop(s, d);
 	free(d->vcpu);
+	free(d->changes);
 	if (d->console_fd >= 0 && d->domid)
 		close(d->console_fd);
 	pthread_cond_destroy(&d->wake);
@@ -128,10 +186,15 @@ void sim_dispose(struct sim *s)
 		munmap(s->pool_map, s->pool.total * PAGE);
 	sim_pool_dispose(&s->pool);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->evt_lock);
+	pthread_cond_destroy(&s->evt_cond);
+	free(s->evt_pending);
 	memset(s, 0, sizeof(*s));
 	s->pool.fd = -1;
 	s->wake_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);   /* disposing twice stays safe */
+	pthread_mutex_init(&s->evt_lock, NULL);
+	pthread_cond_init(&s->evt_cond, NULL);
 }
 
 unsigned int sim_nr_domains(const struct sim *s)
@@ -314,8 +377,9 @@ static int op_destroy(struct sim *s, uint32_t domid)
 	for (pp = &s->domains; *pp != d; pp = &(*pp)->next)
 		;
 	*pp = d->next;
+	sim_vcpus_stop(s, d);
+	pm_xs_domain_destroyed(s->xs, domid);   /* the ring unmapped before its frame goes */
 	domain_free(s, d);
-	pm_xs_domain_destroyed(s->xs, domid);
 	return 0;
 }
 
@@ -394,10 +458,24 @@ long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t first, uint64_t 
 	return done;
 }
 
-/* the toolstack changed RAM under running vCPUs: they map afresh */
-static void ram_changed(struct sim_domain *d)
+#define SIM_CHANGES_MAX 4096
+
+void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 {
-	d->p2m_gen++;
+	size_t n = (size_t)(d->p2m_gen - d->changes_base);
+	struct sim_change *c = NULL;
+
+	if (n < SIM_CHANGES_MAX)
+		c = realloc(d->changes, (n + 1) * sizeof(*c));
+	if (c) {
+		d->changes = c;
+		c[n] = (struct sim_change){ pfn, count };
+		d->p2m_gen++;
+	} else {
+		/* the log restarts empty; vCPUs behind it remap everything */
+		d->p2m_gen++;
+		d->changes_base = d->p2m_gen;
+	}
 	sim_vcpus_kick(d);
 }
 
@@ -409,7 +487,7 @@ static int op_populate(struct sim *s, const struct pm_sim_range *r, void **out, 
 
 	if (rc || (rc = check_range(d, r)) || (rc = sim_populate(s, d, r->pfn, r->count)))
 		return rc;
-	ram_changed(d);
+	sim_changed(d, r->pfn, r->count);
 	done.done = r->count;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -426,7 +504,7 @@ static int op_decrease(struct sim *s, const struct pm_sim_range *r, void **out, 
 	n = sim_decrease(s, d, r->pfn, r->count);
 	if (n < 0)
 		return (int)n;
-	ram_changed(d);
+	sim_changed(d, r->pfn, r->count);
 	done.done = (uint64_t)n;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -443,7 +521,7 @@ static int op_identity(struct sim *s, const struct pm_sim_range *r, void **out, 
 	n = pm_p2m_set_identity(d->p2m, r->pfn, r->pfn + r->count);
 	if (n < 0)
 		return (int)n;
-	ram_changed(d);
+	sim_changed(d, r->pfn, r->count);
 	done.done = (uint64_t)n;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -508,6 +586,7 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_P2M_STATS] = sizeof(struct pm_sim_domid),
 	[PM_SIM_SET_VCPU] = sizeof(struct pm_sim_vcpu_ctx),
 	[PM_SIM_SET_ACTIONS] = sizeof(struct pm_sim_actions),
+	[PM_SIM_SET_PARAM] = sizeof(struct pm_sim_param),
 };
 
 int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
@@ -560,6 +639,16 @@ int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
 
 		rc = guest(s, ctx->domid, &d);
 		return rc ? rc : sim_vcpu_set_ctx(d, ctx);
+	}
+	case PM_SIM_SET_PARAM: {
+		const struct pm_sim_param *p = payload;
+
+		rc = guest(s, p->domid, &d);
+		if (!rc && (p->index >= SIM_NR_PARAMS))
+			rc = -EINVAL;
+		if (!rc)
+			d->params[p->index] = p->value;
+		return rc;
 	}
 	case PM_SIM_SET_ACTIONS: {
 		const struct pm_sim_actions *a = payload;

@@ -26,6 +26,7 @@ struct sim_vcpu;
 enum sim_run { SIM_RUN_PAUSE, SIM_RUN_GO, SIM_RUN_STOP };
 
 #define SIM_NR_PARAMS 64
+#define SIM_MAX_DOMID 0x7ff0
 
 struct sim_domain {
 	struct sim_domain *next;
@@ -39,7 +40,11 @@ struct sim_domain {
 	struct sim_vcpu *vcpu;   /* [vcpus], threads started at first unpause */
 	int run;                 /* enum sim_run, under s->lock */
 	pthread_cond_t wake;     /* signalled when run changes */
-	uint64_t p2m_gen;        /* bumped when RAM comes or goes: vCPUs remap */
+	/* when RAM comes or goes: the range is logged, p2m_gen bumped, and
+	 * vCPUs remap the ranges after their own mapped_gen (sim_changed) */
+	uint64_t p2m_gen;
+	struct sim_change { uint64_t pfn, count; } *changes;   /* gens [changes_base, p2m_gen) */
+	uint64_t changes_base;
 	uint32_t shutdown_reason;
 	char why[PM_SIM_WHY_LEN];
 	uint8_t action[3];       /* enum pm_sim_action on poweroff, reboot, crash */
@@ -56,6 +61,11 @@ struct sim {
 	struct pm_xs *xs;
 	pthread_mutex_t lock;
 	int wake_fd;             /* eventfd: a domain shut down (the loop polls it) */
+	/* events for guests (the store notified a ring): one flag per domid,
+	 * under evt_lock, never s->lock, so the store's thread cannot deadlock */
+	pthread_mutex_t evt_lock;
+	pthread_cond_t evt_cond;
+	uint8_t *evt_pending;    /* [SIM_MAX_DOMID] */
 	char rundir[256];        /* consoles go to rundir/console; "" for none */
 };
 
@@ -97,6 +107,22 @@ long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t co
  * NULL; its vCPUs are told to stop and the loop is woken (s->lock held)
  */
 void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const char *why);
+/**
+ * sim_changed - [pfn, pfn + count) of @d's P2M changed: its vCPUs remap
+ * it before they run on (s->lock held). Never fails: when the log cannot
+ * grow, vCPUs remap everything.
+ */
+void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count);
+
+/** sim_event - an event for @domid: wakes its blocked vCPUs (any thread, no lock held) */
+void sim_event(struct sim *s, uint32_t domid);
+
+/**
+ * sim_block - SCHEDOP_block: wait (s->lock held, dropped meanwhile) until
+ * an event for @d arrives, the domain is told to stop, or @ms passed
+ */
+void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms);
+
 /** sim_console - bytes to @d's console log (s->lock held) */
 void sim_console(struct sim_domain *d, const void *buf, size_t len);
 

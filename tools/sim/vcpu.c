@@ -7,8 +7,8 @@
  * (holes and MMIO windows) are MMIO to Unicorn. Missing pfns (never
  * populated, or ballooned out) and pfns past the P2M stay unmapped: an
  * access to one crashes the domain with the pfn, the pc and the kind of
- * access. When the P2M changes (p2m_gen), a vCPU maps afresh before it
- * runs on.
+ * access. When the P2M changes (p2m_gen, with the changed ranges logged
+ * in the domain), a vCPU maps those ranges afresh before it runs on.
  *
  * Kicking: uc_emu_stop() is lost if it lands before uc_emu_start() begins,
  * so whoever needs a vCPU parked kicks until the vCPU says it is.
@@ -28,11 +28,7 @@
 #include "vcpu.h"
 
 #define PAGE 4096ull
-
-struct sim_map {
-	uint64_t base, size;
-	struct sim_vcpu *v;          /* for the MMIO callbacks */
-};
+#define CHUNK 512ull     /* pfns of the largest RAM region an engine maps */
 
 int sim_vcpus_alloc(struct sim *s, struct sim_domain *d)
 {
@@ -79,50 +75,84 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 {
 }
 
-static void unmap_all(struct sim_vcpu *v)
+/* unmaps what the engine has mapped in [first, end) pfns; all of it for 0, ~0 */
+static int unmap_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 {
-	for (size_t i = 0; i < v->nr_maps; i++)
-		uc_mem_unmap(v->uc, v->maps[i].base, v->maps[i].size);
-	free(v->maps);
-	v->maps = NULL;
-	v->nr_maps = 0;
-}
-
-/* the engine's memory as the P2M says now (s->lock held) */
-static int remap(struct sim_vcpu *v)
-{
-	struct sim_domain *d = v->d;
-	size_t cap = 0;
+	uc_mem_region *r = NULL;
+	uint32_t n = 0;
 	int rc = 0;
 
-	unmap_all(v);
-	for (uint64_t pfn = 0; pfn < d->max_pfn;) {
+	if (uc_mem_regions(v->uc, &r, &n) != UC_ERR_OK)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n && !rc; i++) {
+		uint64_t a = r[i].begin / PAGE, b = r[i].end / PAGE + 1;   /* end is inclusive */
+
+		if (a < first)
+			a = first;
+		if (b > end)
+			b = end;
+		if (a < b && uc_mem_unmap(v->uc, a * PAGE, (b - a) * PAGE) != UC_ERR_OK)
+			rc = -ENOMEM;
+	}
+	uc_free(r);
+	return rc;
+}
+
+/*
+ * maps [first, end) pfns as the P2M says: RAM from the pool, identity as
+ * MMIO. RAM goes in pieces of at most one P2M leaf (2 MiB): Unicorn splits
+ * a region by copying its bookkeeping whole, 66 ms for a 512 MiB region,
+ * so a balloon driver's batches must each meet small regions.
+ */
+static int map_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
+{
+	struct sim_domain *d = v->d;
+
+	for (uint64_t pfn = first; pfn < end;) {
 		struct pm_p2m_run run;
-		uc_err e = UC_ERR_OK;
+		uint64_t e;
+		uc_err err = UC_ERR_OK;
 
 		if (pm_p2m_next_run(d->p2m, pfn, &run))
 			return -EIO;
-		if (run.kind == PM_P2M_RAM || run.kind == PM_P2M_IDENTITY) {
-			if (v->nr_maps == cap) {
-				struct sim_map *m = realloc(v->maps, (cap = cap ? 2 * cap : 16) * sizeof(*m));
+		e = run.end < end ? run.end : end;
+		if (run.kind == PM_P2M_RAM && e - pfn > CHUNK - pfn % CHUNK)
+			e = pfn + CHUNK - pfn % CHUNK;
+		if (run.kind == PM_P2M_RAM)
+			err = uc_mem_map_ptr(v->uc, pfn * PAGE, (e - pfn) * PAGE, UC_PROT_ALL,
+					     (char *)v->s->pool_map + (run.mfn + pfn - run.start) * PAGE);
+		else if (run.kind == PM_P2M_IDENTITY)
+			err = uc_mmio_map(v->uc, pfn * PAGE, (e - pfn) * PAGE, mmio_read, v, mmio_write, v);
+		if (err != UC_ERR_OK)
+			return -ENOMEM;
+		pfn = e;
+	}
+	return 0;
+}
 
-				if (!m)
-					return -ENOMEM;
-				v->maps = m;
-			}
-			if (run.kind == PM_P2M_RAM)
-				e = uc_mem_map_ptr(v->uc, run.start * PAGE, (run.end - run.start) * PAGE, UC_PROT_ALL,
-						   (char *)v->s->pool_map + run.mfn * PAGE);
-			else
-				e = uc_mmio_map(v->uc, run.start * PAGE, (run.end - run.start) * PAGE,
-						mmio_read, v, mmio_write, v);
-			if (e != UC_ERR_OK) {
-				rc = -ENOMEM;
-				break;
-			}
-			v->maps[v->nr_maps++] = (struct sim_map){ run.start * PAGE, (run.end - run.start) * PAGE, v };
+/*
+ * the engine's memory as the P2M says now (s->lock held): only the ranges
+ * changed since this vCPU last mapped, if the domain's log still has them
+ * (Unicorn invalidates translations page by page over what it unmaps, so a
+ * whole remap after each balloon batch would cost seconds); else all
+ */
+static int remap(struct sim_vcpu *v)
+{
+	struct sim_domain *d = v->d;
+	int rc = 0;
+
+	if (v->mapped_gen < d->changes_base || v->mapped_gen > d->p2m_gen) {
+		rc = unmap_range(v, 0, UINT64_MAX);
+		if (!rc)
+			rc = map_range(v, 0, d->max_pfn);
+	} else {
+		for (uint64_t g = v->mapped_gen; g < d->p2m_gen && !rc; g++) {
+			const struct sim_change *c = &d->changes[g - d->changes_base];
+
+			rc = unmap_range(v, c->pfn, c->pfn + c->count);
+			if (!rc)
+				rc = map_range(v, c->pfn, c->pfn + c->count);
 		}
-		pfn = run.end;
 	}
 	v->mapped_gen = d->p2m_gen;
 	return rc;
@@ -266,7 +296,7 @@ static int start(struct sim_vcpu *v)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	v->mapped_gen = v->d->p2m_gen - 1;
+	v->mapped_gen = UINT64_MAX;   /* maps everything first */
 	if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
 		rc = -EAGAIN;
 		goto fail;
@@ -362,7 +392,6 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d)
 		if (!v->started)
 			continue;
 		pthread_join(v->thread, NULL);
-		unmap_all(v);
 		uc_close(v->uc);
 		v->uc = NULL;
 		v->started = false;

@@ -16,8 +16,6 @@
 
 #include "sim.h"
 
-struct sim_map;
-
 struct sim_vcpu {
 	struct sim *s;
 	struct sim_domain *d;
@@ -27,9 +25,7 @@ struct sim_vcpu {
 	bool started, parked, exited;   /* under s->lock */
 	pthread_t thread;
 	uc_engine *uc;
-	uint64_t mapped_gen;
-	struct sim_map *maps;           /* what the engine has mapped */
-	size_t nr_maps;
+	uint64_t mapped_gen;            /* the domain's p2m_gen its engine maps */
 	/* why the engine stopped, set by hooks on this thread */
 	char stop_why[PM_SIM_WHY_LEN];
 	uint64_t fault_addr;

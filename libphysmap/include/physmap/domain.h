@@ -23,6 +23,19 @@
 /* pages a domain may have beyond maxmem: what the toolstack adds (rings, tables) */
 #define PM_DOMAIN_EXTRA_PAGES 16
 
+/*
+ * The special pages, as Xen's builders call them: right after the top of
+ * RAM, outside every memory map the guest is given, PM_DOMAIN_EXTRA_PAGES
+ * pfns are reserved; the first two are populated as the console and the
+ * store rings (HVM_PARAM_CONSOLE_PFN, HVM_PARAM_STORE_PFN), their event
+ * channels the ports below.
+ */
+#define PM_DOMAIN_CONSOLE_PAGE 0
+#define PM_DOMAIN_STORE_PAGE 1
+#define PM_DOMAIN_SPECIAL_POPULATED 2
+#define PM_DOMAIN_CONSOLE_PORT 1
+#define PM_DOMAIN_STORE_PORT 2
+
 /**
  * pm_domain_create - build cfg's domain
  * @err: PM_DOMAIN_ERR_LEN bytes, one line naming the step and what failed

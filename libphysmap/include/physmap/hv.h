@@ -133,6 +133,12 @@ int pm_hv_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 int pm_hv_set_actions(struct pm_hv *hv, uint32_t domid, enum pm_hv_action on_poweroff,
 		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash);
 
+/**
+ * pm_hv_set_param - one of the domain's HVM_PARAM_* values (<xen/hvm/params.h>)
+ * returns: 0; -ENOENT; -EINVAL (an index the backend does not keep)
+ */
+int pm_hv_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value);
+
 /** pm_hv_set_maxmem - the most pages populate will give domid. returns: 0; -ENOENT */
 int pm_hv_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
 

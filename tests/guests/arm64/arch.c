@@ -25,6 +25,11 @@ long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
 	return (long)x0;
 }
 
+void arch_mb(void)
+{
+	__asm__ volatile("dmb ish" ::: "memory");
+}
+
 void uart_putc(char c)
 {
 	if (uart_base)

@@ -72,6 +72,8 @@ void uart_putc(char c);
 int mem_map(const void *table, u64 *ranges, int max);
 /** bootargs - the command line from the firmware table, or "" */
 const char *bootargs(const void *table);
+/** arch_mb - a full memory barrier (rings shared with the store) */
+void arch_mb(void);
 /** arch_name - "arm64" or "x86" */
 extern const char arch_name[];
 extern u64 uart_base;
@@ -88,6 +90,23 @@ void shutdown(u32 reason) __attribute__((noreturn));
 ulong strlen_(const char *s);
 void *memset(void *d, int c, ulong n);
 void *memcpy(void *d, const void *s, ulong n);
+
+/* ---- the xenstore client (common/xs.c) ---- */
+
+/** xs_init - find the ring and its event channel (hvm_op get_param). returns: 0; -1 */
+int xs_init(void);
+/** xs_read - a node's value into out (NUL-terminated). returns: its length; -1 */
+long xs_read(const char *path, char *out, u32 max);
+/** xs_write / xs_watch. returns: 0; non-zero on an error reply */
+int xs_write(const char *path, const char *value);
+int xs_watch(const char *path, const char *token);
+/** xs_wait_watch - block until a watch event arrives */
+void xs_wait_watch(void);
+
+/* ---- the balloon driver (common/balloon.c) ---- */
+
+/** balloon_run - follow memory/target for ever; @greedy: advertise, never move */
+void balloon_run(const void *table, int greedy) __attribute__((noreturn));
 
 /** guest_main - the common program, called by the port's entry */
 void guest_main(const void *table) __attribute__((noreturn));

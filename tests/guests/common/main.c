@@ -7,6 +7,8 @@
 
 #define MAX_RANGES 16
 
+static const void *table_;
+
 static void banner(const void *table)
 {
 	u64 r[2 * MAX_RANGES], total = 0;
@@ -77,6 +79,31 @@ static void run_word(const char *w)
 		report(out ? "decrease_reservation" : "populate_physmap",
 		       hypercall(HYPERVISOR_memory_op, out ? XENMEM_decrease_reservation : XENMEM_populate_physmap,
 				 (ulong)&r, 0, 0, 0));
+	} else if (word_is(w, "touch", 0)) {
+		/* every page of RAM above the first 16 MiB written once */
+		u64 r[2 * MAX_RANGES], pages = 0;
+		int n = mem_map(table_, r, MAX_RANGES);
+
+		for (int i = 0; i < n; i++)
+			for (u64 p = r[2 * i] + (i ? 0 : 16ull << 20); p < r[2 * i + 1]; p += 4096) {
+				*(volatile u64 *)(ulong)p = p;
+				pages++;
+			}
+		puts_("touched ");
+		put_dec(pages >> 8);
+		puts_(" MiB\n");
+	} else if (word_is(w, "balloon", 0) || word_is(w, "greedy", 0)) {
+		balloon_run(table_, word_is(w, "greedy", 0));
+	} else if (word_is(w, "store", 0)) {
+		char v[64];
+
+		if (xs_init() || xs_read("name", v, sizeof(v)) < 0) {
+			puts_("store: unreachable\n");
+		} else {
+			puts_("store: name = ");
+			puts_(v);
+			puts_("\n");
+		}
 	} else if (word_is(w, "spin", 0)) {
 		puts_("spinning\n");
 		for (;;)
@@ -103,6 +130,7 @@ void guest_main(const void *table)
 {
 	const char *args = bootargs(table);
 
+	table_ = table;
 	banner(table);
 	for (const char *w = args; *w;) {
 		while (*w == ' ')
