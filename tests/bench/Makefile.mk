@@ -41,3 +41,11 @@ check_PROGRAMS += tests/bench/bench-sim
 tests_bench_bench_sim_SOURCES = tests/bench/bench-sim.c tests/bench/bench.h
 tests_bench_bench_sim_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_sim_LDADD = libphysmap.la
+
+if GUEST_ARM64
+PM_BENCH += tests/bench/bench-guest
+check_PROGRAMS += tests/bench/bench-guest
+endif
+tests_bench_bench_guest_SOURCES = tests/bench/bench-guest.c tests/bench/bench.h
+tests_bench_bench_guest_CFLAGS = $(AM_CFLAGS) -O2 $(XENSTORE_CFLAGS)
+tests_bench_bench_guest_LDADD = libphysmap.la $(XENSTORE_LIBS)
