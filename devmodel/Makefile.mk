@@ -25,10 +25,12 @@ physmap_dm_SOURCES = \
 	devmodel/dm.c \
 	devmodel/transport/qtest.h \
 	devmodel/transport/qtest.c \
+	devmodel/transport/sim.h \
+	devmodel/transport/sim.c \
 	devmodel/hw/logger.c \
 	devmodel/hw/pl011.c \
 	devmodel/hw/serial16550.c \
 	devmodel/hw/subpage-test.c
-physmap_dm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common
+physmap_dm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim
 physmap_dm_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS)
 physmap_dm_LDADD = libpmdm.la libpmtools.la libphysmap.la

@@ -19,6 +19,7 @@
 #include "opts.h"
 #include "dm.h"
 #include "transport/qtest.h"
+#include "transport/sim.h"
 
 static const struct pm_opt opts[] = {
 	{ "load", required_argument, 'l', "FILE", "load a region tree (docs/specs/region-tree.md)" },
@@ -33,6 +34,10 @@ static const struct pm_opt opts[] = {
 	{ "console", required_argument, 'c', "FILE",
 	  "guest serial output (default stdout; stderr with --qtest on stdio)" },
 	{ "log", required_argument, 'L', "FILE", "what logging devices report (default stderr)" },
+	{ "sim", required_argument, 's', "DOMID",
+	  "be DOMID's device model on physmap-sim: serve its ioreqs until the domain is gone" },
+	{ "rundir", required_argument, 'r', "DIR", "with --sim: the simulator's run directory (default $PHYSMAP_RUNDIR)" },
+	{ "ready-fd", required_argument, 'R', "FD", "with --sim: write \"ready\" to FD once the ranges are claimed" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 #define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -204,6 +209,8 @@ int main(int argc, char **argv)
 	struct pm_getopt g = { 0 };
 	char err[512] = "";
 	const char *load = NULL, *console = NULL, *logpath = NULL, *qtest = NULL;
+	const char *sim = NULL, *rundir = getenv("PHYSMAP_RUNDIR");
+	uint64_t domid = 0, ready = (uint64_t)-1;
 	const char **devices = NULL;
 	size_t nr_devices = 0;
 	bool mtree = false, flat = false, disabled = false, json = false, want_qtest = false;
@@ -229,6 +236,16 @@ int main(int argc, char **argv)
 		case 'q': want_qtest = true; qtest = optarg; break;
 		case 'c': console = optarg; break;
 		case 'L': logpath = optarg; break;
+		case 's': sim = optarg; break;
+		case 'r': rundir = optarg; break;
+		case 'R':
+			if (pm_dm_parse_u64(optarg, &ready) || ready > 1024) {
+				fprintf(stderr, "physmap-dm: --ready-fd %s: not a file descriptor\n", optarg);
+				free(devices);
+				pm_getopt_dispose(&g);
+				return 1;
+			}
+			break;
 		case 'h': usage(stdout); free(devices); pm_getopt_dispose(&g); return 0;
 		default: usage(stderr); free(devices); pm_getopt_dispose(&g); return 1;
 		}
@@ -248,6 +265,14 @@ int main(int argc, char **argv)
 	}
 	if (qtest && strncmp(qtest, "unix:", 5)) {
 		fprintf(stderr, "physmap-dm: --qtest=%s: expected unix:PATH\n", qtest);
+		goto out_early;
+	}
+	if (sim && (pm_dm_parse_u64(sim, &domid) || !domid || domid >= 0x7ff0)) {
+		fprintf(stderr, "physmap-dm: --sim %s: not a domain id\n", sim);
+		goto out_early;
+	}
+	if (sim && !rundir) {
+		fprintf(stderr, "physmap-dm: --sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
 		goto out_early;
 	}
 	if ((flat || disabled || json) && !mtree) {
@@ -309,6 +334,15 @@ int main(int argc, char **argv)
 			}
 		} else if (pm_qtest_serve(&dm, stdin, stdout)) {
 			fprintf(stderr, "physmap-dm: qtest: cannot write the answers\n");
+			goto out;
+		}
+	}
+	if (sim) {
+		int rc = pm_sim_serve(&dm, rundir, (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready,
+				      err, sizeof(err));
+
+		if (rc) {
+			fprintf(stderr, "physmap-dm: --sim %s: %s\n", sim, err);
 			goto out;
 		}
 	}

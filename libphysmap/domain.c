@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <xenstore.h>
 #include <xen/hvm/params.h>
@@ -288,6 +292,127 @@ static int store_entries(struct build *b)
 	return ok ? 0 : fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
 }
 
+#ifndef PM_BINDIR
+#define PM_BINDIR "/usr/local/bin"
+#endif
+
+/* the models physmap-dm has; the board's other devices get a logger
+ * standing in (like QEMU's unimplemented-device), so their accesses are
+ * served and logged rather than floating */
+static const char *dm_model(const char *model)
+{
+	static const char *const have[] = { "pl011", "16550", NULL };
+
+	for (const char *const *m = have; *m; m++)
+		if (!strcmp(model, *m))
+			return model;
+	return "logger";
+}
+
+/*
+ * the domain's device model: physmap-dm --sim with the board's devices,
+ * started detached (double fork), waited for until it has claimed its
+ * ranges. It leaves by itself when the simulator lets go of the domain.
+ */
+static int spawn_dm(struct build *b)
+{
+	const char *rundir = pm_hv_rundir(b->hv), *bin = getenv("PHYSMAP_DM");
+	char path[512], dom[16], fd3[4] = "3", console[512], log[512], line[256] = "";
+	size_t nargs = 12 + 2 * b->layout.nr_devices, n = 0;
+	char **argv = calloc(nargs, sizeof(*argv)), **devs = calloc(b->layout.nr_devices + 1, sizeof(*devs));
+	int p[2] = { -1, -1 }, rc = 0, status;
+	pid_t pid;
+
+	if (!argv || !devs || pipe2(p, O_CLOEXEC)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (!bin)
+		snprintf(path, sizeof(path), "%s/physmap-dm", PM_BINDIR);
+	snprintf(dom, sizeof(dom), "%u", b->domid);
+	snprintf(console, sizeof(console), "%s/console/%s.log", rundir, b->cfg->name);
+	snprintf(log, sizeof(log), "%s/console/%s.dm.log", rundir, b->cfg->name);
+	argv[n++] = bin ? (char *)bin : path;
+	argv[n++] = "--sim";
+	argv[n++] = dom;
+	argv[n++] = "--rundir";
+	argv[n++] = (char *)rundir;
+	argv[n++] = "--ready-fd";
+	argv[n++] = fd3;
+	argv[n++] = "--console";
+	argv[n++] = console;
+	argv[n++] = "--log";
+	argv[n++] = log;
+	for (size_t i = 0; i < b->layout.nr_devices; i++) {
+		const struct pm_board_device *d = &b->layout.devices[i];
+
+		if (asprintf(&devs[i], "%s,addr=0x%llx,size=0x%llx,name=%s%s", dm_model(d->model),
+			     (unsigned long long)d->base, (unsigned long long)d->size, d->name,
+			     d->pio ? ",pio" : "") < 0) {
+			devs[i] = NULL;
+			rc = -ENOMEM;
+			goto out;
+		}
+		argv[n++] = "--device";
+		argv[n++] = devs[i];
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (!pid) {
+		/* the child: a grandchild in its own session runs the model */
+		int nul = open("/dev/null", O_RDWR), err = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (fork())
+			_exit(0);
+		setsid();
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(err >= 0 ? err : nul, 2);
+		dup2(p[1], 3);   /* dup2 clears close-on-exec */
+		execv(argv[0], argv);
+		dprintf(3, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	close(p[1]);
+	p[1] = -1;
+	{
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		size_t got = 0;
+
+		/* a line: "ready", or why not; EOF if it died first */
+		while (got < sizeof(line) - 1 && poll(&pf, 1, 10000) > 0) {
+			ssize_t r = read(p[0], line + got, sizeof(line) - 1 - got);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+			if (memchr(line, '\n', got))
+				break;
+		}
+		line[got] = 0;
+		line[strcspn(line, "\n")] = 0;
+	}
+	if (strcmp(line, "ready"))
+		rc = fail(b, -EIO, "the device model (%s) did not start%s%s (see %s)", argv[0], line[0] ? ": " : "",
+			  line, log);
+out:
+	if (rc == -ENOMEM)
+		fail(b, rc, "starting the device model");
+	for (size_t i = 0; devs && i < b->layout.nr_devices; i++)
+		free(devs[i]);
+	free(devs);
+	free(argv);
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	return rc;
+}
+
 static void store_remove(uint32_t domid)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
@@ -340,6 +465,8 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 		rc = store_entries(&b);
 		stored = true;   /* partly, perhaps: removed on failure all the same */
 	}
+	if (!rc && !strcmp(pm_hv_backend(hv), "sim") && b.layout.nr_devices)
+		rc = spawn_dm(&b);   /* on failure, destroying the domain lets it go */
 out:
 	if (rc && stored)
 		store_remove(b.domid);

@@ -181,6 +181,8 @@ int main(void)
 	setenv("PHYSMAP_RUNDIR", dir, 1);
 	if (!getenv("PHYSMAP_SIM"))
 		setenv("PHYSMAP_SIM", "./physmap-sim", 1);
+	if (!getenv("PHYSMAP_DM"))
+		setenv("PHYSMAP_DM", "./physmap-dm", 1);
 	if (pm_hv_open("sim", &hv)) {
 		fprintf(stderr, "bench-guest: cannot start the simulator\n");
 		return 1;

@@ -52,6 +52,8 @@ int main(void)
 	setenv("PHYSMAP_RUNDIR", dir, 1);
 	if (!getenv("PHYSMAP_SIM"))
 		setenv("PHYSMAP_SIM", "./physmap-sim", 1);
+	if (!getenv("PHYSMAP_DM"))
+		setenv("PHYSMAP_DM", "./physmap-dm", 1);
 	snprintf(cfgpath, sizeof(cfgpath), "%s/b.cfg", dir);
 	f = fopen(cfgpath, "w");
 	if (!f)

@@ -12,7 +12,7 @@ PXL=$B/pxl
 G=$B/tests/guests/arm64/guest.img
 [ -x "$PXL" ] && [ -x "$B/physmap-sim" ] || bail "pxl or physmap-sim not built"
 [ -f "$G" ] || bail "$G not built: configure found no aarch64-linux-gnu-gcc (install gcc-aarch64-linux-gnu; scripts/test does)"
-export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_CONNECT=sim
+export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_DM=$B/physmap-dm PHYSMAP_CONNECT=sim
 T=$(mktemp -d)
 export PHYSMAP_RUNDIR=$T/run
 trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
@@ -50,7 +50,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 34
+plan 39
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -137,6 +137,30 @@ is "its vCPU is a thread of the simulator" "$((threads0 + 1))" "$(ls /proc/"$sim
 "$PXL" destroy spin
 is "destroy of a running guest: gone, its thread ended, memory back" "Domain-0 $threads0 4096" \
 	"$(names) $(ls /proc/"$sim"/task | wc -l) $(free_mib)"
+
+# the device model: one physmap-dm a domain, serving the PL011 by ioreqs
+dms() { pgrep -f "physmap-dm --sim $1 --rundir $PHYSMAP_RUNDIR" | wc -l; }
+boot uart "read=0x9000018 spin"
+wait_log uart "spinning"
+id=$(field uart domid)
+is "the banner comes through the PL011 of its physmap-dm, once" "1" "$(log uart | grep -c 'physmap test guest')"
+is "a read of the PL011's flag register is an ioreq the device answers (TX and RX FIFOs empty)" \
+	"read 0x9000018: 0x90" "$(log uart | grep '^read')"
+is "the domain has one device model" "1" "$(dms "$id")"
+pkill -f "physmap-dm --sim $id --rundir $PHYSMAP_RUNDIR"
+wait_state uart crashed
+is "its device model killed: the domain crashes, saying why" "its device model (physmap-dm) went away" "$(field uart why)"
+"$PXL" destroy uart
+boot uart2 "spin"
+wait_log uart2 "spinning"
+id=$(field uart2 domid)
+"$PXL" destroy uart2
+for _ in $(seq 50); do [ "$(dms "$id")" = 0 ] && break; sleep 0.1; done
+before="$(names) $(free_mib)"
+out=$(PHYSMAP_DM=/bin/false "$PXL" create "$EX/virt.cfg" name=nodm kernel="$G" 2>&1)
+rc=$?
+is "destroy ends the device model; one that cannot start fails the create (exit 1, one line), nothing left" \
+	"0|1 1|$before" "$(dms "$id")|$rc $(printf '%s\n' "$out" | wc -l)|$(names) $(free_mib)"
 
 # ballooning: the guest's driver on its store ring, the toolstack waiting
 boot bal "store touch balloon"

@@ -12,7 +12,7 @@ PXL=$B/pxl
 [ -x "$PXL" ] && [ -x "$B/physmap-sim" ] || bail "pxl or physmap-sim not built"
 need_tool xenstore-read xenstore-utils
 need_tool python3 python3
-export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_CONNECT=sim
+export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_DM=$B/physmap-dm PHYSMAP_CONNECT=sim
 T=$(mktemp -d)
 export PHYSMAP_RUNDIR=$T/run
 trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT

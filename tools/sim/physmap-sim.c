@@ -117,30 +117,31 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-/* the whole reply, with the pool's memfd for HELLO; false if the client is gone */
-static bool send_reply(struct sim *s, int fd, const struct pm_sim_hdr *req, int status,
-		       const void *payload, uint32_t len)
+/* the whole reply, with its fds (the pool's memfd for HELLO, an ioreq
+ * server's for IOREQ_SERVER); false if the client is gone */
+static bool send_reply(int fd, const struct pm_sim_hdr *req, int status, const void *payload,
+		       uint32_t len, const int *fds, int nr_fds)
 {
 	struct pm_sim_hdr h = { req->op, len, req->seq, status };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)payload, len } };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * SIM_MAX_FDS)];
 		struct cmsghdr align;
 	} ctl;
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	size_t left = sizeof(h) + len;
 
-	if (req->op == PM_SIM_HELLO && !status) {
+	if (nr_fds && !status) {
 		struct cmsghdr *c;
 
 		memset(&ctl, 0, sizeof(ctl));
 		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nr_fds);
 		c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &s->pool.fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nr_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nr_fds);
 	}
 	while (left) {
 		ssize_t r = sendmsg(fd, &msg, MSG_NOSIGNAL);
@@ -202,16 +203,16 @@ static bool serve(struct sim *s, struct client *c)
 	{
 		void *out = NULL;
 		uint32_t out_len = 0;
-		int status;
+		int status, fds[SIM_MAX_FDS], nr_fds = 0;
 
 		pthread_mutex_lock(&s->lock);
-		status = sim_handle(s, &h, c->in + sizeof(h), &out, &out_len);
+		status = sim_handle(s, c->fd, &h, c->in + sizeof(h), &out, &out_len, fds, &nr_fds);
 		pthread_mutex_unlock(&s->lock);
 		bool ok;
 
 		if (status && status != -ENOENT && status != -ENOSYS)
 			say("op %u: %s", h.op, strerror(-status));
-		ok = send_reply(s, c->fd, &h, status, out, status ? 0 : out_len);
+		ok = send_reply(c->fd, &h, status, out, status ? 0 : out_len, fds, nr_fds);
 		free(out);
 		c->inlen = 0;
 		return ok;
@@ -363,17 +364,31 @@ int main(int argc, char **argv)
 					close(fd);
 			}
 		}
+		for (int i = 0; i < nc; i++)
+			if (p[3 + i].revents && serve(&s, &clients[i]))
+				p[3 + i].revents = 0;
+		/* the gone: closed by the client, or a destroyed domain's device
+		 * model (its connection closed so that it leaves) */
+		pthread_mutex_lock(&s.lock);
 		for (int i = 0; i < nc;) {
-			if (!(p[3 + i].revents) || serve(&s, &clients[i])) {
+			bool gone = p[3 + i].revents != 0;
+
+			for (int k = 0; k < s.nr_drop; k++)
+				gone |= s.drop[k] == clients[i].fd;
+			if (!gone) {
 				i++;
 				continue;
 			}
-			/* a client's death leaves its domains as they are */
+			/* a client's death leaves its domains as they are, but a
+			 * domain whose device model it was crashes */
+			sim_client_gone(&s, clients[i].fd);
 			close(clients[i].fd);
 			free(clients[i].in);
 			clients[i] = clients[--nc];
 			p[3 + i] = p[3 + nc];
 		}
+		s.nr_drop = 0;
+		pthread_mutex_unlock(&s.lock);
 		if (nc || sim_nr_domains(&s))
 			idle_since = now_ns();
 		else if (!foreground && now_ns() - idle_since > IDLE_EXIT_NS) {

@@ -32,6 +32,8 @@ enum pm_sim_op {
 	PM_SIM_SET_VCPU,
 	PM_SIM_SET_ACTIONS,
 	PM_SIM_SET_PARAM,
+	PM_SIM_IOREQ_SERVER,
+	PM_SIM_MAP_IO_RANGE,
 	PM_SIM_OP_COUNT
 };
 
@@ -85,6 +87,17 @@ enum pm_sim_action { PM_SIM_ACT_DESTROY, PM_SIM_ACT_PRESERVE };
 
 /* an HVM_PARAM_* of the domain (store and console ring pfns and ports) */
 struct pm_sim_param { uint32_t domid, index; uint64_t value; };
+
+/* IOREQ_SERVER replies the vCPU count; the fds come as SCM_RIGHTS */
+struct pm_sim_ioreq_info { uint32_t vcpus, pad; };
+
+enum pm_sim_io_type { PM_SIM_IO_MMIO, PM_SIM_IO_PIO };
+
+struct pm_sim_io_range {
+	uint32_t domid, type;       /* enum pm_sim_io_type */
+	uint32_t add, pad;          /* 1 claim, 0 release */
+	uint64_t start, end;        /* [start, end) */
+};
 
 struct pm_sim_actions {
 	uint32_t domid;

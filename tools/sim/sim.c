@@ -23,6 +23,7 @@
 #include <xen/sched.h>
 
 #include "sim.h"
+#include "ioreq.h"
 #include "vcpu.h"
 
 #define PAGE 4096ull
@@ -145,6 +146,9 @@ fail:
 static void domain_free(struct sim *s, struct sim_domain *d)
 {
 	sim_vcpus_stop(s, d);
+	if (d->ioreq && d->ioreq->owner >= 0 && s->nr_drop < (int)(sizeof(s->drop) / sizeof(s->drop[0])))
+		s->drop[s->nr_drop++] = d->ioreq->owner;   /* its device model hears EOF and leaves */
+	sim_ioreq_free(d->ioreq, d->vcpus);
 	free(d->vcpu);
 	free(d->changes);
 	if (d->console_fd >= 0 && d->domid)
@@ -521,7 +525,10 @@ static int op_identity(struct sim *s, const struct pm_sim_range *r, void **out, 
 	n = pm_p2m_set_identity(d->p2m, r->pfn, r->pfn + r->count);
 	if (n < 0)
 		return (int)n;
-	sim_changed(d, r->pfn, r->count);
+	/* MMIO regions do not split: the vCPUs map everything afresh */
+	d->p2m_gen++;
+	d->changes_base = d->p2m_gen;
+	sim_vcpus_kick(d);
 	done.done = (uint64_t)n;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -587,10 +594,60 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_SET_VCPU] = sizeof(struct pm_sim_vcpu_ctx),
 	[PM_SIM_SET_ACTIONS] = sizeof(struct pm_sim_actions),
 	[PM_SIM_SET_PARAM] = sizeof(struct pm_sim_param),
+	[PM_SIM_IOREQ_SERVER] = sizeof(struct pm_sim_domid),
+	[PM_SIM_MAP_IO_RANGE] = sizeof(struct pm_sim_io_range),
 };
 
-int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
-	       void **out, uint32_t *out_len)
+void sim_client_gone(struct sim *s, int client)
+{
+	for (struct sim_domain *d = s->domains; d; d = d->next) {
+		if (!d->ioreq || d->ioreq->owner != client)
+			continue;
+		sim_ioreq_gone(d->ioreq, d->vcpus);
+		d->ioreq->owner = -1;   /* closed: never to be dropped again */
+		if (d->state == PM_SIM_RUNNING || d->state == PM_SIM_PAUSED)
+			sim_shutdown(s, d, SHUTDOWN_crash, "its device model (physmap-dm) went away");
+	}
+}
+
+static int op_ioreq_server(struct sim *s, int client, uint32_t domid, void **out, uint32_t *out_len,
+			   int *fds, int *nr_fds)
+{
+	struct pm_sim_ioreq_info info = { 0 };
+	struct sim_domain *d;
+	int n, rc = guest(s, domid, &d);
+
+	if (rc)
+		return rc;
+	n = sim_ioreq_create(d, client, fds, SIM_MAX_FDS);
+	if (n < 0)
+		return n;
+	*nr_fds = n;
+	info.vcpus = d->vcpus;
+	return reply(out, out_len, &info, sizeof(info));
+}
+
+static int op_map_io(struct sim *s, int client, const struct pm_sim_io_range *r)
+{
+	struct sim_domain *d;
+	int rc = guest(s, r->domid, &d);
+
+	if (rc)
+		return rc;
+	if (!d->ioreq || d->ioreq->owner != client)
+		return -EPERM;   /* only the server's own connection claims */
+	rc = sim_ioreq_map(d->ioreq, r->type, r->start, r->end, r->add != 0);
+	if (!rc) {
+		/* vCPUs map everything afresh: claimed ranges beyond the P2M too */
+		d->p2m_gen++;
+		d->changes_base = d->p2m_gen;
+		sim_vcpus_kick(d);
+	}
+	return rc;
+}
+
+int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const void *payload,
+	       void **out, uint32_t *out_len, int *fds, int *nr_fds)
 {
 	const struct pm_sim_domid *id = payload;
 	struct sim_domain *d;
@@ -598,12 +655,15 @@ int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
 
 	*out = NULL;
 	*out_len = 0;
+	*nr_fds = 0;
 	if (hdr->op == 0 || hdr->op >= PM_SIM_OP_COUNT || hdr->len != req_size[hdr->op])
 		return -EINVAL;
 	switch (hdr->op) {
 	case PM_SIM_HELLO: {
 		struct pm_sim_hello h = { PM_SIM_VERSION, 0, s->pool.total };
 
+		fds[0] = s->pool.fd;
+		*nr_fds = 1;
 		return reply(out, out_len, &h, sizeof(h));
 	}
 	case PM_SIM_INFO: {
@@ -640,6 +700,10 @@ int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
 		rc = guest(s, ctx->domid, &d);
 		return rc ? rc : sim_vcpu_set_ctx(d, ctx);
 	}
+	case PM_SIM_IOREQ_SERVER:
+		return op_ioreq_server(s, client, id->domid, out, out_len, fds, nr_fds);
+	case PM_SIM_MAP_IO_RANGE:
+		return op_map_io(s, client, payload);
 	case PM_SIM_SET_PARAM: {
 		const struct pm_sim_param *p = payload;
 

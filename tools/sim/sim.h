@@ -51,6 +51,7 @@ struct sim_domain {
 	bool act_pending;        /* shut down: the loop applies the action */
 	int console_fd;          /* $RUNDIR/console/NAME.log, or -1 */
 	uint64_t params[SIM_NR_PARAMS];   /* HVM_PARAM_* */
+	struct sim_ioreq_server *ioreq;   /* its device model's, or NULL */
 };
 
 struct sim {
@@ -67,6 +68,8 @@ struct sim {
 	pthread_cond_t evt_cond;
 	uint8_t *evt_pending;    /* [SIM_MAX_DOMID] */
 	char rundir[256];        /* consoles go to rundir/console; "" for none */
+	int drop[16];            /* connections the loop must close (a destroyed domain's device model) */
+	int nr_drop;
 };
 
 /**
@@ -82,13 +85,24 @@ void sim_dispose(struct sim *s);
 /** sim_nr_domains - domains besides dom0 */
 unsigned int sim_nr_domains(const struct sim *s);
 
+#define SIM_MAX_FDS 130
+
 /**
- * sim_handle - one request: hdr and payload in, reply payload out
+ * sim_handle - one request of the connection @client: hdr and payload in,
+ * reply payload out (s->lock held)
  * @out: receives a malloc'ed payload (or NULL), *out_len its size
+ * @fds: receives fds to pass with the reply (at most SIM_MAX_FDS), *nr_fds
+ *   their number; they stay the simulator's
  * returns: the reply's status (0 or -errno)
  */
-int sim_handle(struct sim *s, const struct pm_sim_hdr *hdr, const void *payload,
-	       void **out, uint32_t *out_len);
+int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const void *payload,
+	       void **out, uint32_t *out_len, int *fds, int *nr_fds);
+
+/**
+ * sim_client_gone - connection @client closed: a domain whose device model
+ * it was crashes (s->lock held)
+ */
+void sim_client_gone(struct sim *s, int client);
 
 /**
  * sim_act - apply on_poweroff/on_reboot/on_crash to each domain that shut

@@ -25,6 +25,7 @@
 #include <xen/xen.h>
 #include <xen/sched.h>
 
+#include "ioreq.h"
 #include "vcpu.h"
 
 #define PAGE 4096ull
@@ -65,14 +66,50 @@ static const struct sim_arch *arch_of(const struct sim_vcpu *v)
 
 /* ---- memory ---- */
 
-/* an access to an identity pfn nobody claimed: reads float high, writes vanish */
+/*
+ * an access outside RAM: to the device model if it claimed the address,
+ * else (an identity pfn nobody claimed) reads float high, writes vanish
+ */
 static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *opaque)
 {
+	struct sim_mmio *m = opaque;
+	uint64_t v = 0;
+
+	if (sim_ioreq_access(m->v, PM_SIM_IO_MMIO, m->base + offset, size, false, &v))
+		return v;
 	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
 static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *opaque)
 {
+	struct sim_mmio *m = opaque;
+
+	sim_ioreq_access(m->v, PM_SIM_IO_MMIO, m->base + offset, size, true, &value);
+}
+
+static int map_mmio(struct sim_vcpu *v, uint64_t base, uint64_t size)
+{
+	struct sim_mmio *m = malloc(sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	*m = (struct sim_mmio){ v, base, v->mmio };
+	if (uc_mmio_map(v->uc, base, size, mmio_read, m, mmio_write, m) != UC_ERR_OK) {
+		free(m);
+		return -ENOMEM;
+	}
+	v->mmio = m;
+	return 0;
+}
+
+static void free_mmio(struct sim_vcpu *v)
+{
+	while (v->mmio) {
+		struct sim_mmio *m = v->mmio;
+
+		v->mmio = m->next;
+		free(m);
+	}
 }
 
 /* unmaps what the engine has mapped in [first, end) pfns; all of it for 0, ~0 */
@@ -121,8 +158,8 @@ static int map_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 		if (run.kind == PM_P2M_RAM)
 			err = uc_mem_map_ptr(v->uc, pfn * PAGE, (e - pfn) * PAGE, UC_PROT_ALL,
 					     (char *)v->s->pool_map + (run.mfn + pfn - run.start) * PAGE);
-		else if (run.kind == PM_P2M_IDENTITY)
-			err = uc_mmio_map(v->uc, pfn * PAGE, (e - pfn) * PAGE, mmio_read, v, mmio_write, v);
+		else if (run.kind == PM_P2M_IDENTITY && map_mmio(v, pfn * PAGE, (e - pfn) * PAGE))
+			return -ENOMEM;
 		if (err != UC_ERR_OK)
 			return -ENOMEM;
 		pfn = e;
@@ -143,8 +180,19 @@ static int remap(struct sim_vcpu *v)
 
 	if (v->mapped_gen < d->changes_base || v->mapped_gen > d->p2m_gen) {
 		rc = unmap_range(v, 0, UINT64_MAX);
+		free_mmio(v);
 		if (!rc)
 			rc = map_range(v, 0, d->max_pfn);
+		/* what the device model claimed beyond the P2M (high MMIO windows) */
+		for (size_t i = 0; !rc && d->ioreq && i < d->ioreq->nr_ranges; i++) {
+			const struct sim_io_range *r = &d->ioreq->ranges[i];
+			uint64_t a = r->start / PAGE, b = (r->end + PAGE - 1) / PAGE;
+
+			if (r->type != PM_SIM_IO_MMIO || b <= d->max_pfn)
+				continue;
+			rc = map_mmio(v, (a > d->max_pfn ? a : d->max_pfn) * PAGE,
+				      (b - (a > d->max_pfn ? a : d->max_pfn)) * PAGE);
+		}
 	} else {
 		for (uint64_t g = v->mapped_gen; g < d->p2m_gen && !rc; g++) {
 			const struct sim_change *c = &d->changes[g - d->changes_base];
@@ -393,6 +441,7 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d)
 			continue;
 		pthread_join(v->thread, NULL);
 		uc_close(v->uc);
+		free_mmio(v);
 		v->uc = NULL;
 		v->started = false;
 	}

@@ -16,6 +16,12 @@
 
 #include "sim.h"
 
+struct sim_mmio {
+	struct sim_vcpu *v;
+	uint64_t base;
+	struct sim_mmio *next;
+};
+
 struct sim_vcpu {
 	struct sim *s;
 	struct sim_domain *d;
@@ -26,6 +32,7 @@ struct sim_vcpu {
 	pthread_t thread;
 	uc_engine *uc;
 	uint64_t mapped_gen;            /* the domain's p2m_gen its engine maps */
+	struct sim_mmio *mmio;          /* the engine's MMIO regions (their callbacks' data) */
 	/* why the engine stopped, set by hooks on this thread */
 	char stop_why[PM_SIM_WHY_LEN];
 	uint64_t fault_addr;
