@@ -306,12 +306,16 @@ int main(int argc, char **argv)
 		}
 		free(text);
 	}
+	/* every device in one transaction: one view rendered, not one a device */
+	pm_mem_begin(dm.mem);
 	for (size_t i = 0; i < nr_devices; i++) {
 		if (add_device(&dm, devices[i], err, sizeof(err))) {
+			pm_mem_commit(dm.mem);
 			fprintf(stderr, "physmap-dm: --device %s: %s\n", devices[i], err);
 			goto out;
 		}
 	}
+	pm_mem_commit(dm.mem);
 	if (mtree) {
 		char *text = NULL;
 		long n = json ? pm_mem_mtree_json(dm.mem, flat, &text)

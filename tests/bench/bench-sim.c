@@ -52,8 +52,9 @@ int main(void)
 	setenv("PHYSMAP_RUNDIR", dir, 1);
 	if (!getenv("PHYSMAP_SIM"))
 		setenv("PHYSMAP_SIM", "./physmap-sim", 1);
+	/* the program itself, not libtool's wrapper script (50 ms of shell) */
 	if (!getenv("PHYSMAP_DM"))
-		setenv("PHYSMAP_DM", "./physmap-dm", 1);
+		setenv("PHYSMAP_DM", access("./.libs/physmap-dm", X_OK) ? "./physmap-dm" : "./.libs/physmap-dm", 1);
 	snprintf(cfgpath, sizeof(cfgpath), "%s/b.cfg", dir);
 	f = fopen(cfgpath, "w");
 	if (!f)
@@ -92,13 +93,6 @@ int main(void)
 	pm_domain_config_dispose(&cfg);
 	/* the simulator leaves by itself once idle; its directory after it */
 	sleep(2);
-	unlink(cfgpath);
-	for (const char *const *n = (const char *const[]){ "sim.log", "sim.lock", NULL }; *n; n++) {
-		char p[96];
-
-		snprintf(p, sizeof(p), "%s/%s", dir, *n);
-		unlink(p);
-	}
-	rmdir(dir);
+	rm_tree(dir);
 	return 0;
 }

@@ -5,10 +5,12 @@
 #ifndef PHYSMAP_BENCH_H
 #define PHYSMAP_BENCH_H
 
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double now_ns(void)
 {
@@ -32,6 +34,17 @@ static inline void figure(const char *name, double value, const char *unit,
 	       baseline_value ? value / baseline_value : 0.0, target,
 	       met ? "true" : "false");
 	fflush(stdout);
+}
+
+static inline int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* a benchmark's scratch directory, whatever the simulator left in it */
+static inline void rm_tree(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

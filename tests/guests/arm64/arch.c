@@ -30,6 +30,22 @@ void arch_mb(void)
 	__asm__ volatile("dmb ish" ::: "memory");
 }
 
+u64 arch_counter(void)
+{
+	u64 v;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+u64 arch_counter_hz(void)
+{
+	u64 v;
+
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+	return v;
+}
+
 void uart_putc(char c)
 {
 	if (uart_base)

@@ -74,6 +74,9 @@ int mem_map(const void *table, u64 *ranges, int max);
 const char *bootargs(const void *table);
 /** arch_mb - a full memory barrier (rings shared with the store) */
 void arch_mb(void);
+/** arch_counter / arch_counter_hz - a free-running counter and its rate */
+u64 arch_counter(void);
+u64 arch_counter_hz(void);
 /** arch_name - "arm64" or "x86" */
 extern const char arch_name[];
 extern u64 uart_base;

@@ -45,6 +45,46 @@ static void report(const char *what, long v)
 	puts_("\n");
 }
 
+#define BENCH_MAX 4096
+static u64 samples[BENCH_MAX];
+
+static void sort(u64 *v, int n)
+{
+	for (int gap = n / 2; gap > 0; gap /= 2)
+		for (int i = gap; i < n; i++)
+			for (int j = i; j >= gap && v[j - gap] > v[j]; j -= gap) {
+				u64 t = v[j];
+
+				v[j] = v[j - gap];
+				v[j - gap] = t;
+			}
+}
+
+/*
+ * N timed 32-bit reads of ADDR (the architecture's counter around each),
+ * then the same of a RAM word: median and 99th percentile in ns, one line
+ * each ("timing ADDR: median M ns, p99 P ns")
+ */
+static void timing(const char *what, volatile u32 *p, int n)
+{
+	u64 hz = arch_counter_hz();
+
+	for (int i = 0; i < n; i++) {
+		u64 t0 = arch_counter();
+
+		(void)*p;
+		samples[i] = arch_counter() - t0;
+	}
+	sort(samples, n);
+	puts_("timing ");
+	puts_(what);
+	puts_(": median ");
+	put_dec(samples[n / 2] * 1000000000ull / hz);
+	puts_(" ns, p99 ");
+	put_dec(samples[n * 99 / 100] * 1000000000ull / hz);
+	puts_(" ns\n");
+}
+
 /* one command-line word; returns when it is done */
 static void run_word(const char *w)
 {
@@ -79,6 +119,12 @@ static void run_word(const char *w)
 		report(out ? "decrease_reservation" : "populate_physmap",
 		       hypercall(HYPERVISOR_memory_op, out ? XENMEM_decrease_reservation : XENMEM_populate_physmap,
 				 (ulong)&r, 0, 0, 0));
+	} else if (word_is(w, "timing", &v)) {
+		static volatile u32 ram_word;
+		int n = BENCH_MAX;
+
+		timing("mmio", (volatile u32 *)(ulong)parse_num(v, 0), n);
+		timing("ram", &ram_word, n);
 	} else if (word_is(w, "touch", 0)) {
 		/* every page of RAM above the first 16 MiB written once */
 		u64 r[2 * MAX_RANGES], pages = 0;
