@@ -38,11 +38,7 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 		fprintf(stderr, "%s: %s\n", a->prog, err);
 	} else if (a->opt[OPT_PAUSED]) {
 		printf("created %s as domain %u (paused)\n", cfg->name, domid);
-	} else if ((rc = pm_hv_domain_unpause(hv, domid)) == -EOPNOTSUPP) {
-		printf("created %s as domain %u (paused: its vCPUs' architecture does not run in the simulator yet)\n",
-		       cfg->name, domid);
-		rc = 0;
-	} else if (rc) {
+	} else if ((rc = pm_hv_domain_unpause(hv, domid))) {
 		fprintf(stderr, "%s: %s: starting its vCPUs: %s\n", a->prog, cfg->name, strerror(-rc));
 		pm_domain_destroy(hv, domid);
 	} else {

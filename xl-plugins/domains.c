@@ -137,10 +137,7 @@ static int on_domain(const struct pxl_args *a, int (*fn)(struct pm_hv *, uint32_
 	if (!rc) {
 		int r = fn(hv, domid);
 
-		if (r == -EOPNOTSUPP)
-			fprintf(stderr, "%s: %s: its vCPUs' architecture does not run in the simulator yet; "
-				"it stays paused\n", a->prog, a->argv[0]);
-		else if (r == -EINVAL)
+		if (r == -EINVAL)
 			fprintf(stderr, "%s: %s: it has shut down, or no vCPU has a context\n", a->prog,
 				a->argv[0]);
 		else if (r == -EPERM)

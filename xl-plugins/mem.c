@@ -99,9 +99,13 @@ static const struct pm_opt set_opts[] = {
 
 /*
  * waits for tot_pages to reach the target; false on timeout. The target is
- * the guest's RAM: its special pages (rings) come on top, so up to
- * PM_DOMAIN_EXTRA_PAGES more count as there, the slack libxl allows too.
+ * the guest's RAM, give or take: its special pages (rings) come on top, and
+ * a board may keep some of the configured memory out of RAM (pc: the
+ * 384 KiB legacy hole), so within PM_DOMAIN_EXTRA_PAGES plus 1 MiB of the
+ * target counts as there (libxl allows slack too).
  */
+#define SLACK_PAGES (PM_DOMAIN_EXTRA_PAGES + 256)
+
 static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
 			 uint64_t target_pages, double timeout)
 {
@@ -115,7 +119,7 @@ static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t do
 
 		if (pm_hv_domain_getinfo(hv, domid, &info))
 			return false;
-		if (info.tot_pages >= target_pages && info.tot_pages <= target_pages + PM_DOMAIN_EXTRA_PAGES)
+		if (info.tot_pages + SLACK_PAGES >= target_pages && info.tot_pages <= target_pages + SLACK_PAGES)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		waited = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;

@@ -6,7 +6,8 @@ PM_GUEST_COMMON = tests/guests/common/guest.h tests/guests/common/lib.c \
 	tests/guests/common/main.c tests/guests/common/xs.c tests/guests/common/balloon.c
 PM_GUEST_ARM64_SRC = tests/guests/arm64/head.S tests/guests/arm64/arch.c \
 	tests/guests/arm64/guest.lds
-EXTRA_DIST += $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
+PM_GUEST_X86_SRC = tests/guests/x86/head.S tests/guests/x86/arch.c tests/guests/x86/guest.lds
+EXTRA_DIST += $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC) $(PM_GUEST_X86_SRC)
 
 PM_GUEST_CFLAGS = -ffreestanding -fno-builtin -nostdlib -nostartfiles \
 	-fno-pic -fno-pie -fno-stack-protector -O2 -Wall -Wextra \
@@ -27,4 +28,21 @@ tests/guests/arm64/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
 
 tests/guests/arm64/guest.img: tests/guests/arm64/guest.elf
 	$(AM_V_GEN)$(AARCH64_OBJCOPY) -O binary $< $@
+endif
+
+if GUEST_X86
+noinst_DATA += tests/guests/x86/guest.img
+CLEANFILES += tests/guests/x86/guest.elf tests/guests/x86/guest.img
+
+tests/guests/x86/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_X86_SRC)
+	@$(MKDIR_P) tests/guests/x86
+	$(AM_V_CC)$(CC) $(PM_GUEST_CFLAGS) -m32 -march=i686 -mgeneral-regs-only -mno-sse -mno-mmx \
+		-static -Wl,-m,elf_i386 -Wl,-T,$(top_srcdir)/tests/guests/x86/guest.lds -Wl,--build-id=none \
+		-Wl,--no-warn-rwx-segments -o $@ \
+		$(top_srcdir)/tests/guests/x86/head.S $(top_srcdir)/tests/guests/x86/arch.c \
+		$(top_srcdir)/tests/guests/common/lib.c $(top_srcdir)/tests/guests/common/main.c \
+		$(top_srcdir)/tests/guests/common/xs.c $(top_srcdir)/tests/guests/common/balloon.c
+
+tests/guests/x86/guest.img: tests/guests/x86/guest.elf
+	$(AM_V_GEN)$(OBJCOPY) -O binary $< $@
 endif

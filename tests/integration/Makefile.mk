@@ -13,7 +13,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/xenstore-fuzz.sh \
 	tests/integration/pxl-cli.sh \
 	tests/integration/pxl-sim.sh \
-	tests/integration/guest-arm64.sh
+	tests/integration/guest-arm64.sh \
+	tests/integration/guest-x86.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py

@@ -92,9 +92,8 @@ is "a bad board option: exit 1, one line naming file:line, nothing left" \
 out=$("$PXL" create "$EX/virt.cfg" name=k kernel=/no/such/Image 2>&1)
 is "a missing kernel: exit 1, nothing left" "1 pxl create: command line:2: kernel: /no/such/Image: No such file or directory" \
 	"$? $out"
-out=$("$PXL" unpause pc1 2>&1)
-is "unpause of an x86 guest says plainly that its vCPUs do not run yet" \
-	"1 pxl unpause: pc1: its vCPUs' architecture does not run in the simulator yet; it stays paused" "$? $out"
+out=$("$PXL" unpause nobody 2>&1)
+is "unpause of an unknown domain: exit 1, one line" "1 pxl unpause: nobody: no such domain" "$? $out"
 
 "$PXL" destroy arm-guest
 "$PXL" destroy 2

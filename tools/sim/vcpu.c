@@ -61,7 +61,7 @@ int sim_vcpu_set_ctx(struct sim_domain *d, const struct pm_sim_vcpu_ctx *ctx)
 
 static const struct sim_arch *arch_of(const struct sim_vcpu *v)
 {
-	return &sim_arch_arm64;
+	return v->ctx.arch == PM_SIM_ARCH_X86_32 ? &sim_arch_x86 : &sim_arch_arm64;
 }
 
 /* ---- memory ---- */
@@ -158,8 +158,18 @@ static int map_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 		if (run.kind == PM_P2M_RAM)
 			err = uc_mem_map_ptr(v->uc, pfn * PAGE, (e - pfn) * PAGE, UC_PROT_ALL,
 					     (char *)v->s->pool_map + (run.mfn + pfn - run.start) * PAGE);
-		else if (run.kind == PM_P2M_IDENTITY && map_mmio(v, pfn * PAGE, (e - pfn) * PAGE))
-			return -ENOMEM;
+		else if (run.kind == PM_P2M_IDENTITY) {
+			/* never the page whose fetch takes a vCPU out of the engine */
+			uint64_t x = arch_of(v)->exit_pc / PAGE;
+
+			if (x >= pfn && x < e) {
+				if ((x > pfn && map_mmio(v, pfn * PAGE, (x - pfn) * PAGE)) ||
+				    (e > x + 1 && map_mmio(v, (x + 1) * PAGE, (e - x - 1) * PAGE)))
+					return -ENOMEM;
+			} else if (map_mmio(v, pfn * PAGE, (e - pfn) * PAGE)) {
+				return -ENOMEM;
+			}
+		}
 		if (err != UC_ERR_OK)
 			return -ENOMEM;
 		pfn = e;
@@ -335,8 +345,6 @@ static int start(struct sim_vcpu *v)
 	uc_hook h;
 	int rc;
 
-	if (v->ctx.arch != PM_SIM_ARCH_AARCH64)
-		return -EOPNOTSUPP;   /* x86 vCPUs are not there yet */
 	rc = arch_of(v)->init(v);
 	if (rc)
 		return rc;

@@ -56,7 +56,7 @@ struct sim_arch {
 	uint64_t exit_pc;               /* never mapped: fetching it ends uc_emu_start */
 };
 
-extern const struct sim_arch sim_arch_arm64;
+extern const struct sim_arch sim_arch_arm64, sim_arch_x86;
 
 /** sim_vcpus_alloc - d->vcpus vCPUs, none started. returns: 0; -ENOMEM */
 int sim_vcpus_alloc(struct sim *s, struct sim_domain *d);

@@ -111,6 +111,9 @@ void xs_wait_watch(void);
 /** balloon_run - follow memory/target for ever; @greedy: advertise, never move */
 void balloon_run(const void *table, int greedy) __attribute__((noreturn));
 
+/** _end - the end of this image's memory (the linker script's) */
+extern char _end[];
+
 /** guest_main - the common program, called by the port's entry */
 void guest_main(const void *table) __attribute__((noreturn));
 

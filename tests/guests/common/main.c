@@ -6,6 +6,7 @@
 #include "guest.h"
 
 #define MAX_RANGES 16
+#define BAD_PTR 0xfffff000ul
 
 static const void *table_;
 
@@ -126,12 +127,13 @@ static void run_word(const char *w)
 		timing("mmio", (volatile u32 *)(ulong)parse_num(v, 0), n);
 		timing("ram", &ram_word, n);
 	} else if (word_is(w, "touch", 0)) {
-		/* every page of RAM above the first 16 MiB written once */
-		u64 r[2 * MAX_RANGES], pages = 0;
+		/* every page of RAM 16 MiB past this image written once (the
+		 * image, its stack and the firmware table lie below) */
+		u64 r[2 * MAX_RANGES], pages = 0, from = ((u64)(ulong)_end + (16ull << 20)) & ~4095ull;
 		int n = mem_map(table_, r, MAX_RANGES);
 
 		for (int i = 0; i < n; i++)
-			for (u64 p = r[2 * i] + (i ? 0 : 16ull << 20); p < r[2 * i + 1]; p += 4096) {
+			for (u64 p = r[2 * i] > from ? r[2 * i] : from; p < r[2 * i + 1]; p += 4096) {
 				*(volatile u64 *)(ulong)p = p;
 				pages++;
 			}
@@ -157,11 +159,12 @@ static void run_word(const char *w)
 	} else if (word_is(w, "badcalls", 0)) {
 		struct xen_hvm_param p = { DOMID_SELF, HVM_PARAM_STORE_PFN, 0 };
 
-		/* a hypervisor answers nonsense with an error, and lives */
-		report("console_io bad pointer", hypercall(HYPERVISOR_console_io, CONSOLEIO_write, 16, 8, 0, 0));
+		/* a hypervisor answers nonsense with an error, and lives; the bad
+		 * pointer is the last page below 4 GiB, RAM on neither board */
+		report("console_io bad pointer", hypercall(HYPERVISOR_console_io, CONSOLEIO_write, 16, BAD_PTR, 0, 0));
 		report("console_io huge count", hypercall(HYPERVISOR_console_io, CONSOLEIO_write, ~0ul >> 1, (ulong)w, 0, 0));
 		report("unknown hypercall", hypercall(63, 0, 0, 0, 0, 0));
-		report("sched_op bad pointer", hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, 8, 0, 0, 0));
+		report("sched_op bad pointer", hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, BAD_PTR, 0, 0, 0));
 		report("memory_op bad command", hypercall(HYPERVISOR_memory_op, 999, 0, 0, 0, 0));
 		report("hvm_op bad param", (p.index = 4096, hypercall(HYPERVISOR_hvm_op, HVMOP_get_param, (ulong)&p, 0, 0, 0)));
 	} else if (word_is(w, "reservation", 0)) {

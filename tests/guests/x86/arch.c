@@ -1,0 +1,153 @@
+/*
+ * tests/guests/x86/arch.c - the x86 (PVH) port: Xen found by cpuid leaf
+ * 0x40000000 ("XenVMMXenVMM"), hypercalls by `vmcall` with the op in eax,
+ * arguments in ebx, ecx, edx, esi, edi and the result in eax (what Linux
+ * does since it dropped the hypercall page, on Intel hosts), the COM1
+ * 16550 at port 0x3f8, and what struct hvm_start_info says (the memory
+ * map, the command line)
+ */
+#include "guest.h"
+
+const char arch_name[] = "x86";
+u64 uart_base;
+
+static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+static int hypercall_init(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(0x40000000, &a, &b, &c, &d);
+	return b == 0x566e6558 && c == 0x65584d4d && d == 0x4d4d566e ? 0 : -1;   /* "XenVMMXenVMM" */
+}
+
+long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
+{
+	long ret;
+	register ulong esi __asm__("esi") = a3;
+	register ulong edi __asm__("edi") = a4;
+
+	__asm__ volatile("vmcall"
+			 : "=a"(ret), "+b"(a0), "+c"(a1), "+d"(a2), "+r"(esi), "+r"(edi)
+			 : "a"(op)
+			 : "memory");
+	return ret;
+}
+
+void arch_mb(void)
+{
+	__asm__ volatile("lock; addl $0, (%%esp)" ::: "memory");
+}
+
+u64 arch_counter(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
+u64 arch_counter_hz(void)
+{
+	return 1000000000ull;   /* the simulator's TSC counts nanoseconds */
+}
+
+void uart_putc(char c)
+{
+	if (uart_base)
+		__asm__ volatile("outb %b0, %w1" ::"a"(c), "Nd"((u16)uart_base));
+}
+
+/* ---- struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h) ---- */
+
+struct start_info {
+	u32 magic, version, flags, nr_modules;
+	u64 modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	u32 memmap_entries, reserved;
+};
+
+struct memmap_entry {
+	u64 addr, size;
+	u32 type, reserved;
+};
+
+#define START_INFO_MAGIC 0x336ec578
+
+int mem_map(const void *table, u64 *ranges, int max)
+{
+	const struct start_info *si = table;
+	const struct memmap_entry *e;
+	int n = 0;
+
+	if (si->magic != START_INFO_MAGIC || si->version < 1)
+		return 0;
+	e = (const struct memmap_entry *)(ulong)si->memmap_paddr;
+	for (u32 i = 0; i < si->memmap_entries && n < max; i++) {
+		if (e[i].type != 1)   /* RAM */
+			continue;
+		ranges[2 * n] = e[i].addr;
+		ranges[2 * n + 1] = e[i].addr + e[i].size;
+		n++;
+	}
+	return n;
+}
+
+const char *bootargs(const void *table)
+{
+	const struct start_info *si = table;
+
+	return si->magic == START_INFO_MAGIC && si->cmdline_paddr ? (const char *)(ulong)si->cmdline_paddr : "";
+}
+
+/* 64-bit division for printing, without libgcc */
+u64 __udivdi3(u64 n, u64 d);
+u64 __umoddi3(u64 n, u64 d);
+
+static u64 divmod(u64 n, u64 d, u64 *rem)
+{
+	u64 q = 0, r = 0;
+
+	for (int i = 63; i >= 0; i--) {
+		r = r << 1 | ((n >> i) & 1);
+		if (r >= d) {
+			r -= d;
+			q |= 1ull << i;
+		}
+	}
+	*rem = r;
+	return q;
+}
+
+u64 __udivdi3(u64 n, u64 d)
+{
+	u64 r;
+
+	return divmod(n, d, &r);
+}
+
+u64 __umoddi3(u64 n, u64 d)
+{
+	u64 r;
+
+	divmod(n, d, &r);
+	return r;
+}
+
+void guest_start(const void *start_info);
+void guest_start(const void *start_info)
+{
+	uart_base = 0x3f8;
+	if (hypercall_init()) {
+		/* no Xen: nothing to say it with but the UART */
+		const char *m = "physmap test guest (x86): no Xen hypervisor found\n";
+
+		while (*m)
+			uart_putc(*m++);
+		for (;;)
+			__asm__ volatile("hlt");
+	}
+	guest_main(start_info);
+}

@@ -1,0 +1,84 @@
+#!/bin/bash
+# guest-x86.sh - the x86 (PVH) test guest on the simulator's Unicorn x86
+# vCPUs: Xen found by cpuid, hypercalls by vmcall, its banner through the
+# pc board's 16550 (port I/O ioreqs to physmap-dm) with the memory map of
+# its hvm_start_info, its store ring, bad hypercall arguments, a missing
+# pfn crashing it, and ballooning 1024 -> 256 -> 1024 MiB.
+. "${top_srcdir:-.}/tests/tap.sh"
+B=${top_builddir:-.}
+S=${top_srcdir:-.}
+PXL=$B/pxl
+G=$B/tests/guests/x86/guest.img
+[ -x "$PXL" ] && [ -x "$B/physmap-sim" ] || bail "pxl or physmap-sim not built"
+[ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
+export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_DM=$B/physmap-dm PHYSMAP_CONNECT=sim
+T=$(mktemp -d)
+export PHYSMAP_RUNDIR=$T/run
+trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
+EX=$S/docs/examples
+free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
+names() { "$PXL" list | awk 'NR > 1 && !/ crashed: / { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
+log() { cat "$PHYSMAP_RUNDIR/console/$1.log" 2>/dev/null; }
+field() { "$PXL" list -l | sed -n "/\"name\": \"$1\"/s/.*\"$2\": \\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
+wait_state() {
+	local i s
+	for i in $(seq 300); do
+		s=$(field "$1" state)
+		[ "${s:-gone}" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_log() {
+	local i
+	for i in $(seq 300); do
+		log "$1" | grep -q -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# the pc example sets cmdline, which wins over extra: the words go there
+boot() {
+	local name=$1 words=$2
+	shift 2
+	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
+}
+
+plan 11
+
+boot x1 "store reservation badcalls" on_poweroff=preserve
+wait_state x1 shutdown
+out=$(log x1)
+is "the banner comes through COM1 (port I/O to physmap-dm)" "physmap test guest (x86)" "$(printf '%s\n' "$out" | head -1)"
+is "its memory map is the start info's E820 RAM: below 640K, and 1 MiB to 1 GiB" \
+	"memory: 0x0-0xa0000 (0 MiB)|memory: 0x100000-0x40000000 (1023 MiB)" \
+	"$(printf '%s\n' "$out" | grep '^memory: ' | tr '\n' '|' | sed 's/|$//')"
+is "vmcall hypercalls: its store ring, its reservation" "store: name = x1|current_reservation: 262050" \
+	"$(printf '%s\n' "$out" | grep -E '^store:|^current_reservation' | tr '\n' '|' | sed 's/|$//')"
+is "bad hypercall arguments get Xen's error codes" "-14 -22 -38 -14 -38 -22" \
+	"$(printf '%s\n' "$out" | sed -n 's/^\(console_io\|unknown\|sched_op\|memory_op\|hvm_op\).*: //p' | tr '\n' ' ' | sed 's/ $//')"
+is "and it powers off (SCHEDOP_shutdown), preserved" "shutdown poweroff" "$(field x1 state) $(field x1 shutdown_reason)"
+"$PXL" destroy x1
+
+boot x2 "free=0x3ffff000 read=0x3ffff000" on_crash=preserve
+wait_state x2 crashed
+if [[ $(field x2 why) =~ ^pfn\ 0x3ffff\ \(missing\),\ pc\ 0x10[0-9a-f]{4},\ read$ ]]; then
+	ok "a read of a page it gave back crashes it: pfn, missing, eip, read"
+else
+	fail "a read of a page it gave back crashes it: pfn, missing, eip, read" "got '$(field x2 why)'"
+fi
+"$PXL" destroy x2
+
+boot bal "touch balloon"
+wait_log bal "balloon: ready"
+out=$("$PXL" mem-set bal 256m 2>&1)
+is "mem-set 256m: exit 0, the guest holds 256 MiB" "0 256" "$? $("$PXL" list | awk '$1 == "bal" { print $3 }')"
+is "its P2M: the top 768 MiB missing" "missing 0x10060-0x40000" \
+	"$("$PXL" p2m bal | awk '$2 ~ /^0x10060/ { print $1, $2 }')"
+out=$("$PXL" mem-set bal 1024m 2>&1)
+is "mem-set 1024m: all of its RAM back (1 GiB less the legacy hole)" "0 1023 ram 0x100-0x40002" \
+	"$? $("$PXL" list | awk '$1 == "bal" { print $3 }') $("$PXL" p2m bal | awk '$1 == "ram" && $2 ~ /^0x100-/ { print $1, $2 }')"
+is "the console tells both moves" "balloon: 1023 MiB -> 256 MiB|balloon: at 256 MiB|balloon: 256 MiB -> 1024 MiB|balloon: at 1023 MiB" \
+	"$(log bal | grep -E '^balloon: (at|[0-9]+ MiB -> (256|1024))' | grep -v '1023 MiB -> 1024' | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy bal
+is "everything destroyed: the host's memory is whole again" "Domain-0 4096" "$(names) $(free_mib)"

@@ -1,0 +1,157 @@
+/*
+ * tools/sim/vcpu-x86.c - x86 vCPUs as PVH starts them: 32-bit protected
+ * mode, paging off, flat segments, ebx = hvm_start_info
+ *
+ * What a guest learns of Xen and how it calls it, as on Xen:
+ * - cpuid leaves 0x40000000-2: the "XenVMMXenVMM" signature, version 4.17,
+ *   one hypercall page through MSR 0x40000000 (advertised as Xen does;
+ *   Unicorn's TCG swallows writes to unknown MSRs, so no page is written:
+ *   guests call vmcall directly, as Linux does since 6.10);
+ * - vmcall (an invalid instruction to Unicorn, which has no VMX) is the
+ *   hypercall: op in eax, arguments in ebx, ecx, edx, esi, edi, the
+ *   result in eax.
+ * Port I/O (in/out) goes to the device model as PIO ioreqs. Any other
+ * exception crashes the domain with its vector and eip. Leaving the engine
+ * from a trap works as on aarch64, through exit_pc.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ioreq.h"
+#include "vcpu.h"
+
+#define XEN_MSR 0x40000000u
+#define XEN_CPUID 0x40000000u
+
+static uint32_t reg(struct sim_vcpu *v, int r)
+{
+	uint32_t x = 0;
+
+	uc_reg_read(v->uc, r, &x);
+	return x;
+}
+
+static void set(struct sim_vcpu *v, int r, uint32_t x)
+{
+	uc_reg_write(v->uc, r, &x);
+}
+
+static uint64_t x86_pc(struct sim_vcpu *v)
+{
+	return reg(v, UC_X86_REG_EIP);
+}
+
+/* an instruction Unicorn cannot run: vmcall is the hypercall; others crash */
+static bool invalid(uc_engine *uc, void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+	uint64_t eip = reg(v, UC_X86_REG_EIP), arg[5];
+	uint8_t insn[3] = { 0 };
+	int rc;
+
+	pthread_mutex_lock(&v->s->lock);
+	rc = sim_guest_copy(v->s, v->d, eip, insn, sizeof(insn), false);
+	pthread_mutex_unlock(&v->s->lock);
+	if (rc || insn[0] != 0x0f || insn[1] != 0x01 || insn[2] != 0xc1) {
+		snprintf(v->stop_why, sizeof(v->stop_why), "invalid instruction at eip 0x%" PRIx64, eip);
+		return false;
+	}
+	arg[0] = reg(v, UC_X86_REG_EBX);
+	arg[1] = reg(v, UC_X86_REG_ECX);
+	arg[2] = reg(v, UC_X86_REG_EDX);
+	arg[3] = reg(v, UC_X86_REG_ESI);
+	arg[4] = reg(v, UC_X86_REG_EDI);
+	set(v, UC_X86_REG_EAX, (uint32_t)sim_hypercall(v, reg(v, UC_X86_REG_EAX), arg));
+	set(v, UC_X86_REG_EIP, (uint32_t)sim_vcpu_leave(v, eip + 3));
+	return true;
+}
+
+/* an exception the guest raised: it owns no handler the simulator would call */
+static void trap(uc_engine *uc, uint32_t intno, void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+	uint64_t eip = reg(v, UC_X86_REG_EIP);
+
+	snprintf(v->stop_why, sizeof(v->stop_why), "exception %u at eip 0x%" PRIx64, intno, eip);
+	set(v, UC_X86_REG_EIP, (uint32_t)sim_vcpu_leave(v, eip));
+}
+
+static int cpuid(struct uc_struct *uc, void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+	uint32_t leaf = reg(v, UC_X86_REG_EAX);
+
+	switch (leaf) {
+	case XEN_CPUID:
+		set(v, UC_X86_REG_EAX, XEN_CPUID + 2);
+		set(v, UC_X86_REG_EBX, 0x566e6558);   /* "XenV" */
+		set(v, UC_X86_REG_ECX, 0x65584d4d);   /* "MMXe" */
+		set(v, UC_X86_REG_EDX, 0x4d4d566e);   /* "nVMM" */
+		return 1;
+	case XEN_CPUID + 1:
+		set(v, UC_X86_REG_EAX, 4 << 16 | 17);  /* Xen 4.17 */
+		set(v, UC_X86_REG_EBX, 0);
+		set(v, UC_X86_REG_ECX, 0);
+		set(v, UC_X86_REG_EDX, 0);
+		return 1;
+	case XEN_CPUID + 2:
+		set(v, UC_X86_REG_EAX, 1);            /* hypercall pages */
+		set(v, UC_X86_REG_EBX, XEN_MSR);
+		set(v, UC_X86_REG_ECX, 0);
+		set(v, UC_X86_REG_EDX, 0);
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t port_in(uc_engine *uc, uint32_t port, int size, void *opaque)
+{
+	uint64_t data = 0;
+
+	if (sim_ioreq_access(opaque, PM_SIM_IO_PIO, port, (unsigned int)size, false, &data))
+		return (uint32_t)data;
+	return size == 4 ? ~0u : (1u << (size * 8)) - 1;   /* nobody there: the bus floats */
+}
+
+static void port_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque)
+{
+	uint64_t data = value;
+
+	sim_ioreq_access(opaque, PM_SIM_IO_PIO, port, (unsigned int)size, true, &data);
+}
+
+static int x86_init(struct sim_vcpu *v)
+{
+	static const int regs[4] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX };
+	uc_hook h;
+	bool ok;
+
+	if (uc_open(UC_ARCH_X86, UC_MODE_32, &v->uc) != UC_ERR_OK) {
+		v->uc = NULL;
+		return -ENOMEM;
+	}
+	for (int i = 0; i < 4; i++)
+		set(v, regs[i], (uint32_t)v->ctx.regs[i]);
+	set(v, UC_X86_REG_EIP, (uint32_t)v->ctx.pc);
+	set(v, UC_X86_REG_EFLAGS, 0x2);
+	ok = uc_hook_add(v->uc, &h, UC_HOOK_INTR, trap, v, 1, 0) == UC_ERR_OK &&
+	     uc_hook_add(v->uc, &h, UC_HOOK_INSN_INVALID, invalid, v, 1, 0) == UC_ERR_OK &&
+	     uc_hook_add(v->uc, &h, UC_HOOK_INSN, cpuid, v, 1, 0, UC_X86_INS_CPUID) == UC_ERR_OK &&
+	     uc_hook_add(v->uc, &h, UC_HOOK_INSN, port_in, v, 1, 0, UC_X86_INS_IN) == UC_ERR_OK &&
+	     uc_hook_add(v->uc, &h, UC_HOOK_INSN, port_out, v, 1, 0, UC_X86_INS_OUT) == UC_ERR_OK;
+	if (!ok) {
+		uc_close(v->uc);
+		v->uc = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct sim_arch sim_arch_x86 = {
+	.init = x86_init,
+	.pc = x86_pc,
+	.word = 4,
+	.exit_pc = 0xfffff000ull,   /* the top page of the 32-bit space, never mapped (vcpu.c) */
+};
