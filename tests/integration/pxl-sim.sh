@@ -117,11 +117,12 @@ done
 is "the Nth hypervisor call failing, for every N of a build (17 calls): nothing left behind" \
 	"17 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
 
+why=
 for i in $(seq 100); do
-	"$PXL" create -p "$EX/virt.cfg" name="c$i" memory=16 maxmem=16 >/dev/null 2>&1 || break
-	"$PXL" destroy "c$i" || break
+	why=$("$PXL" create -p "$EX/virt.cfg" name="c$i" memory=16 maxmem=16 2>&1 >/dev/null) || break
+	why=$("$PXL" destroy "c$i" 2>&1) || break
 done
-is "100 create/destroy cycles: free memory back where it began" "100 4096 Domain-0" "$i $(free_mib) $(names)"
+is "100 create/destroy cycles: free memory back where it began" "100 4096 Domain-0" "$i $(free_mib) $(names)${why:+ ($why)}"
 
 # a domain keeps the simulator up whatever python's start-up costs
 "$PXL" create -p "$EX/virt.cfg" name=keeper memory=16 maxmem=16 >/dev/null 2>&1
