@@ -52,6 +52,20 @@ int pm_dm_map_mmio(struct pm_dm *dm, const struct pm_dev_args *a, uint64_t size,
 	return rc;
 }
 
+void pm_console_set_input(struct pm_console *con, size_t (*fn)(void *, const uint8_t *, size_t),
+			  void *opaque)
+{
+	if (con->input)
+		return;
+	con->input = fn;
+	con->input_opaque = opaque;
+}
+
+size_t pm_console_input(struct pm_console *con, const uint8_t *buf, size_t len)
+{
+	return con->input ? con->input(con->input_opaque, buf, len) : 0;
+}
+
 void pm_console_write(struct pm_console *con, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -14,15 +14,27 @@
 #include "memory.h"
 
 /**
- * struct pm_console - where guest-visible serial output goes
+ * struct pm_console - where guest-visible serial output goes, and where
+ * typed input comes in
  * @fd: the sink (not owned); bytes are written as they come
+ * @input: the UART that receives input (the first to ask), or NULL; it
+ *     takes what fits its receive FIFO and returns how much that was
  */
 struct pm_console {
 	int fd;
+	size_t (*input)(void *opaque, const uint8_t *buf, size_t len);
+	void *input_opaque;
 };
 
 /** pm_console_write - one byte (or several) to the sink; errors are dropped */
 void pm_console_write(struct pm_console *con, const void *buf, size_t len);
+
+/** pm_console_set_input - @fn receives the console's input, unless a UART does already */
+void pm_console_set_input(struct pm_console *con, size_t (*fn)(void *, const uint8_t *, size_t),
+			  void *opaque);
+
+/** pm_console_input - typed bytes to the UART. returns: how many it took (0: none, or its FIFO is full) */
+size_t pm_console_input(struct pm_console *con, const uint8_t *buf, size_t len);
 
 /**
  * struct pm_dm - one device model

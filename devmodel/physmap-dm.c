@@ -38,6 +38,8 @@ static const struct pm_opt opts[] = {
 	  "be DOMID's device model on physmap-sim: serve its ioreqs until the domain is gone" },
 	{ "rundir", required_argument, 'r', "DIR", "with --sim: the simulator's run directory (default $PHYSMAP_RUNDIR)" },
 	{ "ready-fd", required_argument, 'R', "FD", "with --sim: write \"ready\" to FD once the ranges are claimed" },
+	{ "console-input", required_argument, 'i', "SOCKET",
+	  "with --sim: listen on this unix socket for what is typed at the console (to the UART)" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 #define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -209,7 +211,7 @@ int main(int argc, char **argv)
 	struct pm_getopt g = { 0 };
 	char err[512] = "";
 	const char *load = NULL, *console = NULL, *logpath = NULL, *qtest = NULL;
-	const char *sim = NULL, *rundir = getenv("PHYSMAP_RUNDIR");
+	const char *sim = NULL, *rundir = getenv("PHYSMAP_RUNDIR"), *input = NULL;
 	uint64_t domid = 0, ready = (uint64_t)-1;
 	const char **devices = NULL;
 	size_t nr_devices = 0;
@@ -238,6 +240,7 @@ int main(int argc, char **argv)
 		case 'L': logpath = optarg; break;
 		case 's': sim = optarg; break;
 		case 'r': rundir = optarg; break;
+		case 'i': input = optarg; break;
 		case 'R':
 			if (pm_dm_parse_u64(optarg, &ready) || ready > 1024) {
 				fprintf(stderr, "physmap-dm: --ready-fd %s: not a file descriptor\n", optarg);
@@ -343,7 +346,7 @@ int main(int argc, char **argv)
 	}
 	if (sim) {
 		int rc = pm_sim_serve(&dm, rundir, (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready,
-				      err, sizeof(err));
+				      input, err, sizeof(err));
 
 		if (rc) {
 			fprintf(stderr, "physmap-dm: --sim %s: %s\n", sim, err);

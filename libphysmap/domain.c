@@ -317,8 +317,8 @@ static const char *dm_model(const char *model)
 static int spawn_dm(struct build *b)
 {
 	const char *rundir = pm_hv_rundir(b->hv), *bin = getenv("PHYSMAP_DM");
-	char path[512], dom[16], fd3[4] = "3", console[512], log[512], line[256] = "";
-	size_t nargs = 12 + 2 * b->layout.nr_devices, n = 0;
+	char path[512], dom[16], fd3[4] = "3", console[512], log[512], input[512], line[256] = "";
+	size_t nargs = 14 + 2 * b->layout.nr_devices, n = 0;
 	char **argv = calloc(nargs, sizeof(*argv)), **devs = calloc(b->layout.nr_devices + 1, sizeof(*devs));
 	int p[2] = { -1, -1 }, rc = 0, status;
 	pid_t pid;
@@ -332,6 +332,7 @@ static int spawn_dm(struct build *b)
 	snprintf(dom, sizeof(dom), "%u", b->domid);
 	snprintf(console, sizeof(console), "%s/console/%s.log", rundir, b->cfg->name);
 	snprintf(log, sizeof(log), "%s/console/%s.dm.log", rundir, b->cfg->name);
+	snprintf(input, sizeof(input), "%s/console/%s.sock", rundir, b->cfg->name);
 	argv[n++] = bin ? (char *)bin : path;
 	argv[n++] = "--sim";
 	argv[n++] = dom;
@@ -343,6 +344,8 @@ static int spawn_dm(struct build *b)
 	argv[n++] = console;
 	argv[n++] = "--log";
 	argv[n++] = log;
+	argv[n++] = "--console-input";
+	argv[n++] = input;
 	for (size_t i = 0; i < b->layout.nr_devices; i++) {
 		const struct pm_board_device *d = &b->layout.devices[i];
 

@@ -10,8 +10,7 @@
  * Transmission is immediate (the console sink never blocks the guest), so
  * the TX FIFO is always empty: FR has TXFE, and the TX interrupt is raised
  * after every write to DR, as QEMU's model does. The receive FIFO (16
- * bytes, 1 with FIFOs off) is modelled for the registers; nothing feeds it
- * yet (console input comes with the simulator's console).
+ * bytes, 1 with FIFOs off) is fed by the console's input (pxl console).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -156,9 +155,34 @@ static const struct pm_mr_ops pl011_ops = {
 	.impl = { .min_access_size = 4, .max_access_size = 4 },
 };
 
+/* typed bytes into the receive FIFO, as many as fit */
+static size_t pl011_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct pl011 *s = opaque;
+	size_t n = 0;
+
+	while (n < len && s->rx_count < fifo_depth(s)) {
+		s->rx[(s->rx_head + s->rx_count) % 16] = buf[n++];
+		s->rx_count++;
+	}
+	if (n)
+		s->ris |= INT_RX;
+	return n;
+}
+
+static void pl011_free(void *opaque)
+{
+	struct pl011 *s = opaque;
+
+	if (s->dm->console.input_opaque == s)
+		s->dm->console.input = NULL;
+	free(s);
+}
+
 static int pl011_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
 {
 	struct pl011 *s;
+	int rc;
 
 	if (a->pio) {
 		snprintf(err, errlen, "a PL011 sits in the memory space, not at a port");
@@ -171,7 +195,10 @@ static int pl011_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err
 	/* reset values: CR has TXE and RXE set; IFLS both at half */
 	s->cr = 0x300;
 	s->ifls = 0x12;
-	return pm_dm_map_mmio(dm, a, 0x1000, &pl011_ops, s, free, err, errlen);
+	rc = pm_dm_map_mmio(dm, a, 0x1000, &pl011_ops, s, pl011_free, err, errlen);
+	if (!rc)
+		pm_console_set_input(&dm->console, pl011_input, s);
+	return rc;
 }
 
 const struct pm_hw pm_hw_pl011 = {

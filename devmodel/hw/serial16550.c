@@ -158,15 +158,42 @@ static const struct pm_mr_ops uart_ops = {
 	.valid = { .min_access_size = 1, .max_access_size = 1 },
 };
 
+/* typed bytes into the receive FIFO (16 bytes, 1 with FIFOs off), as many as fit */
+static size_t uart_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct uart *s = opaque;
+	unsigned depth = (s->fcr & FCR_EN) ? 16 : 1;
+	size_t n = 0;
+
+	while (n < len && s->rx_count < depth) {
+		s->rx[(s->rx_head + s->rx_count) % 16] = buf[n++];
+		s->rx_count++;
+	}
+	return n;
+}
+
+static void uart_free(void *opaque)
+{
+	struct uart *s = opaque;
+
+	if (s->dm->console.input_opaque == s)
+		s->dm->console.input = NULL;
+	free(s);
+}
+
 static int uart_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
 {
 	struct uart *s = calloc(1, sizeof(*s));
+	int rc;
 
 	if (!s)
 		return -ENOMEM;
 	s->dm = dm;
 	s->dll = 12;          /* 9600 baud from 1.8432 MHz */
-	return pm_dm_map_mmio(dm, a, 8, &uart_ops, s, free, err, errlen);
+	rc = pm_dm_map_mmio(dm, a, 8, &uart_ops, s, uart_free, err, errlen);
+	if (!rc)
+		pm_console_set_input(&dm->console, uart_input, s);
+	return rc;
 }
 
 const struct pm_hw pm_hw_serial16550 = {

@@ -19,6 +19,7 @@
 
 #include "sim-proto.h"
 #include "sim.h"
+#include "unixsock.h"
 
 #define MAX_FDS 130
 #define SPINS 20000
@@ -155,9 +156,45 @@ static int connect_sim(const char *rundir, int *out)
 	return 0;
 }
 
-int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready_fd, char *err,
-		 size_t errlen)
+/* console input: what the newest connection typed, fed to the UART as it makes room */
+struct input {
+	int listen, conn;
+	uint8_t buf[4096];
+	size_t len;
+};
+
+static void input_poll(struct pm_dm *dm, struct input *in, const struct pollfd *lp, const struct pollfd *cp)
 {
+	size_t took;
+
+	if (lp && lp->revents) {
+		int fd = accept4(in->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd >= 0) {
+			if (in->conn >= 0)
+				close(in->conn);
+			in->conn = fd;
+		}
+	}
+	if (cp && cp->revents && in->conn >= 0 && in->len < sizeof(in->buf)) {
+		ssize_t r = read(in->conn, in->buf + in->len, sizeof(in->buf) - in->len);
+
+		if (r > 0) {
+			in->len += (size_t)r;
+		} else if (r == 0 || errno != EAGAIN) {
+			close(in->conn);
+			in->conn = -1;
+		}
+	}
+	took = in->len ? pm_console_input(&dm->console, in->buf, in->len) : 0;
+	memmove(in->buf, in->buf + took, in->len - took);
+	in->len -= took;
+}
+
+int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready_fd, const char *input,
+		 char *err, size_t errlen)
+{
+	struct input in = { .listen = -1, .conn = -1 };
 	struct conn c = { .sock = -1, .domid = domid, .dm = dm };
 	struct pm_sim_hello hello;
 	struct pm_sim_domid d = { domid, 0 };
@@ -202,6 +239,14 @@ int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready
 		snprintf(err, errlen, "claiming the devices' ranges: %s", strerror(-rc));
 		goto out;
 	}
+	if (input) {
+		in.listen = pm_listen_unix(input, 1);
+		if (in.listen < 0) {
+			rc = in.listen;
+			snprintf(err, errlen, "console input %s: %s", input, strerror(-rc));
+			goto out;
+		}
+	}
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "ready\n", 6) != 6)
 			rc = -EPIPE;
@@ -209,7 +254,8 @@ int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready
 		ready_fd = -1;
 	}
 	for (;;) {
-		struct pollfd p[2] = { { .fd = fds[1], .events = POLLIN }, { .fd = c.sock, .events = POLLIN } };
+		struct pollfd p[4] = { { .fd = fds[1], .events = POLLIN }, { .fd = c.sock, .events = POLLIN },
+				       { .fd = in.listen, .events = POLLIN }, { .fd = in.conn, .events = POLLIN } };
 		uint64_t n;
 		int idle = 0;
 
@@ -220,8 +266,11 @@ int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready
 			for (uint32_t i = 0; i < info.vcpus; i++)
 				any |= serve_slot(dm, &page->vcpu_ioreq[i], fds[2 + i]);
 			idle = any ? 0 : idle + 1;
+			if (any && in.len)
+				input_poll(dm, &in, NULL, NULL);   /* the guest read: room in its FIFO */
 		}
-		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+		/* input waiting for room: look again soon, the guest polls its UART */
+		if (poll(p, 4, in.len ? 10 : -1) < 0 && errno != EINTR) {
 			rc = -errno;
 			break;
 		}
@@ -233,6 +282,7 @@ int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready
 			rc = -errno;
 			break;
 		}
+		input_poll(dm, &in, &p[2], &p[3]);
 	}
 out:
 	if (listening) {
@@ -247,6 +297,12 @@ out:
 		close(fds[i]);
 	if (ready_fd >= 0)
 		close(ready_fd);
+	if (in.conn >= 0)
+		close(in.conn);
+	if (in.listen >= 0) {
+		close(in.listen);
+		unlink(input);
+	}
 	close(c.sock);
 	return rc;
 }

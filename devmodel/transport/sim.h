@@ -21,9 +21,11 @@
  * pm_sim_serve - serve @domid's ioreqs until the simulator lets go
  * @ready_fd: once every range is claimed, "ready\n" is written there and it
  *   is closed (-1: none)
+ * @input: a unix socket to listen on for console input (pxl console
+ *   connects there; the newest connection is the one read), or NULL
  * returns: 0 when the domain is gone; -errno with @err saying what failed
  */
-int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready_fd, char *err,
-		 size_t errlen);
+int pm_sim_serve(struct pm_dm *dm, const char *rundir, uint32_t domid, int ready_fd, const char *input,
+		 char *err, size_t errlen);
 
 #endif

@@ -224,12 +224,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		abort();
 	setenv("PHYSMAP_RUNDIR", dir, 1);
-	if (!getenv("PHYSMAP_SIM"))
-		setenv("PHYSMAP_SIM", "./physmap-sim", 1);
-	/* the programs themselves, not libtool's wrapper scripts (50 ms of
-	 * shell each start): what an installed system runs */
-	if (!getenv("PHYSMAP_DM"))
-		setenv("PHYSMAP_DM", access("./.libs/physmap-dm", X_OK) ? "./physmap-dm" : "./.libs/physmap-dm", 1);
+	bench_use_build();
 	if (pm_hv_open("sim", &hv)) {
 		fprintf(stderr, "bench-guest: cannot start the simulator\n");
 		return 1;

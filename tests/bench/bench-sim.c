@@ -50,11 +50,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		abort();
 	setenv("PHYSMAP_RUNDIR", dir, 1);
-	if (!getenv("PHYSMAP_SIM"))
-		setenv("PHYSMAP_SIM", "./physmap-sim", 1);
-	/* the program itself, not libtool's wrapper script (50 ms of shell) */
-	if (!getenv("PHYSMAP_DM"))
-		setenv("PHYSMAP_DM", access("./.libs/physmap-dm", X_OK) ? "./physmap-dm" : "./.libs/physmap-dm", 1);
+	bench_use_build();
 	snprintf(cfgpath, sizeof(cfgpath), "%s/b.cfg", dir);
 	f = fopen(cfgpath, "w");
 	if (!f)

@@ -17,7 +17,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/guest-x86.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
-dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py
+dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py \
+	tests/integration/guest-lib.sh
 
 # prints a board's layouts for the oracle tests
 check_PROGRAMS += tests/integration/board-dump

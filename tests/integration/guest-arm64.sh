@@ -6,43 +6,9 @@
 # pause and unpause, pxl console and create -c, and destroy of a running
 # guest leaving no thread behind.
 . "${top_srcdir:-.}/tests/tap.sh"
-B=${top_builddir:-.}
-S=${top_srcdir:-.}
-PXL=$B/pxl
-G=$B/tests/guests/arm64/guest.img
-[ -x "$PXL" ] && [ -x "$B/physmap-sim" ] || bail "pxl or physmap-sim not built"
+G=${top_builddir:-.}/tests/guests/arm64/guest.img
 [ -f "$G" ] || bail "$G not built: configure found no aarch64-linux-gnu-gcc (install gcc-aarch64-linux-gnu; scripts/test does)"
-export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_DM=$B/physmap-dm PHYSMAP_CONNECT=sim
-T=$(mktemp -d)
-export PHYSMAP_RUNDIR=$T/run
-trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
-EX=$S/docs/examples
-free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
-names() { "$PXL" list | awk 'NR > 1 && !/ crashed: / { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
-log() { cat "$PHYSMAP_RUNDIR/console/$1.log" 2>/dev/null; }
-# a field of a domain in pxl list -l
-field() { "$PXL" list -l | sed -n "/\"name\": \"$1\"/s/.*\"$2\": \\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
-# waits up to 10 s for a domain's state ("gone" when it has none)
-wait_state() {
-	local i s
-	for i in $(seq 100); do
-		s=$(field "$1" state)
-		[ "${s:-gone}" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# waits up to 20 s for a line in a domain's console log
-wait_log() {
-	local i
-	for i in $(seq 200); do
-		log "$1" | grep -q -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-rss_mib() { awk '$1 == "VmRSS:" { print int($2 / 1024) }' /proc/"$1"/status; }
-store() { XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$@"; }
+. "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 # boots a guest with these command-line words
 boot() {
 	local name=$1 words=$2
@@ -50,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 39
+plan 42
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -198,6 +164,27 @@ rc=$?
 is "create -c: attached at once, the whole banner, back when the guest is gone" \
 	"created cc as domain|physmap test guest (arm64)|powering off|0" \
 	"$(printf '%s\n' "$out" | head -2 | sed 's/ [0-9]*$//' | tr '\n' '|')$(printf '%s\n' "$out" | tail -1)|$rc"
+
+# on_reboot=restart (xl's default) is the toolstack's: pxl create leaves a monitor
+boot rb "reboot"
+first=$(field rb domid)
+for _ in $(seq 100); do [ "$(field rb domid)" != "$first" ] && [ -n "$(field rb domid)" ] && break; sleep 0.1; done
+again=$(field rb domid)
+"$PXL" destroy rb
+for _ in $(seq 50); do pgrep -f "pxl create .*name=rb " >/dev/null || break; sleep 0.1; done
+is "on_reboot=restart: built again under its name with a new id; destroy ends its monitor" \
+	"yes 0 $(grep -c 'rebooted: restarting' "$PHYSMAP_RUNDIR/console/rb.monitor.log")" \
+	"$([ "$again" -gt "$first" ] && echo yes) $(pgrep -f "pxl create .*name=rb " | wc -l) $(grep -c 'rebooted: restarting' "$PHYSMAP_RUNDIR/console/rb.monitor.log")"
+boot rb2 "reboot" on_reboot=preserve
+wait_state rb2 shutdown
+is "on_reboot=preserve: kept, shut down for reboot" "shutdown reboot" "$(field rb2 state) $(field rb2 shutdown_reason)"
+"$PXL" destroy rb2
+
+boot echo "echo" on_poweroff=destroy
+wait_log echo "type a line"
+out=$(printf 'hello guest\n' | timeout 20 "$PXL" console echo 2>&1)
+is "what pxl console is given reaches the guest's PL011 (through physmap-dm) and comes back" \
+	"echo: hello guest|powering off" "$(printf '%s\n' "$out" | grep -E '^echo: h|^powering' | tr '\n' '|' | sed 's/|$//')"
 
 boot dump "" on_poweroff=preserve
 wait_state dump shutdown

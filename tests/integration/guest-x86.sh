@@ -5,38 +5,9 @@
 # its hvm_start_info, its store ring, bad hypercall arguments, a missing
 # pfn crashing it, and ballooning 1024 -> 256 -> 1024 MiB.
 . "${top_srcdir:-.}/tests/tap.sh"
-B=${top_builddir:-.}
-S=${top_srcdir:-.}
-PXL=$B/pxl
-G=$B/tests/guests/x86/guest.img
-[ -x "$PXL" ] && [ -x "$B/physmap-sim" ] || bail "pxl or physmap-sim not built"
+G=${top_builddir:-.}/tests/guests/x86/guest.img
 [ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
-export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_DM=$B/physmap-dm PHYSMAP_CONNECT=sim
-T=$(mktemp -d)
-export PHYSMAP_RUNDIR=$T/run
-trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
-EX=$S/docs/examples
-free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
-names() { "$PXL" list | awk 'NR > 1 && !/ crashed: / { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
-log() { cat "$PHYSMAP_RUNDIR/console/$1.log" 2>/dev/null; }
-field() { "$PXL" list -l | sed -n "/\"name\": \"$1\"/s/.*\"$2\": \\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
-wait_state() {
-	local i s
-	for i in $(seq 300); do
-		s=$(field "$1" state)
-		[ "${s:-gone}" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_log() {
-	local i
-	for i in $(seq 300); do
-		log "$1" | grep -q -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 # the pc example sets cmdline, which wins over extra: the words go there
 boot() {
 	local name=$1 words=$2
@@ -44,7 +15,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 11
+plan 12
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -68,6 +39,12 @@ else
 	fail "a read of a page it gave back crashes it: pfn, missing, eip, read" "got '$(field x2 why)'"
 fi
 "$PXL" destroy x2
+
+boot echo "echo" on_poweroff=destroy
+wait_log echo "type a line"
+out=$(printf 'hello x86\n' | timeout 20 "$PXL" console echo 2>&1)
+is "what pxl console is given reaches COM1 (port I/O through physmap-dm) and comes back" \
+	"echo: hello x86|powering off" "$(printf '%s\n' "$out" | grep -E '^echo: h|^powering' | tr '\n' '|' | sed 's/|$//')"
 
 boot bal "touch balloon"
 wait_log bal "balloon: ready"

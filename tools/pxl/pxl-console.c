@@ -3,12 +3,15 @@
  * (pxl console, pxl create -c)
  *
  * The log is $RUNDIR/console/NAME.log, written by the backend (console_io)
- * and, with the device model, by the guest's UART. Following ends when the
- * domain is gone or has stopped, or on Ctrl-] from a terminal, as xl
- * console does.
+ * and, with the device model, by the guest's UART. While following, what
+ * is typed (or piped in) goes to the UART through the device model's
+ * socket, $RUNDIR/console/NAME.sock. Following ends when the domain is
+ * gone or has stopped, or on Ctrl-] from a terminal, as xl console does.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,13 +43,30 @@ static bool stopped(struct pm_hv *hv, uint32_t domid)
 	       info.state == PM_HV_SHUTDOWN || info.state == PM_HV_CRASHED || info.state == PM_HV_DYING;
 }
 
+/* the device model's input socket, or -1 (no device model, or none listening) */
+static int input_socket(const char *rundir, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console/%s.sock", rundir, name) >=
+	    sizeof(sa.sun_path))
+		return -1;
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(s);
+		s = -1;
+	}
+	return s;
+}
+
 int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool follow)
 {
 	struct pm_hv_dominfo info;
 	struct termios saved, raw;
-	bool tty = follow && isatty(0) && !tcgetattr(0, &saved);
+	bool tty = follow && isatty(0) && !tcgetattr(0, &saved), typing = follow;
 	char path[512];
-	int fd, rc = pm_hv_domain_getinfo(hv, domid, &info);
+	int fd, in = -1, rc = pm_hv_domain_getinfo(hv, domid, &info);
 
 	if (rc) {
 		fprintf(stderr, "%s: domain %u: %s\n", a->prog, domid, strerror(-rc));
@@ -58,6 +78,8 @@ int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool
 		fprintf(stderr, "%s: %s: no console log: %s: %s\n", a->prog, info.name, path, strerror(errno));
 		return PXL_FAIL;
 	}
+	if (follow)
+		in = input_socket(pm_hv_rundir(hv), info.name);
 	if (tty) {
 		raw = saved;
 		cfmakeraw(&raw);
@@ -77,16 +99,27 @@ int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool
 			drain(fd);   /* the last words */
 			break;
 		}
-		if (tty && poll(&p, 1, 50) > 0) {
-			char c;
+		if (typing && poll(&p, 1, 50) > 0) {
+			char buf[256];
+			ssize_t n = read(0, buf, tty ? 1 : sizeof(buf));
 
-			if (read(0, &c, 1) == 1 && c == CTRL_RIGHT_BRACKET)
+			if (n <= 0) {
+				typing = false;   /* input ended; the output is still followed */
+				continue;
+			}
+			if (tty && buf[0] == CTRL_RIGHT_BRACKET)
 				break;
-			/* input reaches the guest through its UART's device model */
-		} else if (!tty) {
+			/* to the guest's UART through its device model; none: dropped */
+			if (in >= 0 && write(in, buf, (size_t)n) != n) {
+				close(in);
+				in = -1;
+			}
+		} else if (!typing) {
 			usleep(50000);
 		}
 	}
+	if (in >= 0)
+		close(in);
 	if (tty) {
 		tcsetattr(0, TCSANOW, &saved);
 		putchar('\n');

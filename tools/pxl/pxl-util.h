@@ -59,4 +59,15 @@ int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid
  */
 int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool follow);
 
+/** pxl_monitor_needed - whether @cfg restarts on something (the toolstack's job) */
+bool pxl_monitor_needed(const struct pm_domain_config *cfg);
+
+/**
+ * pxl_monitor_spawn - leave a detached monitor that builds @domid again
+ * from @cfg when it stops for a restarting reason, and leaves with it
+ * returns: PXL_OK; PXL_FAIL (said why)
+ */
+int pxl_monitor_spawn(const struct pxl_args *a, struct pm_hv *hv, const struct pm_domain_config *cfg,
+		      uint32_t domid);
+
 #endif

@@ -483,52 +483,37 @@ void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 	sim_vcpus_kick(d);
 }
 
-static int op_populate(struct sim *s, const struct pm_sim_range *r, void **out, uint32_t *out_len)
+/* vCPUs map everything afresh (MMIO regions do not split) */
+static void remap_all(struct sim_domain *d)
 {
-	struct pm_sim_count done = { 0 };
-	struct sim_domain *d;
-	int rc = guest(s, r->domid, &d);
-
-	if (rc || (rc = check_range(d, r)) || (rc = sim_populate(s, d, r->pfn, r->count)))
-		return rc;
-	sim_changed(d, r->pfn, r->count);
-	done.done = r->count;
-	return reply(out, out_len, &done, sizeof(done));
-}
-
-static int op_decrease(struct sim *s, const struct pm_sim_range *r, void **out, uint32_t *out_len)
-{
-	struct pm_sim_count done = { 0 };
-	struct sim_domain *d;
-	long n;
-	int rc = guest(s, r->domid, &d);
-
-	if (rc || (rc = check_range(d, r)))
-		return rc;
-	n = sim_decrease(s, d, r->pfn, r->count);
-	if (n < 0)
-		return (int)n;
-	sim_changed(d, r->pfn, r->count);
-	done.done = (uint64_t)n;
-	return reply(out, out_len, &done, sizeof(done));
-}
-
-static int op_identity(struct sim *s, const struct pm_sim_range *r, void **out, uint32_t *out_len)
-{
-	struct pm_sim_count done = { 0 };
-	struct sim_domain *d;
-	long n;
-	int rc = guest(s, r->domid, &d);
-
-	if (rc || (rc = check_range(d, r)))
-		return rc;
-	n = pm_p2m_set_identity(d->p2m, r->pfn, r->pfn + r->count);
-	if (n < 0)
-		return (int)n;
-	/* MMIO regions do not split: the vCPUs map everything afresh */
 	d->p2m_gen++;
 	d->changes_base = d->p2m_gen;
 	sim_vcpus_kick(d);
+}
+
+/* POPULATE, DECREASE, SET_IDENTITY: the pages (or pfns) done */
+static int op_memory(struct sim *s, uint32_t op, const struct pm_sim_range *r, void **out,
+		     uint32_t *out_len)
+{
+	struct pm_sim_count done = { 0 };
+	struct sim_domain *d;
+	long n;
+	int rc = guest(s, r->domid, &d);
+
+	if (rc || (rc = check_range(d, r)))
+		return rc;
+	if (op == PM_SIM_POPULATE)
+		n = (rc = sim_populate(s, d, r->pfn, r->count)) ? rc : (long)r->count;
+	else if (op == PM_SIM_DECREASE)
+		n = sim_decrease(s, d, r->pfn, r->count);
+	else
+		n = pm_p2m_set_identity(d->p2m, r->pfn, r->pfn + r->count);
+	if (n < 0)
+		return (int)n;
+	if (op == PM_SIM_SET_IDENTITY)
+		remap_all(d);
+	else
+		sim_changed(d, r->pfn, r->count);
 	done.done = (uint64_t)n;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -637,12 +622,8 @@ static int op_map_io(struct sim *s, int client, const struct pm_sim_io_range *r)
 	if (!d->ioreq || d->ioreq->owner != client)
 		return -EPERM;   /* only the server's own connection claims */
 	rc = sim_ioreq_map(d->ioreq, r->type, r->start, r->end, r->add != 0);
-	if (!rc) {
-		/* vCPUs map everything afresh: claimed ranges beyond the P2M too */
-		d->p2m_gen++;
-		d->changes_base = d->p2m_gen;
-		sim_vcpus_kick(d);
-	}
+	if (!rc)
+		remap_all(d);   /* claimed ranges beyond the P2M too */
 	return rc;
 }
 
@@ -748,11 +729,9 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		return rc;
 	}
 	case PM_SIM_POPULATE:
-		return op_populate(s, payload, out, out_len);
 	case PM_SIM_DECREASE:
-		return op_decrease(s, payload, out, out_len);
 	case PM_SIM_SET_IDENTITY:
-		return op_identity(s, payload, out, out_len);
+		return op_memory(s, hdr->op, payload, out, out_len);
 	case PM_SIM_P2M_READ:
 		return op_p2m_read(s, payload, out, out_len);
 	case PM_SIM_P2M_EXPLAIN: {

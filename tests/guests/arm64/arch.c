@@ -52,6 +52,15 @@ void uart_putc(char c)
 		*(volatile u32 *)(ulong)uart_base = (u8)c;   /* UARTDR */
 }
 
+int uart_getc(void)
+{
+	volatile u32 *base = (volatile u32 *)(ulong)uart_base;
+
+	if (!uart_base || (base[0x18 / 4] & 0x10))   /* FR.RXFE */
+		return -1;
+	return (int)(base[0] & 0xff);               /* DR */
+}
+
 /* ---- a flattened device tree, read in place ---- */
 
 #define FDT_MAGIC 0xd00dfeed

@@ -68,6 +68,8 @@ struct xen_hvm_param {
 long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4);
 /** uart_putc - one byte to the board's UART; uart_base 0 means none */
 void uart_putc(char c);
+/** uart_getc - a received byte, or -1 if none is waiting (or no UART) */
+int uart_getc(void);
 /** mem_map - the RAM the firmware table describes, as [start, end) pairs */
 int mem_map(const void *table, u64 *ranges, int max);
 /** bootargs - the command line from the firmware table, or "" */

@@ -120,6 +120,26 @@ static void run_word(const char *w)
 		report(out ? "decrease_reservation" : "populate_physmap",
 		       hypercall(HYPERVISOR_memory_op, out ? XENMEM_decrease_reservation : XENMEM_populate_physmap,
 				 (ulong)&r, 0, 0, 0));
+	} else if (word_is(w, "echo", 0)) {
+		/* a line from the UART (what pxl console sends), said back */
+		char in[64];
+		int n = 0, c;
+
+		puts_("echo: type a line\n");
+		for (;;) {
+			c = uart_getc();
+			if (c < 0) {
+				hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+				continue;
+			}
+			if (c == '\n' || c == '\r' || n == (int)sizeof(in) - 1)
+				break;
+			in[n++] = (char)c;
+		}
+		in[n] = 0;
+		puts_("echo: ");
+		puts_(in);
+		puts_("\n");
 	} else if (word_is(w, "timing", &v)) {
 		static volatile u32 ram_word;
 		int n = BENCH_MAX;

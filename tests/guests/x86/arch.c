@@ -61,6 +61,19 @@ void uart_putc(char c)
 		__asm__ volatile("outb %b0, %w1" ::"a"(c), "Nd"((u16)uart_base));
 }
 
+int uart_getc(void)
+{
+	u8 lsr, c;
+
+	if (!uart_base)
+		return -1;
+	__asm__ volatile("inb %w1, %b0" : "=a"(lsr) : "Nd"((u16)(uart_base + 5)));
+	if (!(lsr & 1))   /* LSR.DR */
+		return -1;
+	__asm__ volatile("inb %w1, %b0" : "=a"(c) : "Nd"((u16)uart_base));
+	return c;
+}
+
 /* ---- struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h) ---- */
 
 struct start_info {
