@@ -19,7 +19,7 @@ CLEANFILES += tests/guests/arm64/guest.elf tests/guests/arm64/guest.img
 
 tests/guests/arm64/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
 	@$(MKDIR_P) tests/guests/arm64
-	$(AM_V_CC)$(AARCH64_CC) $(PM_GUEST_CFLAGS) -mgeneral-regs-only -mstrict-align \
+	$(AM_V_CC)$(AARCH64_CC) $(PM_GUEST_CFLAGS) -mgeneral-regs-only -mstrict-align -mno-outline-atomics \
 		-static -Wl,-T,$(top_srcdir)/tests/guests/arm64/guest.lds -Wl,--build-id=none \
 		-Wl,--no-warn-rwx-segments -o $@ \
 		$(top_srcdir)/tests/guests/arm64/head.S $(top_srcdir)/tests/guests/arm64/arch.c \

@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 42
+plan 43
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -164,6 +164,13 @@ rc=$?
 is "create -c: attached at once, the whole banner, back when the guest is gone" \
 	"created cc as domain|physmap test guest (arm64)|powering off|0" \
 	"$(printf '%s\n' "$out" | head -2 | sed 's/ [0-9]*$//' | tr '\n' '|')$(printf '%s\n' "$out" | tail -1)|$rc"
+
+boot smp "smp" vcpus=4 on_poweroff=preserve
+wait_state smp shutdown
+is "PSCI CPU_ON brings vCPUs 1-3 up on their own threads; each says so; CPU_OFF takes them down" \
+	"smp: 4 vCPUs ran|vcpu 1 up|vcpu 2 up|vcpu 3 up" \
+	"$(log smp | grep -E '^vcpu [0-9] up|^smp:' | LC_ALL=C sort | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy smp
 
 # on_reboot=restart (xl's default) is the toolstack's: pxl create leaves a monitor
 boot rb "reboot"

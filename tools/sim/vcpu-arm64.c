@@ -6,6 +6,9 @@
  * engine reports exception 1 (EXCP_UDEF) with pc at the instruction. If
  * the instruction is `hvc #0xEA1` (Xen's hypercall immediate) the call is
  * served: op in x16, arguments in x0-x4, the result in x0, pc past the hvc.
+ * `hvc #0` is an SMCCC call: PSCI 1.0 as the board's device tree announces
+ * it (CPU_ON brings a vCPU up, CPU_OFF takes the caller down, SYSTEM_OFF
+ * and SYSTEM_RESET shut the domain down, as Linux powers off on Xen).
  * Any other exception crashes the domain with its number and pc: these
  * guests own no vectors the simulator would deliver to. To leave the
  * engine from the trap (uc_emu_stop() does not, from a hook) pc goes to
@@ -16,12 +19,31 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <xen/sched.h>
 
 #include "vcpu.h"
 
 #define EXCP_UDEF 1
 #define HVC_XEN 0xd401d422u   /* hvc #0xea1 */
+#define HVC_0 0xd4000002u     /* hvc #0: SMCCC calls, PSCI among them */
+
+/* PSCI 1.0 (ARM DEN 0022), what the virt board's device tree offers */
+#define PSCI_VERSION 0x84000000u
+#define PSCI_CPU_OFF 0x84000002u
+#define PSCI_CPU_ON_32 0x84000003u
+#define PSCI_CPU_ON 0xc4000003u
+#define PSCI_AFFINITY_INFO 0xc4000004u
+#define PSCI_MIGRATE_INFO_TYPE 0x84000006u
+#define PSCI_SYSTEM_OFF 0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
+#define PSCI_FEATURES 0x8400000au
+#define PSCI_NOT_SUPPORTED -1
+#define PSCI_INVALID_PARAMETERS -2
+#define PSCI_ALREADY_ON -4
 
 static uint64_t reg(struct sim_vcpu *v, int r)
 {
@@ -36,6 +58,71 @@ static uint64_t arm64_pc(struct sim_vcpu *v)
 	return reg(v, UC_ARM64_REG_PC);
 }
 
+/* an MPIDR as the virt board numbers vCPUs: Aff1 clusters of 16, Aff0 within */
+static int64_t mpidr_index(uint64_t mpidr)
+{
+	return (int64_t)(((mpidr >> 8) & 0xff) * 16 + (mpidr & 0xff));
+}
+
+static int64_t psci(struct sim_vcpu *v, const uint64_t x[4])
+{
+	struct sim *s = v->s;
+	struct sim_domain *d = v->d;
+	int64_t ret = PSCI_NOT_SUPPORTED;
+
+	pthread_mutex_lock(&s->lock);
+	switch ((uint32_t)x[0]) {
+	case PSCI_VERSION:
+		ret = 1 << 16;   /* 1.0 */
+		break;
+	case PSCI_FEATURES:
+		ret = x[1] == PSCI_VERSION || x[1] == PSCI_CPU_OFF || x[1] == PSCI_CPU_ON || x[1] == PSCI_CPU_ON_32 ||
+			      x[1] == PSCI_AFFINITY_INFO || x[1] == PSCI_SYSTEM_OFF || x[1] == PSCI_SYSTEM_RESET ||
+			      x[1] == PSCI_MIGRATE_INFO_TYPE || x[1] == PSCI_FEATURES
+			  ? 0 : PSCI_NOT_SUPPORTED;
+		break;
+	case PSCI_MIGRATE_INFO_TYPE:
+		ret = 2;   /* no trusted OS */
+		break;
+	case PSCI_CPU_ON:
+	case PSCI_CPU_ON_32: {
+		struct pm_sim_vcpu_ctx ctx = v->ctx;
+		int64_t target = mpidr_index(x[1]);
+		int rc;
+
+		ctx.vcpu = (uint32_t)target;
+		ctx.pc = (uint32_t)x[0] == PSCI_CPU_ON_32 ? (uint32_t)x[2] : x[2];
+		memset(ctx.regs, 0, sizeof(ctx.regs));
+		ctx.regs[0] = x[3];   /* context_id */
+		ctx.pstate = 0x3c5;   /* EL1h, interrupts masked, as at boot */
+		rc = target < (int64_t)d->vcpus ? sim_vcpu_up(d, (uint32_t)target, &ctx) : -EINVAL;
+		ret = rc == -EEXIST ? PSCI_ALREADY_ON : rc ? PSCI_INVALID_PARAMETERS : 0;
+		break;
+	}
+	case PSCI_AFFINITY_INFO: {
+		int64_t target = mpidr_index(x[1]);
+
+		ret = target >= (int64_t)d->vcpus || x[2] ? PSCI_INVALID_PARAMETERS
+			: d->vcpu[target].started && !d->vcpu[target].exited && !d->vcpu[target].off ? 0 : 1;
+		break;
+	}
+	case PSCI_CPU_OFF:
+		v->off = true;   /* it leaves the engine when the trap returns */
+		ret = 0;
+		break;
+	case PSCI_SYSTEM_OFF:
+		sim_shutdown(s, d, SHUTDOWN_poweroff, NULL);
+		ret = 0;
+		break;
+	case PSCI_SYSTEM_RESET:
+		sim_shutdown(s, d, SHUTDOWN_reboot, NULL);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
 static void trap(uc_engine *uc, uint32_t intno, void *opaque)
 {
 	struct sim_vcpu *v = opaque;
@@ -48,7 +135,15 @@ static void trap(uc_engine *uc, uint32_t intno, void *opaque)
 	if (intno == EXCP_UDEF && sim_guest_copy(v->s, v->d, pc, &insn, 4, false))
 		insn = 0;
 	pthread_mutex_unlock(&v->s->lock);
-	if (intno != EXCP_UDEF || insn != HVC_XEN) {
+	if (intno == EXCP_UDEF && insn == HVC_0) {
+		uint64_t x[4];
+
+		for (int i = 0; i < 4; i++)
+			x[i] = reg(v, UC_ARM64_REG_X0 + i);
+		ret = psci(v, x);
+		uc_reg_write(uc, UC_ARM64_REG_X0, &ret);
+		pc += 4;
+	} else if (intno != EXCP_UDEF || insn != HVC_XEN) {
 		snprintf(v->stop_why, sizeof(v->stop_why), "%s at pc 0x%" PRIx64 " (exception %u)",
 			 intno == EXCP_UDEF ? "undefined instruction" : "unhandled exception", pc, intno);
 	} else {

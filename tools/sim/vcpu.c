@@ -252,7 +252,7 @@ uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next)
 	bool leave;
 
 	pthread_mutex_lock(&v->s->lock);
-	leave = v->stop_why[0] || v->d->run != SIM_RUN_GO || v->mapped_gen != v->d->p2m_gen;
+	leave = v->stop_why[0] || v->off || v->d->run != SIM_RUN_GO || v->mapped_gen != v->d->p2m_gen;
 	pthread_mutex_unlock(&v->s->lock);
 	if (!leave)
 		return next;
@@ -300,6 +300,8 @@ static void *vcpu_thread(void *arg)
 		uc_err e;
 		int rc;
 
+		if (v->off)
+			break;
 		while (d->run == SIM_RUN_PAUSE) {
 			v->parked = true;
 			pthread_cond_broadcast(&d->wake);
@@ -386,6 +388,34 @@ int sim_vcpus_run(struct sim *s, struct sim_domain *d)
 	d->run = SIM_RUN_GO;
 	pthread_cond_broadcast(&d->wake);
 	return 0;
+}
+
+int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_ctx *ctx)
+{
+	struct sim_vcpu *v;
+	int rc;
+
+	if (target >= d->vcpus)
+		return -EINVAL;
+	v = &d->vcpu[target];
+	if (v->started && !v->exited)
+		return -EEXIST;
+	if (v->started) {
+		/* it turned itself off: its thread has ended */
+		pthread_join(v->thread, NULL);
+		uc_close(v->uc);
+		v->uc = NULL;
+		free_mmio(v);
+		v->started = false;
+	}
+	v->ctx = *ctx;
+	v->ctx_set = true;
+	v->off = v->exited = v->parked = false;
+	v->stop_why[0] = 0;
+	rc = start(v);
+	if (!rc)
+		pthread_cond_broadcast(&d->wake);
+	return rc;
 }
 
 void sim_vcpus_kick(struct sim_domain *d)

@@ -40,6 +40,7 @@ struct sim_vcpu {
 	bool faulted;
 	/* leaving the engine from a hook: pc went to arch->exit_pc */
 	bool exiting;
+	bool off;                       /* it turned itself off (PSCI CPU_OFF) */
 	uint64_t resume_pc;
 };
 
@@ -87,6 +88,13 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d);
  * from a hook does not stop the engine; a fetch from exit_pc does.
  */
 uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next);
+
+/**
+ * sim_vcpu_up - bring vCPU @target of @d up at @ctx (PSCI CPU_ON, s->lock
+ * held): its thread starts; one that turned itself off is joined first
+ * returns: 0; -EINVAL (no such vCPU); -EEXIST (it runs); -errno
+ */
+int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_ctx *ctx);
 
 /** sim_vcpus_kick - make every running vCPU of @d leave the engine soon */
 void sim_vcpus_kick(struct sim_domain *d);

@@ -109,6 +109,7 @@ struct fdt_seen {
 	u64 *ranges;
 	int max, n;
 	const char *bootargs;
+	int cpus;
 };
 
 /* one walk over the structure block */
@@ -156,6 +157,9 @@ static void fdt_walk(const u8 *fdt, struct fdt_seen *out)
 				}
 			} else if (depth == 2 && prefix(node[1], "chosen") && streq(pname, "bootargs")) {
 				out->bootargs = (const char *)v;
+			} else if (depth == 3 && prefix(node[1], "cpus") && prefix(node[2], "cpu") &&
+				   streq(pname, "device_type")) {
+				out->cpus++;
 			} else if (depth == 2 && prefix(node[1], "pl011") && streq(pname, "reg") && !uart_base) {
 				uart_base = cells(v, ac);
 			}
@@ -166,9 +170,17 @@ static void fdt_walk(const u8 *fdt, struct fdt_seen *out)
 	}
 }
 
+static int cpu_count(const void *table)
+{
+	struct fdt_seen s = { 0, 0, 0, 0, 0 };
+
+	fdt_walk(table, &s);
+	return s.cpus;
+}
+
 int mem_map(const void *table, u64 *ranges, int max)
 {
-	struct fdt_seen s = { ranges, max, 0, 0 };
+	struct fdt_seen s = { ranges, max, 0, 0, 0 };
 
 	fdt_walk(table, &s);
 	return s.n;
@@ -176,10 +188,62 @@ int mem_map(const void *table, u64 *ranges, int max)
 
 const char *bootargs(const void *table)
 {
-	struct fdt_seen s = { 0, 0, 0, 0 };
+	struct fdt_seen s = { 0, 0, 0, 0, 0 };
 
 	fdt_walk(table, &s);
 	return s.bootargs ? s.bootargs : "";
+}
+
+/* ---- PSCI: more vCPUs ---- */
+
+#define PSCI_CPU_OFF 0x84000002ul
+#define PSCI_CPU_ON 0xc4000003ul
+#define MAX_CPUS 16
+
+extern char secondary_entry[];
+static volatile int cpus_up;
+
+static long psci(ulong fn, ulong a, ulong b, ulong c)
+{
+	register ulong x0 __asm__("x0") = fn;
+	register ulong x1 __asm__("x1") = a;
+	register ulong x2 __asm__("x2") = b;
+	register ulong x3 __asm__("x3") = c;
+
+	__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	return (long)x0;
+}
+
+void secondary_main(ulong index);
+void secondary_main(ulong index)
+{
+	char line[] = "vcpu N up\n";
+
+	line[5] = (char)('0' + index % 10);
+	/* console_io: one call a line, so lines of several vCPUs do not mix */
+	console_write(line, sizeof(line) - 1);
+	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_SEQ_CST);
+	psci(PSCI_CPU_OFF, 0, 0, 0);
+	for (;;)
+		;
+}
+
+/* brings vCPUs 1..n-1 up (the device tree's cpu nodes); how many came */
+int arch_smp(const void *table)
+{
+	int n = cpu_count(table), asked = 0;
+
+	if (n > MAX_CPUS)
+		n = MAX_CPUS;
+	for (int i = 1; i < n; i++) {
+		/* the virt board's MPIDR: Aff1 = i / 16, Aff0 = i % 16 */
+		long rc = psci(PSCI_CPU_ON, (ulong)((i / 16) << 8 | (i % 16)), (ulong)secondary_entry, (ulong)i);
+
+		asked += rc == 0;
+	}
+	while (cpus_up < asked)
+		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	return 1 + cpus_up;
 }
 
 void guest_start(const void *dtb);

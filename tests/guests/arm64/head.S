@@ -32,7 +32,21 @@ start:
 	bl	guest_start
 3:	b	3b
 
+/* a secondary vCPU, from PSCI CPU_ON: x0 = its index (the context id) */
+	.globl	secondary_entry
+secondary_entry:
+	adrp	x1, secondary_stacks
+	add	x1, x1, :lo12:secondary_stacks
+	add	x2, x0, #1
+	lsl	x2, x2, #12		/* 4 KiB a vCPU, the stack grows down */
+	add	sp, x1, x2
+	bl	secondary_main
+4:	b	4b
+
 	.bss
 	.balign	16
 	.space	16384
 stack_top:
+	.balign	16
+secondary_stacks:
+	.space	4096 * 16

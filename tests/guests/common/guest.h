@@ -79,6 +79,8 @@ void arch_mb(void);
 /** arch_counter / arch_counter_hz - a free-running counter and its rate */
 u64 arch_counter(void);
 u64 arch_counter_hz(void);
+/** arch_smp - bring the other vCPUs up, each says "vcpu N up"; returns how many run (1: none came) */
+int arch_smp(const void *table);
 /** arch_name - "arm64" or "x86" */
 extern const char arch_name[];
 extern u64 uart_base;

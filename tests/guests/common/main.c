@@ -120,6 +120,12 @@ static void run_word(const char *w)
 		report(out ? "decrease_reservation" : "populate_physmap",
 		       hypercall(HYPERVISOR_memory_op, out ? XENMEM_decrease_reservation : XENMEM_populate_physmap,
 				 (ulong)&r, 0, 0, 0));
+	} else if (word_is(w, "smp", 0)) {
+		int n = arch_smp(table_);
+
+		puts_("smp: ");
+		put_dec((u64)n);
+		puts_(" vCPUs ran\n");
 	} else if (word_is(w, "echo", 0)) {
 		/* a line from the UART (what pxl console sends), said back */
 		char in[64];

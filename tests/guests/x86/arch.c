@@ -74,6 +74,12 @@ int uart_getc(void)
 	return c;
 }
 
+int arch_smp(const void *table)
+{
+	(void)table;
+	return 1;   /* VCPUOP_initialise/VCPUOP_up: not yet */
+}
+
 /* ---- struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h) ---- */
 
 struct start_info {
