@@ -15,7 +15,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 12
+plan 13
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -39,6 +39,13 @@ else
 	fail "a read of a page it gave back crashes it: pfn, missing, eip, read" "got '$(field x2 why)'"
 fi
 "$PXL" destroy x2
+
+boot smp "smp" vcpus=4 on_poweroff=preserve
+wait_state smp shutdown
+is "VCPUOP_initialise and VCPUOP_up bring vCPUs 1-3 up; each says so; VCPUOP_down takes them down" \
+	"smp: 4 vCPUs ran|vcpu 1 up|vcpu 2 up|vcpu 3 up" \
+	"$(log smp | grep -E '^vcpu [0-9] up|^smp:' | LC_ALL=C sort | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy smp
 
 boot echo "echo" on_poweroff=destroy
 wait_log echo "type a line"

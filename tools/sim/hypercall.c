@@ -28,6 +28,7 @@
 #define HC_memory_op 12
 #define HC_console_io 18
 #define HC_sched_op 29
+#define HC_vcpu_op 24
 #define HC_event_channel_op 32
 #define HC_hvm_op 34
 #define EVTCHNOP_send 4
@@ -258,6 +259,69 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 	return port && port == v->d->params[HVM_PARAM_CONSOLE_EVTCHN] ? 0 : -EINVAL;
 }
 
+/*
+ * vcpu_op for x86 PVH guests: VCPUOP_initialise with a 32-bit
+ * vcpu_hvm_context (<xen/hvm/hvm_vcpu.h>: flat 32-bit protected mode, the
+ * registers it names), VCPUOP_up, VCPUOP_down of the caller, VCPUOP_is_up
+ */
+#define VCPUOP_initialise 0
+#define VCPUOP_up 1
+#define VCPUOP_down 2
+#define VCPUOP_is_up 3
+#define VCPU_HVM_MODE_32B 0
+
+static long vcpu_op(struct sim_vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg)
+{
+	struct sim_domain *d = v->d;
+	struct sim_vcpu *t;
+	struct {
+		uint32_t mode, pad;
+		uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags, cr0, cr3, cr4;
+	} c;
+
+	if (v->ctx.arch != PM_SIM_ARCH_X86_32)
+		return -ENOSYS;   /* ARM guests use PSCI */
+	if (vcpuid >= d->vcpus)
+		return -ENOENT;
+	t = &d->vcpu[vcpuid];
+	switch (cmd) {
+	case VCPUOP_initialise:
+		if (t->started && !t->exited)
+			return -EEXIST;
+		if (copy_in(v, arg, &c, sizeof(c)))
+			return -EFAULT;
+		if (c.mode != VCPU_HVM_MODE_32B || c.cr3 || c.cr4)
+			return -EINVAL;   /* flat 32-bit, paging off: what the simulator models */
+		t->ctx = v->ctx;
+		t->ctx.vcpu = (uint32_t)vcpuid;
+		t->ctx.pc = c.eip;
+		t->ctx.sp = c.esp;
+		t->ctx.regs[0] = c.eax;
+		t->ctx.regs[1] = c.ebx;
+		t->ctx.regs[2] = c.ecx;
+		t->ctx.regs[3] = c.edx;
+		t->ctx.cr0 = c.cr0;
+		t->initialised = true;   /* not started by an unpause: by VCPUOP_up */
+		return 0;
+	case VCPUOP_up: {
+		int rc;
+
+		if (!t->initialised && !t->ctx_set)
+			return -EINVAL;
+		rc = sim_vcpu_up(d, (uint32_t)vcpuid, &t->ctx);
+		return rc == -EEXIST ? 0 : rc;
+	}
+	case VCPUOP_down:
+		if (t != v)
+			return -EINVAL;   /* only the caller takes itself down here */
+		v->off = true;        /* it leaves the engine when the trap returns */
+		return 0;
+	case VCPUOP_is_up:
+		return t->started && !t->exited && !t->off;
+	}
+	return -ENOSYS;
+}
+
 static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	struct xen_hvm_param p;
@@ -288,6 +352,9 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5])
 		break;
 	case HC_memory_op:
 		ret = memory_op(v, arg[0], arg[1]);
+		break;
+	case HC_vcpu_op:
+		ret = vcpu_op(v, arg[0], arg[1], arg[2]);
 		break;
 	case HC_event_channel_op:
 		ret = event_channel_op(v, arg[0], arg[1]);

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 2
+#define PM_SIM_VERSION 3
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536
@@ -80,6 +80,7 @@ enum pm_sim_arch { PM_SIM_ARCH_AARCH64 = 1, PM_SIM_ARCH_X86_32 };
 struct pm_sim_vcpu_ctx {
 	uint32_t domid, vcpu, arch, pad;
 	uint64_t pc, regs[4], pstate, cr0;
+	uint64_t sp;                /* the stack pointer (0 at boot: PVH and Linux give none) */
 };
 
 /* what the simulator does when the guest powers off, reboots, crashes */

@@ -135,6 +135,7 @@ static int x86_init(struct sim_vcpu *v)
 	for (int i = 0; i < 4; i++)
 		set(v, regs[i], (uint32_t)v->ctx.regs[i]);
 	set(v, UC_X86_REG_EIP, (uint32_t)v->ctx.pc);
+	set(v, UC_X86_REG_ESP, (uint32_t)v->ctx.sp);
 	set(v, UC_X86_REG_EFLAGS, 0x2);
 	ok = uc_hook_add(v->uc, &h, UC_HOOK_INTR, trap, v, 1, 0) == UC_ERR_OK &&
 	     uc_hook_add(v->uc, &h, UC_HOOK_INSN_INVALID, invalid, v, 1, 0) == UC_ERR_OK &&

@@ -40,7 +40,8 @@ struct sim_vcpu {
 	bool faulted;
 	/* leaving the engine from a hook: pc went to arch->exit_pc */
 	bool exiting;
-	bool off;                       /* it turned itself off (PSCI CPU_OFF) */
+	bool off;                       /* it turned itself off (PSCI CPU_OFF, VCPUOP_down) */
+	bool initialised;               /* VCPUOP_initialise gave it a context */
 	uint64_t resume_pc;
 };
 

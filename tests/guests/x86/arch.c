@@ -74,10 +74,65 @@ int uart_getc(void)
 	return c;
 }
 
+/* ---- more vCPUs: VCPUOP_initialise with a 32-bit vcpu_hvm_context, VCPUOP_up ---- */
+
+#define HYPERVISOR_vcpu_op 24
+#define VCPUOP_initialise 0
+#define VCPUOP_up 1
+#define VCPUOP_down 2
+#define MAX_CPUS 16
+
+struct vcpu_hvm_context {
+	u32 mode, pad;
+	u32 eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags, cr0, cr3, cr4, pad1;
+	u64 efer;
+	u32 cs_base, ds_base, ss_base, es_base, tr_base;
+	u32 cs_limit, ds_limit, ss_limit, es_limit, tr_limit;
+	u16 cs_ar, ds_ar, ss_ar, es_ar, tr_ar, pad2[3];
+};
+
+extern char secondary_entry[], secondary_stacks[];
+static volatile int cpus_up;
+
+void secondary_main(ulong index);
+void secondary_main(ulong index)
+{
+	char line[] = "vcpu N up\n";
+
+	line[5] = (char)('0' + index % 10);
+	console_write(line, sizeof(line) - 1);
+	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_SEQ_CST);
+	hypercall(HYPERVISOR_vcpu_op, VCPUOP_down, index, 0, 0, 0);
+	for (;;)
+		;
+}
+
 int arch_smp(const void *table)
 {
+	static struct vcpu_hvm_context c;
+	int n = 0, asked = 0;
+
 	(void)table;
-	return 1;   /* VCPUOP_initialise/VCPUOP_up: not yet */
+	/* the vCPUs there are: initialise answers -ENOENT past the last */
+	for (int i = 1; i < MAX_CPUS; i++) {
+		memset(&c, 0, sizeof(c));
+		c.eip = (u32)(ulong)secondary_entry;
+		c.esp = (u32)(ulong)secondary_stacks + (u32)(i + 1) * 4096;
+		c.eax = (u32)i;
+		c.eflags = 2;
+		c.cr0 = 1;   /* PE */
+		c.cs_limit = c.ds_limit = c.ss_limit = c.es_limit = ~0u;
+		c.cs_ar = 0xc9b;   /* flat 32-bit code */
+		c.ds_ar = c.ss_ar = c.es_ar = 0xc93;
+		c.tr_ar = 0x8b;
+		if (hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, (ulong)i, (ulong)&c, 0, 0))
+			break;
+		n++;
+		asked += hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, (ulong)i, 0, 0, 0) == 0;
+	}
+	while (cpus_up < asked)
+		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	return 1 + cpus_up;
 }
 
 /* ---- struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h) ---- */

@@ -22,9 +22,20 @@ _head:
 2:	hlt
 	jmp	2b
 
+/* a secondary vCPU, from VCPUOP_up: eax = its index, esp = its stack */
+	.globl	secondary_entry
+secondary_entry:
+	pushl	%eax
+	call	secondary_main
+3:	jmp	3b
+
 	.bss
 	.balign	16
 	.space	16384
 stack_top:
+	.balign	16
+	.globl	secondary_stacks
+secondary_stacks:
+	.space	4096 * 16
 
 	.section .note.GNU-stack, "", @progbits
