@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 43
+plan 44
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -165,7 +165,13 @@ is "create -c: attached at once, the whole banner, back when the guest is gone" 
 	"created cc as domain|physmap test guest (arm64)|powering off|0" \
 	"$(printf '%s\n' "$out" | head -2 | sed 's/ [0-9]*$//' | tr '\n' '|')$(printf '%s\n' "$out" | tail -1)|$rc"
 
+boot wl "workload=8,3" on_poweroff=preserve
+wait_state wl shutdown
+is "the memory workload writes and checks 8 MiB, 3 rounds" "workload: 3 rounds over 8 MiB ok" "$(log wl | grep '^workload')"
+"$PXL" destroy wl
+
 boot smp "smp" vcpus=4 on_poweroff=preserve
+wait_log smp "^smp:" || log smp >&2   # what it said, if it never got there
 wait_state smp shutdown
 is "PSCI CPU_ON brings vCPUs 1-3 up on their own threads; each says so; CPU_OFF takes them down" \
 	"smp: 4 vCPUs ran|vcpu 1 up|vcpu 2 up|vcpu 3 up" \

@@ -41,6 +41,7 @@ fi
 "$PXL" destroy x2
 
 boot smp "smp" vcpus=4 on_poweroff=preserve
+wait_log smp "^smp:" || log smp >&2   # what it said, if it never got there
 wait_state smp shutdown
 is "VCPUOP_initialise and VCPUOP_up bring vCPUs 1-3 up; each says so; VCPUOP_down takes them down" \
 	"smp: 4 vCPUs ran|vcpu 1 up|vcpu 2 up|vcpu 3 up" \

@@ -86,6 +86,41 @@ static void timing(const char *what, volatile u32 *p, int n)
 	puts_(" ns\n");
 }
 
+/*
+ * the memory workload (for migration): MiB of RAM past the image, each
+ * page filled with words derived from its address and the round, then
+ * checked and rewritten round after round (rounds 0: for ever). A page
+ * that does not hold what was written crashes the guest, saying which.
+ */
+static void workload(u64 mib, u64 rounds)
+{
+	u64 from = ((u64)(ulong)_end + (16ull << 20)) & ~4095ull, end = from + (mib << 20);
+
+	for (u64 round = 1; !rounds || round <= rounds; round++) {
+		for (u64 p = from; p < end; p += 4096) {
+			volatile u64 *w = (volatile u64 *)(ulong)p;
+
+			if (round > 1)
+				for (int i = 0; i < 512; i += 64)
+					if (w[i] != (p ^ ((round - 1) << 48)) + (u64)i) {
+						puts_("workload: page ");
+						put_hex(p);
+						puts_(" does not hold what was written\n");
+						shutdown(SHUTDOWN_crash);
+					}
+			for (int i = 0; i < 512; i += 64)
+				w[i] = (p ^ (round << 48)) + (u64)i;
+		}
+		if (rounds && round < rounds)
+			continue;
+		puts_("workload: ");
+		put_dec(round);
+		puts_(" rounds over ");
+		put_dec(mib);
+		puts_(" MiB ok\n");
+	}
+}
+
 /* one command-line word; returns when it is done */
 static void run_word(const char *w)
 {
@@ -120,6 +155,11 @@ static void run_word(const char *w)
 		report(out ? "decrease_reservation" : "populate_physmap",
 		       hypercall(HYPERVISOR_memory_op, out ? XENMEM_decrease_reservation : XENMEM_populate_physmap,
 				 (ulong)&r, 0, 0, 0));
+	} else if (word_is(w, "workload", &v)) {
+		const char *e;
+		u64 mib = parse_num(v, &e);
+
+		workload(mib ? mib : 64, *e == ',' ? parse_num(e + 1, 0) : 0);
 	} else if (word_is(w, "smp", 0)) {
 		int n = arch_smp(table_);
 
