@@ -201,7 +201,6 @@ const char *bootargs(const void *table)
 #define MAX_CPUS 16
 
 extern char secondary_entry[];
-static volatile int cpus_up;
 
 static long psci(ulong fn, ulong a, ulong b, ulong c)
 {
@@ -217,12 +216,7 @@ static long psci(ulong fn, ulong a, ulong b, ulong c)
 void secondary_main(ulong index);
 void secondary_main(ulong index)
 {
-	char line[] = "vcpu N up\n";
-
-	line[5] = (char)('0' + index % 10);
-	/* console_io: one call a line, so lines of several vCPUs do not mix */
-	console_write(line, sizeof(line) - 1);
-	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_SEQ_CST);
+	smp_report(index);
 	psci(PSCI_CPU_OFF, 0, 0, 0);
 	for (;;)
 		;
@@ -241,9 +235,7 @@ int arch_smp(const void *table)
 
 		asked += rc == 0;
 	}
-	while (cpus_up < asked)
-		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
-	return 1 + cpus_up;
+	return 1 + smp_wait(asked);
 }
 
 void guest_start(const void *dtb);

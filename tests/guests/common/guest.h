@@ -81,6 +81,10 @@ u64 arch_counter(void);
 u64 arch_counter_hz(void);
 /** arch_smp - bring the other vCPUs up, each says "vcpu N up"; returns how many run (1: none came) */
 int arch_smp(const void *table);
+/** smp_report - a secondary vCPU says it is up ("vcpu N up") and is counted */
+void smp_report(ulong index);
+/** smp_wait - wait until @asked secondary vCPUs reported; returns how many did */
+int smp_wait(int asked);
 /** arch_name - "arm64" or "x86" */
 extern const char arch_name[];
 extern u64 uart_base;

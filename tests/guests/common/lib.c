@@ -148,3 +148,22 @@ void shutdown(u32 reason)
 	for (;;)
 		hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (ulong)&sd, 0, 0, 0);
 }
+
+static volatile int cpus_up;
+
+void smp_report(ulong index)
+{
+	char line[] = "vcpu N up\n";
+
+	line[5] = (char)('0' + index % 10);
+	/* console_io: one call a line, so lines of several vCPUs do not mix */
+	console_write(line, sizeof(line) - 1);
+	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_SEQ_CST);
+}
+
+int smp_wait(int asked)
+{
+	while (cpus_up < asked)
+		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	return cpus_up;
+}

@@ -92,16 +92,11 @@ struct vcpu_hvm_context {
 };
 
 extern char secondary_entry[], secondary_stacks[];
-static volatile int cpus_up;
 
 void secondary_main(ulong index);
 void secondary_main(ulong index)
 {
-	char line[] = "vcpu N up\n";
-
-	line[5] = (char)('0' + index % 10);
-	console_write(line, sizeof(line) - 1);
-	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_SEQ_CST);
+	smp_report(index);
 	hypercall(HYPERVISOR_vcpu_op, VCPUOP_down, index, 0, 0, 0);
 	for (;;)
 		;
@@ -130,9 +125,7 @@ int arch_smp(const void *table)
 		n++;
 		asked += hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, (ulong)i, 0, 0, 0) == 0;
 	}
-	while (cpus_up < asked)
-		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
-	return 1 + cpus_up;
+	return 1 + smp_wait(asked);
 }
 
 /* ---- struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h) ---- */
