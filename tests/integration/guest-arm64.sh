@@ -181,10 +181,14 @@ is "PSCI CPU_ON brings vCPUs 1-3 up on their own threads; each says so; CPU_OFF 
 # on_reboot=restart (xl's default) is the toolstack's: pxl create leaves a monitor
 boot rb "reboot"
 first=$(field rb domid)
-for _ in $(seq 100); do [ "$(field rb domid)" != "$first" ] && [ -n "$(field rb domid)" ] && break; sleep 0.1; done
-again=$(field rb domid)
-"$PXL" destroy rb
-for _ in $(seq 50); do pgrep -f "pxl create .*name=rb " >/dev/null || break; sleep 0.1; done
+# between two builds the name is briefly nobody's: one read a try
+for _ in $(seq 300); do again=$(field rb domid); [ -n "$again" ] && [ "$again" != "$first" ] && break; sleep 0.1; done
+# a destroy between two builds finds nobody: again until the monitor has left
+for _ in $(seq 100); do
+	"$PXL" destroy rb 2>/dev/null
+	pgrep -f "pxl create .*name=rb " >/dev/null || break
+	sleep 0.1
+done
 is "on_reboot=restart: built again under its name with a new id; destroy ends its monitor" \
 	"yes 0 $(grep -c 'rebooted: restarting' "$PHYSMAP_RUNDIR/console/rb.monitor.log")" \
 	"$([ "$again" -gt "$first" ] && echo yes) $(pgrep -f "pxl create .*name=rb " | wc -l) $(grep -c 'rebooted: restarting' "$PHYSMAP_RUNDIR/console/rb.monitor.log")"
