@@ -324,7 +324,7 @@ static int spawn_dm(struct build *b)
 	pid_t pid;
 
 	if (!argv || !devs || pipe2(p, O_CLOEXEC)) {
-		rc = -ENOMEM;
+		rc = fail(b, argv && devs ? -errno : -ENOMEM, "starting the device model");
 		goto out;
 	}
 	if (!bin)
@@ -353,7 +353,7 @@ static int spawn_dm(struct build *b)
 			     (unsigned long long)d->base, (unsigned long long)d->size, d->name,
 			     d->pio ? ",pio" : "") < 0) {
 			devs[i] = NULL;
-			rc = -ENOMEM;
+			rc = fail(b, -ENOMEM, "starting the device model");
 			goto out;
 		}
 		argv[n++] = "--device";
@@ -361,7 +361,7 @@ static int spawn_dm(struct build *b)
 	}
 	pid = fork();
 	if (pid < 0) {
-		rc = -errno;
+		rc = fail(b, -errno, "starting the device model");
 		goto out;
 	}
 	if (!pid) {
@@ -403,8 +403,6 @@ static int spawn_dm(struct build *b)
 		rc = fail(b, -EIO, "the device model (%s) did not start%s%s (see %s)", argv[0], line[0] ? ": " : "",
 			  line, log);
 out:
-	if (rc == -ENOMEM)
-		fail(b, rc, "starting the device model");
 	for (size_t i = 0; devs && i < b->layout.nr_devices; i++)
 		free(devs[i]);
 	free(devs);

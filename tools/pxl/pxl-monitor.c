@@ -96,7 +96,7 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 		if (!rc && (rc = pm_hv_domain_unpause(hv, domid)))
 			pm_domain_destroy(hv, domid);
 		if (rc) {
-			say(log, "%s: cannot build it again: %s", cfg->name, rc == -EINVAL && err[0] ? err : strerror(-rc));
+			say(log, "%s: cannot build it again: %s", cfg->name, err[0] ? err : strerror(-rc));
 			break;
 		}
 		say(log, "%s: now domain %u", cfg->name, domid);

@@ -81,12 +81,12 @@ static long console_io(struct sim_vcpu *v, uint64_t cmd, uint64_t count, uint64_
 		return -ENOSYS;
 	if (count > CONSOLE_MAX)
 		return -EINVAL;
+	if (buf + count < buf)
+		return -EFAULT;
 	/* the whole buffer must be the guest's before a byte is written */
 	for (uint64_t p = buf & ~(PAGE - 1); p < buf + count; p += PAGE)
 		if (copy_in(v, p, chunk, 1))
 			return -EFAULT;
-	if (buf + count < buf)
-		return -EFAULT;
 	for (uint64_t done = 0; done < count;) {
 		size_t n = count - done < sizeof(chunk) ? (size_t)(count - done) : sizeof(chunk);
 

@@ -31,7 +31,7 @@
 #include "physmap/size.h"
 #include "sim.h"
 
-#define MAX_CLIENTS 64
+#define MAX_CLIENTS SIM_MAX_CLIENTS
 #define IDLE_EXIT_NS 1000000000ll
 
 static const struct pm_opt opts[] = {

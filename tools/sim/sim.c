@@ -146,7 +146,7 @@ fail:
 static void domain_free(struct sim *s, struct sim_domain *d)
 {
 	sim_vcpus_stop(s, d);
-	if (d->ioreq && d->ioreq->owner >= 0 && s->nr_drop < (int)(sizeof(s->drop) / sizeof(s->drop[0])))
+	if (d->ioreq && d->ioreq->owner >= 0)
 		s->drop[s->nr_drop++] = d->ioreq->owner;   /* its device model hears EOF and leaves */
 	sim_ioreq_free(d->ioreq, d->vcpus);
 	free(d->vcpu);

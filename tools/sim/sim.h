@@ -27,6 +27,7 @@ enum sim_run { SIM_RUN_PAUSE, SIM_RUN_GO, SIM_RUN_STOP };
 
 #define SIM_NR_PARAMS 64
 #define SIM_MAX_DOMID 0x7ff0
+#define SIM_MAX_CLIENTS 64       /* connections physmap-sim serves at once */
 
 struct sim_domain {
 	struct sim_domain *next;
@@ -68,7 +69,9 @@ struct sim {
 	pthread_cond_t evt_cond;
 	uint8_t *evt_pending;    /* [SIM_MAX_DOMID] */
 	char rundir[256];        /* consoles go to rundir/console; "" for none */
-	int drop[16];            /* connections the loop must close (a destroyed domain's device model) */
+	/* connections the loop must close (destroyed domains' device models):
+	 * each is a distinct client, so there are never more than clients */
+	int drop[SIM_MAX_CLIENTS];
 	int nr_drop;
 };
 
