@@ -39,6 +39,8 @@
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
 
+/* testdev=1: physmap's self-test devices, in the gap before the platform bus */
+#define TESTDEV_BASE      UINT64_C(0x0b000000)
 #define FLASH_BASE        UINT64_C(0)
 #define FLASH_BANK        (64 * MiB)
 #define GIC_DIST          UINT64_C(0x08000000)
@@ -127,6 +129,7 @@ static const struct pm_board_key virt_keys[] = {
 	{ "slots", "int", "memory hotplug slots, 0-256 (each reserves 1 GiB of device memory)" },
 	{ "compat", "string", "QEMU machine version to reproduce exactly: 2.12 ... 7.2 (default: the compact layout)" },
 	{ "xen", "bool", "describe the Xen hypervisor in the device tree (default 1)" },
+	{ "testdev", "bool", "physmap's self-test devices at 0x0b000000 (default 0; docs/guests.md)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -141,6 +144,7 @@ struct virt {
 	unsigned vcpus, pa_bits, gic;
 	int compat;            /* version index + 1, 0 for the compact layout */
 	int xen;
+	int testdev;
 	int numa;              /* memory hotplug makes QEMU >= 5.1 describe one NUMA node */
 	const struct cpu_model *cpu;
 	int high_on[NR_HIGH];
@@ -229,6 +233,8 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 		rc = pm_board_opt_bool(cfg, "highmem_mmio", 1, &high_req[HIGH_MMIO], err);
 	if (rc == 0)
 		rc = pm_board_opt_bool(cfg, "xen", 1, &v->xen, err);
+	if (rc == 0)
+		rc = pm_board_opt_bool(cfg, "testdev", 0, &v->testdev, err);
 	if (rc)
 		return rc;
 	/* no highmem is exactly a 32-bit physical address space */
@@ -394,6 +400,8 @@ static int add_devices(struct pm_board_layout *l, const struct virt *v)
 	if (rc == 0 && v->high_on[HIGH_MMIO])
 		rc = pm_board_add_device(l, "pcie-mmio-high", "gpex-mmio", v->high_base[HIGH_MMIO],
 					 HIGH_MMIO_SIZE, 0, -1);
+	if (rc == 0 && v->testdev)
+		rc = pm_board_add_testdevs(l, TESTDEV_BASE);
 	return rc;
 }
 

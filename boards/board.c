@@ -166,6 +166,20 @@ int pm_board_add_device(struct pm_board_layout *layout, const char *name,
 	return 0;
 }
 
+int pm_board_add_testdevs(struct pm_board_layout *layout, uint64_t base)
+{
+	int rc = pm_board_add_device(layout, "subpage-test", "subpage-test", base + PM_BOARD_TESTDEV_SUBPAGE,
+				     0x1000, 0, -1);
+
+	if (rc == 0)
+		rc = pm_board_add_device(layout, "events-test", "events-test", base + PM_BOARD_TESTDEV_EVENTS,
+					 0x1000, 0, -1);
+	if (rc == 0)
+		rc = pm_board_add_device(layout, "exec-flash", "exec-flash", base + PM_BOARD_TESTDEV_FLASH,
+					 PM_BOARD_TESTDEV_FLASH_SIZE, 0, -1);
+	return rc;
+}
+
 int pm_board_boot(const struct pm_board_layout *layout,
 		  struct pm_board_boot *boot, char *err)
 {

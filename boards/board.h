@@ -214,6 +214,19 @@ int pm_board_add_device(struct pm_board_layout *layout, const char *name,
 			const char *model, uint64_t base, uint64_t size,
 			int pio, int irq);
 
+/*
+ * The self-test devices a board adds with testdev=1 (docs/guests.md), at
+ * @base: subpage-test at +0 (one page), events-test at +0x1000 (one page),
+ * exec-flash at +0x10000 (a 64 KiB window, its registers after it)
+ */
+#define PM_BOARD_TESTDEV_SUBPAGE 0x0u
+#define PM_BOARD_TESTDEV_EVENTS 0x1000u
+#define PM_BOARD_TESTDEV_FLASH 0x10000u
+#define PM_BOARD_TESTDEV_FLASH_SIZE 0x10000u
+
+/** pm_board_add_testdevs - the self-test devices at @base. returns: as pm_board_add_device */
+int pm_board_add_testdevs(struct pm_board_layout *layout, uint64_t base);
+
 /**
  * pm_board_boot - place a guest's kernel, initrd and firmware table in the
  * RAM of @layout (made by pm_board_layout) and set vCPU 0's entry state

@@ -36,6 +36,9 @@
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
+
+/* testdev=1: physmap's self-test devices, below the IOAPIC in the PCI hole */
+#define TESTDEV_BASE UINT64_C(0xfe000000)
 #define TiB (UINT64_C(1) << 40)
 
 #define AMD_HT_START        UINT64_C(0xfd00000000)
@@ -57,6 +60,7 @@ static const struct pm_board_key pc_keys[] = {
 	{ "pa_bits", "int", "CPU physical address bits, 32-52 (default 40, TCG's qemu64)" },
 	{ "cpu_vendor", "string", "amd (default, as qemu64) or intel" },
 	{ "compat", "string", "QEMU machine version to reproduce: 7.2 (default), 7.1, 7.0" },
+	{ "testdev", "bool", "physmap's self-test devices at 0xfe000000 (default 0; docs/guests.md)" },
 	{ NULL, NULL, NULL },
 };
 
@@ -139,7 +143,7 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 	struct pc_params p;
 	uint64_t lowmem, below, above, above_start = 4 * GiB, max_used, max_phys;
 	uint64_t low_ram_end, hole64 = chip == Q35 ? Q35_HOLE64_SIZE : I440FX_HOLE64_SIZE;
-	int rc;
+	int rc, testdev = 0;
 
 	rc = parse(cfg, chip, &p, err);
 	if (rc)
@@ -237,6 +241,10 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 		rc = pm_board_add_device(l, "com1", "16550", 0x3f8, 8, 1, 4);
 	if (rc == 0)
 		rc = pm_board_add_device(l, "rtc", "mc146818", 0x70, 2, 1, 8);
+	if (rc == 0)
+		rc = pm_board_opt_bool(cfg, "testdev", 0, &testdev, err);
+	if (rc == 0 && testdev)
+		rc = pm_board_add_testdevs(l, TESTDEV_BASE);
 	return rc;
 }
 

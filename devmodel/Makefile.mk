@@ -30,7 +30,9 @@ physmap_dm_SOURCES = \
 	devmodel/hw/logger.c \
 	devmodel/hw/pl011.c \
 	devmodel/hw/serial16550.c \
-	devmodel/hw/subpage-test.c
+	devmodel/hw/subpage-test.c \
+	devmodel/hw/events-test.c \
+	devmodel/hw/exec-flash.c
 physmap_dm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim
 physmap_dm_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS)
 physmap_dm_LDADD = libpmdm.la libpmtools.la libphysmap.la

@@ -9,10 +9,12 @@
 
 #include "dm.h"
 
-extern const struct pm_hw pm_hw_pl011, pm_hw_serial16550, pm_hw_subpage_test, pm_hw_logger;
+extern const struct pm_hw pm_hw_pl011, pm_hw_serial16550, pm_hw_subpage_test, pm_hw_events_test,
+	pm_hw_exec_flash, pm_hw_logger;
 
 const struct pm_hw *const pm_hw_list[] = {
-	&pm_hw_pl011, &pm_hw_serial16550, &pm_hw_subpage_test, &pm_hw_logger, NULL,
+	&pm_hw_pl011, &pm_hw_serial16550, &pm_hw_subpage_test, &pm_hw_events_test, &pm_hw_exec_flash,
+	&pm_hw_logger, NULL,
 };
 
 const struct pm_hw *pm_hw_find(const char *model)

@@ -27,6 +27,7 @@ struct pm_mr {
 	unsigned alias_users;
 	uint8_t *ram;
 	size_t ram_len;                /* mapped bytes (whole pages) */
+	int ram_fd;                    /* the backing's memfd when shared, else -1 */
 	bool dirty_log, exec;          /* exec: a RAM region handed over by mmio-exec */
 	unsigned long *dirty;          /* one bit per page, once logging started */
 	size_t dirty_pages;
@@ -109,6 +110,7 @@ struct pm_as {
 struct pm_mem {
 	unsigned depth;
 	bool pending;
+	bool share_ram;                      /* new RAM/ROM backings are memfds */
 	struct pm_as *spaces;
 	struct pm_mr *regions;
 	struct pm_mem_listener *listeners;   /* ascending priority */

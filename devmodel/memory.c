@@ -39,6 +39,8 @@ static void free_mr_now(struct pm_mr *mr)
 		mr->destructor(mr->destructor_opaque);
 	if (mr->ram)
 		munmap(mr->ram, mr->ram_len);
+	if (mr->ram_fd >= 0)
+		close(mr->ram_fd);
 	free(mr->name);
 	free(mr->subs);
 	free(mr->dirty);
@@ -192,6 +194,7 @@ static struct pm_mr *new_mr(struct pm_mem *mem, const char *name, uint64_t size,
 	mr->size = size == PM_MR_SIZE_2_64 ? (pm_u128)1 << 64 : size;
 	mr->enabled = true;
 	mr->romd_mode = true;
+	mr->ram_fd = -1;
 	mr->next = mem->regions;
 	if (mem->regions)
 		mem->regions->prev = mr;
@@ -205,23 +208,51 @@ static struct pm_mr *new_backed(struct pm_mem *mem, const char *name, uint64_t s
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), len;
 	struct pm_mr *mr;
+	int fd = -1;
 	void *p;
 
 	if (size == PM_MR_SIZE_2_64 || size > SIZE_MAX - page)
 		return NULL;
-	/* anonymous and unreserved: a guest's RAM costs what it touches */
+	/* anonymous (or a sparse memfd) and unreserved: a guest's RAM costs what it touches */
 	len = size ? ((size_t)size + page - 1) / page * page : page;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
+	if (mem->share_ram) {
+		fd = memfd_create(name, MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, (off_t)len)) {
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	} else {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			 -1, 0);
+	}
+	if (p == MAP_FAILED) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	mr = new_mr(mem, name, size, kind);
 	if (!mr) {
 		munmap(p, len);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	mr->ram = p;
 	mr->ram_len = len;
+	mr->ram_fd = fd;
 	return mr;
+}
+
+void pm_mem_share_ram(struct pm_mem *mem, bool share)
+{
+	mem->share_ram = share;
+}
+
+int pm_mr_ram_fd(const struct pm_mr *mr)
+{
+	return mr->ram_fd >= 0 ? mr->ram_fd : -ENOENT;
 }
 
 struct pm_mr *pm_mr_new_container(struct pm_mem *mem, const char *name, uint64_t size)

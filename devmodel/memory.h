@@ -135,6 +135,21 @@ struct pm_mr *pm_mr_new_alias(struct pm_mem *mem, const char *name, uint64_t siz
 			      struct pm_mr *target, uint64_t offset);
 
 /**
+ * pm_mem_share_ram - back the RAM/ROM/ROMD regions made from now on with
+ * memfds (or, @share false, private anonymous memory again), so that
+ * another process can map them: the simulator maps the copies mmio-exec
+ * hands out. Regions made before keep their backing.
+ */
+void pm_mem_share_ram(struct pm_mem *mem, bool share);
+
+/**
+ * pm_mr_ram_fd - the memfd behind @mr's backing (offset 0 is the region's
+ * first byte); still @mr's, closed when @mr is freed
+ * returns: the fd; -ENOENT (not backed, or not shared)
+ */
+int pm_mr_ram_fd(const struct pm_mr *mr);
+
+/**
  * pm_mr_free - free a region that is nobody's subregion and has none
  * returns: 0; -EBUSY if it is still in the tree, has subregions or is an
  *   alias's target

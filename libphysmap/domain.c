@@ -301,7 +301,7 @@ static int store_entries(struct build *b)
  * served and logged rather than floating */
 static const char *dm_model(const char *model)
 {
-	static const char *const have[] = { "pl011", "16550", NULL };
+	static const char *const have[] = { "pl011", "16550", "subpage-test", "events-test", "exec-flash", NULL };
 
 	for (const char *const *m = have; *m; m++)
 		if (!strcmp(model, *m))

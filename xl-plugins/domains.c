@@ -84,6 +84,10 @@ static int list_run(const struct pxl_args *a)
 			       "\"max_pages\": %" PRIu64 ", \"tot_pages\": %" PRIu64 ", \"max_pfn\": %" PRIu64,
 			       v[i].domid, v[i].name, state_name(v[i].state), v[i].vcpus,
 			       v[i].max_pages, v[i].tot_pages, v[i].max_pfn);
+			if (v[i].domid)
+				printf(", \"io\": {\"ioreqs\": %" PRIu64 ", \"buffered\": %" PRIu64
+				       ", \"notified\": %" PRIu64 ", \"execs\": %" PRIu64 "}",
+				       v[i].ioreqs, v[i].buffered, v[i].notified, v[i].execs);
 			if (down) {
 				printf(", \"shutdown_reason\": \"%s\", \"why\": ", reason_name(v[i].shutdown_reason));
 				json_str(v[i].why);

@@ -271,7 +271,12 @@ static void from_sim(const struct pm_sim_dominfo *s, struct pm_hv_dominfo *i)
 	i->max_pfn = s->max_pfn;
 	i->vcpus = s->vcpus;
 	i->shutdown_reason = s->shutdown_reason;
-	snprintf(i->why, sizeof(i->why), "%.*s", (int)sizeof(s->why), s->why);
+	memcpy(i->why, s->why, sizeof(i->why) < sizeof(s->why) ? sizeof(i->why) : sizeof(s->why));
+	i->why[sizeof(i->why) - 1] = 0;
+	i->ioreqs = s->ioreqs;
+	i->buffered = s->buffered;
+	i->notified = s->notified;
+	i->execs = s->execs;
 }
 
 static int sim_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,

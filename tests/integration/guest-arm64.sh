@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 44
+plan 51
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -209,3 +209,34 @@ is "pxl console --dump prints the log and returns" "$(log dump)" "$(timeout 10 "
 out=$("$PXL" console nobody 2>&1)
 is "console of an unknown domain: exit 1, one line" "1 pxl console: nobody: no such domain" "$? $out"
 "$PXL" destroy dump
+
+boot dev "subpage events exec" testdev=1 on_poweroff=preserve
+wait_state dev shutdown
+is "testdev=1: three register blocks share a page at 0x0b000000, the gaps unassigned (sub-page dispatch)" \
+	"subpage: ok (3 blocks in one page, the gaps unassigned)" "$(log dev | grep '^subpage')"
+is "1000 writes to a coalesced register all arrive before the next read, 100 doorbell rings notify" \
+	"events: ok (1000 coalesced writes arrived; 100 rings" "$(log dev | grep '^events' | sed 's/, [0-9]* notifications)$//')"
+ioreqs=$(field dev ioreqs)
+is "the coalesced writes took the buffered ring and the rings the notifier: no round trip each" \
+	"1 100 1" "$([ "$(field dev buffered)" -ge 168 ] && echo 1) $(field dev notified) $([ "$ioreqs" -lt 1000 ] && echo 1)"
+is "code programmed into the flash runs from its window (mmio-exec, twice: reprogramming takes the copy back)" \
+	"exec: ok (ran 0x11, reprogrammed, ran 0x22: 2 copies, 1 taken back) 2" "$(log dev | grep '^exec') $(field dev execs)"
+"$PXL" destroy dev
+
+boot jmp "jump=0x9000000" on_crash=preserve
+wait_state jmp crashed
+is "a jump into the UART (no executable copy to give) crashes the domain, saying so" \
+	"pc 0x9000000: fetch from MMIO at 0x9000000: the device model: Operation not supported" "$(field jmp why)"
+"$PXL" destroy jmp
+
+boot hole "jump=0x0b000200 read=0x0b000000" testdev=1 on_crash=preserve
+wait_state hole crashed
+is "a jump into a hole no device claims: neither RAM nor a device" \
+	"pc 0xb000200: fetch from 0xb000200, neither RAM nor a device" "$(field hole why)"
+"$PXL" destroy hole
+
+boot plain "read=0x0b000000" on_poweroff=preserve
+wait_state plain shutdown
+is "without testdev the self-test devices are not there: their page floats high" \
+	"0xffffffff" "$(log plain | sed -n 's/^read 0xb000000: //p')"
+"$PXL" destroy plain

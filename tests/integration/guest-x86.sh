@@ -15,7 +15,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 13
+plan 18
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -53,6 +53,25 @@ wait_log echo "type a line"
 out=$(printf 'hello x86\n' | timeout 20 "$PXL" console echo 2>&1)
 is "what pxl console is given reaches COM1 (port I/O through physmap-dm) and comes back" \
 	"echo: hello x86|powering off" "$(printf '%s\n' "$out" | grep -E '^echo: h|^powering' | tr '\n' '|' | sed 's/|$//')"
+
+boot dev "subpage events exec" testdev=1 on_poweroff=preserve
+wait_state dev shutdown
+is "testdev=1: three register blocks share a page at 0xfe000000, the gaps unassigned (sub-page dispatch)" \
+	"subpage: ok (3 blocks in one page, the gaps unassigned)" "$(log dev | grep '^subpage')"
+is "1000 writes to a coalesced register all arrive before the next read, 100 doorbell rings notify" \
+	"events: ok (1000 coalesced writes arrived; 100 rings" "$(log dev | grep '^events' | sed 's/, [0-9]* notifications)$//')"
+ioreqs=$(field dev ioreqs)
+is "the coalesced writes took the buffered ring and the rings the notifier: no round trip each" \
+	"1 100 1" "$([ "$(field dev buffered)" -ge 168 ] && echo 1) $(field dev notified) $([ "$ioreqs" -lt 1000 ] && echo 1)"
+is "code programmed into the flash runs from its window (mmio-exec, twice: reprogramming takes the copy back)" \
+	"exec: ok (ran 0x11, reprogrammed, ran 0x22: 2 copies, 1 taken back) 2" "$(log dev | grep '^exec') $(field dev execs)"
+"$PXL" destroy dev
+
+boot jmp "jump=0xfe001000" testdev=1 on_crash=preserve
+wait_state jmp crashed
+is "a jump into a device that cannot be executed from crashes the domain, saying so" \
+	"pc 0xfe001000: fetch from MMIO at 0xfe001000: the device model: Operation not supported" "$(field jmp why)"
+"$PXL" destroy jmp
 
 boot bal "touch balloon"
 wait_log bal "balloon: ready"

@@ -48,6 +48,7 @@ struct client {
 	int fd;
 	char *in;        /* header + payload being read */
 	uint32_t inlen;
+	int in_fd;       /* the fd that came with the request, or -1 */
 };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -174,6 +175,34 @@ static bool send_reply(int fd, const struct pm_sim_hdr *req, int status, const v
 	return true;
 }
 
+/* reads up to @want bytes of a request, keeping the first fd that comes with them */
+static ssize_t recv_some(struct client *c, size_t want)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { c->in + c->inlen, want };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	ssize_t r = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+	for (struct cmsghdr *cm = r >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		int n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int)), got[4];
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || n > 4)
+			continue;
+		memcpy(got, CMSG_DATA(cm), sizeof(int) * (size_t)n);
+		for (int i = 0; i < n; i++) {
+			if (c->in_fd < 0)
+				c->in_fd = got[i];
+			else
+				close(got[i]);
+		}
+	}
+	return r;
+}
+
 /* reads what is there; handles a complete request; false when the client is done */
 static bool serve(struct sim *s, struct client *c)
 {
@@ -185,7 +214,7 @@ static bool serve(struct sim *s, struct client *c)
 		memcpy(&h, c->in, sizeof(h));
 		want += h.len;
 	}
-	r = read(c->fd, c->in + c->inlen, want - c->inlen);
+	r = recv_some(c, want - c->inlen);
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
 		return false;
 	if (r < 0)
@@ -206,8 +235,11 @@ static bool serve(struct sim *s, struct client *c)
 		int status, fds[SIM_MAX_FDS], nr_fds = 0;
 
 		pthread_mutex_lock(&s->lock);
-		status = sim_handle(s, c->fd, &h, c->in + sizeof(h), &out, &out_len, fds, &nr_fds);
+		status = sim_handle(s, c->fd, &h, c->in + sizeof(h), &c->in_fd, &out, &out_len, fds, &nr_fds);
 		pthread_mutex_unlock(&s->lock);
+		if (c->in_fd >= 0)
+			close(c->in_fd);
+		c->in_fd = -1;
 		bool ok;
 
 		if (status && status != -ENOENT && status != -ENOSYS)
@@ -357,7 +389,7 @@ int main(int argc, char **argv)
 			char *buf = fd >= 0 ? malloc(sizeof(struct pm_sim_hdr) + PM_SIM_MAX_PAYLOAD) : NULL;
 
 			if (buf && nc < MAX_CLIENTS) {
-				clients[nc++] = (struct client){ fd, buf, 0 };
+				clients[nc++] = (struct client){ fd, buf, 0, -1 };
 			} else {
 				free(buf);
 				if (fd >= 0)
@@ -383,6 +415,8 @@ int main(int argc, char **argv)
 			 * domain whose device model it was crashes */
 			sim_client_gone(&s, clients[i].fd);
 			close(clients[i].fd);
+			if (clients[i].in_fd >= 0)
+				close(clients[i].in_fd);
 			free(clients[i].in);
 			clients[i] = clients[--nc];
 			p[3 + i] = p[3 + nc];

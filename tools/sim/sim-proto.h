@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 3
+#define PM_SIM_VERSION 4
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536
@@ -34,6 +34,9 @@ enum pm_sim_op {
 	PM_SIM_SET_PARAM,
 	PM_SIM_IOREQ_SERVER,
 	PM_SIM_MAP_IO_RANGE,
+	PM_SIM_COALESCE,
+	PM_SIM_NOTIFIER,
+	PM_SIM_EXEC_MAP,
 	PM_SIM_OP_COUNT
 };
 
@@ -72,6 +75,11 @@ struct pm_sim_dominfo {
 	uint32_t vcpus;
 	uint32_t shutdown_reason;   /* SHUTDOWN_* of <xen/sched.h>, in SHUTDOWN or CRASHED */
 	char why[PM_SIM_WHY_LEN];   /* a crash's reason, or "" */
+	/* how its vCPUs' accesses outside RAM went to its device model */
+	uint64_t ioreqs;            /* synchronous round trips */
+	uint64_t buffered;          /* coalesced writes through the buffered ring */
+	uint64_t notified;          /* writes that rang a notifier's eventfd */
+	uint64_t execs;             /* mmio-exec requests */
 };
 
 enum pm_sim_arch { PM_SIM_ARCH_AARCH64 = 1, PM_SIM_ARCH_X86_32 };
@@ -89,8 +97,39 @@ enum pm_sim_action { PM_SIM_ACT_DESTROY, PM_SIM_ACT_PRESERVE };
 /* an HVM_PARAM_* of the domain (store and console ring pfns and ports) */
 struct pm_sim_param { uint32_t domid, index; uint64_t value; };
 
-/* IOREQ_SERVER replies the vCPU count; the fds come as SCM_RIGHTS */
-struct pm_sim_ioreq_info { uint32_t vcpus, pad; };
+/*
+ * IOREQ_SERVER replies the vCPU count and where the buffered ring sits in
+ * the page fd (after the ioreq_t slots); the fds come as SCM_RIGHTS
+ */
+struct pm_sim_ioreq_info { uint32_t vcpus, buf_slots; uint64_t buf_offset; };
+
+/*
+ * The buffered ring, like Xen's buffered_iopage_t but with whole addresses
+ * (Xen's buf_ioreq_t has 20 bits, enough for VGA only): coalesced writes,
+ * which the vCPU does not wait for. Free-running pointers; slot p %
+ * PM_SIM_BUF_SLOTS; the simulator fills a slot and then advances
+ * write_pointer, the device model performs it and then advances
+ * read_pointer; full when they are PM_SIM_BUF_SLOTS apart. The device
+ * model drains the ring before it serves any synchronous ioreq.
+ */
+#define PM_SIM_BUF_SLOTS 168
+struct pm_sim_buf_ioreq {
+	uint64_t addr, data;
+	uint8_t type;               /* IOREQ_TYPE_PIO or IOREQ_TYPE_COPY */
+	uint8_t size, pad[6];
+};
+struct pm_sim_buf_iopage {
+	uint32_t read_pointer, write_pointer;
+	uint64_t pad;
+	struct pm_sim_buf_ioreq slot[PM_SIM_BUF_SLOTS];
+};
+
+/*
+ * An ioreq type of ours in a vCPU's slot: mmio-exec. The vCPU fetched from
+ * MMIO at addr; the device model answers data = 0 once the executable copy
+ * is mapped (EXEC_MAP came first), or -errno.
+ */
+#define PM_SIM_IOREQ_EXEC 0xe0
 
 enum pm_sim_io_type { PM_SIM_IO_MMIO, PM_SIM_IO_PIO };
 
@@ -100,6 +139,21 @@ struct pm_sim_io_range {
 	uint64_t start, end;        /* [start, end) */
 };
 
+/* NOTIFIER: a write notifier; the reply to an add carries its eventfd */
+struct pm_sim_notifier {
+	uint32_t domid, type;       /* enum pm_sim_io_type */
+	uint32_t add, size;         /* size 0: any */
+	uint32_t match, pad;        /* 1: only writes of data */
+	uint64_t addr, data;
+};
+/*
+ * EXEC_MAP: an executable copy over [start, start + size), on add from a
+ * memfd that comes with the request (SCM_RIGHTS), @offset bytes in
+ */
+struct pm_sim_exec {
+	uint32_t domid, add;
+	uint64_t start, size, offset;
+};
 struct pm_sim_actions {
 	uint32_t domid;
 	uint8_t on_poweroff, on_reboot, on_crash, pad;

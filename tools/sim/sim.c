@@ -239,6 +239,12 @@ static void dominfo(const struct sim_domain *d, struct pm_sim_dominfo *i)
 	i->vcpus = d->vcpus;
 	i->shutdown_reason = d->shutdown_reason;
 	memcpy(i->why, d->why, sizeof(i->why));
+	if (d->ioreq) {
+		i->ioreqs = d->ioreq->ioreqs;
+		i->buffered = d->ioreq->buffered;
+		i->notified = d->ioreq->notified;
+		i->execs = d->ioreq->execs;
+	}
 }
 
 static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
@@ -581,6 +587,9 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_SET_PARAM] = sizeof(struct pm_sim_param),
 	[PM_SIM_IOREQ_SERVER] = sizeof(struct pm_sim_domid),
 	[PM_SIM_MAP_IO_RANGE] = sizeof(struct pm_sim_io_range),
+	[PM_SIM_COALESCE] = sizeof(struct pm_sim_io_range),
+	[PM_SIM_NOTIFIER] = sizeof(struct pm_sim_notifier),
+	[PM_SIM_EXEC_MAP] = sizeof(struct pm_sim_exec),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -609,26 +618,70 @@ static int op_ioreq_server(struct sim *s, int client, uint32_t domid, void **out
 		return n;
 	*nr_fds = n;
 	info.vcpus = d->vcpus;
+	info.buf_slots = PM_SIM_BUF_SLOTS;
+	info.buf_offset = d->ioreq->buf_offset;
 	return reply(out, out_len, &info, sizeof(info));
 }
 
-static int op_map_io(struct sim *s, int client, const struct pm_sim_io_range *r)
+/* the domain whose device model the connection @client is */
+static int served(struct sim *s, int client, uint32_t domid, struct sim_domain **d)
 {
-	struct sim_domain *d;
-	int rc = guest(s, r->domid, &d);
+	int rc = guest(s, domid, d);
 
 	if (rc)
 		return rc;
-	if (!d->ioreq || d->ioreq->owner != client)
+	if (!(*d)->ioreq || (*d)->ioreq->owner != client)
 		return -EPERM;   /* only the server's own connection claims */
+	return 0;
+}
+
+static int op_map_io(struct sim *s, int client, uint32_t op, const struct pm_sim_io_range *r)
+{
+	struct sim_domain *d;
+	int rc = served(s, client, r->domid, &d);
+
+	if (rc)
+		return rc;
+	if (op == PM_SIM_COALESCE)
+		return sim_ioreq_coalesce(d->ioreq, r->type, r->start, r->end, r->add != 0);
 	rc = sim_ioreq_map(d->ioreq, r->type, r->start, r->end, r->add != 0);
+	/* inside the P2M identity pfns are MMIO whoever claims them; past it
+	 * vCPUs map what is claimed */
+	if (!rc && r->type == PM_SIM_IO_MMIO && r->end > d->max_pfn * PAGE) {
+		uint64_t a = r->start / PAGE > d->max_pfn ? r->start / PAGE : d->max_pfn;
+
+		sim_changed(d, a, (r->end + PAGE - 1) / PAGE - a);
+	}
+	return rc;
+}
+
+static int op_notifier(struct sim *s, int client, const struct pm_sim_notifier *n, int *fds, int *nr_fds)
+{
+	struct sim_domain *d;
+	int rc = served(s, client, n->domid, &d);
+
 	if (!rc)
-		remap_all(d);   /* claimed ranges beyond the P2M too */
+		rc = sim_ioreq_notifier(d->ioreq, n, &fds[0]);
+	if (!rc && n->add)
+		*nr_fds = 1;
+	return rc;
+}
+
+static int op_exec_map(struct sim *s, int client, const struct pm_sim_exec *x, int *in_fd)
+{
+	struct sim_domain *d;
+	int rc = served(s, client, x->domid, &d);
+
+	if (rc)
+		return rc;
+	rc = sim_ioreq_exec_map(d, x, *in_fd);
+	if (!rc)
+		sim_changed(d, x->start / PAGE, x->size / PAGE);
 	return rc;
 }
 
 int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const void *payload,
-	       void **out, uint32_t *out_len, int *fds, int *nr_fds)
+	       int *in_fd, void **out, uint32_t *out_len, int *fds, int *nr_fds)
 {
 	const struct pm_sim_domid *id = payload;
 	struct sim_domain *d;
@@ -684,7 +737,12 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 	case PM_SIM_IOREQ_SERVER:
 		return op_ioreq_server(s, client, id->domid, out, out_len, fds, nr_fds);
 	case PM_SIM_MAP_IO_RANGE:
-		return op_map_io(s, client, payload);
+	case PM_SIM_COALESCE:
+		return op_map_io(s, client, hdr->op, payload);
+	case PM_SIM_NOTIFIER:
+		return op_notifier(s, client, payload, fds, nr_fds);
+	case PM_SIM_EXEC_MAP:
+		return op_exec_map(s, client, payload, in_fd);
 	case PM_SIM_SET_PARAM: {
 		const struct pm_sim_param *p = payload;
 

@@ -93,13 +93,14 @@ unsigned int sim_nr_domains(const struct sim *s);
 /**
  * sim_handle - one request of the connection @client: hdr and payload in,
  * reply payload out (s->lock held)
+ * @in_fd: the fd that came with the request, or -1; stays the caller's
  * @out: receives a malloc'ed payload (or NULL), *out_len its size
  * @fds: receives fds to pass with the reply (at most SIM_MAX_FDS), *nr_fds
  *   their number; they stay the simulator's
  * returns: the reply's status (0 or -errno)
  */
 int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const void *payload,
-	       void **out, uint32_t *out_len, int *fds, int *nr_fds);
+	       int *in_fd, void **out, uint32_t *out_len, int *fds, int *nr_fds);
 
 /**
  * sim_client_gone - connection @client closed: a domain whose device model

@@ -184,4 +184,5 @@ const struct sim_arch sim_arch_arm64 = {
 	.pc = arm64_pc,
 	.word = 8,
 	.exit_pc = 0x7ffffffff000ull,   /* the top page of a 47-bit space: no board puts RAM there */
+	.pc_reg = UC_ARM64_REG_PC,
 };

@@ -155,4 +155,5 @@ const struct sim_arch sim_arch_x86 = {
 	.pc = x86_pc,
 	.word = 4,
 	.exit_pc = 0xfffff000ull,   /* the top page of the 32-bit space, never mapped (vcpu.c) */
+	.pc_reg = UC_X86_REG_EIP,
 };

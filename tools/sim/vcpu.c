@@ -112,6 +112,37 @@ static void free_mmio(struct sim_vcpu *v)
 	}
 }
 
+/* leaves the engine at a block of an executable copy once the domain's memory changed */
+static void exec_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+	uint64_t pc;
+
+	(void)size;
+	if (__atomic_load_n(&v->d->p2m_gen, __ATOMIC_RELAXED) == v->mapped_gen)
+		return;
+	pc = sim_vcpu_leave(v, addr);
+	if (pc != addr)
+		uc_reg_write(uc, arch_of(v)->pc_reg, &pc);
+}
+
+/*
+ * the block hooks over executable copies in [a, b) bytes go, with the
+ * translations made from the copies (Unicorn keeps those across an unmap)
+ */
+static void unhook_exec(struct sim_vcpu *v, uint64_t a, uint64_t b)
+{
+	for (size_t i = v->nr_exec_hooks; i-- > 0;) {
+		struct sim_exec_hook *h = &v->exec_hooks[i];
+
+		if (h->end <= a || h->start >= b)
+			continue;
+		uc_hook_del(v->uc, h->hook);
+		uc_ctl_remove_cache(v->uc, h->start, h->end);
+		*h = v->exec_hooks[--v->nr_exec_hooks];
+	}
+}
+
 /* unmaps what the engine has mapped in [first, end) pfns; all of it for 0, ~0 */
 static int unmap_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 {
@@ -119,6 +150,7 @@ static int unmap_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 	uint32_t n = 0;
 	int rc = 0;
 
+	unhook_exec(v, first * PAGE, end > UINT64_MAX / PAGE ? UINT64_MAX : end * PAGE);
 	if (uc_mem_regions(v->uc, &r, &n) != UC_ERR_OK)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n && !rc; i++) {
@@ -135,17 +167,151 @@ static int unmap_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 	return rc;
 }
 
+/* an executable copy's [a, b) bytes, read-only, watched by a block hook */
+static int map_exec(struct sim_vcpu *v, uint64_t a, uint64_t b, const struct sim_exec *x)
+{
+	struct sim_exec_hook *h = realloc(v->exec_hooks, (v->nr_exec_hooks + 1) * sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	v->exec_hooks = h;
+	h = &h[v->nr_exec_hooks];
+	if (uc_mem_map_ptr(v->uc, a, b - a, UC_PROT_READ | UC_PROT_EXEC, (char *)x->host + (a - x->start)) !=
+	    UC_ERR_OK)
+		return -ENOMEM;
+	if (uc_hook_add(v->uc, &h->hook, UC_HOOK_BLOCK, exec_block, v, a, b - 1) != UC_ERR_OK)
+		return -ENOMEM;
+	h->start = a;
+	h->end = b;
+	v->nr_exec_hooks++;
+	return 0;
+}
+
+/*
+ * [a, b) bytes outside RAM: MMIO, except the executable copies the device
+ * model mapped, and never the page whose fetch takes a vCPU out of the
+ * engine. Unicorn cannot split an MMIO region, so a change remaps whole
+ * regions, and unmapping one costs a step per page: MMIO goes in pieces
+ * that never cross a 64 MiB boundary, unless that would make more than 64
+ * pieces (a 512 GiB PCIe window stays whole: Unicorn holds at most 4096
+ * sections).
+ */
+#define IO_PIECE (64ull << 20)
+
+static int map_io(struct sim_vcpu *v, uint64_t a, uint64_t b)
+{
+	const struct sim_ioreq_server *srv = v->d->ioreq;
+	uint64_t x = arch_of(v)->exit_pc;
+	bool whole = b - a > 64 * IO_PIECE;
+	int rc = 0;
+
+	while (a < b && !rc) {
+		const struct sim_exec *o = NULL;
+		uint64_t e = whole ? b : (a / IO_PIECE + 1) * IO_PIECE;
+
+		if (e > b || e == 0)
+			e = b;
+		if (x >= a && x < e) {
+			if (x == a) {
+				a += PAGE;
+				continue;
+			}
+			e = x;
+		}
+		for (size_t i = 0; srv && i < srv->nr_exec; i++) {
+			const struct sim_exec *c = &srv->exec[i];
+
+			if (c->start <= a && a < c->end) {
+				o = c;
+				e = c->end < e ? c->end : e;
+				break;
+			}
+			if (c->start > a && c->start < e)
+				e = c->start;
+		}
+		rc = o ? map_exec(v, a, e, o) : map_mmio(v, a, e - a);
+		a = e;
+	}
+	return rc;
+}
+
+/* the i-th range past the P2M may be mapped in: claimed MMIO, then executable copies, in pfns */
+static bool io_range(const struct sim_ioreq_server *srv, size_t i, uint64_t *a, uint64_t *b)
+{
+	uint64_t start, end;
+
+	if (i < srv->nr_ranges) {
+		if (srv->ranges[i].type != PM_SIM_IO_MMIO)
+			return false;
+		start = srv->ranges[i].start;
+		end = srv->ranges[i].end;
+	} else {
+		start = srv->exec[i - srv->nr_ranges].start;
+		end = srv->exec[i - srv->nr_ranges].end;
+	}
+	*a = start / PAGE;
+	*b = end / PAGE + (end % PAGE != 0);
+	return true;
+}
+
+/*
+ * the pages of [first, end) pfns, past the P2M, the device model claimed
+ * or put an executable copy in, in merged runs
+ */
+static int map_claimed(struct sim_vcpu *v, uint64_t first, uint64_t end)
+{
+	const struct sim_ioreq_server *srv = v->d->ioreq;
+	size_t n = srv ? srv->nr_ranges + srv->nr_exec : 0;
+	int rc = 0;
+
+	while (first < end && !rc) {
+		uint64_t run = end, run_end, a, b;
+		bool grew = true;
+
+		for (size_t i = 0; i < n; i++) {
+			if (!io_range(srv, i, &a, &b))
+				continue;
+			if (a < first)
+				a = first;
+			if (b > end)
+				b = end;
+			if (a < b && a < run)
+				run = a;
+		}
+		if (run == end)
+			break;
+		run_end = run + 1;
+		while (grew) {
+			grew = false;
+			for (size_t i = 0; i < n; i++) {
+				if (!io_range(srv, i, &a, &b))
+					continue;
+				if (b > end)
+					b = end;
+				if (a <= run_end && b > run_end) {
+					run_end = b;
+					grew = true;
+				}
+			}
+		}
+		rc = map_io(v, run * PAGE, run_end * PAGE);
+		first = run_end;
+	}
+	return rc;
+}
+
 /*
  * maps [first, end) pfns as the P2M says: RAM from the pool, identity as
- * MMIO. RAM goes in pieces of at most one P2M leaf (2 MiB): Unicorn splits
- * a region by copying its bookkeeping whole, 66 ms for a 512 MiB region,
- * so a balloon driver's batches must each meet small regions.
+ * MMIO; past the P2M, what the device model claimed. RAM goes in pieces of
+ * at most one P2M leaf (2 MiB): Unicorn splits a region by copying its
+ * bookkeeping whole, 66 ms for a 512 MiB region, so a balloon driver's
+ * batches must each meet small regions.
  */
 static int map_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 {
 	struct sim_domain *d = v->d;
 
-	for (uint64_t pfn = first; pfn < end;) {
+	for (uint64_t pfn = first; pfn < end && pfn < d->max_pfn;) {
 		struct pm_p2m_run run;
 		uint64_t e;
 		uc_err err = UC_ERR_OK;
@@ -158,22 +324,34 @@ static int map_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 		if (run.kind == PM_P2M_RAM)
 			err = uc_mem_map_ptr(v->uc, pfn * PAGE, (e - pfn) * PAGE, UC_PROT_ALL,
 					     (char *)v->s->pool_map + (run.mfn + pfn - run.start) * PAGE);
-		else if (run.kind == PM_P2M_IDENTITY) {
-			/* never the page whose fetch takes a vCPU out of the engine */
-			uint64_t x = arch_of(v)->exit_pc / PAGE;
-
-			if (x >= pfn && x < e) {
-				if ((x > pfn && map_mmio(v, pfn * PAGE, (x - pfn) * PAGE)) ||
-				    (e > x + 1 && map_mmio(v, (x + 1) * PAGE, (e - x - 1) * PAGE)))
-					return -ENOMEM;
-			} else if (map_mmio(v, pfn * PAGE, (e - pfn) * PAGE)) {
-				return -ENOMEM;
-			}
-		}
+		else if (run.kind == PM_P2M_IDENTITY && map_io(v, pfn * PAGE, e * PAGE))
+			return -ENOMEM;
 		if (err != UC_ERR_OK)
 			return -ENOMEM;
 		pfn = e;
 	}
+	return map_claimed(v, first > d->max_pfn ? first : d->max_pfn, end);
+}
+
+#define ADDR_PFNS (UINT64_MAX / PAGE + 1)   /* pfns of the 64-bit space */
+
+/* [*first, *end) pfns grown to whole MMIO regions and executable copies (never split) */
+static int widen(struct sim_vcpu *v, uint64_t *first, uint64_t *end)
+{
+	uc_mem_region *r = NULL;
+	uint32_t n = 0;
+
+	if (uc_mem_regions(v->uc, &r, &n) != UC_ERR_OK)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a = r[i].begin / PAGE, b = r[i].end / PAGE + 1;   /* end is inclusive */
+
+		if (r[i].perms == UC_PROT_ALL || b <= *first || a >= *end)
+			continue;   /* RAM splits; this one is elsewhere */
+		*first = a < *first ? a : *first;
+		*end = b > *end ? b : *end;
+	}
+	uc_free(r);
 	return 0;
 }
 
@@ -189,27 +367,20 @@ static int remap(struct sim_vcpu *v)
 	int rc = 0;
 
 	if (v->mapped_gen < d->changes_base || v->mapped_gen > d->p2m_gen) {
-		rc = unmap_range(v, 0, UINT64_MAX);
+		rc = unmap_range(v, 0, ADDR_PFNS);
 		free_mmio(v);
 		if (!rc)
-			rc = map_range(v, 0, d->max_pfn);
-		/* what the device model claimed beyond the P2M (high MMIO windows) */
-		for (size_t i = 0; !rc && d->ioreq && i < d->ioreq->nr_ranges; i++) {
-			const struct sim_io_range *r = &d->ioreq->ranges[i];
-			uint64_t a = r->start / PAGE, b = (r->end + PAGE - 1) / PAGE;
-
-			if (r->type != PM_SIM_IO_MMIO || b <= d->max_pfn)
-				continue;
-			rc = map_mmio(v, (a > d->max_pfn ? a : d->max_pfn) * PAGE,
-				      (b - (a > d->max_pfn ? a : d->max_pfn)) * PAGE);
-		}
+			rc = map_range(v, 0, ADDR_PFNS);
 	} else {
 		for (uint64_t g = v->mapped_gen; g < d->p2m_gen && !rc; g++) {
 			const struct sim_change *c = &d->changes[g - d->changes_base];
+			uint64_t a = c->pfn, b = c->pfn + c->count;
 
-			rc = unmap_range(v, c->pfn, c->pfn + c->count);
+			rc = widen(v, &a, &b);
 			if (!rc)
-				rc = map_range(v, c->pfn, c->pfn + c->count);
+				rc = unmap_range(v, a, b);
+			if (!rc)
+				rc = map_range(v, a, b);
 		}
 	}
 	v->mapped_gen = d->p2m_gen;
@@ -261,6 +432,23 @@ uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next)
 	return arch_of(v)->exit_pc;
 }
 
+/* a fetch outside RAM: the device model may hand back a copy to run */
+static bool fetch_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		       void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+
+	(void)uc, (void)type, (void)size, (void)value;
+	v->exec_rc = sim_ioreq_exec(v, addr);
+	v->exec_addr = addr;
+	v->exec_fault = true;
+	return false;
+}
+
+/*
+ * an access where nothing is mapped: a fault, but for a fetch from MMIO,
+ * which the x86 engine reports here (the aarch64 one as FETCH_PROT)
+ */
 static bool unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		     void *opaque)
 {
@@ -268,6 +456,9 @@ static bool unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 
 	if (v->exiting && type == UC_MEM_FETCH_UNMAPPED && addr == arch_of(v)->exit_pc)
 		return false;
+	if (type == UC_MEM_FETCH_UNMAPPED && (fetch_prot(uc, type, addr, size, value, v), v->exec_rc != -ENXIO))
+		return false;
+	v->exec_fault = false;
 	v->faulted = true;
 	v->fault_addr = addr;
 	v->fault_type = type;
@@ -283,6 +474,20 @@ static void describe_fault(struct sim_vcpu *v, uint64_t pc, char *why, size_t le
 	const char *kind = pfn >= v->d->max_pfn ? "beyond the P2M" : "missing";
 
 	snprintf(why, len, "pfn 0x%" PRIx64 " (%s), pc 0x%" PRIx64 ", %s", pfn, kind, pc, what);
+}
+
+/* why a fetch outside RAM crashed the guest */
+static void describe_exec(struct sim_vcpu *v, uint64_t pc, char *why, size_t len)
+{
+	if (v->exec_rc == -ENXIO)
+		snprintf(why, len, "pc 0x%" PRIx64 ": fetch from 0x%" PRIx64 ", neither RAM nor a device", pc,
+			 v->exec_addr);
+	else if (v->exec_rc)
+		snprintf(why, len, "pc 0x%" PRIx64 ": fetch from MMIO at 0x%" PRIx64 ": the device model: %s", pc,
+			 v->exec_addr, strerror(-v->exec_rc));
+	else
+		snprintf(why, len, "pc 0x%" PRIx64 ": fetch from MMIO at 0x%" PRIx64 ": no executable copy arrived",
+			 pc, v->exec_addr);
 }
 
 /* ---- the thread ---- */
@@ -324,6 +529,19 @@ static void *vcpu_thread(void *arg)
 			pc = v->resume_pc;
 			e = UC_ERR_OK;
 		}
+		if (v->exec_fault) {
+			v->exec_fault = false;
+			if (d->run == SIM_RUN_STOP) {
+				continue;
+			} else if (!v->exec_rc && v->mapped_gen != d->p2m_gen) {
+				pc = v->exec_addr;   /* runs on from the copy once mapped */
+				e = UC_ERR_OK;
+			} else {
+				describe_exec(v, pc, why, sizeof(why));
+				sim_shutdown(s, d, SHUTDOWN_crash, why);
+				continue;
+			}
+		}
 		if (v->faulted) {
 			v->faulted = false;
 			describe_fault(v, pc, why, sizeof(why));
@@ -350,7 +568,8 @@ static int start(struct sim_vcpu *v)
 	rc = arch_of(v)->init(v);
 	if (rc)
 		return rc;
-	if (uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK) {
+	if (uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(v->uc, &h, UC_HOOK_MEM_FETCH_PROT, fetch_prot, v, 1, 0) != UC_ERR_OK) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -406,6 +625,9 @@ int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_
 		uc_close(v->uc);
 		v->uc = NULL;
 		free_mmio(v);
+		free(v->exec_hooks);
+		v->exec_hooks = NULL;
+		v->nr_exec_hooks = 0;
 		v->started = false;
 	}
 	v->ctx = *ctx;
@@ -449,7 +671,7 @@ static void wait_for(struct sim *s, struct sim_domain *d, bool (*done)(const str
 
 static bool is_parked(const struct sim_vcpu *v)
 {
-	return v->parked || v->exited;
+	return v->parked || v->exited || __atomic_load_n(&v->in_ioreq, __ATOMIC_SEQ_CST);
 }
 
 static bool has_exited(const struct sim_vcpu *v)
@@ -480,6 +702,9 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d)
 		pthread_join(v->thread, NULL);
 		uc_close(v->uc);
 		free_mmio(v);
+		free(v->exec_hooks);
+		v->exec_hooks = NULL;
+		v->nr_exec_hooks = 0;
 		v->uc = NULL;
 		v->started = false;
 	}

@@ -43,6 +43,16 @@ struct sim_vcpu {
 	bool off;                       /* it turned itself off (PSCI CPU_OFF, VCPUOP_down) */
 	bool initialised;               /* VCPUOP_initialise gave it a context */
 	uint64_t resume_pc;
+	bool in_ioreq;                  /* waiting for its device model (counts as parked) */
+	/* a fetch outside RAM, and what the device model said to mmio-exec */
+	bool exec_fault;
+	int exec_rc;
+	uint64_t exec_addr;
+	struct sim_exec_hook {          /* a block hook over a mapped executable copy */
+		uc_hook hook;
+		uint64_t start, end;
+	} *exec_hooks;
+	size_t nr_exec_hooks;
 };
 
 /**
@@ -56,6 +66,7 @@ struct sim_arch {
 	uint64_t (*pc)(struct sim_vcpu *v);
 	unsigned int word;              /* bytes of a guest xen_ulong_t */
 	uint64_t exit_pc;               /* never mapped: fetching it ends uc_emu_start */
+	int pc_reg;                     /* Unicorn's register id of the pc */
 };
 
 extern const struct sim_arch sim_arch_arm64, sim_arch_x86;

@@ -34,6 +34,11 @@ struct pm_hv_dominfo {
 	unsigned int vcpus;
 	unsigned int shutdown_reason;   /* SHUTDOWN_* of <xen/sched.h> when shut down or crashed */
 	char why[128];           /* a crash's reason ("pfn 0x…, pc 0x…, write"), or "" */
+	/* its vCPUs' accesses outside RAM, as its device model got them (0 where unknown) */
+	uint64_t ioreqs;         /* synchronous round trips */
+	uint64_t buffered;       /* coalesced writes, through the buffered ring */
+	uint64_t notified;       /* writes that rang a write notifier */
+	uint64_t execs;          /* mmio-exec requests */
 };
 
 enum pm_hv_arch { PM_HV_ARCH_AARCH64 = 1, PM_HV_ARCH_X86_32 };

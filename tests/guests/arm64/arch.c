@@ -7,6 +7,13 @@
 #include "guest.h"
 
 const char arch_name[] = "arm64";
+const ulong testdev_base = 0x0b000000ul;
+
+void arch_ret_code(u32 *code, u32 value)
+{
+	code[0] = 0x52800000u | (value << 5);   /* movz w0, #value */
+	code[1] = 0xd65f03c0u;                  /* ret */
+}
 u64 uart_base;
 
 long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)

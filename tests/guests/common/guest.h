@@ -87,6 +87,10 @@ void smp_report(ulong index);
 int smp_wait(int asked);
 /** arch_name - "arm64" or "x86" */
 extern const char arch_name[];
+/** testdev_base - where the board's testdev=1 puts the self-test devices */
+extern const ulong testdev_base;
+/** arch_ret_code - two words of code: a function that returns @value (< 256) */
+void arch_ret_code(u32 *code, u32 value);
 extern u64 uart_base;
 
 /* ---- the library (common/lib.c) ---- */
@@ -101,6 +105,12 @@ void shutdown(u32 reason) __attribute__((noreturn));
 ulong strlen_(const char *s);
 void *memset(void *d, int c, ulong n);
 void *memcpy(void *d, const void *s, ulong n);
+
+/* ---- the device self-tests (common/selftest.c) ---- */
+
+void selftest_subpage(void);
+void selftest_events(void);
+void selftest_exec(void);
 
 /* ---- the xenstore client (common/xs.c) ---- */
 

@@ -9,6 +9,13 @@
 #include "guest.h"
 
 const char arch_name[] = "x86";
+const ulong testdev_base = 0xfe000000ul;
+
+void arch_ret_code(u32 *code, u32 value)
+{
+	code[0] = 0xb8u | (value << 8);   /* mov eax, value (bytes 1-4) */
+	code[1] = 0xffffc300u;            /* ...; ret */
+}
 u64 uart_base;
 
 static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
