@@ -5,6 +5,7 @@
  * listeners see them.
  */
 #include <errno.h>
+#include <sys/mman.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -535,6 +536,33 @@ static void mmio_exec_region_outlives_its_readers_after_invalidate(void **state)
 	pm_mem_free(mem);
 }
 
+/* with shared RAM, another mapping of a region's memfd sees what the region holds */
+static void shared_ram_is_a_memfd_another_mapping_sees(void **state)
+{
+	struct pm_mem *mem = pm_mem_new();
+	struct pm_mr *private_ram, *shared;
+	uint8_t *view;
+	int fd;
+
+	(void)state;
+	assert_non_null(mem);
+	private_ram = pm_mr_new_ram(mem, "private", 8192);
+	pm_mem_share_ram(mem, true);
+	shared = pm_mr_new_ram(mem, "shared", 8192);
+	pm_mem_share_ram(mem, false);
+	assert_non_null(private_ram);
+	assert_non_null(shared);
+	assert_int_equal(pm_mr_ram_fd(private_ram), -ENOENT);
+	fd = pm_mr_ram_fd(shared);
+	assert_true(fd >= 0);
+	view = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(view != MAP_FAILED);
+	pm_mr_ram(shared)[4096 + 7] = 0x5a;
+	assert_int_equal(view[4096 + 7], 0x5a);
+	munmap(view, 8192);
+	pm_mem_free(mem);
+}
+
 static void readonly_and_rom_drop_writes_but_not_reads(void **state)
 {
 	struct pm_mem *mem = pm_mem_new();
@@ -700,6 +728,7 @@ int main(void)
 		cmocka_unit_test(coalesced_writes_wait_until_a_read_or_flush),
 		cmocka_unit_test(write_notifiers_fire_instead_of_the_device),
 		cmocka_unit_test(mmio_exec_region_outlives_its_readers_after_invalidate),
+		cmocka_unit_test(shared_ram_is_a_memfd_another_mapping_sees),
 		cmocka_unit_test(readonly_and_rom_drop_writes_but_not_reads),
 		cmocka_unit_test(disabled_container_hides_its_subregions_and_move_follows),
 		cmocka_unit_test(readers_dispatch_while_a_writer_commits_thousands_of_changes),
