@@ -32,6 +32,7 @@ struct build {
 	uint32_t domid;
 	uint64_t special;        /* the first special pfn: the top of RAM */
 	uint64_t store_mfn;
+	uint64_t table_len;      /* the firmware table's bytes, at boot.table_gpa */
 	char *err;
 	size_t errlen;
 };
@@ -185,6 +186,7 @@ static int load(struct build *b)
 		rc = write_guest(b, boot.table_gpa, blob, (size_t)len,
 				 b->layout.e820.nr ? "PVH start info" : "device tree");
 	free(blob);
+	b->table_len = (uint64_t)len;
 	b->boot = boot;
 	return rc;
 }
@@ -274,6 +276,10 @@ static int store_entries(struct build *b)
 		ok = ok && xs_put(h, t, p, "%s", c->name);
 		snprintf(p, sizeof(p), "%s/board", vm);
 		ok = ok && xs_put(h, t, p, "%s", c->board);
+		/* where the firmware table went, for pxl e820 / dumpdtb of the domain */
+		snprintf(p, sizeof(p), "%s/firmware", vm);
+		ok = ok && xs_put(h, t, p, "%s 0x%llx %llu", b->layout.e820.nr ? "pvh-start-info" : "device-tree",
+				  (unsigned long long)b->boot.table_gpa, (unsigned long long)b->table_len);
 		if (!ok) {
 			xs_transaction_end(h, t, true);
 			break;
@@ -490,4 +496,44 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 		return -EPERM;
 	store_remove(domid);
 	return pm_hv_domain_destroy(hv, domid);
+}
+
+long pm_domain_firmware(struct pm_hv *hv, uint32_t domid, void **blob, uint64_t *gpa, bool *is_dtb)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	unsigned long long at = 0, len = 0;
+	char path[64], kind[32], *v = NULL, *p;
+	unsigned int vlen = 0;
+	uint64_t first, count;
+	long rc;
+
+	*blob = NULL;
+	if (!h)
+		return -errno;
+	snprintf(path, sizeof(path), "/vm/%u/firmware", domid);
+	v = xs_read(h, XBT_NULL, path, &vlen);
+	rc = v ? 0 : errno == ENOENT ? -ENOENT : -errno;
+	xs_close(h);
+	if (!rc && (sscanf(v, "%31s %llx %llu", kind, &at, &len) != 3 || !len || len > (16u << 20) ||
+		    at + len < at))
+		rc = -EINVAL;
+	free(v);
+	if (rc)
+		return rc;
+	first = at / PAGE;
+	count = (at + len + PAGE - 1) / PAGE - first;
+	p = pm_hv_map(hv, domid, first, count);
+	if (!p)
+		return errno ? -errno : -EFAULT;
+	*blob = malloc((size_t)len);
+	if (*blob)
+		memcpy(*blob, p + at % PAGE, (size_t)len);
+	pm_hv_unmap(hv, p, count);
+	if (!*blob)
+		return -ENOMEM;
+	if (gpa)
+		*gpa = at;
+	if (is_dtb)
+		*is_dtb = !strcmp(kind, "device-tree");
+	return (long)len;
 }

@@ -1,17 +1,91 @@
 /*
  * xl-plugins/board.c - what a board makes of a configuration: pxl board
  * (the layout), pxl e820 (the memory map a PC guest gets) and pxl dumpdtb
- * (the device tree a virt guest gets), each from an xl.cfg file
+ * (the device tree a virt guest gets), each from an xl.cfg file; e820 and
+ * dumpdtb also of a domain, read back from its memory
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdint.h>
+
+#include <xen/xen.h>
+#include <xen/arch-x86/hvm/start_info.h>
+
+#include "physmap/domain.h"
 #include "physmap/e820.h"
 #include "pxl-util.h"
+
+#define NOT_A_DOMAIN 2   /* the argument is a config file */
+
+/*
+ * @arg names a domain rather than a config file (none by that name
+ * exists): the firmware table it boots with, from its memory
+ * returns: PXL_OK with *blob to free; PXL_FAIL (said why); NOT_A_DOMAIN
+ */
+static int domain_table(const struct pxl_args *a, const char *arg, void **blob, long *len, uint64_t *gpa,
+			bool *is_dtb)
+{
+	struct pm_hv *hv = NULL;
+	uint32_t domid;
+	int rc;
+
+	if (!access(arg, F_OK))
+		return NOT_A_DOMAIN;
+	if (pxl_hv_open(a, &hv))
+		return PXL_FAIL;
+	rc = pm_hv_domain_find(hv, arg, &domid);
+	if (rc) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, arg,
+			rc == -ENOENT ? "no such config file or domain" : strerror(-rc));
+		pm_hv_close(hv);
+		return PXL_FAIL;
+	}
+	*len = pm_domain_firmware(hv, domid, blob, gpa, is_dtb);
+	pm_hv_close(hv);
+	if (*len < 0) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, arg,
+			*len == -ENOENT ? "no firmware table on record (physmap did not build it)"
+					: strerror((int)-*len));
+		return PXL_FAIL;
+	}
+	return PXL_OK;
+}
+
+/* the E820 of a PVH start info read back from a domain at @gpa */
+static int start_info_e820(const struct pxl_args *a, const char *arg, const void *blob, long len, uint64_t gpa,
+			   struct pm_e820 *map)
+{
+	struct hvm_start_info si;
+	uint64_t off;
+
+	if ((size_t)len < sizeof(si))
+		goto bad;
+	memcpy(&si, blob, sizeof(si));
+	if (si.magic != XEN_HVM_START_MAGIC_VALUE || si.version < 1 || si.memmap_paddr < gpa)
+		goto bad;
+	off = si.memmap_paddr - gpa;
+	if (off > (uint64_t)len || si.memmap_entries > ((uint64_t)len - off) / sizeof(struct hvm_memmap_table_entry))
+		goto bad;
+	for (uint32_t i = 0; i < si.memmap_entries; i++) {
+		struct hvm_memmap_table_entry e;
+
+		memcpy(&e, (const char *)blob + off + i * sizeof(e), sizeof(e));
+		if (pm_e820_add(map, e.addr, e.size, e.type))
+			goto bad;
+	}
+	return PXL_OK;
+bad:
+	fprintf(stderr, "%s: %s: its PVH start info at 0x%llx holds no memory map (the guest overwrote it?)\n",
+		a->prog, arg, (unsigned long long)gpa);
+	return PXL_FAIL;
+}
 
 enum { OPT_JSON };
 
@@ -47,8 +121,35 @@ static int e820_run(const struct pxl_args *a)
 	struct pm_domain_config cfg;
 	struct pm_board_layout layout;
 	char *out = NULL;
-	int rc = pxl_config_layout(a, &cfg, &layout);
+	void *blob = NULL;
+	uint64_t gpa = 0;
+	bool is_dtb = false;
+	long len = 0;
+	int rc = a->argc == 1 ? domain_table(a, a->argv[0], &blob, &len, &gpa, &is_dtb) : NOT_A_DOMAIN;
 
+	if (rc != NOT_A_DOMAIN) {
+		struct pm_e820 map;
+
+		pm_e820_init(&map);
+		if (!rc && is_dtb) {
+			fprintf(stderr, "%s: %s: its board gives it no E820: memory is in its device tree "
+				"(pxl dumpdtb)\n", a->prog, a->argv[0]);
+			rc = PXL_FAIL;
+		}
+		if (!rc)
+			rc = start_info_e820(a, a->argv[0], blob, len, gpa, &map);
+		if (!rc && pm_e820_format(&map, &out) < 0) {
+			fprintf(stderr, "%s: out of memory\n", a->prog);
+			rc = PXL_FAIL;
+		}
+		if (!rc)
+			fputs(out, stdout);
+		free(out);
+		free(blob);
+		pm_e820_dispose(&map);
+		return rc;
+	}
+	rc = pxl_config_layout(a, &cfg, &layout);
 	if (rc)
 		return rc;
 	if (!layout.e820.nr) {
@@ -106,9 +207,24 @@ static int dumpdtb_run(const struct pxl_args *a)
 	struct pm_board_boot boot = { 0 };
 	char err[PM_BOARD_ERR_LEN] = "";
 	void *blob = NULL;
+	bool is_dtb = false;
 	long len;
 	int rc;
 
+	/* dumpdtb DOMAIN FILE: what the domain boots with, from its memory */
+	rc = a->argc == 2 ? domain_table(a, a->argv[0], &blob, &len, NULL, &is_dtb) : NOT_A_DOMAIN;
+	if (rc != NOT_A_DOMAIN) {
+		free(argv);
+		if (!rc && !is_dtb) {
+			fprintf(stderr, "%s: %s: its board gives it no device tree: it boots with PVH start info "
+				"and an E820 (pxl e820)\n", a->prog, a->argv[0]);
+			rc = PXL_FAIL;
+		}
+		if (!rc)
+			rc = write_dtb(a, a->argv[1], blob, (size_t)len);
+		free(blob);
+		return rc;
+	}
 	/* dumpdtb CONFIG FILE [KEY=VALUE...]: the config sees CONFIG and the overrides */
 	if (!argv) {
 		fprintf(stderr, "%s: out of memory\n", a->prog);
@@ -159,11 +275,11 @@ static const struct pxl_cmd board = CONFIG_CMD("board",
 	"the machine a config's board lays out: RAM, MMIO windows, devices",
 	"CONFIG [KEY=VALUE...]", 1, board_opts, 1, board_run);
 static const struct pxl_cmd e820 = CONFIG_CMD("e820",
-	"the E820 memory map a PC guest of this config boots with",
-	"CONFIG [KEY=VALUE...]", 1, NULL, 0, e820_run);
+	"the E820 memory map a PC guest of this config (or this domain) boots with",
+	"CONFIG [KEY=VALUE...] | DOMAIN", 1, NULL, 0, e820_run);
 static const struct pxl_cmd dumpdtb = CONFIG_CMD("dumpdtb",
-	"the device tree a virt guest of this config boots with (FILE - prints DTS)",
-	"CONFIG FILE [KEY=VALUE...]", 2, NULL, 0, dumpdtb_run);
+	"the device tree a virt guest of this config (or this domain) boots with (FILE - prints DTS)",
+	"CONFIG FILE [KEY=VALUE...] | DOMAIN FILE", 2, NULL, 0, dumpdtb_run);
 
 static const struct pxl_cmd *const cmds[] = { &board, &e820, &dumpdtb, NULL };
 const struct pxl_plugin pxl_plugin = { PXL_ABI_VERSION, cmds };

@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 34
+plan 39
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -157,6 +157,27 @@ is "4 concurrent creates on a cold start: one simulator, 4 domains" "1 4" \
 	"$(sims "$PHYSMAP_RUNDIR") $("$PXL" list | awk 'NR > 2' | wc -l)"
 for n in 1 2 3 4; do "$PXL" destroy "p$n"; done
 is "and all of them destroyed" "Domain-0" "$(names)"
+
+# the tables a domain boots with, read back from its memory
+"$PXL" create -p "$EX/virt.cfg" name=fw-virt >/dev/null 2>&1
+"$PXL" create -p "$EX/pc.cfg" name=fw-pc memory=3072 >/dev/null 2>&1
+is "e820 of a PC domain: its start info's memory map, as its config's" \
+	"$("$PXL" e820 "$EX/pc.cfg" memory=3072 2>/dev/null)" "$("$PXL" e820 fw-pc)"
+"$PXL" dumpdtb fw-virt "$T/dom.dtb"
+"$PXL" dumpdtb "$EX/virt.cfg" "$T/cfg.dtb"
+is "dumpdtb of a virt domain: the device tree in its memory, byte for byte its config's" "same" \
+	"$(cmp -s "$T/dom.dtb" "$T/cfg.dtb" && echo same)"
+out=$("$PXL" e820 fw-virt 2>&1)
+is "e820 of a virt domain: exit 1, one line pointing at dumpdtb" \
+	"1 pxl e820: fw-virt: its board gives it no E820: memory is in its device tree (pxl dumpdtb)" "$? $out"
+out=$("$PXL" dumpdtb fw-pc "$T/pc.dtb" 2>&1)
+is "dumpdtb of a PC domain: exit 1, one line pointing at e820, no file" \
+	"1 pxl dumpdtb: fw-pc: its board gives it no device tree: it boots with PVH start info and an E820 (pxl e820) no" \
+	"$? $out $([ -e "$T/pc.dtb" ] && echo yes || echo no)"
+out=$("$PXL" e820 nobody 2>&1)
+is "e820 of neither a file nor a domain: exit 1, one line" "1 pxl e820: nobody: no such config file or domain" "$? $out"
+"$PXL" destroy fw-virt
+"$PXL" destroy fw-pc
 
 export PHYSMAP_RUNDIR=$T/run3
 mkdir -p "$PHYSMAP_RUNDIR"

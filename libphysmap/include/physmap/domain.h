@@ -14,6 +14,7 @@
 #define PHYSMAP_DOMAIN_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "physmap/config.h"
@@ -51,5 +52,18 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
  * returns: 0; -ENOENT; -EPERM (dom0)
  */
 int pm_domain_destroy(struct pm_hv *hv, uint32_t domid);
+
+/**
+ * pm_domain_firmware - the firmware table a domain physmap built boots
+ * with (its device tree, or its PVH start info with the memory map), read
+ * back from guest memory where the build put it (the store's
+ * /vm/DOMID/firmware says where)
+ * @blob: receives a malloc'ed copy, which the caller frees
+ * @gpa: receives its guest physical address (may be NULL)
+ * @is_dtb: receives whether it is a device tree (may be NULL)
+ * returns: its length; -ENOENT (no record: physmap did not build it);
+ *   -EINVAL (a record that makes no sense); -EFAULT (no longer RAM); -errno
+ */
+long pm_domain_firmware(struct pm_hv *hv, uint32_t domid, void **blob, uint64_t *gpa, bool *is_dtb);
 
 #endif
