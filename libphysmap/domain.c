@@ -230,6 +230,32 @@ static bool xs_put(struct xs_handle *h, xs_transaction_t t, const char *path, co
 	return xs_write(h, t, path, v, (unsigned int)strlen(v));
 }
 
+/* "NAME KIND BASE SIZE" a line, each region that is not RAM (as many as the store's 4 KiB value holds) */
+static bool put_regions(struct xs_handle *h, xs_transaction_t t, const char *path,
+			const struct pm_board_layout *l)
+{
+	static const char *const kinds[] = { "ram", "rom", "mmio", "reserved" };
+	char v[3072];
+	size_t n = 0;
+
+	v[0] = 0;
+	for (size_t i = 0; i < l->nr_regions; i++) {
+		const struct pm_board_region *r = &l->regions[i];
+		int w;
+
+		if (r->kind == PM_REGION_RAM || (unsigned)r->kind > PM_REGION_RESERVED)
+			continue;
+		w = snprintf(v + n, sizeof(v) - n, "%s %s 0x%llx 0x%llx\n", r->name, kinds[r->kind],
+			     (unsigned long long)r->base, (unsigned long long)r->size);
+		if (w < 0 || (size_t)w >= sizeof(v) - n) {
+			v[n] = 0;
+			break;
+		}
+		n += (size_t)w;
+	}
+	return xs_write(h, t, path, v, (unsigned int)n);
+}
+
 /* what xl writes for a domain: its home (guest may read), its /vm entry */
 static int store_entries(struct build *b)
 {
@@ -276,6 +302,9 @@ static int store_entries(struct build *b)
 		ok = ok && xs_put(h, t, p, "%s", c->name);
 		snprintf(p, sizeof(p), "%s/board", vm);
 		ok = ok && xs_put(h, t, p, "%s", c->board);
+		/* the board's windows besides RAM, for pxl p2m --svg */
+		snprintf(p, sizeof(p), "%s/regions", vm);
+		ok = ok && put_regions(h, t, p, &b->layout);
 		/* where the firmware table went, for pxl e820 / dumpdtb of the domain */
 		snprintf(p, sizeof(p), "%s/firmware", vm);
 		ok = ok && xs_put(h, t, p, "%s 0x%llx %llu", b->layout.e820.nr ? "pvh-start-info" : "device-tree",
@@ -536,4 +565,42 @@ long pm_domain_firmware(struct pm_hv *hv, uint32_t domid, void **blob, uint64_t 
 	if (is_dtb)
 		*is_dtb = !strcmp(kind, "device-tree");
 	return (long)len;
+}
+
+long pm_domain_regions(uint32_t domid, struct pm_domain_region **out)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	struct pm_domain_region *r = NULL;
+	char path[64], *v, *line, *save = NULL;
+	unsigned int len = 0;
+	long n = 0;
+
+	*out = NULL;
+	if (!h)
+		return -errno;
+	snprintf(path, sizeof(path), "/vm/%u/regions", domid);
+	v = xs_read(h, XBT_NULL, path, &len);
+	xs_close(h);
+	if (!v)
+		return errno == ENOENT ? -ENOENT : -errno;
+	for (line = strtok_r(v, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct pm_domain_region x, *g;
+		unsigned long long base, size;
+
+		if (sscanf(line, "%31s %15s %llx %llx", x.name, x.kind, &base, &size) != 4)
+			continue;
+		g = realloc(r, (size_t)(n + 1) * sizeof(*r));
+		if (!g) {
+			free(r);
+			free(v);
+			return -ENOMEM;
+		}
+		r = g;
+		x.base = base;
+		x.size = size;
+		r[n++] = x;
+	}
+	free(v);
+	*out = r;
+	return n;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "physmap/domain.h"
 #include "physmap/p2m.h"
 #include "physmap/size.h"
 #include "pxl-util.h"
@@ -98,13 +99,74 @@ static void emit(const struct pm_p2m_run *r, bool json, bool first)
 	printf("\n");
 }
 
+/* a band of the picture: a run, or the part of one a board window covers */
+struct band {
+	uint64_t start, end;      /* pfns */
+	const struct pm_p2m_run *run;   /* NULL: a window past the P2M */
+	const struct pm_domain_region *w;   /* the window it shows, or NULL */
+};
+
+static int add_band(struct band **b, size_t *n, size_t *cap, struct band x)
+{
+	if (*n == *cap) {
+		struct band *g = realloc(*b, (*cap = *cap ? 2 * *cap : 64) * sizeof(**b));
+
+		if (!g)
+			return -ENOMEM;
+		*b = g;
+	}
+	(*b)[(*n)++] = x;
+	return 0;
+}
+
 /*
- * The picture: one band per run, top to bottom by address. A band's height
+ * the runs, those that are not RAM cut where the board's windows (MMIO,
+ * ROM, reserved) begin and end, then the windows past the P2M
+ */
+static int bands(const struct pm_p2m_run *r, size_t n, uint64_t max_pfn, const struct pm_domain_region *w,
+		 long nw, struct band **out, size_t *nb)
+{
+	size_t cap = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*nb = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint64_t at = r[i].start;
+
+		for (long j = 0; r[i].kind != PM_P2M_RAM && j < nw && !rc && at < r[i].end; j++) {
+			uint64_t a = w[j].base / 4096, e = (w[j].base + w[j].size + 4095) / 4096;
+
+			if (e <= at || a >= r[i].end)
+				continue;
+			a = a > at ? a : at;
+			e = e < r[i].end ? e : r[i].end;
+			if (a > at)
+				rc = add_band(out, nb, &cap, (struct band){ at, a, &r[i], NULL });
+			if (!rc)
+				rc = add_band(out, nb, &cap, (struct band){ a, e, &r[i], &w[j] });
+			at = e;
+		}
+		if (!rc && at < r[i].end)
+			rc = add_band(out, nb, &cap, (struct band){ at, r[i].end, &r[i], NULL });
+	}
+	for (long j = 0; j < nw && !rc; j++) {
+		uint64_t a = w[j].base / 4096, e = (w[j].base + w[j].size + 4095) / 4096;
+
+		if (e > max_pfn)
+			rc = add_band(out, nb, &cap, (struct band){ a > max_pfn ? a : max_pfn, e, NULL, &w[j] });
+	}
+	return rc;
+}
+
+/*
+ * The picture: one band per run, top to bottom by address, the board's
+ * windows drawn apart (and those past the P2M after it). A band's height
  * grows with the logarithm of its size, so a 384 KiB hole and 3 GiB of RAM
  * are both visible and still clearly unequal; each band is labelled with
- * its addresses, size and kind (and frames for RAM).
+ * its addresses, size and kind (and frames for RAM, names for windows).
  */
-static int svg(const struct pxl_args *a, const char *name, const struct pm_p2m_run *r, size_t n)
+static int svg(const struct pxl_args *a, const char *name, const struct band *b, size_t n)
 {
 	static const char *const fill[] = { "#d9d9d9", "#4e9a06", "#3465a4", "#c4a000" };
 	FILE *f = fopen(a->opt[OPT_SVG], "w");
@@ -115,28 +177,37 @@ static int svg(const struct pxl_args *a, const char *name, const struct pm_p2m_r
 		return PXL_FAIL;
 	}
 	for (size_t i = 0; i < n; i++)
-		y += 14 + 4 * __builtin_log2((double)(r[i].end - r[i].start));
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%.0f\" "
+		y += 14 + 4 * __builtin_log2((double)(b[i].end - b[i].start));
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"%.0f\" "
 		"font-family=\"monospace\" font-size=\"12\">\n", y + 60);
 	fprintf(f, "<text x=\"20\" y=\"24\" font-size=\"15\">%s: guest physical memory "
 		"(band height grows with log2 of the size)</text>\n", name);
 	y = 40;
 	for (size_t i = 0; i < n; i++) {
+		const struct pm_p2m_run *r = b[i].run;
+		const char *colour = r ? fill[r->kind & 3] : "#ffffff";
 		char size[32];
 
-		h = 14 + 4 * __builtin_log2((double)(r[i].end - r[i].start));
-		pm_size_format((r[i].end - r[i].start) * 4096, size, sizeof(size));
+		h = 14 + 4 * __builtin_log2((double)(b[i].end - b[i].start));
+		pm_size_format((b[i].end - b[i].start) * 4096, size, sizeof(size));
+		if (b[i].w && !strcmp(b[i].w->kind, "mmio"))
+			colour = r ? "#f57900" : "#fcaf3e";
+		else if (b[i].w && !strcmp(b[i].w->kind, "rom"))
+			colour = "#75507b";
 		fprintf(f, "<rect x=\"20\" y=\"%.1f\" width=\"200\" height=\"%.1f\" fill=\"%s\" "
-			"stroke=\"#2e3436\"/>\n", y, h, fill[r[i].kind & 3]);
+			"stroke=\"#2e3436\"%s/>\n", y, h, colour, r ? "" : " stroke-dasharray=\"4 3\"");
 		fprintf(f, "<text x=\"232\" y=\"%.1f\">0x%09" PRIx64 "000-0x%09" PRIx64 "000  %-6s %s",
-			y + h / 2 + 4, r[i].start, r[i].end, size, pm_p2m_kind_name(r[i].kind));
-		if (r[i].kind == PM_P2M_RAM || r[i].kind == PM_P2M_FOREIGN)
-			fprintf(f, "  mfn 0x%" PRIx64, r[i].mfn);
+			y + h / 2 + 4, b[i].start, b[i].end, size, r ? pm_p2m_kind_name(r->kind) : "past the P2M");
+		if (r && (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN))
+			fprintf(f, "  mfn 0x%" PRIx64, r->mfn + (b[i].start - r->start));
+		if (b[i].w)
+			fprintf(f, "  %s %s", b[i].w->kind, b[i].w->name);
 		fprintf(f, "</text>\n");
 		y += h;
 	}
-	fprintf(f, "<text x=\"20\" y=\"%.0f\">green: ram   blue: identity (holes, MMIO)   grey: "
-		"missing (unpopulated, ballooned out)   yellow: foreign</text>\n</svg>\n", y + 30);
+	fprintf(f, "<text x=\"20\" y=\"%.0f\">green: ram   blue: identity (holes)   orange: MMIO windows "
+		"(dashed: past the P2M)   purple: ROM   grey: missing (unpopulated, ballooned out)   "
+		"yellow: foreign</text>\n</svg>\n", y + 30);
 	if (fclose(f)) {
 		fprintf(stderr, "%s: %s: %s\n", a->prog, a->opt[OPT_SVG], strerror(errno));
 		return PXL_FAIL;
@@ -200,7 +271,19 @@ static int runs(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
 	if (rc)
 		return rc;
 	if (a->opt[OPT_SVG]) {
-		rc = svg(a, info->name, r, n);
+		struct pm_domain_region *w = NULL;
+		long nw = pm_domain_regions(domid, &w);   /* none on record: the runs alone */
+		struct band *b;
+		size_t nb;
+
+		if (bands(r, n, info->max_pfn, w, nw > 0 ? nw : 0, &b, &nb)) {
+			fprintf(stderr, "%s: out of memory\n", a->prog);
+			rc = PXL_FAIL;
+		} else {
+			rc = svg(a, info->name, b, nb);
+		}
+		free(b);
+		free(w);
 	} else if (a->opt[OPT_JSON]) {
 		printf("[\n");
 		for (size_t i = 0; i < n; i++)

@@ -45,8 +45,9 @@ is "p2m --pfn: an identity pfn and its tree path" \
 is "p2m --json: the runs as JSON" "4 missing" \
 	"$("$PXL" p2m pc1 --json | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), r[-1]["kind"])')"
 "$PXL" p2m pc1 --svg "$T/pc1.svg"
-is "p2m --svg: a picture with one labelled band per run" "4 4 0x0000000a0000-0x000000100000" \
-	"$(python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); t = [x.firstChild.data for x in d.getElementsByTagName("text")]; print(len(d.getElementsByTagName("rect")), sum("0x" in x for x in t), t[2].split()[0])' "$T/pc1.svg")"
+is "p2m --svg: a labelled band per run, the legacy hole cut into its VGA and ROM windows, the board's windows past the P2M after" \
+	"0x000000000000-0x0000000a0000 ram|0x0000000a0000-0x0000000c0000 identity mmio vga|0x0000000c0000-0x000000100000 identity rom option-rom+bios-shadow|0x000000100000-0x000040002000 ram|0x000040002000-0x000040010000 missing mmio pci-mmio32|0x000040010000-0x0000fec00000 past mmio pci-mmio32|0x0000fec00000-0x0000fec01000 past mmio ioapic" \
+	"$(python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); t = [x.firstChild.data.split() for x in d.getElementsByTagName("text")][1:8]; print("|".join(" ".join([x[0], x[2]] + x[-2:] if len(x) >= 5 and x[-2] in ("mmio", "rom") else [x[0], x[2]]) for x in t))' "$T/pc1.svg")"
 is "p2m --stats: 1 GiB of RAM and the rings take 513 real leaves" "513" \
 	"$("$PXL" p2m 2 --stats | sed -n 's/^leaf pages *: //p')"
 is "the store has the domain's entries as xl writes them" "pc1 1048576 /vm/2" \

@@ -53,6 +53,21 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
  */
 int pm_domain_destroy(struct pm_hv *hv, uint32_t domid);
 
+/** a window of a domain's board besides RAM, as the build recorded it */
+struct pm_domain_region {
+	char name[32];
+	char kind[16];           /* "rom", "mmio", "reserved" */
+	uint64_t base, size;     /* [base, base + size) */
+};
+
+/**
+ * pm_domain_regions - the windows of a domain's board besides RAM, sorted
+ * by base (the store's /vm/DOMID/regions)
+ * @out: receives a malloc'ed array (NULL for none), which the caller frees
+ * returns: how many; -ENOENT (no record: physmap did not build it); -errno
+ */
+long pm_domain_regions(uint32_t domid, struct pm_domain_region **out);
+
 /**
  * pm_domain_firmware - the firmware table a domain physmap built boots
  * with (its device tree, or its PVH start info with the memory map), read
