@@ -31,6 +31,11 @@ struct pm_hv_ops {
 	int (*p2m_read)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count,
 			uint64_t *out);
 	size_t max_read;
+	/* dirty logging; dirty_read at most max_dirty pages (a multiple of 8) a call */
+	int (*dirty_log)(struct pm_hv *hv, uint32_t domid, bool enable);
+	long (*dirty_read)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
+			   uint8_t *bitmap);
+	uint64_t max_dirty;
 	int (*p2m_explain)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path);
 	int (*p2m_stats)(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats);
 	/* maps count frames (mfns) at addr, which is reserved for them */

@@ -365,6 +365,27 @@ static int sim_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t
 			NULL);
 }
 
+static int sim_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable)
+{
+	struct pm_sim_dirty_log l = { domid, enable };
+
+	return sim_call(hv, PM_SIM_DIRTY_LOG, &l, sizeof(l), NULL, 0, NULL);
+}
+
+static long sim_dirty_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
+			   uint8_t *bitmap)
+{
+	struct pm_sim_dirty_read r = { domid, clean, pfn, count };
+	long n = 0;
+	int rc = sim_call(hv, PM_SIM_DIRTY_READ, &r, sizeof(r), bitmap, (uint32_t)((count + 7) / 8), NULL);
+
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < (count + 7) / 8; i++)
+		n += __builtin_popcount(bitmap[i]);
+	return n;
+}
+
 static int sim_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
 {
 	struct pm_sim_range r = { domid, 0, pfn, 1 };
@@ -414,6 +435,9 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.memory = sim_memory,
 	.p2m_read = sim_p2m_read,
 	.max_read = PM_SIM_P2M_READ_MAX,
+	.dirty_log = sim_dirty_log,
+	.dirty_read = sim_dirty_read,
+	.max_dirty = PM_SIM_DIRTY_READ_MAX,
 	.p2m_explain = sim_p2m_explain,
 	.p2m_stats = sim_p2m_stats,
 	.map_mfns = sim_map_mfns,

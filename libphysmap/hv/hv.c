@@ -193,6 +193,35 @@ int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t coun
 	return rc;
 }
 
+int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable)
+{
+	if (!hv->ops->dirty_log)
+		return -ENOSYS;
+	return injected(hv) ?: hv->ops->dirty_log(hv, domid, enable);
+}
+
+long pm_hv_dirty_bitmap(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
+			uint8_t *bitmap)
+{
+	long total = 0;
+	int rc = range_ok(pfn, count);
+
+	if (!rc && !hv->ops->dirty_read)
+		rc = -ENOSYS;
+	while (!rc && count) {
+		uint64_t n = count < hv->ops->max_dirty ? count : hv->ops->max_dirty;
+		long got = injected(hv) ?: hv->ops->dirty_read(hv, domid, pfn, n, clean, bitmap);
+
+		if (got < 0)
+			return got;
+		total += got;
+		pfn += n;
+		bitmap += n / 8;   /* max_dirty is a multiple of 8: only the last chunk ends mid-byte */
+		count -= n;
+	}
+	return rc ? rc : total;
+}
+
 int pm_hv_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
 {
 	return hv->ops->p2m_explain(hv, domid, pfn, path);

@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 51
+plan 56
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -240,3 +240,24 @@ wait_state plain shutdown
 is "without testdev the self-test devices are not there: their page floats high" \
 	"0xffffffff" "$(log plain | sed -n 's/^read 0xb000000: //p')"
 "$PXL" destroy plain
+
+# dirty logging (for migration): contents compared, so every writer shows
+DL=${top_builddir:-.}/tests/integration/dirty-log
+boot dirty "workload=16,0" memory=128 maxmem=128
+wait_log dirty "^workload"
+out=$("$DL" dirty peek 2>&1)
+is "no dirty log running: reading one fails, saying so" "peek: No data available" "$out"
+"$DL" dirty enable >/dev/null
+sleep 1
+n=$("$DL" dirty clean | cut -d' ' -f1)
+is "the memory workload rewrites its 16 MiB: at least 4096 pages dirty within a second" "1" "$([ "$n" -ge 4096 ] && echo 1)"
+"$PXL" pause dirty
+"$DL" dirty clean >/dev/null
+is "paused, cleaned: nothing changes, nothing is dirty, twice over" "0|0" "$("$DL" dirty peek clean | tr '\n' '|' | sed 's/|$//')"
+"$PXL" unpause dirty
+sleep 0.5
+n=$("$DL" dirty peek | cut -d' ' -f1)
+is "unpaused: dirty again, peek leaves them for the next read" "1 $n" "$([ "$n" -ge 1 ] && echo 1) $("$DL" dirty peek | cut -d' ' -f1 | awk -v n="$n" '$1 >= n { print n }')"
+out=$("$DL" dirty enable 2>&1)
+is "a second enable: busy" "enable: Device or resource busy" "$out"
+"$PXL" destroy dirty

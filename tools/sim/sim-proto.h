@@ -37,6 +37,8 @@ enum pm_sim_op {
 	PM_SIM_COALESCE,
 	PM_SIM_NOTIFIER,
 	PM_SIM_EXEC_MAP,
+	PM_SIM_DIRTY_LOG,
+	PM_SIM_DIRTY_READ,
 	PM_SIM_OP_COUNT
 };
 
@@ -154,6 +156,15 @@ struct pm_sim_exec {
 	uint32_t domid, add;
 	uint64_t start, size, offset;
 };
+/* DIRTY_LOG: start (1) or stop (0) the domain's dirty log */
+struct pm_sim_dirty_log { uint32_t domid, enable; };
+/*
+ * DIRTY_READ: the pages of [pfn, pfn + count) changed since the log last
+ * saw them, as a bitmap of (count + 7) / 8 bytes; with clean, they are
+ * seen now. count at most PM_SIM_DIRTY_READ_MAX.
+ */
+#define PM_SIM_DIRTY_READ_MAX (1u << 23)
+struct pm_sim_dirty_read { uint32_t domid, clean; uint64_t pfn, count; };
 struct pm_sim_actions {
 	uint32_t domid;
 	uint8_t on_poweroff, on_reboot, on_crash, pad;

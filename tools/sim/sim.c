@@ -151,6 +151,7 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 	sim_ioreq_free(d->ioreq, d->vcpus);
 	free(d->vcpu);
 	free(d->changes);
+	free(d->dirty);
 	if (d->console_fd >= 0 && d->domid)
 		close(d->console_fd);
 	pthread_cond_destroy(&d->wake);
@@ -590,6 +591,8 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_COALESCE] = sizeof(struct pm_sim_io_range),
 	[PM_SIM_NOTIFIER] = sizeof(struct pm_sim_notifier),
 	[PM_SIM_EXEC_MAP] = sizeof(struct pm_sim_exec),
+	[PM_SIM_DIRTY_LOG] = sizeof(struct pm_sim_dirty_log),
+	[PM_SIM_DIRTY_READ] = sizeof(struct pm_sim_dirty_read),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -621,6 +624,30 @@ static int op_ioreq_server(struct sim *s, int client, uint32_t domid, void **out
 	info.buf_slots = PM_SIM_BUF_SLOTS;
 	info.buf_offset = d->ioreq->buf_offset;
 	return reply(out, out_len, &info, sizeof(info));
+}
+
+static int op_dirty_read(struct sim *s, const struct pm_sim_dirty_read *r, void **out, uint32_t *out_len)
+{
+	struct sim_domain *d;
+	uint8_t *bitmap;
+	long n;
+	int rc = guest(s, r->domid, &d);
+
+	if (rc)
+		return rc;
+	if (r->clean > 1 || r->count == 0 || r->count > PM_SIM_DIRTY_READ_MAX)
+		return -EINVAL;
+	bitmap = malloc((size_t)((r->count + 7) / 8));
+	if (!bitmap)
+		return -ENOMEM;
+	n = sim_dirty_read(s, d, r->pfn, r->count, r->clean, bitmap);
+	if (n < 0) {
+		free(bitmap);
+		return (int)n;
+	}
+	*out = bitmap;
+	*out_len = (uint32_t)((r->count + 7) / 8);
+	return 0;
 }
 
 /* the domain whose device model the connection @client is */
@@ -743,6 +770,14 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		return op_notifier(s, client, payload, fds, nr_fds);
 	case PM_SIM_EXEC_MAP:
 		return op_exec_map(s, client, payload, in_fd);
+	case PM_SIM_DIRTY_LOG: {
+		const struct pm_sim_dirty_log *l = payload;
+
+		rc = guest(s, l->domid, &d);
+		return rc ? rc : l->enable > 1 ? -EINVAL : sim_dirty_log(s, d, l->enable);
+	}
+	case PM_SIM_DIRTY_READ:
+		return op_dirty_read(s, payload, out, out_len);
 	case PM_SIM_SET_PARAM: {
 		const struct pm_sim_param *p = payload;
 

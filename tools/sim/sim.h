@@ -53,6 +53,8 @@ struct sim_domain {
 	int console_fd;          /* $RUNDIR/console/NAME.log, or -1 */
 	uint64_t params[SIM_NR_PARAMS];   /* HVM_PARAM_* */
 	struct sim_ioreq_server *ioreq;   /* its device model's, or NULL */
+	/* dirty logging (dirty.c): each page as the log last saw it, or NULL */
+	struct sim_dirty_page { uint64_t h1, h2, mfn; } *dirty;
 };
 
 struct sim {
@@ -131,6 +133,23 @@ void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const ch
  * grow, vCPUs remap everything.
  */
 void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count);
+
+/**
+ * sim_dirty_log - start (@enable: every page as it is now is clean) or stop
+ * @d's dirty log (s->lock held)
+ * returns: 0; -EBUSY (running already); -ENOMEM
+ */
+int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable);
+
+/**
+ * sim_dirty_read - which of [pfn, pfn + count) changed (contents or frame)
+ * since the log last saw them, a bit each into @bitmap ((count + 7) / 8
+ * bytes, bit i % 8 of byte i / 8); with @clean, they count as seen now
+ * (s->lock held)
+ * returns: how many; -ENODATA (no log running); -ERANGE
+ */
+long sim_dirty_read(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count, bool clean,
+		    uint8_t *bitmap);
 
 /** sim_event - an event for @domid: wakes its blocked vCPUs (any thread, no lock held) */
 void sim_event(struct sim *s, uint32_t domid);

@@ -11,6 +11,7 @@
 #ifndef PHYSMAP_HV_H
 #define PHYSMAP_HV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -175,6 +176,24 @@ int pm_hv_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_
 
 /** pm_hv_p2m_stats - the domain's tree: pages per level, sentinel references. returns: 0; -ENOENT */
 int pm_hv_p2m_stats(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats);
+
+/**
+ * pm_hv_dirty_log - start (@enable: every page counts as clean now) or
+ * stop logging which of a domain's pages change (for migration)
+ * returns: 0; -EBUSY (running already); -ENOENT; -ENOMEM; -ENOSYS; -errno
+ */
+int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable);
+
+/**
+ * pm_hv_dirty_bitmap - which pages of [pfn, pfn + count) changed since the
+ * log last saw them (contents, or whether and where they are RAM); with
+ * @clean (peek and clean) they count as seen now. Any count.
+ * @bitmap: (count + 7) / 8 bytes: bit i % 8 of byte i / 8 is pfn + i
+ * returns: how many changed; -ENODATA (no log running); -ERANGE; -ENOENT;
+ *   -ENOSYS; -errno
+ */
+long pm_hv_dirty_bitmap(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
+			uint8_t *bitmap);
 
 /**
  * pm_hv_map - map the RAM of [pfn, pfn + count) into the caller, read-write
