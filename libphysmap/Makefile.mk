@@ -9,6 +9,7 @@ noinst_LTLIBRARIES += libphysmap-core.la
 libphysmap_core_la_SOURCES = \
 	libphysmap/config.c \
 	libphysmap/domain.c \
+	libphysmap/kernel.c \
 	libphysmap/e820.c \
 	libphysmap/hv/hv.c \
 	libphysmap/hv/hv-internal.h \

@@ -152,34 +152,46 @@ static long file_size(const char *path)
 	return path && !stat(path, &st) ? (long)st.st_size : 0;
 }
 
-/* kernel, ramdisk, command line and the firmware table into guest memory */
+/* kernel (raw, or ELF where its segments say), ramdisk, command line and the firmware table into guest memory */
 static int load(struct build *b)
 {
 	struct pm_board_boot boot = { 0 };
+	struct pm_kernel k = { 0 };
 	char berr[PM_BOARD_ERR_LEN] = "";
 	void *blob = NULL;
 	long len;
 	int rc;
 
-	boot.kernel_size = (uint64_t)file_size(b->cfg->kernel);
+	if (b->cfg->kernel) {
+		rc = pm_kernel_load(b->cfg->kernel, b->layout.e820.nr != 0, &k, berr, sizeof(berr));
+		if (rc) {
+			snprintf(b->err, b->errlen, "%s: %s", b->cfg->name, berr);
+			return rc;
+		}
+	}
+	boot.kernel_size = k.size;
+	boot.kernel_gpa = k.gpa;
+	boot.kernel_entry = k.entry;
 	boot.initrd_size = (uint64_t)file_size(b->cfg->ramdisk);
 	boot.cmdline = b->cfg->cmdline;
 	rc = pm_board_boot(&b->layout, &boot, berr);
 	if (rc) {
 		snprintf(b->err, b->errlen, "%s: placing the boot images: %s", b->cfg->name, berr);
-		return rc;
+		goto out;
 	}
-	if (b->cfg->kernel && (rc = load_file(b, b->cfg->kernel, boot.kernel_load, "kernel")))
-		return rc;
+	if (k.size && (rc = write_guest(b, boot.kernel_load, k.data, (size_t)k.size, "kernel")))
+		goto out;
 	if (b->cfg->ramdisk && (rc = load_file(b, b->cfg->ramdisk, boot.initrd_load, "ramdisk")))
-		return rc;
+		goto out;
 	if (boot.cmdline_gpa && b->cfg->cmdline &&
 	    (rc = write_guest(b, boot.cmdline_gpa, b->cfg->cmdline, strlen(b->cfg->cmdline) + 1,
 			      "command line")))
-		return rc;
+		goto out;
 	len = pm_board_firmware(&b->layout, &boot, &blob);
-	if (len < 0)
-		return fail(b, (int)len, "building the firmware table");
+	if (len < 0) {
+		rc = fail(b, (int)len, "building the firmware table");
+		goto out;
+	}
 	if ((uint64_t)len > boot.table_max)
 		rc = fail(b, -E2BIG, "the firmware table (%ld bytes)", len);
 	else
@@ -188,6 +200,8 @@ static int load(struct build *b)
 	free(blob);
 	b->table_len = (uint64_t)len;
 	b->boot = boot;
+out:
+	pm_kernel_dispose(&k);
 	return rc;
 }
 

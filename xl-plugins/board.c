@@ -205,6 +205,7 @@ static int dumpdtb_run(const struct pxl_args *a)
 	struct pm_domain_config cfg;
 	struct pm_board_layout layout;
 	struct pm_board_boot boot = { 0 };
+	struct pm_kernel k = { 0 };
 	char err[PM_BOARD_ERR_LEN] = "";
 	void *blob = NULL;
 	bool is_dtb = false;
@@ -245,7 +246,15 @@ static int dumpdtb_run(const struct pxl_args *a)
 		goto out_layout;
 	}
 	/* place the images the domain would boot with, so /chosen is what it would get */
-	boot.kernel_size = (uint64_t)file_size(cfg.kernel);
+	if (cfg.kernel && pm_kernel_load(cfg.kernel, false, &k, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, cfg.source, err);
+		rc = PXL_FAIL;
+		goto out_layout;
+	}
+	boot.kernel_size = k.size;
+	boot.kernel_gpa = k.gpa;
+	boot.kernel_entry = k.entry;
+	pm_kernel_dispose(&k);
 	boot.initrd_size = (uint64_t)file_size(cfg.ramdisk);
 	boot.cmdline = cfg.cmdline;
 	if (pm_board_boot(&layout, &boot, err)) {

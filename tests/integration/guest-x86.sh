@@ -15,7 +15,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 18
+plan 22
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -72,6 +72,27 @@ wait_state jmp crashed
 is "a jump into a device that cannot be executed from crashes the domain, saying so" \
 	"pc 0xfe001000: fetch from MMIO at 0xfe001000: the device model: Operation not supported" "$(field jmp why)"
 "$PXL" destroy jmp
+
+# the same guest as an ELF file: loaded where its segments say, entered at its PVH note
+E=${G%.img}.elf
+"$PXL" create "$EX/pc.cfg" name=elf kernel="$E" 'cmdline="reservation"' on_poweroff=preserve >/dev/null 2>&1
+wait_state elf shutdown
+is "an ELF kernel with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) boots: its banner, its words, powering off" \
+	"physmap test guest (x86)|current_reservation: 262050|powering off" \
+	"$(log elf | grep -E '^physmap|^current_res|^powering' | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy elf
+objcopy -R .note.Xen "$E" "$T/nonote.elf"
+head -c 40 "$E" >"$T/trunc.elf"
+head -c 2000 "$E" >"$T/short.elf"
+out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$T/nonote.elf" 2>&1 | grep -v warning)
+is "an ELF kernel without the PVH note: exit 1, one line naming the file" \
+	"pxl create: bad: kernel $T/nonote.elf: an ELF file without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)" "$out"
+out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$T/trunc.elf" 2>&1 | grep -v warning)
+is "a truncated ELF header: one line" "pxl create: bad: kernel $T/trunc.elf: a truncated ELF header" "$out"
+out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$T/short.elf" 2>&1 | grep -v warning)
+is "a segment past the end of the file: one line; no bad kernel left a domain or took memory" \
+	"pxl create: bad: kernel $T/short.elf: segment 0 (0x100000, 129472 bytes) is not in the file|Domain-0|4096" \
+	"$out|$(names)|$(free_mib)"
 
 boot bal "touch balloon"
 wait_log bal "balloon: ready"

@@ -53,6 +53,34 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
  */
 int pm_domain_destroy(struct pm_hv *hv, uint32_t domid);
 
+/**
+ * struct pm_kernel - a kernel image as it lies in guest memory
+ * @elf: an ELF file: @data is [@gpa, @gpa + @size) of guest memory (its
+ *     segments at their physical addresses, the rest zero) entered at
+ *     @entry; else a raw image of @size bytes the board places (@gpa and
+ *     @entry 0). An ELF file linked at 0 (position-independent) is placed
+ *     by the board too, @entry then relative to where it goes.
+ */
+struct pm_kernel {
+	bool elf;
+	uint8_t *data;
+	uint64_t gpa, size, entry;
+};
+
+/**
+ * pm_kernel_load - read the kernel at @path
+ * @pvh: the board boots it as PVH: an ELF file must carry the PVH entry
+ *     note (XEN_ELFNOTE_PHYS32_ENTRY), which is where it is entered
+ * @err: one line naming the file and what is wrong with it
+ * returns: 0 with @k to dispose; -EINVAL (a bad ELF file: truncated,
+ *   segments past its end, nothing to load, no PVH note, an entry outside
+ *   what it loads); -ENOMEM; -errno (cannot read it)
+ */
+int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, size_t errlen);
+
+/** pm_kernel_dispose - free what pm_kernel_load read; idempotent */
+void pm_kernel_dispose(struct pm_kernel *k);
+
 /** a window of a domain's board besides RAM, as the build recorded it */
 struct pm_domain_region {
 	char name[32];

@@ -39,3 +39,12 @@ secondary_stacks:
 	.space	4096 * 16
 
 	.section .note.GNU-stack, "", @progbits
+
+/* XEN_ELFNOTE_PHYS32_ENTRY (18): where a PVH loader enters guest.elf */
+	.pushsection .note.Xen, "a", @note
+	.balign 4
+	.long	4, 4, 18
+	.asciz	"Xen"
+	.balign 4
+	.long	_head
+	.popsection

@@ -1,0 +1,219 @@
+/*
+ * libphysmap/kernel.c - what a kernel image is and where it goes: a raw
+ * image (an arm64 Image, a PVH blob) the board places, or an ELF file
+ * whose PT_LOAD segments say where they go (physical addresses), entered
+ * at its PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, Xen's
+ * docs/misc/pvh.pandoc) on a PVH board, else at e_entry made physical
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "physmap/domain.h"
+
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+
+/* a whole file into memory */
+static int slurp(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long n;
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "kernel %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		rc = -EIO;
+	} else if (!(buf = malloc((size_t)n + 1))) {
+		rc = -ENOMEM;
+	} else if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		rc = -EIO;
+	}
+	fclose(f);
+	if (rc) {
+		free(buf);
+		snprintf(err, errlen, "kernel %s: reading it: %s", path, strerror(-rc));
+		return rc;
+	}
+	*out = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* one program header, as 64-bit fields whatever the class */
+struct phdr {
+	uint32_t type;
+	uint64_t offset, vaddr, paddr, filesz, memsz;
+};
+
+static int phdr_at(const uint8_t *d, size_t len, bool is64, uint64_t off, struct phdr *p)
+{
+	if (is64) {
+		Elf64_Phdr h;
+
+		if (off > len || len - off < sizeof(h))
+			return -EINVAL;
+		memcpy(&h, d + off, sizeof(h));
+		*p = (struct phdr){ h.p_type, h.p_offset, h.p_vaddr, h.p_paddr, h.p_filesz, h.p_memsz };
+	} else {
+		Elf32_Phdr h;
+
+		if (off > len || len - off < sizeof(h))
+			return -EINVAL;
+		memcpy(&h, d + off, sizeof(h));
+		*p = (struct phdr){ h.p_type, h.p_offset, h.p_vaddr, h.p_paddr, h.p_filesz, h.p_memsz };
+	}
+	return 0;
+}
+
+/* the PVH entry among the notes of [off, off + size), or 0 */
+static uint64_t pvh_entry(const uint8_t *d, uint64_t off, uint64_t size)
+{
+	uint64_t end = off + size;
+
+	while (off + 12 <= end) {
+		uint32_t nh[3];
+		uint64_t name, desc, next;
+
+		memcpy(nh, d + off, sizeof(nh));
+		name = off + 12;
+		desc = name + ((nh[0] + 3ull) & ~3ull);
+		next = desc + ((nh[1] + 3ull) & ~3ull);
+		if (next > end || next <= off)
+			return 0;
+		if (nh[0] == 4 && !memcmp(d + name, "Xen", 4) && nh[2] == XEN_ELFNOTE_PHYS32_ENTRY &&
+		    (nh[1] == 4 || nh[1] == 8)) {
+			uint32_t e;
+
+			memcpy(&e, d + desc, 4);
+			return e;
+		}
+		off = next;
+	}
+	return 0;
+}
+
+#define FAIL(code, ...) do { snprintf(err, errlen, __VA_ARGS__); rc = (code); goto out; } while (0)
+
+int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, size_t errlen)
+{
+	const uint8_t *d;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint64_t phoff, lo = UINT64_MAX, hi = 0, entry, note_entry = 0, vbase = 0, pbase = 0;
+	unsigned int phnum, phentsize;
+	bool is64, have_load = false;
+	int rc = slurp(path, &buf, &len, err, errlen);
+
+	memset(k, 0, sizeof(*k));
+	if (rc)
+		return rc;
+	d = buf;
+	if (len < SELFMAG || memcmp(d, ELFMAG, SELFMAG)) {
+		/* a raw image: the board says where (so does an ELF file linked at 0) */
+		k->data = buf;
+		k->size = len;
+		return 0;
+	}
+	if (len < EI_NIDENT)
+		FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
+	if ((d[EI_CLASS] != ELFCLASS32 && d[EI_CLASS] != ELFCLASS64) || d[EI_DATA] != ELFDATA2LSB)
+		FAIL(-EINVAL, "kernel %s: an ELF file neither 32- nor 64-bit little-endian", path);
+	is64 = d[EI_CLASS] == ELFCLASS64;
+	if (is64) {
+		Elf64_Ehdr h;
+
+		if (len < sizeof(h))
+			FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
+		memcpy(&h, d, sizeof(h));
+		phoff = h.e_phoff;
+		phnum = h.e_phnum;
+		phentsize = h.e_phentsize;
+		entry = h.e_entry;
+	} else {
+		Elf32_Ehdr h;
+
+		if (len < sizeof(h))
+			FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
+		memcpy(&h, d, sizeof(h));
+		phoff = h.e_phoff;
+		phnum = h.e_phnum;
+		phentsize = h.e_phentsize;
+		entry = h.e_entry;
+	}
+	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || !phnum)
+		FAIL(-EINVAL, "kernel %s: an ELF file without program headers", path);
+	for (unsigned int i = 0; i < phnum; i++) {
+		struct phdr p;
+
+		if (phdr_at(d, len, is64, phoff + (uint64_t)i * phentsize, &p))
+			FAIL(-EINVAL, "kernel %s: program header %u lies past the end of the file", path, i);
+		if (p.type == PT_NOTE) {
+			if (p.offset > len || p.filesz > len - p.offset)
+				FAIL(-EINVAL, "kernel %s: note segment %u lies past the end of the file", path, i);
+			if (!note_entry)
+				note_entry = pvh_entry(d, p.offset, p.filesz);
+			continue;
+		}
+		if (p.type != PT_LOAD || !p.memsz)
+			continue;
+		if (p.offset > len || p.filesz > len - p.offset || p.filesz > p.memsz ||
+		    p.paddr + p.memsz < p.paddr)
+			FAIL(-EINVAL, "kernel %s: segment %u (0x%llx, %llu bytes) is not in the file", path, i,
+			     (unsigned long long)p.paddr, (unsigned long long)p.memsz);
+		if (!have_load) {
+			vbase = p.vaddr;
+			pbase = p.paddr;
+		}
+		have_load = true;
+		lo = p.paddr < lo ? p.paddr : lo;
+		hi = p.paddr + p.memsz > hi ? p.paddr + p.memsz : hi;
+	}
+	if (!have_load)
+		FAIL(-EINVAL, "kernel %s: an ELF file with nothing to load", path);
+	if (hi - lo > (1ull << 32))
+		FAIL(-EINVAL, "kernel %s: its segments span 0x%llx-0x%llx, more than 4 GiB", path,
+		     (unsigned long long)lo, (unsigned long long)hi);
+	if (pvh && !note_entry)
+		FAIL(-EINVAL, "kernel %s: an ELF file without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)", path);
+	if (note_entry && pvh)
+		entry = note_entry;
+	else if (entry < lo || entry >= hi)
+		entry = entry - vbase + pbase;   /* a virtual entry: where it is loaded */
+	if (entry < lo || entry >= hi)
+		FAIL(-EINVAL, "kernel %s: its entry 0x%llx is not in what it loads", path, (unsigned long long)entry);
+	/* the image as it lies in guest memory: segments at their places, the rest zero */
+	k->data = calloc(1, (size_t)(hi - lo));
+	if (!k->data)
+		FAIL(-ENOMEM, "kernel %s: %s", path, strerror(ENOMEM));
+	for (unsigned int i = 0; i < phnum; i++) {
+		struct phdr p;
+
+		phdr_at(d, len, is64, phoff + (uint64_t)i * phentsize, &p);
+		if (p.type == PT_LOAD && p.memsz && p.filesz)
+			memcpy(k->data + (p.paddr - lo), d + p.offset, (size_t)p.filesz);
+	}
+	k->elf = true;
+	k->gpa = lo;
+	k->size = hi - lo;
+	k->entry = entry;
+out:
+	free(buf);
+	if (rc) {
+		free(k->data);
+		memset(k, 0, sizeof(*k));
+	}
+	return rc;
+}
+
+void pm_kernel_dispose(struct pm_kernel *k)
+{
+	free(k->data);
+	memset(k, 0, sizeof(*k));
+}
