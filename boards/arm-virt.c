@@ -34,6 +34,7 @@
 #include <libfdt.h>
 
 #include "board.h"
+#include "alloc-internal.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -407,7 +408,7 @@ static int add_devices(struct pm_board_layout *l, const struct virt *v)
 
 static int virt_layout(const struct pm_board_config *cfg, struct pm_board_layout *l, char *err)
 {
-	struct virt *v = calloc(1, sizeof(*v));
+	struct virt *v = pm__calloc(1, sizeof(*v));
 	int high_req[NR_HIGH], rc;
 
 	if (!v)
@@ -478,7 +479,7 @@ static int fdtw_grow(struct fdtw *w)
 
 	if (size > (64 << 20))
 		return -ENOMEM;
-	buf = malloc((size_t)size);
+	buf = pm__malloc((size_t)size);
 	if (!buf)
 		return -ENOMEM;
 	if (fdt_resize(w->buf, buf, size) != 0) {
@@ -776,7 +777,7 @@ static long virt_firmware(const struct pm_board_layout *l, const struct pm_board
 	if (v->gic == 2)
 		ppi_flags |= ((1u << v->vcpus) - 1) << 8;
 
-	w.buf = malloc((size_t)w.size);
+	w.buf = pm__malloc((size_t)w.size);
 	if (!w.buf)
 		return -ENOMEM;
 	FDTW(&w, fdt_create(w.buf, w.size));

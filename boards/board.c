@@ -19,6 +19,7 @@
 #include "board.h"
 #include "json-internal.h"
 #include "text-internal.h"
+#include "alloc-internal.h"
 
 static const char *const kind_names[] = { "ram", "rom", "mmio", "reserved" };
 
@@ -127,7 +128,7 @@ int pm_board_add_region(struct pm_board_layout *layout, const char *name,
 		return -ERANGE;
 	if (layout->nr_regions == layout->cap_regions) {
 		size_t cap = layout->cap_regions ? 2 * layout->cap_regions : 32;
-		struct pm_board_region *r = realloc(layout->regions, cap * sizeof(*r));
+		struct pm_board_region *r = pm__realloc(layout->regions, cap * sizeof(*r));
 
 		if (!r)
 			return -ENOMEM;
@@ -153,7 +154,7 @@ int pm_board_add_device(struct pm_board_layout *layout, const char *name,
 	if (layout->nr_devices == layout->cap_devices) {
 		size_t cap = layout->cap_devices ? 2 * layout->cap_devices : 16;
 
-		d = realloc(layout->devices, cap * sizeof(*d));
+		d = pm__realloc(layout->devices, cap * sizeof(*d));
 		if (!d)
 			return -ENOMEM;
 		layout->devices = d;
@@ -268,7 +269,7 @@ int pm_board_opt_bool(const struct pm_board_config *cfg, const char *key,
 long pm_board_layout_table(const struct pm_board_layout *layout, char **out)
 {
 	size_t cap = 96 * (layout->nr_regions + 1), len = 0;
-	char *s = malloc(cap);
+	char *s = pm__malloc(cap);
 
 	if (!s)
 		return -ENOMEM;

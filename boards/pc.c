@@ -32,6 +32,7 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #include "board.h"
+#include "alloc-internal.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -326,7 +327,7 @@ static long pc_firmware(const struct pm_board_layout *l, const struct pm_board_b
 	size_t len = sizeof(struct hvm_start_info) +
 		     l->e820.nr * sizeof(struct hvm_memmap_table_entry) +
 		     sizeof(struct hvm_modlist_entry);
-	uint8_t *buf = malloc(len);
+	uint8_t *buf = pm__malloc(len);
 	struct hvm_modlist_entry *mod;
 	struct hvm_start_info *si;
 	long n;

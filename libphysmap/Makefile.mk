@@ -7,6 +7,8 @@
 
 noinst_LTLIBRARIES += libphysmap-core.la
 libphysmap_core_la_SOURCES = \
+	libphysmap/alloc.c \
+	libphysmap/alloc-internal.h \
 	libphysmap/config.c \
 	libphysmap/domain.c \
 	libphysmap/kernel.c \

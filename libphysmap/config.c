@@ -25,6 +25,7 @@
 #include "board.h"
 #include "json-internal.h"
 #include "text-internal.h"
+#include "alloc-internal.h"
 
 #define MAX_VCPUS 128
 
@@ -171,7 +172,7 @@ static int scan_keys(struct loader *l, const char *text, bool override, unsigned
 		} else if (at_start && (*p == '_' || (*p >= 'a' && *p <= 'z') ||
 					(*p >= 'A' && *p <= 'Z'))) {
 			size_t n = 0;
-			struct site *s = realloc(l->sites, (l->nr_sites + 1) * sizeof(*s));
+			struct site *s = pm__realloc(l->sites, (l->nr_sites + 1) * sizeof(*s));
 
 			if (!s)
 				return -ENOMEM;
@@ -241,7 +242,7 @@ static int read_text(struct loader *l, char **out)
 		return rc;
 	}
 	for (;;) {
-		char *nb = realloc(buf, len + 4097);
+		char *nb = pm__realloc(buf, len + 4097);
 		size_t n;
 
 		if (!nb) {
@@ -362,7 +363,7 @@ static int add_warning(struct pm_domain_config *cfg, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int add_warning(struct pm_domain_config *cfg, const char *fmt, ...)
 {
-	char **w = realloc(cfg->warnings, (cfg->nr_warnings + 1) * sizeof(*w));
+	char **w = pm__realloc(cfg->warnings, (cfg->nr_warnings + 1) * sizeof(*w));
 	va_list ap;
 	int r;
 
@@ -370,7 +371,7 @@ static int add_warning(struct pm_domain_config *cfg, const char *fmt, ...)
 		return -ENOMEM;
 	cfg->warnings = w;
 	va_start(ap, fmt);
-	r = vasprintf(&w[cfg->nr_warnings], fmt, ap);
+	r = pm__vasprintf(&w[cfg->nr_warnings], fmt, ap);
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
@@ -529,13 +530,13 @@ static int collect_board_opts(struct loader *l)
 		rc = get_str(l, key, &v);
 		if (rc)
 			return rc;
-		o = realloc(cfg->opts, (cfg->nr_opts + 1) * sizeof(*o));
+		o = pm__realloc(cfg->opts, (cfg->nr_opts + 1) * sizeof(*o));
 		if (!o)
 			return -ENOMEM;
 		cfg->opts = o;
 		o = &cfg->opts[cfg->nr_opts];
-		o->key = strdup(key);
-		o->value = strdup(v);
+		o->key = pm__strdup(key);
+		o->value = pm__strdup(v);
 		if (!o->key || !o->value) {
 			free(o->key);
 			free(o->value);
@@ -550,7 +551,7 @@ int pm_domain_config_layout(const struct pm_domain_config *cfg, struct pm_board_
 			    char *err)
 {
 	const struct board_ops *board = cfg->board ? pm_board_find(cfg->board) : NULL;
-	struct pm_board_opt *opts = calloc(cfg->nr_opts + 1, sizeof(*opts));
+	struct pm_board_opt *opts = pm__calloc(cfg->nr_opts + 1, sizeof(*opts));
 	struct pm_board_config bc = { .memory = cfg->memory, .maxmem = cfg->maxmem,
 				      .vcpus = cfg->vcpus, .opts = opts, .nr_opts = cfg->nr_opts };
 	int rc;
@@ -596,12 +597,12 @@ static int resolve(struct loader *l)
 	l->board = pm_board_find(board ? board : "pc");
 	if (!l->board)
 		return key_err(l, "board", "\"%s\" is not a board (pc, q35, virt)", board);
-	if (!(cfg->board = strdup(l->board->name)))
+	if (!(cfg->board = pm__strdup(l->board->name)))
 		return -ENOMEM;
 	if ((rc = check_keys(l)) || (rc = dup_str(l, "name", &cfg->name)) || (rc = check_name(l)) ||
 	    (rc = dup_str(l, "type", &cfg->type)))
 		return rc;
-	if (!cfg->type && !(cfg->type = strdup("pvh")))
+	if (!cfg->type && !(cfg->type = pm__strdup("pvh")))
 		return -ENOMEM;
 	if (strcmp(cfg->type, "pvh") && strcmp(cfg->type, "hvm"))
 		return key_err(l, "type", "\"%s\": physmap builds pvh and hvm guests", cfg->type);
@@ -626,7 +627,7 @@ static int resolve(struct loader *l)
 		return rc;
 	/* as xl: cmdline wins; else "root=ROOT EXTRA" */
 	if (!cfg->cmdline && (root || extra) &&
-	    asprintf(&cfg->cmdline, "%s%s%s%s", root ? "root=" : "", root ? root : "",
+	    pm__asprintf(&cfg->cmdline, "%s%s%s%s", root ? "root=" : "", root ? root : "",
 		     root && extra ? " " : "", extra ? extra : "") < 0) {
 		cfg->cmdline = NULL;
 		return -ENOMEM;
@@ -661,7 +662,7 @@ int pm_domain_config_load(const char *path, const char *const *overrides, size_t
 		goto out;
 	rc = -ENOMEM;
 	report = open_memstream(&rep, &replen);
-	if (!report || !(cfg->source = strdup(path)))
+	if (!report || !(cfg->source = pm__strdup(path)))
 		goto out;
 	l.xlu = xlu_cfg_init(report, path);
 	if (!l.xlu)

@@ -21,6 +21,7 @@
 
 #include "physmap/domain.h"
 #include "board.h"
+#include "alloc-internal.h"
 
 #define PAGE 4096ull
 
@@ -133,7 +134,7 @@ static int load_file(struct build *b, const char *path, uint64_t gpa, const char
 
 	if (!f || fstat(fileno(f), &st))
 		return fail(b, -errno, "%s %s", what, path);
-	buf = malloc((size_t)st.st_size + 1);
+	buf = pm__malloc((size_t)st.st_size + 1);
 	if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
 		free(buf);
 		fclose(f);
@@ -368,7 +369,7 @@ static int spawn_dm(struct build *b)
 	const char *rundir = pm_hv_rundir(b->hv), *bin = getenv("PHYSMAP_DM");
 	char path[512], dom[16], fd3[4] = "3", console[512], log[512], input[512], line[256] = "";
 	size_t nargs = 14 + 2 * b->layout.nr_devices, n = 0;
-	char **argv = calloc(nargs, sizeof(*argv)), **devs = calloc(b->layout.nr_devices + 1, sizeof(*devs));
+	char **argv = pm__calloc(nargs, sizeof(*argv)), **devs = pm__calloc(b->layout.nr_devices + 1, sizeof(*devs));
 	int p[2] = { -1, -1 }, rc = 0, status;
 	pid_t pid;
 
@@ -398,7 +399,7 @@ static int spawn_dm(struct build *b)
 	for (size_t i = 0; i < b->layout.nr_devices; i++) {
 		const struct pm_board_device *d = &b->layout.devices[i];
 
-		if (asprintf(&devs[i], "%s,addr=0x%llx,size=0x%llx,name=%s%s", dm_model(d->model),
+		if (pm__asprintf(&devs[i], "%s,addr=0x%llx,size=0x%llx,name=%s%s", dm_model(d->model),
 			     (unsigned long long)d->base, (unsigned long long)d->size, d->name,
 			     d->pio ? ",pio" : "") < 0) {
 			devs[i] = NULL;
@@ -424,6 +425,7 @@ static int spawn_dm(struct build *b)
 		dup2(nul, 1);
 		dup2(err >= 0 ? err : nul, 2);
 		dup2(p[1], 3);   /* dup2 clears close-on-exec */
+		unsetenv("PHYSMAP_ALLOC_FAIL_AT");   /* the test's failure is ours, not the device model's */
 		execv(argv[0], argv);
 		dprintf(3, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -603,7 +605,7 @@ long pm_domain_regions(uint32_t domid, struct pm_domain_region **out)
 
 		if (sscanf(line, "%31s %15s %llx %llx", x.name, x.kind, &base, &size) != 4)
 			continue;
-		g = realloc(r, (size_t)(n + 1) * sizeof(*r));
+		g = pm__realloc(r, (size_t)(n + 1) * sizeof(*r));
 		if (!g) {
 			free(r);
 			free(v);

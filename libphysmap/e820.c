@@ -17,6 +17,7 @@
 #include "physmap/e820.h"
 #include "p2m-internal.h"
 #include "json-internal.h"
+#include "alloc-internal.h"
 
 typedef unsigned __int128 u128;
 
@@ -56,7 +57,7 @@ static int reserve_entries(struct pm_e820 *map, size_t want)
 		return 0;
 	while (cap < want)
 		cap *= 2;
-	p = realloc(map->entries, cap * sizeof(*p));
+	p = pm__realloc(map->entries, cap * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	map->entries = p;
@@ -96,9 +97,9 @@ int pm_e820_sanitize(struct pm_e820 *map)
 
 	if (map->nr == 0)
 		return 0;
-	points = malloc(2 * map->nr * sizeof(*points));
+	points = pm__malloc(2 * map->nr * sizeof(*points));
 	/* segments between change points never outnumber the points */
-	out = malloc(2 * map->nr * sizeof(*out));
+	out = pm__malloc(2 * map->nr * sizeof(*out));
 	if (!points || !out) {
 		rc = -ENOMEM;
 		goto out;
@@ -375,7 +376,7 @@ long pm_e820_format(const struct pm_e820 *map, char **out)
 {
 	/* "BIOS-e820: [mem 0x%016-0x%016] " is 53 bytes, a name at most 24 */
 	size_t cap = map->nr * 80 + 1, len = 0;
-	char *s = malloc(cap);
+	char *s = pm__malloc(cap);
 
 	if (!s)
 		return -ENOMEM;
@@ -474,7 +475,7 @@ static long hole_pfns(const struct pm_e820 *map, uint64_t limit,
 		      uint64_t max_pfn, struct pm_e820_range **out)
 {
 	size_t n = pm_e820_holes(map, limit, NULL, 0), k = 0;
-	struct pm_e820_range *r = malloc((n ? n : 1) * sizeof(*r));
+	struct pm_e820_range *r = pm__malloc((n ? n : 1) * sizeof(*r));
 
 	if (!r)
 		return -ENOMEM;
@@ -570,7 +571,7 @@ int pm_e820_apply_remap(struct pm_e820 *map, struct pm_p2m *p2m,
 				struct pm_p2m_run *p;
 
 				cap = cap ? 2 * cap : 16;
-				p = realloc(runs, cap * sizeof(*p));
+				p = pm__realloc(runs, cap * sizeof(*p));
 				if (!p) {
 					rc = -ENOMEM;
 					goto out;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "physmap/domain.h"
+#include "alloc-internal.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
@@ -30,7 +31,7 @@ static int slurp(const char *path, uint8_t **out, size_t *len, char *err, size_t
 	}
 	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
 		rc = -EIO;
-	} else if (!(buf = malloc((size_t)n + 1))) {
+	} else if (!(buf = pm__malloc((size_t)n + 1))) {
 		rc = -ENOMEM;
 	} else if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
 		rc = -EIO;
@@ -189,7 +190,7 @@ int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, s
 	if (entry < lo || entry >= hi)
 		FAIL(-EINVAL, "kernel %s: its entry 0x%llx is not in what it loads", path, (unsigned long long)entry);
 	/* the image as it lies in guest memory: segments at their places, the rest zero */
-	k->data = calloc(1, (size_t)(hi - lo));
+	k->data = pm__calloc(1, (size_t)(hi - lo));
 	if (!k->data)
 		FAIL(-ENOMEM, "kernel %s: %s", path, strerror(ENOMEM));
 	for (unsigned int i = 0; i < phnum; i++) {

@@ -9,6 +9,7 @@
 
 #include "physmap/p2m.h"
 #include "hv-internal.h"
+#include "alloc-internal.h"
 
 #define PAGE 4096ull
 
@@ -37,7 +38,7 @@ int pm_hv_open(const char *connect, struct pm_hv **out)
 		return -ENOSYS;
 	if (strcmp(connect, "sim"))
 		return -EINVAL;
-	hv = calloc(1, sizeof(*hv));
+	hv = pm__calloc(1, sizeof(*hv));
 	if (!hv)
 		return -ENOMEM;
 	hv->ops = &pm__hv_sim_ops;
@@ -240,7 +241,7 @@ void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 
 	if (!rc && count > (1ull << 40) / PAGE)
 		rc = -ERANGE;
-	if (!rc && !(mfns = malloc(count * sizeof(*mfns))))
+	if (!rc && !(mfns = pm__malloc(count * sizeof(*mfns))))
 		rc = -ENOMEM;
 	if (!rc)
 		rc = pm_hv_p2m_read(hv, domid, pfn, count, mfns);

@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 39
+plan 40
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -117,6 +117,26 @@ for n in $(seq 24); do
 done
 is "the Nth hypervisor call failing, for every N of a build (17 calls): nothing left behind" \
 	"17 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
+
+# every allocation of a build failed in turn (configuration, layout, images,
+# backend): each is one line, and leaves nothing behind
+fails=0 leftovers= lines= built=
+for n in $(seq 200); do
+	out=$(PHYSMAP_ALLOC_FAIL_AT=$n "$PXL" create -p "$EX/pc.cfg" name=fa memory=64 on_reboot=destroy 2>&1 \
+		| grep -v warning)
+	if [ "${out#created}" != "$out" ]; then
+		built=$n
+		"$PXL" destroy fa
+		break
+	fi
+	fails=$((fails + 1))
+	[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || lines="$lines [allocation $n: $out]"
+	now="$(names) $(free_mib) $(store xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
+	[ "$now" = "Domain-0 4096 " ] || leftovers="$leftovers [allocation $n: $now]"
+done
+is "the Nth allocation of a build failing, for every N until it succeeds: one line each, nothing left behind" \
+	"yes, one line each, nothing left" \
+	"$([ "$fails" -ge 30 ] && [ -n "$built" ] && echo yes || echo "no ($fails failures, built at ${built:-never})"), ${lines:-one line each}, ${leftovers:-nothing left}"
 
 why=
 for i in $(seq 100); do
