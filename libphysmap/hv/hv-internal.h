@@ -36,6 +36,8 @@ struct pm_hv_ops {
 	long (*dirty_read)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
 			   uint8_t *bitmap);
 	uint64_t max_dirty;
+	int (*vcpu_state)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st,
+			  bool set);
 	int (*p2m_explain)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path);
 	int (*p2m_stats)(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats);
 	/* maps count frames (mfns) at addr, which is reserved for them */

@@ -388,6 +388,32 @@ static long sim_dirty_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint6
 	return n;
 }
 
+static int sim_vcpu_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st,
+			  bool set)
+{
+	struct pm_sim_vcpu_state w = { .domid = domid, .vcpu = vcpu };
+	struct pm_sim_vcpu_id id = { domid, vcpu };
+	int rc;
+
+	if (set) {
+		if (st->nr > PM_SIM_VCPU_REGS)
+			return -EINVAL;
+		w.arch = st->arch;
+		w.nr = st->nr;
+		w.up = st->up;
+		memcpy(w.reg, st->reg, sizeof(w.reg));
+		return sim_call(hv, PM_SIM_SET_VCPU_STATE, &w, sizeof(w), NULL, 0, NULL);
+	}
+	rc = sim_call(hv, PM_SIM_GET_VCPU_STATE, &id, sizeof(id), &w, sizeof(w), NULL);
+	if (rc)
+		return rc;
+	st->arch = (enum pm_hv_arch)w.arch;
+	st->nr = w.nr;
+	st->up = w.up != 0;
+	memcpy(st->reg, w.reg, sizeof(st->reg));
+	return 0;
+}
+
 static int sim_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
 {
 	struct pm_sim_range r = { domid, 0, pfn, 1 };
@@ -440,6 +466,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.dirty_log = sim_dirty_log,
 	.dirty_read = sim_dirty_read,
 	.max_dirty = PM_SIM_DIRTY_READ_MAX,
+	.vcpu_state = sim_vcpu_state,
 	.p2m_explain = sim_p2m_explain,
 	.p2m_stats = sim_p2m_stats,
 	.map_mfns = sim_map_mfns,

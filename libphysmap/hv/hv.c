@@ -194,6 +194,19 @@ int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t coun
 	return rc;
 }
 
+int pm_hv_vcpu_get_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st)
+{
+	return hv->ops->vcpu_state ? hv->ops->vcpu_state(hv, domid, vcpu, st, false) : -ENOSYS;
+}
+
+int pm_hv_vcpu_set_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
+			 const struct pm_hv_vcpu_state *st)
+{
+	if (!hv->ops->vcpu_state)
+		return -ENOSYS;
+	return injected(hv) ?: hv->ops->vcpu_state(hv, domid, vcpu, (struct pm_hv_vcpu_state *)st, true);
+}
+
 int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable)
 {
 	if (!hv->ops->dirty_log)

@@ -26,10 +26,10 @@ tests_integration_board_dump_SOURCES = tests/integration/board-dump.c
 tests_integration_board_dump_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
 tests_integration_board_dump_LDADD = libphysmap-core.la $(FDT_LIBS)
 
-# drives a domain's dirty log for the guest suites
-check_PROGRAMS += tests/integration/dirty-log
-tests_integration_dirty_log_SOURCES = tests/integration/dirty-log.c
-tests_integration_dirty_log_LDADD = libphysmap.la
+# drives backend calls no pxl command makes yet (dirty log, vCPU state) for the guest suites
+check_PROGRAMS += tests/integration/hv-probe
+tests_integration_hv_probe_SOURCES = tests/integration/hv-probe.c
+tests_integration_hv_probe_LDADD = libphysmap.la
 
 EXTRA_DIST += tests/oracles/qemu-pc-e820.py
 

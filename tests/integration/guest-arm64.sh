@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 56
+plan 60
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -242,7 +242,7 @@ is "without testdev the self-test devices are not there: their page floats high"
 "$PXL" destroy plain
 
 # dirty logging (for migration): contents compared, so every writer shows
-DL=${top_builddir:-.}/tests/integration/dirty-log
+DL=${top_builddir:-.}/tests/integration/hv-probe
 boot dirty "workload=16,0" memory=128 maxmem=128
 wait_log dirty "^workload"
 out=$("$DL" dirty peek 2>&1)
@@ -261,3 +261,21 @@ is "unpaused: dirty again, peek leaves them for the next read" "1 $n" "$([ "$n" 
 out=$("$DL" dirty enable 2>&1)
 is "a second enable: busy" "enable: Device or resource busy" "$out"
 "$PXL" destroy dirty
+
+# a vCPU's whole register state (for save and restore)
+boot vst "spin" on_crash=preserve
+wait_log vst "^spinning"
+out=$("$DL" vst state=0 2>&1)
+is "a running domain's vCPU state cannot be read: busy" "state=0: Device or resource busy" "$out"
+"$PXL" pause vst
+st=$("$DL" vst state=0)
+is "paused: vCPU 0's 47 registers, its pc in the guest's image and its stack in RAM" "up 47 1 1" \
+	"$(set -- $st; echo "$1 $2 $(( $4 >= 0x40200000 && $4 < 0x40400000 )) $(( $6 >= 0x40000000 && $6 < 0x60000000 ))")"
+is "set back, read again: the same registers; vCPU 1, never started, reads as down" "same down" \
+	"$("$DL" vst roundtrip=0) $("$DL" vst state=1 | cut -d' ' -f1)"
+"$DL" vst pc=0,0x60008000 >/dev/null
+"$PXL" unpause vst
+wait_state vst crashed
+is "a pc set into a missing pfn is where the vCPU runs on: it faults there" \
+	"pfn 0x60008 (missing), pc 0x60008000, fetch" "$(field vst why)"
+"$PXL" destroy vst

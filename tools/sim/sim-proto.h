@@ -39,6 +39,8 @@ enum pm_sim_op {
 	PM_SIM_EXEC_MAP,
 	PM_SIM_DIRTY_LOG,
 	PM_SIM_DIRTY_READ,
+	PM_SIM_GET_VCPU_STATE,
+	PM_SIM_SET_VCPU_STATE,
 	PM_SIM_OP_COUNT
 };
 
@@ -156,6 +158,18 @@ struct pm_sim_exec {
 	uint32_t domid, add;
 	uint64_t start, size, offset;
 };
+/*
+ * A vCPU's whole register state, in the architecture's order
+ * (docs/specs/sim-protocol.md); GET_VCPU_STATE takes a pm_sim_vcpu_id
+ */
+#define PM_SIM_VCPU_REGS 64
+struct pm_sim_vcpu_id { uint32_t domid, vcpu; };
+struct pm_sim_vcpu_state {
+	uint32_t domid, vcpu, arch, nr;   /* nr: registers used */
+	uint32_t up, pad;                 /* up: it runs (or will), not turned off */
+	uint64_t reg[PM_SIM_VCPU_REGS];
+};
+
 /* DIRTY_LOG: start (1) or stop (0) the domain's dirty log */
 struct pm_sim_dirty_log { uint32_t domid, enable; };
 /*

@@ -593,6 +593,8 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_EXEC_MAP] = sizeof(struct pm_sim_exec),
 	[PM_SIM_DIRTY_LOG] = sizeof(struct pm_sim_dirty_log),
 	[PM_SIM_DIRTY_READ] = sizeof(struct pm_sim_dirty_read),
+	[PM_SIM_GET_VCPU_STATE] = sizeof(struct pm_sim_vcpu_id),
+	[PM_SIM_SET_VCPU_STATE] = sizeof(struct pm_sim_vcpu_state),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -778,6 +780,21 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 	}
 	case PM_SIM_DIRTY_READ:
 		return op_dirty_read(s, payload, out, out_len);
+	case PM_SIM_GET_VCPU_STATE: {
+		const struct pm_sim_vcpu_id *vi = payload;
+		struct pm_sim_vcpu_state st = { .domid = vi->domid, .vcpu = vi->vcpu };
+
+		rc = guest(s, vi->domid, &d);
+		if (!rc)
+			rc = sim_vcpu_get_state(d, &st);
+		return rc ? rc : reply(out, out_len, &st, sizeof(st));
+	}
+	case PM_SIM_SET_VCPU_STATE: {
+		const struct pm_sim_vcpu_state *st = payload;
+
+		rc = guest(s, st->domid, &d);
+		return rc ? rc : st->nr > PM_SIM_VCPU_REGS ? -EINVAL : sim_vcpu_set_state(d, st);
+	}
 	case PM_SIM_SET_PARAM: {
 		const struct pm_sim_param *p = payload;
 

@@ -179,10 +179,30 @@ static int arm64_init(struct sim_vcpu *v)
 	return 0;
 }
 
+/* x0-x30, sp, pc, pstate, then EL0/EL1 state a guest with its MMU on needs */
+static const int state_regs[] = {
+	UC_ARM64_REG_X0, UC_ARM64_REG_X1, UC_ARM64_REG_X2, UC_ARM64_REG_X3, UC_ARM64_REG_X4,
+	UC_ARM64_REG_X5, UC_ARM64_REG_X6, UC_ARM64_REG_X7, UC_ARM64_REG_X8, UC_ARM64_REG_X9,
+	UC_ARM64_REG_X10, UC_ARM64_REG_X11, UC_ARM64_REG_X12, UC_ARM64_REG_X13, UC_ARM64_REG_X14,
+	UC_ARM64_REG_X15, UC_ARM64_REG_X16, UC_ARM64_REG_X17, UC_ARM64_REG_X18, UC_ARM64_REG_X19,
+	UC_ARM64_REG_X20, UC_ARM64_REG_X21, UC_ARM64_REG_X22, UC_ARM64_REG_X23, UC_ARM64_REG_X24,
+	UC_ARM64_REG_X25, UC_ARM64_REG_X26, UC_ARM64_REG_X27, UC_ARM64_REG_X28, UC_ARM64_REG_X29,
+	UC_ARM64_REG_X30, UC_ARM64_REG_SP, UC_ARM64_REG_PC, UC_ARM64_REG_PSTATE,
+	UC_ARM64_REG_SP_EL0, UC_ARM64_REG_ELR_EL1, UC_ARM64_REG_VBAR_EL1, UC_ARM64_REG_ESR_EL1,
+	UC_ARM64_REG_FAR_EL1, UC_ARM64_REG_TTBR0_EL1, UC_ARM64_REG_TTBR1_EL1, UC_ARM64_REG_MAIR_EL1,
+	UC_ARM64_REG_TPIDR_EL0, UC_ARM64_REG_TPIDR_EL1, UC_ARM64_REG_CPACR_EL1,
+	SIM_REG_SCTLR_EL1, SIM_REG_TCR_EL1,
+};
+
 const struct sim_arch sim_arch_arm64 = {
 	.init = arm64_init,
 	.pc = arm64_pc,
 	.word = 8,
 	.exit_pc = 0x7ffffffff000ull,   /* the top page of a 47-bit space: no board puts RAM there */
 	.pc_reg = UC_ARM64_REG_PC,
+	.sp_reg = UC_ARM64_REG_SP,
+	.mode_reg = UC_ARM64_REG_PSTATE,
+	.boot_regs = { UC_ARM64_REG_X0, UC_ARM64_REG_X1, UC_ARM64_REG_X2, UC_ARM64_REG_X3 },
+	.state_regs = state_regs,
+	.nr_state = sizeof(state_regs) / sizeof(state_regs[0]),
 };

@@ -150,10 +150,22 @@ static int x86_init(struct sim_vcpu *v)
 	return 0;
 }
 
+/* the general registers, eip, eflags and the control registers (segments stay PVH's flat ones) */
+static const int state_regs[] = {
+	UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX, UC_X86_REG_ESP,
+	UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EIP, UC_X86_REG_EFLAGS,
+	UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4,
+};
+
 const struct sim_arch sim_arch_x86 = {
 	.init = x86_init,
 	.pc = x86_pc,
 	.word = 4,
 	.exit_pc = 0xfffff000ull,   /* the top page of the 32-bit space, never mapped (vcpu.c) */
 	.pc_reg = UC_X86_REG_EIP,
+	.sp_reg = UC_X86_REG_ESP,
+	.mode_reg = UC_X86_REG_CR0,
+	.boot_regs = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX },
+	.state_regs = state_regs,
+	.nr_state = sizeof(state_regs) / sizeof(state_regs[0]),
 };

@@ -497,7 +497,7 @@ static void *vcpu_thread(void *arg)
 	struct sim_vcpu *v = arg;
 	struct sim *s = v->s;
 	struct sim_domain *d = v->d;
-	uint64_t pc = v->ctx.pc;
+	uint64_t pc = v->next_pc;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
@@ -507,12 +507,14 @@ static void *vcpu_thread(void *arg)
 
 		if (v->off)
 			break;
+		v->next_pc = pc;   /* a parked vCPU's state may be read or replaced */
 		while (d->run == SIM_RUN_PAUSE) {
 			v->parked = true;
 			pthread_cond_broadcast(&d->wake);
 			pthread_cond_wait(&d->wake, &s->lock);
 		}
 		v->parked = false;
+		pc = v->next_pc;
 		if (d->run == SIM_RUN_STOP)
 			break;
 		if (v->mapped_gen != d->p2m_gen && (rc = remap(v))) {
@@ -560,6 +562,133 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* ---- register state ---- */
+
+/* one register of the state list, read or written */
+static void reg_io(struct sim_vcpu *v, int id, uint64_t *val, bool write)
+{
+	if (id == SIM_REG_SCTLR_EL1 || id == SIM_REG_TCR_EL1) {
+		uc_arm64_cp_reg cp = { .crn = id == SIM_REG_SCTLR_EL1 ? 1 : 2, .op0 = 3,
+				       .op2 = id == SIM_REG_SCTLR_EL1 ? 0 : 2, .val = *val };
+
+		if (write) {
+			uc_reg_write(v->uc, UC_ARM64_REG_CP_REG, &cp);
+		} else {
+			uc_reg_read(v->uc, UC_ARM64_REG_CP_REG, &cp);
+			*val = cp.val;
+		}
+		return;
+	}
+	if (write) {
+		uc_reg_write(v->uc, id, val);
+	} else {
+		*val = 0;   /* a 32-bit register fills half */
+		uc_reg_read(v->uc, id, val);
+	}
+}
+
+/* a vCPU's registers may be touched: the domain is not running it */
+static int quiet(const struct sim_domain *d, const struct sim_vcpu *v)
+{
+	if (!v->started || v->exited)
+		return 0;
+	if (v->in_ioreq)
+		return -EBUSY;
+	return v->parked || d->run == SIM_RUN_STOP ? 0 : -EBUSY;
+}
+
+int sim_vcpu_get_state(struct sim_domain *d, struct pm_sim_vcpu_state *st)
+{
+	const struct sim_arch *arch;
+	struct sim_vcpu *v;
+	int rc;
+
+	if (st->vcpu >= d->vcpus)
+		return -EINVAL;
+	v = &d->vcpu[st->vcpu];
+	if ((rc = quiet(d, v)))
+		return rc;
+	arch = arch_of(v);
+	memset(st->reg, 0, sizeof(st->reg));
+	st->arch = v->ctx.arch ? v->ctx.arch : PM_SIM_ARCH_AARCH64;
+	st->nr = arch->nr_state;
+	st->up = v->started ? !v->exited && !v->off : v->ctx_set;
+	if (v->has_state && !v->uc) {
+		memcpy(st->reg, v->state.reg, sizeof(st->reg));
+		return 0;
+	}
+	if (!v->uc) {
+		/* its first state: what SET_VCPU gave */
+		for (unsigned int i = 0; i < arch->nr_state; i++) {
+			int id = arch->state_regs[i];
+
+			for (int r = 0; r < 4; r++)
+				if (id == arch->boot_regs[r])
+					st->reg[i] = v->ctx.regs[r];
+			if (id == arch->pc_reg)
+				st->reg[i] = v->ctx.pc;
+			else if (id == arch->sp_reg)
+				st->reg[i] = v->ctx.sp;
+			else if (id == arch->mode_reg)
+				st->reg[i] = arch == &sim_arch_x86 ? v->ctx.cr0 : v->ctx.pstate;
+		}
+		return 0;
+	}
+	for (unsigned int i = 0; i < arch->nr_state; i++)
+		reg_io(v, arch->state_regs[i], &st->reg[i], false);
+	for (unsigned int i = 0; i < arch->nr_state; i++)
+		if (arch->state_regs[i] == arch->pc_reg)
+			st->reg[i] = v->next_pc;   /* the engine's pc may be the exit page */
+	return 0;
+}
+
+/* writes @st into @v's engine (s->lock held, the vCPU quiet) */
+static void put_state(struct sim_vcpu *v, const struct pm_sim_vcpu_state *st)
+{
+	const struct sim_arch *arch = arch_of(v);
+
+	for (unsigned int i = 0; i < arch->nr_state; i++) {
+		uint64_t val = st->reg[i];
+
+		reg_io(v, arch->state_regs[i], &val, true);
+		if (arch->state_regs[i] == arch->pc_reg)
+			v->next_pc = st->reg[i];
+	}
+}
+
+int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st)
+{
+	struct sim_vcpu *v;
+	int rc;
+
+	if (st->vcpu >= d->vcpus)
+		return -EINVAL;
+	v = &d->vcpu[st->vcpu];
+	if (st->arch != PM_SIM_ARCH_AARCH64 && st->arch != PM_SIM_ARCH_X86_32)
+		return -EINVAL;
+	if ((v->ctx_set || v->started) && st->arch != v->ctx.arch)
+		return -EINVAL;
+	v->ctx.arch = st->arch;
+	if (st->nr != arch_of(v)->nr_state)
+		return -EINVAL;
+	if ((rc = quiet(d, v)))
+		return rc;
+	if (v->uc && !v->exited) {
+		put_state(v, st);
+		return 0;
+	}
+	/* no engine yet: its first state, applied when it starts */
+	v->state = *st;
+	v->has_state = true;
+	v->ctx_set = st->up != 0;
+	v->ctx.vcpu = st->vcpu;
+	v->ctx.domid = st->domid;
+	for (unsigned int i = 0; i < arch_of(v)->nr_state; i++)
+		if (arch_of(v)->state_regs[i] == arch_of(v)->pc_reg)
+			v->ctx.pc = st->reg[i];
+	return 0;
+}
+
 static int start(struct sim_vcpu *v)
 {
 	uc_hook h;
@@ -574,6 +703,11 @@ static int start(struct sim_vcpu *v)
 		goto fail;
 	}
 	v->mapped_gen = UINT64_MAX;   /* maps everything first */
+	v->next_pc = v->ctx.pc;
+	if (v->has_state) {
+		put_state(v, &v->state);   /* restored rather than booted */
+		v->has_state = false;
+	}
 	if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
 		rc = -EAGAIN;
 		goto fail;

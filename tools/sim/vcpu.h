@@ -43,6 +43,9 @@ struct sim_vcpu {
 	bool off;                       /* it turned itself off (PSCI CPU_OFF, VCPUOP_down) */
 	bool initialised;               /* VCPUOP_initialise gave it a context */
 	uint64_t resume_pc;
+	uint64_t next_pc;               /* where a parked vCPU runs on (under s->lock) */
+	bool has_state;                 /* state: set while it had no engine, applied at start */
+	struct pm_sim_vcpu_state state;
 	bool in_ioreq;                  /* waiting for its device model (counts as parked) */
 	/* a fetch outside RAM, and what the device model said to mmio-exec */
 	bool exec_fault;
@@ -67,7 +70,16 @@ struct sim_arch {
 	unsigned int word;              /* bytes of a guest xen_ulong_t */
 	uint64_t exit_pc;               /* never mapped: fetching it ends uc_emu_start */
 	int pc_reg;                     /* Unicorn's register id of the pc */
+	int sp_reg, mode_reg;           /* ... the stack pointer, PSTATE or CR0 */
+	int boot_regs[4];               /* where struct pm_sim_vcpu_ctx's regs go */
+	/* the registers of a vCPU's state, in order (SIM_REG_* for system registers) */
+	const int *state_regs;
+	unsigned int nr_state;
 };
+
+/* system registers Unicorn reaches only through UC_ARM64_REG_CP_REG */
+#define SIM_REG_SCTLR_EL1 (-1)
+#define SIM_REG_TCR_EL1 (-2)
 
 extern const struct sim_arch sim_arch_arm64, sim_arch_x86;
 
@@ -107,6 +119,17 @@ uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next);
  * returns: 0; -EINVAL (no such vCPU); -EEXIST (it runs); -errno
  */
 int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_ctx *ctx);
+
+/**
+ * sim_vcpu_get_state / sim_vcpu_set_state - vCPU @st->vcpu's registers,
+ * while the domain is paused or stopped (s->lock held). A vCPU that never
+ * ran reports (and takes) its first state.
+ * returns: 0; -EINVAL (no such vCPU, another architecture, too many
+ *   registers); -EBUSY (the domain runs, or the vCPU waits for its device
+ *   model)
+ */
+int sim_vcpu_get_state(struct sim_domain *d, struct pm_sim_vcpu_state *st);
+int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st);
 
 /** sim_vcpus_kick - make every running vCPU of @d leave the engine soon */
 void sim_vcpus_kick(struct sim_domain *d);

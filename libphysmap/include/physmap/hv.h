@@ -56,6 +56,24 @@ struct pm_hv_vcpu_ctx {
 	uint64_t pstate, cr0;
 };
 
+/**
+ * struct pm_hv_vcpu_state - a vCPU's whole register state (for save,
+ * restore and migration), @nr registers in the architecture's order:
+ * aarch64: x0-x30, sp, pc, pstate, sp_el0, elr_el1, vbar_el1, esr_el1,
+ *   far_el1, ttbr0_el1, ttbr1_el1, mair_el1, tpidr_el0, tpidr_el1,
+ *   cpacr_el1, sctlr_el1, tcr_el1 (47);
+ * x86_32: eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags, cr0, cr2,
+ *   cr3, cr4 (14; segments are PVH's flat ones)
+ * @up: it runs (or will when the domain does), rather than turned off
+ */
+#define PM_HV_VCPU_REGS 64
+struct pm_hv_vcpu_state {
+	enum pm_hv_arch arch;
+	unsigned int nr;
+	bool up;
+	uint64_t reg[PM_HV_VCPU_REGS];
+};
+
 /* what happens when a guest powers off, reboots or crashes */
 enum pm_hv_action { PM_HV_ACT_DESTROY, PM_HV_ACT_PRESERVE };
 
@@ -130,6 +148,17 @@ int pm_hv_domain_find(struct pm_hv *hv, const char *id_or_name, uint32_t *domid)
  */
 int pm_hv_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 		   const struct pm_hv_vcpu_ctx *ctx);
+
+/**
+ * pm_hv_vcpu_get_state / pm_hv_vcpu_set_state - a vCPU's registers, while
+ * its domain is paused (or before it first ran: then its first state;
+ * setting one then makes it start from there, restored rather than booted)
+ * returns: 0; -ENOENT; -EINVAL (no such vCPU, another architecture, the
+ *   wrong number of registers); -EBUSY (the domain runs)
+ */
+int pm_hv_vcpu_get_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st);
+int pm_hv_vcpu_set_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
+			 const struct pm_hv_vcpu_state *st);
 
 /**
  * pm_hv_set_actions - what the backend does on a guest's poweroff, reboot
