@@ -25,8 +25,8 @@ physmap_dm_SOURCES = \
 	devmodel/dm.c \
 	devmodel/transport/qtest.h \
 	devmodel/transport/qtest.c \
-	devmodel/transport/sim.h \
-	devmodel/transport/sim.c \
+	devmodel/transport/ioreq.h \
+	devmodel/transport/ioreq.c \
 	devmodel/hw/logger.c \
 	devmodel/hw/pl011.c \
 	devmodel/hw/serial16550.c \

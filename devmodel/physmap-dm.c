@@ -19,7 +19,7 @@
 #include "opts.h"
 #include "dm.h"
 #include "transport/qtest.h"
-#include "transport/sim.h"
+#include "transport/ioreq.h"
 
 static const struct pm_opt opts[] = {
 	{ "load", required_argument, 'l', "FILE", "load a region tree (docs/specs/region-tree.md)" },
@@ -345,8 +345,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (sim) {
-		int rc = pm_sim_serve(&dm, rundir, (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready,
-				      input, err, sizeof(err));
+		int rc;
+
+		/* the simulator of that run directory: the backend finds it there */
+		setenv("PHYSMAP_RUNDIR", rundir, 1);
+		rc = pm_ioreq_serve(&dm, "sim", (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready, input,
+				    err, sizeof(err));
 
 		if (rc) {
 			fprintf(stderr, "physmap-dm: --sim %s: %s\n", sim, err);

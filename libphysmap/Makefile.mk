@@ -16,6 +16,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/hv/hv.c \
 	libphysmap/hv/hv-internal.h \
 	libphysmap/hv/hv-sim.c \
+	libphysmap/hv/hv-sim-ioreq.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
 	libphysmap/json-internal.h \

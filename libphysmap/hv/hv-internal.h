@@ -9,6 +9,8 @@
 #include "physmap/hv.h"
 #include "physmap/p2m.h"
 
+struct pm_hv_ioreq_ops;
+
 struct pm_hv_ops {
 	const char *name;
 	int (*open)(struct pm_hv *hv);
@@ -36,6 +38,7 @@ struct pm_hv_ops {
 	long (*dirty_read)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
 			   uint8_t *bitmap);
 	uint64_t max_dirty;
+	const struct pm_hv_ioreq_ops *ioreq;   /* NULL: no ioreq servers */
 	int (*vcpu_state)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st,
 			  bool set);
 	int (*p2m_explain)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path);
@@ -53,5 +56,35 @@ struct pm_hv {
 };
 
 extern const struct pm_hv_ops pm__hv_sim_ops;
+
+/* what a backend does for an ioreq server (see <physmap/hv.h>) */
+struct pm_hv_ioreq_ops {
+	int (*open)(struct pm_hv_ioreq *s);
+	void (*close)(struct pm_hv_ioreq *s);
+	void (*respond)(struct pm_hv_ioreq *s, unsigned int vcpu);
+	int (*buffered)(struct pm_hv_ioreq *s, struct pm_hv_buf_ioreq *out);
+	int (*fd)(const struct pm_hv_ioreq *s, bool gone);
+	void (*ack)(struct pm_hv_ioreq *s);
+	int (*range)(struct pm_hv_ioreq *s, bool coalesce, enum pm_hv_io type, uint64_t start, uint64_t end,
+		     bool add);
+	int (*notifier)(struct pm_hv_ioreq *s, const struct pm_hv_notifier *n, bool add, int *fd);
+	int (*exec)(struct pm_hv_ioreq *s, uint64_t start, uint64_t size, int fd, uint64_t offset, bool add);
+};
+
+extern const struct pm_hv_ioreq_ops pm__sim_ioreq_ops;
+
+/* an ioreq server: the shared slots are Xen's ioreq_t on every backend */
+struct pm_hv_ioreq {
+	struct pm_hv *hv;
+	uint32_t domid;
+	unsigned int vcpus;
+	struct ioreq *slots;     /* [vcpus] */
+	void *priv;              /* the backend's */
+};
+
+/* the sim backend's calls, for its ioreq servers (hv-sim-ioreq.c) */
+int pm__sim_call_fds(struct pm_hv *hv, uint32_t op, const void *req, uint32_t len, int in_fd, void *rep,
+		     uint32_t replen, uint32_t *got, int *fds, int max_fds, int *nr_fds);
+int pm__sim_fd(const struct pm_hv *hv);
 
 #endif

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <stdint.h>
+
+#include <xen/hvm/ioreq.h>
+
 #include "physmap/p2m.h"
 #include "hv-internal.h"
 #include "alloc-internal.h"
@@ -284,3 +288,99 @@ void pm_hv_unmap(struct pm_hv *hv, void *addr, uint64_t count)
 	if (addr)
 		munmap(addr, count * PAGE);
 }
+
+/* ---- ioreq servers ---- */
+
+int pm_hv_ioreq_open(struct pm_hv *hv, uint32_t domid, struct pm_hv_ioreq **out)
+{
+	struct pm_hv_ioreq *s;
+	int rc;
+
+	*out = NULL;
+	if (!hv->ops->ioreq)
+		return -ENOSYS;
+	s = pm__calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->hv = hv;
+	s->domid = domid;
+	rc = hv->ops->ioreq->open(s);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void pm_hv_ioreq_close(struct pm_hv_ioreq *s)
+{
+	if (!s)
+		return;
+	s->hv->ops->ioreq->close(s);
+	free(s);
+}
+
+unsigned int pm_hv_ioreq_vcpus(const struct pm_hv_ioreq *s)
+{
+	return s->vcpus;
+}
+
+struct ioreq *pm_hv_ioreq_slot(struct pm_hv_ioreq *s, unsigned int vcpu)
+{
+	return vcpu < s->vcpus ? &s->slots[vcpu] : NULL;
+}
+
+void pm_hv_ioreq_respond(struct pm_hv_ioreq *s, unsigned int vcpu)
+{
+	if (vcpu < s->vcpus)
+		s->hv->ops->ioreq->respond(s, vcpu);
+}
+
+int pm_hv_ioreq_buffered(struct pm_hv_ioreq *s, struct pm_hv_buf_ioreq *out)
+{
+	return s->hv->ops->ioreq->buffered(s, out);
+}
+
+int pm_hv_ioreq_fd(const struct pm_hv_ioreq *s)
+{
+	return s->hv->ops->ioreq->fd(s, false);
+}
+
+int pm_hv_ioreq_gone_fd(const struct pm_hv_ioreq *s)
+{
+	return s->hv->ops->ioreq->fd(s, true);
+}
+
+void pm_hv_ioreq_ack(struct pm_hv_ioreq *s)
+{
+	s->hv->ops->ioreq->ack(s);
+}
+
+static int io_range_ok(enum pm_hv_io type, uint64_t start, uint64_t end)
+{
+	return (type == PM_HV_IO_MMIO || type == PM_HV_IO_PIO) && start < end ? 0 : -EINVAL;
+}
+
+int pm_hv_ioreq_map_range(struct pm_hv_ioreq *s, enum pm_hv_io type, uint64_t start, uint64_t end, bool add)
+{
+	return io_range_ok(type, start, end) ?: s->hv->ops->ioreq->range(s, false, type, start, end, add);
+}
+
+int pm_hv_ioreq_coalesce(struct pm_hv_ioreq *s, enum pm_hv_io type, uint64_t start, uint64_t end, bool add)
+{
+	return io_range_ok(type, start, end) ?: s->hv->ops->ioreq->range(s, true, type, start, end, add);
+}
+
+int pm_hv_ioreq_notifier(struct pm_hv_ioreq *s, const struct pm_hv_notifier *n, bool add, int *fd)
+{
+	return s->hv->ops->ioreq->notifier(s, n, add, fd);
+}
+
+int pm_hv_ioreq_exec(struct pm_hv_ioreq *s, uint64_t start, uint64_t size, int fd, uint64_t offset, bool add)
+{
+	if (!size || start % PAGE || size % PAGE || offset % PAGE || start + size < start)
+		return -EINVAL;
+	return s->hv->ops->ioreq->exec(s, start, size, fd, offset, add);
+}
+

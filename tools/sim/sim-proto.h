@@ -12,6 +12,7 @@
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536
+#define PM_SIM_MAX_FDS 130     /* descriptors one reply carries at most */
 
 enum pm_sim_op {
 	PM_SIM_HELLO = 1,

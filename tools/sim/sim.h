@@ -90,7 +90,7 @@ void sim_dispose(struct sim *s);
 /** sim_nr_domains - domains besides dom0 */
 unsigned int sim_nr_domains(const struct sim *s);
 
-#define SIM_MAX_FDS 130
+#define SIM_MAX_FDS PM_SIM_MAX_FDS
 
 /**
  * sim_handle - one request of the connection @client: hdr and payload in,

@@ -224,6 +224,90 @@ int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable);
 long pm_hv_dirty_bitmap(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
 			uint8_t *bitmap);
 
+/* ---- ioreq servers: a device model serving a domain's accesses outside RAM ---- */
+
+struct pm_hv_ioreq;
+struct ioreq;   /* Xen's ioreq_t, <xen/hvm/ioreq.h> */
+
+enum pm_hv_io { PM_HV_IO_MMIO, PM_HV_IO_PIO };
+
+/* a coalesced write, taken from the buffered ring */
+struct pm_hv_buf_ioreq {
+	enum pm_hv_io type;
+	uint64_t addr, data;
+	unsigned int size;
+};
+
+/* a write notifier: writes of @size bytes (0: any) at @addr, of @data if @match */
+struct pm_hv_notifier {
+	enum pm_hv_io type;
+	uint64_t addr, data;
+	unsigned int size;
+	bool match;
+};
+
+/**
+ * pm_hv_ioreq_open - become @domid's ioreq server (its device model): the
+ * accesses of its vCPUs to the ranges claimed come to the slots
+ * (pm_hv_ioreq_slot), one Xen ioreq_t a vCPU: when one is
+ * STATE_IOREQ_READY, serve it, set STATE_IORESP_READY and
+ * pm_hv_ioreq_respond. Uses @hv's connection until closed.
+ * returns: 0 and *@out; -ENOENT; -EEXIST (it has one); -ENOMEM; -errno
+ */
+int pm_hv_ioreq_open(struct pm_hv *hv, uint32_t domid, struct pm_hv_ioreq **out);
+
+/** pm_hv_ioreq_close - stop serving; NULL is fine */
+void pm_hv_ioreq_close(struct pm_hv_ioreq *s);
+
+/** pm_hv_ioreq_vcpus / pm_hv_ioreq_slot - the slots, one a vCPU */
+unsigned int pm_hv_ioreq_vcpus(const struct pm_hv_ioreq *s);
+struct ioreq *pm_hv_ioreq_slot(struct pm_hv_ioreq *s, unsigned int vcpu);
+
+/** pm_hv_ioreq_respond - tell vCPU @vcpu its slot is answered */
+void pm_hv_ioreq_respond(struct pm_hv_ioreq *s, unsigned int vcpu);
+
+/**
+ * pm_hv_ioreq_buffered - the oldest coalesced write not yet taken
+ * (perform them in order, before serving any slot)
+ * returns: 1 with *@out; 0 when there is none
+ */
+int pm_hv_ioreq_buffered(struct pm_hv_ioreq *s, struct pm_hv_buf_ioreq *out);
+
+/**
+ * pm_hv_ioreq_fd - poll for POLLIN: work may be waiting (then
+ * pm_hv_ioreq_ack); pm_hv_ioreq_gone_fd: readable when the domain is gone
+ */
+int pm_hv_ioreq_fd(const struct pm_hv_ioreq *s);
+int pm_hv_ioreq_gone_fd(const struct pm_hv_ioreq *s);
+void pm_hv_ioreq_ack(struct pm_hv_ioreq *s);
+
+/**
+ * pm_hv_ioreq_map_range / pm_hv_ioreq_coalesce - claim (@add) or release
+ * [start, end) of memory or port space; writes to a coalesced range go to
+ * the buffered ring without a round trip
+ * returns: 0; -EINVAL; -EEXIST / -ENOENT; -ENOMEM; -errno
+ */
+int pm_hv_ioreq_map_range(struct pm_hv_ioreq *s, enum pm_hv_io type, uint64_t start, uint64_t end, bool add);
+int pm_hv_ioreq_coalesce(struct pm_hv_ioreq *s, enum pm_hv_io type, uint64_t start, uint64_t end, bool add);
+
+/**
+ * pm_hv_ioreq_notifier - add (*@fd receives an eventfd the backend rings
+ * for each matching write; the caller's, to close once it removed the
+ * notifier) or remove a write notifier
+ * returns: 0; -EINVAL; -EEXIST / -ENOENT; -ENOMEM; -errno
+ */
+int pm_hv_ioreq_notifier(struct pm_hv_ioreq *s, const struct pm_hv_notifier *n, bool add, int *fd);
+
+/**
+ * pm_hv_ioreq_exec - mmio-exec: the vCPUs execute [start, start + size)
+ * from the memfd @fd (@offset bytes in; still the caller's) instead of
+ * asking (@add), or ask again. An ioreq of type PM_HV_IOREQ_EXEC in a
+ * slot asks for one: answer data 0 once this was called, or -errno.
+ * returns: 0; -EINVAL (not whole pages, overlapping); -ENOENT; -errno
+ */
+#define PM_HV_IOREQ_EXEC 0xe0
+int pm_hv_ioreq_exec(struct pm_hv_ioreq *s, uint64_t start, uint64_t size, int fd, uint64_t offset, bool add);
+
 /**
  * pm_hv_map - map the RAM of [pfn, pfn + count) into the caller, read-write
  * returns: the address; NULL with errno (EFAULT if a pfn has no frame)

@@ -1,0 +1,395 @@
+/*
+ * devmodel/transport/ioreq.c - physmap-dm as an ioreq server (see ioreq.h)
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdint.h>
+
+#include <xen/hvm/ioreq.h>
+
+#include "physmap/hv.h"
+#include "ioreq.h"
+#include "unixsock.h"
+
+#define SPINS 20000
+
+/* a write notifier the backend rings for us */
+struct notifier {
+	struct pm_as *as;
+	uint64_t addr, data;
+	unsigned size;
+	bool match;
+	int fd;
+};
+
+struct conn {
+	struct pm_hv_ioreq *srv;
+	struct pm_dm *dm;
+	struct pm_mem_listener mem_l, io_l;
+	int failed;              /* a claim the backend refused: -errno */
+	struct notifier *wn;
+	size_t nr_wn;
+};
+
+/*
+ * claims or releases what a listener heard of: device ranges, and the
+ * executable copies mmio-exec put in (RAM shared through its memfd)
+ */
+static void claim(struct conn *c, enum pm_hv_io type, const struct pm_flat_range *r, bool add)
+{
+	int fd = type == PM_HV_IO_MMIO ? pm_mr_ram_fd(r->mr) : -ENOENT;
+	int rc;
+
+	if (r->size == 0 || r->start + r->size < r->start)
+		return;
+	if (fd >= 0)
+		rc = pm_hv_ioreq_exec(c->srv, r->start, r->size, fd, r->offset, add);
+	else
+		rc = pm_hv_ioreq_map_range(c->srv, type, r->start, r->start + r->size, add);
+	if (rc && add && !c->failed)
+		c->failed = rc;
+}
+
+static enum pm_hv_io io_type(struct conn *c, struct pm_as *as)
+{
+	return as == c->dm->as_io ? PM_HV_IO_PIO : PM_HV_IO_MMIO;
+}
+
+static void coalesce(struct pm_mem_listener *l, struct pm_as *as, uint64_t start, uint64_t size, bool add)
+{
+	struct conn *c = l->opaque;
+	int rc;
+
+	if (size == 0 || start + size < start)
+		return;
+	rc = pm_hv_ioreq_coalesce(c->srv, io_type(c, as), start, start + size, add);
+	if (rc && add && !c->failed)
+		c->failed = rc;
+}
+
+static void co_add(struct pm_mem_listener *l, struct pm_as *as, uint64_t start, uint64_t size)
+{
+	coalesce(l, as, start, size, true);
+}
+
+static void co_del(struct pm_mem_listener *l, struct pm_as *as, uint64_t start, uint64_t size)
+{
+	coalesce(l, as, start, size, false);
+}
+
+static void wn_change(struct pm_mem_listener *l, struct pm_as *as, uint64_t addr, unsigned size,
+		      bool match, uint64_t data, bool add)
+{
+	struct conn *c = l->opaque;
+	struct pm_hv_notifier n = { io_type(c, as), addr, match ? data : 0, size, match };
+	struct notifier *w;
+	int fd = -1, rc;
+
+	rc = pm_hv_ioreq_notifier(c->srv, &n, add, &fd);
+	if (!add) {
+		for (size_t i = 0; i < c->nr_wn; i++) {
+			w = &c->wn[i];
+			if (w->as == as && w->addr == addr && w->size == size && w->match == match &&
+			    (!match || w->data == data)) {
+				close(w->fd);
+				*w = c->wn[--c->nr_wn];
+				break;
+			}
+		}
+		return;
+	}
+	if (!rc && !(w = realloc(c->wn, (c->nr_wn + 1) * sizeof(*w))))
+		rc = -ENOMEM;
+	if (rc) {
+		if (!c->failed)
+			c->failed = rc;
+		return;
+	}
+	c->wn = w;
+	c->wn[c->nr_wn++] = (struct notifier){ as, addr, match ? data : 0, size, match, fd };
+}
+
+static void wn_add(struct pm_mem_listener *l, struct pm_as *as, uint64_t addr, unsigned size, bool match,
+		   uint64_t data)
+{
+	wn_change(l, as, addr, size, match, data, true);
+}
+
+static void wn_del(struct pm_mem_listener *l, struct pm_as *as, uint64_t addr, unsigned size, bool match,
+		   uint64_t data)
+{
+	wn_change(l, as, addr, size, match, data, false);
+}
+
+static void mem_add(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r)
+{
+	claim(l->opaque, PM_HV_IO_MMIO, r, true);
+}
+
+static void mem_del(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r)
+{
+	claim(l->opaque, PM_HV_IO_MMIO, r, false);
+}
+
+static void io_add(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r)
+{
+	claim(l->opaque, PM_HV_IO_PIO, r, true);
+}
+
+static void io_del(struct pm_mem_listener *l, struct pm_as *as, const struct pm_flat_range *r)
+{
+	claim(l->opaque, PM_HV_IO_PIO, r, false);
+}
+
+/*
+ * the notifiers the backend rang: each fires once however many rings it
+ * counted (an ioeventfd's semantics), through the notifier's own dispatch
+ * path; returns whether any fired
+ */
+static bool fire_notifiers(struct conn *c)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < c->nr_wn; i++) {
+		const struct notifier *w = &c->wn[i];
+		uint64_t n;
+
+		if (read(w->fd, &n, sizeof(n)) != (ssize_t)sizeof(n) || !n)
+			continue;
+		pm_as_write(w->as, w->addr, w->data, w->size ? w->size : 4);
+		any = true;
+	}
+	return any;
+}
+
+/* performs the coalesced writes the backend buffered, in order */
+static bool drain_buffered(struct conn *c)
+{
+	struct pm_hv_buf_ioreq q;
+	bool any = false;
+
+	while (pm_hv_ioreq_buffered(c->srv, &q) == 1) {
+		if (q.size == 1 || q.size == 2 || q.size == 4 || q.size == 8)
+			pm_as_write(q.type == PM_HV_IO_PIO ? c->dm->as_io : c->dm->as_mem, q.addr, q.data, q.size);
+		any = true;
+	}
+	if (any)
+		pm_mem_flush_coalesced(c->dm->mem);
+	return any;
+}
+
+/*
+ * one ioreq slot: served if it is ready; returns whether it was. What the
+ * backend buffered and the notifiers it rang come first: a synchronous
+ * access never overtakes them.
+ */
+static bool serve_slot(struct conn *c, unsigned int vcpu)
+{
+	volatile ioreq_t *req = pm_hv_ioreq_slot(c->srv, vcpu);
+	struct pm_dm *dm = c->dm;
+	uint64_t v;
+
+	if (req->state != STATE_IOREQ_READY)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	req->state = STATE_IOREQ_INPROCESS;
+	drain_buffered(c);
+	if (c->nr_wn)
+		fire_notifiers(c);
+	v = req->data;
+	if (req->type == PM_HV_IOREQ_EXEC) {
+		struct pm_section sec;
+
+		req->data = (uint64_t)(int64_t)pm_as_request_exec(dm->as_mem, req->addr, &sec);
+	} else if (req->size == 1 || req->size == 2 || req->size == 4 || req->size == 8) {
+		struct pm_as *as = req->type == IOREQ_TYPE_PIO ? dm->as_io : dm->as_mem;
+
+		if (req->dir == IOREQ_READ) {
+			if (pm_as_read(as, req->addr, &v, req->size))
+				v = ~0ull;
+			req->data = v;
+		} else {
+			pm_as_write(as, req->addr, v, req->size);
+		}
+	} else if (req->dir == IOREQ_READ) {
+		req->data = ~0ull;
+	}
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	req->state = STATE_IORESP_READY;
+	pm_hv_ioreq_respond(c->srv, vcpu);
+	return true;
+}
+
+/* console input: what the newest connection typed, fed to the UART as it makes room */
+struct input {
+	int listen, conn;
+	uint8_t buf[4096];
+	size_t len;
+};
+
+static void input_poll(struct pm_dm *dm, struct input *in, const struct pollfd *lp, const struct pollfd *cp)
+{
+	size_t took;
+
+	if (lp && lp->revents) {
+		int fd = accept4(in->listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd >= 0) {
+			if (in->conn >= 0)
+				close(in->conn);
+			in->conn = fd;
+		}
+	}
+	if (cp && cp->revents && in->conn >= 0 && in->len < sizeof(in->buf)) {
+		ssize_t r = read(in->conn, in->buf + in->len, sizeof(in->buf) - in->len);
+
+		if (r > 0) {
+			in->len += (size_t)r;
+		} else if (r == 0 || errno != EAGAIN) {
+			close(in->conn);
+			in->conn = -1;
+		}
+	}
+	took = in->len ? pm_console_input(&dm->console, in->buf, in->len) : 0;
+	memmove(in->buf + 0, in->buf + took, in->len - took);
+	in->len -= took;
+}
+
+/* serves until the domain is gone; returns 0 then, or -errno */
+static int serve(struct conn *c, struct input *in)
+{
+	struct pollfd *p = NULL;
+	unsigned int vcpus = pm_hv_ioreq_vcpus(c->srv);
+	int rc = 0;
+
+	for (;;) {
+		size_t np = 4 + c->nr_wn;
+		struct pollfd *g = realloc(p, np * sizeof(*p));
+		int idle = 0;
+
+		/* serve while there is work, spinning a little before sleeping */
+		while (idle < SPINS) {
+			bool any = drain_buffered(c);
+
+			for (unsigned int i = 0; i < vcpus; i++)
+				any |= serve_slot(c, i);
+			idle = any ? 0 : idle + 1;
+			if (any && in->len)
+				input_poll(c->dm, in, NULL, NULL);   /* the guest read: room in its FIFO */
+		}
+		if (!g) {
+			rc = -ENOMEM;
+			break;
+		}
+		p = g;
+		p[0] = (struct pollfd){ .fd = pm_hv_ioreq_fd(c->srv), .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = pm_hv_ioreq_gone_fd(c->srv), .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = in->listen, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = in->conn, .events = POLLIN };
+		for (size_t i = 0; i < c->nr_wn; i++)
+			p[4 + i] = (struct pollfd){ .fd = c->wn[i].fd, .events = POLLIN };
+		/* input waiting for room: look again soon, the guest polls its UART */
+		if (poll(p, (nfds_t)np, in->len ? 10 : -1) < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (p[1].revents)
+			break;   /* the backend let go: the domain is gone */
+		if (p[0].revents)
+			pm_hv_ioreq_ack(c->srv);
+		if (c->nr_wn)
+			fire_notifiers(c);
+		input_poll(c->dm, in, &p[2], &p[3]);
+	}
+	free(p);
+	return rc;
+}
+
+int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int ready_fd, const char *input,
+		   char *err, size_t errlen)
+{
+	struct input in = { .listen = -1, .conn = -1 };
+	struct conn c = { .dm = dm };
+	struct pm_hv *hv = NULL;
+	bool listening = false;
+	int rc;
+
+	rc = pm_hv_open(connect, &hv);
+	if (rc) {
+		snprintf(err, errlen, "the backend: %s", strerror(-rc));
+		goto out;
+	}
+	rc = pm_hv_ioreq_open(hv, domid, &c.srv);
+	if (rc) {
+		snprintf(err, errlen, "domain %u: an ioreq server: %s", domid, strerror(-rc));
+		goto out;
+	}
+	pm_mem_share_ram(dm->mem, true);   /* mmio-exec copies go to the backend by memfd */
+	c.mem_l = (struct pm_mem_listener){ .region_add = mem_add, .region_del = mem_del,
+					    .coalesced_add = co_add, .coalesced_del = co_del,
+					    .notifier_add = wn_add, .notifier_del = wn_del, .opaque = &c };
+	c.io_l = (struct pm_mem_listener){ .region_add = io_add, .region_del = io_del,
+					   .coalesced_add = co_add, .coalesced_del = co_del,
+					   .notifier_add = wn_add, .notifier_del = wn_del, .opaque = &c };
+	if (pm_mem_listener_register(dm->mem, &c.mem_l, dm->as_mem) ||
+	    pm_mem_listener_register(dm->mem, &c.io_l, dm->as_io)) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "listening to the memory map: %s", strerror(-rc));
+		goto out;
+	}
+	listening = true;
+	if (c.failed) {
+		rc = c.failed;
+		snprintf(err, errlen, "claiming the devices' ranges: %s", strerror(-rc));
+		goto out;
+	}
+	if (input) {
+		in.listen = pm_listen_unix(input, 1);
+		if (in.listen < 0) {
+			rc = in.listen;
+			snprintf(err, errlen, "console input %s: %s", input, strerror(-rc));
+			goto out;
+		}
+	}
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "ready\n", 6) != 6)
+			rc = -EPIPE;
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	if (!rc)
+		rc = serve(&c, &in);
+	if (rc)
+		snprintf(err, errlen, "serving domain %u: %s", domid, strerror(-rc));
+out:
+	if (listening) {
+		/* no more claims: the backend is gone or going */
+		c.mem_l.region_del = c.io_l.region_del = NULL;
+		c.mem_l.coalesced_del = c.io_l.coalesced_del = NULL;
+		c.mem_l.notifier_del = c.io_l.notifier_del = NULL;
+		pm_mem_listener_unregister(dm->mem, &c.mem_l);
+		pm_mem_listener_unregister(dm->mem, &c.io_l);
+	}
+	for (size_t i = 0; i < c.nr_wn; i++)
+		close(c.wn[i].fd);
+	free(c.wn);
+	pm_hv_ioreq_close(c.srv);
+	if (hv)
+		pm_hv_close(hv);
+	if (ready_fd >= 0)
+		close(ready_fd);
+	if (in.conn >= 0)
+		close(in.conn);
+	if (in.listen >= 0) {
+		close(in.listen);
+		unlink(input);
+	}
+	return rc;
+}
