@@ -38,7 +38,8 @@ struct pm_hv_ops {
 	long (*dirty_read)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
 			   uint8_t *bitmap);
 	uint64_t max_dirty;
-	const struct pm_hv_ioreq_ops *ioreq;   /* NULL: no ioreq servers */
+	const struct pm_hv_ioreq_ops *ioreq;
+	int (*console)(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con);   /* NULL: no ioreq servers */
 	int (*vcpu_state)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st,
 			  bool set);
 	int (*p2m_explain)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path);

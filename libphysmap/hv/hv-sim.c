@@ -454,6 +454,25 @@ static int sim_vcpu_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, s
 	return 0;
 }
 
+/* the simulator's consoles: $RUNDIR/console/NAME.log, physmap-dm's input socket beside it */
+static int sim_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con)
+{
+	struct pm_sim_domid d = { domid, 0 };
+	struct pm_sim_dominfo *i = pm__malloc(sizeof(*i));
+	int rc;
+
+	if (!i)
+		return -ENOMEM;
+	rc = sim_call(hv, PM_SIM_GETINFO, &d, sizeof(d), i, sizeof(*i), NULL);
+	if (!rc && ((size_t)snprintf(con->log, sizeof(con->log), "%s/console/%.64s.log", hv->rundir, i->name) >=
+		    sizeof(con->log) ||
+		    (size_t)snprintf(con->input, sizeof(con->input), "%s/console/%.64s.sock", hv->rundir, i->name) >=
+		    sizeof(con->input)))
+		rc = -ENAMETOOLONG;
+	free(i);
+	return rc;
+}
+
 static int sim_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
 {
 	struct pm_sim_range r = { domid, 0, pfn, 1 };
@@ -508,6 +527,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.max_dirty = PM_SIM_DIRTY_READ_MAX,
 	.vcpu_state = sim_vcpu_state,
 	.ioreq = &pm__sim_ioreq_ops,
+	.console = sim_console,
 	.p2m_explain = sim_p2m_explain,
 	.p2m_stats = sim_p2m_stats,
 	.map_mfns = sim_map_mfns,

@@ -289,6 +289,12 @@ void pm_hv_unmap(struct pm_hv *hv, void *addr, uint64_t count)
 		munmap(addr, count * PAGE);
 }
 
+int pm_hv_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con)
+{
+	memset(con, 0, sizeof(*con));
+	return hv->ops->console ? hv->ops->console(hv, domid, con) : -ENOSYS;
+}
+
 /* ---- ioreq servers ---- */
 
 int pm_hv_ioreq_open(struct pm_hv *hv, uint32_t domid, struct pm_hv_ioreq **out)

@@ -44,13 +44,12 @@ static bool stopped(struct pm_hv *hv, uint32_t domid)
 }
 
 /* the device model's input socket, or -1 (no device model, or none listening) */
-static int input_socket(const char *rundir, const char *name)
+static int input_socket(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int s;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console/%s.sock", rundir, name) >=
-	    sizeof(sa.sun_path))
+	if (!*path || (size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path) >= sizeof(sa.sun_path))
 		return -1;
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -63,23 +62,24 @@ static int input_socket(const char *rundir, const char *name)
 int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool follow)
 {
 	struct pm_hv_dominfo info;
+	struct pm_hv_console con;
 	struct termios saved, raw;
 	bool tty = follow && isatty(0) && !tcgetattr(0, &saved), typing = follow;
-	char path[512];
 	int fd, in = -1, rc = pm_hv_domain_getinfo(hv, domid, &info);
 
+	if (!rc)
+		rc = pm_hv_console(hv, domid, &con);
 	if (rc) {
 		fprintf(stderr, "%s: domain %u: %s\n", a->prog, domid, strerror(-rc));
 		return PXL_FAIL;
 	}
-	snprintf(path, sizeof(path), "%s/console/%s.log", pm_hv_rundir(hv), info.name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(con.log, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "%s: %s: no console log: %s: %s\n", a->prog, info.name, path, strerror(errno));
+		fprintf(stderr, "%s: %s: no console log: %s: %s\n", a->prog, info.name, con.log, strerror(errno));
 		return PXL_FAIL;
 	}
 	if (follow)
-		in = input_socket(pm_hv_rundir(hv), info.name);
+		in = input_socket(con.input);
 	if (tty) {
 		raw = saved;
 		cfmakeraw(&raw);

@@ -224,6 +224,22 @@ int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable);
 long pm_hv_dirty_bitmap(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
 			uint8_t *bitmap);
 
+/**
+ * struct pm_hv_console - where a domain's console is: @log, the file its
+ * output (UART and console_io) is appended to; @input, the unix socket
+ * that takes what is typed for its UART ("" if it has none)
+ */
+struct pm_hv_console {
+	char log[256];
+	char input[108];   /* fits sun_path */
+};
+
+/**
+ * pm_hv_console - where @domid's console is
+ * returns: 0; -ENOENT; -ENAMETOOLONG; -errno
+ */
+int pm_hv_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con);
+
 /* ---- ioreq servers: a device model serving a domain's accesses outside RAM ---- */
 
 struct pm_hv_ioreq;
