@@ -473,6 +473,21 @@ static int sim_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *c
 	return rc;
 }
 
+static int sim_evtchn(struct pm_hv *hv, int op, uint32_t domid, uint32_t arg, int *out)
+{
+	static const uint32_t ops[] = { PM_SIM_EVTCHN_ALLOC, PM_SIM_EVTCHN_BIND, PM_SIM_EVTCHN_NOTIFY,
+					PM_SIM_EVTCHN_CLOSE };
+	struct pm_sim_evtchn e = { domid, arg }, r;
+	int nr = 0, rc;
+
+	rc = pm__sim_call_fds(hv, ops[op], &e, sizeof(e), -1, &r, sizeof(r), NULL, out, op == 1 ? 1 : 0, &nr);
+	if (!rc && op == 0)
+		*out = (int)r.arg;
+	if (!rc && op == 1 && nr != 1)
+		rc = -EPROTO;
+	return rc;
+}
+
 static int sim_p2m_explain(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
 {
 	struct pm_sim_range r = { domid, 0, pfn, 1 };
@@ -528,6 +543,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.vcpu_state = sim_vcpu_state,
 	.ioreq = &pm__sim_ioreq_ops,
 	.console = sim_console,
+	.evtchn = sim_evtchn,
 	.p2m_explain = sim_p2m_explain,
 	.p2m_stats = sim_p2m_stats,
 	.map_mfns = sim_map_mfns,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <stdint.h>
 
@@ -293,6 +294,47 @@ int pm_hv_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con)
 {
 	memset(con, 0, sizeof(*con));
 	return hv->ops->console ? hv->ops->console(hv, domid, con) : -ENOSYS;
+}
+
+/* ---- event channels ---- */
+
+int pm_hv_evtchn_alloc_unbound(struct pm_hv *hv, uint32_t domid, uint32_t remote, uint32_t *port)
+{
+	int p = 0, rc = hv->ops->evtchn ? hv->ops->evtchn(hv, 0, domid, remote, &p) : -ENOSYS;
+
+	if (!rc)
+		*port = (uint32_t)p;
+	return rc;
+}
+
+int pm_hv_evtchn_bind(struct pm_hv *hv, uint32_t domid, uint32_t port, struct pm_hv_evtchn *out)
+{
+	int fd = -1, rc = hv->ops->evtchn ? hv->ops->evtchn(hv, 1, domid, port, &fd) : -ENOSYS;
+
+	*out = (struct pm_hv_evtchn){ domid, port, port, rc ? -1 : fd };
+	return rc;
+}
+
+int pm_hv_evtchn_notify(struct pm_hv *hv, const struct pm_hv_evtchn *e)
+{
+	return hv->ops->evtchn ? hv->ops->evtchn(hv, 2, e->domid, e->port, NULL) : -ENOSYS;
+}
+
+int pm_hv_evtchn_pending(struct pm_hv_evtchn *e)
+{
+	uint64_t n = 0;
+
+	return read(e->fd, &n, sizeof(n)) == (ssize_t)sizeof(n) && n;
+}
+
+int pm_hv_evtchn_unbind(struct pm_hv *hv, struct pm_hv_evtchn *e)
+{
+	int rc = hv->ops->evtchn ? hv->ops->evtchn(hv, 3, e->domid, e->port, NULL) : -ENOSYS;
+
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
+	return rc;
 }
 
 /* ---- ioreq servers ---- */

@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 60
+plan 63
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -279,3 +279,16 @@ wait_state vst crashed
 is "a pc set into a missing pfn is where the vCPU runs on: it faults there" \
 	"pfn 0x60008 (missing), pc 0x60008000, fetch" "$(field vst why)"
 "$PXL" destroy vst
+
+# an event channel between the toolstack and the guest, both ways
+boot ev "evtchn" on_poweroff=preserve
+wait_log ev "^evtchn: port"
+port=$(log ev | sed -n 's/^evtchn: port //p')
+is "the toolstack binds the port the guest allocated for dom0, raises it, and hears the guest send back" "rang" \
+	"$("$DL" ev evtchn="$port" 2>&1)"
+wait_state ev shutdown
+is "the guest saw its shared info's pending bit, and sent" "evtchn: port $port|evtchn: notified|evtchn: sent" \
+	"$(log ev | grep '^evtchn' | tr '\n' '|' | sed 's/|$//')"
+is "binding the store's port or a free one: invalid" "evtchn=2: Invalid argument|evtchn=9: Invalid argument" \
+	"$("$DL" ev evtchn=2 2>&1)|$("$DL" ev evtchn=9 2>&1)"
+"$PXL" destroy ev

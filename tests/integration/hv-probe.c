@@ -10,10 +10,13 @@
  * runs of pfns ("4100 0x40400-0x41404"), clean then counting them as seen;
  * state=V prints vCPU V's "up NR pc 0x... sp 0x..."; roundtrip=V gets its
  * state, sets it back and says "same" if a second get agrees; pc=V,ADDR
- * moves its pc. The first failure prints one line and exits 1.
+ * moves its pc; evtchn=PORT binds to the guest's PORT, raises it, waits
+ * (10 s at most) for the guest to send and says "rang", then unbinds. The
+ * first failure prints one line and exits 1.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,27 @@ static int vcpu_step(struct pm_hv *hv, uint32_t domid, const char *what)
 	return 0;
 }
 
+static int evtchn_step(struct pm_hv *hv, uint32_t domid, const char *what)
+{
+	struct pm_hv_evtchn e;
+	struct pollfd p;
+	int rc = pm_hv_evtchn_bind(hv, domid, (uint32_t)strtoul(what + 7, NULL, 0), &e);
+
+	if (!rc)
+		rc = pm_hv_evtchn_notify(hv, &e);
+	if (rc) {
+		printf("%s: %s\n", what, strerror(-rc));
+		if (e.fd >= 0)
+			pm_hv_evtchn_unbind(hv, &e);
+		return 1;
+	}
+	p = (struct pollfd){ .fd = e.fd, .events = POLLIN };
+	rc = poll(&p, 1, 10000) == 1 && pm_hv_evtchn_pending(&e);
+	printf("%s\n", rc ? "rang" : "silent");
+	pm_hv_evtchn_unbind(hv, &e);
+	return rc ? 0 : 1;
+}
+
 static int step(struct pm_hv *hv, uint32_t domid, uint64_t max_pfn, const char *what)
 {
 	uint8_t *bitmap;
@@ -67,6 +91,8 @@ static int step(struct pm_hv *hv, uint32_t domid, uint64_t max_pfn, const char *
 
 	if (!strncmp(what, "state=", 6) || !strncmp(what, "roundtrip=", 10) || !strncmp(what, "pc=", 3))
 		return vcpu_step(hv, domid, what);
+	if (!strncmp(what, "evtchn=", 7))
+		return evtchn_step(hv, domid, what);
 
 	if (!strcmp(what, "enable") || !strcmp(what, "disable")) {
 		rc = pm_hv_dirty_log(hv, domid, !strcmp(what, "enable"));
@@ -116,7 +142,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: hv-probe DOMAIN enable|disable|peek|clean|state=V|roundtrip=V|pc=V,ADDR...\n");
+		fprintf(stderr, "usage: hv-probe DOMAIN enable|disable|peek|clean|state=V|roundtrip=V|pc=V,ADDR|evtchn=PORT...\n");
 		return 2;
 	}
 	rc = pm_hv_open(NULL, &hv);

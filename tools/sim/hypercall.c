@@ -31,7 +31,6 @@
 #define HC_vcpu_op 24
 #define HC_event_channel_op 32
 #define HC_hvm_op 34
-#define EVTCHNOP_send 4
 
 #define PAGE 4096ull
 #define CONSOLE_MAX (1u << 20)       /* bytes one console_io write may carry */
@@ -224,6 +223,28 @@ static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 	return (long)i;
 }
 
+/*
+ * XENMEM_add_to_physmap, the shared info only (XENMAPSPACE_shared_info,
+ * idx 0): struct xen_add_to_physmap is domid u16, size u16, space u32,
+ * idx (xen_ulong_t), gpfn (xen_pfn_t), words at the guest's size
+ */
+static long add_to_physmap(struct sim_vcpu *v, uint64_t arg)
+{
+	unsigned int w = v->ctx.arch == PM_SIM_ARCH_AARCH64 ? 8 : 4;
+	struct { uint16_t domid, size; uint32_t space; } h;
+	uint64_t idx, gpfn;
+
+	if (copy_in(v, arg, &h, sizeof(h)) || read_word(v, arg + 8, &idx) || read_word(v, arg + 8 + w, &gpfn))
+		return -EFAULT;
+	if (!is_self(v, h.domid))
+		return -EPERM;
+	if (h.space != XENMAPSPACE_shared_info)
+		return -ENOSYS;
+	if (idx != 0)
+		return -EINVAL;
+	return sim_evtchn_shared_info(v->s, v->d, gpfn);
+}
+
 static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	uint16_t domid;
@@ -232,6 +253,8 @@ static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 	case XENMEM_populate_physmap:
 	case XENMEM_decrease_reservation:
 		return reservation_op(v, cmd, arg);
+	case XENMEM_add_to_physmap:
+		return add_to_physmap(v, arg);
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:
 		if (copy_in(v, arg, &domid, sizeof(domid)))
@@ -243,20 +266,75 @@ static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 	return -ENOSYS;
 }
 
-/* EVTCHNOP_send on the store's port tells the store; the console's is quiet */
+/*
+ * event channels (evtchn.c): alloc_unbound, bind_interdomain, send, close,
+ * unmask; a send on the store's port tells the store, on the console's it
+ * is quiet. The structures are the same on every architecture.
+ */
+#define EVTCHNOP_bind_interdomain 0
+#define EVTCHNOP_close 3
+#define EVTCHNOP_send 4
+#define EVTCHNOP_alloc_unbound 6
+#define EVTCHNOP_unmask 9
+
 static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
+	struct { uint16_t dom, remote_dom; uint32_t port; } au;
+	struct { uint16_t remote_dom, pad; uint32_t remote_port, local_port; } bi;
+	struct sim_domain *peer;
 	uint32_t port;
+	long r;
+	int rc;
 
-	if (cmd != EVTCHNOP_send)
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		if (copy_in(v, arg, &au, sizeof(au)))
+			return -EFAULT;
+		if (!is_self(v, au.dom))
+			return -EPERM;
+		r = sim_evtchn_alloc(v->d, au.remote_dom == DOMID_SELF ? v->d->domid : au.remote_dom);
+		if (r < 0)
+			return r;
+		au.port = (uint32_t)r;
+		if (copy_out(v, arg, &au, sizeof(au))) {
+			sim_evtchn_close(v->s, v->d, au.port);
+			return -EFAULT;
+		}
+		return 0;
+	case EVTCHNOP_bind_interdomain:
+		if (copy_in(v, arg, &bi, sizeof(bi)))
+			return -EFAULT;
+		peer = sim_domain_find(v->s, bi.remote_dom == DOMID_SELF ? v->d->domid : bi.remote_dom);
+		if (!peer || !peer->domid)
+			return -ESRCH;
+		rc = sim_evtchn_bind(v->s, peer, bi.remote_port, v->d, &bi.local_port);
+		if (rc)
+			return rc;
+		if (copy_out(v, arg, &bi, sizeof(bi))) {
+			sim_evtchn_close(v->s, v->d, bi.local_port);
+			return -EFAULT;
+		}
+		return 0;
+	case EVTCHNOP_send:
+	case EVTCHNOP_close:
+	case EVTCHNOP_unmask:
+		if (copy_in(v, arg, &port, sizeof(port)))
+			return -EFAULT;
+		break;
+	default:
 		return -ENOSYS;
-	if (copy_in(v, arg, &port, sizeof(port)))
-		return -EFAULT;
+	}
+	if (cmd == EVTCHNOP_unmask)
+		return port && port < SIM_EVTCHNS ? 0 : -EINVAL;   /* nothing is ever masked */
+	if (cmd == EVTCHNOP_close)
+		return sim_evtchn_close(v->s, v->d, port);
 	if (port && port == v->d->params[HVM_PARAM_STORE_EVTCHN]) {
 		pm_xs_kick(v->s->xs);
 		return 0;
 	}
-	return port && port == v->d->params[HVM_PARAM_CONSOLE_EVTCHN] ? 0 : -EINVAL;
+	if (port && port == v->d->params[HVM_PARAM_CONSOLE_EVTCHN])
+		return 0;
+	return sim_evtchn_send(v->s, v->d, port);
 }
 
 /*

@@ -42,6 +42,10 @@ enum pm_sim_op {
 	PM_SIM_DIRTY_READ,
 	PM_SIM_GET_VCPU_STATE,
 	PM_SIM_SET_VCPU_STATE,
+	PM_SIM_EVTCHN_ALLOC,
+	PM_SIM_EVTCHN_BIND,
+	PM_SIM_EVTCHN_NOTIFY,
+	PM_SIM_EVTCHN_CLOSE,
 	PM_SIM_OP_COUNT
 };
 
@@ -170,6 +174,16 @@ struct pm_sim_vcpu_state {
 	uint32_t up, pad;                 /* up: it runs (or will), not turned off */
 	uint64_t reg[PM_SIM_VCPU_REGS];
 };
+
+/*
+ * event channels for the toolstack: EVTCHN_ALLOC a port of domid that
+ * `arg` (the remote domain) may bind, replying a pm_sim_evtchn with the
+ * port; EVTCHN_BIND (arg: the port) the toolstack's binding of a port
+ * allocated for dom0, its eventfd (rung when the guest sends) as
+ * SCM_RIGHTS; EVTCHN_NOTIFY raises a port the toolstack bound;
+ * EVTCHN_CLOSE closes a port
+ */
+struct pm_sim_evtchn { uint32_t domid, arg; };
 
 /* DIRTY_LOG: start (1) or stop (0) the domain's dirty log */
 struct pm_sim_dirty_log { uint32_t domid, enable; };

@@ -130,6 +130,7 @@ int sim_init(struct sim *s, uint64_t pages)
 		goto fail;
 	}
 	strcpy(dom0->name, "Domain-0");
+	sim_evtchn_init(dom0);
 	dom0->vcpus = 1;
 	dom0->console_fd = -1;
 	pthread_cond_init(&dom0->wake, NULL);
@@ -152,6 +153,7 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 	free(d->vcpu);
 	free(d->changes);
 	free(d->dirty);
+	sim_evtchn_dispose(d);
 	if (d->console_fd >= 0 && d->domid)
 		close(d->console_fd);
 	pthread_cond_destroy(&d->wake);
@@ -211,7 +213,7 @@ unsigned int sim_nr_domains(const struct sim *s)
 	return n;
 }
 
-static struct sim_domain *find(struct sim *s, uint32_t domid)
+struct sim_domain *sim_domain_find(struct sim *s, uint32_t domid)
 {
 	for (struct sim_domain *d = s->domains; d; d = d->next)
 		if (d->domid == domid)
@@ -222,7 +224,7 @@ static struct sim_domain *find(struct sim *s, uint32_t domid)
 /* a guest domain (not dom0) by id */
 static int guest(struct sim *s, uint32_t domid, struct sim_domain **out)
 {
-	*out = find(s, domid);
+	*out = sim_domain_find(s, domid);
 	if (!*out)
 		return -ENOENT;
 	return domid ? 0 : -EPERM;
@@ -345,6 +347,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	if (!d)
 		return -ENOMEM;
 	d->console_fd = -1;
+	sim_evtchn_init(d);
 	d->vcpus = c->vcpus;
 	pthread_cond_init(&d->wake, NULL);
 	rc = pm_p2m_create(c->max_pfn, NULL, &d->p2m);
@@ -363,7 +366,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	d->action[1] = PM_SIM_ACT_PRESERVE;
 	d->action[2] = PM_SIM_ACT_DESTROY;
 	/* ids grow; one still in use is skipped */
-	while (find(s, s->next_domid) || !s->next_domid || s->next_domid >= 0x7ff0)
+	while (sim_domain_find(s, s->next_domid) || !s->next_domid || s->next_domid >= 0x7ff0)
 		s->next_domid = s->next_domid >= 0x7ff0 ? 1 : s->next_domid + 1;
 	d->domid = s->next_domid++;
 	memcpy(d->name, c->name, len + 1);
@@ -595,6 +598,10 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_DIRTY_READ] = sizeof(struct pm_sim_dirty_read),
 	[PM_SIM_GET_VCPU_STATE] = sizeof(struct pm_sim_vcpu_id),
 	[PM_SIM_SET_VCPU_STATE] = sizeof(struct pm_sim_vcpu_state),
+	[PM_SIM_EVTCHN_ALLOC] = sizeof(struct pm_sim_evtchn),
+	[PM_SIM_EVTCHN_BIND] = sizeof(struct pm_sim_evtchn),
+	[PM_SIM_EVTCHN_NOTIFY] = sizeof(struct pm_sim_evtchn),
+	[PM_SIM_EVTCHN_CLOSE] = sizeof(struct pm_sim_evtchn),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -626,6 +633,43 @@ static int op_ioreq_server(struct sim *s, int client, uint32_t domid, void **out
 	info.buf_slots = PM_SIM_BUF_SLOTS;
 	info.buf_offset = d->ioreq->buf_offset;
 	return reply(out, out_len, &info, sizeof(info));
+}
+
+static int op_evtchn(struct sim *s, uint32_t op, const struct pm_sim_evtchn *e, void **out, uint32_t *out_len,
+		     int *fds, int *nr_fds)
+{
+	struct pm_sim_evtchn r = *e;
+	struct sim_domain *d;
+	uint32_t local;
+	long n;
+	int rc = guest(s, e->domid, &d);
+
+	if (rc)
+		return rc;
+	switch (op) {
+	case PM_SIM_EVTCHN_ALLOC:
+		if (e->arg >= SIM_MAX_DOMID)
+			return -EINVAL;
+		n = sim_evtchn_alloc(d, e->arg);
+		if (n < 0)
+			return (int)n;
+		r.arg = (uint32_t)n;
+		return reply(out, out_len, &r, sizeof(r));
+	case PM_SIM_EVTCHN_BIND:
+		rc = sim_evtchn_bind(s, d, e->arg, NULL, &local);
+		if (rc)
+			return rc;
+		fds[0] = d->evtchn[local].fd;
+		*nr_fds = 1;
+		return 0;
+	case PM_SIM_EVTCHN_NOTIFY:
+		if (e->arg >= SIM_EVTCHNS || d->evtchn[e->arg].state != SIM_EC_TOOLSTACK)
+			return -EINVAL;
+		sim_evtchn_raise(s, d, e->arg);
+		return 0;
+	}
+	return e->arg < SIM_EVTCHNS && d->evtchn[e->arg].state != SIM_EC_RESERVED ? sim_evtchn_close(s, d, e->arg)
+										    : -EINVAL;
 }
 
 static int op_dirty_read(struct sim *s, const struct pm_sim_dirty_read *r, void **out, uint32_t *out_len)
@@ -780,6 +824,11 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 	}
 	case PM_SIM_DIRTY_READ:
 		return op_dirty_read(s, payload, out, out_len);
+	case PM_SIM_EVTCHN_ALLOC:
+	case PM_SIM_EVTCHN_BIND:
+	case PM_SIM_EVTCHN_NOTIFY:
+	case PM_SIM_EVTCHN_CLOSE:
+		return op_evtchn(s, hdr->op, payload, out, out_len, fds, nr_fds);
 	case PM_SIM_GET_VCPU_STATE: {
 		const struct pm_sim_vcpu_id *vi = payload;
 		struct pm_sim_vcpu_state st = { .domid = vi->domid, .vcpu = vi->vcpu };
@@ -822,7 +871,7 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 	case PM_SIM_GETINFO: {
 		struct pm_sim_dominfo i;
 
-		d = find(s, id->domid);
+		d = sim_domain_find(s, id->domid);
 		if (!d)
 			return -ENOENT;
 		dominfo(d, &i);

@@ -29,6 +29,16 @@ enum sim_run { SIM_RUN_PAUSE, SIM_RUN_GO, SIM_RUN_STOP };
 #define SIM_MAX_DOMID 0x7ff0
 #define SIM_MAX_CLIENTS 64       /* connections physmap-sim serves at once */
 
+/* an event channel port of a domain (evtchn.c) */
+#define SIM_EVTCHNS 256
+enum sim_evtchn_state { SIM_EC_FREE, SIM_EC_RESERVED, SIM_EC_UNBOUND, SIM_EC_INTERDOMAIN, SIM_EC_TOOLSTACK };
+struct sim_evtchn {
+	uint8_t state;           /* enum sim_evtchn_state */
+	uint32_t remote_dom;     /* UNBOUND: who may bind; INTERDOMAIN: the peer */
+	uint32_t remote_port;    /* INTERDOMAIN: the peer's port */
+	int fd;                  /* TOOLSTACK: the eventfd a send rings */
+};
+
 struct sim_domain {
 	struct sim_domain *next;
 	uint32_t domid;
@@ -53,6 +63,9 @@ struct sim_domain {
 	int console_fd;          /* $RUNDIR/console/NAME.log, or -1 */
 	uint64_t params[SIM_NR_PARAMS];   /* HVM_PARAM_* */
 	struct sim_ioreq_server *ioreq;   /* its device model's, or NULL */
+	struct sim_evtchn evtchn[SIM_EVTCHNS];
+	uint64_t shinfo_pfn;     /* where the guest mapped its shared info */
+	bool shinfo_set;
 	/* dirty logging (dirty.c): each page as the log last saw it, or NULL */
 	struct sim_dirty_page { uint64_t h1, h2, mfn; } *dirty;
 };
@@ -150,6 +163,42 @@ int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable);
  */
 long sim_dirty_read(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count, bool clean,
 		    uint8_t *bitmap);
+
+/** sim_domain_find - a domain by id, or NULL (s->lock held) */
+struct sim_domain *sim_domain_find(struct sim *s, uint32_t domid);
+
+/* ---- event channels (evtchn.c), s->lock held ---- */
+
+/** sim_evtchn_init / _dispose - a new domain's ports (console's and store's reserved); closing the eventfds */
+void sim_evtchn_init(struct sim_domain *d);
+void sim_evtchn_dispose(struct sim_domain *d);
+
+/** sim_evtchn_raise - @port of @d becomes pending: its shared info says so, its blocked vCPUs wake */
+void sim_evtchn_raise(struct sim *s, struct sim_domain *d, uint32_t port);
+
+/**
+ * sim_evtchn_shared_info - the guest's shared info goes to @pfn (RAM, or
+ * populated for it), zeroed. returns: 0; -EINVAL; -ENOMEM
+ */
+int sim_evtchn_shared_info(struct sim *s, struct sim_domain *d, uint64_t pfn);
+
+/** sim_evtchn_alloc - an unbound port of @d that domain @remote may bind. returns: it; -ENOSPC */
+long sim_evtchn_alloc(struct sim_domain *d, uint32_t remote);
+
+/**
+ * sim_evtchn_bind - bind @d's unbound @port: from @peer (a new port of its
+ * own in *@local), or from the toolstack (@peer NULL: the port's eventfd,
+ * *@local = @port)
+ * returns: 0; -EINVAL (not an unbound port); -EPERM (not for this binder); -ENOSPC; -errno
+ */
+int sim_evtchn_bind(struct sim *s, struct sim_domain *d, uint32_t port, struct sim_domain *peer,
+		    uint32_t *local);
+
+/** sim_evtchn_send - @d sends on @port: its peer's port is raised, or the toolstack's eventfd rung. returns: 0; -EINVAL */
+int sim_evtchn_send(struct sim *s, struct sim_domain *d, uint32_t port);
+
+/** sim_evtchn_close - close @d's @port (a peer's end becomes unbound again). returns: 0; -EINVAL */
+int sim_evtchn_close(struct sim *s, struct sim_domain *d, uint32_t port);
 
 /** sim_event - an event for @domid: wakes its blocked vCPUs (any thread, no lock held) */
 void sim_event(struct sim *s, uint32_t domid);

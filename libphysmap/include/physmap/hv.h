@@ -240,6 +240,42 @@ struct pm_hv_console {
  */
 int pm_hv_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con);
 
+/* ---- event channels between the toolstack and a guest ---- */
+
+/**
+ * struct pm_hv_evtchn - the toolstack's end of a channel to a guest's
+ * @port: @fd becomes readable when the guest sends (then
+ * pm_hv_evtchn_pending); @local_port is the toolstack's own port number
+ */
+struct pm_hv_evtchn {
+	uint32_t domid, port, local_port;
+	int fd;
+};
+
+/**
+ * pm_hv_evtchn_alloc_unbound - a port of @domid that domain @remote may
+ * bind (as the builder makes the store's and console's for dom0)
+ * returns: 0 and *@port; -ENOENT; -ENOSPC; -EINVAL; -errno
+ */
+int pm_hv_evtchn_alloc_unbound(struct pm_hv *hv, uint32_t domid, uint32_t remote, uint32_t *port);
+
+/**
+ * pm_hv_evtchn_bind - bind the toolstack to @domid's @port (allocated for
+ * dom0, unbound)
+ * returns: 0 and *@out (to unbind); -ENOENT; -EINVAL (not an unbound
+ *   port); -EPERM (not allocated for dom0); -errno
+ */
+int pm_hv_evtchn_bind(struct pm_hv *hv, uint32_t domid, uint32_t port, struct pm_hv_evtchn *out);
+
+/** pm_hv_evtchn_notify - raise the guest's end (it wakes, its shared info says which). returns: 0; -EINVAL; -ENOENT */
+int pm_hv_evtchn_notify(struct pm_hv *hv, const struct pm_hv_evtchn *e);
+
+/** pm_hv_evtchn_pending - whether the guest sent since the last call (never blocks). returns: 1; 0 */
+int pm_hv_evtchn_pending(struct pm_hv_evtchn *e);
+
+/** pm_hv_evtchn_unbind - close the channel (both ends) and the fd; returns: 0; -errno */
+int pm_hv_evtchn_unbind(struct pm_hv *hv, struct pm_hv_evtchn *e);
+
 /* ---- ioreq servers: a device model serving a domain's accesses outside RAM ---- */
 
 struct pm_hv_ioreq;

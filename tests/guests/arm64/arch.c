@@ -8,6 +8,7 @@
 
 const char arch_name[] = "arm64";
 const ulong testdev_base = 0x0b000000ul;
+const ulong shinfo_pending_offset = 48;   /* struct shared_info_arm64: one 48-byte vcpu_info first */
 
 void arch_ret_code(u32 *code, u32 value)
 {

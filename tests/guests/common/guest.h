@@ -89,6 +89,8 @@ int smp_wait(int asked);
 extern const char arch_name[];
 /** testdev_base - where the board's testdev=1 puts the self-test devices */
 extern const ulong testdev_base;
+/** shinfo_pending_offset - where evtchn_pending[] lies in this port's shared info (xen/foreign) */
+extern const ulong shinfo_pending_offset;
 /** arch_ret_code - two words of code: a function that returns @value (< 256) */
 void arch_ret_code(u32 *code, u32 value);
 extern u64 uart_base;
@@ -111,6 +113,7 @@ void *memcpy(void *d, const void *s, ulong n);
 void selftest_subpage(void);
 void selftest_events(void);
 void selftest_exec(void);
+void selftest_evtchn(void);
 
 /* ---- the xenstore client (common/xs.c) ---- */
 

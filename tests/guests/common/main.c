@@ -245,6 +245,8 @@ static void run_word(const char *w)
 		selftest_events();
 	} else if (word_is(w, "exec", 0)) {
 		selftest_exec();
+	} else if (word_is(w, "evtchn", 0)) {
+		selftest_evtchn();
 	} else if (word_is(w, "reservation", 0)) {
 		u16 self = DOMID_SELF;
 

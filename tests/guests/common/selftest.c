@@ -2,7 +2,8 @@
  * tests/guests/common/selftest.c - the self-tests of the devices a board
  * adds with testdev=1 (docs/guests.md): sub-page register blocks, a
  * coalesced register and a doorbell, and running from a flash window
- * (mmio-exec). Each prints "NAME: ok ..." or "NAME: FAIL ..." and goes on.
+ * (mmio-exec); and an event channel to the toolstack. Each prints
+ * "NAME: ok ..." or "NAME: FAIL ..." and goes on.
  */
 #include "guest.h"
 
@@ -133,3 +134,52 @@ void selftest_exec(void)
 	if (!bad)
 		puts_("exec: ok (ran 0x11, reprogrammed, ran 0x22: 2 copies, 1 taken back)\n");
 }
+
+#define XENMEM_add_to_physmap 7
+#define XENMAPSPACE_shared_info 0
+#define EVTCHNOP_close 3
+#define EVTCHNOP_send 4
+#define EVTCHNOP_alloc_unbound 6
+
+static u8 shinfo[4096] __attribute__((aligned(4096)));
+
+/*
+ * an event channel for the toolstack: map the shared info, allocate a port
+ * for dom0 and say which ("evtchn: port N"); wait (SCHEDOP_block) until the
+ * toolstack raises it, clear it ("evtchn: notified"), send on it ("evtchn:
+ * sent") and close it
+ */
+void selftest_evtchn(void)
+{
+	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, XENMAPSPACE_shared_info, 0,
+								       (ulong)shinfo >> 12 };
+	struct { u16 dom, remote_dom; u32 port; } au = { DOMID_SELF, 0, 0 };
+	volatile ulong *pending = (volatile ulong *)(shinfo + shinfo_pending_offset);
+	unsigned int bits = 8 * sizeof(ulong);
+	long rc = hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0);
+	int tries;
+
+	if (!rc)
+		rc = hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, (ulong)&au, 0, 0, 0);
+	if (rc) {
+		puts_("evtchn: FAIL: ");
+		put_dec((u64)-rc);
+		puts_("\n");
+		return;
+	}
+	puts_("evtchn: port ");
+	put_dec(au.port);
+	puts_("\n");
+	for (tries = 0; tries < 60 && !(pending[au.port / bits] & (1ul << (au.port % bits))); tries++)
+		hypercall(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+	if (tries == 60) {
+		puts_("evtchn: FAIL: never notified\n");
+		return;
+	}
+	__atomic_fetch_and(&pending[au.port / bits], ~(1ul << (au.port % bits)), __ATOMIC_SEQ_CST);
+	puts_("evtchn: notified\n");
+	rc = hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send, (ulong)&au.port, 0, 0, 0);
+	puts_(rc ? "evtchn: FAIL: send\n" : "evtchn: sent\n");
+	hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_close, (ulong)&au.port, 0, 0, 0);
+}
+

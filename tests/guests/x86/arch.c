@@ -10,6 +10,7 @@
 
 const char arch_name[] = "x86";
 const ulong testdev_base = 0xfe000000ul;
+const ulong shinfo_pending_offset = 2048;   /* struct shared_info_x86_32: 32 vcpu_infos of 64 bytes first */
 
 void arch_ret_code(u32 *code, u32 value)
 {
