@@ -15,7 +15,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 EX=$S/docs/examples
 
-plan 28
+plan 29
 
 out=$("$PXL" help)
 is "pxl help lists every plugin's command" "board console create destroy dumpdtb e820 info list mem-max mem-set p2m pause unpause" \
@@ -104,3 +104,7 @@ is "dumpdtb writes a device tree dtc reads, with the configured RAM" "reg = <0x0
 	"$(dtc -q -I dtb -O dts "$T/virt.dtb" | sed -n '/memory@40000000/,/};/s/^\t*\(reg = .*\)/\1/p')"
 is "dumpdtb - prints DTS with the command line in /chosen" 'bootargs = "console=hvc0 earlycon=xen";' \
 	"$("$PXL" dumpdtb "$EX/virt.cfg" - extra='console=hvc0 earlycon=xen' | sed -n 's/^\t*\(bootargs = .*\)/\1/p')"
+printf 'control_d\n' >"$T/caps"
+out=$(PHYSMAP_XEN_CAPABILITIES=$T/caps env -u PHYSMAP_CONNECT "$PXL" list 2>&1)
+is "in a Xen dom0 (/proc/xen/capabilities says control_d) the default backend is xen" \
+	"1 pxl list: the xen backend is not built yet (--connect sim)" "$? $out"
