@@ -55,21 +55,19 @@ struct phdr {
 
 static int phdr_at(const uint8_t *d, size_t len, bool is64, uint64_t off, struct phdr *p)
 {
-	if (is64) {
-		Elf64_Phdr h;
-
-		if (off > len || len - off < sizeof(h))
-			return -EINVAL;
-		memcpy(&h, d + off, sizeof(h));
-		*p = (struct phdr){ h.p_type, h.p_offset, h.p_vaddr, h.p_paddr, h.p_filesz, h.p_memsz };
-	} else {
-		Elf32_Phdr h;
-
-		if (off > len || len - off < sizeof(h))
-			return -EINVAL;
-		memcpy(&h, d + off, sizeof(h));
-		*p = (struct phdr){ h.p_type, h.p_offset, h.p_vaddr, h.p_paddr, h.p_filesz, h.p_memsz };
-	}
+#define PHDR(type) do {								\
+		type h;								\
+										\
+		if (off > len || len - off < sizeof(h))				\
+			return -EINVAL;						\
+		memcpy(&h, d + off, sizeof(h));					\
+		*p = (struct phdr){ h.p_type, h.p_offset, h.p_vaddr, h.p_paddr, h.p_filesz, h.p_memsz }; \
+	} while (0)
+	if (is64)
+		PHDR(Elf64_Phdr);
+	else
+		PHDR(Elf32_Phdr);
+#undef PHDR
 	return 0;
 }
 
@@ -127,27 +125,23 @@ int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, s
 	if ((d[EI_CLASS] != ELFCLASS32 && d[EI_CLASS] != ELFCLASS64) || d[EI_DATA] != ELFDATA2LSB)
 		FAIL(-EINVAL, "kernel %s: an ELF file neither 32- nor 64-bit little-endian", path);
 	is64 = d[EI_CLASS] == ELFCLASS64;
-	if (is64) {
-		Elf64_Ehdr h;
-
-		if (len < sizeof(h))
-			FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
-		memcpy(&h, d, sizeof(h));
-		phoff = h.e_phoff;
-		phnum = h.e_phnum;
-		phentsize = h.e_phentsize;
-		entry = h.e_entry;
-	} else {
-		Elf32_Ehdr h;
-
-		if (len < sizeof(h))
-			FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
-		memcpy(&h, d, sizeof(h));
-		phoff = h.e_phoff;
-		phnum = h.e_phnum;
-		phentsize = h.e_phentsize;
-		entry = h.e_entry;
-	}
+	/* the header's fields we need, as 64-bit values whatever the class */
+#define EHDR(type) do {								\
+		type h;								\
+										\
+		if (len < sizeof(h))						\
+			FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);	\
+		memcpy(&h, d, sizeof(h));					\
+		phoff = h.e_phoff;						\
+		phnum = h.e_phnum;						\
+		phentsize = h.e_phentsize;					\
+		entry = h.e_entry;						\
+	} while (0)
+	if (is64)
+		EHDR(Elf64_Ehdr);
+	else
+		EHDR(Elf32_Ehdr);
+#undef EHDR
 	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || !phnum)
 		FAIL(-EINVAL, "kernel %s: an ELF file without program headers", path);
 	for (unsigned int i = 0; i < phnum; i++) {
