@@ -218,21 +218,17 @@ int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t coun
 
 int pm_hv_vcpu_get_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st)
 {
-	return hv->ops->vcpu_state ? hv->ops->vcpu_state(hv, domid, vcpu, st, false) : -ENOSYS;
+	return hv->ops->vcpu_state(hv, domid, vcpu, st, false);
 }
 
 int pm_hv_vcpu_set_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 			 const struct pm_hv_vcpu_state *st)
 {
-	if (!hv->ops->vcpu_state)
-		return -ENOSYS;
 	return injected(hv) ?: hv->ops->vcpu_state(hv, domid, vcpu, (struct pm_hv_vcpu_state *)st, true);
 }
 
 int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable)
 {
-	if (!hv->ops->dirty_log)
-		return -ENOSYS;
 	return injected(hv) ?: hv->ops->dirty_log(hv, domid, enable);
 }
 
@@ -242,8 +238,6 @@ long pm_hv_dirty_bitmap(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t
 	long total = 0;
 	int rc = range_ok(pfn, count);
 
-	if (!rc && !hv->ops->dirty_read)
-		rc = -ENOSYS;
 	while (!rc && count) {
 		uint64_t n = count < hv->ops->max_dirty ? count : hv->ops->max_dirty;
 		long got = injected(hv) ?: hv->ops->dirty_read(hv, domid, pfn, n, clean, bitmap);
@@ -310,14 +304,14 @@ void pm_hv_unmap(struct pm_hv *hv, void *addr, uint64_t count)
 int pm_hv_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con)
 {
 	memset(con, 0, sizeof(*con));
-	return hv->ops->console ? hv->ops->console(hv, domid, con) : -ENOSYS;
+	return hv->ops->console(hv, domid, con);
 }
 
 /* ---- event channels ---- */
 
 int pm_hv_evtchn_alloc_unbound(struct pm_hv *hv, uint32_t domid, uint32_t remote, uint32_t *port)
 {
-	int p = 0, rc = hv->ops->evtchn ? hv->ops->evtchn(hv, 0, domid, remote, &p) : -ENOSYS;
+	int p = 0, rc = hv->ops->evtchn(hv, 0, domid, remote, &p);
 
 	if (!rc)
 		*port = (uint32_t)p;
@@ -326,7 +320,7 @@ int pm_hv_evtchn_alloc_unbound(struct pm_hv *hv, uint32_t domid, uint32_t remote
 
 int pm_hv_evtchn_bind(struct pm_hv *hv, uint32_t domid, uint32_t port, struct pm_hv_evtchn *out)
 {
-	int fd = -1, rc = hv->ops->evtchn ? hv->ops->evtchn(hv, 1, domid, port, &fd) : -ENOSYS;
+	int fd = -1, rc = hv->ops->evtchn(hv, 1, domid, port, &fd);
 
 	*out = (struct pm_hv_evtchn){ domid, port, port, rc ? -1 : fd };
 	return rc;
@@ -334,7 +328,7 @@ int pm_hv_evtchn_bind(struct pm_hv *hv, uint32_t domid, uint32_t port, struct pm
 
 int pm_hv_evtchn_notify(struct pm_hv *hv, const struct pm_hv_evtchn *e)
 {
-	return hv->ops->evtchn ? hv->ops->evtchn(hv, 2, e->domid, e->port, NULL) : -ENOSYS;
+	return hv->ops->evtchn(hv, 2, e->domid, e->port, NULL);
 }
 
 int pm_hv_evtchn_pending(struct pm_hv_evtchn *e)
@@ -346,7 +340,7 @@ int pm_hv_evtchn_pending(struct pm_hv_evtchn *e)
 
 int pm_hv_evtchn_unbind(struct pm_hv *hv, struct pm_hv_evtchn *e)
 {
-	int rc = hv->ops->evtchn ? hv->ops->evtchn(hv, 3, e->domid, e->port, NULL) : -ENOSYS;
+	int rc = hv->ops->evtchn(hv, 3, e->domid, e->port, NULL);
 
 	if (e->fd >= 0)
 		close(e->fd);
@@ -362,8 +356,6 @@ int pm_hv_ioreq_open(struct pm_hv *hv, uint32_t domid, struct pm_hv_ioreq **out)
 	int rc;
 
 	*out = NULL;
-	if (!hv->ops->ioreq)
-		return -ENOSYS;
 	s = pm__calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

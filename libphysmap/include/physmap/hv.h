@@ -209,7 +209,7 @@ int pm_hv_p2m_stats(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats
 /**
  * pm_hv_dirty_log - start (@enable: every page counts as clean now) or
  * stop logging which of a domain's pages change (for migration)
- * returns: 0; -EBUSY (running already); -ENOENT; -ENOMEM; -ENOSYS; -errno
+ * returns: 0; -EBUSY (running already); -ENOENT; -ENOMEM; -errno
  */
 int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable);
 
@@ -219,7 +219,7 @@ int pm_hv_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable);
  * @clean (peek and clean) they count as seen now. Any count.
  * @bitmap: (count + 7) / 8 bytes: bit i % 8 of byte i / 8 is pfn + i
  * returns: how many changed; -ENODATA (no log running); -ERANGE; -ENOENT;
- *   -ENOSYS; -errno
+ *   -errno
  */
 long pm_hv_dirty_bitmap(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
 			uint8_t *bitmap);
