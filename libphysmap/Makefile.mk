@@ -21,6 +21,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/p2m-internal.h \
 	libphysmap/json-internal.h \
 	libphysmap/size.c \
+	libphysmap/stream.c \
 	libphysmap/text.c \
 	libphysmap/text-internal.h \
 	libphysmap/version.c
@@ -43,6 +44,7 @@ physmapinclude_HEADERS = \
 	libphysmap/include/physmap/hv.h \
 	libphysmap/include/physmap/p2m.h \
 	libphysmap/include/physmap/e820.h \
-	libphysmap/include/physmap/size.h
+	libphysmap/include/physmap/size.h \
+	libphysmap/include/physmap/stream.h
 
 pkgconfig_DATA += libphysmap/physmap.pc

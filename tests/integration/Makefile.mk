@@ -14,7 +14,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/pxl-cli.sh \
 	tests/integration/pxl-sim.sh \
 	tests/integration/guest-arm64.sh \
-	tests/integration/guest-x86.sh
+	tests/integration/guest-x86.sh \
+	tests/integration/stream-verify.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py \
@@ -25,6 +26,11 @@ check_PROGRAMS += tests/integration/board-dump
 tests_integration_board_dump_SOURCES = tests/integration/board-dump.c
 tests_integration_board_dump_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
 tests_integration_board_dump_LDADD = libphysmap-core.la $(FDT_LIBS)
+
+# writes a PC save file for Xen's verify-stream-v2
+check_PROGRAMS += tests/integration/stream-sample
+tests_integration_stream_sample_SOURCES = tests/integration/stream-sample.c
+tests_integration_stream_sample_LDADD = libphysmap.la
 
 # drives backend calls no pxl command makes yet (dirty log, vCPU state) for the guest suites
 check_PROGRAMS += tests/integration/hv-probe

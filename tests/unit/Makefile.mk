@@ -10,6 +10,12 @@ tests_unit_test_size_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_size_LDADD = $(PM_UNIT_LDADD)
 TESTS += tests/unit/test-size
 
+check_PROGRAMS += tests/unit/test-stream
+tests_unit_test_stream_SOURCES = tests/unit/test-stream.c
+tests_unit_test_stream_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_stream_LDADD = $(PM_UNIT_LDADD)
+TESTS += tests/unit/test-stream
+
 check_PROGRAMS += tests/unit/test-p2m
 tests_unit_test_p2m_SOURCES = tests/unit/test-p2m.c tests/unit/p2m-testlib.h
 tests_unit_test_p2m_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
