@@ -39,7 +39,7 @@ struct pm_hv_ops {
 			   uint8_t *bitmap);
 	uint64_t max_dirty;
 	const struct pm_hv_ioreq_ops *ioreq;
-	int (*console)(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con);
+	int (*console)(struct pm_hv *hv, const struct pm_hv_dominfo *info, struct pm_hv_console *con);
 	/* event channels: op 0 alloc (arg: remote; *out: port), 1 bind (arg: port; *out: fd), 2 notify, 3 close */
 	int (*evtchn)(struct pm_hv *hv, int op, uint32_t domid, uint32_t arg, int *out);   /* NULL: no ioreq servers */
 	int (*vcpu_state)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st,

@@ -455,22 +455,14 @@ static int sim_vcpu_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, s
 }
 
 /* the simulator's consoles: $RUNDIR/console/NAME.log, physmap-dm's input socket beside it */
-static int sim_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con)
+static int sim_console(struct pm_hv *hv, const struct pm_hv_dominfo *info, struct pm_hv_console *con)
 {
-	struct pm_sim_domid d = { domid, 0 };
-	struct pm_sim_dominfo *i = pm__malloc(sizeof(*i));
-	int rc;
-
-	if (!i)
-		return -ENOMEM;
-	rc = sim_call(hv, PM_SIM_GETINFO, &d, sizeof(d), i, sizeof(*i), NULL);
-	if (!rc && ((size_t)snprintf(con->log, sizeof(con->log), "%s/console/%.64s.log", hv->rundir, i->name) >=
-		    sizeof(con->log) ||
-		    (size_t)snprintf(con->input, sizeof(con->input), "%s/console/%.64s.sock", hv->rundir, i->name) >=
-		    sizeof(con->input)))
-		rc = -ENAMETOOLONG;
-	free(i);
-	return rc;
+	if ((size_t)snprintf(con->log, sizeof(con->log), "%s/console/%s.log", hv->rundir, info->name) >=
+	    sizeof(con->log) ||
+	    (size_t)snprintf(con->input, sizeof(con->input), "%s/console/%s.sock", hv->rundir, info->name) >=
+	    sizeof(con->input))
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 static int sim_evtchn(struct pm_hv *hv, int op, uint32_t domid, uint32_t arg, int *out)

@@ -301,10 +301,10 @@ void pm_hv_unmap(struct pm_hv *hv, void *addr, uint64_t count)
 		munmap(addr, count * PAGE);
 }
 
-int pm_hv_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con)
+int pm_hv_console(struct pm_hv *hv, const struct pm_hv_dominfo *info, struct pm_hv_console *con)
 {
 	memset(con, 0, sizeof(*con));
-	return hv->ops->console(hv, domid, con);
+	return hv->ops->console(hv, info, con);
 }
 
 /* ---- event channels ---- */

@@ -68,7 +68,7 @@ int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool
 	int fd, in = -1, rc = pm_hv_domain_getinfo(hv, domid, &info);
 
 	if (!rc)
-		rc = pm_hv_console(hv, domid, &con);
+		rc = pm_hv_console(hv, &info, &con);
 	if (rc) {
 		fprintf(stderr, "%s: domain %u: %s\n", a->prog, domid, strerror(-rc));
 		return PXL_FAIL;

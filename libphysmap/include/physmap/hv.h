@@ -235,10 +235,12 @@ struct pm_hv_console {
 };
 
 /**
- * pm_hv_console - where @domid's console is
- * returns: 0; -ENOENT; -ENAMETOOLONG; -errno
+ * pm_hv_console - where the console of the domain @info describes (as
+ * pm_hv_domain_getinfo gave it) is; asks the backend nothing more, so it
+ * answers even for a domain that has just gone
+ * returns: 0; -ENAMETOOLONG
  */
-int pm_hv_console(struct pm_hv *hv, uint32_t domid, struct pm_hv_console *con);
+int pm_hv_console(struct pm_hv *hv, const struct pm_hv_dominfo *info, struct pm_hv_console *con);
 
 /* ---- event channels between the toolstack and a guest ---- */
 
