@@ -23,6 +23,7 @@ physmap_dm_SOURCES = \
 	devmodel/physmap-dm.c \
 	devmodel/dm.h \
 	devmodel/dm.c \
+	devmodel/vmstate.c \
 	devmodel/transport/qtest.h \
 	devmodel/transport/qtest.c \
 	devmodel/transport/ioreq.h \

@@ -111,6 +111,9 @@ void pm_dm_dispose(struct pm_dm *dm)
 {
 	pm_mem_free(dm->mem);
 	dm->mem = NULL;
+	free(dm->vmstate);
+	dm->vmstate = NULL;
+	dm->nr_vmstate = 0;
 }
 
 static int loaded_device(void *ctx, const char *id, const char *name, const struct pm_mr_ops **ops,

@@ -20,6 +20,8 @@
  * @input: the UART that receives input (the first to ask), or NULL; it
  *     takes what fits its receive FIFO and returns how much that was
  */
+struct pm_vmstate_buf;
+
 struct pm_console {
 	int fd;
 	size_t (*input)(void *opaque, const uint8_t *buf, size_t len);
@@ -48,6 +50,8 @@ struct pm_dm {
 	struct pm_as *as_mem, *as_io;
 	struct pm_console console;
 	FILE *log;
+	struct pm_vmstate *vmstate;   /* what a save carries, in registration order */
+	size_t nr_vmstate;
 };
 
 /**
@@ -113,6 +117,57 @@ int pm_dm_parse_u64(const char *s, uint64_t *v);
 /** pm_hw_find - the model called @model, or NULL; pm_hw_list - all, NULL-terminated */
 const struct pm_hw *pm_hw_find(const char *model);
 extern const struct pm_hw *const pm_hw_list[];
+
+/* ---- device state, for save, restore and migration ---- */
+
+/**
+ * struct pm_vmstate_ops - one device's guest-visible state
+ * @save: append it to @out (pm_vmstate_put); returns 0 or -ENOMEM
+ * @load: take it back from [@buf, @buf + @len), as @save wrote it;
+ *     returns 0, or -EINVAL (the device's state is then unchanged)
+ */
+struct pm_vmstate_ops {
+	int (*save)(void *opaque, struct pm_vmstate_buf *out);
+	int (*load)(void *opaque, const uint8_t *buf, size_t len);
+};
+
+struct pm_vmstate {
+	char id[64];
+	const struct pm_vmstate_ops *ops;
+	void *opaque;
+};
+
+/** struct pm_vmstate_buf - bytes being saved (data malloc'ed) */
+struct pm_vmstate_buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+/** pm_vmstate_put - append @len bytes. returns: 0; -ENOMEM */
+int pm_vmstate_put(struct pm_vmstate_buf *b, const void *data, size_t len);
+
+/**
+ * pm_dm_vmstate_register - the device @id (its instance name, unique)
+ * has state @ops save and load; @opaque lives as long as @dm
+ * returns: 0; -EEXIST (the id is taken); -ENOMEM
+ */
+int pm_dm_vmstate_register(struct pm_dm *dm, const char *id, const struct pm_vmstate_ops *ops, void *opaque);
+
+/**
+ * pm_dm_save - every registered device's state, as one blob: for each,
+ * u16 id length, the id, u32 state length, the state (little-endian)
+ * returns: 0 with @out filled (free out->data); -ENOMEM
+ */
+int pm_dm_save(struct pm_dm *dm, struct pm_vmstate_buf *out);
+
+/**
+ * pm_dm_load_state - give each device the state a blob of pm_dm_save
+ * holds; a device the blob does not name keeps its state
+ * returns: 0; -EINVAL with @err naming the device (a truncated blob, a
+ *   device this model lacks, a state the device refuses: devices named
+ *   before it in the blob were loaded)
+ */
+int pm_dm_load_state(struct pm_dm *dm, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 /**
  * pm_hw_logger_ops - ops that log every access to dm->log as

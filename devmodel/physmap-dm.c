@@ -40,6 +40,8 @@ static const struct pm_opt opts[] = {
 	{ "ready-fd", required_argument, 'R', "FD", "with --sim: write \"ready\" to FD once the ranges are claimed" },
 	{ "console-input", required_argument, 'i', "SOCKET",
 	  "with --sim: listen on this unix socket for what is typed at the console (to the UART)" },
+	{ "control", required_argument, 'C', "SOCKET",
+	  "with --sim: listen on this unix socket for the toolstack's save and load of the devices' state" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 #define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -211,7 +213,7 @@ int main(int argc, char **argv)
 	struct pm_getopt g = { 0 };
 	char err[512] = "";
 	const char *load = NULL, *console = NULL, *logpath = NULL, *qtest = NULL;
-	const char *sim = NULL, *rundir = getenv("PHYSMAP_RUNDIR"), *input = NULL;
+	const char *sim = NULL, *rundir = getenv("PHYSMAP_RUNDIR"), *input = NULL, *control = NULL;
 	uint64_t domid = 0, ready = (uint64_t)-1;
 	const char **devices = NULL;
 	size_t nr_devices = 0;
@@ -241,6 +243,7 @@ int main(int argc, char **argv)
 		case 's': sim = optarg; break;
 		case 'r': rundir = optarg; break;
 		case 'i': input = optarg; break;
+		case 'C': control = optarg; break;
 		case 'R':
 			if (pm_dm_parse_u64(optarg, &ready) || ready > 1024) {
 				fprintf(stderr, "physmap-dm: --ready-fd %s: not a file descriptor\n", optarg);
@@ -350,7 +353,7 @@ int main(int argc, char **argv)
 		/* the simulator of that run directory: the backend finds it there */
 		setenv("PHYSMAP_RUNDIR", rundir, 1);
 		rc = pm_ioreq_serve(&dm, "sim", (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready, input,
-				    err, sizeof(err));
+				    control, err, sizeof(err));
 
 		if (rc) {
 			fprintf(stderr, "physmap-dm: --sim %s: %s\n", sim, err);

@@ -11,6 +11,11 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/alloc-internal.h \
 	libphysmap/config.c \
 	libphysmap/domain.c \
+	libphysmap/domain-internal.h \
+	libphysmap/save.c \
+	libphysmap/restore.c \
+	libphysmap/save-common.c \
+	libphysmap/save-internal.h \
 	libphysmap/kernel.c \
 	libphysmap/e820.c \
 	libphysmap/hv/hv.c \
@@ -45,6 +50,7 @@ physmapinclude_HEADERS = \
 	libphysmap/include/physmap/p2m.h \
 	libphysmap/include/physmap/e820.h \
 	libphysmap/include/physmap/size.h \
-	libphysmap/include/physmap/stream.h
+	libphysmap/include/physmap/stream.h \
+	libphysmap/include/physmap/save.h
 
 pkgconfig_DATA += libphysmap/physmap.pc

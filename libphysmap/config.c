@@ -19,6 +19,7 @@
 
 #include <libxlutil.h>
 #include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
 
 #include "physmap/config.h"
 #include "physmap/size.h"
@@ -85,6 +86,7 @@ struct site {
 
 struct loader {
 	const char *path;
+	bool no_files;           /* a saved configuration: its images need not exist here */
 	struct pm_domain_config *cfg;
 	XLU_Config *xlu;
 	struct site *sites;
@@ -454,7 +456,7 @@ static int get_file(struct loader *l, const char *key, char **out)
 {
 	int rc = dup_str(l, key, out);
 
-	if (rc || !*out)
+	if (rc || !*out || l->no_files)
 		return rc;
 	if (access(*out, R_OK))
 		return key_err(l, key, "%s: %s", *out, strerror(errno));
@@ -642,57 +644,164 @@ static int resolve(struct loader *l)
 	return check_board(l);
 }
 
-int pm_domain_config_load(const char *path, const char *const *overrides, size_t n,
-			  struct pm_domain_config *cfg, char *err, size_t errlen)
+/* parses @text (owned, freed here) as the file l->path, then the overrides */
+static int load_text(struct loader *l, char *text, const char *const *overrides, size_t n)
 {
-	struct loader l = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
-	char *text = NULL, *ov = NULL, *rep = NULL;
+	struct pm_domain_config *cfg = l->cfg;
+	const char *path = l->path;
+	char *ov = NULL, *rep = NULL;
 	size_t replen;
 	FILE *report = NULL;
 	int rc;
 
-	pm_domain_config_init(cfg);
-	if (errlen)
-		err[0] = 0;
-	rc = read_text(&l, &text);
-	if (rc)
-		goto out;
-	rc = override_text(&l, overrides, n, &ov);
+	rc = override_text(l, overrides, n, &ov);
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
 	report = open_memstream(&rep, &replen);
 	if (!report || !(cfg->source = pm__strdup(path)))
 		goto out;
-	l.xlu = xlu_cfg_init(report, path);
-	if (!l.xlu)
+	l->xlu = xlu_cfg_init(report, path);
+	if (!l->xlu)
 		goto out;
-	rc = xlu_parse(&l, text, path);
+	rc = xlu_parse(l, text, path);
 	if (!rc)
-		rc = xlu_parse(&l, ov, "command line");
+		rc = xlu_parse(l, ov, "command line");
 	if (!rc)
-		rc = scan_keys(&l, text, false, 1);
+		rc = scan_keys(l, text, false, 1);
 	if (!rc)
-		rc = scan_keys(&l, ov, true, 1);
+		rc = scan_keys(l, ov, true, 1);
 	/* overrides count one a line: number them */
-	for (size_t i = 0, k = 0; !rc && i < l.nr_sites; i++)
-		if (l.sites[i].override)
-			l.sites[i].line = (unsigned int)++k;
+	for (size_t i = 0, k = 0; !rc && i < l->nr_sites; i++)
+		if (l->sites[i].override)
+			l->sites[i].line = (unsigned int)++k;
 	if (!rc)
-		rc = resolve(&l);
+		rc = resolve(l);
 out:
-	if (rc == -ENOMEM && errlen && !err[0])
-		set_err(&l, "%s: out of memory", path);
+	if (rc == -ENOMEM && l->errlen && !l->err[0])
+		set_err(l, "%s: out of memory", path);
 	if (rc)
 		pm_domain_config_dispose(cfg);
-	xlu_cfg_destroy(l.xlu);
+	xlu_cfg_destroy(l->xlu);
 	if (report)
 		fclose(report);
 	free(rep);
-	free(l.sites);
+	free(l->sites);
 	free(text);
 	free(ov);
 	return rc;
+}
+
+int pm_domain_config_load(const char *path, const char *const *overrides, size_t n,
+			  struct pm_domain_config *cfg, char *err, size_t errlen)
+{
+	struct loader l = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
+	char *text = NULL;
+	int rc;
+
+	pm_domain_config_init(cfg);
+	if (errlen)
+		err[0] = 0;
+	rc = read_text(&l, &text);
+	return rc ? rc : load_text(&l, text, overrides, n);
+}
+
+/* appends "key = VALUE\n", VALUE in xl's double quotes (its escapes) */
+static int xl_line(FILE *f, const char *key, const char *v)
+{
+	fprintf(f, "%s = \"", key);
+	for (const char *c = v; *c; c++) {
+		if ((unsigned char)*c < 0x20)
+			return -EINVAL;
+		if (*c == '"' || *c == '\\')
+			fputc('\\', f);
+		fputc(*c, f);
+	}
+	return fputs("\"\n", f) < 0 ? -ENOMEM : 0;
+}
+
+static bool is_size_key(const char *k)
+{
+	return !strcmp(k, "memory") || !strcmp(k, "maxmem");
+}
+
+int pm_domain_config_from_json(const char *json, const char *where, const char *const *overrides, size_t n,
+			       struct pm_domain_config *cfg, char *err, size_t errlen)
+{
+	static const char *const strs[] = { "name", "type", "board", "kernel", "ramdisk", "cmdline",
+					    "on_poweroff", "on_reboot", "on_crash", NULL };
+	static const char *const nums[] = { "memory", "maxmem", "vcpus", "maxvcpus", NULL };
+	struct loader l = { .path = where, .cfg = cfg, .err = err, .errlen = errlen, .no_files = true };
+	const char *opts_path[] = { "board_opts", NULL };
+	char yerr[128], *text = NULL, num[32];
+	size_t len = 0;
+	FILE *f;
+	yajl_val root, v;
+	int rc = 0;
+
+	pm_domain_config_init(cfg);
+	if (errlen)
+		err[0] = 0;
+	root = yajl_tree_parse(json, yerr, sizeof(yerr));
+	if (!root || !YAJL_IS_OBJECT(root)) {
+		set_err(&l, "%s: not a configuration (%s)", where, root ? "not an object" : yerr);
+		yajl_tree_free(root);
+		return -EINVAL;
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		yajl_tree_free(root);
+		return -ENOMEM;
+	}
+	for (const char *const *k = strs; !rc && *k; k++) {
+		const char *path[] = { *k, NULL };
+
+		v = yajl_tree_get(root, path, yajl_t_any);
+		if (!v || YAJL_IS_NULL(v))
+			continue;
+		if (!YAJL_IS_STRING(v) || xl_line(f, *k, YAJL_GET_STRING(v))) {
+			set_err(&l, "%s: %s: not a string xl takes", where, *k);
+			rc = -EINVAL;
+		}
+	}
+	for (const char *const *k = nums; !rc && *k; k++) {
+		const char *path[] = { *k, NULL };
+
+		v = yajl_tree_get(root, path, yajl_t_any);
+		if (!v || YAJL_IS_NULL(v))
+			continue;
+		if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) <= 0) {
+			set_err(&l, "%s: %s: not a positive number", where, *k);
+			rc = -EINVAL;
+			break;
+		}
+		/* sizes are bytes in the JSON: KiB to xl, which reads a bare number as MiB */
+		if (is_size_key(*k))
+			snprintf(num, sizeof(num), "%lldk", YAJL_GET_INTEGER(v) / 1024);
+		else
+			snprintf(num, sizeof(num), "%lld", YAJL_GET_INTEGER(v));
+		rc = xl_line(f, *k, num);
+	}
+	v = yajl_tree_get(root, opts_path, yajl_t_object);
+	for (size_t i = 0; !rc && v && i < v->u.object.len; i++) {
+		const char *key = v->u.object.keys[i];
+		yajl_val o = v->u.object.values[i];
+
+		if (!YAJL_IS_STRING(o) || !*key || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(key)) {
+			set_err(&l, "%s: board_opts: %s: not a board key with a string", where, key);
+			rc = -EINVAL;
+		} else {
+			rc = xl_line(f, key, YAJL_GET_STRING(o));
+		}
+	}
+	yajl_tree_free(root);
+	if (fclose(f) && !rc)
+		rc = -ENOMEM;
+	if (rc) {
+		free(text);
+		return rc;
+	}
+	return load_text(&l, text, overrides, n);
 }
 
 void pm_domain_config_init(struct pm_domain_config *cfg)

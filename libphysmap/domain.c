@@ -20,8 +20,10 @@
 #include <xen/hvm/params.h>
 
 #include "physmap/domain.h"
+#include "physmap/p2m.h"
 #include "board.h"
 #include "alloc-internal.h"
+#include "domain-internal.h"
 
 #define PAGE 4096ull
 
@@ -34,6 +36,9 @@ struct build {
 	uint64_t special;        /* the first special pfn: the top of RAM */
 	uint64_t store_mfn;
 	uint64_t table_len;      /* the firmware table's bytes, at boot.table_gpa */
+	bool restore;            /* memory, vCPUs and the table come from a stream */
+	bool created, stored;    /* for the undo path */
+	char firmware[128];      /* /vm/N/firmware: "KIND GPA LEN" */
 	char *err;
 	size_t errlen;
 };
@@ -86,7 +91,8 @@ static int special_pages(struct build *b)
 	return rc ? fail(b, rc, "setting the rings' parameters") : 0;
 }
 
-static int populate(struct build *b)
+/* RAM (@ram) and the holes between RAM (@holes) */
+static int populate(struct build *b, bool ram, bool holes)
 {
 	uint64_t ram_end = 0;
 
@@ -97,13 +103,13 @@ static int populate(struct build *b)
 
 		if (r->kind != PM_REGION_RAM)
 			continue;
-		if (r->base / PAGE > ram_end) {
+		if (holes && r->base / PAGE > ram_end) {
 			n = pm_hv_set_identity(b->hv, b->domid, ram_end, r->base / PAGE - ram_end);
 			if (n < 0)
 				return fail(b, (int)n, "identity-mapping pfns [0x%llx, 0x%llx)",
 					    (unsigned long long)ram_end, (unsigned long long)(r->base / PAGE));
 		}
-		n = pm_hv_populate(b->hv, b->domid, r->base / PAGE, r->size / PAGE);
+		n = ram ? pm_hv_populate(b->hv, b->domid, r->base / PAGE, r->size / PAGE) : 0;
 		if (n < 0)
 			return fail(b, (int)n, "populating %s (%llu MiB)", r->name,
 				    (unsigned long long)(r->size >> 20));
@@ -201,6 +207,9 @@ static int load(struct build *b)
 	free(blob);
 	b->table_len = (uint64_t)len;
 	b->boot = boot;
+	snprintf(b->firmware, sizeof(b->firmware), "%s 0x%llx %llu",
+		 b->layout.e820.nr ? "pvh-start-info" : "device-tree", (unsigned long long)boot.table_gpa,
+		 (unsigned long long)len);
 out:
 	pm_kernel_dispose(&k);
 	return rc;
@@ -225,10 +234,14 @@ static int vcpu0(struct build *b)
 
 	memcpy(ctx.regs, bv->regs, sizeof(ctx.regs));
 	rc = pm_hv_vcpu_set(b->hv, b->domid, 0, &ctx);
-	if (rc)
-		return fail(b, rc, "setting vCPU 0's context");
-	rc = pm_hv_set_actions(b->hv, b->domid, hv_action(b->cfg->on_poweroff),
-			       hv_action(b->cfg->on_reboot), hv_action(b->cfg->on_crash));
+	return rc ? fail(b, rc, "setting vCPU 0's context") : 0;
+}
+
+static int actions(struct build *b)
+{
+	int rc = pm_hv_set_actions(b->hv, b->domid, hv_action(b->cfg->on_poweroff),
+				   hv_action(b->cfg->on_reboot), hv_action(b->cfg->on_crash));
+
 	return rc ? fail(b, rc, "setting the shutdown actions") : 0;
 }
 
@@ -280,11 +293,16 @@ static int store_entries(struct build *b)
 	char home[64], vm[64], p[128];
 	const struct pm_domain_config *c = b->cfg;
 	xs_transaction_t t;
+	char *json = NULL;
 	bool ok;
 	int tries = 0;
 
 	if (!h)
 		return fail(b, -errno, "connecting to the store");
+	if (pm_domain_config_json(c, &json) < 0) {
+		xs_close(h);
+		return fail(b, -ENOMEM, "writing %s in the store", home);
+	}
 	snprintf(home, sizeof(home), "/local/domain/%u", b->domid);
 	snprintf(vm, sizeof(vm), "/vm/%u", b->domid);
 	for (;;) {
@@ -322,8 +340,10 @@ static int store_entries(struct build *b)
 		ok = ok && put_regions(h, t, p, &b->layout);
 		/* where the firmware table went, for pxl e820 / dumpdtb of the domain */
 		snprintf(p, sizeof(p), "%s/firmware", vm);
-		ok = ok && xs_put(h, t, p, "%s 0x%llx %llu", b->layout.e820.nr ? "pvh-start-info" : "device-tree",
-				  (unsigned long long)b->boot.table_gpa, (unsigned long long)b->table_len);
+		ok = ok && (!b->firmware[0] || xs_put(h, t, p, "%s", b->firmware));
+		/* the configuration, for save and migration (as libxl keeps its JSON) */
+		snprintf(p, sizeof(p), "%s/config", vm);
+		ok = ok && xs_write(h, t, p, json, (unsigned int)strlen(json));
 		if (!ok) {
 			xs_transaction_end(h, t, true);
 			break;
@@ -336,10 +356,21 @@ static int store_entries(struct build *b)
 			break;
 		}
 	}
-	/* the store serves the guest's ring from now on */
-	ok = ok && xs_introduce_domain(h, b->domid, b->store_mfn, PM_DOMAIN_STORE_PORT);
+	free(json);
 	xs_close(h);
 	return ok ? 0 : fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
+}
+
+/* the store serves the guest's ring from now on */
+static int introduce(struct build *b)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	bool ok = h && xs_introduce_domain(h, b->domid, b->store_mfn, PM_DOMAIN_STORE_PORT);
+	int rc = ok ? 0 : errno ? -errno : -EIO;
+
+	if (h)
+		xs_close(h);
+	return rc ? fail(b, rc, "introducing domain %u to the store", b->domid) : 0;
 }
 
 #ifndef PM_BINDIR
@@ -367,8 +398,8 @@ static const char *dm_model(const char *model)
 static int spawn_dm(struct build *b)
 {
 	const char *rundir = pm_hv_rundir(b->hv), *bin = getenv("PHYSMAP_DM");
-	char path[512], dom[16], fd3[4] = "3", console[512], log[512], input[512], line[256] = "";
-	size_t nargs = 14 + 2 * b->layout.nr_devices, n = 0;
+	char path[512], dom[16], fd3[4] = "3", console[512], log[512], input[512], control[512], line[256] = "";
+	size_t nargs = 16 + 2 * b->layout.nr_devices, n = 0;
 	char **argv = pm__calloc(nargs, sizeof(*argv)), **devs = pm__calloc(b->layout.nr_devices + 1, sizeof(*devs));
 	int p[2] = { -1, -1 }, rc = 0, status;
 	pid_t pid;
@@ -383,6 +414,7 @@ static int spawn_dm(struct build *b)
 	snprintf(console, sizeof(console), "%s/console/%s.log", rundir, b->cfg->name);
 	snprintf(log, sizeof(log), "%s/console/%s.dm.log", rundir, b->cfg->name);
 	snprintf(input, sizeof(input), "%s/console/%s.sock", rundir, b->cfg->name);
+	snprintf(control, sizeof(control), "%s/console/%s.ctl", rundir, b->cfg->name);
 	argv[n++] = bin ? (char *)bin : path;
 	argv[n++] = "--sim";
 	argv[n++] = dom;
@@ -396,6 +428,8 @@ static int spawn_dm(struct build *b)
 	argv[n++] = log;
 	argv[n++] = "--console-input";
 	argv[n++] = input;
+	argv[n++] = "--control";
+	argv[n++] = control;
 	for (size_t i = 0; i < b->layout.nr_devices; i++) {
 		const struct pm_board_device *d = &b->layout.devices[i];
 
@@ -479,54 +513,112 @@ static void store_remove(uint32_t domid)
 	xs_close(h);
 }
 
+int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool restore, struct build **out,
+		    char *err, size_t errlen)
+{
+	struct build *b = pm__calloc(1, sizeof(*b));
+	char berr[PM_BOARD_ERR_LEN] = "";
+	int rc;
+
+	*out = NULL;
+	err[0] = 0;
+	if (!b) {
+		snprintf(err, errlen, "%s: out of memory", cfg->name);
+		return -ENOMEM;
+	}
+	*b = (struct build){ .hv = hv, .cfg = cfg, .err = err, .errlen = errlen, .restore = restore };
+	rc = pm_domain_config_layout(cfg, &b->layout, berr);
+	if (rc) {
+		snprintf(err, errlen, "%s: board '%s': %s", cfg->name, cfg->board, berr[0] ? berr : strerror(-rc));
+		free(b);
+		return rc;
+	}
+	*out = b;
+	b->special = ram_top(&b->layout);
+	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->vcpus, &b->domid);
+	if (rc)
+		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
+	b->created = true;
+	rc = pm_hv_set_maxmem(hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
+	if (rc)
+		return fail(b, rc, "setting max memory");
+	if (!restore) {
+		rc = populate(b, true, true);
+		if (!rc)
+			rc = special_pages(b);
+		if (!rc)
+			rc = load(b);
+		if (!rc)
+			rc = vcpu0(b);
+	}
+	if (!rc)
+		rc = actions(b);
+	if (!rc) {
+		b->stored = true;   /* partly, perhaps: removed on failure all the same */
+		rc = store_entries(b);
+	}
+	if (!rc && !restore)
+		rc = introduce(b);
+	if (!rc && !strcmp(pm_hv_backend(hv), "sim") && b->layout.nr_devices)
+		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
+	return rc;
+}
+
+uint32_t pm__build_domid(const struct build *b)
+{
+	return b->domid;
+}
+
+int pm__build_restored(struct build *b, const char *firmware)
+{
+	struct xs_handle *h;
+	char p[64];
+	int rc;
+
+	/* the holes, now that RAM is in: set_identity leaves RAM alone anyway */
+	rc = populate(b, false, true);
+	if (rc)
+		return rc;
+	rc = pm_hv_p2m_read(b->hv, b->domid, b->special + PM_DOMAIN_STORE_PAGE, 1, &b->store_mfn);
+	if (!rc && pm_p2m_kind_of(b->store_mfn) != PM_P2M_RAM)
+		rc = -EFAULT;
+	if (rc)
+		return fail(b, rc, "the store ring at pfn 0x%llx", (unsigned long long)(b->special + 1));
+	if (firmware && firmware[0]) {
+		h = xs_open(XS_OPEN_SOCKETONLY);
+		snprintf(p, sizeof(p), "/vm/%u/firmware", b->domid);
+		if (!h || !xs_write(h, XBT_NULL, p, firmware, (unsigned int)strlen(firmware))) {
+			rc = errno ? -errno : -EIO;
+			if (h)
+				xs_close(h);
+			return fail(b, rc, "writing %s", p);
+		}
+		xs_close(h);
+	}
+	return introduce(b);
+}
+
+void pm__build_end(struct build *b, int rc)
+{
+	if (!b)
+		return;
+	if (rc && b->stored)
+		store_remove(b->domid);
+	if (rc && b->created)
+		pm_hv_domain_destroy(b->hv, b->domid);
+	pm_board_layout_dispose(&b->layout);
+	free(b);
+}
+
 int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint32_t *domid,
 		     char *err, size_t errlen)
 {
-	struct build b = { .hv = hv, .cfg = cfg, .err = err, .errlen = errlen };
-	char berr[PM_BOARD_ERR_LEN] = "";
-	bool created = false, stored = false;
-	int rc;
+	struct build *b;
+	int rc = pm__build_begin(hv, cfg, false, &b, err, errlen);
 
-	err[0] = 0;
-	rc = pm_domain_config_layout(cfg, &b.layout, berr);
-	if (rc) {
-		snprintf(err, errlen, "%s: board '%s': %s", cfg->name, cfg->board,
-			 berr[0] ? berr : strerror(-rc));
-		return rc;
-	}
-	b.special = ram_top(&b.layout);
-	rc = pm_hv_domain_create(hv, cfg->name, b.special + PM_DOMAIN_EXTRA_PAGES, cfg->vcpus, &b.domid);
-	if (rc) {
-		fail(&b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
-		goto out;
-	}
-	created = true;
-	rc = pm_hv_set_maxmem(hv, b.domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
-	if (rc) {
-		fail(&b, rc, "setting max memory");
-		goto out;
-	}
-	rc = populate(&b);
 	if (!rc)
-		rc = special_pages(&b);
-	if (!rc)
-		rc = load(&b);
-	if (!rc)
-		rc = vcpu0(&b);
-	if (!rc) {
-		rc = store_entries(&b);
-		stored = true;   /* partly, perhaps: removed on failure all the same */
-	}
-	if (!rc && !strcmp(pm_hv_backend(hv), "sim") && b.layout.nr_devices)
-		rc = spawn_dm(&b);   /* on failure, destroying the domain lets it go */
-out:
-	if (rc && stored)
-		store_remove(b.domid);
-	if (rc && created)
-		pm_hv_domain_destroy(hv, b.domid);
-	if (!rc)
-		*domid = b.domid;
-	pm_board_layout_dispose(&b.layout);
+		*domid = b->domid;
+	pm__build_end(b, rc);
 	return rc;
 }
 

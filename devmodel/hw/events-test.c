@@ -71,6 +71,28 @@ static const struct pm_mr_ops et_ops = {
 	.valid = { .min_access_size = 4, .max_access_size = 4 },
 };
 
+static int et_save(void *opaque, struct pm_vmstate_buf *out)
+{
+	const struct evtest *e = opaque;
+	uint32_t w[3] = { e->count, e->sum, e->rings };
+
+	return pm_vmstate_put(out, w, sizeof(w));
+}
+
+static int et_load(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct evtest *e = opaque;
+	uint32_t w[3];
+
+	if (len != sizeof(w))
+		return -EINVAL;
+	memcpy(w, buf, sizeof(w));
+	e->count = w[0], e->sum = w[1], e->rings = w[2];
+	return 0;
+}
+
+static const struct pm_vmstate_ops et_vmstate = { et_save, et_load };
+
 static int et_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, size_t errlen)
 {
 	struct evtest *e = calloc(1, sizeof(*e));
@@ -91,6 +113,8 @@ static int et_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err, s
 		rc = pm_mr_add_write_notifier(mr, BELL, 4, false, 0, et_bell, e);
 	if (!rc)
 		rc = pm_mr_add_subregion(a->pio ? dm->io : dm->sysmem, a->addr, mr, 0);
+	if (!rc)
+		rc = pm_dm_vmstate_register(dm, a->name, &et_vmstate, e);
 out:
 	if (pm_mem_commit(dm->mem) && !rc)
 		rc = -ENOMEM;

@@ -133,6 +133,37 @@ static void regs_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
 	}
 }
 
+/*
+ * the state a save carries: the registers and the flash's contents. A copy
+ * handed out is not: the guest on the other side asks for one anew.
+ */
+static int xflash_save(void *opaque, struct pm_vmstate_buf *out)
+{
+	const struct xflash *f = opaque;
+	uint64_t w[4] = { f->size, f->addr, f->execs, f->invals };
+	int rc = pm_vmstate_put(out, w, sizeof(w));
+
+	return rc ? rc : pm_vmstate_put(out, f->data, f->size);
+}
+
+static int xflash_load(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct xflash *f = opaque;
+	uint64_t w[4];
+
+	if (len < sizeof(w))
+		return -EINVAL;
+	memcpy(w, buf, sizeof(w));
+	if (w[0] != f->size || len != sizeof(w) + f->size || w[1] > f->size)
+		return -EINVAL;
+	f->addr = (uint32_t)w[1], f->execs = (uint32_t)w[2], f->invals = (uint32_t)w[3];
+	memcpy(f->data, buf + sizeof(w), f->size);
+	changed(f);
+	return 0;
+}
+
+static const struct pm_vmstate_ops xflash_vmstate = { xflash_save, xflash_load };
+
 static const struct pm_mr_ops window_ops = {
 	.read = window_read, .write = window_write, .request_exec = window_exec,
 	.endianness = PM_ENDIAN_LITTLE,
@@ -181,6 +212,8 @@ static int xflash_create(struct pm_dm *dm, const struct pm_dev_args *a, char *er
 	rc = pm_mr_add_subregion(dm->sysmem, a->addr, f->window, 0);
 	if (!rc)
 		rc = pm_mr_add_subregion(dm->sysmem, a->addr + size, regs, 0);
+	if (!rc)
+		rc = pm_dm_vmstate_register(dm, a->name, &xflash_vmstate, f);
 out:
 	if (pm_mem_commit(dm->mem) && !rc)
 		rc = -ENOMEM;

@@ -170,6 +170,35 @@ static size_t pl011_input(void *opaque, const uint8_t *buf, size_t len)
 	return n;
 }
 
+/* the state a save carries: the registers, then the receive FIFO as it stands */
+static int pl011_save(void *opaque, struct pm_vmstate_buf *out)
+{
+	const struct pl011 *s = opaque;
+	uint32_t w[12] = { s->ibrd, s->fbrd, s->lcr, s->cr, s->ifls, s->imsc, s->ris, s->dmacr, s->ilpr,
+			   s->rsr, s->rx_head, s->rx_count };
+	int rc = pm_vmstate_put(out, w, sizeof(w));
+
+	return rc ? rc : pm_vmstate_put(out, s->rx, sizeof(s->rx));
+}
+
+static int pl011_load(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct pl011 *s = opaque;
+	uint32_t w[12];
+
+	if (len != sizeof(w) + sizeof(s->rx))
+		return -EINVAL;
+	memcpy(w, buf, sizeof(w));
+	if (w[10] >= 16 || w[11] > 16)
+		return -EINVAL;
+	s->ibrd = w[0], s->fbrd = w[1], s->lcr = w[2], s->cr = w[3], s->ifls = w[4], s->imsc = w[5];
+	s->ris = w[6], s->dmacr = w[7], s->ilpr = w[8], s->rsr = w[9], s->rx_head = w[10], s->rx_count = w[11];
+	memcpy(s->rx, buf + sizeof(w), sizeof(s->rx));
+	return 0;
+}
+
+static const struct pm_vmstate_ops pl011_vmstate = { pl011_save, pl011_load };
+
 static void pl011_free(void *opaque)
 {
 	struct pl011 *s = opaque;
@@ -198,6 +227,8 @@ static int pl011_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err
 	rc = pm_dm_map_mmio(dm, a, 0x1000, &pl011_ops, s, pl011_free, err, errlen);
 	if (!rc)
 		pm_console_set_input(&dm->console, pl011_input, s);
+	if (!rc && (rc = pm_dm_vmstate_register(dm, a->name, &pl011_vmstate, s)))
+		snprintf(err, errlen, "registering its state: %s", strerror(-rc));
 	return rc;
 }
 

@@ -172,6 +172,31 @@ static size_t uart_input(void *opaque, const uint8_t *buf, size_t len)
 	return n;
 }
 
+/* the state a save carries: the registers, then the receive FIFO as it stands */
+static int uart_save(void *opaque, struct pm_vmstate_buf *out)
+{
+	const struct uart *s = opaque;
+	uint8_t b[10] = { s->ier, s->lcr, s->mcr, s->scr, s->fcr, s->dll, s->dlm, s->thri_pending,
+			  (uint8_t)s->rx_head, (uint8_t)s->rx_count };
+	int rc = pm_vmstate_put(out, b, sizeof(b));
+
+	return rc ? rc : pm_vmstate_put(out, s->rx, sizeof(s->rx));
+}
+
+static int uart_load(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct uart *s = opaque;
+
+	if (len != 10 + sizeof(s->rx) || buf[7] > 1 || buf[8] >= 16 || buf[9] > 16)
+		return -EINVAL;
+	s->ier = buf[0], s->lcr = buf[1], s->mcr = buf[2], s->scr = buf[3], s->fcr = buf[4];
+	s->dll = buf[5], s->dlm = buf[6], s->thri_pending = buf[7], s->rx_head = buf[8], s->rx_count = buf[9];
+	memcpy(s->rx, buf + 10, sizeof(s->rx));
+	return 0;
+}
+
+static const struct pm_vmstate_ops uart_vmstate = { uart_save, uart_load };
+
 static void uart_free(void *opaque)
 {
 	struct uart *s = opaque;
@@ -193,6 +218,8 @@ static int uart_create(struct pm_dm *dm, const struct pm_dev_args *a, char *err,
 	rc = pm_dm_map_mmio(dm, a, 8, &uart_ops, s, uart_free, err, errlen);
 	if (!rc)
 		pm_console_set_input(&dm->console, uart_input, s);
+	if (!rc && (rc = pm_dm_vmstate_register(dm, a->name, &uart_vmstate, s)))
+		snprintf(err, errlen, "registering its state: %s", strerror(-rc));
 	return rc;
 }
 

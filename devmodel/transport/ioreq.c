@@ -262,15 +262,130 @@ static void input_poll(struct pm_dm *dm, struct input *in, const struct pollfd *
 	in->len -= took;
 }
 
+/*
+ * the control socket: the toolstack saves and loads the devices' state
+ * there (the domain is paused meanwhile). One request a connection, read
+ * with a deadline so that a stuck client cannot stall the device model:
+ *   "save\n"       -> "ok LEN\n" and LEN bytes of pm_dm_save's blob
+ *   "load LEN\n" + LEN bytes -> "ok\n"
+ * or "error WHAT\n".
+ */
+#define CONTROL_MAX (128u << 20)
+#define CONTROL_WAIT_MS 5000
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, CONTROL_WAIT_MS) <= 0)
+			return -ETIMEDOUT;
+		r = read(fd, (char *)buf + got, len - got);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return r ? -errno : -EPIPE;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	size_t put = 0;
+
+	while (put < len) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t w;
+
+		if (poll(&p, 1, CONTROL_WAIT_MS) <= 0)
+			return -ETIMEDOUT;
+		w = write(fd, (const char *)buf + put, len - put);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (w < 0)
+			return -errno;
+		put += (size_t)w;
+	}
+	return 0;
+}
+
+static void control_one(struct pm_dm *dm, int fd)
+{
+	char line[64], reply[512];
+	size_t n = 0;
+	unsigned long long len;
+	int rc;
+
+	/* the request line, a byte at a time: what follows it is the blob */
+	while (n < sizeof(line) - 1) {
+		if (read_full(fd, line + n, 1))
+			return;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = 0;
+	if (!strcmp(line, "save\n")) {
+		struct pm_vmstate_buf b;
+
+		rc = pm_dm_save(dm, &b);
+		if (rc) {
+			snprintf(reply, sizeof(reply), "error saving: %s\n", strerror(-rc));
+			write_full(fd, reply, strlen(reply));
+			return;
+		}
+		snprintf(reply, sizeof(reply), "ok %zu\n", b.len);
+		if (!write_full(fd, reply, strlen(reply)))
+			write_full(fd, b.data, b.len);
+		free(b.data);
+		return;
+	}
+	if (sscanf(line, "load %llu\n", &len) == 1 && len <= CONTROL_MAX) {
+		uint8_t *buf = malloc(len ? (size_t)len : 1);
+		char err[256];
+
+		if (!buf) {
+			write_full(fd, "error out of memory\n", 20);
+			return;
+		}
+		rc = read_full(fd, buf, (size_t)len);
+		if (!rc) {
+			rc = pm_dm_load_state(dm, buf, (size_t)len, err, sizeof(err));
+			if (rc)
+				snprintf(reply, sizeof(reply), "error %s\n", err);
+			else
+				snprintf(reply, sizeof(reply), "ok\n");
+			write_full(fd, reply, strlen(reply));
+		}
+		free(buf);
+		return;
+	}
+	snprintf(reply, sizeof(reply), "error unknown request\n");
+	write_full(fd, reply, strlen(reply));
+}
+
+static void control_poll(struct pm_dm *dm, int listen_fd)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	control_one(dm, fd);
+	close(fd);
+}
+
 /* serves until the domain is gone; returns 0 then, or -errno */
-static int serve(struct conn *c, struct input *in)
+static int serve(struct conn *c, struct input *in, int control)
 {
 	struct pollfd *p = NULL;
 	unsigned int vcpus = pm_hv_ioreq_vcpus(c->srv);
 	int rc = 0;
 
 	for (;;) {
-		size_t np = 4 + c->nr_wn;
+		size_t np = 5 + c->nr_wn;
 		struct pollfd *g = realloc(p, np * sizeof(*p));
 		int idle = 0;
 
@@ -293,8 +408,9 @@ static int serve(struct conn *c, struct input *in)
 		p[1] = (struct pollfd){ .fd = pm_hv_ioreq_gone_fd(c->srv), .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = in->listen, .events = POLLIN };
 		p[3] = (struct pollfd){ .fd = in->conn, .events = POLLIN };
+		p[4] = (struct pollfd){ .fd = control, .events = POLLIN };
 		for (size_t i = 0; i < c->nr_wn; i++)
-			p[4 + i] = (struct pollfd){ .fd = c->wn[i].fd, .events = POLLIN };
+			p[5 + i] = (struct pollfd){ .fd = c->wn[i].fd, .events = POLLIN };
 		/* input waiting for room: look again soon, the guest polls its UART */
 		if (poll(p, (nfds_t)np, in->len ? 10 : -1) < 0 && errno != EINTR) {
 			rc = -errno;
@@ -307,15 +423,18 @@ static int serve(struct conn *c, struct input *in)
 		if (c->nr_wn)
 			fire_notifiers(c);
 		input_poll(c->dm, in, &p[2], &p[3]);
+		if (p[4].revents)
+			control_poll(c->dm, control);
 	}
 	free(p);
 	return rc;
 }
 
 int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int ready_fd, const char *input,
-		   char *err, size_t errlen)
+		   const char *control, char *err, size_t errlen)
 {
 	struct input in = { .listen = -1, .conn = -1 };
+	int control_fd = -1;
 	struct conn c = { .dm = dm };
 	struct pm_hv *hv = NULL;
 	bool listening = false;
@@ -358,6 +477,14 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 			goto out;
 		}
 	}
+	if (control) {
+		control_fd = pm_listen_unix(control, 4);
+		if (control_fd < 0) {
+			rc = control_fd;
+			snprintf(err, errlen, "control socket %s: %s", control, strerror(-rc));
+			goto out;
+		}
+	}
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "ready\n", 6) != 6)
 			rc = -EPIPE;
@@ -365,7 +492,7 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 		ready_fd = -1;
 	}
 	if (!rc)
-		rc = serve(&c, &in);
+		rc = serve(&c, &in, control_fd);
 	if (rc)
 		snprintf(err, errlen, "serving domain %u: %s", domid, strerror(-rc));
 out:
@@ -390,6 +517,10 @@ out:
 	if (in.listen >= 0) {
 		close(in.listen);
 		unlink(input);
+	}
+	if (control_fd >= 0) {
+		close(control_fd);
+		unlink(control);
 	}
 	return rc;
 }

@@ -23,9 +23,11 @@
  *   is closed (-1: none)
  * @input: a unix socket to listen on for console input (pxl console
  *   connects there; the newest connection is the one read), or NULL
+ * @control: a unix socket to listen on for the toolstack's requests to
+ *   save and load the devices' state ("save", "load LEN"), or NULL
  * returns: 0 when the domain is gone; -errno with @err saying what failed
  */
 int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int ready_fd, const char *input,
-		   char *err, size_t errlen);
+		   const char *control, char *err, size_t errlen);
 
 #endif

@@ -11,8 +11,11 @@
  * state=V prints vCPU V's "up NR pc 0x... sp 0x..."; roundtrip=V gets its
  * state, sets it back and says "same" if a second get agrees; pc=V,ADDR
  * moves its pc; evtchn=PORT binds to the guest's PORT, raises it, waits
- * (10 s at most) for the guest to send and says "rang", then unbinds. The
- * first failure prints one line and exits 1.
+ * (10 s at most) for the guest to send and says "rang", then unbinds;
+ * wait=N peeks until N pages are dirty (10 s at most) and prints the count;
+ * pause and unpause say "ok". The first failure prints one line and exits
+ * 1. One process is one connection: a dirty log it started stops when it
+ * exits (the simulator's lease), so steps that read a log go in one call.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -94,6 +97,34 @@ static int step(struct pm_hv *hv, uint32_t domid, uint64_t max_pfn, const char *
 	if (!strncmp(what, "evtchn=", 7))
 		return evtchn_step(hv, domid, what);
 
+	if (!strcmp(what, "pause") || !strcmp(what, "unpause")) {
+		rc = !strcmp(what, "pause") ? pm_hv_domain_pause(hv, domid) : pm_hv_domain_unpause(hv, domid);
+		if (rc) {
+			printf("%s: %s\n", what, strerror(-rc));
+			return 1;
+		}
+		printf("ok\n");
+		return 0;
+	}
+	if (!strncmp(what, "wait=", 5)) {
+		long want = atol(what + 5);
+
+		n = 0;
+		bitmap = malloc((size_t)((max_pfn + 7) / 8));
+		for (int i = 0; bitmap && i < 100; i++) {
+			n = pm_hv_dirty_bitmap(hv, domid, 0, max_pfn, false, bitmap);
+			if (n < 0 || n >= want)
+				break;
+			poll(NULL, 0, 100);
+		}
+		free(bitmap);
+		if (n < 0) {
+			printf("%s: %s\n", what, strerror((int)-n));
+			return 1;
+		}
+		printf("%ld\n", n);
+		return 0;
+	}
 	if (!strcmp(what, "enable") || !strcmp(what, "disable")) {
 		rc = pm_hv_dirty_log(hv, domid, !strcmp(what, "enable"));
 		if (rc) {

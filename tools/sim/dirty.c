@@ -14,12 +14,185 @@
  * Ballooning shows too: a page that came or went changed its frame.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <linux/userfaultfd.h>
 
 #include "sim.h"
 
 #define PAGE 4096u
+
+/* ---- write protection: the kernel tracks the first write to each page ---- */
+
+/* <linux/userfaultfd.h> and <linux/fs.h> of Linux 6.7 (Debian 12's headers are older) */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_WRITTEN (1 << 1)
+#define PM_SCAN_WP_MATCHING (1 << 0)
+#define PM_SCAN_CHECK_WPASYNC (1 << 1)
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+/*
+ * the whole pool registered for asynchronous write protection (the kernel
+ * resolves a write to a protected page itself and remembers it: no fault
+ * reaches us), read and re-armed with PAGEMAP_SCAN. Linux 6.7 or later;
+ * else, or if userfaultfd is not ours to use, the digests do the work.
+ */
+static bool wp_ready(struct sim *s)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_HUGETLBFS_SHMEM |
+					      UFFD_FEATURE_WP_UNPOPULATED };
+	struct uffdio_register reg = {
+		.range = { (uint64_t)(uintptr_t)s->pool_map, s->pool.total * PAGE },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct pm_scan_arg probe = { .size = sizeof(probe) };
+
+	if (s->wp)
+		return s->wp > 0;
+	s->wp = -1;
+	if (getenv("PHYSMAP_DIRTY_DIGEST"))
+		return false;   /* the fallback, on demand (its tests) */
+	s->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s->uffd < 0)
+		return false;
+	s->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	probe.start = probe.end = (uint64_t)(uintptr_t)s->pool_map;
+	if (s->pagemap < 0 || ioctl(s->uffd, UFFDIO_API, &api) || ioctl(s->uffd, UFFDIO_REGISTER, &reg) ||
+	    ioctl(s->pagemap, PAGEMAP_SCAN, &probe) < 0) {
+		if (s->pagemap >= 0)
+			close(s->pagemap);
+		close(s->uffd);
+		return false;
+	}
+	s->wp = 1;
+	return true;
+}
+
+void sim_dirty_dispose(struct sim *s)
+{
+	if (s->wp > 0) {
+		close(s->pagemap);
+		close(s->uffd);
+	}
+	s->wp = 0;
+}
+
+static char *host(const struct sim *s, uint64_t mfn)
+{
+	return (char *)s->pool_map + mfn * PAGE;
+}
+
+/* protect frames [mfn, mfn + n): their next write is remembered */
+static int wp_protect(struct sim *s, uint64_t mfn, uint64_t n)
+{
+	struct uffdio_writeprotect w = { { (uint64_t)(uintptr_t)host(s, mfn), n * PAGE },
+					 UFFDIO_WRITEPROTECT_MODE_WP };
+
+	return ioctl(s->uffd, UFFDIO_WRITEPROTECT, &w) ? -errno : 0;
+}
+
+/*
+ * the frames of [mfn, mfn + n) written since protected, as pfns from @pfn
+ * into @bitmap (bit @bit0 is @pfn); with @clean protected again
+ */
+static long wp_scan(struct sim *s, uint64_t mfn, uint64_t n, bool clean, uint8_t *bitmap, uint64_t bit0)
+{
+	struct page_region vec[64];
+	uint64_t start = (uint64_t)(uintptr_t)host(s, mfn), end = start + n * PAGE;
+	long found = 0;
+
+	while (start < end) {
+		struct pm_scan_arg a = {
+			.size = sizeof(a), .start = start, .end = end, .vec = (uint64_t)(uintptr_t)vec,
+			.vec_len = sizeof(vec) / sizeof(vec[0]),
+			.flags = clean ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0,
+			.category_mask = PAGE_IS_WRITTEN, .return_mask = PAGE_IS_WRITTEN,
+		};
+		long got = ioctl(s->pagemap, PAGEMAP_SCAN, &a);
+
+		if (got < 0)
+			return -errno;
+		for (long i = 0; i < got; i++)
+			for (uint64_t p = vec[i].start; p < vec[i].end; p += PAGE) {
+				uint64_t b = bit0 + (p - (uint64_t)(uintptr_t)host(s, mfn)) / PAGE;
+
+				if (!(bitmap[b / 8] & (1u << (b % 8)))) {
+					bitmap[b / 8] |= (uint8_t)(1u << (b % 8));
+					found++;
+				}
+			}
+		if (a.walk_end <= start)
+			break;
+		start = a.walk_end;
+	}
+	return found;
+}
+
+/* calls fn on each run of [pfn, pfn + count) whose frames are RAM and contiguous */
+static long for_runs(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count,
+		     long (*fn)(struct sim *, struct sim_domain *, uint64_t pfn, uint64_t mfn, uint64_t n, void *),
+		     void *arg)
+{
+	long total = 0;
+
+	for (uint64_t i = 0; i < count;) {
+		uint64_t e = pm_p2m_lookup(d->p2m, pfn + i), n = 1;
+		long r;
+
+		if (pm_p2m_kind_of(e) != PM_P2M_RAM || e >= s->pool.total) {
+			i++;
+			continue;
+		}
+		while (i + n < count && pm_p2m_lookup(d->p2m, pfn + i + n) == e + n && e + n < s->pool.total)
+			n++;
+		r = fn(s, d, pfn + i, e, n, arg);
+		if (r < 0)
+			return r;
+		total += r;
+		i += n;
+	}
+	return total;
+}
+
+static long protect_run(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t mfn, uint64_t n, void *arg)
+{
+	(void)d, (void)pfn, (void)arg;
+	return wp_protect(s, mfn, n);
+}
+
+struct scan_ctx {
+	uint64_t pfn0;
+	bool clean;
+	uint8_t *bitmap;
+};
+
+static long scan_run(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t mfn, uint64_t n, void *arg)
+{
+	struct scan_ctx *c = arg;
+
+	(void)d;
+	return wp_scan(s, mfn, n, c->clean, c->bitmap, pfn - c->pfn0);
+}
 
 /* two independent lanes of multiply-xor over the page's words */
 static void digest(const uint64_t *w, uint64_t *a, uint64_t *b)
@@ -51,6 +224,8 @@ static struct sim_dirty_page now(const struct sim *s, const struct sim_domain *d
 
 int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 {
+	long rc;
+
 	if (!enable) {
 		free(d->dirty);
 		d->dirty = NULL;
@@ -61,8 +236,23 @@ int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 	d->dirty = malloc(d->max_pfn * sizeof(*d->dirty));
 	if (!d->dirty)
 		return -ENOMEM;
-	for (uint64_t pfn = 0; pfn < d->max_pfn; pfn++)
-		d->dirty[pfn] = now(s, d, pfn);
+	d->dirty_wp = wp_ready(s);
+	for (uint64_t pfn = 0; pfn < d->max_pfn; pfn++) {
+		if (d->dirty_wp) {
+			uint64_t e = pm_p2m_lookup(d->p2m, pfn);
+
+			d->dirty[pfn] = (struct sim_dirty_page){ 0, 0, pm_p2m_kind_of(e) == PM_P2M_RAM ? e
+												: PM_P2M_INVALID };
+		} else {
+			d->dirty[pfn] = now(s, d, pfn);
+		}
+	}
+	rc = d->dirty_wp ? for_runs(s, d, 0, d->max_pfn, protect_run, NULL) : 0;
+	if (rc < 0) {
+		free(d->dirty);
+		d->dirty = NULL;
+		return (int)rc;
+	}
 	return 0;
 }
 
@@ -76,6 +266,34 @@ long sim_dirty_read(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t 
 	if (!count || pfn >= d->max_pfn || count > d->max_pfn - pfn)
 		return -ERANGE;
 	memset(bitmap, 0, (size_t)((count + 7) / 8));
+	if (d->dirty_wp) {
+		struct scan_ctx c = { pfn, clean, bitmap };
+
+		/* written since protected; then whose frame changed (came, went, moved) */
+		n = for_runs(s, d, pfn, count, scan_run, &c);
+		if (n < 0)
+			return n;
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t e = pm_p2m_lookup(d->p2m, pfn + i), mfn;
+			struct sim_dirty_page *was = &d->dirty[pfn + i];
+
+			mfn = pm_p2m_kind_of(e) == PM_P2M_RAM && e < s->pool.total ? e : PM_P2M_INVALID;
+			if (mfn == was->mfn)
+				continue;
+			if (!(bitmap[i / 8] & (1u << (i % 8)))) {
+				bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+				n++;
+			}
+			if (clean) {
+				int rc = mfn != PM_P2M_INVALID ? wp_protect(s, mfn, 1) : 0;
+
+				if (rc)
+					return rc;
+				was->mfn = mfn;
+			}
+		}
+		return n;
+	}
 	for (uint64_t i = 0; i < count; i++) {
 		struct sim_dirty_page p = now(s, d, pfn + i), *was = &d->dirty[pfn + i];
 

@@ -332,11 +332,11 @@ static uint64_t roundtrip(struct sim_vcpu *v, struct sim_ioreq_server *srv, uint
 	pthread_mutex_lock(&v->s->lock);
 	__atomic_store_n(&v->in_ioreq, false, __ATOMIC_SEQ_CST);
 	while (d->run == SIM_RUN_PAUSE) {
-		v->parked = true;
+		v->parked = v->mid_insn = true;   /* its registers are not an instruction's end */
 		pthread_cond_broadcast(&d->wake);
 		pthread_cond_wait(&d->wake, &v->s->lock);
 	}
-	v->parked = false;
+	v->parked = v->mid_insn = false;
 	pthread_mutex_unlock(&v->s->lock);
 	return data;
 }

@@ -189,6 +189,7 @@ void sim_dispose(struct sim *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
+	sim_dirty_dispose(s);
 	if (s->pool_map)
 		munmap(s->pool_map, s->pool.total * PAGE);
 	sim_pool_dispose(&s->pool);
@@ -347,6 +348,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	if (!d)
 		return -ENOMEM;
 	d->console_fd = -1;
+	d->dirty_owner = d->pauser = -1;
 	sim_evtchn_init(d);
 	d->vcpus = c->vcpus;
 	pthread_cond_init(&d->wake, NULL);
@@ -607,6 +609,13 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 void sim_client_gone(struct sim *s, int client)
 {
 	for (struct sim_domain *d = s->domains; d; d = d->next) {
+		if (d->dirty && d->dirty_owner == client) {
+			sim_dirty_log(s, d, false);
+			if (d->state == PM_SIM_PAUSED && d->pauser == client && !sim_vcpus_run(s, d))
+				d->state = PM_SIM_RUNNING;
+		}
+		if (d->pauser == client)
+			d->pauser = -1;
 		if (!d->ioreq || d->ioreq->owner != client)
 			continue;
 		sim_ioreq_gone(d->ioreq, d->vcpus);
@@ -790,6 +799,7 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 			return -EINVAL;
 		sim_vcpus_pause(s, d);
 		d->state = PM_SIM_PAUSED;
+		d->pauser = client;
 		return 0;
 	case PM_SIM_UNPAUSE:
 		rc = guest(s, id->domid, &d);
@@ -820,7 +830,10 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		const struct pm_sim_dirty_log *l = payload;
 
 		rc = guest(s, l->domid, &d);
-		return rc ? rc : l->enable > 1 ? -EINVAL : sim_dirty_log(s, d, l->enable);
+		rc = rc ? rc : l->enable > 1 ? -EINVAL : sim_dirty_log(s, d, l->enable);
+		if (!rc)
+			d->dirty_owner = client;
+		return rc;
 	}
 	case PM_SIM_DIRTY_READ:
 		return op_dirty_read(s, payload, out, out_len);

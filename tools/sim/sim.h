@@ -68,6 +68,12 @@ struct sim_domain {
 	bool shinfo_set;
 	/* dirty logging (dirty.c): each page as the log last saw it, or NULL */
 	struct sim_dirty_page { uint64_t h1, h2, mfn; } *dirty;
+	bool dirty_wp;           /* by write protection (else by digests) */
+	/* a save's lease: the client that started the log, and the one that
+	 * paused the domain last (-1: none). If the log's client goes away
+	 * with the log on, the log stops, and the domain runs again if that
+	 * client paused it: a broken save or migration resumes its guest. */
+	int dirty_owner, pauser;
 };
 
 struct sim {
@@ -88,6 +94,9 @@ struct sim {
 	 * each is a distinct client, so there are never more than clients */
 	int drop[SIM_MAX_CLIENTS];
 	int nr_drop;
+	/* dirty logging by write protection (dirty.c): 0 untried, 1 on, -1 not here */
+	int wp;
+	int uffd, pagemap;
 };
 
 /**
@@ -153,6 +162,9 @@ void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count);
  * returns: 0; -EBUSY (running already); -ENOMEM
  */
 int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable);
+
+/** sim_dirty_dispose - the write-protection tracker's descriptors, closed */
+void sim_dirty_dispose(struct sim *s);
 
 /**
  * sim_dirty_read - which of [pfn, pfn + count) changed (contents or frame)

@@ -592,8 +592,8 @@ static int quiet(const struct sim_domain *d, const struct sim_vcpu *v)
 {
 	if (!v->started || v->exited)
 		return 0;
-	if (v->in_ioreq)
-		return -EBUSY;
+	if (v->in_ioreq || v->mid_insn)
+		return -EAGAIN;   /* inside an access: let it finish (unpause, pause again) */
 	return v->parked || d->run == SIM_RUN_STOP ? 0 : -EBUSY;
 }
 

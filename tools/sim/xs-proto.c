@@ -751,6 +751,86 @@ static int control_quota(struct req *r)
 	return -EINVAL;
 }
 
+/* a domain's ring connection, or NULL */
+static struct pm_xs_conn *ring_of(struct pm_xs *xs, unsigned int domid)
+{
+	for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
+		if (c->kind == XS_CONN_RING && c->domid == domid && !c->dead)
+			return c;
+	return NULL;
+}
+
+/*
+ * "watches DOMID": the watches domain DOMID's ring set, a line each,
+ * "PATH\tTOKEN", PATH as the guest gave it (relative to its home, or
+ * absolute); "watch DOMID PATH TOKEN" sets one on its behalf and fires it
+ * once, as its own would. Save and restore carry a guest's watches so:
+ * its store connection moves with it.
+ */
+static int control_watches(struct req *r)
+{
+	struct pm_xs_conn *c;
+	unsigned int domid;
+	char *buf = NULL, home[64];
+	size_t len = 0, cap = 0, hl;
+
+	if (r->nargs != 2 || parse_domid(r->arg[1], &domid))
+		return -EINVAL;
+	c = ring_of(r->xs, domid);
+	if (!c)
+		return -ENOENT;
+	hl = (size_t)snprintf(home, sizeof(home), "/local/domain/%u/", domid);
+	for (const struct xs_watch *w = c->watches; w; w = w->next) {
+		const char *path = w->relative && !strncmp(w->path, home, hl) ? w->path + hl : w->path;
+		size_t need = strlen(path) + strlen(w->token) + 3;
+
+		if (strpbrk(w->token, "\t\n"))
+			continue;   /* not expressible in a line: tokens are the guest's choice */
+		if (len + need > cap) {
+			char *b = realloc(buf, cap = (len + need) * 2);
+
+			if (!b) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = b;
+		}
+		len += (size_t)snprintf(buf + len, cap - len, "%s\t%s\n", path, w->token);
+	}
+	reply_str(r, buf ? buf : "");
+	free(buf);
+	return 0;
+}
+
+static int control_watch(struct req *r)
+{
+	struct pm_xs_conn *c;
+	unsigned int domid;
+	char *path;
+	int rc;
+
+	if (r->nargs != 4 || parse_domid(r->arg[1], &domid) || !r->arg[2][0])
+		return -EINVAL;
+	c = ring_of(r->xs, domid);
+	if (!c)
+		return -ENOENT;
+	if (r->arg[2][0] == '/' || r->arg[2][0] == '@')
+		path = strdup(r->arg[2]);
+	else if (asprintf(&path, "/local/domain/%u/%s", domid, r->arg[2]) < 0)
+		path = NULL;
+	if (!path)
+		return -ENOMEM;
+	rc = xs_watch_add(c, path, r->arg[3], r->arg[2][0] != '/' && r->arg[2][0] != '@');
+	free(path);
+	if (rc)
+		return rc;
+	xs_conn_queue(c, XS_WATCH_EVENT, 0, 0, r->arg[2], (uint32_t)strlen(r->arg[2]) + 1, r->arg[3],
+		      (uint32_t)strlen(r->arg[3]) + 1, true);
+	xs_conn_flush(c);
+	reply_str(r, "OK");
+	return 0;
+}
+
 static int do_control(struct req *r, struct xs_view *v)
 {
 	if (r->nargs < 1)
@@ -771,8 +851,13 @@ static int do_control(struct req *r, struct xs_view *v)
 	}
 	if (!strcmp(r->arg[0], "quota"))
 		return control_quota(r);
+	if (!strcmp(r->arg[0], "watches"))
+		return control_watches(r);
+	if (!strcmp(r->arg[0], "watch"))
+		return control_watch(r);
 	if (!strcmp(r->arg[0], "help")) {
-		reply_str(r, "check\nlog on|off\nquota [set <name> <value>|<domid>]\nhelp\n");
+		reply_str(r, "check\nlog on|off\nquota [set <name> <value>|<domid>]\nwatches <domid>\n"
+			     "watch <domid> <path> <token>\nhelp\n");
 		return 0;
 	}
 	return -EINVAL;

@@ -83,6 +83,18 @@ void pm_domain_config_dispose(struct pm_domain_config *cfg);
 int pm_domain_config_load(const char *path, const char *const *overrides, size_t n,
 			  struct pm_domain_config *cfg, char *err, size_t errlen);
 
+/**
+ * pm_domain_config_from_json - a configuration from the JSON
+ * pm_domain_config_json wrote (a save file's), then @overrides as for
+ * pm_domain_config_load; checked the same way, except that the kernel and
+ * ramdisk need not exist (a restored guest is past its boot)
+ * @where: names the JSON's origin in messages (the save file)
+ * returns: 0; -EINVAL (with @err: not such a JSON object, or a key or
+ *   value the loader refuses); -ENOMEM
+ */
+int pm_domain_config_from_json(const char *json, const char *where, const char *const *overrides, size_t n,
+			       struct pm_domain_config *cfg, char *err, size_t errlen);
+
 struct pm_board_layout;
 
 /**

@@ -154,7 +154,9 @@ int pm_hv_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
  * its domain is paused (or before it first ran: then its first state;
  * setting one then makes it start from there, restored rather than booted)
  * returns: 0; -ENOENT; -EINVAL (no such vCPU, another architecture, the
- *   wrong number of registers); -EBUSY (the domain runs)
+ *   wrong number of registers); -EBUSY (the domain runs); -EAGAIN (paused
+ *   in the middle of an instruction, an access its device model serves:
+ *   unpause and pause it again)
  */
 int pm_hv_vcpu_get_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st);
 int pm_hv_vcpu_set_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,

@@ -70,6 +70,23 @@ enum pm_libxc_rec {
 };
 #define PM_LIBXC_REC_OPTIONAL 0x80000000u      /* a reader may skip an unknown optional record */
 
+/*
+ * PHYSMAP_VCPUS: u32 count, u32 reserved, then a vCPU after another: u32
+ * arch (enum pm_hv_arch), u16 registers (nr), u16 flags (PM_VCPU_UP), u64
+ * × nr in <physmap/hv.h>'s order
+ */
+#define PM_VCPU_UP 1u
+
+/*
+ * physmap's EMULATOR_CONTEXT (emulator PM_EMULATOR_UNKNOWN, index 0):
+ * sections, each u32 tag, u32 length, the bytes, zeros to a multiple of 8
+ */
+enum pm_ctx_tag {
+	PM_CTX_DEVICES = 1,      /* physmap-dm's device state (its own blob) */
+	PM_CTX_WATCHES = 2,      /* the guest's store watches: "PATH\tTOKEN\n" each */
+	PM_CTX_FIRMWARE = 3,     /* where its firmware table is: "KIND GPA LEN" */
+};
+
 /* PAGE_DATA: count u32, reserved u32, pfn u64 × count (type in bits 60-63), then the pages */
 #define PM_PAGE_TYPE_SHIFT 60
 #define PM_PAGE_PFN_MASK ((1ull << 52) - 1)

@@ -1,0 +1,42 @@
+/*
+ * domain-internal.h - a domain's build in steps, for restore: the same
+ * shell as pm_domain_create (create, max memory, actions, store entries,
+ * device model) without the boot (RAM, images, vCPU 0), which a stream
+ * brings instead
+ */
+#ifndef PHYSMAP_DOMAIN_INTERNAL_H
+#define PHYSMAP_DOMAIN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "physmap/domain.h"
+
+struct build;
+
+/**
+ * pm__build_begin - create @cfg's domain, paused: all of it (!@restore,
+ * pm_domain_create), or its shell (@restore): no RAM, no images, no vCPU
+ * state, not yet introduced to the store; its device model runs
+ * @out: receives the build even on failure (pass it to pm__build_end)
+ * returns: 0; -errno with @err (one line)
+ */
+int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool restore, struct build **out,
+		    char *err, size_t errlen);
+
+/** pm__build_domid - the domain being built */
+uint32_t pm__build_domid(const struct build *b);
+
+/**
+ * pm__build_restored - a restored shell's memory is in: identity-map the
+ * board's holes, record where its firmware table is (@firmware, the
+ * store's /vm/N/firmware value, may be NULL) and introduce it to the
+ * store
+ * returns: 0; -errno with the build's @err
+ */
+int pm__build_restored(struct build *b, const char *firmware);
+
+/** pm__build_end - @rc non-zero: undo everything the build did; then free it. NULL is fine */
+void pm__build_end(struct build *b, int rc);
+
+#endif

@@ -1,0 +1,351 @@
+/*
+ * libphysmap/save-common.c - the vCPU records and physmap-dm's control
+ * socket, for save.c and restore.c (save-internal.h)
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include <xen/xen.h>
+#include <xen/hvm/save.h>
+
+#include "save-internal.h"
+#include "alloc-internal.h"
+
+int pm__write_all(int fd, const void *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EPIPE;
+		buf = (const char *)buf + w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int pm__read_all(int fd, void *buf, size_t len)
+{
+	while (len) {
+		ssize_t r = read(fd, buf, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ENODATA;
+		buf = (char *)buf + r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* ---- x86: Xen's HVM save records ---- */
+
+/* our x86_32 register file's order (<physmap/hv.h>) */
+enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, EFLAGS, CR0, CR2, CR3, CR4, X86_NR };
+
+struct desc {
+	uint16_t typecode, instance;
+	uint32_t length;
+};
+
+static void hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
+{
+	const uint64_t *r = st->reg;
+
+	memset(c, 0, sizeof(*c));
+	c->rax = r[EAX], c->rcx = r[ECX], c->rdx = r[EDX], c->rbx = r[EBX];
+	c->rsp = r[ESP], c->rbp = r[EBP], c->rsi = r[ESI], c->rdi = r[EDI];
+	c->rip = r[EIP], c->rflags = r[EFLAGS] | 2;
+	c->cr0 = r[CR0], c->cr2 = r[CR2], c->cr3 = r[CR3], c->cr4 = r[CR4];
+	c->dr6 = 0xffff0ff0, c->dr7 = 0x400;
+	/* PVH's flat segments: 4 GiB, code 0x10 and data 0x18, present, DPL 0 */
+	c->cs_sel = 0x10;
+	c->ds_sel = c->es_sel = c->fs_sel = c->gs_sel = c->ss_sel = 0x18;
+	c->cs_limit = c->ds_limit = c->es_limit = c->fs_limit = c->gs_limit = c->ss_limit = 0xffffffff;
+	c->cs_arbytes = 0xc9b;
+	c->ds_arbytes = c->es_arbytes = c->fs_arbytes = c->gs_arbytes = c->ss_arbytes = 0xc93;
+	c->tr_limit = 0x67, c->tr_arbytes = 0x8b;
+	c->ldtr_arbytes = 0x10000;   /* unusable */
+	c->flags = XEN_X86_FPU_INITIALISED;
+}
+
+static void hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st)
+{
+	uint64_t *r = st->reg;
+
+	memset(st, 0, sizeof(*st));
+	st->arch = PM_HV_ARCH_X86_32;
+	st->nr = X86_NR;
+	st->up = true;
+	r[EAX] = (uint32_t)c->rax, r[ECX] = (uint32_t)c->rcx, r[EDX] = (uint32_t)c->rdx, r[EBX] = (uint32_t)c->rbx;
+	r[ESP] = (uint32_t)c->rsp, r[EBP] = (uint32_t)c->rbp, r[ESI] = (uint32_t)c->rsi, r[EDI] = (uint32_t)c->rdi;
+	r[EIP] = (uint32_t)c->rip, r[EFLAGS] = (uint32_t)c->rflags;
+	r[CR0] = (uint32_t)c->cr0, r[CR2] = (uint32_t)c->cr2, r[CR3] = (uint32_t)c->cr3, r[CR4] = (uint32_t)c->cr4;
+}
+
+static int add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = (*len + n) * 2;
+		uint8_t *nb = pm__realloc(*buf, c);
+
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+static int hvm_context_put(struct pm_stream_buf *b, const struct pm_hv_vcpu_state *st, unsigned int n)
+{
+	struct hvm_save_header h = { .magic = HVM_FILE_MAGIC, .version = HVM_FILE_VERSION };
+	struct desc d;
+	struct hvm_hw_cpu c;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	d = (struct desc){ HVM_SAVE_CODE(HEADER), 0, sizeof(h) };
+	rc = add(&buf, &len, &cap, &d, sizeof(d)) ?: add(&buf, &len, &cap, &h, sizeof(h));
+	for (unsigned int i = 0; !rc && i < n; i++) {
+		if (!st[i].up)
+			continue;
+		hw_cpu_from(&c, &st[i]);
+		d = (struct desc){ HVM_SAVE_CODE(CPU), (uint16_t)i, sizeof(c) };
+		rc = add(&buf, &len, &cap, &d, sizeof(d)) ?: add(&buf, &len, &cap, &c, sizeof(c));
+	}
+	d = (struct desc){ HVM_SAVE_CODE(END), 0, 0 };
+	rc = rc ?: add(&buf, &len, &cap, &d, sizeof(d));
+	rc = rc ?: pm_stream_put_record(b, PM_LIBXC_HVM_CONTEXT, NULL, 0, buf, len);
+	free(buf);
+	return rc;
+}
+
+static int hvm_context_get(const struct pm_stream_record *r, struct pm_hv_vcpu_state *st, unsigned int n,
+			   char *what, size_t wlen)
+{
+	size_t pos = 0;
+	bool header = false;
+
+	while (pos < r->len) {
+		struct desc d;
+
+		if (r->len - pos < sizeof(d)) {
+			snprintf(what, wlen, "HVM_CONTEXT: a save record cut at byte %zu", pos);
+			return -EINVAL;
+		}
+		memcpy(&d, r->body + pos, sizeof(d));
+		pos += sizeof(d);
+		if (d.length > r->len - pos) {
+			snprintf(what, wlen, "HVM_CONTEXT: save record type %u longer than the record", d.typecode);
+			return -EINVAL;
+		}
+		if (!header && d.typecode != HVM_SAVE_CODE(HEADER)) {
+			snprintf(what, wlen, "HVM_CONTEXT: no header first");
+			return -EINVAL;
+		}
+		if (d.typecode == HVM_SAVE_CODE(HEADER)) {
+			struct hvm_save_header h;
+
+			if (header || d.length != sizeof(h)) {
+				snprintf(what, wlen, "HVM_CONTEXT: a second or bad header");
+				return -EINVAL;
+			}
+			memcpy(&h, r->body + pos, sizeof(h));
+			if (h.magic != HVM_FILE_MAGIC || h.version != HVM_FILE_VERSION) {
+				snprintf(what, wlen, "HVM_CONTEXT: magic 0x%x version %u", h.magic, h.version);
+				return -EINVAL;
+			}
+			header = true;
+		} else if (d.typecode == HVM_SAVE_CODE(CPU)) {
+			struct hvm_hw_cpu c;
+
+			if (d.length != sizeof(c) || d.instance >= n) {
+				snprintf(what, wlen, "HVM_CONTEXT: CPU %u of %u, %u bytes", d.instance, n, d.length);
+				return -EINVAL;
+			}
+			memcpy(&c, r->body + pos, sizeof(c));
+			hw_cpu_to(&c, &st[d.instance]);
+		} else if (d.typecode == HVM_SAVE_CODE(END)) {
+			return 0;
+		}
+		pos += d.length;
+	}
+	snprintf(what, wlen, "HVM_CONTEXT: no end record");
+	return -EINVAL;
+}
+
+/* ---- aarch64: physmap's PHYSMAP_VCPUS ---- */
+
+struct vcpu_head {
+	uint32_t arch;
+	uint16_t nr, flags;
+};
+
+int pm__vcpus_put(struct pm_stream_buf *b, const struct pm_hv_vcpu_state *st, unsigned int n)
+{
+	uint32_t head[2] = { n, 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc = 0;
+
+	if (!n)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		if (st[i].arch != st[0].arch || st[i].nr > PM_HV_VCPU_REGS)
+			return -EINVAL;
+	if (st[0].arch == PM_HV_ARCH_X86_32)
+		return hvm_context_put(b, st, n);
+	if (st[0].arch != PM_HV_ARCH_AARCH64)
+		return -EINVAL;
+	for (unsigned int i = 0; !rc && i < n; i++) {
+		struct vcpu_head h = { st[i].arch, (uint16_t)st[i].nr, st[i].up ? PM_VCPU_UP : 0 };
+
+		rc = add(&buf, &len, &cap, &h, sizeof(h)) ?: add(&buf, &len, &cap, st[i].reg, st[i].nr * 8);
+	}
+	rc = rc ?: pm_stream_put_record(b, PM_LIBXC_PHYSMAP_VCPUS, head, sizeof(head), buf, len);
+	free(buf);
+	return rc;
+}
+
+int pm__vcpus_get(const struct pm_stream_record *r, struct pm_hv_vcpu_state *st, unsigned int n,
+		  char *what, size_t wlen)
+{
+	uint32_t head[2];
+	size_t pos = sizeof(head);
+
+	memset(st, 0, n * sizeof(*st));
+	if (r->type == PM_LIBXC_HVM_CONTEXT) {
+		for (unsigned int i = 0; i < n; i++)
+			st[i] = (struct pm_hv_vcpu_state){ .arch = PM_HV_ARCH_X86_32, .nr = X86_NR };
+		return hvm_context_get(r, st, n, what, wlen);
+	}
+	if (r->len < sizeof(head)) {
+		snprintf(what, wlen, "PHYSMAP_VCPUS: %u bytes", r->len);
+		return -EINVAL;
+	}
+	memcpy(head, r->body, sizeof(head));
+	if (head[0] != n || head[1]) {
+		snprintf(what, wlen, "PHYSMAP_VCPUS: %u vCPUs for a domain of %u", head[0], n);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct vcpu_head h;
+
+		if (r->len - pos < sizeof(h)) {
+			snprintf(what, wlen, "PHYSMAP_VCPUS: vCPU %u cut short", i);
+			return -EINVAL;
+		}
+		memcpy(&h, r->body + pos, sizeof(h));
+		pos += sizeof(h);
+		if (h.arch != PM_HV_ARCH_AARCH64 || h.nr > PM_HV_VCPU_REGS || (h.flags & ~PM_VCPU_UP) ||
+		    r->len - pos < h.nr * 8u) {
+			snprintf(what, wlen, "PHYSMAP_VCPUS: vCPU %u: arch %u, %u registers, flags 0x%x", i, h.arch,
+				 h.nr, h.flags);
+			return -EINVAL;
+		}
+		st[i].arch = PM_HV_ARCH_AARCH64;
+		st[i].nr = h.nr;
+		st[i].up = h.flags & PM_VCPU_UP;
+		memcpy(st[i].reg, r->body + pos, h.nr * 8u);
+		pos += h.nr * 8u;
+	}
+	if (pos != r->len) {
+		snprintf(what, wlen, "PHYSMAP_VCPUS: %zu bytes left over", r->len - pos);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- physmap-dm's control socket ---- */
+
+static int read_line(int fd, char *line, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len - 1) {
+		int rc = pm__read_all(fd, line + n, 1);
+
+		if (rc)
+			return rc;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = 0;
+	return 0;
+}
+
+int pm__dm_control(const char *rundir, const char *name, const void *in, size_t in_len, void **out,
+		   size_t *out_len, char *what, size_t wlen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	char line[320];
+	unsigned long long len;
+	int fd, rc = 0;
+
+	if (out)
+		*out = NULL;
+	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s/console/%s.ctl", rundir, name) >=
+	    sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		rc = errno == ENOENT || errno == ECONNREFUSED ? -ENOENT : -errno;
+		goto out;
+	}
+	if (out) {
+		rc = pm__write_all(fd, "save\n", 5) ?: read_line(fd, line, sizeof(line));
+		if (rc)
+			goto out;
+		if (sscanf(line, "ok %llu", &len) != 1 || len > (256u << 20)) {
+			snprintf(what, wlen, "the device model: %.*s", (int)strcspn(line, "\n"), line);
+			rc = -EIO;
+			goto out;
+		}
+		*out = pm__malloc(len ? (size_t)len : 1);
+		if (!*out) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = pm__read_all(fd, *out, (size_t)len);
+		if (rc) {
+			free(*out);
+			*out = NULL;
+			goto out;
+		}
+		*out_len = (size_t)len;
+	} else {
+		snprintf(line, sizeof(line), "load %zu\n", in_len);
+		rc = pm__write_all(fd, line, strlen(line)) ?: pm__write_all(fd, in, in_len) ?:
+		     read_line(fd, line, sizeof(line));
+		if (!rc && strcmp(line, "ok\n")) {
+			snprintf(what, wlen, "the device model: %.*s", (int)strcspn(line, "\n"), line);
+			rc = -EIO;
+		}
+	}
+out:
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * save-internal.h - what save.c and restore.c share: the vCPU records of
+ * both architectures, physmap-dm's control socket, whole reads and writes
+ */
+#ifndef PHYSMAP_SAVE_INTERNAL_H
+#define PHYSMAP_SAVE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "physmap/hv.h"
+#include "physmap/stream.h"
+
+#define PM__PAGE 4096ull
+
+/* the HVM parameters a physmap domain has: the rings' pfns and ports */
+#define PM__NR_PARAMS 4
+
+/**
+ * pm__vcpus_put - the libxc record of @n vCPUs' states: HVM_CONTEXT (Xen's
+ * HVM save records: header, an hvm_hw_cpu a vCPU that is up, end) for
+ * x86, PHYSMAP_VCPUS for aarch64
+ * returns: 0; -EINVAL (mixed or unknown architectures); -ENOMEM; -E2BIG
+ */
+int pm__vcpus_put(struct pm_stream_buf *b, const struct pm_hv_vcpu_state *st, unsigned int n);
+
+/**
+ * pm__vcpus_get - @n vCPUs' states from a record pm__vcpus_put wrote (or
+ * Xen wrote: HVM_CONTEXT's records other than CPU are skipped); vCPUs the
+ * record does not name are down
+ * returns: 0; -EINVAL (with @what saying what is wrong)
+ */
+int pm__vcpus_get(const struct pm_stream_record *r, struct pm_hv_vcpu_state *st, unsigned int n,
+		  char *what, size_t len);
+
+/**
+ * pm__dm_control - ask domain @name's physmap-dm (its control socket in
+ * @rundir) to "save" (*@out receives the blob: free it) or to load @in
+ * returns: 0; -ENOENT (it has no device model); -EIO with @what (it
+ *   refused); -errno
+ */
+int pm__dm_control(const char *rundir, const char *name, const void *in, size_t in_len, void **out,
+		   size_t *out_len, char *what, size_t len);
+
+/** pm__write_all / pm__read_all - whole buffers, EINTR retried. returns: 0; -EPIPE / -ENODATA (EOF); -errno */
+int pm__write_all(int fd, const void *buf, size_t len);
+int pm__read_all(int fd, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,542 @@
+/*
+ * libphysmap/save.c - a domain to a stream (<physmap/save.h>)
+ *
+ * Pages go in PAGE_DATA records of up to 1024 pfns, straight from the
+ * frames mapped into the caller (writev: no copy of ours); a window of
+ * 1024 pfns is read from the P2M at once, and the pages of the window
+ * that are to go are mapped in one reservation.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <xenstore.h>
+#include <xen/hvm/params.h>
+
+#include "physmap/save.h"
+#include "physmap/domain.h"
+#include "physmap/p2m.h"
+#include "board.h"
+#include "hv/hv-internal.h"
+#include "save-internal.h"
+#include "alloc-internal.h"
+
+#define WINDOW PM_PAGE_DATA_MAX
+
+struct saver {
+	struct pm_hv *hv;
+	uint32_t domid;
+	int fd;
+	struct pm_hv_dominfo info;
+	struct pm_domain_config cfg;
+	uint64_t special;        /* the first special pfn: the rings */
+	char firmware[128];
+	uint64_t *p2m;           /* a window's entries */
+	uint64_t *mfns;
+	uint64_t pfns[WINDOW];
+	uint8_t *bitmap;         /* the window's pages to send, or NULL: all of its RAM */
+	uint8_t *dirty;          /* live: the pages to send next, a bit a pfn */
+	struct pm_save_report *rep;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct saver *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct saver *s, int rc, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(s->err, s->errlen, "domain %u: %s: %s", s->domid, what, strerror(-rc));
+	return rc;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* /local/domain/DOMID/@sub (@vm: /vm/DOMID/@sub) */
+static char *xs_get(struct xs_handle *h, bool vm, uint32_t domid, const char *sub)
+{
+	char path[96];
+	unsigned int len;
+
+	snprintf(path, sizeof(path), "%s/%u/%s", vm ? "/vm" : "/local/domain", domid, sub);
+	return xs_read(h, XBT_NULL, path, &len);
+}
+
+/* the configuration it was built from, its memory now what the guest has asked for */
+static int config(struct saver *s)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char *json = NULL, *target = NULL, *fw = NULL, err[PM_CONFIG_ERR_LEN], berr[PM_BOARD_ERR_LEN];
+	struct pm_board_layout layout;
+	int rc;
+
+	if (!h)
+		return fail(s, -errno, "connecting to the store");
+	json = xs_get(h, true, s->domid, "config");
+	target = xs_get(h, false, s->domid, "memory/target");
+	fw = xs_get(h, true, s->domid, "firmware");
+	xs_close(h);
+	if (!json) {
+		rc = fail(s, -EINVAL, "no configuration in the store (/vm/%u/config): physmap did not build it",
+			  s->domid);
+		goto out;
+	}
+	rc = pm_domain_config_from_json(json, "the store's configuration", NULL, 0, &s->cfg, err, sizeof(err));
+	if (rc) {
+		snprintf(s->err, s->errlen, "domain %u: %s", s->domid, err);
+		goto out;
+	}
+	if (target) {
+		unsigned long long kib = strtoull(target, NULL, 10);
+
+		if (kib && kib * 1024 <= s->cfg.maxmem)
+			s->cfg.memory = kib * 1024 & ~4095ull;
+	}
+	if (fw)
+		snprintf(s->firmware, sizeof(s->firmware), "%s", fw);
+	rc = pm_domain_config_layout(&s->cfg, &layout, berr);
+	if (rc) {
+		snprintf(s->err, s->errlen, "domain %u: board: %s", s->domid, berr);
+		goto out;
+	}
+	s->special = 0;
+	for (size_t i = 0; i < layout.nr_regions; i++)
+		if (layout.regions[i].kind == PM_REGION_RAM &&
+		    (layout.regions[i].base + layout.regions[i].size + PM__PAGE - 1) / PM__PAGE > s->special)
+			s->special = (layout.regions[i].base + layout.regions[i].size + PM__PAGE - 1) / PM__PAGE;
+	pm_board_layout_dispose(&layout);
+out:
+	free(json);
+	free(target);
+	free(fw);
+	return rc;
+}
+
+static int put(struct saver *s, struct pm_stream_buf *b)
+{
+	int rc = pm__write_all(s->fd, b->data, b->len);
+
+	if (!rc)
+		s->rep->bytes += b->len;
+	b->len = 0;
+	return rc;
+}
+
+/*
+ * one window [pfn, pfn + n): its pages that go (every RAM page, or the
+ * dirty ones; a dirty page that is no longer RAM goes as XTAB: not present)
+ * returns: pages sent; -errno
+ */
+static long send_window(struct saver *s, uint64_t pfn, uint64_t n)
+{
+	uint32_t head[4], count = 0, data = 0;
+	struct iovec iov[3];
+	void *map = NULL;
+	int rc;
+
+	rc = pm_hv_p2m_read(s->hv, s->domid, pfn, n, s->p2m);
+	if (rc)
+		return fail(s, rc, "reading the P2M at pfn 0x%llx", (unsigned long long)pfn);
+	for (uint64_t i = 0; i < n; i++) {
+		bool ram = pm_p2m_kind_of(s->p2m[i]) == PM_P2M_RAM;
+
+		if (s->bitmap ? !(s->bitmap[i / 8] & (1u << (i % 8))) : !ram)
+			continue;
+		if (ram) {
+			s->mfns[data++] = s->p2m[i];
+			s->pfns[count++] = pfn + i;
+		} else {
+			s->pfns[count++] = (pfn + i) | (PM_PAGE_XTAB << PM_PAGE_TYPE_SHIFT);
+		}
+	}
+	if (!count)
+		return 0;
+	if (data) {
+		map = mmap(NULL, data * PM__PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			return fail(s, -errno, "mapping pages");
+		rc = s->hv->ops->map_mfns(s->hv, map, s->mfns, data);
+		if (rc) {
+			munmap(map, data * PM__PAGE);
+			return fail(s, rc, "mapping pages at pfn 0x%llx", (unsigned long long)pfn);
+		}
+	}
+	/* the record: type, length, count, reserved; the pfns; the pages (all multiples of 8) */
+	head[0] = PM_LIBXC_PAGE_DATA;
+	head[1] = 8 + count * 8 + data * (uint32_t)PM__PAGE;
+	head[2] = count;
+	head[3] = 0;
+	iov[0] = (struct iovec){ head, sizeof(head) };
+	iov[1] = (struct iovec){ s->pfns, count * 8u };
+	iov[2] = (struct iovec){ map, data * PM__PAGE };
+	{
+		size_t left = sizeof(head) + count * 8u + data * PM__PAGE;
+		int at = 0;
+
+		while (left) {
+			ssize_t w = writev(s->fd, iov + at, 3 - at);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = w < 0 ? -errno : -EPIPE;
+				break;
+			}
+			left -= (size_t)w;
+			s->rep->bytes += (uint64_t)w;
+			while (at < 3 && (size_t)w >= iov[at].iov_len) {
+				w -= (ssize_t)iov[at].iov_len;
+				iov[at++].iov_len = 0;
+			}
+			if (at < 3) {
+				iov[at].iov_base = (char *)iov[at].iov_base + w;
+				iov[at].iov_len -= (size_t)w;
+			}
+		}
+	}
+	if (map)
+		munmap(map, data * PM__PAGE);
+	if (rc)
+		return fail(s, rc, "writing the stream");
+	s->rep->pages_sent += count;
+	return count;
+}
+
+/* a round: all of RAM, or (@dirty) the pages the dirty bitmap holds, which it clears */
+static long send_round(struct saver *s, bool dirty)
+{
+	long sent = 0;
+
+	for (uint64_t pfn = 0; pfn < s->info.max_pfn; pfn += WINDOW) {
+		uint64_t n = s->info.max_pfn - pfn < WINDOW ? s->info.max_pfn - pfn : WINDOW;
+		uint8_t *bits = s->dirty + pfn / 8;
+		long r;
+
+		s->bitmap = NULL;
+		if (dirty) {
+			bool any = false;
+
+			for (uint64_t i = 0; i < (n + 7) / 8 && !any; i++)
+				any = bits[i];
+			if (!any)
+				continue;
+			s->bitmap = bits;
+		}
+		r = send_window(s, pfn, n);
+		if (r < 0)
+			return r;
+		if (dirty)
+			memset(bits, 0, (size_t)((n + 7) / 8));
+		sent += r;
+	}
+	return sent;
+}
+
+/* takes (and cleans) what the dirty log holds into the bitmap; returns the pages it holds */
+static long sync_dirty(struct saver *s)
+{
+	uint8_t bits[WINDOW / 8];
+	long n = 0;
+
+	for (uint64_t pfn = 0; pfn < s->info.max_pfn; pfn += WINDOW) {
+		uint64_t c = s->info.max_pfn - pfn < WINDOW ? s->info.max_pfn - pfn : WINDOW;
+		long r = pm_hv_dirty_bitmap(s->hv, s->domid, pfn, c, true, bits);
+
+		if (r < 0)
+			return fail(s, (int)r, "reading the dirty log");
+		for (uint64_t i = 0; r && i < (c + 7) / 8; i++)
+			s->dirty[pfn / 8 + i] |= bits[i];
+	}
+	for (uint64_t i = 0; i < (s->info.max_pfn + 7) / 8; i++)
+		n += __builtin_popcount(s->dirty[i]);
+	return n;
+}
+
+static void progress(const struct pm_save_opts *o, unsigned int round, long sent, long dirty, uint64_t total,
+		     uint64_t ns, bool final)
+{
+	struct pm_save_progress p = { round, (uint64_t)sent, (uint64_t)(dirty > 0 ? dirty : 0), total,
+				      ns ? (double)sent * PM__PAGE * 1e9 / (double)ns : 0, final };
+
+	if (o->progress)
+		o->progress(o->opaque, &p);
+}
+
+/*
+ * pauses the domain with every vCPU between instructions: one paused in
+ * the middle of an access (its device model answering) is let finish it
+ */
+static int pause_whole(struct saver *s)
+{
+	for (int tries = 0;; tries++) {
+		struct pm_hv_vcpu_state st;
+		int rc = pm_hv_domain_pause(s->hv, s->domid);
+
+		for (unsigned int i = 0; !rc && i < s->info.vcpus; i++)
+			rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st);
+		if (rc != -EAGAIN)
+			return rc ? fail(s, rc, "pausing") : 0;
+		if (tries == 1000)
+			return fail(s, rc, "pausing: a vCPU stays inside a device access");
+		rc = pm_hv_domain_unpause(s->hv, s->domid);
+		if (rc)
+			return fail(s, rc, "pausing");
+		nanosleep(&(struct timespec){ 0, 50000 }, NULL);
+	}
+}
+
+/* the memory: precopy rounds while it runs (live), then with it paused */
+static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused)
+{
+	unsigned int max_rounds = o->max_rounds ? o->max_rounds : 30;
+	double downtime = (o->max_downtime_ms ? o->max_downtime_ms : 300) / 1000.0;
+	bool live = o->live && s->info.state == PM_HV_RUNNING;
+	long sent, dirty, prev = -1;
+	unsigned int stuck = 0;
+	uint64_t t;
+	int rc;
+
+	if (!live) {
+		if (s->info.state == PM_HV_RUNNING) {
+			rc = pause_whole(s);
+			if (rc)
+				return rc;
+			*paused = true;
+			s->rep->was_running = true;
+			s->rep->paused_ns = now_ns();
+		}
+		t = now_ns();
+		sent = send_round(s, false);
+		if (sent < 0)
+			return (int)sent;
+		s->rep->rounds = 1;
+		progress(o, 0, sent, 0, s->rep->pages_sent, now_ns() - t, true);
+		return 0;
+	}
+	s->dirty = pm__calloc((size_t)((s->info.max_pfn + 7) / 8) + WINDOW / 8, 1);
+	if (!s->dirty)
+		return fail(s, -ENOMEM, "the dirty bitmap");
+	rc = pm_hv_dirty_log(s->hv, s->domid, true);
+	if (rc)
+		return fail(s, rc, "starting the dirty log");
+	t = now_ns();
+	sent = send_round(s, false);
+	for (unsigned int round = 0;; round++) {
+		uint64_t ns = now_ns() - t;
+		double rate = ns ? (double)sent * PM__PAGE * 1e9 / (double)ns : 0;
+
+		if (sent < 0)
+			return (int)sent;
+		dirty = sync_dirty(s);
+		if (dirty < 0)
+			return (int)dirty;
+		s->rep->rounds = round + 1;
+		progress(o, round, sent, dirty, s->rep->pages_sent, ns, false);
+		/* enough: the rest fits the downtime, or it stopped shrinking, or too many rounds */
+		if (dirty == 0 || (rate > 0 && (double)dirty * PM__PAGE / rate <= downtime))
+			break;
+		stuck = prev >= 0 && dirty >= prev ? stuck + 1 : 0;
+		if (stuck >= 2 || round + 1 >= max_rounds)
+			break;
+		prev = dirty;
+		t = now_ns();
+		sent = send_round(s, true);
+	}
+	rc = pause_whole(s);
+	if (rc)
+		return rc;
+	*paused = true;
+	s->rep->was_running = true;
+	s->rep->paused_ns = now_ns();
+	t = now_ns();
+	if ((dirty = sync_dirty(s)) < 0)
+		return (int)dirty;
+	sent = send_round(s, true);
+	if (sent < 0)
+		return (int)sent;
+	s->rep->rounds++;
+	progress(o, s->rep->rounds - 1, sent, 0, s->rep->pages_sent, now_ns() - t, true);
+	return 0;
+}
+
+/* the vCPUs and the parameters, then the libxc stream's end */
+static int cpu_state(struct saver *s, struct pm_stream_buf *b)
+{
+	struct pm_hv_vcpu_state *st = pm__calloc(s->info.vcpus, sizeof(*st));
+	uint32_t head[2] = { PM__NR_PARAMS, 0 };
+	uint64_t params[PM__NR_PARAMS * 2] = {
+		HVM_PARAM_CONSOLE_PFN, s->special + PM_DOMAIN_CONSOLE_PAGE,
+		HVM_PARAM_STORE_PFN, s->special + PM_DOMAIN_STORE_PAGE,
+		HVM_PARAM_CONSOLE_EVTCHN, PM_DOMAIN_CONSOLE_PORT,
+		HVM_PARAM_STORE_EVTCHN, PM_DOMAIN_STORE_PORT,
+	};
+	int rc = 0;
+
+	if (!st)
+		return fail(s, -ENOMEM, "the vCPUs' state");
+	for (unsigned int i = 0; !rc && i < s->info.vcpus; i++) {
+		rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st[i]);
+		/* paused (by its user) inside a device access: let it finish that */
+		if (rc == -EAGAIN && !(rc = pause_whole(s)))
+			rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st[i]);
+		if (rc)
+			fail(s, rc, "reading vCPU %u", i);
+	}
+	if (!rc && (rc = pm__vcpus_put(b, st, s->info.vcpus)))
+		fail(s, rc, "recording the vCPUs");
+	free(st);
+	if (!rc)
+		rc = pm_stream_put_record(b, PM_LIBXC_HVM_PARAMS, head, sizeof(head), params, sizeof(params));
+	if (!rc)
+		rc = pm_stream_put_record(b, PM_LIBXC_END, NULL, 0, NULL, 0);
+	return rc;
+}
+
+static int section(uint8_t **buf, size_t *len, uint32_t tag, const void *data, size_t n)
+{
+	uint32_t h[2] = { tag, (uint32_t)n };
+	size_t padded = (n + 7) & ~(size_t)7;
+	uint8_t *nb = pm__realloc(*buf, *len + 8 + padded);
+
+	if (!nb)
+		return -ENOMEM;
+	memcpy(nb + *len, h, 8);
+	memcpy(nb + *len + 8, data, n);
+	memset(nb + *len + 8 + n, 0, padded - n);
+	*buf = nb;
+	*len += 8 + padded;
+	return 0;
+}
+
+/* physmap's emulator context: the devices' state, the store watches, the firmware's place */
+static int emulator(struct saver *s, struct pm_stream_buf *b)
+{
+	struct pm_stream_emulator emu = { PM_EMULATOR_UNKNOWN, 0 };
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char dom[16], what[256] = "";
+	void *dev = NULL;
+	size_t dev_len = 0, len = 0;
+	uint8_t *buf = NULL;
+	char *watches = NULL;
+	int rc;
+
+	if (!h)
+		return fail(s, -errno, "connecting to the store");
+	snprintf(dom, sizeof(dom), "%u", s->domid);
+	watches = xs_control_command(h, "watches", dom, (unsigned int)strlen(dom) + 1);
+	xs_close(h);
+	rc = strcmp(pm_hv_backend(s->hv), "sim") ? -ENOENT :
+	     pm__dm_control(pm_hv_rundir(s->hv), s->info.name, NULL, 0, &dev, &dev_len, what, sizeof(what));
+	if (rc == -ENOENT)
+		rc = 0;   /* no device model: no devices */
+	else if (rc) {
+		if (what[0])
+			snprintf(s->err, s->errlen, "domain %u: %s", s->domid, what);
+		else
+			fail(s, rc, "the device model's state");
+		goto out;
+	}
+	rc = (dev ? section(&buf, &len, PM_CTX_DEVICES, dev, dev_len) : 0) ?:
+	     (watches ? section(&buf, &len, PM_CTX_WATCHES, watches, strlen(watches)) : 0) ?:
+	     (s->firmware[0] ? section(&buf, &len, PM_CTX_FIRMWARE, s->firmware, strlen(s->firmware)) : 0) ?:
+	     pm_stream_put_record(b, PM_LIBXL_EMULATOR_CONTEXT, &emu, sizeof(emu), buf, len);
+	if (rc)
+		fail(s, rc, "recording the emulator context");
+out:
+	free(buf);
+	free(dev);
+	free(watches);
+	return rc;
+}
+
+int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_save_opts *o,
+		   struct pm_save_report *rep, char *err, size_t errlen)
+{
+	struct saver s = { .hv = hv, .domid = domid, .fd = fd, .rep = rep, .err = err, .errlen = errlen };
+	struct pm_save_opts none = { 0 };
+	struct pm_stream_buf b = { 0 };
+	bool paused = false;
+	char *json = NULL;
+	uint64_t t0 = now_ns();
+	int rc;
+
+	*rep = (struct pm_save_report){ 0 };
+	err[0] = 0;
+	if (!o)
+		o = &none;
+	pm_domain_config_init(&s.cfg);
+	rc = pm_hv_domain_getinfo(hv, domid, &s.info);
+	if (rc) {
+		fail(&s, rc, "no such domain");
+		return rc;
+	}
+	if (!domid) {
+		snprintf(err, errlen, "domain 0: the toolstack's own domain cannot be saved");
+		return -EINVAL;
+	}
+	if (s.info.state != PM_HV_RUNNING && s.info.state != PM_HV_PAUSED) {
+		snprintf(err, errlen, "domain %u (%s): not running or paused", domid, s.info.name);
+		return -EINVAL;
+	}
+	rc = config(&s);
+	if (rc)
+		goto out;
+	s.p2m = pm__malloc(WINDOW * sizeof(*s.p2m));
+	s.mfns = pm__malloc(WINDOW * sizeof(*s.mfns));
+	if (!s.p2m || !s.mfns || pm_domain_config_json(&s.cfg, &json) < 0) {
+		rc = fail(&s, -ENOMEM, "saving");
+		goto out;
+	}
+	/* the headers, the static data */
+	rc = pm_stream_put_xl_header(&b, json) ?: pm_stream_put_libxl_header(&b) ?:
+	     pm_stream_put_record(&b, PM_LIBXL_LIBXC_CONTEXT, NULL, 0, NULL, 0) ?:
+	     pm_stream_put_libxc_header(&b, strcmp(s.cfg.board, "virt") ? PM_LIBXC_DOM_X86_HVM
+									 : PM_LIBXC_DOM_PHYSMAP_ARM64, 4, 17) ?:
+	     pm_stream_put_record(&b, PM_LIBXC_STATIC_DATA_END, NULL, 0, NULL, 0);
+	if (rc || (rc = put(&s, &b))) {
+		fail(&s, rc, "writing the stream's headers");
+		goto out;
+	}
+	rc = memory(&s, o, &paused);
+	if (rc)
+		goto out;
+	rc = cpu_state(&s, &b);
+	if (!rc)
+		rc = emulator(&s, &b);
+	if (!rc)
+		rc = pm_stream_put_record(&b, PM_LIBXL_END, NULL, 0, NULL, 0);
+	if (!rc && (rc = put(&s, &b)))
+		fail(&s, rc, "writing the stream");
+	else if (rc && !err[0])
+		fail(&s, rc, "saving");
+out:
+	if (o->live)
+		pm_hv_dirty_log(hv, domid, false);
+	if (rc && paused)
+		pm_hv_domain_unpause(hv, domid);   /* it goes on running here */
+	rep->total_ns = now_ns() - t0;
+	if (paused)
+		rep->paused_ns = now_ns() - rep->paused_ns;
+	pm_stream_buf_dispose(&b);
+	pm_domain_config_dispose(&s.cfg);
+	free(json);
+	free(s.p2m);
+	free(s.mfns);
+	free(s.dirty);
+	return rc;
+}

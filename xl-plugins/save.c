@@ -1,0 +1,550 @@
+/*
+ * xl-plugins/save.c - pxl save, restore, migrate and migrate-receive
+ *
+ * save writes the domain's stream (<physmap/save.h>) to a file and, as xl,
+ * destroys the domain (-c: it keeps running; -p: it stays paused). restore
+ * builds a domain from such a file and unpauses it (-p: paused).
+ *
+ * migrate sends a live stream to `pxl migrate-receive` on the other side,
+ * reached over ssh (as xl migrate), a command's stdin/stdout
+ * (--transport=cmd, HOST being the command: how tests migrate between two
+ * simulators) or a TCP socket (--transport=tcp, HOST being HOST:PORT, the
+ * other side running migrate-receive --listen PORT). After the stream the
+ * two sides agree as xl's do:
+ *   receiver: "physmap-migrate 1\n" (a banner, before the stream)
+ *   receiver: "received DOMID\n"   (built, paused)     or "error WHAT\n"
+ *   sender:   "go\n"                (the source will not run again)
+ *   receiver: "done\n"              (the copy runs)    or "error WHAT\n"
+ * and the sender destroys the source only after "done". Any break before
+ * that resumes the source, and the receiver destroys what it built.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "physmap/domain.h"
+#include "physmap/save.h"
+#include "pxl-util.h"
+
+#define BANNER "physmap-migrate 1\n"
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* ---- pxl save ---- */
+
+enum { SAVE_CONTINUE, SAVE_PAUSED };
+
+static const struct pm_opt save_opts[] = {
+	[SAVE_CONTINUE] = { "continue", no_argument, 'c', NULL, "leave the domain running after the save" },
+	[SAVE_PAUSED] = { "paused", no_argument, 'p', NULL, "leave the domain paused after the save" },
+};
+
+static int save_run(const struct pxl_args *a)
+{
+	const char *file = a->argv[1];
+	struct pm_save_report rep;
+	char err[512];
+	struct pm_hv *hv;
+	uint32_t domid;
+	int fd, rc;
+
+	if (a->opt[SAVE_CONTINUE] && a->opt[SAVE_PAUSED]) {
+		fprintf(stderr, "%s: -c and -p: choose one\n", a->prog);
+		return PXL_USAGE;
+	}
+	if (pxl_open_domain(a, &hv, &domid))
+		return PXL_FAIL;
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, file, strerror(errno));
+		pm_hv_close(hv);
+		return PXL_FAIL;
+	}
+	rc = pm_domain_save(hv, domid, fd, NULL, &rep, err, sizeof(err));
+	if (!rc && (fsync(fd) || close(fd))) {
+		snprintf(err, sizeof(err), "%s: %s", file, strerror(errno));
+		rc = -errno;
+		if (rep.was_running)
+			pm_hv_domain_unpause(hv, domid);
+	} else if (rc) {
+		close(fd);
+	}
+	if (rc) {
+		unlink(file);   /* nothing half-written is left */
+		fprintf(stderr, "%s: %s\n", a->prog, err);
+		pm_hv_close(hv);
+		return PXL_FAIL;
+	}
+	if (a->opt[SAVE_CONTINUE]) {
+		if (rep.was_running)
+			pm_hv_domain_unpause(hv, domid);
+	} else if (!a->opt[SAVE_PAUSED]) {
+		pm_domain_destroy(hv, domid);
+	}
+	printf("saved domain %u to %s: %llu pages, %llu bytes, %.1f ms\n", domid, file,
+	       (unsigned long long)rep.pages_sent, (unsigned long long)rep.bytes, rep.total_ns / 1e6);
+	pm_hv_close(hv);
+	return PXL_OK;
+}
+
+/* ---- pxl restore ---- */
+
+enum { RESTORE_PAUSED, RESTORE_CONSOLE, RESTORE_CONFIG };
+
+static const struct pm_opt restore_opts[] = {
+	[RESTORE_PAUSED] = { "paused", no_argument, 'p', NULL, "leave the restored domain paused" },
+	[RESTORE_CONSOLE] = { "console", no_argument, 'c', NULL, "attach to its console at once (Ctrl-] detaches)" },
+	[RESTORE_CONFIG] = { "config", required_argument, 'C', "CONFIG",
+			     "use this xl.cfg file instead of the configuration saved in the file" },
+};
+
+/* unpause (unless @paused), the monitor, the console: what create does after the build */
+static int started(const struct pxl_args *a, struct pm_hv *hv, const struct pm_domain_config *cfg, uint32_t domid,
+		   bool paused)
+{
+	int rc = paused ? 0 : pm_hv_domain_unpause(hv, domid);
+
+	if (rc) {
+		fprintf(stderr, "%s: %s: starting its vCPUs: %s\n", a->prog, cfg->name, strerror(-rc));
+		pm_domain_destroy(hv, domid);
+		return PXL_FAIL;
+	}
+	if (pxl_monitor_needed(cfg))
+		pxl_monitor_spawn(a, hv, cfg, domid);
+	return PXL_OK;
+}
+
+static int restore_run(const struct pxl_args *a)
+{
+	const char *file = a->argv[0];
+	struct pm_restore_opts o = { .where = file, .config = a->opt[RESTORE_CONFIG],
+				     .overrides = (const char *const *)a->argv + 1, .nr_overrides = (size_t)a->argc - 1 };
+	struct pm_domain_config cfg;
+	char err[512];
+	struct pm_hv *hv;
+	uint32_t domid;
+	int fd, rc;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, file, strerror(errno));
+		return PXL_FAIL;
+	}
+	if (pxl_hv_open(a, &hv)) {
+		close(fd);
+		return PXL_FAIL;
+	}
+	rc = pm_domain_restore(hv, fd, &o, &domid, &cfg, err, sizeof(err));
+	close(fd);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", a->prog, err);
+		pm_hv_close(hv);
+		return PXL_FAIL;
+	}
+	rc = started(a, hv, &cfg, domid, a->opt[RESTORE_PAUSED] != NULL);
+	if (rc == PXL_OK) {
+		printf("restored %s as domain %u%s\n", cfg.name, domid, a->opt[RESTORE_PAUSED] ? " (paused)" : "");
+		if (a->opt[RESTORE_CONSOLE]) {
+			fflush(stdout);
+			rc = pxl_console(a, hv, domid, true);
+		}
+	}
+	pm_domain_config_dispose(&cfg);
+	pm_hv_close(hv);
+	return rc;
+}
+
+/* ---- the migration channel ---- */
+
+/* a line from @fd, a byte at a time (the stream follows it); returns 0 or -errno */
+static int read_line(int fd, char *line, size_t len, int timeout_s)
+{
+	size_t n = 0;
+
+	while (n < len - 1) {
+		struct timeval tv = { .tv_sec = timeout_s };
+		fd_set rd;
+		ssize_t r;
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		r = select(fd + 1, &rd, NULL, NULL, &tv);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r ? -errno : -ETIMEDOUT;
+		r = read(fd, line + n, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r ? -errno : -EPIPE;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = 0;
+	return 0;
+}
+
+static int say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int say(int fd, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	return write(fd, line, (size_t)n) == n ? 0 : -EPIPE;
+}
+
+/* runs @argv with its stdin and stdout on one end of a socket pair; returns the other end, or -errno */
+static int spawn(char *const argv[], pid_t *pid)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	*pid = fork();
+	if (*pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (!*pid) {
+		dup2(sv[1], 0);
+		dup2(sv[1], 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+static int tcp_connect(const char *hostport, char *what, size_t len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char host[256];
+	const char *colon = strrchr(hostport, ':');
+	int fd = -1, rc;
+
+	if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof(host)) {
+		snprintf(what, len, "%s: expected HOST:PORT", hostport);
+		return -EINVAL;
+	}
+	memcpy(host, hostport, (size_t)(colon - hostport));
+	host[colon - hostport] = 0;
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	if (rc) {
+		snprintf(what, len, "%s: %s", hostport, gai_strerror(rc));
+		return -EINVAL;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd >= 0 && !connect(fd, ai->ai_addr, ai->ai_addrlen))
+			break;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		snprintf(what, len, "%s: cannot connect: %s", hostport, strerror(errno));
+	return fd < 0 ? -ECONNREFUSED : fd;
+}
+
+/* ---- pxl migrate ---- */
+
+enum { MIG_TRANSPORT, MIG_DOWNTIME, MIG_ROUNDS, MIG_NON_LIVE, MIG_QUIET };
+
+static const struct pm_opt migrate_opts[] = {
+	[MIG_TRANSPORT] = { "transport", required_argument, 't', "ssh|cmd|tcp",
+			    "how to reach the other side: ssh HOST (default), a command's stdin/stdout, or HOST:PORT" },
+	[MIG_DOWNTIME] = { "max-downtime", required_argument, 'D', "MS",
+			   "stop precopy once the dirty pages would go in MS milliseconds (default 300)" },
+	[MIG_ROUNDS] = { "max-rounds", required_argument, 'R', "N", "precopy rounds at most (default 30)" },
+	[MIG_NON_LIVE] = { "non-live", no_argument, 'N', NULL, "pause the domain first, then send it" },
+	[MIG_QUIET] = { "quiet", no_argument, 'q', NULL, "no progress, only the final report" },
+};
+
+struct progress_ctx {
+	bool tty;
+};
+
+static void on_round(void *opaque, const struct pm_save_progress *p)
+{
+	const struct progress_ctx *c = opaque;
+
+	if (!c->tty)
+		return;
+	fprintf(stderr, "\r\033[Kround %u%s: sent %llu pages (%.0f MB/s), %llu dirty%s", p->round,
+		p->final ? " (paused)" : "", (unsigned long long)p->sent, p->rate / 1e6, (unsigned long long)p->dirty,
+		p->final ? "\n" : "");
+}
+
+static int parse_uint(const char *s, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > 1000000)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int migrate_run(const struct pxl_args *a)
+{
+	const char *transport = a->opt[MIG_TRANSPORT] ? a->opt[MIG_TRANSPORT] : "ssh", *host = a->argv[1];
+	struct progress_ctx pc = { .tty = isatty(2) && !a->opt[MIG_QUIET] };
+	struct pm_save_opts o = { .live = !a->opt[MIG_NON_LIVE], .progress = on_round, .opaque = &pc };
+	struct pm_save_report rep;
+	char err[512] = "", line[600];
+	struct pm_hv_dominfo info;
+	struct pm_hv *hv;
+	uint32_t domid;
+	pid_t pid = -1;
+	int fd = -1, rc, ret = PXL_FAIL;
+	uint64_t paused_at = 0;
+	bool went = false;
+
+	if ((a->opt[MIG_DOWNTIME] && parse_uint(a->opt[MIG_DOWNTIME], &o.max_downtime_ms)) ||
+	    (a->opt[MIG_ROUNDS] && parse_uint(a->opt[MIG_ROUNDS], &o.max_rounds))) {
+		fprintf(stderr, "%s: --max-downtime and --max-rounds take a whole number\n", a->prog);
+		return PXL_USAGE;
+	}
+	if (strcmp(transport, "ssh") && strcmp(transport, "cmd") && strcmp(transport, "tcp")) {
+		fprintf(stderr, "%s: --transport %s: one of ssh, cmd, tcp\n", a->prog, transport);
+		return PXL_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (pxl_open_domain(a, &hv, &domid))
+		return PXL_FAIL;
+	if ((rc = pm_hv_domain_getinfo(hv, domid, &info))) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, a->argv[0], strerror(-rc));
+		goto out;
+	}
+	if (!strcmp(transport, "tcp")) {
+		fd = tcp_connect(host, err, sizeof(err));
+	} else if (!strcmp(transport, "cmd")) {
+		char *argv[] = { "sh", "-c", (char *)host, NULL };
+
+		fd = spawn(argv, &pid);
+	} else {
+		char *argv[] = { "ssh", "-T", "-o", "BatchMode=yes", (char *)host, "pxl", "migrate-receive", NULL };
+
+		fd = spawn(argv, &pid);
+	}
+	if (fd < 0) {
+		fprintf(stderr, "%s: reaching %s: %s\n", a->prog, host, err[0] ? err : strerror(-fd));
+		goto out;
+	}
+	rc = read_line(fd, line, sizeof(line), 30);
+	if (rc || strcmp(line, BANNER)) {
+		fprintf(stderr, "%s: %s: no migrate-receive answered (%s)\n", a->prog, host,
+			rc ? strerror(-rc) : "an unexpected banner");
+		goto out;
+	}
+	rc = pm_domain_save(hv, domid, fd, &o, &rep, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s: %s; %s keeps running here\n", a->prog, err, info.name);
+		goto out;
+	}
+	paused_at = now_ns() - rep.paused_ns;
+	rc = read_line(fd, line, sizeof(line), 120);
+	if (rc || strncmp(line, "received ", 9)) {
+		fprintf(stderr, "%s: the receiver %s; %s keeps running here\n", a->prog,
+			rc ? "went away" : line, info.name);
+		goto resume;
+	}
+	if (say(fd, "go\n")) {
+		fprintf(stderr, "%s: the receiver went away; %s keeps running here\n", a->prog, info.name);
+		goto resume;
+	}
+	went = true;
+	rc = read_line(fd, line, sizeof(line), 60);
+	if (rc || strcmp(line, "done\n")) {
+		fprintf(stderr, "%s: the receiver %s; %s resumes here\n", a->prog, rc ? "went away" : line,
+			info.name);
+		goto resume;
+	}
+	pm_domain_destroy(hv, domid);
+	printf("migrated %s: %u rounds, %llu pages, %llu bytes in %.1f ms, downtime %.1f ms\n", info.name,
+	       rep.rounds, (unsigned long long)rep.pages_sent, (unsigned long long)rep.bytes, rep.total_ns / 1e6,
+	       (now_ns() - paused_at) / 1e6);
+	ret = PXL_OK;
+	goto out;
+resume:
+	(void)went;
+	if (rep.was_running)
+		pm_hv_domain_unpause(hv, domid);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	pm_hv_close(hv);
+	return ret;
+}
+
+/* ---- pxl migrate-receive ---- */
+
+enum { RECV_LISTEN, RECV_PAUSED };
+
+static const struct pm_opt receive_opts[] = {
+	[RECV_LISTEN] = { "listen", required_argument, 'l', "[ADDR:]PORT",
+			  "take one migration on this TCP port rather than on stdin/stdout" },
+	[RECV_PAUSED] = { "paused", no_argument, 'p', NULL, "leave the migrated domain paused" },
+};
+
+static int listen_once(const char *spec, char *what, size_t len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res = NULL;
+	const char *colon = strrchr(spec, ':');
+	char host[256] = "";
+	int fd = -1, c = -1, one = 1, rc;
+
+	if (colon && (size_t)(colon - spec) < sizeof(host)) {
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = 0;
+	}
+	rc = getaddrinfo(host[0] ? host : NULL, colon ? colon + 1 : spec, &hints, &res);
+	if (rc) {
+		snprintf(what, len, "%s: %s", spec, gai_strerror(rc));
+		return -EINVAL;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1)) {
+		snprintf(what, len, "%s: %s", spec, strerror(errno));
+		freeaddrinfo(res);
+		if (fd >= 0)
+			close(fd);
+		return -EADDRINUSE;
+	}
+	freeaddrinfo(res);
+	fprintf(stderr, "listening on %s\n", spec);
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		snprintf(what, len, "%s: accept: %s", spec, strerror(errno));
+	close(fd);
+	return c < 0 ? -EIO : c;
+}
+
+static int receive_run(const struct pxl_args *a)
+{
+	struct pm_restore_opts o = { .where = "the migration stream" };
+	struct pm_domain_config cfg;
+	char err[512] = "", line[64];
+	struct pm_hv *hv;
+	uint32_t domid;
+	int in = 0, out = 1, rc, ret = PXL_FAIL;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (a->opt[RECV_LISTEN]) {
+		in = out = listen_once(a->opt[RECV_LISTEN], err, sizeof(err));
+		if (in < 0) {
+			fprintf(stderr, "%s: %s\n", a->prog, err);
+			return PXL_FAIL;
+		}
+	}
+	if (pxl_hv_open(a, &hv))
+		goto out_fd;
+	if (say(out, BANNER))
+		goto out_hv;
+	rc = pm_domain_restore(hv, in, &o, &domid, &cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", a->prog, err);
+		say(out, "error %s\n", err);
+		goto out_hv;
+	}
+	if (say(out, "received %u\n", domid) || read_line(in, line, sizeof(line), 120) || strcmp(line, "go\n")) {
+		fprintf(stderr, "%s: the sender went away before it let go of %s: nothing kept here\n", a->prog,
+			cfg.name);
+		pm_domain_destroy(hv, domid);
+		goto out_cfg;
+	}
+	if (started(a, hv, &cfg, domid, a->opt[RECV_PAUSED] != NULL) != PXL_OK) {
+		say(out, "error %s: cannot start it\n", cfg.name);
+		goto out_cfg;
+	}
+	say(out, "done\n");
+	fprintf(stderr, "%s: %s is domain %u here\n", a->prog, cfg.name, domid);
+	ret = PXL_OK;
+out_cfg:
+	pm_domain_config_dispose(&cfg);
+out_hv:
+	pm_hv_close(hv);
+out_fd:
+	if (in > 1)
+		close(in);
+	return ret;
+}
+
+static const struct pxl_cmd save = {
+	.name = "save",
+	.summary = "save a domain to a file, then destroy it (xl's format)",
+	.synopsis = "DOMAIN FILE",
+	.opts = save_opts,
+	.nr_opts = sizeof(save_opts) / sizeof(save_opts[0]),
+	.min_args = 2,
+	.max_args = 2,
+	.run = save_run,
+};
+
+static const struct pxl_cmd restore = {
+	.name = "restore",
+	.summary = "restore a domain from a save file (KEY=VALUE overrides its configuration)",
+	.synopsis = "FILE [KEY=VALUE...]",
+	.opts = restore_opts,
+	.nr_opts = sizeof(restore_opts) / sizeof(restore_opts[0]),
+	.min_args = 1,
+	.max_args = -1,
+	.run = restore_run,
+};
+
+static const struct pxl_cmd migrate = {
+	.name = "migrate",
+	.summary = "live-migrate a domain to another host (pxl migrate-receive there)",
+	.synopsis = "DOMAIN HOST",
+	.opts = migrate_opts,
+	.nr_opts = sizeof(migrate_opts) / sizeof(migrate_opts[0]),
+	.min_args = 2,
+	.max_args = 2,
+	.run = migrate_run,
+};
+
+static const struct pxl_cmd migrate_receive = {
+	.name = "migrate-receive",
+	.summary = "the receiving side of pxl migrate (stdin/stdout, or --listen)",
+	.synopsis = "",
+	.opts = receive_opts,
+	.nr_opts = sizeof(receive_opts) / sizeof(receive_opts[0]),
+	.min_args = 0,
+	.max_args = 0,
+	.run = receive_run,
+};
+
+static const struct pxl_cmd *const cmds[] = { &save, &restore, &migrate, &migrate_receive, NULL };
+const struct pxl_plugin pxl_plugin = { PXL_ABI_VERSION, cmds };
