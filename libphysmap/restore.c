@@ -42,7 +42,9 @@ struct restorer {
 	void *devices;
 	size_t devices_len;
 	char *watches;
+	char *guest_store;       /* "PATH\tVALUE\n", PATH under the home */
 	char firmware[128];
+	char target[32];
 	char *err;
 	size_t errlen;
 };
@@ -148,14 +150,18 @@ static int write_run(struct restorer *r, uint64_t pfn, uint64_t n, const uint8_t
 			rc = -EFAULT;
 	if (rc)
 		return bad(r, rc, at, "pfn 0x%llx: no frame after populating", (unsigned long long)pfn);
-	map = mmap(NULL, n * PM__PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
-		return bad(r, -errno, at, "mapping pages: %s", strerror(errno));
-	rc = r->hv->ops->map_mfns(r->hv, map, r->mfns, n);
-	if (!rc)
-		memcpy(map, data, n * PM__PAGE);
-	munmap(map, n * PM__PAGE);
-	return rc ? bad(r, rc, at, "mapping pfn 0x%llx: %s", (unsigned long long)pfn, strerror(-rc)) : 0;
+	if (r->hv->ops->write_frames) {
+		rc = r->hv->ops->write_frames(r->hv, r->mfns, n, data);
+	} else {
+		map = mmap(NULL, n * PM__PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			return bad(r, -errno, at, "mapping pages: %s", strerror(errno));
+		rc = r->hv->ops->map_mfns(r->hv, map, r->mfns, n);
+		if (!rc)
+			memcpy(map, data, n * PM__PAGE);
+		munmap(map, n * PM__PAGE);
+	}
+	return rc ? bad(r, rc, at, "writing pfn 0x%llx: %s", (unsigned long long)pfn, strerror(-rc)) : 0;
 }
 
 static int page_data(struct restorer *r, const struct pm_stream_record *rec, uint64_t at)
@@ -345,11 +351,26 @@ static int context(struct restorer *r, const struct pm_stream_record *rec, uint6
 			memcpy(r->watches, rec->body + pos, h[1]);
 			r->watches[h[1]] = 0;
 			break;
+		case PM_CTX_GUEST_STORE:
+			free(r->guest_store);
+			r->guest_store = pm__malloc((size_t)h[1] + 1);
+			if (!r->guest_store)
+				return bad(r, -ENOMEM, at, "out of memory");
+			memcpy(r->guest_store, rec->body + pos, h[1]);
+			r->guest_store[h[1]] = 0;
+			break;
 		case PM_CTX_FIRMWARE:
 			if (h[1] >= sizeof(r->firmware) || memchr(rec->body + pos, 0, h[1]))
 				return bad(r, -EINVAL, at, "EMULATOR_CONTEXT: a firmware record of %u bytes", h[1]);
 			memcpy(r->firmware, rec->body + pos, h[1]);
 			r->firmware[h[1]] = 0;
+			break;
+		case PM_CTX_TARGET:
+			if (!h[1] || h[1] >= sizeof(r->target) ||
+			    strspn((const char *)rec->body + pos, "0123456789") != h[1])
+				return bad(r, -EINVAL, at, "EMULATOR_CONTEXT: a balloon target of %u bytes", h[1]);
+			memcpy(r->target, rec->body + pos, h[1]);
+			r->target[h[1]] = 0;
 			break;
 		default:
 			return bad(r, -EINVAL, at, "EMULATOR_CONTEXT: unknown section %u", h[0]);
@@ -359,19 +380,37 @@ static int context(struct restorer *r, const struct pm_stream_record *rec, uint6
 	return 0;
 }
 
-/* the guest's store watches, set again on its new connection */
+/* the balloon's target as it was, and the guest's store watches, set again on its new connection */
 static int watches(struct restorer *r)
 {
 	struct xs_handle *h;
-	char *save = NULL;
+	char *save = NULL, path[64];
 	int rc = 0;
 
-	if (!r->watches || !r->watches[0])
+	if (!r->target[0] && (!r->watches || !r->watches[0]) && (!r->guest_store || !r->guest_store[0]))
 		return 0;
 	h = xs_open(XS_OPEN_SOCKETONLY);
 	if (!h)
 		return bad(r, -errno, r->offset, "connecting to the store");
-	for (char *line = strtok_r(r->watches, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
+	snprintf(path, sizeof(path), "/local/domain/%u/memory/target", r->domid);
+	if (r->target[0] && !xs_write(h, XBT_NULL, path, r->target, (unsigned int)strlen(r->target)))
+		rc = bad(r, errno ? -errno : -EIO, r->offset, "writing %s", path);
+	/* what the guest wrote, where it wrote it (its nodes keep the guest's permissions) */
+	for (char *line = r->guest_store ? strtok_r(r->guest_store, "\n", &save) : NULL; line && !rc;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t'), p[600];
+
+		if (!tab || strstr(line, "..") || line[0] == '/')
+			continue;
+		*tab = 0;
+		snprintf(p, sizeof(p), "/local/domain/%u/%s", r->domid, line);
+		if (!xs_write(h, XBT_NULL, p, tab + 1, (unsigned int)strlen(tab + 1)))
+			rc = bad(r, errno ? -errno : -EIO, r->offset, "writing %s", p);
+	}
+	save = NULL;
+
+	for (char *line = r->watches ? strtok_r(r->watches, "\n", &save) : NULL; line && !rc;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *tab = strchr(line, '\t'), data[1024], *reply;
 		int n;
 
@@ -487,9 +526,11 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 		rc = bad(&r, -ENOMEM, r.offset, "out of memory");
 		goto out;
 	}
+	pm__trace("restore: shell built");
 	rc = libxc(&r, dom_type(cfg));
 	if (rc)
 		goto out;
+	pm__trace("restore: libxc stream read");
 	for (;;) {
 		at = r.offset;
 		rc = record(&r, &rec, "libxl");
@@ -521,9 +562,11 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 			goto out;
 		}
 	}
+	pm__trace("restore: vCPUs set");
 	rc = pm__build_restored(r.b, r.firmware);
 	if (rc)
 		goto out;
+	pm__trace("restore: holes, store");
 	if (r.devices && !strcmp(pm_hv_backend(hv), "sim")) {
 		rc = pm__dm_control(pm_hv_rundir(hv), cfg->name, r.devices, r.devices_len, NULL, NULL, what,
 				    sizeof(what));
@@ -532,7 +575,9 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 			goto out;
 		}
 	}
+	pm__trace("restore: devices loaded");
 	rc = watches(&r);
+	pm__trace("restore: watches set");
 out:
 	if (!rc)
 		*domid = r.domid;
@@ -545,5 +590,6 @@ out:
 	free(r.st);
 	free(r.devices);
 	free(r.watches);
+	free(r.guest_store);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -50,6 +51,20 @@ int pm__read_all(int fd, void *buf, size_t len)
 		len -= (size_t)r;
 	}
 	return 0;
+}
+
+void pm__trace(const char *what)
+{
+	static int on = -1;
+	struct timespec t;
+
+	if (on < 0)
+		on = getenv("PHYSMAP_TRACE") != NULL;
+	if (!on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	fprintf(stderr, "physmap[%d]: %.3f ms %s\n", (int)getpid(), (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6,
+		what);
 }
 
 /* ---- x86: Xen's HVM save records ---- */

@@ -42,6 +42,13 @@ int pm__vcpus_get(const struct pm_stream_record *r, struct pm_hv_vcpu_state *st,
 int pm__dm_control(const char *rundir, const char *name, const void *in, size_t in_len, void **out,
 		   size_t *out_len, char *what, size_t len);
 
+/**
+ * pm__trace - with $PHYSMAP_TRACE set, "physmap[PID]: MS WHAT" on stderr,
+ * MS on the monotonic clock (comparable between processes): where a
+ * save's, a restore's or a migration's time goes
+ */
+void pm__trace(const char *what);
+
 /** pm__write_all / pm__read_all - whole buffers, EINTR retried. returns: 0; -EPIPE / -ENODATA (EOF); -errno */
 int pm__write_all(int fd, const void *buf, size_t len);
 int pm__read_all(int fd, void *buf, size_t len);

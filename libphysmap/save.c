@@ -36,11 +36,13 @@ struct saver {
 	struct pm_domain_config cfg;
 	uint64_t special;        /* the first special pfn: the rings */
 	char firmware[128];
+	char target[32];         /* the store's memory/target (KiB), or "" */
 	uint64_t *p2m;           /* a window's entries */
 	uint64_t *mfns;
 	uint64_t pfns[WINDOW];
 	uint8_t *bitmap;         /* the window's pages to send, or NULL: all of its RAM */
 	uint8_t *dirty;          /* live: the pages to send next, a bit a pfn */
+	uint8_t *fresh;          /* what the dirty log said last */
 	struct pm_save_report *rep;
 	char *err;
 	size_t errlen;
@@ -77,7 +79,7 @@ static char *xs_get(struct xs_handle *h, bool vm, uint32_t domid, const char *su
 	return xs_read(h, XBT_NULL, path, &len);
 }
 
-/* the configuration it was built from, its memory now what the guest has asked for */
+/* the configuration it was built from, where its firmware table is, its balloon's target */
 static int config(struct saver *s)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
@@ -101,12 +103,8 @@ static int config(struct saver *s)
 		snprintf(s->err, s->errlen, "domain %u: %s", s->domid, err);
 		goto out;
 	}
-	if (target) {
-		unsigned long long kib = strtoull(target, NULL, 10);
-
-		if (kib && kib * 1024 <= s->cfg.maxmem)
-			s->cfg.memory = kib * 1024 & ~4095ull;
-	}
+	if (target)
+		snprintf(s->target, sizeof(s->target), "%s", target);
 	if (fw)
 		snprintf(s->firmware, sizeof(s->firmware), "%s", fw);
 	rc = pm_domain_config_layout(&s->cfg, &layout, berr);
@@ -137,6 +135,30 @@ static int put(struct saver *s, struct pm_stream_buf *b)
 	return rc;
 }
 
+/* all of @iov, however the writes split it (@iov is consumed) */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+	int at = 0;
+
+	while (at < n) {
+		ssize_t w = writev(fd, iov + at, n - at);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EPIPE;
+		while (at < n && (size_t)w >= iov[at].iov_len) {
+			w -= (ssize_t)iov[at].iov_len;
+			iov[at++].iov_len = 0;
+		}
+		if (at < n) {
+			iov[at].iov_base = (char *)iov[at].iov_base + w;
+			iov[at].iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
 /*
  * one window [pfn, pfn + n): its pages that go (every RAM page, or the
  * dirty ones; a dirty page that is no longer RAM goes as XTAB: not present)
@@ -145,7 +167,6 @@ static int put(struct saver *s, struct pm_stream_buf *b)
 static long send_window(struct saver *s, uint64_t pfn, uint64_t n)
 {
 	uint32_t head[4], count = 0, data = 0;
-	struct iovec iov[3];
 	void *map = NULL;
 	int rc;
 
@@ -166,53 +187,40 @@ static long send_window(struct saver *s, uint64_t pfn, uint64_t n)
 	}
 	if (!count)
 		return 0;
-	if (data) {
-		map = mmap(NULL, data * PM__PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (map == MAP_FAILED)
-			return fail(s, -errno, "mapping pages");
-		rc = s->hv->ops->map_mfns(s->hv, map, s->mfns, data);
-		if (rc) {
-			munmap(map, data * PM__PAGE);
-			return fail(s, rc, "mapping pages at pfn 0x%llx", (unsigned long long)pfn);
-		}
-	}
 	/* the record: type, length, count, reserved; the pfns; the pages (all multiples of 8) */
 	head[0] = PM_LIBXC_PAGE_DATA;
 	head[1] = 8 + count * 8 + data * (uint32_t)PM__PAGE;
 	head[2] = count;
 	head[3] = 0;
-	iov[0] = (struct iovec){ head, sizeof(head) };
-	iov[1] = (struct iovec){ s->pfns, count * 8u };
-	iov[2] = (struct iovec){ map, data * PM__PAGE };
-	{
-		size_t left = sizeof(head) + count * 8u + data * PM__PAGE;
-		int at = 0;
+	if (s->hv->ops->send_frames) {
+		struct iovec iov[2] = { { head, sizeof(head) }, { s->pfns, count * 8u } };
 
-		while (left) {
-			ssize_t w = writev(s->fd, iov + at, 3 - at);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = w < 0 ? -errno : -EPIPE;
-				break;
-			}
-			left -= (size_t)w;
-			s->rep->bytes += (uint64_t)w;
-			while (at < 3 && (size_t)w >= iov[at].iov_len) {
-				w -= (ssize_t)iov[at].iov_len;
-				iov[at++].iov_len = 0;
-			}
-			if (at < 3) {
-				iov[at].iov_base = (char *)iov[at].iov_base + w;
-				iov[at].iov_len -= (size_t)w;
+		rc = writev_all(s->fd, iov, 2);
+		if (!rc && data)
+			rc = s->hv->ops->send_frames(s->hv, s->fd, s->mfns, data);
+	} else {
+		if (data) {
+			map = mmap(NULL, data * PM__PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (map == MAP_FAILED)
+				return fail(s, -errno, "mapping pages");
+			rc = s->hv->ops->map_mfns(s->hv, map, s->mfns, data);
+			if (rc) {
+				munmap(map, data * PM__PAGE);
+				return fail(s, rc, "mapping pages at pfn 0x%llx", (unsigned long long)pfn);
 			}
 		}
+		{
+			struct iovec iov[3] = { { head, sizeof(head) }, { s->pfns, count * 8u },
+						{ map, data * PM__PAGE } };
+
+			rc = writev_all(s->fd, iov, 3);
+		}
+		if (map)
+			munmap(map, data * PM__PAGE);
 	}
-	if (map)
-		munmap(map, data * PM__PAGE);
 	if (rc)
 		return fail(s, rc, "writing the stream");
+	s->rep->bytes += sizeof(head) + count * 8u + data * PM__PAGE;
 	s->rep->pages_sent += count;
 	return count;
 }
@@ -250,20 +258,16 @@ static long send_round(struct saver *s, bool dirty)
 /* takes (and cleans) what the dirty log holds into the bitmap; returns the pages it holds */
 static long sync_dirty(struct saver *s)
 {
-	uint8_t bits[WINDOW / 8];
+	size_t bytes = (size_t)((s->info.max_pfn + 7) / 8);
+	long r = pm_hv_dirty_bitmap(s->hv, s->domid, 0, s->info.max_pfn, true, s->fresh);
 	long n = 0;
 
-	for (uint64_t pfn = 0; pfn < s->info.max_pfn; pfn += WINDOW) {
-		uint64_t c = s->info.max_pfn - pfn < WINDOW ? s->info.max_pfn - pfn : WINDOW;
-		long r = pm_hv_dirty_bitmap(s->hv, s->domid, pfn, c, true, bits);
-
-		if (r < 0)
-			return fail(s, (int)r, "reading the dirty log");
-		for (uint64_t i = 0; r && i < (c + 7) / 8; i++)
-			s->dirty[pfn / 8 + i] |= bits[i];
-	}
-	for (uint64_t i = 0; i < (s->info.max_pfn + 7) / 8; i++)
+	if (r < 0)
+		return fail(s, (int)r, "reading the dirty log");
+	for (size_t i = 0; i < bytes; i++) {
+		s->dirty[i] |= s->fresh[i];
 		n += __builtin_popcount(s->dirty[i]);
+	}
 	return n;
 }
 
@@ -301,7 +305,7 @@ static int pause_whole(struct saver *s)
 }
 
 /* the memory: precopy rounds while it runs (live), then with it paused */
-static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused)
+static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, bool *logging)
 {
 	unsigned int max_rounds = o->max_rounds ? o->max_rounds : 30;
 	double downtime = (o->max_downtime_ms ? o->max_downtime_ms : 300) / 1000.0;
@@ -313,6 +317,11 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused)
 
 	if (!live) {
 		if (s->info.state == PM_HV_RUNNING) {
+			/* the log is not read, but it is the lease that resumes the guest if we die */
+			rc = pm_hv_dirty_log(s->hv, s->domid, true);
+			if (rc)
+				return fail(s, rc, "starting the dirty log");
+			*logging = true;
 			rc = pause_whole(s);
 			if (rc)
 				return rc;
@@ -329,11 +338,13 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused)
 		return 0;
 	}
 	s->dirty = pm__calloc((size_t)((s->info.max_pfn + 7) / 8) + WINDOW / 8, 1);
-	if (!s->dirty)
+	s->fresh = pm__calloc((size_t)((s->info.max_pfn + 7) / 8) + WINDOW / 8, 1);
+	if (!s->dirty || !s->fresh)
 		return fail(s, -ENOMEM, "the dirty bitmap");
 	rc = pm_hv_dirty_log(s->hv, s->domid, true);
 	if (rc)
 		return fail(s, rc, "starting the dirty log");
+	*logging = true;
 	t = now_ns();
 	sent = send_round(s, false);
 	for (unsigned int round = 0;; round++) {
@@ -357,6 +368,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused)
 		t = now_ns();
 		sent = send_round(s, true);
 	}
+	pm__trace("save: precopy done, pausing");
 	rc = pause_whole(s);
 	if (rc)
 		return rc;
@@ -364,9 +376,12 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused)
 	s->rep->was_running = true;
 	s->rep->paused_ns = now_ns();
 	t = now_ns();
+	pm__trace("save: paused");
 	if ((dirty = sync_dirty(s)) < 0)
 		return (int)dirty;
+	pm__trace("save: final dirty log read");
 	sent = send_round(s, true);
+	pm__trace("save: final round sent");
 	if (sent < 0)
 		return (int)sent;
 	s->rep->rounds++;
@@ -423,6 +438,58 @@ static int section(uint8_t **buf, size_t *len, uint32_t tag, const void *data, s
 	return 0;
 }
 
+/* appends "REL\tVALUE\n" for @rel (under the home) and, for data/, its subtree */
+static void guest_node(struct xs_handle *h, const char *home, const char *rel, int depth, FILE *f)
+{
+	char path[512], **kids;
+	unsigned int len, n = 0;
+	char *v;
+
+	snprintf(path, sizeof(path), "%s/%s", home, rel);
+	v = xs_read(h, XBT_NULL, path, &len);
+	if (v && len && !memchr(v, '\t', len) && !memchr(v, '\n', len) && !memchr(v, 0, len))
+		fprintf(f, "%s\t%.*s\n", rel, (int)len, v);
+	free(v);
+	if (depth >= 8 || !(kids = xs_directory(h, XBT_NULL, path, &n)))
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		char sub[512];
+
+		if (snprintf(sub, sizeof(sub), "%s/%s", rel, kids[i]) < (int)sizeof(sub))
+			guest_node(h, home, sub, depth + 1, f);
+	}
+	free(kids);
+}
+
+/* what the guest wrote in its home: its features, its data/ */
+static char *guest_store(struct xs_handle *h, uint32_t domid)
+{
+	char home[64], path[96], **kids, *text = NULL;
+	unsigned int n = 0;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	snprintf(home, sizeof(home), "/local/domain/%u", domid);
+	snprintf(path, sizeof(path), "%s/control", home);
+	kids = xs_directory(h, XBT_NULL, path, &n);
+	for (unsigned int i = 0; kids && i < n; i++)
+		if (!strncmp(kids[i], "feature-", 8)) {
+			char rel[300];
+
+			snprintf(rel, sizeof(rel), "control/%s", kids[i]);
+			guest_node(h, home, rel, 8, f);
+		}
+	free(kids);
+	guest_node(h, home, "data", 0, f);
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 /* physmap's emulator context: the devices' state, the store watches, the firmware's place */
 static int emulator(struct saver *s, struct pm_stream_buf *b)
 {
@@ -432,13 +499,14 @@ static int emulator(struct saver *s, struct pm_stream_buf *b)
 	void *dev = NULL;
 	size_t dev_len = 0, len = 0;
 	uint8_t *buf = NULL;
-	char *watches = NULL;
+	char *watches = NULL, *guest = NULL;
 	int rc;
 
 	if (!h)
 		return fail(s, -errno, "connecting to the store");
 	snprintf(dom, sizeof(dom), "%u", s->domid);
 	watches = xs_control_command(h, "watches", dom, (unsigned int)strlen(dom) + 1);
+	guest = guest_store(h, s->domid);
 	xs_close(h);
 	rc = strcmp(pm_hv_backend(s->hv), "sim") ? -ENOENT :
 	     pm__dm_control(pm_hv_rundir(s->hv), s->info.name, NULL, 0, &dev, &dev_len, what, sizeof(what));
@@ -454,6 +522,8 @@ static int emulator(struct saver *s, struct pm_stream_buf *b)
 	rc = (dev ? section(&buf, &len, PM_CTX_DEVICES, dev, dev_len) : 0) ?:
 	     (watches ? section(&buf, &len, PM_CTX_WATCHES, watches, strlen(watches)) : 0) ?:
 	     (s->firmware[0] ? section(&buf, &len, PM_CTX_FIRMWARE, s->firmware, strlen(s->firmware)) : 0) ?:
+	     (s->target[0] ? section(&buf, &len, PM_CTX_TARGET, s->target, strlen(s->target)) : 0) ?:
+	     (guest && guest[0] ? section(&buf, &len, PM_CTX_GUEST_STORE, guest, strlen(guest)) : 0) ?:
 	     pm_stream_put_record(b, PM_LIBXL_EMULATOR_CONTEXT, &emu, sizeof(emu), buf, len);
 	if (rc)
 		fail(s, rc, "recording the emulator context");
@@ -461,6 +531,7 @@ out:
 	free(buf);
 	free(dev);
 	free(watches);
+	free(guest);
 	return rc;
 }
 
@@ -470,7 +541,7 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 	struct saver s = { .hv = hv, .domid = domid, .fd = fd, .rep = rep, .err = err, .errlen = errlen };
 	struct pm_save_opts none = { 0 };
 	struct pm_stream_buf b = { 0 };
-	bool paused = false;
+	bool paused = false, logging = false;
 	char *json = NULL;
 	uint64_t t0 = now_ns();
 	int rc;
@@ -512,12 +583,14 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 		fail(&s, rc, "writing the stream's headers");
 		goto out;
 	}
-	rc = memory(&s, o, &paused);
+	rc = memory(&s, o, &paused, &logging);
 	if (rc)
 		goto out;
 	rc = cpu_state(&s, &b);
+	pm__trace("save: vCPUs read");
 	if (!rc)
 		rc = emulator(&s, &b);
+	pm__trace("save: emulator context read");
 	if (!rc)
 		rc = pm_stream_put_record(&b, PM_LIBXL_END, NULL, 0, NULL, 0);
 	if (!rc && (rc = put(&s, &b)))
@@ -525,10 +598,10 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 	else if (rc && !err[0])
 		fail(&s, rc, "saving");
 out:
-	if (o->live)
-		pm_hv_dirty_log(hv, domid, false);
 	if (rc && paused)
 		pm_hv_domain_unpause(hv, domid);   /* it goes on running here */
+	if (rc && logging)
+		pm_hv_dirty_log(hv, domid, false);
 	rep->total_ns = now_ns() - t0;
 	if (paused)
 		rep->paused_ns = now_ns() - rep->paused_ns;
@@ -538,5 +611,21 @@ out:
 	free(s.p2m);
 	free(s.mfns);
 	free(s.dirty);
+	free(s.fresh);
+	return rc;
+}
+
+int pm_domain_save_done(struct pm_hv *hv, uint32_t domid, const struct pm_save_report *rep, bool resume)
+{
+	int rc = 0;
+
+	if (resume && rep->was_running)
+		rc = pm_hv_domain_unpause(hv, domid);
+	if (rep->was_running) {
+		int r = pm_hv_dirty_log(hv, domid, false);
+
+		if (!rc && r != -ENODATA)
+			rc = r;
+	}
 	return rc;
 }

@@ -46,6 +46,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+/* as libphysmap's: with $PHYSMAP_TRACE, where a migration's time goes */
+static void trace(const char *what)
+{
+	if (getenv("PHYSMAP_TRACE"))
+		fprintf(stderr, "physmap[%d]: %.3f ms %s\n", (int)getpid(), now_ns() / 1e6, what);
+}
+
 /* ---- pxl save ---- */
 
 enum { SAVE_CONTINUE, SAVE_PAUSED };
@@ -80,8 +87,7 @@ static int save_run(const struct pxl_args *a)
 	if (!rc && (fsync(fd) || close(fd))) {
 		snprintf(err, sizeof(err), "%s: %s", file, strerror(errno));
 		rc = -errno;
-		if (rep.was_running)
-			pm_hv_domain_unpause(hv, domid);
+		pm_domain_save_done(hv, domid, &rep, true);
 	} else if (rc) {
 		close(fd);
 	}
@@ -91,12 +97,10 @@ static int save_run(const struct pxl_args *a)
 		pm_hv_close(hv);
 		return PXL_FAIL;
 	}
-	if (a->opt[SAVE_CONTINUE]) {
-		if (rep.was_running)
-			pm_hv_domain_unpause(hv, domid);
-	} else if (!a->opt[SAVE_PAUSED]) {
+	if (a->opt[SAVE_CONTINUE] || a->opt[SAVE_PAUSED])
+		pm_domain_save_done(hv, domid, &rep, a->opt[SAVE_CONTINUE] != NULL);
+	else
 		pm_domain_destroy(hv, domid);
-	}
 	printf("saved domain %u to %s: %llu pages, %llu bytes, %.1f ms\n", domid, file,
 	       (unsigned long long)rep.pages_sent, (unsigned long long)rep.bytes, rep.total_ns / 1e6);
 	pm_hv_close(hv);
@@ -114,7 +118,7 @@ static const struct pm_opt restore_opts[] = {
 			     "use this xl.cfg file instead of the configuration saved in the file" },
 };
 
-/* unpause (unless @paused), the monitor, the console: what create does after the build */
+/* unpause (unless @paused), as create does after the build; destroyed if it cannot run */
 static int started(const struct pxl_args *a, struct pm_hv *hv, const struct pm_domain_config *cfg, uint32_t domid,
 		   bool paused)
 {
@@ -125,8 +129,6 @@ static int started(const struct pxl_args *a, struct pm_hv *hv, const struct pm_d
 		pm_domain_destroy(hv, domid);
 		return PXL_FAIL;
 	}
-	if (pxl_monitor_needed(cfg))
-		pxl_monitor_spawn(a, hv, cfg, domid);
 	return PXL_OK;
 }
 
@@ -158,6 +160,8 @@ static int restore_run(const struct pxl_args *a)
 		return PXL_FAIL;
 	}
 	rc = started(a, hv, &cfg, domid, a->opt[RESTORE_PAUSED] != NULL);
+	if (rc == PXL_OK && pxl_monitor_needed(&cfg))
+		pxl_monitor_spawn(a, hv, &cfg, domid);
 	if (rc == PXL_OK) {
 		printf("restored %s as domain %u%s\n", cfg.name, domid, a->opt[RESTORE_PAUSED] ? " (paused)" : "");
 		if (a->opt[RESTORE_CONSOLE]) {
@@ -326,7 +330,7 @@ static int migrate_run(const struct pxl_args *a)
 	uint32_t domid;
 	pid_t pid = -1;
 	int fd = -1, rc, ret = PXL_FAIL;
-	uint64_t paused_at = 0;
+	uint64_t paused_at = 0, downtime;
 	bool went = false;
 
 	if ((a->opt[MIG_DOWNTIME] && parse_uint(a->opt[MIG_DOWNTIME], &o.max_downtime_ms)) ||
@@ -372,7 +376,9 @@ static int migrate_run(const struct pxl_args *a)
 		goto out;
 	}
 	paused_at = now_ns() - rep.paused_ns;
+	trace("migrate: stream sent");
 	rc = read_line(fd, line, sizeof(line), 120);
+	trace("migrate: the receiver has it");
 	if (rc || strncmp(line, "received ", 9)) {
 		fprintf(stderr, "%s: the receiver %s; %s keeps running here\n", a->prog,
 			rc ? "went away" : line, info.name);
@@ -384,21 +390,22 @@ static int migrate_run(const struct pxl_args *a)
 	}
 	went = true;
 	rc = read_line(fd, line, sizeof(line), 60);
+	trace("migrate: the receiver runs it");
 	if (rc || strcmp(line, "done\n")) {
 		fprintf(stderr, "%s: the receiver %s; %s resumes here\n", a->prog, rc ? "went away" : line,
 			info.name);
 		goto resume;
 	}
+	downtime = now_ns() - paused_at;
 	pm_domain_destroy(hv, domid);
 	printf("migrated %s: %u rounds, %llu pages, %llu bytes in %.1f ms, downtime %.1f ms\n", info.name,
 	       rep.rounds, (unsigned long long)rep.pages_sent, (unsigned long long)rep.bytes, rep.total_ns / 1e6,
-	       (now_ns() - paused_at) / 1e6);
+	       downtime / 1e6);
 	ret = PXL_OK;
 	goto out;
 resume:
 	(void)went;
-	if (rep.was_running)
-		pm_hv_domain_unpause(hv, domid);
+	pm_domain_save_done(hv, domid, &rep, true);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -479,17 +486,22 @@ static int receive_run(const struct pxl_args *a)
 		say(out, "error %s\n", err);
 		goto out_hv;
 	}
+	trace("migrate-receive: restored");
 	if (say(out, "received %u\n", domid) || read_line(in, line, sizeof(line), 120) || strcmp(line, "go\n")) {
 		fprintf(stderr, "%s: the sender went away before it let go of %s: nothing kept here\n", a->prog,
 			cfg.name);
 		pm_domain_destroy(hv, domid);
 		goto out_cfg;
 	}
+	trace("migrate-receive: go");
 	if (started(a, hv, &cfg, domid, a->opt[RECV_PAUSED] != NULL) != PXL_OK) {
 		say(out, "error %s: cannot start it\n", cfg.name);
 		goto out_cfg;
 	}
+	trace("migrate-receive: unpaused");
 	say(out, "done\n");
+	if (pxl_monitor_needed(&cfg))
+		pxl_monitor_spawn(a, hv, &cfg, domid);   /* after "done": not part of the downtime */
 	fprintf(stderr, "%s: %s is domain %u here\n", a->prog, cfg.name, domid);
 	ret = PXL_OK;
 out_cfg:

@@ -48,6 +48,10 @@ struct pm_hv_ops {
 	int (*p2m_stats)(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats);
 	/* maps count frames (mfns) at addr, which is reserved for them */
 	int (*map_mfns)(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint64_t count);
+	/* optional, faster than a mapping: count frames written to fd, in order
+	 * (returns 0 or -errno), or data written into them */
+	int (*send_frames)(struct pm_hv *hv, int fd, const uint64_t *mfns, uint64_t count);
+	int (*write_frames)(struct pm_hv *hv, const uint64_t *mfns, uint64_t count, const void *data);
 };
 
 struct pm_hv {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -512,6 +513,60 @@ static int sim_map_mfns(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint
 	return 0;
 }
 
+/* frames straight from the pool's memfd: no mapping, no fault per page */
+static int sim_send_frames(struct pm_hv *hv, int fd, const uint64_t *mfns, uint64_t count)
+{
+	struct sim_conn *c = hv->priv;
+
+	for (uint64_t i = 0; i < count;) {
+		uint64_t n = 1;
+		off_t off;
+		size_t left;
+
+		while (i + n < count && mfns[i + n] == mfns[i] + n)
+			n++;
+		off = (off_t)(mfns[i] * PAGE);
+		left = n * PAGE;
+		while (left) {
+			ssize_t w = sendfile(fd, c->pool_fd, &off, left);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return w < 0 ? -errno : -EPIPE;
+			left -= (size_t)w;
+		}
+		i += n;
+	}
+	return 0;
+}
+
+static int sim_write_frames(struct pm_hv *hv, const uint64_t *mfns, uint64_t count, const void *data)
+{
+	struct sim_conn *c = hv->priv;
+	const char *p = data;
+
+	for (uint64_t i = 0; i < count;) {
+		uint64_t n = 1;
+		size_t done = 0;
+
+		while (i + n < count && mfns[i + n] == mfns[i] + n)
+			n++;
+		while (done < n * PAGE) {
+			ssize_t w = pwrite(c->pool_fd, p + done, n * PAGE - done, (off_t)(mfns[i] * PAGE + done));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return w < 0 ? -errno : -EIO;
+			done += (size_t)w;
+		}
+		p += n * PAGE;
+		i += n;
+	}
+	return 0;
+}
+
 const struct pm_hv_ops pm__hv_sim_ops = {
 	.name = "sim",
 	.open = sim_open,
@@ -539,4 +594,6 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.p2m_explain = sim_p2m_explain,
 	.p2m_stats = sim_p2m_stats,
 	.map_mfns = sim_map_mfns,
+	.send_frames = sim_send_frames,
+	.write_frames = sim_write_frames,
 };

@@ -46,6 +46,14 @@ if GUEST_ARM64
 PM_BENCH += tests/bench/bench-guest
 check_PROGRAMS += tests/bench/bench-guest
 endif
+if GUEST_ARM64
+PM_BENCH += tests/bench/bench-save
+check_PROGRAMS += tests/bench/bench-save
+endif
+tests_bench_bench_save_SOURCES = tests/bench/bench-save.c tests/bench/bench.h
+tests_bench_bench_save_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_save_LDADD = libphysmap.la -lpthread
+
 tests_bench_bench_guest_SOURCES = tests/bench/bench-guest.c tests/bench/bench.h
 tests_bench_bench_guest_CFLAGS = $(AM_CFLAGS) -O2 $(XENSTORE_CFLAGS)
 tests_bench_bench_guest_LDADD = libphysmap.la $(XENSTORE_LIBS)

@@ -269,9 +269,58 @@ static void json_has_every_field(void **state)
 	pm_domain_config_dispose(&cfg);
 }
 
+static void json_read_back_is_the_same_configuration(void **state)
+{
+	static const char *const ov[] = { "on_crash=preserve" };
+	struct pm_domain_config cfg, back;
+	char err[PM_CONFIG_ERR_LEN], *json, *again;
+
+	assert_int_equal(load("name = \"j\"\nboard = \"virt\"\nmemory = 256\nmaxmem = 512\nvcpus = 2\n"
+			      "gic_version = 3\ncmdline = 'a \"quoted\" word'\n", NULL, 0, &cfg, err), 0);
+	assert_true(pm_domain_config_json(&cfg, &json) > 0);
+	/* the kernel need not exist where a saved guest is restored */
+	free(cfg.kernel);
+	cfg.kernel = strdup("/nonexistent/vmlinuz");
+	free(json);
+	assert_true(pm_domain_config_json(&cfg, &json) > 0);
+	assert_int_equal(pm_domain_config_from_json(json, "j.save", NULL, 0, &back, err, sizeof(err)), 0);
+	assert_true(pm_domain_config_json(&back, &again) > 0);
+	/* the same but for where it came from */
+	assert_string_equal(strstr(json, "\"name\""), strstr(again, "\"name\""));
+	free(again);
+	pm_domain_config_dispose(&back);
+	/* overrides apply on top, as to a file */
+	assert_int_equal(pm_domain_config_from_json(json, "j.save", ov, 1, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.on_crash, PM_ACTION_PRESERVE);
+	assert_int_equal(back.maxmem, 512ull << 20);
+	pm_domain_config_dispose(&back);
+	free(json);
+	pm_domain_config_dispose(&cfg);
+}
+
+static void json_that_is_not_a_configuration_is_an_error(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN];
+
+	assert_int_equal(pm_domain_config_from_json("[1, 2]", "x.save", NULL, 0, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "x.save: not a configuration"));
+	assert_int_equal(pm_domain_config_from_json("{\"name\": \"a\", \"memory\": -4}", "x.save", NULL, 0, &cfg, err,
+						    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "x.save: memory: not a positive number"));
+	assert_int_equal(pm_domain_config_from_json("{\"name\": \"a\", \"board_opts\": {\"Bad-Key\": \"1\"}}",
+						    "x.save", NULL, 0, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "board_opts: Bad-Key"));
+	assert_int_equal(pm_domain_config_from_json("{\"name\": \"a\", \"board\": \"nope\"}", "x.save", NULL, 0, &cfg,
+						    err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "board"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_read_back_is_the_same_configuration),
+		cmocka_unit_test(json_that_is_not_a_configuration_is_an_error),
 		cmocka_unit_test(a_minimal_file_gets_xls_defaults),
 		cmocka_unit_test(a_full_virt_file_resolves_every_key),
 		cmocka_unit_test(overrides_win_and_bare_words_are_strings),

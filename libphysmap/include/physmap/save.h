@@ -68,14 +68,26 @@ struct pm_save_report {
  * pm_domain_save - write @domid's stream to @fd (a file, a pipe or a
  * socket: written in order, never sought)
  * On success the domain is left paused: the caller destroys it (save,
- * migration), unpauses it (save -c) or leaves it. On failure it runs again
- * if it ran, no dirty log is left on, and @err says what failed.
+ * migration), or resumes it (save -c, a migration the other side
+ * refused) or leaves it paused, and then calls pm_domain_save_done. Until
+ * then a guest that ran holds its dirty log on @hv's connection as a
+ * lease: if the caller dies first, the simulator stops the log and
+ * resumes the guest (a broken migration leaves the source running). On
+ * failure it runs again if it ran, no log is left on, and @err says what
+ * failed.
  * returns: 0; -ENOENT (no such domain); -EINVAL (dom0, or not one physmap
  *   built: no configuration in the store); -EPIPE / -errno (writing @fd);
  *   -errno
  */
 int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_save_opts *o,
 		   struct pm_save_report *rep, char *err, size_t errlen);
+
+/**
+ * pm_domain_save_done - after a save: @resume the guest if the save
+ * paused it (rep->was_running), and give the lease back
+ * returns: 0; -ENOENT (it is gone: destroyed, as after a save); -errno
+ */
+int pm_domain_save_done(struct pm_hv *hv, uint32_t domid, const struct pm_save_report *rep, bool resume);
 
 /**
  * struct pm_restore_opts - how to restore

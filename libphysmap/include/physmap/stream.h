@@ -85,6 +85,9 @@ enum pm_ctx_tag {
 	PM_CTX_DEVICES = 1,      /* physmap-dm's device state (its own blob) */
 	PM_CTX_WATCHES = 2,      /* the guest's store watches: "PATH\tTOKEN\n" each */
 	PM_CTX_FIRMWARE = 3,     /* where its firmware table is: "KIND GPA LEN" */
+	PM_CTX_TARGET = 4,       /* the balloon's target, KiB, as the store's memory/target */
+	PM_CTX_GUEST_STORE = 5,  /* what the guest wrote in its home (control/feature-*, data/...):
+				  * "PATH\tVALUE\n" each, PATH relative to the home */
 };
 
 /* PAGE_DATA: count u32, reserved u32, pfn u64 × count (type in bits 60-63), then the pages */
