@@ -283,14 +283,20 @@ static void progress(const struct pm_save_opts *o, unsigned int round, long sent
 
 /*
  * pauses the domain with every vCPU between instructions: one paused in
- * the middle of an access (its device model answering) is let finish it
+ * the middle of an access (its device model answering) is let finish it.
+ * With @paused, the save's downtime starts: the guest is ours to resume.
  */
-static int pause_whole(struct saver *s)
+static int pause_whole(struct saver *s, bool *paused)
 {
 	for (int tries = 0;; tries++) {
 		struct pm_hv_vcpu_state st;
 		int rc = pm_hv_domain_pause(s->hv, s->domid);
 
+		if (!rc && paused) {
+			*paused = true;
+			s->rep->was_running = true;
+			s->rep->paused_ns = now_ns();
+		}
 		for (unsigned int i = 0; !rc && i < s->info.vcpus; i++)
 			rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st);
 		if (rc != -EAGAIN)
@@ -322,12 +328,9 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 			if (rc)
 				return fail(s, rc, "starting the dirty log");
 			*logging = true;
-			rc = pause_whole(s);
+			rc = pause_whole(s, paused);
 			if (rc)
 				return rc;
-			*paused = true;
-			s->rep->was_running = true;
-			s->rep->paused_ns = now_ns();
 		}
 		t = now_ns();
 		sent = send_round(s, false);
@@ -369,12 +372,9 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 		sent = send_round(s, true);
 	}
 	pm__trace("save: precopy done, pausing");
-	rc = pause_whole(s);
+	rc = pause_whole(s, paused);
 	if (rc)
 		return rc;
-	*paused = true;
-	s->rep->was_running = true;
-	s->rep->paused_ns = now_ns();
 	t = now_ns();
 	pm__trace("save: paused");
 	if ((dirty = sync_dirty(s)) < 0)
@@ -407,7 +407,7 @@ static int cpu_state(struct saver *s, struct pm_stream_buf *b)
 	for (unsigned int i = 0; !rc && i < s->info.vcpus; i++) {
 		rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st[i]);
 		/* paused (by its user) inside a device access: let it finish that */
-		if (rc == -EAGAIN && !(rc = pause_whole(s)))
+		if (rc == -EAGAIN && !(rc = pause_whole(s, NULL)))
 			rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st[i]);
 		if (rc)
 			fail(s, rc, "reading vCPU %u", i);
