@@ -43,7 +43,7 @@ static uint64_t x86_pc(struct sim_vcpu *v)
 	return reg(v, UC_X86_REG_EIP);
 }
 
-/* an instruction Unicorn cannot run: vmcall is the hypercall; others crash */
+/* an instruction Unicorn cannot run: vmcall (Intel's) or vmmcall (AMD's) is the hypercall; others crash */
 static bool invalid(uc_engine *uc, void *opaque)
 {
 	struct sim_vcpu *v = opaque;
@@ -54,7 +54,7 @@ static bool invalid(uc_engine *uc, void *opaque)
 	pthread_mutex_lock(&v->s->lock);
 	rc = sim_guest_copy(v->s, v->d, eip, insn, sizeof(insn), false);
 	pthread_mutex_unlock(&v->s->lock);
-	if (rc || insn[0] != 0x0f || insn[1] != 0x01 || insn[2] != 0xc1) {
+	if (rc || insn[0] != 0x0f || insn[1] != 0x01 || (insn[2] != 0xc1 && insn[2] != 0xd9)) {
 		snprintf(v->stop_why, sizeof(v->stop_why), "invalid instruction at eip 0x%" PRIx64, eip);
 		return false;
 	}

@@ -1,8 +1,9 @@
 /*
  * tests/guests/x86/arch.c - the x86 (PVH) port: Xen found by cpuid leaf
- * 0x40000000 ("XenVMMXenVMM"), hypercalls by `vmcall` with the op in eax,
- * arguments in ebx, ecx, edx, esi, edi and the result in eax (what Linux
- * does since it dropped the hypercall page, on Intel hosts), the COM1
+ * 0x40000000 ("XenVMMXenVMM"), hypercalls by `vmcall` (Intel) or `vmmcall`
+ * (AMD: `vmcall` is #UD there) with the op in eax, arguments in ebx, ecx,
+ * edx, esi, edi and the result in eax (what Linux does since it dropped
+ * the hypercall page), the COM1
  * 16550 at port 0x3f8, and what struct hvm_start_info says (the memory
  * map, the command line)
  */
@@ -24,10 +25,15 @@ static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
 
+static int amd;   /* the host's vendor decides the instruction */
+
 static int hypercall_init(void)
 {
 	u32 a, b, c, d;
 
+	cpuid(0, &a, &b, &c, &d);
+	amd = (b == 0x68747541 && c == 0x444d4163 && d == 0x69746e65) ||   /* "AuthenticAMD" */
+	      (b == 0x6f677948 && c == 0x656e6975 && d == 0x6e65476e);     /* "HygonGenuine" */
 	cpuid(0x40000000, &a, &b, &c, &d);
 	return b == 0x566e6558 && c == 0x65584d4d && d == 0x4d4d566e ? 0 : -1;   /* "XenVMMXenVMM" */
 }
@@ -38,10 +44,16 @@ long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
 	register ulong esi __asm__("esi") = a3;
 	register ulong edi __asm__("edi") = a4;
 
-	__asm__ volatile("vmcall"
-			 : "=a"(ret), "+b"(a0), "+c"(a1), "+d"(a2), "+r"(esi), "+r"(edi)
-			 : "a"(op)
-			 : "memory");
+	if (amd)
+		__asm__ volatile("vmmcall"
+				 : "=a"(ret), "+b"(a0), "+c"(a1), "+d"(a2), "+r"(esi), "+r"(edi)
+				 : "a"(op)
+				 : "memory");
+	else
+		__asm__ volatile("vmcall"
+				 : "=a"(ret), "+b"(a0), "+c"(a1), "+d"(a2), "+r"(esi), "+r"(edi)
+				 : "a"(op)
+				 : "memory");
 	return ret;
 }
 
