@@ -15,3 +15,10 @@ AM_TESTS_ENVIRONMENT = \
 	export TSAN_OPTIONS;
 
 EXTRA_DIST += tests/tap.sh tests/unit/tsan.supp
+
+# make check-xen: the xen box (tests/xenbox/): real Xen 4.17 under QEMU,
+# fetched with apt-get download, with a dom0 built here
+EXTRA_DIST += tests/xenbox/xenbox.sh tests/xenbox/check-xen.sh
+check-xen:
+	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/check-xen.sh
+.PHONY: check-xen

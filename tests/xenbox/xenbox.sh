@@ -1,0 +1,148 @@
+#!/bin/bash
+# tests/xenbox/xenbox.sh - real Xen on this machine: Debian's Xen 4.17 and
+# Linux 6.1 booted under QEMU (KVM when /dev/kvm is usable, TCG otherwise)
+# with a dom0 initramfs built here, a script run inside dom0, its output
+# returned over the serial console. ../shared/notes/xen-box.md (in the
+# workplace) records the flags this needs and why.
+#
+#   xenbox.sh [--add PATH]... [--timeout SECONDS] SCRIPT
+#
+# The packages come with `apt-get download` (nothing is installed on the
+# host) into $PHYSMAP_XENBOX_CACHE (default ~/.cache/physmap-xenbox) and
+# stay there. Xen's tools and their libraries come from those packages;
+# what they need beyond them (libc, yajl, ...) from the host, found by ldd.
+# --add copies a file (a binary: with the libraries ldd lists) to the same
+# path inside dom0. SCRIPT runs there as /xenbox-test, with xenstored,
+# xenconsoled and Xen's xl (/usr/lib/xen-4.17/bin/xl) up; whatever it
+# prints comes out here, and its exit status is this script's.
+# Everything is bounded: the whole run by --timeout (default 600 s).
+set -euo pipefail
+
+usage() { echo "usage: xenbox.sh [--add PATH]... [--timeout SECONDS] SCRIPT" >&2; exit 2; }
+adds=()
+timeout=600
+while [ $# -gt 1 ]; do
+	case $1 in
+	--add) adds+=("$2"); shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ $# = 1 ] && [ -f "$1" ] || usage
+script=$1
+cache=${PHYSMAP_XENBOX_CACHE:-$HOME/.cache/physmap-xenbox}
+mkdir -p "$cache"
+say() { echo "xenbox: $*" >&2; }
+
+# ---- the packages ----
+kver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -1)
+[ -n "$kver" ] || { say "apt-cache knows no linux-image-amd64 (apt-get update first)"; exit 1; }
+pkgs="xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils libxenmisc4.17 libxencall1 libxendevicemodel1
+libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 libxenstore4 libxentoolcore1 libxentoollog1
+busybox-static linux-image-$kver"
+root=$cache/root
+for p in $pkgs; do
+	[ -e "$cache/$p.extracted" ] && continue
+	deb=$(ls "$cache"/"${p}"_*.deb 2>/dev/null | head -1 || true)
+	if [ -z "$deb" ]; then
+		say "fetching $p"
+		(cd "$cache" && apt-get download "$p" >/dev/null 2>&1) || { say "apt-get download $p failed"; exit 1; }
+		deb=$(ls "$cache"/"${p}"_*.deb | head -1)
+	fi
+	mkdir -p "$root"
+	dpkg-deb -x "$deb" "$root"
+	touch "$cache/$p.extracted"
+done
+xen=$cache/xen-4.17.elf
+if [ ! -s "$xen" ]; then
+	gz=$(ls "$root"/boot/xen-4.17-amd64.gz)
+	gunzip -c "$gz" > "$xen.tmp" && mv "$xen.tmp" "$xen"   # QEMU will not load it gzipped
+fi
+vmlinuz=$root/boot/vmlinuz-$kver
+mods=$root/lib/modules/$kver/kernel
+
+# ---- dom0's initramfs ----
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+ir=$work/ir
+mkdir -p "$ir"/{bin,sbin,etc,proc,sys,dev,run,tmp,root,lib/modules,var/log/xen/console,var/lib/xen,usr/lib/xen-4.17/bin}
+ln -s ../run "$ir/var/run"
+cp "$root/bin/busybox" "$ir/bin/busybox"
+for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc drivers/xen/xen-privcmd \
+	drivers/xen/xenfs/xenfs; do
+	f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1) || true
+	[ -n "$f" ] || { say "no module $m in $kver"; exit 1; }
+	case $f in
+	*.xz) xz -dc "$f" > "$ir/lib/modules/$(basename "${f%.xz}")" ;;
+	*) cp "$f" "$ir/lib/modules/" ;;
+	esac
+done
+libpath=$(find "$root" -name 'libxen*.so*' -printf '%h\n' | sort -u | tr '\n' ':')
+# a file at its path inside dom0, with the libraries it links (ours where we have them)
+copy_in() {
+	local src=$1 dst=$2 lib
+	mkdir -p "$ir$(dirname "$dst")"
+	cp -L "$src" "$ir$dst"
+	{ LD_LIBRARY_PATH=${libpath}${EXTRA_LIBPATH:-} ldd "$src" 2>/dev/null || true; } | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^\s*\(\/[^ ]*\) (.*/\1/p' |
+	while read -r lib; do
+		local at=${lib#"$root"}   # the packages' libraries go where the packages put them
+		[ -e "$ir$at" ] || { mkdir -p "$ir$(dirname "$at")"; cp -L "$lib" "$ir$at"; }
+	done
+}
+for b in xl xenstored xenconsoled xen-init-dom0; do
+	copy_in "$root/usr/lib/xen-4.17/bin/$b" "/usr/lib/xen-4.17/bin/$b"
+done
+for b in xenstore-read xenstore-write xenstore-ls xenstore-list; do
+	copy_in "$root/usr/bin/$b" "/usr/bin/$b"
+done
+gcc_s=$(ldconfig -p | sed -n 's/.*libgcc_s.so.1 (libc6,x86-64) => //p' | head -1)
+copy_in "$gcc_s" "$gcc_s"   # glibc dlopens it for pthread_cancel: xl aborts without it
+mkdir -p "$ir/etc/xen" "$ir/var/lib/xenstored"
+: > "$ir/etc/xen/xl.conf"
+for a in "${adds[@]}"; do
+	copy_in "$a" "$(readlink -f "$a")"
+done
+cp "$script" "$ir/xenbox-test"
+chmod +x "$ir/xenbox-test"
+cat > "$ir/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/lib/xen-4.17/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do insmod /lib/modules/$m.ko; done
+mount -t xenfs xenfs /proc/xen
+mkdir -p /run/xenstored /run/xen /var/log/xen/console
+xenstored --pid-file /run/xenstored.pid
+for i in $(seq 100); do [ -S /run/xenstored/socket ] && break; sleep 0.1; done
+xen-init-dom0 >/dev/null 2>&1
+xenconsoled --log=guest --log-dir=/var/log/xen/console
+echo "XENBOX: BEGIN"
+/xenbox-test
+echo "XENBOX: END rc=$?"
+poweroff -f
+INIT
+chmod +x "$ir/init"
+(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+
+# ---- the boot ----
+accel=tcg
+[ -w /dev/kvm ] && accel=kvm
+log=$work/serial.log
+say "booting Xen ($accel), dom0 Linux $kver"
+set +e
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel "$accel" -M pc -cpu max -m 2048 -smp 1 \
+	-display none -monitor none -serial "file:$log" -no-reboot \
+	-kernel "$xen" \
+	-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0" \
+	-initrd "$vmlinuz console=hvc0 earlyprintk=xen panic=5 quiet,$work/initrd.gz" </dev/null >/dev/null 2>&1
+qrc=$?
+set -e
+tr -d '\r' < "$log" | sed -n '/^XENBOX: BEGIN$/,/^XENBOX: END rc=[0-9]*$/p' | sed '1d;$d'
+rc=$(tr -d '\r' < "$log" | sed -n 's/^XENBOX: END rc=\([0-9]*\)$/\1/p' | tail -1)
+if [ -z "$rc" ]; then
+	say "the box did not finish (qemu status $qrc); the serial log's end:"
+	tail -n 30 "$log" >&2
+	exit 1
+fi
+exit "$rc"
