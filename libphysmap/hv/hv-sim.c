@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hv-internal.h"
@@ -198,7 +199,7 @@ int pm__sim_fd(const struct pm_hv *hv)
 	return ((const struct sim_conn *)hv->priv)->fd;
 }
 
-static int sim_open(struct pm_hv *hv)
+static int sim_open_once(struct pm_hv *hv)
 {
 	struct sim_conn *c = pm__calloc(1, sizeof(*c));
 	struct pm_sim_hello hello;
@@ -248,6 +249,24 @@ fail:
 		close(c->pool_fd);
 	free(c);
 	hv->priv = NULL;
+	return rc;
+}
+
+/*
+ * a simulator that has just decided to leave (idle) may still take a
+ * connection and then drop it: its HELLO goes unanswered. The next try
+ * finds its socket gone and starts another.
+ */
+static int sim_open(struct pm_hv *hv)
+{
+	int rc = -EIO;
+
+	for (int tries = 0; tries < 5; tries++) {
+		rc = sim_open_once(hv);
+		if (rc != -EIO && rc != -ECONNRESET && rc != -EPIPE)
+			break;
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
 	return rc;
 }
 

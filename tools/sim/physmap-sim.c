@@ -426,6 +426,11 @@ int main(int argc, char **argv)
 		if (nc || sim_nr_domains(&s))
 			idle_since = now_ns();
 		else if (!foreground && now_ns() - idle_since > IDLE_EXIT_NS) {
+			/* the socket goes first: a client connecting from now on
+			 * finds none and starts another simulator */
+			close(lfd);
+			lfd = -1;
+			unlink(sock);
 			say("no domains, no clients: exiting");
 			break;
 		}
