@@ -60,7 +60,7 @@ is "its device state came along: the PL011's registers (the guest's UART setup) 
 on2 "$PXL" destroy wa
 
 # ---- pc (x86): the stream Xen's checker judges ----
-bootx xa "workload=8,0" memory=128
+bootx xa "workload=8,0" memory=128 on_crash=preserve   # a crash after the restore keeps its reason (pxl list -l)
 wait_log xa "^workload"
 "$PXL" save xa "$T/xa.save" >/dev/null
 export PYTHONPATH=/usr/lib/xen-4.17/lib/python${PYTHONPATH:+:$PYTHONPATH}
@@ -73,6 +73,7 @@ before=$(log xa | last_round)
 out=$(on2 "$PXL" restore "$T/xa.save")
 is "the PC guest restores on the second simulator" "0" "$?"
 wait_round2 xa "$((before + 2))"
+[ "$(field2 xa state)" = running ] || echo "# xa on the second simulator: $(field2 xa state) $(field2 xa why)"
 is "and runs on from its round, through COM1 (port I/O to physmap-dm)" "$((before + 1)) running" \
 	"$(log2 xa | first_round) $(field2 xa state)"
 on2 "$PXL" destroy xa
