@@ -331,7 +331,6 @@ static int migrate_run(const struct pxl_args *a)
 	pid_t pid = -1;
 	int fd = -1, rc, ret = PXL_FAIL;
 	uint64_t paused_at = 0, downtime;
-	bool went = false;
 
 	if ((a->opt[MIG_DOWNTIME] && parse_uint(a->opt[MIG_DOWNTIME], &o.max_downtime_ms)) ||
 	    (a->opt[MIG_ROUNDS] && parse_uint(a->opt[MIG_ROUNDS], &o.max_rounds))) {
@@ -388,7 +387,6 @@ static int migrate_run(const struct pxl_args *a)
 		fprintf(stderr, "%s: the receiver went away; %s keeps running here\n", a->prog, info.name);
 		goto resume;
 	}
-	went = true;
 	rc = read_line(fd, line, sizeof(line), 60);
 	trace("migrate: the receiver runs it");
 	if (rc || strcmp(line, "done\n")) {
@@ -404,7 +402,6 @@ static int migrate_run(const struct pxl_args *a)
 	ret = PXL_OK;
 	goto out;
 resume:
-	(void)went;
 	pm_domain_save_done(hv, domid, &rep, true);
 out:
 	if (fd >= 0)
