@@ -36,12 +36,14 @@ static const struct pm_opt opts[] = {
 	{ "log", required_argument, 'L', "FILE", "what logging devices report (default stderr)" },
 	{ "sim", required_argument, 's', "DOMID",
 	  "be DOMID's device model on physmap-sim: serve its ioreqs until the domain is gone" },
+	{ "xen", required_argument, 'x', "DOMID",
+	  "be DOMID's device model on Xen: an ioreq server (libxendevicemodel) until the domain is gone" },
 	{ "rundir", required_argument, 'r', "DIR", "with --sim: the simulator's run directory (default $PHYSMAP_RUNDIR)" },
-	{ "ready-fd", required_argument, 'R', "FD", "with --sim: write \"ready\" to FD once the ranges are claimed" },
+	{ "ready-fd", required_argument, 'R', "FD", "with --sim or --xen: write \"ready\" to FD once the ranges are claimed" },
 	{ "console-input", required_argument, 'i', "SOCKET",
-	  "with --sim: listen on this unix socket for what is typed at the console (to the UART)" },
+	  "with --sim or --xen: listen on this unix socket for what is typed at the console (to the UART)" },
 	{ "control", required_argument, 'C', "SOCKET",
-	  "with --sim: listen on this unix socket for the toolstack's save and load of the devices' state" },
+	  "with --sim or --xen: listen on this unix socket for the toolstack's save and load of the devices' state" },
 	{ "help", no_argument, 'h', NULL, "show this help" },
 };
 #define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -213,7 +215,7 @@ int main(int argc, char **argv)
 	struct pm_getopt g = { 0 };
 	char err[512] = "";
 	const char *load = NULL, *console = NULL, *logpath = NULL, *qtest = NULL;
-	const char *sim = NULL, *rundir = getenv("PHYSMAP_RUNDIR"), *input = NULL, *control = NULL;
+	const char *sim = NULL, *backend = "sim", *rundir = getenv("PHYSMAP_RUNDIR"), *input = NULL, *control = NULL;
 	uint64_t domid = 0, ready = (uint64_t)-1;
 	const char **devices = NULL;
 	size_t nr_devices = 0;
@@ -240,7 +242,8 @@ int main(int argc, char **argv)
 		case 'q': want_qtest = true; qtest = optarg; break;
 		case 'c': console = optarg; break;
 		case 'L': logpath = optarg; break;
-		case 's': sim = optarg; break;
+		case 's': sim = optarg; backend = "sim"; break;
+		case 'x': sim = optarg; backend = "xen"; break;
 		case 'r': rundir = optarg; break;
 		case 'i': input = optarg; break;
 		case 'C': control = optarg; break;
@@ -274,10 +277,10 @@ int main(int argc, char **argv)
 		goto out_early;
 	}
 	if (sim && (pm_dm_parse_u64(sim, &domid) || !domid || domid >= 0x7ff0)) {
-		fprintf(stderr, "physmap-dm: --sim %s: not a domain id\n", sim);
+		fprintf(stderr, "physmap-dm: --%s %s: not a domain id\n", backend, sim);
 		goto out_early;
 	}
-	if (sim && !rundir) {
+	if (sim && !rundir && !strcmp(backend, "sim")) {
 		fprintf(stderr, "physmap-dm: --sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
 		goto out_early;
 	}
@@ -351,12 +354,13 @@ int main(int argc, char **argv)
 		int rc;
 
 		/* the simulator of that run directory: the backend finds it there */
-		setenv("PHYSMAP_RUNDIR", rundir, 1);
-		rc = pm_ioreq_serve(&dm, "sim", (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready, input,
+		if (rundir)
+			setenv("PHYSMAP_RUNDIR", rundir, 1);
+		rc = pm_ioreq_serve(&dm, backend, (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready, input,
 				    control, err, sizeof(err));
 
 		if (rc) {
-			fprintf(stderr, "physmap-dm: --sim %s: %s\n", sim, err);
+			fprintf(stderr, "physmap-dm: --%s %s: %s\n", backend, sim, err);
 			goto out;
 		}
 	}

@@ -22,6 +22,9 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/hv/hv-internal.h \
 	libphysmap/hv/hv-sim.c \
 	libphysmap/hv/hv-sim-ioreq.c \
+	libphysmap/hv/hv-xen.c \
+	libphysmap/hv/hv-xen.h \
+	libphysmap/hv/hv-xen-ioreq.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
 	libphysmap/json-internal.h \
@@ -30,8 +33,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/text.c \
 	libphysmap/text-internal.h \
 	libphysmap/version.c
-libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS) $(XENSTORE_CFLAGS) -DPM_BINDIR='"$(bindir)"'
-libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) $(XLUTIL_LIBS) $(XENSTORE_LIBS) $(FDT_LIBS)
+libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS) $(XENSTORE_CFLAGS) $(XENCTRL_CFLAGS) $(XENGUEST_CFLAGS) $(XENCALL_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENDEVICEMODEL_CFLAGS) $(XENEVTCHN_CFLAGS) -DPM_BINDIR='"$(bindir)"'
+libphysmap_core_la_LIBADD = $(URCU_LIBS) $(YAJL_LIBS) $(XLUTIL_LIBS) $(XENSTORE_LIBS) $(XENCTRL_LIBS) $(XENGUEST_LIBS) $(XENCALL_LIBS) $(XENFOREIGNMEMORY_LIBS) $(XENDEVICEMODEL_LIBS) $(XENEVTCHN_LIBS) $(FDT_LIBS)
 
 lib_LTLIBRARIES += libphysmap.la
 libphysmap_la_SOURCES =

@@ -38,6 +38,7 @@ struct build {
 	uint64_t table_len;      /* the firmware table's bytes, at boot.table_gpa */
 	bool restore;            /* memory, vCPUs and the table come from a stream */
 	bool created, stored;    /* for the undo path */
+	bool xen;                /* on Xen: its channels are allocated, its rings named by gfn */
 	char firmware[128];      /* /vm/N/firmware: "KIND GPA LEN" */
 	char *err;
 	size_t errlen;
@@ -89,6 +90,27 @@ static int special_pages(struct build *b)
 	for (size_t i = 0; !rc && i < sizeof(ports) / sizeof(ports[0]); i++)
 		rc = pm_hv_set_param(b->hv, b->domid, ports[i].index, ports[i].value);
 	return rc ? fail(b, rc, "setting the rings' parameters") : 0;
+}
+
+/*
+ * On Xen the console's and the store's channels are allocated (for dom0 to
+ * bind): a new domain's first two ports, 1 and 2, which is what the
+ * simulator reserves and the rest of the build names
+ */
+static int xen_ports(struct build *b)
+{
+	static const uint32_t want[] = { PM_DOMAIN_CONSOLE_PORT, PM_DOMAIN_STORE_PORT };
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint32_t port = 0;
+		int rc = pm_hv_evtchn_alloc_unbound(b->hv, b->domid, 0, &port);
+
+		if (!rc && port != want[i])
+			rc = -EBUSY;
+		if (rc)
+			return fail(b, rc, "allocating event channel %u", want[i]);
+	}
+	return 0;
 }
 
 /* RAM (@ram) and the holes between RAM (@holes) */
@@ -321,6 +343,8 @@ static int store_entries(struct build *b)
 		     PUT("store/ring-ref", "%llu", (unsigned long long)(b->special + PM_DOMAIN_STORE_PAGE)) &&
 		     PUT("console/port", "%u", PM_DOMAIN_CONSOLE_PORT) &&
 		     PUT("console/ring-ref", "%llu", (unsigned long long)(b->special + PM_DOMAIN_CONSOLE_PAGE));
+		/* xenconsoled serves the ring on Xen (the simulator does itself) */
+		ok = ok && (!b->xen || (PUT("console/type", "xenconsoled") && PUT("console/output", "pty")));
 #undef PUT
 		/* what the guest writes: its features, its answer to shutdown requests */
 		snprintf(p, sizeof(p), "%s/control", home);
@@ -365,7 +389,9 @@ static int store_entries(struct build *b)
 static int introduce(struct build *b)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-	bool ok = h && xs_introduce_domain(h, b->domid, b->store_mfn, PM_DOMAIN_STORE_PORT);
+	/* Xen's xenstored maps an HVM guest's ring by gfn */
+	uint64_t ring = b->xen ? b->special + PM_DOMAIN_STORE_PAGE : b->store_mfn;
+	bool ok = h && xs_introduce_domain(h, b->domid, ring, PM_DOMAIN_STORE_PORT);
 	int rc = ok ? 0 : errno ? -errno : -EIO;
 
 	if (h)
@@ -391,9 +417,9 @@ static const char *dm_model(const char *model)
 }
 
 /*
- * the domain's device model: physmap-dm --sim with the board's devices,
- * started detached (double fork), waited for until it has claimed its
- * ranges. It leaves by itself when the simulator lets go of the domain.
+ * the domain's device model: physmap-dm --sim (or --xen) with the board's
+ * devices, started detached (double fork), waited for until it has claimed
+ * its ranges. It leaves by itself when the backend lets go of the domain.
  */
 static int spawn_dm(struct build *b)
 {
@@ -416,7 +442,7 @@ static int spawn_dm(struct build *b)
 	snprintf(input, sizeof(input), "%s/console/%s.sock", rundir, b->cfg->name);
 	snprintf(control, sizeof(control), "%s/console/%s.ctl", rundir, b->cfg->name);
 	argv[n++] = bin ? (char *)bin : path;
-	argv[n++] = "--sim";
+	argv[n++] = b->xen ? "--xen" : "--sim";
 	argv[n++] = dom;
 	argv[n++] = "--rundir";
 	argv[n++] = (char *)rundir;
@@ -526,7 +552,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		snprintf(err, errlen, "%s: out of memory", cfg->name);
 		return -ENOMEM;
 	}
-	*b = (struct build){ .hv = hv, .cfg = cfg, .err = err, .errlen = errlen, .restore = restore };
+	*b = (struct build){ .hv = hv, .cfg = cfg, .err = err, .errlen = errlen, .restore = restore,
+			     .xen = !strcmp(pm_hv_backend(hv), "xen") };
 	rc = pm_domain_config_layout(cfg, &b->layout, berr);
 	if (rc) {
 		snprintf(err, errlen, "%s: board '%s': %s", cfg->name, cfg->board, berr[0] ? berr : strerror(-rc));
@@ -542,6 +569,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	rc = pm_hv_set_maxmem(hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
 	if (rc)
 		return fail(b, rc, "setting max memory");
+	if (b->xen && (rc = xen_ports(b)))
+		return rc;
 	if (!restore) {
 		rc = populate(b, true, true);
 		if (!rc)
@@ -559,7 +588,7 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	}
 	if (!rc && !restore)
 		rc = introduce(b);
-	if (!rc && !strcmp(pm_hv_backend(hv), "sim") && b->layout.nr_devices)
+	if (!rc && b->layout.nr_devices)
 		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
 	return rc;
 }

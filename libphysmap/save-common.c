@@ -70,14 +70,14 @@ void pm__trace(const char *what)
 /* ---- x86: Xen's HVM save records ---- */
 
 /* our x86_32 register file's order (<physmap/hv.h>) */
-enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, EFLAGS, CR0, CR2, CR3, CR4, X86_NR };
+enum { EAX = PM_X86_EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, EIP, EFLAGS, CR0, CR2, CR3, CR4, X86_NR };
 
 struct desc {
 	uint16_t typecode, instance;
 	uint32_t length;
 };
 
-static void hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
+void pm__hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
 {
 	const uint64_t *r = st->reg;
 
@@ -85,7 +85,8 @@ static void hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
 	c->rax = r[EAX], c->rcx = r[ECX], c->rdx = r[EDX], c->rbx = r[EBX];
 	c->rsp = r[ESP], c->rbp = r[EBP], c->rsi = r[ESI], c->rdi = r[EDI];
 	c->rip = r[EIP], c->rflags = r[EFLAGS] | 2;
-	c->cr0 = r[CR0], c->cr2 = r[CR2], c->cr3 = r[CR3], c->cr4 = r[CR4];
+	c->cr0 = r[CR0] | 0x10 /* ET: hardwired on every CPU since the 486, Xen insists */;
+	c->cr2 = r[CR2], c->cr3 = r[CR3], c->cr4 = r[CR4];
 	c->dr6 = 0xffff0ff0, c->dr7 = 0x400;
 	/* PVH's flat segments: 4 GiB, code 0x10 and data 0x18, present, DPL 0 */
 	c->cs_sel = 0x10;
@@ -98,7 +99,7 @@ static void hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
 	c->flags = XEN_X86_FPU_INITIALISED;
 }
 
-static void hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st)
+void pm__hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st)
 {
 	uint64_t *r = st->reg;
 
@@ -142,7 +143,7 @@ static int hvm_context_put(struct pm_stream_buf *b, const struct pm_hv_vcpu_stat
 	for (unsigned int i = 0; !rc && i < n; i++) {
 		if (!st[i].up)
 			continue;
-		hw_cpu_from(&c, &st[i]);
+		pm__hw_cpu_from(&c, &st[i]);
 		d = (struct desc){ HVM_SAVE_CODE(CPU), (uint16_t)i, sizeof(c) };
 		rc = add(&buf, &len, &cap, &d, sizeof(d)) ?: add(&buf, &len, &cap, &c, sizeof(c));
 	}
@@ -197,7 +198,7 @@ static int hvm_context_get(const struct pm_stream_record *r, struct pm_hv_vcpu_s
 				return -EINVAL;
 			}
 			memcpy(&c, r->body + pos, sizeof(c));
-			hw_cpu_to(&c, &st[d.instance]);
+			pm__hw_cpu_to(&c, &st[d.instance]);
 		} else if (d.typecode == HVM_SAVE_CODE(END)) {
 			return 0;
 		}

@@ -13,6 +13,21 @@
 
 #define PM__PAGE 4096ull
 
+/* our x86_32 register file's order (<physmap/hv.h>) */
+enum {
+	PM_X86_EAX, PM_X86_ECX, PM_X86_EDX, PM_X86_EBX, PM_X86_ESP, PM_X86_EBP, PM_X86_ESI, PM_X86_EDI,
+	PM_X86_EIP, PM_X86_EFLAGS, PM_X86_CR0, PM_X86_CR2, PM_X86_CR3, PM_X86_CR4, PM_X86_NR
+};
+
+struct hvm_hw_cpu;
+
+/**
+ * pm__hw_cpu_from / pm__hw_cpu_to - an x86_32 vCPU state as Xen's
+ * hvm_hw_cpu (PVH's flat segments, the FPU initialised) and back
+ */
+void pm__hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st);
+void pm__hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st);
+
 /* the HVM parameters a physmap domain has: the rings' pfns and ports */
 #define PM__NR_PARAMS 4
 

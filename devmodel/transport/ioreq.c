@@ -93,6 +93,8 @@ static void wn_change(struct pm_mem_listener *l, struct pm_as *as, uint64_t addr
 	int fd = -1, rc;
 
 	rc = pm_hv_ioreq_notifier(c->srv, &n, add, &fd);
+	if (rc == -EOPNOTSUPP)
+		return;   /* the backend cannot: the writes come as ioreqs, the core rings the notifier */
 	if (!add) {
 		for (size_t i = 0; i < c->nr_wn; i++) {
 			w = &c->wn[i];
@@ -416,7 +418,7 @@ static int serve(struct conn *c, struct input *in, int control)
 			rc = -errno;
 			break;
 		}
-		if (p[1].revents)
+		if (p[1].revents && pm_hv_ioreq_gone(c->srv))
 			break;   /* the backend let go: the domain is gone */
 		if (p[0].revents)
 			pm_hv_ioreq_ack(c->srv);

@@ -40,14 +40,19 @@ struct pm_hv_ops {
 	uint64_t max_dirty;
 	const struct pm_hv_ioreq_ops *ioreq;
 	int (*console)(struct pm_hv *hv, const struct pm_hv_dominfo *info, struct pm_hv_console *con);
-	/* event channels: op 0 alloc (arg: remote; *out: port), 1 bind (arg: port; *out: fd), 2 notify, 3 close */
+	/* event channels: op 0 alloc (arg: remote; *out: port), 1 bind (arg: port; *out: fd), 2 notify,
+	 * 3 close, 4 pending (returns 1 or 0; only with evtchn_ports: a bound fd reads port numbers,
+	 * not an eventfd's count) */
 	int (*evtchn)(struct pm_hv *hv, int op, uint32_t domid, uint32_t arg, int *out);   /* NULL: no ioreq servers */
+	bool evtchn_ports;
 	int (*vcpu_state)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st,
 			  bool set);
 	int (*p2m_explain)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path);
 	int (*p2m_stats)(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats);
-	/* maps count frames (mfns) at addr, which is reserved for them */
+	/* maps count frames (mfns) at addr, which is reserved for them; or, when
+	 * map_pfns is there (the backend maps by pfn), that instead */
 	int (*map_mfns)(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint64_t count);
+	int (*map_pfns)(struct pm_hv *hv, uint32_t domid, void *addr, uint64_t pfn, uint64_t count);
 	/* optional, faster than a mapping: count frames written to fd, in order
 	 * (returns 0 or -errno), or data written into them */
 	int (*send_frames)(struct pm_hv *hv, int fd, const uint64_t *mfns, uint64_t count);
@@ -63,6 +68,7 @@ struct pm_hv {
 };
 
 extern const struct pm_hv_ops pm__hv_sim_ops;
+extern const struct pm_hv_ops pm__hv_xen_ops;
 
 /* what a backend does for an ioreq server (see <physmap/hv.h>) */
 struct pm_hv_ioreq_ops {
@@ -72,6 +78,7 @@ struct pm_hv_ioreq_ops {
 	int (*buffered)(struct pm_hv_ioreq *s, struct pm_hv_buf_ioreq *out);
 	int (*fd)(const struct pm_hv_ioreq *s, bool gone);
 	void (*ack)(struct pm_hv_ioreq *s);
+	int (*gone)(struct pm_hv_ioreq *s);   /* NULL: the gone fd is readable only when it is */
 	int (*range)(struct pm_hv_ioreq *s, bool coalesce, enum pm_hv_io type, uint64_t start, uint64_t end,
 		     bool add);
 	int (*notifier)(struct pm_hv_ioreq *s, const struct pm_hv_notifier *n, bool add, int *fd);
@@ -79,6 +86,7 @@ struct pm_hv_ioreq_ops {
 };
 
 extern const struct pm_hv_ioreq_ops pm__sim_ioreq_ops;
+extern const struct pm_hv_ioreq_ops pm__xen_ioreq_ops;
 
 /* an ioreq server: the shared slots are Xen's ioreq_t on every backend */
 struct pm_hv_ioreq {

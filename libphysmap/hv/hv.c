@@ -46,24 +46,28 @@ static bool in_dom0(void)
 	return yes;
 }
 
+const char *pm_hv_choice(const char *connect)
+{
+	if (!connect)
+		connect = getenv("PHYSMAP_CONNECT");
+	if (!connect || !*connect)
+		connect = in_dom0() ? "xen" : "sim";
+	return connect;
+}
+
 int pm_hv_open(const char *connect, struct pm_hv **out)
 {
 	struct pm_hv *hv;
 	int rc;
 
 	*out = NULL;
-	if (!connect)
-		connect = getenv("PHYSMAP_CONNECT");
-	if (!connect || !*connect)
-		connect = in_dom0() ? "xen" : "sim";
-	if (!strcmp(connect, "xen"))
-		return -ENOSYS;
-	if (strcmp(connect, "sim"))
+	connect = pm_hv_choice(connect);
+	if (strcmp(connect, "sim") && strcmp(connect, "xen"))
 		return -EINVAL;
 	hv = pm__calloc(1, sizeof(*hv));
 	if (!hv)
 		return -ENOMEM;
-	hv->ops = &pm__hv_sim_ops;
+	hv->ops = strcmp(connect, "xen") ? &pm__hv_sim_ops : &pm__hv_xen_ops;
 	hv->fail_at = getenv("PHYSMAP_HV_FAIL_AT") ? atol(getenv("PHYSMAP_HV_FAIL_AT")) : 0;
 	rc = hv->ops->open(hv);
 	if (rc) {
@@ -272,9 +276,9 @@ void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 		rc = -ERANGE;
 	if (!rc && !(mfns = pm__malloc(count * sizeof(*mfns))))
 		rc = -ENOMEM;
-	if (!rc)
+	if (!rc && !hv->ops->map_pfns)
 		rc = pm_hv_p2m_read(hv, domid, pfn, count, mfns);
-	for (uint64_t i = 0; !rc && i < count; i++)
+	for (uint64_t i = 0; !rc && !hv->ops->map_pfns && i < count; i++)
 		if (pm_p2m_kind_of(mfns[i]) != PM_P2M_RAM)
 			rc = -EFAULT;
 	if (!rc) {
@@ -284,7 +288,8 @@ void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 			rc = -errno;
 	}
 	if (!rc)
-		rc = injected(hv) ?: hv->ops->map_mfns(hv, addr, mfns, count);
+		rc = injected(hv) ?: hv->ops->map_pfns ? hv->ops->map_pfns(hv, domid, addr, pfn, count)
+						       : hv->ops->map_mfns(hv, addr, mfns, count);
 	if (rc && addr != MAP_FAILED)
 		munmap(addr, count * PAGE);
 	free(mfns);
@@ -331,10 +336,12 @@ int pm_hv_evtchn_notify(struct pm_hv *hv, const struct pm_hv_evtchn *e)
 	return hv->ops->evtchn(hv, 2, e->domid, e->port, NULL);
 }
 
-int pm_hv_evtchn_pending(struct pm_hv_evtchn *e)
+int pm_hv_evtchn_pending(struct pm_hv *hv, struct pm_hv_evtchn *e)
 {
 	uint64_t n = 0;
 
+	if (hv->ops->evtchn_ports)
+		return hv->ops->evtchn(hv, 4, e->domid, e->port, NULL) == 1;
 	return read(e->fd, &n, sizeof(n)) == (ssize_t)sizeof(n) && n;
 }
 
@@ -412,6 +419,11 @@ int pm_hv_ioreq_gone_fd(const struct pm_hv_ioreq *s)
 void pm_hv_ioreq_ack(struct pm_hv_ioreq *s)
 {
 	s->hv->ops->ioreq->ack(s);
+}
+
+int pm_hv_ioreq_gone(struct pm_hv_ioreq *s)
+{
+	return s->hv->ops->ioreq->gone ? s->hv->ops->ioreq->gone(s) : 1;
 }
 
 static int io_range_ok(enum pm_hv_io type, uint64_t start, uint64_t end)

@@ -80,7 +80,7 @@ static int evtchn_step(struct pm_hv *hv, uint32_t domid, const char *what)
 		return 1;
 	}
 	p = (struct pollfd){ .fd = e.fd, .events = POLLIN };
-	rc = poll(&p, 1, 10000) == 1 && pm_hv_evtchn_pending(&e);
+	rc = poll(&p, 1, 10000) == 1 && pm_hv_evtchn_pending(hv, &e);
 	printf("%s\n", rc ? "rang" : "silent");
 	pm_hv_evtchn_unbind(hv, &e);
 	return rc ? 0 : 1;

@@ -5,25 +5,28 @@
 # returned over the serial console. ../shared/notes/xen-box.md (in the
 # workplace) records the flags this needs and why.
 #
-#   xenbox.sh [--add PATH]... [--timeout SECONDS] SCRIPT
+#   xenbox.sh [--add PATH]... [--install DESTDIR] [--timeout SECONDS] SCRIPT
 #
 # The packages come with `apt-get download` (nothing is installed on the
 # host) into $PHYSMAP_XENBOX_CACHE (default ~/.cache/physmap-xenbox) and
 # stay there. Xen's tools and their libraries come from those packages;
 # what they need beyond them (libc, yajl, ...) from the host, found by ldd.
 # --add copies a file (a binary: with the libraries ldd lists) to the same
-# path inside dom0. SCRIPT runs there as /xenbox-test, with xenstored,
+# path inside dom0; --install copies a `make install DESTDIR=` tree to /
+# inside dom0 (its programs with their libraries). SCRIPT runs there as /xenbox-test, with xenstored,
 # xenconsoled and Xen's xl (/usr/lib/xen-4.17/bin/xl) up; whatever it
 # prints comes out here, and its exit status is this script's.
 # Everything is bounded: the whole run by --timeout (default 600 s).
 set -euo pipefail
 
-usage() { echo "usage: xenbox.sh [--add PATH]... [--timeout SECONDS] SCRIPT" >&2; exit 2; }
+usage() { echo "usage: xenbox.sh [--add PATH]... [--install DESTDIR] [--timeout SECONDS] SCRIPT" >&2; exit 2; }
 adds=()
+install=
 timeout=600
 while [ $# -gt 1 ]; do
 	case $1 in
 	--add) adds+=("$2"); shift 2 ;;
+	--install) install=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	*) usage ;;
 	esac
@@ -102,6 +105,14 @@ mkdir -p "$ir/etc/xen" "$ir/var/lib/xenstored"
 for a in "${adds[@]}"; do
 	copy_in "$a" "$(readlink -f "$a")"
 done
+if [ -n "$install" ]; then
+	cp -a "$install/." "$ir/"
+	ilibs=$(find "$install" -name '*.so*' -printf '%h\n' | sort -u | tr '\n' ':')
+	find "$install" -type f -perm -u+x | while read -r f; do
+		[ "$(head -c 4 "$f" | tail -c 3)" = ELF ] || continue
+		EXTRA_LIBPATH=":$ilibs" copy_in "$f" "${f#"$install"}"
+	done
+fi
 cp "$script" "$ir/xenbox-test"
 chmod +x "$ir/xenbox-test"
 cat > "$ir/init" <<'INIT'

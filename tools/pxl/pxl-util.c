@@ -53,11 +53,12 @@ int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv)
 		*hv = NULL;
 	if (!rc)
 		return PXL_OK;
-	if (rc == -ENOSYS)
-		fprintf(stderr, "%s: the xen backend is not built yet (--connect sim)\n", a->prog);
-	else if (rc == -EINVAL)
+	if (rc == -EINVAL)
 		fprintf(stderr, "%s: PHYSMAP_CONNECT=%s: expected sim or xen\n", a->prog,
 			getenv("PHYSMAP_CONNECT"));
+	else if (!strcmp(pm_hv_choice(NULL), "xen"))
+		fprintf(stderr, "%s: cannot reach Xen: %s (is this a Xen dom0, with privcmd?)\n", a->prog,
+			strerror(-rc));
 	else
 		fprintf(stderr, "%s: cannot reach the simulator: %s (its log: $PHYSMAP_RUNDIR/sim.log)\n",
 			a->prog, strerror(-rc));

@@ -2,8 +2,9 @@
  * physmap/hv.h - the hypervisor a toolstack drives, behind one interface
  *
  * Two backends: "sim" (physmap-sim, started on demand; the default) and
- * "xen" (libxenctrl & co. on a Xen dom0: not built yet, so opening it says
- * -ENOSYS). Everything above this header is the same on both.
+ * "xen" (libxenctrl & co. on a Xen dom0, for PVH domains; see hv-xen.c for
+ * what Xen does not tell a toolstack). Everything above this header is the
+ * same on both.
  *
  * Threads: a struct pm_hv is one connection; use it from one thread at a
  * time.
@@ -85,11 +86,14 @@ enum pm_hv_action { PM_HV_ACT_DESTROY, PM_HV_ACT_PRESERVE };
  * ($PHYSMAP_SIM, else the installed one) is started, under a lock so that
  * concurrent callers start one. Sets XENSTORED_PATH to the backend's store
  * so that libxenstore finds it.
- * returns: 0 and *out; -EINVAL (unknown backend); -ENOSYS (xen, not built
- *   yet); -ECONNREFUSED (the simulator would not start: see its sim.log);
+ * returns: 0 and *out; -EINVAL (unknown backend); -ENOENT, -EACCES (xen:
+ *   no hypervisor, or not allowed to drive it); -ECONNREFUSED (the simulator would not start: see its sim.log);
  *   -errno; -ENOMEM
  */
 int pm_hv_open(const char *connect, struct pm_hv **out);
+
+/** pm_hv_choice - the backend pm_hv_open(@connect) would open: @connect, $PHYSMAP_CONNECT, xen in a dom0, else sim */
+const char *pm_hv_choice(const char *connect);
 
 /** pm_hv_close - disconnect (domains stay); NULL is fine */
 void pm_hv_close(struct pm_hv *hv);
@@ -275,7 +279,7 @@ int pm_hv_evtchn_bind(struct pm_hv *hv, uint32_t domid, uint32_t port, struct pm
 int pm_hv_evtchn_notify(struct pm_hv *hv, const struct pm_hv_evtchn *e);
 
 /** pm_hv_evtchn_pending - whether the guest sent since the last call (never blocks). returns: 1; 0 */
-int pm_hv_evtchn_pending(struct pm_hv_evtchn *e);
+int pm_hv_evtchn_pending(struct pm_hv *hv, struct pm_hv_evtchn *e);
 
 /** pm_hv_evtchn_unbind - close the channel (both ends) and the fd; returns: 0; -errno */
 int pm_hv_evtchn_unbind(struct pm_hv *hv, struct pm_hv_evtchn *e);
@@ -331,11 +335,19 @@ int pm_hv_ioreq_buffered(struct pm_hv_ioreq *s, struct pm_hv_buf_ioreq *out);
 
 /**
  * pm_hv_ioreq_fd - poll for POLLIN: work may be waiting (then
- * pm_hv_ioreq_ack); pm_hv_ioreq_gone_fd: readable when the domain is gone
+ * pm_hv_ioreq_ack); pm_hv_ioreq_gone_fd: readable when the domain may be
+ * gone (then pm_hv_ioreq_gone)
  */
 int pm_hv_ioreq_fd(const struct pm_hv_ioreq *s);
 int pm_hv_ioreq_gone_fd(const struct pm_hv_ioreq *s);
 void pm_hv_ioreq_ack(struct pm_hv_ioreq *s);
+
+/**
+ * pm_hv_ioreq_gone - after the gone fd was readable: whether the domain
+ * really is gone (on xen the fd rings for any domain's release)
+ * returns: 1; 0
+ */
+int pm_hv_ioreq_gone(struct pm_hv_ioreq *s);
 
 /**
  * pm_hv_ioreq_map_range / pm_hv_ioreq_coalesce - claim (@add) or release
@@ -350,7 +362,8 @@ int pm_hv_ioreq_coalesce(struct pm_hv_ioreq *s, enum pm_hv_io type, uint64_t sta
  * pm_hv_ioreq_notifier - add (*@fd receives an eventfd the backend rings
  * for each matching write; the caller's, to close once it removed the
  * notifier) or remove a write notifier
- * returns: 0; -EINVAL; -EEXIST / -ENOENT; -ENOMEM; -errno
+ * returns: 0; -EINVAL; -EEXIST / -ENOENT; -ENOMEM; -EOPNOTSUPP (xen: no
+ *   such thing; the writes come as ioreqs); -errno
  */
 int pm_hv_ioreq_notifier(struct pm_hv_ioreq *s, const struct pm_hv_notifier *n, bool add, int *fd);
 

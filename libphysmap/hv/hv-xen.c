@@ -1,0 +1,878 @@
+/*
+ * hv-xen.c - the xen backend: <physmap/hv.h> on a Xen 4.17 dom0, through
+ * libxenctrl, libxenforeignmemory, libxencall, libxenevtchn and
+ * libxenstore (the ioreq servers, on libxendevicemodel, are in
+ * hv-xen-ioreq.c). xenstored and xenconsoled are Xen's own.
+ *
+ * Domains are PVH: HVM containers with hardware-assisted paging and no
+ * emulated devices but the local APIC; physmap's builder fills them.
+ *
+ * What differs from the simulator, and why:
+ * - The hypervisor keeps an HVM domain's P2M in its own page tables and
+ *   tells a toolstack which gfns are populated (getpageframeinfo3) but not
+ *   which machine frames back them (4.17 removed getmemlist). RAM entries
+ *   read as PM_HV_XEN_FRAME: "some frame"; holes read as missing, since an
+ *   HVM domU has no identity entries (set_identity counts none).
+ * - No tree of ours: p2m_explain and p2m_stats answer -EOPNOTSUPP.
+ * - Shutdown actions are the toolstack's on Xen: set_actions records
+ *   nothing and pxl's monitor applies them.
+ * - A domain's console is its UART's, as physmap-dm serves it
+ *   ($PHYSMAP_RUNDIR, else /run/physmap, /console/NAME.log), or when it
+ *   has none, its PV console's, as xenconsoled logs it
+ *   ($PHYSMAP_XEN_CONSOLE_DIR, else /var/log/xen/console, /guest-NAME.log).
+ */
+#define __XEN_TOOLS__ 1
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stdint.h>
+
+#include <xenctrl.h>
+#include <xenguest.h>
+#include <xencall.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+#include <xen/domctl.h>
+#include <xen/hvm/params.h>
+#include <xen/hvm/save.h>
+
+#include "physmap/p2m.h"
+#include "hv-internal.h"
+#include "hv-xen.h"
+#include "alloc-internal.h"
+#include "../save-internal.h"
+
+#define PAGE 4096ull
+#define BATCH 1024u   /* gfns a getpageframeinfo3 takes */
+
+/* a channel the toolstack bound: its own evtchn handle */
+struct binding {
+	xenevtchn_handle *h;
+	uint32_t domid, port, local;
+};
+
+/* the log-dirty bits Xen cleaned but no caller has taken yet */
+struct dirty {
+	uint32_t domid;
+	uint64_t pages;
+	uint8_t *seen;
+};
+
+static int err(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+/* the Xen libraries log to stderr unless given a logger: a library never prints */
+static void quiet_message(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
+			  const char *context, const char *format, va_list al)
+{
+	(void)l, (void)level, (void)errnoval, (void)context, (void)format, (void)al;
+}
+
+static void quiet_progress(struct xentoollog_logger *l, const char *context, const char *doing_what,
+			   int percent, unsigned long done, unsigned long total)
+{
+	(void)l, (void)context, (void)doing_what, (void)percent, (void)done, (void)total;
+}
+
+static void quiet_destroy(struct xentoollog_logger *l)
+{
+	(void)l;
+}
+
+struct xentoollog_logger pm__xen_quiet = { quiet_message, quiet_progress, quiet_destroy };
+
+static int xen_open(struct pm_hv *hv)
+{
+	struct pm_xen *x = pm__calloc(1, sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	x->xch = xc_interface_open(&pm__xen_quiet, &pm__xen_quiet, 0);
+	x->fmem = x->xch ? xenforeignmemory_open(&pm__xen_quiet, 0) : NULL;
+	x->call = x->fmem ? xencall_open(&pm__xen_quiet, 0) : NULL;
+	if (!x->call) {
+		int rc = errno ? -errno : -ENODEV;
+
+		if (x->fmem)
+			xenforeignmemory_close(x->fmem);
+		if (x->xch)
+			xc_interface_close(x->xch);
+		free(x);
+		return rc;
+	}
+	hv->priv = x;
+	/* where physmap-dm keeps a domain's UART log, input and control sockets */
+	{
+		const char *dir = getenv("PHYSMAP_RUNDIR");
+		char sub[300];
+
+		snprintf(hv->rundir, sizeof(hv->rundir), "%s", dir && *dir ? dir : "/run/physmap");
+		snprintf(sub, sizeof(sub), "%s/console", hv->rundir);
+		mkdir(hv->rundir, 0755);
+		mkdir(sub, 0755);
+	}
+	return 0;
+}
+
+static void xen_close(struct pm_hv *hv)
+{
+	struct pm_xen *x = hv->priv;
+
+	for (size_t i = 0; i < x->nr_bind; i++)
+		xenevtchn_close(x->bind[i].h);
+	free(x->bind);
+	if (x->dirty)
+		free(x->dirty->seen);
+	free(x->dirty);
+	xencall_close(x->call);
+	xenforeignmemory_close(x->fmem);
+	xc_interface_close(x->xch);
+	free(x);
+}
+
+static int xen_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
+{
+	struct pm_xen *x = hv->priv;
+	xc_physinfo_t pi = { 0 };
+
+	if (xc_physinfo(x->xch, &pi))
+		return err();
+	*total = pi.total_pages;
+	*free_pages = pi.free_pages;
+	return 0;
+}
+
+/* the name the toolstack gave it, in the store ("" if none yet) */
+static void store_name(uint32_t domid, char *name, size_t len)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char path[64], *v = NULL;
+	unsigned int n = 0;
+
+	name[0] = 0;
+	if (!h)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+	v = xs_read(h, XBT_NULL, path, &n);
+	if (v)
+		snprintf(name, len, "%s", v);
+	free(v);
+	xs_close(h);
+}
+
+static void from_xen(struct pm_xen *x, const xc_domaininfo_t *d, struct pm_hv_dominfo *info)
+{
+	xen_pfn_t gpfns = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->domid = d->domain;
+	info->shutdown_reason = (d->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+	if (d->flags & XEN_DOMINF_dying)
+		info->state = PM_HV_DYING;
+	else if ((d->flags & XEN_DOMINF_shutdown) && info->shutdown_reason == SHUTDOWN_crash)
+		info->state = PM_HV_CRASHED;
+	else if (d->flags & XEN_DOMINF_shutdown)
+		info->state = PM_HV_SHUTDOWN;
+	else if (d->flags & XEN_DOMINF_paused)
+		info->state = PM_HV_PAUSED;
+	else
+		info->state = PM_HV_RUNNING;
+	if (!(d->flags & XEN_DOMINF_shutdown))
+		info->shutdown_reason = 0;
+	info->max_pages = d->max_pages;
+	info->tot_pages = d->tot_pages;
+	if (!xc_domain_maximum_gpfn(x->xch, d->domain, &gpfns))
+		info->max_pfn = gpfns + 1;
+	info->vcpus = d->max_vcpu_id + 1;
+	if (d->domain == 0)
+		snprintf(info->name, sizeof(info->name), "Domain-0");
+	else
+		store_name(d->domain, info->name, sizeof(info->name));
+}
+
+static int xen_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)
+{
+	struct pm_xen *x = hv->priv;
+	xc_domaininfo_t d;
+
+	if (domid >= DOMID_FIRST_RESERVED)
+		return -ENOENT;
+	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
+		return -ENOENT;
+	from_xen(x, &d, info);
+	return 0;
+}
+
+static long xen_list(struct pm_hv *hv, struct pm_hv_dominfo **out)
+{
+	struct pm_xen *x = hv->priv;
+	xc_domaininfo_t *d = pm__calloc(1024, sizeof(*d));
+	struct pm_hv_dominfo *v;
+	int n;
+
+	*out = NULL;
+	if (!d)
+		return -ENOMEM;
+	n = xc_domain_getinfolist(x->xch, 0, 1024, d);
+	if (n < 0) {
+		free(d);
+		return err();
+	}
+	v = pm__calloc((size_t)n + 1, sizeof(*v));
+	if (!v) {
+		free(d);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		from_xen(x, &d[i], &v[i]);
+	free(d);
+	*out = v;
+	return n;
+}
+
+/* the paging pool libxl gives a domain: 4 KiB × (256 a vCPU + 2 a MiB of memory) */
+static uint64_t pool_bytes(uint64_t max_pfn, unsigned int vcpus)
+{
+	return 4096ull * (256ull * vcpus + 2 * (max_pfn * PAGE >> 20));
+}
+
+static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus, uint32_t *domid)
+{
+	struct pm_xen *x = hv->priv;
+	struct xen_domctl_createdomain c = {
+		.flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap,
+		.max_vcpus = vcpus,
+		.max_evtchn_port = 1023,
+		.max_grant_frames = -1,
+		.max_maptrack_frames = -1,
+		.grant_opts = XEN_DOMCTL_GRANT_version(1),
+		.arch = { .emulation_flags = XEN_X86_EMU_LAPIC },
+	};
+	struct pm_hv_dominfo *v = NULL;
+	long n = xen_list(hv, &v);
+	uint32_t id = 0;
+	int rc = 0;
+
+	for (long i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			rc = -EEXIST;
+	free(v);
+	if (n < 0 || rc)
+		return n < 0 ? (int)n : rc;
+	if (xc_domain_create(x->xch, &id, &c))
+		return err();
+	/* native TSC: QEMU's TCG mishandles Xen's RDTSCP intercept (notes/xen-box.md) */
+	if (xc_domain_max_vcpus(x->xch, id, vcpus) ||   /* creates them: Xen's HVM save needs vCPU 0 */
+	    xc_domain_set_tsc_info(x->xch, id, 2 /* native */, 0, 0, 0) ||
+	    xc_set_paging_mempool_size(x->xch, id, pool_bytes(max_pfn, vcpus))) {
+		rc = err();
+		xc_domain_destroy(x->xch, id);
+		return rc;
+	}
+	*domid = id;
+	return 0;
+}
+
+static int xen_destroy(struct pm_hv *hv, uint32_t domid)
+{
+	struct pm_xen *x = hv->priv;
+
+	if (!domid)
+		return -EPERM;
+	if (xc_domain_destroy(x->xch, domid))
+		return errno == ESRCH ? -ENOENT : err();
+	if (x->dirty && x->dirty->domid == domid) {
+		free(x->dirty->seen);
+		free(x->dirty);
+		x->dirty = NULL;
+	}
+	return 0;
+}
+
+static int xen_pause(struct pm_hv *hv, uint32_t domid, int unpause)
+{
+	struct pm_xen *x = hv->priv;
+	struct pm_hv_dominfo info;
+	int rc = xen_getinfo(hv, domid, &info);
+
+	if (rc)
+		return rc;
+	if (info.state == PM_HV_SHUTDOWN || info.state == PM_HV_CRASHED || info.state == PM_HV_DYING)
+		return -EINVAL;
+	/* Xen counts pauses: ours is one, at most */
+	if (unpause ? info.state != PM_HV_PAUSED : info.state == PM_HV_PAUSED)
+		return 0;
+	if (unpause ? xc_domain_unpause(x->xch, domid) : xc_domain_pause(x->xch, domid))
+		return err();
+	return 0;
+}
+
+static int xen_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages)
+{
+	struct pm_xen *x = hv->priv;
+
+	return xc_domain_setmaxmem(x->xch, domid, max_pages * (PAGE / 1024)) ? (errno == ESRCH ? -ENOENT : err())
+									       : 0;
+}
+
+/* a domctl through libxencall, for what libxenctrl keeps private */
+static int domctl(struct pm_xen *x, uint32_t cmd, uint32_t domid, void (*fill)(struct xen_domctl *, void *),
+		  void *arg)
+{
+	struct xen_domctl *d = xencall_alloc_buffer(x->call, sizeof(*d));
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	memset(d, 0, sizeof(*d));
+	d->cmd = cmd;
+	d->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	d->domain = (domid_t)domid;
+	fill(d, arg);
+	rc = xencall1(x->call, __HYPERVISOR_domctl, (uint64_t)(uintptr_t)d) < 0 ? err() : 0;
+	xencall_free_buffer(x->call, d);
+	return rc;
+}
+
+struct types {
+	xen_pfn_t *buf;
+	uint64_t n;
+};
+
+static void fill_types(struct xen_domctl *d, void *arg)
+{
+	struct types *t = arg;
+
+	d->u.getpageframeinfo3.num = t->n;
+	d->u.getpageframeinfo3.array.p = t->buf;   /* a xencall buffer, not libxenctrl's kind */
+}
+
+/* present[i]: gfn pfn + i has a frame; count at most BATCH */
+static int populated(struct pm_xen *x, uint32_t domid, uint64_t pfn, uint64_t count, bool *present)
+{
+	struct types t = { xencall_alloc_buffer(x->call, BATCH * sizeof(xen_pfn_t)), count };
+	int rc;
+
+	if (!t.buf)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < count; i++)
+		t.buf[i] = pfn + i;
+	rc = domctl(x, XEN_DOMCTL_getpageframeinfo3, domid, fill_types, &t);
+	for (uint64_t i = 0; !rc && i < count; i++) {
+		uint64_t type = t.buf[i] & XEN_DOMCTL_PFINFO_LTAB_MASK;
+
+		present[i] = type != XEN_DOMCTL_PFINFO_XTAB && type != XEN_DOMCTL_PFINFO_BROKEN;
+	}
+	xencall_free_buffer(x->call, t.buf);
+	return rc == -ESRCH ? -ENOENT : rc;
+}
+
+static int xen_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, uint64_t *out)
+{
+	struct pm_xen *x = hv->priv;
+	bool present[BATCH];
+	struct pm_hv_dominfo info;
+	int rc = xen_getinfo(hv, domid, &info);
+
+	for (uint64_t i = 0; !rc && i < count; i += BATCH) {
+		uint64_t n = count - i < BATCH ? count - i : BATCH;
+
+		rc = populated(x, domid, pfn + i, n, present);
+		for (uint64_t j = 0; !rc && j < n; j++)
+			out[i + j] = present[j] ? PM_HV_XEN_FRAME : PM_P2M_INVALID;
+	}
+	return rc;
+}
+
+/* the gfns of [pfn, pfn + count) that have (@want) or lack frames, into *list */
+static long gfns(struct pm_xen *x, uint32_t domid, uint64_t pfn, uint64_t count, bool want, xen_pfn_t **list)
+{
+	bool present[BATCH];
+	xen_pfn_t *l = pm__malloc(count * sizeof(*l));
+	long n = 0;
+	int rc = l ? 0 : -ENOMEM;
+
+	for (uint64_t i = 0; !rc && i < count; i += BATCH) {
+		uint64_t c = count - i < BATCH ? count - i : BATCH;
+
+		rc = populated(x, domid, pfn + i, c, present);
+		for (uint64_t j = 0; !rc && j < c; j++)
+			if (present[j] == want)
+				l[n++] = pfn + i + j;
+	}
+	if (rc) {
+		free(l);
+		return rc;
+	}
+	*list = l;
+	return n;
+}
+
+static long populate(struct pm_xen *x, uint32_t domid, uint64_t pfn, uint64_t count)
+{
+	xen_pfn_t *have = NULL, ext[512];
+	xc_domaininfo_t d;
+	long n = gfns(x, domid, pfn, count, true, &have);
+
+	free(have);
+	if (n < 0)
+		return n;
+	if (n)
+		return -EEXIST;
+	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
+		return -ENOENT;
+	if (d.tot_pages + count > d.max_pages)
+		return -ENOSPC;
+	/* 2 MiB extents where aligned (Xen maps them as superpages), pages around them */
+	for (uint64_t p = pfn, end = pfn + count; p < end;) {
+		uint64_t batch = p;
+		unsigned int order = !(p & 511) && end - p >= 512 ? 9 : 0;
+		unsigned long nr = 0;
+
+		if (order)
+			for (; nr < 512 && end - p >= 512; p += 512)
+				ext[nr++] = p;
+		else
+			for (; nr < 512 && p < end && (nr == 0 || (p & 511)); p++)
+				ext[nr++] = p;
+		if (xc_domain_populate_physmap_exact(x->xch, domid, nr, order, 0, ext)) {
+			int rc = errno == ENOMEM ? -ENOMEM : err();
+			xen_pfn_t *got = NULL;
+			long g = batch > pfn ? gfns(x, domid, pfn, batch - pfn, true, &got) : 0;
+
+			/* nothing done: give back what this call got before */
+			if (g > 0)
+				xc_domain_decrease_reservation_exact(x->xch, domid, (unsigned long)g, 0, got);
+			free(got);
+			return rc;
+		}
+	}
+	return (long)count;
+}
+
+static long xen_memory(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count)
+{
+	struct pm_xen *x = hv->priv;
+	xen_pfn_t *have = NULL;
+	long n;
+
+	if (op == 0)
+		return populate(x, domid, pfn, count);
+	if (op == 2) {
+		/* an HVM domU has no identity entries: its holes stay empty */
+		struct pm_hv_dominfo info;
+
+		return xen_getinfo(hv, domid, &info) ?: 0;
+	}
+	n = gfns(x, domid, pfn, count, true, &have);
+	if (n > 0 && xc_domain_decrease_reservation_exact(x->xch, domid, (unsigned long)n, 0, have))
+		n = err();
+	free(have);
+	return n;
+}
+
+static int xen_map_pfns(struct pm_hv *hv, uint32_t domid, void *addr, uint64_t pfn, uint64_t count)
+{
+	struct pm_xen *x = hv->priv;
+	xen_pfn_t *arr = pm__malloc(count * sizeof(*arr));
+	int *errs = pm__calloc(count, sizeof(*errs)), rc = 0;
+	void *p;
+
+	if (!arr || !errs) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint64_t i = 0; i < count; i++)
+		arr[i] = pfn + i;
+	p = xenforeignmemory_map2(x->fmem, domid, addr, PROT_READ | PROT_WRITE, MAP_FIXED, count, arr, errs);
+	if (!p) {
+		rc = errno == ESRCH ? -ENOENT : err();
+		goto out;
+	}
+	for (uint64_t i = 0; i < count; i++)
+		if (errs[i])
+			rc = -EFAULT;
+out:
+	free(arr);
+	free(errs);
+	return rc;
+}
+
+/* ---- vCPUs: Xen's HVM context records ---- */
+
+/* appends a save record (descriptor, then @len bytes of @data) at *@at */
+static void put_record(uint8_t *buf, size_t *at, uint16_t code, uint16_t instance, const void *data, uint32_t len)
+{
+	struct hvm_save_descriptor d = { .typecode = code, .instance = instance, .length = len };
+
+	memcpy(buf + *at, &d, sizeof(d));
+	memcpy(buf + *at + sizeof(d), data, len);
+	*at += sizeof(d) + len;
+}
+
+/* record @code of instance @inst in a whole context, copied to @out (@len bytes exactly) */
+static bool find_record(const uint8_t *ctx, long n, uint16_t code, uint16_t inst, void *out, uint32_t len)
+{
+	for (long at = 0; at + (long)sizeof(struct hvm_save_descriptor) <= n;) {
+		struct hvm_save_descriptor d;
+
+		memcpy(&d, ctx + at, sizeof(d));
+		if (at + (long)sizeof(d) + d.length > n || d.typecode == HVM_SAVE_CODE(END))
+			break;
+		if (d.typecode == code && d.instance == inst && d.length == len) {
+			memcpy(out, ctx + at + sizeof(d), len);
+			return true;
+		}
+		at += (long)sizeof(d) + d.length;
+	}
+	return false;
+}
+
+/*
+ * vCPU @vcpu's registers become @c (whole), its MTRRs write-back: a
+ * context of the header, that vCPU's CPU and MTRR records and the end, as
+ * libxenguest's PVH builder loads (Xen has no partial read of the header:
+ * it comes from the whole context)
+ */
+static int put_cpu(struct pm_xen *x, uint32_t domid, unsigned int vcpu, const struct hvm_hw_cpu *c)
+{
+	uint8_t buf[4 * sizeof(struct hvm_save_descriptor) + sizeof(struct hvm_save_header) +
+		    sizeof(struct hvm_hw_cpu) + sizeof(struct hvm_hw_mtrr)];
+	struct hvm_save_header hdr;
+	struct hvm_hw_mtrr mtrr;
+	uint8_t *ctx = NULL;
+	size_t at = 0;
+	int n = xc_domain_hvm_getcontext(x->xch, domid, NULL, 0), rc = 0;
+
+	if (n <= 0)
+		return errno == ESRCH ? -ENOENT : err();
+	ctx = pm__malloc((size_t)n);
+	if (!ctx)
+		return -ENOMEM;
+	n = xc_domain_hvm_getcontext(x->xch, domid, ctx, (uint32_t)n);
+	if (n <= 0)
+		rc = err();
+	else if (!find_record(ctx, n, HVM_SAVE_CODE(HEADER), 0, &hdr, sizeof(hdr)) ||
+		 !find_record(ctx, n, HVM_SAVE_CODE(MTRR), (uint16_t)vcpu, &mtrr, sizeof(mtrr)))
+		rc = -EINVAL;
+	free(ctx);
+	if (rc)
+		return rc;
+	mtrr.msr_mtrr_def_type = 6 /* write-back */ | (1u << 11) /* enabled */;
+	put_record(buf, &at, HVM_SAVE_CODE(HEADER), 0, &hdr, sizeof(hdr));
+	put_record(buf, &at, HVM_SAVE_CODE(CPU), (uint16_t)vcpu, c, sizeof(*c));
+	put_record(buf, &at, HVM_SAVE_CODE(MTRR), (uint16_t)vcpu, &mtrr, sizeof(mtrr));
+	put_record(buf, &at, HVM_SAVE_CODE(END), 0, NULL, 0);
+	return xc_domain_hvm_setcontext(x->xch, domid, buf, (uint32_t)at) ? err() : 0;
+}
+
+static int xen_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const struct pm_hv_vcpu_ctx *ctx)
+{
+	struct pm_hv_vcpu_state st = { .arch = PM_HV_ARCH_X86_32, .nr = PM_X86_NR, .up = true };
+	struct hvm_hw_cpu c;
+
+	if (ctx->arch != PM_HV_ARCH_X86_32)
+		return -EINVAL;
+	/* PVH's entry: eip, ebx the start info, protected mode without paging */
+	st.reg[PM_X86_EIP] = ctx->pc;
+	st.reg[PM_X86_EAX] = ctx->regs[0];
+	st.reg[PM_X86_EBX] = ctx->regs[1];
+	st.reg[PM_X86_ECX] = ctx->regs[2];
+	st.reg[PM_X86_EDX] = ctx->regs[3];
+	st.reg[PM_X86_CR0] = ctx->cr0;
+	pm__hw_cpu_from(&c, &st);
+	return put_cpu(hv->priv, domid, vcpu, &c);
+}
+
+static int xen_vcpu_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, struct pm_hv_vcpu_state *st,
+			  bool set)
+{
+	struct pm_xen *x = hv->priv;
+	struct pm_hv_dominfo info;
+	struct hvm_hw_cpu c;
+	int rc = xen_getinfo(hv, domid, &info);
+
+	if (rc)
+		return rc;
+	if (vcpu >= info.vcpus)
+		return -EINVAL;
+	if (info.state == PM_HV_RUNNING)
+		return -EBUSY;
+	if (set) {
+		if (st->arch != PM_HV_ARCH_X86_32 || st->nr != PM_X86_NR)
+			return -EINVAL;
+		pm__hw_cpu_from(&c, st);
+		return put_cpu(x, domid, vcpu, &c);
+	}
+	if (xc_domain_hvm_getcontext_partial(x->xch, domid, HVM_SAVE_CODE(CPU), (uint16_t)vcpu, &c, sizeof(c)))
+		return err();
+	pm__hw_cpu_to(&c, st);
+	{
+		xc_vcpuinfo_t vi;
+
+		st->up = !xc_vcpu_getinfo(x->xch, domid, vcpu, &vi) && vi.online;
+	}
+	return 0;
+}
+
+/*
+ * The store's ring page is the last parameter the builder (and a restore)
+ * sets: then the domain's grant table gets the entries Xen's xenstored and
+ * xenconsoled map the rings through (GNTTAB_RESERVED_XENSTORE and
+ * _CONSOLE, granted to dom0), as libxl seeds them
+ */
+static int xen_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value)
+{
+	struct pm_xen *x = hv->priv;
+	uint64_t console = 0;
+
+	if (index >= HVM_NR_PARAMS)
+		return -EINVAL;
+	if (xc_hvm_param_set(x->xch, domid, index, value))
+		return errno == ESRCH ? -ENOENT : err();
+	if (index != HVM_PARAM_STORE_PFN)
+		return 0;
+	if (xc_hvm_param_get(x->xch, domid, HVM_PARAM_CONSOLE_PFN, &console) ||
+	    xc_dom_gnttab_seed(x->xch, domid, true, console, value, 0, 0))
+		return err();
+	return 0;
+}
+
+static int xen_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3])
+{
+	struct pm_hv_dominfo info;
+
+	(void)act;   /* the toolstack's to apply on Xen (pxl's monitor) */
+	return xen_getinfo(hv, domid, &info);
+}
+
+/* ---- dirty logging (XEN_DOMCTL_SHADOW_OP_*) ---- */
+
+static int xen_dirty_log(struct pm_hv *hv, uint32_t domid, bool enable)
+{
+	struct pm_xen *x = hv->priv;
+	long long r;
+
+	if (x->dirty) {
+		free(x->dirty->seen);
+		free(x->dirty);
+		x->dirty = NULL;
+	}
+	r = xc_logdirty_control(x->xch, domid,
+				enable ? XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY : XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0,
+				0, NULL);
+	if (r < 0)
+		return errno == ESRCH ? -ENOENT : errno == EINVAL && enable ? -EBUSY : err();
+	return 0;
+}
+
+/*
+ * Xen peeks or cleans from pfn 0: a clean of [pfn, pfn + count) cleans
+ * everything below too, so what it reports there is kept (x->dirty) for
+ * the caller that asks for it later
+ */
+static long xen_dirty_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, bool clean,
+			   uint8_t *bitmap)
+{
+	struct pm_xen *x = hv->priv;
+	uint64_t pages = pfn + count, bytes = (pages + 7) / 8;
+	DECLARE_HYPERCALL_BUFFER(uint8_t, bits);
+	long changed = 0;
+	long long r;
+
+	if (!x->dirty || x->dirty->domid != domid) {
+		if (x->dirty)
+			free(x->dirty->seen);
+		free(x->dirty);
+		x->dirty = pm__calloc(1, sizeof(*x->dirty));
+		if (!x->dirty)
+			return -ENOMEM;
+		x->dirty->domid = domid;
+	}
+	if (x->dirty->pages < pages) {
+		uint8_t *s = pm__realloc(x->dirty->seen, bytes);
+
+		if (!s)
+			return -ENOMEM;
+		memset(s + (x->dirty->pages + 7) / 8, 0, bytes - (x->dirty->pages + 7) / 8);
+		x->dirty->seen = s;
+		x->dirty->pages = pages;
+	}
+	bits = xc_hypercall_buffer_alloc_pages(x->xch, bits, (int)((bytes + PAGE - 1) / PAGE));
+	if (!bits)
+		return -ENOMEM;
+	memset(bits, 0, bytes);
+	r = xc_logdirty_control(x->xch, domid, clean ? XEN_DOMCTL_SHADOW_OP_CLEAN : XEN_DOMCTL_SHADOW_OP_PEEK,
+				HYPERCALL_BUFFER(bits), pages, 0, NULL);
+	if (r < 0) {
+		int rc = errno == ESRCH ? -ENOENT : errno == EINVAL ? -ENODATA : err();
+
+		xc_hypercall_buffer_free_pages(x->xch, bits, (int)((bytes + PAGE - 1) / PAGE));
+		return rc;
+	}
+	memset(bitmap, 0, (count + 7) / 8);
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t p = i;
+		bool d = (bits[p / 8] >> (p % 8) & 1) || (x->dirty->seen[p / 8] >> (p % 8) & 1);
+
+		if (i < pfn) {
+			/* below the range: remember what a clean took */
+			if (clean && d)
+				x->dirty->seen[p / 8] |= (uint8_t)(1u << (p % 8));
+			continue;
+		}
+		if (d) {
+			bitmap[(i - pfn) / 8] |= (uint8_t)(1u << ((i - pfn) % 8));
+			changed++;
+		}
+		if (clean)
+			x->dirty->seen[p / 8] &= (uint8_t)~(1u << (p % 8));
+	}
+	xc_hypercall_buffer_free_pages(x->xch, bits, (int)((bytes + PAGE - 1) / PAGE));
+	return changed;
+}
+
+/* ---- console, event channels ---- */
+
+/* its UART's, when physmap-dm serves one; else xenconsoled's log of its PV console */
+static int xen_console(struct pm_hv *hv, const struct pm_hv_dominfo *info, struct pm_hv_console *con)
+{
+	const char *dir = getenv("PHYSMAP_XEN_CONSOLE_DIR");
+	int n = snprintf(con->log, sizeof(con->log), "%s/console/%s.log", hv->rundir, info->name);
+	int m = snprintf(con->input, sizeof(con->input), "%s/console/%s.sock", hv->rundir, info->name);
+
+	if (n < 0 || (size_t)n >= sizeof(con->log) || m < 0 || (size_t)m >= sizeof(con->input))
+		return -ENAMETOOLONG;
+	if (!access(con->log, F_OK))
+		return 0;
+	con->input[0] = 0;
+	n = snprintf(con->log, sizeof(con->log), "%s/guest-%s.log", dir ? dir : "/var/log/xen/console", info->name);
+	return n < 0 || (size_t)n >= sizeof(con->log) ? -ENAMETOOLONG : 0;
+}
+
+static struct binding *find_binding(struct pm_xen *x, uint32_t domid, uint32_t port)
+{
+	for (size_t i = 0; i < x->nr_bind; i++)
+		if (x->bind[i].domid == domid && x->bind[i].port == port)
+			return &x->bind[i];
+	return NULL;
+}
+
+static int bind(struct pm_xen *x, uint32_t domid, uint32_t port, int *out)
+{
+	struct binding *b = pm__realloc(x->bind, (x->nr_bind + 1) * sizeof(*b)), nb = { NULL, domid, port, 0 };
+	xenevtchn_port_or_error_t local;
+	int fd;
+
+	if (!b)
+		return -ENOMEM;
+	x->bind = b;
+	nb.h = xenevtchn_open(&pm__xen_quiet, 0);
+	if (!nb.h)
+		return err();
+	local = xenevtchn_bind_interdomain(nb.h, domid, port);
+	fd = local < 0 ? -1 : dup(xenevtchn_fd(nb.h));
+	if (fd < 0) {
+		int rc = errno == ESRCH ? -ENOENT : err();
+
+		xenevtchn_close(nb.h);
+		return rc;
+	}
+	nb.local = (uint32_t)local;
+	x->bind[x->nr_bind++] = nb;
+	*out = fd;
+	return 0;
+}
+
+static int xen_evtchn(struct pm_hv *hv, int op, uint32_t domid, uint32_t arg, int *out)
+{
+	struct pm_xen *x = hv->priv;
+	struct binding *b;
+	int port;
+
+	switch (op) {
+	case 0:
+		port = xc_evtchn_alloc_unbound(x->xch, domid, arg);
+		if (port < 0)
+			return errno == ESRCH ? -ENOENT : err();
+		*out = port;
+		return 0;
+	case 1:
+		return find_binding(x, domid, arg) ? -EBUSY : bind(x, domid, arg, out);
+	case 2:
+		b = find_binding(x, domid, arg);
+		return !b ? -EINVAL : xenevtchn_notify(b->h, b->local) ? err() : 0;
+	case 4: {
+		xenevtchn_port_or_error_t p;
+
+		b = find_binding(x, domid, arg);
+		if (!b)
+			return 0;
+		p = xenevtchn_pending(b->h);
+		if (p < 0)
+			return 0;
+		xenevtchn_unmask(b->h, (evtchn_port_t)p);
+		return 1;
+	}
+	default:
+		b = find_binding(x, domid, arg);
+		if (!b)
+			return -EINVAL;
+		xenevtchn_unbind(b->h, b->local);
+		xenevtchn_close(b->h);
+		*b = x->bind[--x->nr_bind];
+		return 0;
+	}
+}
+
+static int xen_p2m_none(struct pm_hv *hv, uint32_t domid, uint64_t pfn, struct pm_p2m_path *path)
+{
+	(void)hv, (void)domid, (void)pfn, (void)path;
+	return -EOPNOTSUPP;
+}
+
+static int xen_stats_none(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats)
+{
+	(void)hv, (void)domid, (void)stats;
+	return -EOPNOTSUPP;
+}
+
+const struct pm_hv_ops pm__hv_xen_ops = {
+	.name = "xen",
+	.open = xen_open,
+	.close = xen_close,
+	.info = xen_info,
+	.create = xen_create,
+	.destroy = xen_destroy,
+	.pause = xen_pause,
+	.getinfo = xen_getinfo,
+	.list = xen_list,
+	.set_maxmem = xen_set_maxmem,
+	.vcpu_set = xen_vcpu_set,
+	.set_param = xen_set_param,
+	.set_actions = xen_set_actions,
+	.memory = xen_memory,
+	.p2m_read = xen_p2m_read,
+	.max_read = 1u << 20,
+	.dirty_log = xen_dirty_log,
+	.dirty_read = xen_dirty_read,
+	.max_dirty = 1ull << 40,
+	.ioreq = &pm__xen_ioreq_ops,
+	.console = xen_console,
+	.evtchn = xen_evtchn,
+	.vcpu_state = xen_vcpu_state,
+	.p2m_explain = xen_p2m_none,
+	.p2m_stats = xen_stats_none,
+	.map_pfns = xen_map_pfns,
+};
