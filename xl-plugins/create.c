@@ -44,7 +44,7 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 	} else {
 		printf("created %s as domain %u\n", cfg->name, domid);
 	}
-	if (!rc && pxl_monitor_needed(cfg))
+	if (!rc && pxl_monitor_needed(hv, cfg))
 		pxl_monitor_spawn(a, hv, cfg, domid);   /* its failure is said; the domain runs */
 	if (!rc && a->opt[OPT_CONSOLE]) {
 		fflush(stdout);

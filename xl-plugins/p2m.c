@@ -87,14 +87,18 @@ static void emit(const struct pm_p2m_run *r, bool json, bool first)
 	if (json) {
 		printf("%s    {\"kind\": \"%s\", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\"",
 		       first ? "" : ",\n", pm_p2m_kind_name(r->kind), r->start, r->end);
-		if (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN)
+		if ((r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN) && r->mfn == PM_HV_FRAME_UNKNOWN)
+			printf(", \"mfn\": null");
+		else if (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN)
 			printf(", \"mfn\": \"0x%" PRIx64 "\"", r->mfn);
 		printf("}");
 		return;
 	}
 	snprintf(pfns, sizeof(pfns), "0x%" PRIx64 "-0x%" PRIx64, r->start, r->end);
 	printf("%-10s %-28s %-12s", pm_p2m_kind_name(r->kind), pfns, size);
-	if (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN)
+	if ((r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN) && r->mfn == PM_HV_FRAME_UNKNOWN)
+		printf(" (Xen does not say)");
+	else if (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN)
 		printf(" 0x%" PRIx64 "-0x%" PRIx64, r->mfn, r->mfn + (r->end - r->start));
 	printf("\n");
 }
@@ -198,7 +202,7 @@ static int svg(const struct pxl_args *a, const char *name, const struct band *b,
 			"stroke=\"#2e3436\"%s/>\n", y, h, colour, r ? "" : " stroke-dasharray=\"4 3\"");
 		fprintf(f, "<text x=\"232\" y=\"%.1f\">0x%09" PRIx64 "000-0x%09" PRIx64 "000  %-6s %s",
 			y + h / 2 + 4, b[i].start, b[i].end, size, r ? pm_p2m_kind_name(r->kind) : "past the P2M");
-		if (r && (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN))
+		if (r && (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN) && r->mfn != PM_HV_FRAME_UNKNOWN)
 			fprintf(f, "  mfn 0x%" PRIx64, r->mfn + (b[i].start - r->start));
 		if (b[i].w)
 			fprintf(f, "  %s %s", b[i].w->kind, b[i].w->name);
@@ -234,7 +238,9 @@ static int collect(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, u
 			bool frames = k == PM_P2M_RAM || k == PM_P2M_FOREIGN;
 			struct pm_p2m_run *last = n ? &r[n - 1] : NULL;
 
-			if (last && k == last->kind && (!frames || mfn == last->mfn + (base + i - last->start))) {
+			if (last && k == last->kind &&
+			    (!frames || mfn == last->mfn + (base + i - last->start) ||
+			     (mfn == PM_HV_FRAME_UNKNOWN && last->mfn == PM_HV_FRAME_UNKNOWN))) {
 				last->end++;
 				continue;
 			}

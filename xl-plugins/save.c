@@ -160,7 +160,7 @@ static int restore_run(const struct pxl_args *a)
 		return PXL_FAIL;
 	}
 	rc = started(a, hv, &cfg, domid, a->opt[RESTORE_PAUSED] != NULL);
-	if (rc == PXL_OK && pxl_monitor_needed(&cfg))
+	if (rc == PXL_OK && pxl_monitor_needed(hv, &cfg))
 		pxl_monitor_spawn(a, hv, &cfg, domid);
 	if (rc == PXL_OK) {
 		printf("restored %s as domain %u%s\n", cfg.name, domid, a->opt[RESTORE_PAUSED] ? " (paused)" : "");
@@ -497,7 +497,7 @@ static int receive_run(const struct pxl_args *a)
 	}
 	trace("migrate-receive: unpaused");
 	say(out, "done\n");
-	if (pxl_monitor_needed(&cfg))
+	if (pxl_monitor_needed(hv, &cfg))
 		pxl_monitor_spawn(a, hv, &cfg, domid);   /* after "done": not part of the downtime */
 	fprintf(stderr, "%s: %s is domain %u here\n", a->prog, cfg.name, domid);
 	ret = PXL_OK;

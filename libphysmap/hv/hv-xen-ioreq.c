@@ -16,6 +16,7 @@
 #define __XEN_TOOLS__ 1
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,9 @@ static int xen_ioreq_open(struct pm_hv_ioreq *s)
 	s->priv = v;
 	v->dmod = xendevicemodel_open(&pm__xen_quiet, 0);
 	v->evtchn = v->dmod ? xenevtchn_open(&pm__xen_quiet, 0) : NULL;
+	/* pending ports are read until there are none: never block there */
+	if (v->evtchn)
+		fcntl(xenevtchn_fd(v->evtchn), F_SETFL, fcntl(xenevtchn_fd(v->evtchn), F_GETFL) | O_NONBLOCK);
 	v->xs = v->evtchn ? xs_open(XS_OPEN_SOCKETONLY) : NULL;
 	if (!v->xs || !xs_watch(v->xs, "@releaseDomain", "gone")) {
 		rc = err();

@@ -24,6 +24,7 @@
 #define __XEN_TOOLS__ 1
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -781,6 +782,7 @@ static int bind(struct pm_xen *x, uint32_t domid, uint32_t port, int *out)
 	nb.h = xenevtchn_open(&pm__xen_quiet, 0);
 	if (!nb.h)
 		return err();
+	fcntl(xenevtchn_fd(nb.h), F_SETFL, fcntl(xenevtchn_fd(nb.h), F_GETFL) | O_NONBLOCK);   /* pending never blocks */
 	local = xenevtchn_bind_interdomain(nb.h, domid, port);
 	fd = local < 0 ? -1 : dup(xenevtchn_fd(nb.h));
 	if (fd < 0) {

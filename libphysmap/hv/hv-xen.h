@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "physmap/p2m.h"
+#include "physmap/hv.h"
 
 /* a RAM entry of an HVM domain's P2M: Xen does not say which machine frame */
-#define PM_HV_XEN_FRAME PM_P2M_FRAME_MASK
+#define PM_HV_XEN_FRAME PM_HV_FRAME_UNKNOWN
 
 struct binding;
 struct dirty;

@@ -1,29 +1,154 @@
 #!/bin/bash
-# tests/xenbox/check-xen.sh - `make check-xen`: the xen box's own health,
-# in TAP (the xen backend's suite will run here as it grows): Xen 4.17
-# boots under QEMU, dom0 comes up with xenstored and xenconsoled, Xen's xl
-# sees the hypervisor with HVM and HAP (so PVH guests can run).
+# tests/xenbox/check-xen.sh - `make check-xen`: real Xen 4.17 booted under
+# QEMU (the xen box), and physmap's xen backend driving it from dom0, in
+# TAP. One boot: the box's own health, then pxl against Xen's own tools
+# (xl, xenstored, xenconsoled) as the oracles: the PVH test guest built by
+# physmap from the pc board boots, prints through physmap-dm as an ioreq
+# server, reads the store; xl sees what pxl made and the reverse; failures
+# leave nothing behind.
 . "${top_srcdir:-.}/tests/tap.sh"
 S=${top_srcdir:-.}
+B=${top_builddir:-.}
 for t in qemu-system-x86_64 apt-get dpkg-deb cpio; do
 	command -v "$t" >/dev/null || bail "$t missing (scripts/deps.sh installs it)"
 done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-cat > "$T/inside" <<'INSIDE'
+# physmap as installed, and the test guest, at paths dom0's /tmp does not hide
+make -C "$B" install DESTDIR="$T/dest" >"$T/install.log" 2>&1 || bail "make install failed (see $T/install.log)"
+G=/var/tmp/physmap-xenbox-$$
+mkdir -p "$G"
+trap 'rm -rf "$T" "$G"' EXIT
+cp "$B/tests/guests/x86/guest.img" "$B/tests/guests/x86/guest.elf" "$G/"
+
+cat > "$T/inside" <<INSIDE
 #!/bin/sh
+G=$G
+INSIDE
+cat >> "$T/inside" <<'INSIDE'
+export PATH=/usr/local/bin:$PATH LD_LIBRARY_PATH=/usr/local/lib PHYSMAP_CONNECT=xen
+ms() { cut -d' ' -f1 /proc/uptime | tr -d . ; }   # hundredths of a second
+state() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
+gone() { for i in $(seq 100); do xl list "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done; return 1; }
+wait_log() { for i in $(seq 150); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+cfg() {   # NAME CMDLINE [KEY=VALUE lines]
+	n=$1 c=$2; shift 2
+	printf 'name = "%s"\ntype = "pvh"\nboard = "pc"\nmemory = 64\nvcpus = 1\nkernel = "%s/guest.img"\ncmdline = "%s"\n' "$n" "$G" "$c"
+	for kv in "$@"; do echo "$kv"; done
+}
 xl info | sed -n 's/^\(xen_version\|virt_caps\) *: /\1=/p'
 echo "list: $(xl list | awk 'NR > 1 { print $1, $2 }' | tr '\n' '|')"
 echo "store: $(xenstore-read /local/domain/0/name 2>&1)"
 echo "daemons: $(pidof xenstored >/dev/null && echo xenstored) $(pidof xenconsoled >/dev/null && echo xenconsoled)"
+echo "pxl-list: $(pxl list 2>&1 | awk 'NR > 1 { print $1, $2 }' | tr '\n' '|')"
+
+# the PVH test guest, built by physmap from the pc board
+cfg g1 "store spin" > /tmp/g1.cfg
+t0=$(ms); pxl create /tmp/g1.cfg > /tmp/out 2>&1; rc=$?; t1=$(ms)
+echo "create: $rc $(cat /tmp/out)"
+echo "pxl-create-cs: $((t1 - t0))"
+wait_log /run/physmap/console/g1.log '^spinning'
+echo "banner: $(head -1 /run/physmap/console/g1.log)"
+echo "memory: $(grep '^memory: 0x' /run/physmap/console/g1.log | tr '\n' '|')"
+echo "guest-store: $(grep '^store:' /run/physmap/console/g1.log)"
+echo "xl-sees: $(xl list g1 | awk 'NR == 2 { print $1, $3, $4 }')"
+echo "pxl-sees: $(pxl list | awk '$1 == "g1" { print $1, $3, $4 }')"
+echo "e820-guest: $(pxl e820 g1 2>&1 | md5sum | cut -c1-8) e820-board: $(pxl e820 /tmp/g1.cfg 2>&1 | md5sum | cut -c1-8)"
+echo "e820-lines: $(pxl e820 g1 2>&1 | wc -l)"
+echo "p2m: $(pxl p2m g1 2>&1 | awk 'NR > 1 { print $1, $2 }' | tr '\n' '|')"
+echo "p2m-frames: $(pxl p2m g1 2>&1 | sed -n 2p | sed 's/.*  //')"
+pxl pause g1; echo "paused: $? $(state g1)"
+pxl unpause g1; echo "unpaused: $? $(state g1)"
+echo "dm-running: $(pidof physmap-dm | wc -w)"
+pxl destroy g1; echo "destroy: $?"
+gone g1; echo "after-destroy: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| $(xenstore-ls /local/domain 2>/dev/null | grep -c '^[0-9]') dm=$(sleep 1; pidof physmap-dm | wc -w)"
+
+# on_poweroff = destroy: Xen leaves that to the toolstack (pxl's monitor)
+cfg g2 "" > /tmp/g2.cfg
+pxl create /tmp/g2.cfg >/dev/null 2>&1
+wait_log /run/physmap/console/g2.log 'powering off'
+gone g2; echo "poweroff-destroyed: $? $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
+
+# Xen's xl, side by side: the same guest (its ELF: xl loads PVH kernels by their notes)
+printf 'name = "x1"\ntype = "pvh"\nmemory = 64\nvcpus = 1\nkernel = "%s/guest.elf"\ncmdline = "spin"\ntsc_mode = "native"\non_poweroff = "preserve"\n' "$G" > /tmp/x1.cfg
+t0=$(ms); xl create /tmp/x1.cfg >/tmp/xlout 2>&1; rc=$?; t1=$(ms)
+echo "xl-create: $rc"
+echo "xl-create-cs: $((t1 - t0))"
+echo "pxl-sees-xl: $(pxl list 2>&1 | awk '$1 == "x1" { print $1, $4 }')"
+pxl destroy x1; echo "pxl-destroys-xl: $? $(gone x1 && echo gone)"
+
+# failures leave the host clean
+free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
+cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
+out=$(pxl create /tmp/bad1.cfg 2>&1); echo "too-big: $? $(echo "$out" | wc -l) $out"
+cfg bad2 "" > /tmp/bad2.cfg; sed -i 's|guest.img|missing.img|' /tmp/bad2.cfg
+out=$(pxl create /tmp/bad2.cfg 2>&1); echo "no-kernel: $? $(echo "$out" | wc -l) $out"
+printf 'name = "bad3"\nmemory = "lots"\n' > /tmp/bad3.cfg
+out=$(pxl create /tmp/bad3.cfg 2>&1); echo "bad-config: $? $(echo "$out" | wc -l) $out"
+sleep 1
+echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
+echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 5
-out=$("$S/tests/xenbox/xenbox.sh" --timeout 300 "$T/inside" 2>"$T/err")
+plan 30
+out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --timeout 400 \
+	"$T/inside" 2>"$T/err")
 is "the box boots Xen and dom0 and returns the script's status" "0" "$?"
 [ -s "$T/err" ] && sed 's/^/# /' "$T/err" | tail -n 5
+v() { printf '%s\n' "$out" | sed -n "s/^$1: //p" | head -1; }
 is "Xen 4.17 runs with HVM and hardware-assisted paging (PVH guests can run)" "4.17 hvm hap" \
 	"$(printf '%s\n' "$out" | sed -n 's/^xen_version=\([0-9]*\.[0-9]*\).*/\1/p') \
 $(printf '%s\n' "$out" | sed -n 's/^virt_caps=.*\(hvm\).*/\1/p') $(printf '%s\n' "$out" | sed -n 's/^virt_caps=.*\(hap\).*/\1/p')"
-is "xl lists dom0 alone" "Domain-0 0|" "$(printf '%s\n' "$out" | sed -n 's/^list: //p')"
-is "xenstored answers: dom0's name is there" "Domain-0" "$(printf '%s\n' "$out" | sed -n 's/^store: //p')"
-is "xenstored and xenconsoled run in dom0" "xenstored xenconsoled" "$(printf '%s\n' "$out" | sed -n 's/^daemons: //p')"
+is "xl lists dom0 alone" "Domain-0 0|" "$(v list)"
+is "xenstored answers: dom0's name is there" "Domain-0" "$(v store)"
+is "xenstored and xenconsoled run in dom0" "xenstored xenconsoled" "$(v daemons)"
+is "pxl list on the xen backend (PHYSMAP_CONNECT=xen): Xen's dom0" "Domain-0 0|" "$(v pxl-list)"
+is "pxl create of the pc board's PVH test guest on Xen: exit 0" "0 created g1 as domain 1" "$(v create)"
+is "it boots: its banner through COM1, port I/O Xen hands to physmap-dm (a libxendevicemodel ioreq server)" \
+	"physmap test guest (x86)" "$(v banner)"
+is "the memory map it read from the PVH start info is the board's: low RAM, a hole, RAM to 64 MiB" \
+	"memory: 0x0-0xa0000 (0 MiB)|memory: 0x100000-0x4000000 (63 MiB)|" "$(v memory)"
+is "it reads its name from Xen's xenstored (its ring granted as libxl grants it, its channel bound)" \
+	"store: name = g1" "$(v guest-store)"
+is "xl list sees the domain pxl made: name, memory, vCPUs" "g1 63 1" "$(v xl-sees)"
+is "pxl list agrees" "g1 63 1" "$(v pxl-sees)"
+e=$(v e820-guest)
+is "pxl e820 of the domain (the start info in its memory) is the board's E820 for the same config" \
+	"${e#* e820-board: }" "$(printf '%s' "$e" | sed 's/^\([0-9a-f]*\) .*/\1/')"
+is "and says something (entries and a heading)" "1" "$([ "$(v e820-lines)" -ge 3 ] && echo 1)"
+# the guest mapped Xen's shared info over one page of its image (for its store
+# waits): Xen took that page's RAM away, so it reads missing; one page, once
+p2m=$(v p2m)
+if [[ $p2m =~ ^(.*)\|ram\ 0x100-(0x[0-9a-f]+)\|missing\ (0x[0-9a-f]+)-(0x[0-9a-f]+)\|ram\ (0x[0-9a-f]+)-(.*)$ ]] &&
+	[ "${BASH_REMATCH[2]}" = "${BASH_REMATCH[3]}" ] && [ "${BASH_REMATCH[4]}" = "${BASH_REMATCH[5]}" ] &&
+	[ $((BASH_REMATCH[4] - BASH_REMATCH[3])) = 1 ]; then
+	p2m="${BASH_REMATCH[1]}|ram 0x100-${BASH_REMATCH[6]} shinfo pages 1"
+fi
+is "pxl p2m: RAM where the board put it, the VGA hole missing (an HVM domU has no identity entries), the rings after RAM" \
+	"ram 0x0-0xa0|missing 0xa0-0x100|ram 0x100-0x4002| shinfo pages 1" "$p2m"
+is "the frames Xen does not disclose for an HVM guest are said, not invented" "(Xen does not say)" "$(v p2m-frames)"
+is "pxl pause: Xen's state is paused" "0 p" "$(v paused | awk '{ print $1, substr($2, 3, 1) }')"
+is "pxl unpause: no longer paused" "0 1" "$(v unpaused | awk '{ print $1, ($2 ~ /p/ ? 0 : 1) }')"
+is "one physmap-dm serves it" "1" "$(v dm-running)"
+is "pxl destroy: exit 0" "0" "$(v destroy)"
+is "then Xen, xenstored and dom0 have nothing of it: no domain, no store home, no device model" \
+	"Domain-0 | 1 dm=0" "$(v after-destroy)"
+is "on_poweroff=destroy: the guest powers off, pxl's monitor destroys it (Xen leaves that to the toolstack)" \
+	"0 Domain-0 " "$(v poweroff-destroyed)"
+is "Xen's xl creates the same guest (its ELF) in the same box" "0" "$(v xl-create)"
+is "pxl list sees the domain xl made" "x1 1" "$(v pxl-sees-xl)"
+is "pxl destroy destroys it" "0 gone" "$(v pxl-destroys-xl)"
+pc=$(v pxl-create-cs) xc=$(v xl-create-cs)
+echo "# create time: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"
+is "both create times measured (pxl's includes starting physmap-dm; the ratio is above)" "1" \
+	"$([ "${pc:-0}" -gt 0 ] && [ "${xc:-0}" -gt 0 ] && echo 1)"
+r=$(v too-big)
+is "more memory than the host has: exit 1, one line naming the domain" "1 1 1" \
+	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'bad1')"
+r=$(v no-kernel)
+is "a kernel that is not there: exit 1, one line naming the file" "1 1 1" \
+	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'missing.img')"
+r=$(v bad-config)
+is "a bad config: exit 1, one line naming the file, line and key" "1 1 1" \
+	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'bad3.cfg:2: memory')"
+is "after the failures: no domain but dom0, no device model, no store home; the memory is back" "Domain-0 | dm=0 store=1 1" \
+	"$(v after-failures) $(v free-after | awk '{ print ($1 == $2) }')"

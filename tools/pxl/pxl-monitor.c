@@ -3,9 +3,11 @@
  * guest reboots (or crashes or powers off) and its configuration says
  * restart, build it again from the same configuration
  *
- * The backend applies destroy and preserve itself; restart needs the
+ * The simulator applies destroy and preserve itself; restart needs the
  * toolstack, so `pxl create` leaves a monitor behind for a domain that
- * restarts on something. It is a detached process that watches the domain
+ * restarts on something. On Xen even destroy is the toolstack's (as xl's
+ * daemon does it): there a domain that is destroyed on something has one
+ * too. It is a detached process that watches the domain
  * (its state, every 50 ms), rebuilds it under the same name when it stops
  * for a restarting reason, and leaves when the domain is gone or stops
  * for good. Its messages go to $RUNDIR/console/NAME.monitor.log.
@@ -32,9 +34,17 @@ static bool restarts(enum pm_action a)
 	return a == PM_ACTION_RESTART || a == PM_ACTION_RENAME_RESTART || a == PM_ACTION_COREDUMP_RESTART;
 }
 
-bool pxl_monitor_needed(const struct pm_domain_config *cfg)
+static bool destroys(enum pm_action a)
 {
-	return restarts(cfg->on_poweroff) || restarts(cfg->on_reboot) || restarts(cfg->on_crash);
+	return a == PM_ACTION_DESTROY || a == PM_ACTION_COREDUMP_DESTROY;
+}
+
+bool pxl_monitor_needed(struct pm_hv *hv, const struct pm_domain_config *cfg)
+{
+	bool xen = !strcmp(pm_hv_backend(hv), "xen");
+
+	return restarts(cfg->on_poweroff) || restarts(cfg->on_reboot) || restarts(cfg->on_crash) ||
+	       (xen && (destroys(cfg->on_poweroff) || destroys(cfg->on_reboot) || destroys(cfg->on_crash)));
 }
 
 static void say(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,6 +96,12 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 		if (!restarts(action_for(cfg, &info))) {
 			say(log, "%s: domain %u stopped for good (%s)", cfg->name, domid,
 			    info.state == PM_HV_CRASHED ? "crashed" : "shut down");
+			/* the simulator destroyed it already; Xen leaves that to us */
+			if (destroys(action_for(cfg, &info)) && !strcmp(pm_hv_backend(hv), "xen")) {
+				rc = pm_domain_destroy(hv, domid);
+				say(log, "%s: domain %u destroyed%s%s", cfg->name, domid, rc ? ": " : "",
+				    rc ? strerror(-rc) : "");
+			}
 			break;
 		}
 		say(log, "%s: domain %u %s: restarting", cfg->name, domid,

@@ -59,8 +59,8 @@ int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid
  */
 int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool follow);
 
-/** pxl_monitor_needed - whether @cfg restarts on something (the toolstack's job) */
-bool pxl_monitor_needed(const struct pm_domain_config *cfg);
+/** pxl_monitor_needed - whether @cfg restarts on something, or on Xen is destroyed on something (the toolstack's job) */
+bool pxl_monitor_needed(struct pm_hv *hv, const struct pm_domain_config *cfg);
 
 /**
  * pxl_monitor_spawn - leave a detached monitor that builds @domid again

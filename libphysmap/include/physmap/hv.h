@@ -196,9 +196,13 @@ long pm_hv_decrease(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t cou
 /** pm_hv_set_identity - map [pfn, pfn + count) 1:1 (holes, MMIO). returns: pfns made identity; -errno */
 long pm_hv_set_identity(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count);
 
+/* a RAM entry whose machine frame the backend does not disclose (xen, HVM/PVH domains) */
+#define PM_HV_FRAME_UNKNOWN ((UINT64_C(1) << 62) - 1)
+
 /**
  * pm_hv_p2m_read - P2M entries of [pfn, pfn + count), encoded as
- * <physmap/p2m.h> encodes them, any count (read in chunks)
+ * <physmap/p2m.h> encodes them, any count (read in chunks); on xen a RAM
+ * entry of an HVM or PVH domain is PM_HV_FRAME_UNKNOWN, holes are missing
  * returns: 0; -ERANGE; -ENOENT; -errno
  */
 int pm_hv_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, uint64_t *out);

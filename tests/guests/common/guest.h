@@ -27,6 +27,7 @@ typedef unsigned long ulong;
 #define SCHEDOP_yield 0
 #define SCHEDOP_block 1
 #define SCHEDOP_shutdown 2
+#define SCHEDOP_poll 3
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_reboot 1
 #define SHUTDOWN_crash 3
@@ -91,6 +92,16 @@ extern const char arch_name[];
 extern const ulong testdev_base;
 /** shinfo_pending_offset - where evtchn_pending[] lies in this port's shared info (xen/foreign) */
 extern const ulong shinfo_pending_offset;
+
+/** shared_info - the shared info page, mapped (XENMEM_add_to_physmap) the first time; NULL if it cannot be */
+volatile u8 *shared_info(void);
+
+/**
+ * event_wait - until @port is pending (SCHEDOP_poll; where the hypervisor
+ * has no poll, SCHEDOP_block), then clear it, so that the next event wakes
+ * again. Callers check what they wait for after it returns.
+ */
+void event_wait(u32 port);
 /** arch_ret_code - two words of code: a function that returns @value (< 256) */
 void arch_ret_code(u32 *code, u32 value);
 extern u64 uart_base;

@@ -167,3 +167,37 @@ int smp_wait(int asked)
 		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
 	return cpus_up;
 }
+
+#define XENMEM_add_to_physmap 7
+#define XENMAPSPACE_shared_info 0
+
+static u8 shinfo[4096] __attribute__((aligned(4096)));
+static int shinfo_mapped;
+
+volatile u8 *shared_info(void)
+{
+	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, XENMAPSPACE_shared_info, 0,
+								       (ulong)shinfo >> 12 };
+
+	if (!shinfo_mapped && !hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0))
+		shinfo_mapped = 1;
+	return shinfo_mapped ? shinfo : 0;
+}
+
+void event_wait(u32 port)
+{
+	/* struct sched_poll: a handle, nr_ports, timeout (0: none), at this port's alignment */
+	struct { ulong ports; u32 nr_ports; u64 timeout; } poll = { (ulong)&port, 1, 0 };
+	volatile u8 *sh = shared_info();
+	unsigned int bits = 8 * sizeof(ulong);
+
+	/* without the page the bit could not be cleared: poll would never block again */
+	if (!sh || hypercall(HYPERVISOR_sched_op, SCHEDOP_poll, (ulong)&poll, 0, 0, 0))
+		hypercall(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+	if (sh) {
+		volatile ulong *pending = (volatile ulong *)(sh + shinfo_pending_offset);
+
+		__atomic_fetch_and(&pending[port / bits], ~(1ul << (port % bits)), __ATOMIC_SEQ_CST);
+		sh[0] = 0;   /* vcpu_info[0].evtchn_upcall_pending: Xen kicks a blocked vCPU when it rises */
+	}
+}

@@ -5,7 +5,9 @@
  * One request at a time: the request goes into req[], the event channel
  * tells the store, and replies are read from rsp[] until the one with our
  * req_id; watch events met on the way only set a flag. Waiting is
- * SCHEDOP_block, which returns when an event reaches the domain.
+ * event_wait on the store's channel (SCHEDOP_poll, the pending bit cleared
+ * after: on Xen a vCPU blocked without an upcall is kicked only when the
+ * upcall flag rises).
  */
 #include "guest.h"
 
@@ -46,7 +48,7 @@ static void notify(void)
 
 static void wait_event(void)
 {
-	hypercall(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+	event_wait(port);
 }
 
 int xs_init(void)
