@@ -309,6 +309,11 @@ static bool put_regions(struct xs_handle *h, xs_transaction_t t, const char *pat
 /* what xl writes for a domain: its home (guest may read), its /vm entry */
 static int store_entries(struct build *b)
 {
+	/* what the guest says in control/ (libxl's list): its features, its answer to a shutdown request */
+	static const char *const guest_keys[] = {
+		"shutdown", "feature-poweroff", "feature-reboot", "feature-suspend", "feature-balloon", "sysrq",
+		"platform-feature-multiprocessor-suspend", "platform-feature-xs_reset_watches",
+	};
 	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { b->domid, XS_PERM_READ } };
 	struct xs_permissions rw[1] = { { b->domid, XS_PERM_NONE } };
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
@@ -338,7 +343,6 @@ static int store_entries(struct build *b)
 		ok = ok && PUT("name", "%s", c->name) && PUT("domid", "%u", b->domid) &&
 		     PUT("vm", "%s", vm) && PUT("memory/target", "%llu", (unsigned long long)(c->memory >> 10)) &&
 		     PUT("memory/static-max", "%llu", (unsigned long long)(c->maxmem >> 10)) &&
-		     PUT("cpu/availability", "%u", c->vcpus) &&
 		     PUT("store/port", "%u", PM_DOMAIN_STORE_PORT) &&
 		     PUT("store/ring-ref", "%llu", (unsigned long long)(b->special + PM_DOMAIN_STORE_PAGE)) &&
 		     PUT("console/port", "%u", PM_DOMAIN_CONSOLE_PORT) &&
@@ -349,10 +353,15 @@ static int store_entries(struct build *b)
 		/* what the guest writes: its features, its answer to shutdown requests */
 		snprintf(p, sizeof(p), "%s/control", home);
 		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, ro, 2);
-		snprintf(p, sizeof(p), "%s/control/feature-balloon", home);
-		ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
-		snprintf(p, sizeof(p), "%s/control/shutdown", home);
-		ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
+		for (size_t i = 0; i < sizeof(guest_keys) / sizeof(guest_keys[0]); i++) {
+			snprintf(p, sizeof(p), "%s/control/%s", home, guest_keys[i]);
+			ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
+		}
+		/* each vCPU's, as libxl writes them (Linux's cpu hotplug reads them) */
+		for (unsigned int i = 0; ok && i < c->vcpus; i++) {
+			snprintf(p, sizeof(p), "%s/cpu/%u/availability", home, i);
+			ok = xs_put(h, t, p, "online");
+		}
 		snprintf(p, sizeof(p), "%s/data", home);
 		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, rw, 1);
 		snprintf(p, sizeof(p), "%s/name", vm);

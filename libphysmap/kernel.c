@@ -3,13 +3,19 @@
  * image (an arm64 Image, a PVH blob) the board places, or an ELF file
  * whose PT_LOAD segments say where they go (physical addresses), entered
  * at its PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, Xen's
- * docs/misc/pvh.pandoc) on a PVH board, else at e_entry made physical
+ * docs/misc/pvh.pandoc) on a PVH board, else at e_entry made physical.
+ * An x86 bzImage (what /boot/vmlinuz is) is opened as Xen's builder opens
+ * it: its payload (xz or gzip, Linux's boot protocol 2.08+ says where) is
+ * the vmlinux ELF file inside.
  */
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <lzma.h>
+#include <zlib.h>
 
 #include "physmap/domain.h"
 #include "alloc-internal.h"
@@ -100,6 +106,125 @@ static uint64_t pvh_entry(const uint8_t *d, uint64_t off, uint64_t size)
 
 #define FAIL(code, ...) do { snprintf(err, errlen, __VA_ARGS__); rc = (code); goto out; } while (0)
 
+#define BZ_MAX_OUT (256u << 20)   /* a vmlinux larger than this is not a kernel we boot */
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* inflates @in (xz or gzip) into a malloc'ed *@out; -EINVAL if neither or corrupt */
+static int inflate_payload(const uint8_t *in, size_t n, uint8_t **out, size_t *outlen)
+{
+	size_t cap = 64u << 20, got = 0;
+	uint8_t *o = pm__malloc(cap);
+	bool xz = n >= 6 && !memcmp(in, "\xfd" "7zXZ", 6), gz = n >= 2 && in[0] == 0x1f && in[1] == 0x8b;
+	lzma_stream ls = LZMA_STREAM_INIT;
+	z_stream zs = { 0 };
+	int rc = 0, done = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (!xz && !gz)
+		rc = -EINVAL;
+	else if (xz && lzma_stream_decoder(&ls, UINT64_MAX, 0) != LZMA_OK)
+		rc = -ENOMEM;
+	else if (gz && inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+		rc = -ENOMEM;
+	if (xz) {
+		ls.next_in = in;
+		ls.avail_in = n;
+	} else {
+		zs.next_in = (Bytef *)in;
+		zs.avail_in = (uInt)n;
+	}
+	while (!rc && !done) {
+		if (got == cap) {
+			uint8_t *g = cap >= BZ_MAX_OUT ? NULL : pm__realloc(o, cap * 2);
+
+			if (!g) {
+				rc = cap >= BZ_MAX_OUT ? -EFBIG : -ENOMEM;
+				break;
+			}
+			o = g;
+			cap *= 2;
+		}
+		if (xz) {
+			lzma_ret r;
+
+			ls.next_out = o + got;
+			ls.avail_out = cap - got;
+			r = lzma_code(&ls, LZMA_RUN);
+			got = cap - ls.avail_out;
+			done = r == LZMA_STREAM_END;
+			if (r != LZMA_OK && !done)
+				rc = -EINVAL;
+			else if (!done && !ls.avail_in && ls.avail_out)
+				rc = -EINVAL;   /* cut short */
+		} else {
+			int r;
+
+			zs.next_out = o + got;
+			zs.avail_out = (uInt)(cap - got > UINT32_MAX ? UINT32_MAX : cap - got);
+			r = inflate(&zs, Z_NO_FLUSH);
+			got = (size_t)(zs.next_out - o);
+			done = r == Z_STREAM_END;
+			if (r != Z_OK && !done)
+				rc = -EINVAL;
+		}
+	}
+	if (xz)
+		lzma_end(&ls);
+	if (gz)
+		inflateEnd(&zs);
+	if (rc) {
+		free(o);
+		return rc;
+	}
+	*out = o;
+	*outlen = got;
+	return 0;
+}
+
+/* a bzImage in *@buf becomes the ELF file of its payload; anything else stays */
+static int bzimage(uint8_t **buf, size_t *len, const char *path, char *err, size_t errlen)
+{
+	const uint8_t *d = *buf;
+	uint64_t setup, off, n;
+	uint8_t *elf;
+	size_t elflen;
+	int rc;
+
+	if (*len < 0x250 || memcmp(d + 0x202, "HdrS", 4))
+		return 0;
+	if ((d[0x206] | d[0x207] << 8) < 0x208) {
+		snprintf(err, errlen, "kernel %s: a bzImage older than boot protocol 2.08 (no payload fields)", path);
+		return -EINVAL;
+	}
+	setup = ((uint64_t)(d[0x1f1] ? d[0x1f1] : 4) + 1) * 512;
+	off = setup + le32(d + 0x248);
+	n = le32(d + 0x24c);
+	if (off > *len || n > *len - off) {
+		snprintf(err, errlen, "kernel %s: its payload (%llu bytes at %llu) lies past the end of the file", path,
+			 (unsigned long long)n, (unsigned long long)off);
+		return -EINVAL;
+	}
+	rc = inflate_payload(d + off, (size_t)n, &elf, &elflen);
+	if (rc) {
+		snprintf(err, errlen, "kernel %s: its payload: %s", path,
+			 rc == -EINVAL ? "neither xz nor gzip, or corrupt" : strerror(-rc));
+		return rc;
+	}
+	free(*buf);
+	*buf = elf;
+	*len = elflen;
+	if (elflen < SELFMAG || memcmp(elf, ELFMAG, SELFMAG)) {
+		snprintf(err, errlen, "kernel %s: its payload is not an ELF file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, size_t errlen)
 {
 	const uint8_t *d;
@@ -111,8 +236,12 @@ int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, s
 	int rc = slurp(path, &buf, &len, err, errlen);
 
 	memset(k, 0, sizeof(*k));
-	if (rc)
+	if (!rc)
+		rc = bzimage(&buf, &len, path, err, errlen);
+	if (rc) {
+		free(buf);
 		return rc;
+	}
 	d = buf;
 	if (len < SELFMAG || memcmp(d, ELFMAG, SELFMAG)) {
 		/* a raw image: the board says where (so does an ELF file linked at 0) */

@@ -4,7 +4,7 @@
 
 # To build the project.
 PM_BUILD_PKGS="build-essential autoconf automake libtool pkg-config
-libxen-dev libyajl-dev libfdt-dev device-tree-compiler liburcu-dev
+libxen-dev libyajl-dev libfdt-dev device-tree-compiler liburcu-dev liblzma-dev zlib1g-dev
 libunicorn-dev libcmocka-dev python3"
 
 # What the demo runs besides the project: Xen's xenstore clients, and the

@@ -518,7 +518,8 @@ static void put_record(uint8_t *buf, size_t *at, uint16_t code, uint16_t instanc
 	struct hvm_save_descriptor d = { .typecode = code, .instance = instance, .length = len };
 
 	memcpy(buf + *at, &d, sizeof(d));
-	memcpy(buf + *at + sizeof(d), data, len);
+	if (len)
+		memcpy(buf + *at + sizeof(d), data, len);
 	*at += sizeof(d) + len;
 }
 

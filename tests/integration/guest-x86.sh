@@ -15,7 +15,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 23
+plan 26
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -93,6 +93,34 @@ out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$T/short.elf" 2>&1 | grep -v w
 is "a segment past the end of the file: one line; no bad kernel left a domain or took memory" \
 	"pxl create: bad: kernel $T/short.elf: segment 0 (0x100000, N bytes) is not in the file|Domain-0|4096" \
 	"$(printf '%s' "$out" | sed 's/, [0-9]* bytes)/, N bytes)/')|$(names)|$(free_mib)"
+
+# the same ELF inside a bzImage (what /boot/vmlinuz is): the payload, xz or gzip, is the ELF file
+bz() {   # ELF COMPRESSOR OUT: a bzImage header (boot protocol 2.15, one setup sector) and the payload
+	"$2" -c "$1" >"$3.payload"
+	python3 - "$3.payload" "$3" <<'PY'
+import struct, sys
+payload = open(sys.argv[1], 'rb').read()
+setup = bytearray(2 * 512)                    # the boot sector and one setup sector
+setup[0x1f1] = 1                              # setup_sects
+setup[0x202:0x206] = b'HdrS'
+setup[0x206:0x208] = struct.pack('<H', 0x20f)
+setup[0x248:0x250] = struct.pack('<II', 0x40, len(payload))   # payload_offset past the protected-mode start
+open(sys.argv[2], 'wb').write(bytes(setup) + bytes(0x40) + payload + struct.pack('<I', 0))
+PY
+}
+for c in xz gzip; do
+	bz "$E" "$c" "$T/bz-$c"
+	"$PXL" create "$EX/pc.cfg" name="bz$c" kernel="$T/bz-$c" 'cmdline="reservation"' on_poweroff=preserve >/dev/null 2>&1
+	wait_state "bz$c" shutdown
+	is "a bzImage whose payload is the ELF file ($c) boots as the ELF does" \
+		"physmap test guest (x86)|powering off" "$(log "bz$c" | grep -E '^physmap|^powering' | tr '\n' '|' | sed 's/|$//')"
+	"$PXL" destroy "bz$c"
+done
+head -c 3000 "$T/bz-xz" >"$T/bz-cut"
+out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$T/bz-cut" 2>&1 | grep -v warning)
+is "a bzImage cut short: one line naming the file; no domain" \
+	"pxl create: bad: kernel $T/bz-cut: its payload (N bytes at 1088) lies past the end of the file|Domain-0" \
+	"$(printf '%s' "$out" | sed 's/payload ([0-9]* bytes/payload (N bytes/')|$(names)"
 
 boot ev "evtchn" on_poweroff=preserve
 wait_log ev "^evtchn: port"

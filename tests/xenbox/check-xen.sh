@@ -77,6 +77,25 @@ echo "xl-create-cs: $((t1 - t0))"
 echo "pxl-sees-xl: $(pxl list 2>&1 | awk '$1 == "x1" { print $1, $4 }')"
 pxl destroy x1; echo "pxl-destroys-xl: $? $(gone x1 && echo gone)"
 
+# Debian's Linux as a PVH guest, built by pxl from the pc board (the
+# bzImage's payload is its vmlinux, entered at its PVH note), with a
+# busybox initramfs made here; its balloon driver answers mem-set
+mkdir -p /tmp/lin/bin /tmp/lin/proc /tmp/lin/sys
+cp /bin/busybox /tmp/lin/bin/
+printf '#!/bin/busybox sh\n/bin/busybox --install -s /bin\nmount -t proc proc /proc\necho "linux up: $(head -1 /proc/meminfo)"\nwhile :; do sleep 5; done\n' > /tmp/lin/init
+chmod +x /tmp/lin/init
+(cd /tmp/lin && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/lin.gz
+printf 'name = "lx"\ntype = "pvh"\nboard = "pc"\nmemory = 256\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/lx.cfg
+pxl create /tmp/lx.cfg >/tmp/out 2>&1; echo "linux-create: $? $(cat /tmp/out)"
+wait_log /var/log/xen/console/guest-lx.log 'linux up'; echo "linux-up: $(grep -c 'linux up: MemTotal' /var/log/xen/console/guest-lx.log)"
+mib() { xl list lx | awk 'NR == 2 { print $3 }'; }
+echo "linux-mem: $(mib)"
+pxl mem-set lx 128m >/dev/null; rc=$?
+for i in $(seq 150); do [ "$(mib)" -le 136 ] && break; sleep 0.2; done; echo "linux-down: $rc $(mib)"
+pxl mem-set lx 256m >/dev/null; rc=$?
+for i in $(seq 150); do [ "$(mib)" -ge 248 ] && break; sleep 0.2; done; echo "linux-up-again: $rc $(mib)"
+pxl destroy lx; gone lx; echo "linux-gone: $?"
+
 # failures leave the host clean
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
 cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
@@ -89,7 +108,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 30
+plan 35
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --timeout 400 \
 	"$T/inside" 2>"$T/err")
 is "the box boots Xen and dom0 and returns the script's status" "0" "$?"
@@ -150,5 +169,12 @@ is "a kernel that is not there: exit 1, one line naming the file" "1 1 1" \
 r=$(v bad-config)
 is "a bad config: exit 1, one line naming the file, line and key" "1 1 1" \
 	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'bad3.cfg:2: memory')"
+is "Debian's Linux kernel (its bzImage) boots as a PVH guest pxl built: exit 0, its init speaks on hvc0 (xenconsoled)" \
+	"0 created lx as domain N|1" "$(v linux-create | sed "s/domain [0-9]*$/domain N/")|$(v linux-up)"
+is "it starts with the memory configured (Xen's count, xl list)" "1" "$(v linux-mem | awk '{ print ($1 >= 250 && $1 <= 257) }')"
+is "pxl mem-set lx 128m: exit 0, and its balloon driver gives the memory back to Xen" "0 1" \
+	"$(v linux-down | awk '{ print $1, ($2 <= 136) }')"
+is "pxl mem-set lx 256m: and takes it again" "0 1" "$(v linux-up-again | awk '{ print $1, ($2 >= 248) }')"
+is "pxl destroy: the Linux guest is gone" "0" "$(v linux-gone)"
 is "after the failures: no domain but dom0, no device model, no store home; the memory is back" "Domain-0 | dm=0 store=1 1" \
 	"$(v after-failures) $(v free-after | awk '{ print ($1 == $2) }')"

@@ -13,7 +13,8 @@
 # what they need beyond them (libc, yajl, ...) from the host, found by ldd.
 # --add copies a file (a binary: with the libraries ldd lists) to the same
 # path inside dom0; --install copies a `make install DESTDIR=` tree to /
-# inside dom0 (its programs with their libraries). SCRIPT runs there as /xenbox-test, with xenstored,
+# inside dom0 (its programs with their libraries). dom0's kernel is at
+# /boot/vmlinuz there, for guests. SCRIPT runs there as /xenbox-test, with xenstored,
 # xenconsoled and Xen's xl (/usr/lib/xen-4.17/bin/xl) up; whatever it
 # prints comes out here, and its exit status is this script's.
 # Everything is bounded: the whole run by --timeout (default 600 s).
@@ -113,6 +114,8 @@ if [ -n "$install" ]; then
 		EXTRA_LIBPATH=":$ilibs" copy_in "$f" "${f#"$install"}"
 	done
 fi
+mkdir -p "$ir/boot"
+cp "$vmlinuz" "$ir/boot/vmlinuz"   # dom0's kernel, for guests to boot too
 cp "$script" "$ir/xenbox-test"
 chmod +x "$ir/xenbox-test"
 cat > "$ir/init" <<'INIT'
