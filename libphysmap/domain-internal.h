@@ -27,6 +27,9 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 /** pm__build_domid - the domain being built */
 uint32_t pm__build_domid(const struct build *b);
 
+/** pm__build_max_pfn - the pfns the domain was created for: [0, that) (Xen keeps no such limit) */
+uint64_t pm__build_max_pfn(const struct build *b);
+
 /**
  * pm__build_restored - a restored shell's memory is in: identity-map the
  * board's holes, record where its firmware table is (@firmware, the

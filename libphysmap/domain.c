@@ -607,6 +607,11 @@ uint32_t pm__build_domid(const struct build *b)
 	return b->domid;
 }
 
+uint64_t pm__build_max_pfn(const struct build *b)
+{
+	return b->special + PM_DOMAIN_EXTRA_PAGES;
+}
+
 int pm__build_restored(struct build *b, const char *firmware)
 {
 	struct xs_handle *h;

@@ -36,6 +36,7 @@ struct restorer {
 	uint64_t max_pfn;
 	uint8_t *have;           /* pfns populated, a bit each */
 	uint64_t *mfns;
+	uint64_t *pfns;          /* a run's pfns, for a backend that maps by pfn */
 	unsigned int vcpus;
 	struct pm_hv_vcpu_state *st;
 	bool got_vcpus, got_params;
@@ -156,7 +157,9 @@ static int write_run(struct restorer *r, uint64_t pfn, uint64_t n, const uint8_t
 		map = mmap(NULL, n * PM__PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (map == MAP_FAILED)
 			return bad(r, -errno, at, "mapping pages: %s", strerror(errno));
-		rc = r->hv->ops->map_mfns(r->hv, map, r->mfns, n);
+		for (uint64_t i = 0; i < n; i++)
+			r->pfns[i] = pfn + i;
+		rc = pm__hv_map_frames(r->hv, r->domid, map, r->mfns, r->pfns, n);
 		if (!rc)
 			memcpy(map, data, n * PM__PAGE);
 		munmap(map, n * PM__PAGE);
@@ -517,12 +520,13 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 		bad(&r, rc, r.offset, "the new domain: %s", strerror(-rc));
 		goto out;
 	}
-	r.max_pfn = info.max_pfn;
+	r.max_pfn = pm__build_max_pfn(r.b);
 	r.vcpus = info.vcpus;
 	r.have = pm__calloc((size_t)((r.max_pfn + 7) / 8), 1);
 	r.mfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r.mfns));
+	r.pfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r.pfns));
 	r.st = pm__calloc(r.vcpus, sizeof(*r.st));
-	if (!r.have || !r.mfns || !r.st) {
+	if (!r.have || !r.mfns || !r.pfns || !r.st) {
 		rc = bad(&r, -ENOMEM, r.offset, "out of memory");
 		goto out;
 	}
@@ -587,6 +591,7 @@ out:
 	free(r.buf);
 	free(r.have);
 	free(r.mfns);
+	free(r.pfns);
 	free(r.st);
 	free(r.devices);
 	free(r.watches);

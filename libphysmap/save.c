@@ -40,6 +40,7 @@ struct saver {
 	uint64_t *p2m;           /* a window's entries */
 	uint64_t *mfns;
 	uint64_t pfns[WINDOW];
+	uint64_t ram_pfns[WINDOW];   /* the pfns of mfns[] */
 	uint8_t *bitmap;         /* the window's pages to send, or NULL: all of its RAM */
 	uint8_t *dirty;          /* live: the pages to send next, a bit a pfn */
 	uint8_t *fresh;          /* what the dirty log said last */
@@ -179,6 +180,7 @@ static long send_window(struct saver *s, uint64_t pfn, uint64_t n)
 		if (s->bitmap ? !(s->bitmap[i / 8] & (1u << (i % 8))) : !ram)
 			continue;
 		if (ram) {
+			s->ram_pfns[data] = pfn + i;
 			s->mfns[data++] = s->p2m[i];
 			s->pfns[count++] = pfn + i;
 		} else {
@@ -203,7 +205,7 @@ static long send_window(struct saver *s, uint64_t pfn, uint64_t n)
 			map = mmap(NULL, data * PM__PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (map == MAP_FAILED)
 				return fail(s, -errno, "mapping pages");
-			rc = s->hv->ops->map_mfns(s->hv, map, s->mfns, data);
+			rc = pm__hv_map_frames(s->hv, s->domid, map, s->mfns, s->ram_pfns, data);
 			if (rc) {
 				munmap(map, data * PM__PAGE);
 				return fail(s, rc, "mapping pages at pfn 0x%llx", (unsigned long long)pfn);

@@ -52,7 +52,7 @@ struct pm_hv_ops {
 	/* maps count frames (mfns) at addr, which is reserved for them; or, when
 	 * map_pfns is there (the backend maps by pfn), that instead */
 	int (*map_mfns)(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint64_t count);
-	int (*map_pfns)(struct pm_hv *hv, uint32_t domid, void *addr, uint64_t pfn, uint64_t count);
+	int (*map_pfns)(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *pfns, uint64_t count);
 	/* optional, faster than a mapping: count frames written to fd, in order
 	 * (returns 0 or -errno), or data written into them */
 	int (*send_frames)(struct pm_hv *hv, int fd, const uint64_t *mfns, uint64_t count);
@@ -96,6 +96,15 @@ struct pm_hv_ioreq {
 	struct ioreq *slots;     /* [vcpus] */
 	void *priv;              /* the backend's */
 };
+
+/*
+ * pm__hv_map_frames - @count RAM frames at @addr (reserved for them, as
+ * PROT_NONE): @mfns[i] is pfn @pfns[i]'s frame as pm_hv_p2m_read gave it;
+ * a backend that maps by pfn (xen) takes @pfns, the others @mfns
+ * returns: 0; -EFAULT (a frame is gone); -errno
+ */
+int pm__hv_map_frames(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *mfns, const uint64_t *pfns,
+		      uint64_t count);
 
 /* the sim backend's calls, for its ioreq servers (hv-sim-ioreq.c) */
 int pm__sim_call_fds(struct pm_hv *hv, uint32_t op, const void *req, uint32_t len, int in_fd, void *rep,

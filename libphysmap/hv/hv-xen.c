@@ -483,7 +483,7 @@ static long xen_memory(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, u
 	return n;
 }
 
-static int xen_map_pfns(struct pm_hv *hv, uint32_t domid, void *addr, uint64_t pfn, uint64_t count)
+static int xen_map_pfns(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *pfns, uint64_t count)
 {
 	struct pm_xen *x = hv->priv;
 	xen_pfn_t *arr = pm__malloc(count * sizeof(*arr));
@@ -495,7 +495,7 @@ static int xen_map_pfns(struct pm_hv *hv, uint32_t domid, void *addr, uint64_t p
 		goto out;
 	}
 	for (uint64_t i = 0; i < count; i++)
-		arr[i] = pfn + i;
+		arr[i] = pfns[i];
 	p = xenforeignmemory_map2(x->fmem, domid, addr, PROT_READ | PROT_WRITE, MAP_FIXED, count, arr, errs);
 	if (!p) {
 		rc = errno == ESRCH ? -ENOENT : err();

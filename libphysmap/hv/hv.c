@@ -266,21 +266,30 @@ int pm_hv_p2m_stats(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats
 	return hv->ops->p2m_stats(hv, domid, stats);
 }
 
+int pm__hv_map_frames(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *mfns, const uint64_t *pfns,
+		      uint64_t count)
+{
+	return hv->ops->map_pfns ? hv->ops->map_pfns(hv, domid, addr, pfns, count)
+				 : hv->ops->map_mfns(hv, addr, mfns, count);
+}
+
 void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 {
-	uint64_t *mfns = NULL;
+	uint64_t *mfns = NULL, *pfns = NULL;
 	void *addr = MAP_FAILED;
 	int rc = range_ok(pfn, count);
 
 	if (!rc && count > (1ull << 40) / PAGE)
 		rc = -ERANGE;
-	if (!rc && !(mfns = pm__malloc(count * sizeof(*mfns))))
+	if (!rc && (!(mfns = pm__malloc(count * sizeof(*mfns))) || !(pfns = pm__malloc(count * sizeof(*pfns)))))
 		rc = -ENOMEM;
-	if (!rc && !hv->ops->map_pfns)
+	if (!rc)
 		rc = pm_hv_p2m_read(hv, domid, pfn, count, mfns);
-	for (uint64_t i = 0; !rc && !hv->ops->map_pfns && i < count; i++)
+	for (uint64_t i = 0; !rc && i < count; i++) {
 		if (pm_p2m_kind_of(mfns[i]) != PM_P2M_RAM)
 			rc = -EFAULT;
+		pfns[i] = pfn + i;
+	}
 	if (!rc) {
 		/* one reservation, then the frames over it */
 		addr = mmap(NULL, count * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -288,11 +297,11 @@ void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count)
 			rc = -errno;
 	}
 	if (!rc)
-		rc = injected(hv) ?: hv->ops->map_pfns ? hv->ops->map_pfns(hv, domid, addr, pfn, count)
-						       : hv->ops->map_mfns(hv, addr, mfns, count);
+		rc = injected(hv) ?: pm__hv_map_frames(hv, domid, addr, mfns, pfns, count);
 	if (rc && addr != MAP_FAILED)
 		munmap(addr, count * PAGE);
 	free(mfns);
+	free(pfns);
 	if (rc) {
 		errno = -rc;
 		return NULL;
