@@ -665,6 +665,63 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 	return rc;
 }
 
+/* the store's names of the domain, and the name in the configuration kept there */
+static int store_rename(uint32_t domid, const char *name)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char p[64], over[80], cerr[256], *json = NULL, *fresh = NULL;
+	const char *overs[1] = { over };
+	struct pm_domain_config cfg;
+	unsigned int len = 0;
+	bool ok;
+
+	if (!h)
+		return errno ? -errno : -EIO;
+	snprintf(p, sizeof(p), "/local/domain/%u/name", domid);
+	ok = xs_write(h, XBT_NULL, p, name, (unsigned int)strlen(name));
+	snprintf(p, sizeof(p), "/vm/%u/name", domid);
+	ok = ok && xs_write(h, XBT_NULL, p, name, (unsigned int)strlen(name));
+	snprintf(p, sizeof(p), "/vm/%u/config", domid);
+	json = ok ? xs_read(h, XBT_NULL, p, &len) : NULL;
+	snprintf(over, sizeof(over), "name=%s", name);
+	if (json && !pm_domain_config_from_json(json, p, overs, 1, &cfg, cerr, sizeof(cerr))) {
+		if (pm_domain_config_json(&cfg, &fresh) >= 0)
+			ok = xs_write(h, XBT_NULL, p, fresh, (unsigned int)strlen(fresh));
+		pm_domain_config_dispose(&cfg);
+	}
+	free(fresh);
+	free(json);
+	xs_close(h);
+	return ok ? 0 : errno ? -errno : -EIO;
+}
+
+int pm_domain_rename(struct pm_hv *hv, uint32_t domid, const char *name)
+{
+	static const char *const files[] = { ".log", ".dm.log", ".sock", ".ctl", ".monitor.log" };
+	struct pm_hv_dominfo info;
+	char from[512], to[512];
+	int rc = pm_hv_domain_getinfo(hv, domid, &info);
+
+	if (!rc && !domid)
+		rc = -EPERM;
+	if (!rc)
+		rc = pm_hv_domain_rename(hv, domid, name);
+	if (rc)
+		return rc;
+	rc = store_rename(domid, name);
+	if (rc) {
+		pm_hv_domain_rename(hv, domid, info.name);
+		store_rename(domid, info.name);
+		return rc;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(from, sizeof(from), "%s/console/%s%s", pm_hv_rundir(hv), info.name, files[i]);
+		snprintf(to, sizeof(to), "%s/console/%s%s", pm_hv_rundir(hv), name, files[i]);
+		rename(from, to);   /* what is not there has nothing to move */
+	}
+	return 0;
+}
+
 int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 {
 	struct pm_hv_dominfo info;

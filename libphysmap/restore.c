@@ -511,6 +511,21 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 		rc = bad(&r, -EINVAL, at, "libxl record 0x%x where LIBXC_CONTEXT starts the stream", rec.type);
 		goto out;
 	}
+	if (o->incoming) {
+		/* its own source, on this host: built under another name until that one goes (as xl) */
+		uint32_t other;
+		char *name = NULL;
+
+		if (!pm_hv_domain_find(hv, cfg->name, &other) &&
+		    (pm__asprintf(&name, "%s--incoming", cfg->name) < 0 || !name)) {
+			rc = bad(&r, -ENOMEM, r.offset, "out of memory");
+			goto out;
+		}
+		if (name) {
+			free(cfg->name);
+			cfg->name = name;
+		}
+	}
 	rc = pm__build_begin(hv, cfg, true, &r.b, err, errlen);
 	if (rc)
 		goto out;

@@ -17,6 +17,10 @@
  *   receiver: "done\n"              (the copy runs)    or "error WHAT\n"
  * and the sender destroys the source only after "done". Any break before
  * that resumes the source, and the receiver destroys what it built.
+ * Between "received" and "go" the sender renames the source
+ * NAME--migratedaway (back, if the migration fails), so that a receiver on
+ * the same host, which built its copy as NAME--incoming, can take the name
+ * before the copy runs: localhost migration, as xl does it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -324,10 +328,11 @@ static int migrate_run(const struct pxl_args *a)
 	struct progress_ctx pc = { .tty = isatty(2) && !a->opt[MIG_QUIET] };
 	struct pm_save_opts o = { .live = !a->opt[MIG_NON_LIVE], .progress = on_round, .opaque = &pc };
 	struct pm_save_report rep;
-	char err[512] = "", line[600];
+	char err[512] = "", line[600], away[96];
 	struct pm_hv_dominfo info;
 	struct pm_hv *hv;
 	uint32_t domid;
+	bool renamed = false;
 	pid_t pid = -1;
 	int fd = -1, rc, ret = PXL_FAIL;
 	uint64_t paused_at = 0, downtime;
@@ -383,6 +388,14 @@ static int migrate_run(const struct pxl_args *a)
 			rc ? "went away" : line, info.name);
 		goto resume;
 	}
+	snprintf(away, sizeof(away), "%s--migratedaway", info.name);
+	rc = pm_domain_rename(hv, domid, away);
+	if (rc) {
+		fprintf(stderr, "%s: renaming %s to %s: %s; it keeps running here\n", a->prog, info.name, away,
+			strerror(-rc));
+		goto resume;
+	}
+	renamed = true;
 	if (say(fd, "go\n")) {
 		fprintf(stderr, "%s: the receiver went away; %s keeps running here\n", a->prog, info.name);
 		goto resume;
@@ -402,6 +415,8 @@ static int migrate_run(const struct pxl_args *a)
 	ret = PXL_OK;
 	goto out;
 resume:
+	if (renamed)
+		pm_domain_rename(hv, domid, info.name);
 	pm_domain_save_done(hv, domid, &rep, true);
 out:
 	if (fd >= 0)
@@ -477,6 +492,7 @@ static int receive_run(const struct pxl_args *a)
 		goto out_fd;
 	if (say(out, BANNER))
 		goto out_hv;
+	o.incoming = true;
 	rc = pm_domain_restore(hv, in, &o, &domid, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", a->prog, err);
@@ -491,6 +507,21 @@ static int receive_run(const struct pxl_args *a)
 		goto out_cfg;
 	}
 	trace("migrate-receive: go");
+	{
+		/* built beside its source on this host: the source is NAME--migratedaway now */
+		size_t n = strlen(cfg.name), sl = strlen("--incoming");
+
+		if (n > sl && !strcmp(cfg.name + n - sl, "--incoming")) {
+			cfg.name[n - sl] = 0;
+			rc = pm_domain_rename(hv, domid, cfg.name);
+			if (rc) {
+				fprintf(stderr, "%s: taking the name %s: %s\n", a->prog, cfg.name, strerror(-rc));
+				say(out, "error %s: cannot take its name: %s\n", cfg.name, strerror(-rc));
+				pm_domain_destroy(hv, domid);
+				goto out_cfg;
+			}
+		}
+	}
 	if (started(a, hv, &cfg, domid, a->opt[RECV_PAUSED] != NULL) != PXL_OK) {
 		say(out, "error %s: cannot start it\n", cfg.name);
 		goto out_cfg;

@@ -19,6 +19,7 @@ struct pm_hv_ops {
 	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 		      uint32_t *domid);
 	int (*destroy)(struct pm_hv *hv, uint32_t domid);
+	int (*rename)(struct pm_hv *hv, uint32_t domid, const char *name);   /* NULL: the store names domains */
 	int (*pause)(struct pm_hv *hv, uint32_t domid, int unpause);
 	int (*getinfo)(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
 	long (*list)(struct pm_hv *hv, struct pm_hv_dominfo **out);

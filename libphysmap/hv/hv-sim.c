@@ -315,6 +315,14 @@ static int sim_destroy(struct pm_hv *hv, uint32_t domid)
 	return sim_call(hv, PM_SIM_DESTROY, &d, sizeof(d), NULL, 0, NULL);
 }
 
+static int sim_rename(struct pm_hv *hv, uint32_t domid, const char *name)
+{
+	struct pm_sim_rename r = { domid, 0, "" };
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return sim_call(hv, PM_SIM_RENAME, &r, sizeof(r), NULL, 0, NULL);
+}
+
 static int sim_pause(struct pm_hv *hv, uint32_t domid, int unpause)
 {
 	struct pm_sim_domid d = { domid, 0 };
@@ -593,6 +601,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.info = sim_info,
 	.create = sim_create,
 	.destroy = sim_destroy,
+	.rename = sim_rename,
 	.pause = sim_pause,
 	.getinfo = sim_getinfo,
 	.list = sim_list,

@@ -115,6 +115,31 @@ int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid)
 	return hv->ops->destroy(hv, domid);
 }
 
+int pm_hv_domain_rename(struct pm_hv *hv, uint32_t domid, const char *name)
+{
+	struct pm_hv_dominfo *v;
+	long n;
+	int rc = 0;
+
+	if (!name || !*name || strlen(name) >= sizeof(v->name))
+		return -EINVAL;
+	if (hv->ops->rename)
+		return hv->ops->rename(hv, domid, name);
+	/* the store holds the names: the same rules, checked here */
+	n = pm_hv_domain_list(hv, &v);
+	if (n < 0)
+		return (int)n;
+	rc = -ENOENT;
+	for (long i = 0; i < n; i++)
+		if (v[i].domid == domid)
+			rc = 0;
+	for (long i = 0; !rc && i < n; i++)
+		if (v[i].domid != domid && !strcmp(v[i].name, name))
+			rc = -EEXIST;
+	free(v);
+	return rc;
+}
+
 int pm_hv_domain_pause(struct pm_hv *hv, uint32_t domid)
 {
 	return hv->ops->pause(hv, domid, 0);

@@ -23,9 +23,10 @@ log2() { cat "$R2/console/$1.log" 2>/dev/null; }
 field2() { on2 "$PXL" list -l | sed -n "/\"name\": \"$1\"/s/.*\"$2\": \\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
 # the last complete workload round in a log
 last_round() { sed -n 's/^workload: \([0-9]*\) rounds over .* ok$/\1/p' | tail -1; }
-# the first round past $2 in the first simulator's log of $1 followed by the
-# second's: a line the guest had half written when it moved ends there
-next_round() { { log "$1"; log2 "$1"; } | sed -n 's/^workload: \([0-9]*\) rounds over .* ok$/\1/p' | awk -v b="$2" '$1 > b' | head -1; }
+# the first round past $2 in the first simulator's log of $1 (or of $3: a
+# migrated source is NAME--migratedaway) followed by the second's: a line
+# the guest had half written when it moved ends there
+next_round() { { log "${3:-$1}"; log2 "$1"; } | sed -n 's/^workload: \([0-9]*\) rounds over .* ok$/\1/p' | awk -v b="$2" '$1 > b' | head -1; }
 # waits up to 30 s for a log of the second simulator to have a round past $2
 wait_round2() {
 	local i n
@@ -42,7 +43,7 @@ dms() { pgrep -f "physmap-dm --sim .* --rundir $1( |$)" | wc -l; }
 bootv() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/virt.cfg" name="$n" kernel="$GA" "extra=\"$w\"" "$@" >/dev/null 2>&1; }
 bootx() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/pc.cfg" name="$n" kernel="$GX" "cmdline=\"$w\"" "$@" >/dev/null 2>&1; }
 
-plan 33
+plan 35
 
 # ---- save and restore, virt (arm64), onto a simulator started later ----
 bootv wa "workload=8,0" memory=128
@@ -80,6 +81,20 @@ is "and runs on from its round, through COM1 (port I/O to physmap-dm)" "$((befor
 	"$(next_round xa "$before") $(field2 xa state)"
 on2 "$PXL" destroy xa
 
+# ---- localhost: migration within one simulator (the names as xl does it) ----
+bootv lh "workload=8,0" memory=64
+wait_log lh "^workload"
+old=$(field lh domid)
+out=$("$PXL" migrate --transport=cmd lh "$PXL migrate-receive" 2>&1)
+rc=$?
+is "localhost migration (one simulator): exit 0; lh runs under its name with a new id; no --incoming or --migratedaway left" \
+	"0 running 1 0" "$rc $(field lh state) $([ "$(field lh domid)" != "$old" ] && echo 1) $(names | tr ' ' '\n' | grep -c -- '--')"
+[ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
+wait_log lh "^workload: [0-9]* rounds over .* ok"
+is "its console goes on in lh.log: the copy's workload holds" "1 0" \
+	"$(log lh | grep -c '^workload: [0-9]* rounds over .* ok' | awk '{ print ($1 > 0) }') $(log lh | grep -c 'crash\|does not hold')"
+"$PXL" destroy lh
+
 # ---- save -c, save -p ----
 bootv wc "workload=4,0" memory=64
 wait_log wc "^workload"
@@ -116,10 +131,10 @@ is "pxl migrate (live, to migrate-receive on the other simulator): exit 0, a rep
 	"0 1" "$rc $(printf '%s' "$out" | grep -c '^migrated mig: [0-9]* rounds, [0-9]* pages, .* downtime [0-9.]* ms$')"
 is "the source is gone from the first simulator, with its store entries and device model" "||0" \
 	"$(names | grep -w mig)|$(homes "$R1" | grep -v '^$' | wc -w | sed 's/^0$//')|$(dms "$R1")"
-before=$(log mig | last_round)
+before=$(log mig--migratedaway | last_round)   # the source's, renamed for the migration
 wait_round2 mig "$((before + 2))"
 is "the guest runs on the second: the workload's checksums hold (a bad page crashes it), its console goes on" \
-	"running $((before + 1))" "$(field2 mig state) $(next_round mig "$before")"
+	"running $((before + 1))" "$(field2 mig state) $(next_round mig "$before" mig--migratedaway)"
 rounds=$(printf '%s' "$out" | sed -n 's/.*: \([0-9]*\) rounds,.*/\1/p')
 is "the dirtying guest took precopy rounds (at least two) before its pause" "1" "$([ "${rounds:-0}" -ge 2 ] && echo 1)"
 out=$(on2 "$PXL" migrate --transport=tcp mig 127.0.0.1:1 2>&1)

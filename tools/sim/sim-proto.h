@@ -46,6 +46,7 @@ enum pm_sim_op {
 	PM_SIM_EVTCHN_BIND,
 	PM_SIM_EVTCHN_NOTIFY,
 	PM_SIM_EVTCHN_CLOSE,
+	PM_SIM_RENAME,
 	PM_SIM_OP_COUNT
 };
 
@@ -68,6 +69,7 @@ struct pm_sim_hello { uint32_t version, pad; uint64_t total_pages; };
 struct pm_sim_info { uint64_t total_pages, free_pages; uint32_t nr_domains, pad; };
 struct pm_sim_create { char name[PM_SIM_NAME_LEN]; uint64_t max_pfn; uint32_t vcpus, pad; };
 struct pm_sim_domid { uint32_t domid, pad; };
+struct pm_sim_rename { uint32_t domid, pad; char name[PM_SIM_NAME_LEN]; };
 struct pm_sim_maxmem { uint32_t domid, pad; uint64_t max_pages; };
 struct pm_sim_range { uint32_t domid, pad; uint64_t pfn, count; };
 struct pm_sim_count { uint64_t done; };

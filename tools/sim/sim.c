@@ -604,6 +604,7 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_EVTCHN_BIND] = sizeof(struct pm_sim_evtchn),
 	[PM_SIM_EVTCHN_NOTIFY] = sizeof(struct pm_sim_evtchn),
 	[PM_SIM_EVTCHN_CLOSE] = sizeof(struct pm_sim_evtchn),
+	[PM_SIM_RENAME] = sizeof(struct pm_sim_rename),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -892,6 +893,21 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 	}
 	case PM_SIM_LIST:
 		return op_list(s, out, out_len);
+	case PM_SIM_RENAME: {
+		const struct pm_sim_rename *r = payload;
+		size_t len = strnlen(r->name, sizeof(r->name));
+
+		rc = guest(s, r->domid, &d);
+		if (rc)
+			return rc;
+		if (!len || len == sizeof(r->name))
+			return -EINVAL;
+		for (struct sim_domain *o = s->domains; o; o = o->next)
+			if (o != d && !strcmp(o->name, r->name))
+				return -EEXIST;
+		memcpy(d->name, r->name, len + 1);
+		return 0;
+	}
 	case PM_SIM_SET_MAXMEM: {
 		const struct pm_sim_maxmem *m = payload;
 

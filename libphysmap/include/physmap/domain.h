@@ -48,6 +48,16 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 		     char *err, size_t errlen);
 
 /**
+ * pm_domain_rename - call domain @domid @name from now on: the backend's
+ * name, the store's (its home, /vm and the configuration kept there) and
+ * its console files in the run directory (NAME.log, .dm.log, .sock, .ctl,
+ * .monitor.log)
+ * returns: 0; -ENOENT; -EPERM (dom0); -EEXIST (the name is taken);
+ *   -EINVAL; -errno (the store: then the name is as it was)
+ */
+int pm_domain_rename(struct pm_hv *hv, uint32_t domid, const char *name);
+
+/**
  * pm_domain_destroy - remove the domain's store entries, then the domain
  * returns: 0; -ENOENT; -EPERM (dom0)
  */

@@ -122,6 +122,14 @@ int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, un
 int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid);
 
 /**
+ * pm_hv_domain_rename - call the domain @name from now on (the backend's
+ * part: the simulator keeps names; on xen the store does, see
+ * pm_domain_rename)
+ * returns: 0; -ENOENT; -EEXIST (another domain has the name); -EINVAL
+ */
+int pm_hv_domain_rename(struct pm_hv *hv, uint32_t domid, const char *name);
+
+/**
  * pm_hv_domain_pause / _unpause - stop the vCPUs / let them run; the first
  * unpause starts the vCPUs that have a context.
  * returns: 0; -ENOENT; -EINVAL (shut down, or no vCPU has a context)

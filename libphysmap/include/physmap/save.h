@@ -95,12 +95,16 @@ int pm_domain_save_done(struct pm_hv *hv, uint32_t domid, const struct pm_save_r
  * @config: a configuration file to use instead of the stream's (its
  *     board, memory and vCPUs must match what the stream holds), or NULL
  * @overrides: key=value overrides of the configuration (as pxl create)
+ * @incoming: a migration's: if a domain has the stream's name (its source,
+ *     on this host), build it as NAME--incoming (cfg says so; rename it
+ *     when the source has gone)
  */
 struct pm_restore_opts {
 	const char *where;
 	const char *config;
 	const char *const *overrides;
 	size_t nr_overrides;
+	bool incoming;
 };
 
 /**
