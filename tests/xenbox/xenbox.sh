@@ -5,7 +5,7 @@
 # returned over the serial console. ../shared/notes/xen-box.md (in the
 # workplace) records the flags this needs and why.
 #
-#   xenbox.sh [--add PATH]... [--install DESTDIR] [--timeout SECONDS] SCRIPT
+#   xenbox.sh [--add PATH]... [--install DESTDIR] [--disk IMAGE] [--timeout SECONDS] SCRIPT
 #
 # The packages come with `apt-get download` (nothing is installed on the
 # host) into $PHYSMAP_XENBOX_CACHE (default ~/.cache/physmap-xenbox) and
@@ -14,13 +14,15 @@
 # --add copies a file (a binary: with the libraries ldd lists) to the same
 # path inside dom0; --install copies a `make install DESTDIR=` tree to /
 # inside dom0 (its programs with their libraries). dom0's kernel is at
-# /boot/vmlinuz there, for guests. SCRIPT runs there as /xenbox-test, with xenstored,
+# /boot/vmlinuz there, for guests. --disk attaches a raw image as dom0's
+# /dev/vda (virtio): how files come out. SCRIPT runs there as /xenbox-test, with xenstored,
 # xenconsoled and Xen's xl (/usr/lib/xen-4.17/bin/xl) up; whatever it
 # prints comes out here, and its exit status is this script's.
 # Everything is bounded: the whole run by --timeout (default 600 s).
 set -euo pipefail
 
-usage() { echo "usage: xenbox.sh [--add PATH]... [--install DESTDIR] [--timeout SECONDS] SCRIPT" >&2; exit 2; }
+usage() { echo "usage: xenbox.sh [--add PATH]... [--install DESTDIR] [--disk IMAGE] [--timeout SECONDS] SCRIPT" >&2; exit 2; }
+disk=
 adds=()
 install=
 timeout=600
@@ -28,6 +30,7 @@ while [ $# -gt 1 ]; do
 	case $1 in
 	--add) adds+=("$2"); shift 2 ;;
 	--install) install=$2; shift 2 ;;
+	--disk) disk=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	*) usage ;;
 	esac
@@ -73,7 +76,8 @@ mkdir -p "$ir"/{bin,sbin,etc,proc,sys,dev,run,tmp,root,lib/modules,var/log/xen/c
 ln -s ../run "$ir/var/run"
 cp "$root/bin/busybox" "$ir/bin/busybox"
 for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc drivers/xen/xen-privcmd \
-	drivers/xen/xenfs/xenfs; do
+	drivers/xen/xenfs/xenfs drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_legacy_dev \
+	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk; do
 	f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1) || true
 	[ -n "$f" ] || { say "no module $m in $kver"; exit 1; }
 	case $f in
@@ -125,6 +129,10 @@ export PATH=/bin:/sbin:/usr/bin:/usr/lib/xen-4.17/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do insmod /lib/modules/$m.ko; done
+[ -e /sys/bus/pci/devices ] && grep -qs 0x1af4 /sys/bus/pci/devices/*/vendor &&
+	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+		insmod /lib/modules/$m.ko 2>/dev/null
+	done
 mount -t xenfs xenfs /proc/xen
 mkdir -p /run/xenstored /run/xen /var/log/xen/console
 xenstored --pid-file /run/xenstored.pid
@@ -146,7 +154,7 @@ log=$work/serial.log
 say "booting Xen ($accel), dom0 Linux $kver"
 set +e
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel "$accel" -M pc -cpu max -m 2048 -smp 1 \
-	-display none -monitor none -serial "file:$log" -no-reboot \
+	-display none -monitor none -serial "file:$log" -no-reboot ${disk:+-drive "file=$disk,if=virtio,format=raw"} \
 	-kernel "$xen" \
 	-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0" \
 	-initrd "$vmlinuz console=hvc0 earlyprintk=xen panic=5 quiet,$work/initrd.gz" </dev/null >/dev/null 2>&1
