@@ -606,8 +606,8 @@ static int resolve(struct loader *l)
 		return rc;
 	if (!cfg->type && !(cfg->type = pm__strdup("pvh")))
 		return -ENOMEM;
-	if (strcmp(cfg->type, "pvh") && strcmp(cfg->type, "hvm"))
-		return key_err(l, "type", "\"%s\": physmap builds pvh and hvm guests", cfg->type);
+	if (strcmp(cfg->type, "pvh") && strcmp(cfg->type, "hvm") && strcmp(cfg->type, "pv"))
+		return key_err(l, "type", "\"%s\": one of pvh, hvm, pv", cfg->type);
 	cfg->memory = 128ull << 20;
 	if ((rc = get_mem(l, "memory", &cfg->memory)) || (rc = get_mem(l, "maxmem", &cfg->maxmem)))
 		return rc;

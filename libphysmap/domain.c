@@ -39,6 +39,8 @@ struct build {
 	bool restore;            /* memory, vCPUs and the table come from a stream */
 	bool created, stored;    /* for the undo path */
 	bool xen;                /* on Xen: its channels are allocated, its rings named by gfn */
+	bool pv;                 /* a PV guest (xen): libxenguest builds it, its rings named by mfn */
+	uint64_t console_frame;  /* a PV guest's console ring */
 	char firmware[128];      /* /vm/N/firmware: "KIND GPA LEN" */
 	char *err;
 	size_t errlen;
@@ -344,9 +346,11 @@ static int store_entries(struct build *b)
 		     PUT("vm", "%s", vm) && PUT("memory/target", "%llu", (unsigned long long)(c->memory >> 10)) &&
 		     PUT("memory/static-max", "%llu", (unsigned long long)(c->maxmem >> 10)) &&
 		     PUT("store/port", "%u", PM_DOMAIN_STORE_PORT) &&
-		     PUT("store/ring-ref", "%llu", (unsigned long long)(b->special + PM_DOMAIN_STORE_PAGE)) &&
+		     PUT("store/ring-ref", "%llu",
+			 (unsigned long long)(b->pv ? b->store_mfn : b->special + PM_DOMAIN_STORE_PAGE)) &&
 		     PUT("console/port", "%u", PM_DOMAIN_CONSOLE_PORT) &&
-		     PUT("console/ring-ref", "%llu", (unsigned long long)(b->special + PM_DOMAIN_CONSOLE_PAGE));
+		     PUT("console/ring-ref", "%llu",
+			 (unsigned long long)(b->pv ? b->console_frame : b->special + PM_DOMAIN_CONSOLE_PAGE));
 		/* xenconsoled serves the ring on Xen (the simulator does itself) */
 		ok = ok && (!b->xen || (PUT("console/type", "xenconsoled") && PUT("console/output", "pty")));
 #undef PUT
@@ -399,7 +403,7 @@ static int introduce(struct build *b)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
 	/* Xen's xenstored maps an HVM guest's ring by gfn */
-	uint64_t ring = b->xen ? b->special + PM_DOMAIN_STORE_PAGE : b->store_mfn;
+	uint64_t ring = b->xen && !b->pv ? b->special + PM_DOMAIN_STORE_PAGE : b->store_mfn;
 	bool ok = h && xs_introduce_domain(h, b->domid, ring, PM_DOMAIN_STORE_PORT);
 	int rc = ok ? 0 : errno ? -errno : -EIO;
 
@@ -548,6 +552,44 @@ static void store_remove(uint32_t domid)
 	xs_close(h);
 }
 
+/* a PV guest: the hypervisor's builder lays it out (no board, no device model) */
+static int pv_begin(struct build *b)
+{
+	const struct pm_domain_config *cfg = b->cfg;
+	struct pm_hv_pv pv = { .kernel = cfg->kernel, .ramdisk = cfg->ramdisk, .cmdline = cfg->cmdline,
+			       .mem_mib = (unsigned int)(cfg->memory >> 20),
+			       .console_port = PM_DOMAIN_CONSOLE_PORT, .store_port = PM_DOMAIN_STORE_PORT };
+	char berr[256] = "";
+	int rc;
+
+	if (b->restore)
+		return fail(b, -EOPNOTSUPP, "restoring a PV guest");
+	rc = pm_hv_domain_create_pv(b->hv, cfg->name, cfg->vcpus, &b->domid);
+	if (rc == -EOPNOTSUPP) {
+		snprintf(b->err, b->errlen, "%s: type \"pv\" needs the xen backend", cfg->name);
+		return rc;
+	}
+	if (rc)
+		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
+	b->created = true;
+	rc = pm_hv_set_maxmem(b->hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
+	if (rc)
+		return fail(b, rc, "setting max memory");
+	rc = xen_ports(b);
+	if (!rc && (rc = pm_hv_pv_build(b->hv, b->domid, &pv, berr, sizeof(berr))))
+		snprintf(b->err, b->errlen, "%s: building the PV guest: %s", cfg->name, berr[0] ? berr : strerror(-rc));
+	if (rc)
+		return rc;
+	b->store_mfn = pv.store_frame;
+	b->console_frame = pv.console_frame;
+	rc = actions(b);
+	if (!rc) {
+		b->stored = true;
+		rc = store_entries(b);
+	}
+	return rc ?: introduce(b);
+}
+
 int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool restore, struct build **out,
 		    char *err, size_t errlen)
 {
@@ -562,7 +604,12 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		return -ENOMEM;
 	}
 	*b = (struct build){ .hv = hv, .cfg = cfg, .err = err, .errlen = errlen, .restore = restore,
-			     .xen = !strcmp(pm_hv_backend(hv), "xen") };
+			     .xen = !strcmp(pm_hv_backend(hv), "xen"), .pv = cfg->type && !strcmp(cfg->type, "pv") };
+	if (b->pv) {
+		pm_board_layout_init(&b->layout);
+		*out = b;
+		return pv_begin(b);
+	}
 	rc = pm_domain_config_layout(cfg, &b->layout, berr);
 	if (rc) {
 		snprintf(err, errlen, "%s: board '%s': %s", cfg->name, cfg->board, berr[0] ? berr : strerror(-rc));

@@ -219,9 +219,14 @@ static int svg(const struct pxl_args *a, const char *name, const struct band *b,
 	return PXL_OK;
 }
 
+/* what the hypervisor's M2P said of the RAM entries (xen, PV guests): checked < 0 if it could not */
+struct m2p_check {
+	long long checked, bad;
+};
+
 /* the runs, coalesced from the entries read in chunks; *out malloc'ed */
 static int collect(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, uint64_t max_pfn,
-		   struct pm_p2m_run **out, size_t *nr)
+		   struct pm_p2m_run **out, size_t *nr, struct m2p_check *m2p)
 {
 	uint64_t *v = malloc(CHUNK * sizeof(*v));
 	struct pm_p2m_run *r = NULL;
@@ -232,6 +237,17 @@ static int collect(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, u
 		uint64_t cnt = max_pfn - base < CHUNK ? max_pfn - base : CHUNK;
 
 		rc = pm_hv_p2m_read(hv, domid, base, cnt, v);
+		if (!rc && m2p->checked >= 0) {
+			long bad = pm_hv_p2m_check(hv, domid, base, cnt, v);
+
+			if (bad < 0) {
+				m2p->checked = -1;
+			} else {
+				m2p->bad += bad;
+				for (uint64_t i = 0; i < cnt; i++)
+					m2p->checked += pm_p2m_kind_of(v[i]) == PM_P2M_RAM;
+			}
+		}
 		for (uint64_t i = 0; !rc && i < cnt; i++) {
 			enum pm_p2m_kind k = pm_p2m_kind_of(v[i]);
 			uint64_t mfn = v[i] & ~(3ull << 62);
@@ -271,8 +287,9 @@ static int runs(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
 		const struct pm_hv_dominfo *info)
 {
 	struct pm_p2m_run *r;
+	struct m2p_check m2p = { 0, 0 };
 	size_t n;
-	int rc = collect(a, hv, domid, info->max_pfn, &r, &n);
+	int rc = collect(a, hv, domid, info->max_pfn, &r, &n, &m2p);
 
 	if (rc)
 		return rc;
@@ -299,6 +316,8 @@ static int runs(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
 		printf("%-10s %-28s %-12s %s\n", "kind", "pfns [start, end)", "size", "mfns");
 		for (size_t i = 0; i < n; i++)
 			emit(&r[i], false, !i);
+		if (m2p.checked > 0)
+			printf("Xen's M2P: %lld RAM pfns checked, %lld disagree\n", m2p.checked, m2p.bad);
 	}
 	free(r);
 	return rc;

@@ -315,8 +315,9 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static void control_one(struct pm_dm *dm, int fd)
+static void control_one(struct conn *c, int fd)
 {
+	struct pm_dm *dm = c->dm;
 	char line[64], reply[512];
 	size_t n = 0;
 	unsigned long long len;
@@ -333,6 +334,9 @@ static void control_one(struct pm_dm *dm, int fd)
 	if (!strcmp(line, "save\n")) {
 		struct pm_vmstate_buf b;
 
+		/* the writes the guest made before its pause are the devices' before their state */
+		drain_buffered(c);
+		pm_mem_flush_coalesced(dm->mem);
 		rc = pm_dm_save(dm, &b);
 		if (rc) {
 			snprintf(reply, sizeof(reply), "error saving: %s\n", strerror(-rc));
@@ -369,13 +373,13 @@ static void control_one(struct pm_dm *dm, int fd)
 	write_full(fd, reply, strlen(reply));
 }
 
-static void control_poll(struct pm_dm *dm, int listen_fd)
+static void control_poll(struct conn *c, int listen_fd)
 {
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return;
-	control_one(dm, fd);
+	control_one(c, fd);
 	close(fd);
 }
 
@@ -418,15 +422,17 @@ static int serve(struct conn *c, struct input *in, int control)
 			rc = -errno;
 			break;
 		}
-		if (p[1].revents && pm_hv_ioreq_gone(c->srv))
+		if (p[1].revents && pm_hv_ioreq_gone(c->srv)) {
+			drain_buffered(c);   /* what it wrote last still reaches the console */
 			break;   /* the backend let go: the domain is gone */
+		}
 		if (p[0].revents)
 			pm_hv_ioreq_ack(c->srv);
 		if (c->nr_wn)
 			fire_notifiers(c);
 		input_poll(c->dm, in, &p[2], &p[3]);
 		if (p[4].revents)
-			control_poll(c->dm, control);
+			control_poll(c, control);
 	}
 	free(p);
 	return rc;

@@ -19,6 +19,10 @@ struct pm_hv_ops {
 	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 		      uint32_t *domid);
 	int (*destroy)(struct pm_hv *hv, uint32_t domid);
+	/* PV guests (NULL: none) */
+	int (*create_pv)(struct pm_hv *hv, const char *name, unsigned int vcpus, uint32_t *domid);
+	int (*pv_build)(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, char *err, size_t errlen);
+	long (*p2m_check)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, const uint64_t *entries);
 	int (*rename)(struct pm_hv *hv, uint32_t domid, const char *name);   /* NULL: the store names domains */
 	int (*pause)(struct pm_hv *hv, uint32_t domid, int unpause);
 	int (*getinfo)(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);

@@ -14,6 +14,9 @@
  *   read as PM_HV_XEN_FRAME: "some frame"; holes read as missing, since an
  *   HVM domU has no identity entries (set_identity counts none).
  * - No tree of ours: p2m_explain and p2m_stats answer -EOPNOTSUPP.
+ * - PV domains are built by libxenguest's builder (pm_hv_pv_build); their
+ *   P2M is the guest's own, read through the frame list list its shared
+ *   info publishes, and checked against Xen's M2P (pm_hv_p2m_check).
  * - Shutdown actions are the toolstack's on Xen: set_actions records
  *   nothing and pxl's monitor applies them.
  * - A domain's console is its UART's, as physmap-dm serves it
@@ -285,6 +288,237 @@ static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsi
 	return 0;
 }
 
+/* ---- PV guests: libxenguest's builder ---- */
+
+static int xen_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus, uint32_t *domid)
+{
+	struct pm_xen *x = hv->priv;
+	struct xen_domctl_createdomain c = {
+		.max_vcpus = vcpus,
+		.max_evtchn_port = 1023,
+		.max_grant_frames = -1,
+		.max_maptrack_frames = -1,
+		.grant_opts = XEN_DOMCTL_GRANT_version(1),
+	};
+	struct pm_hv_dominfo *v = NULL;
+	long n = xen_list(hv, &v);
+	uint32_t id = 0;
+	int rc = 0;
+
+	for (long i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			rc = -EEXIST;
+	free(v);
+	if (n < 0 || rc)
+		return n < 0 ? (int)n : rc;
+	if (xc_domain_create(x->xch, &id, &c))
+		return err();
+	if (xc_domain_max_vcpus(x->xch, id, vcpus)) {
+		rc = err();
+		xc_domain_destroy(x->xch, id);
+		return rc;
+	}
+	*domid = id;
+	return 0;
+}
+
+static int xen_pv_build(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, char *errbuf, size_t errlen)
+{
+	struct pm_xen *x = hv->priv;
+	struct xc_dom_image *dom = xc_dom_allocate(x->xch, pv->cmdline, NULL);
+	const char *step = "allocating the builder";
+	int rc = dom ? 0 : -ENOMEM;
+
+#define STEP(what, call) do { if (!rc) { step = (what); if (call) rc = err(); } } while (0)
+	STEP("the kernel", xc_dom_kernel_file(dom, pv->kernel));
+	STEP("the ramdisk", pv->ramdisk ? xc_dom_module_file(dom, pv->ramdisk, NULL) : 0);
+	if (!rc) {
+		dom->container_type = XC_DOM_PV_CONTAINER;
+		dom->console_evtchn = pv->console_port;
+		dom->xenstore_evtchn = pv->store_port;
+		dom->console_domid = 0;
+		dom->xenstore_domid = 0;
+	}
+	STEP("starting", xc_dom_boot_xen_init(dom, x->xch, domid));
+	STEP("parsing the kernel", xc_dom_parse_image(dom));
+	if (!rc) {
+		xc_domaininfo_t d;
+
+		dom->max_vcpus = xc_domain_getinfolist(x->xch, domid, 1, &d) == 1 ? d.max_vcpu_id + 1 : 1;
+	}
+	STEP("sizing its memory", xc_dom_mem_init(dom, pv->mem_mib));
+	STEP("allocating its memory", xc_dom_boot_mem_init(dom));
+	STEP("laying it out", xc_dom_build_image(dom));
+	STEP("booting it", xc_dom_boot_image(dom));
+	STEP("seeding its grant table", xc_dom_gnttab_init(dom));
+#undef STEP
+	if (!rc) {
+		pv->console_frame = xc_dom_p2m(dom, dom->console_pfn);
+		pv->store_frame = xc_dom_p2m(dom, dom->xenstore_pfn);
+	} else {
+		const xc_error *e = xc_get_last_error(x->xch);
+
+		snprintf(errbuf, errlen, "%s: %s", step, e && e->code ? e->message : strerror(-rc));
+	}
+	if (dom)
+		xc_dom_release(dom);
+	return rc;
+}
+
+#define PTE_PRESENT 1ull
+#define PTE_PSE 0x80ull
+#define PTE_FRAME 0x000ffffffffff000ull
+
+/* the machine frame behind virtual address @va in a PV guest's page tables rooted at @l4 (an mfn) */
+static int pv_va_to_mfn(struct pm_xen *x, uint32_t domid, xen_pfn_t l4, uint64_t va, xen_pfn_t *mfn)
+{
+	xen_pfn_t table = l4;
+
+	for (int level = 4; level >= 1; level--) {
+		const uint64_t *t = xenforeignmemory_map(x->fmem, domid, PROT_READ, 1, &table, NULL);
+		unsigned int shift = 12 + 9 * (level - 1);
+		uint64_t e;
+
+		if (!t)
+			return err();
+		e = t[(va >> shift) & 511];
+		xenforeignmemory_unmap(x->fmem, (void *)t, 1);
+		if (!(e & PTE_PRESENT))
+			return -EFAULT;
+		if (level > 1 && level < 4 && (e & PTE_PSE)) {
+			*mfn = ((e & PTE_FRAME) >> 12) + ((va >> 12) & ((1ull << (shift - 12)) - 1));
+			return 0;
+		}
+		table = (e & PTE_FRAME) >> 12;
+	}
+	*mfn = table;
+	return 0;
+}
+
+/*
+ * the frames of leaf pages [first, first + n) of a PV guest's P2M: from
+ * its frame list list (top -> mid -> leaf frames, as xen-mfndump reads
+ * them) or, when the guest says ~0 there (Linux with SIF_VIRT_P2M_4TOOLS),
+ * from its linear P2M list at p2m_vaddr, found through its page tables at
+ * p2m_cr3 (as libxenguest's save does)
+ */
+static int pv_leaves(struct pm_xen *x, uint32_t domid, const shared_info_t *sh, uint64_t first, uint64_t n,
+		     xen_pfn_t *leaves)
+{
+	xen_pfn_t fll_mfn = sh->arch.pfn_to_mfn_frame_list_list;
+	const uint64_t *fll;
+	int rc = 0;
+
+	if (fll_mfn == (xen_pfn_t)~0ull) {
+		xen_pfn_t l4 = sh->arch.p2m_cr3 >> 12;
+
+		if (!sh->arch.p2m_cr3 || !sh->arch.p2m_vaddr)
+			return -ENODATA;
+		for (uint64_t i = 0; !rc && i < n; i++)
+			rc = pv_va_to_mfn(x, domid, l4, sh->arch.p2m_vaddr + (first + i) * PAGE, &leaves[i]);
+		return rc;
+	}
+	if (!fll_mfn)
+		return -ENODATA;   /* not published yet: the guest is early in its boot */
+	fll = xenforeignmemory_map(x->fmem, domid, PROT_READ, 1, &fll_mfn, NULL);
+	if (!fll)
+		return err();
+	for (uint64_t m = first / 512; !rc && m * 512 < first + n; m++) {
+		xen_pfn_t mfn = fll[m];
+		const uint64_t *mid = m < 512 ? xenforeignmemory_map(x->fmem, domid, PROT_READ, 1, &mfn, NULL) : NULL;
+
+		if (!mid) {
+			rc = m < 512 ? err() : -ERANGE;
+			break;
+		}
+		for (uint64_t j = 0; j < 512; j++) {
+			uint64_t leaf = m * 512 + j;
+
+			if (leaf >= first && leaf < first + n)
+				leaves[leaf - first] = mid[j];
+		}
+		xenforeignmemory_unmap(x->fmem, (void *)mid, 1);
+	}
+	xenforeignmemory_unmap(x->fmem, (void *)fll, 1);
+	return rc;
+}
+
+/* a PV guest's own P2M, as it publishes it (pv_leaves) */
+static int pv_p2m_read(struct pm_xen *x, const xc_domaininfo_t *d, uint64_t pfn, uint64_t count, uint64_t *out)
+{
+	xen_pfn_t sh_mfn = d->shared_info_frame, *leaves = NULL;
+	uint64_t max_pfn, first_leaf = 0, nr_leaves = 0;
+	const shared_info_t *sh;
+	const uint64_t *l = NULL;
+	unsigned int width = 0;
+	int rc = 0;
+
+	for (uint64_t i = 0; i < count; i++)
+		out[i] = PM_P2M_INVALID;
+	if (xc_domain_get_guest_width(x->xch, d->domain, &width) || width != 8)
+		return width ? -EOPNOTSUPP : err();   /* a 32-bit PV guest's P2M: not read */
+	sh = xenforeignmemory_map(x->fmem, d->domain, PROT_READ, 1, &sh_mfn, NULL);
+	if (!sh)
+		return err();
+	max_pfn = sh->arch.max_pfn;
+	if (pfn < max_pfn) {
+		if (count > max_pfn - pfn)
+			count = max_pfn - pfn;
+		first_leaf = pfn / 512;
+		nr_leaves = (pfn + count + 511) / 512 - first_leaf;
+		leaves = pm__calloc(nr_leaves, sizeof(*leaves));
+		rc = leaves ? pv_leaves(x, d->domain, sh, first_leaf, nr_leaves, leaves) : -ENOMEM;
+	}
+	xenforeignmemory_unmap(x->fmem, (void *)sh, 1);
+	if (!rc && nr_leaves) {
+		l = xenforeignmemory_map(x->fmem, d->domain, PROT_READ, nr_leaves, leaves, NULL);
+		if (!l)
+			rc = err();
+	}
+	for (uint64_t i = 0; !rc && l && i < count; i++) {
+		uint64_t v = l[pfn + i - first_leaf * 512];
+
+		/* Linux's shared identity leaf holds IDENTITY_FRAME(0..511): what matters is the bit */
+		out[i] = v != PM_P2M_INVALID && (v & PM_P2M_IDENTITY_BIT) ? (pfn + i) | PM_P2M_IDENTITY_BIT : v;
+	}
+	if (l)
+		xenforeignmemory_unmap(x->fmem, (void *)l, nr_leaves);
+	free(leaves);
+	return rc;
+}
+
+/* Xen's M2P against a PV guest's P2M entries: how many RAM frames do not map back */
+static long xen_p2m_check(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, const uint64_t *entries)
+{
+	struct pm_xen *x = hv->priv;
+	unsigned long max_mfn = 0;
+	xc_domaininfo_t d;
+	const xen_pfn_t *m2p;
+	size_t len;
+	long bad = 0;
+
+	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
+		return -ENOENT;
+	if (d.flags & XEN_DOMINF_hvm_guest)
+		return -EOPNOTSUPP;   /* its frames are not said */
+	if (xc_maximum_ram_page(x->xch, &max_mfn))
+		return err();
+	m2p = xc_map_m2p(x->xch, max_mfn, PROT_READ, NULL);
+	if (!m2p)
+		return err();
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t e = entries[i], mfn = e & PM_P2M_FRAME_MASK;
+
+		if (pm_p2m_kind_of(e) != PM_P2M_RAM)
+			continue;
+		if (mfn > max_mfn || m2p[mfn] != pfn + i)
+			bad++;
+	}
+	len = (((size_t)max_mfn * sizeof(xen_pfn_t)) + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+	munmap((void *)m2p, len);
+	return bad;
+}
+
 static int xen_destroy(struct pm_hv *hv, uint32_t domid)
 {
 	struct pm_xen *x = hv->priv;
@@ -383,8 +617,13 @@ static int xen_p2m_read(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t
 {
 	struct pm_xen *x = hv->priv;
 	bool present[BATCH];
-	struct pm_hv_dominfo info;
-	int rc = xen_getinfo(hv, domid, &info);
+	xc_domaininfo_t d;
+	int rc = 0;
+
+	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
+		return -ENOENT;
+	if (!(d.flags & XEN_DOMINF_hvm_guest))
+		return pv_p2m_read(x, &d, pfn, count, out);
 
 	for (uint64_t i = 0; !rc && i < count; i += BATCH) {
 		uint64_t n = count - i < BATCH ? count - i : BATCH;
@@ -858,6 +1097,9 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.info = xen_info,
 	.create = xen_create,
 	.destroy = xen_destroy,
+	.create_pv = xen_create_pv,
+	.pv_build = xen_pv_build,
+	.p2m_check = xen_p2m_check,
 	.pause = xen_pause,
 	.getinfo = xen_getinfo,
 	.list = xen_list,

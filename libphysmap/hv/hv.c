@@ -31,6 +31,8 @@ static int injected(struct pm_hv *hv)
 	return hv->fail_at && ++hv->calls == hv->fail_at ? -EIO : 0;
 }
 
+static int range_ok(uint64_t pfn, uint64_t count);
+
 /* running in a Xen control domain (dom0): /proc/xen/capabilities says control_d */
 static bool in_dom0(void)
 {
@@ -108,6 +110,32 @@ int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, un
 	    !max_pfn || !vcpus)
 		return -EINVAL;
 	return injected(hv) ?: hv->ops->create(hv, name, max_pfn, vcpus, domid);
+}
+
+int pm_hv_domain_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus, uint32_t *domid)
+{
+	if (!name || !*name || strlen(name) >= sizeof(((struct pm_hv_dominfo *)0)->name) || !vcpus)
+		return -EINVAL;
+	if (!hv->ops->create_pv)
+		return -EOPNOTSUPP;
+	return injected(hv) ?: hv->ops->create_pv(hv, name, vcpus, domid);
+}
+
+int pm_hv_pv_build(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, char *err, size_t errlen)
+{
+	err[0] = 0;
+	if (!hv->ops->pv_build)
+		return -EOPNOTSUPP;
+	if (!pv->kernel || !pv->mem_mib)
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->pv_build(hv, domid, pv, err, errlen);
+}
+
+long pm_hv_p2m_check(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, const uint64_t *entries)
+{
+	if (range_ok(pfn, count))
+		return -ERANGE;
+	return hv->ops->p2m_check ? hv->ops->p2m_check(hv, domid, pfn, count, entries) : -EOPNOTSUPP;
 }
 
 int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid)

@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 40
+plan 41
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -93,6 +93,10 @@ is "a bad board option: exit 1, one line naming file:line, nothing left" \
 out=$("$PXL" create "$EX/virt.cfg" name=k kernel=/no/such/Image 2>&1)
 is "a missing kernel: exit 1, nothing left" "1 pxl create: command line:2: kernel: /no/such/Image: No such file or directory" \
 	"$? $out"
+out=$("$PXL" create "$EX/pc.cfg" name=pv type=pv kernel="$EX/pc.cfg" 2>&1)
+is "type = \"pv\" on the simulator: exit 1, one line (PV guests are Xen's builder's), nothing left" \
+	"1 pxl create: pv: type \"pv\" needs the xen backend|$before" \
+	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)"
 out=$("$PXL" unpause nobody 2>&1)
 is "unpause of an unknown domain: exit 1, one line" "1 pxl unpause: nobody: no such domain" "$? $out"
 

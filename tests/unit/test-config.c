@@ -193,8 +193,8 @@ static void bad_values_are_errors_at_their_key(void **state)
 		     "rename-restart, coredump-destroy, coredump-restart, soft-reset");
 	expect_error("name = \"g\"\nboard = \"sparc\"\n", NULL, 0,
 		     "%s:2: board: \"sparc\" is not a board (pc, q35, virt)");
-	expect_error("name = \"g\"\ntype = \"pv\"\n", NULL, 0,
-		     "%s:2: type: \"pv\": physmap builds pvh and hvm guests");
+	expect_error("name = \"g\"\ntype = \"hvm-pv\"\n", NULL, 0,
+		     "%s:2: type: \"hvm-pv\": one of pvh, hvm, pv");
 	expect_error("name = [ \"a\" ]\n", NULL, 0,
 		     "%s:1: name: expected a single value, not a list");
 }

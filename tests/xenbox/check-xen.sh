@@ -44,11 +44,12 @@ echo "pxl-list: $(pxl list 2>&1 | awk 'NR > 1 { print $1, $2 }' | tr '\n' '|')"
 
 # the PVH test guest, built by physmap from the pc board
 cfg g1 "store spin" > /tmp/g1.cfg
-t0=$(ms); pxl create /tmp/g1.cfg > /tmp/out 2>&1; rc=$?; t1=$(ms)
+pxl create /tmp/g1.cfg > /tmp/out 2>&1; rc=$?
 echo "create: $rc $(cat /tmp/out)"
-echo "pxl-create-cs: $((t1 - t0))"
 wait_log /run/physmap/console/g1.log '^spinning'
 echo "banner: $(head -1 /run/physmap/console/g1.log)"
+echo "console-dump: $(pxl console --dump g1 2>&1 | head -1)"
+echo "pxl-info: $(pxl info | awk -F' *: ' '/^backend/ { b = $2 } /^total_memory/ { t = $2 } END { print b, t }') $(xl info | awk '$1 == "total_memory" { print $3 }')"
 echo "memory: $(grep '^memory: 0x' /run/physmap/console/g1.log | tr '\n' '|')"
 echo "guest-store: $(grep '^store:' /run/physmap/console/g1.log)"
 echo "xl-sees: $(xl list g1 | awk 'NR == 2 { print $1, $3, $4 }')"
@@ -69,13 +70,20 @@ pxl create /tmp/g2.cfg >/dev/null 2>&1
 wait_log /run/physmap/console/g2.log 'powering off'
 gone g2; echo "poweroff-destroyed: $? $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
 
-# Xen's xl, side by side: the same guest (its ELF: xl loads PVH kernels by their notes)
-printf 'name = "x1"\ntype = "pvh"\nmemory = 64\nvcpus = 1\nkernel = "%s/guest.elf"\ncmdline = "spin"\ntsc_mode = "native"\non_poweroff = "preserve"\n' "$G" > /tmp/x1.cfg
-t0=$(ms); xl create /tmp/x1.cfg >/tmp/xlout 2>&1; rc=$?; t1=$(ms)
+# Xen's xl, side by side: one config file (the guest's ELF: xl loads PVH
+# kernels by their notes; xl ignores board, pxl warns of tsc_mode) for both
+printf 'name = "x1"\ntype = "pvh"\nboard = "pc"\nmemory = 64\nvcpus = 1\nkernel = "%s/guest.elf"\ncmdline = "spin"\ntsc_mode = "native"\n' "$G" > /tmp/same.cfg
+t0=$(ms); xl create /tmp/same.cfg >/tmp/xlout 2>&1; rc=$?; t1=$(ms)
 echo "xl-create: $rc"
 echo "xl-create-cs: $((t1 - t0))"
+t0=$(ms); pxl create /tmp/same.cfg name=p1 >/tmp/out 2>&1; rc=$?; t1=$(ms)
+echo "pxl-same: $rc"
+echo "pxl-create-cs: $((t1 - t0))"
+sleep 1
+echo "side-by-side: $(xl list | awk '$1 == "x1" || $1 == "p1" { print $1, $3, $4, $5 }' | tr '\n' '|')"
 echo "pxl-sees-xl: $(pxl list 2>&1 | awk '$1 == "x1" { print $1, $4 }')"
 pxl destroy x1; echo "pxl-destroys-xl: $? $(gone x1 && echo gone)"
+xl destroy p1; echo "xl-destroys-pxl: $? $(gone p1 && echo gone) $(sleep 1; pidof physmap-dm | wc -w) $(xenstore-ls /local/domain | grep -c '^[0-9]')"
 
 # Debian's Linux as a PVH guest, built by pxl from the pc board (the
 # bzImage's payload is its vmlinux, entered at its PVH note), with a
@@ -95,6 +103,19 @@ for i in $(seq 150); do [ "$(mib)" -le 136 ] && break; sleep 0.2; done; echo "li
 pxl mem-set lx 256m >/dev/null; rc=$?
 for i in $(seq 150); do [ "$(mib)" -ge 248 ] && break; sleep 0.2; done; echo "linux-up-again: $rc $(mib)"
 pxl destroy lx; gone lx; echo "linux-gone: $?"
+
+# the same kernel as a PV guest: libxenguest's builder; its P2M is its own
+printf 'name = "pv"\ntype = "pv"\nmemory = 256\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/pv.cfg
+pxl create /tmp/pv.cfg >/tmp/out 2>&1; echo "pv-create: $? $(sed 's/domain [0-9]*$/domain N/' /tmp/out)"
+wait_log /var/log/xen/console/guest-pv.log 'linux up'; echo "pv-up: $(grep -c 'linux up: MemTotal' /var/log/xen/console/guest-pv.log)"
+pxl p2m pv > /tmp/p2m 2>&1
+echo "pv-p2m: $(awk 'NR > 1 && $1 != "Xen'"'"'s" { print $1 }' /tmp/p2m | uniq | tr '\n' ' ')| $(awk '$1 == "ram" { n++ } END { print n }' /tmp/p2m)"
+echo "pv-m2p: $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
+pxl mem-set pv 128m >/dev/null
+for i in $(seq 150); do [ "$(xl list pv | awk 'NR == 2 { print $3 }')" -le 136 ] && break; sleep 0.2; done
+pxl p2m pv > /tmp/p2m 2>&1
+echo "pv-ballooned: $(xl list pv | awk 'NR == 2 { print $3 }') $(awk '$1 == "missing" { n++ } END { print n + 0 }' /tmp/p2m) $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
+pxl destroy pv; gone pv; echo "pv-gone: $?"
 
 # save, restore and localhost live migration of a PVH guest running the
 # memory workload (a page that comes back wrong stops it saying so)
@@ -128,7 +149,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 43
+plan 53
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -145,6 +166,10 @@ is "pxl list on the xen backend (PHYSMAP_CONNECT=xen): Xen's dom0" "Domain-0 0|"
 is "pxl create of the pc board's PVH test guest on Xen: exit 0" "0 created g1 as domain 1" "$(v create)"
 is "it boots: its banner through COM1, port I/O Xen hands to physmap-dm (a libxendevicemodel ioreq server)" \
 	"physmap test guest (x86)" "$(v banner)"
+is "pxl console --dump shows it too (physmap-dm's UART log)" "physmap test guest (x86)" "$(v console-dump)"
+i=$(v pxl-info)
+is "pxl info: the xen backend, the host's memory as xl info counts it" "xen 1" \
+	"$(printf '%s' "$i" | awk '{ print $1, ($2 == $3 && $2 > 0) }')"
 is "the memory map it read from the PVH start info is the board's: low RAM, a hole, RAM to 64 MiB" \
 	"memory: 0x0-0xa0000 (0 MiB)|memory: 0x100000-0x4000000 (63 MiB)|" "$(v memory)"
 is "it reads its name from Xen's xenstored (its ring granted as libxl grants it, its channel bound)" \
@@ -175,11 +200,18 @@ is "then Xen, xenstored and dom0 have nothing of it: no domain, no store home, n
 is "on_poweroff=destroy: the guest powers off, pxl's monitor destroys it (Xen leaves that to the toolstack)" \
 	"0 Domain-0 " "$(v poweroff-destroyed)"
 is "Xen's xl creates the same guest (its ELF) in the same box" "0" "$(v xl-create)"
+is "pxl creates from the same file (name=p1 on its command line): exit 0" "0" "$(v pxl-same)"
+sbs=$(v side-by-side)
+is "the same memory (within the pc board's 384 KiB legacy hole) and vCPUs, both running, as xl list shows them" "1" \
+	"$(printf '%s' "$sbs" | awk -F'|' '{ split($1, x, " "); split($2, p, " ")
+		d = x[2] - p[2]; if (d < 0) d = -d
+		print (NF == 3 && d <= 1 && x[3] == p[3] && x[4] !~ /[psc]/ && p[4] !~ /[psc]/) }')"
 is "pxl list sees the domain xl made" "x1 1" "$(v pxl-sees-xl)"
 is "pxl destroy destroys it" "0 gone" "$(v pxl-destroys-xl)"
+is "and xl destroy destroys pxl's: its device model leaves, its store home goes" "0 gone 0 1" "$(v xl-destroys-pxl)"
 pc=$(v pxl-create-cs) xc=$(v xl-create-cs)
 echo "# create time: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"
-is "both create times measured (pxl's includes starting physmap-dm; the ratio is above)" "1" \
+is "both create times measured, the same config (pxl's includes starting physmap-dm; the ratio is above)" "1" \
 	"$([ "${pc:-0}" -gt 0 ] && [ "${xc:-0}" -gt 0 ] && echo 1)"
 r=$(v too-big)
 is "more memory than the host has: exit 1, one line naming the domain" "1 1 1" \
@@ -214,5 +246,14 @@ echo "# localhost live migration: downtime ${m##* } ms"
 is "pxl migrate s1 to migrate-receive on this host (xl's localhost way): exit 0, the report" "0 1" "$(printf '%s' "$m" | cut -d' ' -f1-2)"
 is "s1 is another domain now; no --incoming or --migratedaway left; one device model" "moved 0 1" "$(v migrated)"
 is "the migrated guest runs its workload on, every page checked" "0 0" "$(v migrated-runs)"
+is "a PV guest (type = \"pv\"), Debian's kernel through libxenguest's builder: exit 0, it boots" \
+	"0 created pv as domain N|1" "$(v pv-create)|$(v pv-up)"
+is "pxl p2m reads its own P2M (its linear P2M list, found through its page tables): RAM runs from pfn 0, then missing" \
+	"ram missing |1" "$(v pv-p2m | awk -F'|' '{ print $1 "|" ($2 > 0) }')"
+is "and checks every RAM frame against Xen's M2P: 64 Ki pfns, no disagreement" "65536 RAM pfns checked, 0 disagree" \
+	"$(v pv-m2p)"
+is "ballooned to 128 MiB: missing runs among the RAM in its P2M, the M2P still agrees" "1 1 1" \
+	"$(v pv-ballooned | awk '{ print ($1 <= 136), ($2 > 1), ($3 > 0 && $NF == "disagree" && $(NF - 1) == 0) }')"
+is "pxl destroy: the PV guest is gone" "0" "$(v pv-gone)"
 is "after the failures: no domain but dom0, no device model, no store home; the memory is back" "Domain-0 | dm=0 store=1 1" \
 	"$(v after-failures) $(v free-after | awk '{ print ($1 == $2) }')"

@@ -45,7 +45,7 @@ struct pm_config_opt {
 struct pm_domain_config {
 	char *source;            /* the file's path as given */
 	char *name;
-	char *type;              /* "pvh" (default) or "hvm" */
+	char *type;              /* "pvh" (default), "hvm", or "pv" (xen: libxenguest builds it, no board) */
 	char *board;             /* "pc" (default), "q35", "virt" */
 	uint64_t memory;         /* default 128 MiB, as xl */
 	uint64_t maxmem;         /* default: memory */

@@ -118,6 +118,45 @@ int pm_hv_info(struct pm_hv *hv, uint64_t *total_pages, uint64_t *free_pages);
 int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 			uint32_t *domid);
 
+/**
+ * struct pm_hv_pv - a PV guest, built by the hypervisor's own builder
+ * (libxenguest's, on xen): @kernel (ELF or bzImage), @ramdisk (or NULL),
+ * @cmdline (or NULL), @mem_mib of memory, the console's and the store's
+ * event channels (allocated for dom0 already); out: the machine frames of
+ * the two rings (the store's and xenconsoled's ring-refs)
+ */
+struct pm_hv_pv {
+	const char *kernel, *ramdisk, *cmdline;
+	unsigned int mem_mib;
+	uint32_t console_port, store_port;
+	uint64_t console_frame, store_frame;
+};
+
+/**
+ * pm_hv_domain_create_pv - an empty, paused PV domain (xen only), then
+ * pm_hv_pv_build
+ * returns: 0 and *domid; -EEXIST (the name is taken); -EOPNOTSUPP (the
+ *   backend has no PV guests: sim); -errno
+ */
+int pm_hv_domain_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus, uint32_t *domid);
+
+/**
+ * pm_hv_pv_build - load and lay out a PV guest (its kernel, its P2M,
+ * page tables and start info), its vCPU 0 ready to run
+ * @err: receives what the builder said when it fails
+ * returns: 0; -EOPNOTSUPP (sim); -EINVAL, -ENOMEM, -errno (with @err)
+ */
+int pm_hv_pv_build(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, char *err, size_t errlen);
+
+/**
+ * pm_hv_p2m_check - how many of the RAM entries of [pfn, pfn + count)
+ * (as pm_hv_p2m_read gave them: a PV guest's own P2M) the hypervisor's
+ * M2P does not map back to their pfn
+ * returns: the disagreements; -EOPNOTSUPP (the backend has no M2P, or
+ *   does not say frames); -errno
+ */
+long pm_hv_p2m_check(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, const uint64_t *entries);
+
 /** pm_hv_domain_destroy - frames back to the host, the domain gone. returns: 0; -ENOENT; -EPERM (dom0) */
 int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid);
 
