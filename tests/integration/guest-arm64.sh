@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 64
+plan 65
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -262,6 +262,17 @@ out=$("$DL" dirty peek 2>&1)
 is "the probe gone, its log went with its connection (the lease that resumes a broken migration)" \
 	"peek: No data available" "$out"
 "$PXL" destroy dirty
+
+# a pause stops a vCPU between blocks of guest code, never part way through
+# one: registers behind their memory would run a read-modify-write twice
+boot pu "workload=2,0" on_crash=preserve
+wait_log pu "^workload"
+out=$("$DL" pu $(printf 'pause unpause %.0s' $(seq 1000)) 2>&1 | sort | uniq -c | tr -s ' ')
+n=$(log pu | grep -c '^workload: .* ok$')
+wait_rounds pu $((n + 2))
+is "paused and unpaused 1000 times as it rewrites its memory: every store once, and it runs on" \
+	" 2000 ok|running|0" "$out|$(field pu state)|$(log pu | grep -c 'does not hold')"
+"$PXL" destroy pu
 
 # a vCPU's whole register state (for save and restore)
 boot vst "spin" on_crash=preserve

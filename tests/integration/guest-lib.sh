@@ -38,3 +38,12 @@ wait_log() {
 	done
 	return 1
 }
+# waits up to 30 s for a domain's console log to hold $2 workload rounds
+wait_rounds() {
+	local i
+	for i in $(seq 300); do
+		[ "$(log "$1" | grep -c '^workload: [0-9]* rounds over .* ok$')" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -15,7 +15,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 26
+plan 27
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -130,6 +130,17 @@ wait_state ev shutdown
 is "an event channel with the toolstack, both ways (the x86_32 shared info layout)" \
 	"rang|evtchn: notified|evtchn: sent" "$out|$(log ev | grep -E '^evtchn: (notified|sent)' | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy ev
+
+# a pause stops a vCPU between blocks of guest code, never part way through
+# one: registers behind their memory would run a read-modify-write twice
+boot pu "workload=2,0" on_crash=preserve
+wait_log pu "^workload"
+out=$(${top_builddir:-.}/tests/integration/hv-probe pu $(printf 'pause unpause %.0s' $(seq 1000)) 2>&1 | sort | uniq -c | tr -s ' ')
+n=$(log pu | grep -c '^workload: .* ok$')
+wait_rounds pu $((n + 2))
+is "paused and unpaused 1000 times as it rewrites its memory: every store once, and it runs on" \
+	" 2000 ok|running|0" "$out|$(field pu state)|$(log pu | grep -c 'does not hold')"
+"$PXL" destroy pu
 
 boot bal "touch balloon"
 wait_log bal "balloon: ready"

@@ -10,8 +10,15 @@
  * access. When the P2M changes (p2m_gen, with the changed ranges logged
  * in the domain), a vCPU maps those ranges afresh before it runs on.
  *
- * Kicking: uc_emu_stop() is lost if it lands before uc_emu_start() begins,
- * so whoever needs a vCPU parked kicks until the vCPU says it is.
+ * Kicking: a vCPU leaves its engine at the start of a block when it was
+ * kicked (a block hook calls uc_emu_stop() on its own thread). Unicorn's
+ * uc_emu_stop() from another thread cannot be used: it may end a run part
+ * way through a block with the pc still at the block's start, so the
+ * stores already done are done again when the vCPU runs on (a read-modify-
+ * write of memory counted twice, a save whose registers are behind its
+ * memory). A kick is a flag, so one that lands while the vCPU is between
+ * runs is not lost; whoever needs a vCPU parked still waits until the vCPU
+ * says it is.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -492,6 +499,15 @@ static void describe_exec(struct sim_vcpu *v, uint64_t pc, char *why, size_t len
 
 /* ---- the thread ---- */
 
+/* every block's start: a kicked vCPU leaves the engine before the block runs */
+static void kick_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+
+	if (__atomic_load_n(&v->kicked, __ATOMIC_RELAXED))
+		uc_emu_stop(uc);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct sim_vcpu *v = arg;
@@ -522,6 +538,8 @@ static void *vcpu_thread(void *arg)
 			sim_shutdown(s, d, SHUTDOWN_crash, why);
 			continue;
 		}
+		/* what a kick until now asked for is done: it saw d->run and p2m_gen */
+		__atomic_store_n(&v->kicked, false, __ATOMIC_SEQ_CST);
 		pthread_mutex_unlock(&s->lock);
 		e = uc_emu_start(v->uc, pc, UINT64_MAX, 0, 0);
 		pc = arch_of(v)->pc(v);
@@ -697,7 +715,8 @@ static int start(struct sim_vcpu *v)
 	rc = arch_of(v)->init(v);
 	if (rc)
 		return rc;
-	if (uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK ||
+	if (uc_hook_add(v->uc, &h, UC_HOOK_BLOCK, kick_hook, v, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(v->uc, &h, UC_HOOK_MEM_FETCH_PROT, fetch_prot, v, 1, 0) != UC_ERR_OK) {
 		rc = -ENOMEM;
 		goto fail;
@@ -777,8 +796,7 @@ int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_
 void sim_vcpus_kick(struct sim_domain *d)
 {
 	for (uint32_t i = 0; d->vcpu && i < d->vcpus; i++)
-		if (d->vcpu[i].started && d->vcpu[i].uc)
-			uc_emu_stop(d->vcpu[i].uc);
+		__atomic_store_n(&d->vcpu[i].kicked, true, __ATOMIC_SEQ_CST);
 }
 
 /* wait (s->lock held) until every started vCPU satisfies done(), kicking meanwhile */

@@ -47,6 +47,7 @@ struct sim_vcpu {
 	bool has_state;                 /* state: set while it had no engine, applied at start */
 	struct pm_sim_vcpu_state state;
 	bool in_ioreq;                  /* waiting for its device model (counts as parked) */
+	bool kicked;                    /* asked to leave the engine at its next block (atomic) */
 	bool mid_insn;                  /* parked inside an access: its state is not whole */
 	/* a fetch outside RAM, and what the device model said to mmio-exec */
 	bool exec_fault;
