@@ -6,7 +6,8 @@
  * builds a domain from such a file and unpauses it (-p: paused).
  *
  * migrate sends a live stream to `pxl migrate-receive` on the other side,
- * reached over ssh (as xl migrate), a command's stdin/stdout
+ * reached over ssh (as xl migrate; --ssh-command as xl's -s: COMMAND HOST
+ * pxl migrate-receive, run by sh, instead of ssh HOST ...), a command's stdin/stdout
  * (--transport=cmd, HOST being the command: how tests migrate between two
  * simulators) or a TCP socket (--transport=tcp, HOST being HOST:PORT, the
  * other side running migrate-receive --listen PORT). After the stream the
@@ -282,11 +283,13 @@ static int tcp_connect(const char *hostport, char *what, size_t len)
 
 /* ---- pxl migrate ---- */
 
-enum { MIG_TRANSPORT, MIG_DOWNTIME, MIG_ROUNDS, MIG_NON_LIVE, MIG_QUIET };
+enum { MIG_TRANSPORT, MIG_SSH, MIG_DOWNTIME, MIG_ROUNDS, MIG_NON_LIVE, MIG_QUIET };
 
 static const struct pm_opt migrate_opts[] = {
 	[MIG_TRANSPORT] = { "transport", required_argument, 't', "ssh|cmd|tcp",
 			    "how to reach the other side: ssh HOST (default), a command's stdin/stdout, or HOST:PORT" },
+	[MIG_SSH] = { "ssh-command", required_argument, 's', "COMMAND",
+		      "instead of ssh: sh runs COMMAND HOST pxl migrate-receive (xl's -s)" },
 	[MIG_DOWNTIME] = { "max-downtime", required_argument, 'D', "MS",
 			   "stop precopy once the dirty pages would go in MS milliseconds (default 300)" },
 	[MIG_ROUNDS] = { "max-rounds", required_argument, 'R', "N", "precopy rounds at most (default 30)" },
@@ -346,6 +349,10 @@ static int migrate_run(const struct pxl_args *a)
 		fprintf(stderr, "%s: --transport %s: one of ssh, cmd, tcp\n", a->prog, transport);
 		return PXL_USAGE;
 	}
+	if (a->opt[MIG_SSH] && strcmp(transport, "ssh")) {
+		fprintf(stderr, "%s: --ssh-command goes with --transport=ssh, not %s\n", a->prog, transport);
+		return PXL_USAGE;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (pxl_open_domain(a, &hv, &domid))
 		return PXL_FAIL;
@@ -357,6 +364,12 @@ static int migrate_run(const struct pxl_args *a)
 		fd = tcp_connect(host, err, sizeof(err));
 	} else if (!strcmp(transport, "cmd")) {
 		char *argv[] = { "sh", "-c", (char *)host, NULL };
+
+		fd = spawn(argv, &pid);
+	} else if (a->opt[MIG_SSH]) {
+		/* sh splits COMMAND; HOST stays one word */
+		char *argv[] = { "sh", "-c", "exec $1 \"$2\" pxl migrate-receive", "sh",
+				 (char *)a->opt[MIG_SSH], (char *)host, NULL };
 
 		fd = spawn(argv, &pid);
 	} else {

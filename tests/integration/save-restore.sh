@@ -16,7 +16,7 @@ V=/usr/lib/xen-4.17/bin/verify-stream-v2
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 R1=$PHYSMAP_RUNDIR
 R2=$T/run2
-trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; pkill -f "physmap-dm --sim .* --rundir $T" 2>/dev/null; umount "$T/full" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; pkill -f "physmap-dm --sim .* --rundir $T" 2>/dev/null; umount "$T/full" 2>/dev/null; [ -f "$T/ssh/sshd.pid" ] && kill "$(cat "$T/ssh/sshd.pid")" 2>/dev/null; rm -rf "$T"' EXIT
 
 on2() { PHYSMAP_RUNDIR=$R2 "$@"; }
 log2() { cat "$R2/console/$1.log" 2>/dev/null; }
@@ -43,7 +43,7 @@ dms() { pgrep -f "physmap-dm --sim .* --rundir $1( |$)" | wc -l; }
 bootv() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/virt.cfg" name="$n" kernel="$GA" "extra=\"$w\"" "$@" >/dev/null 2>&1; }
 bootx() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/pc.cfg" name="$n" kernel="$GX" "cmdline=\"$w\"" "$@" >/dev/null 2>&1; }
 
-plan 35
+plan 39
 
 # ---- save and restore, virt (arm64), onto a simulator started later ----
 bootv wa "workload=8,0" memory=128
@@ -148,6 +148,47 @@ out=$(on2 "$PXL" migrate --transport=tcp mig "127.0.0.1:$port" 2>/dev/null)
 wait $rpid
 is "over TCP back to the first simulator (migrate-receive --listen): exit 0, running there" "0 running" \
 	"$? $(field mig state)"
+
+# ---- over ssh, as xl migrate: an sshd of our own on a private port; the
+# "other host" is the second simulator, which that sshd's sessions reach ----
+SSHD=/usr/sbin/sshd
+[ -x "$SSHD" ] || bail "$SSHD missing: install openssh-server (scripts/deps.sh does)"
+abs() { (cd "$1" && pwd); }
+mkdir -p "$T/ssh" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" && ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/id" &&
+	cp "$T/ssh/id.pub" "$T/ssh/authorized_keys"
+for try in 1 2 3 4 5; do
+	sport=$((20000 + RANDOM % 20000))
+	cat > "$T/ssh/sshd_config" <<EOF
+Port $sport
+ListenAddress 127.0.0.1
+HostKey $T/ssh/host
+AuthorizedKeysFile $T/ssh/authorized_keys
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+PidFile $T/ssh/sshd.pid
+SetEnv PATH=$(abs "$B"):/usr/bin:/bin PHYSMAP_RUNDIR=$R2 PHYSMAP_CONNECT=sim PXL_PLUGIN_PATH=$(abs "$B")/xl-plugins/.libs PHYSMAP_SIM=$(abs "$B")/physmap-sim PHYSMAP_DM=$(abs "$B")/physmap-dm
+EOF
+	"$SSHD" -f "$T/ssh/sshd_config" -E "$T/ssh/log" && break
+done
+SSH="ssh -p $sport -i $T/ssh/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+out=$("$PXL" migrate --ssh-command="$SSH" mig 127.0.0.1 2>&1)
+rc=$?
+is "pxl migrate over ssh (--ssh-command, xl's -s) to the other host: exit 0, the report" "0 1" \
+	"$rc $(printf '%s\n' "$out" | grep -c '^migrated mig: ')"
+[ "$rc" = 0 ] || { printf '%s\n' "$out"; cat "$T/ssh/log"; } | sed 's/^/# /'
+before=$(log mig--migratedaway | last_round)
+wait_round2 mig "$((before + 2))"
+is "the guest runs there (its migrate-receive ran in an ssh session), gone here" "running|" \
+	"$(field2 mig state)|$(names | grep -w mig)"
+out=$(on2 "$PXL" migrate --ssh-command="ssh -p 1 -o BatchMode=yes -o ConnectTimeout=5" mig 127.0.0.1 2>&1)
+is "ssh cannot connect: exit 1, one line, the guest runs on" "1 1 running" \
+	"$? $(printf '%s\n' "$out" | grep -v '^ssh: ' | wc -l) $(field2 mig state)"
+out=$(on2 "$PXL" migrate --transport=tcp --ssh-command="$SSH" mig 127.0.0.1:1 2>&1)
+is "--ssh-command with another transport: refused before anything happens" "2 running" "$? $(field2 mig state)"
+kill "$(cat "$T/ssh/sshd.pid")"
+on2 "$PXL" destroy mig
 
 # ---- bad streams: refused at the byte, nothing left behind ----
 free0=$(on2 "$PXL" info | sed -n 's/^free_memory *: //p')
