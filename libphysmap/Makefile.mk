@@ -27,6 +27,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/hv/hv-xen-ioreq.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
+	libphysmap/pagepool.c \
+	libphysmap/pagepool.h \
 	libphysmap/json-internal.h \
 	libphysmap/size.c \
 	libphysmap/stream.c \

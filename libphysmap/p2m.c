@@ -37,6 +37,7 @@
 
 #include "physmap/p2m.h"
 #include "p2m-internal.h"
+#include "pagepool.h"
 
 #define PER_PAGE   PM_P2M_PER_PAGE
 #define LEAF_PFNS  (UINT64_C(1) << PM_P2M_LEAF_SHIFT)
@@ -103,6 +104,7 @@ struct pm_p2m {
 	uint64_t top_entries;
 	struct mid **top;
 	struct pm_p2m_allocator alloc;
+	struct pm_pagepool *own_pool;  /* the default allocator's, or NULL */
 	pthread_mutex_t lock;          /* serialises writers */
 
 	/* statistics, written under the lock, read with relaxed loads */
@@ -224,18 +226,6 @@ static int check_value(uint64_t pfn, uint64_t value)
 }
 
 /* --- allocation: pool and retire list ----------------------------------- */
-
-static void *default_alloc_page(void *opaque)
-{
-	(void)opaque;
-	return aligned_alloc(PM_P2M_PAGE_SIZE, PM_P2M_PAGE_SIZE);
-}
-
-static void default_free_page(void *opaque, void *page)
-{
-	(void)opaque;
-	free(page);
-}
 
 static int grow(void ***array, size_t *cap, size_t want)
 {
@@ -505,10 +495,20 @@ int pm_p2m_create(uint64_t max_pfn, const struct pm_p2m_allocator *alloc,
 	}
 	p2m->max_pfn = max_pfn;
 	p2m->top_entries = (max_pfn + MID_PFNS - 1) >> PM_P2M_MID_SHIFT;
-	p2m->alloc = alloc ? *alloc : (struct pm_p2m_allocator){
-		.alloc_page = default_alloc_page,
-		.free_page = default_free_page,
-	};
+	if (alloc) {
+		p2m->alloc = *alloc;
+	} else {
+		p2m->own_pool = pm__pagepool_new();
+		if (!p2m->own_pool) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		p2m->alloc = (struct pm_p2m_allocator){
+			.alloc_page = pm__pagepool_alloc,
+			.free_page = pm__pagepool_give,
+			.opaque = p2m->own_pool,
+		};
+	}
 	p2m->top = malloc(p2m->top_entries * sizeof(*p2m->top));
 	if (!p2m->top) {
 		rc = -ENOMEM;
@@ -529,6 +529,7 @@ int pm_p2m_create(uint64_t max_pfn, const struct pm_p2m_allocator *alloc,
 	rc = 0;
 out:
 	if (p2m) {
+		pm__pagepool_free(p2m->own_pool);
 		free(p2m->top);
 		free(p2m->retired);
 		free(p2m);
@@ -558,6 +559,7 @@ void pm_p2m_free(struct pm_p2m *p2m)
 	for (size_t i = 0; i < p2m->pool_n; i++)
 		p2m->alloc.free_page(p2m->alloc.opaque, p2m->pool[i]);
 	pthread_mutex_destroy(&p2m->lock);
+	pm__pagepool_free(p2m->own_pool);
 	free(p2m->retired);
 	free(p2m->pool);
 	free(p2m->top);
@@ -616,14 +618,51 @@ uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn)
 	return v;
 }
 
+/*
+ * A batch is software-pipelined: while it reads the entry of pfn i, it has
+ * already walked top and mid (pages few enough to stay in the cache) for
+ * pfn i + AHEAD and prefetched that entry, so the leaves' cache misses,
+ * one a lookup, overlap as a flat array's loads do. An identity leaf is
+ * never read: its "entry" is the pfn's own value, kept aside.
+ */
+#define AHEAD 32   /* a power of two */
+
+static inline const uint64_t *entry_at(const struct pm_p2m *p2m, uint64_t pfn, uint64_t *aside)
+{
+	static const uint64_t invalid = PM_P2M_INVALID;
+	const struct leaf *leaf;
+
+	if (pfn >= p2m->max_pfn)
+		return &invalid;
+	leaf = load_leaf(&load_mid(&p2m->top[TOP_IDX(pfn)])->l[MID_IDX(pfn)]);
+	if (leaf == IDENTITY) {
+		*aside = pfn | PM_P2M_IDENTITY_BIT;
+		return aside;
+	}
+	return &leaf->e[LEAF_IDX(pfn)];
+}
+
 int pm_p2m_lookup_batch(const struct pm_p2m *p2m, const uint64_t *pfns,
 			uint64_t *out, size_t n)
 {
-	const uint64_t max_pfn = p2m->max_pfn;
+	const uint64_t *at[AHEAD];
+	uint64_t aside[AHEAD];
+	size_t i;
 
 	read_lock();
-	for (size_t i = 0; i < n; i++)
-		out[i] = pfns[i] < max_pfn ? lookup_rcu(p2m, pfns[i]) : PM_P2M_INVALID;
+	for (i = 0; i < n && i < AHEAD; i++) {
+		at[i] = entry_at(p2m, pfns[i], &aside[i]);
+		__builtin_prefetch(at[i]);
+	}
+	for (i = 0; i < n; i++) {
+		size_t k = i % AHEAD;
+
+		out[i] = load_entry(at[k]);
+		if (i + AHEAD < n) {
+			at[k] = entry_at(p2m, pfns[i + AHEAD], &aside[k]);
+			__builtin_prefetch(at[k]);
+		}
+	}
 	read_unlock();
 	return 0;
 }

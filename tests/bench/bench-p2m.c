@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 #include "bench.h"
 
@@ -75,6 +76,22 @@ static int frame_of_page(void *opaque, const void *page, int level,
 	return 0;
 }
 
+/*
+ * The flat array: 2 MiB aligned and advised to be transparent huge pages,
+ * as the tree's own pages are (its default allocator), so that the two
+ * differ in loads, not in TLB misses.
+ */
+static uint64_t *flat_array(uint64_t entries)
+{
+	size_t bytes = (entries * sizeof(uint64_t) + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+	uint64_t *flat = aligned_alloc(2u << 20, bytes);
+
+	if (!flat)
+		abort();
+	(void)madvise(flat, bytes, MADV_HUGEPAGE);
+	return flat;
+}
+
 static struct pm_p2m *populated(uint64_t max_pfn, uint64_t pfns, uint64_t *mfns)
 {
 	struct pm_p2m *p2m = NULL;
@@ -90,7 +107,7 @@ static struct pm_p2m *populated(uint64_t max_pfn, uint64_t pfns, uint64_t *mfns)
 static void bench_lookup(void)
 {
 	const uint64_t max_pfn = 64 * GIB, nx = max_pfn / LEAF;
-	uint64_t *flat = malloc(max_pfn * sizeof(*flat));
+	uint64_t *flat = flat_array(max_pfn);
 	uint64_t *mfns = malloc(nx * sizeof(*mfns));
 	uint64_t *idx = malloc(NLOOK * sizeof(*idx));
 	struct extent *x = malloc(nx * sizeof(*x));
@@ -122,16 +139,25 @@ static void bench_lookup(void)
 		    sorted_lookup(x, nx, idx[i]) != flat[idx[i]])
 			abort();
 
-	/* batches of 256 random pfns, both sides, results stored */
-	t_flat = TIME_LOOP(5, NLOOK / 256, {
-		for (int k_ = 0; k_ < 256; k_++)
-			out[k_] = flat[idx[i_ * 256 + k_]];
-		acc_ += out[i_ & 255];
-	}) / 256;
-	t_tree = TIME_LOOP(5, NLOOK / 256, {
-		pm_p2m_lookup_batch(p2m, idx + i_ * 256, out, 256);
-		acc_ += out[i_ & 255];
-	}) / 256;
+	/*
+	 * batches of 256 random pfns, both sides, results stored; the two
+	 * take turns, best of 9 each, so both see the same machine
+	 */
+	t_flat = t_tree = 1e30;
+	for (int rep = 0; rep < 9; rep++) {
+		double f = TIME_LOOP(1, NLOOK / 256, {
+			for (int k_ = 0; k_ < 256; k_++)
+				out[k_] = flat[idx[i_ * 256 + k_]];
+			acc_ += out[i_ & 255];
+		}) / 256;
+		double t = TIME_LOOP(1, NLOOK / 256, {
+			pm_p2m_lookup_batch(p2m, idx + i_ * 256, out, 256);
+			acc_ += out[i_ & 255];
+		}) / 256;
+
+		t_flat = f < t_flat ? f : t_flat;
+		t_tree = t < t_tree ? t : t_tree;
+	}
 	t_single = TIME_LOOP(5, NLOOK, acc_ += pm_p2m_lookup(p2m, idx[i_]));
 	t_sorted = TIME_LOOP(3, NLOOK, acc_ += sorted_lookup(x, nx, idx[i_]));
 	figure("p2m.lookup.random_64g", t_tree, "ns", "flat array", t_flat,

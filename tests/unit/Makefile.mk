@@ -31,7 +31,7 @@ tests_unit_test_p2m_concurrency_SOURCES = tests/unit/test-p2m-concurrency.c
 tests_unit_test_p2m_concurrency_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
 tests_unit_test_p2m_concurrency_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_p2m_concurrency_LDADD = $(PM_UNIT_LDADD) -lpthread
-tests_unit_test_p2m_concurrency_tsan_SOURCES = tests/unit/test-p2m-concurrency.c libphysmap/p2m.c
+tests_unit_test_p2m_concurrency_tsan_SOURCES = tests/unit/test-p2m-concurrency.c libphysmap/p2m.c libphysmap/pagepool.c
 tests_unit_test_p2m_concurrency_tsan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
 tests_unit_test_p2m_concurrency_tsan_CFLAGS = -std=gnu11 $(PM_WARN_CFLAGS) $(CMOCKA_CFLAGS) $(URCU_CFLAGS) \
 	-fsanitize=thread -O1 -g

@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "physmap/p2m.h"
 #include "p2m-internal.h"
 #include "p2m-testlib.h"
+#include "pagepool.h"
 
 #define LEAF  UINT64_C(512)
 #define MID   (UINT64_C(1) << 18)
@@ -635,6 +637,12 @@ static void compare_bulk(struct pm_p2m *p2m, const struct model *m, uint64_t see
 	assert_int_equal(pm_p2m_lookup_batch(p2m, pfns, out, 1000), 0);
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(out[i], pfns[i] < m->max_pfn ? m->v[pfns[i]] : INV);
+	/* batches shorter and longer than the lookahead, from an offset */
+	for (size_t n = 0; n < 70; n += 7) {
+		assert_int_equal(pm_p2m_lookup_batch(p2m, pfns + 3, out, n), 0);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(out[i], pfns[3 + i] < m->max_pfn ? m->v[pfns[3 + i]] : INV);
+	}
 	free(all);
 }
 
@@ -766,6 +774,64 @@ static void p2m_allocation_failure_leaves_tree_unchanged(void **state)
 	free(m.v);
 }
 
+static int page_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool mapped(const void *page)
+{
+	unsigned char v;
+
+	return mincore((void *)page, 4096, &v) == 0;
+}
+
+/*
+ * The default allocator: aligned, distinct pages; a page given back comes
+ * out again; of two chunks wholly given back, one is unmapped and one kept.
+ */
+static void pagepool_reuses_pages_and_unmaps_all_but_one_empty_chunk(void **state)
+{
+	enum { N = 3 * 512 };
+	struct pm_pagepool *pool = pm__pagepool_new();
+	void **pages = malloc(N * sizeof(*pages)), **sorted = malloc(N * sizeof(*sorted));
+	unsigned still = 0;
+
+	(void)state;
+	assert_non_null(pool);
+	for (int i = 0; i < N; i++) {
+		pages[i] = pm__pagepool_alloc(pool);
+		assert_non_null(pages[i]);
+		assert_int_equal((uintptr_t)pages[i] % 4096, 0);
+		memset(pages[i], 0xa5, 4096);
+	}
+	memcpy(sorted, pages, N * sizeof(*sorted));
+	qsort(sorted, N, sizeof(*sorted), page_cmp);
+	for (int i = 1; i < N; i++)
+		assert_true(sorted[i] != sorted[i - 1]);
+	/* the second and third chunks' pages all back: one chunk stays */
+	for (int i = 512; i < N; i++)
+		pm__pagepool_give(pool, pages[i]);
+	still = mapped(pages[512]) + mapped(pages[1024]);
+	assert_int_equal(still, 1);
+	/* a page given back is handed out again: no new chunk is mapped */
+	pm__pagepool_give(pool, pages[7]);
+	void *again = pm__pagepool_alloc(pool);
+	bool reused = again == pages[7];
+
+	for (int i = 512; i < N && !reused; i++)
+		reused = again == pages[i];
+	assert_true(reused);
+	assert_true(mapped(again));
+	assert_true(mapped(pages[0]));
+	pm__pagepool_free(pool);
+	assert_false(mapped(pages[0]));
+	free(pages);
+	free(sorted);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +854,7 @@ int main(void)
 		cmocka_unit_test(p2m_frame_lists_name_every_leaf_and_mid),
 		cmocka_unit_test(p2m_matches_flat_array_over_random_operations),
 		cmocka_unit_test(p2m_allocation_failure_leaves_tree_unchanged),
+		cmocka_unit_test(pagepool_reuses_pages_and_unmaps_all_but_one_empty_chunk),
 	};
 
 	return cmocka_run_group_tests_name("p2m", tests, NULL, NULL);

@@ -94,13 +94,16 @@ struct pm_p2m_allocator {
 /**
  * pm_p2m_create - a tree for pfns [0, max_pfn), every entry missing
  * @max_pfn: 1 .. PM_P2M_MAX_PFN (2^40 pfns, 4 PiB of guest memory)
- * @alloc: page allocator, copied; NULL for aligned_alloc/free
+ * @alloc: page allocator, copied; NULL for the default: pages cut from
+ *     2 MiB chunks (transparent huge pages where the kernel grants them)
+ *     that the tree maps and unmaps itself
  * @out: receives the tree; the caller frees it with pm_p2m_free()
  * The top level has ceil(max_pfn / 2^18) entries; nothing else is allocated.
  * returns:
  *   0, on success
  *   -EINVAL, if max_pfn is 0 or above PM_P2M_MAX_PFN, or @alloc lacks a hook
- *   -ENOMEM, if the top level could not be allocated
+ *   -ENOMEM, if the top level (or the default allocator) could not be
+ *   allocated
  */
 int pm_p2m_create(uint64_t max_pfn, const struct pm_p2m_allocator *alloc,
 		  struct pm_p2m **out);
