@@ -123,21 +123,29 @@ struct pm_mem {
 };
 
 /*
- * the section a dispatch lookup finds: one flat range, or nothing; what a
- * translate needs is copied in, so a lookup touches the table and this
- * (one cache line) only. [start, last]: inclusive, as a 2^64 end would not
- * fit.
+ * the section a dispatch lookup finds: one flat range, or nothing. It holds
+ * what a translate needs and no more, so that two share a cache line and a
+ * lookup touches the table and half a line. [start, last]: inclusive, as a
+ * 2^64 end would not fit. The flat range itself (its dirty log) is
+ * pm__dispatch_range()'s.
  */
-struct pm_subpage;
-
 struct pm_dsection {
 	uint64_t start, last;
-	struct pm_mr *mr;              /* NULL: unassigned */
+	uintptr_t mr_ro;               /* struct pm_mr * (0: unassigned) | PM_DSECTION_READONLY */
 	uint64_t offset;               /* in mr, at start */
-	const struct pm_fr *fr;
-	struct pm_subpage *subpage;    /* set: a page shared by several sections */
-	bool readonly;
-} __attribute__((aligned(64)));
+} __attribute__((aligned(32)));
+
+#define PM_DSECTION_READONLY ((uintptr_t)1)
+
+static inline struct pm_mr *pm__dsection_mr(const struct pm_dsection *s)
+{
+	return (struct pm_mr *)(s->mr_ro & ~PM_DSECTION_READONLY);
+}
+
+static inline bool pm__dsection_readonly(const struct pm_dsection *s)
+{
+	return s->mr_ro & PM_DSECTION_READONLY;
+}
 
 /**
  * pm__flatview_render - flatten the tree under @root
@@ -154,9 +162,13 @@ int pm__dispatch_build(struct pm_flatview *view);
 void pm__dispatch_free(struct pm_dispatch *d);
 
 /**
- * pm__dispatch_lookup - the section holding @addr (never a subpage one)
+ * pm__translate - the section of @fv holding @addr, through its dispatch
+ * table, into @out: its region (NULL: unassigned), the offset in it, and
+ * @len clamped to the section's end (unassigned: to the next range)
+ * returns: the flat range (NULL: unassigned)
  */
-const struct pm_dsection *pm__dispatch_lookup(struct pm_dispatch *d, uint64_t addr);
+const struct pm_fr *pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_t len,
+				  struct pm_section *out);
 
 /* attach the view's coalesced ranges and write notifiers; 0 or -ENOMEM */
 int pm__flatview_events(struct pm_flatview *fv);

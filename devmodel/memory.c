@@ -1,6 +1,14 @@
 /*
  * memory.c - regions, transactions, address spaces and the access paths
  */
+/*
+ * Inline liburcu's read side (rcu_dereference, the read lock) into the
+ * accessors, except under sanitizers, as libphysmap/p2m.c does (TSan would
+ * see half of its protocol; UBSan rejects its reader struct's alignment).
+ */
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
+#define _LGPL_SOURCE
+#endif
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,39 +507,9 @@ struct pm_as *pm_as_new(struct pm_mem *mem, const char *name, struct pm_mr *root
 
 /* ---- lookups and accesses (readers: inside rcu_read_lock) ---- */
 
-static const struct pm_fr *translate(struct pm_flatview *fv, uint64_t addr, uint64_t len,
-				     struct pm_section *out)
-{
-	const struct pm_dsection *s = pm__dispatch_lookup(fv->dispatch, addr);
-	uint64_t room;
-
-	out->mr = s->mr;
-	out->readonly = s->readonly;
-	if (s->mr) {
-		out->offset = s->offset + (addr - s->start);
-		room = s->last - addr;           /* bytes after addr in the section */
-	} else {
-		/* unassigned: up to the next range */
-		size_t lo = 0, hi = fv->nr;
-
-		out->offset = 0;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (fv->ranges[mid].start <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		room = lo < fv->nr ? (uint64_t)(fv->ranges[lo].start - addr - 1) : UINT64_MAX - addr;
-	}
-	out->len = len == 0 || len - 1 <= room ? len : room + 1;
-	return s->fr;
-}
-
 void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
 {
-	translate(rcu_dereference(as->view), addr, len, out);
+	pm__translate(rcu_dereference(as->view), addr, len, out);
 }
 
 static uint64_t load(const uint8_t *p, unsigned n, bool big)
@@ -675,7 +653,7 @@ static int rw(struct pm_flatview *fv, uint64_t addr, uint8_t *buf, uint64_t len,
 
 	while (len) {
 		struct pm_section s;
-		const struct pm_fr *fr = translate(fv, addr, len, &s);
+		const struct pm_fr *fr = pm__translate(fv, addr, len, &s);
 		uint64_t l = s.len;
 		int r = PM_MEM_OK;
 
