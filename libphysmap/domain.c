@@ -322,18 +322,19 @@ static int store_entries(struct build *b)
 	char home[64], vm[64], p[128];
 	const struct pm_domain_config *c = b->cfg;
 	xs_transaction_t t;
-	char *json = NULL;
+	char *json = NULL, *e820 = NULL;
 	bool ok;
 	int tries = 0;
 
+	snprintf(home, sizeof(home), "/local/domain/%u", b->domid);
+	snprintf(vm, sizeof(vm), "/vm/%u", b->domid);
 	if (!h)
 		return fail(b, -errno, "connecting to the store");
-	if (pm_domain_config_json(c, &json) < 0) {
+	if (pm_domain_config_json(c, &json) < 0 || (b->layout.e820.nr && pm_e820_format(&b->layout.e820, &e820) < 0)) {
+		free(json);
 		xs_close(h);
 		return fail(b, -ENOMEM, "writing %s in the store", home);
 	}
-	snprintf(home, sizeof(home), "/local/domain/%u", b->domid);
-	snprintf(vm, sizeof(vm), "/vm/%u", b->domid);
 	for (;;) {
 		t = xs_transaction_start(h);
 		if (t == XBT_NULL) {
@@ -378,6 +379,9 @@ static int store_entries(struct build *b)
 		/* where the firmware table went, for pxl e820 / dumpdtb of the domain */
 		snprintf(p, sizeof(p), "%s/firmware", vm);
 		ok = ok && (!b->firmware[0] || xs_put(h, t, p, "%s", b->firmware));
+		/* a PV guest's memory map (Xen keeps it, but tells only the guest) */
+		snprintf(p, sizeof(p), "%s/e820", vm);
+		ok = ok && (!b->pv || !e820 || xs_write(h, t, p, e820, (unsigned int)strlen(e820)));
 		/* the configuration, for save and migration (as libxl keeps its JSON) */
 		snprintf(p, sizeof(p), "%s/config", vm);
 		ok = ok && xs_write(h, t, p, json, (unsigned int)strlen(json));
@@ -394,6 +398,7 @@ static int store_entries(struct build *b)
 		}
 	}
 	free(json);
+	free(e820);
 	xs_close(h);
 	return ok ? 0 : fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
 }
@@ -557,13 +562,24 @@ static int pv_begin(struct build *b)
 {
 	const struct pm_domain_config *cfg = b->cfg;
 	struct pm_hv_pv pv = { .kernel = cfg->kernel, .ramdisk = cfg->ramdisk, .cmdline = cfg->cmdline,
-			       .mem_mib = (unsigned int)(cfg->memory >> 20),
+			       .mem_mib = (unsigned int)(cfg->memory >> 20), .e820 = &b->layout.e820,
 			       .console_port = PM_DOMAIN_CONSOLE_PORT, .store_port = PM_DOMAIN_STORE_PORT };
+	uint64_t top = cfg->maxmem > cfg->memory ? cfg->maxmem : cfg->memory;
 	char berr[256] = "";
 	int rc;
 
 	if (b->restore)
 		return fail(b, -EOPNOTSUPP, "restoring a PV guest");
+	/*
+	 * its memory map, set in Xen (XENMEM_memory_map) and recorded: RAM
+	 * from 0 to its maximum, what a domU without one assumes (Linux then
+	 * reserves the ISA range itself). A hole below 1 MiB would be
+	 * identity-mapped to frames the domain does not own, and Linux's DMI
+	 * scan of 0xf0000 faults on it; holes elsewhere are the host's
+	 * (xl's e820_host), not yet followed.
+	 */
+	if (pm_e820_add(&b->layout.e820, 0, top, PM_E820_RAM))
+		return fail(b, -ENOMEM, "its memory map");
 	rc = pm_hv_domain_create_pv(b->hv, cfg->name, cfg->vcpus, &b->domid);
 	if (rc == -EOPNOTSUPP) {
 		snprintf(b->err, b->errlen, "%s: type \"pv\" needs the xen backend", cfg->name);
@@ -780,6 +796,25 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 		return -EPERM;
 	store_remove(domid);
 	return pm_hv_domain_destroy(hv, domid);
+}
+
+int pm_domain_e820(uint32_t domid, struct pm_e820 *map)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char path[64], *v;
+	unsigned int len = 0, line;
+	int rc;
+
+	if (!h)
+		return -errno;
+	snprintf(path, sizeof(path), "/vm/%u/e820", domid);
+	v = xs_read(h, XBT_NULL, path, &len);
+	rc = v ? 0 : errno == ENOENT ? -ENOENT : -errno;
+	xs_close(h);
+	if (!rc)
+		rc = pm_e820_parse(v, map, &line);
+	free(v);
+	return rc;
 }
 
 long pm_domain_firmware(struct pm_hv *hv, uint32_t domid, void **blob, uint64_t *gpa, bool *is_dtb)

@@ -26,11 +26,12 @@
 
 /*
  * @arg names a domain rather than a config file (none by that name
- * exists): the firmware table it boots with, from its memory
+ * exists): the firmware table it boots with, from its memory; or, with
+ * @pv_e820, a PV guest's memory map on record (then *blob is NULL, *len 0)
  * returns: PXL_OK with *blob to free; PXL_FAIL (said why); NOT_A_DOMAIN
  */
 static int domain_table(const struct pxl_args *a, const char *arg, void **blob, long *len, uint64_t *gpa,
-			bool *is_dtb)
+			bool *is_dtb, struct pm_e820 *pv_e820)
 {
 	struct pm_hv *hv = NULL;
 	uint32_t domid;
@@ -46,6 +47,17 @@ static int domain_table(const struct pxl_args *a, const char *arg, void **blob, 
 			rc == -ENOENT ? "no such config file or domain" : strerror(-rc));
 		pm_hv_close(hv);
 		return PXL_FAIL;
+	}
+	if (pv_e820) {
+		/* a PV guest has no firmware table: its map is on record */
+		rc = pm_domain_e820(domid, pv_e820);
+		if (rc != -ENOENT) {
+			pm_hv_close(hv);
+			if (rc)
+				fprintf(stderr, "%s: %s: its memory map on record: %s\n", a->prog, arg, strerror(-rc));
+			*len = 0;
+			return rc ? PXL_FAIL : PXL_OK;
+		}
 	}
 	*len = pm_domain_firmware(hv, domid, blob, gpa, is_dtb);
 	pm_hv_close(hv);
@@ -125,18 +137,18 @@ static int e820_run(const struct pxl_args *a)
 	uint64_t gpa = 0;
 	bool is_dtb = false;
 	long len = 0;
-	int rc = a->argc == 1 ? domain_table(a, a->argv[0], &blob, &len, &gpa, &is_dtb) : NOT_A_DOMAIN;
+	struct pm_e820 map;
+	int rc;
 
+	pm_e820_init(&map);
+	rc = a->argc == 1 ? domain_table(a, a->argv[0], &blob, &len, &gpa, &is_dtb, &map) : NOT_A_DOMAIN;
 	if (rc != NOT_A_DOMAIN) {
-		struct pm_e820 map;
-
-		pm_e820_init(&map);
-		if (!rc && is_dtb) {
+		if (!rc && blob && is_dtb) {
 			fprintf(stderr, "%s: %s: its board gives it no E820: memory is in its device tree "
 				"(pxl dumpdtb)\n", a->prog, a->argv[0]);
 			rc = PXL_FAIL;
 		}
-		if (!rc)
+		if (!rc && blob)
 			rc = start_info_e820(a, a->argv[0], blob, len, gpa, &map);
 		if (!rc && pm_e820_format(&map, &out) < 0) {
 			fprintf(stderr, "%s: out of memory\n", a->prog);
@@ -213,7 +225,7 @@ static int dumpdtb_run(const struct pxl_args *a)
 	int rc;
 
 	/* dumpdtb DOMAIN FILE: what the domain boots with, from its memory */
-	rc = a->argc == 2 ? domain_table(a, a->argv[0], &blob, &len, NULL, &is_dtb) : NOT_A_DOMAIN;
+	rc = a->argc == 2 ? domain_table(a, a->argv[0], &blob, &len, NULL, &is_dtb, NULL) : NOT_A_DOMAIN;
 	if (rc != NOT_A_DOMAIN) {
 		free(argv);
 		if (!rc && !is_dtb) {

@@ -178,7 +178,7 @@ static int mem_set_run(const struct pxl_args *a)
 	if (a->opt[OPT_NO_WAIT])
 		goto out;
 	if (!balloon) {
-		printf("%s: target set; the guest has no balloon driver to take it now\n", a->argv[0]);
+		printf("%s: target set; no balloon driver announced (control/feature-balloon), not waiting\n", a->argv[0]);
 		goto out;
 	}
 	if (!wait_balloon(a, hv, domid, bytes / 4096, timeout))

@@ -49,6 +49,7 @@
 #include <xen/hvm/params.h>
 #include <xen/hvm/save.h>
 
+#include "physmap/e820.h"
 #include "physmap/p2m.h"
 #include "hv-internal.h"
 #include "hv-xen.h"
@@ -322,6 +323,23 @@ static int xen_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus,
 	return 0;
 }
 
+/* the memory map a PV guest reads with XENMEM_memory_map */
+static int set_memory_map(struct pm_xen *x, uint32_t domid, const struct pm_e820 *map)
+{
+	struct e820entry *e = calloc(map->nr ? map->nr : 1, sizeof(*e));
+	int rc;
+
+	if (!e) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < map->nr; i++)
+		e[i] = (struct e820entry){ map->entries[i].addr, map->entries[i].size, map->entries[i].type };
+	rc = xc_domain_set_memory_map(x->xch, domid, e, (uint32_t)map->nr);
+	free(e);
+	return rc;
+}
+
 static int xen_pv_build(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, char *errbuf, size_t errlen)
 {
 	struct pm_xen *x = hv->priv;
@@ -351,6 +369,7 @@ static int xen_pv_build(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, c
 	STEP("laying it out", xc_dom_build_image(dom));
 	STEP("booting it", xc_dom_boot_image(dom));
 	STEP("seeding its grant table", xc_dom_gnttab_init(dom));
+	STEP("giving it its memory map", pv->e820 ? set_memory_map(x, domid, pv->e820) : 0);
 #undef STEP
 	if (!rc) {
 		pv->console_frame = xc_dom_p2m(dom, dom->console_pfn);

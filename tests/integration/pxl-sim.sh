@@ -57,7 +57,7 @@ is "the guest may read its home, not write it" "n0,r2" \
 
 out=$("$PXL" mem-set pc1 512 2>&1)
 is "mem-set: the target is written; without a balloon driver pxl says so and returns" \
-	"0 pc1: target set; the guest has no balloon driver to take it now 524288" \
+	"0 pc1: target set; no balloon driver announced (control/feature-balloon), not waiting 524288" \
 	"$? $out $(store xenstore-read /local/domain/2/memory/target)"
 out=$("$PXL" mem-set pc1 4g 2>&1)
 is "mem-set above the maximum: exit 1, one line" \

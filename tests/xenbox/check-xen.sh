@@ -90,7 +90,7 @@ xl destroy p1; echo "xl-destroys-pxl: $? $(gone p1 && echo gone) $(sleep 1; pido
 # busybox initramfs made here; its balloon driver answers mem-set
 mkdir -p /tmp/lin/bin /tmp/lin/proc /tmp/lin/sys
 cp /bin/busybox /tmp/lin/bin/
-printf '#!/bin/busybox sh\n/bin/busybox --install -s /bin\nmount -t proc proc /proc\necho "linux up: $(head -1 /proc/meminfo)"\nwhile :; do sleep 5; done\n' > /tmp/lin/init
+printf '#!/bin/busybox sh\n/bin/busybox --install -s /bin\nmount -t proc proc /proc\ndmesg | sed -n "s/.*Xen: \\[mem/map: [mem/p"\necho "linux up: $(head -1 /proc/meminfo)"\nwhile :; do sleep 5; done\n' > /tmp/lin/init
 chmod +x /tmp/lin/init
 (cd /tmp/lin && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/lin.gz
 printf 'name = "lx"\ntype = "pvh"\nboard = "pc"\nmemory = 256\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/lx.cfg
@@ -108,6 +108,8 @@ pxl destroy lx; gone lx; echo "linux-gone: $?"
 printf 'name = "pv"\ntype = "pv"\nmemory = 256\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/pv.cfg
 pxl create /tmp/pv.cfg >/tmp/out 2>&1; echo "pv-create: $? $(sed 's/domain [0-9]*$/domain N/' /tmp/out)"
 wait_log /var/log/xen/console/guest-pv.log 'linux up'; echo "pv-up: $(grep -c 'linux up: MemTotal' /var/log/xen/console/guest-pv.log)"
+echo "pv-e820: $(pxl e820 pv 2>&1 | tr '\n' '|')"
+echo "pv-map-seen: $(grep '^map: ' /var/log/xen/console/guest-pv.log | tr -d '\r' | tr '\n' '|')"
 pxl p2m pv > /tmp/p2m 2>&1
 echo "pv-p2m: $(awk 'NR > 1 && $1 != "Xen'"'"'s" { print $1 }' /tmp/p2m | uniq | tr '\n' ' ')| $(awk '$1 == "ram" { n++ } END { print n }' /tmp/p2m)"
 echo "pv-m2p: $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
@@ -149,7 +151,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 53
+plan 55
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -248,8 +250,13 @@ is "s1 is another domain now; no --incoming or --migratedaway left; one device m
 is "the migrated guest runs its workload on, every page checked" "0 0" "$(v migrated-runs)"
 is "a PV guest (type = \"pv\"), Debian's kernel through libxenguest's builder: exit 0, it boots" \
 	"0 created pv as domain N|1" "$(v pv-create)|$(v pv-up)"
-is "pxl p2m reads its own P2M (its linear P2M list, found through its page tables): RAM runs from pfn 0, then missing" \
-	"ram missing |1" "$(v pv-p2m | awk -F'|' '{ print $1 "|" ($2 > 0) }')"
+is "pxl e820 shows the memory map physmap gave it and recorded: RAM from 0 to its maximum" \
+	"BIOS-e820: [mem 0x0000000000000000-0x000000000fffffff] usable|" "$(v pv-e820)"
+is "the guest read that map from Xen (its boot log: RAM to 256 MiB exactly, not the 8 MiB more Linux assumes without one; the ISA range Linux reserves itself)" \
+	"map: [mem 0x0000000000000000-0x000000000009ffff] usable|map: [mem 0x00000000000a0000-0x00000000000fffff] reserved|map: [mem 0x0000000000100000-0x000000000fffffff] usable|" \
+	"$(v pv-map-seen)"
+is "pxl p2m reads its own P2M (its linear P2M list, found through its page tables): RAM runs from pfn 0 to its map's end" \
+	"ram |1" "$(v pv-p2m | awk -F'|' '{ print $1 "|" ($2 > 0) }')"
 is "and checks every RAM frame against Xen's M2P: 64 Ki pfns, no disagreement" "65536 RAM pfns checked, 0 disagree" \
 	"$(v pv-m2p)"
 is "ballooned to 128 MiB: missing runs among the RAM in its P2M, the M2P still agrees" "1 1 1" \

@@ -107,6 +107,15 @@ struct pm_domain_region {
 long pm_domain_regions(uint32_t domid, struct pm_domain_region **out);
 
 /**
+ * pm_domain_e820 - the memory map physmap gave a PV guest (the store's
+ * /vm/DOMID/e820; Xen keeps it too, but tells only the guest)
+ * @map: an initialised map that receives the entries
+ * returns: 0; -ENOENT (no record: not a PV guest physmap built); -EINVAL
+ *   (a record that does not parse); -ENOMEM; -errno
+ */
+int pm_domain_e820(uint32_t domid, struct pm_e820 *map);
+
+/**
  * pm_domain_firmware - the firmware table a domain physmap built boots
  * with (its device tree, or its PVH start info with the memory map), read
  * back from guest memory where the build put it (the store's

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pm_e820;
+
 struct pm_hv;
 
 enum pm_hv_state {
@@ -128,6 +130,7 @@ int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, un
 struct pm_hv_pv {
 	const char *kernel, *ramdisk, *cmdline;
 	unsigned int mem_mib;
+	const struct pm_e820 *e820;    /* in: the memory map it reads (XENMEM_memory_map); NULL: Xen's one range */
 	uint32_t console_port, store_port;
 	uint64_t console_frame, store_frame;
 };
