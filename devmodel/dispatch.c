@@ -2,14 +2,16 @@
  * dispatch.c - the radix tree that maps an address to its flat-view section
  *
  * Page numbers (4 KiB pages of a 64-bit space: 52 bits) index a tree of
- * 512-entry nodes, 9 bits a level, six levels. An entry is a leaf (skip 0:
- * a section number, or a sub-page table's) or a pointer to a node with a
- * skip count: after the tree is built, a node with a single child is
- * bypassed by adding its skip to its parent's entry, so sparse paths cost
- * fewer loads. An empty subtree is a leaf of the unassigned section, at
- * whatever level. Because skipped levels' index bits are not checked, a
- * lookup confirms that the section it lands on covers the address (else:
- * unassigned).
+ * 512-entry nodes, 9 bits a level, six levels. An entry is a leaf (low
+ * bits 0: a section number, or a sub-page table's) or a pointer to a node
+ * with that node's level (as 9 * level + 1, the shift of a doubled page
+ * number that leaves the node's index bits: one shift a level on the
+ * lookup's critical path). After the tree is built, a node with a single
+ * child is bypassed: its parent's entry takes the child's, so sparse paths
+ * cost fewer loads (QEMU's skip count, said as the level reached). An
+ * empty subtree is a leaf of the unassigned section, at whatever level.
+ * Because bypassed levels' index bits are not checked, a lookup confirms
+ * that the section it lands on covers the address (else: unassigned).
  *
  * An aligned block of whole pages that one section covers becomes a single
  * leaf at the highest level it fills. A page that is covered partly, or by
@@ -52,14 +54,14 @@
 #define UNASSIGNED 0u
 #define SUBPAGE   (1u << 25)        /* in a leaf's ptr: a sub-page table's number */
 
-/* an entry: skip in its low 6 bits, ptr above (one load, two ALU ops) */
+/* an entry: 0 (leaf) or 9 * level + 1 in its low 6 bits, ptr above */
 struct entry {
 	uint32_t v;
 };
 
-#define SKIP(e)        ((e).v & 63u)
+#define SKIP(e)        ((e).v & 63u)   /* 0: a leaf; else 9 * level + 1 */
 #define PTR(e)         ((e).v >> 6)
-#define ENTRY(skip, p) ((struct entry){ (uint32_t)(skip) | (uint32_t)(p) << 6 })
+#define ENTRY(lo, p)   ((struct entry){ (uint32_t)(lo) | (uint32_t)(p) << 6 })
 
 struct node {
 	struct entry e[L2_SIZE];
@@ -155,7 +157,7 @@ static int set_level(struct pm_dispatch *d, long node, unsigned e_idx, uint64_t 
 		if (child < 0)
 			return (int)child;
 		lp = node < 0 ? &d->root : &d->nodes[node].e[e_idx];  /* nodes may move */
-		*lp = ENTRY(1, child);
+		*lp = ENTRY(9 * level + 1, child);
 	}
 	child = PTR(*lp);
 	for (i = (unsigned)((*index >> (level * L2_BITS)) & (L2_SIZE - 1)); *nb && i < L2_SIZE; i++) {
@@ -181,13 +183,11 @@ static int set_pages(struct pm_dispatch *d, uint64_t first, uint64_t nb, struct 
 static inline struct entry find_leaf(const struct pm_dispatch *d, uint64_t page)
 {
 	struct entry e = d->root;
-	int i = LEVELS;
 
-	/* skips add up to the levels a path spans: i ends at 0 or above */
-	while (SKIP(e)) {
-		i -= SKIP(e);
-		e = d->nodes[PTR(e)].e[(page >> (i * L2_BITS)) & (L2_SIZE - 1)];
-	}
+	/* (page << 1) >> (9 * level + 1): the node's index bits, one shift */
+	page <<= 1;
+	while (SKIP(e))
+		e = d->nodes[PTR(e)].e[(page >> SKIP(e)) & (L2_SIZE - 1)];
 	return e;
 }
 
@@ -293,7 +293,7 @@ static void compact(struct pm_dispatch *d, struct entry *lp)
 	if (SKIP(n->e[only]) == 0)
 		*lp = n->e[only];
 	else
-		*lp = ENTRY(SKIP(*lp) + SKIP(n->e[only]), PTR(n->e[only]));
+		*lp = n->e[only];
 }
 
 int pm__dispatch_build(struct pm_flatview *view)
@@ -411,8 +411,8 @@ static inline const struct pm_dsection *lookup(struct pm_dispatch *d, uint64_t a
 	return s;
 }
 
-const struct pm_fr *pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_t len,
-				  struct pm_section *out)
+void pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_t len, struct pm_section *out,
+		   const struct pm_fr **fr)
 {
 	struct pm_dispatch *d = fv->dispatch;
 	const struct pm_dsection *s = lookup(d, addr);
@@ -439,7 +439,8 @@ const struct pm_fr *pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_
 		room = lo < fv->nr ? (uint64_t)(fv->ranges[lo].start - addr - 1) : UINT64_MAX - addr;
 	}
 	out->len = len == 0 || len - 1 <= room ? len : room + 1;
-	return d->ranges[s - d->sections];
+	if (fr)
+		*fr = d->ranges[s - d->sections];
 }
 
 size_t pm__dispatch_bytes(const struct pm_dispatch *d)

@@ -165,10 +165,11 @@ void pm__dispatch_free(struct pm_dispatch *d);
  * pm__translate - the section of @fv holding @addr, through its dispatch
  * table, into @out: its region (NULL: unassigned), the offset in it, and
  * @len clamped to the section's end (unassigned: to the next range)
- * returns: the flat range (NULL: unassigned)
+ * @fr: NULL, or receives the flat range (NULL: unassigned); asked only by
+ *      callers that need it (another cache line)
  */
-const struct pm_fr *pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_t len,
-				  struct pm_section *out);
+void pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_t len, struct pm_section *out,
+		   const struct pm_fr **fr);
 
 /* attach the view's coalesced ranges and write notifiers; 0 or -ENOMEM */
 int pm__flatview_events(struct pm_flatview *fv);

@@ -509,7 +509,7 @@ struct pm_as *pm_as_new(struct pm_mem *mem, const char *name, struct pm_mr *root
 
 void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
 {
-	pm__translate(rcu_dereference(as->view), addr, len, out);
+	pm__translate(rcu_dereference(as->view), addr, len, out, NULL);
 }
 
 static uint64_t load(const uint8_t *p, unsigned n, bool big)
@@ -653,9 +653,12 @@ static int rw(struct pm_flatview *fv, uint64_t addr, uint8_t *buf, uint64_t len,
 
 	while (len) {
 		struct pm_section s;
-		const struct pm_fr *fr = pm__translate(fv, addr, len, &s);
-		uint64_t l = s.len;
+		const struct pm_fr *fr;
+		uint64_t l;
 		int r = PM_MEM_OK;
+
+		pm__translate(fv, addr, len, &s, &fr);
+		l = s.len;
 
 		if (!s.mr) {
 			if (!write)
