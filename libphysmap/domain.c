@@ -798,19 +798,30 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 	return pm_hv_domain_destroy(hv, domid);
 }
 
-int pm_domain_e820(uint32_t domid, struct pm_e820 *map)
+/* /vm/DOMID/KEY, what physmap recorded of a domain: 0 and *out (freed by the caller); -ENOENT; -errno */
+static int vm_read(uint32_t domid, const char *key, char **out)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-	char path[64], *v;
-	unsigned int len = 0, line;
-	int rc;
+	char path[96];
+	unsigned int len = 0;
+	int err;
 
+	*out = NULL;
 	if (!h)
 		return -errno;
-	snprintf(path, sizeof(path), "/vm/%u/e820", domid);
-	v = xs_read(h, XBT_NULL, path, &len);
-	rc = v ? 0 : errno == ENOENT ? -ENOENT : -errno;
+	snprintf(path, sizeof(path), "/vm/%u/%s", domid, key);
+	*out = xs_read(h, XBT_NULL, path, &len);
+	err = *out ? 0 : errno ? errno : EIO;
 	xs_close(h);
+	return -err;
+}
+
+int pm_domain_e820(uint32_t domid, struct pm_e820 *map)
+{
+	unsigned int line;
+	char *v;
+	int rc = vm_read(domid, "e820", &v);
+
 	if (!rc)
 		rc = pm_e820_parse(v, map, &line);
 	free(v);
@@ -819,20 +830,13 @@ int pm_domain_e820(uint32_t domid, struct pm_e820 *map)
 
 long pm_domain_firmware(struct pm_hv *hv, uint32_t domid, void **blob, uint64_t *gpa, bool *is_dtb)
 {
-	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
 	unsigned long long at = 0, len = 0;
-	char path[64], kind[32], *v = NULL, *p;
-	unsigned int vlen = 0;
+	char kind[32], *v = NULL, *p;
 	uint64_t first, count;
 	long rc;
 
 	*blob = NULL;
-	if (!h)
-		return -errno;
-	snprintf(path, sizeof(path), "/vm/%u/firmware", domid);
-	v = xs_read(h, XBT_NULL, path, &vlen);
-	rc = v ? 0 : errno == ENOENT ? -ENOENT : -errno;
-	xs_close(h);
+	rc = vm_read(domid, "firmware", &v);
 	if (!rc && (sscanf(v, "%31s %llx %llu", kind, &at, &len) != 3 || !len || len > (16u << 20) ||
 		    at + len < at))
 		rc = -EINVAL;
