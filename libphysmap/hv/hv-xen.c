@@ -470,13 +470,15 @@ static int pv_p2m_read(struct pm_xen *x, const xc_domaininfo_t *d, uint64_t pfn,
 	const shared_info_t *sh;
 	const uint64_t *l = NULL;
 	unsigned int width = 0;
+	/* Xen maps a domain's own frames for it only as DOMID_SELF: dom0's, for us in dom0 */
+	uint32_t dom = d->domain ? d->domain : DOMID_SELF;
 	int rc = 0;
 
 	for (uint64_t i = 0; i < count; i++)
 		out[i] = PM_P2M_INVALID;
 	if (xc_domain_get_guest_width(x->xch, d->domain, &width) || width != 8)
 		return width ? -EOPNOTSUPP : err();   /* a 32-bit PV guest's P2M: not read */
-	sh = xenforeignmemory_map(x->fmem, d->domain, PROT_READ, 1, &sh_mfn, NULL);
+	sh = xenforeignmemory_map(x->fmem, dom, PROT_READ, 1, &sh_mfn, NULL);
 	if (!sh)
 		return err();
 	max_pfn = sh->arch.max_pfn;
@@ -486,11 +488,11 @@ static int pv_p2m_read(struct pm_xen *x, const xc_domaininfo_t *d, uint64_t pfn,
 		first_leaf = pfn / 512;
 		nr_leaves = (pfn + count + 511) / 512 - first_leaf;
 		leaves = pm__calloc(nr_leaves, sizeof(*leaves));
-		rc = leaves ? pv_leaves(x, d->domain, sh, first_leaf, nr_leaves, leaves) : -ENOMEM;
+		rc = leaves ? pv_leaves(x, dom, sh, first_leaf, nr_leaves, leaves) : -ENOMEM;
 	}
 	xenforeignmemory_unmap(x->fmem, (void *)sh, 1);
 	if (!rc && nr_leaves) {
-		l = xenforeignmemory_map(x->fmem, d->domain, PROT_READ, nr_leaves, leaves, NULL);
+		l = xenforeignmemory_map(x->fmem, dom, PROT_READ, nr_leaves, leaves, NULL);
 		if (!l)
 			rc = err();
 	}

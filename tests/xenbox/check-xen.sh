@@ -118,6 +118,13 @@ for i in $(seq 150); do [ "$(xl list pv | awk 'NR == 2 { print $3 }')" -le 136 ]
 pxl p2m pv > /tmp/p2m 2>&1
 echo "pv-ballooned: $(xl list pv | awk 'NR == 2 { print $3 }') $(awk '$1 == "missing" { n++ } END { print n + 0 }' /tmp/p2m) $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
 pxl destroy pv; gone pv; echo "pv-gone: $?"
+# dom0 is a PV guest too, and Linux identity-maps its E820 holes in its own
+# P2M and moves the RAM it had there above its end (the remap of the seed
+# discussion): pxl p2m reads that as it reads a domU's
+pxl p2m 0 > /tmp/p2m0 2>&1; echo "dom0-p2m: $? $(awk 'NR > 1 && $1 != "Xen'"'"'s" { print $1 }' /tmp/p2m0 | uniq | head -3 | tr '\n' ' ')"
+echo "dom0-identity: $(awk '$1 == "identity" { print $2, $3; exit }' /tmp/p2m0)"
+echo "dom0-moved: $(awk '$1 == "ram" { last = $3 } END { print last }' /tmp/p2m0)"
+echo "dom0-m2p: $(sed -n "s/^Xen's M2P: //p" /tmp/p2m0)"
 
 # save, restore and localhost live migration of a PVH guest running the
 # memory workload (a page that comes back wrong stops it saying so)
@@ -151,7 +158,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 55
+plan 59
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -262,5 +269,9 @@ is "and checks every RAM frame against Xen's M2P: 64 Ki pfns, no disagreement" "
 is "ballooned to 128 MiB: missing runs among the RAM in its P2M, the M2P still agrees" "1 1 1" \
 	"$(v pv-ballooned | awk '{ print ($1 <= 136), ($2 > 1), ($3 > 0 && $NF == "disagree" && $(NF - 1) == 0) }')"
 is "pxl destroy: the PV guest is gone" "0" "$(v pv-gone)"
+is "pxl p2m 0 reads dom0's own P2M (a PV guest's): RAM, identity, RAM" "0 ram identity ram " "$(v dom0-p2m)"
+is "its first identity run is its E820's hole below 1 MiB (0x9fc00-0xfffff, whole pages)" "0x9f-0x100 388K" "$(v dom0-identity)"
+is "the RAM Linux moved out of the hole sits above the rest, as many pages as the hole" "388K" "$(v dom0-moved)"
+is "every RAM frame of dom0's P2M agrees with Xen's M2P" "0 disagree" "$(v dom0-m2p | awk '{ print $(NF - 1), $NF }')"
 is "after the failures: no domain but dom0, no device model, no store home; the memory is back" "Domain-0 | dm=0 store=1 1" \
 	"$(v after-failures) $(v free-after | awk '{ print ($1 == $2) }')"
