@@ -178,6 +178,59 @@ static void a9_scu_256_byte_region_does_not_capture_the_rest_of_its_page(void **
 	pm_mem_free(mem);
 }
 
+/*
+ * A shared page's leaf names its first piece, and the one-entry cache
+ * remembers the last section and its page: lookups that alternate between
+ * the pieces of one page, its gaps, and pages a bypassed level leads past
+ * must each find their own section, in any order.
+ */
+static void lookups_alternating_within_a_shared_page_and_past_bypassed_levels_find_their_own(void **state)
+{
+	struct pm_mem *mem = pm_mem_new();
+	struct pm_mr *root = pm_mr_new_container(mem, "root", PM_MR_SIZE_2_64);
+	struct pm_as *as = pm_as_new(mem, "memory", root);
+	struct dev da = { .tag = 0xa }, db = { .tag = 0xb }, dc = { .tag = 0xc }, dd = { .tag = 0xd };
+	struct pm_mr *a = pm_mr_new_mmio(mem, "a", 0x100, &dev_ops, &da);
+	struct pm_mr *b = pm_mr_new_mmio(mem, "b", 0x100, &dev_ops, &db);
+	struct pm_mr *c = pm_mr_new_mmio(mem, "c", 0x1000, &dev_ops, &dc);
+	struct pm_mr *far = pm_mr_new_mmio(mem, "far", 0x1000, &dev_ops, &dd);
+	const uint64_t page = 0x100000000, lone = 0x100200000;
+	struct { uint64_t addr; struct pm_mr *mr; uint64_t offset; } want[] = {
+		{ page + 0x10, a, 0x10 },       /* the piece the page's leaf names */
+		{ page + 0x410, b, 0x10 },      /* another piece: same page as the cache's */
+		{ page + 0x20, a, 0x20 },
+		{ page + 0x200, NULL, 0 },      /* a gap of the shared page */
+		{ page + 0x4ff, b, 0xff },
+		{ page + 0x900, c, 0x100 },     /* c starts mid-page ... */
+		{ page + 0x1000, c, 0x800 },    /* ... and ends mid-page */
+		{ page + 0x1800, NULL, 0 },
+		{ page + 0x30, a, 0x30 },
+		{ lone + 0x10, far, 0x10 },     /* a level-0 node of one leaf: bypassed */
+		{ lone + 0x1010, NULL, 0 },     /* its node's other pages */
+		{ lone + 0x10, far, 0x10 },
+		{ lone - 0x1000, NULL, 0 },
+		{ UINT64_C(0x7f0100200010), NULL, 0 },  /* bits of bypassed top levels */
+		{ page + 0x410, b, 0x10 },
+	};
+
+	(void)state;
+	assert_int_equal(pm_mr_add_subregion(root, page, a, 0), 0);
+	assert_int_equal(pm_mr_add_subregion(root, page + 0x400, b, 0), 0);
+	assert_int_equal(pm_mr_add_subregion(root, page + 0x800, c, 0), 0);
+	assert_int_equal(pm_mr_add_subregion(root, lone, far, 0), 0);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			size_t k = round == 1 ? sizeof(want) / sizeof(want[0]) - 1 - i : i;
+			uint64_t offset = 0;
+
+			assert_ptr_equal(owner(as, want[k].addr, &offset), want[k].mr);
+			if (want[k].mr)
+				assert_int_equal(offset, want[k].offset);
+		}
+	}
+	pm_mem_free(mem);
+}
+
 static void translate_length_runs_to_the_section_end_across_pages(void **state)
 {
 	struct pm_mem *mem = pm_mem_new();
@@ -564,6 +617,7 @@ int main(void)
 		cmocka_unit_test(alias_chains_show_their_targets_window),
 		cmocka_unit_test(region_with_subregions_fills_the_gaps_itself),
 		cmocka_unit_test(a9_scu_256_byte_region_does_not_capture_the_rest_of_its_page),
+		cmocka_unit_test(lookups_alternating_within_a_shared_page_and_past_bypassed_levels_find_their_own),
 		cmocka_unit_test(translate_length_runs_to_the_section_end_across_pages),
 		cmocka_unit_test(romd_reads_backing_and_writes_ops_until_romd_is_off),
 		cmocka_unit_test(accesses_are_split_widened_checked_and_byte_swapped),
