@@ -368,7 +368,8 @@ static int freeze(struct pm_dispatch *d)
 		if (!p)
 			return -ENOMEM;
 	}
-	memcpy(p, d->nodes, nb);
+	if (nb)                     /* an empty space has no nodes (and memcpy no NULL) */
+		memcpy(p, d->nodes, nb);
 	memcpy(p + nb, d->sections, sb);
 	free(d->nodes);
 	free(d->sections);
