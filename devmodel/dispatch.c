@@ -73,7 +73,7 @@
  *   - a bypass pointer, BYPASS | level << 24 | node index: a node further
  *     down, at @level (what compaction leaves, and the root);
  *   - a leaf, LEAF | section number, with SUBPAGE if the page is shared
- *     (the section is then the page's first piece's: see pm__translate()).
+ *     (the section is then the page's first piece's: see translate()).
  */
 #define LEAF      (1u << 31)
 #define BYPASS    (1u << 30)
