@@ -88,6 +88,20 @@
 #define IS_LEAF(v)        ((v) & LEAF)
 #define IS_PLAIN(v)       ((v) < BYPASS)
 
+/*
+ * The section a lookup finds: one flat range, or nothing. It holds what a
+ * translate needs and no more, so that two share a cache line. [start,
+ * last]: inclusive, as a 2^64 end would not fit. The flat range itself
+ * (its dirty log) is in the parallel ranges array.
+ */
+struct pm_dsection {
+	uint64_t start, last;
+	uintptr_t mr_ro;               /* struct pm_mr * (0: unassigned) | READONLY */
+	uint64_t offset;               /* in mr, at start */
+} __attribute__((aligned(32)));
+
+#define READONLY ((uintptr_t)1)
+
 struct node {
 	uint32_t e[L2_SIZE];
 };
@@ -399,7 +413,7 @@ int pm__dispatch_build(struct pm_flatview *view)
 		uint64_t s = (uint64_t)fr->start, last = (uint64_t)(fr->end - 1);
 		long sec = add_section(d, &(struct pm_dsection){
 			.start = s, .last = last, .offset = fr->offset,
-			.mr_ro = (uintptr_t)fr->mr | (fr->readonly ? PM_DSECTION_READONLY : 0),
+			.mr_ro = (uintptr_t)fr->mr | (fr->readonly ? READONLY : 0),
 		}, fr);
 
 		if (sec < 0)
@@ -489,9 +503,10 @@ static uint32_t subpage_find(const struct pm_subpage *sp, unsigned off)
 	return sp->sec[lo];
 }
 
+/* @len, at most @room bytes (0: 2^64, more than any length) */
 static inline uint64_t clamp(uint64_t len, uint64_t room)
 {
-	return len == 0 || len - 1 <= room ? len : room + 1;
+	return room && room < len ? room : len;
 }
 
 /* translate's unassigned case: up to the next range's start */
@@ -513,7 +528,7 @@ static __attribute__((noinline, cold)) void translate_unassigned(const struct pm
 	out->mr = NULL;
 	out->readonly = false;
 	out->offset = 0;
-	out->len = clamp(len, lo < fv->nr ? (uint64_t)(fv->ranges[lo].start - addr - 1) : UINT64_MAX - addr);
+	out->len = clamp(len, lo < fv->nr ? (uint64_t)fv->ranges[lo].start - addr : 0 - addr);
 	if (fr)
 		*fr = NULL;
 }
@@ -531,16 +546,16 @@ translate_fill(const struct pm_dispatch *d, const struct pm_dsection *s, uint64_
 	uintptr_t mr_ro = s->mr_ro;
 	uint64_t start = s->start, last = s->last, offset = s->offset;
 	uint64_t room = last - addr + 1;       /* bytes from addr to the section's end; 0: 2^64 */
-	bool ro = mr_ro & PM_DSECTION_READONLY;
+	bool ro = mr_ro & READONLY;
 
 	if (__builtin_expect(mr_ro == 0, 0)) {
 		translate_unassigned(d, addr, len, out, fr);
 		return;
 	}
 	__asm__("" : "+r"(ro));
-	out->mr = (struct pm_mr *)(mr_ro & ~PM_DSECTION_READONLY);
+	out->mr = (struct pm_mr *)(mr_ro & ~READONLY);
 	out->offset = offset + (addr - start);
-	out->len = room && room < len ? room : len;
+	out->len = clamp(len, room);
 	out->readonly = ro;
 	if (fr)
 		*fr = d->ranges[s - d->sections];

@@ -122,31 +122,6 @@ struct pm_mem {
 	size_t qhead, nr_queued;
 };
 
-/*
- * the section a dispatch lookup finds: one flat range, or nothing. It holds
- * what a translate needs and no more, so that two share a cache line and a
- * lookup touches the table and half a line. [start, last]: inclusive, as a
- * 2^64 end would not fit. The flat range itself (its dirty log) is
- * pm__dispatch_range()'s.
- */
-struct pm_dsection {
-	uint64_t start, last;
-	uintptr_t mr_ro;               /* struct pm_mr * (0: unassigned) | PM_DSECTION_READONLY */
-	uint64_t offset;               /* in mr, at start */
-} __attribute__((aligned(32)));
-
-#define PM_DSECTION_READONLY ((uintptr_t)1)
-
-static inline struct pm_mr *pm__dsection_mr(const struct pm_dsection *s)
-{
-	return (struct pm_mr *)(s->mr_ro & ~PM_DSECTION_READONLY);
-}
-
-static inline bool pm__dsection_readonly(const struct pm_dsection *s)
-{
-	return s->mr_ro & PM_DSECTION_READONLY;
-}
-
 /**
  * pm__flatview_render - flatten the tree under @root
  * returns: a new view (no dispatch table yet), or NULL if memory ran out
