@@ -11,45 +11,52 @@
  * the child's entry, or a bypass pointer that names the node further down
  * and its level (QEMU's skip count, said as the level reached); the root
  * is always a bypass pointer or a leaf. An empty subtree is a leaf of the
- * unassigned section, at whatever level. Because a bypassed level's index
- * bits are not checked, a lookup confirms that the section it lands on
- * holds the address.
+ * unassigned section, at whatever level.
  *
  * An aligned block of whole pages that one section covers becomes a single
  * leaf at the highest level it fills. A page that is covered partly, or by
  * several sections, gets a sub-page table: the page's byte ranges in
  * address order, each with its section (the rest of the page unassigned).
- * Its leaf has the SUBPAGE bit and names the page's first piece's section,
- * so an access to that piece costs what a whole page's does, and one to
- * any other piece, or to the rest of the page, finds the section's bounds
- * do not hold it and takes the slow path through the table. This is the
- * 2013 fix in QEMU's dispatcher: a 256-byte region at the start of a page
- * (the a9-scu case) must not capture the rest of the page. QEMU indexes a
- * sub-page by byte offset (8 KiB a page); a sorted list of boundaries
- * costs a few bytes a section and a short search, and keeps thousands of
- * sub-pages out of the cache.
+ * This is the 2013 fix in QEMU's dispatcher: a 256-byte region at the
+ * start of a page (the a9-scu case) must not capture the rest of the page.
+ * QEMU indexes a sub-page by byte offset (8 KiB a page); a sorted list of
+ * boundaries costs a few bytes a section and a short search, and keeps
+ * thousands of sub-pages out of the cache.
  *
- * A section is 32 bytes, what a translate reads (its flat range, for the
- * dirty log, sits in a parallel array): at 32k sections, the table and
- * sections a random lookup touches are half what 64-byte ones would be.
+ * A leaf whose section may not cover all of its block is marked CHECK: a
+ * shared page's (it names the page's first piece), one that compaction
+ * moved up past a level whose other entries are empty, and the unassigned
+ * leaf. A lookup that meets one, or a bypass pointer below the root (a
+ * level whose index bits nobody looked at), takes the checked path: the
+ * section's bounds decide, then the page's sub-page table, then nothing.
+ * Every other lookup is the fast path. It starts at the root's node with
+ * the bits above that node's level compared to what every page below it
+ * has, looks at each level's index bits down to an unmarked leaf, and so
+ * knows the section covers the page without reading its bounds: the
+ * section it reads is 16 bytes, the region and the offset's delta, and
+ * the bounds sit in a parallel array only the checked path reads (at 32k
+ * sections: 512 KiB a random lookup touches, not 1 MiB, so that most of it
+ * stays in the level-2 cache). An access that leaves its page (the length
+ * would need clamping to the section's end) goes the checked way too.
  *
  * A one-entry most-recently-used cache sits in front of the walk: the last
- * section found and its page. A lookup whose page differs misses at once,
- * on addresses alone (a check against the bounds of the section the
- * previous lookup found would make every lookup wait for the one before:
- * lookups of independent addresses ran at half speed); on the same page,
- * the section's bounds decide (a shared page's other pieces). It is per
- * reader thread (a vCPU's accesses have their own locality, and a shared
- * one would bounce a written cache line between vCPUs on every access); a
- * table's generation number, never reused, keeps a thread from trusting an
- * entry of a table that was freed.
+ * page the fast path found and its section. Whether it answers depends on
+ * addresses alone (a check against the bounds of the section the previous
+ * lookup found would make every lookup wait for the one before: lookups of
+ * independent addresses ran at half speed). It is per reader thread (a
+ * vCPU's accesses have their own locality, and a shared one would bounce a
+ * written cache line between vCPUs on every access); a table's generation
+ * number, never reused, keeps a thread from trusting an entry of a table
+ * that was freed.
  *
  * What bounds a run of independent lookups is how many fit in flight
- * while the oldest waits on memory (two dependent cache misses at 32k
- * sections: the last node's entry, then the section), so the fast path is
- * kept short: the slow paths are out of line, the section is read once,
- * and the walk's critical path is a load and an add a level.
+ * while the oldest waits on memory (at 32k sections: the last node's
+ * entry, then the section), so the fast path is kept to the fewest
+ * instructions: each one measured about 0.1 ns a lookup there. The other
+ * paths are out of line, the section is read once, and the walk's
+ * critical path is a load and an add a level.
  */
+#define _LGPL_SOURCE             /* rcu_dereference inline */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,14 +79,15 @@
  *     next is nodes' entry v + index, one add on the critical path;
  *   - a bypass pointer, BYPASS | level << 24 | node index: a node further
  *     down, at @level (what compaction leaves, and the root);
- *   - a leaf, LEAF | section number, with SUBPAGE if the page is shared
- *     (the section is then the page's first piece's: see translate()).
+ *   - a leaf, LEAF | section number, with CHECK if the section may not
+ *     cover the whole block (a shared page's names its first piece's).
  */
 #define LEAF      (1u << 31)
 #define BYPASS    (1u << 30)
-#define SUBPAGE   (1u << 29)
-#define SEC_MASK  (SUBPAGE - 1)
+#define CHECK     (1u << 29)
+#define SEC_MASK  (CHECK - 1)
 #define UNASSIGNED 0u
+#define NOTHING   (LEAF | CHECK | UNASSIGNED)   /* the leaf of an empty block */
 
 #define PLAIN(n)          ((uint32_t)(n) << L2_BITS)
 #define BYPASS_TO(lvl, n) (BYPASS | (uint32_t)(lvl) << 24 | (uint32_t)(n))
@@ -89,16 +97,22 @@
 #define IS_PLAIN(v)       ((v) < BYPASS)
 
 /*
- * The section a lookup finds: one flat range, or nothing. It holds what a
- * translate needs and no more, so that two share a cache line. [start,
- * last]: inclusive, as a 2^64 end would not fit. The flat range itself
- * (its dirty log) is in the parallel ranges array.
+ * A section, one flat range (or nothing), in two halves in parallel
+ * arrays. What every lookup reads: the region and how to get the offset
+ * in it (16 bytes: four share a cache line).
  */
 struct pm_dsection {
-	uint64_t start, last;
 	uintptr_t mr_ro;               /* struct pm_mr * (0: unassigned) | READONLY */
-	uint64_t offset;               /* in mr, at start */
-} __attribute__((aligned(32)));
+	uint64_t delta;                /* offset in mr - start: offset = delta + addr */
+} __attribute__((aligned(16)));
+
+/*
+ * What only a checked lookup reads: the bounds, [start, last] (inclusive,
+ * as a 2^64 end would not fit).
+ */
+struct pm_dbounds {
+	uint64_t start, last;
+};
 
 #define READONLY ((uintptr_t)1)
 
@@ -118,7 +132,16 @@ struct pm_dispatch {
 	uint32_t root;                 /* a leaf or a bypass pointer */
 	struct node *nodes;
 	struct pm_dsection *sections;
+	struct pm_dbounds *bounds;     /* each section's */
 	uint64_t gen;
+	/*
+	 * The fast path's walk: the first entry of the root's node, the shift
+	 * that takes a page's index bits at its level, and what those bits and
+	 * the ones above them less the index are for every page below it.
+	 */
+	uint32_t walk_first;
+	unsigned walk_shift;
+	uint64_t prefix;
 	size_t nr_nodes, cap_nodes;
 	void *frozen;                  /* nodes and sections, once built (see freeze) */
 	size_t frozen_len;             /* its mapping's length; 0: from malloc */
@@ -133,7 +156,7 @@ static uint64_t next_gen = 1;
 
 static __thread __attribute__((tls_model("initial-exec"))) struct {
 	uint64_t gen, page;
-	const struct pm_dsection *s;
+	const struct pm_dsection *s;   /* covers all of page */
 } mru;
 
 static long alloc_node(struct pm_dispatch *d)
@@ -153,29 +176,38 @@ static long alloc_node(struct pm_dispatch *d)
 	}
 	n = &d->nodes[d->nr_nodes];
 	for (unsigned i = 0; i < L2_SIZE; i++)
-		n->e[i] = LEAF | UNASSIGNED;
+		n->e[i] = NOTHING;
 	return (long)d->nr_nodes++;
 }
 
-static long add_section(struct pm_dispatch *d, const struct pm_dsection *s, const struct pm_fr *fr)
+static long add_section(struct pm_dispatch *d, uint64_t start, uint64_t last, const struct pm_fr *fr)
 {
 	if (d->nr_sections >= SEC_MAX)
 		return -ENOMEM;
 	if (d->nr_sections == d->cap_sections) {
 		size_t cap = d->cap_sections ? 2 * d->cap_sections : 16;
 		struct pm_dsection *v = realloc(d->sections, cap * sizeof(*v));
+		struct pm_dbounds *b;
 		const struct pm_fr **r;
 
 		if (!v)
 			return -ENOMEM;
 		d->sections = v;
+		b = realloc(d->bounds, cap * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		d->bounds = b;
 		r = realloc(d->ranges, cap * sizeof(*r));
 		if (!r)
 			return -ENOMEM;
 		d->ranges = r;
 		d->cap_sections = cap;
 	}
-	d->sections[d->nr_sections] = *s;
+	d->sections[d->nr_sections] = (struct pm_dsection){
+		.mr_ro = fr ? (uintptr_t)fr->mr | (fr->readonly ? READONLY : 0) : 0,
+		.delta = fr ? fr->offset - start : 0,
+	};
+	d->bounds[d->nr_sections] = (struct pm_dbounds){ .start = start, .last = last };
 	d->ranges[d->nr_sections] = fr;
 	return (long)d->nr_sections++;
 }
@@ -307,7 +339,7 @@ static int set_subpage(struct pm_dispatch *d, uint64_t s, uint64_t e_last, uint3
 		sp = subpage_new(d, page);
 		if (!sp)
 			return -ENOMEM;
-		rc = set_pages(d, page, 1, LEAF | SUBPAGE | sec);
+		rc = set_pages(d, page, 1, LEAF | CHECK | sec);
 		if (rc)
 			return rc;
 		if ((rc = subpage_append(d, sp, 0, UNASSIGNED)))
@@ -331,7 +363,7 @@ static void compact(struct pm_dispatch *d, uint32_t *lp, int level)
 	struct node *n = &d->nodes[*lp >> L2_BITS];
 
 	for (unsigned i = 0; i < L2_SIZE; i++) {
-		if (n->e[i] == (LEAF | UNASSIGNED))
+		if (n->e[i] == NOTHING)
 			continue;
 		valid++;
 		only = i;
@@ -342,6 +374,8 @@ static void compact(struct pm_dispatch *d, uint32_t *lp, int level)
 		return;
 	if (IS_PLAIN(n->e[only]))
 		*lp = BYPASS_TO(level - 1, n->e[only] >> L2_BITS);
+	else if (IS_LEAF(n->e[only]))
+		*lp = n->e[only] | CHECK;      /* its section covers part of the block now */
 	else
 		*lp = n->e[only];
 }
@@ -360,7 +394,8 @@ static void compact(struct pm_dispatch *d, uint32_t *lp, int level)
 static int freeze(struct pm_dispatch *d)
 {
 	size_t nb = d->nr_nodes * sizeof(struct node), sb = d->nr_sections * sizeof(struct pm_dsection);
-	size_t bytes = nb + sb, len = 0;
+	size_t bb = d->nr_sections * sizeof(struct pm_dbounds);
+	size_t bytes = nb + sb + bb, len = 0;
 	uint8_t *p;
 
 	if (bytes >= HUGE_MIN) {
@@ -385,10 +420,13 @@ static int freeze(struct pm_dispatch *d)
 	if (nb)                     /* an empty space has no nodes (and memcpy no NULL) */
 		memcpy(p, d->nodes, nb);
 	memcpy(p + nb, d->sections, sb);
+	memcpy(p + nb + sb, d->bounds, bb);
 	free(d->nodes);
 	free(d->sections);
+	free(d->bounds);
 	d->nodes = (struct node *)p;
 	d->sections = (struct pm_dsection *)(p + nb);
+	d->bounds = (struct pm_dbounds *)(p + nb + sb);
 	d->cap_nodes = d->nr_nodes;
 	d->frozen = p;
 	d->frozen_len = len;
@@ -403,18 +441,15 @@ int pm__dispatch_build(struct pm_flatview *view)
 	if (!d)
 		return -ENOMEM;
 	d->view = view;
-	d->root = LEAF | UNASSIGNED;
+	d->root = NOTHING;
 	d->gen = __atomic_fetch_add(&next_gen, 1, __ATOMIC_RELAXED);
 	/* section 0: unassigned, covering everything */
-	if (add_section(d, &(struct pm_dsection){ .start = 0, .last = UINT64_MAX }, NULL) < 0)
+	if (add_section(d, 0, UINT64_MAX, NULL) < 0)
 		goto out;
 	for (size_t i = 0; i < view->nr; i++) {
 		const struct pm_fr *fr = &view->ranges[i];
 		uint64_t s = (uint64_t)fr->start, last = (uint64_t)(fr->end - 1);
-		long sec = add_section(d, &(struct pm_dsection){
-			.start = s, .last = last, .offset = fr->offset,
-			.mr_ro = (uintptr_t)fr->mr | (fr->readonly ? READONLY : 0),
-		}, fr);
+		long sec = add_section(d, s, last, fr);
 
 		if (sec < 0)
 			goto out;
@@ -452,6 +487,21 @@ int pm__dispatch_build(struct pm_flatview *view)
 		if (d->root == top)
 			d->root = BYPASS_TO(LEVELS - 1, top >> L2_BITS);
 	}
+	/*
+	 * The fast path starts at the root's node. Every page below it has the
+	 * same bits above that node's level (any section's first page will
+	 * do), so page >> walk_shift less prefix is the index in the node, and
+	 * anything from 512 up is a page outside it. A root that is a leaf
+	 * leaves the fast path nothing: no page is within 512 of 2^63.
+	 */
+	d->prefix = UINT64_C(1) << 63;
+	if (!IS_LEAF(d->root)) {
+		unsigned level = BYPASS_LEVEL(d->root);
+
+		d->walk_first = PLAIN(BYPASS_NODE(d->root));
+		d->walk_shift = L2_BITS * level;
+		d->prefix = ((d->bounds[1].start >> PAGE_BITS) >> d->walk_shift) & ~(uint64_t)(L2_SIZE - 1);
+	}
 	rc = freeze(d);
 	if (rc)
 		goto out;
@@ -472,6 +522,7 @@ void pm__dispatch_free(struct pm_dispatch *d)
 	free(d->subpage_page);
 	if (!d->frozen) {
 		free(d->sections);
+		free(d->bounds);
 		free(d->nodes);
 	} else if (d->frozen_len) {
 		munmap(d->frozen, d->frozen_len);
@@ -482,9 +533,9 @@ void pm__dispatch_free(struct pm_dispatch *d)
 	free(d);
 }
 
-static inline bool covers(const struct pm_dsection *s, uint64_t addr)
+static inline bool covers(const struct pm_dbounds *b, uint64_t addr)
 {
-	return s->start <= addr && addr <= s->last;
+	return b->start <= addr && addr <= b->last;
 }
 
 static uint32_t subpage_find(const struct pm_subpage *sp, unsigned off)
@@ -503,12 +554,6 @@ static uint32_t subpage_find(const struct pm_subpage *sp, unsigned off)
 	return sp->sec[lo];
 }
 
-/* @len, at most @room bytes (0: 2^64, more than any length) */
-static inline uint64_t clamp(uint64_t len, uint64_t room)
-{
-	return room && room < len ? room : len;
-}
-
 /* translate's unassigned case: up to the next range's start */
 static __attribute__((noinline, cold)) void translate_unassigned(const struct pm_dispatch *d, uint64_t addr,
 								 uint64_t len, struct pm_section *out,
@@ -516,6 +561,7 @@ static __attribute__((noinline, cold)) void translate_unassigned(const struct pm
 {
 	const struct pm_flatview *fv = d->view;
 	size_t lo = 0, hi = fv->nr;
+	uint64_t room;                 /* bytes to the next range; 0: 2^64 */
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -525,56 +571,44 @@ static __attribute__((noinline, cold)) void translate_unassigned(const struct pm
 		else
 			hi = mid;
 	}
+	room = lo < fv->nr ? (uint64_t)fv->ranges[lo].start - addr : 0 - addr;
 	out->mr = NULL;
 	out->readonly = false;
 	out->offset = 0;
-	out->len = clamp(len, lo < fv->nr ? (uint64_t)fv->ranges[lo].start - addr : 0 - addr);
+	out->len = room && room < len ? room : len;
 	if (fr)
 		*fr = NULL;
 }
 
 /*
- * Translate's answer from section @s, which holds @addr. The section is
- * read once, before anything is stored (the stores might alias it, and
- * the compiler would load it again), and the readonly bit is computed in
- * a register (GCC 12 would store the byte and then AND it in memory).
+ * The checked path: the page's leaf, reached by any path, and the bounds
+ * of its section decide. A shared page's leaf names its first piece; if
+ * that does not hold @addr, the page's sub-page table does, or nothing
+ * (a bypassed level's index bits did not match). The length is clamped
+ * to the section's end.
  */
-static inline __attribute__((always_inline)) void
-translate_fill(const struct pm_dispatch *d, const struct pm_dsection *s, uint64_t addr, uint64_t len,
-	       struct pm_section *out, const struct pm_fr **fr)
+static __attribute__((noinline)) void translate_checked(const struct pm_dispatch *d, uint64_t addr,
+							uint64_t len, struct pm_section *out,
+							const struct pm_fr **fr)
 {
-	uintptr_t mr_ro = s->mr_ro;
-	uint64_t start = s->start, last = s->last, offset = s->offset;
-	uint64_t room = last - addr + 1;       /* bytes from addr to the section's end; 0: 2^64 */
-	bool ro = mr_ro & READONLY;
+	uint64_t page = addr >> PAGE_BITS, rest;
+	uint32_t e = d->root, sec;
+	unsigned sh = 0;               /* the root is a leaf or a bypass pointer */
+	const struct pm_dsection *s;
 
-	if (__builtin_expect(mr_ro == 0, 0)) {
-		translate_unassigned(d, addr, len, out, fr);
-		return;
+	while (!IS_LEAF(e)) {
+		if (IS_PLAIN(e)) {
+			sh -= L2_BITS;
+		} else {
+			sh = L2_BITS * BYPASS_LEVEL(e);
+			e = PLAIN(BYPASS_NODE(e));
+		}
+		e = d->nodes->e[e + ((page >> sh) & (L2_SIZE - 1))];
 	}
-	__asm__("" : "+r"(ro));
-	out->mr = (struct pm_mr *)(mr_ro & ~READONLY);
-	out->offset = offset + (addr - start);
-	out->len = clamp(len, room);
-	out->readonly = ro;
-	if (fr)
-		*fr = d->ranges[s - d->sections];
-}
+	sec = e & SEC_MASK;
+	if (!covers(&d->bounds[sec], addr)) {
+		size_t lo = 0, hi = d->nr_subpages;
 
-/*
- * Translate's slow path: the leaf's section does not hold @addr. Another
- * piece of a shared page holds it, or nothing does (a bypassed level's
- * index bits did not match).
- */
-static __attribute__((noinline, cold)) void translate_slow(const struct pm_dispatch *d, uint64_t addr,
-							   uint64_t len, struct pm_section *out,
-							   const struct pm_fr **fr, uint32_t leaf)
-{
-	uint64_t page = addr >> PAGE_BITS;
-	size_t lo = 0, hi = d->nr_subpages;
-	const struct pm_dsection *s = &d->sections[UNASSIGNED];
-
-	if (leaf & SUBPAGE) {
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
 
@@ -583,58 +617,89 @@ static __attribute__((noinline, cold)) void translate_slow(const struct pm_dispa
 			else
 				hi = mid;
 		}
+		sec = UNASSIGNED;
 		if (lo < d->nr_subpages && d->subpage_page[lo] == page) {
-			s = &d->sections[subpage_find(d->subpages[lo], (unsigned)(addr & (PAGE_SIZE - 1)))];
-			if (!covers(s, addr))
-				s = &d->sections[UNASSIGNED];
+			sec = subpage_find(d->subpages[lo], (unsigned)(addr & (PAGE_SIZE - 1)));
+			if (!covers(&d->bounds[sec], addr))
+				sec = UNASSIGNED;
 		}
 	}
-	translate_fill(d, s, addr, len, out, fr);
+	s = &d->sections[sec];
+	if (!s->mr_ro) {
+		translate_unassigned(d, addr, len, out, fr);
+		return;
+	}
+	rest = d->bounds[sec].last - addr;    /* bytes to the section's end, less one */
+	out->mr = (struct pm_mr *)(s->mr_ro & ~READONLY);
+	out->offset = s->delta + addr;
+	out->len = rest < len ? rest + 1 : len;
+	out->readonly = s->mr_ro & READONLY;
+	if (fr)
+		*fr = d->ranges[sec];
 }
 
 /*
- * The lookup. The MRU entry is the last section found and its page; it
- * answers when the page matches and the section holds the address (a
- * shared page's other pieces do not). The walk: a plain pointer leads one
- * level down, so the index shift only steps by 9 and the next entry's
- * address is one add away from the entry just loaded; a bypass pointer
- * (rare, and the root) sets the level. A bypassed level's index bits are
- * not checked, so the lookup confirms that the leaf's section holds the
- * address: a shared page's leaf names its first piece, which is the a9-scu
- * case, and any other piece takes the slow path (out of line).
+ * The lookup. The fast path answers an access inside one page whose leaf
+ * is not marked CHECK, found by plain pointers from the root's node after
+ * the bits above that node matched (the top index is below 512): every
+ * level's index bits were looked at, so the leaf's section covers the
+ * page's whole block. No bounds to read, then: all it reads of the
+ * section is the region and the offset's delta (16 bytes), and the length
+ * asked for stands. The MRU entry is the last page the fast path found
+ * and its section: same page, same answer. Everything else (an access
+ * that leaves its page, a leaf marked CHECK, a bypass pointer below the
+ * root, a root that is a leaf) takes the checked path, out of line.
  */
 static inline __attribute__((always_inline)) void
 translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_section *out,
 	  const struct pm_fr **fr)
 {
-	const uint32_t *ent = d->nodes->e;
 	const struct pm_dsection *s;
 	uint64_t page = addr >> PAGE_BITS;
-	uint32_t e = d->root;
-	unsigned sh = 0;           /* the root is a leaf or a bypass pointer */
+	uintptr_t mr_ro;
+	bool ro;
 
-	if (mru.page == page && mru.gen == d->gen && covers(mru.s, addr)) {
+	if (__builtin_expect(len > PAGE_SIZE - (addr & (PAGE_SIZE - 1)), 0))
+		goto checked;
+	if (mru.page == page && mru.gen == d->gen) {
 		s = mru.s;
 	} else {
-		while (!IS_LEAF(e)) {
-			if (IS_PLAIN(e)) {
-				sh -= L2_BITS;
-			} else {
-				sh = L2_BITS * BYPASS_LEVEL(e);
-				e = PLAIN(BYPASS_NODE(e));
-			}
-			e = ent[e + ((page >> sh) & (L2_SIZE - 1))];
+		unsigned sh = d->walk_shift;
+		uint64_t top = (page >> sh) - d->prefix;
+		uint32_t e;
+
+		if (__builtin_expect(top >= L2_SIZE, 0))
+			goto checked;
+		e = d->nodes->e[d->walk_first + top];
+		while (IS_PLAIN(e)) {
+			sh -= L2_BITS;
+			e = d->nodes->e[e + ((page >> sh) & (L2_SIZE - 1))];
 		}
-		s = &d->sections[e & SEC_MASK];
-		if (__builtin_expect(!covers(s, addr), 0)) {
-			translate_slow(d, addr, len, out, fr, e);
-			return;
+		e -= LEAF;             /* a leaf without CHECK: its section number */
+		if (__builtin_expect(e >= CHECK, 0))
+			goto checked;
+		s = &d->sections[e];
+		{
+			uint64_t g = d->gen;
+
+			__asm__("" : "+r"(g));    /* GCC would build one 16-byte store of two */
+			mru.gen = g;
 		}
-		mru.gen = d->gen;
 		mru.page = page;
 		mru.s = s;
 	}
-	translate_fill(d, s, addr, len, out, fr);
+	mr_ro = s->mr_ro;
+	ro = mr_ro & READONLY;
+	__asm__("" : "+r"(ro));        /* GCC 12 would store the byte, then AND it in memory */
+	out->mr = (struct pm_mr *)(mr_ro & ~READONLY);
+	out->offset = s->delta + addr;
+	out->len = len;
+	out->readonly = ro;
+	if (fr)
+		*fr = d->ranges[s - d->sections];
+	return;
+checked:
+	translate_checked(d, addr, len, out, fr);
 }
 
 void pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_t len, struct pm_section *out,
@@ -643,9 +708,15 @@ void pm__translate(struct pm_flatview *fv, uint64_t addr, uint64_t len, struct p
 	translate(fv->dispatch, addr, len, out, fr);
 }
 
+/* the public lookup, here so that it is the lookup (one call, no second) */
+void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
+{
+	translate(rcu_dereference(as->view)->dispatch, addr, len, out, NULL);
+}
+
 size_t pm__dispatch_bytes(const struct pm_dispatch *d)
 {
 	return sizeof(*d) + d->cap_nodes * sizeof(struct node) +
-	       d->nr_sections * sizeof(struct pm_dsection) + d->cap_sections * sizeof(*d->ranges) +
-	       d->subpage_bytes;
+	       d->nr_sections * (sizeof(struct pm_dsection) + sizeof(struct pm_dbounds)) +
+	       d->cap_sections * sizeof(*d->ranges) + d->subpage_bytes;
 }

@@ -507,11 +507,6 @@ struct pm_as *pm_as_new(struct pm_mem *mem, const char *name, struct pm_mr *root
 
 /* ---- lookups and accesses (readers: inside rcu_read_lock) ---- */
 
-void pm_as_translate(struct pm_as *as, uint64_t addr, uint64_t len, struct pm_section *out)
-{
-	pm__translate(rcu_dereference(as->view), addr, len, out, NULL);
-}
-
 static uint64_t load(const uint8_t *p, unsigned n, bool big)
 {
 	uint64_t v = 0;

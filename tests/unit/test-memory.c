@@ -253,6 +253,80 @@ static void translate_length_runs_to_the_section_end_across_pages(void **state)
 	pm_mem_free(mem);
 }
 
+static void lengths_past_the_page_are_clamped_to_the_section_even_on_a_cached_page(void **state)
+{
+	struct pm_mem *mem = pm_mem_new();
+	struct pm_mr *root = pm_mr_new_container(mem, "root", PM_MR_SIZE_2_64);
+	struct pm_mr *ram = pm_mr_new_ram(mem, "ram", 0x3000);
+	struct pm_as *as = pm_as_new(mem, "memory", root);
+	/* [0x10800, 0x13800): pages 0x11000 and 0x12000 are whole */
+	static const struct { uint64_t addr, len, want; } cases[] = {
+		{ 0x11ff0, 1, 1 },              /* inside a whole page: the cache takes it */
+		{ 0x11ff0, 0x10, 0x10 },        /* up to the page's end: still inside */
+		{ 0x11ff0, 0x100, 0x100 },      /* past it, inside the section */
+		{ 0x11ff0, UINT64_MAX, 0x1810 },/* past the section: to its end */
+		{ 0x11ff0, 0, 0 },
+		{ 0x137ff, 2, 1 },              /* the section's last byte */
+		{ 0x12000, 0x2000, 0x1800 },
+	};
+	struct pm_section s;
+
+	(void)state;
+	assert_int_equal(pm_mr_add_subregion(root, 0x10800, ram, 0), 0);
+	pm_mem_read_lock();
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			pm_as_translate(as, cases[i].addr, cases[i].len, &s);
+			assert_ptr_equal(s.mr, ram);
+			assert_int_equal(s.offset, cases[i].addr - 0x10800);
+			assert_int_equal(s.len, cases[i].want);
+		}
+	}
+	pm_mem_read_unlock();
+	pm_mem_free(mem);
+}
+
+static void a_space_whose_root_is_one_leaf_finds_the_region_and_nothing_past_it(void **state)
+{
+	struct pm_mem *mem = pm_mem_new();
+	struct pm_mr *root = pm_mr_new_container(mem, "root", PM_MR_SIZE_2_64);
+	/* 2^57 bytes: one entry of the top level, which compaction makes the root */
+	struct pm_mr *big = pm_mr_new_mmio(mem, "big", UINT64_C(1) << 57, &dev_ops, NULL);
+	struct pm_mr *ro = pm_mr_new_ram(mem, "ro", 0x1000);
+	struct pm_as *as = pm_as_new(mem, "memory", root);
+	uint64_t offset = 0;
+	struct pm_section s;
+
+	(void)state;
+	assert_int_equal(pm_mr_add_subregion(root, 0, big, 0), 0);
+	assert_ptr_equal(owner(as, 0x1234, &offset), big);
+	assert_int_equal(offset, 0x1234);
+	assert_ptr_equal(owner(as, (UINT64_C(1) << 57) - 1, &offset), big);
+	assert_ptr_equal(owner(as, UINT64_C(1) << 57, NULL), NULL);
+	pm_mem_read_lock();
+	pm_as_translate(as, (UINT64_C(1) << 57) - 8, 16, &s);
+	assert_int_equal(s.len, 8);
+	pm_as_translate(as, UINT64_C(1) << 57, UINT64_MAX, &s);
+	assert_null(s.mr);
+	assert_int_equal(s.len, 0 - (UINT64_C(1) << 57));
+	pm_mem_read_unlock();
+	/* and a readonly page found by the fast path says so */
+	assert_int_equal(pm_mr_add_subregion(root, UINT64_C(1) << 58, ro, 0), 0);
+	pm_mr_set_readonly(ro, true);
+	pm_mem_read_lock();
+	for (int round = 0; round < 2; round++) {
+		pm_as_translate(as, (UINT64_C(1) << 58) + 0x10, 4, &s);
+		assert_ptr_equal(s.mr, ro);
+		assert_true(s.readonly);
+		assert_int_equal(s.offset, 0x10);
+		pm_as_translate(as, 0x10, 4, &s);
+		assert_ptr_equal(s.mr, big);
+		assert_false(s.readonly);
+	}
+	pm_mem_read_unlock();
+	pm_mem_free(mem);
+}
+
 static void romd_reads_backing_and_writes_ops_until_romd_is_off(void **state)
 {
 	struct pm_mem *mem = pm_mem_new();
@@ -619,6 +693,8 @@ int main(void)
 		cmocka_unit_test(a9_scu_256_byte_region_does_not_capture_the_rest_of_its_page),
 		cmocka_unit_test(lookups_alternating_within_a_shared_page_and_past_bypassed_levels_find_their_own),
 		cmocka_unit_test(translate_length_runs_to_the_section_end_across_pages),
+		cmocka_unit_test(lengths_past_the_page_are_clamped_to_the_section_even_on_a_cached_page),
+		cmocka_unit_test(a_space_whose_root_is_one_leaf_finds_the_region_and_nothing_past_it),
 		cmocka_unit_test(romd_reads_backing_and_writes_ops_until_romd_is_off),
 		cmocka_unit_test(accesses_are_split_widened_checked_and_byte_swapped),
 		cmocka_unit_test(transactions_render_once_at_the_outermost_commit),
