@@ -78,12 +78,16 @@ static const struct pm_flat_range *sorted_lookup(const struct pm_flat_range *r, 
 	return lo < n && r[lo].start <= a ? &r[lo] : NULL;
 }
 
-/* best of @reps passes over @addrs: ns per lookup */
+/*
+ * best of @reps passes over @addrs: ns per lookup, after one pass that is
+ * not counted (it warms the caches, TLB and branch predictors: it ran 1.2x
+ * slower than the rest at random addresses, 3x at the hot spot)
+ */
 static double time_translate(struct pm_as *as, const uint64_t *addrs, int reps)
 {
 	double best = 1e30;
 
-	for (int rep = 0; rep < reps; rep++) {
+	for (int rep = -1; rep < reps; rep++) {
 		uint64_t acc = 0;
 		double t0 = now_ns();
 
@@ -98,7 +102,7 @@ static double time_translate(struct pm_as *as, const uint64_t *addrs, int reps)
 		double t = (now_ns() - t0) / NLOOK;
 
 		sink += acc;
-		if (t < best)
+		if (rep >= 0 && t < best)
 			best = t;
 	}
 	return best;
@@ -108,7 +112,7 @@ static double time_sorted(const struct pm_flat_range *r, size_t n, const uint64_
 {
 	double best = 1e30;
 
-	for (int rep = 0; rep < reps; rep++) {
+	for (int rep = -1; rep < reps; rep++) {
 		uint64_t acc = 0;
 		double t0 = now_ns();
 
@@ -120,7 +124,7 @@ static double time_sorted(const struct pm_flat_range *r, size_t n, const uint64_
 		double t = (now_ns() - t0) / NLOOK;
 
 		sink += acc;
-		if (t < best)
+		if (rep >= 0 && t < best)
 			best = t;
 	}
 	return best;
@@ -145,8 +149,8 @@ static void lookups(size_t n, const char *label)
 			k = 0;
 		hot[i] = r[k].start + (uint64_t)rand_r(&seed) % r[k].size;
 	}
-	double tr = time_translate(as, rnd, 5), sr = time_sorted(r, (size_t)nr, rnd, 5);
-	double th = time_translate(as, hot, 5), sh = time_sorted(r, (size_t)nr, hot, 5);
+	double tr = time_translate(as, rnd, 7), sr = time_sorted(r, (size_t)nr, rnd, 7);
+	double th = time_translate(as, hot, 7), sh = time_sorted(r, (size_t)nr, hot, 7);
 	bool big = n >= 32768;
 
 	snprintf(name, sizeof(name), "dm.lookup.random.%s", label);

@@ -327,6 +327,54 @@ static void a_space_whose_root_is_one_leaf_finds_the_region_and_nothing_past_it(
 	pm_mem_free(mem);
 }
 
+static void the_last_node_cache_tells_pages_blocks_and_tables_apart(void **state)
+{
+	struct pm_mem *mem = pm_mem_new();
+	struct pm_mr *root = pm_mr_new_container(mem, "root", PM_MR_SIZE_2_64);
+	struct pm_as *as = pm_as_new(mem, "memory", root);
+	struct dev da = { .tag = 0xa }, db = { .tag = 0xb }, dc = { .tag = 0xc }, dp = { .tag = 0xd };
+	struct pm_mr *a = pm_mr_new_mmio(mem, "a", 0x1000, &dev_ops, &da);
+	struct pm_mr *b = pm_mr_new_mmio(mem, "b", 0x1000, &dev_ops, &db);
+	struct pm_mr *c = pm_mr_new_mmio(mem, "c", 0x1000, &dev_ops, &dc);
+	struct pm_mr *piece = pm_mr_new_mmio(mem, "piece", 0x100, &dev_ops, &dp);
+	struct pm_mr *low = pm_mr_new_mmio(mem, "low", 0x1000, &dev_ops, &dp);
+	/* two 2 MiB blocks, each with a page at index 5 (same low index bits) */
+	const uint64_t blk = 0x40000000, other = 0x40200000;
+	struct { uint64_t addr; struct pm_mr *mr; } want[] = {
+		{ blk + 0x5010, a },
+		{ blk + 0x5ff8, a },            /* the same page */
+		{ blk + 0x6010, NULL },         /* the same block: an empty page */
+		{ other + 0x5010, b },          /* the same index in another block */
+		{ blk + 0x7010, c },            /* the first block again */
+		{ blk + 0x8010, piece },        /* a shared page's piece ... */
+		{ blk + 0x8110, NULL },         /* ... and the rest of it */
+		{ blk + 0x5010, a },
+		{ other + 0x6010, NULL },
+	};
+
+	(void)state;
+	assert_int_equal(pm_mr_add_subregion(root, blk + 0x5000, a, 0), 0);
+	assert_int_equal(pm_mr_add_subregion(root, other + 0x5000, b, 0), 0);
+	assert_int_equal(pm_mr_add_subregion(root, blk + 0x7000, c, 0), 0);
+	assert_int_equal(pm_mr_add_subregion(root, blk + 0x8000, piece, 0), 0);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			assert_ptr_equal(owner(as, want[i].addr, NULL), want[i].mr);
+	/*
+	 * A new table, where a region at a lower address takes the node
+	 * numbers the old table gave blk's path: the cached node was the old
+	 * table's, and the block the same.
+	 */
+	assert_ptr_equal(owner(as, blk + 0x5010, NULL), a);
+	assert_int_equal(pm_mr_add_subregion(root, 0x5000, low, 0), 0);
+	assert_ptr_equal(owner(as, blk + 0x5010, NULL), a);
+	assert_ptr_equal(owner(as, 0x5010, NULL), low);
+	pm_mr_set_address(a, blk + 0x6000);
+	assert_ptr_equal(owner(as, blk + 0x5010, NULL), NULL);
+	assert_ptr_equal(owner(as, blk + 0x6010, NULL), a);
+	pm_mem_free(mem);
+}
+
 static void romd_reads_backing_and_writes_ops_until_romd_is_off(void **state)
 {
 	struct pm_mem *mem = pm_mem_new();
@@ -695,6 +743,7 @@ int main(void)
 		cmocka_unit_test(translate_length_runs_to_the_section_end_across_pages),
 		cmocka_unit_test(lengths_past_the_page_are_clamped_to_the_section_even_on_a_cached_page),
 		cmocka_unit_test(a_space_whose_root_is_one_leaf_finds_the_region_and_nothing_past_it),
+		cmocka_unit_test(the_last_node_cache_tells_pages_blocks_and_tables_apart),
 		cmocka_unit_test(romd_reads_backing_and_writes_ops_until_romd_is_off),
 		cmocka_unit_test(accesses_are_split_widened_checked_and_byte_swapped),
 		cmocka_unit_test(transactions_render_once_at_the_outermost_commit),
