@@ -102,6 +102,7 @@ struct pm_as {
 	char *name;
 	struct pm_mr *root;
 	struct pm_flatview *view;      /* published with RCU */
+	struct pm_dispatch *dispatch;  /* view's, published with it: the lookup's one load */
 	struct pm_as *next;
 };
 

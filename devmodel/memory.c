@@ -78,6 +78,7 @@ void pm_mem_free(struct pm_mem *mem)
 
 		next_as = as->next;
 		rcu_assign_pointer(as->view, NULL);
+		rcu_assign_pointer(as->dispatch, NULL);
 		synchronize_rcu();
 		pm__flatview_free(view);
 		free(as->name);
@@ -138,6 +139,7 @@ static int render(struct pm_as *as)
 	if (old)
 		pm__listeners_update(as->mem, as, old, fv);
 	rcu_assign_pointer(as->view, fv);
+	rcu_assign_pointer(as->dispatch, fv->dispatch);
 	if (old)
 		call_rcu(&old->rcu, free_view_rcu);
 	return 0;
