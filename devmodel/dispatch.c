@@ -150,6 +150,7 @@ struct pm_dispatch {
 	uint32_t root;                 /* a leaf or a bypass pointer */
 	struct node *nodes;
 	struct pm_dsection *sections;
+	uintptr_t leaf_base;           /* sections less LEAF: a leaf plus this is its section */
 	struct pm_dbounds *bounds;     /* each section's */
 	uint64_t gen;
 	/*
@@ -450,6 +451,7 @@ static int freeze(struct pm_dispatch *d)
 	free(d->bounds);
 	d->nodes = (struct node *)p;
 	d->sections = (struct pm_dsection *)(p + nb);
+	d->leaf_base = (uintptr_t)d->sections - LEAF;
 	d->bounds = (struct pm_dbounds *)(p + nb + sb);
 	d->cap_nodes = d->nr_nodes;
 	d->frozen = p;
@@ -687,11 +689,11 @@ translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_se
 	if (__builtin_expect(len > PAGE_SIZE - (addr & (PAGE_SIZE - 1)), 0))
 		goto checked;
 	if (mru.block == page >> L2_BITS && mru.gen == d->gen) {
-		uint32_t e = d->nodes->e[mru.node + (page & (L2_SIZE - 1))] - LEAF;
+		uint32_t e = d->nodes->e[mru.node + (page & (L2_SIZE - 1))];   /* a leaf */
 
-		if (__builtin_expect(e >= CHECK, 0))
+		if (__builtin_expect(e & CHECK, 0))
 			goto checked;
-		s = (const struct pm_dsection *)((const char *)d->sections + e);
+		s = (const struct pm_dsection *)(d->leaf_base + e);
 	} else {
 		unsigned sh = d->walk_shift;
 		uint64_t top = (page >> sh) - d->prefix, i;
@@ -706,10 +708,9 @@ translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_se
 			i = e + ((page >> sh) & (L2_SIZE - 1));
 			e = d->nodes->e[i];
 		}
-		e -= LEAF;             /* a leaf without CHECK: its section's offset */
-		if (__builtin_expect(e >= CHECK, 0))
+		if (__builtin_expect(e & (BYPASS | CHECK), 0))   /* a leaf has LEAF, not BYPASS */
 			goto checked;
-		s = (const struct pm_dsection *)((const char *)d->sections + e);
+		s = (const struct pm_dsection *)(d->leaf_base + e);
 		if (__builtin_expect(sh == 0, 1)) {   /* a level-0 node's leaf */
 			uint64_t g = d->gen;
 
