@@ -180,9 +180,9 @@ static void a9_scu_256_byte_region_does_not_capture_the_rest_of_its_page(void **
 
 /*
  * A shared page's leaf names its first piece, and the one-entry cache
- * remembers the last section and its page: lookups that alternate between
- * the pieces of one page, its gaps, and pages a bypassed level leads past
- * must each find their own section, in any order.
+ * remembers the last level-0 node and its block: lookups that alternate
+ * between the pieces of one page, its gaps, and pages a bypassed level
+ * leads past must each find their own section, in any order.
  */
 static void lookups_alternating_within_a_shared_page_and_past_bypassed_levels_find_their_own(void **state)
 {
