@@ -18,7 +18,8 @@ EXTRA_DIST += tests/tap.sh tests/unit/tsan.supp
 
 # make check-xen: the xen box (tests/xenbox/): real Xen 4.17 under QEMU,
 # fetched with apt-get download, with a dom0 built here
-EXTRA_DIST += tests/xenbox/xenbox.sh tests/xenbox/check-xen.sh
+EXTRA_DIST += tests/xenbox/xenbox.sh tests/xenbox/check-xen.sh tests/xenbox/accel.sh \
+	tests/xenbox/without-kvm.sh
 check-xen:
 	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/check-xen.sh
 .PHONY: check-xen

@@ -6,13 +6,19 @@
 #   check NAME CMD..  run CMD; pass if it exits 0
 #   is NAME EXPECTED ACTUAL   pass if equal, else print both
 #   bail WHY          abort the whole suite (counted as an error)
+#   tap_done          end a suite run outside automake's TAP driver: exit 1
+#                     when the plan was not met or a case failed
 #
 # A suite that needs a tool it cannot find must bail, never skip.
 
 tap_n=0
 tap_failed=0
+tap_plan=
 
-plan() { echo "1..$1"; }
+plan() {
+	tap_plan=$1
+	echo "1..$1"
+}
 
 ok() {
 	tap_n=$((tap_n + 1))
@@ -49,6 +55,15 @@ is() {
 bail() {
 	echo "Bail out! $*"
 	exit 1
+}
+
+tap_done() {
+	if [ -z "$tap_plan" ] || [ "$tap_n" != "$tap_plan" ]; then
+		echo "# planned ${tap_plan:-no} cases, ran $tap_n"
+		exit 1
+	fi
+	[ "$tap_failed" = 0 ] || { echo "# $tap_failed of $tap_n failed"; exit 1; }
+	exit 0
 }
 
 need_tool() {

@@ -16,7 +16,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
 	tests/integration/stream-verify.sh \
-	tests/integration/save-restore.sh
+	tests/integration/save-restore.sh \
+	tests/integration/xenbox-accel.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py \

@@ -163,7 +163,8 @@ truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
 is "the box boots Xen and dom0 and returns the script's status" "0" "$?"
-[ -s "$T/err" ] && sed 's/^/# /' "$T/err" | tail -n 5
+grep '^xenbox: accelerator' "$T/err" | sed 's/^/# /'
+[ -s "$T/err" ] && grep -v '^xenbox: \(accelerator\|fetching\|booting\)' "$T/err" | sed 's/^/# /' | tail -n 5
 v() { printf '%s\n' "$out" | sed -n "s/^$1: //p" | head -1; }
 is "Xen 4.17 runs with HVM and hardware-assisted paging (PVH guests can run)" "4.17 hvm hap" \
 	"$(printf '%s\n' "$out" | sed -n 's/^xen_version=\([0-9]*\.[0-9]*\).*/\1/p') \
@@ -275,3 +276,4 @@ is "the RAM Linux moved out of the hole sits above the rest, as many pages as th
 is "every RAM frame of dom0's P2M agrees with Xen's M2P" "0 disagree" "$(v dom0-m2p | awk '{ print $(NF - 1), $NF }')"
 is "after the failures: no domain but dom0, no device model, no store home; the memory is back" "Domain-0 | dm=0 store=1 1" \
 	"$(v after-failures) $(v free-after | awk '{ print ($1 == $2) }')"
+tap_done

@@ -1,11 +1,12 @@
 #!/bin/bash
 # tests/xenbox/xenbox.sh - real Xen on this machine: Debian's Xen 4.17 and
-# Linux 6.1 booted under QEMU (KVM when /dev/kvm is usable, TCG otherwise)
-# with a dom0 initramfs built here, a script run inside dom0, its output
-# returned over the serial console. ../shared/notes/xen-box.md (in the
-# workplace) records the flags this needs and why.
+# Linux 6.1 booted under QEMU with a dom0 initramfs built here, a script
+# run inside dom0, its output returned over the serial console.
+# ../shared/notes/xen-box.md (in the workplace) records the flags this
+# needs and why.
 #
 #   xenbox.sh [--add PATH]... [--install DESTDIR] [--disk IMAGE] [--timeout SECONDS] SCRIPT
+#   xenbox.sh --print-accel   the accelerator a box would boot with (no boot)
 #
 # The packages come with `apt-get download` (nothing is installed on the
 # host) into $PHYSMAP_XENBOX_CACHE (default ~/.cache/physmap-xenbox) and
@@ -18,14 +19,29 @@
 # /dev/vda (virtio): how files come out. SCRIPT runs there as /xenbox-test, with xenstored,
 # xenconsoled and Xen's xl (/usr/lib/xen-4.17/bin/xl) up; whatever it
 # prints comes out here, and its exit status is this script's.
-# Everything is bounded: the whole run by --timeout (default 600 s).
+# Everything is bounded: the whole run by --timeout (default 600 s), Xen's
+# first line and dom0's start by watchdogs.
+#
+# The accelerator is the one that works, not the one that exists: TCG,
+# unless PHYSMAP_XENBOX_ACCEL=kvm asks for KVM, or (PHYSMAP_XENBOX_ACCEL
+# unset or "auto") a probe proves that QEMU boots Xen on KVM here and that
+# Xen then offers hvm (PVH guests need it: a KVM that gives its guests no
+# SVM or VMX cannot). The probe's answer is cached per host, QEMU and Xen.
+# PHYSMAP_XENBOX_ACCEL=tcg forces TCG; a forced KVM that cannot work fails
+# in seconds with its reason. One line on stderr says what was chosen, why.
 set -euo pipefail
 
-usage() { echo "usage: xenbox.sh [--add PATH]... [--install DESTDIR] [--disk IMAGE] [--timeout SECONDS] SCRIPT" >&2; exit 2; }
+usage() {
+	echo "usage: xenbox.sh [--add PATH]... [--install DESTDIR] [--disk IMAGE] [--timeout SECONDS] SCRIPT" >&2
+	echo "       xenbox.sh --print-accel" >&2
+	exit 2
+}
 disk=
 adds=()
 install=
 timeout=600
+print_accel=
+[ "$*" = --print-accel ] && print_accel=1 && set -- /dev/null
 while [ $# -gt 1 ]; do
 	case $1 in
 	--add) adds+=("$2"); shift 2 ;;
@@ -35,11 +51,36 @@ while [ $# -gt 1 ]; do
 	*) usage ;;
 	esac
 done
-[ $# = 1 ] && [ -f "$1" ] || usage
+[ $# = 1 ] && { [ -f "$1" ] || [ -n "$print_accel" ]; } || usage
 script=$1
 cache=${PHYSMAP_XENBOX_CACHE:-$HOME/.cache/physmap-xenbox}
-mkdir -p "$cache"
 say() { echo "xenbox: $*" >&2; }
+want=${PHYSMAP_XENBOX_ACCEL:-auto}
+case $want in
+auto | kvm | tcg) ;;
+*) say "PHYSMAP_XENBOX_ACCEL='$want' is not kvm, tcg or auto"; exit 2 ;;
+esac
+mkdir -p "$cache"
+. "$(dirname "$0")/accel.sh"
+# the choice before anything is fetched: a forced KVM that cannot work says
+# so now; only a probe (a box booted on KVM) waits for the packages
+accel= why= kvm_cpu=
+if [ "$want" = tcg ]; then
+	accel=tcg why="PHYSMAP_XENBOX_ACCEL=tcg"
+elif kvm_why=$(accel_kvm_quick); then
+	kvm_cpu=$kvm_why
+	[ "$want" = auto ] || accel=kvm why="PHYSMAP_XENBOX_ACCEL=kvm; -cpu $kvm_cpu offers SVM or VMX"
+elif [ "$want" = kvm ]; then
+	say "PHYSMAP_XENBOX_ACCEL=kvm cannot work: $kvm_why"
+	exit 1
+else
+	accel=tcg why="KVM would not work: $kvm_why"
+fi
+if [ -n "$print_accel" ] && [ -n "$accel" ]; then
+	say "accelerator: $accel ($why)"
+	echo "$accel"
+	exit 0
+fi
 
 # ---- the packages ----
 kver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -1)
@@ -70,7 +111,8 @@ mods=$root/lib/modules/$kver/kernel
 
 # ---- dom0's initramfs ----
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -z "$box_qpid" ] || kill -9 "$box_qpid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 143' TERM INT HUP
 ir=$work/ir
 mkdir -p "$ir"/{bin,sbin,etc,proc,sys,dev,run,tmp,root,lib/modules,var/log/xen/console,var/lib/xen,usr/lib/xen-4.17/bin}
 ln -s ../run "$ir/var/run"
@@ -140,6 +182,11 @@ for i in $(seq 100); do [ -S /run/xenstored/socket ] && break; sleep 0.1; done
 xen-init-dom0 >/dev/null 2>&1
 xenconsoled --log=guest --log-dir=/var/log/xen/console
 echo "XENBOX: BEGIN"
+if grep -q xenbox.probe /proc/cmdline; then   # the accelerator probe: what Xen offers
+	xl info | sed -n 's/^virt_caps *: /virt_caps=/p'
+	echo "XENBOX: END rc=0"
+	poweroff -f
+fi
 /xenbox-test
 echo "XENBOX: END rc=$?"
 poweroff -f
@@ -148,22 +195,27 @@ chmod +x "$ir/init"
 (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
 
 # ---- the boot ----
-accel=tcg
-[ -w /dev/kvm ] && accel=kvm
-log=$work/serial.log
+if [ -z "$accel" ]; then
+	accel_why=
+	if accel_kvm_probe "$kvm_cpu"; then accel=kvm; else accel=tcg; fi
+	why=$accel_why
+fi
+say "accelerator: $accel ($why)"
+[ -z "$print_accel" ] || { echo "$accel"; exit 0; }
 say "booting Xen ($accel), dom0 Linux $kver"
+log=$work/serial.log
 set +e
-timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel "$accel" -M pc -cpu max -m 2048 -smp 1 \
-	-display none -monitor none -serial "file:$log" -no-reboot ${disk:+-drive "file=$disk,if=virtio,format=raw"} \
-	-kernel "$xen" \
-	-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all smap=0" \
-	-initrd "$vmlinuz console=hvc0 earlyprintk=xen panic=5 quiet,$work/initrd.gz" </dev/null >/dev/null 2>&1
+if [ "$accel" = kvm ]; then
+	box_boot kvm "$kvm_cpu" "$log" "$timeout" </dev/null
+else
+	box_boot tcg max,-xsave "$log" "$timeout" </dev/null
+fi
 qrc=$?
 set -e
 tr -d '\r' < "$log" | sed -n '/^XENBOX: BEGIN$/,/^XENBOX: END rc=[0-9]*$/p' | sed '1d;$d'
 rc=$(tr -d '\r' < "$log" | sed -n 's/^XENBOX: END rc=\([0-9]*\)$/\1/p' | tail -1)
 if [ -z "$rc" ]; then
-	say "the box did not finish (qemu status $qrc); the serial log's end:"
+	say "the box did not finish (${box_why:-qemu status $qrc}); the serial log's end:"
 	tail -n 30 "$log" >&2
 	exit 1
 fi
