@@ -10,6 +10,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/alloc.c \
 	libphysmap/alloc-internal.h \
 	libphysmap/config.c \
+	libphysmap/config-devices.c \
+	libphysmap/config-internal.h \
 	libphysmap/domain.c \
 	libphysmap/domain-internal.h \
 	libphysmap/save.c \
@@ -35,8 +37,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/text.c \
 	libphysmap/text-internal.h \
 	libphysmap/version.c
-libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(LZMA_CFLAGS) $(ZLIB_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS) $(XENSTORE_CFLAGS) $(XENCTRL_CFLAGS) $(XENGUEST_CFLAGS) $(XENCALL_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENDEVICEMODEL_CFLAGS) $(XENEVTCHN_CFLAGS) -DPM_BINDIR='"$(bindir)"'
-libphysmap_core_la_LIBADD = $(LZMA_LIBS) $(ZLIB_LIBS) $(URCU_LIBS) $(YAJL_LIBS) $(XLUTIL_LIBS) $(XENSTORE_LIBS) $(XENCTRL_LIBS) $(XENGUEST_LIBS) $(XENCALL_LIBS) $(XENFOREIGNMEMORY_LIBS) $(XENDEVICEMODEL_LIBS) $(XENEVTCHN_LIBS) $(FDT_LIBS)
+libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(LZMA_CFLAGS) $(ZLIB_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS) $(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENCTRL_CFLAGS) $(XENGUEST_CFLAGS) $(XENCALL_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENDEVICEMODEL_CFLAGS) $(XENEVTCHN_CFLAGS) -DPM_BINDIR='"$(bindir)"'
+libphysmap_core_la_LIBADD = $(LZMA_LIBS) $(ZLIB_LIBS) $(URCU_LIBS) $(YAJL_LIBS) $(XLUTIL_LIBS) $(XENLIGHT_LIBS) $(XENSTORE_LIBS) $(XENCTRL_LIBS) $(XENGUEST_LIBS) $(XENCALL_LIBS) $(XENFOREIGNMEMORY_LIBS) $(XENDEVICEMODEL_LIBS) $(XENEVTCHN_LIBS) $(FDT_LIBS)
 
 lib_LTLIBRARIES += libphysmap.la
 libphysmap_la_SOURCES =

@@ -27,12 +27,14 @@
 #include "json-internal.h"
 #include "text-internal.h"
 #include "alloc-internal.h"
+#include "config-internal.h"
 
 #define MAX_VCPUS 128
 
 static const char *const physmap_keys[] = {
 	"name", "type", "board", "memory", "maxmem", "vcpus", "maxvcpus", "kernel",
-	"ramdisk", "cmdline", "root", "extra", "on_poweroff", "on_reboot", "on_crash", NULL
+	"ramdisk", "cmdline", "root", "extra", "on_poweroff", "on_reboot", "on_crash", "disk", "vif",
+	NULL
 };
 
 /* xl.cfg(5) keys physmap does not implement yet: warned about, ignored */
@@ -43,7 +45,7 @@ static const char *const xl_keys[] = {
 	"cpus_soft", "device_model", "device_model_args", "device_model_args_hvm",
 	"device_model_args_pv", "device_model_override", "device_model_stubdomain_override",
 	"device_model_stubdomain_seclabel", "device_model_user", "device_model_version",
-	"device_tree", "disk", "dm_restrict", "driver_domain", "dtdev", "e820_host",
+	"device_tree", "dm_restrict", "driver_domain", "dtdev", "e820_host",
 	"event_channels", "firmware", "gfx_passthru", "hap", "hdtype", "iomem", "ioports",
 	"irqs", "keymap", "llc_colors", "localtime", "max_event_channels",
 	"max_grant_frames", "max_grant_version", "max_maptrack_frames", "mca_caps",
@@ -56,7 +58,7 @@ static const char *const xl_keys[] = {
 	"spicetls_port", "spiceusbredirection", "spicevdagent", "stdvga", "tee",
 	"timer_mode", "tsc_mode", "usb", "usbctrl", "usbdev", "usbdevice", "usbversion",
 	"uuid", "vcpu_hard_affinity", "vcpu_soft_affinity", "vdispl", "vfb", "vga",
-	"videoram", "vif", "viridian", "vkb", "vnc", "vncconsole", "vncdisplay",
+	"videoram", "viridian", "vkb", "vnc", "vncconsole", "vncdisplay",
 	"vnclisten", "vncpasswd", "vncunused", "vpmu", "vsnd", "vtpm", "vuart",
 	"xen_platform_pci", "xendev", NULL
 };
@@ -592,6 +594,10 @@ static int resolve(struct loader *l)
 {
 	struct pm_domain_config *cfg = l->cfg;
 	const char *board, *root, *extra;
+	char dsite[PM_CONFIG_ERR_LEN / 2], vsite[PM_CONFIG_ERR_LEN / 2];
+	struct pm_config_devices_in dev = { .disk_site = site_of(l, "disk", dsite, sizeof(dsite)),
+					    .vif_site = site_of(l, "vif", vsite, sizeof(vsite)),
+					    .no_files = l->no_files };
 	int rc;
 
 	if ((rc = get_str(l, "board", &board)))
@@ -639,7 +645,8 @@ static int resolve(struct loader *l)
 	cfg->on_crash = PM_ACTION_DESTROY;
 	if ((rc = get_action(l, "on_poweroff", &cfg->on_poweroff)) ||
 	    (rc = get_action(l, "on_reboot", &cfg->on_reboot)) ||
-	    (rc = get_action(l, "on_crash", &cfg->on_crash)) || (rc = collect_board_opts(l)))
+	    (rc = get_action(l, "on_crash", &cfg->on_crash)) || (rc = collect_board_opts(l)) ||
+	    (rc = pm__config_devices(l->xlu, &dev, cfg, l->err, l->errlen)))
 		return rc;
 	return check_board(l);
 }
@@ -794,6 +801,8 @@ int pm_domain_config_from_json(const char *json, const char *where, const char *
 			rc = xl_line(f, key, YAJL_GET_STRING(o));
 		}
 	}
+	if (!rc)
+		rc = pm__config_devices_xl(root, f, where, err, errlen);
 	yajl_tree_free(root);
 	if (fclose(f) && !rc)
 		rc = -ENOMEM;
@@ -826,6 +835,7 @@ void pm_domain_config_dispose(struct pm_domain_config *cfg)
 	for (size_t i = 0; i < cfg->nr_warnings; i++)
 		free(cfg->warnings[i]);
 	free(cfg->warnings);
+	pm__config_devices_dispose(cfg);
 	pm_domain_config_init(cfg);
 }
 
@@ -867,6 +877,10 @@ long pm_domain_config_json(const struct pm_domain_config *cfg, char **out)
 	gen_str(g, "on_poweroff", pm_action_name(cfg->on_poweroff));
 	gen_str(g, "on_reboot", pm_action_name(cfg->on_reboot));
 	gen_str(g, "on_crash", pm_action_name(cfg->on_crash));
+	if (pm__config_devices_json(g, cfg)) {
+		yajl_gen_free(g);
+		return -ENOMEM;
+	}
 	yajl_gen_string(g, (const unsigned char *)"board_opts", 10);
 	yajl_gen_map_open(g);
 	for (size_t i = 0; i < cfg->nr_opts; i++)

@@ -33,6 +33,14 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 
 	if (rc)
 		return rc;
+	/* disks and networks are the dom0 kernel's blkback and netback on Xen,
+	 * physmap-dm's on the simulator: neither is built yet */
+	if (cfg->nr_disks)
+		fprintf(stderr, "%s: warning: disk: the %s backend serves no disks yet; %zu ignored\n", a->prog,
+			pm_hv_backend(hv), cfg->nr_disks);
+	if (cfg->nr_nics)
+		fprintf(stderr, "%s: warning: vif: the %s backend serves no networks yet; %zu ignored\n", a->prog,
+			pm_hv_backend(hv), cfg->nr_nics);
 	rc = pm_domain_create(hv, cfg, &domid, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", a->prog, err);

@@ -15,7 +15,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 EX=$S/docs/examples
 
-plan 29
+plan 31
 
 out=$("$PXL" help)
 is "pxl help lists every plugin's command" "board console create destroy dumpdtb e820 info list mem-max mem-set migrate migrate-receive p2m pause restore save unpause" \
@@ -67,8 +67,13 @@ is "create -n: the resolved configuration as JSON" "arm-guest virt 536870912 107
 "$PXL" create -n "$EX/pc.cfg" memory=2g vcpus=2 >"$T/pc.json" 2>"$T/pc.err"
 is "create -n: overrides win" "2147483648 2" \
 	"$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["memory"], c["vcpus"])' "$T/pc.json")"
+is "create -n: no warning for the pc example (its vif is read, as xl reads it)" "" "$(cat "$T/pc.err")"
+is "create -n: its vif in libxl's names (xl -N's): devid 0 on xenbr0" "[{'devid': 0, 'bridge': 'xenbr0'}] []" \
+	"$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["nics"], c["disks"])' "$T/pc.json")"
+printf 'name = "w"\nvfb = [ "vnc=1" ]\n' >"$T/warn.cfg"
+"$PXL" create -n "$T/warn.cfg" >/dev/null 2>"$T/warn.err"
 is "an xl key physmap lacks is a warning naming file:line" \
-	"pxl create: warning: $EX/pc.cfg:9: vif: an xl key physmap does not implement yet; ignored" "$(cat "$T/pc.err")"
+	"pxl create: warning: $T/warn.cfg:2: vfb: an xl key physmap does not implement yet; ignored" "$(cat "$T/warn.err")"
 printf 'name = "t"\nmemroy = 512\n' >"$T/typo.cfg"
 out=$("$PXL" create -n "$T/typo.cfg" 2>&1)
 is "a misspelt key: exit 1, one line with file:line and a suggestion" \

@@ -162,10 +162,10 @@ static void xl_keys_not_implemented_are_warnings(void **state)
 	struct pm_domain_config cfg;
 	char err[PM_CONFIG_ERR_LEN], want[256];
 
-	assert_int_equal(load("name = \"g\"\ndisk = [ 'phy:/dev/vg/g,xvda,w' ]\n"
-			      "vif = [ 'bridge=xenbr0' ]\n", NULL, 0, &cfg, err), 0);
+	assert_int_equal(load("name = \"g\"\nvfb = [ 'vnc=1' ]\n"
+			      "pci = [ '01:00.0' ]\n", NULL, 0, &cfg, err), 0);
 	assert_int_equal(cfg.nr_warnings, 2);
-	snprintf(want, sizeof(want), "%s:2: disk: an xl key physmap does not implement yet; ignored",
+	snprintf(want, sizeof(want), "%s:2: vfb: an xl key physmap does not implement yet; ignored",
 		 path);
 	assert_string_equal(cfg.warnings[0], want);
 	pm_domain_config_dispose(&cfg);
@@ -316,6 +316,176 @@ static void json_that_is_not_a_configuration_is_an_error(void **state)
 	assert_non_null(strstr(err, "board"));
 }
 
+static void vdev_numbers_follow_xens_vbd_interface(void **state)
+{
+	static const struct {
+		const char *vdev;
+		uint32_t devid;
+	} good[] = {
+		{ "xvda", 51712 }, { "xvdb", 51728 }, { "xvda1", 51713 }, { "xvdp15", 202 << 8 | 15 << 4 | 15 },
+		{ "xvdq", 1u << 28 | 16 << 8 }, { "xvda16", 1u << 28 | 16 }, { "xvdtq37", 1u << 28 | 536 << 8 | 37 },
+		{ "d0", 51712 }, { "d0p0", 51712 }, { "d1p2", 51730 }, { "d536p37", 1u << 28 | 536 << 8 | 37 },
+		{ "sda", 8 << 8 }, { "sdb3", 8 << 8 | 1 << 4 | 3 }, { "hda", 3 << 8 }, { "hdb", 3 << 8 | 1 << 6 },
+		{ "hdc2", 22 << 8 | 2 }, { "hdd63", 22 << 8 | 1 << 6 | 63 }, { "51712", 51712 }, { "0xca00", 51712 },
+		{ "0145000", 51712 },
+	};
+	static const char *const bad[] = { "", "xvd", "xvdA", "xvda01", "xvd1", "sdq", "sda16", "hde",
+					   "hda64", "d", "dp1", "d01", "d1p", "d1x", "0", "foo", "xvda-1",
+					   "536870912" };
+	uint32_t devid;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		devid = 0;
+		if (pm_vdev_number(good[i].vdev, &devid) || devid != good[i].devid)
+			fail_msg("%s: want %u, got %u", good[i].vdev, good[i].devid, devid);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (pm_vdev_number(bad[i], &devid) != -EINVAL)
+			fail_msg("%s: taken as %u", bad[i], devid);
+}
+
+static void disks_read_as_xl_reads_them(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN], text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "name = \"g\"\ndisk = [ '%s,raw,xvda,rw', 'vdev=xvdb, access=ro, discard, script=block-x, target=%s',\n"
+		 "         ',,hdc:cdrom,r', 'vdev=d1p2,devtype=cdrom,target=%s' ]\n", kernel, kernel, kernel);
+	assert_int_equal(load(text, NULL, 0, &cfg, err), 0);
+	assert_int_equal(cfg.nr_disks, 4);
+	assert_int_equal(cfg.nr_warnings, 0);
+	assert_string_equal(cfg.disks[0].target, kernel);
+	assert_string_equal(cfg.disks[0].vdev, "xvda");
+	assert_int_equal(cfg.disks[0].devid, 51712);
+	assert_int_equal(cfg.disks[0].format, PM_DISK_FORMAT_RAW);
+	assert_true(cfg.disks[0].readwrite);
+	assert_int_equal(cfg.disks[0].discard, -1);
+	assert_int_equal(cfg.disks[1].devid, 51728);
+	assert_false(cfg.disks[1].readwrite);
+	assert_int_equal(cfg.disks[1].discard, 1);
+	assert_string_equal(cfg.disks[1].script, "block-x");
+	/* xl's legacy hdc:cdrom, empty */
+	assert_null(cfg.disks[2].target);
+	assert_true(cfg.disks[2].cdrom);
+	assert_int_equal(cfg.disks[2].devid, 22 << 8);
+	assert_int_equal(cfg.disks[2].format, PM_DISK_FORMAT_EMPTY);
+	assert_true(cfg.disks[3].cdrom);
+	assert_int_equal(cfg.disks[3].devid, 51730);
+	pm_domain_config_dispose(&cfg);
+	assert_int_equal(cfg.nr_disks, 0);
+}
+
+static void bad_disks_are_refused_by_name(void **state)
+{
+	char text[1024], want[PM_CONFIG_ERR_LEN];
+
+	(void)state;
+	expect_error("name = \"g\"\ndisk = [ '/nonexistent.img,raw,xvda,rw' ]\n", NULL, 0,
+		     "%s:2: disk: \"/nonexistent.img,raw,xvda,rw\": target /nonexistent.img: No such file or directory");
+	expect_error("name = \"g\"\ndisk = [ 'xvda,/x' ]\n", NULL, 0,
+		     "%s:2: disk: \"xvda,/x\": unknown value for format: near `/x'");
+	expect_error("name = \"g\"\n\ndisk = [ 'vdev=xvda,colour=red,target=/x' ]\n", NULL, 0,
+		     "%s:3: disk: \"vdev=xvda,colour=red,target=/x\": unknown parameter: near `colour=r'");
+	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ '%s,qcow2,xvda' ]\n", kernel);
+	snprintf(want, sizeof(want), "%%s:2: disk: \"%s,qcow2,xvda\": format qcow2 needs QEMU's qdisk backend, which "
+		 "physmap does not serve yet (raw images and block devices only)", kernel);
+	expect_error(text, NULL, 0, want);
+	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ 'vdev=xvda,backendtype=qdisk,target=%s' ]\n", kernel);
+	snprintf(want, sizeof(want), "%%s:2: disk: \"vdev=xvda,backendtype=qdisk,target=%s\": backendtype qdisk is not "
+		 "served by physmap yet (phy only)", kernel);
+	expect_error(text, NULL, 0, want);
+	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ '%s,raw,xvda', '%s,raw,51712' ]\n", kernel, kernel);
+	snprintf(want, sizeof(want), "%%s:2: disk: \"%s,raw,51712\": vdev 51712 given twice (also as xvda)", kernel);
+	expect_error(text, NULL, 0, want);
+	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ '%s,raw,hde' ]\n", kernel);
+	snprintf(want, sizeof(want), "%%s:2: disk: \"%s,raw,hde\": vdev hde is not a disk name (xvda, hdc, sdb3, d0p1, "
+		 "or its number)", kernel);
+	expect_error(text, NULL, 0, want);
+	expect_error("name = \"g\"\ndisk = [ 'vdev=xvda,target=/tmp' ]\n", NULL, 0,
+		     "%s:2: disk: \"vdev=xvda,target=/tmp\": target /tmp: not a file or a block device");
+	expect_error("name = \"g\"\ndisk = [ 'vdev=xvda' ]\n", NULL, 0,
+		     "%s:2: disk: \"vdev=xvda\": no target specified (and device not removable)");
+}
+
+static void vifs_read_as_xl_reads_them(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(load("name = \"g\"\nvif = [ 'mac=00:16:3E:0a:0b:0c, bridge=br1, ip=10.0.0.2', "
+			      "'rate=10Mb/s@20ms,mtu=9000,vifname=guest0,type=ioemu,model=e1000', '' ]\n",
+			      NULL, 0, &cfg, err), 0);
+	assert_int_equal(cfg.nr_nics, 3);
+	assert_int_equal(cfg.nics[0].devid, 0);
+	assert_true(cfg.nics[0].mac_set);
+	assert_memory_equal(cfg.nics[0].mac, "\x00\x16\x3e\x0a\x0b\x0c", 6);
+	assert_string_equal(cfg.nics[0].bridge, "br1");
+	assert_string_equal(cfg.nics[0].ip, "10.0.0.2");
+	assert_int_equal(cfg.nics[1].devid, 1);
+	assert_false(cfg.nics[1].mac_set);
+	assert_null(cfg.nics[1].bridge);   /* xenbr0 when built, as libxl defaults it */
+	assert_int_equal(cfg.nics[1].rate_bytes_per_interval, 10000000 / 8 / 50);
+	assert_int_equal(cfg.nics[1].rate_interval_usecs, 20000);
+	assert_int_equal(cfg.nics[1].mtu, 9000);
+	assert_string_equal(cfg.nics[1].vifname, "guest0");
+	assert_int_equal(cfg.nics[1].type, PM_NIC_TYPE_IOEMU);
+	assert_string_equal(cfg.nics[1].model, "e1000");
+	assert_int_equal(cfg.nics[2].devid, 2);   /* an empty spec is a vif with every default */
+	pm_domain_config_dispose(&cfg);
+}
+
+static void bad_vifs_are_refused_by_name(void **state)
+{
+	(void)state;
+	expect_error("name = \"g\"\nvif = [ 'mac=00:16:3e:zz:00:01' ]\n", NULL, 0,
+		     "%s:2: vif: \"mac=00:16:3e:zz:00:01\": mac 00:16:3e:zz:00:01 is not a unicast MAC address "
+		     "(00:16:3e:xx:xx:xx)");
+	expect_error("name = \"g\"\nvif = [ 'mac=01:16:3e:00:00:01' ]\n", NULL, 0,
+		     "%s:2: vif: \"mac=01:16:3e:00:00:01\": mac 01:16:3e:00:00:01 is not a unicast MAC address "
+		     "(00:16:3e:xx:xx:xx)");
+	expect_error("name = \"g\"\nvif = [ 'bridge=b, colour=red' ]\n", NULL, 0,
+		     "%s:2: vif: \"bridge=b, colour=red\": colour=red: unknown key (mac, bridge, ip, type, model, "
+		     "vifname, script, backend, rate, mtu, gatewaydev)");
+	expect_error("name = \"g\"\nvif = [ 'mtu=20' ]\n", NULL, 0,
+		     "%s:2: vif: \"mtu=20\": mtu 20: a number from 68 to 65535");
+	expect_error("name = \"g\"\nvif = [ 'rate=fast' ]\n", NULL, 0,
+		     "%s:2: vif: \"rate=fast\": rate fast is not a rate (10Mb/s, 1MB/s@20ms, ...)");
+	expect_error("name = \"g\"\nvif = [ 'mac=00:16:3e:00:00:01', 'mac=00:16:3e:00:00:01' ]\n", NULL, 0,
+		     "%s:2: vif: \"mac=00:16:3e:00:00:01\": mac 00:16:3e:00:00:01 given twice");
+	expect_error("name = \"g\"\nvif = [ 'backend=driverdom' ]\n", NULL, 0,
+		     "%s:2: vif: \"backend=driverdom\": backend driverdom: networks are served by dom0 only "
+		     "(no driver domains yet)");
+}
+
+static void devices_survive_the_json_of_a_save_file(void **state)
+{
+	struct pm_domain_config cfg, back;
+	char err[PM_CONFIG_ERR_LEN], text[1024], *json, *again;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "name = \"g\"\ndisk = [ '%s,raw,xvda,rw', 'vdev=xvdb,access=ro,no-discard,direct-io-safe,target=%s', "
+		 "',,hdc:cdrom,r' ]\nvif = [ 'mac=00:16:3e:00:00:01,bridge=br1,rate=1MB/s@20ms,mtu=1400,type=vif', "
+		 "'vifname=v1,script=vif-route,ip=10.0.0.9' ]\n", kernel, kernel);
+	assert_int_equal(load(text, NULL, 0, &cfg, err), 0);
+	assert_true(pm_domain_config_json(&cfg, &json) > 0);
+	assert_non_null(strstr(json, "\"pdev_path\": \""));
+	assert_non_null(strstr(json, "\"mac\": \"00:16:3e:00:00:01\""));
+	if (pm_domain_config_from_json(json, "g.save", NULL, 0, &back, err, sizeof(err)))
+		fail_msg("%s\n%s", err, json);
+	assert_true(pm_domain_config_json(&back, &again) > 0);
+	assert_string_equal(strstr(json, "\"name\""), strstr(again, "\"name\""));
+	assert_int_equal(back.nics[0].rate_bytes_per_interval, cfg.nics[0].rate_bytes_per_interval);
+	free(json);
+	free(again);
+	pm_domain_config_dispose(&back);
+	pm_domain_config_dispose(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +507,12 @@ int main(void)
 		cmocka_unit_test(an_unreadable_file_is_its_errno),
 		cmocka_unit_test(an_override_without_equals_is_an_error),
 		cmocka_unit_test(json_has_every_field),
+		cmocka_unit_test(vdev_numbers_follow_xens_vbd_interface),
+		cmocka_unit_test(disks_read_as_xl_reads_them),
+		cmocka_unit_test(bad_disks_are_refused_by_name),
+		cmocka_unit_test(vifs_read_as_xl_reads_them),
+		cmocka_unit_test(bad_vifs_are_refused_by_name),
+		cmocka_unit_test(devices_survive_the_json_of_a_save_file),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -6,9 +6,11 @@
  * and win. Every key is accounted for:
  *   - physmap's keys (name, type, board, memory, maxmem, vcpus, maxvcpus,
  *     kernel, ramdisk, cmdline, root, extra, on_poweroff, on_reboot,
- *     on_crash) and the chosen board's keys are checked and used;
- *   - an xl key physmap does not implement (disk, vif, vfb, ...) is a
- *     warning and is ignored, so existing xl.cfg files still work;
+ *     on_crash, disk, vif) and the chosen board's keys are checked and used;
+ *     disk= in xl's full syntax (xl-disk-configuration(5), libxlutil's own
+ *     parser), vif= as xl reads it (xl-network-configuration(5));
+ *   - an xl key physmap does not implement (vfb, pci, ...) is a warning and
+ *     is ignored, so existing xl.cfg files still work;
  *   - anything else is an error, with a did-you-mean suggestion.
  * Messages name where: "guest.cfg:3: memroy: unknown key (did you mean
  * 'memory'?)"; overrides are "command line:N" (N counts the overrides).
@@ -16,6 +18,7 @@
 #ifndef PHYSMAP_CONFIG_H
 #define PHYSMAP_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +41,66 @@ struct pm_config_opt {
 	char *value;
 };
 
+/** A disk image's format (xl's format=); physmap serves raw (and an empty cdrom). */
+enum pm_disk_format {
+	PM_DISK_FORMAT_RAW,
+	PM_DISK_FORMAT_QCOW,
+	PM_DISK_FORMAT_QCOW2,
+	PM_DISK_FORMAT_VHD,
+	PM_DISK_FORMAT_QED,
+	PM_DISK_FORMAT_EMPTY,
+};
+
+/** Who serves a disk (xl's backendtype=): the kernel's blkback is phy. */
+enum pm_disk_backend {
+	PM_DISK_BACKEND_AUTO,         /* not given: phy for what physmap serves */
+	PM_DISK_BACKEND_PHY,
+	PM_DISK_BACKEND_TAP,
+	PM_DISK_BACKEND_QDISK,
+	PM_DISK_BACKEND_STANDALONE,
+};
+
+/** One disk= entry. Strings are owned (NULL when absent). */
+struct pm_disk {
+	char *target;                 /* image file or block device; NULL: an empty cdrom */
+	char *vdev;                   /* as given: xvda, hdc, sdb3, d0p1, 51712 */
+	uint32_t devid;               /* the store's number for vdev (pm_vdev_number) */
+	enum pm_disk_format format;
+	enum pm_disk_backend backend;
+	char *backend_domain;         /* backend=; NULL: dom0 */
+	char *script;                 /* script=; NULL: the default (block) */
+	bool readwrite;
+	bool cdrom;                   /* devtype=cdrom */
+	bool direct_io_safe;
+	int discard;                  /* -1: not said (on), 0: no-discard, 1: discard */
+};
+
+/** A vif's type= (xl's vif or ioemu), or none given. */
+enum pm_nic_type {
+	PM_NIC_TYPE_DEFAULT,
+	PM_NIC_TYPE_VIF,
+	PM_NIC_TYPE_IOEMU,            /* an emulated NIC beside the PV one (HVM) */
+};
+
+/** One vif= entry. Strings are owned (NULL when absent). */
+struct pm_nic {
+	uint32_t devid;               /* its place in the list: 0, 1, ... */
+	uint8_t mac[6];
+	bool mac_set;                 /* mac= given, or generated when the domain was made */
+	char *bridge;                 /* NULL: xenbr0 */
+	char *ip;
+	char *model;
+	char *vifname;                /* the backend interface's name; default vifDOMID.DEVID */
+	char *script;                 /* default vif-bridge */
+	char *backend_domain;         /* NULL: dom0 */
+	char *gatewaydev;
+	char *rate;                   /* as given; parsed below (0: no limit) */
+	uint64_t rate_bytes_per_interval;
+	uint32_t rate_interval_usecs;
+	unsigned int mtu;             /* 0: not given (1500) */
+	enum pm_nic_type type;
+};
+
 /**
  * struct pm_domain_config - a resolved configuration
  * Strings are owned by the struct (NULL when absent); sizes are bytes.
@@ -55,6 +118,10 @@ struct pm_domain_config {
 	char *ramdisk;
 	char *cmdline;           /* cmdline, else "root=ROOT EXTRA" as xl builds it */
 	enum pm_action on_poweroff, on_reboot, on_crash;
+	struct pm_disk *disks;        /* disk=, in order given */
+	size_t nr_disks;
+	struct pm_nic *nics;          /* vif=, in order given */
+	size_t nr_nics;
 	struct pm_config_opt *opts;   /* the board's keys, in order given */
 	size_t nr_opts;
 	char **warnings;         /* one line each: xl keys ignored */
@@ -112,9 +179,36 @@ int pm_domain_config_layout(const struct pm_domain_config *cfg, struct pm_board_
 const char *pm_action_name(enum pm_action a);
 
 /**
+ * pm_vdev_number - the store's number for a disk's vdev, as
+ * docs/misc/vbd-interface.txt in Xen's tree encodes it: xvda 51712
+ * (202 << 8), xvdq and on (1 << 28 | disk << 8 | part), sdb3, hdc2, d1p2,
+ * or a number itself (decimal, hex or octal)
+ * returns: 0 (*devid set); -EINVAL, if vdev names no disk or is out of range
+ */
+int pm_vdev_number(const char *vdev, uint32_t *devid);
+
+/**
+ * pm_mac_parse - "00:16:3e:01:02:03" (or '-' between the bytes) into mac
+ * returns: 0; -EINVAL, if s is not six hex bytes or is a group address
+ */
+int pm_mac_parse(const char *s, uint8_t mac[6]);
+
+/** pm_disk_format_name - "raw", "qcow2", ... (libxl's names); NULL if unknown */
+const char *pm_disk_format_name(enum pm_disk_format f);
+
+/**
+ * pm_disk_spec, pm_nic_spec - the entry in xl's syntax, all keys named
+ * ("format=raw, vdev=xvda, access=rw, target=/img"), as xl reads it back
+ * returns: a malloc'ed string (the caller frees it); NULL, out of memory
+ */
+char *pm_disk_spec(const struct pm_disk *d);
+char *pm_nic_spec(const struct pm_nic *n);
+
+/**
  * pm_domain_config_json - the configuration as a JSON object (what
  * `pxl create -n` prints): sizes as numbers of bytes, board keys as an
- * object, warnings as an array of strings
+ * object, warnings as an array of strings, "disks" and "nics" as libxl's
+ * libxl_device_disk and libxl_device_nic objects (xl -N's field names)
  * returns: its length, *out malloc'ed and NUL-terminated; -ENOMEM
  */
 long pm_domain_config_json(const struct pm_domain_config *cfg, char **out);

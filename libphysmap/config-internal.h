@@ -1,0 +1,45 @@
+/*
+ * config-internal.h - what config.c hands the device lists' reader
+ * (config-devices.c): disk= and vif= of an xl.cfg
+ */
+#ifndef PM_CONFIG_INTERNAL_H
+#define PM_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <libxlutil.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "physmap/config.h"
+
+struct pm_config_devices_in {
+	const char *disk_site;   /* "guest.cfg:4" (or "command line:1"): where disk= was set */
+	const char *vif_site;
+	bool no_files;           /* a saved configuration: its targets are checked when built */
+};
+
+/*
+ * pm__config_devices - cfg->disks and cfg->nics from the disk= and vif=
+ * lists xlu holds. On -EINVAL err holds one line: "SITE: disk: "SPEC": WHY".
+ * What was read stays in cfg (pm__config_devices_dispose frees it).
+ * returns: 0; -EINVAL; -ENOMEM
+ */
+int pm__config_devices(XLU_Config *xlu, const struct pm_config_devices_in *in, struct pm_domain_config *cfg,
+		       char *err, size_t errlen);
+
+/* pm__config_devices_dispose - free cfg's device lists; idempotent */
+void pm__config_devices_dispose(struct pm_domain_config *cfg);
+
+/* pm__config_devices_json - "disks": [...], "nics": [...] into an open map, libxl's objects; -ENOMEM */
+int pm__config_devices_json(yajl_gen g, const struct pm_domain_config *cfg);
+
+/*
+ * pm__config_devices_xl - the "disks" and "nics" of a JSON configuration
+ * (as pm__config_devices_json wrote them) as xl.cfg lines into f
+ * returns: 0; -EINVAL (err: the entry that is not a device); -ENOMEM
+ */
+int pm__config_devices_xl(yajl_val root, FILE *f, const char *where, char *err, size_t errlen);
+
+#endif
