@@ -15,10 +15,13 @@
 # --add copies a file (a binary: with the libraries ldd lists) to the same
 # path inside dom0; --install copies a `make install DESTDIR=` tree to /
 # inside dom0 (its programs with their libraries). dom0's kernel is at
-# /boot/vmlinuz there, for guests. --disk attaches a raw image as dom0's
-# /dev/vda (virtio): how files come out. SCRIPT runs there as /xenbox-test, with xenstored,
-# xenconsoled and Xen's xl (/usr/lib/xen-4.17/bin/xl) up; whatever it
-# prints comes out here, and its exit status is this script's.
+# /boot/vmlinuz there, for guests, and the modules guests need for disks
+# and networks (xen-blkfront.ko, xen-netfront.ko) in /lib/modules. --disk
+# attaches a raw image as dom0's /dev/vda (virtio): how files come out.
+# SCRIPT runs there as /xenbox-test, with xenstored, xenconsoled and Xen's
+# xl (/usr/lib/xen-4.17/bin/xl) up, blkback, netback, loop devices, xl's
+# hotplug scripts and the bridge xenbr0 (dom0 10.0.0.1/24) ready; whatever
+# it prints comes out here, and its exit status is this script's.
 # Everything is bounded: the whole run by --timeout (default 600 s), Xen's
 # first line and dom0's start by watchdogs.
 #
@@ -87,7 +90,7 @@ kver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: li
 [ -n "$kver" ] || { say "apt-cache knows no linux-image-amd64 (apt-get update first)"; exit 1; }
 pkgs="xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils libxenmisc4.17 libxencall1 libxendevicemodel1
 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 libxenstore4 libxentoolcore1 libxentoollog1
-busybox-static linux-image-$kver"
+xen-utils-common busybox-static linux-image-$kver"
 root=$cache/root
 for p in $pkgs; do
 	[ -e "$cache/$p.extracted" ] && continue
@@ -119,7 +122,9 @@ ln -s ../run "$ir/var/run"
 cp "$root/bin/busybox" "$ir/bin/busybox"
 for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc drivers/xen/xen-privcmd \
 	drivers/xen/xenfs/xenfs drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_legacy_dev \
-	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk; do
+	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
+	net/llc/llc net/802/stp net/bridge/bridge drivers/block/loop drivers/block/xen-blkback/xen-blkback \
+	drivers/net/xen-netback/xen-netback drivers/block/xen-blkfront drivers/net/xen-netfront; do
 	f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1) || true
 	[ -n "$f" ] || { say "no module $m in $kver"; exit 1; }
 	case $f in
@@ -142,9 +147,14 @@ copy_in() {
 for b in xl xenstored xenconsoled xen-init-dom0; do
 	copy_in "$root/usr/lib/xen-4.17/bin/$b" "/usr/lib/xen-4.17/bin/$b"
 done
-for b in xenstore-read xenstore-write xenstore-ls xenstore-list; do
+for b in xenstore-read xenstore-write xenstore-ls xenstore-list xenstore-rm xenstore-exists xenstore-chmod; do
 	copy_in "$root/usr/bin/$b" "/usr/bin/$b"
 done
+# xl's hotplug scripts (block, vif-bridge) and what they need beyond busybox
+mkdir -p "$ir/etc/xen/scripts"
+cp -a "$root/etc/xen/scripts/." "$ir/etc/xen/scripts/"
+copy_in /bin/bash /bin/bash
+copy_in /usr/bin/flock /usr/bin/flock
 gcc_s=$(ldconfig -p | sed -n 's/.*libgcc_s.so.1 (libc6,x86-64) => //p' | head -1)
 copy_in "$gcc_s" "$gcc_s"   # glibc dlopens it for pthread_cancel: xl aborts without it
 mkdir -p "$ir/etc/xen" "$ir/var/lib/xenstored"
@@ -170,7 +180,14 @@ cat > "$ir/init" <<'INIT'
 export PATH=/bin:/sbin:/usr/bin:/usr/lib/xen-4.17/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /run; mount -t tmpfs tmpfs /tmp
-for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do insmod /lib/modules/$m.ko; done
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs llc stp bridge loop xen-blkback xen-netback; do
+	insmod /lib/modules/$m.ko
+done
+ln -sf /proc/self/fd /dev/fd; ln -sf /proc/self/fd/0 /dev/stdin   # xl's hotplug scripts lock through them
+ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
+# xl's default bridge, as on a Xen host: dom0 is 10.0.0.1 on it
+brctl addbr xenbr0; echo 0 > /sys/class/net/xenbr0/bridge/forward_delay; echo 0 > /sys/class/net/xenbr0/bridge/stp_state
+ip addr add 10.0.0.1/24 dev xenbr0; ip link set xenbr0 up; ip link set lo up
 [ -e /sys/bus/pci/devices ] && grep -qs 0x1af4 /sys/bus/pci/devices/*/vendor &&
 	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
 		insmod /lib/modules/$m.ko 2>/dev/null
