@@ -14,6 +14,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/config-internal.h \
 	libphysmap/domain.c \
 	libphysmap/domain-internal.h \
+	libphysmap/device.c \
+	libphysmap/device-internal.h \
 	libphysmap/save.c \
 	libphysmap/restore.c \
 	libphysmap/save-common.c \
@@ -27,6 +29,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/hv/hv-xen.c \
 	libphysmap/hv/hv-xen.h \
 	libphysmap/hv/hv-xen-ioreq.c \
+	libphysmap/hv/hv-xen-hotplug.c \
 	libphysmap/p2m.c \
 	libphysmap/p2m-internal.h \
 	libphysmap/pagepool.c \

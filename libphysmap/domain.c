@@ -24,6 +24,7 @@
 #include "board.h"
 #include "alloc-internal.h"
 #include "domain-internal.h"
+#include "device-internal.h"
 
 #define PAGE 4096ull
 
@@ -38,6 +39,8 @@ struct build {
 	uint64_t table_len;      /* the firmware table's bytes, at boot.table_gpa */
 	bool restore;            /* memory, vCPUs and the table come from a stream */
 	bool created, stored;    /* for the undo path */
+	bool devices;            /* its disks and networks (some perhaps) are in the store */
+	struct pm_nic *nics;     /* cfg's vifs, each with its MAC (chosen now where none was given) */
 	bool xen;                /* on Xen: its channels are allocated, its rings named by gfn */
 	bool pv;                 /* a PV guest (xen): libxenguest builds it, its rings named by mfn */
 	uint64_t console_frame;  /* a PV guest's console ring */
@@ -320,12 +323,14 @@ static int store_entries(struct build *b)
 	struct xs_permissions rw[1] = { { b->domid, XS_PERM_NONE } };
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
 	char home[64], vm[64], p[128];
-	const struct pm_domain_config *c = b->cfg;
+	struct pm_domain_config kept = *b->cfg;   /* what is kept: the MACs chosen, too */
+	const struct pm_domain_config *c = &kept;
 	xs_transaction_t t;
 	char *json = NULL, *e820 = NULL;
 	bool ok;
 	int tries = 0;
 
+	kept.nics = b->nics;
 	snprintf(home, sizeof(home), "/local/domain/%u", b->domid);
 	snprintf(vm, sizeof(vm), "/vm/%u", b->domid);
 	if (!h)
@@ -557,6 +562,44 @@ static void store_remove(uint32_t domid)
 	xs_close(h);
 }
 
+/* before anything exists: what can be checked of the devices, and the MACs chosen */
+static int devices_prepare(struct build *b)
+{
+	const struct pm_domain_config *cfg = b->cfg;
+	char derr[PM_DOMAIN_ERR_LEN / 2] = "";
+	int rc = pm__devices_check(b->hv, cfg, derr, sizeof(derr));
+
+	if (rc) {
+		snprintf(b->err, b->errlen, "%s: %s", cfg->name, derr);
+		return rc;
+	}
+	if (!cfg->nr_nics)
+		return 0;
+	b->nics = pm__calloc(cfg->nr_nics, sizeof(*b->nics));
+	if (!b->nics)
+		return fail(b, -ENOMEM, "its vifs");
+	for (size_t i = 0; i < cfg->nr_nics; i++) {
+		b->nics[i] = cfg->nics[i];   /* the strings stay cfg's */
+		if (!b->nics[i].mac_set && (rc = pm__device_random_mac(b->nics[i].mac)))
+			return fail(b, rc, "choosing a MAC for vif %zu", i);
+		b->nics[i].mac_set = true;
+	}
+	return 0;
+}
+
+/* the guest's disks and networks, once its store home is there */
+static int devices(struct build *b)
+{
+	char derr[PM_DOMAIN_ERR_LEN / 2] = "";
+	int rc;
+
+	b->devices = true;
+	rc = pm__devices_add(b->hv, b->domid, b->cfg, b->nics, derr, sizeof(derr));
+	if (rc)
+		snprintf(b->err, b->errlen, "%s: %s", b->cfg->name, derr[0] ? derr : strerror(-rc));
+	return rc;
+}
+
 /* a PV guest: the hypervisor's builder lays it out (no board, no device model) */
 static int pv_begin(struct build *b)
 {
@@ -570,6 +613,8 @@ static int pv_begin(struct build *b)
 
 	if (b->restore)
 		return fail(b, -EOPNOTSUPP, "restoring a PV guest");
+	if ((rc = devices_prepare(b)))
+		return rc;
 	/*
 	 * its memory map, set in Xen (XENMEM_memory_map) and recorded: RAM
 	 * from 0 to its maximum, what a domU without one assumes (Linux then
@@ -603,6 +648,8 @@ static int pv_begin(struct build *b)
 		b->stored = true;
 		rc = store_entries(b);
 	}
+	if (!rc)
+		rc = devices(b);
 	return rc ?: introduce(b);
 }
 
@@ -633,6 +680,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		return rc;
 	}
 	*out = b;
+	if ((rc = devices_prepare(b)))
+		return rc;
 	b->special = ram_top(&b->layout);
 	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->vcpus, &b->domid);
 	if (rc)
@@ -658,6 +707,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		b->stored = true;   /* partly, perhaps: removed on failure all the same */
 		rc = store_entries(b);
 	}
+	if (!rc)
+		rc = devices(b);
 	if (!rc && !restore)
 		rc = introduce(b);
 	if (!rc && b->layout.nr_devices)
@@ -708,11 +759,14 @@ void pm__build_end(struct build *b, int rc)
 {
 	if (!b)
 		return;
+	if (rc && b->devices)
+		pm__devices_destroy(b->hv, b->domid);
 	if (rc && b->stored)
 		store_remove(b->domid);
 	if (rc && b->created)
 		pm_hv_domain_destroy(b->hv, b->domid);
 	pm_board_layout_dispose(&b->layout);
+	free(b->nics);
 	free(b);
 }
 
@@ -794,6 +848,7 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 		return rc;
 	if (!domid)
 		return -EPERM;
+	pm__devices_destroy(hv, domid);
 	store_remove(domid);
 	return pm_hv_domain_destroy(hv, domid);
 }

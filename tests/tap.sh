@@ -49,6 +49,7 @@ is() {
 		ok "$1"
 	else
 		fail "$1" "expected '$2', got '$3'"
+		return 1
 	fi
 }
 

@@ -10,6 +10,7 @@
 #include "physmap/p2m.h"
 
 struct pm_hv_ioreq_ops;
+struct xs_handle;
 
 struct pm_hv_ops {
 	const char *name;
@@ -62,6 +63,11 @@ struct pm_hv_ops {
 	 * (returns 0 or -errno), or data written into them */
 	int (*send_frames)(struct pm_hv *hv, int fd, const uint64_t *mfns, uint64_t count);
 	int (*write_frames)(struct pm_hv *hv, const uint64_t *mfns, uint64_t count, const void *data);
+	/* the dom0 side of a guest's device (what xl's hotplug scripts block and
+	 * vif-bridge do), reading and writing its backend directory be; offline
+	 * undoes online and does what it can; NULL: no device backends here */
+	int (*hotplug)(struct pm_hv *hv, struct xs_handle *h, const char *kind, const char *be, bool online,
+		       char *err, size_t errlen);
 };
 
 struct pm_hv {
@@ -110,6 +116,21 @@ struct pm_hv_ioreq {
  */
 int pm__hv_map_frames(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *mfns, const uint64_t *pfns,
 		      uint64_t count);
+
+/*
+ * pm__hv_hotplug - the backend's hotplug step for the device at be (see
+ * pm_hv_ops.hotplug); err may be NULL
+ * returns: 0; -EOPNOTSUPP, the backend serves no devices; -errno with err
+ */
+int pm__hv_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, const char *be, bool online,
+		   char *err, size_t errlen);
+
+/* pm__hv_hotplug_ready - whether the backend serves guests' disks and networks */
+bool pm__hv_hotplug_ready(const struct pm_hv *hv);
+
+/* the xen backend's hotplug step (hv-xen-hotplug.c) */
+int pm__xen_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, const char *be, bool online,
+		    char *err, size_t errlen);
 
 /* the sim backend's calls, for its ioreq servers (hv-sim-ioreq.c) */
 int pm__sim_call_fds(struct pm_hv *hv, uint32_t op, const void *req, uint32_t len, int in_fd, void *rep,

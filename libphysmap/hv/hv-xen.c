@@ -1141,4 +1141,5 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.p2m_explain = xen_p2m_none,
 	.p2m_stats = xen_stats_none,
 	.map_pfns = xen_map_pfns,
+	.hotplug = pm__xen_hotplug,
 };

@@ -515,3 +515,21 @@ int pm_hv_ioreq_exec(struct pm_hv_ioreq *s, uint64_t start, uint64_t size, int f
 	return s->hv->ops->ioreq->exec(s, start, size, fd, offset, add);
 }
 
+
+int pm__hv_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, const char *be, bool online,
+		   char *err, size_t errlen)
+{
+	char none[1];
+
+	if (!err || !errlen) {
+		err = none;
+		errlen = sizeof(none);
+	}
+	err[0] = 0;
+	return hv->ops->hotplug ? hv->ops->hotplug(hv, h, kind, be, online, err, errlen) : -EOPNOTSUPP;
+}
+
+bool pm__hv_hotplug_ready(const struct pm_hv *hv)
+{
+	return hv->ops->hotplug != NULL;
+}

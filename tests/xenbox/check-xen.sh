@@ -146,6 +146,84 @@ echo "migrated: $([ "$(xl domid s1)" != "$old" ] && echo moved) $(xl list | awk 
 more_oks 0; echo "migrated-runs: $? $(grep -c 'crash\|does not hold' /run/physmap/console/s1.log)"
 pxl destroy s1; gone s1
 
+# disks and networks (xl's disk= and vif=): a PV Linux guest with a raw
+# image and a vif on xenbr0, made by pxl, and the same config made by xl
+# beside it (its own image): the guest reads its disk bit for bit, pings
+# dom0 and the other guest, writes; xl lists pxl's devices; both leave
+# nothing behind when destroyed by either tool
+mkdir -p /tmp/dev/bin /tmp/dev/proc /tmp/dev/sys /tmp/dev/dev /tmp/dev/lib
+cp /bin/busybox /tmp/dev/bin/
+cp /lib/modules/xen-blkfront.ko /lib/modules/xen-netfront.ko /tmp/dev/lib/
+cat > /tmp/dev/init <<'GUEST'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+insmod /lib/xen-blkfront.ko; insmod /lib/xen-netfront.ko
+ip=$(sed -n 's/.*guestip=\([0-9.]*\).*/\1/p' /proc/cmdline)
+for i in $(seq 20); do [ -e /sys/block/xvda ] && [ -e /sys/class/net/eth0 ] && break; sleep 0.5; done
+echo "disk: $(cat /sys/block/xvda/size) $(md5sum < /dev/xvda | cut -d' ' -f1)"
+ip link set eth0 up; ip addr add $ip/24 dev eth0
+echo "mac: $(cat /sys/class/net/eth0/address)"
+echo "ping-dom0: $(ping -c 2 -W 3 10.0.0.1 | grep -c 'bytes from')"
+echo "written by $ip" | dd of=/dev/xvda bs=512 seek=100 conv=notrunc 2>/dev/null; sync
+echo "wrote"
+trap 'poweroff -f' USR2
+while :; do
+	[ -n "$pinged" ] || { ping -c 1 -W 2 "$(sed -n 's/.*peer=\([0-9.]*\).*/\1/p' /proc/cmdline)" >/dev/null 2>&1 && pinged=1 && echo "ping-peer: 1"; }
+	sleep 1
+done
+GUEST
+chmod +x /tmp/dev/init
+(cd /tmp/dev && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/dev.gz
+dd if=/dev/urandom of=/tmp/d1.img bs=1M count=8 2>/dev/null
+cp /tmp/d1.img /tmp/d2.img
+echo "img-md5: $(md5sum < /tmp/d1.img | cut -d' ' -f1)"
+printf 'name = "dv"\ntype = "pv"\nmemory = 128\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/dev.gz"\ncmdline = "console=hvc0 quiet guestip=10.0.0.2 peer=10.0.0.3"\ndisk = [ "/tmp/d1.img,raw,xvda,rw" ]\nvif = [ "bridge=xenbr0" ]\n' > /tmp/dv.cfg
+sed 's/"dv"/"xv"/; s/d1.img/d2.img/; s/guestip=10.0.0.2 peer=10.0.0.3/guestip=10.0.0.3 peer=10.0.0.2/' /tmp/dv.cfg > /tmp/xv.cfg
+t0=$(ms); pxl create /tmp/dv.cfg >/tmp/out 2>&1; rc=$?; t1=$(ms)
+echo "dev-create: $rc $(sed 's/domain [0-9]*$/domain N/' /tmp/out)"
+echo "dev-create-cs: $((t1 - t0))"
+t0=$(ms); xl create /tmp/xv.cfg >/tmp/xlout 2>&1; rc=$?; t1=$(ms)
+echo "dev-xl-create: $rc"
+echo "dev-xl-create-cs: $((t1 - t0))"
+wait_log /var/log/xen/console/guest-dv.log '^wrote'; wait_log /var/log/xen/console/guest-xv.log '^wrote'
+wait_log /var/log/xen/console/guest-dv.log '^ping-peer'
+g() { tr -d '\r' < /var/log/xen/console/guest-$1.log | sed -n "s/^$2: //p" | head -1; }
+echo "dev-disk: $(g dv disk)"
+echo "dev-ping: $(g dv ping-dom0) $(g dv ping-peer) $(g xv ping-dom0)"
+echo "dev-mac: $(g dv mac) $(xenstore-read /local/domain/0/backend/vif/$(xl domid dv)/0/mac)"
+echo "dev-blist: $(xl block-list dv | awk 'NR == 2 { print $1, $2, $4 }')"
+echo "dev-nlist: $(xl network-list dv | awk 'NR == 2 { print $1, $2, $3, $5 }')"
+keys() {   # DOMID: the key names and permissions of its devices' directories, as xenstore-ls -p shows them
+	xenstore-ls -fp | sed -n "s|^/local/domain/0/backend/\(v[a-z]*\)/$1/\([0-9]*\)\(/[^ ]*\)\{0,1\} = .*(\(.*\))\$|be \1/\2\3 \4|p
+		s|^/local/domain/$1/device/\(v[a-z]*\)/\([0-9]*\)\(/[^ ]*\)\{0,1\} = .*(\(.*\))\$|fe \1/\2\3 \4|p
+		s|^/libxl/$1/device/\(v[a-z]*\)/\([0-9]*\)\(/[^ ]*\)\{0,1\} = .*(\(.*\))\$|rec \1/\2\3 \4|p" |
+		sed "s/r$1/rD/; s/n$1/nD/" | sort
+}
+keys "$(xl domid dv)" > /tmp/keys-pxl; keys "$(xl domid xv)" > /tmp/keys-xl
+echo "dev-keys: $(wc -l < /tmp/keys-xl) $(comm -3 /tmp/keys-xl /tmp/keys-pxl | wc -l)"
+comm -3 /tmp/keys-xl /tmp/keys-pxl | head -10 | sed 's/^/dev-keys-diff: /'
+for d in dv xv; do tr -d '\r' < /var/log/xen/console/guest-$d.log | grep . | tail -6 | sed "s/^/dev-log-$d: /"; done
+echo "dev-loops: $(losetup -a | wc -l) $(ls /sys/class/net/xenbr0/brif | wc -l)"
+dvid=$(xl domid dv)
+pxl destroy dv; echo "dev-destroy: $?"
+gone dv
+echo "dev-wrote: $(dd if=/tmp/d1.img bs=512 skip=100 count=1 2>/dev/null | head -1 | tr -d '\0')"
+echo "dev-left: $(xenstore-ls -f / | grep -c "/$dvid/\|/$dvid\$") loops=$(losetup -a | wc -l) brif=$(ls /sys/class/net/xenbr0/brif | wc -l)"
+# xl destroys what pxl made, and pxl what xl made: quietly, nothing left
+pxl create /tmp/dv.cfg >/dev/null 2>&1
+xl destroy dv >/tmp/xlout 2>&1; echo "dev-xl-destroys: $? $(grep -c . /tmp/xlout)"
+pxl destroy xv; echo "dev-pxl-destroys: $?"
+gone dv; gone xv; sleep 1
+echo "dev-after: $(xenstore-ls -f / | grep -c '/backend\|^/libxl') loops=$(losetup -a | wc -l) brif=$(ls /sys/class/net/xenbr0/brif | wc -l)"
+# refused before anything is made: a disk another domain writes, a bridge that is not there
+pxl create /tmp/dv.cfg >/dev/null 2>&1
+out=$(pxl create /tmp/dv.cfg name=dv2 2>&1); echo "dev-in-use: $? $(echo "$out" | wc -l) $out"
+out=$(pxl create /tmp/dv.cfg name=dv3 'disk=[]' 'vif=["bridge=nosuch"]' 2>&1); echo "dev-no-bridge: $? $(echo "$out" | wc -l) $out"
+out=$(pxl create /tmp/dv.cfg name=dv4 'disk=["/tmp/nosuch.img,raw,xvda,rw"]' 2>&1); echo "dev-no-target: $? $(echo "$out" | wc -l) $out"
+echo "dev-refused-left: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| loops=$(losetup -a | wc -l)"
+pxl destroy dv; gone dv
+
 # failures leave the host clean
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
 cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
@@ -158,7 +236,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 59
+plan 79
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -276,4 +354,41 @@ is "the RAM Linux moved out of the hole sits above the rest, as many pages as th
 is "every RAM frame of dom0's P2M agrees with Xen's M2P" "0 disagree" "$(v dom0-m2p | awk '{ print $(NF - 1), $NF }')"
 is "after the failures: no domain but dom0, no device model, no store home; the memory is back" "Domain-0 | dm=0 store=1 1" \
 	"$(v after-failures) $(v free-after | awk '{ print ($1 == $2) }')"
+# disks and networks
+md5=$(v img-md5)
+is "pxl create of a PV guest with disk= and vif= (xl's syntax): exit 0" "0 created dv as domain N" "$(v dev-create)"
+is "xl creates the same config beside it (its own image)" "0" "$(v dev-xl-create)"
+is "the guest reads its raw image as xvda bit for bit (the checksum dom0 computed)" "16384 $md5" "$(v dev-disk)"
+is "it pings dom0 over xenbr0, and the guest xl made (and that one pings dom0)" "2 1 2" "$(v dev-ping)" ||
+	printf '%s\n' "$out" | sed -n 's/^dev-log-/# /p'
+m=$(v dev-mac)
+is "its vif has a MAC in Xen's OUI, the one the store gives netback" "1" \
+	"$(printf '%s' "$m" | awk '{ print ($1 ~ /^00:16:3e:/ && $1 == $2) }')"
+is "xl block-list shows pxl's disk: xvda (51712) on dom0, connected" "51712 0 4" "$(v dev-blist)"
+is "xl network-list shows pxl's vif: devid 0 on dom0, its MAC, connected" "0 0 ${m%% *} 4" "$(v dev-nlist)"
+k=$(v dev-keys)
+is "the store holds the same keys with the same permissions for both tools' devices (backend, frontend, libxl's record)" \
+	"0" "${k#* }"
+printf '%s\n' "$out" | sed -n 's/^dev-keys-diff: /# /p'
+is "and that is a real comparison: both guests' directories listed" "1" "$([ "${k%% *}" -gt 60 ] && echo 1)"
+is "one loop device for each guest's image, both vifs on the bridge" "2 2" "$(v dev-loops)"
+is "pxl destroy: exit 0" "0" "$(v dev-destroy)"
+is "what the guest wrote is in its image after it is gone" "written by 10.0.0.2" "$(v dev-wrote)"
+is "its disk, loop device and bridge port are gone; xl's guest keeps its own" "0 loops=1 brif=1" "$(v dev-left)"
+is "xl destroy of a guest pxl made: exit 0, not a word of error (its hotplug scripts undo pxl's work)" "0 0" \
+	"$(v dev-xl-destroys)"
+is "pxl destroy of the guest xl made: exit 0" "0" "$(v dev-pxl-destroys)"
+is "then no backend or libxl directory, no loop device, no bridge port is left" "0 loops=0 brif=0" "$(v dev-after)"
+r=$(v dev-in-use)
+is "a disk another domain writes: exit 1, one line naming the disk, the file and the domain" "1 1 1" \
+	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'dv2: disk xvda: /tmp/d1.img is in use by domain [0-9]* (dv) read-write')"
+r=$(v dev-no-bridge)
+is "a bridge that is not there: exit 1, one line naming it" "1 1 1" \
+	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'vif 0: bridge nosuch')"
+r=$(v dev-no-target)
+is "a target that is not there: exit 1, one line naming the key and file" "1 1 1" \
+	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'disk: "/tmp/nosuch.img,raw,xvda,rw": target /tmp/nosuch.img: No such file')"
+is "the refusals made nothing: no domain, no loop device beyond the running guest's" "Domain-0 dv | loops=1" "$(v dev-refused-left)"
+pc=$(v dev-create-cs) xc=$(v dev-xl-create-cs)
+echo "# create with a disk and a vif: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"
 tap_done

@@ -1,0 +1,522 @@
+/*
+ * device.c - a guest's disks and networks: the split-driver protocol in
+ * the store, as libxl speaks it (docs/specs/devices.md)
+ *
+ * Adding a device writes its three directories (backend, frontend and
+ * libxl's record) in one transaction, waits for the kernel's backend to
+ * come up (InitWait), and has the hypervisor backend do the hotplug step
+ * (a loop device, a bridge port: what xl's scripts do). Removing one
+ * undoes that in the reverse order. A removal reads everything it needs
+ * from the store, so a device made by xl, or by a pxl that was killed,
+ * goes the same way.
+ *
+ * Glossary: KIND: "vbd" or "vif"; be, fe: the backend's and the
+ * frontend's directories; rec: libxl's record of the device (/libxl/...).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#include "alloc-internal.h"
+#include "device-internal.h"
+#include "hv/hv-internal.h"
+
+#define BACKEND_UP_MS 10000      /* the kernel's backend answers a new device within this */
+#define BACKEND_CLOSE_MS 5000    /* a frontend answers a removal within this, or is not asked again */
+
+enum xenbus_state { XB_INITIALISING = 1, XB_INITWAIT = 2, XB_CONNECTED = 4, XB_CLOSING = 5, XB_CLOSED = 6 };
+
+static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errlen || err[0])   /* the first reason is the one told */
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int neg_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+static void paths(uint32_t domid, const char *kind, uint32_t devid, struct pm_device_paths *p)
+{
+	snprintf(p->be, sizeof(p->be), "/local/domain/0/backend/%s/%u/%u", kind, domid, devid);
+	snprintf(p->fe, sizeof(p->fe), "/local/domain/%u/device/%s/%u", domid, kind, devid);
+	snprintf(p->rec, sizeof(p->rec), "/libxl/%u/device/%s/%u", domid, kind, devid);
+}
+
+/* a number read from the store; def when absent or not a number */
+static long read_num(struct xs_handle *h, const char *path, long def)
+{
+	unsigned int len;
+	char *v = xs_read(h, XBT_NULL, path, &len), *end;
+	long n;
+
+	if (!v)
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v)
+		n = def;
+	free(v);
+	return n;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* waits until the backend's state is at least want (or its error node
+ * says why not): 0, -ETIMEDOUT, or -EIO with why in err */
+static int wait_state(struct xs_handle *h, const char *be, int want, long ms, char *err, size_t errlen)
+{
+	char p[PM_DEVICE_PATH_LEN + 16], errp[PM_DEVICE_PATH_LEN + 32];
+	long end = now_ms() + ms;
+
+	snprintf(p, sizeof(p), "%s/state", be);
+	/* where a kernel backend says what went wrong (xenbus_dev_fatal) */
+	snprintf(errp, sizeof(errp), "/local/domain/0/error%s/error", be + strlen("/local/domain/0"));
+	for (;;) {
+		unsigned int len;
+		char *why;
+
+		if (read_num(h, p, 0) >= want)
+			return 0;
+		why = xs_read(h, XBT_NULL, errp, &len);
+		if (why) {
+			say(err, errlen, "%s", why);
+			free(why);
+			return -EIO;
+		}
+		if (now_ms() > end)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
+}
+
+/* key=value pairs under dir (created with perms), in the transaction */
+static bool put_dir(struct xs_handle *h, xs_transaction_t t, const char *dir, struct xs_permissions *perms,
+		    unsigned int nperms, const char *const *kv)
+{
+	char p[PM_DEVICE_PATH_LEN + 64];
+	bool ok = xs_mkdir(h, t, dir) && xs_set_permissions(h, t, dir, perms, nperms);
+
+	for (; ok && kv[0]; kv += 2) {
+		if (!kv[1])
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, kv[0]);
+		ok = xs_write(h, t, p, kv[1], (unsigned int)strlen(kv[1]));
+	}
+	return ok;
+}
+
+/* a parent directory the domain may read (backend/KIND/DOMID, device/KIND) */
+static bool put_parent(struct xs_handle *h, xs_transaction_t t, const char *path, uint32_t domid)
+{
+	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { domid, XS_PERM_READ } };
+	char *slash, parent[PM_DEVICE_PATH_LEN];
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	*slash = 0;
+	return xs_mkdir(h, t, parent) && xs_set_permissions(h, t, parent, ro, 2);
+}
+
+/* the three directories in one transaction; -EEXIST if the device is there */
+static int write_device(struct xs_handle *h, uint32_t domid, const struct pm_device_paths *p,
+			const char *const *bkv, const char *const *fkv)
+{
+	struct xs_permissions be_perms[2] = { { 0, XS_PERM_NONE }, { domid, XS_PERM_READ } };
+	struct xs_permissions fe_perms[2] = { { domid, XS_PERM_NONE }, { 0, XS_PERM_READ } };
+	struct xs_permissions rec_perms[1] = { { 0, XS_PERM_NONE } };
+	const char *rec_head[] = { "frontend", p->fe, "backend", p->be, NULL };
+
+	for (int tries = 0; tries < 10; tries++) {
+		xs_transaction_t t = xs_transaction_start(h);
+		unsigned int len;
+		char *there;
+		bool ok;
+
+		if (t == XBT_NULL)
+			return neg_errno();
+		there = xs_read(h, t, p->be, &len);
+		if (there) {
+			free(there);
+			xs_transaction_end(h, t, true);
+			return -EEXIST;
+		}
+		ok = put_parent(h, t, p->be, domid) && put_dir(h, t, p->be, be_perms, 2, bkv) &&
+		     put_parent(h, t, p->fe, domid) && put_dir(h, t, p->fe, fe_perms, 2, fkv) &&
+		     put_dir(h, t, p->rec, rec_perms, 1, rec_head) && put_dir(h, t, p->rec, rec_perms, 1, bkv + 2);
+		if (!ok) {
+			int rc = neg_errno();
+
+			xs_transaction_end(h, t, true);
+			return rc;
+		}
+		if (xs_transaction_end(h, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return neg_errno();
+	}
+	return -EAGAIN;
+}
+
+static void remove_dirs(struct xs_handle *h, const struct pm_device_paths *p)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		xs_transaction_t t = xs_transaction_start(h);
+
+		if (t == XBT_NULL)
+			return;
+		xs_rm(h, t, p->be);
+		xs_rm(h, t, p->fe);
+		xs_rm(h, t, p->rec);
+		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
+			return;
+	}
+}
+
+/* after writing: the backend up, then the hotplug step; on failure nothing is left */
+static int bring_up(struct pm_hv *hv, struct xs_handle *h, const char *kind, const struct pm_device_paths *p,
+		    const char *what, char *err, size_t errlen)
+{
+	char why[256] = "";
+	int rc = wait_state(h, p->be, XB_INITWAIT, BACKEND_UP_MS, why, sizeof(why));
+
+	if (rc == -ETIMEDOUT)
+		say(err, errlen, "%s: the backend (%s in dom0) did not answer in %d s", what,
+		    !strcmp(kind, "vbd") ? "blkback" : "netback", BACKEND_UP_MS / 1000);
+	else if (rc)
+		say(err, errlen, "%s: the backend refused it: %s", what, why);
+	if (!rc && (rc = pm__hv_hotplug(hv, h, kind, p->be, true, why, sizeof(why))))
+		say(err, errlen, "%s: %s", what, why[0] ? why : strerror(-rc));
+	if (rc) {
+		pm__hv_hotplug(hv, h, kind, p->be, false, NULL, 0);
+		remove_dirs(h, p);
+	}
+	return rc;
+}
+
+int pm__device_add_disk(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, const struct pm_disk *d,
+			char *err, size_t errlen)
+{
+	struct pm_device_paths p;
+	char fid[16], devid[16], what[64];
+	const char *type = d->cdrom ? "cdrom" : "disk";
+	const char *bkv[] = {
+		"frontend", p.fe, "params", d->target ? d->target : "",
+		"script", d->script ? d->script : "/etc/xen/scripts/block", "frontend-id", fid,
+		"online", "1", "removable", d->cdrom ? "1" : "0", "bootable", "1", "state", "1",
+		"dev", d->vdev, "type", "phy", "mode", d->readwrite ? "w" : "r", "device-type", type,
+		"discard-enable", d->discard ? "1" : "0", "specification", "xen",
+		"direct-io-safe", d->direct_io_safe ? "1" : NULL, NULL,
+	};
+	const char *fkv[] = { "backend", p.be, "backend-id", "0", "state", "1", "virtual-device", devid,
+			      "device-type", type, "trusted", "1", NULL };
+	int rc;
+
+	snprintf(fid, sizeof(fid), "%u", domid);
+	snprintf(devid, sizeof(devid), "%u", d->devid);
+	snprintf(what, sizeof(what), "disk %s", d->vdev);
+	paths(domid, "vbd", d->devid, &p);
+	rc = write_device(h, domid, &p, bkv, fkv);
+	if (rc == -EEXIST)
+		say(err, errlen, "%s: domain %u has a disk %u already", what, domid, d->devid);
+	else if (rc)
+		say(err, errlen, "%s: writing %s: %s", what, p.be, strerror(-rc));
+	return rc ?: bring_up(hv, h, "vbd", &p, what, err, errlen);
+}
+
+int pm__device_add_nic(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, const struct pm_nic *n,
+		       char *err, size_t errlen)
+{
+	struct pm_device_paths p;
+	char fid[16], handle[16], mac[18], mtu[16], rate[64] = "", what[32];
+	const char *bkv[] = {
+		"frontend", p.fe, "frontend-id", fid, "online", "1", "state", "1",
+		"script", n->script ? n->script : "/etc/xen/scripts/vif-bridge", "mac", mac,
+		"bridge", n->bridge ? n->bridge : "xenbr0", "handle", handle, "type", "vif",
+		"ip", n->ip, "vifname", n->vifname, "rate", rate[0] ? rate : NULL, "gatewaydev", n->gatewaydev,
+		"hotplug-status", "", NULL,   /* empty until the hotplug step is done, as libxl writes it */
+	};
+	const char *fkv[] = { "backend", p.be, "backend-id", "0", "state", "1", "handle", handle, "mac", mac,
+			      "trusted", "1", "mtu", mtu, NULL };
+	int rc;
+
+	snprintf(fid, sizeof(fid), "%u", domid);
+	snprintf(handle, sizeof(handle), "%u", n->devid);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		 n->mac[4], n->mac[5]);
+	snprintf(mtu, sizeof(mtu), "%u", n->mtu ? n->mtu : 1500);
+	if (n->rate_interval_usecs)
+		snprintf(rate, sizeof(rate), "%" PRIu64 ",%" PRIu32, n->rate_bytes_per_interval, n->rate_interval_usecs);
+	snprintf(what, sizeof(what), "vif %u", n->devid);
+	paths(domid, "vif", n->devid, &p);
+	rc = write_device(h, domid, &p, bkv, fkv);
+	if (rc == -EEXIST)
+		say(err, errlen, "%s: domain %u has a vif %u already", what, domid, n->devid);
+	else if (rc)
+		say(err, errlen, "%s: writing %s: %s", what, p.be, strerror(-rc));
+	/* the frontend's mtu is dom0's to write, the domain's to read (as libxl makes it) */
+	if (!rc) {
+		struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { domid, XS_PERM_READ } };
+		char mp[PM_DEVICE_PATH_LEN + 8];
+
+		snprintf(mp, sizeof(mp), "%s/mtu", p.fe);
+		xs_set_permissions(h, XBT_NULL, mp, ro, 2);
+	}
+	return rc ?: bring_up(hv, h, "vif", &p, what, err, errlen);
+}
+
+int pm__device_remove(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, const char *kind, uint32_t devid,
+		      bool force, char *err, size_t errlen)
+{
+	struct pm_device_paths p;
+	char k[PM_DEVICE_PATH_LEN + 16];
+	unsigned int len;
+	char *there;
+	int rc = 0;
+
+	paths(domid, kind, devid, &p);
+	there = xs_read(h, XBT_NULL, p.be, &len);
+	if (!there) {
+		say(err, errlen, "domain %u has no %s %u", domid, kind, devid);
+		return -ENOENT;
+	}
+	free(there);
+	snprintf(k, sizeof(k), "%s/online", p.be);
+	xs_write(h, XBT_NULL, k, "0", 1);
+	if (!force) {
+		snprintf(k, sizeof(k), "%s/state", p.be);
+		if (read_num(h, k, 0) == XB_CONNECTED) {
+			xs_write(h, XBT_NULL, k, "5", 1);
+			rc = wait_state(h, p.be, XB_CLOSED, BACKEND_CLOSE_MS, NULL, 0);
+			if (rc) {
+				say(err, errlen, "%s %u of domain %u: the guest did not let it go in %d s (force it)",
+				    kind, devid, domid, BACKEND_CLOSE_MS / 1000);
+				return -EBUSY;
+			}
+		}
+	}
+	pm__hv_hotplug(hv, h, kind, p.be, false, NULL, 0);
+	remove_dirs(h, &p);
+	return 0;
+}
+
+/* removes dir if it is empty (in a transaction: a device added meanwhile keeps it) */
+static void prune(struct xs_handle *h, const char *dir)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		xs_transaction_t t = xs_transaction_start(h);
+		unsigned int n = 1;
+		char **ents;
+
+		if (t == XBT_NULL)
+			return;
+		ents = xs_directory(h, t, dir, &n);
+		free(ents);
+		if (!ents || n) {
+			xs_transaction_end(h, t, true);
+			return;
+		}
+		xs_rm(h, t, dir);
+		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
+			return;
+	}
+}
+
+void pm__devices_destroy(struct pm_hv *hv, uint32_t domid)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char dir[PM_DEVICE_PATH_LEN];
+	unsigned int nk = 0;
+	char **kinds;
+
+	if (!h)
+		return;
+	/* every kind dom0 serves it (a guest xl made has a console backend too) */
+	kinds = xs_directory(h, XBT_NULL, "/local/domain/0/backend", &nk);
+	for (unsigned int k = 0; kinds && k < nk; k++) {
+		unsigned int n = 0;
+		char **ids;
+
+		snprintf(dir, sizeof(dir), "/local/domain/0/backend/%s/%u", kinds[k], domid);
+		ids = xs_directory(h, XBT_NULL, dir, &n);
+		for (unsigned int i = 0; ids && i < n; i++) {
+			char *end;
+			unsigned long id = strtoul(ids[i], &end, 10);
+
+			if (!*end)
+				pm__device_remove(hv, h, domid, kinds[k], (uint32_t)id, true, NULL, 0);
+		}
+		free(ids);
+		xs_rm(h, XBT_NULL, dir);
+		/* as libxl leaves the store: no empty directories of devices behind */
+		snprintf(dir, sizeof(dir), "/local/domain/0/backend/%s", kinds[k]);
+		prune(h, dir);
+	}
+	free(kinds);
+	snprintf(dir, sizeof(dir), "/libxl/%u", domid);
+	xs_rm(h, XBT_NULL, dir);
+	prune(h, "/local/domain/0/backend");
+	prune(h, "/libxl");
+	xs_close(h);
+}
+
+/* a MAC in Xen's OUI, the rest random, as libxl makes them */
+int pm__device_random_mac(uint8_t mac[6])
+{
+	uint8_t r[3];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return neg_errno();
+	mac[0] = 0x00;
+	mac[1] = 0x16;
+	mac[2] = 0x3e;
+	mac[3] = r[0] & 0x7f;
+	mac[4] = r[1];
+	mac[5] = r[2];
+	return 0;
+}
+
+/* the guest and another domain are one VM while it migrates (NAME,
+ * NAME--incoming, NAME--migratedaway) */
+static bool same_vm(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "-"), lb = strcspn(b, "-");
+
+	while (a[la] && strncmp(a + la, "--", 2))
+		la += 1 + strcspn(a + la + 1, "-");
+	while (b[lb] && strncmp(b + lb, "--", 2))
+		lb += 1 + strcspn(b + lb + 1, "-");
+	return la == lb && !strncmp(a, b, la);
+}
+
+/* is what target names (a file by inode, a block device by number) served to
+ * another domain in a way that excludes this use? */
+static int check_sharing(struct xs_handle *h, const struct pm_domain_config *cfg, const struct pm_disk *d,
+			 char *err, size_t errlen)
+{
+	struct stat mine, theirs;
+	unsigned int nd = 0;
+	char **doms, p[PM_DEVICE_PATH_LEN + 32];
+
+	if (!d->target || stat(d->target, &mine))
+		return 0;
+	doms = xs_directory(h, XBT_NULL, "/local/domain/0/backend/vbd", &nd);
+	for (unsigned int i = 0; doms && i < nd; i++) {
+		unsigned int nv = 0, len;
+		char **vbds, *name;
+
+		snprintf(p, sizeof(p), "/local/domain/%s/name", doms[i]);
+		name = xs_read(h, XBT_NULL, p, &len);
+		if (name && same_vm(name, cfg->name)) {
+			free(name);
+			continue;
+		}
+		snprintf(p, sizeof(p), "/local/domain/0/backend/vbd/%s", doms[i]);
+		vbds = xs_directory(h, XBT_NULL, p, &nv);
+		for (unsigned int j = 0; vbds && j < nv; j++) {
+			char *params, *mode;
+			bool same, rw;
+
+			snprintf(p, sizeof(p), "/local/domain/0/backend/vbd/%s/%s/params", doms[i], vbds[j]);
+			params = xs_read(h, XBT_NULL, p, &len);
+			snprintf(p, sizeof(p), "/local/domain/0/backend/vbd/%s/%s/mode", doms[i], vbds[j]);
+			mode = xs_read(h, XBT_NULL, p, &len);
+			same = params && *params && !stat(params, &theirs) &&
+			       (S_ISBLK(mine.st_mode) ? S_ISBLK(theirs.st_mode) && mine.st_rdev == theirs.st_rdev
+						      : mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino);
+			rw = mode && !strcmp(mode, "w");
+			if (same && (rw || d->readwrite))
+				say(err, errlen, "disk %s: %s is in use by domain %s (%s)%s", d->vdev, d->target, doms[i],
+				    name ? name : "?", rw ? " read-write" : ", and this disk would write it");
+			free(params);
+			free(mode);
+			if (same && (rw || d->readwrite)) {
+				free(vbds);
+				free(name);
+				free(doms);
+				return -EBUSY;
+			}
+		}
+		free(vbds);
+		free(name);
+	}
+	free(doms);
+	return 0;
+}
+
+int pm__devices_check(struct pm_hv *hv, const struct pm_domain_config *cfg, char *err, size_t errlen)
+{
+	struct xs_handle *h;
+	int rc = 0;
+
+	if (!cfg->nr_disks && !cfg->nr_nics)
+		return 0;
+	if (!pm__hv_hotplug_ready(hv))
+		return 0;   /* a backend without devices: the caller says they are ignored */
+	for (size_t i = 0; !rc && i < cfg->nr_nics; i++) {
+		const char *br = cfg->nics[i].bridge ? cfg->nics[i].bridge : "xenbr0";
+		char p[128];
+
+		snprintf(p, sizeof(p), "/sys/class/net/%s/bridge", br);
+		if (strchr(br, '/') || access(p, F_OK)) {
+			say(err, errlen, "vif %u: bridge %s: there is no such bridge in dom0", cfg->nics[i].devid, br);
+			rc = -ENODEV;
+		}
+	}
+	if (rc)
+		return rc;
+	h = xs_open(XS_OPEN_SOCKETONLY);
+	if (!h) {
+		say(err, errlen, "connecting to the store: %s", strerror(errno));
+		return neg_errno();
+	}
+	for (size_t i = 0; !rc && i < cfg->nr_disks; i++)
+		rc = check_sharing(h, cfg, &cfg->disks[i], err, errlen);
+	xs_close(h);
+	return rc;
+}
+
+int pm__devices_add(struct pm_hv *hv, uint32_t domid, const struct pm_domain_config *cfg, const struct pm_nic *nics,
+		    char *err, size_t errlen)
+{
+	struct xs_handle *h;
+	int rc = 0;
+
+	if (!cfg->nr_disks && !cfg->nr_nics)
+		return 0;
+	if (!pm__hv_hotplug_ready(hv))
+		return 0;
+	h = xs_open(XS_OPEN_SOCKETONLY);
+	if (!h) {
+		say(err, errlen, "connecting to the store: %s", strerror(errno));
+		return neg_errno();
+	}
+	for (size_t i = 0; !rc && i < cfg->nr_disks; i++)
+		rc = pm__device_add_disk(hv, h, domid, &cfg->disks[i], err, errlen);
+	for (size_t i = 0; !rc && i < cfg->nr_nics; i++)
+		rc = pm__device_add_nic(hv, h, domid, &nics[i], err, errlen);
+	xs_close(h);
+	return rc;
+}
