@@ -55,6 +55,7 @@ physmapincludedir = $(includedir)/physmap
 physmapinclude_HEADERS = \
 	libphysmap/include/physmap/physmap.h \
 	libphysmap/include/physmap/config.h \
+	libphysmap/include/physmap/device.h \
 	libphysmap/include/physmap/domain.h \
 	libphysmap/include/physmap/hv.h \
 	libphysmap/include/physmap/p2m.h \

@@ -30,6 +30,7 @@
 #include <libxlutil.h>
 
 #include "physmap/config.h"
+#include "physmap/device.h"
 #include "alloc-internal.h"
 #include "config-internal.h"
 
@@ -205,7 +206,10 @@ static int dev_err(char *err, size_t errlen, const char *site, const char *key, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%s: %s: %s", site, key, msg);
+	if (*site)
+		snprintf(err, errlen, "%s: %s: %s", site, key, msg);
+	else
+		snprintf(err, errlen, "%s: %s", key, msg);
 	return -EINVAL;
 }
 
@@ -477,15 +481,17 @@ static int one_nic(const char *spec, const struct pm_config_devices_in *in, stru
 
 /* ---- the lists ---- */
 
-static void disk_dispose(struct pm_disk *d)
+void pm_disk_dispose(struct pm_disk *d)
 {
 	free(d->target);
 	free(d->vdev);
 	free(d->script);
 	free(d->backend_domain);
+	memset(d, 0, sizeof(*d));
+	d->discard = -1;
 }
 
-static void nic_dispose(struct pm_nic *n)
+void pm_nic_dispose(struct pm_nic *n)
 {
 	free(n->bridge);
 	free(n->ip);
@@ -495,15 +501,40 @@ static void nic_dispose(struct pm_nic *n)
 	free(n->backend_domain);
 	free(n->gatewaydev);
 	free(n->rate);
+	memset(n, 0, sizeof(*n));
+}
+
+int pm_disk_parse(const char *spec, struct pm_disk *d, char *err, size_t errlen)
+{
+	struct pm_config_devices_in in = { .disk_site = "", .vif_site = "" };
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = one_disk(spec, &in, d, err, errlen);
+	if (rc)
+		pm_disk_dispose(d);
+	return rc;
+}
+
+int pm_nic_parse(const char *spec, struct pm_nic *n, char *err, size_t errlen)
+{
+	struct pm_config_devices_in in = { .disk_site = "", .vif_site = "" };
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	rc = one_nic(spec, &in, n, err, errlen);
+	if (rc)
+		pm_nic_dispose(n);
+	return rc;
 }
 
 void pm__config_devices_dispose(struct pm_domain_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nr_disks; i++)
-		disk_dispose(&cfg->disks[i]);
+		pm_disk_dispose(&cfg->disks[i]);
 	free(cfg->disks);
 	for (size_t i = 0; i < cfg->nr_nics; i++)
-		nic_dispose(&cfg->nics[i]);
+		pm_nic_dispose(&cfg->nics[i]);
 	free(cfg->nics);
 	cfg->disks = NULL;
 	cfg->nics = NULL;

@@ -26,6 +26,7 @@
 
 #include <xenstore.h>
 
+#include "physmap/device.h"
 #include "alloc-internal.h"
 #include "device-internal.h"
 #include "hv/hv-internal.h"
@@ -517,6 +518,345 @@ int pm__devices_add(struct pm_hv *hv, uint32_t domid, const struct pm_domain_con
 		rc = pm__device_add_disk(hv, h, domid, &cfg->disks[i], err, errlen);
 	for (size_t i = 0; !rc && i < cfg->nr_nics; i++)
 		rc = pm__device_add_nic(hv, h, domid, &nics[i], err, errlen);
+	xs_close(h);
+	return rc;
+}
+
+/* ---- a running guest's devices (xl's block-* and network-*) ---- */
+
+/* dir/key as a number; -1 when absent */
+static int num_at(struct xs_handle *h, const char *dir, const char *key)
+{
+	char p[PM_DEVICE_PATH_LEN * 2];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	return (int)read_num(h, p, -1);
+}
+
+static int by_devid(const void *a, const void *b)
+{
+	const struct pm_device_info *x = a, *y = b;
+
+	return (x->devid > y->devid) - (x->devid < y->devid);
+}
+
+long pm_device_list(uint32_t domid, const char *kind, struct pm_device_info **out)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	struct pm_device_info *list = NULL;
+	char dir[PM_DEVICE_PATH_LEN], *home;
+	unsigned int n = 0, len;
+	char **ids = NULL;
+	long nr = 0;
+
+	*out = NULL;
+	if (!h)
+		return neg_errno();
+	snprintf(dir, sizeof(dir), "/local/domain/%u", domid);
+	home = xs_read(h, XBT_NULL, dir, &len);
+	if (!home) {
+		xs_close(h);
+		return -ENOENT;
+	}
+	free(home);
+	/* libxl's record lists the devices; the frontend says how they are */
+	snprintf(dir, sizeof(dir), "/libxl/%u/device/%s", domid, kind);
+	ids = xs_directory(h, XBT_NULL, dir, &n);
+	if (ids && n && !(list = pm__calloc(n, sizeof(*list)))) {
+		nr = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; ids && i < n; i++) {
+		struct pm_device_info *d = &list[nr];
+		char rec[PM_DEVICE_PATH_LEN * 2], p[PM_DEVICE_PATH_LEN * 3], *fe, *be, *mac;
+		char *end;
+		unsigned long id = strtoul(ids[i], &end, 10);
+
+		if (*end || end == ids[i])
+			continue;
+		snprintf(rec, sizeof(rec), "%s/%s", dir, ids[i]);
+		snprintf(p, sizeof(p), "%s/frontend", rec);
+		fe = xs_read(h, XBT_NULL, p, &len);
+		snprintf(p, sizeof(p), "%s/backend", rec);
+		be = xs_read(h, XBT_NULL, p, &len);
+		*d = (struct pm_device_info){ .devid = (uint32_t)id, .frontend_id = domid, .state = -1, .evtchn = -1,
+					      .ring_ref = -1, .rx_ring_ref = -1 };
+		snprintf(d->backend, sizeof(d->backend), "%s", be ? be : "");
+		if (fe) {
+			d->backend_id = (uint32_t)(num_at(h, fe, "backend-id") < 0 ? 0 : num_at(h, fe, "backend-id"));
+			d->state = num_at(h, fe, "state");
+			d->evtchn = num_at(h, fe, "event-channel");
+			if (!strcmp(kind, "vif")) {
+				d->ring_ref = num_at(h, fe, "tx-ring-ref");
+				d->rx_ring_ref = num_at(h, fe, "rx-ring-ref");
+				snprintf(p, sizeof(p), "%s/mac", fe);
+				mac = xs_read(h, XBT_NULL, p, &len);
+				snprintf(d->mac, sizeof(d->mac), "%s", mac ? mac : "");
+				free(mac);
+			} else {
+				d->ring_ref = num_at(h, fe, "ring-ref");
+			}
+		}
+		free(fe);
+		free(be);
+		nr++;
+	}
+	if (nr)
+		qsort(list, (size_t)nr, sizeof(*list), by_devid);
+out:
+	free(ids);
+	xs_close(h);
+	if (nr > 0)
+		*out = list;
+	else
+		free(list);
+	return nr;
+}
+
+int pm_device_find(uint32_t domid, const char *kind, const char *id, uint32_t *devid)
+{
+	struct pm_device_info *list;
+	long n;
+	uint8_t mac[6];
+	uint32_t want = UINT32_MAX;
+	bool by_mac = false;
+	char *end;
+
+	if (!strcmp(kind, "vbd")) {
+		if (pm_vdev_number(id, &want))
+			return -EINVAL;
+	} else if (!pm_mac_parse(id, mac)) {
+		by_mac = true;
+	} else {
+		unsigned long v = strtoul(id, &end, 10);
+
+		if (*end || end == id || v >= UINT32_MAX)
+			return -EINVAL;
+		want = (uint32_t)v;
+	}
+	n = pm_device_list(domid, kind, &list);
+	if (n < 0)
+		return (int)n;
+	for (long i = 0; i < n; i++) {
+		uint8_t m[6];
+
+		if (by_mac ? !pm_mac_parse(list[i].mac, m) && !memcmp(m, mac, 6) : list[i].devid == want) {
+			*devid = list[i].devid;
+			free(list);
+			return 0;
+		}
+	}
+	free(list);
+	return -ENOENT;
+}
+
+/* the domain's kept configuration (/vm/DOMID/config), changed by edit; a
+ * domain without one (xl made it) keeps nothing */
+static int keep(struct xs_handle *h, uint32_t domid, int (*edit)(struct pm_domain_config *cfg, const void *arg),
+		const void *arg)
+{
+	struct pm_domain_config cfg;
+	char p[64], cerr[PM_CONFIG_ERR_LEN], *json, *fresh = NULL;
+	unsigned int len;
+	int rc;
+
+	snprintf(p, sizeof(p), "/vm/%u/config", domid);
+	json = xs_read(h, XBT_NULL, p, &len);
+	if (!json)
+		return 0;
+	rc = pm_domain_config_from_json(json, p, NULL, 0, &cfg, cerr, sizeof(cerr));
+	free(json);
+	if (rc)
+		return rc;
+	rc = edit(&cfg, arg);
+	if (!rc && pm_domain_config_json(&cfg, &fresh) < 0)
+		rc = -ENOMEM;
+	if (!rc && !xs_write(h, XBT_NULL, p, fresh, (unsigned int)strlen(fresh)))
+		rc = neg_errno();
+	free(fresh);
+	pm_domain_config_dispose(&cfg);
+	return rc;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d = s ? pm__strdup(s) : NULL;
+
+	if (s && !d)
+		*oom = true;
+	return d;
+}
+
+static int keep_disk(struct pm_domain_config *cfg, const void *arg)
+{
+	const struct pm_disk *d = arg;
+	struct pm_disk *nd = pm__realloc(cfg->disks, (cfg->nr_disks + 1) * sizeof(*nd));
+	bool oom = false;
+
+	if (!nd)
+		return -ENOMEM;
+	cfg->disks = nd;
+	nd = &cfg->disks[cfg->nr_disks++];
+	*nd = *d;
+	nd->target = dup_or_null(d->target, &oom);
+	nd->vdev = dup_or_null(d->vdev, &oom);
+	nd->script = dup_or_null(d->script, &oom);
+	nd->backend_domain = dup_or_null(d->backend_domain, &oom);
+	return oom ? -ENOMEM : 0;
+}
+
+static int keep_nic(struct pm_domain_config *cfg, const void *arg)
+{
+	const struct pm_nic *n = arg;
+	struct pm_nic *nn = pm__realloc(cfg->nics, (cfg->nr_nics + 1) * sizeof(*nn));
+	bool oom = false;
+
+	if (!nn)
+		return -ENOMEM;
+	cfg->nics = nn;
+	nn = &cfg->nics[cfg->nr_nics++];
+	*nn = *n;
+	nn->bridge = dup_or_null(n->bridge, &oom);
+	nn->ip = dup_or_null(n->ip, &oom);
+	nn->model = dup_or_null(n->model, &oom);
+	nn->vifname = dup_or_null(n->vifname, &oom);
+	nn->script = dup_or_null(n->script, &oom);
+	nn->backend_domain = dup_or_null(n->backend_domain, &oom);
+	nn->gatewaydev = dup_or_null(n->gatewaydev, &oom);
+	nn->rate = dup_or_null(n->rate, &oom);
+	return oom ? -ENOMEM : 0;
+}
+
+struct forget {
+	const char *kind;
+	uint32_t devid;
+};
+
+static int forget_device(struct pm_domain_config *cfg, const void *arg)
+{
+	const struct forget *f = arg;
+
+	if (!strcmp(f->kind, "vbd")) {
+		for (size_t i = 0; i < cfg->nr_disks; i++)
+			if (cfg->disks[i].devid == f->devid) {
+				pm_disk_dispose(&cfg->disks[i]);
+				memmove(&cfg->disks[i], &cfg->disks[i + 1], (cfg->nr_disks - i - 1) * sizeof(*cfg->disks));
+				cfg->nr_disks--;
+				break;
+			}
+	} else {
+		for (size_t i = 0; i < cfg->nr_nics; i++)
+			if (cfg->nics[i].devid == f->devid) {
+				pm_nic_dispose(&cfg->nics[i]);
+				memmove(&cfg->nics[i], &cfg->nics[i + 1], (cfg->nr_nics - i - 1) * sizeof(*cfg->nics));
+				cfg->nr_nics--;
+				break;
+			}
+	}
+	return 0;
+}
+
+/* the domain's name, for the checks a new device goes through */
+static int attach_begin(struct pm_hv *hv, uint32_t domid, struct xs_handle **h, char *name, size_t len,
+			char *err, size_t errlen)
+{
+	struct pm_hv_dominfo info;
+	int rc;
+
+	err[0] = 0;
+	if (!pm__hv_hotplug_ready(hv)) {
+		say(err, errlen, "the %s backend serves no disks or networks yet", pm_hv_backend(hv));
+		return -EOPNOTSUPP;
+	}
+	rc = pm_hv_domain_getinfo(hv, domid, &info);
+	if (rc) {
+		say(err, errlen, "domain %u: %s", domid, strerror(-rc));
+		return rc;
+	}
+	snprintf(name, len, "%s", info.name);
+	*h = xs_open(XS_OPEN_SOCKETONLY);
+	if (!*h) {
+		say(err, errlen, "connecting to the store: %s", strerror(errno));
+		return neg_errno();
+	}
+	return 0;
+}
+
+int pm_device_disk_attach(struct pm_hv *hv, uint32_t domid, const struct pm_disk *d, char *err, size_t errlen)
+{
+	struct xs_handle *h = NULL;
+	struct pm_domain_config one;
+	char name[64];
+	int rc = attach_begin(hv, domid, &h, name, sizeof(name), err, errlen);
+
+	if (rc)
+		return rc;
+	pm_domain_config_init(&one);
+	one.name = name;
+	one.disks = (struct pm_disk *)d;
+	one.nr_disks = 1;
+	rc = pm__devices_check(hv, &one, err, errlen);
+	if (!rc)
+		rc = pm__device_add_disk(hv, h, domid, d, err, errlen);
+	if (!rc && (rc = keep(h, domid, keep_disk, d))) {
+		pm__device_remove(hv, h, domid, "vbd", d->devid, true, NULL, 0);
+		say(err, errlen, "disk %s: keeping it in the domain's configuration: %s", d->vdev, strerror(-rc));
+	}
+	xs_close(h);
+	return rc;
+}
+
+int pm_device_nic_attach(struct pm_hv *hv, uint32_t domid, struct pm_nic *n, char *err, size_t errlen)
+{
+	struct xs_handle *h = NULL;
+	struct pm_domain_config one;
+	struct pm_device_info *list;
+	char name[64];
+	long nr;
+	int rc = attach_begin(hv, domid, &h, name, sizeof(name), err, errlen);
+
+	if (rc)
+		return rc;
+	pm_domain_config_init(&one);
+	one.name = name;
+	one.nics = n;
+	one.nr_nics = 1;
+	rc = pm__devices_check(hv, &one, err, errlen);
+	/* the next devid, as libxl numbers them */
+	nr = rc ? 0 : pm_device_list(domid, "vif", &list);
+	n->devid = 0;
+	for (long i = 0; i < nr; i++)
+		if (list[i].devid >= n->devid)
+			n->devid = list[i].devid + 1;
+	if (nr > 0)
+		free(list);
+	if (!rc && !n->mac_set && !(rc = pm__device_random_mac(n->mac)))
+		n->mac_set = true;
+	if (!rc)
+		rc = pm__device_add_nic(hv, h, domid, n, err, errlen);
+	if (!rc && (rc = keep(h, domid, keep_nic, n))) {
+		pm__device_remove(hv, h, domid, "vif", n->devid, true, NULL, 0);
+		say(err, errlen, "vif %u: keeping it in the domain's configuration: %s", n->devid, strerror(-rc));
+	}
+	xs_close(h);
+	return rc;
+}
+
+int pm_device_detach(struct pm_hv *hv, uint32_t domid, const char *kind, uint32_t devid, bool force, char *err,
+		     size_t errlen)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	struct forget f = { kind, devid };
+	int rc;
+
+	err[0] = 0;
+	if (!h) {
+		say(err, errlen, "connecting to the store: %s", strerror(errno));
+		return neg_errno();
+	}
+	rc = pm__device_remove(hv, h, domid, kind, devid, force, err, errlen);
+	if (!rc)
+		keep(h, domid, forget_device, &f);   /* the device is gone either way */
 	xs_close(h);
 	return rc;
 }

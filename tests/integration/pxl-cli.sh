@@ -18,7 +18,7 @@ EX=$S/docs/examples
 plan 31
 
 out=$("$PXL" help)
-is "pxl help lists every plugin's command" "board console create destroy dumpdtb e820 info list mem-max mem-set migrate migrate-receive p2m pause restore save unpause" \
+is "pxl help lists every plugin's command" "block-attach block-detach block-list board console create destroy dumpdtb e820 info list mem-max mem-set migrate migrate-receive network-attach network-detach network-list p2m pause restore save unpause" \
 	"$(printf '%s\n' "$out" | sed -n '/^commands:/,/^$/s/^  \([a-z0-9-]*\) .*/\1/p' | grep -v '^help$\|^completion$' | tr '\n' ' ' | sed 's/ $//')"
 is "pxl CMD --help is pxl help CMD" "$("$PXL" help create)" "$("$PXL" create --help)"
 out=$("$PXL" help create)

@@ -168,8 +168,20 @@ echo "ping-dom0: $(ping -c 2 -W 3 10.0.0.1 | grep -c 'bytes from')"
 echo "written by $ip" | dd of=/dev/xvda bs=512 seek=100 conv=notrunc 2>/dev/null; sync
 echo "wrote"
 trap 'poweroff -f' USR2
+last=
 while :; do
 	[ -n "$pinged" ] || { ping -c 1 -W 2 "$(sed -n 's/.*peer=\([0-9.]*\).*/\1/p' /proc/cmdline)" >/dev/null 2>&1 && pinged=1 && echo "ping-peer: 1"; }
+	# disks and vifs come and go (block-attach, network-detach, ...): say so
+	now="$(ls /sys/block | tr '\n' ' ')|$(ls /sys/class/net | tr '\n' ' ')"
+	if [ "$now" != "$last" ]; then
+		last=$now
+		echo "devs: $now"
+		[ -e /sys/block/xvdb ] && echo "xvdb: $(cat /sys/block/xvdb/size) $(md5sum < /dev/xvdb | cut -d' ' -f1)"
+		if [ -e /sys/class/net/eth1 ] && ! ip addr show eth1 | grep -q inet; then
+			ip link set eth1 up; ip addr add "${ip%.*}.$((${ip##*.} + 10))/24" dev eth1
+			echo "eth1-ping: $(ping -c 2 -W 3 -I eth1 10.0.0.1 | grep -c 'bytes from')"
+		fi
+	fi
 	sleep 1
 done
 GUEST
@@ -205,6 +217,23 @@ echo "dev-keys: $(wc -l < /tmp/keys-xl) $(comm -3 /tmp/keys-xl /tmp/keys-pxl | w
 comm -3 /tmp/keys-xl /tmp/keys-pxl | head -10 | sed 's/^/dev-keys-diff: /'
 for d in dv xv; do tr -d '\r' < /var/log/xen/console/guest-$d.log | grep . | tail -6 | sed "s/^/dev-log-$d: /"; done
 echo "dev-loops: $(losetup -a | wc -l) $(ls /sys/class/net/xenbr0/brif | wc -l)"
+# hot-plug on the running guest: a second disk (read-only) and a second vif, and away again
+lastdevs() { tr -d '\r' < /var/log/xen/console/guest-dv.log | sed -n 's/^devs: //p' | tail -1; }
+wait_devs() { for i in $(seq 100); do lastdevs | grep -q -- "$1" && return 0; sleep 0.2; done; return 1; }
+dd if=/dev/urandom of=/tmp/d3.img bs=1M count=4 2>/dev/null
+echo "hot-img: $(md5sum < /tmp/d3.img | cut -d' ' -f1)"
+pxl block-attach dv /tmp/d3.img,raw,xvdb,r; echo "hot-battach: $?"
+wait_log /var/log/xen/console/guest-dv.log '^xvdb: '; echo "hot-xvdb: $(g dv xvdb)"
+echo "hot-blist: $(pxl block-list dv | awk 'NR > 1 { print $1, $4 }' | tr '\n' '|') $(xl block-list dv | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
+echo "hot-kept: $(xenstore-read /vm/$(xl domid dv)/config | grep -c '"vdev": "xvdb"')"
+pxl block-detach dv xvdb; echo "hot-bdetach: $?"
+wait_devs '^xvda |'; echo "hot-bgone: $? $(losetup -a | grep -c d3.img) $(xenstore-read /vm/$(xl domid dv)/config | grep -c '"vdev": "xvdb"')"
+pxl network-attach dv bridge=xenbr0 mtu=1400; echo "hot-nattach: $?"
+wait_log /var/log/xen/console/guest-dv.log '^eth1-ping'; echo "hot-eth1: $(g dv eth1-ping) $(cat /sys/class/net/vif$(xl domid dv).1/mtu)"
+echo "hot-nlist: $(pxl network-list dv | awk 'NR > 1 { print $1, $5 }' | tr '\n' '|') $(xl network-list dv | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
+pxl network-detach dv 1; echo "hot-ndetach: $?"
+wait_devs '|eth0 lo $'; echo "hot-ngone: $? $(ls /sys/class/net/xenbr0/brif | wc -l)"
+out1=$(pxl block-detach dv xvdz 2>&1); echo "hot-nosuch: $? $out1"
 dvid=$(xl domid dv)
 pxl destroy dv; echo "dev-destroy: $?"
 gone dv
@@ -236,7 +265,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 79
+plan 91
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -389,6 +418,19 @@ r=$(v dev-no-target)
 is "a target that is not there: exit 1, one line naming the key and file" "1 1 1" \
 	"$(printf '%s' "$r" | cut -d' ' -f1-2) $(printf '%s' "$r" | grep -c 'disk: "/tmp/nosuch.img,raw,xvda,rw": target /tmp/nosuch.img: No such file')"
 is "the refusals made nothing: no domain, no loop device beyond the running guest's" "Domain-0 dv | loops=1" "$(v dev-refused-left)"
+is "block-attach of a second image (read-only) to the running guest: exit 0" "0" "$(v hot-battach)"
+is "it appears in the guest as xvdb, its bytes the image's" "8192 $(v hot-img)" "$(v hot-xvdb)"
+is "pxl block-list shows both disks connected, xl block-list agrees" "51712 4|51728 4| 51712 51728 " "$(v hot-blist)"
+is "the domain's kept configuration has it (a save or migration carries it)" "1" "$(v hot-kept)"
+is "block-detach xvdb: exit 0" "0" "$(v hot-bdetach)"
+is "it leaves the guest, its loop device goes, the configuration forgets it" "0 0 0" "$(v hot-bgone)"
+is "network-attach of a second vif (mtu=1400): exit 0" "0" "$(v hot-nattach)"
+is "it appears in the guest as eth1 and pings dom0 through it; netback's vif has the MTU" "2 1400" "$(v hot-eth1)"
+is "pxl network-list shows both vifs connected, xl network-list agrees" "0 4|1 4| 0 1 " "$(v hot-nlist)"
+is "network-detach 1: exit 0" "0" "$(v hot-ndetach)"
+is "eth1 leaves the guest, its vif leaves the bridge (xl's guest and this one's first remain)" "0 2" "$(v hot-ngone)"
+is "block-detach of a disk it does not have: exit 1, one line" "1 pxl block-detach: dv: disk xvdz: no such device" \
+	"$(v hot-nosuch)"
 pc=$(v dev-create-cs) xc=$(v dev-xl-create-cs)
 echo "# create with a disk and a vif: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"
 tap_done

@@ -18,7 +18,7 @@ PXL_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined
 PXL_PLUGIN_LIBADD = libpxlutil.la libpmtools.la libphysmap.la
 
 plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains.la xl-plugins/p2m.la xl-plugins/mem.la \
-	xl-plugins/console.la xl-plugins/save.la
+	xl-plugins/console.la xl-plugins/save.la xl-plugins/device.la
 xl_plugins_create_la_SOURCES = xl-plugins/create.c
 xl_plugins_create_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_create_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
@@ -48,3 +48,7 @@ xl_plugins_save_la_SOURCES = xl-plugins/save.c
 xl_plugins_save_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_save_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
 xl_plugins_save_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_device_la_SOURCES = xl-plugins/device.c
+xl_plugins_device_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_device_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_device_la_LIBADD = $(PXL_PLUGIN_LIBADD)

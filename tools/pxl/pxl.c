@@ -190,12 +190,17 @@ static void cmd_help(FILE *f, const struct pxl_cmd *c)
 
 static void global_help(FILE *f, const struct registry *r)
 {
+	int w = 12;   /* the longest command's name, for one column */
+
+	for (size_t i = 0; i < r->n; i++)
+		if ((int)strlen(r->cmds[i]->name) > w)
+			w = (int)strlen(r->cmds[i]->name);
 	pm_usage(f, "pxl", "[options] COMMAND [ARGS]", global_opts, NR_GLOBAL);
 	fprintf(f, "\ncommands:\n");
-	fprintf(f, "  %-12s %s\n", "help", "this list, or one command's help (pxl help COMMAND)");
-	fprintf(f, "  %-12s %s\n", "completion", "a bash completion script for pxl");
+	fprintf(f, "  %-*s %s\n", w, "help", "this list, or one command's help (pxl help COMMAND)");
+	fprintf(f, "  %-*s %s\n", w, "completion", "a bash completion script for pxl");
 	for (size_t i = 0; i < r->n; i++)
-		fprintf(f, "  %-12s %s\n", r->cmds[i]->name, r->cmds[i]->summary);
+		fprintf(f, "  %-*s %s\n", w, r->cmds[i]->name, r->cmds[i]->summary);
 	fprintf(f, "\nA unique prefix of a command is enough.\n");
 }
 
