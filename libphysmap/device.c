@@ -228,7 +228,8 @@ int pm__device_add_disk(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, c
 		"script", d->script ? d->script : "/etc/xen/scripts/block", "frontend-id", fid,
 		"online", "1", "removable", d->cdrom ? "1" : "0", "bootable", "1", "state", "1",
 		"dev", d->vdev, "type", "phy", "mode", d->readwrite ? "w" : "r", "device-type", type,
-		"discard-enable", d->discard ? "1" : "0", "specification", "xen",
+		/* discard unless said otherwise, for a disk the guest may write (libxl's default) */
+		"discard-enable", (d->discard < 0 ? d->readwrite : d->discard) ? "1" : "0", "specification", "xen",
 		"direct-io-safe", d->direct_io_safe ? "1" : NULL, NULL,
 	};
 	const char *fkv[] = { "backend", p.be, "backend-id", "0", "state", "1", "virtual-device", devid,

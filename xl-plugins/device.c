@@ -8,6 +8,7 @@
  * devices xl made as well as pxl's: both live in the store alike.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,41 +33,11 @@ static char *joined(const struct pxl_args *a, int first)
 	return s;
 }
 
-static int block_attach_run(const struct pxl_args *a)
+/* block-attach (disk) and network-attach: one device in xl's syntax, on the running domain */
+static int attach(const struct pxl_args *a, bool disk)
 {
 	char err[PM_DEVICE_ERR_LEN], *spec = joined(a, 1);
 	struct pm_disk d;
-	struct pm_hv *hv;
-	uint32_t domid;
-	int rc;
-
-	if (!spec) {
-		fprintf(stderr, "%s: out of memory\n", a->prog);
-		return PXL_FAIL;
-	}
-	rc = pm_disk_parse(spec, &d, err, sizeof(err));
-	free(spec);
-	if (rc) {
-		fprintf(stderr, "%s: %s\n", a->prog, err);
-		return PXL_FAIL;
-	}
-	rc = pxl_open_domain(a, &hv, &domid);
-	if (rc) {
-		pm_disk_dispose(&d);
-		return rc;
-	}
-	if (pm_device_disk_attach(hv, domid, &d, err, sizeof(err))) {
-		fprintf(stderr, "%s: %s: %s\n", a->prog, a->argv[0], err);
-		rc = PXL_FAIL;
-	}
-	pm_disk_dispose(&d);
-	pm_hv_close(hv);
-	return rc;
-}
-
-static int network_attach_run(const struct pxl_args *a)
-{
-	char err[PM_DEVICE_ERR_LEN], *spec = joined(a, 1);
 	struct pm_nic n;
 	struct pm_hv *hv;
 	uint32_t domid;
@@ -76,24 +47,36 @@ static int network_attach_run(const struct pxl_args *a)
 		fprintf(stderr, "%s: out of memory\n", a->prog);
 		return PXL_FAIL;
 	}
-	rc = pm_nic_parse(spec, &n, err, sizeof(err));
+	rc = disk ? pm_disk_parse(spec, &d, err, sizeof(err)) : pm_nic_parse(spec, &n, err, sizeof(err));
 	free(spec);
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", a->prog, err);
 		return PXL_FAIL;
 	}
 	rc = pxl_open_domain(a, &hv, &domid);
-	if (rc) {
+	if (!rc) {
+		if (disk ? pm_device_disk_attach(hv, domid, &d, err, sizeof(err))
+			 : pm_device_nic_attach(hv, domid, &n, err, sizeof(err))) {
+			fprintf(stderr, "%s: %s: %s\n", a->prog, a->argv[0], err);
+			rc = PXL_FAIL;
+		}
+		pm_hv_close(hv);
+	}
+	if (disk)
+		pm_disk_dispose(&d);
+	else
 		pm_nic_dispose(&n);
-		return rc;
-	}
-	if (pm_device_nic_attach(hv, domid, &n, err, sizeof(err))) {
-		fprintf(stderr, "%s: %s: %s\n", a->prog, a->argv[0], err);
-		rc = PXL_FAIL;
-	}
-	pm_nic_dispose(&n);
-	pm_hv_close(hv);
 	return rc;
+}
+
+static int block_attach_run(const struct pxl_args *a)
+{
+	return attach(a, true);
+}
+
+static int network_attach_run(const struct pxl_args *a)
+{
+	return attach(a, false);
 }
 
 enum { OPT_FORCE };
