@@ -217,15 +217,26 @@ static int bring_up(struct pm_hv *hv, struct xs_handle *h, const char *kind, con
 	return rc;
 }
 
+/* a script= as libxl writes it: a name is one of Xen's scripts */
+static const char *script_path(const char *given, const char *def, char *buf, size_t len)
+{
+	if (!given)
+		return def;
+	if (given[0] == '/')
+		return given;
+	snprintf(buf, len, "/etc/xen/scripts/%s", given);
+	return buf;
+}
+
 int pm__device_add_disk(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, const struct pm_disk *d,
 			char *err, size_t errlen)
 {
 	struct pm_device_paths p;
-	char fid[16], devid[16], what[64];
+	char fid[16], devid[16], what[64], script[256];
 	const char *type = d->cdrom ? "cdrom" : "disk";
 	const char *bkv[] = {
 		"frontend", p.fe, "params", d->target ? d->target : "",
-		"script", d->script ? d->script : "/etc/xen/scripts/block", "frontend-id", fid,
+		"script", script_path(d->script, "/etc/xen/scripts/block", script, sizeof(script)), "frontend-id", fid,
 		"online", "1", "removable", d->cdrom ? "1" : "0", "bootable", "1", "state", "1",
 		"dev", d->vdev, "type", "phy", "mode", d->readwrite ? "w" : "r", "device-type", type,
 		/* discard unless said otherwise, for a disk the guest may write (libxl's default) */
@@ -252,10 +263,10 @@ int pm__device_add_nic(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, co
 		       char *err, size_t errlen)
 {
 	struct pm_device_paths p;
-	char fid[16], handle[16], mac[18], mtu[16], rate[64] = "", what[32];
+	char fid[16], handle[16], mac[18], mtu[16], rate[64] = "", what[32], script[256];
 	const char *bkv[] = {
 		"frontend", p.fe, "frontend-id", fid, "online", "1", "state", "1",
-		"script", n->script ? n->script : "/etc/xen/scripts/vif-bridge", "mac", mac,
+		"script", script_path(n->script, "/etc/xen/scripts/vif-bridge", script, sizeof(script)), "mac", mac,
 		"bridge", n->bridge ? n->bridge : "xenbr0", "handle", handle, "type", "vif",
 		"ip", n->ip, "vifname", n->vifname, "rate", rate[0] ? rate : NULL, "gatewaydev", n->gatewaydev,
 		"hotplug-status", "", NULL,   /* empty until the hotplug step is done, as libxl writes it */

@@ -9,12 +9,14 @@
  * that clears itself when its last user closes it until blkback holds it
  * and the store names it (a pxl killed on the way leaves none); then, as
  * the block script's, it stays until a removal (pxl's, or xl's script)
- * detaches it by the node the store names.
+ * detaches it by the node the store names. A script= of the user's (not
+ * xl's block or vif-bridge) is run instead, as libxl runs it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +34,8 @@
 #include <xenstore.h>
 
 #include "hv-internal.h"
+
+extern char **environ;
 
 #define WAIT_MS 10000   /* blkback opens a device, netback makes a vif, within this */
 
@@ -362,10 +368,130 @@ static void vif_offline(struct xs_handle *h, const char *be)
 	free(bridge);
 }
 
+/* ---- a script of the user's (script= other than xl's default) ---- */
+
+#define SCRIPT_MS 40000   /* libxl gives a hotplug script this long */
+
+/* a script= of the user's, as a path; NULL for xl's default of the kind (done natively) */
+static char *user_script(struct xs_handle *h, const char *kind, const char *be)
+{
+	const char *def = !strcmp(kind, "vbd") ? "block" : "vif-bridge";
+	char *s = get(h, be, "script"), *path = NULL;
+	const char *base;
+
+	if (!s || !*s) {
+		free(s);
+		return NULL;
+	}
+	base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
+	if (!strcmp(base, def) && (s[0] != '/' || !strcmp(s, "/etc/xen/scripts/block") ||
+				   !strcmp(s, "/etc/xen/scripts/vif-bridge"))) {
+		free(s);
+		return NULL;
+	}
+	if (s[0] == '/')
+		return s;
+	if (asprintf(&path, "/etc/xen/scripts/%s", s) < 0)
+		path = NULL;
+	free(s);
+	return path;
+}
+
+/* runs script as libxl does (block add|remove, vif online|offline, XENBUS_PATH in
+ * its environment), bounded; online succeeds when it says hotplug-status connected */
+static int run_script(struct xs_handle *h, const char *kind, const char *be, const char *script, bool online,
+		      char *err, size_t errlen)
+{
+	bool vbd = !strcmp(kind, "vbd");
+	const char *cmd = vbd ? (online ? "add" : "remove") : (online ? "online" : "offline");
+	char ifname[IFNAMSIZ + 8] = "", *vifname = vbd ? NULL : get(h, be, "vifname"), *status;
+	char e_script[512], e_type[32], e_path[256], e_vif[64];
+	char *const argv[] = { (char *)script, (char *)cmd, NULL };
+	size_t n = 0, k = 0;
+	char **envp;
+	int st = 0, rc = 0, null;
+	long waited = 0;
+	pid_t pid;
+
+	if (!vbd)
+		snprintf(ifname, sizeof(ifname), "%s", vifname && *vifname ? vifname : "");
+	if (!vbd && !ifname[0])
+		vif_default_name(h, be, ifname, sizeof(ifname));
+	free(vifname);
+	/* this process's environment with libxl's variables first (built before the fork) */
+	while (environ[n])
+		n++;
+	envp = calloc(n + 6, sizeof(*envp));
+	if (!envp)
+		return err_at(err, errlen, -ENOMEM, "%s: out of memory", script);
+	snprintf(e_script, sizeof(e_script), "script=%s", script);
+	snprintf(e_type, sizeof(e_type), "XENBUS_TYPE=%s", kind);
+	snprintf(e_path, sizeof(e_path), "XENBUS_PATH=%s", be);
+	snprintf(e_vif, sizeof(e_vif), "vif=%s", ifname);
+	envp[k++] = e_script;
+	envp[k++] = e_type;
+	envp[k++] = e_path;
+	envp[k++] = (char *)"XENBUS_BASE_PATH=backend";
+	if (!vbd)
+		envp[k++] = e_vif;
+	for (size_t i = 0; i < n; i++)
+		envp[k++] = environ[i];
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	pid = fork();
+	if (pid < 0) {
+		rc = err_at(err, errlen, -errno, "%s: %s", script, strerror(errno));
+		free(envp);
+		if (null >= 0)
+			close(null);
+		return rc;
+	}
+	if (!pid) {
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execve(script, argv, envp);
+		_exit(127);
+	}
+	free(envp);
+	if (null >= 0)
+		close(null);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (waited >= SCRIPT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return err_at(err, errlen, -ETIMEDOUT, "%s %s: no end in %d s", script, cmd, SCRIPT_MS / 1000);
+		}
+		sleep_ms(10);
+		waited += 10;
+	}
+	if (!online)
+		return 0;
+	status = get(h, be, "hotplug-status");
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || !status || strcmp(status, "connected")) {
+		char *why = get(h, be, "hotplug-error");
+
+		rc = err_at(err, errlen, -EIO, "%s %s: %s", script, cmd,
+			    why ? why : WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "cannot be run" : "it failed");
+		free(why);
+	}
+	free(status);
+	return rc;
+}
+
 int pm__xen_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, const char *be, bool online,
 		    char *err, size_t errlen)
 {
+	char *script;
+
 	(void)hv;
+	if ((!strcmp(kind, "vbd") || !strcmp(kind, "vif")) && (script = user_script(h, kind, be))) {
+		int rc = run_script(h, kind, be, script, online, err, errlen);
+
+		free(script);
+		return rc;
+	}
 	if (!strcmp(kind, "vbd")) {
 		if (online)
 			return vbd_online(h, be, err, errlen);

@@ -228,6 +228,12 @@ echo "hot-blist: $(pxl block-list dv | awk 'NR > 1 { print $1, $4 }' | tr '\n' '
 echo "hot-kept: $(xenstore-read /vm/$(xl domid dv)/config | grep -c '"vdev": "xvdb"')"
 pxl block-detach dv xvdb; echo "hot-bdetach: $?"
 wait_devs '^xvda |'; echo "hot-bgone: $? $(losetup -a | grep -c d3.img) $(xenstore-read /vm/$(xl domid dv)/config | grep -c '"vdev": "xvdb"')"
+# a script of the user's (script=), run as libxl runs one: here a wrapper of xl's block
+printf '#!/bin/sh\necho "$1 $XENBUS_PATH" >> /tmp/wrap.log\nexec /etc/xen/scripts/block "$@"\n' > /etc/xen/scripts/block-wrap
+chmod +x /etc/xen/scripts/block-wrap
+pxl block-attach dv script=block-wrap,vdev=xvdc,access=r,target=/tmp/d3.img; echo "hot-script: $?"
+wait_devs 'xvdc'; echo "hot-script-dev: $? $(sed 's|/local/domain/0/backend/vbd/[0-9]*/|BE/|' /tmp/wrap.log | tr '\n' '|') $(xenstore-read /local/domain/0/backend/vbd/$(xl domid dv)/51744/script)"
+pxl block-detach dv xvdc; echo "hot-script-gone: $? $(sed 's|/local/domain/0/backend/vbd/[0-9]*/|BE/|' /tmp/wrap.log | tr '\n' '|') $(losetup -a | grep -c d3.img)"
 pxl network-attach dv bridge=xenbr0 mtu=1400; echo "hot-nattach: $?"
 wait_log /var/log/xen/console/guest-dv.log '^eth1-ping'; echo "hot-eth1: $(g dv eth1-ping) $(cat /sys/class/net/vif$(xl domid dv).1/mtu)"
 echo "hot-nlist: $(pxl network-list dv | awk 'NR > 1 { print $1, $5 }' | tr '\n' '|') $(xl network-list dv | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
@@ -265,7 +271,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 91
+plan 94
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -424,6 +430,10 @@ is "pxl block-list shows both disks connected, xl block-list agrees" "51712 4|51
 is "the domain's kept configuration has it (a save or migration carries it)" "1" "$(v hot-kept)"
 is "block-detach xvdb: exit 0" "0" "$(v hot-bdetach)"
 is "it leaves the guest, its loop device goes, the configuration forgets it" "0 0 0" "$(v hot-bgone)"
+is "block-attach with a script of the user's (script=block-wrap): exit 0" "0" "$(v hot-script)"
+is "the script ran with add and the backend's path (as libxl runs one), the store names it, the guest has xvdc" \
+	"0 add BE/51744| /etc/xen/scripts/block-wrap" "$(v hot-script-dev)"
+is "block-detach runs it with remove; its loop device goes" "0 add BE/51744|remove BE/51744| 0" "$(v hot-script-gone)"
 is "network-attach of a second vif (mtu=1400): exit 0" "0" "$(v hot-nattach)"
 is "it appears in the guest as eth1 and pings dom0 through it; netback's vif has the MTU" "2 1400" "$(v hot-eth1)"
 is "pxl network-list shows both vifs connected, xl network-list agrees" "0 4|1 4| 0 1 " "$(v hot-nlist)"
