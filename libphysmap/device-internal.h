@@ -55,6 +55,9 @@ int pm__device_remove(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, con
 /* pm__devices_destroy - every device of domid, forced, and libxl's record of it */
 void pm__devices_destroy(struct pm_hv *hv, uint32_t domid);
 
+/* pm__store_prune - remove dir if it is empty (libxl leaves no empty directories of devices) */
+void pm__store_prune(struct xs_handle *h, const char *dir);
+
 /* pm__device_random_mac - 00:16:3e and three random bytes (the fourth's top bit clear); 0 or -errno */
 int pm__device_random_mac(uint8_t mac[6]);
 

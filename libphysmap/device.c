@@ -336,7 +336,7 @@ int pm__device_remove(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, con
 }
 
 /* removes dir if it is empty (in a transaction: a device added meanwhile keeps it) */
-static void prune(struct xs_handle *h, const char *dir)
+void pm__store_prune(struct xs_handle *h, const char *dir)
 {
 	for (int tries = 0; tries < 10; tries++) {
 		xs_transaction_t t = xs_transaction_start(h);
@@ -385,13 +385,13 @@ void pm__devices_destroy(struct pm_hv *hv, uint32_t domid)
 		xs_rm(h, XBT_NULL, dir);
 		/* as libxl leaves the store: no empty directories of devices behind */
 		snprintf(dir, sizeof(dir), "/local/domain/0/backend/%s", kinds[k]);
-		prune(h, dir);
+		pm__store_prune(h, dir);
 	}
 	free(kinds);
 	snprintf(dir, sizeof(dir), "/libxl/%u", domid);
 	xs_rm(h, XBT_NULL, dir);
-	prune(h, "/local/domain/0/backend");
-	prune(h, "/libxl");
+	pm__store_prune(h, "/local/domain/0/backend");
+	pm__store_prune(h, "/libxl");
 	xs_close(h);
 }
 

@@ -390,6 +390,11 @@ static int store_entries(struct build *b)
 		/* the configuration, for save and migration (as libxl keeps its JSON) */
 		snprintf(p, sizeof(p), "%s/config", vm);
 		ok = ok && xs_write(h, t, p, json, (unsigned int)strlen(json));
+		/* what xl reads of a domain it did not make before it adds a device to it */
+		snprintf(p, sizeof(p), "/libxl/%u/type", b->domid);
+		ok = ok && xs_put(h, t, p, "%s", c->type);
+		snprintf(p, sizeof(p), "/libxl/%u/dm-version", b->domid);
+		ok = ok && xs_put(h, t, p, "qemu_xen");
 		if (!ok) {
 			xs_transaction_end(h, t, true);
 			break;
@@ -559,6 +564,9 @@ static void store_remove(uint32_t domid)
 	xs_rm(h, XBT_NULL, p);
 	snprintf(p, sizeof(p), "/vm/%u", domid);
 	xs_rm(h, XBT_NULL, p);
+	snprintf(p, sizeof(p), "/libxl/%u", domid);
+	xs_rm(h, XBT_NULL, p);
+	pm__store_prune(h, "/libxl");
 	xs_close(h);
 }
 
