@@ -36,7 +36,7 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 		return rc;
 	/* disks and networks are the dom0 kernel's blkback and netback on Xen,
 	 * physmap-dm's on the simulator, which it does not serve yet */
-	served = !strcmp(pm_hv_backend(hv), "xen");
+	served = pm_hv_serves_devices(hv);
 	if (!served && cfg->nr_disks)
 		fprintf(stderr, "%s: warning: disk: the %s backend serves no disks yet; %zu ignored\n", a->prog,
 			pm_hv_backend(hv), cfg->nr_disks);

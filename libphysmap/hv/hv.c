@@ -533,3 +533,8 @@ bool pm__hv_hotplug_ready(const struct pm_hv *hv)
 {
 	return hv->ops->hotplug != NULL;
 }
+
+bool pm_hv_serves_devices(const struct pm_hv *hv)
+{
+	return pm__hv_hotplug_ready(hv);
+}

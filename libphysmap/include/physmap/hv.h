@@ -103,6 +103,9 @@ void pm_hv_close(struct pm_hv *hv);
 /** pm_hv_backend - "sim" or "xen" */
 const char *pm_hv_backend(const struct pm_hv *hv);
 
+/** pm_hv_serves_devices - whether the backend gives guests their disk= and vif= (xen: blkback, netback) */
+bool pm_hv_serves_devices(const struct pm_hv *hv);
+
 /** pm_hv_rundir - the simulator's run directory ("" for xen) */
 const char *pm_hv_rundir(const struct pm_hv *hv);
 
