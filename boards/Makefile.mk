@@ -1,6 +1,7 @@
 # boards: guest machine layouts, compiled into libphysmap
 
 libphysmap_core_la_SOURCES += \
+	boards/acpi.c \
 	boards/board.c \
 	boards/arm-virt.c \
 	boards/pc.c

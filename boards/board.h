@@ -292,6 +292,21 @@ long pm_board_layout_table(const struct pm_board_layout *layout, char **out);
 long pm_board_layout_json(const struct pm_board_layout *layout, char **out);
 
 /**
+ * pm_board_acpi_tables - the ACPI tables of a PVH machine (boards/acpi.c):
+ * RSDP, RSDT, XSDT, a hardware-reduced FADT, an empty DSDT and a MADT with
+ * one local APIC per vCPU (IDs 2i, as Xen numbers its vLAPICs), written
+ * into @buf for the guest to find at @gpa; the RSDP is at offset 0
+ * @cmos_rtc: nonzero if the machine has a CMOS clock (the FADT says so)
+ * returns:
+ *   the number of bytes written, on success
+ *   -EINVAL, if @vcpus is 0
+ *   -ENOSPC, if @len is too small
+ *   -ERANGE, if the tables would pass 4 GiB (the RSDT's pointers are 32-bit)
+ */
+long pm_board_acpi_tables(void *buf, size_t len, uint64_t gpa,
+			  unsigned vcpus, int cmos_rtc);
+
+/**
  * pm_board_pvh_start_info - write a PVH `struct hvm_start_info` and its
  * memory map (from the layout's E820) into @buf, which the guest will find
  * at @gpa (the map follows the struct)

@@ -70,6 +70,11 @@ static uint64_t round_up(uint64_t v, uint64_t align)
 	return (v + align - 1) & ~(align - 1);
 }
 
+/* what the firmware tables need of the configuration */
+struct pc_data {
+	unsigned vcpus;
+};
+
 struct pc_params {
 	uint64_t ram, max_below, pa_bits;
 	int amd, amd_1tb_hole;
@@ -246,6 +251,14 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 		rc = pm_board_opt_bool(cfg, "testdev", 0, &testdev, err);
 	if (rc == 0 && testdev)
 		rc = pm_board_add_testdevs(l, TESTDEV_BASE);
+	if (rc == 0) {
+		struct pc_data *d = pm__malloc(sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		d->vcpus = cfg->vcpus ? cfg->vcpus : 1;
+		l->board_data = d;
+	}
 	return rc;
 }
 
@@ -259,9 +272,15 @@ static int layout_q35(const struct pm_board_config *cfg, struct pm_board_layout 
 	return pc_layout(cfg, Q35, l, err);
 }
 
-/* PVH's fixed low pages: start info and memory map, then the command line */
+/*
+ * PVH's fixed low pages: start info with its memory map and module list,
+ * the ACPI tables (one blob), then the command line. All of it is in the
+ * first MiB, which x86 kernels keep for themselves, so the tables need no
+ * E820 entry of their own (one would make those RAM pages a P2M hole).
+ */
 #define PVH_START_INFO  UINT64_C(0x1000)
-#define PVH_CMDLINE     UINT64_C(0x2000)
+#define PVH_ACPI        UINT64_C(0x2000)
+#define PVH_CMDLINE     UINT64_C(0x8000)
 #define PVH_CMDLINE_MAX UINT64_C(0x6000)
 #define PVH_KERNEL      MiB
 
@@ -321,35 +340,57 @@ static int pc_boot(const struct pm_board_layout *l, struct pm_board_boot *b, cha
 	return 0;
 }
 
-/* start info, its memory map, and a module list naming the initrd */
+/* the machine has a CMOS clock: physmap-dm's mc146818 */
+static int has_rtc(const struct pm_board_layout *l)
+{
+	for (size_t i = 0; i < l->nr_devices; i++)
+		if (strcmp(l->devices[i].model, "mc146818") == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * One blob from PVH_START_INFO: start info, its memory map and a module
+ * list naming the initrd in the first page, the ACPI tables from PVH_ACPI
+ */
 static long pc_firmware(const struct pm_board_layout *l, const struct pm_board_boot *b, void **blob)
 {
-	size_t len = sizeof(struct hvm_start_info) +
-		     l->e820.nr * sizeof(struct hvm_memmap_table_entry) +
-		     sizeof(struct hvm_modlist_entry);
-	uint8_t *buf = pm__malloc(len);
+	const struct pc_data *d = l->board_data;
+	size_t acpi_at = PVH_ACPI - PVH_START_INFO;
+	size_t len = (size_t)(PVH_CMDLINE - PVH_START_INFO);
+	uint8_t *buf = pm__calloc(1, len);
 	struct hvm_modlist_entry *mod;
 	struct hvm_start_info *si;
-	long n;
+	long n, acpi;
 
 	if (!buf)
 		return -ENOMEM;
-	n = pm_board_pvh_start_info(l, buf, len, b->table_gpa, b->cmdline_gpa);
-	if (n < 0) {
-		free(buf);
-		return n;
-	}
+	n = pm_board_pvh_start_info(l, buf, acpi_at, b->table_gpa, b->cmdline_gpa);
+	if (n >= 0 && b->initrd_size && (size_t)n + sizeof(*mod) > acpi_at)
+		n = -ENOSPC;
+	if (n < 0)
+		goto out;
+	si = (struct hvm_start_info *)buf;
 	if (b->initrd_size) {
-		si = (struct hvm_start_info *)buf;
 		mod = (struct hvm_modlist_entry *)(buf + n);
-		memset(mod, 0, sizeof(*mod));
 		mod->paddr = b->initrd_load;
 		mod->size = b->initrd_size;
 		si->modlist_paddr = b->table_gpa + (uint64_t)n;
 		si->nr_modules = 1;
-		n += (long)sizeof(*mod);
 	}
-	*blob = buf;
+	acpi = pm_board_acpi_tables(buf + acpi_at, len - acpi_at, b->table_gpa + acpi_at,
+				    d ? d->vcpus : 1, has_rtc(l));
+	if (acpi < 0) {
+		n = acpi;
+		goto out;
+	}
+	si->rsdp_paddr = b->table_gpa + acpi_at;
+	n = (long)acpi_at + acpi;
+out:
+	if (n < 0)
+		free(buf);
+	else
+		*blob = buf;
 	return n;
 }
 

@@ -252,6 +252,17 @@ static uint64_t pool_bytes(uint64_t max_pfn, unsigned int vcpus)
 	return 4096ull * (256ull * vcpus + 2 * (max_pfn * PAGE >> 20));
 }
 
+/*
+ * A domain starts with every CPU feature Xen could offer it (its max
+ * policy); the toolstack narrows that to the default one, as libxl does
+ * before a guest runs. Without it a PVH Linux's timers stop soon after
+ * boot: the max policy advertises what this host only emulates in part.
+ */
+static int default_policy(struct pm_xen *x, uint32_t domid)
+{
+	return xc_cpuid_apply_policy(x->xch, domid, false, NULL, 0, true, false, false, NULL, NULL);
+}
+
 static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus, uint32_t *domid)
 {
 	struct pm_xen *x = hv->priv;
@@ -279,6 +290,8 @@ static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsi
 		return err();
 	/* native TSC: QEMU's TCG mishandles Xen's RDTSCP intercept (notes/xen-box.md) */
 	if (xc_domain_max_vcpus(x->xch, id, vcpus) ||   /* creates them: Xen's HVM save needs vCPU 0 */
+	    default_policy(x, id) ||
+	    xc_hvm_param_set(x->xch, id, HVM_PARAM_TIMER_MODE, 1 /* no_delay_for_missed_ticks */) ||
 	    xc_domain_set_tsc_info(x->xch, id, 2 /* native */, 0, 0, 0) ||
 	    xc_set_paging_mempool_size(x->xch, id, pool_bytes(max_pfn, vcpus))) {
 		rc = err();
@@ -314,7 +327,7 @@ static int xen_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus,
 		return n < 0 ? (int)n : rc;
 	if (xc_domain_create(x->xch, &id, &c))
 		return err();
-	if (xc_domain_max_vcpus(x->xch, id, vcpus)) {
+	if (xc_domain_max_vcpus(x->xch, id, vcpus) || default_policy(x, id)) {
 		rc = err();
 		xc_domain_destroy(x->xch, id);
 		return rc;

@@ -5,6 +5,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/configure-names-missing-package.sh \
 	tests/integration/examples.sh \
 	tests/integration/board-pc-vs-qemu.sh \
+	tests/integration/board-pc-acpi-iasl.sh \
 	tests/integration/board-virt-vs-qemu.py \
 	tests/integration/board-virt-dtc.sh \
 	tests/integration/physmap-dm.sh \

@@ -3,18 +3,97 @@
  * tests (the pxl CLI will show the same through `pxl board` / `pxl e820`).
  *
  *   board-dump BOARD MEMORY [key=value...] [--vcpus=N] [--maxmem=SIZE]
- *              [--firmware|--e820|--table|--json|--dtb=FILE]
+ *              [--firmware|--e820|--table|--json|--dtb=FILE|--acpi=DIR]
  *
  * Prints the chosen view in Linux's E820 format (or the region table, or
- * the layout as JSON), or writes the board's device tree to FILE; on a
- * refused configuration prints "error: MESSAGE" and exits 1.
+ * the layout as JSON), or writes the board's firmware table (a device
+ * tree) to FILE, or the PVH guest's ACPI tables, found from the start
+ * info's RSDP pointer, to DIR as acpixtract names them (rsdp.dat,
+ * xsdt.dat, facp.dat, ...: what iasl -d reads); on a refused
+ * configuration prints "error: MESSAGE" and exits 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+#include <stdint.h>
+
+#include <xen/xen.h>
+#include <xen/arch-x86/hvm/start_info.h>
+
 #include "physmap/size.h"
 #include "board.h"
+
+static uint64_t get(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+
+	while (bytes--)
+		v = v << 8 | p[bytes];
+	return v;
+}
+
+/* [gpa, gpa + len) of the blob loaded at @base, or NULL */
+static const uint8_t *at(const uint8_t *blob, long n, uint64_t base, uint64_t gpa, uint64_t len)
+{
+	if (gpa < base || gpa - base > (uint64_t)n || len > (uint64_t)n - (gpa - base))
+		return NULL;
+	return blob + (gpa - base);
+}
+
+static int put(const char *dir, const char *sig, const uint8_t *p, size_t len)
+{
+	char path[4096], name[5] = "";
+	FILE *f;
+
+	for (int i = 0; i < 4; i++)
+		name[i] = (char)tolower((unsigned char)sig[i]);
+	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, len, f) != len || fclose(f)) {
+		printf("error: cannot write %s\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* the tables reachable from the RSDP, each to DIR/<signature>.dat */
+static int write_acpi(const char *dir, const uint8_t *blob, long n, uint64_t base)
+{
+	const struct hvm_start_info *si = (const void *)blob;
+	const uint8_t *rsdp, *xsdt, *t;
+	uint64_t entries;
+
+	if (n < (long)sizeof(*si) || !(rsdp = at(blob, n, base, si->rsdp_paddr, 36))) {
+		printf("error: no RSDP in the start info\n");
+		return -1;
+	}
+	if (put(dir, "rsdp", rsdp, 36))
+		return -1;
+	t = at(blob, n, base, get(rsdp + 16, 4), 36);
+	if (!t || !at(blob, n, base, get(rsdp + 16, 4), get(t + 4, 4)) || put(dir, "rsdt", t, get(t + 4, 4)))
+		return -1;
+	xsdt = at(blob, n, base, get(rsdp + 24, 8), 36);
+	if (!xsdt || !at(blob, n, base, get(rsdp + 24, 8), get(xsdt + 4, 4)) || put(dir, "xsdt", xsdt, get(xsdt + 4, 4)))
+		return -1;
+	entries = (get(xsdt + 4, 4) - 36) / 8;
+	for (uint64_t i = 0; i < entries; i++) {
+		uint64_t gpa = get(xsdt + 36 + 8 * i, 8);
+
+		t = at(blob, n, base, gpa, 36);
+		if (!t || !(t = at(blob, n, base, gpa, get(t + 4, 4))) || put(dir, (const char *)t, t, get(t + 4, 4)))
+			return -1;
+		if (memcmp(t, "FACP", 4) == 0) {
+			uint64_t dsdt = get(t + 140, 8);
+			const uint8_t *d = at(blob, n, base, dsdt, 36);
+
+			if (!d || !(d = at(blob, n, base, dsdt, get(d + 4, 4))) || put(dir, "dsdt", d, get(d + 4, 4)))
+				return -1;
+		}
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -22,7 +101,7 @@ int main(int argc, char **argv)
 	struct pm_board_config cfg = { .vcpus = 1, .opts = opts };
 	struct pm_board_layout l;
 	const struct board_ops *board;
-	const char *view = "--firmware", *dtb = NULL;
+	const char *view = "--firmware", *dtb = NULL, *acpi = NULL;
 	char err[PM_BOARD_ERR_LEN] = "", *text = NULL;
 	long rc;
 
@@ -47,6 +126,8 @@ int main(int argc, char **argv)
 			}
 		} else if (strncmp(argv[i], "--dtb=", 6) == 0) {
 			dtb = argv[i] + 6;
+		} else if (strncmp(argv[i], "--acpi=", 7) == 0) {
+			acpi = argv[i] + 7;
 		} else if (argv[i][0] == '-') {
 			view = argv[i];
 		} else if (eq && cfg.nr_opts < 16) {
@@ -59,7 +140,7 @@ int main(int argc, char **argv)
 		printf("error: %s\n", err);
 		return 1;
 	}
-	if (dtb) {
+	if (dtb || acpi) {
 		struct pm_board_boot boot = { .kernel_size = 0 };
 		void *blob = NULL;
 		FILE *f;
@@ -67,6 +148,12 @@ int main(int argc, char **argv)
 		rc = pm_board_boot(&l, &boot, err);
 		if (rc == 0)
 			rc = pm_board_firmware(&l, &boot, &blob);
+		if (acpi) {
+			rc = rc < 0 ? rc : write_acpi(acpi, blob, rc, boot.table_gpa);
+			free(blob);
+			pm_board_layout_dispose(&l);
+			return rc != 0;
+		}
 		f = rc >= 0 ? fopen(dtb, "wb") : NULL;
 		if (!f || fwrite(blob, 1, (size_t)rc, f) != (size_t)rc || fclose(f)) {
 			printf("error: cannot write %s: %s\n", dtb, err);

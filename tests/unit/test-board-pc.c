@@ -186,6 +186,121 @@ static void pvh_start_info_carries_the_e820(void **state)
 	pm_board_layout_dispose(&l);
 }
 
+static uint64_t le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+
+	while (bytes--)
+		v = v << 8 | p[bytes];
+	return v;
+}
+
+static uint8_t sum(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+
+	while (len--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+/* the table at guest address @gpa of a blob loaded at @base, checked whole */
+static const uint8_t *table(const uint8_t *blob, long n, uint64_t base, uint64_t gpa, const char *sig)
+{
+	const uint8_t *t;
+
+	assert_true(gpa >= base && gpa - base + 36 <= (uint64_t)n);
+	t = blob + (gpa - base);
+	assert_memory_equal(t, sig, 4);
+	assert_true(gpa - base + le(t + 4, 4) <= (uint64_t)n);
+	assert_int_equal(sum(t, le(t + 4, 4)), 0);
+	return t;
+}
+
+static void pvh_guests_find_one_local_apic_per_vcpu_from_the_rsdp(void **state)
+{
+	struct pm_board_config cfg = { .memory = 256 * MiB, .vcpus = 4 };
+	struct pm_board_boot boot = { .kernel_size = 4096, .cmdline = "console=hvc0" };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+	const struct hvm_start_info *si;
+	const uint8_t *rsdp, *xsdt, *fadt, *madt, *e;
+	void *blob = NULL;
+	long n;
+
+	(void)state;
+	assert_int_equal(pm_board_layout(pm_board_find("pc"), &cfg, &l, err), 0);
+	assert_int_equal(pm_board_boot(&l, &boot, err), 0);
+	n = pm_board_firmware(&l, &boot, &blob);
+	assert_true(n > 0 && (uint64_t)n <= boot.table_max);
+	/* the command line is past the tables */
+	assert_true(boot.cmdline_gpa >= boot.table_gpa + boot.table_max);
+	si = blob;
+	assert_int_not_equal(si->rsdp_paddr, 0);
+	assert_int_equal(si->rsdp_paddr % 16, 0);
+	rsdp = (const uint8_t *)blob + (si->rsdp_paddr - boot.table_gpa);
+	assert_memory_equal(rsdp, "RSD PTR ", 8);
+	assert_int_equal(rsdp[15], 2);
+	assert_int_equal(sum(rsdp, 20), 0);
+	assert_int_equal(sum(rsdp, 36), 0);
+	assert_int_equal(le(rsdp + 20, 4), 36);
+	table(blob, n, boot.table_gpa, le(rsdp + 16, 4), "RSDT");
+	xsdt = table(blob, n, boot.table_gpa, le(rsdp + 24, 8), "XSDT");
+	assert_int_equal(le(xsdt + 4, 4), 36 + 2 * 8);
+	fadt = table(blob, n, boot.table_gpa, le(xsdt + 36, 8), "FACP");
+	madt = table(blob, n, boot.table_gpa, le(xsdt + 44, 8), "APIC");
+	/* hardware-reduced, no VGA; pc has physmap-dm's CMOS clock */
+	assert_int_equal(fadt[8], 5);
+	assert_int_equal(le(fadt + 112, 4) & (1u << 20), 1u << 20);
+	assert_int_equal(le(fadt + 109, 2), 1u << 2);
+	assert_int_equal(le(fadt + 40, 4), le(fadt + 140, 8));
+	table(blob, n, boot.table_gpa, le(fadt + 140, 8), "DSDT");
+	assert_int_equal(le(madt + 36, 4), 0xfee00000);
+	assert_int_equal(le(madt + 40, 4), 0);
+	assert_int_equal(le(madt + 4, 4), 44 + 4 * 8);
+	e = madt + 44;
+	for (unsigned i = 0; i < 4; i++, e += 8) {
+		assert_int_equal(e[0], 0);
+		assert_int_equal(e[1], 8);
+		assert_int_equal(e[2], i);
+		assert_int_equal(e[3], 2 * i);
+		assert_int_equal(le(e + 4, 4), 1);
+	}
+	free(blob);
+	pm_board_layout_dispose(&l);
+}
+
+static void madt_uses_x2apic_entries_past_apic_id_254(void **state)
+{
+	static uint8_t buf[8192];
+	const uint8_t *madt, *e;
+	long n;
+
+	(void)state;
+	n = pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 130, 0);
+	assert_true(n > 0);
+	/* the MADT is the last table: find it from the XSDT */
+	madt = buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 44, 8) - 0x2000);
+	assert_memory_equal(madt, "APIC", 4);
+	assert_int_equal(le(madt + 4, 4), 44 + 128 * 8 + 2 * 16);
+	assert_int_equal(sum(madt, le(madt + 4, 4)), 0);
+	e = madt + 44 + 127 * 8;
+	assert_int_equal(e[0], 0);
+	assert_int_equal(e[3], 254);
+	e += 8;
+	assert_int_equal(e[0], 9);
+	assert_int_equal(e[1], 16);
+	assert_int_equal(le(e + 4, 4), 256);
+	assert_int_equal(le(e + 12, 4), 128);
+	assert_int_equal(le(e + 16 + 4, 4), 258);
+	/* no CMOS clock: the FADT says so */
+	assert_int_equal(le(buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 36, 8) - 0x2000) + 109, 2),
+			 (1u << 2) | (1u << 5));
+	assert_int_equal(pm_board_acpi_tables(buf, (size_t)n - 1, 0x2000, 130, 0), -ENOSPC);
+	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 0, 0), -EINVAL);
+	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), UINT32_MAX - 100, 1, 0), -ERANGE);
+}
+
 static void board_keys_are_checked_and_named(void **state)
 {
 	const struct pm_board_opt typo[] = { { "max_ram_bellow_4g", "2G" } };
@@ -304,6 +419,8 @@ int main(void)
 		cmocka_unit_test(amd_ram_above_4g_moves_to_1t_near_the_ht_window),
 		cmocka_unit_test(guest_e820_reserves_legacy_and_device_areas),
 		cmocka_unit_test(pvh_start_info_carries_the_e820),
+		cmocka_unit_test(pvh_guests_find_one_local_apic_per_vcpu_from_the_rsdp),
+		cmocka_unit_test(madt_uses_x2apic_entries_past_apic_id_254),
 		cmocka_unit_test(board_keys_are_checked_and_named),
 		cmocka_unit_test(layout_table_lists_regions_in_address_order),
 		cmocka_unit_test(layout_json_has_regions_and_e820),

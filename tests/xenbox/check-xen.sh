@@ -218,7 +218,7 @@ comm -3 /tmp/keys-xl /tmp/keys-pxl | head -10 | sed 's/^/dev-keys-diff: /'
 for d in dv xv; do tr -d '\r' < /var/log/xen/console/guest-$d.log | grep . | tail -6 | sed "s/^/dev-log-$d: /"; done
 echo "dev-loops: $(losetup -a | wc -l) $(ls /sys/class/net/xenbr0/brif | wc -l)"
 # hot-plug on the running guest: a second disk (read-only) and a second vif, and away again
-lastdevs() { tr -d '\r' < /var/log/xen/console/guest-dv.log | sed -n 's/^devs: //p' | tail -1; }
+lastdevs() { tr -d '\r' < /var/log/xen/console/guest-${gd:-dv}.log | sed -n 's/^devs: //p' | tail -1; }
 wait_devs() { for i in $(seq 100); do lastdevs | grep -q -- "$1" && return 0; sleep 0.2; done; return 1; }
 dd if=/dev/urandom of=/tmp/d3.img bs=1M count=4 2>/dev/null
 echo "hot-img: $(md5sum < /tmp/d3.img | cut -d' ' -f1)"
@@ -259,6 +259,39 @@ out=$(pxl create /tmp/dv.cfg name=dv4 'disk=["/tmp/nosuch.img,raw,xvda,rw"]' 2>&
 echo "dev-refused-left: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| loops=$(losetup -a | wc -l)"
 pxl destroy dv; gone dv
 
+# the same devices on PVH guests, pxl's and xl's from one config side by side
+sed 's/"dv"/"dh"/; s/"pv"/"pvh"/; s/d1.img/d4.img/; s/guestip=10.0.0.2 peer=10.0.0.3/guestip=10.0.0.4 peer=10.0.0.5/' /tmp/dv.cfg > /tmp/dh.cfg
+sed 's/"dh"/"xh"/; s/d4.img/d5.img/; s/guestip=10.0.0.4 peer=10.0.0.5/guestip=10.0.0.5 peer=10.0.0.4/' /tmp/dh.cfg > /tmp/xh.cfg
+echo 'tsc_mode = "native"' >> /tmp/xh.cfg   # xl's PVH guests under TCG need it (notes/xen-box.md); pxl's have it
+dd if=/dev/urandom of=/tmp/d4.img bs=1M count=8 2>/dev/null
+cp /tmp/d4.img /tmp/d5.img
+echo "pvh-img-md5: $(md5sum < /tmp/d4.img | cut -d' ' -f1)"
+pxl create /tmp/dh.cfg >/tmp/out 2>&1; echo "pvh-create: $? $(sed 's/domain [0-9]*$/domain N/' /tmp/out)"
+xl create /tmp/xh.cfg >/tmp/xlout 2>&1; echo "pvh-xl-create: $?"
+wait_log /var/log/xen/console/guest-dh.log '^wrote'; wait_log /var/log/xen/console/guest-xh.log '^wrote'
+wait_log /var/log/xen/console/guest-dh.log '^ping-peer'
+echo "pvh-disk: $(g dh disk)"
+echo "pvh-ping: $(g dh ping-dom0) $(g dh ping-peer) $(g xh ping-dom0)"
+keys "$(xl domid dh)" > /tmp/keys-pxl; keys "$(xl domid xh)" > /tmp/keys-xl
+echo "pvh-keys: $(wc -l < /tmp/keys-xl) $(comm -3 /tmp/keys-xl /tmp/keys-pxl | wc -l)"
+comm -3 /tmp/keys-xl /tmp/keys-pxl | head -10 | sed 's/^/pvh-keys-diff: /'
+for d in dh xh; do tr -d '\r' < /var/log/xen/console/guest-$d.log | grep . | tail -6 | sed "s/^/pvh-log-$d: /"; done
+gd=dh
+pxl block-attach dh /tmp/d3.img,raw,xvdb,r; echo "pvh-battach: $?"
+wait_log /var/log/xen/console/guest-dh.log '^xvdb: '; echo "pvh-xvdb: $(g dh xvdb)"
+pxl block-detach dh xvdb; echo "pvh-bdetach: $?"
+wait_devs '^xvda |'; echo "pvh-bgone: $? $(losetup -a | grep -c d3.img)"
+pxl network-attach dh bridge=xenbr0; echo "pvh-nattach: $?"
+wait_log /var/log/xen/console/guest-dh.log '^eth1-ping'; echo "pvh-eth1: $(g dh eth1-ping)"
+pxl network-detach dh 1; echo "pvh-ndetach: $?"
+wait_devs '|eth0 lo $'; echo "pvh-ngone: $? $(ls /sys/class/net/xenbr0/brif | wc -l)"
+dhid=$(xl domid dh)
+pxl destroy dh; echo "pvh-destroy: $?"
+xl destroy xh; gone dh; gone xh; sleep 1
+echo "pvh-wrote: $(dd if=/tmp/d4.img bs=512 skip=100 count=1 2>/dev/null | head -1 | tr -d '\0')"
+echo "pvh-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') loops=$(losetup -a | wc -l) brif=$(ls /sys/class/net/xenbr0/brif | wc -l)"
+xenstore-ls -f / | grep '/backend/\|^/libxl/' | head -5 | sed 's/^/pvh-left-key: /'
+
 # failures leave the host clean
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
 cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
@@ -271,7 +304,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 94
+plan 105
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -441,6 +474,22 @@ is "network-detach 1: exit 0" "0" "$(v hot-ndetach)"
 is "eth1 leaves the guest, its vif leaves the bridge (xl's guest and this one's first remain)" "0 2" "$(v hot-ngone)"
 is "block-detach of a disk it does not have: exit 1, one line" "1 pxl block-detach: dv: disk xvdz: no such device" \
 	"$(v hot-nosuch)"
+is "pxl create of a PVH guest with the same disk= and vif=: exit 0" "0 created dh as domain N" "$(v pvh-create)"
+is "xl creates the same PVH config beside it" "0" "$(v pvh-xl-create)"
+is "the PVH guest reads its raw image as xvda bit for bit" "16384 $(v pvh-img-md5)" "$(v pvh-disk)"
+is "it pings dom0 and xl's PVH guest, which pings dom0" "2 1 2" "$(v pvh-ping)" ||
+	printf '%s\n' "$out" | sed -n 's/^pvh-log-/# /p'
+k=$(v pvh-keys)
+is "its devices' store keys and permissions are xl's, key for key" "0" "${k#* }"
+printf '%s\n' "$out" | sed -n 's/^pvh-keys-diff: /# /p'
+is "block-attach to the PVH guest: xvdb appears with the image's bytes" "0 8192 $(v hot-img)" "$(v pvh-battach) $(v pvh-xvdb)"
+is "block-detach: it leaves the guest with its loop device" "0 0 0" "$(v pvh-bdetach) $(v pvh-bgone)"
+is "network-attach to the PVH guest: eth1 pings dom0" "0 2" "$(v pvh-nattach) $(v pvh-eth1)"
+is "network-detach: eth1 leaves, one vif (eth0's) on the bridge besides xl's" "0 0 2" "$(v pvh-ndetach) $(v pvh-ngone)"
+is "pxl destroy of the PVH guest: exit 0; what it wrote is in its image" "0 written by 10.0.0.4" \
+	"$(v pvh-destroy) $(v pvh-wrote)"
+is "then nothing of either is left: no backend, loop device or bridge port" "0 loops=0 brif=0" "$(v pvh-left)" ||
+	printf '%s\n' "$out" | sed -n 's/^pvh-left-key: /# /p'
 pc=$(v dev-create-cs) xc=$(v dev-xl-create-cs)
 echo "# create with a disk and a vif: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"
 tap_done
