@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 
 #include <xenstore.h>
+#include <xen/xen.h>
+#include <xen/hvm/save.h>
 
 #include "physmap/save.h"
 #include "physmap/domain.h"
@@ -40,6 +42,8 @@ struct restorer {
 	unsigned int vcpus;
 	struct pm_hv_vcpu_state *st;
 	bool got_vcpus, got_params;
+	void *hvm_ctx;           /* Xen's whole HVM context, loaded as it is, or NULL */
+	size_t hvm_ctx_len;
 	void *devices;
 	size_t devices_len;
 	char *watches;
@@ -49,6 +53,26 @@ struct restorer {
 	char *err;
 	size_t errlen;
 };
+
+/*
+ * an HVM context Xen saved (its local APICs, FPU, MSRs... beside the
+ * CPUs), not one physmap made of registers alone (header, CPUs, end):
+ * one the backend can load whole. The record was checked already.
+ */
+static bool whole_context(const uint8_t *p, size_t len)
+{
+	struct hvm_save_descriptor d;
+
+	for (size_t pos = 0; len - pos >= sizeof(d); pos += sizeof(d) + d.length) {
+		memcpy(&d, p + pos, sizeof(d));
+		if (d.typecode != HVM_SAVE_CODE(HEADER) && d.typecode != HVM_SAVE_CODE(CPU) &&
+		    d.typecode != HVM_SAVE_CODE(END))
+			return true;
+		if (d.length > len - pos - sizeof(d))
+			break;
+	}
+	return false;
+}
 
 static int bad(struct restorer *r, int rc, uint64_t at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int bad(struct restorer *r, int rc, uint64_t at, const char *fmt, ...)
@@ -297,6 +321,15 @@ static int libxc(struct restorer *r, enum pm_libxc_dom want)
 			if (rc)
 				return bad(r, rc, at, "%s", what);
 			r->got_vcpus = true;
+			if (rec.type == PM_LIBXC_HVM_CONTEXT && whole_context(rec.body, rec.len) &&
+			    pm__hv_has_hvm_context(r->hv)) {
+				free(r->hvm_ctx);
+				r->hvm_ctx = pm__malloc(rec.len);
+				if (!r->hvm_ctx)
+					return bad(r, -ENOMEM, at, "out of memory");
+				memcpy(r->hvm_ctx, rec.body, rec.len);
+				r->hvm_ctx_len = rec.len;
+			}
 			break;
 		case PM_LIBXC_HVM_PARAMS:
 			if (!static_end || r->got_params)
@@ -574,7 +607,11 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	if (rc)
 		goto out;
 	/* everything read and sound: the domain's state */
-	for (unsigned int i = 0; i < r.vcpus; i++) {
+	if (r.hvm_ctx && (rc = pm__hv_hvm_context_set(hv, r.domid, r.hvm_ctx, r.hvm_ctx_len))) {
+		bad(&r, rc, r.offset, "loading the HVM context: %s", strerror(-rc));
+		goto out;
+	}
+	for (unsigned int i = 0; !r.hvm_ctx && i < r.vcpus; i++) {
 		rc = pm_hv_vcpu_set_state(hv, r.domid, i, &r.st[i]);
 		if (rc) {
 			bad(&r, rc, r.offset, "setting vCPU %u: %s", i, strerror(-rc));
@@ -608,6 +645,7 @@ out:
 	free(r.mfns);
 	free(r.pfns);
 	free(r.st);
+	free(r.hvm_ctx);
 	free(r.devices);
 	free(r.watches);
 	free(r.guest_store);

@@ -17,6 +17,7 @@
 
 #include <xenstore.h>
 #include <xen/hvm/params.h>
+#include <xen/sched.h>
 
 #include "physmap/save.h"
 #include "physmap/domain.h"
@@ -44,6 +45,7 @@ struct saver {
 	uint8_t *bitmap;         /* the window's pages to send, or NULL: all of its RAM */
 	uint8_t *dirty;          /* live: the pages to send next, a bit a pfn */
 	uint8_t *fresh;          /* what the dirty log said last */
+	bool cooperative;        /* it suspends itself when asked (control/feature-suspend) */
 	struct pm_save_report *rep;
 	char *err;
 	size_t errlen;
@@ -78,6 +80,19 @@ static char *xs_get(struct xs_handle *h, bool vm, uint32_t domid, const char *su
 
 	snprintf(path, sizeof(path), "%s/%u/%s", vm ? "/vm" : "/local/domain", domid, sub);
 	return xs_read(h, XBT_NULL, path, &len);
+}
+
+/* the guest has said it suspends itself when asked (Linux's xen drivers do) */
+static bool cooperates(uint32_t domid)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char *v = h ? xs_get(h, false, domid, "control/feature-suspend") : NULL;
+	bool yes = v && !strcmp(v, "1");
+
+	free(v);
+	if (h)
+		xs_close(h);
+	return yes;
 }
 
 /* the configuration it was built from, where its firmware table is, its balloon's target */
@@ -283,13 +298,108 @@ static void progress(const struct pm_save_opts *o, unsigned int round, long sent
 		o->progress(o->opaque, &p);
 }
 
+#define SUSPEND_ACK_MS   30000   /* libxl waits 60 s; a guest that will answer does so in one */
+#define SUSPEND_DONE_MS  60000
+
 /*
- * pauses the domain with every vCPU between instructions: one paused in
- * the middle of an access (its device model answering) is let finish it.
- * With @paused, the save's downtime starts: the guest is ours to resume.
+ * Asks the guest to suspend itself, as libxl does a guest with PV drivers:
+ * control/shutdown = "suspend", which it acknowledges by clearing, then
+ * its SCHEDOP_shutdown(SHUTDOWN_suspend). Its frontends, timers and
+ * channels are then quiet, and on the other side (its suspend call
+ * returning 0 there) it reconnects them to the devices made for it.
+ */
+static int suspend_guest(struct saver *s)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char path[64];
+	struct pm_hv_dominfo info;
+	int rc = 0, ms;
+
+	if (!h)
+		return fail(s, -errno, "connecting to the store");
+	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", s->domid);
+	if (!xs_write(h, XBT_NULL, path, "suspend", 7)) {
+		rc = fail(s, errno ? -errno : -EIO, "asking it to suspend (%s)", path);
+		goto out;
+	}
+	for (ms = 0;; ms += 10) {
+		unsigned int len = 0;
+		char *v = xs_read(h, XBT_NULL, path, &len);
+		bool acked = !v || !len;
+
+		free(v);
+		if (acked)
+			break;
+		if (ms >= SUSPEND_ACK_MS) {
+			xs_rm(h, XBT_NULL, path);
+			rc = fail(s, -ETIMEDOUT, "the guest did not acknowledge the suspend request in %d s",
+				  SUSPEND_ACK_MS / 1000);
+			goto out;
+		}
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	for (ms = 0;; ms += 10) {
+		rc = pm_hv_domain_getinfo(s->hv, s->domid, &info);
+		if (rc) {
+			fail(s, rc, "waiting for it to suspend");
+			goto out;
+		}
+		if (info.state == PM_HV_SHUTDOWN && info.shutdown_reason == SHUTDOWN_suspend)
+			break;
+		if (info.state == PM_HV_SHUTDOWN || info.state == PM_HV_CRASHED) {
+			rc = fail(s, -ECANCELED, "asked to suspend, it %s instead",
+				  info.state == PM_HV_CRASHED ? "crashed" : "shut down");
+			goto out;
+		}
+		if (ms >= SUSPEND_DONE_MS) {
+			rc = fail(s, -ETIMEDOUT, "the guest acknowledged the suspend request but did not suspend in %d s",
+				  SUSPEND_DONE_MS / 1000);
+			goto out;
+		}
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+out:
+	xs_close(h);
+	return rc;
+}
+
+/* a guest stopped by the save runs on: resumed (suspended), or unpaused */
+static int carry_on(struct pm_hv *hv, uint32_t domid, const struct pm_save_report *rep)
+{
+	struct xs_handle *h;
+	int rc;
+
+	if (!rep->suspended)
+		return pm_hv_domain_unpause(hv, domid);
+	rc = pm_hv_domain_resume(hv, domid);
+	/* xenstored let the guest's connection go quiet when it shut down */
+	if (!rc && (h = xs_open(XS_OPEN_SOCKETONLY))) {
+		xs_resume_domain(h, domid);
+		xs_close(h);
+	}
+	return rc;
+}
+
+/*
+ * stops the guest for the last round: suspended if it cooperates, else
+ * paused with every vCPU between instructions (one paused in the middle
+ * of an access, its device model answering, is let finish it). With
+ * @paused, the save's downtime starts: the guest is ours to resume.
  */
 static int pause_whole(struct saver *s, bool *paused)
 {
+	if (paused && s->cooperative) {
+		int rc;
+
+		s->rep->paused_ns = now_ns();
+		rc = suspend_guest(s);
+		if (rc)
+			return rc;
+		*paused = true;
+		s->rep->was_running = true;
+		s->rep->suspended = true;
+		return 0;
+	}
 	for (int tries = 0;; tries++) {
 		struct pm_hv_vcpu_state st;
 		int rc = pm_hv_domain_pause(s->hv, s->domid);
@@ -402,10 +512,24 @@ static int cpu_state(struct saver *s, struct pm_stream_buf *b)
 		HVM_PARAM_CONSOLE_EVTCHN, PM_DOMAIN_CONSOLE_PORT,
 		HVM_PARAM_STORE_EVTCHN, PM_DOMAIN_STORE_PORT,
 	};
+	void *ctx = NULL;
+	long n = strcmp(s->cfg.board, "virt") ? pm__hv_hvm_context(s->hv, s->domid, &ctx) : -EOPNOTSUPP;
 	int rc = 0;
 
-	if (!st)
+	if (!st) {
+		free(ctx);
 		return fail(s, -ENOMEM, "the vCPUs' state");
+	}
+	if (n != -EOPNOTSUPP) {
+		/* Xen's own: every register, MSR and FPU, the local APICs and their timers, as libxc sends */
+		if (n < 0)
+			rc = fail(s, (int)n, "reading the HVM context");
+		else if ((rc = pm_stream_put_record(b, PM_LIBXC_HVM_CONTEXT, NULL, 0, ctx, (size_t)n)))
+			fail(s, rc, "recording the HVM context");
+		free(ctx);
+		free(st);
+		goto params;
+	}
 	for (unsigned int i = 0; !rc && i < s->info.vcpus; i++) {
 		rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st[i]);
 		/* paused (by its user) inside a device access: let it finish that */
@@ -417,6 +541,7 @@ static int cpu_state(struct saver *s, struct pm_stream_buf *b)
 	if (!rc && (rc = pm__vcpus_put(b, st, s->info.vcpus)))
 		fail(s, rc, "recording the vCPUs");
 	free(st);
+params:
 	if (!rc)
 		rc = pm_stream_put_record(b, PM_LIBXC_HVM_PARAMS, head, sizeof(head), params, sizeof(params));
 	if (!rc)
@@ -569,6 +694,14 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 	rc = config(&s);
 	if (rc)
 		goto out;
+	s.cooperative = s.info.state == PM_HV_RUNNING && cooperates(domid);
+	/*
+	 * Past its RAM and special pages a guest has only what it mapped there
+	 * itself (Linux's grant table and shared info frames, in unpopulated
+	 * space): not memory to carry, and remade by a guest that suspended
+	 */
+	if (s.info.max_pfn > s.special + PM_DOMAIN_EXTRA_PAGES)
+		s.info.max_pfn = s.special + PM_DOMAIN_EXTRA_PAGES;
 	s.p2m = pm__malloc(WINDOW * sizeof(*s.p2m));
 	s.mfns = pm__malloc(WINDOW * sizeof(*s.mfns));
 	if (!s.p2m || !s.mfns || pm_domain_config_json(&s.cfg, &json) < 0) {
@@ -601,7 +734,7 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 		fail(&s, rc, "saving");
 out:
 	if (rc && paused)
-		pm_hv_domain_unpause(hv, domid);   /* it goes on running here */
+		carry_on(hv, domid, rep);   /* it goes on running here */
 	if (rc && logging)
 		pm_hv_dirty_log(hv, domid, false);
 	rep->total_ns = now_ns() - t0;
@@ -622,7 +755,7 @@ int pm_domain_save_done(struct pm_hv *hv, uint32_t domid, const struct pm_save_r
 	int rc = 0;
 
 	if (resume && rep->was_running)
-		rc = pm_hv_domain_unpause(hv, domid);
+		rc = carry_on(hv, domid, rep);
 	if (rep->was_running) {
 		int r = pm_hv_dirty_log(hv, domid, false);
 

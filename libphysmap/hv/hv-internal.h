@@ -26,6 +26,10 @@ struct pm_hv_ops {
 	long (*p2m_check)(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count, const uint64_t *entries);
 	int (*rename)(struct pm_hv *hv, uint32_t domid, const char *name);   /* NULL: the store names domains */
 	int (*pause)(struct pm_hv *hv, uint32_t domid, int unpause);
+	int (*resume)(struct pm_hv *hv, uint32_t domid);   /* NULL: no guest suspends itself */
+	/* NULL: the vCPUs' registers are the whole state a save carries */
+	long (*hvm_context)(struct pm_hv *hv, uint32_t domid, void **blob);
+	int (*hvm_context_set)(struct pm_hv *hv, uint32_t domid, const void *blob, size_t len);
 	int (*getinfo)(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
 	long (*list)(struct pm_hv *hv, struct pm_hv_dominfo **out);
 	int (*set_maxmem)(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
@@ -124,6 +128,25 @@ int pm__hv_map_frames(struct pm_hv *hv, uint32_t domid, void *addr, const uint64
  */
 int pm__hv_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, const char *be, bool online,
 		   char *err, size_t errlen);
+
+/*
+ * pm__hv_hvm_context - an x86 domain's whole HVM context as Xen saves it
+ * (xc_domain_hvm_getcontext: every vCPU's registers, segments, MSRs and
+ * FPU, its local APICs and timers), what libxc's HVM_CONTEXT record holds
+ * @blob: receives a buffer the caller frees
+ * returns: its length; -EOPNOTSUPP (the backend keeps no such context);
+ *   -ENOENT; -errno
+ */
+long pm__hv_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob);
+
+/* pm__hv_has_hvm_context - whether the backend keeps (and loads) such contexts */
+bool pm__hv_has_hvm_context(const struct pm_hv *hv);
+
+/*
+ * pm__hv_hvm_context_set - load such a context into a paused domain
+ * returns: 0; -EOPNOTSUPP; -EINVAL (Xen refused it); -errno
+ */
+int pm__hv_hvm_context_set(struct pm_hv *hv, uint32_t domid, const void *blob, size_t len);
 
 /* pm__hv_hotplug_ready - whether the backend serves guests' disks and networks */
 bool pm__hv_hotplug_ready(const struct pm_hv *hv);

@@ -587,6 +587,19 @@ static int xen_pause(struct pm_hv *hv, uint32_t domid, int unpause)
 	return 0;
 }
 
+static int xen_resume(struct pm_hv *hv, uint32_t domid)
+{
+	struct pm_xen *x = hv->priv;
+	xc_domaininfo_t d;
+
+	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
+		return -ENOENT;
+	if (!(d.flags & XEN_DOMINF_shutdown) ||
+	    ((d.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask) != SHUTDOWN_suspend)
+		return -EINVAL;
+	return xc_domain_resume(x->xch, domid, 1) ? err() : 0;
+}
+
 static int xen_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages)
 {
 	struct pm_xen *x = hv->priv;
@@ -850,6 +863,38 @@ static int put_cpu(struct pm_xen *x, uint32_t domid, unsigned int vcpu, const st
 	put_record(buf, &at, HVM_SAVE_CODE(MTRR), (uint16_t)vcpu, &mtrr, sizeof(mtrr));
 	put_record(buf, &at, HVM_SAVE_CODE(END), 0, NULL, 0);
 	return xc_domain_hvm_setcontext(x->xch, domid, buf, (uint32_t)at) ? err() : 0;
+}
+
+static long xen_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob)
+{
+	struct pm_xen *x = hv->priv;
+	int n = xc_domain_hvm_getcontext(x->xch, domid, NULL, 0);
+	uint8_t *ctx;
+
+	if (n <= 0)
+		return errno == ESRCH ? -ENOENT : err();
+	ctx = pm__malloc((size_t)n);
+	if (!ctx)
+		return -ENOMEM;
+	n = xc_domain_hvm_getcontext(x->xch, domid, ctx, (uint32_t)n);
+	if (n <= 0) {
+		int rc = errno == ESRCH ? -ENOENT : err();
+
+		free(ctx);
+		return rc;
+	}
+	*blob = ctx;
+	return n;
+}
+
+static int xen_hvm_context_set(struct pm_hv *hv, uint32_t domid, const void *blob, size_t len)
+{
+	struct pm_xen *x = hv->priv;
+
+	if (len > UINT32_MAX)
+		return -EINVAL;
+	/* libxenctrl bounces it into a hypercall buffer: the blob is only read */
+	return xc_domain_hvm_setcontext(x->xch, domid, (uint8_t *)(uintptr_t)blob, (uint32_t)len) ? err() : 0;
 }
 
 static int xen_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const struct pm_hv_vcpu_ctx *ctx)
@@ -1135,6 +1180,9 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.pv_build = xen_pv_build,
 	.p2m_check = xen_p2m_check,
 	.pause = xen_pause,
+	.resume = xen_resume,
+	.hvm_context = xen_hvm_context,
+	.hvm_context_set = xen_hvm_context_set,
 	.getinfo = xen_getinfo,
 	.list = xen_list,
 	.set_maxmem = xen_set_maxmem,

@@ -178,6 +178,11 @@ int pm_hv_domain_unpause(struct pm_hv *hv, uint32_t domid)
 	return hv->ops->pause(hv, domid, 1);
 }
 
+int pm_hv_domain_resume(struct pm_hv *hv, uint32_t domid)
+{
+	return hv->ops->resume ? hv->ops->resume(hv, domid) : -EOPNOTSUPP;
+}
+
 int pm_hv_domain_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)
 {
 	return hv->ops->getinfo(hv, domid, info);
@@ -527,6 +532,22 @@ int pm__hv_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, cons
 	}
 	err[0] = 0;
 	return hv->ops->hotplug ? hv->ops->hotplug(hv, h, kind, be, online, err, errlen) : -EOPNOTSUPP;
+}
+
+long pm__hv_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob)
+{
+	*blob = NULL;
+	return hv->ops->hvm_context ? hv->ops->hvm_context(hv, domid, blob) : -EOPNOTSUPP;
+}
+
+bool pm__hv_has_hvm_context(const struct pm_hv *hv)
+{
+	return hv->ops->hvm_context_set != NULL;
+}
+
+int pm__hv_hvm_context_set(struct pm_hv *hv, uint32_t domid, const void *blob, size_t len)
+{
+	return hv->ops->hvm_context_set ? hv->ops->hvm_context_set(hv, domid, blob, len) : -EOPNOTSUPP;
 }
 
 bool pm__hv_hotplug_ready(const struct pm_hv *hv)

@@ -182,6 +182,9 @@ while :; do
 			echo "eth1-ping: $(ping -c 2 -W 3 -I eth1 10.0.0.1 | grep -c 'bytes from')"
 		fi
 	fi
+	# alive: the disk's second MiB read past the page cache, and dom0 answers
+	t=$((t + 1))
+	echo "tick $t $(dd if=/dev/xvda bs=1M skip=1 count=1 iflag=direct 2>/dev/null | md5sum | cut -c1-8) $(ping -c 1 -W 1 10.0.0.1 | grep -c 'bytes from')"
 	sleep 1
 done
 GUEST
@@ -285,6 +288,23 @@ pxl network-attach dh bridge=xenbr0; echo "pvh-nattach: $?"
 wait_log /var/log/xen/console/guest-dh.log '^eth1-ping'; echo "pvh-eth1: $(g dh eth1-ping)"
 pxl network-detach dh 1; echo "pvh-ndetach: $?"
 wait_devs '|eth0 lo $'; echo "pvh-ngone: $? $(ls /sys/class/net/xenbr0/brif | wc -l)"
+# save -c, save and restore, live migration: the guest suspends itself when
+# asked (it says control/feature-suspend), and on the other side its disk
+# and vif, made again from the configuration the stream carries, reconnect
+tick() { tr -d '\r' < /var/log/xen/console/guest-dh.log | sed -n 's/^tick //p' | tail -1; }
+want=$(dd if=/tmp/d4.img bs=1M skip=1 count=1 2>/dev/null | md5sum | cut -c1-8)
+echo "pvh-want: $want"
+alive_after() { for i in $(seq 200); do t=$(tick); [ "${t%% *}" -gt "$1" ] && [ "${t#* }" = "$want 1" ] && return 0; sleep 0.2; done; return 1; }
+n=$(tick | cut -d' ' -f1)
+pxl save -c dh /tmp/dh.save >/tmp/out 2>&1; echo "pvh-save-c: $? $(cut -d' ' -f1 /tmp/out)"; rm -f /tmp/dh.save
+alive_after "$n"; echo "pvh-save-c-runs: $? $(tick | cut -d' ' -f2-)"
+n=$(tick | cut -d' ' -f1)
+pxl save dh /tmp/dh.save >/tmp/out 2>&1; echo "pvh-save: $? $(cut -d' ' -f1 /tmp/out) $(losetup -a | grep -c d4.img)"
+pxl restore /tmp/dh.save >/tmp/out 2>&1; echo "pvh-restore: $? $(sed 's/domain [0-9]*/domain N/' /tmp/out)"; rm -f /tmp/dh.save
+alive_after "$n"; echo "pvh-restored-runs: $? $(tick | cut -d' ' -f2-)"
+n=$(tick | cut -d' ' -f1)
+pxl migrate --transport=cmd dh "pxl migrate-receive" >/tmp/out 2>/dev/null; echo "pvh-migrate: $?"
+alive_after "$n"; echo "pvh-migrated-runs: $? $(tick | cut -d' ' -f2-) $(losetup -a | grep -c d4.img) $(xl list | awk 'NR > 1 { print $1 }' | grep -c -- '--')"
 dhid=$(xl domid dh)
 pxl destroy dh; echo "pvh-destroy: $?"
 xl destroy xh; gone dh; gone xh; sleep 1
@@ -304,7 +324,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 105
+plan 112
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
 	"$T/inside" 2>"$T/err")
@@ -486,6 +506,15 @@ is "block-attach to the PVH guest: xvdb appears with the image's bytes" "0 8192 
 is "block-detach: it leaves the guest with its loop device" "0 0 0" "$(v pvh-bdetach) $(v pvh-bgone)"
 is "network-attach to the PVH guest: eth1 pings dom0" "0 2" "$(v pvh-nattach) $(v pvh-eth1)"
 is "network-detach: eth1 leaves, one vif (eth0's) on the bridge besides xl's" "0 0 2" "$(v pvh-ndetach) $(v pvh-ngone)"
+is "pxl save -c of the PVH guest with its devices: exit 0" "0 saved" "$(v pvh-save-c)"
+want=$(v pvh-want)
+is "it suspended and resumed: it reads its disk and pings dom0 on" "0 $want 1" "$(v pvh-save-c-runs)"
+is "pxl save of it: exit 0, its loop device gone with it" "0 saved 0" "$(v pvh-save)"
+is "pxl restore: exit 0" "0 restored dh as domain N" "$(v pvh-restore)"
+is "the restored guest reads its disk and pings dom0 through devices made anew" "0 $want 1" "$(v pvh-restored-runs)"
+is "pxl migrate to localhost: exit 0" "0" "$(v pvh-migrate)"
+is "the migrated guest reads its disk and pings dom0; one loop device, no --incoming or --migratedaway" \
+	"0 $want 1 1 0" "$(v pvh-migrated-runs)"
 is "pxl destroy of the PVH guest: exit 0; what it wrote is in its image" "0 written by 10.0.0.4" \
 	"$(v pvh-destroy) $(v pvh-wrote)"
 is "then nothing of either is left: no backend, loop device or bridge port" "0 loops=0 brif=0" "$(v pvh-left)" ||

@@ -89,7 +89,9 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 			say(log, "%s: domain %u is gone", cfg->name, domid);
 			break;
 		}
-		if (info.state != PM_HV_SHUTDOWN && info.state != PM_HV_CRASHED) {
+		/* suspended: a save has it, and destroys it or resumes it */
+		if ((info.state != PM_HV_SHUTDOWN && info.state != PM_HV_CRASHED) ||
+		    (info.state == PM_HV_SHUTDOWN && info.shutdown_reason == SHUTDOWN_suspend)) {
 			usleep(50000);
 			continue;
 		}

@@ -175,6 +175,15 @@ int pm_hv_domain_destroy(struct pm_hv *hv, uint32_t domid);
 int pm_hv_domain_rename(struct pm_hv *hv, uint32_t domid, const char *name);
 
 /**
+ * pm_hv_domain_resume - a guest that suspended itself (shut down with
+ * SHUTDOWN_suspend) carries on where it was, its suspend call returning
+ * 1: cancelled, its connections still good (xc_domain_resume's fast way)
+ * returns: 0; -ENOENT; -EINVAL (not suspended); -EOPNOTSUPP (the backend's
+ *   guests do not suspend themselves)
+ */
+int pm_hv_domain_resume(struct pm_hv *hv, uint32_t domid);
+
+/**
  * pm_hv_domain_pause / _unpause - stop the vCPUs / let them run; the first
  * unpause starts the vCPUs that have a context.
  * returns: 0; -ENOENT; -EINVAL (shut down, or no vCPU has a context)

@@ -62,6 +62,7 @@ struct pm_save_report {
 	uint64_t pages_sent, bytes;
 	uint64_t total_ns, paused_ns;
 	bool was_running;        /* the guest ran when the save began (and was paused by it) */
+	bool suspended;          /* ... suspended by it rather: it had said it could (control/feature-suspend) */
 };
 
 /**
