@@ -833,44 +833,13 @@ static bool find_record(const uint8_t *ctx, long n, uint16_t code, uint16_t inst
  * libxenguest's PVH builder loads (Xen has no partial read of the header:
  * it comes from the whole context)
  */
-static int put_cpu(struct pm_xen *x, uint32_t domid, unsigned int vcpu, const struct hvm_hw_cpu *c)
+/* the domain's whole HVM context, as Xen saves it, into *blob (the caller frees it) */
+static long whole_context(struct pm_xen *x, uint32_t domid, void **blob)
 {
-	uint8_t buf[4 * sizeof(struct hvm_save_descriptor) + sizeof(struct hvm_save_header) +
-		    sizeof(struct hvm_hw_cpu) + sizeof(struct hvm_hw_mtrr)];
-	struct hvm_save_header hdr;
-	struct hvm_hw_mtrr mtrr;
-	uint8_t *ctx = NULL;
-	size_t at = 0;
-	int n = xc_domain_hvm_getcontext(x->xch, domid, NULL, 0), rc = 0;
-
-	if (n <= 0)
-		return errno == ESRCH ? -ENOENT : err();
-	ctx = pm__malloc((size_t)n);
-	if (!ctx)
-		return -ENOMEM;
-	n = xc_domain_hvm_getcontext(x->xch, domid, ctx, (uint32_t)n);
-	if (n <= 0)
-		rc = err();
-	else if (!find_record(ctx, n, HVM_SAVE_CODE(HEADER), 0, &hdr, sizeof(hdr)) ||
-		 !find_record(ctx, n, HVM_SAVE_CODE(MTRR), (uint16_t)vcpu, &mtrr, sizeof(mtrr)))
-		rc = -EINVAL;
-	free(ctx);
-	if (rc)
-		return rc;
-	mtrr.msr_mtrr_def_type = 6 /* write-back */ | (1u << 11) /* enabled */;
-	put_record(buf, &at, HVM_SAVE_CODE(HEADER), 0, &hdr, sizeof(hdr));
-	put_record(buf, &at, HVM_SAVE_CODE(CPU), (uint16_t)vcpu, c, sizeof(*c));
-	put_record(buf, &at, HVM_SAVE_CODE(MTRR), (uint16_t)vcpu, &mtrr, sizeof(mtrr));
-	put_record(buf, &at, HVM_SAVE_CODE(END), 0, NULL, 0);
-	return xc_domain_hvm_setcontext(x->xch, domid, buf, (uint32_t)at) ? err() : 0;
-}
-
-static long xen_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob)
-{
-	struct pm_xen *x = hv->priv;
 	int n = xc_domain_hvm_getcontext(x->xch, domid, NULL, 0);
 	uint8_t *ctx;
 
+	*blob = NULL;
 	if (n <= 0)
 		return errno == ESRCH ? -ENOENT : err();
 	ctx = pm__malloc((size_t)n);
@@ -885,6 +854,38 @@ static long xen_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob)
 	}
 	*blob = ctx;
 	return n;
+}
+
+static int put_cpu(struct pm_xen *x, uint32_t domid, unsigned int vcpu, const struct hvm_hw_cpu *c)
+{
+	uint8_t buf[4 * sizeof(struct hvm_save_descriptor) + sizeof(struct hvm_save_header) +
+		    sizeof(struct hvm_hw_cpu) + sizeof(struct hvm_hw_mtrr)];
+	struct hvm_save_header hdr;
+	struct hvm_hw_mtrr mtrr;
+	void *ctx = NULL;
+	size_t at = 0;
+	long n = whole_context(x, domid, &ctx);
+	int rc = 0;
+
+	if (n < 0)
+		return (int)n;
+	if (!find_record(ctx, n, HVM_SAVE_CODE(HEADER), 0, &hdr, sizeof(hdr)) ||
+	    !find_record(ctx, n, HVM_SAVE_CODE(MTRR), (uint16_t)vcpu, &mtrr, sizeof(mtrr)))
+		rc = -EINVAL;
+	free(ctx);
+	if (rc)
+		return rc;
+	mtrr.msr_mtrr_def_type = 6 /* write-back */ | (1u << 11) /* enabled */;
+	put_record(buf, &at, HVM_SAVE_CODE(HEADER), 0, &hdr, sizeof(hdr));
+	put_record(buf, &at, HVM_SAVE_CODE(CPU), (uint16_t)vcpu, c, sizeof(*c));
+	put_record(buf, &at, HVM_SAVE_CODE(MTRR), (uint16_t)vcpu, &mtrr, sizeof(mtrr));
+	put_record(buf, &at, HVM_SAVE_CODE(END), 0, NULL, 0);
+	return xc_domain_hvm_setcontext(x->xch, domid, buf, (uint32_t)at) ? err() : 0;
+}
+
+static long xen_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob)
+{
+	return whole_context(hv->priv, domid, blob);
 }
 
 static int xen_hvm_context_set(struct pm_hv *hv, uint32_t domid, const void *blob, size_t len)
