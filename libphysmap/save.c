@@ -82,24 +82,11 @@ static char *xs_get(struct xs_handle *h, bool vm, uint32_t domid, const char *su
 	return xs_read(h, XBT_NULL, path, &len);
 }
 
-/* the guest has said it suspends itself when asked (Linux's xen drivers do) */
-static bool cooperates(uint32_t domid)
-{
-	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-	char *v = h ? xs_get(h, false, domid, "control/feature-suspend") : NULL;
-	bool yes = v && !strcmp(v, "1");
-
-	free(v);
-	if (h)
-		xs_close(h);
-	return yes;
-}
-
-/* the configuration it was built from, where its firmware table is, its balloon's target */
+/* the configuration it was built from, where its firmware table is, its balloon's target, whether it suspends */
 static int config(struct saver *s)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-	char *json = NULL, *target = NULL, *fw = NULL, err[PM_CONFIG_ERR_LEN], berr[PM_BOARD_ERR_LEN];
+	char *json = NULL, *target = NULL, *fw = NULL, *suspend = NULL, err[PM_CONFIG_ERR_LEN], berr[PM_BOARD_ERR_LEN];
 	struct pm_board_layout layout;
 	int rc;
 
@@ -108,6 +95,9 @@ static int config(struct saver *s)
 	json = xs_get(h, true, s->domid, "config");
 	target = xs_get(h, false, s->domid, "memory/target");
 	fw = xs_get(h, true, s->domid, "firmware");
+	/* the guest has said it suspends itself when asked (Linux's xen drivers do) */
+	suspend = xs_get(h, false, s->domid, "control/feature-suspend");
+	s->cooperative = s->info.state == PM_HV_RUNNING && suspend && !strcmp(suspend, "1");
 	xs_close(h);
 	if (!json) {
 		rc = fail(s, -EINVAL, "no configuration in the store (/vm/%u/config): physmap did not build it",
@@ -138,6 +128,7 @@ out:
 	free(json);
 	free(target);
 	free(fw);
+	free(suspend);
 	return rc;
 }
 
@@ -501,35 +492,14 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 	return 0;
 }
 
-/* the vCPUs and the parameters, then the libxc stream's end */
-static int cpu_state(struct saver *s, struct pm_stream_buf *b)
+/* the vCPUs' registers as physmap records them (pm__vcpus_put) */
+static int vcpu_registers(struct saver *s, struct pm_stream_buf *b)
 {
 	struct pm_hv_vcpu_state *st = pm__calloc(s->info.vcpus, sizeof(*st));
-	uint32_t head[2] = { PM__NR_PARAMS, 0 };
-	uint64_t params[PM__NR_PARAMS * 2] = {
-		HVM_PARAM_CONSOLE_PFN, s->special + PM_DOMAIN_CONSOLE_PAGE,
-		HVM_PARAM_STORE_PFN, s->special + PM_DOMAIN_STORE_PAGE,
-		HVM_PARAM_CONSOLE_EVTCHN, PM_DOMAIN_CONSOLE_PORT,
-		HVM_PARAM_STORE_EVTCHN, PM_DOMAIN_STORE_PORT,
-	};
-	void *ctx = NULL;
-	long n = strcmp(s->cfg.board, "virt") ? pm__hv_hvm_context(s->hv, s->domid, &ctx) : -EOPNOTSUPP;
 	int rc = 0;
 
-	if (!st) {
-		free(ctx);
+	if (!st)
 		return fail(s, -ENOMEM, "the vCPUs' state");
-	}
-	if (n != -EOPNOTSUPP) {
-		/* Xen's own: every register, MSR and FPU, the local APICs and their timers, as libxc sends */
-		if (n < 0)
-			rc = fail(s, (int)n, "reading the HVM context");
-		else if ((rc = pm_stream_put_record(b, PM_LIBXC_HVM_CONTEXT, NULL, 0, ctx, (size_t)n)))
-			fail(s, rc, "recording the HVM context");
-		free(ctx);
-		free(st);
-		goto params;
-	}
 	for (unsigned int i = 0; !rc && i < s->info.vcpus; i++) {
 		rc = pm_hv_vcpu_get_state(s->hv, s->domid, i, &st[i]);
 		/* paused (by its user) inside a device access: let it finish that */
@@ -541,7 +511,34 @@ static int cpu_state(struct saver *s, struct pm_stream_buf *b)
 	if (!rc && (rc = pm__vcpus_put(b, st, s->info.vcpus)))
 		fail(s, rc, "recording the vCPUs");
 	free(st);
-params:
+	return rc;
+}
+
+/*
+ * the vCPUs and the parameters, then the libxc stream's end. A backend
+ * that keeps Xen's whole HVM context (every register, MSR and FPU, the
+ * local APICs and their timers) gives it, as libxc sends it.
+ */
+static int cpu_state(struct saver *s, struct pm_stream_buf *b)
+{
+	uint32_t head[2] = { PM__NR_PARAMS, 0 };
+	uint64_t params[PM__NR_PARAMS * 2] = {
+		HVM_PARAM_CONSOLE_PFN, s->special + PM_DOMAIN_CONSOLE_PAGE,
+		HVM_PARAM_STORE_PFN, s->special + PM_DOMAIN_STORE_PAGE,
+		HVM_PARAM_CONSOLE_EVTCHN, PM_DOMAIN_CONSOLE_PORT,
+		HVM_PARAM_STORE_EVTCHN, PM_DOMAIN_STORE_PORT,
+	};
+	void *ctx = NULL;
+	long n = strcmp(s->cfg.board, "virt") ? pm__hv_hvm_context(s->hv, s->domid, &ctx) : -EOPNOTSUPP;
+	int rc;
+
+	if (n == -EOPNOTSUPP)
+		rc = vcpu_registers(s, b);
+	else if (n < 0)
+		rc = fail(s, (int)n, "reading the HVM context");
+	else if ((rc = pm_stream_put_record(b, PM_LIBXC_HVM_CONTEXT, NULL, 0, ctx, (size_t)n)))
+		fail(s, rc, "recording the HVM context");
+	free(ctx);
 	if (!rc)
 		rc = pm_stream_put_record(b, PM_LIBXC_HVM_PARAMS, head, sizeof(head), params, sizeof(params));
 	if (!rc)
@@ -694,7 +691,6 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 	rc = config(&s);
 	if (rc)
 		goto out;
-	s.cooperative = s.info.state == PM_HV_RUNNING && cooperates(domid);
 	/*
 	 * Past its RAM and special pages a guest has only what it mapped there
 	 * itself (Linux's grant table and shared info frames, in unpopulated

@@ -68,9 +68,11 @@ struct pm_save_report {
 /**
  * pm_domain_save - write @domid's stream to @fd (a file, a pipe or a
  * socket: written in order, never sought)
- * On success the domain is left paused: the caller destroys it (save,
+ * On success the domain is left paused, or suspended (@rep->suspended: a
+ * guest that says control/feature-suspend is asked to suspend itself, as
+ * libxl asks one with PV drivers): the caller destroys it (save,
  * migration), or resumes it (save -c, a migration the other side
- * refused) or leaves it paused, and then calls pm_domain_save_done. Until
+ * refused) or leaves it so, and then calls pm_domain_save_done. Until
  * then a guest that ran holds its dirty log on @hv's connection as a
  * lease: if the caller dies first, the simulator stops the log and
  * resumes the guest (a broken migration leaves the source running). On
@@ -85,7 +87,8 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 
 /**
  * pm_domain_save_done - after a save: @resume the guest if the save
- * paused it (rep->was_running), and give the lease back
+ * paused or suspended it (rep->was_running; a suspended one the fast way,
+ * its suspend call returning "cancelled"), and give the lease back
  * returns: 0; -ENOENT (it is gone: destroyed, as after a save); -errno
  */
 int pm_domain_save_done(struct pm_hv *hv, uint32_t domid, const struct pm_save_report *rep, bool resume);
