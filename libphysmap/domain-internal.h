@@ -39,6 +39,14 @@ uint64_t pm__build_max_pfn(const struct build *b);
  */
 int pm__build_restored(struct build *b, const char *firmware);
 
+/**
+ * pm__build_pv_restore - a PV shell (pm__build_begin with @restore) takes
+ * the libxc stream at @fd (libxenguest reads it, to its END), then gets
+ * its store entries and devices and is introduced to the store
+ * returns: 0; -errno (the build's err says what)
+ */
+int pm__build_pv_restore(struct build *b, int fd);
+
 /** pm__build_end - @rc non-zero: undo everything the build did; then free it. NULL is fine */
 void pm__build_end(struct build *b, int rc);
 

@@ -25,6 +25,7 @@
 #include "alloc-internal.h"
 #include "domain-internal.h"
 #include "device-internal.h"
+#include "hv/hv-internal.h"
 
 #define PAGE 4096ull
 
@@ -619,8 +620,6 @@ static int pv_begin(struct build *b)
 	char berr[256] = "";
 	int rc;
 
-	if (b->restore)
-		return fail(b, -EOPNOTSUPP, "restoring a PV guest");
 	if ((rc = devices_prepare(b)))
 		return rc;
 	/*
@@ -645,6 +644,8 @@ static int pv_begin(struct build *b)
 	if (rc)
 		return fail(b, rc, "setting max memory");
 	rc = xen_ports(b);
+	if (!rc && b->restore)
+		return actions(b);   /* the rest once the stream is in: pm__build_pv_restore */
 	if (!rc && (rc = pm_hv_pv_build(b->hv, b->domid, &pv, berr, sizeof(berr))))
 		snprintf(b->err, b->errlen, "%s: building the PV guest: %s", cfg->name, berr[0] ? berr : strerror(-rc));
 	if (rc)
@@ -761,6 +762,27 @@ int pm__build_restored(struct build *b, const char *firmware)
 		xs_close(h);
 	}
 	return introduce(b);
+}
+
+int pm__build_pv_restore(struct build *b, int fd)
+{
+	struct pm_hv_pv pv = { .e820 = &b->layout.e820, .console_port = PM_DOMAIN_CONSOLE_PORT,
+			       .store_port = PM_DOMAIN_STORE_PORT };
+	char xerr[256] = "";
+	int rc = pm__hv_pv_restore(b->hv, b->domid, fd, &pv, xerr, sizeof(xerr));
+
+	if (rc) {
+		snprintf(b->err, b->errlen, "%s: restoring its memory and vCPUs: %s", b->cfg->name,
+			 xerr[0] ? xerr : strerror(-rc));
+		return rc;
+	}
+	b->store_mfn = pv.store_frame;
+	b->console_frame = pv.console_frame;
+	b->stored = true;
+	rc = store_entries(b);
+	if (!rc)
+		rc = devices(b);
+	return rc ?: introduce(b);
 }
 
 void pm__build_end(struct build *b, int rc)

@@ -518,7 +518,7 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	struct pm_hv_dominfo info;
 	char what[256] = "";
 	uint64_t at;
-	bool emulator = false;
+	bool emulator = false, pv;
 	int rc;
 
 	err[0] = 0;
@@ -526,6 +526,7 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	rc = header(&r, o, cfg);
 	if (rc)
 		goto out;
+	pv = cfg->type && !strcmp(cfg->type, "pv");
 	/* the libxl header and its first record, before anything is built */
 	at = r.offset;
 	rc = get(&r, 0, 16, "the libxl header");
@@ -563,6 +564,14 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	if (rc)
 		goto out;
 	r.domid = pm__build_domid(r.b);
+	if (pv) {
+		/* libxenguest reads a PV guest's libxc stream, as libxl has it do */
+		rc = pm__build_pv_restore(r.b, fd);
+		if (rc)
+			goto out;
+		pm__trace("restore: PV memory and vCPUs in");
+		goto libxl;
+	}
 	rc = pm_hv_domain_getinfo(hv, r.domid, &info);
 	if (rc) {
 		bad(&r, rc, r.offset, "the new domain: %s", strerror(-rc));
@@ -583,6 +592,7 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	if (rc)
 		goto out;
 	pm__trace("restore: libxc stream read");
+libxl:
 	for (;;) {
 		at = r.offset;
 		rc = record(&r, &rec, "libxl");
@@ -606,6 +616,8 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	}
 	if (rc)
 		goto out;
+	if (pv)
+		goto watches;
 	/* everything read and sound: the domain's state */
 	if (r.hvm_ctx && (rc = pm__hv_hvm_context_set(hv, r.domid, r.hvm_ctx, r.hvm_ctx_len))) {
 		bad(&r, rc, r.offset, "loading the HVM context: %s", strerror(-rc));
@@ -632,6 +644,7 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 		}
 	}
 	pm__trace("restore: devices loaded");
+watches:
 	rc = watches(&r);
 	pm__trace("restore: watches set");
 out:

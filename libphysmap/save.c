@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <xenstore.h>
 #include <xen/hvm/params.h>
@@ -46,6 +47,7 @@ struct saver {
 	uint8_t *dirty;          /* live: the pages to send next, a bit a pfn */
 	uint8_t *fresh;          /* what the dirty log said last */
 	bool cooperative;        /* it suspends itself when asked (control/feature-suspend) */
+	bool *paused;            /* a PV save's: pause_whole's @paused, for libxenguest's suspend call */
 	struct pm_save_report *rep;
 	char *err;
 	size_t errlen;
@@ -492,6 +494,48 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 	return 0;
 }
 
+/* libxenguest's call for the last round */
+static int pv_suspend(void *opaque)
+{
+	struct saver *s = opaque;
+
+	return pause_whole(s, s->paused) ? 0 : 1;
+}
+
+/*
+ * A PV guest's libxc stream is libxenguest's own (its pages with their
+ * types, page tables made pfn-based, its P2M, its vCPUs), between
+ * physmap's libxl records, as libxl writes one. Only a running guest can
+ * be saved: it is stopped by asking it to suspend.
+ */
+static int pv_memory(struct saver *s, const struct pm_save_opts *o, bool *paused)
+{
+	struct pm__pv_save ps = { .live = o->live, .max_rounds = o->max_rounds ? o->max_rounds : 5,
+				  .dirty_stop = 50, .suspend = pv_suspend, .opaque = s };
+	off_t at = lseek(s->fd, 0, SEEK_CUR), end;
+	char what[256];
+	int rc;
+
+	if (s->info.state != PM_HV_RUNNING) {
+		snprintf(s->err, s->errlen, "domain %u (%s): a PV guest is saved by asking it to suspend, and it is "
+			 "not running", s->domid, s->info.name);
+		return -EINVAL;
+	}
+	s->cooperative = true;
+	s->paused = paused;
+	rc = pm__hv_pv_save(s->hv, s->domid, s->fd, &ps, what, sizeof(what));
+	if (rc) {
+		if (!s->err[0])
+			snprintf(s->err, s->errlen, "domain %u: saving its memory: %s", s->domid, what);
+		return rc;
+	}
+	s->rep->rounds = ps.live ? ps.rounds + 1 : 1;
+	s->rep->pages_sent = ps.live ? ps.pages : s->info.tot_pages;
+	if (at >= 0 && (end = lseek(s->fd, 0, SEEK_CUR)) >= at)
+		s->rep->bytes += (uint64_t)(end - at);
+	return 0;
+}
+
 /* the vCPUs' registers as physmap records them (pm__vcpus_put) */
 static int vcpu_registers(struct saver *s, struct pm_stream_buf *b)
 {
@@ -665,7 +709,7 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 	struct saver s = { .hv = hv, .domid = domid, .fd = fd, .rep = rep, .err = err, .errlen = errlen };
 	struct pm_save_opts none = { 0 };
 	struct pm_stream_buf b = { 0 };
-	bool paused = false, logging = false;
+	bool paused = false, logging = false, pv = false;
 	char *json = NULL;
 	uint64_t t0 = now_ns();
 	int rc;
@@ -691,6 +735,7 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 	rc = config(&s);
 	if (rc)
 		goto out;
+	pv = s.cfg.type && !strcmp(s.cfg.type, "pv");
 	/*
 	 * Past its RAM and special pages a guest has only what it mapped there
 	 * itself (Linux's grant table and shared info frames, in unpopulated
@@ -704,21 +749,25 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 		rc = fail(&s, -ENOMEM, "saving");
 		goto out;
 	}
-	/* the headers, the static data */
+	/* the headers, the static data (a PV guest's libxc stream is libxenguest's) */
 	rc = pm_stream_put_xl_header(&b, json) ?: pm_stream_put_libxl_header(&b) ?:
-	     pm_stream_put_record(&b, PM_LIBXL_LIBXC_CONTEXT, NULL, 0, NULL, 0) ?:
-	     pm_stream_put_libxc_header(&b, strcmp(s.cfg.board, "virt") ? PM_LIBXC_DOM_X86_HVM
-									 : PM_LIBXC_DOM_PHYSMAP_ARM64, 4, 17) ?:
-	     pm_stream_put_record(&b, PM_LIBXC_STATIC_DATA_END, NULL, 0, NULL, 0);
+	     pm_stream_put_record(&b, PM_LIBXL_LIBXC_CONTEXT, NULL, 0, NULL, 0);
+	if (!rc && !pv)
+		rc = pm_stream_put_libxc_header(&b, strcmp(s.cfg.board, "virt") ? PM_LIBXC_DOM_X86_HVM
+										: PM_LIBXC_DOM_PHYSMAP_ARM64, 4, 17) ?:
+		     pm_stream_put_record(&b, PM_LIBXC_STATIC_DATA_END, NULL, 0, NULL, 0);
 	if (rc || (rc = put(&s, &b))) {
 		fail(&s, rc, "writing the stream's headers");
 		goto out;
 	}
-	rc = memory(&s, o, &paused, &logging);
-	if (rc)
-		goto out;
-	rc = cpu_state(&s, &b);
-	pm__trace("save: vCPUs read");
+	if (pv) {
+		rc = pv_memory(&s, o, &paused);
+	} else {
+		rc = memory(&s, o, &paused, &logging);
+		if (!rc)
+			rc = cpu_state(&s, &b);
+	}
+	pm__trace("save: memory and vCPUs");
 	if (!rc)
 		rc = emulator(&s, &b);
 	pm__trace("save: emulator context read");

@@ -12,6 +12,8 @@
 struct pm_hv_ioreq_ops;
 struct xs_handle;
 
+struct pm__pv_save;
+
 struct pm_hv_ops {
 	const char *name;
 	int (*open)(struct pm_hv *hv);
@@ -27,6 +29,9 @@ struct pm_hv_ops {
 	int (*rename)(struct pm_hv *hv, uint32_t domid, const char *name);   /* NULL: the store names domains */
 	int (*pause)(struct pm_hv *hv, uint32_t domid, int unpause);
 	int (*resume)(struct pm_hv *hv, uint32_t domid);   /* NULL: no guest suspends itself */
+	/* NULL: no PV guests to save or restore (libxenguest's streams) */
+	int (*pv_save)(struct pm_hv *hv, uint32_t domid, int fd, struct pm__pv_save *ps, char *err, size_t errlen);
+	int (*pv_restore)(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv *pv, char *err, size_t errlen);
 	/* NULL: the vCPUs' registers are the whole state a save carries */
 	long (*hvm_context)(struct pm_hv *hv, uint32_t domid, void **blob);
 	int (*hvm_context_set)(struct pm_hv *hv, uint32_t domid, const void *blob, size_t len);
@@ -138,6 +143,39 @@ int pm__hv_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, cons
  *   -ENOENT; -errno
  */
 long pm__hv_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob);
+
+/*
+ * struct pm__pv_save - how to save a PV guest, and what it took
+ * @live: in rounds while it runs (at most @max_rounds, stopping once
+ *     @dirty_stop pages or fewer are left), else all at once, stopped
+ * @suspend(@opaque): stops it for the last round; returns 1 with the
+ *     domain shut down for suspend, 0 if it could not
+ * @rounds, @pages: out, the rounds and pages sent (live saves)
+ */
+struct pm__pv_save {
+	bool live;
+	unsigned int max_rounds, dirty_stop;
+	int (*suspend)(void *opaque);
+	void *opaque;
+	unsigned int rounds;
+	uint64_t pages;
+};
+
+/*
+ * pm__hv_pv_save - a PV domain's libxc stream onto @fd, as libxenguest
+ * writes it (its pages with their types, its P2M, its vCPUs)
+ * returns: 0; -EOPNOTSUPP (no PV guests here); -errno (@err says what)
+ */
+int pm__hv_pv_save(struct pm_hv *hv, uint32_t domid, int fd, struct pm__pv_save *ps, char *err, size_t errlen);
+
+/*
+ * pm__hv_pv_restore - read such a stream from @fd into @domid (created
+ * empty, its maximum memory set and pv->console_port / store_port
+ * allocated), and give it pv->e820 as its memory map; fills
+ * pv->console_frame and pv->store_frame. The domain stays paused.
+ * returns: 0; -EOPNOTSUPP; -errno (@err says what)
+ */
+int pm__hv_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv *pv, char *err, size_t errlen);
 
 /* pm__hv_has_hvm_context - whether the backend keeps (and loads) such contexts */
 bool pm__hv_has_hvm_context(const struct pm_hv *hv);

@@ -77,11 +77,19 @@ static int err(void)
 	return errno ? -errno : -EIO;
 }
 
+/*
+ * the first error the Xen libraries logged since it was last cleared: the
+ * cause, where xc_get_last_error keeps only the outcome ("Save failed")
+ */
+static __thread char first_error[256];
+
 /* the Xen libraries log to stderr unless given a logger: a library never prints */
 static void quiet_message(struct xentoollog_logger *l, xentoollog_level level, int errnoval,
 			  const char *context, const char *format, va_list al)
 {
-	(void)l, (void)level, (void)errnoval, (void)context, (void)format, (void)al;
+	(void)l, (void)errnoval, (void)context;
+	if (level >= XTL_ERROR && !first_error[0])
+		vsnprintf(first_error, sizeof(first_error), format, al);
 }
 
 static void quiet_progress(struct xentoollog_logger *l, const char *context, const char *doing_what,
@@ -402,6 +410,101 @@ static int xen_pv_build(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, c
 #define PTE_FRAME 0x000ffffffffff000ull
 
 /* the machine frame behind virtual address @va in a PV guest's page tables rooted at @l4 (an mfn) */
+/* what libxenguest said first (since xc_forget), else last, else the errno */
+static void xc_said(struct pm_xen *x, int rc, char *errbuf, size_t errlen)
+{
+	const xc_error *e = xc_get_last_error(x->xch);
+	size_t n = strcspn(first_error, "\n");
+
+	if (first_error[0])
+		snprintf(errbuf, errlen, "%.*s", (int)n, first_error);
+	else
+		snprintf(errbuf, errlen, "%s", e && e->code ? e->message : strerror(-rc));
+}
+
+static void xc_forget(struct pm_xen *x)
+{
+	xc_clear_last_error(x->xch);
+	first_error[0] = 0;
+}
+
+static int pv_suspend(void *data)
+{
+	const struct pm__pv_save *ps = data;
+
+	return ps->suspend(ps->opaque);
+}
+
+/* libxenguest's simple policy, with physmap's limits, counting what went */
+static int pv_precopy(struct precopy_stats st, void *data)
+{
+	struct pm__pv_save *ps = data;
+
+	ps->rounds = st.iteration + 1;
+	ps->pages = st.total_written;
+	if ((st.dirty_count >= 0 && (unsigned long)st.dirty_count <= ps->dirty_stop) ||
+	    st.iteration + 1 >= ps->max_rounds) {
+		ps->pages += st.dirty_count > 0 ? (uint64_t)st.dirty_count : 0;   /* the last round's */
+		return XGS_POLICY_STOP_AND_COPY;
+	}
+	return XGS_POLICY_CONTINUE_PRECOPY;
+}
+
+/* libxenguest's save of a PV guest, as libxl drives it */
+static int xen_pv_save(struct pm_hv *hv, uint32_t domid, int fd, struct pm__pv_save *ps, char *errbuf,
+		       size_t errlen)
+{
+	struct pm_xen *x = hv->priv;
+	struct save_callbacks cb = { .suspend = pv_suspend, .precopy_policy = pv_precopy, .data = ps };
+	xc_physinfo_t pi = { 0 };
+	int rc;
+
+	/* Xen logs a PV guest's dirty pages in shadow mode; Debian's Xen 4.17 has none */
+	if (ps->live && !xc_physinfo(x->xch, &pi) && !(pi.capabilities & XEN_SYSCTL_PHYSCAP_shadow)) {
+		snprintf(errbuf, errlen, "a live save of a PV guest needs Xen's shadow paging to log its dirty "
+			 "pages, and this Xen has none (xl info: virt_caps); a non-live one moves it paused");
+		return -EOPNOTSUPP;
+	}
+	xc_forget(x);
+	if (!xc_domain_save(x->xch, fd, domid, ps->live ? XCFLAGS_LIVE : 0, &cb, XC_STREAM_PLAIN, -1))
+		return 0;
+	rc = err();
+	xc_said(x, rc, errbuf, errlen);
+	return rc;
+}
+
+/* a stream without a CPUID policy (older Xen's): the default one, as libxl */
+static int pv_static_data_done(unsigned int missing, void *data)
+{
+	const struct { struct pm_xen *x; uint32_t domid; } *d = data;
+
+	if (!(missing & XGR_SDD_MISSING_CPUID))
+		return 0;
+	return xc_cpuid_apply_policy(d->x->xch, d->domid, true, NULL, 0, true, false, false, NULL, NULL);
+}
+
+static int xen_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv *pv, char *errbuf,
+			  size_t errlen)
+{
+	struct pm_xen *x = hv->priv;
+	struct { struct pm_xen *x; uint32_t domid; } d = { x, domid };
+	struct restore_callbacks cb = { .static_data_done = pv_static_data_done, .data = &d };
+	unsigned long store = 0, console = 0;
+	int rc = 0;
+
+	xc_forget(x);
+	if (xc_domain_restore(x->xch, fd, domid, pv->store_port, &store, 0, pv->console_port, &console, 0,
+			      XC_STREAM_PLAIN, &cb, -1) ||
+	    (pv->e820 && set_memory_map(x, domid, pv->e820))) {
+		rc = err();
+		xc_said(x, rc, errbuf, errlen);
+		return rc;
+	}
+	pv->store_frame = store;
+	pv->console_frame = console;
+	return 0;
+}
+
 static int pv_va_to_mfn(struct pm_xen *x, uint32_t domid, xen_pfn_t l4, uint64_t va, xen_pfn_t *mfn)
 {
 	xen_pfn_t table = l4;
@@ -1182,6 +1285,8 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.p2m_check = xen_p2m_check,
 	.pause = xen_pause,
 	.resume = xen_resume,
+	.pv_save = xen_pv_save,
+	.pv_restore = xen_pv_restore,
 	.hvm_context = xen_hvm_context,
 	.hvm_context_set = xen_hvm_context_set,
 	.getinfo = xen_getinfo,

@@ -540,6 +540,18 @@ long pm__hv_hvm_context(struct pm_hv *hv, uint32_t domid, void **blob)
 	return hv->ops->hvm_context ? hv->ops->hvm_context(hv, domid, blob) : -EOPNOTSUPP;
 }
 
+int pm__hv_pv_save(struct pm_hv *hv, uint32_t domid, int fd, struct pm__pv_save *ps, char *err, size_t errlen)
+{
+	err[0] = 0;
+	return hv->ops->pv_save ? hv->ops->pv_save(hv, domid, fd, ps, err, errlen) : -EOPNOTSUPP;
+}
+
+int pm__hv_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv *pv, char *err, size_t errlen)
+{
+	err[0] = 0;
+	return hv->ops->pv_restore ? hv->ops->pv_restore(hv, domid, fd, pv, err, errlen) : -EOPNOTSUPP;
+}
+
 bool pm__hv_has_hvm_context(const struct pm_hv *hv)
 {
 	return hv->ops->hvm_context_set != NULL;

@@ -78,9 +78,11 @@ struct pm_save_report {
  * resumes the guest (a broken migration leaves the source running). On
  * failure it runs again if it ran, no log is left on, and @err says what
  * failed.
+ * A PV guest (xen) is written by libxenguest and must be running.
  * returns: 0; -ENOENT (no such domain); -EINVAL (dom0, or not one physmap
- *   built: no configuration in the store); -EPIPE / -errno (writing @fd);
- *   -errno
+ *   built: no configuration in the store, or a PV guest not running);
+ *   -EOPNOTSUPP (a live save of a PV guest on a Xen without shadow
+ *   paging); -EPIPE / -errno (writing @fd); -errno
  */
 int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_save_opts *o,
 		   struct pm_save_report *rep, char *err, size_t errlen);
