@@ -9,7 +9,7 @@ libunicorn-dev libcmocka-dev python3"
 
 # What the demo runs besides the project: Xen's xenstore clients, and the
 # cross compiler that builds the arm64 test guest it boots.
-PM_DEMO_PKGS="xenstore-utils xen-utils-4.17 gcc-aarch64-linux-gnu"
+PM_DEMO_PKGS="xenstore-utils xen-utils-4.17 gcc-aarch64-linux-gnu qemu-system-x86 cpio"
 
 # Peers the tests use as oracles or to build test guests.
 PM_TEST_PKGS="binutils gcc-aarch64-linux-gnu xenstore-utils xen-utils-4.17
