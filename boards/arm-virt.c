@@ -122,7 +122,7 @@ static const char *const versions[] = {
 static const struct pm_board_key virt_keys[] = {
 	{ "cpu", "string", "CPU model: max (default, 52-bit PA), cortex-a53, cortex-a57, cortex-a72, cortex-a76, a64fx, neoverse-n1" },
 	{ "pa_bits", "int", "physical address bits, 32-52 (default: the CPU model's)" },
-	{ "gic_version", "int", "2 or 3 (default 3; 2 with compat, as QEMU)" },
+	{ "gic_version", "string", "v2 or v3 as xl.cfg(5) writes it, or 2 or 3 (default 3; 2 with compat, as QEMU)" },
 	{ "highmem", "bool", "use addresses above 4 GiB (default 1); 0 drops all high regions" },
 	{ "highmem_redists", "bool", "the second GICv3 redistributor region (default 1)" },
 	{ "highmem_ecam", "bool", "the high PCIe ECAM, 256 buses (default 1)" },
@@ -214,12 +214,19 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 	if (n < 32)
 		return fail(err, "pa_bits: %" PRIu64 " is below 32", n);
 	v->pa_bits = (unsigned)n;
-	rc = pm_board_opt_uint(cfg, "gic_version", v->compat ? 2 : 3, 1000, &n, err);
-	if (rc)
-		return rc;
-	if (n != 2 && n != 3)
-		return fail(err, "gic_version: %" PRIu64 " is neither 2 nor 3", n);
-	v->gic = (unsigned)n;
+	{
+		/* xl.cfg(5) writes "v2", "v3"; QEMU's -M virt,gic-version= takes 2, 3 */
+		const char *g = pm_board_opt(cfg, "gic_version");
+
+		if (!g)
+			v->gic = v->compat ? 2 : 3;
+		else if (!strcmp(g, "v2") || !strcmp(g, "2"))
+			v->gic = 2;
+		else if (!strcmp(g, "v3") || !strcmp(g, "3"))
+			v->gic = 3;
+		else
+			return fail(err, "gic_version: '%s' is neither v2 nor v3", g);
+	}
 	rc = pm_board_opt_uint(cfg, "slots", 0, UINT32_MAX, &v->slots, err);
 	if (rc)
 		return rc;

@@ -11,6 +11,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/alloc-internal.h \
 	libphysmap/config.c \
 	libphysmap/config-devices.c \
+	libphysmap/config-keys.c \
+	libphysmap/control.c \
 	libphysmap/config-internal.h \
 	libphysmap/domain.c \
 	libphysmap/domain-internal.h \
@@ -38,6 +40,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/size.c \
 	libphysmap/stream.c \
 	libphysmap/text.c \
+	libphysmap/uuid.c \
 	libphysmap/text-internal.h \
 	libphysmap/version.c
 libphysmap_core_la_CFLAGS = $(AM_CFLAGS) $(LZMA_CFLAGS) $(ZLIB_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS) $(XLUTIL_CFLAGS) $(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENCTRL_CFLAGS) $(XENGUEST_CFLAGS) $(XENCALL_CFLAGS) $(XENFOREIGNMEMORY_CFLAGS) $(XENDEVICEMODEL_CFLAGS) $(XENEVTCHN_CFLAGS) -DPM_BINDIR='"$(bindir)"'

@@ -32,6 +32,9 @@ int pm__config_devices(XLU_Config *xlu, const struct pm_config_devices_in *in, s
 /* pm__config_devices_dispose - free cfg's device lists; idempotent */
 void pm__config_devices_dispose(struct pm_domain_config *cfg);
 
+/* pm__config_key_find - @key's row of @table (pm_config_keys_honoured/_ignored), or NULL */
+const struct pm_config_key *pm__config_key_find(const struct pm_config_key *table, const char *key);
+
 /* pm__config_devices_json - "disks": [...], "nics": [...] into an open map, libxl's objects; -ENOMEM */
 int pm__config_devices_json(yajl_gen g, const struct pm_domain_config *cfg);
 

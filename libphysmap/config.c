@@ -8,6 +8,7 @@
  *
  * Glossary: a "site" is where a key was set: file:line, or command line:N.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -30,38 +31,6 @@
 #include "config-internal.h"
 
 #define MAX_VCPUS 128
-
-static const char *const physmap_keys[] = {
-	"name", "type", "board", "memory", "maxmem", "vcpus", "maxvcpus", "kernel",
-	"ramdisk", "cmdline", "root", "extra", "on_poweroff", "on_reboot", "on_crash", "disk", "vif",
-	NULL
-};
-
-/* xl.cfg(5) keys physmap does not implement yet: warned about, ignored */
-static const char *const xl_keys[] = {
-	"acpi", "acpi_firmware", "acpi_s3", "acpi_s4", "altp2m", "apic", "bios",
-	"bios_path_override", "boot", "bootloader", "bootloader_args", "builder", "cap",
-	"channel", "claim_mode", "colo_proxy_script", "cpu_weight", "cpuid", "cpus",
-	"cpus_soft", "device_model", "device_model_args", "device_model_args_hvm",
-	"device_model_args_pv", "device_model_override", "device_model_stubdomain_override",
-	"device_model_stubdomain_seclabel", "device_model_user", "device_model_version",
-	"device_tree", "dm_restrict", "driver_domain", "dtdev", "e820_host",
-	"event_channels", "firmware", "gfx_passthru", "hap", "hdtype", "iomem", "ioports",
-	"irqs", "keymap", "llc_colors", "localtime", "max_event_channels",
-	"max_grant_frames", "max_grant_version", "max_maptrack_frames", "mca_caps",
-	"mmio_hole", "ms_vm_genid", "nestedhvm", "nographic", "nomigrate", "on_soft_reset",
-	"on_watchdog", "p9", "pae", "passthrough", "pci", "pci_permissive", "pci_msitranslate",
-	"pci_power_mgmt", "pci_seize", "pool", "pvcalls", "pvshim", "pvshim_cmdline",
-	"pvshim_extra", "pvshim_path", "rdm", "rdm_mem_boundary", "rtc_timeoffset", "sdl",
-	"seclabel", "serial", "shadow_memory", "smbios_firmware", "soundhw", "spice",
-	"spice_clipboard_sharing", "spicedisable_ticketing", "spicehost", "spiceport",
-	"spicetls_port", "spiceusbredirection", "spicevdagent", "stdvga", "tee",
-	"timer_mode", "tsc_mode", "usb", "usbctrl", "usbdev", "usbdevice", "usbversion",
-	"uuid", "vcpu_hard_affinity", "vcpu_soft_affinity", "vdispl", "vfb", "vga",
-	"videoram", "viridian", "vkb", "vnc", "vncconsole", "vncdisplay",
-	"vnclisten", "vncpasswd", "vncunused", "vpmu", "vsnd", "vtpm", "vuart",
-	"xen_platform_pci", "xendev", NULL
-};
 
 static const char *const action_names[] = {
 	[PM_ACTION_DESTROY] = "destroy",
@@ -320,14 +289,6 @@ static int override_text(struct loader *l, const char *const *ov, size_t n, char
 	return 0;
 }
 
-static bool in_list(const char *const *list, const char *key)
-{
-	for (; *list; list++)
-		if (!strcmp(*list, key))
-			return true;
-	return false;
-}
-
 static bool board_has_key(const struct board_ops *b, const char *key)
 {
 	for (const struct pm_board_key *k = b->keys; k && k->name; k++)
@@ -339,17 +300,17 @@ static bool board_has_key(const struct board_ops *b, const char *key)
 /* the closest known key, if close enough to be a typo */
 static const char *suggest(const struct loader *l, const char *key)
 {
-	const char *const *lists[] = { physmap_keys, xl_keys };
+	const struct pm_config_key *lists[] = { pm_config_keys_honoured(), pm_config_keys_ignored() };
 	const char *best = NULL;
 	size_t bestd = strlen(key) > 4 ? 3 : 2;
 
 	for (size_t i = 0; i < 2; i++)
-		for (const char *const *k = lists[i]; *k; k++) {
-			size_t d = pm__edit_distance(key, *k);
+		for (const struct pm_config_key *k = lists[i]; k->key; k++) {
+			size_t d = pm__edit_distance(key, k->key);
 
 			if (d < bestd) {
 				bestd = d;
-				best = *k;
+				best = k->key;
 			}
 		}
 	for (const struct pm_board_key *k = l->board->keys; k && k->name; k++) {
@@ -479,6 +440,22 @@ static int check_name(struct loader *l)
 	return 0;
 }
 
+/* uuid = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", as libxl_uuid_from_string reads it */
+static int get_uuid(struct loader *l)
+{
+	const char *v;
+	int rc = get_str(l, "uuid", &v);
+
+	if (rc || !v)
+		return rc;
+	if (pm_uuid_parse(v, NULL))
+		return key_err(l, "uuid", "\"%s\": not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hex)", v);
+	for (int i = 0; i < 36; i++)
+		l->cfg->uuid[i] = (char)tolower((unsigned char)v[i]);
+	l->cfg->uuid[36] = 0;
+	return 0;
+}
+
 /* every key set is physmap's, the board's, or xl's (a warning) */
 static int check_keys(struct loader *l)
 {
@@ -490,15 +467,30 @@ static int check_keys(struct loader *l)
 			snprintf(where, sizeof(where), "command line:%u", l->sites[i].line);
 		else
 			snprintf(where, sizeof(where), "%s:%u", l->path, l->sites[i].line);
-		if (in_list(physmap_keys, key) || board_has_key(l->board, key))
+		const struct pm_config_key *k;
+		const struct board_ops *const *b;
+
+		if (board_has_key(l->board, key))
 			continue;
-		if (in_list(xl_keys, key)) {
-			if (add_warning(l->cfg, "%s: %s: an xl key physmap does not implement yet; ignored",
-					where, key))
+		/* another board's key: xl.cfg's (gic_version) is a warning, physmap's own an error */
+		for (b = pm_board_list(); *b && !board_has_key(*b, key); b++)
+			;
+		k = pm__config_key_find(pm_config_keys_honoured(), key);
+		if (k && *b) {
+			if (add_warning(l->cfg, "%s: %s: a key of board '%s'; board '%s' has no use for it; ignored",
+					where, key, (*b)->name, l->board->name))
 				return -ENOMEM;
 			continue;
 		}
-		for (const struct board_ops *const *b = pm_board_list(); *b; b++)
+		if (k)
+			continue;
+		k = pm__config_key_find(pm_config_keys_ignored(), key);
+		if (k) {
+			if (add_warning(l->cfg, "%s: %s: %s; ignored", where, key, k->why))
+				return -ENOMEM;
+			continue;
+		}
+		for (b = pm_board_list(); *b; b++)
 			if (board_has_key(*b, key)) {
 				set_err(l, "%s: %s: a key of board '%s', not of '%s'", where, key,
 					(*b)->name, l->board->name);
@@ -525,7 +517,7 @@ static int collect_board_opts(struct loader *l)
 		bool seen = false;
 		int rc;
 
-		if (!board_has_key(l->board, key) || in_list(physmap_keys, key))
+		if (!board_has_key(l->board, key))
 			continue;
 		for (size_t j = 0; j < cfg->nr_opts; j++)
 			seen |= !strcmp(cfg->opts[j].key, key);
@@ -608,7 +600,7 @@ static int resolve(struct loader *l)
 	if (!(cfg->board = pm__strdup(l->board->name)))
 		return -ENOMEM;
 	if ((rc = check_keys(l)) || (rc = dup_str(l, "name", &cfg->name)) || (rc = check_name(l)) ||
-	    (rc = dup_str(l, "type", &cfg->type)))
+	    (rc = get_uuid(l)) || (rc = dup_str(l, "type", &cfg->type)))
 		return rc;
 	if (!cfg->type && !(cfg->type = pm__strdup("pvh")))
 		return -ENOMEM;
@@ -643,9 +635,13 @@ static int resolve(struct loader *l)
 	cfg->on_poweroff = PM_ACTION_DESTROY;
 	cfg->on_reboot = PM_ACTION_RESTART;
 	cfg->on_crash = PM_ACTION_DESTROY;
+	cfg->on_watchdog = PM_ACTION_DESTROY;
+	cfg->on_soft_reset = PM_ACTION_SOFT_RESET;
 	if ((rc = get_action(l, "on_poweroff", &cfg->on_poweroff)) ||
 	    (rc = get_action(l, "on_reboot", &cfg->on_reboot)) ||
-	    (rc = get_action(l, "on_crash", &cfg->on_crash)) || (rc = collect_board_opts(l)) ||
+	    (rc = get_action(l, "on_crash", &cfg->on_crash)) ||
+	    (rc = get_action(l, "on_watchdog", &cfg->on_watchdog)) ||
+	    (rc = get_action(l, "on_soft_reset", &cfg->on_soft_reset)) || (rc = collect_board_opts(l)) ||
 	    (rc = pm__config_devices(l->xlu, &dev, cfg, l->err, l->errlen)))
 		return rc;
 	return check_board(l);
@@ -735,8 +731,8 @@ static bool is_size_key(const char *k)
 int pm_domain_config_from_json(const char *json, const char *where, const char *const *overrides, size_t n,
 			       struct pm_domain_config *cfg, char *err, size_t errlen)
 {
-	static const char *const strs[] = { "name", "type", "board", "kernel", "ramdisk", "cmdline",
-					    "on_poweroff", "on_reboot", "on_crash", NULL };
+	static const char *const strs[] = { "name", "uuid", "type", "board", "kernel", "ramdisk", "cmdline",
+					    "on_poweroff", "on_reboot", "on_crash", "on_watchdog", "on_soft_reset", NULL };
 	static const char *const nums[] = { "memory", "maxmem", "vcpus", "maxvcpus", NULL };
 	struct loader l = { .path = where, .cfg = cfg, .err = err, .errlen = errlen, .no_files = true };
 	const char *opts_path[] = { "board_opts", NULL };
@@ -865,6 +861,8 @@ long pm_domain_config_json(const struct pm_domain_config *cfg, char **out)
 	yajl_gen_map_open(g);
 	gen_str(g, "source", cfg->source);
 	gen_str(g, "name", cfg->name);
+	if (cfg->uuid[0])
+		gen_str(g, "uuid", cfg->uuid);
 	gen_str(g, "type", cfg->type);
 	gen_str(g, "board", cfg->board);
 	gen_num(g, "memory", cfg->memory);
@@ -877,6 +875,8 @@ long pm_domain_config_json(const struct pm_domain_config *cfg, char **out)
 	gen_str(g, "on_poweroff", pm_action_name(cfg->on_poweroff));
 	gen_str(g, "on_reboot", pm_action_name(cfg->on_reboot));
 	gen_str(g, "on_crash", pm_action_name(cfg->on_crash));
+	gen_str(g, "on_watchdog", pm_action_name(cfg->on_watchdog));
+	gen_str(g, "on_soft_reset", pm_action_name(cfg->on_soft_reset));
 	if (pm__config_devices_json(g, cfg)) {
 		yajl_gen_free(g);
 		return -ENOMEM;

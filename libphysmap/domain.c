@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenstore.h>
@@ -245,9 +246,8 @@ out:
 
 static enum pm_hv_action hv_action(enum pm_action a)
 {
-	/* restarting needs the toolstack to build again: the domain is kept */
-	return a == PM_ACTION_DESTROY || a == PM_ACTION_COREDUMP_DESTROY ? PM_HV_ACT_DESTROY
-									  : PM_HV_ACT_PRESERVE;
+	/* restarting, or a core dump first, needs the toolstack: the domain is kept for it */
+	return a == PM_ACTION_DESTROY ? PM_HV_ACT_DESTROY : PM_HV_ACT_PRESERVE;
 }
 
 /* vCPU 0 where the board says, and what to do when the guest stops */
@@ -267,8 +267,8 @@ static int vcpu0(struct build *b)
 
 static int actions(struct build *b)
 {
-	int rc = pm_hv_set_actions(b->hv, b->domid, hv_action(b->cfg->on_poweroff),
-				   hv_action(b->cfg->on_reboot), hv_action(b->cfg->on_crash));
+	int rc = pm_hv_set_actions(b->hv, b->domid, hv_action(b->cfg->on_poweroff), hv_action(b->cfg->on_reboot),
+				   hv_action(b->cfg->on_crash), hv_action(b->cfg->on_watchdog));
 
 	return rc ? fail(b, rc, "setting the shutdown actions") : 0;
 }
@@ -328,10 +328,14 @@ static int store_entries(struct build *b)
 	const struct pm_domain_config *c = &kept;
 	xs_transaction_t t;
 	char *json = NULL, *e820 = NULL;
+	struct timespec now;
 	bool ok;
 	int tries = 0;
 
+	clock_gettime(CLOCK_REALTIME, &now);
 	kept.nics = b->nics;
+	if (!kept.uuid[0] && pm_uuid_generate(kept.uuid))
+		return fail(b, -EIO, "making the domain's UUID");
 	snprintf(home, sizeof(home), "/local/domain/%u", b->domid);
 	snprintf(vm, sizeof(vm), "/vm/%u", b->domid);
 	if (!h)
@@ -377,6 +381,11 @@ static int store_entries(struct build *b)
 		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, rw, 1);
 		snprintf(p, sizeof(p), "%s/name", vm);
 		ok = ok && xs_put(h, t, p, "%s", c->name);
+		snprintf(p, sizeof(p), "%s/uuid", vm);
+		ok = ok && xs_put(h, t, p, "%s", c->uuid);
+		/* seconds since the epoch, as libxl writes it (xl uptime reads it) */
+		snprintf(p, sizeof(p), "%s/start_time", vm);
+		ok = ok && xs_put(h, t, p, "%lld.%02ld", (long long)now.tv_sec, now.tv_nsec / 10000000);
 		snprintf(p, sizeof(p), "%s/board", vm);
 		ok = ok && xs_put(h, t, p, "%s", c->board);
 		/* the board's windows besides RAM, for pxl p2m --svg */
@@ -411,7 +420,15 @@ static int store_entries(struct build *b)
 	free(json);
 	free(e820);
 	xs_close(h);
-	return ok ? 0 : fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
+	if (!ok)
+		return fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
+	{
+		uint8_t u[16];
+		int rc = pm_uuid_parse(c->uuid, u);
+
+		rc = rc ? rc : pm__hv_set_uuid(b->hv, b->domid, u);
+		return rc ? fail(b, rc, "giving the domain its UUID") : 0;
+	}
 }
 
 /* the store serves the guest's ring from now on */
@@ -677,6 +694,15 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	}
 	*b = (struct build){ .hv = hv, .cfg = cfg, .err = err, .errlen = errlen, .restore = restore,
 			     .xen = !strcmp(pm_hv_backend(hv), "xen"), .pv = cfg->type && !strcmp(cfg->type, "pv") };
+	if (cfg->type && !strcmp(cfg->type, "hvm")) {
+		/* never turned into PVH behind the user's back: said, and refused */
+		snprintf(err, errlen,
+			 "%s: type \"hvm\": the %s backend has no HVM device model (firmware and an emulated PC); "
+			 "type = \"pvh\" boots the same kernel",
+			 cfg->name, pm_hv_backend(hv));
+		free(b);
+		return -EOPNOTSUPP;
+	}
 	if (b->pv) {
 		pm_board_layout_init(&b->layout);
 		*out = b;
@@ -809,6 +835,154 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
 	if (!rc)
 		*domid = b->domid;
 	pm__build_end(b, rc);
+	return rc;
+}
+
+/* the configuration kept under /vm/DOMID/@key (@key2 first, if given and there) */
+static int kept_config(uint32_t domid, const char *key2, const char *key, struct pm_domain_config *cfg, char *err,
+		       size_t errlen)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char p[64], *json = NULL;
+	unsigned int len = 0;
+	int rc;
+
+	pm_domain_config_init(cfg);
+	if (errlen)
+		err[0] = 0;
+	if (!h)
+		return errno ? -errno : -EIO;
+	if (key2) {
+		snprintf(p, sizeof(p), "/vm/%u/%s", domid, key2);
+		json = xs_read(h, XBT_NULL, p, &len);
+	}
+	if (!json) {
+		snprintf(p, sizeof(p), "/vm/%u/%s", domid, key);
+		json = xs_read(h, XBT_NULL, p, &len);
+	}
+	rc = json ? pm_domain_config_from_json(json, p, NULL, 0, cfg, err, errlen) : errno ? -errno : -EIO;
+	if (!json && errlen)
+		snprintf(err, errlen, "%s: %s", p, strerror(-rc));
+	free(json);
+	xs_close(h);
+	return rc;
+}
+
+int pm_domain_config_of(uint32_t domid, struct pm_domain_config *cfg, char *err, size_t errlen)
+{
+	return kept_config(domid, NULL, "config", cfg, err, errlen);
+}
+
+int pm_domain_config_next(uint32_t domid, struct pm_domain_config *cfg, char *err, size_t errlen)
+{
+	return kept_config(domid, "next-config", "config", cfg, err, errlen);
+}
+
+int pm_domain_config_update(struct pm_hv *hv, uint32_t domid, const struct pm_domain_config *cfg, char *err,
+			    size_t errlen)
+{
+	struct pm_domain_config now, next = *cfg;
+	struct pm_board_layout layout;
+	struct xs_handle *h = NULL;
+	char p[64], *json = NULL;
+	int rc = pm_hv_domain_getinfo(hv, domid, &(struct pm_hv_dominfo){ 0 });
+
+	if (errlen)
+		err[0] = 0;
+	if (rc)
+		return rc;
+	if (!domid)
+		return -EPERM;
+	/* its name and UUID stay; the board must lay it out now, not at the restart */
+	rc = pm_domain_config_of(domid, &now, err, errlen);
+	if (!rc) {
+		next.name = now.name;
+		memcpy(next.uuid, now.uuid, sizeof(next.uuid));
+		char berr[PM_BOARD_ERR_LEN] = "";
+
+		rc = pm_domain_config_layout(&next, &layout, berr);
+		if (!rc)
+			pm_board_layout_dispose(&layout);
+		else if (errlen)
+			snprintf(err, errlen, "board '%s': %s", next.board, berr[0] ? berr : strerror(-rc));
+	}
+	if (!rc && pm_domain_config_json(&next, &json) < 0)
+		rc = -ENOMEM;
+	if (!rc && !(h = xs_open(XS_OPEN_SOCKETONLY)))
+		rc = errno ? -errno : -EIO;
+	if (!rc) {
+		snprintf(p, sizeof(p), "/vm/%u/next-config", domid);
+		if (!xs_write(h, XBT_NULL, p, json, (unsigned int)strlen(json)))
+			rc = errno ? -errno : -EIO;
+	}
+	if (h)
+		xs_close(h);
+	free(json);
+	pm_domain_config_dispose(&now);
+	return rc;
+}
+
+void pm_domain_uuid(const struct pm_hv_dominfo *d, char out[37])
+{
+	const uint8_t *b = d->uuid;
+	struct xs_handle *h;
+	char p[64], *v = NULL;
+	unsigned int len;
+
+	if (d->has_uuid) {
+		snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+			 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+		return;
+	}
+	snprintf(out, 37, "00000000-0000-0000-0000-000000000000");
+	h = d->domid ? xs_open(XS_OPEN_SOCKETONLY) : NULL;
+	if (!h)
+		return;
+	snprintf(p, sizeof(p), "/vm/%u/uuid", d->domid);
+	v = xs_read(h, XBT_NULL, p, &len);
+	if (v && !pm_uuid_parse(v, NULL))
+		snprintf(out, 37, "%s", v);
+	free(v);
+	xs_close(h);
+}
+
+int pm_domain_set_uuid(struct pm_hv *hv, uint32_t domid, const char *uuid)
+{
+	struct pm_domain_config cfg;
+	struct xs_handle *h = NULL;
+	char fresh[37], p[64], err[128], *json = NULL;
+	uint8_t u[16];
+	int rc;
+
+	if (!uuid) {
+		if ((rc = pm_uuid_generate(fresh)))
+			return rc;
+		uuid = fresh;
+	}
+	if (!domid)
+		return -EPERM;
+	if (pm_uuid_parse(uuid, u))
+		return -EINVAL;
+	rc = pm_domain_config_of(domid, &cfg, err, sizeof(err));
+	if (!rc) {
+		snprintf(cfg.uuid, sizeof(cfg.uuid), "%s", uuid);
+		rc = pm_domain_config_json(&cfg, &json) < 0 ? -ENOMEM : 0;
+	}
+	pm_domain_config_dispose(&cfg);
+	if (!rc && !(h = xs_open(XS_OPEN_SOCKETONLY)))
+		rc = errno ? -errno : -EIO;
+	if (!rc) {
+		snprintf(p, sizeof(p), "/vm/%u/uuid", domid);
+		rc = xs_write(h, XBT_NULL, p, uuid, 36) ? 0 : -errno;
+		snprintf(p, sizeof(p), "/vm/%u/config", domid);
+		if (!rc)
+			rc = xs_write(h, XBT_NULL, p, json, (unsigned int)strlen(json)) ? 0 : -errno;
+	}
+	if (!rc)
+		rc = pm__hv_set_uuid(hv, domid, u);
+	if (h)
+		xs_close(h);
+	free(json);
 	return rc;
 }
 

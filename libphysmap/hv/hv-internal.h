@@ -19,6 +19,7 @@ struct pm_hv_ops {
 	int (*open)(struct pm_hv *hv);
 	void (*close)(struct pm_hv *hv);
 	int (*info)(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages);
+	int (*host_info)(struct pm_hv *hv, struct pm_hv_host *out);
 	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 		      uint32_t *domid);
 	int (*destroy)(struct pm_hv *hv, uint32_t domid);
@@ -41,7 +42,17 @@ struct pm_hv_ops {
 	int (*vcpu_set)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 			const struct pm_hv_vcpu_ctx *ctx);
 	int (*set_param)(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value);
-	int (*set_actions)(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3]);
+	int (*set_actions)(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[4]);
+	int (*shutdown)(struct pm_hv *hv, uint32_t domid, unsigned int reason);
+	int (*set_uuid)(struct pm_hv *hv, uint32_t domid, const uint8_t uuid[16]);   /* NULL: the store keeps it */
+	long (*vcpu_list)(struct pm_hv *hv, uint32_t domid, struct pm_hv_vcpuinfo **out);
+	long (*console_read)(struct pm_hv *hv, bool clear, char **out);
+	long (*cpupools)(struct pm_hv *hv, struct pm_hv_cpupool **out);
+	/* NULL: the backend has none (-EOPNOTSUPP) */
+	int (*debug_keys)(struct pm_hv *hv, const char *keys);
+	int (*trigger)(struct pm_hv *hv, uint32_t domid, unsigned int trigger, unsigned int vcpu);
+	int (*sched_credit2)(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap);
+	int (*vcpu_pin)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const uint64_t *hard, const uint64_t *soft);
 	/* op: 0 populate, 1 decrease, 2 identity */
 	long (*memory)(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count);
 	/* at most max_read entries a call */
@@ -179,6 +190,14 @@ int pm__hv_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv 
 
 /* pm__hv_has_hvm_context - whether the backend keeps (and loads) such contexts */
 bool pm__hv_has_hvm_context(const struct pm_hv *hv);
+
+/*
+ * pm__hv_set_uuid - the UUID the hypervisor keeps for the domain (Xen's
+ * domain handle, which xl list -v shows); nothing where the store alone
+ * keeps it (the simulator)
+ * returns: 0; -ENOENT; -errno
+ */
+int pm__hv_set_uuid(struct pm_hv *hv, uint32_t domid, const uint8_t uuid[16]);
 
 /*
  * pm__hv_hvm_context_set - load such a context into a paused domain

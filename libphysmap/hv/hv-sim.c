@@ -3,6 +3,7 @@
  * docs/specs/sim-protocol.md) over its unix socket, and its start on demand
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +295,62 @@ static int sim_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
 	return rc;
 }
 
+/* how many CPUs a sysfs CPU list names ("0-3,8") */
+static unsigned int cpu_list_count(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned int n = 0, a, b;
+	int c;
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%u", &a) == 1) {
+		b = a;
+		if ((c = fgetc(f)) == '-' && fscanf(f, "%u", &b) == 1)
+			c = fgetc(f);
+		n += b >= a ? b - a + 1 : 0;
+		if (c != ',')
+			break;
+	}
+	fclose(f);
+	return n;
+}
+
+/* the simulator runs on this host: its CPUs, and the Xen ABI it offers guests */
+static int sim_host_info(struct pm_hv *hv, struct pm_hv_host *o)
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN), conf = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned int threads, cores;
+	char line[256];
+	double mhz = 0;
+	FILE *f;
+	int rc = sim_info(hv, &o->total_pages, &o->free_pages);
+
+	if (rc)
+		return rc;
+	o->nr_cpus = online > 0 ? (unsigned int)online : 1;
+	o->max_cpu_id = conf > 0 ? (unsigned int)conf - 1 : 0;
+	o->nr_nodes = 1;
+	threads = cpu_list_count("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
+	cores = cpu_list_count("/sys/devices/system/cpu/cpu0/topology/core_siblings_list");
+	o->threads_per_core = threads ? threads : 1;
+	o->cores_per_socket = cores >= o->threads_per_core ? cores / o->threads_per_core : 1;
+	if ((f = fopen("/proc/cpuinfo", "r"))) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
+				break;
+		fclose(f);
+	}
+	o->cpu_khz = (unsigned int)(mhz * 1000);
+	o->caps = 1u << 0;   /* XEN_SYSCTL_PHYSCAP_hvm: PVH guests, nothing else */
+	o->xen_major = 4;
+	o->xen_minor = 17;   /* the ABI its guests see (cpuid's signature leaf says so) */
+	snprintf(o->xen_caps, sizeof(o->xen_caps), "hvm-3.0-x86_32 xen-3.0-aarch64");
+	snprintf(o->scheduler, sizeof(o->scheduler), "unknown");   /* host threads */
+	o->pagesize = 4096;
+	return 0;
+}
+
 static int sim_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 		      uint32_t *domid)
 {
@@ -347,6 +404,10 @@ static void from_sim(const struct pm_sim_dominfo *s, struct pm_hv_dominfo *i)
 	i->buffered = s->buffered;
 	i->notified = s->notified;
 	i->execs = s->execs;
+	i->cpu_time = s->cpu_time;
+	i->vcpus_online = s->online;
+	i->blocked = s->online && s->blocked >= s->online;
+	i->running = s->state == PM_SIM_RUNNING && !i->blocked && s->online;
 }
 
 static int sim_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
@@ -366,11 +427,119 @@ static int sim_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, u
 	return sim_call(hv, PM_SIM_SET_PARAM, &p, sizeof(p), NULL, 0, NULL);
 }
 
-static int sim_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3])
+static int sim_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[4])
 {
-	struct pm_sim_actions a = { domid, (uint8_t)act[0], (uint8_t)act[1], (uint8_t)act[2], 0 };
+	struct pm_sim_actions a = { domid, (uint8_t)act[0], (uint8_t)act[1], (uint8_t)act[2], (uint8_t)act[3] };
 
 	return sim_call(hv, PM_SIM_SET_ACTIONS, &a, sizeof(a), NULL, 0, NULL);
+}
+
+static long sim_vcpu_list(struct pm_hv *hv, uint32_t domid, struct pm_hv_vcpuinfo **out)
+{
+	struct pm_sim_domid d = { domid, 0 };
+	struct pm_sim_vcpuinfo *s = pm__malloc(PM_SIM_MAX_PAYLOAD);
+	struct pm_hv_vcpuinfo *v = NULL;
+	uint32_t got = 0;
+	size_t n = 0;
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	rc = sim_call(hv, PM_SIM_VCPU_INFO, &d, sizeof(d), s, PM_SIM_MAX_PAYLOAD, &got);
+	n = got / sizeof(*s);
+	if (!rc && n && !(v = pm__calloc(n, sizeof(*v))))
+		rc = -ENOMEM;
+	for (size_t i = 0; !rc && i < n; i++) {
+		v[i].vcpu = s[i].vcpu;
+		v[i].cpu = s[i].cpu;
+		v[i].online = s[i].online;
+		v[i].running = s[i].running;
+		v[i].blocked = s[i].blocked;
+		v[i].time = s[i].time;
+		memcpy(v[i].hard, s[i].hard, sizeof(v[i].hard));
+		memcpy(v[i].soft, s[i].soft, sizeof(v[i].soft));
+	}
+	free(s);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return (long)n;
+}
+
+static int sim_vcpu_pin(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const uint64_t *hard,
+			const uint64_t *soft)
+{
+	struct pm_sim_vcpu_pin p = { domid, vcpu, hard != NULL, soft != NULL, { 0 }, { 0 } };
+
+	if (hard)
+		memcpy(p.hard, hard, sizeof(p.hard));
+	if (soft)
+		memcpy(p.soft, soft, sizeof(p.soft));
+	return sim_call(hv, PM_SIM_VCPU_PIN, &p, sizeof(p), NULL, 0, NULL);
+}
+
+/* the simulator's console ring is its log */
+static long sim_console_read(struct pm_hv *hv, bool clear, char **out)
+{
+	char path[512];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f, *m;
+	int c;
+
+	snprintf(path, sizeof(path), "%s/sim.log", pm_hv_rundir(hv));
+	m = open_memstream(&text, &len);
+	if (!m)
+		return -ENOMEM;
+	f = fopen(path, "r");
+	while (f && (c = fgetc(f)) != EOF)
+		fputc(c, m);
+	if (f)
+		fclose(f);
+	if (fclose(m)) {
+		free(text);
+		return -ENOMEM;
+	}
+	if (clear && truncate(path, 0) && errno != ENOENT) {
+		free(text);
+		return -errno;
+	}
+	*out = text;
+	return (long)len;
+}
+
+static long sim_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
+{
+	struct pm_hv_cpupool *p = pm__calloc(1, sizeof(*p));
+	struct pm_hv_dominfo *v = NULL;
+	long n = pm_hv_domain_list(hv, &v);
+	cpu_set_t set;
+
+	free(v);
+	if (!p || n < 0) {
+		free(p);
+		return n < 0 ? n : -ENOMEM;
+	}
+	snprintf(p->name, sizeof(p->name), "Pool-0");
+	snprintf(p->scheduler, sizeof(p->scheduler), "unknown");   /* host threads */
+	CPU_ZERO(&set);
+	sched_getaffinity(0, sizeof(set), &set);
+	for (unsigned int c = 0; c < 64 * PM_HV_CPUMAP_WORDS && c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			p->cpus[c / 64] |= 1ull << (c % 64);
+	p->nr_domains = (unsigned int)n;
+	p->ratelimit_us = -1;
+	*out = p;
+	return 1;
+}
+
+static int sim_shutdown(struct pm_hv *hv, uint32_t domid, unsigned int reason)
+{
+	struct pm_sim_shutdown s = { domid, reason };
+
+	return sim_call(hv, PM_SIM_REMOTE_SHUTDOWN, &s, sizeof(s), NULL, 0, NULL);
 }
 
 static int sim_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)
@@ -608,6 +777,12 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.set_maxmem = sim_set_maxmem,
 	.vcpu_set = sim_vcpu_set,
 	.set_actions = sim_set_actions,
+	.host_info = sim_host_info,
+	.shutdown = sim_shutdown,
+	.vcpu_list = sim_vcpu_list,
+	.vcpu_pin = sim_vcpu_pin,
+	.console_read = sim_console_read,
+	.cpupools = sim_cpupools,
 	.set_param = sim_set_param,
 	.memory = sim_memory,
 	.p2m_read = sim_p2m_read,

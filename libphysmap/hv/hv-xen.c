@@ -166,6 +166,103 @@ static int xen_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
 	return 0;
 }
 
+static const char *scheduler_name(uint32_t id)
+{
+	switch (id) {
+	case XEN_SCHEDULER_CREDIT: return "credit";
+	case XEN_SCHEDULER_CREDIT2: return "credit2";
+	case XEN_SCHEDULER_ARINC653: return "arinc653";
+	case XEN_SCHEDULER_RTDS: return "rtds";
+	case XEN_SCHEDULER_NULL: return "null";
+	}
+	return "unknown";
+}
+
+/* a fixed-size field of Xen's, not always NUL-terminated, as a string */
+static void field(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t n = strnlen(src, srclen);
+
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* as libxl_get_physinfo and libxl_get_version_info gather it */
+static int xen_host_info(struct pm_hv *hv, struct pm_hv_host *o)
+{
+	struct pm_xen *x = hv->priv;
+	xc_physinfo_t pi = { 0 };
+	xen_extraversion_t extra = { 0 };
+	xen_compile_info_t ci;
+	xen_platform_parameters_t pp = { 0 };
+	xen_changeset_info_t cs = { 0 };
+	union { xen_build_id_t id; char space[sizeof(xen_build_id_t) + 64]; } bid;
+	xc_cpumap_t free_map;
+	uint32_t sched = 0;
+	int v, n;
+	long r;
+
+	if (xc_physinfo(x->xch, &pi))
+		return err();
+	o->nr_cpus = pi.nr_cpus;
+	o->max_cpu_id = pi.max_cpu_id;
+	o->nr_nodes = pi.nr_nodes;
+	o->cores_per_socket = pi.cores_per_socket;
+	o->threads_per_core = pi.threads_per_core;
+	o->cpu_khz = pi.cpu_khz;
+	memcpy(o->hw_cap, pi.hw_cap, sizeof(o->hw_cap));
+	o->caps = pi.capabilities;
+	o->total_pages = pi.total_pages;
+	o->free_pages = pi.free_pages;
+	o->outstanding_pages = pi.outstanding_pages;
+	r = xc_sharing_freed_pages(x->xch);
+	o->sharing_freed_pages = r > 0 ? (uint64_t)r : 0;
+	r = xc_sharing_used_frames(x->xch);
+	o->sharing_used_frames = r > 0 ? (uint64_t)r : 0;
+	free_map = xc_cpupool_freeinfo(x->xch);
+	n = xc_get_cpumap_size(x->xch);
+	for (int i = 0; free_map && i < n * 8; i++)
+		o->free_cpus += (free_map[i / 8] >> (i % 8)) & 1;
+	free(free_map);
+	v = xc_version(x->xch, XENVER_version, NULL);
+	o->xen_major = v >> 16;
+	o->xen_minor = v & 0xffff;
+	xc_version(x->xch, XENVER_extraversion, &extra);
+	field(o->xen_extra, sizeof(o->xen_extra), extra, sizeof(extra));
+	{
+		xen_capabilities_info_t caps = { 0 };
+
+		xc_version(x->xch, XENVER_capabilities, &caps);
+		field(o->xen_caps, sizeof(o->xen_caps), caps, sizeof(caps));
+	}
+	if (!xc_sched_id(x->xch, (int *)&sched))
+		snprintf(o->scheduler, sizeof(o->scheduler), "%s", scheduler_name(sched));
+	o->pagesize = (unsigned int)xc_version(x->xch, XENVER_pagesize, NULL);
+	xc_version(x->xch, XENVER_platform_parameters, &pp);
+	o->virt_start = pp.virt_start;
+	xc_version(x->xch, XENVER_changeset, &cs);
+	field(o->changeset, sizeof(o->changeset), cs, sizeof(cs));
+	{
+		xen_commandline_t cl = { 0 };
+
+		xc_version(x->xch, XENVER_commandline, &cl);
+		field(o->commandline, sizeof(o->commandline), cl, sizeof(cl));
+	}
+	memset(&ci, 0, sizeof(ci));
+	xc_version(x->xch, XENVER_compile_info, &ci);
+	field(o->compiler, sizeof(o->compiler), ci.compiler, sizeof(ci.compiler));
+	field(o->compile_by, sizeof(o->compile_by), ci.compile_by, sizeof(ci.compile_by));
+	field(o->compile_domain, sizeof(o->compile_domain), ci.compile_domain, sizeof(ci.compile_domain));
+	field(o->compile_date, sizeof(o->compile_date), ci.compile_date, sizeof(ci.compile_date));
+	bid.id.len = sizeof(bid) - sizeof(xen_build_id_t);
+	r = xc_version(x->xch, XENVER_build_id, &bid.id);
+	for (long i = 0; r > 0 && i < r && (size_t)(2 * i + 2) < sizeof(o->build_id); i++)
+		snprintf(o->build_id + 2 * i, 3, "%02hhx", bid.id.buf[i]);
+	return 0;
+}
+
 /* the name the toolstack gave it, in the store ("" if none yet) */
 static void store_name(uint32_t domid, char *name, size_t len)
 {
@@ -208,6 +305,13 @@ static void from_xen(struct pm_xen *x, const xc_domaininfo_t *d, struct pm_hv_do
 	if (!xc_domain_maximum_gpfn(x->xch, d->domain, &gpfns))
 		info->max_pfn = gpfns + 1;
 	info->vcpus = d->max_vcpu_id + 1;
+	info->vcpus_online = d->nr_online_vcpus;
+	info->cpu_time = d->cpu_time;
+	info->running = d->flags & XEN_DOMINF_running;
+	info->blocked = d->flags & XEN_DOMINF_blocked;
+	info->outstanding_pages = d->outstanding_pages;
+	info->has_uuid = true;
+	memcpy(info->uuid, d->handle, sizeof(info->uuid));
 	if (d->domain == 0)
 		snprintf(info->name, sizeof(info->name), "Domain-0");
 	else
@@ -1073,12 +1177,256 @@ static int xen_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, u
 	return 0;
 }
 
-static int xen_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[3])
+static int xen_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[4])
 {
 	struct pm_hv_dominfo info;
 
 	(void)act;   /* the toolstack's to apply on Xen (pxl's monitor) */
 	return xen_getinfo(hv, domid, &info);
+}
+
+static int xen_shutdown(struct pm_hv *hv, uint32_t domid, unsigned int reason)
+{
+	struct pm_xen *x = hv->priv;
+	struct pm_hv_dominfo info;
+	int rc = xen_getinfo(hv, domid, &info);
+
+	if (rc)
+		return rc;
+	if (info.state == PM_HV_SHUTDOWN || info.state == PM_HV_CRASHED)
+		return -EALREADY;
+	return xc_domain_shutdown(x->xch, domid, (int)reason) ? err() : 0;
+}
+
+/* a cpumap of libxenctrl's (xc_get_cpumap_size bytes) <-> PM_HV_CPUMAP_WORDS words */
+static void map_to_words(const uint8_t *map, int bytes, uint64_t *w)
+{
+	memset(w, 0, PM_HV_CPUMAP_WORDS * sizeof(*w));
+	for (int i = 0; i < bytes && i < PM_HV_CPUMAP_WORDS * 8; i++)
+		w[i / 8] |= (uint64_t)map[i] << (8 * (i % 8));
+}
+
+static void words_to_map(const uint64_t *w, uint8_t *map, int bytes)
+{
+	memset(map, 0, (size_t)bytes);
+	for (int i = 0; i < bytes && i < PM_HV_CPUMAP_WORDS * 8; i++)
+		map[i] = (uint8_t)(w[i / 8] >> (8 * (i % 8)));
+}
+
+static long xen_vcpu_list(struct pm_hv *hv, uint32_t domid, struct pm_hv_vcpuinfo **out)
+{
+	struct pm_xen *x = hv->priv;
+	struct pm_hv_dominfo info;
+	struct pm_hv_vcpuinfo *v;
+	int bytes = xc_get_cpumap_size(x->xch);
+	xc_cpumap_t hard = xc_cpumap_alloc(x->xch), soft = xc_cpumap_alloc(x->xch);
+	long n = 0;
+	int rc = xen_getinfo(hv, domid, &info);
+
+	if (!rc && (!hard || !soft || bytes <= 0))
+		rc = -ENOMEM;
+	v = rc ? NULL : pm__calloc(info.vcpus ? info.vcpus : 1, sizeof(*v));
+	if (!rc && !v)
+		rc = -ENOMEM;
+	for (unsigned int i = 0; !rc && i < info.vcpus; i++) {
+		xc_vcpuinfo_t vi;
+
+		if (xc_vcpu_getinfo(x->xch, domid, i, &vi) ||
+		    xc_vcpu_getaffinity(x->xch, domid, (int)i, hard, soft,
+					XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)) {
+			rc = err();
+			break;
+		}
+		v[n].vcpu = i;
+		v[n].cpu = vi.cpu;
+		v[n].online = vi.online;
+		v[n].running = vi.running;
+		v[n].blocked = vi.blocked;
+		v[n].time = vi.cpu_time;
+		map_to_words(hard, bytes, v[n].hard);
+		map_to_words(soft, bytes, v[n].soft);
+		n++;
+	}
+	free(hard);
+	free(soft);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return n;
+}
+
+static int xen_vcpu_pin(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const uint64_t *hard,
+			const uint64_t *soft)
+{
+	struct pm_xen *x = hv->priv;
+	int bytes = xc_get_cpumap_size(x->xch);
+	xc_cpumap_t h = xc_cpumap_alloc(x->xch), s = xc_cpumap_alloc(x->xch);
+	uint32_t flags = (hard ? XEN_VCPUAFFINITY_HARD : 0) | (soft ? XEN_VCPUAFFINITY_SOFT : 0);
+	int rc = 0;
+
+	if (!h || !s || bytes <= 0)
+		rc = -ENOMEM;
+	if (!rc && hard)
+		words_to_map(hard, h, bytes);
+	if (!rc && soft)
+		words_to_map(soft, s, bytes);
+	if (!rc && flags && xc_vcpu_setaffinity(x->xch, domid, (int)vcpu, h, s, flags))
+		rc = err();
+	free(h);
+	free(s);
+	return rc;
+}
+
+/* as libxl's console reader: 16 KiB at a time, from the oldest */
+static long xen_console_read(struct pm_hv *hv, bool clear, char **out)
+{
+	struct pm_xen *x = hv->priv;
+	char *text = NULL, buf[16384];
+	size_t len = 0;
+	uint32_t index = 0;
+	FILE *m = open_memstream(&text, &len);
+
+	if (!m)
+		return -ENOMEM;
+	for (;;) {
+		unsigned int n = sizeof(buf) - 1;
+
+		if (xc_readconsolering(x->xch, buf, &n, 0, 1, &index)) {
+			fclose(m);
+			free(text);
+			return err();
+		}
+		if (!n)
+			break;
+		fwrite(buf, 1, n, m);
+	}
+	if (fclose(m)) {
+		free(text);
+		return -ENOMEM;
+	}
+	if (clear) {
+		unsigned int n = 0;
+
+		xc_readconsolering(x->xch, buf, &n, 1, 0, NULL);
+	}
+	*out = text;
+	return (long)len;
+}
+
+static int xen_debug_keys(struct pm_hv *hv, const char *keys)
+{
+	struct pm_xen *x = hv->priv;
+
+	return xc_send_debug_keys(x->xch, keys) ? err() : 0;
+}
+
+static long xen_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
+{
+	struct pm_xen *x = hv->priv;
+	struct pm_hv_cpupool *v = NULL;
+	int bytes = xc_get_cpumap_size(x->xch);
+	uint32_t next = 0;
+	long n = 0;
+
+	for (;;) {
+		xc_cpupoolinfo_t *ci = xc_cpupool_getinfo(x->xch, next);
+		struct pm_hv_cpupool *grown;
+
+		if (!ci)
+			break;   /* past the last pool */
+		grown = realloc(v, (size_t)(n + 1) * sizeof(*v));
+		if (!grown) {
+			xc_cpupool_infofree(x->xch, ci);
+			free(v);
+			return -ENOMEM;
+		}
+		v = grown;
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].id = ci->cpupool_id;
+		v[n].nr_domains = ci->n_dom;
+		snprintf(v[n].scheduler, sizeof(v[n].scheduler), "%s", scheduler_name(ci->sched_id));
+		map_to_words(ci->cpumap, bytes, v[n].cpus);
+		v[n].ratelimit_us = -1;
+		if (ci->sched_id == XEN_SCHEDULER_CREDIT2) {
+			struct xen_sysctl_credit2_schedule cs;
+
+			if (!xc_sched_credit2_params_get(x->xch, ci->cpupool_id, &cs))
+				v[n].ratelimit_us = (int)cs.ratelimit_us;
+		}
+		/* its name is the toolstack's, in the store (libxl's default for 0: Pool-0) */
+		{
+			struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+			char path[64], *name = NULL;
+			unsigned int len;
+
+			snprintf(path, sizeof(path), "/local/pool/%u/name", ci->cpupool_id);
+			if (h)
+				name = xs_read(h, XBT_NULL, path, &len);
+			if (name)
+				snprintf(v[n].name, sizeof(v[n].name), "%s", name);
+			else
+				snprintf(v[n].name, sizeof(v[n].name), "Pool-%u", ci->cpupool_id);
+			free(name);
+			if (h)
+				xs_close(h);
+		}
+		next = ci->cpupool_id + 1;
+		xc_cpupool_infofree(x->xch, ci);
+		n++;
+	}
+	*out = v;
+	return n;
+}
+
+_Static_assert(PM_HV_TRIGGER_NMI == XEN_DOMCTL_SENDTRIGGER_NMI && PM_HV_TRIGGER_RESET == XEN_DOMCTL_SENDTRIGGER_RESET &&
+		       PM_HV_TRIGGER_INIT == XEN_DOMCTL_SENDTRIGGER_INIT &&
+		       PM_HV_TRIGGER_POWER == XEN_DOMCTL_SENDTRIGGER_POWER &&
+		       PM_HV_TRIGGER_SLEEP == XEN_DOMCTL_SENDTRIGGER_SLEEP,
+	       "enum pm_hv_trigger is Xen's numbering");
+
+static int xen_trigger(struct pm_hv *hv, uint32_t domid, unsigned int trigger, unsigned int vcpu)
+{
+	struct pm_xen *x = hv->priv;
+
+	return xc_domain_send_trigger(x->xch, domid, trigger, vcpu) ? err() : 0;
+}
+
+static int xen_sched_credit2(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap)
+{
+	struct pm_xen *x = hv->priv;
+	struct xen_domctl_sched_credit2 s;
+	int sched = 0;
+
+	if (xc_sched_id(x->xch, &sched))
+		return err();
+	if (sched != XEN_SCHEDULER_CREDIT2)
+		return -EOPNOTSUPP;
+	if (xc_sched_credit2_domain_get(x->xch, domid, &s))
+		return err();
+	if (set) {
+		if ((*weight >= 0 && (*weight < 1 || *weight > 65535)) || (*cap >= 0 && *cap > 65535))
+			return -EINVAL;
+		if (*weight >= 0)
+			s.weight = (uint16_t)*weight;
+		if (*cap >= 0)
+			s.cap = (uint16_t)*cap;
+		if (xc_sched_credit2_domain_set(x->xch, domid, &s))
+			return err();
+	}
+	*weight = s.weight;
+	*cap = s.cap;
+	return 0;
+}
+
+static int xen_set_uuid(struct pm_hv *hv, uint32_t domid, const uint8_t uuid[16])
+{
+	struct pm_xen *x = hv->priv;
+	xen_domain_handle_t handle;
+
+	memcpy(handle, uuid, sizeof(handle));
+	return xc_domain_sethandle(x->xch, domid, handle) ? err() : 0;
 }
 
 /* ---- dirty logging (XEN_DOMCTL_SHADOW_OP_*) ---- */
@@ -1295,6 +1643,16 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.vcpu_set = xen_vcpu_set,
 	.set_param = xen_set_param,
 	.set_actions = xen_set_actions,
+	.shutdown = xen_shutdown,
+	.host_info = xen_host_info,
+	.set_uuid = xen_set_uuid,
+	.vcpu_list = xen_vcpu_list,
+	.vcpu_pin = xen_vcpu_pin,
+	.console_read = xen_console_read,
+	.debug_keys = xen_debug_keys,
+	.cpupools = xen_cpupools,
+	.trigger = xen_trigger,
+	.sched_credit2 = xen_sched_credit2,
 	.memory = xen_memory,
 	.p2m_read = xen_p2m_read,
 	.max_read = 1u << 20,

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <xen/hvm/ioreq.h>
+#include <xen/sched.h>
 
 #include "physmap/p2m.h"
 #include "hv-internal.h"
@@ -96,6 +97,12 @@ const char *pm_hv_backend(const struct pm_hv *hv)
 const char *pm_hv_rundir(const struct pm_hv *hv)
 {
 	return hv->rundir;
+}
+
+int pm_hv_host_info(struct pm_hv *hv, struct pm_hv_host *out)
+{
+	memset(out, 0, sizeof(*out));
+	return injected(hv) ?: hv->ops->host_info(hv, out);
 }
 
 int pm_hv_info(struct pm_hv *hv, uint64_t *total_pages, uint64_t *free_pages)
@@ -227,17 +234,81 @@ int pm_hv_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 	return injected(hv) ?: hv->ops->vcpu_set(hv, domid, vcpu, ctx);
 }
 
+long pm_hv_vcpu_list(struct pm_hv *hv, uint32_t domid, struct pm_hv_vcpuinfo **out)
+{
+	*out = NULL;
+	return injected(hv) ?: hv->ops->vcpu_list(hv, domid, out);
+}
+
+int pm_hv_vcpu_pin(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const uint64_t *hard, const uint64_t *soft)
+{
+	return injected(hv) ?: hv->ops->vcpu_pin(hv, domid, vcpu, hard, soft);
+}
+
+long pm_hv_console_read(struct pm_hv *hv, bool clear, char **out)
+{
+	*out = NULL;
+	return injected(hv) ?: hv->ops->console_read(hv, clear, out);
+}
+
+int pm_hv_debug_keys(struct pm_hv *hv, const char *keys)
+{
+	if (!keys || !*keys)
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->debug_keys ? hv->ops->debug_keys(hv, keys) : -EOPNOTSUPP;
+}
+
+long pm_hv_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
+{
+	*out = NULL;
+	return injected(hv) ?: hv->ops->cpupools(hv, out);
+}
+
+int pm_hv_trigger(struct pm_hv *hv, uint32_t domid, enum pm_hv_trigger trigger, unsigned int vcpu)
+{
+	struct pm_hv_dominfo info;
+	int rc = pm_hv_domain_getinfo(hv, domid, &info);
+
+	if (rc)
+		return rc;
+	if ((unsigned int)trigger > PM_HV_TRIGGER_SLEEP)
+		return -EINVAL;
+	return hv->ops->trigger ? hv->ops->trigger(hv, domid, (unsigned int)trigger, vcpu) : -EOPNOTSUPP;
+}
+
+int pm_hv_sched_credit2(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap)
+{
+	struct pm_hv_dominfo info;
+	int rc = pm_hv_domain_getinfo(hv, domid, &info);
+
+	if (rc)
+		return rc;
+	return hv->ops->sched_credit2 ? hv->ops->sched_credit2(hv, domid, set, weight, cap) : -EOPNOTSUPP;
+}
+
+int pm__hv_set_uuid(struct pm_hv *hv, uint32_t domid, const uint8_t uuid[16])
+{
+	return hv->ops->set_uuid ? hv->ops->set_uuid(hv, domid, uuid) : 0;
+}
+
+int pm_hv_domain_shutdown(struct pm_hv *hv, uint32_t domid, unsigned int reason)
+{
+	if (reason > SHUTDOWN_MAX || reason == SHUTDOWN_suspend)
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->shutdown(hv, domid, reason);
+}
+
 int pm_hv_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value)
 {
 	return injected(hv) ?: hv->ops->set_param(hv, domid, index, value);
 }
 
 int pm_hv_set_actions(struct pm_hv *hv, uint32_t domid, enum pm_hv_action on_poweroff,
-		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash)
+		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash, enum pm_hv_action on_watchdog)
 {
-	const enum pm_hv_action act[3] = { on_poweroff, on_reboot, on_crash };
+	const enum pm_hv_action act[4] = { on_poweroff, on_reboot, on_crash, on_watchdog };
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (act[i] != PM_HV_ACT_DESTROY && act[i] != PM_HV_ACT_PRESERVE)
 			return -EINVAL;
 	return injected(hv) ?: hv->ops->set_actions(hv, domid, act);

@@ -2,9 +2,9 @@
 # only. Built with a cross compiler, so by hand-written rules rather than
 # as automake programs.
 
-PM_GUEST_COMMON = tests/guests/common/guest.h tests/guests/common/lib.c \
-	tests/guests/common/main.c tests/guests/common/xs.c tests/guests/common/balloon.c \
-	tests/guests/common/selftest.c
+PM_GUEST_COMMON_C = tests/guests/common/lib.c tests/guests/common/main.c tests/guests/common/xs.c \
+	tests/guests/common/balloon.c tests/guests/common/control.c tests/guests/common/selftest.c
+PM_GUEST_COMMON = tests/guests/common/guest.h $(PM_GUEST_COMMON_C)
 PM_GUEST_ARM64_SRC = tests/guests/arm64/head.S tests/guests/arm64/arch.c \
 	tests/guests/arm64/guest.lds
 PM_GUEST_X86_SRC = tests/guests/x86/head.S tests/guests/x86/arch.c tests/guests/x86/guest.lds
@@ -24,9 +24,7 @@ tests/guests/arm64/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
 		-static -Wl,-T,$(top_srcdir)/tests/guests/arm64/guest.lds -Wl,--build-id=none \
 		-Wl,--no-warn-rwx-segments -o $@ \
 		$(top_srcdir)/tests/guests/arm64/head.S $(top_srcdir)/tests/guests/arm64/arch.c \
-		$(top_srcdir)/tests/guests/common/lib.c $(top_srcdir)/tests/guests/common/main.c \
-		$(top_srcdir)/tests/guests/common/xs.c $(top_srcdir)/tests/guests/common/balloon.c \
-		$(top_srcdir)/tests/guests/common/selftest.c
+		$(addprefix $(top_srcdir)/,$(PM_GUEST_COMMON_C))
 
 tests/guests/arm64/guest.img: tests/guests/arm64/guest.elf
 	$(AM_V_GEN)$(AARCH64_OBJCOPY) -O binary $< $@
@@ -42,9 +40,7 @@ tests/guests/x86/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_X86_SRC)
 		-static -Wl,-m,elf_i386 -Wl,-T,$(top_srcdir)/tests/guests/x86/guest.lds -Wl,--build-id=none \
 		-Wl,--no-warn-rwx-segments -o $@ \
 		$(top_srcdir)/tests/guests/x86/head.S $(top_srcdir)/tests/guests/x86/arch.c \
-		$(top_srcdir)/tests/guests/common/lib.c $(top_srcdir)/tests/guests/common/main.c \
-		$(top_srcdir)/tests/guests/common/xs.c $(top_srcdir)/tests/guests/common/balloon.c \
-		$(top_srcdir)/tests/guests/common/selftest.c
+		$(addprefix $(top_srcdir)/,$(PM_GUEST_COMMON_C))
 
 tests/guests/x86/guest.img: tests/guests/x86/guest.elf
 	$(AM_V_GEN)$(OBJCOPY) -O binary $< $@

@@ -16,6 +16,9 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/pxl-sim.sh \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
+	tests/integration/lifecycle.sh \
+	tests/integration/xl-outputs.sh \
+	tests/integration/config-keys-doc.sh \
 	tests/integration/stream-verify.sh \
 	tests/integration/save-restore.sh \
 	tests/integration/xenbox-accel.sh
@@ -23,6 +26,16 @@ PM_INTEGRATION_TESTS = \
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py \
 	tests/integration/guest-lib.sh
+
+# prints docs/xl-cfg-keys.md from the key tables (make update-docs)
+check_PROGRAMS += tests/integration/config-keys-doc
+tests_integration_config_keys_doc_SOURCES = tests/integration/config-keys-doc.c
+tests_integration_config_keys_doc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
+tests_integration_config_keys_doc_LDADD = libphysmap-core.la $(FDT_LIBS)
+
+update-docs: tests/integration/config-keys-doc$(EXEEXT)
+	tests/integration/config-keys-doc$(EXEEXT) > $(top_srcdir)/docs/xl-cfg-keys.md
+.PHONY: update-docs
 
 # prints a board's layouts for the oracle tests
 check_PROGRAMS += tests/integration/board-dump

@@ -29,14 +29,22 @@ wait_state() {
 	done
 	return 1
 }
-# waits up to 30 s for a line in a domain's console log
-wait_log() {
+# waits up to 30 s for a line matching $3 in what "$1 $2" prints
+wait_for() {
 	local i
 	for i in $(seq 300); do
-		log "$1" | grep -q -- "$2" && return 0
+		"$1" "$2" | grep -q -- "$3" && return 0
 		sleep 0.1
 	done
 	return 1
+}
+# waits up to 30 s for a line in a domain's console log
+wait_log() { wait_for log "$1" "$2"; }
+# a small pc guest of the x86 test image ($G): NAME, its command-line words, KEY=VALUEs
+boot_pc() {
+	local name=$1 words=$2
+	shift 2
+	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" memory=32 'vif=[]' "$@" >/dev/null 2>&1
 }
 # waits up to 30 s for a domain's console log to hold $2 workload rounds
 wait_rounds() {

@@ -15,11 +15,13 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 EX=$S/docs/examples
 
-plan 31
+plan 32
 
 out=$("$PXL" help)
-is "pxl help lists every plugin's command" "block-attach block-detach block-list board console create destroy dumpdtb e820 info list mem-max mem-set migrate migrate-receive network-attach network-detach network-list p2m pause restore save unpause" \
-	"$(printf '%s\n' "$out" | sed -n '/^commands:/,/^$/s/^  \([a-z0-9-]*\) .*/\1/p' | grep -v '^help$\|^completion$' | tr '\n' ' ' | sed 's/ $//')"
+is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pause unpause console save migrate restore migrate-receive mem-max mem-set vcpu-list vcpu-pin vcpu-set vm-list info sched-credit2 domid domname rename trigger sysrq debug-keys dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list" \
+	"$(printf '%s\n' "$out" | sed -n "/^xl's commands/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
+is "then physmap's own" "help completion board dumpdtb e820 p2m" \
+	"$(printf '%s\n' "$out" | sed -n "/^physmap's own/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
 is "pxl CMD --help is pxl help CMD" "$("$PXL" help create)" "$("$PXL" create --help)"
 out=$("$PXL" help create)
 if printf '%s\n' "$out" | grep -q -- '-n, --dryrun' && printf '%s\n' "$out" | grep -q -- '-p, --paused'; then
@@ -73,7 +75,8 @@ is "create -n: its vif in libxl's names (xl -N's): devid 0 on xenbr0" "[{'devid'
 printf 'name = "w"\nvfb = [ "vnc=1" ]\n' >"$T/warn.cfg"
 "$PXL" create -n "$T/warn.cfg" >/dev/null 2>"$T/warn.err"
 is "an xl key physmap lacks is a warning naming file:line" \
-	"pxl create: warning: $T/warn.cfg:2: vfb: an xl key physmap does not implement yet; ignored" "$(cat "$T/warn.err")"
+	"pxl create: warning: $T/warn.cfg:2: vfb: a graphical console's: physmap has no framebuffer, VGA or remote display; ignored" \
+	"$(cat "$T/warn.err")"
 printf 'name = "t"\nmemroy = 512\n' >"$T/typo.cfg"
 out=$("$PXL" create -n "$T/typo.cfg" 2>&1)
 is "a misspelt key: exit 1, one line with file:line and a suggestion" \

@@ -22,7 +22,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 41
+plan 42
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -32,8 +32,9 @@ is "its sockets are its owner's only" "srw------- srw-------" \
 out=$("$PXL" create -p "$EX/virt.cfg" 2>&1)
 is "create -p: a virt guest, left paused" "created arm-guest as domain 1 (paused)" "$(printf '%s\n' "$out" | head -1)"
 "$PXL" create -p "$EX/pc.cfg" name=pc1 >/dev/null 2>&1
-is "list: dom0 and both guests, their memory (pc: RAM less the legacy hole) and vCPUs" \
-	"Domain-0 0 0 1|arm-guest 1 512 2|pc1 2 1023 1" \
+# VCPUs is xl's: those up (a virt guest's second vCPU is down until its PSCI CPU_ON)
+is "list: dom0 and both guests, their memory (pc: RAM less the legacy hole) and vCPUs online" \
+	"Domain-0 0 0 1|arm-guest 1 512 1|pc1 2 1023 1" \
 	"$("$PXL" list | awk 'NR > 1 { printf "%s%s %s %s %s", sep, $1, $2, $3, $4; sep = "|" }')"
 is "info: the host's free memory drops by what they got" "2560" "$(free_mib)"
 is "pc1's P2M: RAM, the legacy hole identity-mapped, RAM, its two ring pages, the other special pfns missing" \
@@ -96,6 +97,10 @@ is "a missing kernel: exit 1, nothing left" "1 pxl create: command line:2: kerne
 out=$("$PXL" create "$EX/pc.cfg" name=pv type=pv kernel="$EX/pc.cfg" 2>&1)
 is "type = \"pv\" on the simulator: exit 1, one line (PV guests are Xen's builder's), nothing left" \
 	"1 pxl create: pv: type \"pv\" needs the xen backend|$before" \
+	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)"
+out=$("$PXL" create "$EX/pc.cfg" name=hv type=hvm 2>&1)
+is "type = \"hvm\": refused with the reason, never turned into PVH; nothing left" \
+	"1 pxl create: hv: type \"hvm\": the sim backend has no HVM device model (firmware and an emulated PC); type = \"pvh\" boots the same kernel|$before" \
 	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)"
 out=$("$PXL" unpause nobody 2>&1)
 is "unpause of an unknown domain: exit 1, one line" "1 pxl unpause: nobody: no such domain" "$? $out"

@@ -262,7 +262,7 @@ static void bad_keys_and_machines_are_refused_by_name(void **state)
 	} bad[] = {
 		{ "cpu", "cortex-a15", GiB, 0, 1, "cpu: 'cortex-a15' is not a CPU model of this board" },
 		{ "compat", "8.0", GiB, 0, 1, "compat: '8.0' is not a virt machine version" },
-		{ "gic_version", "4", GiB, 0, 1, "gic_version: 4 is neither 2 nor 3" },
+		{ "gic_version", "4", GiB, 0, 1, "gic_version: '4' is neither v2 nor v3" },
 		{ "gic_version", "2", GiB, 0, 9, "vcpus: Number of SMP CPUs requested (9) exceeds max CPUs supported by machine 'mach-virt' (8)" },
 		{ "gic_version", "3", GiB, 0, 513, "vcpus: Invalid SMP CPUs 513. The max CPUs supported by machine 'virt-7.2' is 512" },
 		{ "slots", "257", GiB, 2 * GiB, 1, "slots: unsupported number of memory slots: 257" },

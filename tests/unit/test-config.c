@@ -165,10 +165,62 @@ static void xl_keys_not_implemented_are_warnings(void **state)
 	assert_int_equal(load("name = \"g\"\nvfb = [ 'vnc=1' ]\n"
 			      "pci = [ '01:00.0' ]\n", NULL, 0, &cfg, err), 0);
 	assert_int_equal(cfg.nr_warnings, 2);
-	snprintf(want, sizeof(want), "%s:2: vfb: an xl key physmap does not implement yet; ignored",
-		 path);
+	snprintf(want, sizeof(want), "%s:2: vfb: %s; ignored", path,
+		 "a graphical console's: physmap has no framebuffer, VGA or remote display");
 	assert_string_equal(cfg.warnings[0], want);
+	snprintf(want, sizeof(want), "%s:3: pci: %s; ignored", path,
+		 "host device passthrough: neither backend passes host devices to guests");
+	assert_string_equal(cfg.warnings[1], want);
 	pm_domain_config_dispose(&cfg);
+}
+
+static void every_key_of_xl_cfg_is_known(void **state)
+{
+	/* xl.cfg(5) of Xen 4.17, its top-level keys: each honoured, a board's, or ignored with a reason */
+	static const char *const keys[] = {
+		"acpi", "acpi_firmware", "acpi_laptop_slate", "acpi_s3", "acpi_s4", "altp2m", "altp2mhvm",
+		"apic", "bios", "bios_path_override", "boot", "bootloader", "bootloader_args", "builder", "cap",
+		"channel", "cmdline", "cpu_weight", "cpuid", "cpus", "cpus_soft", "device_model_args",
+		"device_model_args_hvm", "device_model_args_pv", "device_model_override",
+		"device_model_stubdomain_override", "device_model_stubdomain_seclabel", "device_model_user",
+		"device_model_version", "device_tree", "disk", "dm_restrict", "driver_domain", "dtdev",
+		"e820_host", "extra", "firmware", "gfx_passthru", "gic_version", "hap", "hdtype", "hpet",
+		"init_seclabel", "iomem", "ioports", "irqs", "kernel", "keymap", "localtime",
+		"max_event_channels", "max_grant_frames", "max_grant_version", "max_maptrack_frames", "maxmem",
+		"maxvcpus", "mca_caps", "memory", "mmio_hole", "ms_vm_genid", "msr_relaxed", "name", "nestedhvm",
+		"nographic", "nomigrate", "nx", "on_crash", "on_poweroff", "on_reboot", "on_soft_reset",
+		"on_watchdog", "oos", "opengl", "p9", "pae", "passthrough", "pci", "pci_msitranslate",
+		"pci_permissive", "pci_power_mgmt", "pci_seize", "pool", "pvcalls", "pvshim", "pvshim_cmdline",
+		"pvshim_extra", "pvshim_path", "ramdisk", "rdm", "rdm_mem_boundary", "root", "rtc_timeoffset",
+		"sdl", "seclabel", "serial", "shadow_memory", "smbios_firmware", "soundhw", "spice",
+		"spice_clipboard_sharing", "spice_image_compression", "spice_streaming_video", "spiceagent_mouse",
+		"spicedisable_ticketing", "spicehost", "spicepasswd", "spiceport", "spicetls_port",
+		"spiceusbredirection", "spicevdagent", "stdvga", "stubdomain_cmdline", "stubdomain_kernel",
+		"stubdomain_memory", "stubdomain_ramdisk", "tee", "timer_mode", "tsc_mode", "type", "usb",
+		"usbctrl", "usbdev", "usbdevice", "usbversion", "uuid", "vcpus", "vdispl", "vendor_device",
+		"vfb", "vga", "videoram", "vif", "viridian", "vkb", "vkb_device", "vmtrace_buf_kb", "vnc",
+		"vncdisplay", "vnclisten", "vncpasswd", "vncunused", "vnuma", "vpmu", "vpt_align", "vsnd",
+		"vtpm", "vuart", "xen_platform_pci", "xend_suspend_evtchn_compat",
+	};
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct pm_config_key *t[] = { pm_config_keys_honoured(), pm_config_keys_ignored() };
+		bool found = false;
+
+		for (int j = 0; j < 2 && !found; j++)
+			for (const struct pm_config_key *k = t[j]; k->key && !found; k++)
+				if (!strcmp(k->key, keys[i])) {
+					found = true;
+					/* an ignored key says why; an honoured one what each backend does */
+					assert_true(j ? k->why && *k->why : k->sim && *k->sim);
+				}
+		if (!found)
+			fail_msg("%s: not in physmap's key tables", keys[i]);
+		n++;
+	}
+	assert_int_equal(n, 148);
 }
 
 static void a_syntax_error_is_libxlutils_report_with_its_line(void **state)
@@ -220,8 +272,22 @@ static void a_missing_kernel_names_the_file(void **state)
 
 static void a_key_of_another_board_says_whose_it_is(void **state)
 {
-	expect_error("name = \"g\"\nboard = \"pc\"\ngic_version = 3\n", NULL, 0,
-		     "%s:3: gic_version: a key of board 'virt', not of 'pc'");
+	expect_error("name = \"g\"\nboard = \"pc\"\ncompat = \"7.2\"\nhighmem = 0\n", NULL, 0,
+		     "%s:4: highmem: a key of board 'virt', not of 'pc'");
+}
+
+static void an_xl_key_of_another_board_is_a_warning(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN], want[256];
+
+	assert_int_equal(load("name = \"g\"\nboard = \"pc\"\ngic_version = \"v3\"\n", NULL, 0, &cfg, err), 0);
+	assert_int_equal(cfg.nr_warnings, 1);
+	snprintf(want, sizeof(want), "%s:3: gic_version: a key of board 'virt'; board 'pc' has no use for it; ignored",
+		 path);
+	assert_string_equal(cfg.warnings[0], want);
+	assert_int_equal(cfg.nr_opts, 0);
+	pm_domain_config_dispose(&cfg);
 }
 
 static void a_bad_board_value_is_the_boards_message_at_its_line(void **state)
@@ -264,7 +330,7 @@ static void json_has_every_field(void **state)
 	assert_non_null(strstr(json, "\"memory\": 268435456"));
 	assert_non_null(strstr(json, "\"gic_version\": \"3\""));
 	assert_non_null(strstr(json, "\"on_reboot\": \"restart\""));
-	assert_non_null(strstr(json, "vfb: an xl key physmap does not implement yet; ignored"));
+	assert_non_null(strstr(json, "vfb: a graphical console's"));
 	free(json);
 	pm_domain_config_dispose(&cfg);
 }
@@ -497,12 +563,14 @@ int main(void)
 		cmocka_unit_test(unknown_key_names_file_line_and_a_suggestion),
 		cmocka_unit_test(unknown_key_in_an_override_names_the_command_line),
 		cmocka_unit_test(xl_keys_not_implemented_are_warnings),
+		cmocka_unit_test(every_key_of_xl_cfg_is_known),
 		cmocka_unit_test(a_syntax_error_is_libxlutils_report_with_its_line),
 		cmocka_unit_test(bad_values_are_errors_at_their_key),
 		cmocka_unit_test(memory_above_maxmem_is_an_error),
 		cmocka_unit_test(a_missing_name_or_a_numeric_one_is_an_error),
 		cmocka_unit_test(a_missing_kernel_names_the_file),
 		cmocka_unit_test(a_key_of_another_board_says_whose_it_is),
+		cmocka_unit_test(an_xl_key_of_another_board_is_a_warning),
 		cmocka_unit_test(a_bad_board_value_is_the_boards_message_at_its_line),
 		cmocka_unit_test(an_unreadable_file_is_its_errno),
 		cmocka_unit_test(an_override_without_equals_is_an_error),

@@ -49,7 +49,32 @@ echo "create: $rc $(cat /tmp/out)"
 wait_log /run/physmap/console/g1.log '^spinning'
 echo "banner: $(head -1 /run/physmap/console/g1.log)"
 echo "console-dump: $(pxl console --dump g1 2>&1 | head -1)"
-echo "pxl-info: $(pxl info | awk -F' *: ' '/^backend/ { b = $2 } /^total_memory/ { t = $2 } END { print b, t }') $(xl info | awk '$1 == "total_memory" { print $3 }')"
+echo "pxl-info: $(pxl info -b | awk -F' *: ' '/^physmap_backend/ { b = $2 } /^total_memory/ { t = $2 } END { print b, t }') $(xl info | awk '$1 == "total_memory" { print $3 }')"
+# xl's outputs, side by side with xl's own (free memory and times move between the two)
+xl info | grep -v '^free_memory' > /tmp/info-xl; pxl info | grep -v '^free_memory' > /tmp/info-pxl
+echo "info-diff: $(wc -l < /tmp/info-xl) $(diff /tmp/info-xl /tmp/info-pxl | grep -c '^[<>]')"
+diff /tmp/info-xl /tmp/info-pxl | grep '^[<>]' | head -6 | sed 's/^/info-diff-line: /'
+xl list | cut -c1-63 > /tmp/list-xl; pxl list | cut -c1-63 > /tmp/list-pxl
+echo "list-diff: $(wc -l < /tmp/list-xl) $(diff /tmp/list-xl /tmp/list-pxl | grep -c '^[<>]') $(pxl list | tail -n +2 | grep -vc '^.\{40\} [ 0-9]\{5\} [ 0-9]\{5\} [ 0-9]\{5\}     [-rbpscwSd]\{6\}  [ 0-9]\{6\}\.[0-9]$')"
+diff /tmp/list-xl /tmp/list-pxl | grep '^[<>]' | head -4 | sed 's/^/list-diff-line: /'
+pxl list | tail -n +2 | grep -v '^.\{40\} [ 0-9]\{5\} [ 0-9]\{5\} [ 0-9]\{5\}     [-rbpscwSd]\{6\}  [ 0-9]\{6\}\.[0-9]$' | head -3 | sed 's/^/list-diff-line: /'
+xl uptime | cut -c1-38 | sed 's/^/uptime-xl: /'; pxl uptime | cut -c1-38 | sed 's/^/uptime-pxl: /'
+echo "list-v: $(xl list -v g1 | awk 'NR == 2 { print $7, $8, $9 }') | $(pxl list -v g1 | awk 'NR == 2 { print $7, $8, $9 }')"
+xl vm-list > /tmp/vm-xl; pxl vm-list > /tmp/vm-pxl
+echo "vm-list-diff: $(wc -l < /tmp/vm-xl) $(diff /tmp/vm-xl /tmp/vm-pxl | grep -c '^[<>]')"
+echo "vcpu-list: $(xl vcpu-list g1 | awk 'NR > 1 { print $1, $2, $3, $4, $7, $8, $9 }') | $(pxl vcpu-list g1 | awk 'NR > 1 { print $1, $2, $3, $4, $7, $8, $9 }') | $(xl vcpu-list | head -1 | md5sum | cut -c1-8) $(pxl vcpu-list | head -1 | md5sum | cut -c1-8)"
+xl claims 2>/dev/null | awk '{ print $1, $2, $NF }' > /tmp/cl-xl; pxl claims 2>/dev/null | awk '{ print $1, $2, $NF }' > /tmp/cl-pxl
+echo "claims: $(wc -l < /tmp/cl-xl) $(diff /tmp/cl-xl /tmp/cl-pxl | grep -c '^[<>]') $(head -1 /tmp/cl-pxl)"
+xl cpupool-list > /tmp/pool-xl; pxl cpupool-list > /tmp/pool-pxl
+echo "cpupool: $(wc -l < /tmp/pool-xl) $(diff /tmp/pool-xl /tmp/pool-pxl | grep -c '^[<>]') $(pxl cpupool-list -c | tail -1 | cut -c20-)"
+pxl sched-credit2 -d g1 -w 512 -c 50; echo "c2-set: $?"
+xl sched-credit2 -d g1 > /tmp/c2-xl; pxl sched-credit2 -d g1 > /tmp/c2-pxl
+echo "c2: $(tail -1 /tmp/c2-xl | awk '{ print $3, $4 }') $(diff /tmp/c2-xl /tmp/c2-pxl | grep -c '^[<>]')"
+xl sched-credit2 > /tmp/c2a-xl; pxl sched-credit2 > /tmp/c2a-pxl; echo "c2-all: $(wc -l < /tmp/c2a-xl) $(diff /tmp/c2a-xl /tmp/c2a-pxl | grep -c '^[<>]')"
+pxl debug-keys h; echo "debug-keys: $? $(xl dmesg | grep -c "'h' pressed")"
+xl dmesg > /tmp/dmesg-xl; pxl dmesg > /tmp/dmesg-pxl
+echo "dmesg: $([ -s /tmp/dmesg-xl ] && head -c "$(wc -c < /tmp/dmesg-xl)" /tmp/dmesg-pxl | cmp -s - /tmp/dmesg-xl && echo same)"
+echo "uptime: $(xl uptime | cut -c1-38 | md5sum | cut -c1-8) $(pxl uptime | cut -c1-38 | md5sum | cut -c1-8) $(pxl uptime | wc -l)"
 echo "memory: $(grep '^memory: 0x' /run/physmap/console/g1.log | tr '\n' '|')"
 echo "guest-store: $(grep '^store:' /run/physmap/console/g1.log)"
 echo "xl-sees: $(xl list g1 | awk 'NR == 2 { print $1, $3, $4 }')"
@@ -331,6 +356,57 @@ echo "pvh-wrote: $(dd if=/tmp/d4.img bs=512 skip=100 count=1 2>/dev/null | head 
 echo "pvh-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') loops=$(losetup -a | wc -l) brif=$(ls /sys/class/net/xenbr0/brif | wc -l)"
 xenstore-ls -f / | grep '/backend/\|^/libxl/' | head -5 | sed 's/^/pvh-left-key: /'
 
+# a guest's end (docs/specs/lifecycle.md): a PVH Linux guest asked
+# through control/shutdown (its /sbin/poweroff signals this init), the
+# monitor destroying or restarting it; the test guest's control word for
+# crash and rename-restart
+mkdir -p /tmp/lc/bin /tmp/lc/sbin /tmp/lc/proc
+cp /bin/busybox /tmp/lc/bin/
+cat > /tmp/lc/init <<'GUEST'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+ln -s /bin/busybox /sbin/poweroff
+mount -t proc proc /proc
+trap 'echo "init: poweroff"; poweroff -f' USR2
+echo "up: $(cut -d' ' -f1 /proc/uptime)"
+while :; do sleep 1; done
+GUEST
+chmod +x /tmp/lc/init
+(cd /tmp/lc && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/lc.gz
+printf 'name = "lc"\ntype = "pvh"\nmemory = 128\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lc.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/lc.cfg
+ups() { tr -d '\r' < /var/log/xen/console/guest-lc.log 2>/dev/null | grep -c '^up: '; }
+# the control driver says its features once the guest is up
+feat() { for i in $(seq 150); do [ "$(xenstore-read /local/domain/$(xl domid lc 2>/dev/null)/control/feature-poweroff 2>/dev/null)" = 1 ] && return 0; sleep 0.2; done; return 1; }
+pxl create /tmp/lc.cfg >/dev/null 2>&1; feat; wait_log /var/log/xen/console/guest-lc.log '^up: '
+id=$(xl domid lc)
+pxl shutdown -w lc >/tmp/out 2>&1; echo "lc-shutdown: $? $(sed "s/\(has been\) .*/\1/" /tmp/out | tr '\n' '|')"
+gone lc; echo "lc-gone: $? $(tr -d '\r' < /var/log/xen/console/guest-lc.log | grep -c '^init: poweroff')"
+rm -f /var/log/xen/console/guest-lc.log
+pxl create /tmp/lc.cfg >/dev/null 2>&1; feat; wait_log /var/log/xen/console/guest-lc.log '^up: '
+id=$(xl domid lc)
+pxl reboot lc >/dev/null 2>&1; echo "lc-reboot: $?"
+for i in $(seq 150); do id2=$(xl domid lc 2>/dev/null); [ -n "$id2" ] && [ "$id2" != "$id" ] && [ "$(ups)" -ge 2 ] && break; sleep 0.2; done
+echo "lc-rebooted: $([ "${id2:-0}" -gt "$id" ] && echo yes) $(ups) $(sed -n 's/.*lc: domain [0-9]* \(rebooted: restart\)$/\1/p' /run/physmap/console/lc.monitor.log | head -1)"
+feat
+xl shutdown lc >/dev/null 2>&1; echo "lc-xl-shutdown: $?"
+gone lc; echo "lc-xl-gone: $? $(grep -c 'powered off: destroy' /run/physmap/console/lc.monitor.log)"
+pxl create /tmp/lc.cfg on_poweroff=preserve >/dev/null 2>&1; feat
+id=$(xl domid lc)
+xenstore-rm /local/domain/$id/control/feature-poweroff
+out=$(pxl shutdown lc 2>&1); echo "lc-no-control: $? $(echo "$out" | wc -l) $(state lc)"
+pxl shutdown -F -w lc >/tmp/out 2>&1; echo "lc-F: $? $(tail -1 /tmp/out | sed "s/ $id / N /") $(state lc | cut -c4)"
+xl trigger lc nmi >/dev/null 2>&1; x=$?; pxl trigger lc nmi >/dev/null 2>&1; echo "trigger: $x $?"
+pxl destroy lc; gone lc
+cfg tg "control" 'on_crash = "rename-restart"' > /tmp/tg.cfg
+pxl create /tmp/tg.cfg >/dev/null 2>&1; wait_log /run/physmap/console/tg.log '^control: ready'
+id=$(xl domid tg)
+xenstore-write /local/domain/$id/control/shutdown crash
+for i in $(seq 150); do id2=$(xl domid tg 2>/dev/null); [ -n "$id2" ] && [ "$id2" != "$id" ] && break; sleep 0.2; done
+kept=$(xl list | awk -v id="$id" '$2 == id { print $1 }')
+echo "tg-rename-restart: $(echo "$kept" | grep -c '^tg-[0-9]\{8\}T[0-9]\{4\}Z$') $(xl list | awk -v id="$id" '$2 == id { print $5 }') $([ "${id2:-0}" -gt "$id" ] && echo yes)"
+pxl destroy tg; pxl destroy "$kept"; gone tg
+echo "lc-left: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| $(pgrep -f 'pxl create' | wc -l)"
+
 # failures leave the host clean
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
 cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
@@ -343,9 +419,9 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 121
+plan 140
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
-out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 400 \
+out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 600 \
 	"$T/inside" 2>"$T/err")
 is "the box boots Xen and dom0 and returns the script's status" "0" "$?"
 grep '^xenbox: accelerator' "$T/err" | sed 's/^/# /'
@@ -381,6 +457,25 @@ is "the memory map it read from the PVH start info is the board's: low RAM, a ho
 	"memory: 0x0-0xa0000 (0 MiB)|memory: 0x100000-0x4000000 (63 MiB)|" "$(v memory)"
 is "it reads its name from Xen's xenstored (its ring granted as libxl grants it, its channel bound)" \
 	"store: name = g1" "$(v guest-store)"
+is "pxl info prints what xl info prints, line for line (free_memory aside)" "yes 0" \
+	"$(v info-diff | awk '{ print ($1 >= 33 ? "yes" : "no"), $2 }')" || printf '%s\n' "$out" | sed -n 's/^info-diff-line: /# /p'
+is "pxl list prints what xl list prints: header, names, ids, memory, vCPUs (times and flags move); every row in xl's format" \
+	"3 0 0" "$(v list-diff)" || printf '%s\n' "$out" | sed -n 's/^list-diff-line: /# /p'
+r=$(v list-v)
+is "list -v: the UUID Xen keeps for pxl's domain is the one pxl gives it; reason '-' and label '-' as xl" "yes - -" \
+	"$(echo "$r" | awk '{ print ($1 == $5 && length($1) == 36 && $1 != "00000000-0000-0000-0000-000000000000" ? "yes" : "no"), $6, $7 }')"
+is "vcpu-list: pxl's header, vCPU, host CPU and affinities are xl's (Xen's vcpu info)" "yes yes" \
+	"$(v vcpu-list | awk -F' [|] ' '{ split($3, h, " "); print ($1 == $2 && $1 ~ /^g1 /) ? "yes" : "no", (h[1] == h[2]) ? "yes" : "no" }')"
+is "claims: names, ids and the Claimed column are xl's" "3 0 Name ID Claimed" "$(v claims)"
+is "cpupool-list is xl's, byte for byte; -c lists the CPU" "2 0 0" "$(v cpupool)"
+is "sched-credit2 -d -w -c sets credit2's weight and cap; -d prints xl's table, all domains too" "0|512 50 0|0" \
+	"$(v c2-set)|$(v c2)|$(v c2-all | awk '{ print ($1 >= 4 ? $2 : "short") }')"
+is "debug-keys reaches Xen (its 'h' handler prints); dmesg is xl's console ring" "0 yes same" \
+	"$(v debug-keys | awk '{ print $1, ($2 >= 1 ? "yes" : "no") }') $(v dmesg)"
+is "trigger nmi: pxl's exit status is xl's" "yes" "$(v trigger | awk '{ print ($1 == $2 ? "yes" : $0) }')"
+is "vm-list and uptime's names and ids: pxl's are xl's" "3 0 yes" \
+	"$(v vm-list-diff) $(v uptime | awk '{ print ($1 == $2 && $3 == 3 ? "yes" : "no") }')" ||
+	printf '%s\n' "$out" | sed -n 's/^uptime-\(xl\|pxl\): /# \1: /p'
 is "xl list sees the domain pxl made: name, memory, vCPUs" "g1 63 1" "$(v xl-sees)"
 is "pxl list agrees" "g1 63 1" "$(v pxl-sees)"
 e=$(v e820-guest)
@@ -548,6 +643,21 @@ is "pxl destroy of the PVH guest: exit 0; what it wrote is in its image" "0 writ
 	"$(v pvh-destroy) $(v pvh-wrote)"
 is "then nothing of either is left: no backend, loop device or bridge port" "0 loops=0 brif=0" "$(v pvh-left)" ||
 	printf '%s\n' "$out" | sed -n 's/^pvh-left-key: /# /p'
+is "pxl shutdown -w of a PVH Linux guest: asked (control/shutdown), waited for, as xl says it" \
+	"0 Shutting down domain N|Waiting for 1 domains|Domain N has been|" "$(v lc-shutdown | sed 's/domain [0-9][0-9]*/domain N/g; s/Domain [0-9][0-9]*/Domain N/')"
+is "its /sbin/poweroff ran, and the monitor destroyed it (on_poweroff=destroy)" "0 1" "$(v lc-gone)"
+is "pxl reboot: exit 0" "0" "$(v lc-reboot)"
+is "on_reboot=restart: built again under its name, a new domid, Linux boots again; the monitor says so" \
+	"yes 2 rebooted: restart" "$(v lc-rebooted)"
+is "xl shutdown of pxl's guest: the guest obeys, pxl's monitor destroys it (its second poweroff in the log)" "0 0 2" \
+	"$(v lc-xl-shutdown) $(v lc-xl-gone)"
+is "without the control feature: pxl shutdown exits 1 with one line, the guest runs on (not shut down)" "1 1 -" \
+	"$(v lc-no-control | awk '{ print $1, $2, substr($3, 4, 1) }')"
+is "shutdown -F stops it from outside (xc_domain_shutdown); on_poweroff=preserve keeps it" \
+	"0 Domain N has been shut down, reason code 0 s" "$(v lc-F)"
+is "the test guest crashed on request, on_crash=rename-restart: kept as NAME-YYYYmmddTHHMMZ, crashed; a new one" \
+	"1 ---sc- yes" "$(v tg-rename-restart)"
+is "then no domain and no monitor is left" "Domain-0 | 0" "$(v lc-left)"
 pc=$(v dev-create-cs) xc=$(v dev-xl-create-cs)
 echo "# create with a disk and a vif: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"
 tap_done

@@ -18,7 +18,10 @@ PXL_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined
 PXL_PLUGIN_LIBADD = libpxlutil.la libpmtools.la libphysmap.la
 
 plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains.la xl-plugins/p2m.la xl-plugins/mem.la \
-	xl-plugins/console.la xl-plugins/save.la xl-plugins/device.la
+	xl-plugins/console.la xl-plugins/save.la xl-plugins/device.la xl-plugins/shutdown.la \
+	xl-plugins/names.la xl-plugins/uptime.la xl-plugins/sysrq.la \
+	xl-plugins/config-update.la xl-plugins/vcpu.la xl-plugins/hypervisor.la \
+	xl-plugins/top.la
 xl_plugins_create_la_SOURCES = xl-plugins/create.c
 xl_plugins_create_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_create_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
@@ -52,3 +55,36 @@ xl_plugins_device_la_SOURCES = xl-plugins/device.c
 xl_plugins_device_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_device_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
 xl_plugins_device_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_shutdown_la_SOURCES = xl-plugins/shutdown.c
+xl_plugins_shutdown_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_shutdown_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_shutdown_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_names_la_SOURCES = xl-plugins/names.c
+xl_plugins_names_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_names_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_names_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_uptime_la_SOURCES = xl-plugins/uptime.c
+xl_plugins_uptime_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_uptime_la_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
+xl_plugins_uptime_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_uptime_la_LIBADD = $(PXL_PLUGIN_LIBADD) $(XENSTORE_LIBS)
+xl_plugins_sysrq_la_SOURCES = xl-plugins/sysrq.c
+xl_plugins_sysrq_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_sysrq_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_sysrq_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_config_update_la_SOURCES = xl-plugins/config-update.c
+xl_plugins_config_update_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_config_update_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_config_update_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_vcpu_la_SOURCES = xl-plugins/vcpu.c
+xl_plugins_vcpu_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_vcpu_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_vcpu_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_hypervisor_la_SOURCES = xl-plugins/hypervisor.c
+xl_plugins_hypervisor_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_hypervisor_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_hypervisor_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_top_la_SOURCES = xl-plugins/top.c
+xl_plugins_top_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_top_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_top_la_LIBADD = $(PXL_PLUGIN_LIBADD)

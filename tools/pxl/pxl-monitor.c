@@ -1,16 +1,31 @@
 /*
  * tools/pxl/pxl-monitor.c - what xl's daemon does for a domain: when the
- * guest reboots (or crashes or powers off) and its configuration says
- * restart, build it again from the same configuration
+ * guest stops (powers off, reboots, crashes, its watchdog fires, it asks
+ * for a soft reset), apply the action its configuration names for that
  *
- * The simulator applies destroy and preserve itself; restart needs the
- * toolstack, so `pxl create` leaves a monitor behind for a domain that
- * restarts on something. On Xen even destroy is the toolstack's (as xl's
- * daemon does it): there a domain that is destroyed on something has one
- * too. It is a detached process that watches the domain
- * (its state, every 50 ms), rebuilds it under the same name when it stops
- * for a restarting reason, and leaves when the domain is gone or stops
- * for good. Its messages go to $RUNDIR/console/NAME.monitor.log.
+ * The simulator applies destroy and preserve itself; everything else needs
+ * the toolstack, so `pxl create` (and restore, migrate-receive) leaves a
+ * monitor behind for a domain whose actions need one. On Xen even destroy
+ * is the toolstack's (as xl's daemon does it): there every domain with a
+ * destroying action has one too. It is a detached process that watches the
+ * domain (its state, every 50 ms) and leaves when the domain is gone or
+ * stops for good. Its messages go to $RUNDIR/console/NAME.monitor.log.
+ *
+ * The actions, as xl applies them (xl.cfg(5)):
+ * - destroy, preserve: the domain is destroyed, or kept as it stopped.
+ * - restart: destroyed, then built again under the same name from the
+ *   configuration it runs with (/vm/DOMID/config: what block-attach or
+ *   network-attach added, the MACs chosen at creation), or the one pxl
+ *   config-update left for it, with a new domid.
+ * - rename-restart: the stopped domain is kept, renamed NAME-YYYYmmddTHHMMZ
+ *   (UTC, as xl names it), and a new one is built under NAME.
+ * - coredump-destroy, coredump-restart: physmap writes no core yet (no
+ *   dump-core): the monitor says so, then destroys or restarts.
+ * - soft-reset: neither backend resets a domain in place: it is restarted,
+ *   and the monitor says so.
+ * A guest that restarts RESTART_BURST times within RESTART_WINDOW seconds
+ * is rebooting in a loop: the next time it stops it is left as it stopped,
+ * with a message, not restarted again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +44,13 @@
 #include "physmap/domain.h"
 #include "pxl-util.h"
 
+#define RESTART_BURST 5
+#define RESTART_WINDOW 30
+
 static bool restarts(enum pm_action a)
 {
-	return a == PM_ACTION_RESTART || a == PM_ACTION_RENAME_RESTART || a == PM_ACTION_COREDUMP_RESTART;
+	return a == PM_ACTION_RESTART || a == PM_ACTION_RENAME_RESTART || a == PM_ACTION_COREDUMP_RESTART ||
+	       a == PM_ACTION_SOFT_RESET;
 }
 
 static bool destroys(enum pm_action a)
@@ -39,12 +58,24 @@ static bool destroys(enum pm_action a)
 	return a == PM_ACTION_DESTROY || a == PM_ACTION_COREDUMP_DESTROY;
 }
 
+/* an action the simulator cannot apply alone, or on Xen any but preserve */
+static bool needs_toolstack(bool xen, enum pm_action a)
+{
+	return restarts(a) || a == PM_ACTION_COREDUMP_DESTROY || (xen && destroys(a));
+}
+
+/* on_soft_reset is not asked about: a soft reset is rare (and its default
+ * would give every domain a monitor); one the monitor sees is restarted,
+ * and without a monitor the simulator applies on_poweroff's action */
 bool pxl_monitor_needed(struct pm_hv *hv, const struct pm_domain_config *cfg)
 {
 	bool xen = !strcmp(pm_hv_backend(hv), "xen");
+	const enum pm_action acts[] = { cfg->on_poweroff, cfg->on_reboot, cfg->on_crash, cfg->on_watchdog };
 
-	return restarts(cfg->on_poweroff) || restarts(cfg->on_reboot) || restarts(cfg->on_crash) ||
-	       (xen && (destroys(cfg->on_poweroff) || destroys(cfg->on_reboot) || destroys(cfg->on_crash)));
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+		if (needs_toolstack(xen, acts[i]))
+			return true;
+	return false;
 }
 
 static void say(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -63,31 +94,90 @@ static void say(FILE *log, const char *fmt, ...)
 	fflush(log);
 }
 
+/* how the domain stopped, in words */
+static const char *how(const struct pm_hv_dominfo *i)
+{
+	static const char *const names[] = { "powered off", "rebooted", "suspended", "crashed",
+					     "was stopped by its watchdog", "asked for a soft reset" };
+
+	if (i->state == PM_HV_CRASHED)
+		return "crashed";
+	return i->shutdown_reason < sizeof(names) / sizeof(names[0]) ? names[i->shutdown_reason] : "shut down";
+}
+
 /* the action for how the domain stopped */
 static enum pm_action action_for(const struct pm_domain_config *cfg, const struct pm_hv_dominfo *i)
 {
-	if (i->state == PM_HV_CRASHED || i->shutdown_reason == SHUTDOWN_crash)
+	if (i->state == PM_HV_CRASHED)
 		return cfg->on_crash;
-	return i->shutdown_reason == SHUTDOWN_reboot ? cfg->on_reboot : cfg->on_poweroff;
+	switch (i->shutdown_reason) {
+	case SHUTDOWN_poweroff: return cfg->on_poweroff;
+	case SHUTDOWN_reboot: return cfg->on_reboot;
+	case SHUTDOWN_crash: return cfg->on_crash;
+	case SHUTDOWN_watchdog: return cfg->on_watchdog;
+	case SHUTDOWN_soft_reset: return cfg->on_soft_reset;
+	}
+	return PM_ACTION_DESTROY;   /* a reason Xen does not define: as xl does */
+}
+
+/* the stopped domain kept under NAME-YYYYmmddTHHMMZ (UTC, as xl names it; -2, -3 ... if taken) */
+static int keep_renamed(struct pm_hv *hv, uint32_t domid, const char *name, FILE *log)
+{
+	char suffix[24], to[128];   /* too long a name for the backend: -EINVAL, said */
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = -EEXIST;
+
+	gmtime_r(&now, &tm);
+	strftime(suffix, sizeof(suffix), "-%Y%m%dT%H%MZ", &tm);
+	for (int n = 1; n < 10 && rc == -EEXIST; n++) {
+		if (n == 1)
+			snprintf(to, sizeof(to), "%s%s", name, suffix);
+		else
+			snprintf(to, sizeof(to), "%s%s-%d", name, suffix, n);
+		rc = pm_domain_rename(hv, domid, to);
+	}
+	if (rc) {
+		say(log, "%s: cannot keep domain %u under another name: %s", name, domid, strerror(-rc));
+		return rc;
+	}
+	/* as xl: the kept one gets a new UUID, the restarted one keeps the old */
+	rc = pm_domain_set_uuid(hv, domid, NULL);
+	say(log, "%s: domain %u kept as %s%s%s", name, domid, to, rc ? "; its UUID is the new one's too: " : "",
+	    rc ? strerror(-rc) : "");
+	return 0;
 }
 
 static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *log)
 {
 	struct pm_hv *hv = NULL;
 	char err[PM_DOMAIN_ERR_LEN];
+	time_t restarted[RESTART_BURST] = { 0 };
+	char name[sizeof(((struct pm_hv_dominfo *)0)->name)];
+	unsigned int nr_restarts = 0;
+	bool xen;
 
 	if (pm_hv_open(NULL, &hv)) {
 		say(log, "%s: cannot reach the backend", cfg->name);
 		return;
 	}
-	say(log, "%s: watching domain %u", cfg->name, domid);
+	xen = !strcmp(pm_hv_backend(hv), "xen");
+	snprintf(name, sizeof(name), "%s", cfg->name);
+	say(log, "%s: watching domain %u", name, domid);
 	for (;;) {
+		struct pm_domain_config now;
+		const struct pm_domain_config *build = cfg;
 		struct pm_hv_dominfo info;
+		enum pm_action act, given;
 		int rc = pm_hv_domain_getinfo(hv, domid, &info);
 
-		if (rc || strcmp(info.name, cfg->name)) {
-			say(log, "%s: domain %u is gone", cfg->name, domid);
+		if (rc) {
+			say(log, "%s: domain %u is gone", name, domid);
 			break;
+		}
+		if (strcmp(info.name, name)) {
+			say(log, "%s: domain %u is %s now", name, domid, info.name);
+			snprintf(name, sizeof(name), "%s", info.name);
 		}
 		/* suspended: a save has it, and destroys it or resumes it */
 		if ((info.state != PM_HV_SHUTDOWN && info.state != PM_HV_CRASHED) ||
@@ -95,29 +185,62 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 			usleep(50000);
 			continue;
 		}
-		if (!restarts(action_for(cfg, &info))) {
-			say(log, "%s: domain %u stopped for good (%s)", cfg->name, domid,
-			    info.state == PM_HV_CRASHED ? "crashed" : "shut down");
-			/* the simulator destroyed it already; Xen leaves that to us */
-			if (destroys(action_for(cfg, &info)) && !strcmp(pm_hv_backend(hv), "xen")) {
+		act = given = action_for(cfg, &info);
+		say(log, "%s: domain %u %s: %s", name, domid, how(&info), pm_action_name(act));
+		if (act == PM_ACTION_COREDUMP_DESTROY || act == PM_ACTION_COREDUMP_RESTART) {
+			say(log, "%s: no core dump written: physmap has no dump-core yet", name);
+			act = act == PM_ACTION_COREDUMP_DESTROY ? PM_ACTION_DESTROY : PM_ACTION_RESTART;
+		}
+		if (act == PM_ACTION_SOFT_RESET) {
+			say(log, "%s: the %s backend cannot reset a domain in place: restarting it", name,
+			    pm_hv_backend(hv));
+			act = PM_ACTION_RESTART;
+		}
+		if (!restarts(act)) {
+			/* the simulator destroyed it already, unless it kept it for a core dump; Xen
+			 * leaves that to us */
+			if (destroys(act) && (xen || given != PM_ACTION_DESTROY)) {
 				rc = pm_domain_destroy(hv, domid);
-				say(log, "%s: domain %u destroyed%s%s", cfg->name, domid, rc ? ": " : "",
+				say(log, "%s: domain %u destroyed%s%s", name, domid, rc ? ": " : "",
 				    rc ? strerror(-rc) : "");
+			} else if (act == PM_ACTION_PRESERVE) {
+				say(log, "%s: domain %u preserved as it stopped", name, domid);
 			}
 			break;
 		}
-		say(log, "%s: domain %u %s: restarting", cfg->name, domid,
-		    info.state == PM_HV_CRASHED ? "crashed" : info.shutdown_reason == SHUTDOWN_reboot ? "rebooted"
-												       : "shut down");
-		pm_domain_destroy(hv, domid);
-		rc = pm_domain_create(hv, cfg, &domid, err, sizeof(err));
-		if (!rc && (rc = pm_hv_domain_unpause(hv, domid)))
-			pm_domain_destroy(hv, domid);
-		if (rc) {
-			say(log, "%s: cannot build it again: %s", cfg->name, err[0] ? err : strerror(-rc));
+		if (nr_restarts >= RESTART_BURST &&
+		    time(NULL) - restarted[nr_restarts % RESTART_BURST] < RESTART_WINDOW) {
+			say(log, "%s: restarted %d times in %d s: it is rebooting in a loop; domain %u is left "
+				 "as it stopped (pxl destroy %s removes it)",
+			    name, RESTART_BURST, RESTART_WINDOW, domid, name);
 			break;
 		}
-		say(log, "%s: now domain %u", cfg->name, domid);
+		restarted[nr_restarts++ % RESTART_BURST] = time(NULL);
+		if (!pm_domain_config_next(domid, &now, err, sizeof(err)))
+			build = &now;   /* else the copy it was created with */
+		if (act == PM_ACTION_RENAME_RESTART) {
+			char path[512];
+
+			if (keep_renamed(hv, domid, name, log)) {
+				pm_domain_config_dispose(&now);
+				break;   /* as xl: the old domain stays, nothing new is built */
+			}
+			/* this log went with the kept domain: the new one gets its own */
+			snprintf(path, sizeof(path), "%s/console/%s.monitor.log", pm_hv_rundir(hv), name);
+			if (!freopen(path, "a", log))
+				break;
+		} else {
+			pm_domain_destroy(hv, domid);
+		}
+		rc = pm_domain_create(hv, build, &domid, err, sizeof(err));
+		if (!rc && (rc = pm_hv_domain_unpause(hv, domid)))
+			pm_domain_destroy(hv, domid);
+		pm_domain_config_dispose(&now);
+		if (rc) {
+			say(log, "%s: cannot build it again: %s", name, err[0] ? err : strerror(-rc));
+			break;
+		}
+		say(log, "%s: now domain %u", name, domid);
 	}
 	pm_hv_close(hv);
 }

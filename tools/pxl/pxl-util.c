@@ -76,6 +76,48 @@ int pxl_domain(const struct pxl_args *a, struct pm_hv *hv, const char *arg, uint
 	return PXL_FAIL;
 }
 
+long pxl_list(const struct pxl_args *a, struct pm_hv **hv, struct pm_hv_dominfo **v)
+{
+	long n;
+
+	*v = NULL;
+	if (pxl_hv_open(a, hv))
+		return -1;
+	n = pm_hv_domain_list(*hv, v);
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", a->prog, strerror((int)-n));
+		pm_hv_close(*hv);
+		*hv = NULL;
+		return -1;
+	}
+	return n;
+}
+
+int pxl_check_named(const struct pxl_args *a, struct pm_hv *hv, int from)
+{
+	uint32_t domid;
+
+	for (int i = from; i < a->argc; i++)
+		if (pxl_domain(a, hv, a->argv[i], &domid))
+			return PXL_FAIL;
+	return PXL_OK;
+}
+
+void pxl_each_named(const struct pxl_args *a, struct pm_hv *hv, int from, const struct pm_hv_dominfo *v, long n,
+		    void (*fn)(struct pm_hv *hv, const struct pm_hv_dominfo *d, void *arg), void *arg)
+{
+	bool all = from >= a->argc;
+
+	for (int i = from; i < (all ? from + 1 : a->argc); i++)
+		for (long j = 0; j < n; j++) {
+			uint32_t domid = 0;
+
+			if (!all && (pm_hv_domain_find(hv, a->argv[i], &domid) || v[j].domid != domid))
+				continue;
+			fn(hv, &v[j], arg);
+		}
+}
+
 int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid)
 {
 	int rc = pxl_hv_open(a, hv);

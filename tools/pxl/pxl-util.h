@@ -53,6 +53,28 @@ int pxl_domain(const struct pxl_args *a, struct pm_hv *hv, const char *arg, uint
 int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid);
 
 /**
+ * pxl_list - the backend, and every domain it holds (errors printed; on
+ * failure nothing is left open)
+ * @v: receives a malloc'ed array (free())
+ * returns: the count, with *hv to close; -1
+ */
+long pxl_list(const struct pxl_args *a, struct pm_hv **hv, struct pm_hv_dominfo **v);
+
+/**
+ * pxl_check_named - every positional argument from @from on names a domain
+ * (an error printed for the first that does not)
+ * returns: PXL_OK; PXL_FAIL
+ */
+int pxl_check_named(const struct pxl_args *a, struct pm_hv *hv, int from);
+
+/**
+ * pxl_each_named - @fn for each domain of @v the positional arguments from
+ * @from on name, in their order, or for each when there are none
+ */
+void pxl_each_named(const struct pxl_args *a, struct pm_hv *hv, int from, const struct pm_hv_dominfo *v, long n,
+		    void (*fn)(struct pm_hv *hv, const struct pm_hv_dominfo *d, void *arg), void *arg);
+
+/**
  * pxl_console - print @domid's console log; with @follow, keep printing
  * what comes until the domain stops or is gone, or Ctrl-] on a terminal
  * returns: PXL_OK; PXL_FAIL (said why: no such domain, no log)

@@ -188,19 +188,51 @@ static void cmd_help(FILE *f, const struct pxl_cmd *c)
 	free(o);
 }
 
+/* xl's commands in the order xl help lists them (xl_cmdtable.c of Xen 4.17) */
+static const char *const xl_order[] = {
+	"create", "config-update", "list", "destroy", "shutdown", "reboot", "pci-attach", "pci-detach",
+	"pci-list", "pci-assignable-add", "pci-assignable-remove", "pci-assignable-list", "pause", "unpause",
+	"console", "vncviewer", "save", "migrate", "restore", "migrate-receive", "dump-core", "cd-insert",
+	"cd-eject", "mem-max", "mem-set", "button-press", "vcpu-list", "vcpu-pin", "vcpu-set", "vm-list",
+	"info", "sched-credit", "sched-credit2", "sched-rtds", "domid", "domname", "rename", "trigger",
+	"sysrq", "debug-keys", "set-parameters", "dmesg", "top", "network-attach", "network-list",
+	"network-detach", "channel-list", "block-attach", "block-list", "block-detach", "vtpm-attach",
+	"vtpm-list", "vtpm-detach", "vkb-attach", "vkb-list", "vkb-detach", "vdispl-attach", "vdispl-list",
+	"vdispl-detach", "vsnd-attach", "vsnd-list", "vsnd-detach", "uptime", "claims", "cpupool-create",
+	"cpupool-list", "cpupool-destroy", "cpupool-rename", "cpupool-cpu-add", "cpupool-cpu-remove",
+	"cpupool-migrate", "cpupool-numa-split", "getenforce", "setenforce", "loadpolicy", "remus", "devd",
+	"usbctrl-attach", "usbctrl-detach", "usbdev-attach", "usbdev-detach", "usb-list",
+	"qemu-monitor-command", NULL,
+};
+
+static bool is_xl_command(const char *name)
+{
+	for (const char *const *x = xl_order; *x; x++)
+		if (!strcmp(*x, name))
+			return true;
+	return false;
+}
+
+/* xl's commands as xl help orders them, then physmap's own */
 static void global_help(FILE *f, const struct registry *r)
 {
-	int w = 12;   /* the longest command's name, for one column */
+	int w = 14;   /* the longest command's name, for one column */
 
 	for (size_t i = 0; i < r->n; i++)
 		if ((int)strlen(r->cmds[i]->name) > w)
 			w = (int)strlen(r->cmds[i]->name);
 	pm_usage(f, "pxl", "[options] COMMAND [ARGS]", global_opts, NR_GLOBAL);
-	fprintf(f, "\ncommands:\n");
+	fprintf(f, "\nxl's commands, in xl's order:\n");
+	for (const char *const *x = xl_order; *x; x++)
+		for (size_t i = 0; i < r->n; i++)
+			if (!strcmp(r->cmds[i]->name, *x))
+				fprintf(f, "  %-*s %s\n", w, r->cmds[i]->name, r->cmds[i]->summary);
+	fprintf(f, "\nphysmap's own:\n");
 	fprintf(f, "  %-*s %s\n", w, "help", "this list, or one command's help (pxl help COMMAND)");
 	fprintf(f, "  %-*s %s\n", w, "completion", "a bash completion script for pxl");
 	for (size_t i = 0; i < r->n; i++)
-		fprintf(f, "  %-*s %s\n", w, r->cmds[i]->name, r->cmds[i]->summary);
+		if (!is_xl_command(r->cmds[i]->name))
+			fprintf(f, "  %-*s %s\n", w, r->cmds[i]->name, r->cmds[i]->summary);
 	fprintf(f, "\nA unique prefix of a command is enough.\n");
 }
 

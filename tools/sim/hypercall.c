@@ -109,7 +109,9 @@ static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		return 0;
 	case SCHEDOP_block:
 		/* until an event comes (a second at most: no timers yet) */
+		__atomic_store_n(&v->blocked, true, __ATOMIC_RELAXED);
 		sim_block(v->s, v->d, 1000);
+		__atomic_store_n(&v->blocked, false, __ATOMIC_RELAXED);
 		return 0;
 	case SCHEDOP_shutdown:
 		if (copy_in(v, arg, &sd, sizeof(sd)))

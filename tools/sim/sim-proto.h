@@ -47,6 +47,9 @@ enum pm_sim_op {
 	PM_SIM_EVTCHN_NOTIFY,
 	PM_SIM_EVTCHN_CLOSE,
 	PM_SIM_RENAME,
+	PM_SIM_REMOTE_SHUTDOWN,
+	PM_SIM_VCPU_INFO,
+	PM_SIM_VCPU_PIN,
 	PM_SIM_OP_COUNT
 };
 
@@ -91,6 +94,9 @@ struct pm_sim_dominfo {
 	uint64_t buffered;          /* coalesced writes through the buffered ring */
 	uint64_t notified;          /* writes that rang a notifier's eventfd */
 	uint64_t execs;             /* mmio-exec requests */
+	uint64_t cpu_time;          /* ns its vCPUs' threads have run (dom0: the simulator's own loop) */
+	uint32_t online;            /* vCPUs up (started and not turned off, or with a first context) */
+	uint32_t blocked;           /* of those, how many wait in SCHEDOP_block now */
 };
 
 enum pm_sim_arch { PM_SIM_ARCH_AARCH64 = 1, PM_SIM_ARCH_X86_32 };
@@ -102,7 +108,7 @@ struct pm_sim_vcpu_ctx {
 	uint64_t sp;                /* the stack pointer (0 at boot: PVH and Linux give none) */
 };
 
-/* what the simulator does when the guest powers off, reboots, crashes */
+/* what the simulator does when the guest powers off, reboots, crashes, its watchdog fires */
 enum pm_sim_action { PM_SIM_ACT_DESTROY, PM_SIM_ACT_PRESERVE };
 
 /* an HVM_PARAM_* of the domain (store and console ring pfns and ports) */
@@ -198,7 +204,25 @@ struct pm_sim_dirty_log { uint32_t domid, enable; };
 struct pm_sim_dirty_read { uint32_t domid, clean; uint64_t pfn, count; };
 struct pm_sim_actions {
 	uint32_t domid;
-	uint8_t on_poweroff, on_reboot, on_crash, pad;
+	uint8_t on_poweroff, on_reboot, on_crash, on_watchdog;
 };
+
+/* a vCPU as xl vcpu-list shows it; CPU sets are bitmaps of host CPUs 0-255 */
+#define PM_SIM_CPUMAP_WORDS 4
+struct pm_sim_vcpuinfo {
+	uint32_t vcpu, online, running, blocked;
+	uint32_t cpu, pad;          /* the host CPU it last ran on */
+	uint64_t time;              /* ns its thread has run */
+	uint64_t hard[PM_SIM_CPUMAP_WORDS], soft[PM_SIM_CPUMAP_WORDS];
+};
+
+/* its thread's host CPUs (hard: where it may run; soft: where it prefers) */
+struct pm_sim_vcpu_pin {
+	uint32_t domid, vcpu, set_hard, set_soft;
+	uint64_t hard[PM_SIM_CPUMAP_WORDS], soft[PM_SIM_CPUMAP_WORDS];
+};
+
+/* the toolstack stops a guest as if it had called SCHEDOP_shutdown (reason: SHUTDOWN_*) */
+struct pm_sim_shutdown { uint32_t domid, reason; };
 
 #endif

@@ -56,6 +56,7 @@ void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000;
 	}
+	__atomic_add_fetch(&d->blocked, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_lock(&s->evt_lock);
 	/* d->run changes under s->lock: read here, it may be a little late,
@@ -78,6 +79,7 @@ void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
 	s->evt_pending[d->domid] = 0;
 	pthread_mutex_unlock(&s->evt_lock);
 	pthread_mutex_lock(&s->lock);
+	__atomic_sub_fetch(&d->blocked, 1, __ATOMIC_RELAXED);
 }
 
 static struct xenstore_domain_interface *map_ring(void *opaque, unsigned int domid,
@@ -249,6 +251,17 @@ static void dominfo(const struct sim_domain *d, struct pm_sim_dominfo *i)
 		i->notified = d->ioreq->notified;
 		i->execs = d->ioreq->execs;
 	}
+	if (d->domid) {
+		i->cpu_time = sim_vcpu_times(d, &i->online);
+		i->blocked = __atomic_load_n(&d->blocked, __ATOMIC_RELAXED);
+	} else {
+		struct timespec t;
+
+		/* dom0 is the simulator: its own loop's time (this thread's) */
+		if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+			i->cpu_time = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+		i->online = 1;
+	}
 }
 
 static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
@@ -322,8 +335,11 @@ void sim_act(struct sim *s)
 		if (!d->act_pending)
 			continue;
 		d->act_pending = false;
-		act = d->shutdown_reason == SHUTDOWN_crash ? d->action[2] :
-		      d->shutdown_reason == SHUTDOWN_reboot ? d->action[1] : d->action[0];
+		/* a soft reset is a reboot in place: kept when a reboot is (for the toolstack) */
+		act = d->shutdown_reason == SHUTDOWN_crash	? d->action[2] :
+		      d->shutdown_reason == SHUTDOWN_reboot	? d->action[1] :
+		      d->shutdown_reason == SHUTDOWN_soft_reset ? d->action[1] :
+		      d->shutdown_reason == SHUTDOWN_watchdog	? d->action[3] : d->action[0];
 		if (act == PM_SIM_ACT_DESTROY)
 			op_destroy(s, d->domid);
 		else
@@ -367,6 +383,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	d->action[0] = PM_SIM_ACT_DESTROY;
 	d->action[1] = PM_SIM_ACT_PRESERVE;
 	d->action[2] = PM_SIM_ACT_DESTROY;
+	d->action[3] = PM_SIM_ACT_DESTROY;
 	/* ids grow; one still in use is skipped */
 	while (sim_domain_find(s, s->next_domid) || !s->next_domid || s->next_domid >= 0x7ff0)
 		s->next_domid = s->next_domid >= 0x7ff0 ? 1 : s->next_domid + 1;
@@ -605,6 +622,9 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_EVTCHN_NOTIFY] = sizeof(struct pm_sim_evtchn),
 	[PM_SIM_EVTCHN_CLOSE] = sizeof(struct pm_sim_evtchn),
 	[PM_SIM_RENAME] = sizeof(struct pm_sim_rename),
+	[PM_SIM_REMOTE_SHUTDOWN] = sizeof(struct pm_sim_shutdown),
+	[PM_SIM_VCPU_INFO] = sizeof(struct pm_sim_domid),
+	[PM_SIM_VCPU_PIN] = sizeof(struct pm_sim_vcpu_pin),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -875,11 +895,47 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		if (rc)
 			return rc;
 		if (a->on_poweroff > PM_SIM_ACT_PRESERVE || a->on_reboot > PM_SIM_ACT_PRESERVE ||
-		    a->on_crash > PM_SIM_ACT_PRESERVE)
+		    a->on_crash > PM_SIM_ACT_PRESERVE || a->on_watchdog > PM_SIM_ACT_PRESERVE)
 			return -EINVAL;
 		d->action[0] = a->on_poweroff;
 		d->action[1] = a->on_reboot;
 		d->action[2] = a->on_crash;
+		d->action[3] = a->on_watchdog;
+		return 0;
+	}
+	case PM_SIM_VCPU_INFO: {
+		struct pm_sim_vcpuinfo *vi;
+
+		d = sim_domain_find(s, id->domid);
+		if (!d)
+			return -ENOENT;
+		if (!d->vcpus || !d->vcpu)
+			return reply(out, out_len, NULL, 0);   /* dom0: the simulator's, no vCPUs of its own */
+		vi = calloc(d->vcpus, sizeof(*vi));
+		if (!vi)
+			return -ENOMEM;
+		sim_vcpu_info(d, vi);
+		*out = vi;
+		*out_len = (uint32_t)(d->vcpus * sizeof(*vi));
+		return 0;
+	}
+	case PM_SIM_VCPU_PIN: {
+		const struct pm_sim_vcpu_pin *p = payload;
+
+		rc = guest(s, p->domid, &d);
+		return rc ? rc : sim_vcpu_pin(d, p);
+	}
+	case PM_SIM_REMOTE_SHUTDOWN: {
+		const struct pm_sim_shutdown *sd = payload;
+
+		rc = guest(s, sd->domid, &d);
+		if (rc)
+			return rc;
+		if (sd->reason > SHUTDOWN_MAX || sd->reason == SHUTDOWN_suspend)
+			return -EINVAL;
+		if (d->state == PM_SIM_SHUTDOWN || d->state == PM_SIM_CRASHED)
+			return -EALREADY;
+		sim_shutdown(s, d, sd->reason, NULL);
 		return 0;
 	}
 	case PM_SIM_GETINFO: {

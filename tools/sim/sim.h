@@ -46,6 +46,7 @@ struct sim_domain {
 	char name[PM_SIM_NAME_LEN];
 	uint64_t max_pages, tot_pages, max_pfn;
 	uint32_t vcpus;
+	uint32_t blocked;        /* vCPUs in SCHEDOP_block now (atomic) */
 	struct pm_p2m *p2m;      /* NULL for dom0 */
 
 	struct sim_vcpu *vcpu;   /* [vcpus], threads started at first unpause */
@@ -58,7 +59,7 @@ struct sim_domain {
 	uint64_t changes_base;
 	uint32_t shutdown_reason;
 	char why[PM_SIM_WHY_LEN];
-	uint8_t action[3];       /* enum pm_sim_action on poweroff, reboot, crash */
+	uint8_t action[4];       /* enum pm_sim_action on poweroff, reboot, crash, watchdog */
 	bool act_pending;        /* shut down: the loop applies the action */
 	int console_fd;          /* $RUNDIR/console/NAME.log, or -1 */
 	uint64_t params[SIM_NR_PARAMS];   /* HVM_PARAM_* */

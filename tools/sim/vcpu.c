@@ -26,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <stdint.h>
 
@@ -516,6 +519,9 @@ static void *vcpu_thread(void *arg)
 	uint64_t pc = v->next_pc;
 
 	pthread_mutex_lock(&s->lock);
+	v->tid = (pid_t)syscall(SYS_gettid);
+	if (v->pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(v->hard), &v->hard);   /* checked when set */
 	for (;;) {
 		char why[PM_SIM_WHY_LEN];
 		uc_err e;
@@ -574,10 +580,135 @@ static void *vcpu_thread(void *arg)
 			sim_shutdown(s, d, SHUTDOWN_crash, why);
 		}
 	}
+	{
+		struct timespec t;
+
+		if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+			v->cpu_ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	}
 	v->exited = true;
 	pthread_cond_broadcast(&d->wake);
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
+}
+
+/* the host CPU a thread last ran on: field 39 of /proc/self/task/TID/stat */
+static uint32_t last_cpu(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	unsigned int cpu = 0;
+	size_t n;
+	FILE *f;
+	int field = 2;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');   /* after the command name, which may hold spaces */
+	for (; p && *p && field < 39; p++)
+		if (*p == ' ')
+			field++;
+	if (p && sscanf(p, "%u", &cpu) != 1)
+		cpu = 0;
+	return cpu;
+}
+
+static void set_to_words(const cpu_set_t *set, uint64_t w[PM_SIM_CPUMAP_WORDS])
+{
+	memset(w, 0, PM_SIM_CPUMAP_WORDS * sizeof(*w));
+	for (unsigned int c = 0; c < 64 * PM_SIM_CPUMAP_WORDS && c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, set))
+			w[c / 64] |= 1ull << (c % 64);
+}
+
+void sim_vcpu_info(const struct sim_domain *d, struct pm_sim_vcpuinfo *out)
+{
+	cpu_set_t all;
+
+	CPU_ZERO(&all);
+	sched_getaffinity(0, sizeof(all), &all);
+	for (uint32_t i = 0; i < d->vcpus; i++) {
+		const struct sim_vcpu *v = &d->vcpu[i];
+		struct pm_sim_vcpuinfo *o = &out[i];
+		bool live = v->started && !v->exited;
+		cpu_set_t now = v->pinned ? v->hard : all;
+		clockid_t c;
+		struct timespec t;
+
+		memset(o, 0, sizeof(*o));
+		o->vcpu = i;
+		o->online = live ? !v->off : v->ctx_set;
+		o->blocked = live && __atomic_load_n(&v->blocked, __ATOMIC_RELAXED);
+		o->running = live && !o->blocked && !v->parked && d->state == PM_SIM_RUNNING;
+		o->time = v->cpu_ns;
+		if (live && !pthread_getcpuclockid(v->thread, &c) && !clock_gettime(c, &t))
+			o->time += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+		if (live) {
+			o->cpu = last_cpu(v->tid);
+			pthread_getaffinity_np(v->thread, sizeof(now), &now);
+		}
+		set_to_words(&now, o->hard);
+		if (v->has_soft)
+			memcpy(o->soft, v->soft, sizeof(o->soft));
+		else
+			set_to_words(&all, o->soft);
+	}
+}
+
+int sim_vcpu_pin(struct sim_domain *d, const struct pm_sim_vcpu_pin *p)
+{
+	struct sim_vcpu *v;
+	cpu_set_t set, host;
+
+	if (p->vcpu >= d->vcpus)
+		return -EINVAL;
+	v = &d->vcpu[p->vcpu];
+	if (p->set_hard) {
+		bool any = false;
+
+		CPU_ZERO(&set);
+		CPU_ZERO(&host);
+		sched_getaffinity(0, sizeof(host), &host);
+		for (unsigned int c = 0; c < 64 * PM_SIM_CPUMAP_WORDS && c < CPU_SETSIZE; c++)
+			if (p->hard[c / 64] & (1ull << (c % 64))) {
+				CPU_SET(c, &set);
+				any = any || CPU_ISSET(c, &host);
+			}
+		if (!any)
+			return -EINVAL;
+		if (v->started && !v->exited && pthread_setaffinity_np(v->thread, sizeof(set), &set))
+			return -EINVAL;
+		v->hard = set;
+		v->pinned = true;
+	}
+	if (p->set_soft) {
+		memcpy(v->soft, p->soft, sizeof(v->soft));
+		v->has_soft = true;
+	}
+	return 0;
+}
+
+uint64_t sim_vcpu_times(const struct sim_domain *d, uint32_t *online)
+{
+	uint64_t ns = 0;
+
+	*online = 0;
+	for (uint32_t i = 0; i < d->vcpus; i++) {
+		const struct sim_vcpu *v = &d->vcpu[i];
+		clockid_t c;
+		struct timespec t;
+
+		ns += v->cpu_ns;
+		if (v->started ? !v->exited && !v->off : v->ctx_set)
+			(*online)++;
+		if (v->started && !v->exited && !pthread_getcpuclockid(v->thread, &c) && !clock_gettime(c, &t))
+			ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	}
+	return ns;
 }
 
 /* ---- register state ---- */

@@ -9,8 +9,10 @@
 #ifndef PHYSMAP_SIM_VCPU_H
 #define PHYSMAP_SIM_VCPU_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <unicorn/unicorn.h>
 
@@ -40,6 +42,13 @@ struct sim_vcpu {
 	bool faulted;
 	/* leaving the engine from a hook: pc went to arch->exit_pc */
 	bool exiting;
+	uint64_t cpu_ns;                /* CPU time of its threads that have ended */
+	pid_t tid;                      /* its thread's, while it runs */
+	bool blocked;                   /* in SCHEDOP_block now */
+	bool pinned;                    /* hard affinity set: applied to each thread it gets */
+	cpu_set_t hard;
+	uint64_t soft[PM_SIM_CPUMAP_WORDS];   /* kept and shown; no host scheduler takes a preference */
+	bool has_soft;
 	bool off;                       /* it turned itself off (PSCI CPU_OFF, VCPUOP_down) */
 	bool initialised;               /* VCPUOP_initialise gave it a context */
 	uint64_t resume_pc;
@@ -131,6 +140,22 @@ int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_
  *   model)
  */
 int sim_vcpu_get_state(struct sim_domain *d, struct pm_sim_vcpu_state *st);
+
+/**
+ * sim_vcpu_info - what xl vcpu-list shows of each of @d's vCPUs, into @out
+ * (d->vcpus entries; s->lock held)
+ */
+void sim_vcpu_info(const struct sim_domain *d, struct pm_sim_vcpuinfo *out);
+
+/**
+ * sim_vcpu_pin - vCPU @p->vcpu's host CPUs: its thread runs on @p->hard from
+ * now on (and any thread it gets later); @p->soft is kept (s->lock held)
+ * returns: 0; -EINVAL (no such vCPU, or no CPU of the host in @p->hard)
+ */
+int sim_vcpu_pin(struct sim_domain *d, const struct pm_sim_vcpu_pin *p);
+
+/** sim_vcpu_times - the ns @d's vCPU threads have run, and how many vCPUs are up (s->lock held) */
+uint64_t sim_vcpu_times(const struct sim_domain *d, uint32_t *online);
 int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st);
 
 /** sim_vcpus_kick - make every running vCPU of @d leave the engine soon */

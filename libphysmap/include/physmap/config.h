@@ -6,7 +6,7 @@
  * and win. Every key is accounted for:
  *   - physmap's keys (name, type, board, memory, maxmem, vcpus, maxvcpus,
  *     kernel, ramdisk, cmdline, root, extra, on_poweroff, on_reboot,
- *     on_crash, disk, vif) and the chosen board's keys are checked and used;
+ *     on_crash, on_watchdog, on_soft_reset, uuid, disk, vif) and the chosen board's keys are checked and used;
  *     disk= in xl's full syntax (xl-disk-configuration(5), libxlutil's own
  *     parser), vif= as xl reads it (xl-network-configuration(5));
  *   - an xl key physmap does not implement (vfb, pci, ...) is a warning and
@@ -108,6 +108,7 @@ struct pm_nic {
 struct pm_domain_config {
 	char *source;            /* the file's path as given */
 	char *name;
+	char uuid[37];           /* xl's uuid= (lower case), or "": one is made at creation */
 	char *type;              /* "pvh" (default), "hvm", or "pv" (xen: libxenguest builds it, no board) */
 	char *board;             /* "pc" (default), "q35", "virt" */
 	uint64_t memory;         /* default 128 MiB, as xl */
@@ -117,7 +118,8 @@ struct pm_domain_config {
 	char *kernel;
 	char *ramdisk;
 	char *cmdline;           /* cmdline, else "root=ROOT EXTRA" as xl builds it */
-	enum pm_action on_poweroff, on_reboot, on_crash;
+	enum pm_action on_poweroff, on_reboot, on_crash;   /* defaults: destroy, restart, destroy */
+	enum pm_action on_watchdog, on_soft_reset;         /* defaults: destroy, soft-reset */
 	struct pm_disk *disks;        /* disk=, in order given */
 	size_t nr_disks;
 	struct pm_nic *nics;          /* vif=, in order given */
@@ -177,6 +179,32 @@ int pm_domain_config_layout(const struct pm_domain_config *cfg, struct pm_board_
 
 /** pm_action_name - "destroy", "restart", ...; NULL for an unknown action */
 const char *pm_action_name(enum pm_action a);
+
+/*
+ * struct pm_config_key - one key of xl.cfg(5) (Xen 4.17) and what physmap
+ * does with it (docs/xl-cfg-keys.md is printed from these tables)
+ * @why: a key physmap ignores: why (the words of the warning it gives)
+ * @sim: a key it honours: what the simulator does with it
+ * @xen: what the xen backend does with it; NULL: as @sim
+ */
+struct pm_config_key {
+	const char *key, *why, *sim, *xen;
+};
+
+/** pm_config_keys_honoured / _ignored - the tables (static), ending with a NULL key */
+const struct pm_config_key *pm_config_keys_honoured(void);
+const struct pm_config_key *pm_config_keys_ignored(void);
+
+/**
+ * pm_uuid_parse - @s as a UUID in xl's form
+ * ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", hex digits of either case)
+ * @bytes: receives its 16 bytes; NULL only checks
+ * returns: 0; -EINVAL
+ */
+int pm_uuid_parse(const char *s, uint8_t bytes[16]);
+
+/** pm_uuid_generate - a random (version 4) UUID in xl's form, lower case, into @out. returns: 0; -errno */
+int pm_uuid_generate(char out[37]);
 
 /**
  * pm_vdev_number - the store's number for a disk's vdev, as

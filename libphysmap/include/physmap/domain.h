@@ -42,7 +42,8 @@
  * @err: PM_DOMAIN_ERR_LEN bytes, one line naming the step and what failed
  * returns: 0 and *domid; -EEXIST (a domain has that name); -ENOMEM (the
  *   host has too little free memory: nothing is left behind); -EINVAL (the
- *   board refuses, or an image does not fit); -errno
+ *   board refuses, or an image does not fit); -EOPNOTSUPP (type "hvm": no
+ *   backend has an HVM device model; type "pv" off Xen); -errno
  */
 int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint32_t *domid,
 		     char *err, size_t errlen);
@@ -56,6 +57,81 @@ int pm_domain_create(struct pm_hv *hv, const struct pm_domain_config *cfg, uint3
  *   -EINVAL; -errno (the store: then the name is as it was)
  */
 int pm_domain_rename(struct pm_hv *hv, uint32_t domid, const char *name);
+
+/**
+ * pm_domain_config_of - the configuration domain @domid runs with, as the
+ * store keeps it (/vm/DOMID/config: what it was built with, the MACs
+ * chosen then, the devices attached since, its name now)
+ * @cfg: initialised here; dispose it whatever this returns
+ * @err: one line on failure
+ * returns: 0; -ENOENT (no such domain, or not one of physmap's); -EINVAL
+ *   (the kept configuration does not parse); -errno (the store)
+ */
+int pm_domain_config_of(uint32_t domid, struct pm_domain_config *cfg, char *err, size_t errlen);
+
+/**
+ * pm_domain_sysrq - a magic SysRq key for the guest: written to its
+ * control/sysrq node, which Linux's PV control driver watches (xl sysrq)
+ * returns: 0; -ENOENT; -EPERM (dom0); -errno (the store)
+ */
+int pm_domain_sysrq(struct pm_hv *hv, uint32_t domid, char key);
+
+/**
+ * pm_domain_vcpu_set - vCPUs 0 to @n - 1 online, the rest offline, through
+ * the guest's cpu/N/availability nodes (libxl_set_vcpuonline for PV and
+ * PVH guests: the guest's CPU hotplug acts on them)
+ * returns: 0; -ENOENT; -EPERM (dom0); -EINVAL (0, or more than it has); -errno
+ */
+int pm_domain_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int n);
+
+/**
+ * pm_domain_uuid - the domain @d (as pm_hv_domain_getinfo or _list gave
+ * it) has this UUID, in xl's form: the hypervisor's where it keeps one
+ * (Xen), else the store's /vm/DOMID/uuid; all zeros for dom0 or a domain
+ * nobody gave one
+ */
+void pm_domain_uuid(const struct pm_hv_dominfo *d, char out[37]);
+
+/**
+ * pm_domain_set_uuid - give the domain another UUID (@uuid, or a fresh
+ * random one when NULL): the store's, its kept configuration's, and the
+ * hypervisor's (Xen's domain handle)
+ * returns: 0; -ENOENT; -EPERM (dom0); -EINVAL (not a UUID); -errno
+ */
+int pm_domain_set_uuid(struct pm_hv *hv, uint32_t domid, const char *uuid);
+
+/**
+ * pm_domain_config_next - the configuration the domain is built from when
+ * it restarts: the one pm_domain_config_update left, else its own
+ * (pm_domain_config_of); errors and ownership as there
+ */
+int pm_domain_config_next(uint32_t domid, struct pm_domain_config *cfg, char *err, size_t errlen);
+
+/**
+ * pm_domain_config_update - @cfg becomes what the domain is built from when
+ * it next restarts (xl config-update), under its current name and UUID;
+ * the running domain, and what a save of it carries, do not change. The
+ * board lays @cfg out now, so a configuration it refuses is refused here.
+ * @err: one line on failure
+ * returns: 0; -ENOENT; -EPERM (dom0); -EINVAL (the board refuses it); -errno
+ */
+int pm_domain_config_update(struct pm_hv *hv, uint32_t domid, const struct pm_domain_config *cfg, char *err,
+			    size_t errlen);
+
+/**
+ * pm_domain_shutdown - ask the guest to power off (@reboot false) or
+ * reboot, through its control/shutdown node as Xen's guests expect
+ * (libxl_domain_shutdown, _reboot); it answers by stopping with that
+ * reason, and its on_poweroff or on_reboot action follows. This returns
+ * once the request is written: the caller waits for the end if it wants.
+ * @fallback: when the guest has no PV control driver (it has not said
+ *   control/feature-poweroff, or feature-reboot, = 1), stop it from
+ *   outside with the same reason instead (pm_hv_domain_shutdown)
+ * returns: 0 (asked); 1 (stopped from outside); -ENOENT; -EPERM (dom0);
+ *   -EALREADY (shut down, crashed or dying already); -EOPNOTSUPP (no PV
+ *   control driver, and no @fallback: nothing was done); -errno (the store)
+ */
+int pm_domain_shutdown(struct pm_hv *hv, uint32_t domid, bool reboot, bool fallback);
 
 /**
  * pm_domain_destroy - remove the domain's store entries, then the domain

@@ -43,6 +43,13 @@ struct pm_hv_dominfo {
 	uint64_t buffered;       /* coalesced writes, through the buffered ring */
 	uint64_t notified;       /* writes that rang a write notifier */
 	uint64_t execs;          /* mmio-exec requests */
+	uint64_t cpu_time;       /* ns its vCPUs have run (xl list's Time(s)) */
+	unsigned int vcpus_online;   /* vCPUs up now */
+	bool running;            /* a vCPU is on a CPU now (xl list's r) */
+	bool blocked;            /* every vCPU waits for an event (xl list's b) */
+	uint64_t outstanding_pages;   /* claimed and not yet populated (xl claims; 0: none) */
+	bool has_uuid;           /* the backend keeps UUIDs (Xen's domain handle): @uuid is it */
+	uint8_t uuid[16];
 };
 
 enum pm_hv_arch { PM_HV_ARCH_AARCH64 = 1, PM_HV_ARCH_X86_32 };
@@ -114,6 +121,37 @@ const char *pm_hv_rundir(const struct pm_hv *hv);
  * returns: 0; -errno
  */
 int pm_hv_info(struct pm_hv *hv, uint64_t *total_pages, uint64_t *free_pages);
+
+/*
+ * struct pm_hv_host - what xl info says of the host and its hypervisor
+ * (libxl_physinfo and libxl_version_info); a string the backend does not
+ * know is "", a number 0
+ */
+struct pm_hv_host {
+	unsigned int nr_cpus, max_cpu_id, nr_nodes, cores_per_socket, threads_per_core;
+	unsigned int cpu_khz;
+	uint32_t hw_cap[8];
+	uint32_t caps;                   /* XEN_SYSCTL_PHYSCAP_* of <xen/sysctl.h> */
+	uint64_t total_pages, free_pages, outstanding_pages;
+	uint64_t sharing_freed_pages, sharing_used_frames;
+	unsigned int free_cpus;          /* CPUs in no CPU pool */
+	int xen_major, xen_minor;
+	char xen_extra[32];
+	char xen_caps[1024];
+	char scheduler[32];              /* "credit2", ...; "unknown" */
+	unsigned int pagesize;
+	uint64_t virt_start;
+	char changeset[128];
+	char commandline[1024];
+	char compiler[128], compile_by[64], compile_domain[64], compile_date[64];
+	char build_id[128];              /* hex */
+};
+
+/**
+ * pm_hv_host_info - the host and hypervisor facts xl info prints
+ * returns: 0; -errno
+ */
+int pm_hv_host_info(struct pm_hv *hv, struct pm_hv_host *out);
 
 /**
  * pm_hv_domain_create - an empty, paused domain of vcpus vCPUs whose P2M
@@ -228,13 +266,107 @@ int pm_hv_vcpu_get_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, st
 int pm_hv_vcpu_set_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 			 const struct pm_hv_vcpu_state *st);
 
+/*
+ * struct pm_hv_vcpuinfo - a vCPU as xl vcpu-list shows it; CPU sets are
+ * bitmaps of host CPUs 0-255 (bit c of word c / 64)
+ * @cpu: the host CPU it runs on, or last ran on
+ * @time: ns it has run
+ * @hard: the CPUs it may run on; @soft: those it prefers
+ */
+#define PM_HV_CPUMAP_WORDS 4
+struct pm_hv_vcpuinfo {
+	unsigned int vcpu, cpu;
+	bool online, running, blocked;
+	uint64_t time;
+	uint64_t hard[PM_HV_CPUMAP_WORDS], soft[PM_HV_CPUMAP_WORDS];
+};
+
 /**
- * pm_hv_set_actions - what the backend does on a guest's poweroff, reboot
- * and crash (defaults: destroy, preserve, destroy)
+ * pm_hv_vcpu_list - each of the domain's vCPUs
+ * @out: receives a malloc'ed array (free()); NULL when there are none
+ * returns: the count; -ENOENT; -errno
+ */
+long pm_hv_vcpu_list(struct pm_hv *hv, uint32_t domid, struct pm_hv_vcpuinfo **out);
+
+/**
+ * pm_hv_vcpu_pin - the host CPUs vCPU @vcpu may run on (@hard) and prefers
+ * (@soft); NULL leaves one as it is (xl vcpu-pin). On the simulator the
+ * vCPU's thread is pinned (soft affinity is kept and shown: the host's
+ * scheduler takes no preference); on Xen, Xen's affinities.
+ * returns: 0; -ENOENT; -EINVAL (no such vCPU; no host CPU in @hard); -errno
+ */
+int pm_hv_vcpu_pin(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const uint64_t *hard, const uint64_t *soft);
+
+/**
+ * pm_hv_console_read - the hypervisor's console ring (xl dmesg): Xen's, or
+ * the simulator's log ($RUNDIR/sim.log)
+ * @clear: empty it after reading
+ * @out: receives the text, NUL-terminated (free())
+ * returns: its length; -errno
+ */
+long pm_hv_console_read(struct pm_hv *hv, bool clear, char **out);
+
+/**
+ * pm_hv_debug_keys - Xen's debug keys (xl debug-keys: what they print goes to
+ * its console ring)
+ * returns: 0; -EOPNOTSUPP (the simulator has none); -errno
+ */
+int pm_hv_debug_keys(struct pm_hv *hv, const char *keys);
+
+/* a CPU pool (xl cpupool-list) */
+struct pm_hv_cpupool {
+	uint32_t id;
+	char name[64];
+	char scheduler[32];
+	uint64_t cpus[PM_HV_CPUMAP_WORDS];
+	unsigned int nr_domains;
+	int ratelimit_us;                /* credit2's, or -1 */
+};
+
+/**
+ * pm_hv_cpupools - the host's CPU pools (the simulator has one, Pool-0,
+ * every host CPU, every domain)
+ * @out: receives a malloc'ed array (free())
+ * returns: the count; -errno
+ */
+long pm_hv_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out);
+
+/**
+ * pm_hv_trigger - press a button of the domain's platform (xl trigger) for
+ * @vcpu; the values are Xen's XEN_DOMCTL_SENDTRIGGER_*
+ * returns: 0; -ENOENT; -EOPNOTSUPP (the simulator's platforms have no such
+ *   wires yet); -EINVAL (Xen refused: not for this kind of guest); -errno
+ */
+enum pm_hv_trigger { PM_HV_TRIGGER_NMI, PM_HV_TRIGGER_RESET, PM_HV_TRIGGER_INIT, PM_HV_TRIGGER_POWER,
+		     PM_HV_TRIGGER_SLEEP };
+int pm_hv_trigger(struct pm_hv *hv, uint32_t domid, enum pm_hv_trigger trigger, unsigned int vcpu);
+
+/**
+ * pm_hv_sched_credit2 - a domain's credit2 weight and cap (xl
+ * sched-credit2); with @set, *weight and *cap (-1: as they are) become them
+ * returns: 0; -ENOENT; -EOPNOTSUPP (no credit2 scheduler: the simulator's
+ *   vCPUs are host threads); -EINVAL; -errno
+ */
+int pm_hv_sched_credit2(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap);
+
+/**
+ * pm_hv_set_actions - what the backend does on a guest's poweroff, reboot,
+ * crash and watchdog expiry (defaults: destroy, preserve, destroy,
+ * destroy; on xen the toolstack applies them, and this records nothing)
  * returns: 0; -ENOENT; -EINVAL
  */
 int pm_hv_set_actions(struct pm_hv *hv, uint32_t domid, enum pm_hv_action on_poweroff,
-		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash);
+		      enum pm_hv_action on_reboot, enum pm_hv_action on_crash, enum pm_hv_action on_watchdog);
+
+/**
+ * pm_hv_domain_shutdown - stop the guest from outside as if it had called
+ * SCHEDOP_shutdown with @reason (SHUTDOWN_poweroff, _reboot, _crash,
+ * _watchdog, _soft_reset of <xen/sched.h>): no driver in the guest is
+ * asked; its shutdown action follows (xc_domain_shutdown)
+ * returns: 0; -ENOENT; -EINVAL (suspend, or no such reason); -EALREADY
+ *   (it is shut down or crashed already)
+ */
+int pm_hv_domain_shutdown(struct pm_hv *hv, uint32_t domid, unsigned int reason);
 
 /**
  * pm_hv_set_param - one of the domain's HVM_PARAM_* values (<xen/hvm/params.h>)

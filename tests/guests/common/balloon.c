@@ -52,6 +52,7 @@ void balloon_run(const void *table, int greedy)
 		char v[32];
 		u64 target, have, out_before = out;
 
+		control_poll();
 		if (xs_read("memory/target", v, sizeof(v)) < 0) {
 			xs_wait_watch();
 			continue;

@@ -31,6 +31,8 @@ typedef unsigned long ulong;
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_reboot 1
 #define SHUTDOWN_crash 3
+#define SHUTDOWN_watchdog 4
+#define SHUTDOWN_soft_reset 5
 
 #define XENMEM_decrease_reservation 1
 #define XENMEM_current_reservation 3
@@ -140,7 +142,15 @@ void xs_wait_watch(void);
 
 /* ---- the balloon driver (common/balloon.c) ---- */
 
-/** balloon_run - follow memory/target for ever; @greedy: advertise, never move */
+/** control_init - answer control/shutdown from now on (crashes the guest without a store) */
+void control_init(void);
+/** control_ready - whether control_init ran */
+int control_ready(void);
+/** control_poll - act on a request waiting in control/shutdown, if any (and control_init ran) */
+void control_poll(void);
+/** control_wait - answer requests for ever */
+void control_wait(void) __attribute__((noreturn));
+/** balloon_run - follow memory/target for ever (and control/shutdown); @greedy: advertise, never move */
 void balloon_run(const void *table, int greedy) __attribute__((noreturn));
 
 /** _end - the end of this image's memory (the linker script's) */

@@ -208,6 +208,8 @@ static void run_word(const char *w)
 		puts_(" MiB\n");
 	} else if (word_is(w, "balloon", 0) || word_is(w, "greedy", 0)) {
 		balloon_run(table_, word_is(w, "greedy", 0));
+	} else if (word_is(w, "control", 0)) {
+		control_init();
 	} else if (word_is(w, "store", 0)) {
 		char v[64];
 
@@ -269,6 +271,10 @@ void guest_main(const void *table)
 		run_word(w);
 		while (*w && *w != ' ')
 			w++;
+	}
+	if (control_ready()) {
+		puts_("waiting for the toolstack's request\n");
+		control_wait();
 	}
 	puts_("powering off\n");
 	shutdown(SHUTDOWN_poweroff);
