@@ -269,7 +269,8 @@ static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
 	*out = malloc(len ? len : 1);
 	if (!*out)
 		return -ENOMEM;
-	memcpy(*out, data, len);
+	if (len)
+		memcpy(*out, data, len);
 	*out_len = (uint32_t)len;
 	return 0;
 }
