@@ -23,6 +23,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/save-common.c \
 	libphysmap/save-internal.h \
 	libphysmap/kernel.c \
+	libphysmap/libxl-config.c \
 	libphysmap/e820.c \
 	libphysmap/hv/hv.c \
 	libphysmap/hv/hv-internal.h \

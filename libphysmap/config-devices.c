@@ -583,28 +583,53 @@ int pm__config_devices(XLU_Config *xlu, const struct pm_config_devices_in *in, s
 
 /* ---- out: libxl's JSON, and xl's syntax ---- */
 
+void pm__libxl_disk(const struct pm_disk *d, libxl_device_disk *ld)
+{
+	/* borrowed strings: ld is never disposed */
+	libxl_device_disk_init(ld);
+	ld->pdev_path = d->target;
+	ld->vdev = d->vdev;
+	ld->script = d->script;
+	ld->backend_domname = d->backend_domain;
+	ld->format = libxl_format(d->format);
+	ld->backend = libxl_backend(d->backend);
+	ld->readwrite = d->readwrite;
+	ld->is_cdrom = d->cdrom;
+	ld->removable = d->cdrom;
+	ld->direct_io_safe = d->direct_io_safe;
+	if (d->discard >= 0)
+		libxl_defbool_set(&ld->discard_enable, d->discard);
+}
+
+void pm__libxl_nic(const struct pm_nic *n, libxl_device_nic *ln)
+{
+	/* borrowed strings: ln is never disposed */
+	libxl_device_nic_init(ln);
+	ln->devid = (libxl_devid)n->devid;
+	if (n->mac_set)
+		memcpy(ln->mac, n->mac, 6);
+	ln->bridge = n->bridge;
+	ln->ip = n->ip;
+	ln->model = n->model;
+	ln->ifname = n->vifname;
+	ln->script = n->script;
+	ln->backend_domname = n->backend_domain;
+	ln->gatewaydev = n->gatewaydev;
+	ln->nictype = n->type == PM_NIC_TYPE_IOEMU ? LIBXL_NIC_TYPE_VIF_IOEMU
+		      : n->type == PM_NIC_TYPE_VIF ? LIBXL_NIC_TYPE_VIF : LIBXL_NIC_TYPE_UNKNOWN;
+	ln->rate_bytes_per_interval = n->rate_bytes_per_interval;
+	ln->rate_interval_usecs = n->rate_interval_usecs;
+	ln->mtu = (int)n->mtu;
+}
+
 int pm__config_devices_json(yajl_gen g, const struct pm_domain_config *cfg)
 {
 	yajl_gen_string(g, (const unsigned char *)"disks", 5);
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < cfg->nr_disks; i++) {
-		const struct pm_disk *d = &cfg->disks[i];
 		libxl_device_disk ld;
 
-		/* borrowed strings: ld is never disposed */
-		libxl_device_disk_init(&ld);
-		ld.pdev_path = d->target;
-		ld.vdev = d->vdev;
-		ld.script = d->script;
-		ld.backend_domname = d->backend_domain;
-		ld.format = libxl_format(d->format);
-		ld.backend = libxl_backend(d->backend);
-		ld.readwrite = d->readwrite;
-		ld.is_cdrom = d->cdrom;
-		ld.removable = d->cdrom;
-		ld.direct_io_safe = d->direct_io_safe;
-		if (d->discard >= 0)
-			libxl_defbool_set(&ld.discard_enable, d->discard);
+		pm__libxl_disk(&cfg->disks[i], &ld);
 		if (libxl_device_disk_gen_json(g, &ld) != yajl_gen_status_ok)
 			return -ENOMEM;
 	}
@@ -612,25 +637,9 @@ int pm__config_devices_json(yajl_gen g, const struct pm_domain_config *cfg)
 	yajl_gen_string(g, (const unsigned char *)"nics", 4);
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < cfg->nr_nics; i++) {
-		const struct pm_nic *n = &cfg->nics[i];
 		libxl_device_nic ln;
 
-		libxl_device_nic_init(&ln);
-		ln.devid = (libxl_devid)n->devid;
-		if (n->mac_set)
-			memcpy(ln.mac, n->mac, 6);
-		ln.bridge = n->bridge;
-		ln.ip = n->ip;
-		ln.model = n->model;
-		ln.ifname = n->vifname;
-		ln.script = n->script;
-		ln.backend_domname = n->backend_domain;
-		ln.gatewaydev = n->gatewaydev;
-		ln.nictype = n->type == PM_NIC_TYPE_IOEMU ? LIBXL_NIC_TYPE_VIF_IOEMU
-			     : n->type == PM_NIC_TYPE_VIF ? LIBXL_NIC_TYPE_VIF : LIBXL_NIC_TYPE_UNKNOWN;
-		ln.rate_bytes_per_interval = n->rate_bytes_per_interval;
-		ln.rate_interval_usecs = n->rate_interval_usecs;
-		ln.mtu = (int)n->mtu;
+		pm__libxl_nic(&cfg->nics[i], &ln);
 		if (libxl_device_nic_gen_json(g, &ln) != yajl_gen_status_ok)
 			return -ENOMEM;
 	}

@@ -26,6 +26,7 @@
 #include "alloc-internal.h"
 #include "domain-internal.h"
 #include "device-internal.h"
+#include "config-internal.h"
 #include "hv/hv-internal.h"
 
 #define PAGE 4096ull
@@ -427,7 +428,11 @@ static int store_entries(struct build *b)
 		int rc = pm_uuid_parse(c->uuid, u);
 
 		rc = rc ? rc : pm__hv_set_uuid(b->hv, b->domid, u);
-		return rc ? fail(b, rc, "giving the domain its UUID") : 0;
+		if (rc)
+			return fail(b, rc, "giving the domain its UUID");
+		/* libxl's own copy, without which xl adds no device to it */
+		rc = b->xen ? pm__libxl_userdata_write(b->hv, b->domid, c) : 0;
+		return rc ? fail(b, rc, "writing libxl's userdata for it") : 0;
 	}
 }
 
@@ -819,6 +824,8 @@ void pm__build_end(struct build *b, int rc)
 		pm__devices_destroy(b->hv, b->domid);
 	if (rc && b->stored)
 		store_remove(b->domid);
+	if (rc && b->created && b->xen)
+		pm__libxl_userdata_remove(b->domid);
 	if (rc && b->created)
 		pm_hv_domain_destroy(b->hv, b->domid);
 	pm_board_layout_dispose(&b->layout);
@@ -1054,6 +1061,8 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 		return -EPERM;
 	pm__devices_destroy(hv, domid);
 	store_remove(domid);
+	if (!strcmp(pm_hv_backend(hv), "xen"))
+		pm__libxl_userdata_remove(domid);
 	return pm_hv_domain_destroy(hv, domid);
 }
 

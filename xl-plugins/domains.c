@@ -39,14 +39,16 @@ static const char *state_name(enum pm_hv_state s)
 	return (unsigned int)s < 5 ? names[s] : "unknown";
 }
 
-enum { OPT_LONG, OPT_VERBOSE, OPT_CONTEXT, OPT_CPUPOOL, OPT_NUMA };
+enum { OPT_LONG, OPT_VERBOSE, OPT_CONTEXT, OPT_CPUPOOL, OPT_NUMA, OPT_JSON };
 
 static const struct pm_opt list_opts[] = {
-	[OPT_LONG] = { "long", no_argument, 'l', NULL, "every field, as JSON" },
+	[OPT_LONG] = { "long", no_argument, 'l', NULL, "each domain's configuration as libxl's JSON (as xl list -l)" },
 	[OPT_VERBOSE] = { "verbose", no_argument, 'v', NULL, "the UUID, the shutdown reason and the security label too" },
 	[OPT_CONTEXT] = { "context", no_argument, 'Z', NULL, "the security label too" },
 	[OPT_CPUPOOL] = { "cpupool", no_argument, 'c', NULL, "the CPU pool too" },
 	[OPT_NUMA] = { "numa", no_argument, 'n', NULL, "the NUMA node affinity too" },
+	[OPT_JSON] = { "json", no_argument, 'j', NULL,
+		       "physmap's own JSON: state, pages, shutdown reason, the device model's I/O counts" },
 };
 
 enum { INFO_BACKEND };
@@ -147,6 +149,19 @@ static int list_run(const struct pxl_args *a)
 		n = 1;
 	}
 	if (a->opt[OPT_LONG]) {
+		char *json = NULL;
+		long len = pm_domains_libxl_json(hv, v, (size_t)n, &json);
+
+		if (len < 0)
+			fprintf(stderr, "%s: %s\n", a->prog, strerror((int)-len));
+		else
+			puts(json);   /* as xl: the generator's text, and a newline */
+		free(json);
+		free(v);
+		pm_hv_close(hv);
+		return len < 0 ? PXL_FAIL : PXL_OK;
+	}
+	if (a->opt[OPT_JSON]) {
 		printf("[\n");
 		for (long i = 0; i < n; i++) {
 			bool down = v[i].state == PM_HV_SHUTDOWN || v[i].state == PM_HV_CRASHED;
@@ -337,8 +352,8 @@ static int unpause_run(const struct pxl_args *a)
 			       .min_args = 1, .max_args = 1, .run = fn }
 
 static const struct pxl_cmd list = {
-	.name = "list", .summary = "the domains, as xl lists them (-l: JSON)",
-	.synopsis = "[DOMAIN]", .opts = list_opts, .nr_opts = 5, .min_args = 0, .max_args = 1, .run = list_run,
+	.name = "list", .summary = "the domains, as xl lists them (-l: libxl's JSON; -j: physmap's)",
+	.synopsis = "[DOMAIN]", .opts = list_opts, .nr_opts = 6, .min_args = 0, .max_args = 1, .run = list_run,
 };
 static const struct pxl_cmd claims = {
 	.name = "claims", .summary = "each domain's outstanding memory claim (physmap makes none)",

@@ -68,7 +68,7 @@ is "mem-max below the target: exit 1, one line" \
 	"1 pxl mem-max: pc1: 256 MiB is below its target (512 MiB): mem-set it lower first" "$? $out"
 "$PXL" mem-max pc1 2g
 is "mem-max: static-max in the store and the hypervisor's limit" "2097152 524304" \
-	"$(store xenstore-read /local/domain/2/memory/static-max) $("$PXL" list -l | python3 -c 'import json,sys; print([d["max_pages"] for d in json.load(sys.stdin) if d["name"] == "pc1"][0])')"
+	"$(store xenstore-read /local/domain/2/memory/static-max) $("$PXL" list -j | python3 -c 'import json,sys; print([d["max_pages"] for d in json.load(sys.stdin) if d["name"] == "pc1"][0])')"
 store xenstore-write /local/domain/2/control/feature-balloon 1
 start=$(date +%s)
 out=$("$PXL" mem-set pc1 256 --timeout 1 2>&1)

@@ -13,7 +13,7 @@ row() { "$PXL" list 2>/dev/null | awk -v n="$1" '$1 == n'; }
 flags() { row "$1" | awk '{ print $5 }'; }
 tab=$(printf '\t')
 
-plan 28
+plan 30
 
 boot_pc sp "spin" uuid=0123abcd-4567-89ab-CDEF-0123456789ab
 boot_pc bl "control"
@@ -47,6 +47,12 @@ is "-c and -n add xl's Cpupool and NODE Affinity columns" \
 	"Name                                        ID   Mem VCPUs${tab}State${tab}Time(s)         Cpupool NODE Affinity|          Pool-0 all" \
 	"$("$PXL" list -c -n 2>/dev/null | head -1)|$("$PXL" list -c -n 2>/dev/null | awk '$1 == "sp"' | cut -c80-)"
 is "list DOMAIN: the header and its row" "2 sp" "$("$PXL" list sp | wc -l) $("$PXL" list "$(field sp domid)" | awk 'NR == 2 { print $1 }')"
+ll=$("$PXL" list -l sp)
+is "list -l: libxl's JSON (xl list -l's): [{domid, config: {c_info, b_info, on_*}}], libxl's names and values" \
+	"$(field sp domid) pvh sp 0123abcd-4567-89ab-cdef-0123456789ab 32768 spin restart soft_reset" \
+	"$(printf '%s\n' "$ll" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; c=d["config"]; print(d["domid"], c["c_info"]["type"], c["c_info"]["name"], c["c_info"]["uuid"], c["b_info"]["max_memkb"], c["b_info"]["cmdline"], c["on_reboot"], c["on_soft_reset"])')"
+is "list -l indents as libxl's generator does (4 spaces a level); -j is physmap's own JSON" "yes running" \
+	"$(printf '%s\n' "$ll" | sed -n 3p | grep -q '^        "domid": ' && echo yes) $(field sp state)"
 out=$("$PXL" list nosuch 2>&1 >/dev/null)
 is "list of an unknown domain: exit 1, one line" "1 1" "$? $(printf '%s\n' "$out" | grep -c .)"
 out=$("$PXL" create -n "$EX/pc.cfg" uuid=not-a-uuid 2>&1 >/dev/null)

@@ -344,6 +344,17 @@ pxl block-attach dh /tmp/d3.img,raw,xvdb,r; echo "pvh-battach: $?"
 wait_log /var/log/xen/console/guest-dh.log '^xvdb: '; echo "pvh-xvdb: $(g dh xvdb)"
 pxl block-detach dh xvdb; echo "pvh-bdetach: $?"
 wait_devs '^xvda |'; echo "pvh-bgone: $? $(losetup -a | grep -c d3.img)"
+# xl adds devices to pxl's guest (libxl's userdata for it is there), and list -l is libxl's JSON
+echo "pvh-userdata: $(ls /var/lib/xen/userdata-d.$(xl domid dh).*.libxl-json 2>/dev/null | wc -l)"
+xl block-attach dh /tmp/d3.img,raw,xvdb,r >/tmp/xlout 2>&1; echo "pvh-xl-battach: $? $(head -1 /tmp/xlout)"
+for i in $(seq 100); do [ "$(tr -d '\r' < /var/log/xen/console/guest-dh.log | grep -c '^xvdb: ')" -ge 2 ] && break; sleep 0.2; done
+echo "pvh-xl-xvdb: $(tr -d '\r' < /var/log/xen/console/guest-dh.log | sed -n 's/^xvdb: //p' | tail -1)"
+xl block-detach dh xvdb >/tmp/xlout 2>&1; echo "pvh-xl-bdetach: $? $(head -1 /tmp/xlout)"
+wait_devs '^xvda |'; echo "pvh-xl-bgone: $? $(losetup -a | grep -c d3.img)"
+norm() { sed 's/"name": "[^"]*"/"name": N/; s/"uuid": "[^"]*"/"uuid": U/; s/"mac": "[^"]*"/"mac": M/; s/"pdev_path": "[^"]*"/"pdev_path": P/; s/"cmdline": "[^"]*"/"cmdline": C/; s/^        "domid": [0-9]*/        "domid": D/' | grep -v '"claim_mode"\|"tsc_mode"'; }
+pxl list -l dh | norm > /tmp/ll-pxl; xl list -l xh | norm > /tmp/ll-xl
+echo "pvh-list-l: $(wc -l < /tmp/ll-xl) $(diff /tmp/ll-xl /tmp/ll-pxl | grep -c '^[<>]') $(pxl list -l dh | grep -c '"claim_mode": "False"')"
+diff /tmp/ll-xl /tmp/ll-pxl | grep '^[<>]' | head -8 | sed 's/^/pvh-list-l-diff: /'
 pxl network-attach dh bridge=xenbr0; echo "pvh-nattach: $?"
 wait_log /var/log/xen/console/guest-dh.log '^eth1-ping'; echo "pvh-eth1: $(g dh eth1-ping)"
 pxl network-detach dh 1; echo "pvh-ndetach: $?"
@@ -353,7 +364,7 @@ dhid=$(xl domid dh)
 pxl destroy dh; echo "pvh-destroy: $?"
 xl destroy xh; gone dh; gone xh; sleep 1
 echo "pvh-wrote: $(dd if=/tmp/d4.img bs=512 skip=100 count=1 2>/dev/null | head -1 | tr -d '\0')"
-echo "pvh-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') loops=$(losetup -a | wc -l) brif=$(ls /sys/class/net/xenbr0/brif | wc -l)"
+echo "pvh-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') loops=$(losetup -a | wc -l) brif=$(ls /sys/class/net/xenbr0/brif | wc -l) userdata=$(ls /var/lib/xen/userdata-d.$dhid.* 2>/dev/null | wc -l)"
 xenstore-ls -f / | grep '/backend/\|^/libxl/' | head -5 | sed 's/^/pvh-left-key: /'
 
 # a guest's end (docs/specs/lifecycle.md): a PVH Linux guest asked
@@ -419,7 +430,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 140
+plan 144
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 600 \
 	"$T/inside" 2>"$T/err")
@@ -636,12 +647,19 @@ is "its devices' store keys and permissions are xl's, key for key" "0" "${k#* }"
 printf '%s\n' "$out" | sed -n 's/^pvh-keys-diff: /# /p'
 is "block-attach to the PVH guest: xvdb appears with the image's bytes" "0 8192 $(v hot-img)" "$(v pvh-battach) $(v pvh-xvdb)"
 is "block-detach: it leaves the guest with its loop device" "0 0 0" "$(v pvh-bdetach) $(v pvh-bgone)"
+is "pxl keeps libxl's userdata for its domain (/var/lib/xen/userdata-d.DOMID.UUID.libxl-json)" "1" "$(v pvh-userdata)"
+is "so xl block-attach works on pxl's guest: exit 0, xvdb appears with the image's bytes" "0  8192 $(v hot-img)" \
+	"$(v pvh-xl-battach) $(v pvh-xl-xvdb)"
+is "and xl block-detach takes it away, with its loop device" "0  0 0" "$(v pvh-xl-bdetach) $(v pvh-xl-bgone)"
+is "pxl list -l is xl list -l for the same config: libxl's JSON, names, UUID, MAC, paths aside; claim_mode False (no claims)" \
+	"yes 0 1" "$(v pvh-list-l | awk '{ print ($1 > 40 ? "yes" : $1), $2, $3 }')" ||
+	printf '%s\n' "$out" | sed -n 's/^pvh-list-l-diff: /# /p'
 is "network-attach to the PVH guest: eth1 pings dom0" "0 2" "$(v pvh-nattach) $(v pvh-eth1)"
 is "network-detach: eth1 leaves, one vif (eth0's) on the bridge besides xl's" "0 0 2" "$(v pvh-ndetach) $(v pvh-ngone)"
 survived pvh PVH dh
 is "pxl destroy of the PVH guest: exit 0; what it wrote is in its image" "0 written by 10.0.0.4" \
 	"$(v pvh-destroy) $(v pvh-wrote)"
-is "then nothing of either is left: no backend, loop device or bridge port" "0 loops=0 brif=0" "$(v pvh-left)" ||
+is "then nothing of either is left: no backend, loop device, bridge port or libxl userdata" "0 loops=0 brif=0 userdata=0" "$(v pvh-left)" ||
 	printf '%s\n' "$out" | sed -n 's/^pvh-left-key: /# /p'
 is "pxl shutdown -w of a PVH Linux guest: asked (control/shutdown), waited for, as xl says it" \
 	"0 Shutting down domain N|Waiting for 1 domains|Domain N has been|" "$(v lc-shutdown | sed 's/domain [0-9][0-9]*/domain N/g; s/Domain [0-9][0-9]*/Domain N/')"

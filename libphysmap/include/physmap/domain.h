@@ -119,6 +119,18 @@ int pm_domain_config_update(struct pm_hv *hv, uint32_t domid, const struct pm_do
 			    size_t errlen);
 
 /**
+ * pm_domains_libxl_json - what xl list -l prints for the domains @v: a JSON
+ * array of {"domid", "config"}, each configuration a libxl_domain_config
+ * as libxl's own generator writes it, from the configuration the store
+ * keeps and the domain's live state (memory target; Xen's credit2
+ * parameters); dom0 as libxl shows it; a domain physmap did not make is
+ * left out, as libxl leaves out one whose configuration it cannot retrieve
+ * @out: receives the text (free())
+ * returns: its length; -errno
+ */
+long pm_domains_libxl_json(struct pm_hv *hv, const struct pm_hv_dominfo *v, size_t n, char **out);
+
+/**
  * pm_domain_shutdown - ask the guest to power off (@reboot false) or
  * reboot, through its control/shutdown node as Xen's guests expect
  * (libxl_domain_shutdown, _reboot); it answers by stopping with that
