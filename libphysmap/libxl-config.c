@@ -83,7 +83,7 @@ static int fill(struct pm_hv *hv, libxl_domain_config *dc, const struct pm_domai
 	libxl_domain_config_init(dc);
 	dc->c_info.type = type;
 	libxl_domain_build_info_init_type(&dc->b_info, type);
-	if (live && !pm_hv_sched_credit2(hv, domid, false, &weight, &cap)) {
+	if (live && !pm_hv_sched_credit(hv, domid, 2, false, &weight, &cap)) {
 		dc->b_info.sched_params.sched = LIBXL_SCHEDULER_CREDIT2;
 		dc->b_info.sched_params.weight = weight;
 		dc->b_info.sched_params.cap = cap;

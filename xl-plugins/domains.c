@@ -1,6 +1,6 @@
 /*
  * xl-plugins/domains.c - the domains a backend holds: pxl list, claims,
- * info, destroy, pause, unpause
+ * sharing, info, destroy, pause, unpause
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -228,6 +228,31 @@ static int claims_run(const struct pxl_args *a)
 	return PXL_OK;
 }
 
+static int sharing_run(const struct pxl_args *a)
+{
+	struct pm_hv_dominfo *v;
+	struct pm_hv *hv;
+	long n = pxl_list(a, &hv, &v);
+	uint32_t domid = 0;
+	int rc = PXL_OK;
+
+	if (n < 0)
+		return PXL_FAIL;
+	if (a->argc)
+		rc = pxl_domain(a, hv, a->argv[0], &domid);
+	/* xl_mem.c's sharing(), byte for byte */
+	if (!rc)
+		printf("Name                                        ID   Mem Shared\n");
+	for (long i = 0; !rc && i < n; i++)
+		if (!a->argc || v[i].domid == domid)
+			printf("%-40s %5u %5lu  %5lu\n", v[i].name, v[i].domid,
+			       (unsigned long)((v[i].tot_pages + v[i].outstanding_pages) * 4 / 1024),
+			       (unsigned long)(v[i].shared_pages * 4 / 1024));
+	free(v);
+	pm_hv_close(hv);
+	return rc;
+}
+
 static int info_run(const struct pxl_args *a)
 {
 	static const char *const caps[] = { " hvm", " pv", "", " hap", " shadow", " iommu_hap_pt_share",
@@ -359,6 +384,10 @@ static const struct pxl_cmd claims = {
 	.name = "claims", .summary = "each domain's outstanding memory claim (physmap makes none)",
 	.min_args = 0, .max_args = 0, .run = claims_run,
 };
+static const struct pxl_cmd sharing = {
+	.name = "sharing", .summary = "each domain's memory shared with others (Xen's memory sharing)",
+	.synopsis = "[DOMAIN]", .min_args = 0, .max_args = 1, .run = sharing_run,
+};
 static const struct pxl_cmd info = {
 	.name = "info", .summary = "the host and its hypervisor, as xl info (KEY: the values of keys it begins)",
 	.synopsis = "[KEY]", .opts = info_opts, .nr_opts = 1, .min_args = 0, .max_args = 1, .run = info_run,
@@ -369,5 +398,5 @@ static const struct pxl_cmd destroy = DOMAIN_CMD("destroy",
 static const struct pxl_cmd pause_cmd = DOMAIN_CMD("pause", "pause a domain", pause_run);
 static const struct pxl_cmd unpause = DOMAIN_CMD("unpause", "unpause a domain", unpause_run);
 
-static const struct pxl_cmd *const cmds[] = { &list, &claims, &info, &destroy, &pause_cmd, &unpause, NULL };
+static const struct pxl_cmd *const cmds[] = { &list, &claims, &sharing, &info, &destroy, &pause_cmd, &unpause, NULL };
 const struct pxl_plugin pxl_plugin = { PXL_ABI_VERSION, cmds };

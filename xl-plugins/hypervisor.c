@@ -1,6 +1,7 @@
 /*
  * xl-plugins/hypervisor.c - the hypervisor's own: pxl dmesg, debug-keys,
- * cpupool-list, trigger, sched-credit2, as xl(1) has them
+ * cpupool-list, trigger (and button-press), sched-credit, sched-credit2,
+ * getenforce, setenforce, as xl(1) has them
  *
  * On the simulator dmesg is its log, and there is one CPU pool (Pool-0,
  * every host CPU); it has no debug keys, no credit2 scheduler (its vCPUs
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <stdint.h>
 
@@ -163,76 +165,143 @@ static const struct pm_opt c2_opts[] = {
 	[C2_CAP] = { "cap", required_argument, 'c', "CAP", "set its cap (percent of one CPU; 0: none)" },
 };
 
-static int c2_row(struct pm_hv *hv, const struct pm_hv_dominfo *d)
+static int credit_row(struct pm_hv *hv, unsigned int version, const struct pm_hv_dominfo *d)
 {
 	int w = -1, c = -1;
-	int rc = pm_hv_sched_credit2(hv, d->domid, false, &w, &c);
+	int rc = pm_hv_sched_credit(hv, d->domid, version, false, &w, &c);
 
 	if (!rc)
 		printf("%-33s %4u %6d %4d\n", d->name, d->domid, w, c);
 	return rc;
 }
 
-static int sched_credit2_run(const struct pxl_args *a)
+/* xl sched-credit / sched-credit2 (xl_sched.c's formats) */
+static int sched_run(const struct pxl_args *a, unsigned int version)
 {
-	struct pm_hv_dominfo *v = NULL, info;
+	const char *sched = version == 1 ? "credit" : "credit2";
 	struct pm_hv_cpupool *pools = NULL;
+	struct pm_hv_dominfo info;
 	struct pm_hv *hv;
 	uint32_t domid;
+	bool any = false;
 	int rc = pxl_hv_open(a, &hv);
-	long n = 0;
+	long n;
 
 	if (rc)
 		return rc;
 	if (a->opt[C2_DOMAIN]) {
 		int w = a->opt[C2_WEIGHT] ? atoi(a->opt[C2_WEIGHT]) : -1, c = a->opt[C2_CAP] ? atoi(a->opt[C2_CAP]) : -1;
-		bool set = a->opt[C2_WEIGHT] || a->opt[C2_CAP];
 
 		rc = pxl_domain(a, hv, a->opt[C2_DOMAIN], &domid);
 		if (!rc)
 			rc = pm_hv_domain_getinfo(hv, domid, &info) ? PXL_FAIL : PXL_OK;
-		if (!rc && set) {
-			rc = pm_hv_sched_credit2(hv, domid, true, &w, &c);
-		} else if (!rc) {
-			rc = pm_hv_sched_credit2(hv, domid, false, &w, &c);
-			if (!rc) {
-				printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
-				printf("%-33s %4u %6d %4d\n", info.name, domid, w, c);
-			}
+		if (!rc && (a->opt[C2_WEIGHT] || a->opt[C2_CAP])) {
+			rc = pm_hv_sched_credit(hv, domid, version, true, &w, &c);
+		} else if (!rc && !(rc = pm_hv_sched_credit(hv, domid, version, false, &w, &c))) {
+			printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+			printf("%-33s %4u %6d %4d\n", info.name, domid, w, c);
 		}
 	} else {
+		/* each pool this scheduler runs, and its domains (one pool: every domain) */
 		n = pm_hv_cpupools(hv, &pools);
 		for (long p = 0; !rc && p < n; p++) {
 			struct pm_hv_dominfo *dv = NULL;
 			long nd;
 
-			if (strcmp(pools[p].scheduler, "credit2"))
+			if (strcmp(pools[p].scheduler, sched))
 				continue;
-			printf("Cpupool %s: ratelimit=%dus\n", pools[p].name, pools[p].ratelimit_us);
+			any = true;
+			if (version == 2 && pools[p].ratelimit_us >= 0)
+				printf("Cpupool %s: ratelimit=%dus\n", pools[p].name, pools[p].ratelimit_us);
+			else
+				printf("Cpupool %s: [sched params unavailable]\n", pools[p].name);
 			printf("%-33s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
 			nd = pm_hv_domain_list(hv, &dv);
 			for (long i = 0; i < nd && !rc; i++)
-				rc = c2_row(hv, &dv[i]);
+				rc = credit_row(hv, version, &dv[i]);
 			free(dv);
 		}
-		if (!rc && n >= 0 && !pools)
-			rc = -EOPNOTSUPP;
-		for (long p = 0; !rc && p < n; p++)
-			if (!strcmp(pools[p].scheduler, "credit2"))
-				break;
-			else if (p == n - 1)
-				rc = -EOPNOTSUPP;
+		if (!rc && !any && strcmp(pm_hv_backend(hv), "xen"))
+			rc = -EOPNOTSUPP;   /* on Xen, as xl: no pool runs it, nothing to say */
 	}
-	if (rc == -EOPNOTSUPP)
-		rc = unsupported(a, hv, "credit2 scheduler (its vCPUs are host threads)");
-	else if (rc < 0) {
+	if (rc == -EOPNOTSUPP) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "%s scheduler running%s", sched,
+			 strcmp(pm_hv_backend(hv), "xen") ? " (its vCPUs are host threads)" : "");
+		rc = unsupported(a, hv, what);
+	} else if (rc < 0) {
 		fprintf(stderr, "%s: %s\n", a->prog, rc == -EINVAL ? "weight 1-65535, cap 0-65535" : strerror(-rc));
 		rc = PXL_FAIL;
 	}
-	free(v);
 	free(pools);
 	pm_hv_close(hv);
 	return rc;
+}
+
+static int sched_credit_run(const struct pxl_args *a)
+{
+	return sched_run(a, 1);
+}
+
+static int sched_credit2_run(const struct pxl_args *a)
+{
+	return sched_run(a, 2);
+}
+
+/* getenforce / setenforce: as xl_flask.c says it */
+static int enforce(const struct pxl_args *a, int set)
+{
+	struct pm_hv *hv;
+	int rc = pxl_hv_open(a, &hv), mode;
+
+	if (rc)
+		return rc;
+	mode = pm_hv_flask_enforce(hv, set);
+	if (mode == -ENOSYS)
+		printf("Flask XSM Disabled\n");
+	else if (mode < 0)
+		fprintf(stderr, "%s: %s\n", a->prog, strerror(-mode));
+	else if (set < 0)
+		printf("%s\n", mode ? "Enforcing" : "Permissive");
+	pm_hv_close(hv);
+	return mode < 0 ? PXL_FAIL : PXL_OK;
+}
+
+static int getenforce_run(const struct pxl_args *a)
+{
+	return enforce(a, -1);
+}
+
+static int setenforce_run(const struct pxl_args *a)
+{
+	const char *m = a->argv[0];
+	int set = -1;
+
+	if (!strcmp(m, "1") || !strcasecmp(m, "enforcing"))
+		set = 1;
+	else if (!strcmp(m, "0") || !strcasecmp(m, "permissive"))
+		set = 0;
+
+	if (set < 0) {
+		fprintf(stderr, "%s: %s: not a mode (1, Enforcing, 0, Permissive)\n", a->prog, m);
+		return PXL_FAIL;
+	}
+	return enforce(a, set);
+}
+
+static int button_press_run(const struct pxl_args *a)
+{
+	struct pxl_args t = *a;
+
+	/* xl's deprecated name for trigger power / sleep */
+	fprintf(stderr, "WARNING: \"button-press\" is deprecated. Please use \"trigger\"\n");
+	if (strcmp(a->argv[1], "power") && strcmp(a->argv[1], "sleep")) {
+		fprintf(stderr, "%s: %s: not a button (power, sleep)\n", a->prog, a->argv[1]);
+		return PXL_FAIL;
+	}
+	t.argc = 2;
+	return trigger_run(&t);
 }
 
 static const struct pxl_cmd dmesg_cmd = {
@@ -251,11 +320,29 @@ static const struct pxl_cmd trigger_cmd = {
 	.name = "trigger", .summary = "press a button of a domain's platform: nmi, reset, init, power, sleep",
 	.synopsis = "DOMAIN TRIGGER [VCPU]", .min_args = 2, .max_args = 3, .run = trigger_run,
 };
+static const struct pxl_cmd sched_credit_cmd = {
+	.name = "sched-credit", .summary = "credit weights and caps (Xen's credit scheduler)",
+	.opts = c2_opts, .nr_opts = 3, .min_args = 0, .max_args = 0, .run = sched_credit_run,
+};
 static const struct pxl_cmd sched_credit2_cmd = {
-	.name = "sched-credit2", .summary = "credit2 weights and caps (Xen's scheduler)",
+	.name = "sched-credit2", .summary = "credit2 weights and caps (Xen's default scheduler)",
 	.opts = c2_opts, .nr_opts = 3, .min_args = 0, .max_args = 0, .run = sched_credit2_run,
+};
+static const struct pxl_cmd button_press_cmd = {
+	.name = "button-press", .summary = "press a domain's power or sleep button (xl's old name for trigger)",
+	.synopsis = "DOMAIN power|sleep", .min_args = 2, .max_args = 2, .run = button_press_run,
+};
+
+static const struct pxl_cmd getenforce_cmd = {
+	.name = "getenforce", .summary = "Xen's FLASK (XSM) mode: Enforcing, Permissive, or disabled",
+	.min_args = 0, .max_args = 0, .run = getenforce_run,
+};
+static const struct pxl_cmd setenforce_cmd = {
+	.name = "setenforce", .summary = "set Xen's FLASK mode (1 or Enforcing, 0 or Permissive)",
+	.synopsis = "MODE", .min_args = 1, .max_args = 1, .run = setenforce_run,
 };
 
 static const struct pxl_cmd *const cmds[] = { &dmesg_cmd, &debug_keys_cmd, &cpupool_list_cmd, &trigger_cmd,
-					      &sched_credit2_cmd, NULL };
+					      &sched_credit_cmd, &sched_credit2_cmd, &button_press_cmd,
+					      &getenforce_cmd, &setenforce_cmd, NULL };
 const struct pxl_plugin pxl_plugin = { PXL_ABI_VERSION, cmds };

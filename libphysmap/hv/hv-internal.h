@@ -50,8 +50,9 @@ struct pm_hv_ops {
 	long (*cpupools)(struct pm_hv *hv, struct pm_hv_cpupool **out);
 	/* NULL: the backend has none (-EOPNOTSUPP) */
 	int (*debug_keys)(struct pm_hv *hv, const char *keys);
+	int (*flask_enforce)(struct pm_hv *hv, int set);
 	int (*trigger)(struct pm_hv *hv, uint32_t domid, unsigned int trigger, unsigned int vcpu);
-	int (*sched_credit2)(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap);
+	int (*sched_credit)(struct pm_hv *hv, uint32_t domid, unsigned int version, bool set, int *weight, int *cap);
 	int (*vcpu_pin)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const uint64_t *hard, const uint64_t *soft);
 	/* op: 0 populate, 1 decrease, 2 identity */
 	long (*memory)(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count);

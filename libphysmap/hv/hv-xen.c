@@ -310,6 +310,7 @@ static void from_xen(struct pm_xen *x, const xc_domaininfo_t *d, struct pm_hv_do
 	info->running = d->flags & XEN_DOMINF_running;
 	info->blocked = d->flags & XEN_DOMINF_blocked;
 	info->outstanding_pages = d->outstanding_pages;
+	info->shared_pages = d->shr_pages;
 	info->has_uuid = true;
 	memcpy(info->uuid, d->handle, sizeof(info->uuid));
 	if (d->domain == 0)
@@ -1322,6 +1323,16 @@ static int xen_debug_keys(struct pm_hv *hv, const char *keys)
 	return xc_send_debug_keys(x->xch, keys) ? err() : 0;
 }
 
+static int xen_flask_enforce(struct pm_hv *hv, int set)
+{
+	struct pm_xen *x = hv->priv;
+	int r = set < 0 ? xc_flask_getenforce(x->xch) : xc_flask_setenforce(x->xch, set);
+
+	if (r < 0)
+		return errno ? -errno : -ENOSYS;
+	return set < 0 ? r : set;
+}
+
 static long xen_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
 {
 	struct pm_xen *x = hv->priv;
@@ -1393,30 +1404,41 @@ static int xen_trigger(struct pm_hv *hv, uint32_t domid, unsigned int trigger, u
 	return xc_domain_send_trigger(x->xch, domid, trigger, vcpu) ? err() : 0;
 }
 
-static int xen_sched_credit2(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap)
+static int xen_sched_credit(struct pm_hv *hv, uint32_t domid, unsigned int version, bool set, int *weight,
+			    int *cap)
 {
 	struct pm_xen *x = hv->priv;
-	struct xen_domctl_sched_credit2 s;
-	int sched = 0;
+	struct xen_domctl_sched_credit c1;
+	struct xen_domctl_sched_credit2 c2;
+	int sched = 0, r;
 
 	if (xc_sched_id(x->xch, &sched))
 		return err();
-	if (sched != XEN_SCHEDULER_CREDIT2)
+	if (sched != (version == 1 ? XEN_SCHEDULER_CREDIT : XEN_SCHEDULER_CREDIT2))
 		return -EOPNOTSUPP;
-	if (xc_sched_credit2_domain_get(x->xch, domid, &s))
+	r = version == 1 ? xc_sched_credit_domain_get(x->xch, domid, &c1) : xc_sched_credit2_domain_get(x->xch, domid, &c2);
+	if (r)
 		return err();
+	if (version == 2) {
+		c1.weight = c2.weight;
+		c1.cap = c2.cap;
+	}
 	if (set) {
 		if ((*weight >= 0 && (*weight < 1 || *weight > 65535)) || (*cap >= 0 && *cap > 65535))
 			return -EINVAL;
 		if (*weight >= 0)
-			s.weight = (uint16_t)*weight;
+			c1.weight = (uint16_t)*weight;
 		if (*cap >= 0)
-			s.cap = (uint16_t)*cap;
-		if (xc_sched_credit2_domain_set(x->xch, domid, &s))
+			c1.cap = (uint16_t)*cap;
+		c2.weight = c1.weight;
+		c2.cap = c1.cap;
+		r = version == 1 ? xc_sched_credit_domain_set(x->xch, domid, &c1)
+				 : xc_sched_credit2_domain_set(x->xch, domid, &c2);
+		if (r)
 			return err();
 	}
-	*weight = s.weight;
-	*cap = s.cap;
+	*weight = c1.weight;
+	*cap = c1.cap;
 	return 0;
 }
 
@@ -1650,9 +1672,10 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.vcpu_pin = xen_vcpu_pin,
 	.console_read = xen_console_read,
 	.debug_keys = xen_debug_keys,
+	.flask_enforce = xen_flask_enforce,
 	.cpupools = xen_cpupools,
 	.trigger = xen_trigger,
-	.sched_credit2 = xen_sched_credit2,
+	.sched_credit = xen_sched_credit,
 	.memory = xen_memory,
 	.p2m_read = xen_p2m_read,
 	.max_read = 1u << 20,

@@ -258,6 +258,13 @@ int pm_hv_debug_keys(struct pm_hv *hv, const char *keys)
 	return injected(hv) ?: hv->ops->debug_keys ? hv->ops->debug_keys(hv, keys) : -EOPNOTSUPP;
 }
 
+int pm_hv_flask_enforce(struct pm_hv *hv, int set)
+{
+	if (set < -1 || set > 1)
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->flask_enforce ? hv->ops->flask_enforce(hv, set) : -ENOSYS;
+}
+
 long pm_hv_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
 {
 	*out = NULL;
@@ -276,14 +283,16 @@ int pm_hv_trigger(struct pm_hv *hv, uint32_t domid, enum pm_hv_trigger trigger, 
 	return hv->ops->trigger ? hv->ops->trigger(hv, domid, (unsigned int)trigger, vcpu) : -EOPNOTSUPP;
 }
 
-int pm_hv_sched_credit2(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap)
+int pm_hv_sched_credit(struct pm_hv *hv, uint32_t domid, unsigned int version, bool set, int *weight, int *cap)
 {
 	struct pm_hv_dominfo info;
 	int rc = pm_hv_domain_getinfo(hv, domid, &info);
 
 	if (rc)
 		return rc;
-	return hv->ops->sched_credit2 ? hv->ops->sched_credit2(hv, domid, set, weight, cap) : -EOPNOTSUPP;
+	if (version != 1 && version != 2)
+		return -EINVAL;
+	return hv->ops->sched_credit ? hv->ops->sched_credit(hv, domid, version, set, weight, cap) : -EOPNOTSUPP;
 }
 
 int pm__hv_set_uuid(struct pm_hv *hv, uint32_t domid, const uint8_t uuid[16])

@@ -18,7 +18,7 @@ EX=$S/docs/examples
 plan 32
 
 out=$("$PXL" help)
-is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pause unpause console save migrate restore migrate-receive mem-max mem-set vcpu-list vcpu-pin vcpu-set vm-list info sched-credit2 domid domname rename trigger sysrq debug-keys dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list" \
+is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pci-list pci-assignable-list pause unpause console save migrate restore migrate-receive mem-max mem-set button-press vcpu-list vcpu-pin vcpu-set vm-list info sharing sched-credit sched-credit2 domid domname rename trigger sysrq debug-keys dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list getenforce setenforce" \
 	"$(printf '%s\n' "$out" | sed -n "/^xl's commands/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
 is "then physmap's own" "help completion board dumpdtb e820 p2m" \
 	"$(printf '%s\n' "$out" | sed -n "/^physmap's own/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"

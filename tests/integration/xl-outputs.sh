@@ -13,7 +13,7 @@ row() { "$PXL" list 2>/dev/null | awk -v n="$1" '$1 == n'; }
 flags() { row "$1" | awk '{ print $5 }'; }
 tab=$(printf '\t')
 
-plan 30
+plan 34
 
 boot_pc sp "spin" uuid=0123abcd-4567-89ab-CDEF-0123456789ab
 boot_pc bl "control"
@@ -103,6 +103,24 @@ is "cpupool-list: xl's table: one pool, every host CPU, every domain; -c its CPU
 out=$( { "$PXL" debug-keys h; "$PXL" trigger v2 nmi; "$PXL" sched-credit2 -d v2; "$PXL" cpupool-list nosuch; "$PXL" trigger v2 boom; } 2>&1 >/dev/null)
 is "debug-keys, trigger, sched-credit2 (none on the simulator), an unknown pool or trigger: one line each" "5 3" \
 	"$(printf '%s\n' "$out" | grep -c .) $(printf '%s\n' "$out" | grep -c 'the sim backend has no')"
+
+# PCI passthrough: physmap passes none through; a pci backend in the store lists as xl lists it
+id=$(field sp domid)
+out=$("$PXL" pci-list sp; echo "rc $?")
+be=/local/domain/0/backend/pci/$id/0
+store xenstore-write $be/num_devs 1 $be/dev-0 0000:00:1f.2 $be/vdevfn-0 0x28
+is "pci-list: nothing for a guest without PCI devices, xl's table for one the store gives some" \
+	"rc 0|Vdev Device|05.0 0000:00:1f.2" "$out|$("$PXL" pci-list sp | tr '\n' '|' | sed 's/|$//')"
+store xenstore-rm "/local/domain/0/backend/pci/$id"
+out=$( { "$PXL" sched-credit; "$PXL" sched-credit -d sp; } 2>&1 >/dev/null)
+is "sched-credit on the simulator: no credit scheduler, said once each time, exit 1" "2" "$(printf '%s\n' "$out" | grep -c 'no credit scheduler running')"
+
+is "sharing: xl's table, nothing shared on the simulator" \
+	"Name                                        ID   Mem Shared|$(printf '%-40s %5u %5u  %5u' sp "$(field sp domid)" 31 0)" \
+	"$("$PXL" sharing sp | tr '\n' '|' | sed 's/|$//')"
+out=$("$PXL" getenforce; echo "rc $?")
+is "getenforce: the simulator has no FLASK, said as xl says it of a Xen without" "Flask XSM Disabled|rc 1" \
+	"$(printf '%s\n' "$out" | tr '\n' '|' | sed 's/|$//')"
 
 # info: xl's keys, in xl's order (xl 4.17's xl_info.c)
 keys="host release version machine nr_cpus max_cpu_id nr_nodes cores_per_socket threads_per_core cpu_mhz hw_caps virt_caps total_memory free_memory sharing_freed_memory sharing_used_memory outstanding_claims free_cpus xen_major xen_minor xen_extra xen_version xen_caps xen_scheduler xen_pagesize platform_params xen_changeset xen_commandline cc_compiler cc_compile_by cc_compile_domain cc_compile_date build_id xend_config_format"

@@ -72,6 +72,11 @@ xl sched-credit2 -d g1 > /tmp/c2-xl; pxl sched-credit2 -d g1 > /tmp/c2-pxl
 echo "c2: $(tail -1 /tmp/c2-xl | awk '{ print $3, $4 }') $(diff /tmp/c2-xl /tmp/c2-pxl | grep -c '^[<>]')"
 xl sched-credit2 > /tmp/c2a-xl; pxl sched-credit2 > /tmp/c2a-pxl; echo "c2-all: $(wc -l < /tmp/c2a-xl) $(diff /tmp/c2a-xl /tmp/c2a-pxl | grep -c '^[<>]')"
 pxl debug-keys h; echo "debug-keys: $? $(xl dmesg | grep -c "'h' pressed")"
+xl sched-credit > /tmp/sc-xl 2>&1; x=$?; pxl sched-credit > /tmp/sc-pxl 2>/dev/null; y=$?
+xl pci-list g1 > /tmp/pl-xl 2>&1; pxl pci-list g1 > /tmp/pl-pxl 2>&1; xl pci-assignable-list > /tmp/pa-xl 2>&1; pxl pci-assignable-list > /tmp/pa-pxl 2>&1
+xl sharing > /tmp/sh-xl 2>&1; pxl sharing > /tmp/sh-pxl 2>&1; xl getenforce > /tmp/ge-xl 2>&1; x=$?; pxl getenforce > /tmp/ge-pxl 2>&1
+echo "sharing-flask: $(diff /tmp/sh-xl /tmp/sh-pxl | grep -c '^[<>]') $(cmp -s /tmp/ge-xl /tmp/ge-pxl && echo same) $x $? $(head -1 /tmp/ge-xl)"
+echo "credit-pci: $x $y $(cmp -s /tmp/sc-xl /tmp/sc-pxl && echo same) $(cmp -s /tmp/pl-xl /tmp/pl-pxl && echo same) $(cmp -s /tmp/pa-xl /tmp/pa-pxl && echo same)"
 xl dmesg > /tmp/dmesg-xl; pxl dmesg > /tmp/dmesg-pxl
 echo "dmesg: $([ -s /tmp/dmesg-xl ] && head -c "$(wc -c < /tmp/dmesg-xl)" /tmp/dmesg-pxl | cmp -s - /tmp/dmesg-xl && echo same)"
 echo "uptime: $(xl uptime | cut -c1-38 | md5sum | cut -c1-8) $(pxl uptime | cut -c1-38 | md5sum | cut -c1-8) $(pxl uptime | wc -l)"
@@ -430,7 +435,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 144
+plan 146
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 600 \
 	"$T/inside" 2>"$T/err")
@@ -484,6 +489,10 @@ is "sched-credit2 -d -w -c sets credit2's weight and cap; -d prints xl's table, 
 is "debug-keys reaches Xen (its 'h' handler prints); dmesg is xl's console ring" "0 yes same" \
 	"$(v debug-keys | awk '{ print $1, ($2 >= 1 ? "yes" : "no") }') $(v dmesg)"
 is "trigger nmi: pxl's exit status is xl's" "yes" "$(v trigger | awk '{ print ($1 == $2 ? "yes" : $0) }')"
+is "sharing and getenforce: what xl prints (and getenforce's status)" "0 same yes" \
+	"$(v sharing-flask | awk '{ print $1, $2, ($3 == $4 ? "yes" : $3 "/" $4) }')" || echo "# $(v sharing-flask)"
+is "sched-credit on a credit2 host, pci-list, pci-assignable-list: what xl prints, and its status" "yes same same same" \
+	"$(v credit-pci | awk '{ print ($1 == $2 ? "yes" : $1 "/" $2), $3, $4, $5 }')"
 is "vm-list and uptime's names and ids: pxl's are xl's" "3 0 yes" \
 	"$(v vm-list-diff) $(v uptime | awk '{ print ($1 == $2 && $3 == 3 ? "yes" : "no") }')" ||
 	printf '%s\n' "$out" | sed -n 's/^uptime-\(xl\|pxl\): /# \1: /p'

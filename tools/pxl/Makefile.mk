@@ -21,7 +21,7 @@ plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains
 	xl-plugins/console.la xl-plugins/save.la xl-plugins/device.la xl-plugins/shutdown.la \
 	xl-plugins/names.la xl-plugins/uptime.la xl-plugins/sysrq.la \
 	xl-plugins/config-update.la xl-plugins/vcpu.la xl-plugins/hypervisor.la \
-	xl-plugins/top.la
+	xl-plugins/top.la xl-plugins/pci.la
 xl_plugins_create_la_SOURCES = xl-plugins/create.c
 xl_plugins_create_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_create_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
@@ -88,3 +88,8 @@ xl_plugins_top_la_SOURCES = xl-plugins/top.c
 xl_plugins_top_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_top_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
 xl_plugins_top_la_LIBADD = $(PXL_PLUGIN_LIBADD)
+xl_plugins_pci_la_SOURCES = xl-plugins/pci.c
+xl_plugins_pci_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_pci_la_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
+xl_plugins_pci_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_pci_la_LIBADD = $(PXL_PLUGIN_LIBADD) $(XENSTORE_LIBS)

@@ -194,7 +194,7 @@ static const char *const xl_order[] = {
 	"pci-list", "pci-assignable-add", "pci-assignable-remove", "pci-assignable-list", "pause", "unpause",
 	"console", "vncviewer", "save", "migrate", "restore", "migrate-receive", "dump-core", "cd-insert",
 	"cd-eject", "mem-max", "mem-set", "button-press", "vcpu-list", "vcpu-pin", "vcpu-set", "vm-list",
-	"info", "sched-credit", "sched-credit2", "sched-rtds", "domid", "domname", "rename", "trigger",
+	"info", "sharing", "sched-credit", "sched-credit2", "sched-rtds", "domid", "domname", "rename", "trigger",
 	"sysrq", "debug-keys", "set-parameters", "dmesg", "top", "network-attach", "network-list",
 	"network-detach", "channel-list", "block-attach", "block-list", "block-detach", "vtpm-attach",
 	"vtpm-list", "vtpm-detach", "vkb-attach", "vkb-list", "vkb-detach", "vdispl-attach", "vdispl-list",

@@ -48,6 +48,7 @@ struct pm_hv_dominfo {
 	bool running;            /* a vCPU is on a CPU now (xl list's r) */
 	bool blocked;            /* every vCPU waits for an event (xl list's b) */
 	uint64_t outstanding_pages;   /* claimed and not yet populated (xl claims; 0: none) */
+	uint64_t shared_pages;   /* shared with other domains by Xen's memory sharing (xl sharing; 0: none) */
 	bool has_uuid;           /* the backend keeps UUIDs (Xen's domain handle): @uuid is it */
 	uint8_t uuid[16];
 };
@@ -313,6 +314,14 @@ long pm_hv_console_read(struct pm_hv *hv, bool clear, char **out);
  */
 int pm_hv_debug_keys(struct pm_hv *hv, const char *keys);
 
+/**
+ * pm_hv_flask_enforce - Xen's FLASK (XSM) mode: with @set 0 or 1 make it
+ * permissive or enforcing; -1 only asks (xl getenforce, setenforce)
+ * returns: the mode, 1 enforcing, 0 permissive; -ENOSYS (no FLASK: the
+ *   simulator's, and a Xen built without it); -errno
+ */
+int pm_hv_flask_enforce(struct pm_hv *hv, int set);
+
 /* a CPU pool (xl cpupool-list) */
 struct pm_hv_cpupool {
 	uint32_t id;
@@ -342,12 +351,13 @@ enum pm_hv_trigger { PM_HV_TRIGGER_NMI, PM_HV_TRIGGER_RESET, PM_HV_TRIGGER_INIT,
 int pm_hv_trigger(struct pm_hv *hv, uint32_t domid, enum pm_hv_trigger trigger, unsigned int vcpu);
 
 /**
- * pm_hv_sched_credit2 - a domain's credit2 weight and cap (xl
+ * pm_hv_sched_credit - a domain's weight and cap under Xen's credit
+ * (@version 1) or credit2 (@version 2) scheduler (xl sched-credit,
  * sched-credit2); with @set, *weight and *cap (-1: as they are) become them
- * returns: 0; -ENOENT; -EOPNOTSUPP (no credit2 scheduler: the simulator's
- *   vCPUs are host threads); -EINVAL; -errno
+ * returns: 0; -ENOENT; -EOPNOTSUPP (the host runs another scheduler; the
+ *   simulator's vCPUs are host threads); -EINVAL; -errno
  */
-int pm_hv_sched_credit2(struct pm_hv *hv, uint32_t domid, bool set, int *weight, int *cap);
+int pm_hv_sched_credit(struct pm_hv *hv, uint32_t domid, unsigned int version, bool set, int *weight, int *cap);
 
 /**
  * pm_hv_set_actions - what the backend does on a guest's poweroff, reboot,
