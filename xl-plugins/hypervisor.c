@@ -18,6 +18,9 @@
 #include "physmap/domain.h"
 #include "pxl-util.h"
 
+/* xl returns -1 from main for some outcomes: its exit status is 255 */
+#define XL_MINUS_ONE 255
+
 static int unsupported(const struct pxl_args *a, struct pm_hv *hv, const char *what)
 {
 	fprintf(stderr, "%s: the %s backend has no %s\n", a->prog, pm_hv_backend(hv), what);
@@ -222,7 +225,9 @@ static int sched_run(const struct pxl_args *a, unsigned int version)
 			free(dv);
 		}
 		if (!rc && !any && strcmp(pm_hv_backend(hv), "xen"))
-			rc = -EOPNOTSUPP;   /* on Xen, as xl: no pool runs it, nothing to say */
+			rc = -EOPNOTSUPP;
+		else if (!rc && !any)
+			rc = XL_MINUS_ONE;   /* on Xen, as xl: no pool runs it, nothing said, and xl's -1 */
 	}
 	if (rc == -EOPNOTSUPP) {
 		char what[96];
@@ -258,8 +263,11 @@ static int enforce(const struct pxl_args *a, int set)
 	if (rc)
 		return rc;
 	mode = pm_hv_flask_enforce(hv, set);
-	if (mode == -ENOSYS)
+	if (mode == -ENOSYS) {
 		printf("Flask XSM Disabled\n");
+		pm_hv_close(hv);
+		return XL_MINUS_ONE;
+	}
 	else if (mode < 0)
 		fprintf(stderr, "%s: %s\n", a->prog, strerror(-mode));
 	else if (set < 0)

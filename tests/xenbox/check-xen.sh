@@ -72,8 +72,8 @@ xl sched-credit2 -d g1 > /tmp/c2-xl; pxl sched-credit2 -d g1 > /tmp/c2-pxl
 echo "c2: $(tail -1 /tmp/c2-xl | awk '{ print $3, $4 }') $(diff /tmp/c2-xl /tmp/c2-pxl | grep -c '^[<>]')"
 xl sched-credit2 > /tmp/c2a-xl; pxl sched-credit2 > /tmp/c2a-pxl; echo "c2-all: $(wc -l < /tmp/c2a-xl) $(diff /tmp/c2a-xl /tmp/c2a-pxl | grep -c '^[<>]')"
 pxl debug-keys h; echo "debug-keys: $? $(xl dmesg | grep -c "'h' pressed")"
-xl sched-credit > /tmp/sc-xl 2>&1; x=$?; pxl sched-credit > /tmp/sc-pxl 2>/dev/null; y=$?
-xl pci-list g1 > /tmp/pl-xl 2>&1; pxl pci-list g1 > /tmp/pl-pxl 2>&1; xl pci-assignable-list > /tmp/pa-xl 2>&1; pxl pci-assignable-list > /tmp/pa-pxl 2>&1
+xl sched-credit > /tmp/sc-xl 2>/dev/null; x=$?; pxl sched-credit > /tmp/sc-pxl 2>/dev/null; y=$?
+xl pci-list g1 > /tmp/pl-xl 2>&1; pxl pci-list g1 > /tmp/pl-pxl 2>&1; xl pci-assignable-list > /tmp/pa-xl 2>/dev/null; pxl pci-assignable-list > /tmp/pa-pxl 2>/dev/null
 xl sharing > /tmp/sh-xl 2>&1; pxl sharing > /tmp/sh-pxl 2>&1; xl getenforce > /tmp/ge-xl 2>&1; x=$?; pxl getenforce > /tmp/ge-pxl 2>&1
 echo "sharing-flask: $(diff /tmp/sh-xl /tmp/sh-pxl | grep -c '^[<>]') $(cmp -s /tmp/ge-xl /tmp/ge-pxl && echo same) $x $? $(head -1 /tmp/ge-xl)"
 echo "credit-pci: $x $y $(cmp -s /tmp/sc-xl /tmp/sc-pxl && echo same) $(cmp -s /tmp/pl-xl /tmp/pl-pxl && echo same) $(cmp -s /tmp/pa-xl /tmp/pa-pxl && echo same)"
@@ -421,7 +421,9 @@ for i in $(seq 150); do id2=$(xl domid tg 2>/dev/null); [ -n "$id2" ] && [ "$id2
 kept=$(xl list | awk -v id="$id" '$2 == id { print $1 }')
 echo "tg-rename-restart: $(echo "$kept" | grep -c '^tg-[0-9]\{8\}T[0-9]\{4\}Z$') $(xl list | awk -v id="$id" '$2 == id { print $5 }') $([ "${id2:-0}" -gt "$id" ] && echo yes)"
 pxl destroy tg; pxl destroy "$kept"; gone tg
-echo "lc-left: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| $(pgrep -f 'pxl create' | wc -l)"
+# pxl's monitors (a forked pxl create each; dom0 has no pgrep)
+monitors() { for p in /proc/[0-9]*; do tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q 'pxl create' && echo "$p"; done | wc -l; }
+echo "lc-left: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| $(monitors)"
 
 # failures leave the host clean
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
@@ -437,7 +439,7 @@ echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
 plan 146
 truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
-out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 600 \
+out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 900 \
 	"$T/inside" 2>"$T/err")
 is "the box boots Xen and dom0 and returns the script's status" "0" "$?"
 grep '^xenbox: accelerator' "$T/err" | sed 's/^/# /'
