@@ -26,7 +26,7 @@ new_id() {
 ready() { wait_log "$1" '^waiting for the toolstack'; }
 store_rm() { store xenstore-write "/local/domain/$1/control/shutdown" "$2"; }
 
-plan 34
+plan 35
 
 # shutdown: asked through control/shutdown, acknowledged, powered off, destroyed
 boot_pc s1 "control" && ready s1
@@ -110,6 +110,13 @@ is "on_watchdog=restart: restarted when its watchdog stops it" "yes w1: domain $
 boot_pc w2 "control" && ready w2
 store_rm "$(field w2 domid)" watchdog; wait_state w2 gone
 is "on_watchdog's default (destroy): gone" "" "$(names | tr ' ' '\n' | grep -x w2)"
+# SCHEDOP_watchdog: a watchdog the guest never kicks stops it, and on_watchdog follows
+boot_pc wd "watchdog=1 control" on_watchdog=preserve && ready wd
+wait_state wd shutdown
+is "a guest's watchdog (SCHEDOP_watchdog, id 1, 1 s) that is never kicked stops it: shut down for watchdog, preserved" \
+	"watchdog: 1|shutdown watchdog|1" \
+	"$(log wd | grep '^watchdog: ')|$(field wd state) $(field wd shutdown_reason)|$(log wd | grep -c 'watchdog 1 fired')"
+"$PXL" destroy wd
 boot_pc k1 "control" on_crash=coredump-destroy && ready k1
 id=$(field k1 domid)
 store_rm "$id" crash; wait_state k1 gone

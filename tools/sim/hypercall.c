@@ -113,6 +113,13 @@ static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		sim_block(v->s, v->d, 1000);
 		__atomic_store_n(&v->blocked, false, __ATOMIC_RELAXED);
 		return 0;
+	case SCHEDOP_watchdog: {
+		struct sched_watchdog wd;
+
+		if (copy_in(v, arg, &wd, sizeof(wd)))
+			return -EFAULT;
+		return sim_watchdog(v->d, wd.id, wd.timeout);
+	}
 	case SCHEDOP_shutdown:
 		if (copy_in(v, arg, &sd, sizeof(sd)))
 			return -EFAULT;

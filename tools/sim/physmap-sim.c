@@ -378,6 +378,10 @@ int main(int argc, char **argv)
 			say("signalled: exiting");
 			break;
 		}
+		/* watchdogs that ran out stop their guests (at most 250 ms late) */
+		pthread_mutex_lock(&s.lock);
+		sim_watchdogs_check(&s);
+		pthread_mutex_unlock(&s.lock);
 		if (p[2].revents) {
 			/* guests shut down: on_poweroff, on_reboot, on_crash */
 			pthread_mutex_lock(&s.lock);

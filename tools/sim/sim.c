@@ -320,6 +320,51 @@ void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const ch
 	pm_xs_domain_shutdown(s->xs, d->domid);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+long sim_watchdog(struct sim_domain *d, uint32_t id, uint32_t timeout)
+{
+	/* a timeout of 0 on a new one makes it unarmed, as Xen: 1 ns from the epoch is "armed never" */
+	uint64_t deadline = timeout ? mono_ns() + (uint64_t)timeout * 1000000000u : 1;
+
+	if (!id) {
+		for (unsigned int i = 0; i < SIM_WATCHDOGS; i++)
+			if (!d->watchdog[i]) {
+				d->watchdog[i] = deadline;
+				return (long)i + 1;
+			}
+		return -EBUSY;
+	}
+	if (id > SIM_WATCHDOGS || !d->watchdog[id - 1])
+		return -EINVAL;
+	d->watchdog[id - 1] = timeout ? deadline : 0;
+	return 0;
+}
+
+void sim_watchdogs_check(struct sim *s)
+{
+	uint64_t now = mono_ns();
+
+	for (struct sim_domain *d = s->domains; d; d = d->next)
+		for (unsigned int i = 0; i < SIM_WATCHDOGS; i++)
+			if (d->watchdog[i] > 1 && d->watchdog[i] <= now && d->state == PM_SIM_RUNNING) {
+				char line[96];
+				int n = snprintf(line, sizeof(line), "\n[physmap-sim] domain %u: watchdog %u fired\n",
+						 d->domid, i + 1);
+
+				sim_console(d, line, (size_t)n);
+				memset(d->watchdog, 0, sizeof(d->watchdog));
+				sim_shutdown(s, d, SHUTDOWN_watchdog, NULL);
+				break;
+			}
+}
+
 static int op_destroy(struct sim *s, uint32_t domid);
 
 void sim_act(struct sim *s)

@@ -39,6 +39,8 @@ struct sim_evtchn {
 	int fd;                  /* TOOLSTACK: the eventfd a send rings */
 };
 
+#define SIM_WATCHDOGS 2   /* as Xen's NR_DOMAIN_WATCHDOG_TIMERS */
+
 struct sim_domain {
 	struct sim_domain *next;
 	uint32_t domid;
@@ -47,6 +49,7 @@ struct sim_domain {
 	uint64_t max_pages, tot_pages, max_pfn;
 	uint32_t vcpus;
 	uint32_t blocked;        /* vCPUs in SCHEDOP_block now (atomic) */
+	uint64_t watchdog[SIM_WATCHDOGS];   /* SCHEDOP_watchdog deadlines (CLOCK_MONOTONIC ns); 0: free */
 	struct pm_p2m *p2m;      /* NULL for dom0 */
 
 	struct sim_vcpu *vcpu;   /* [vcpus], threads started at first unpause */
@@ -150,6 +153,17 @@ long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t co
  * NULL; its vCPUs are told to stop and the loop is woken (s->lock held)
  */
 void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const char *why);
+
+/**
+ * sim_watchdog - SCHEDOP_watchdog for @d: @id 0 makes one (returns its id,
+ * 1 or 2); another id re-arms it for @timeout seconds, or with 0 frees it
+ * (s->lock held)
+ * returns: the id, or 0; -EBUSY (both in use); -EINVAL (no such watchdog)
+ */
+long sim_watchdog(struct sim_domain *d, uint32_t id, uint32_t timeout);
+
+/** sim_watchdogs_check - stop each running domain whose watchdog ran out (SHUTDOWN_watchdog; s->lock held) */
+void sim_watchdogs_check(struct sim *s);
 /**
  * sim_changed - [pfn, pfn + count) of @d's P2M changed: its vCPUs remap
  * it before they run on (s->lock held). Never fails: when the log cannot

@@ -27,6 +27,7 @@ typedef unsigned long ulong;
 #define SCHEDOP_yield 0
 #define SCHEDOP_block 1
 #define SCHEDOP_shutdown 2
+#define SCHEDOP_watchdog 6
 #define SCHEDOP_poll 3
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_reboot 1
@@ -53,6 +54,10 @@ struct xen_memory_reservation {
 	u32 extent_order;
 	u32 mem_flags;
 	u16 domid;
+};
+
+struct sched_watchdog {
+	u32 id, timeout;
 };
 
 struct sched_shutdown {

@@ -208,6 +208,13 @@ static void run_word(const char *w)
 		puts_(" MiB\n");
 	} else if (word_is(w, "balloon", 0) || word_is(w, "greedy", 0)) {
 		balloon_run(table_, word_is(w, "greedy", 0));
+	} else if (word_is(w, "watchdog", &v)) {
+		/* a watchdog of SECS that is never kicked: the hypervisor stops the guest */
+		struct sched_watchdog wd = { 0, (u32)parse_num(v, 0) };
+
+		puts_("watchdog: ");
+		put_dec((u64)hypercall(HYPERVISOR_sched_op, SCHEDOP_watchdog, (ulong)&wd, 0, 0, 0));
+		puts_("\n");
 	} else if (word_is(w, "control", 0)) {
 		control_init();
 	} else if (word_is(w, "store", 0)) {
