@@ -20,7 +20,7 @@
 #define GFX "a graphical console's: physmap has no framebuffer, VGA or remote display"
 #define PASS "host device passthrough: neither backend passes host devices to guests"
 #define DM "QEMU's: physmap-dm is the device model here"
-#define STUB "a stub domain's: physmap runs device models in dom0, never in stub domains"
+#define STUBDOM "a stub domain's: physmap runs device models in dom0, never in stub domains"
 #define SCHED "CPU placement and scheduling: not applied yet (guests run on every host CPU)"
 #define SEC "an XSM/FLASK security label: physmap applies none"
 #define PVDEV "a PV device physmap has no backend for yet"
@@ -85,8 +85,8 @@ static const struct pm_config_key ignored[] = {
 	{ "device_model_args_hvm", DM, NULL, NULL },
 	{ "device_model_args_pv", DM, NULL, NULL },
 	{ "device_model_override", DM, NULL, NULL },
-	{ "device_model_stubdomain_override", STUB, NULL, NULL },
-	{ "device_model_stubdomain_seclabel", STUB, NULL, NULL },
+	{ "device_model_stubdomain_override", STUBDOM, NULL, NULL },
+	{ "device_model_stubdomain_seclabel", STUBDOM, NULL, NULL },
 	{ "device_model_user", DM, NULL, NULL },
 	{ "device_model_version", DM, NULL, NULL },
 	{ "device_tree", PASS, NULL, NULL },
@@ -155,10 +155,10 @@ static const struct pm_config_key ignored[] = {
 	{ "spiceusbredirection", GFX, NULL, NULL },
 	{ "spicevdagent", GFX, NULL, NULL },
 	{ "stdvga", GFX, NULL, NULL },
-	{ "stubdomain_cmdline", STUB, NULL, NULL },
-	{ "stubdomain_kernel", STUB, NULL, NULL },
-	{ "stubdomain_memory", STUB, NULL, NULL },
-	{ "stubdomain_ramdisk", STUB, NULL, NULL },
+	{ "stubdomain_cmdline", STUBDOM, NULL, NULL },
+	{ "stubdomain_kernel", STUBDOM, NULL, NULL },
+	{ "stubdomain_memory", STUBDOM, NULL, NULL },
+	{ "stubdomain_ramdisk", STUBDOM, NULL, NULL },
 	{ "tee", "a TEE mediator (Arm): not offered", NULL, NULL },
 	{ "timer_mode", "the HVM timer mode: physmap always sets no_delay_for_missed_ticks, libxl's default", NULL, NULL },
 	{ "tsc_mode", "the TSC mode: physmap always sets native on Xen (notes/xen-box.md); the simulator has one", NULL, NULL },

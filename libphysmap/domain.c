@@ -313,6 +313,19 @@ static bool put_regions(struct xs_handle *h, xs_transaction_t t, const char *pat
 	return xs_write(h, t, path, v, (unsigned int)n);
 }
 
+/* the UUID the hypervisor keeps, and on Xen libxl's own copy of @c, without which xl adds no device */
+static int identity(struct build *b, const struct pm_domain_config *c)
+{
+	uint8_t u[16];
+	int rc = pm_uuid_parse(c->uuid, u);
+
+	rc = rc ? rc : pm__hv_set_uuid(b->hv, b->domid, u);
+	if (rc)
+		return fail(b, rc, "giving the domain its UUID");
+	rc = b->xen ? pm__libxl_userdata_write(b->hv, b->domid, c) : 0;
+	return rc ? fail(b, rc, "writing libxl's userdata for it") : 0;
+}
+
 /* what xl writes for a domain: its home (guest may read), its /vm entry */
 static int store_entries(struct build *b)
 {
@@ -421,19 +434,7 @@ static int store_entries(struct build *b)
 	free(json);
 	free(e820);
 	xs_close(h);
-	if (!ok)
-		return fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
-	{
-		uint8_t u[16];
-		int rc = pm_uuid_parse(c->uuid, u);
-
-		rc = rc ? rc : pm__hv_set_uuid(b->hv, b->domid, u);
-		if (rc)
-			return fail(b, rc, "giving the domain its UUID");
-		/* libxl's own copy, without which xl adds no device to it */
-		rc = b->xen ? pm__libxl_userdata_write(b->hv, b->domid, c) : 0;
-		return rc ? fail(b, rc, "writing libxl's userdata for it") : 0;
-	}
+	return ok ? identity(b, c) : fail(b, errno ? -errno : -EIO, "writing %s in the store", home);
 }
 
 /* the store serves the guest's ring from now on */
@@ -891,7 +892,7 @@ int pm_domain_config_update(struct pm_hv *hv, uint32_t domid, const struct pm_do
 	struct pm_domain_config now, next = *cfg;
 	struct pm_board_layout layout;
 	struct xs_handle *h = NULL;
-	char p[64], *json = NULL;
+	char p[64], berr[PM_BOARD_ERR_LEN] = "", *json = NULL;
 	int rc = pm_hv_domain_getinfo(hv, domid, &(struct pm_hv_dominfo){ 0 });
 
 	if (errlen)
@@ -905,8 +906,6 @@ int pm_domain_config_update(struct pm_hv *hv, uint32_t domid, const struct pm_do
 	if (!rc) {
 		next.name = now.name;
 		memcpy(next.uuid, now.uuid, sizeof(next.uuid));
-		char berr[PM_BOARD_ERR_LEN] = "";
-
 		rc = pm_domain_config_layout(&next, &layout, berr);
 		if (!rc)
 			pm_board_layout_dispose(&layout);
@@ -953,65 +952,20 @@ void pm_domain_uuid(const struct pm_hv_dominfo *d, char out[37])
 	xs_close(h);
 }
 
-int pm_domain_set_uuid(struct pm_hv *hv, uint32_t domid, const char *uuid)
+/* the store's /vm/DOMID/@key, and the same key of the configuration kept there, become @value */
+static bool vm_set(struct xs_handle *h, uint32_t domid, const char *key, const char *value)
 {
-	struct pm_domain_config cfg;
-	struct xs_handle *h = NULL;
-	char fresh[37], p[64], err[128], *json = NULL;
-	uint8_t u[16];
-	int rc;
-
-	if (!uuid) {
-		if ((rc = pm_uuid_generate(fresh)))
-			return rc;
-		uuid = fresh;
-	}
-	if (!domid)
-		return -EPERM;
-	if (pm_uuid_parse(uuid, u))
-		return -EINVAL;
-	rc = pm_domain_config_of(domid, &cfg, err, sizeof(err));
-	if (!rc) {
-		snprintf(cfg.uuid, sizeof(cfg.uuid), "%s", uuid);
-		rc = pm_domain_config_json(&cfg, &json) < 0 ? -ENOMEM : 0;
-	}
-	pm_domain_config_dispose(&cfg);
-	if (!rc && !(h = xs_open(XS_OPEN_SOCKETONLY)))
-		rc = errno ? -errno : -EIO;
-	if (!rc) {
-		snprintf(p, sizeof(p), "/vm/%u/uuid", domid);
-		rc = xs_write(h, XBT_NULL, p, uuid, 36) ? 0 : -errno;
-		snprintf(p, sizeof(p), "/vm/%u/config", domid);
-		if (!rc)
-			rc = xs_write(h, XBT_NULL, p, json, (unsigned int)strlen(json)) ? 0 : -errno;
-	}
-	if (!rc)
-		rc = pm__hv_set_uuid(hv, domid, u);
-	if (h)
-		xs_close(h);
-	free(json);
-	return rc;
-}
-
-/* the store's names of the domain, and the name in the configuration kept there */
-static int store_rename(uint32_t domid, const char *name)
-{
-	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-	char p[64], over[80], cerr[256], *json = NULL, *fresh = NULL;
+	char p[64], over[128], cerr[256], *json, *fresh = NULL;
 	const char *overs[1] = { over };
 	struct pm_domain_config cfg;
 	unsigned int len = 0;
 	bool ok;
 
-	if (!h)
-		return errno ? -errno : -EIO;
-	snprintf(p, sizeof(p), "/local/domain/%u/name", domid);
-	ok = xs_write(h, XBT_NULL, p, name, (unsigned int)strlen(name));
-	snprintf(p, sizeof(p), "/vm/%u/name", domid);
-	ok = ok && xs_write(h, XBT_NULL, p, name, (unsigned int)strlen(name));
+	snprintf(p, sizeof(p), "/vm/%u/%s", domid, key);
+	ok = xs_write(h, XBT_NULL, p, value, (unsigned int)strlen(value));
 	snprintf(p, sizeof(p), "/vm/%u/config", domid);
 	json = ok ? xs_read(h, XBT_NULL, p, &len) : NULL;
-	snprintf(over, sizeof(over), "name=%s", name);
+	snprintf(over, sizeof(over), "%s=\"%s\"", key, value);
 	if (json && !pm_domain_config_from_json(json, p, overs, 1, &cfg, cerr, sizeof(cerr))) {
 		if (pm_domain_config_json(&cfg, &fresh) >= 0)
 			ok = xs_write(h, XBT_NULL, p, fresh, (unsigned int)strlen(fresh));
@@ -1019,6 +973,47 @@ static int store_rename(uint32_t domid, const char *name)
 	}
 	free(fresh);
 	free(json);
+	return ok;
+}
+
+int pm_domain_set_uuid(struct pm_hv *hv, uint32_t domid, const char *uuid)
+{
+	struct pm_hv_dominfo info;
+	struct xs_handle *h;
+	char fresh[37];
+	uint8_t u[16];
+	int rc = pm_hv_domain_getinfo(hv, domid, &info);
+
+	if (rc)
+		return rc;
+	if (!domid)
+		return -EPERM;
+	if (!uuid) {
+		if ((rc = pm_uuid_generate(fresh)))
+			return rc;
+		uuid = fresh;
+	}
+	if (pm_uuid_parse(uuid, u))
+		return -EINVAL;
+	h = xs_open(XS_OPEN_SOCKETONLY);
+	if (!h)
+		return errno ? -errno : -EIO;
+	rc = vm_set(h, domid, "uuid", uuid) ? 0 : errno ? -errno : -EIO;
+	xs_close(h);
+	return rc ? rc : pm__hv_set_uuid(hv, domid, u);
+}
+
+/* the store's names of the domain, and the name in the configuration kept there */
+static int store_rename(uint32_t domid, const char *name)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char p[64];
+	bool ok;
+
+	if (!h)
+		return errno ? -errno : -EIO;
+	snprintf(p, sizeof(p), "/local/domain/%u/name", domid);
+	ok = xs_write(h, XBT_NULL, p, name, (unsigned int)strlen(name)) && vm_set(h, domid, "name", name);
 	xs_close(h);
 	return ok ? 0 : errno ? -errno : -EIO;
 }

@@ -513,14 +513,13 @@ static long sim_console_read(struct pm_hv *hv, bool clear, char **out)
 static long sim_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
 {
 	struct pm_hv_cpupool *p = pm__calloc(1, sizeof(*p));
-	struct pm_hv_dominfo *v = NULL;
-	long n = pm_hv_domain_list(hv, &v);
+	struct pm_sim_info i;
+	int rc = p ? sim_call(hv, PM_SIM_INFO, NULL, 0, &i, sizeof(i), NULL) : -ENOMEM;
 	cpu_set_t set;
 
-	free(v);
-	if (!p || n < 0) {
+	if (rc) {
 		free(p);
-		return n < 0 ? n : -ENOMEM;
+		return rc;
 	}
 	snprintf(p->name, sizeof(p->name), "Pool-0");
 	snprintf(p->scheduler, sizeof(p->scheduler), "unknown");   /* host threads */
@@ -529,7 +528,7 @@ static long sim_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
 	for (unsigned int c = 0; c < 64 * PM_HV_CPUMAP_WORDS && c < CPU_SETSIZE; c++)
 		if (CPU_ISSET(c, &set))
 			p->cpus[c / 64] |= 1ull << (c % 64);
-	p->nr_domains = (unsigned int)n;
+	p->nr_domains = i.nr_domains;   /* dom0 and every guest */
 	p->ratelimit_us = -1;
 	*out = p;
 	return 1;

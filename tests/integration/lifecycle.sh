@@ -26,7 +26,7 @@ new_id() {
 ready() { wait_log "$1" '^waiting for the toolstack'; }
 store_rm() { store xenstore-write "/local/domain/$1/control/shutdown" "$2"; }
 
-plan 35
+plan 38
 
 # shutdown: asked through control/shutdown, acknowledged, powered off, destroyed
 boot_pc s1 "control" && ready s1
@@ -130,6 +130,23 @@ store_rm "$id" soft-reset
 id2=$(new_id f1 "$id")
 is "on_soft_reset's default (soft-reset): restarted, and the monitor says the backend cannot reset in place" \
 	"yes 1" "$([ "${id2:-0}" -gt "$id" ] && echo yes) $(mon f1 | grep -c 'cannot reset a domain in place: restarting it')"
+
+# config-update: what the next restart builds, and what follows it
+boot_pc cu "control" && ready cu
+id=$(field cu domid)
+out=$("$PXL" config-update cu memory=lots 2>&1)
+is "config-update with a bad value: exit 1, one line naming it; nothing kept" "1 1 0" \
+	"$? $(printf '%s\n' "$out" | grep -c 'memory: "lots"') $(store xenstore-ls "/vm/$id" | grep -c '^next-config')"
+"$PXL" config-update cu memory=24 on_poweroff=preserve
+is "config-update leaves the running domain as it is" "31" "$("$PXL" list cu | awk 'NR == 2 { print $3 }')"
+"$PXL" reboot cu 2>/dev/null
+id2=$(new_id cu "$id")
+wait_log cu '^waiting for the toolstack'
+"$PXL" shutdown cu 2>/dev/null
+wait_state cu shutdown
+is "the restart is built from it (23 MiB), and its on_poweroff (preserve) is what follows now" "yes 23 shutdown" \
+	"$([ "${id2:-0}" -gt "$id" ] && echo yes) $("$PXL" list cu | awk 'NR == 2 { print $3 }') $(field cu state)"
+"$PXL" destroy cu
 
 # a guest that reboots as soon as it boots is stopped, not restarted for ever
 boot_pc l1 "reboot"

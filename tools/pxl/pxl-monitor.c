@@ -105,17 +105,28 @@ static const char *how(const struct pm_hv_dominfo *i)
 	return i->shutdown_reason < sizeof(names) / sizeof(names[0]) ? names[i->shutdown_reason] : "shut down";
 }
 
+/* what follows each way the domain can stop */
+struct actions {
+	enum pm_action on_poweroff, on_reboot, on_crash, on_watchdog, on_soft_reset;
+};
+
+static void take_actions(struct actions *a, const struct pm_domain_config *cfg)
+{
+	*a = (struct actions){ cfg->on_poweroff, cfg->on_reboot, cfg->on_crash, cfg->on_watchdog,
+			       cfg->on_soft_reset };
+}
+
 /* the action for how the domain stopped */
-static enum pm_action action_for(const struct pm_domain_config *cfg, const struct pm_hv_dominfo *i)
+static enum pm_action action_for(const struct actions *a, const struct pm_hv_dominfo *i)
 {
 	if (i->state == PM_HV_CRASHED)
-		return cfg->on_crash;
+		return a->on_crash;
 	switch (i->shutdown_reason) {
-	case SHUTDOWN_poweroff: return cfg->on_poweroff;
-	case SHUTDOWN_reboot: return cfg->on_reboot;
-	case SHUTDOWN_crash: return cfg->on_crash;
-	case SHUTDOWN_watchdog: return cfg->on_watchdog;
-	case SHUTDOWN_soft_reset: return cfg->on_soft_reset;
+	case SHUTDOWN_poweroff: return a->on_poweroff;
+	case SHUTDOWN_reboot: return a->on_reboot;
+	case SHUTDOWN_crash: return a->on_crash;
+	case SHUTDOWN_watchdog: return a->on_watchdog;
+	case SHUTDOWN_soft_reset: return a->on_soft_reset;
 	}
 	return PM_ACTION_DESTROY;   /* a reason Xen does not define: as xl does */
 }
@@ -152,6 +163,7 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 {
 	struct pm_hv *hv = NULL;
 	char err[PM_DOMAIN_ERR_LEN];
+	struct actions acts;
 	time_t restarted[RESTART_BURST] = { 0 };
 	char name[sizeof(((struct pm_hv_dominfo *)0)->name)];
 	unsigned int nr_restarts = 0;
@@ -162,6 +174,7 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 		return;
 	}
 	xen = !strcmp(pm_hv_backend(hv), "xen");
+	take_actions(&acts, cfg);
 	snprintf(name, sizeof(name), "%s", cfg->name);
 	say(log, "%s: watching domain %u", name, domid);
 	for (;;) {
@@ -185,7 +198,7 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 			usleep(50000);
 			continue;
 		}
-		act = given = action_for(cfg, &info);
+		act = given = action_for(&acts, &info);
 		say(log, "%s: domain %u %s: %s", name, domid, how(&info), pm_action_name(act));
 		if (act == PM_ACTION_COREDUMP_DESTROY || act == PM_ACTION_COREDUMP_RESTART) {
 			say(log, "%s: no core dump written: physmap has no dump-core yet", name);
@@ -227,14 +240,18 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 			}
 			/* this log went with the kept domain: the new one gets its own */
 			snprintf(path, sizeof(path), "%s/console/%s.monitor.log", pm_hv_rundir(hv), name);
-			if (!freopen(path, "a", log))
+			if (!freopen(path, "a", log)) {
+				pm_domain_config_dispose(&now);
 				break;
+			}
 		} else {
 			pm_domain_destroy(hv, domid);
 		}
 		rc = pm_domain_create(hv, build, &domid, err, sizeof(err));
 		if (!rc && (rc = pm_hv_domain_unpause(hv, domid)))
 			pm_domain_destroy(hv, domid);
+		if (!rc)
+			take_actions(&acts, build);   /* as xl: the new domain's configuration says what follows */
 		pm_domain_config_dispose(&now);
 		if (rc) {
 			say(log, "%s: cannot build it again: %s", name, err[0] ? err : strerror(-rc));
