@@ -13,6 +13,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/config-devices.c \
 	libphysmap/config-keys.c \
 	libphysmap/control.c \
+	libphysmap/dumpcore.c \
 	libphysmap/config-internal.h \
 	libphysmap/domain.c \
 	libphysmap/domain-internal.h \

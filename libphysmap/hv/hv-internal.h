@@ -14,6 +14,22 @@ struct xs_handle;
 
 struct pm__pv_save;
 
+/*
+ * what a core dump (libphysmap/dumpcore.c) needs from the backend: whether
+ * the hypervisor translates the guest's P2M (.xen_pfn) or the guest is PV
+ * (.xen_p2m), the header's magic (@hvm), the ELF machine, @nr_vcpus
+ * contexts of @ctx_size bytes in Xen's vcpu_guest_context layout (@ctx,
+ * malloc()ed), the shared info page (malloc()ed, or NULL: none)
+ */
+struct pm__dump_facts {
+	bool translated, hvm;
+	uint16_t machine;
+	unsigned int nr_vcpus;
+	size_t ctx_size, ctx_align;
+	void *ctx;
+	void *shared_info;
+};
+
 struct pm_hv_ops {
 	const char *name;
 	int (*open)(struct pm_hv *hv);
@@ -79,7 +95,10 @@ struct pm_hv_ops {
 	/* maps count frames (mfns) at addr, which is reserved for them; or, when
 	 * map_pfns is there (the backend maps by pfn), that instead */
 	int (*map_mfns)(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint64_t count);
-	int (*map_pfns)(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *pfns, uint64_t count);
+	int (*map_pfns)(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *pfns, const uint64_t *mfns,
+			uint64_t count);
+	/* NULL: the contexts are made from the vCPUs' registers (dumpcore.c) */
+	int (*dump_facts)(struct pm_hv *hv, uint32_t domid, struct pm__dump_facts *f);
 	/* optional, faster than a mapping: count frames written to fd, in order
 	 * (returns 0 or -errno), or data written into them */
 	int (*send_frames)(struct pm_hv *hv, int fd, const uint64_t *mfns, uint64_t count);
@@ -132,7 +151,8 @@ struct pm_hv_ioreq {
 /*
  * pm__hv_map_frames - @count RAM frames at @addr (reserved for them, as
  * PROT_NONE): @mfns[i] is pfn @pfns[i]'s frame as pm_hv_p2m_read gave it;
- * a backend that maps by pfn (xen) takes @pfns, the others @mfns
+ * a backend that maps by pfn (xen) takes @pfns (and a PV guest's @mfns),
+ * the others @mfns
  * returns: 0; -EFAULT (a frame is gone); -errno
  */
 int pm__hv_map_frames(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *mfns, const uint64_t *pfns,

@@ -26,6 +26,7 @@
  */
 #define __XEN_TOOLS__ 1
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -977,20 +978,35 @@ static long xen_memory(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, u
 	return n;
 }
 
-static int xen_map_pfns(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *pfns, uint64_t count)
+/*
+ * by pfn; a PV guest's frames by machine frame, as Xen maps them, and only
+ * for reading: its page tables and descriptor tables cannot be mapped
+ * writable (and no PV guest's frames are written here: libxenguest builds
+ * and restores them)
+ */
+static int xen_map_pfns(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *pfns, const uint64_t *mfns,
+			uint64_t count)
 {
 	struct pm_xen *x = hv->priv;
 	xen_pfn_t *arr = pm__malloc(count * sizeof(*arr));
 	int *errs = pm__calloc(count, sizeof(*errs)), rc = 0;
+	xc_domaininfo_t d;
+	bool pv;
 	void *p;
 
 	if (!arr || !errs) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid) {
+		rc = -ENOENT;
+		goto out;
+	}
+	pv = !(d.flags & XEN_DOMINF_hvm_guest);
 	for (uint64_t i = 0; i < count; i++)
-		arr[i] = pfns[i];
-	p = xenforeignmemory_map2(x->fmem, domid, addr, PROT_READ | PROT_WRITE, MAP_FIXED, count, arr, errs);
+		arr[i] = pv ? mfns[i] & PM_P2M_FRAME_MASK : pfns[i];
+	p = xenforeignmemory_map2(x->fmem, domid, addr, pv ? PROT_READ : PROT_READ | PROT_WRITE, MAP_FIXED, count, arr,
+				  errs);
 	if (!p) {
 		rc = errno == ESRCH ? -ENOENT : err();
 		goto out;
@@ -1002,6 +1018,45 @@ out:
 	free(arr);
 	free(errs);
 	return rc;
+}
+
+/*
+ * a core dump's part that only Xen knows, as libxenguest's dump-core takes
+ * it: each vCPU's vcpu_guest_context (those Xen gives), the shared info
+ * frame where it maps (a PV guest's always), PV or translated
+ */
+static int xen_dump_facts(struct pm_hv *hv, uint32_t domid, struct pm__dump_facts *f)
+{
+	struct pm_xen *x = hv->priv;
+	vcpu_guest_context_any_t *ctx;
+	xc_domaininfo_t d;
+	xen_pfn_t frame;
+	void *shinfo;
+
+	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
+		return -ENOENT;
+	f->hvm = f->translated = d.flags & XEN_DOMINF_hvm_guest;
+	f->machine = EM_X86_64;
+	f->ctx_size = sizeof(*ctx);
+	f->ctx_align = __alignof__(*ctx);
+	ctx = pm__calloc(d.max_vcpu_id + 1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	f->ctx = ctx;
+	for (unsigned int i = 0; i <= d.max_vcpu_id; i++)
+		if (!xc_vcpu_getcontext(x->xch, domid, i, &ctx[f->nr_vcpus]))
+			f->nr_vcpus++;
+	if (!f->nr_vcpus)
+		return -ENOENT;
+	frame = d.shared_info_frame;
+	shinfo = xenforeignmemory_map(x->fmem, domid, PROT_READ, 1, &frame, NULL);
+	if (!shinfo)
+		return f->hvm ? 0 : err();
+	f->shared_info = pm__malloc(XC_PAGE_SIZE);
+	if (f->shared_info)
+		memcpy(f->shared_info, shinfo, XC_PAGE_SIZE);
+	xenforeignmemory_unmap(x->fmem, shinfo, 1);
+	return f->shared_info ? 0 : -ENOMEM;
 }
 
 /* ---- vCPUs: Xen's HVM context records ---- */
@@ -1689,5 +1744,6 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.p2m_explain = xen_p2m_none,
 	.p2m_stats = xen_stats_none,
 	.map_pfns = xen_map_pfns,
+	.dump_facts = xen_dump_facts,
 	.hotplug = pm__xen_hotplug,
 };

@@ -407,7 +407,7 @@ int pm_hv_p2m_stats(struct pm_hv *hv, uint32_t domid, struct pm_p2m_stats *stats
 int pm__hv_map_frames(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *mfns, const uint64_t *pfns,
 		      uint64_t count)
 {
-	return hv->ops->map_pfns ? hv->ops->map_pfns(hv, domid, addr, pfns, count)
+	return hv->ops->map_pfns ? hv->ops->map_pfns(hv, domid, addr, pfns, mfns, count)
 				 : hv->ops->map_mfns(hv, addr, mfns, count);
 }
 

@@ -17,6 +17,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
 	tests/integration/lifecycle.sh \
+	tests/integration/dump-core.sh \
 	tests/integration/xl-outputs.sh \
 	tests/integration/config-keys-doc.sh \
 	tests/integration/stream-verify.sh \

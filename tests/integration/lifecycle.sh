@@ -120,10 +120,10 @@ is "a guest's watchdog (SCHEDOP_watchdog, id 1, 1 s) that is never kicked stops 
 boot_pc k1 "control" on_crash=coredump-destroy && ready k1
 id=$(field k1 domid)
 store_rm "$id" crash; wait_state k1 gone
-wait_mon k1 'no core dump'
-is "on_crash=coredump-destroy: destroyed, and the monitor says no core was written" \
-	"k1: domain $id crashed: coredump-destroy|k1: no core dump written: physmap has no dump-core yet|k1: domain $id destroyed|" \
-	"$(mon k1 | grep -v watching | head -3 | tr '\n' '|')$(names | tr ' ' '\n' | grep -x k1)"
+wait_mon k1 'destroyed'
+is "on_crash=coredump-destroy: its core written where xl writes it (DUMPDIR/NAME), then destroyed" \
+	"k1: domain $id crashed: coredump-destroy|k1: dumping core to $PHYSMAP_RUNDIR/dump/k1|k1: core dumped: P pages, 1 vCPUs|k1: domain $id destroyed|yes" \
+	"$(mon k1 | grep -v watching | head -4 | sed 's/[0-9]* pages/P pages/' | tr '\n' '|')$(names | tr ' ' '\n' | grep -x k1)$([ -s "$PHYSMAP_RUNDIR/dump/k1" ] && echo yes)"
 boot_pc f1 "control" && ready f1
 id=$(field f1 domid)
 store_rm "$id" soft-reset

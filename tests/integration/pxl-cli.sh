@@ -18,7 +18,7 @@ EX=$S/docs/examples
 plan 32
 
 out=$("$PXL" help)
-is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pci-list pci-assignable-list pause unpause console save migrate restore migrate-receive mem-max mem-set button-press vcpu-list vcpu-pin vcpu-set vm-list info sharing sched-credit sched-credit2 domid domname rename trigger sysrq debug-keys dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list getenforce setenforce" \
+is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pci-list pci-assignable-list pause unpause console save migrate restore migrate-receive dump-core mem-max mem-set button-press vcpu-list vcpu-pin vcpu-set vm-list info sharing sched-credit sched-credit2 domid domname rename trigger sysrq debug-keys dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list getenforce setenforce" \
 	"$(printf '%s\n' "$out" | sed -n "/^xl's commands/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
 is "then physmap's own" "help completion board dumpdtb e820 p2m" \
 	"$(printf '%s\n' "$out" | sed -n "/^physmap's own/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
@@ -59,7 +59,7 @@ else
 	fail "the other plugins still work" "$out"
 fi
 out=$(PXL_PLUGIN_PATH=$T/plugins:$B/xl-plugins/.libs "$PXL" du 2>&1 | grep -v skipped)
-is "an ambiguous prefix: the candidates, exit 2" "pxl: 'du' is ambiguous: dump dumpdtb" "$out"
+is "an ambiguous prefix: the candidates, exit 2" "pxl: 'du' is ambiguous: dump dump-core dumpdtb" "$out"
 is "an exact name wins over a longer one it prefixes" "test plugin: 1 argument(s)" \
 	"$(PXL_PLUGIN_PATH=$T/plugins:$B/xl-plugins/.libs "$PXL" dump x 2>/dev/null)"
 

@@ -21,7 +21,7 @@ plugin_LTLIBRARIES = xl-plugins/create.la xl-plugins/board.la xl-plugins/domains
 	xl-plugins/console.la xl-plugins/save.la xl-plugins/device.la xl-plugins/shutdown.la \
 	xl-plugins/names.la xl-plugins/uptime.la xl-plugins/sysrq.la \
 	xl-plugins/config-update.la xl-plugins/vcpu.la xl-plugins/hypervisor.la \
-	xl-plugins/top.la xl-plugins/pci.la
+	xl-plugins/top.la xl-plugins/pci.la xl-plugins/dump-core.la
 xl_plugins_create_la_SOURCES = xl-plugins/create.c
 xl_plugins_create_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_create_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
@@ -68,6 +68,10 @@ xl_plugins_uptime_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_uptime_la_CFLAGS = $(AM_CFLAGS) $(XENSTORE_CFLAGS)
 xl_plugins_uptime_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
 xl_plugins_uptime_la_LIBADD = $(PXL_PLUGIN_LIBADD) $(XENSTORE_LIBS)
+xl_plugins_dump_core_la_SOURCES = xl-plugins/dump-core.c
+xl_plugins_dump_core_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+xl_plugins_dump_core_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)
+xl_plugins_dump_core_la_LIBADD = $(PXL_PLUGIN_LIBADD)
 xl_plugins_sysrq_la_SOURCES = xl-plugins/sysrq.c
 xl_plugins_sysrq_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
 xl_plugins_sysrq_la_LDFLAGS = $(PXL_PLUGIN_LDFLAGS)

@@ -19,8 +19,11 @@
  *   config-update left for it, with a new domid.
  * - rename-restart: the stopped domain is kept, renamed NAME-YYYYmmddTHHMMZ
  *   (UTC, as xl names it), and a new one is built under NAME.
- * - coredump-destroy, coredump-restart: physmap writes no core yet (no
- *   dump-core): the monitor says so, then destroys or restarts.
+ * - coredump-destroy, coredump-restart: the core is written where xl
+ *   writes it, DUMPDIR/NAME (DUMPDIR: /var/lib/xen/dump on xen, as xl;
+ *   RUNDIR/dump on the simulator), then the domain is destroyed or
+ *   restarted; a core that cannot be written is said, and the action goes
+ *   on.
  * - soft-reset: neither backend resets a domain in place: it is restarted,
  *   and the monitor says so.
  * A guest that restarts RESTART_BURST times within RESTART_WINDOW seconds
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +136,27 @@ static enum pm_action action_for(const struct actions *a, const struct pm_hv_dom
 }
 
 /* the stopped domain kept under NAME-YYYYmmddTHHMMZ (UTC, as xl names it; -2, -3 ... if taken) */
+/* a coredump action's core, at DUMPDIR/NAME as xl writes it */
+static void core(struct pm_hv *hv, uint32_t domid, const char *name, FILE *log)
+{
+	char dir[512], path[1024], err[512];
+	struct pm_dump_report rep;
+	int rc;
+
+	pxl_dump_dir(hv, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		say(log, "%s: no core dump: %s: %s", name, dir, strerror(errno));
+		return;
+	}
+	say(log, "%s: dumping core to %s", name, path);
+	rc = pxl_dump_core(hv, domid, path, &rep, err, sizeof(err));
+	if (rc)
+		say(log, "%s: core dump failed: %s", name, err);
+	else
+		say(log, "%s: core dumped: %llu pages, %u vCPUs", name, (unsigned long long)rep.pages, rep.vcpus);
+}
+
 static int keep_renamed(struct pm_hv *hv, uint32_t domid, const char *name, FILE *log)
 {
 	char suffix[24], to[128];   /* too long a name for the backend: -EINVAL, said */
@@ -201,7 +226,7 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 		act = given = action_for(&acts, &info);
 		say(log, "%s: domain %u %s: %s", name, domid, how(&info), pm_action_name(act));
 		if (act == PM_ACTION_COREDUMP_DESTROY || act == PM_ACTION_COREDUMP_RESTART) {
-			say(log, "%s: no core dump written: physmap has no dump-core yet", name);
+			core(hv, domid, name, log);
 			act = act == PM_ACTION_COREDUMP_DESTROY ? PM_ACTION_DESTROY : PM_ACTION_RESTART;
 		}
 		if (act == PM_ACTION_SOFT_RESET) {

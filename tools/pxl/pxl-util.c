@@ -2,9 +2,12 @@
  * tools/pxl/pxl-util.c - what several plugins do alike
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "pxl-util.h"
 
@@ -129,4 +132,44 @@ int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid
 		*hv = NULL;
 	}
 	return rc;
+}
+
+int pxl_dump_core(struct pm_hv *hv, uint32_t domid, const char *path, struct pm_dump_report *rep, char *err,
+		  size_t errlen)
+{
+	char tmp[4096];
+	int fd, rc;
+
+	err[0] = 0;
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);   /* 0600, as libxenguest creates a core */
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	rc = pm_domain_dump_core(hv, domid, fd, rep, err, errlen);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
+	return rc;
+}
+
+void pxl_dump_dir(struct pm_hv *hv, char *dir, size_t len)
+{
+	const char *rundir = pm_hv_rundir(hv);
+
+	if (!strcmp(pm_hv_backend(hv), "xen") || !rundir[0])
+		snprintf(dir, len, "/var/lib/xen/dump");
+	else
+		snprintf(dir, len, "%s/dump", rundir);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "physmap/config.h"
+#include "physmap/domain.h"
 #include "physmap/hv.h"
 #include "board.h"
 #include "pxl-plugin.h"
@@ -91,5 +92,18 @@ bool pxl_monitor_needed(struct pm_hv *hv, const struct pm_domain_config *cfg);
  */
 int pxl_monitor_spawn(const struct pxl_args *a, struct pm_hv *hv, const struct pm_domain_config *cfg,
 		      uint32_t domid);
+
+/**
+ * pxl_dump_core - @domid's core (pm_domain_dump_core) written to @path:
+ * into a new file beside it first, renamed over @path once whole, so a
+ * failure leaves no file and an old @path as it was
+ * @err: a line on failure
+ * returns: 0; -errno
+ */
+int pxl_dump_core(struct pm_hv *hv, uint32_t domid, const char *path, struct pm_dump_report *rep, char *err,
+		  size_t errlen);
+
+/** pxl_dump_dir - where a coredump-* action writes cores: xl's /var/lib/xen/dump on xen, RUNDIR/dump on the simulator */
+void pxl_dump_dir(struct pm_hv *hv, char *dir, size_t len);
 
 #endif

@@ -130,6 +130,28 @@ int pm_domain_config_update(struct pm_hv *hv, uint32_t domid, const struct pm_do
  */
 long pm_domains_libxl_json(struct pm_hv *hv, const struct pm_hv_dominfo *v, size_t n, char **out);
 
+/* what pm_domain_dump_core wrote */
+struct pm_dump_report {
+	uint64_t pages;          /* RAM pages in the core */
+	unsigned int vcpus;      /* vCPU contexts */
+	uint64_t bytes;          /* the file's size */
+};
+
+/**
+ * pm_domain_dump_core - @domid's memory and vCPUs, written to @fd (in
+ * order, never sought) as an ELF core in Xen's dump-core format (what xl
+ * dump-core writes; the crash utility and libkdumpfile read it): the RAM
+ * pages of its P2M with their pfns (.xen_pfn; a PV guest's with their
+ * machine frames, .xen_p2m), each vCPU's context in Xen's
+ * vcpu_guest_context layout, the hypervisor's version. The domain is not
+ * paused (as xl does not): pause it first for a core of one instant.
+ * @rep: may be NULL; @err: a line on failure (may be NULL)
+ * returns: 0; -ENOENT (no such domain); -EPERM (dom0); -errno (writing
+ *   @fd, reading the domain)
+ */
+int pm_domain_dump_core(struct pm_hv *hv, uint32_t domid, int fd, struct pm_dump_report *rep, char *err,
+			size_t errlen);
+
 /**
  * pm_domain_shutdown - ask the guest to power off (@reboot false) or
  * reboot, through its control/shutdown node as Xen's guests expect
