@@ -12,8 +12,12 @@ B=${top_builddir:-.}
 for t in qemu-system-x86_64 apt-get dpkg-deb cpio; do
 	command -v "$t" >/dev/null || bail "$t missing (scripts/deps.sh installs it)"
 done
+command -v crash >/dev/null || bail "crash missing (scripts/deps.sh installs it)"
+PY=/usr/bin/python3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# the guest kernel's vmlinux with its debug information, for crash (fetched once, cached)
+VMLINUX=$("$S/tests/xenbox/xenbox.sh" --debug-vmlinux 2>"$T/vmlinux.err") || bail "no debug vmlinux: $(tail -1 "$T/vmlinux.err")"
 # physmap as installed, and the test guest, at paths dom0's /tmp does not hide
 make -C "$B" install DESTDIR="$T/dest" >"$T/install.log" 2>&1 || bail "make install failed (see $T/install.log)"
 G=/var/tmp/physmap-xenbox-$$
@@ -134,6 +138,18 @@ pxl mem-set lx 256m >/dev/null; rc=$?
 for i in $(seq 150); do [ "$(mib)" -ge 248 ] && break; sleep 0.2; done; echo "linux-up-again: $rc $(mib)"
 pxl destroy lx; gone lx; echo "linux-gone: $?"
 
+# dump-core: a paused Linux PVH guest's core by xl and by pxl, out through
+# /dev/vda (at 128 MiB and 288 MiB) for crash and the comparison
+printf 'name = "dc"\ntype = "pvh"\nmemory = 128\nvcpus = 2\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet nokaslr"\n' > /tmp/dc.cfg
+pxl create /tmp/dc.cfg >/dev/null 2>&1; wait_log /var/log/xen/console/guest-dc.log 'linux up'
+pxl pause dc
+xl dump-core dc /tmp/xl.core >/dev/null 2>&1; x=$?
+out=$(pxl dump-core dc /tmp/pxl.core 2>&1); echo "dc-dump: $x $? $out|$(state dc)"
+dd if=/tmp/xl.core of=/dev/vda bs=1M seek=128 2>/dev/null; dd if=/tmp/pxl.core of=/dev/vda bs=1M seek=288 2>/dev/null; sync
+echo "dc-dump-bytes: $(stat -c %s /tmp/xl.core) $(stat -c %s /tmp/pxl.core)"
+rm -f /tmp/xl.core /tmp/pxl.core
+pxl destroy dc; gone dc
+
 # the same kernel as a PV guest: libxenguest's builder; its P2M is its own
 printf 'name = "pv"\ntype = "pv"\nmemory = 256\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/pv.cfg
 pxl create /tmp/pv.cfg >/tmp/out 2>&1; echo "pv-create: $? $(sed 's/domain [0-9]*$/domain N/' /tmp/out)"
@@ -147,6 +163,13 @@ pxl mem-set pv 128m >/dev/null
 for i in $(seq 150); do [ "$(xl list pv | awk 'NR == 2 { print $3 }')" -le 136 ] && break; sleep 0.2; done
 pxl p2m pv > /tmp/p2m 2>&1
 echo "pv-ballooned: $(xl list pv | awk 'NR == 2 { print $3 }') $(awk '$1 == "missing" { n++ } END { print n + 0 }' /tmp/p2m) $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
+# its core, ballooned, by xl and by pxl (out at 448 MiB and 608 MiB)
+pxl pause pv
+xl dump-core pv /tmp/xl.core >/dev/null 2>&1; x=$?
+out=$(pxl dump-core pv /tmp/pxl.core 2>&1); echo "pv-dump: $x $? $out|$(state pv)"
+dd if=/tmp/xl.core of=/dev/vda bs=1M seek=448 2>/dev/null; dd if=/tmp/pxl.core of=/dev/vda bs=1M seek=608 2>/dev/null; sync
+echo "pv-dump-bytes: $(stat -c %s /tmp/xl.core) $(stat -c %s /tmp/pxl.core)"
+rm -f /tmp/xl.core /tmp/pxl.core
 pxl destroy pv; gone pv; echo "pv-gone: $?"
 # dom0 is a PV guest too, and Linux identity-maps its E820 holes in its own
 # P2M and moves the RAM it had there above its end (the remap of the seed
@@ -421,6 +444,11 @@ for i in $(seq 150); do id2=$(xl domid tg 2>/dev/null); [ -n "$id2" ] && [ "$id2
 kept=$(xl list | awk -v id="$id" '$2 == id { print $1 }')
 echo "tg-rename-restart: $(echo "$kept" | grep -c '^tg-[0-9]\{8\}T[0-9]\{4\}Z$') $(xl list | awk -v id="$id" '$2 == id { print $5 }') $([ "${id2:-0}" -gt "$id" ] && echo yes)"
 pxl destroy tg; pxl destroy "$kept"; gone tg
+cfg tc "control" 'on_crash = "coredump-destroy"' > /tmp/tc.cfg
+pxl create /tmp/tc.cfg >/dev/null 2>&1; wait_log /run/physmap/console/tc.log '^control: ready'
+xenstore-write /local/domain/$(xl domid tc)/control/shutdown crash
+gone tc; x=$?; wait_log /run/physmap/console/tc.monitor.log 'destroyed'
+echo "tc-coredump: $x $(head -c 4 /var/lib/xen/dump/tc 2>&1 | od -An -c | tr -d ' ') $(grep -c 'tc: core dumped: [0-9]* pages, 1 vCPUs' /run/physmap/console/tc.monitor.log)"
 # pxl's monitors (a forked pxl create each; dom0 has no pgrep)
 monitors() { for p in /proc/[0-9]*; do tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q 'pxl create' && echo "$p"; done | wc -l; }
 echo "lc-left: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| $(monitors)"
@@ -437,8 +465,8 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 146
-truncate -s 96M "$T/disk"   # the save file comes out here: dom0's /dev/vda
+plan 154
+truncate -s 800M "$T/disk"   # the save file and the cores come out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 900 \
 	"$T/inside" 2>"$T/err")
 is "the box boots Xen and dom0 and returns the script's status" "0" "$?"
@@ -553,6 +581,35 @@ is "pxl mem-set lx 128m: exit 0, and its balloon driver gives the memory back to
 	"$(v linux-down | awk '{ print $1, ($2 <= 136) }')"
 is "pxl mem-set lx 256m: and takes it again" "0 1" "$(v linux-up-again | awk '{ print $1, ($2 >= 248) }')"
 is "pxl destroy: the Linux guest is gone" "0" "$(v linux-gone)"
+# the cores: out of the disk, then compared and opened by crash with the kernel's debug vmlinux
+core() { tail -c +$(($2 * 1048576 + 1)) "$T/disk" | head -c "$3" > "$T/$1.core"; }
+read -r xb pb <<<"$(v dc-dump-bytes)"
+core xl-dc 128 "${xb:-0}"; core pxl-dc 288 "${pb:-0}"
+is "dump-core of a paused Linux PVH guest: xl's and pxl's exit 0, pxl prints nothing, the guest stays paused" \
+	"0 0 |p" "$(v dc-dump | sed 's/|..\(.\).*$/|\1/')"
+d=$("$PY" "$S/tests/oracles/xen-core-diff.py" "$T/xl-dc.core" "$T/pxl-dc.core" 2>&1)
+echo "# xl's and pxl's cores: $d"
+is "pxl's core is xl's: sections, ELF header, notes, both vCPUs' contexts (Xen's), shared info, every page both hold" \
+	"sections=same head=same notes=same prstatus=same shinfo=same differ=0" \
+	"$(printf '%s' "$d" | tr ' ' '\n' | grep -v '^\(pages\|onlyA\|onlyB\|frames\)=' | tr '\n' ' ' | sed 's/ $//')"
+# xl's holds what it could map up to tot_pages (the shared info page the guest
+# put over RAM, which physmap's P2M does not count as RAM; and stops there);
+# physmap's the P2M's RAM pages: at most a page or two apart
+is "the page sets: the same but for at most two pages each way (xl: what maps, to tot_pages; pxl: the P2M's RAM)" "yes" \
+	"$(printf '%s' "$d" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+		END { a = split(f["onlyA"], x, ","); b = split(f["onlyB"], y, ",")
+		      print (f["pages"] > 32000 && (f["onlyA"] == "-" || a <= 2) && (f["onlyB"] == "-" || b <= 2)) ? "yes" : "no" }')"
+printf 'sys\nlog\nquit\n' > "$T/crash.cmd"
+cr() { timeout 300 crash -s -i "$T/crash.cmd" "$VMLINUX" "$1" 2>&1 | grep -v '^ *DUMPFILE:'; }
+cp=$(cr "$T/pxl-dc.core")
+is "crash opens pxl's core with the guest kernel's vmlinux: its release, 2 CPUs, 128 MB, its kernel log to /init" \
+	"$(basename "$VMLINUX" | sed 's/^vmlinux-//') 2 yes 1" \
+	"$(printf '%s\n' "$cp" | sed -n 's/^ *RELEASE: //p') $(printf '%s\n' "$cp" | sed -n 's/^ *CPUS: //p') \
+$(printf '%s\n' "$cp" | grep -q '^ *MEMORY: 12[0-9]' && echo yes) $(printf '%s\n' "$cp" | grep -c 'Run /init as init process')" ||
+	printf '%s\n' "$cp" | head -20 | sed 's/^/# /'
+is "and crash says of it what it says of xl's core (sys and the kernel log)" "same" \
+	"$([ "$cp" = "$(cr "$T/xl-dc.core")" ] && echo same || echo differs)"
+rm -f "$T"/*-dc.core
 is "pxl save -c of the running PVH guest: exit 0, it runs on" "0 -- saved" "$(v save | sed 's/ [-r][-b]-/ --/')"
 b=$(v save-bytes)
 head -c "${b:-0}" "$T/disk" >"$T/s1.save"
@@ -583,6 +640,14 @@ is "and checks every RAM frame against Xen's M2P: 64 Ki pfns, no disagreement" "
 	"$(v pv-m2p)"
 is "ballooned to 128 MiB: missing runs among the RAM in its P2M, the M2P still agrees" "1 1 1" \
 	"$(v pv-ballooned | awk '{ print ($1 <= 136), ($2 > 1), ($3 > 0 && $NF == "disagree" && $(NF - 1) == 0) }')"
+read -r xb pb <<<"$(v pv-dump-bytes)"
+core xl-pv 448 "${xb:-0}"; core pxl-pv 608 "${pb:-0}"
+is "dump-core of the ballooned PV guest, paused: xl's and pxl's exit 0, nothing printed, still paused" "0 0 |p" \
+	"$(v pv-dump | sed 's/|..\(.\).*$/|\1/')"
+is "pxl's core of the PV guest is xl's, byte for byte (.xen_p2m: its pfns and machine frames; shared info)" \
+	"same ${xb:-0}" "$(cmp -s "$T/xl-pv.core" "$T/pxl-pv.core" && echo same || echo differs) $(stat -c %s "$T/pxl-pv.core")" ||
+	echo "# $("$PY" "$S/tests/oracles/xen-core-diff.py" "$T/xl-pv.core" "$T/pxl-pv.core" 2>&1)"
+rm -f "$T"/*-pv.core
 is "pxl destroy: the PV guest is gone" "0" "$(v pv-gone)"
 is "pxl p2m 0 reads dom0's own P2M (a PV guest's): RAM, identity, RAM" "0 ram identity ram " "$(v dom0-p2m)"
 is "its first identity run is its E820's hole below 1 MiB (0x9fc00-0xfffff, whole pages)" "0x9f-0x100 388K" "$(v dom0-identity)"
@@ -686,6 +751,8 @@ is "shutdown -F stops it from outside (xc_domain_shutdown); on_poweroff=preserve
 	"0 Domain N has been shut down, reason code 0 s" "$(v lc-F)"
 is "the test guest crashed on request, on_crash=rename-restart: kept as NAME-YYYYmmddTHHMMZ, crashed; a new one" \
 	"1 ---sc- yes" "$(v tg-rename-restart)"
+is "on_crash=coredump-destroy on Xen: the core at /var/lib/xen/dump/NAME (where xl writes it), an ELF file; destroyed" \
+	"0 177ELF 1" "$(v tc-coredump)"
 is "then no domain and no monitor is left" "Domain-0 | 0" "$(v lc-left)"
 pc=$(v dev-create-cs) xc=$(v dev-xl-create-cs)
 echo "# create with a disk and a vif: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"

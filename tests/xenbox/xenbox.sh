@@ -7,6 +7,8 @@
 #
 #   xenbox.sh [--add PATH]... [--install DESTDIR] [--disk IMAGE] [--timeout SECONDS] SCRIPT
 #   xenbox.sh --print-accel   the accelerator a box would boot with (no boot)
+#   xenbox.sh --debug-vmlinux the path of dom0's kernel with its debug
+#                             information (for crash), fetched once (no boot)
 #
 # The packages come with `apt-get download` (nothing is installed on the
 # host) into $PHYSMAP_XENBOX_CACHE (default ~/.cache/physmap-xenbox) and
@@ -36,15 +38,16 @@ set -euo pipefail
 
 usage() {
 	echo "usage: xenbox.sh [--add PATH]... [--install DESTDIR] [--disk IMAGE] [--timeout SECONDS] SCRIPT" >&2
-	echo "       xenbox.sh --print-accel" >&2
+	echo "       xenbox.sh --print-accel | --debug-vmlinux" >&2
 	exit 2
 }
 disk=
 adds=()
 install=
 timeout=600
-print_accel=
+print_accel= debug_vmlinux=
 [ "$*" = --print-accel ] && print_accel=1 && set -- /dev/null
+[ "$*" = --debug-vmlinux ] && debug_vmlinux=1 && set -- /dev/null
 while [ $# -gt 1 ]; do
 	case $1 in
 	--add) adds+=("$2"); shift 2 ;;
@@ -54,7 +57,7 @@ while [ $# -gt 1 ]; do
 	*) usage ;;
 	esac
 done
-[ $# = 1 ] && { [ -f "$1" ] || [ -n "$print_accel" ]; } || usage
+[ $# = 1 ] && { [ -f "$1" ] || [ -n "$print_accel$debug_vmlinux" ]; } || usage
 script=$1
 cache=${PHYSMAP_XENBOX_CACHE:-$HOME/.cache/physmap-xenbox}
 say() { echo "xenbox: $*" >&2; }
@@ -88,6 +91,21 @@ fi
 # ---- the packages ----
 kver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -1)
 [ -n "$kver" ] || { say "apt-cache knows no linux-image-amd64 (apt-get update first)"; exit 1; }
+if [ -n "$debug_vmlinux" ]; then
+	# only the ELF with its DWARF is kept (630 MB of the package's 5.6 GB)
+	vml=$cache/vmlinux-$kver
+	if [ ! -s "$vml" ]; then
+		say "fetching linux-image-$kver-dbg (vmlinux with debug information)"
+		(cd "$cache" && apt-get download "linux-image-$kver-dbg" >/dev/null 2>&1) ||
+			{ say "apt-get download linux-image-$kver-dbg failed"; exit 1; }
+		deb=$(ls "$cache"/linux-image-"$kver"-dbg_*.deb | head -1)
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/lib/debug/boot/vmlinux-$kver" > "$vml.tmp" &&
+			mv "$vml.tmp" "$vml" || { rm -f "$vml.tmp" "$deb"; say "no vmlinux-$kver in $deb"; exit 1; }
+		rm -f "$deb"
+	fi
+	echo "$vml"
+	exit 0
+fi
 pkgs="xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils libxenmisc4.17 libxencall1 libxendevicemodel1
 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 libxenstore4 libxentoolcore1 libxentoollog1
 xen-utils-common busybox-static linux-image-$kver"
