@@ -149,7 +149,12 @@ void shutdown(u32 reason)
 		hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (ulong)&sd, 0, 0, 0);
 }
 
-static volatile int cpus_up;
+/*
+ * one flag a vCPU, each written by its vCPU alone: on the simulator each
+ * vCPU is an engine of its own, and a read-modify-write two of them race
+ * on (a shared counter's increment) can lose one
+ */
+static volatile u8 vcpu_up[64];
 
 void smp_report(ulong index)
 {
@@ -158,14 +163,24 @@ void smp_report(ulong index)
 	line[5] = (char)('0' + index % 10);
 	/* console_io: one call a line, so lines of several vCPUs do not mix */
 	console_write(line, sizeof(line) - 1);
-	__atomic_fetch_add(&cpus_up, 1, __ATOMIC_SEQ_CST);
+	if (index < sizeof(vcpu_up))
+		vcpu_up[index] = 1;
+}
+
+static int vcpus_up(void)
+{
+	int n = 0;
+
+	for (ulong i = 1; i < sizeof(vcpu_up); i++)
+		n += vcpu_up[i];
+	return n;
 }
 
 int smp_wait(int asked)
 {
-	while (cpus_up < asked)
+	while (vcpus_up() < asked)
 		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
-	return cpus_up;
+	return vcpus_up();
 }
 
 #define XENMEM_add_to_physmap 7
