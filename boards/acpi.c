@@ -14,9 +14,11 @@
  * FADT: revision 5, hardware-reduced (no PM blocks, no SCI, no FACS), no
  *     VGA, the CMOS clock present only if the board has one.
  * DSDT: an empty definition block (no AML: nothing to enumerate).
- * MADT: one enabled local APIC per vCPU, processor UID i, APIC ID 2i (Xen
- *     gives vCPU i the vLAPIC ID 2i), x2APIC entries past ID 254; no I/O
- *     APIC and no 8259s (PVH emulates only the local APIC).
+ * MADT: one local APIC per vCPU, processor UID i, APIC ID 2i (Xen gives
+ *     vCPU i the vLAPIC ID 2i), x2APIC entries past ID 254; no I/O APIC and
+ *     no 8259s (PVH emulates only the local APIC). The vCPUs online at boot
+ *     are enabled; those past them (maxvcpus > vcpus) are listed disabled,
+ *     as libxl lists them, so the guest knows them as hot-pluggable.
  *
  * Every table is little-endian and sums to zero over its length; tables
  * are 16-byte aligned after the RSDP, in the order above.
@@ -95,12 +97,12 @@ static size_t align16(size_t v)
 }
 
 long pm_board_acpi_tables(void *buf, size_t len, uint64_t gpa,
-			  unsigned vcpus, int cmos_rtc)
+			  unsigned vcpus, unsigned online, int cmos_rtc)
 {
 	size_t rsdt, xsdt, fadt, dsdt, madt, end, madt_len = HEADER_LEN + 8;
 	uint8_t *b = buf, *p;
 
-	if (vcpus == 0 || vcpus > 0x7fffffffu)
+	if (vcpus == 0 || vcpus > 0x7fffffffu || online == 0 || online > vcpus)
 		return -EINVAL;
 	for (unsigned i = 0; i < vcpus; i++)
 		madt_len += 2ull * i < 255 ? MADT_LAPIC_LEN : MADT_X2APIC_LEN;
@@ -130,13 +132,13 @@ long pm_board_acpi_tables(void *buf, size_t len, uint64_t gpa,
 			p[1] = MADT_LAPIC_LEN;
 			p[2] = (uint8_t)i;          /* ACPI processor UID (i < 128 here) */
 			p[3] = (uint8_t)id;
-			put32(p + 4, 1);            /* enabled */
+			put32(p + 4, i < online);   /* enabled, or there to be hot-plugged */
 			p += MADT_LAPIC_LEN;
 		} else {
 			p[0] = 9;                   /* processor local x2APIC */
 			p[1] = MADT_X2APIC_LEN;
 			put32(p + 4, (uint32_t)id);
-			put32(p + 8, 1);
+			put32(p + 8, i < online);
 			put32(p + 12, i);
 			p += MADT_X2APIC_LEN;
 		}

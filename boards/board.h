@@ -15,6 +15,7 @@
 #ifndef PHYSMAP_BOARD_H
 #define PHYSMAP_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +33,8 @@ struct pm_board_opt {
 struct pm_board_config {
 	uint64_t memory;                  /* bytes of RAM at boot */
 	uint64_t maxmem;                  /* bytes; 0 means memory */
-	unsigned vcpus;
+	unsigned vcpus;                   /* online at boot */
+	unsigned max_vcpus;               /* the domain's (0: vcpus): the rest offline, hot-pluggable */
 	const struct pm_board_opt *opts;  /* board keys, in file order */
 	size_t nr_opts;
 };
@@ -147,6 +149,8 @@ struct board_ops {
 	const char *name;
 	const char *summary;
 	const struct pm_board_key *keys;   /* NULL-terminated */
+	/* vCPUs past the online ones are listed for the guest to hot-plug (maxvcpus > vcpus) */
+	bool cpu_hotplug;
 	/**
 	 * layout - compute the machine for @cfg into @out (initialised, empty)
 	 * returns: 0; -EINVAL (with @err) for a bad key or value or a
@@ -296,15 +300,17 @@ long pm_board_layout_json(const struct pm_board_layout *layout, char **out);
  * RSDP, RSDT, XSDT, a hardware-reduced FADT, an empty DSDT and a MADT with
  * one local APIC per vCPU (IDs 2i, as Xen numbers its vLAPICs), written
  * into @buf for the guest to find at @gpa; the RSDP is at offset 0
+ * @vcpus: the domain's vCPUs; the first @online are enabled, the rest
+ *   listed disabled (present for hotplug, as libxl's libacpi lists them)
  * @cmos_rtc: nonzero if the machine has a CMOS clock (the FADT says so)
  * returns:
  *   the number of bytes written, on success
- *   -EINVAL, if @vcpus is 0
+ *   -EINVAL, if @vcpus is 0, or @online is 0 or more than @vcpus
  *   -ENOSPC, if @len is too small
  *   -ERANGE, if the tables would pass 4 GiB (the RSDT's pointers are 32-bit)
  */
 long pm_board_acpi_tables(void *buf, size_t len, uint64_t gpa,
-			  unsigned vcpus, int cmos_rtc);
+			  unsigned vcpus, unsigned online, int cmos_rtc);
 
 /**
  * pm_board_pvh_start_info - write a PVH `struct hvm_start_info` and its

@@ -72,7 +72,7 @@ static uint64_t round_up(uint64_t v, uint64_t align)
 
 /* what the firmware tables need of the configuration */
 struct pc_data {
-	unsigned vcpus;
+	unsigned vcpus, max_vcpus;   /* online at boot; the domain's */
 };
 
 struct pc_params {
@@ -257,6 +257,7 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 		if (!d)
 			return -ENOMEM;
 		d->vcpus = cfg->vcpus ? cfg->vcpus : 1;
+		d->max_vcpus = cfg->max_vcpus > d->vcpus ? cfg->max_vcpus : d->vcpus;
 		l->board_data = d;
 	}
 	return rc;
@@ -379,7 +380,7 @@ static long pc_firmware(const struct pm_board_layout *l, const struct pm_board_b
 		si->nr_modules = 1;
 	}
 	acpi = pm_board_acpi_tables(buf + acpi_at, len - acpi_at, b->table_gpa + acpi_at,
-				    d ? d->vcpus : 1, has_rtc(l));
+				    d ? d->max_vcpus : 1, d ? d->vcpus : 1, has_rtc(l));
 	if (acpi < 0) {
 		n = acpi;
 		goto out;
@@ -398,6 +399,7 @@ const struct board_ops pm__board_pc = {
 	.name = "pc",
 	.summary = "PC with the i440fx chipset, as QEMU 7.2's pc machine",
 	.keys = pc_keys,
+	.cpu_hotplug = true,
 	.layout = layout_pc,
 	.boot = pc_boot,
 	.firmware = pc_firmware,
@@ -407,6 +409,7 @@ const struct board_ops pm__board_q35 = {
 	.name = "q35",
 	.summary = "PC with the Q35 chipset and PCIe, as QEMU 7.2's q35 machine",
 	.keys = pc_keys,
+	.cpu_hotplug = true,
 	.layout = layout_q35,
 	.boot = pc_boot,
 	.firmware = pc_firmware,

@@ -40,7 +40,11 @@ static const struct pm_config_key honoured[] = {
 	{ "memory", NULL, "its RAM (MiB, or an xl size)", NULL },
 	{ "maxmem", NULL, "the most it may balloon up to (default: memory)", NULL },
 	{ "vcpus", NULL, "its vCPUs (1-128)", NULL },
-	{ "maxvcpus", NULL, "checked (at least vcpus); the domain has vcpus vCPUs: more cannot be hot-plugged yet", NULL },
+	{ "maxvcpus", NULL, "the domain's vCPUs (at least vcpus): those past vcpus start offline, listed disabled in the MADT, "
+	  "and vcpu-set brings them online (cpu/N/availability, which the test guests follow); the virt board warns and "
+	  "has vcpus vCPUs",
+	  "the same; a Linux PVH guest cannot bring them online yet: physmap's ACPI tables lack libacpi's processor "
+	  "objects and Xen's CPU-hotplug GPE, so Linux knows no APIC ID for them (PV guests: their own hotplug)" },
 	{ "kernel", NULL, "the image it boots: an ELF (PVH entry note) or a raw image the board places", NULL },
 	{ "ramdisk", NULL, "an initial ramdisk, where the board puts one", NULL },
 	{ "cmdline", NULL, "its command line (wins over root and extra)", NULL },

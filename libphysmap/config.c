@@ -549,7 +549,8 @@ int pm_domain_config_layout(const struct pm_domain_config *cfg, struct pm_board_
 	const struct board_ops *board = cfg->board ? pm_board_find(cfg->board) : NULL;
 	struct pm_board_opt *opts = pm__calloc(cfg->nr_opts + 1, sizeof(*opts));
 	struct pm_board_config bc = { .memory = cfg->memory, .maxmem = cfg->maxmem,
-				      .vcpus = cfg->vcpus, .opts = opts, .nr_opts = cfg->nr_opts };
+				      .vcpus = cfg->vcpus, .max_vcpus = cfg->maxvcpus, .opts = opts,
+				      .nr_opts = cfg->nr_opts };
 	int rc;
 
 	pm_board_layout_init(layout);
@@ -621,6 +622,15 @@ static int resolve(struct loader *l)
 		cfg->maxvcpus = cfg->vcpus;
 	if (cfg->vcpus > cfg->maxvcpus)
 		return key_err(l, "maxvcpus", "%u is less than vcpus (%u)", cfg->maxvcpus, cfg->vcpus);
+	/* as QEMU's virt machine, a board without CPU hotplug has the vCPUs it boots with */
+	if (cfg->maxvcpus > cfg->vcpus && !l->board->cpu_hotplug) {
+		char where[PM_CONFIG_ERR_LEN / 2];
+
+		if (add_warning(cfg, "%s: maxvcpus: board '%s' cannot hot-plug vCPUs: the domain has vcpus (%u); ignored",
+				site_of(l, "maxvcpus", where, sizeof(where)), l->board->name, cfg->vcpus))
+			return -ENOMEM;
+		cfg->maxvcpus = cfg->vcpus;
+	}
 	if ((rc = get_file(l, "kernel", &cfg->kernel)) || (rc = get_file(l, "ramdisk", &cfg->ramdisk)) ||
 	    (rc = dup_str(l, "cmdline", &cfg->cmdline)) || (rc = get_str(l, "root", &root)) ||
 	    (rc = get_str(l, "extra", &extra)))

@@ -386,10 +386,11 @@ static int store_entries(struct build *b)
 			snprintf(p, sizeof(p), "%s/control/%s", home, guest_keys[i]);
 			ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
 		}
-		/* each vCPU's, as libxl writes them (Linux's cpu hotplug reads them) */
-		for (unsigned int i = 0; ok && i < c->vcpus; i++) {
+		/* each vCPU's, as libxl writes them (Linux's cpu hotplug reads them): those
+		 * past vcpus (to maxvcpus) offline, for vcpu-set to bring online */
+		for (unsigned int i = 0; ok && i < c->maxvcpus; i++) {
 			snprintf(p, sizeof(p), "%s/cpu/%u/availability", home, i);
-			ok = xs_put(h, t, p, "online");
+			ok = xs_put(h, t, p, i < c->vcpus ? "online" : "offline");
 		}
 		snprintf(p, sizeof(p), "%s/data", home);
 		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, rw, 1);
@@ -655,7 +656,7 @@ static int pv_begin(struct build *b)
 	 */
 	if (pm_e820_add(&b->layout.e820, 0, top, PM_E820_RAM))
 		return fail(b, -ENOMEM, "its memory map");
-	rc = pm_hv_domain_create_pv(b->hv, cfg->name, cfg->vcpus, &b->domid);
+	rc = pm_hv_domain_create_pv(b->hv, cfg->name, cfg->maxvcpus, &b->domid);
 	if (rc == -EOPNOTSUPP) {
 		snprintf(b->err, b->errlen, "%s: type \"pv\" needs the xen backend", cfg->name);
 		return rc;
@@ -724,7 +725,7 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	if ((rc = devices_prepare(b)))
 		return rc;
 	b->special = ram_top(&b->layout);
-	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->vcpus, &b->domid);
+	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);
 	if (rc)
 		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
 	b->created = true;

@@ -13,7 +13,7 @@ row() { "$PXL" list 2>/dev/null | awk -v n="$1" '$1 == n'; }
 flags() { row "$1" | awk '{ print $5 }'; }
 tab=$(printf '\t')
 
-plan 34
+plan 39
 
 boot_pc sp "spin" uuid=0123abcd-4567-89ab-CDEF-0123456789ab
 boot_pc bl "control"
@@ -83,6 +83,31 @@ is "vcpu-set: cpu/N/availability as libxl writes it" "online offline" \
 	"$(store xenstore-read "/local/domain/$(field v2 domid)/cpu/0/availability") $(store xenstore-read "/local/domain/$(field v2 domid)/cpu/1/availability")"
 out=$("$PXL" vcpu-set v2 3 -i 2>&1)
 is "vcpu-set beyond its vCPUs: exit 1, one line" "1 1" "$? $(printf '%s\n' "$out" | grep -c 'it has 2')"
+
+# maxvcpus > vcpus: the rest offline until vcpu-set brings them (the test
+# guest follows cpu/N/availability as Linux's cpu_hotplug.c does)
+boot_pc hp "control" vcpus=1 maxvcpus=3 && wait_log hp '^waiting for the toolstack'
+hid=$(field hp domid)
+is "maxvcpus=3 vcpus=1: three vCPUs, two offline (--p); cpu/N/availability online offline offline; list counts 1" \
+	"-b- --p --p|online offline offline|1" \
+	"$("$PXL" vcpu-list hp | awk 'NR > 1 { print $5 }' | tr '\n' ' ' | sed 's/ $//')|$(for i in 0 1 2; do store xenstore-read "/local/domain/$hid/cpu/$i/availability"; done | tr '\n' ' ' | sed 's/ $//')|$("$PXL" list hp | awk 'NR == 2 { print $4 }')"
+"$PXL" vcpu-set -i hp 3
+wait_log hp '^cpu 2: online'
+is "vcpu-set -i hp 3: the guest brings vCPUs 1 and 2 online; vcpu-list shows three online, list counts 3" \
+	"cpu 1: online|cpu 2: online|-b- -b- -b-|3" \
+	"$(log hp | grep '^cpu ' | tr '\n' '|')$("$PXL" vcpu-list hp | awk 'NR > 1 { print $5 }' | tr '\n' ' ' | sed 's/ $//')|$("$PXL" list hp | awk 'NR == 2 { print $4 }')"
+"$PXL" vcpu-set hp 2
+wait_log hp '^cpu 2: offline'
+sleep 0.2
+is "vcpu-set hp 2: vCPU 2 goes offline again (VCPUOP_down), vCPU 1 stays" "cpu 2: offline|-b- -b- --p" \
+	"$(log hp | grep '^cpu ' | tail -1)|$("$PXL" vcpu-list hp | awk 'NR > 1 { print $5 }' | tr '\n' ' ' | sed 's/ $//')"
+out=$("$PXL" vcpu-set -i hp 4 2>&1)
+is "vcpu-set past maxvcpus: exit 1, one line naming maxvcpus; nothing changed" "1 1 online offline" \
+	"$? $(printf '%s\n' "$out" | grep -c 'it has 3 (maxvcpus)') $(store xenstore-read "/local/domain/$hid/cpu/1/availability") $(store xenstore-read "/local/domain/$hid/cpu/2/availability")"
+"$PXL" destroy hp
+out=$("$PXL" create "$EX/virt.cfg" name=va kernel="$G" memory=32 vcpus=1 maxvcpus=2 -n 2>&1)
+is "the virt board has no CPU hotplug (as QEMU's virt): maxvcpus is warned about, naming where, and ignored" "0 1" \
+	"$? $(printf '%s\n' "$out" | grep -c "warning: command line:[0-9]*: maxvcpus: board 'virt' cannot hot-plug vCPUs: the domain has vcpus (1); ignored")"
 
 out=$("$PXL" claims 2>"$T/claims.err")
 is "claims: xl's table with a Claimed column of 0 (physmap claims nothing), xl's note on stderr" \

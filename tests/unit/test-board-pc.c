@@ -277,7 +277,7 @@ static void madt_uses_x2apic_entries_past_apic_id_254(void **state)
 	long n;
 
 	(void)state;
-	n = pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 130, 0);
+	n = pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 130, 130, 0);
 	assert_true(n > 0);
 	/* the MADT is the last table: find it from the XSDT */
 	madt = buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 44, 8) - 0x2000);
@@ -296,9 +296,34 @@ static void madt_uses_x2apic_entries_past_apic_id_254(void **state)
 	/* no CMOS clock: the FADT says so */
 	assert_int_equal(le(buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 36, 8) - 0x2000) + 109, 2),
 			 (1u << 2) | (1u << 5));
-	assert_int_equal(pm_board_acpi_tables(buf, (size_t)n - 1, 0x2000, 130, 0), -ENOSPC);
-	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 0, 0), -EINVAL);
-	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), UINT32_MAX - 100, 1, 0), -ERANGE);
+	assert_int_equal(pm_board_acpi_tables(buf, (size_t)n - 1, 0x2000, 130, 130, 0), -ENOSPC);
+	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 0, 0, 0), -EINVAL);
+	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 2, 0, 0), -EINVAL);
+	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 2, 3, 0), -EINVAL);
+	assert_int_equal(pm_board_acpi_tables(buf, sizeof(buf), UINT32_MAX - 100, 1, 1, 0), -ERANGE);
+}
+
+static void madt_lists_vcpus_past_the_online_ones_disabled(void **state)
+{
+	static uint8_t buf[8192];
+	const uint8_t *madt, *e;
+	long n;
+
+	(void)state;
+	/* maxvcpus 130, vcpus 2: every vCPU listed, the first two enabled (libxl's libacpi) */
+	n = pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 130, 2, 0);
+	assert_true(n > 0);
+	madt = buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 44, 8) - 0x2000);
+	assert_int_equal(le(madt + 4, 4), 44 + 128 * 8 + 2 * 16);
+	assert_int_equal(sum(madt, le(madt + 4, 4)), 0);
+	e = madt + 44;
+	assert_int_equal(le(e + 4, 4), 1);
+	assert_int_equal(le(e + 8 + 4, 4), 1);
+	assert_int_equal(le(e + 16 + 4, 4), 0);
+	assert_int_equal(e[16 + 2], 2);
+	e = madt + 44 + 128 * 8;
+	assert_int_equal(e[0], 9);
+	assert_int_equal(le(e + 8, 4), 0);
 }
 
 static void board_keys_are_checked_and_named(void **state)
@@ -421,6 +446,7 @@ int main(void)
 		cmocka_unit_test(pvh_start_info_carries_the_e820),
 		cmocka_unit_test(pvh_guests_find_one_local_apic_per_vcpu_from_the_rsdp),
 		cmocka_unit_test(madt_uses_x2apic_entries_past_apic_id_254),
+		cmocka_unit_test(madt_lists_vcpus_past_the_online_ones_disabled),
 		cmocka_unit_test(board_keys_are_checked_and_named),
 		cmocka_unit_test(layout_table_lists_regions_in_address_order),
 		cmocka_unit_test(layout_json_has_regions_and_e820),

@@ -118,7 +118,10 @@ static void a_full_virt_file_resolves_every_key(void **state)
 	assert_int_equal(cfg.memory, 512ull << 20);
 	assert_int_equal(cfg.maxmem, 1ull << 30);
 	assert_int_equal(cfg.vcpus, 2);
-	assert_int_equal(cfg.maxvcpus, 4);
+	/* the virt board cannot hot-plug vCPUs: maxvcpus warned about, naming where, and ignored */
+	assert_int_equal(cfg.maxvcpus, 2);
+	assert_int_equal(cfg.nr_warnings, 1);
+	assert_non_null(strstr(cfg.warnings[0], ":6: maxvcpus: board 'virt' cannot hot-plug vCPUs"));
 	assert_string_equal(cfg.kernel, kernel);
 	assert_string_equal(cfg.cmdline, "root=/dev/vda console=hvc0");
 	assert_int_equal(cfg.on_crash, PM_ACTION_PRESERVE);

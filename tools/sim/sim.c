@@ -41,6 +41,7 @@ void sim_event(struct sim *s, uint32_t domid)
 		return;
 	pthread_mutex_lock(&s->evt_lock);
 	s->evt_pending[domid] = 1;
+	s->evt_count[domid]++;
 	pthread_cond_broadcast(&s->evt_cond);
 	pthread_mutex_unlock(&s->evt_lock);
 }
@@ -48,6 +49,7 @@ void sim_event(struct sim *s, uint32_t domid)
 void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
 {
 	struct timespec until;
+	uint32_t count;
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += ms / 1000;
@@ -59,9 +61,11 @@ void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
 	__atomic_add_fetch(&d->blocked, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_lock(&s->evt_lock);
+	count = s->evt_count[d->domid];
 	/* d->run changes under s->lock: read here, it may be a little late,
 	 * which costs at most one of the 10 ms slices */
-	while (!s->evt_pending[d->domid] && __atomic_load_n(&d->run, __ATOMIC_RELAXED) == SIM_RUN_GO) {
+	while (!s->evt_pending[d->domid] && s->evt_count[d->domid] == count &&
+	       __atomic_load_n(&d->run, __ATOMIC_RELAXED) == SIM_RUN_GO) {
 		struct timespec slice;
 
 		clock_gettime(CLOCK_REALTIME, &slice);
@@ -106,7 +110,8 @@ int sim_init(struct sim *s, uint64_t pages)
 	pthread_mutex_init(&s->evt_lock, NULL);
 	pthread_cond_init(&s->evt_cond, NULL);
 	s->evt_pending = calloc(SIM_MAX_DOMID, 1);
-	if (!s->evt_pending)
+	s->evt_count = calloc(SIM_MAX_DOMID, sizeof(*s->evt_count));
+	if (!s->evt_pending || !s->evt_count)
 		return -ENOMEM;
 	rc = sim_pool_init(&s->pool, pages);
 	if (rc)
@@ -199,6 +204,7 @@ void sim_dispose(struct sim *s)
 	pthread_mutex_destroy(&s->evt_lock);
 	pthread_cond_destroy(&s->evt_cond);
 	free(s->evt_pending);
+	free(s->evt_count);
 	memset(s, 0, sizeof(*s));
 	s->pool.fd = -1;
 	s->wake_fd = -1;

@@ -89,10 +89,13 @@ struct sim {
 	pthread_mutex_t lock;
 	int wake_fd;             /* eventfd: a domain shut down (the loop polls it) */
 	/* events for guests (the store notified a ring): one flag per domid,
-	 * under evt_lock, never s->lock, so the store's thread cannot deadlock */
+	 * and a count of them, so that every vCPU blocked when one comes wakes
+	 * (the flag is the first waker's to clear); under evt_lock, never
+	 * s->lock, so the store's thread cannot deadlock */
 	pthread_mutex_t evt_lock;
 	pthread_cond_t evt_cond;
 	uint8_t *evt_pending;    /* [SIM_MAX_DOMID] */
+	uint32_t *evt_count;     /* [SIM_MAX_DOMID] */
 	char rundir[256];        /* consoles go to rundir/console; "" for none */
 	/* connections the loop must close (destroyed domains' device models):
 	 * each is a distinct client, so there are never more than clients */

@@ -641,7 +641,7 @@ void sim_vcpu_info(const struct sim_domain *d, struct pm_sim_vcpuinfo *out)
 
 		memset(o, 0, sizeof(*o));
 		o->vcpu = i;
-		o->online = live ? !v->off : v->ctx_set;
+		o->online = !v->off && (live || v->ctx_set);   /* one that took itself down is offline */
 		o->blocked = live && __atomic_load_n(&v->blocked, __ATOMIC_RELAXED);
 		o->running = live && !o->blocked && !v->parked && d->state == PM_SIM_RUNNING;
 		o->time = v->cpu_ns;

@@ -230,6 +230,14 @@ void secondary_main(ulong index)
 		;
 }
 
+/* no CPU hotplug on the virt board (QEMU's virt has none either) */
+int arch_vcpu_online(int i, int on)
+{
+	(void)i;
+	(void)on;
+	return -1;
+}
+
 /* brings vCPUs 1..n-1 up (the device tree's cpu nodes); how many came */
 int arch_smp(const void *table)
 {

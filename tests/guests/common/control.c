@@ -9,15 +9,21 @@
  * "halt" power off, "reboot" reboots. For tests, "crash", "watchdog" and
  * "soft-reset" stop it with those reasons, so every on_* action can be
  * driven from outside. Other requests are said and ignored.
+ *
+ * It follows cpu/N/availability too, as Linux's drivers/xen/cpu_hotplug.c
+ * does: a vCPU the toolstack says online is brought up, one it says
+ * offline is taken down (arch_vcpu_online; x86 only: the virt board has no
+ * CPU hotplug), and the guest says "cpu N: online" or "cpu N: offline".
  */
 #include "guest.h"
 
 static int ready;
+static char cpu_on[16] = { 1 };   /* vCPU 0 always */
 
 void control_init(void)
 {
 	if (xs_init() || xs_write("control/feature-poweroff", "1") || xs_write("control/feature-reboot", "1") ||
-	    xs_watch("control/shutdown", "control")) {
+	    xs_watch("control/shutdown", "control") || xs_watch("cpu", "cpu")) {
 		puts_("control: no store\n");
 		shutdown(SHUTDOWN_crash);
 	}
@@ -30,6 +36,38 @@ int control_ready(void)
 	return ready;
 }
 
+/* CPU hotplug, as Linux's drivers/xen/cpu_hotplug.c: each cpu/N/availability followed */
+static void cpus_poll(void)
+{
+	char path[32], v[16];
+
+	for (int i = 1; i < (int)sizeof(cpu_on); i++) {
+		ulong n = 4;
+		int want;
+
+		memcpy(path, "cpu/", 4);
+		if (i >= 10)
+			path[n++] = (char)('0' + i / 10);
+		path[n++] = (char)('0' + i % 10);
+		memcpy(path + n, "/availability", sizeof("/availability"));
+		if (xs_read(path, v, sizeof(v)) <= 0)
+			break;
+		want = word_is(v, "online", 0);
+		if (want == cpu_on[i])
+			continue;
+		puts_("cpu ");
+		put_dec((u64)i);
+		if (arch_vcpu_online(i, want)) {
+			puts_(": cannot go ");
+			puts_(v);
+			puts_("\n");
+			continue;
+		}
+		cpu_on[i] = (char)want;
+		puts_(want ? ": online\n" : ": offline\n");
+	}
+}
+
 void control_poll(void)
 {
 	static const struct { const char *req; u32 reason; } reqs[] = {
@@ -39,7 +77,10 @@ void control_poll(void)
 	};
 	char v[32];
 
-	if (!ready || xs_read("control/shutdown", v, sizeof(v)) <= 0)
+	if (!ready)
+		return;
+	cpus_poll();
+	if (xs_read("control/shutdown", v, sizeof(v)) <= 0)
 		return;
 	xs_write("control/shutdown", "");
 	puts_("control: ");

@@ -89,6 +89,12 @@ u64 arch_counter(void);
 u64 arch_counter_hz(void);
 /** arch_smp - bring the other vCPUs up, each says "vcpu N up"; returns how many run (1: none came) */
 int arch_smp(const void *table);
+/**
+ * arch_vcpu_online - CPU hotplug: vCPU @i brought online (@on) or taken
+ * offline, as the toolstack's cpu/N/availability asks
+ * returns: 0; nonzero where the vCPU cannot be (no such vCPU, no hotplug here)
+ */
+int arch_vcpu_online(int i, int on);
 /** smp_report - a secondary vCPU says it is up ("vcpu N up") and is counted */
 void smp_report(ulong index);
 /** smp_wait - wait until @asked secondary vCPUs reported; returns how many did */

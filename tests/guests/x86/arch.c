@@ -100,6 +100,7 @@ int uart_getc(void)
 #define VCPUOP_initialise 0
 #define VCPUOP_up 1
 #define VCPUOP_down 2
+#define VCPUOP_is_up 3
 #define MAX_CPUS 16
 
 struct vcpu_hvm_context {
@@ -113,34 +114,89 @@ struct vcpu_hvm_context {
 
 extern char secondary_entry[], secondary_stacks[];
 
+/* CPU hotplug: a vCPU online runs (blocked) until asked to stop */
+static volatile u32 hotplug, hp_up[MAX_CPUS], hp_stop[MAX_CPUS];
+static int hp_ready[MAX_CPUS];
+
 void secondary_main(ulong index);
 void secondary_main(ulong index)
 {
-	smp_report(index);
-	hypercall(HYPERVISOR_vcpu_op, VCPUOP_down, index, 0, 0, 0);
-	for (;;)
-		;
+	if (!hotplug) {
+		smp_report(index);
+		hypercall(HYPERVISOR_vcpu_op, VCPUOP_down, index, 0, 0, 0);
+		for (;;)
+			;
+	}
+	/* Xen resumes a vCPU after its VCPUOP_down when it is brought up again; the
+	 * simulator starts it at its entry again: either way, round again */
+	for (;;) {
+		hp_up[index] = 1;
+		while (!hp_stop[index])
+			hypercall(HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0, 0);
+		hp_up[index] = 0;
+		hypercall(HYPERVISOR_vcpu_op, VCPUOP_down, index, 0, 0, 0);
+	}
+}
+
+/* vCPU @i's first state: secondary_entry on its own stack, flat 32-bit */
+static long initialise(int i)
+{
+	static struct vcpu_hvm_context c;
+
+	memset(&c, 0, sizeof(c));
+	c.eip = (u32)(ulong)secondary_entry;
+	c.esp = (u32)(ulong)secondary_stacks + (u32)(i + 1) * 4096;
+	c.eax = (u32)i;
+	c.eflags = 2;
+	c.cr0 = 1;   /* PE */
+	c.cs_limit = c.ds_limit = c.ss_limit = c.es_limit = ~0u;
+	c.cs_ar = 0xc9b;   /* flat 32-bit code */
+	c.ds_ar = c.ss_ar = c.es_ar = 0xc93;
+	c.tr_ar = 0x8b;
+	return hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, (ulong)i, (ulong)&c, 0, 0);
+}
+
+/* yields while fewer than 5 s have passed since @start (the vCPU's own wait is a second at most) */
+static int waiting(u64 start)
+{
+	hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	return arch_counter() - start < 5 * arch_counter_hz();
+}
+
+int arch_vcpu_online(int i, int on)
+{
+	u64 start = arch_counter();
+
+	if (i <= 0 || i >= MAX_CPUS)
+		return -1;
+	hotplug = 1;
+	if (on) {
+		if (!hp_ready[i] && initialise(i))
+			return -1;
+		hp_ready[i] = 1;
+		hp_stop[i] = 0;
+		if (hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, (ulong)i, 0, 0, 0))
+			return -1;
+		while (!hp_up[i])
+			if (!waiting(start))
+				return -1;
+		return 0;
+	}
+	hp_stop[i] = 1;
+	while (hp_up[i] || hypercall(HYPERVISOR_vcpu_op, VCPUOP_is_up, (ulong)i, 0, 0, 0) > 0)
+		if (!waiting(start))
+			return -1;
+	return 0;
 }
 
 int arch_smp(const void *table)
 {
-	static struct vcpu_hvm_context c;
 	int n = 0, asked = 0;
 
 	(void)table;
 	/* the vCPUs there are: initialise answers -ENOENT past the last */
 	for (int i = 1; i < MAX_CPUS; i++) {
-		memset(&c, 0, sizeof(c));
-		c.eip = (u32)(ulong)secondary_entry;
-		c.esp = (u32)(ulong)secondary_stacks + (u32)(i + 1) * 4096;
-		c.eax = (u32)i;
-		c.eflags = 2;
-		c.cr0 = 1;   /* PE */
-		c.cs_limit = c.ds_limit = c.ss_limit = c.es_limit = ~0u;
-		c.cs_ar = 0xc9b;   /* flat 32-bit code */
-		c.ds_ar = c.ss_ar = c.es_ar = 0xc93;
-		c.tr_ar = 0x8b;
-		if (hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, (ulong)i, (ulong)&c, 0, 0))
+		if (initialise(i))
 			break;
 		n++;
 		asked += hypercall(HYPERVISOR_vcpu_op, VCPUOP_up, (ulong)i, 0, 0, 0) == 0;
