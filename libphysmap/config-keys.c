@@ -44,7 +44,7 @@ static const struct pm_config_key honoured[] = {
 	  "and vcpu-set brings them online (cpu/N/availability, which the test guests follow); the virt board warns and "
 	  "has vcpus vCPUs",
 	  "the same; a Linux PVH guest cannot bring them online yet: physmap's ACPI tables lack libacpi's processor "
-	  "objects and Xen's CPU-hotplug GPE, so Linux knows no APIC ID for them (PV guests: their own hotplug)" },
+	  "objects and Xen's CPU-hotplug GPE, so Linux knows no APIC ID for them; a PV Linux guest does (no ACPI needed)" },
 	{ "kernel", NULL, "the image it boots: an ELF (PVH entry note) or a raw image the board places", NULL },
 	{ "ramdisk", NULL, "an initial ramdisk, where the board puts one", NULL },
 	{ "cmdline", NULL, "its command line (wins over root and extra)", NULL },

@@ -28,6 +28,12 @@ static int run(const struct pxl_args *a)
 	if (rc)
 		return rc;
 	pm_domain_config_init(&cfg);
+	if (a->argc == 1) {
+		/* as xl, whose unknown domain is said first: nothing to update from */
+		fprintf(stderr, "%s: %s: no config file and no KEY=VALUE: nothing to update\n", a->prog, a->argv[0]);
+		rc = PXL_FAIL;
+		goto out;
+	}
 	if (file) {
 		struct pxl_args sub = *a;
 
@@ -70,7 +76,7 @@ out:
 static const struct pxl_cmd config_update_cmd = {
 	.name = "config-update",
 	.summary = "what a domain is built from when it next restarts (a config file, or KEY=VALUE changes)",
-	.synopsis = "DOMAIN [FILE] [KEY=VALUE...]", .min_args = 2, .max_args = -1, .run = run,
+	.synopsis = "DOMAIN [FILE] [KEY=VALUE...]", .min_args = 1, .max_args = -1, .run = run,
 };
 
 static const struct pxl_cmd *const cmds[] = { &config_update_cmd, NULL };

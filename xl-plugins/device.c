@@ -141,7 +141,9 @@ static int list(const struct pxl_args *a, const char *kind)
 		long n;
 
 		if (pxl_domain(a, hv, a->argv[i], &domid)) {
-			rc = PXL_FAIL;
+			/* said; xl's block-list goes on to exit 0, its network-list exits 1 */
+			if (!vbd)
+				rc = PXL_FAIL;
 			continue;
 		}
 		n = pm_device_list(domid, kind, &d);

@@ -51,12 +51,68 @@ static const struct pm_opt list_opts[] = {
 		       "physmap's own JSON: state, pages, shutdown reason, the device model's I/O counts" },
 };
 
-enum { INFO_BACKEND };
+enum { INFO_BACKEND, INFO_NUMA };
 
 static const struct pm_opt info_opts[] = {
 	[INFO_BACKEND] = { "backend", no_argument, 'b', NULL,
 			   "physmap's backend and run directory too (physmap_backend, physmap_rundir)" },
+	[INFO_NUMA] = { "numa", no_argument, 'n', NULL,
+			"the host's CPU, device and NUMA topology too (as xl info -n)" },
 };
+
+/* xl info -n's sections: each CPU's place, each PCI device's node, each node's memory */
+static void topology(struct pm_hv *hv)
+{
+	struct pm_hv_cputopo *c;
+	struct pm_hv_pcitopo *p;
+	struct pm_hv_numa *m;
+	long n = pm_hv_cpu_topology(hv, &c);
+	int valid = 0;
+
+	if (n < 0) {
+		fprintf(stderr, "the CPU topology: %s\n", strerror((int)-n));
+		return;
+	}
+	printf("cpu_topology           :\n");
+	printf("cpu:    core    socket     node\n");
+	for (long i = 0; i < n; i++)
+		if (c[i].valid)
+			printf("%3ld:    %4u     %4u     %4u\n", i, c[i].core, c[i].socket, c[i].node);
+	free(c);
+	n = pm_hv_pci_topology(hv, &p);
+	if (n < 0) {
+		fprintf(stderr, "the device topology: %s\n", strerror((int)-n));
+		return;
+	}
+	printf("device topology        :\n");
+	printf("device           node\n");
+	for (long i = 0; i < n; i++)
+		if (p[i].valid) {
+			printf("%04x:%02x:%02x.%01x      %u\n", p[i].seg, p[i].bus, (p[i].devfn >> 3) & 0x1f, p[i].devfn & 7,
+			       p[i].node);
+			valid++;
+		}
+	if (!valid)
+		printf("No device topology data available\n");
+	free(p);
+	n = pm_hv_numa_info(hv, &m);
+	if (n < 0) {
+		fprintf(stderr, "the NUMA nodes: %s\n", strerror((int)-n));
+		return;
+	}
+	printf("numa_info              :\n");
+	printf("node:    memsize    memfree    distances\n");
+	for (long i = 0; i < n; i++) {
+		if (!m[i].valid)
+			continue;
+		printf("%4ld:    %6" PRIu64 "     %6" PRIu64 "      %u", i, m[i].size >> 20, m[i].free >> 20,
+		       m[i].nr_dists ? m[i].dists[0] : 0);
+		for (unsigned int j = 1; j < m[i].nr_dists; j++)
+			printf(",%u", m[i].dists[j]);
+		printf("\n");
+	}
+	free(m);
+}
 
 /* the name of a SHUTDOWN_* reason (<xen/sched.h>) */
 static const char *reason_name(unsigned int r)
@@ -199,7 +255,7 @@ static void info_line(const struct pxl_args *a, const char *key, const char *fmt
 	__attribute__((format(printf, 3, 4)));
 static void info_line(const struct pxl_args *a, const char *key, const char *fmt, ...)
 {
-	const char *only = a->argc ? a->argv[0] : NULL;
+	const char *only = a->argc && !a->opt[INFO_NUMA] ? a->argv[0] : NULL;   /* xl: -n ignores KEY */
 	va_list ap;
 
 	if (only && strncmp(key, only, strlen(only)))
@@ -308,6 +364,8 @@ static int info_run(const struct pxl_args *a)
 	info_line(a, "sharing_used_memory", "%" PRIu64, h.sharing_used_frames / 256);
 	info_line(a, "outstanding_claims", "%" PRIu64, h.outstanding_pages / 256);
 	info_line(a, "free_cpus", "%u", h.free_cpus);
+	if (a->opt[INFO_NUMA])
+		topology(hv);
 	info_line(a, "xen_major", "%d", h.xen_major);
 	info_line(a, "xen_minor", "%d", h.xen_minor);
 	info_line(a, "xen_extra", "%s", h.xen_extra);
@@ -390,7 +448,7 @@ static const struct pxl_cmd sharing = {
 };
 static const struct pxl_cmd info = {
 	.name = "info", .summary = "the host and its hypervisor, as xl info (KEY: the values of keys it begins)",
-	.synopsis = "[KEY]", .opts = info_opts, .nr_opts = 1, .min_args = 0, .max_args = 1, .run = info_run,
+	.synopsis = "[KEY]", .opts = info_opts, .nr_opts = 2, .min_args = 0, .max_args = 1, .run = info_run,
 };
 static const struct pxl_cmd destroy = DOMAIN_CMD("destroy",
 	"destroy a domain (by name or id): its memory back to the host, its store entries gone",

@@ -137,13 +137,23 @@ static int trigger_run(const struct pxl_args *a)
 
 	while (t < sizeof(names) / sizeof(names[0]) && strcmp(names[t], a->argv[1]))
 		t++;
+	if (!strcmp(a->argv[1], "s3resume")) {
+		/* libxl wakes only an HVM guest from S3 (its device model's); physmap builds PVH and PV ones */
+		rc = pxl_open_domain(a, &hv, &domid);
+		if (rc)
+			return rc;
+		fprintf(stderr, "%s: %s: s3resume: only an HVM guest (its device model) resumes from S3\n", a->prog,
+			a->argv[0]);
+		pm_hv_close(hv);
+		return PXL_OK;   /* as xl, whose trigger exits 0 whatever libxl answers */
+	}
 	if (t == sizeof(names) / sizeof(names[0])) {
-		fprintf(stderr, "%s: %s: not a trigger (nmi, reset, init, power, sleep)\n", a->prog, a->argv[1]);
+		fprintf(stderr, "%s: %s: not a trigger (nmi, reset, init, power, sleep, s3resume)\n", a->prog, a->argv[1]);
 		return PXL_FAIL;
 	}
 	if (a->argc > 2 && ((vcpu = strtoul(a->argv[2], &end, 10)), *end || end == a->argv[2])) {
-		fprintf(stderr, "%s: %s: not a vCPU number\n", a->prog, a->argv[2]);
-		return PXL_FAIL;
+		fprintf(stderr, "%s: %s: not a vCPU number: vCPU 0 (as xl)\n", a->prog, a->argv[2]);
+		vcpu = 0;
 	}
 	rc = pxl_open_domain(a, &hv, &domid);
 	if (rc)
@@ -154,7 +164,8 @@ static int trigger_run(const struct pxl_args *a)
 	else if (rc) {
 		fprintf(stderr, "%s: %s: %s: %s\n", a->prog, a->argv[0], a->argv[1],
 			rc == -EINVAL ? "the hypervisor refused it (not one this guest has)" : strerror(-rc));
-		rc = PXL_FAIL;
+		/* xl's trigger exits 0 whatever libxl answers: a refusal is said, as libxl logs it */
+		rc = rc == -EINVAL ? PXL_OK : PXL_FAIL;
 	}
 	pm_hv_close(hv);
 	return rc;
@@ -227,7 +238,7 @@ static int sched_run(const struct pxl_args *a, unsigned int version)
 		if (!rc && !any && strcmp(pm_hv_backend(hv), "xen"))
 			rc = -EOPNOTSUPP;
 		else if (!rc && !any)
-			rc = XL_MINUS_ONE;   /* on Xen, as xl: no pool runs it, nothing said, and xl's -1 */
+			rc = PXL_OK;   /* on Xen, as xl: no pool runs it, nothing said (EXIT_SUCCESS) */
 	}
 	if (rc == -EOPNOTSUPP) {
 		char what[96];
@@ -316,16 +327,50 @@ static const struct pxl_cmd dmesg_cmd = {
 	.name = "dmesg", .summary = "the hypervisor's console ring (the simulator's log)",
 	.opts = dmesg_opts, .nr_opts = 1, .min_args = 0, .max_args = 0, .run = dmesg_run,
 };
+/* xl set-parameters: Xen's runtime parameters, its command line's syntax */
+static int set_parameters_run(const struct pxl_args *a)
+{
+	char params[1024];
+	const char *bad = NULL;
+	struct pm_hv *hv;
+	int rc = pxl_hv_open(a, &hv);
+
+	if (rc)
+		return rc;
+	/* as xl: PARAMS is one argument (quote several words); what follows it is not set */
+	snprintf(params, sizeof(params), "%s", a->argv[0]);
+	if (a->argc > 1)
+		fprintf(stderr, "%s: only \"%s\" is set (quote several parameters as one argument, as for xl)\n",
+			a->prog, params);
+	rc = pm_hv_set_parameters(hv, params, &bad);
+	if (rc == -EOPNOTSUPP && !strcmp(pm_hv_backend(hv), "xen"))
+		rc = unsupported(a, hv, "hypfs to set parameters through");
+	else if (rc == -EOPNOTSUPP)
+		rc = unsupported(a, hv, "runtime parameters (it has no command line)");
+	else if (rc) {
+		fprintf(stderr, "%s: %.*s: %s\n", a->prog, (int)strcspn(bad ? bad : params, " \t"), bad ? bad : params,
+			rc == -ENOENT ? "no such runtime parameter" : rc == -EINVAL ? "refused (pxl dmesg may say why)"
+								      : strerror(-rc));
+		rc = PXL_FAIL;
+	}
+	pm_hv_close(hv);
+	return rc;
+}
+
 static const struct pxl_cmd debug_keys_cmd = {
 	.name = "debug-keys", .summary = "send debug keys to Xen (what they print: pxl dmesg)", .synopsis = "KEYS",
 	.min_args = 1, .max_args = 1, .run = debug_keys_run,
+};
+static const struct pxl_cmd set_parameters_cmd = {
+	.name = "set-parameters", .summary = "set Xen's runtime parameters (NAME=VALUE, NAME, noNAME; through hypfs)",
+	.synopsis = "PARAMS [IGNORED...]", .min_args = 1, .max_args = -1, .run = set_parameters_run,
 };
 static const struct pxl_cmd cpupool_list_cmd = {
 	.name = "cpupool-list", .summary = "the CPU pools: CPUs, scheduler, domains", .synopsis = "[POOL]",
 	.opts = pool_opts, .nr_opts = 1, .min_args = 0, .max_args = 1, .run = cpupool_list_run,
 };
 static const struct pxl_cmd trigger_cmd = {
-	.name = "trigger", .summary = "press a button of a domain's platform: nmi, reset, init, power, sleep",
+	.name = "trigger", .summary = "press a button of a domain's platform: nmi, reset, init, power, sleep, s3resume",
 	.synopsis = "DOMAIN TRIGGER [VCPU]", .min_args = 2, .max_args = 3, .run = trigger_run,
 };
 static const struct pxl_cmd sched_credit_cmd = {
@@ -350,7 +395,8 @@ static const struct pxl_cmd setenforce_cmd = {
 	.synopsis = "MODE", .min_args = 1, .max_args = 1, .run = setenforce_run,
 };
 
-static const struct pxl_cmd *const cmds[] = { &dmesg_cmd, &debug_keys_cmd, &cpupool_list_cmd, &trigger_cmd,
+static const struct pxl_cmd *const cmds[] = { &dmesg_cmd, &debug_keys_cmd, &set_parameters_cmd, &cpupool_list_cmd,
+					      &trigger_cmd,
 					      &sched_credit_cmd, &sched_credit2_cmd, &button_press_cmd,
 					      &getenforce_cmd, &setenforce_cmd, NULL };
 const struct pxl_plugin pxl_plugin = { PXL_ABI_VERSION, cmds };

@@ -28,7 +28,7 @@ static int size_arg(const struct pxl_args *a, const char *s, uint64_t *bytes)
 {
 	if (pm_size_parse(s, PM_SIZE_M, bytes) || !*bytes || (*bytes & 4095)) {
 		fprintf(stderr, "%s: %s: not a size (MiB, or 512m, 2g, ...)\n", a->prog, s);
-		return PXL_USAGE;
+		return PXL_FAIL;   /* xl: "invalid memory size", exit 1 */
 	}
 	return PXL_OK;
 }

@@ -64,6 +64,10 @@ struct pm_hv_ops {
 	long (*vcpu_list)(struct pm_hv *hv, uint32_t domid, struct pm_hv_vcpuinfo **out);
 	long (*console_read)(struct pm_hv *hv, bool clear, char **out);
 	long (*cpupools)(struct pm_hv *hv, struct pm_hv_cpupool **out);
+	long (*cpu_topology)(struct pm_hv *hv, struct pm_hv_cputopo **out);
+	long (*numa_info)(struct pm_hv *hv, struct pm_hv_numa **out);
+	int (*set_parameter)(struct pm_hv *hv, const char *name, const char *value);   /* NULL: none */
+	long (*pci_topology)(struct pm_hv *hv, struct pm_hv_pcitopo **out);   /* NULL: none */
 	/* NULL: the backend has none (-EOPNOTSUPP) */
 	int (*debug_keys)(struct pm_hv *hv, const char *keys);
 	int (*flask_enforce)(struct pm_hv *hv, int set);

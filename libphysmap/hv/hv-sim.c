@@ -510,6 +510,65 @@ static long sim_console_read(struct pm_hv *hv, bool clear, char **out)
 	return (long)len;
 }
 
+/* a number sysfs holds for host CPU @cpu (@leaf under its directory), or -1 */
+static long cpu_num(unsigned int cpu, const char *leaf)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/%s", cpu, leaf);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* the host's CPUs, where sysfs places them (the simulator's vCPUs are its threads) */
+static long sim_cpu_topology(struct pm_hv *hv, struct pm_hv_cputopo **out)
+{
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+	unsigned int n = conf > 0 ? (unsigned int)conf : 1;
+	struct pm_hv_cputopo *t = pm__calloc(n, sizeof(*t));
+
+	(void)hv;
+	if (!t)
+		return -ENOMEM;
+	for (unsigned int c = 0; c < n; c++) {
+		long core = cpu_num(c, "topology/core_id");
+		long socket = cpu_num(c, "topology/physical_package_id");
+
+		t[c].valid = core >= 0 && cpu_num(c, "online") != 0;
+		t[c].core = core >= 0 ? (unsigned int)core : 0;
+		t[c].socket = socket >= 0 ? (unsigned int)socket : 0;
+		t[c].node = 0;   /* one node: the frame pool */
+	}
+	*out = t;
+	return n;
+}
+
+/* one node: the frame pool, at distance 10 from itself */
+static long sim_numa_info(struct pm_hv *hv, struct pm_hv_numa **out)
+{
+	struct pm_hv_numa *m = pm__calloc(1, sizeof(*m));
+	uint64_t total, free_pages;
+	int rc = m ? sim_info(hv, &total, &free_pages) : -ENOMEM;
+
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	m->valid = true;
+	m->size = total * 4096;
+	m->free = free_pages * 4096;
+	m->nr_dists = 1;
+	m->dists[0] = 10;
+	*out = m;
+	return 1;
+}
+
 static long sim_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
 {
 	struct pm_hv_cpupool *p = pm__calloc(1, sizeof(*p));
@@ -782,6 +841,8 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.vcpu_pin = sim_vcpu_pin,
 	.console_read = sim_console_read,
 	.cpupools = sim_cpupools,
+	.cpu_topology = sim_cpu_topology,
+	.numa_info = sim_numa_info,
 	.set_param = sim_set_param,
 	.memory = sim_memory,
 	.p2m_read = sim_p2m_read,

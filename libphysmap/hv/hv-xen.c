@@ -26,6 +26,7 @@
  */
 #define __XEN_TOOLS__ 1
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,7 @@
 #include <xenctrl.h>
 #include <xenguest.h>
 #include <xencall.h>
+#include <xenhypfs.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 #include <xenstore.h>
@@ -1059,6 +1061,147 @@ static int xen_dump_facts(struct pm_hv *hv, uint32_t domid, struct pm__dump_fact
 	return f->shared_info ? 0 : -ENOMEM;
 }
 
+/* Xen's sysinfo: each CPU's core, socket and node (libxl_get_cpu_topology) */
+static long xen_cpu_topology(struct pm_hv *hv, struct pm_hv_cputopo **out)
+{
+	struct pm_xen *x = hv->priv;
+	unsigned int n = 0;
+	xc_cputopo_t *c = NULL;
+	struct pm_hv_cputopo *t = NULL;
+	long rc;
+
+	if (xc_cputopoinfo(x->xch, &n, NULL))
+		return err();
+	c = pm__calloc(n, sizeof(*c));
+	t = pm__calloc(n, sizeof(*t));
+	rc = c && t ? 0 : -ENOMEM;
+	if (!rc && xc_cputopoinfo(x->xch, &n, c))
+		rc = err();
+	for (unsigned int i = 0; !rc && i < n; i++) {
+		t[i].valid = c[i].core != XEN_INVALID_CORE_ID;
+		t[i].core = c[i].core;
+		t[i].socket = c[i].socket;
+		t[i].node = c[i].node;
+	}
+	free(c);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	*out = t;
+	return n;
+}
+
+/* dom0's PCI devices (sysfs names them) and the node Xen says each is on (libxl_get_pci_topology) */
+static long xen_pci_topology(struct pm_hv *hv, struct pm_hv_pcitopo **out)
+{
+	struct pm_xen *x = hv->priv;
+	DIR *d = opendir("/sys/bus/pci/devices");
+	physdev_pci_device_t *dev = NULL;
+	struct pm_hv_pcitopo *t = NULL;
+	uint32_t *node = NULL;
+	struct dirent *e;
+	size_t n = 0, cap = 0;
+	long rc = 0;
+
+	if (!d)
+		return 0;   /* no PCI bus: no devices */
+	while (!rc && (e = readdir(d))) {
+		unsigned int seg, bus, dev_, fn;
+
+		if (sscanf(e->d_name, "%x:%x:%x.%u", &seg, &bus, &dev_, &fn) != 4)
+			continue;
+		if (n == cap) {
+			physdev_pci_device_t *nd;
+
+			cap = cap ? cap * 2 : 32;
+			nd = pm__realloc(dev, cap * sizeof(*dev));
+			if (!nd) {
+				rc = -ENOMEM;
+				break;
+			}
+			dev = nd;
+		}
+		dev[n].seg = (uint16_t)seg;
+		dev[n].bus = (uint8_t)bus;
+		dev[n].devfn = (uint8_t)((dev_ << 3) | fn);
+		n++;
+	}
+	closedir(d);
+	if (!rc && n) {
+		node = pm__calloc(n, sizeof(*node));
+		t = pm__calloc(n, sizeof(*t));
+		rc = node && t ? 0 : -ENOMEM;
+		if (!rc && xc_pcitopoinfo(x->xch, (unsigned int)n, dev, node))
+			rc = err();
+		for (size_t i = 0; !rc && i < n; i++)
+			t[i] = (struct pm_hv_pcitopo){ node[i] != XEN_INVALID_NODE_ID, dev[i].seg, dev[i].bus,
+						       dev[i].devfn, node[i] };
+	}
+	free(dev);
+	free(node);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	*out = t;
+	return (long)n;
+}
+
+/* one runtime parameter, through Xen's hypfs (/params/NAME), as libxl_set_parameters writes it */
+static int xen_set_parameter(struct pm_hv *hv, const char *name, const char *value)
+{
+	xenhypfs_handle *fs = xenhypfs_open(&pm__xen_quiet, 0);
+	char path[160];
+	int rc;
+
+	(void)hv;
+	if (!fs)
+		return errno == ENOENT ? -EOPNOTSUPP : err();
+	snprintf(path, sizeof(path), "/params/%s", name);
+	rc = xenhypfs_write(fs, path, value) ? err() : 0;
+	xenhypfs_close(fs);
+	return rc;
+}
+
+/* Xen's NUMA nodes: memory and the distance table (libxl_get_numainfo) */
+static long xen_numa_info(struct pm_hv *hv, struct pm_hv_numa **out)
+{
+	struct pm_xen *x = hv->priv;
+	unsigned int n = 0;
+	xc_meminfo_t *mem = NULL;
+	uint32_t *dist = NULL;
+	struct pm_hv_numa *m = NULL;
+	long rc;
+
+	if (xc_numainfo(x->xch, &n, NULL, NULL))
+		return err();
+	if (n > PM_HV_MAX_NODES)
+		n = PM_HV_MAX_NODES;
+	mem = pm__calloc(n, sizeof(*mem));
+	dist = pm__calloc((size_t)n * n, sizeof(*dist));
+	m = pm__calloc(n, sizeof(*m));
+	rc = mem && dist && m ? 0 : -ENOMEM;
+	if (!rc && xc_numainfo(x->xch, &n, mem, dist))
+		rc = err();
+	for (unsigned int i = 0; !rc && i < n; i++) {
+		m[i].valid = mem[i].memsize != XEN_INVALID_MEM_SZ;
+		m[i].size = mem[i].memsize;
+		m[i].free = mem[i].memfree;
+		m[i].nr_dists = n;
+		for (unsigned int j = 0; j < n; j++)
+			m[i].dists[j] = dist[i * n + j];
+	}
+	free(mem);
+	free(dist);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	*out = m;
+	return n;
+}
+
 /* ---- vCPUs: Xen's HVM context records ---- */
 
 /* appends a save record (descriptor, then @len bytes of @data) at *@at */
@@ -1729,6 +1872,10 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.debug_keys = xen_debug_keys,
 	.flask_enforce = xen_flask_enforce,
 	.cpupools = xen_cpupools,
+	.cpu_topology = xen_cpu_topology,
+	.numa_info = xen_numa_info,
+	.set_parameter = xen_set_parameter,
+	.pci_topology = xen_pci_topology,
 	.trigger = xen_trigger,
 	.sched_credit = xen_sched_credit,
 	.memory = xen_memory,

@@ -271,6 +271,70 @@ long pm_hv_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out)
 	return injected(hv) ?: hv->ops->cpupools(hv, out);
 }
 
+int pm_hv_set_parameters(struct pm_hv *hv, const char *params, const char **bad)
+{
+	const char *p = params;
+	int rc = 0;
+
+	*bad = NULL;
+	if (!hv->ops->set_parameter)
+		return -EOPNOTSUPP;
+	while (!rc && *p) {
+		char name[128], value[256];
+		size_t len, nlen;
+		const char *eq;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		len = strcspn(p, " \t");
+		if (!len)
+			break;
+		eq = memchr(p, '=', len);
+		nlen = eq ? (size_t)(eq - p) : len;
+		if (!nlen || nlen >= sizeof(name) || (eq && len - nlen - 1 >= sizeof(value))) {
+			rc = -EINVAL;
+		} else if (eq) {
+			memcpy(name, p, nlen);
+			name[nlen] = 0;
+			memcpy(value, eq + 1, len - nlen - 1);
+			value[len - nlen - 1] = 0;
+		} else if (nlen > 2 && !strncmp(p, "no", 2)) {
+			/* Xen's boolean negation: noNAME */
+			memcpy(name, p + 2, nlen - 2);
+			name[nlen - 2] = 0;
+			strcpy(value, "no");
+		} else {
+			memcpy(name, p, nlen);
+			name[nlen] = 0;
+			strcpy(value, "yes");
+		}
+		if (!rc)
+			rc = hv->ops->set_parameter(hv, name, value);
+		if (rc)
+			*bad = p;
+		p += len;
+	}
+	return rc;
+}
+
+long pm_hv_cpu_topology(struct pm_hv *hv, struct pm_hv_cputopo **out)
+{
+	*out = NULL;
+	return hv->ops->cpu_topology(hv, out);
+}
+
+long pm_hv_pci_topology(struct pm_hv *hv, struct pm_hv_pcitopo **out)
+{
+	*out = NULL;
+	return hv->ops->pci_topology ? hv->ops->pci_topology(hv, out) : 0;
+}
+
+long pm_hv_numa_info(struct pm_hv *hv, struct pm_hv_numa **out)
+{
+	*out = NULL;
+	return hv->ops->numa_info(hv, out);
+}
+
 int pm_hv_trigger(struct pm_hv *hv, uint32_t domid, enum pm_hv_trigger trigger, unsigned int vcpu)
 {
 	struct pm_hv_dominfo info;

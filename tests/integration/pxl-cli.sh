@@ -18,7 +18,7 @@ EX=$S/docs/examples
 plan 32
 
 out=$("$PXL" help)
-is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pci-list pci-assignable-list pause unpause console save migrate restore migrate-receive dump-core mem-max mem-set button-press vcpu-list vcpu-pin vcpu-set vm-list info sharing sched-credit sched-credit2 domid domname rename trigger sysrq debug-keys dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list getenforce setenforce" \
+is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pci-list pci-assignable-list pause unpause console save migrate restore migrate-receive dump-core mem-max mem-set button-press vcpu-list vcpu-pin vcpu-set vm-list info sharing sched-credit sched-credit2 domid domname rename trigger sysrq debug-keys set-parameters dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list getenforce setenforce" \
 	"$(printf '%s\n' "$out" | sed -n "/^xl's commands/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
 is "then physmap's own" "help completion board dumpdtb e820 p2m" \
 	"$(printf '%s\n' "$out" | sed -n "/^physmap's own/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
@@ -31,7 +31,7 @@ else
 fi
 is "a unique prefix runs the command" "$("$PXL" create -n "$EX/virt.cfg" 2>&1)" "$("$PXL" cr -n "$EX/virt.cfg" 2>&1)"
 out=$("$PXL" frobnicate 2>&1)
-is "an unknown command: exit 2 and one line" "2 pxl: 'frobnicate' is not a command (pxl help lists them)" "$? $out"
+is "an unknown command: exit 1 (xl's 'command not implemented') and one line" "1 pxl: 'frobnicate' is not a command (pxl help lists them)" "$? $out"
 out=$("$PXL" create --bogus "$EX/virt.cfg" 2>&1)
 is "an unknown option: exit 2" "2" "$?"
 out=$("$PXL" create 2>&1)

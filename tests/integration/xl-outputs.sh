@@ -13,7 +13,7 @@ row() { "$PXL" list 2>/dev/null | awk -v n="$1" '$1 == n'; }
 flags() { row "$1" | awk '{ print $5 }'; }
 tab=$(printf '\t')
 
-plan 39
+plan 42
 
 boot_pc sp "spin" uuid=0123abcd-4567-89ab-CDEF-0123456789ab
 boot_pc bl "control"
@@ -160,3 +160,19 @@ is "info KEY: only the values of the keys it begins, as xl" "$(free_mib)|4 17 4.
 is "info -b: physmap's backend and run directory after xl's keys" "physmap_backend        : sim|physmap_rundir         : $PHYSMAP_RUNDIR" \
 	"$("$PXL" info -b | tail -2 | tr '\n' '|' | sed 's/|$//')"
 is "the total is the simulator's frame pool" "4096" "$(printf '%s\n' "$info" | sed -n 's/^total_memory *: //p')"
+out=$("$PXL" trigger v2 s3resume 2>&1)
+is "trigger s3resume: one line (libxl wakes only an HVM guest from S3), exit 0 as xl's trigger" \
+	"0|pxl trigger: v2: s3resume: only an HVM guest (its device model) resumes from S3" "$?|$out"
+out=$("$PXL" set-parameters "loglvl=all" 2>&1)
+is "set-parameters on the simulator: exit 1, one line: it has no runtime parameters" \
+	"1|pxl set-parameters: the sim backend has no runtime parameters (it has no command line)" "$?|$out"
+n=$("$PXL" info -n free 2>&1)
+is "info -n: xl's topology sections after free_cpus (KEY ignored, as xl): a line per host CPU, no PCI device, one node: the pool" \
+	"cpu_topology           :|cpu:    core    socket     node|$(nproc)|device topology        :|device           node|No device topology data available|numa_info              :|node:    memsize    memfree    distances|   0:      4096 yes      10|xen_major" \
+	"$(printf '%s\n' "$n" | sed -n '/^free_cpus/,/^xen_major/p' | sed '1d' | awk '
+		/^ *[0-9]+: +[0-9]+ +[0-9]+ +[0-9]+$/ && !numa { cpus++; next }
+		/^numa_info/ { numa = 1 }
+		numa && /^   0:/ { printf "%s:      %s %s      %s|", $1 == "0:" ? "   0" : $1, $2, ($3 <= $2 ? "yes" : "no"), $4; next }
+		/^device topology/ { printf "%d|", cpus }
+		/^xen_major/ { print "xen_major"; next }
+		{ print }' | tr '\n' '|' | sed 's/|$//')"

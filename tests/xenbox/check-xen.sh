@@ -76,11 +76,11 @@ xl sched-credit2 -d g1 > /tmp/c2-xl; pxl sched-credit2 -d g1 > /tmp/c2-pxl
 echo "c2: $(tail -1 /tmp/c2-xl | awk '{ print $3, $4 }') $(diff /tmp/c2-xl /tmp/c2-pxl | grep -c '^[<>]')"
 xl sched-credit2 > /tmp/c2a-xl; pxl sched-credit2 > /tmp/c2a-pxl; echo "c2-all: $(wc -l < /tmp/c2a-xl) $(diff /tmp/c2a-xl /tmp/c2a-pxl | grep -c '^[<>]')"
 pxl debug-keys h; echo "debug-keys: $? $(xl dmesg | grep -c "'h' pressed")"
-xl sched-credit > /tmp/sc-xl 2>/dev/null; x=$?; pxl sched-credit > /tmp/sc-pxl 2>/dev/null; y=$?
+xl sched-credit > /tmp/sc-xl 2>/dev/null; sx=$?; pxl sched-credit > /tmp/sc-pxl 2>/dev/null; sy=$?
 xl pci-list g1 > /tmp/pl-xl 2>&1; pxl pci-list g1 > /tmp/pl-pxl 2>&1; xl pci-assignable-list > /tmp/pa-xl 2>/dev/null; pxl pci-assignable-list > /tmp/pa-pxl 2>/dev/null
 xl sharing > /tmp/sh-xl 2>&1; pxl sharing > /tmp/sh-pxl 2>&1; xl getenforce > /tmp/ge-xl 2>&1; x=$?; pxl getenforce > /tmp/ge-pxl 2>&1
 echo "sharing-flask: $(diff /tmp/sh-xl /tmp/sh-pxl | grep -c '^[<>]') $(cmp -s /tmp/ge-xl /tmp/ge-pxl && echo same) $x $? $(head -1 /tmp/ge-xl)"
-echo "credit-pci: $x $y $(cmp -s /tmp/sc-xl /tmp/sc-pxl && echo same) $(cmp -s /tmp/pl-xl /tmp/pl-pxl && echo same) $(cmp -s /tmp/pa-xl /tmp/pa-pxl && echo same)"
+echo "credit-pci: $sx $sy $(cmp -s /tmp/sc-xl /tmp/sc-pxl && echo same) $(cmp -s /tmp/pl-xl /tmp/pl-pxl && echo same) $(cmp -s /tmp/pa-xl /tmp/pa-pxl && echo same)"
 xl dmesg > /tmp/dmesg-xl; pxl dmesg > /tmp/dmesg-pxl
 echo "dmesg: $([ -s /tmp/dmesg-xl ] && head -c "$(wc -c < /tmp/dmesg-xl)" /tmp/dmesg-pxl | cmp -s - /tmp/dmesg-xl && echo same)"
 echo "uptime: $(xl uptime | cut -c1-38 | md5sum | cut -c1-8) $(pxl uptime | cut -c1-38 | md5sum | cut -c1-8) $(pxl uptime | wc -l)"
@@ -149,6 +149,52 @@ dd if=/tmp/xl.core of=/dev/vda bs=1M seek=128 2>/dev/null; dd if=/tmp/pxl.core o
 echo "dc-dump-bytes: $(stat -c %s /tmp/xl.core) $(stat -c %s /tmp/pxl.core)"
 rm -f /tmp/xl.core /tmp/pxl.core
 pxl destroy dc; gone dc
+
+# maxvcpus: a Linux PVH guest with one of its two vCPUs online (the other
+# listed disabled in its MADT, as libxl lists it); pxl vcpu-set writes
+# cpu/1/availability as libxl does. Linux makes CPU 1 present on it (its
+# cpu_hotplug.c) and the init onlines a present CPU as a distribution's
+# udev rule does; without the ACPI processor objects and Xen's CPU-map GPE
+# that libxl's libacpi adds, Linux does not know CPU 1's APIC ID and
+# refuses it ("bad cpu"): what it said is shown, not asserted
+mkdir -p /tmp/hp/bin /tmp/hp/proc /tmp/hp/sys
+cp /bin/busybox /tmp/hp/bin/
+cat > /tmp/hp/init <<'HPINIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+while :; do
+	for c in /sys/devices/system/cpu/cpu[1-9]*; do [ "$(cat $c/online 2>/dev/null)" = 0 ] && echo 1 > $c/online; done
+	echo "cpus: $(cat /sys/devices/system/cpu/online)"
+	sleep 1
+done
+HPINIT
+chmod +x /tmp/hp/init
+(cd /tmp/hp && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/hp.gz
+printf 'name = "hp"\ntype = "pvh"\nmemory = 128\nvcpus = 1\nmaxvcpus = 2\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/hp.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/hp.cfg
+# what the guest NAME says its CPUs are; each of its vCPUs offline (p) or not (-), in Xen's view
+cpus_of() { tr -d '\r' < /var/log/xen/console/guest-$1.log | grep '^cpus: ' | tail -1; }
+vstates() { xl vcpu-list "$1" | awk 'NR > 1 { print substr($5, 3, 1) }' | tr -d '\n'; }
+avail() { xenstore-read /local/domain/$(xl domid hp)/cpu/1/availability; }
+pxl create /tmp/hp.cfg >/dev/null 2>&1; wait_log /var/log/xen/console/guest-hp.log 'cpus: '
+echo "hp-boot: $(cpus_of hp)|$(vstates hp)|$(xl list hp | awk 'NR == 2 { print $4 }')|$(avail)"
+pxl vcpu-set -i hp 2; x=$?; a=$(avail); sleep 3
+echo "hp-guest: $(cpus_of hp) $(tr -d '\r' < /var/log/xen/console/guest-hp.log | grep -m1 'cpu 1\|CPU 1\|cpu1' | sed 's/^\[ *[0-9.]*\] //')"
+pxl vcpu-set hp 1; echo "hp-store: $x $a $? $(avail)"
+pxl destroy hp; gone hp
+# the same as a PV guest: Linux's PV CPU bring-up needs no ACPI, so the
+# whole round trips
+printf 'name = "hq"\ntype = "pv"\nmemory = 128\nvcpus = 1\nmaxvcpus = 2\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/hp.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/hq.cfg
+pxl create /tmp/hq.cfg >/dev/null 2>&1; wait_log /var/log/xen/console/guest-hq.log 'cpus: '
+echo "hq-boot: $(cpus_of hq)|$(vstates hq)|$(xl list hq | awk 'NR == 2 { print $4 }')"
+pxl vcpu-set -i hq 2; x=$?
+for i in $(seq 150); do [ "$(cpus_of hq)" = "cpus: 0-1" ] && break; sleep 0.2; done
+echo "hq-up: $x $(cpus_of hq)|$(vstates hq)|$(xl list hq | awk 'NR == 2 { print $4 }')"
+pxl vcpu-set hq 1; x=$?
+for i in $(seq 150); do [ "$(cpus_of hq)" = "cpus: 0" ] && [ "$(vstates hq)" = "-p" ] && break; sleep 0.2; done
+echo "hq-down: $x $(cpus_of hq)|$(vstates hq)"
+pxl destroy hq; gone hq
 
 # the same kernel as a PV guest: libxenguest's builder; its P2M is its own
 printf 'name = "pv"\ntype = "pv"\nmemory = 256\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet"\n' > /tmp/pv.cfg
@@ -453,6 +499,89 @@ echo "tc-coredump: $x $(head -c 4 /var/lib/xen/dump/tc 2>&1 | od -An -c | tr -d 
 monitors() { for p in /proc/[0-9]*; do tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q 'pxl create' && echo "$p"; done | wc -l; }
 echo "lc-left: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| $(monitors)"
 
+# exit statuses side by side: each command with xl and with pxl, on
+# success and on its documented errors (no such domain, bad values,
+# missing arguments); dom0's rename and create's unreadable or missing
+# config are apart: pxl's are the project's (bad input is 1, usage 2)
+same=0
+while IFS= read -r c; do
+	timeout 20 xl $c >/dev/null 2>&1 </dev/null; x=$?
+	timeout 20 pxl $c >/dev/null 2>&1 </dev/null; p=$?
+	if [ "$x" = "$p" ]; then same=$((same + 1)); else echo "status-diff: $c: xl $x, pxl $p"; fi
+done <<'CMDS'
+list
+list nosuch
+list -l nosuch
+info
+info -n
+domid nosuch
+domid Domain-0
+domname 999
+domname 0
+pause nosuch
+unpause nosuch
+destroy nosuch
+destroy 0
+shutdown nosuch
+reboot nosuch
+shutdown
+rename nosuch x
+vcpu-list nosuch
+vcpu-pin nosuch 0 0
+vcpu-pin 0 9 0
+vcpu-set nosuch 1
+vcpu-set 0 99
+mem-set nosuch 64
+mem-max nosuch 64
+mem-set 0 lots
+sysrq nosuch s
+trigger nosuch nmi
+trigger 0 bogus
+save nosuch /tmp/x
+restore /nonexistent
+migrate nosuch localhost
+dump-core nosuch /tmp/x
+dump-core 0 /tmp/x
+block-list nosuch
+network-list nosuch
+block-attach nosuch /tmp/x,raw,xvda
+network-detach nosuch 0
+uptime nosuch
+uptime
+vm-list
+claims
+cpupool-list
+cpupool-list nosuch
+dmesg
+sched-credit2
+sched-credit2 -d nosuch
+sched-credit
+debug-keys h
+button-press nosuch power
+pci-list nosuch
+pci-assignable-list
+config-update nosuch
+sharing nosuch
+sharing
+getenforce
+setenforce 1
+console nosuch
+pause
+bogus-command
+config-update nosuch memory=64
+set-parameters loglvl=all
+set-parameters guest_loglvl=all noler
+set-parameters nosuchparam=1
+set-parameters
+trigger 0 s3resume
+trigger nosuch s3resume
+CMDS
+echo "status-same: $same"
+timeout 20 xl rename Domain-0 xx >/dev/null 2>&1; a=$?; xl rename xx Domain-0 >/dev/null 2>&1; pxl rename Domain-0 x >/dev/null 2>&1; b=$?
+xl create /nonexistent.cfg >/dev/null 2>&1; c=$?; pxl create /nonexistent.cfg >/dev/null 2>&1; d=$?
+xl create >/dev/null 2>&1 </dev/null; e=$?; pxl create >/dev/null 2>&1; f=$?
+echo "status-apart: $a $b $c $d $e $f"
+
 # failures leave the host clean
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
 cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
@@ -465,7 +594,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 154
+plan 161
 truncate -s 800M "$T/disk"   # the save file and the cores come out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 900 \
 	"$T/inside" 2>"$T/err")
@@ -585,6 +714,16 @@ is "pxl destroy: the Linux guest is gone" "0" "$(v linux-gone)"
 core() { tail -c +$(($2 * 1048576 + 1)) "$T/disk" | head -c "$3" > "$T/$1.core"; }
 read -r xb pb <<<"$(v dc-dump-bytes)"
 core xl-dc 128 "${xb:-0}"; core pxl-dc 288 "${pb:-0}"
+is "maxvcpus=2 vcpus=1 on Xen: Linux boots on one CPU; Xen's vCPU 1 is offline (p); list counts 1; cpu/1 offline" \
+	"cpus: 0|-p|1|offline" "$(v hp-boot)"
+is "pxl vcpu-set hp 2, then 1: exit 0, cpu/1/availability online, then offline (as libxl writes them)" \
+	"0 online 0 offline" "$(v hp-store)"
+echo "# a PVH Linux guest given CPU 1: $(v hp-guest)"
+is "a PV guest, maxvcpus=2 vcpus=1: Linux runs on one CPU; Xen's vCPU 1 is offline (p); list counts 1" \
+	"cpus: 0|-p|1" "$(v hq-boot)"
+is "pxl vcpu-set hq 2: Linux brings CPU 1 online (its cpu_hotplug.c, then the init's online); Xen runs both; list counts 2" \
+	"0 cpus: 0-1|--|2" "$(v hq-up)"
+is "pxl vcpu-set hq 1: Linux takes CPU 1 offline itself; Xen's vCPU 1 is down again (p)" "0 cpus: 0|-p" "$(v hq-down)"
 is "dump-core of a paused Linux PVH guest: xl's and pxl's exit 0, pxl prints nothing, the guest stays paused" \
 	"0 0 |p" "$(v dc-dump | sed 's/|..\(.\).*$/|\1/')"
 d=$("$PY" "$S/tests/oracles/xen-core-diff.py" "$T/xl-dc.core" "$T/pxl-dc.core" 2>&1)
@@ -754,6 +893,10 @@ is "the test guest crashed on request, on_crash=rename-restart: kept as NAME-YYY
 is "on_crash=coredump-destroy on Xen: the core at /var/lib/xen/dump/NAME (where xl writes it), an ELF file; destroyed" \
 	"0 177ELF 1" "$(v tc-coredump)"
 is "then no domain and no monitor is left" "Domain-0 | 0" "$(v lc-left)"
+is "exit statuses: 66 commands, on success and on their errors, exit with xl's status under pxl" \
+	"66" "$(v status-same)" || printf '%s\n' "$out" | sed -n 's/^status-diff: /# /p'
+is "apart, as documented: dom0's rename (xl 0, pxl 1: dom0 keeps its name), create of an unreadable config (xl 3, pxl 1) and with none (xl 6, pxl 2)" \
+	"0 1 3 1 6 2" "$(v status-apart)"
 pc=$(v dev-create-cs) xc=$(v dev-xl-create-cs)
 echo "# create with a disk and a vif: pxl $((pc * 10)) ms, xl $((xc * 10)) ms (ratio $(awk -v p="$pc" -v x="$xc" 'BEGIN { printf "%.2f", x ? p / x : 0 }'))"
 tap_done

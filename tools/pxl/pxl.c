@@ -133,6 +133,16 @@ static void registry_dispose(struct registry *r)
 }
 
 /* exact name, else the one command the prefix starts; NULL with a message */
+/* more than one command starts with @name (find_cmd said so) */
+static bool ambiguous(const struct registry *r, const char *name)
+{
+	size_t len = strlen(name), hits = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		hits += !strncmp(r->cmds[i]->name, name, len);
+	return hits > 1;
+}
+
 static const struct pxl_cmd *find_cmd(const struct registry *r, const char *name)
 {
 	const struct pxl_cmd *hit = NULL;
@@ -364,6 +374,8 @@ int main(int argc, char **argv)
 	c = find_cmd(&r, argv[optind]);
 	if (c)
 		rc = run_cmd(c, argc - optind, argv + optind);
+	else if (!ambiguous(&r, argv[optind]))
+		rc = PXL_FAIL;   /* as xl's "command not implemented" */
 out:
 	pm_getopt_dispose(&g);
 	registry_dispose(&r);

@@ -340,6 +340,63 @@ struct pm_hv_cpupool {
  */
 long pm_hv_cpupools(struct pm_hv *hv, struct pm_hv_cpupool **out);
 
+/* a host CPU's place (xl info -n's cpu_topology); @valid false: not there */
+struct pm_hv_cputopo {
+	bool valid;
+	unsigned int core, socket, node;
+};
+
+/**
+ * pm_hv_cpu_topology - each host CPU's core, socket and NUMA node (Xen's
+ * sysinfo; the simulator's host's, from sysfs), by CPU number
+ * @out: receives a malloc'ed array (free())
+ * returns: the count; -errno
+ */
+long pm_hv_cpu_topology(struct pm_hv *hv, struct pm_hv_cputopo **out);
+
+/* a host PCI device's NUMA node (xl info -n's device topology) */
+struct pm_hv_pcitopo {
+	bool valid;
+	unsigned int seg, bus, devfn, node;
+};
+
+/**
+ * pm_hv_pci_topology - the NUMA node of each PCI device dom0 has (Xen's
+ * physdev sysctl; the simulator passes no host devices: none)
+ * @out: receives a malloc'ed array (free()), NULL when none
+ * returns: the count; -errno
+ */
+long pm_hv_pci_topology(struct pm_hv *hv, struct pm_hv_pcitopo **out);
+
+#define PM_HV_MAX_NODES 64
+/* a NUMA node (xl info -n's numa_info); @valid false: not there */
+struct pm_hv_numa {
+	bool valid;
+	uint64_t size, free;             /* bytes */
+	unsigned int nr_dists;
+	unsigned int dists[PM_HV_MAX_NODES];   /* to each node */
+};
+
+/**
+ * pm_hv_numa_info - the host's NUMA nodes: memory and distances (the
+ * simulator's one node is its frame pool)
+ * @out: receives a malloc'ed array (free())
+ * returns: the count; -errno
+ */
+long pm_hv_numa_info(struct pm_hv *hv, struct pm_hv_numa **out);
+
+/**
+ * pm_hv_set_parameters - set the hypervisor's runtime parameters (xl
+ * set-parameters): @params is Xen's command-line syntax, words
+ * "NAME=VALUE", "NAME" (a boolean, true) or "noNAME" (false), each written
+ * to Xen's hypfs as /params/NAME, in order (one refused stops the rest)
+ * @bad: receives the word refused (a pointer into @params), or NULL
+ * returns: 0; -EINVAL (a word that is not one; Xen refused a value);
+ *   -ENOENT (no such runtime parameter); -EOPNOTSUPP (the simulator has no
+ *   parameters; Xen without hypfs); -errno
+ */
+int pm_hv_set_parameters(struct pm_hv *hv, const char *params, const char **bad);
+
 /**
  * pm_hv_trigger - press a button of the domain's platform (xl trigger) for
  * @vcpu; the values are Xen's XEN_DOMCTL_SENDTRIGGER_*
