@@ -95,7 +95,8 @@ static int assignable_run(const struct pxl_args *a)
 	}
 	if (dir)
 		closedir(dir);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)   /* qsort's array may not be NULL, even empty */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int d = 0, b = 0, s = 0, f = 0;
 

@@ -13,7 +13,7 @@ row() { "$PXL" list 2>/dev/null | awk -v n="$1" '$1 == n'; }
 flags() { row "$1" | awk '{ print $5 }'; }
 tab=$(printf '\t')
 
-plan 42
+plan 43
 
 boot_pc sp "spin" uuid=0123abcd-4567-89ab-CDEF-0123456789ab
 boot_pc bl "control"
@@ -137,6 +137,10 @@ store xenstore-write $be/num_devs 1 $be/dev-0 0000:00:1f.2 $be/vdevfn-0 0x28
 is "pci-list: nothing for a guest without PCI devices, xl's table for one the store gives some" \
 	"rc 0|Vdev Device|05.0 0000:00:1f.2" "$out|$("$PXL" pci-list sp | tr '\n' '|' | sed 's/|$//')"
 store xenstore-rm "/local/domain/0/backend/pci/$id"
+out=$("$PXL" pci-assignable-list 2>&1; echo "rc $?")
+is "pci-assignable-list: pciback's devices, one a line (none bound here: nothing), exit 0" \
+	"$(ls /sys/bus/pci/drivers/pciback 2>/dev/null | grep -c ':')|rc 0" \
+	"$(printf '%s\n' "$out" | grep -c ':')|$(printf '%s\n' "$out" | tail -1)"
 out=$( { "$PXL" sched-credit; "$PXL" sched-credit -d sp; } 2>&1 >/dev/null)
 is "sched-credit on the simulator: no credit scheduler, said once each time, exit 1" "2" "$(printf '%s\n' "$out" | grep -c 'no credit scheduler running')"
 
