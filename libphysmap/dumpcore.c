@@ -400,92 +400,104 @@ static int frame_table(struct dumper *d)
 
 enum { S_NULL, S_STRTAB, S_NOTE, S_PRSTATUS, S_SHINFO, S_PAGES, S_FRAMES, S_MAX };
 
-static int write_core(struct dumper *d, const struct pm_hv_host *host)
+/* the section headers and names of a core */
+struct layout {
+	Elf64_Shdr sh[S_MAX];
+	size_t sec[S_MAX];       /* each section's header index */
+	size_t nsec;
+	char strtab[128];
+	size_t tlen;
+	size_t padding;          /* zeros before the pages */
+};
+
+/* the sections in Xen's order, named; the shared info page where there is one */
+static void name_sections(const struct dumper *d, struct layout *c)
 {
 	static const char *const names[S_MAX] = {
 		"", ".shstrtab", ".note.Xen", ".xen_prstatus", ".xen_shared_info", ".xen_pages", NULL,
 	};
-	Elf64_Shdr sh[S_MAX], *s;
-	Elf64_Ehdr eh = { 0 };
-	char strtab[128], pad[PAGE] = { 0 };
-	size_t tlen = 1, nsec = 0, sec[S_MAX];
-	uint64_t off, fixup;
-	struct notes nt;
-	int rc;
 
-	memset(sh, 0, sizeof(sh));
-	strtab[0] = 0;
-	/* the sections in Xen's order, the shared info page where there is one */
+	memset(c, 0, sizeof(*c));
+	c->tlen = 1;
 	for (int i = S_NULL; i < S_MAX; i++) {
 		const char *name = i == S_FRAMES ? (d->f.translated ? ".xen_pfn" : ".xen_p2m") : names[i];
 
 		if (i == S_SHINFO && !d->f.shared_info)
 			continue;
-		sec[i] = nsec;
-		s = &sh[nsec++];
+		c->sec[i] = c->nsec++;
 		if (i == S_NULL)
 			continue;
-		s->sh_name = (Elf64_Word)tlen;
-		memcpy(strtab + tlen, name, strlen(name) + 1);
-		tlen += strlen(name) + 1;
+		c->sh[c->sec[i]].sh_name = (Elf64_Word)c->tlen;
+		memcpy(c->strtab + c->tlen, name, strlen(name) + 1);
+		c->tlen += strlen(name) + 1;
 	}
-	notes(d, host, &nt);
-	off = sizeof(eh);
-	sh[sec[S_STRTAB]].sh_type = SHT_STRTAB;
-	s = &sh[sec[S_NOTE]];
-	*s = (Elf64_Shdr){ .sh_name = s->sh_name, .sh_type = SHT_NOTE, .sh_offset = off, .sh_size = sizeof(nt) };
-	off += sizeof(nt);
-	s = &sh[sec[S_PRSTATUS]];
-	*s = (Elf64_Shdr){ .sh_name = s->sh_name, .sh_type = SHT_PROGBITS, .sh_offset = off,
-			   .sh_size = d->f.nr_vcpus * d->f.ctx_size, .sh_addralign = d->f.ctx_align,
-			   .sh_entsize = d->f.ctx_size };
-	off += s->sh_size;
-	if (d->f.shared_info) {
-		s = &sh[sec[S_SHINFO]];
-		*s = (Elf64_Shdr){ .sh_name = s->sh_name, .sh_type = SHT_PROGBITS, .sh_offset = off,
-				   .sh_size = PAGE, .sh_addralign = 8, .sh_entsize = PAGE };
-		off += PAGE;
-	}
+}
+
+/* section @which at @off; returns where the next begins */
+static uint64_t place(struct layout *c, int which, uint32_t type, uint64_t off, uint64_t size, uint64_t align,
+		      uint64_t entsize)
+{
+	Elf64_Shdr *s = &c->sh[c->sec[which]];
+
+	*s = (Elf64_Shdr){ .sh_name = s->sh_name, .sh_type = type, .sh_offset = off, .sh_size = size,
+			   .sh_addralign = align, .sh_entsize = entsize };
+	return off + size;
+}
+
+/* where each section goes: as libxenguest places them */
+static void place_sections(const struct dumper *d, struct layout *c)
+{
+	uint64_t off = sizeof(Elf64_Ehdr), frame = d->f.translated ? 8 : 16;
+
+	off = place(c, S_NOTE, SHT_NOTE, off, sizeof(struct notes), 0, 0);
+	off = place(c, S_PRSTATUS, SHT_PROGBITS, off, d->f.nr_vcpus * d->f.ctx_size, d->f.ctx_align, d->f.ctx_size);
+	if (d->f.shared_info)
+		off = place(c, S_SHINFO, SHT_PROGBITS, off, PAGE, 8, PAGE);
 	/* the section headers go after the ELF header: what follows moves by their size */
-	fixup = nsec * sizeof(Elf64_Shdr);
-	for (size_t i = 1; i < nsec; i++)
-		sh[i].sh_offset += fixup;
-	off += fixup;
-	size_t padding = (size_t)((PAGE - off % PAGE) % PAGE);
+	for (size_t i = 1; i < c->nsec; i++)
+		c->sh[i].sh_offset += c->nsec * sizeof(Elf64_Shdr);
+	off += c->nsec * sizeof(Elf64_Shdr);
+	c->padding = (size_t)((PAGE - off % PAGE) % PAGE);
+	off = place(c, S_PAGES, SHT_PROGBITS, off + c->padding, d->nr_pages * PAGE, PAGE, PAGE);
+	off = place(c, S_FRAMES, SHT_PROGBITS, off, d->nr_pages * frame, 8, frame);
+	place(c, S_STRTAB, SHT_STRTAB, off, c->tlen, 0, 0);
+}
 
-	off += padding;
-	s = &sh[sec[S_PAGES]];
-	*s = (Elf64_Shdr){ .sh_name = s->sh_name, .sh_type = SHT_PROGBITS, .sh_offset = off,
-			   .sh_size = d->nr_pages * PAGE, .sh_addralign = PAGE, .sh_entsize = PAGE };
-	off += s->sh_size;
-	s = &sh[sec[S_FRAMES]];
-	*s = (Elf64_Shdr){ .sh_name = s->sh_name, .sh_type = SHT_PROGBITS, .sh_offset = off,
-			   .sh_size = d->nr_pages * (d->f.translated ? 8 : 16), .sh_addralign = 8,
-			   .sh_entsize = d->f.translated ? 8 : 16 };
-	off += s->sh_size;
-	s = &sh[sec[S_STRTAB]];
-	s->sh_offset = off;
-	s->sh_size = tlen;
+static void elf_header(const struct dumper *d, const struct layout *c, Elf64_Ehdr *eh)
+{
+	memset(eh, 0, sizeof(*eh));
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_ident[EI_OSABI] = ELFOSABI_SYSV;
+	eh->e_ident[EI_ABIVERSION] = EV_CURRENT;   /* as libxenguest writes it */
+	eh->e_type = ET_CORE;
+	eh->e_machine = d->f.machine;
+	eh->e_version = EV_CURRENT;
+	eh->e_shoff = sizeof(*eh);
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	eh->e_shnum = (Elf64_Half)c->nsec;
+	eh->e_shstrndx = (Elf64_Half)c->sec[S_STRTAB];
+}
 
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_ident[EI_OSABI] = ELFOSABI_SYSV;
-	eh.e_ident[EI_ABIVERSION] = EV_CURRENT;   /* as libxenguest writes it */
-	eh.e_type = ET_CORE;
-	eh.e_machine = d->f.machine;
-	eh.e_version = EV_CURRENT;
-	eh.e_shoff = sizeof(eh);
-	eh.e_ehsize = sizeof(eh);
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_shentsize = sizeof(Elf64_Shdr);
-	eh.e_shnum = (Elf64_Half)nsec;
-	eh.e_shstrndx = (Elf64_Half)sec[S_STRTAB];
+static int write_core(struct dumper *d, const struct pm_hv_host *host)
+{
+	static const char pad[PAGE];
+	struct layout c;
+	Elf64_Ehdr eh;
+	struct notes nt;
+	int rc;
 
+	name_sections(d, &c);
+	place_sections(d, &c);
+	elf_header(d, &c, &eh);
+	notes(d, host, &nt);
 	rc = put(d, &eh, sizeof(eh));
 	if (!rc)
-		rc = put(d, sh, nsec * sizeof(sh[0]));
+		rc = put(d, c.sh, c.nsec * sizeof(c.sh[0]));
 	if (!rc)
 		rc = put(d, &nt, sizeof(nt));
 	if (!rc)
@@ -493,13 +505,13 @@ static int write_core(struct dumper *d, const struct pm_hv_host *host)
 	if (!rc && d->f.shared_info)
 		rc = put(d, d->f.shared_info, PAGE);
 	if (!rc)
-		rc = put(d, pad, padding);
+		rc = put(d, pad, c.padding);
 	if (!rc)
 		rc = pages(d);
 	if (!rc)
 		rc = frame_table(d);
 	if (!rc)
-		rc = put(d, strtab, tlen);
+		rc = put(d, c.strtab, c.tlen);
 	return rc;
 }
 

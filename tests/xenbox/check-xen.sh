@@ -35,6 +35,16 @@ ms() { cut -d' ' -f1 /proc/uptime | tr -d . ; }   # hundredths of a second
 state() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
 gone() { for i in $(seq 100); do xl list "$1" >/dev/null 2>&1 || return 0; sleep 0.1; done; return 1; }
 wait_log() { for i in $(seq 150); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
+# a paused guest's core by xl and by pxl (NAME XL_MIB PXL_MIB): their statuses and
+# sizes said, the files out through /dev/vda at those offsets
+cores() {
+	xl dump-core "$1" /tmp/xl.core >/dev/null 2>&1; x=$?
+	out=$(pxl dump-core "$1" /tmp/pxl.core 2>&1); echo "$1-dump: $x $? $out|$(state "$1")"
+	dd if=/tmp/xl.core of=/dev/vda bs=1M seek="$2" 2>/dev/null; dd if=/tmp/pxl.core of=/dev/vda bs=1M seek="$3" 2>/dev/null
+	sync
+	echo "$1-dump-bytes: $(stat -c %s /tmp/xl.core) $(stat -c %s /tmp/pxl.core)"
+	rm -f /tmp/xl.core /tmp/pxl.core
+}
 cfg() {   # NAME CMDLINE [KEY=VALUE lines]
 	n=$1 c=$2; shift 2
 	printf 'name = "%s"\ntype = "pvh"\nboard = "pc"\nmemory = '"${M:-64}"'\nvcpus = 1\nkernel = "%s/guest.img"\ncmdline = "%s"\n' "$n" "$G" "$c"
@@ -143,11 +153,7 @@ pxl destroy lx; gone lx; echo "linux-gone: $?"
 printf 'name = "dc"\ntype = "pvh"\nmemory = 128\nvcpus = 2\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/lin.gz"\ncmdline = "console=hvc0 quiet nokaslr"\n' > /tmp/dc.cfg
 pxl create /tmp/dc.cfg >/dev/null 2>&1; wait_log /var/log/xen/console/guest-dc.log 'linux up'
 pxl pause dc
-xl dump-core dc /tmp/xl.core >/dev/null 2>&1; x=$?
-out=$(pxl dump-core dc /tmp/pxl.core 2>&1); echo "dc-dump: $x $? $out|$(state dc)"
-dd if=/tmp/xl.core of=/dev/vda bs=1M seek=128 2>/dev/null; dd if=/tmp/pxl.core of=/dev/vda bs=1M seek=288 2>/dev/null; sync
-echo "dc-dump-bytes: $(stat -c %s /tmp/xl.core) $(stat -c %s /tmp/pxl.core)"
-rm -f /tmp/xl.core /tmp/pxl.core
+cores dc 128 288
 pxl destroy dc; gone dc
 
 # maxvcpus: a Linux PVH guest with one of its two vCPUs online (the other
@@ -211,11 +217,7 @@ pxl p2m pv > /tmp/p2m 2>&1
 echo "pv-ballooned: $(xl list pv | awk 'NR == 2 { print $3 }') $(awk '$1 == "missing" { n++ } END { print n + 0 }' /tmp/p2m) $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
 # its core, ballooned, by xl and by pxl (out at 448 MiB and 608 MiB)
 pxl pause pv
-xl dump-core pv /tmp/xl.core >/dev/null 2>&1; x=$?
-out=$(pxl dump-core pv /tmp/pxl.core 2>&1); echo "pv-dump: $x $? $out|$(state pv)"
-dd if=/tmp/xl.core of=/dev/vda bs=1M seek=448 2>/dev/null; dd if=/tmp/pxl.core of=/dev/vda bs=1M seek=608 2>/dev/null; sync
-echo "pv-dump-bytes: $(stat -c %s /tmp/xl.core) $(stat -c %s /tmp/pxl.core)"
-rm -f /tmp/xl.core /tmp/pxl.core
+cores pv 448 608
 pxl destroy pv; gone pv; echo "pv-gone: $?"
 # dom0 is a PV guest too, and Linux identity-maps its E820 holes in its own
 # P2M and moves the RAM it had there above its end (the remap of the seed
