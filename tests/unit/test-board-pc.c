@@ -195,6 +195,15 @@ static uint64_t le(const uint8_t *p, int bytes)
 	return v;
 }
 
+/* the MADT of tables built at 0x2000: the XSDT's second entry (the last table), checked */
+static const uint8_t *madt_of(const uint8_t *buf)
+{
+	const uint8_t *madt = buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 44, 8) - 0x2000);
+
+	assert_memory_equal(madt, "APIC", 4);
+	return madt;
+}
+
 static uint8_t sum(const uint8_t *p, size_t len)
 {
 	uint8_t s = 0;
@@ -279,9 +288,7 @@ static void madt_uses_x2apic_entries_past_apic_id_254(void **state)
 	(void)state;
 	n = pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 130, 130, 0);
 	assert_true(n > 0);
-	/* the MADT is the last table: find it from the XSDT */
-	madt = buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 44, 8) - 0x2000);
-	assert_memory_equal(madt, "APIC", 4);
+	madt = madt_of(buf);
 	assert_int_equal(le(madt + 4, 4), 44 + 128 * 8 + 2 * 16);
 	assert_int_equal(sum(madt, le(madt + 4, 4)), 0);
 	e = madt + 44 + 127 * 8;
@@ -313,7 +320,7 @@ static void madt_lists_vcpus_past_the_online_ones_disabled(void **state)
 	/* maxvcpus 130, vcpus 2: every vCPU listed, the first two enabled (libxl's libacpi) */
 	n = pm_board_acpi_tables(buf, sizeof(buf), 0x2000, 130, 2, 0);
 	assert_true(n > 0);
-	madt = buf + (le(buf + (le(buf + 24, 8) - 0x2000) + 44, 8) - 0x2000);
+	madt = madt_of(buf);
 	assert_int_equal(le(madt + 4, 4), 44 + 128 * 8 + 2 * 16);
 	assert_int_equal(sum(madt, le(madt + 4, 4)), 0);
 	e = madt + 44;
