@@ -1059,7 +1059,17 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 	store_remove(domid);
 	if (!strcmp(pm_hv_backend(hv), "xen"))
 		pm__libxl_userdata_remove(domid);
-	return pm_hv_domain_destroy(hv, domid);
+	rc = pm_hv_domain_destroy(hv, domid);
+	/* its device model's sockets under the name it has now (its logs stay): a
+	 * model whose domain was renamed cannot find them by their first name */
+	for (int i = 0; !rc && i < 2; i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/console/%s%s", pm_hv_rundir(hv), info.name, i ? ".ctl" : ".sock");
+		if (pm_hv_rundir(hv)[0])
+			unlink(path);
+	}
+	return rc;
 }
 
 /* /vm/DOMID/KEY, what physmap recorded of a domain: 0 and *out (freed by the caller); -ENOENT; -errno */

@@ -443,6 +443,7 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 {
 	struct input in = { .listen = -1, .conn = -1 };
 	int control_fd = -1;
+	ino_t input_ino = 0, control_ino = 0;
 	struct conn c = { .dm = dm };
 	struct pm_hv *hv = NULL;
 	bool listening = false;
@@ -478,7 +479,7 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 		goto out;
 	}
 	if (input) {
-		in.listen = pm_listen_unix(input, 1);
+		in.listen = pm_listen_unix_id(input, 1, &input_ino);
 		if (in.listen < 0) {
 			rc = in.listen;
 			snprintf(err, errlen, "console input %s: %s", input, strerror(-rc));
@@ -486,7 +487,7 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 		}
 	}
 	if (control) {
-		control_fd = pm_listen_unix(control, 4);
+		control_fd = pm_listen_unix_id(control, 4, &control_ino);
 		if (control_fd < 0) {
 			rc = control_fd;
 			snprintf(err, errlen, "control socket %s: %s", control, strerror(-rc));
@@ -522,13 +523,10 @@ out:
 		close(ready_fd);
 	if (in.conn >= 0)
 		close(in.conn);
-	if (in.listen >= 0) {
-		close(in.listen);
-		unlink(input);
-	}
-	if (control_fd >= 0) {
-		close(control_fd);
-		unlink(control);
-	}
+	/* renamed with the domain (its files follow its name), the paths may be another's now */
+	if (in.listen >= 0)
+		pm_unlink_unix(in.listen, input, input_ino);
+	if (control_fd >= 0)
+		pm_unlink_unix(control_fd, control, control_ino);
 	return rc;
 }

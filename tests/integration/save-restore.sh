@@ -43,7 +43,7 @@ dms() { pgrep -f "physmap-dm --sim .* --rundir $1( |$)" | wc -l; }
 bootv() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/virt.cfg" name="$n" kernel="$GA" "extra=\"$w\"" "$@" >/dev/null 2>&1; }
 bootx() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/pc.cfg" name="$n" kernel="$GX" "cmdline=\"$w\"" "$@" >/dev/null 2>&1; }
 
-plan 39
+plan 40
 
 # ---- save and restore, virt (arm64), onto a simulator started later ----
 bootv wa "workload=8,0" memory=128
@@ -90,6 +90,10 @@ rc=$?
 is "localhost migration (one simulator): exit 0; lh runs under its name with a new id; no --incoming or --migratedaway left" \
 	"0 running 1 0" "$rc $(field lh state) $([ "$(field lh domid)" != "$old" ] && echo 1) $(names | tr ' ' '\n' | grep -c -- '--')"
 [ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
+sleep 0.5   # the source's device model leaves after its domain
+is "the source's console sockets are gone; the copy's lh.sock and lh.ctl are there (the source's model left them alone)" \
+	"0 lh.ctl lh.sock" \
+	"$(ls "$PHYSMAP_RUNDIR/console" | grep -c -- '--migratedaway\.\(sock\|ctl\)') $(ls "$PHYSMAP_RUNDIR/console" | grep -x 'lh\.\(sock\|ctl\)' | tr '\n' ' ' | sed 's/ $//')"
 wait_log lh "^workload: [0-9]* rounds over .* ok"
 is "its console goes on in lh.log: the copy's workload holds" "1 0" \
 	"$(log lh | grep -c '^workload: [0-9]* rounds over .* ok' | awk '{ print ($1 > 0) }') $(log lh | grep -c 'crash\|does not hold')"

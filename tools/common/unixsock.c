@@ -39,3 +39,29 @@ int pm_listen_unix(const char *path, int backlog)
 	}
 	return fd;
 }
+
+int pm_listen_unix_id(const char *path, int backlog, ino_t *ino)
+{
+	int fd = pm_listen_unix(path, backlog);
+	struct stat st;
+
+	if (fd >= 0) {
+		if (lstat(path, &st)) {
+			int rc = -errno;
+
+			close(fd);
+			return rc;
+		}
+		*ino = st.st_ino;
+	}
+	return fd;
+}
+
+void pm_unlink_unix(int fd, const char *path, ino_t ino)
+{
+	struct stat st;
+
+	close(fd);
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode) && st.st_ino == ino)
+		unlink(path);
+}

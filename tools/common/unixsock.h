@@ -4,6 +4,8 @@
 #ifndef PHYSMAP_TOOLS_UNIXSOCK_H
 #define PHYSMAP_TOOLS_UNIXSOCK_H
 
+#include <sys/types.h>
+
 /**
  * pm_listen_unix - a non-blocking, close-on-exec unix stream socket
  * listening at path, mode 0600 from its first moment. A socket file
@@ -12,5 +14,16 @@
  *   -errno from socket/bind/listen
  */
 int pm_listen_unix(const char *path, int backlog);
+
+/** pm_listen_unix_id - pm_listen_unix, and the socket file's inode in *@ino (for pm_unlink_unix) */
+int pm_listen_unix_id(const char *path, int backlog, ino_t *ino);
+
+/**
+ * pm_unlink_unix - close @fd and remove the socket file at @path if it is
+ * still the one it was bound at (inode @ino): a file renamed away since and
+ * another socket put at @path (a domain renamed, a new one of the old name
+ * made) is not removed
+ */
+void pm_unlink_unix(int fd, const char *path, ino_t ino);
 
 #endif
