@@ -469,6 +469,12 @@ static const char *dm_model(const char *model)
 	return "logger";
 }
 
+/* RUNDIR/console/NAME.SUFFIX: where a domain's console log, device model log and sockets are */
+static void console_file(char *buf, size_t len, struct pm_hv *hv, const char *name, const char *suffix)
+{
+	snprintf(buf, len, "%s/console/%s%s", pm_hv_rundir(hv), name, suffix);
+}
+
 /*
  * the domain's device model: physmap-dm --sim (or --xen) with the board's
  * devices, started detached (double fork), waited for until it has claimed
@@ -490,10 +496,10 @@ static int spawn_dm(struct build *b)
 	if (!bin)
 		snprintf(path, sizeof(path), "%s/physmap-dm", PM_BINDIR);
 	snprintf(dom, sizeof(dom), "%u", b->domid);
-	snprintf(console, sizeof(console), "%s/console/%s.log", rundir, b->cfg->name);
-	snprintf(log, sizeof(log), "%s/console/%s.dm.log", rundir, b->cfg->name);
-	snprintf(input, sizeof(input), "%s/console/%s.sock", rundir, b->cfg->name);
-	snprintf(control, sizeof(control), "%s/console/%s.ctl", rundir, b->cfg->name);
+	console_file(console, sizeof(console), b->hv, b->cfg->name, ".log");
+	console_file(log, sizeof(log), b->hv, b->cfg->name, ".dm.log");
+	console_file(input, sizeof(input), b->hv, b->cfg->name, ".sock");
+	console_file(control, sizeof(control), b->hv, b->cfg->name, ".ctl");
 	argv[n++] = bin ? (char *)bin : path;
 	argv[n++] = b->xen ? "--xen" : "--sim";
 	argv[n++] = dom;
@@ -1039,8 +1045,8 @@ int pm_domain_rename(struct pm_hv *hv, uint32_t domid, const char *name)
 		return rc;
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(from, sizeof(from), "%s/console/%s%s", pm_hv_rundir(hv), info.name, files[i]);
-		snprintf(to, sizeof(to), "%s/console/%s%s", pm_hv_rundir(hv), name, files[i]);
+		console_file(from, sizeof(from), hv, info.name, files[i]);
+		console_file(to, sizeof(to), hv, name, files[i]);
 		rename(from, to);   /* what is not there has nothing to move */
 	}
 	return 0;
@@ -1062,12 +1068,13 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 	rc = pm_hv_domain_destroy(hv, domid);
 	/* its device model's sockets under the name it has now (its logs stay): a
 	 * model whose domain was renamed cannot find them by their first name */
-	for (int i = 0; !rc && i < 2; i++) {
+	if (!rc && pm_hv_rundir(hv)[0]) {
 		char path[512];
 
-		snprintf(path, sizeof(path), "%s/console/%s%s", pm_hv_rundir(hv), info.name, i ? ".ctl" : ".sock");
-		if (pm_hv_rundir(hv)[0])
-			unlink(path);
+		console_file(path, sizeof(path), hv, info.name, ".sock");
+		unlink(path);
+		console_file(path, sizeof(path), hv, info.name, ".ctl");
+		unlink(path);
 	}
 	return rc;
 }

@@ -1038,7 +1038,11 @@ static int xen_dump_facts(struct pm_hv *hv, uint32_t domid, struct pm__dump_fact
 	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
 		return -ENOENT;
 	f->hvm = f->translated = d.flags & XEN_DOMINF_hvm_guest;
+#if defined(__aarch64__)
+	f->machine = EM_AARCH64;   /* the dumping system's, as libxenguest sets it */
+#else
 	f->machine = EM_X86_64;
+#endif
 	f->ctx_size = sizeof(*ctx);
 	f->ctx_align = __alignof__(*ctx);
 	ctx = pm__calloc(d.max_vcpu_id + 1, sizeof(*ctx));
