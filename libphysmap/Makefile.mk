@@ -26,6 +26,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/kernel.c \
 	libphysmap/libxl-config.c \
 	libphysmap/e820.c \
+	libphysmap/file.c \
+	libphysmap/file-internal.h \
 	libphysmap/hv/hv.c \
 	libphysmap/hv/hv-internal.h \
 	libphysmap/hv/hv-sim.c \

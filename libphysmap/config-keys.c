@@ -32,7 +32,8 @@
 static const struct pm_config_key honoured[] = {
 	{ "board", NULL, "physmap's own: the machine the guest gets (pc, q35, virt; default pc)", NULL },
 	{ "gic_version", NULL, "the virt board's GIC: v2 or v3 (another board warns and ignores it)", NULL },
-	{ "name", NULL, "the domain's name (1-64 letters, digits, _ . -; not all digits)", NULL },
+	{ "name", NULL, "the domain's name: 1-49 letters, digits, _ . - (63, less the 14 of NAME--migratedaway); "
+	  "not starting with -, not . or .., not all digits", NULL },
 	{ "uuid", NULL, "the domain's UUID (made at random when not given); list -v and vm-list show it",
 	  "the same, and Xen's domain handle" },
 	{ "type", NULL, "pvh: a PVH guest; pv: refused (PV guests need Xen's builder); hvm: refused (no HVM device model)",
@@ -45,7 +46,11 @@ static const struct pm_config_key honoured[] = {
 	  "has vcpus vCPUs",
 	  "the same; a Linux PVH guest cannot bring them online yet: physmap's ACPI tables lack libacpi's processor "
 	  "objects and Xen's CPU-hotplug GPE, so Linux knows no APIC ID for them; a PV Linux guest does (no ACPI needed)" },
-	{ "kernel", NULL, "the image it boots: an ELF (PVH entry note) or a raw image the board places", NULL },
+	{ "kernel", NULL, "the image it boots, a regular file of at most 1 GiB and the guest's memory: an ELF file (PVH entry "
+	  "note), a bzImage or an arm64 Image; without it the domain is laid out with its vCPUs down (create -p only)",
+	  "the same; a PV guest's, as libxenguest reads it" },
+	{ "kernel_format", NULL, "physmap's own: auto (default: ELF, bzImage, arm64 Image) or raw, an image the board "
+	  "places as it is (at 1 MiB on pc and q35, 2 MiB into RAM on virt)", NULL },
 	{ "ramdisk", NULL, "an initial ramdisk, where the board puts one", NULL },
 	{ "cmdline", NULL, "its command line (wins over root and extra)", NULL },
 	{ "root", NULL, "root=ROOT on its command line, as xl builds it", NULL },

@@ -28,6 +28,7 @@
 #include "json-internal.h"
 #include "text-internal.h"
 #include "alloc-internal.h"
+#include "file-internal.h"
 #include "config-internal.h"
 
 #define MAX_VCPUS 128
@@ -53,6 +54,7 @@ struct site {
 	char key[64];
 	unsigned int line;
 	bool override;
+	bool append;             /* KEY += VALUE: adds to the value before */
 };
 
 struct loader {
@@ -159,6 +161,7 @@ static int scan_keys(struct loader *l, const char *text, bool override, unsigned
 			s->key[n] = 0;
 			s->line = line;
 			s->override = override;
+			s->append = p[n + strspn(p + n, " \t")] == '+';
 			p += n - 1;
 			at_start = false;
 		} else if (*p != ' ' && *p != '\t' && *p != '\r') {
@@ -203,47 +206,19 @@ static int xlu_parse(struct loader *l, const char *text, const char *report_name
 
 static int read_text(struct loader *l, char **out)
 {
-	FILE *f = fopen(l->path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = 0;
+	uint8_t *buf;
+	size_t len;
+	int rc = pm__file_read(l->path, PM_FILE_CONFIG_MAX, &buf, &len, l->err, l->errlen);
 
 	*out = NULL;
-	if (!f) {
-		rc = -errno;
-		set_err(l, "%s: %s", l->path, strerror(errno));
+	if (rc)
 		return rc;
-	}
-	for (;;) {
-		char *nb = pm__realloc(buf, len + 4097);
-		size_t n;
-
-		if (!nb) {
-			rc = -ENOMEM;
-			break;
-		}
-		buf = nb;
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
-			break;
-	}
-	if (!rc && ferror(f)) {
-		rc = -EIO;
-		set_err(l, "%s: read error", l->path);
-	}
-	fclose(f);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	buf[len] = 0;
 	if (memchr(buf, 0, len)) {
 		free(buf);
 		set_err(l, "%s: not a text file", l->path);
 		return -EINVAL;
 	}
-	*out = buf;
+	*out = (char *)buf;
 	return 0;
 }
 
@@ -415,28 +390,65 @@ static int get_action(struct loader *l, const char *key, enum pm_action *out)
 			       "coredump-destroy, coredump-restart, soft-reset", v);
 }
 
+/* an image the build reads: a regular file, not empty, at most 1 GiB and no larger than the guest's memory */
 static int get_file(struct loader *l, const char *key, char **out)
 {
+	uint64_t max = l->cfg->memory < PM_FILE_IMAGE_MAX ? l->cfg->memory : PM_FILE_IMAGE_MAX, size;
+	char ferr[PM_CONFIG_ERR_LEN / 2];
 	int rc = dup_str(l, key, out);
 
 	if (rc || !*out || l->no_files)
 		return rc;
-	if (access(*out, R_OK))
-		return key_err(l, key, "%s: %s", *out, strerror(errno));
+	if (pm__file_check(*out, max, &size, ferr, sizeof(ferr)))
+		return key_err(l, key, "%s", ferr);
+	if (!size)
+		return key_err(l, key, "%s: an empty file", *out);
 	return 0;
+}
+
+/* kernel_format = "auto" (ELF, bzImage, arm64 Image) or "raw" (an image the board places as it is) */
+static int get_kernel_format(struct loader *l)
+{
+	const char *v;
+	int rc = get_str(l, "kernel_format", &v);
+
+	if (rc || !v)
+		return rc;
+	if (!strcmp(v, "raw"))
+		l->cfg->kernel_raw = true;
+	else if (strcmp(v, "auto"))
+		return key_err(l, "kernel_format", "\"%s\": auto (an ELF file, a bzImage or an arm64 Image) or raw", v);
+	return 0;
+}
+
+int pm_domain_name_check(const char *name, char *why, size_t len)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > PM_DOMAIN_NAME_MAX)
+		snprintf(why, len, "%zu bytes: a name has 1 to %d", n, PM_DOMAIN_NAME_MAX);
+	else if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+		snprintf(why, len, "use letters, digits, '_', '.', '-'");
+	else if (name[0] == '-')
+		snprintf(why, len, "a leading '-' would read as an option");
+	else if (!strcmp(name, ".") || !strcmp(name, ".."))
+		snprintf(why, len, "'.' and '..' name directories");
+	else if (strspn(name, "0123456789") == n)
+		snprintf(why, len, "all digits would read as a domain id");
+	else
+		return 0;
+	return -EINVAL;
 }
 
 static int check_name(struct loader *l)
 {
 	const char *n = l->cfg->name;
+	char why[64];
 
 	if (!n)
 		return key_err(l, "name", "missing: every domain needs a name");
-	if (!*n || strlen(n) > 64 || strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "0123456789_.-") != strlen(n))
-		return key_err(l, "name", "\"%s\": use 1-64 letters, digits, '_', '.', '-'", n);
-	if (strspn(n, "0123456789") == strlen(n))
-		return key_err(l, "name", "\"%s\": all digits would read as a domain id", n);
+	if (pm_domain_name_check(n, why, sizeof(why)))
+		return key_err(l, "name", "\"%s\": %s", n, why);
 	return 0;
 }
 
@@ -456,6 +468,24 @@ static int get_uuid(struct loader *l)
 	return 0;
 }
 
+/*
+ * A key the file sets twice (not KEY += VALUE) is xl's: the last value
+ * wins. Said, as it is most often a slip; the command line's overrides
+ * are meant to replace.
+ */
+static int duplicate(struct loader *l, size_t i, const char *where)
+{
+	const struct site *s = &l->sites[i];
+
+	if (s->override || s->append)
+		return 0;
+	for (size_t j = i; j-- > 0;)
+		if (!l->sites[j].override && !strcmp(l->sites[j].key, s->key))
+			return add_warning(l->cfg, "%s: %s: set again; line %u's value is replaced", where, s->key,
+					   l->sites[j].line);
+	return 0;
+}
+
 /* every key set is physmap's, the board's, or xl's (a warning) */
 static int check_keys(struct loader *l)
 {
@@ -469,6 +499,10 @@ static int check_keys(struct loader *l)
 			snprintf(where, sizeof(where), "%s:%u", l->path, l->sites[i].line);
 		const struct pm_config_key *k;
 		const struct board_ops *const *b;
+		int rc = duplicate(l, i, where);
+
+		if (rc)
+			return rc;
 
 		if (board_has_key(l->board, key))
 			continue;
@@ -631,7 +665,8 @@ static int resolve(struct loader *l)
 			return -ENOMEM;
 		cfg->maxvcpus = cfg->vcpus;
 	}
-	if ((rc = get_file(l, "kernel", &cfg->kernel)) || (rc = get_file(l, "ramdisk", &cfg->ramdisk)) ||
+	if ((rc = get_file(l, "kernel", &cfg->kernel)) || (rc = get_kernel_format(l)) ||
+	    (rc = get_file(l, "ramdisk", &cfg->ramdisk)) ||
 	    (rc = dup_str(l, "cmdline", &cfg->cmdline)) || (rc = get_str(l, "root", &root)) ||
 	    (rc = get_str(l, "extra", &extra)))
 		return rc;
@@ -741,7 +776,7 @@ static bool is_size_key(const char *k)
 int pm_domain_config_from_json(const char *json, const char *where, const char *const *overrides, size_t n,
 			       struct pm_domain_config *cfg, char *err, size_t errlen)
 {
-	static const char *const strs[] = { "name", "uuid", "type", "board", "kernel", "ramdisk", "cmdline",
+	static const char *const strs[] = { "name", "uuid", "type", "board", "kernel", "kernel_format", "ramdisk", "cmdline",
 					    "on_poweroff", "on_reboot", "on_crash", "on_watchdog", "on_soft_reset", NULL };
 	static const char *const nums[] = { "memory", "maxmem", "vcpus", "maxvcpus", NULL };
 	struct loader l = { .path = where, .cfg = cfg, .err = err, .errlen = errlen, .no_files = true };
@@ -880,6 +915,8 @@ long pm_domain_config_json(const struct pm_domain_config *cfg, char **out)
 	gen_num(g, "vcpus", cfg->vcpus);
 	gen_num(g, "maxvcpus", cfg->maxvcpus);
 	gen_str(g, "kernel", cfg->kernel);
+	if (cfg->kernel_raw)
+		gen_str(g, "kernel_format", "raw");
 	gen_str(g, "ramdisk", cfg->ramdisk);
 	gen_str(g, "cmdline", cfg->cmdline);
 	gen_str(g, "on_poweroff", pm_action_name(cfg->on_poweroff));

@@ -24,6 +24,7 @@
 #include "physmap/p2m.h"
 #include "board.h"
 #include "alloc-internal.h"
+#include "file-internal.h"
 #include "domain-internal.h"
 #include "device-internal.h"
 #include "config-internal.h"
@@ -48,6 +49,9 @@ struct build {
 	bool pv;                 /* a PV guest (xen): libxenguest builds it, its rings named by mfn */
 	uint64_t console_frame;  /* a PV guest's console ring */
 	char firmware[128];      /* /vm/N/firmware: "KIND GPA LEN" */
+	struct pm_kernel kernel; /* read, and judged, before the domain exists */
+	uint8_t *ramdisk;
+	size_t ramdisk_len;
 	char *err;
 	size_t errlen;
 };
@@ -161,74 +165,69 @@ static int write_guest(struct build *b, uint64_t gpa, const void *data, size_t l
 	return 0;
 }
 
-static int load_file(struct build *b, const char *path, uint64_t gpa, const char *what)
+/*
+ * The kernel and ramdisk, read whole before anything is created: a file
+ * that is not what it claims to be (a FIFO, a directory, an empty or
+ * unknown image, one larger than the guest) is refused with the domain
+ * not yet there.
+ */
+static int read_images(struct build *b)
 {
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	void *buf;
+	const struct pm_domain_config *cfg = b->cfg;
+	uint64_t max = cfg->memory < PM_FILE_IMAGE_MAX ? cfg->memory : PM_FILE_IMAGE_MAX;
+	char ierr[PM_BOARD_ERR_LEN] = "";
+	unsigned int flags = (b->layout.e820.nr ? PM_KERNEL_PVH : 0) | (cfg->kernel_raw ? PM_KERNEL_RAW : 0);
 	int rc;
 
-	if (!f || fstat(fileno(f), &st))
-		return fail(b, -errno, "%s %s", what, path);
-	buf = pm__malloc((size_t)st.st_size + 1);
-	if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		free(buf);
-		fclose(f);
-		return fail(b, buf ? -EIO : -ENOMEM, "reading the %s %s", what, path);
+	if (cfg->kernel && (rc = pm_kernel_load(cfg->kernel, flags, &b->kernel, ierr, sizeof(ierr)))) {
+		snprintf(b->err, b->errlen, "%s: %s", cfg->name, ierr);
+		return rc;
 	}
-	fclose(f);
-	rc = st.st_size ? write_guest(b, gpa, buf, (size_t)st.st_size, what) : 0;
-	free(buf);
-	return rc;
-}
-
-static long file_size(const char *path)
-{
-	struct stat st;
-
-	return path && !stat(path, &st) ? (long)st.st_size : 0;
+	if (b->kernel.size > max) {
+		snprintf(b->err, b->errlen, "%s: kernel %s: %llu MiB laid out, more than its %llu MiB of memory",
+			 cfg->name, cfg->kernel, (unsigned long long)(b->kernel.size >> 20),
+			 (unsigned long long)(cfg->memory >> 20));
+		return -EFBIG;
+	}
+	if (cfg->ramdisk &&
+	    (rc = pm__file_read(cfg->ramdisk, max, &b->ramdisk, &b->ramdisk_len, ierr, sizeof(ierr)))) {
+		snprintf(b->err, b->errlen, "%s: ramdisk %s", cfg->name, ierr);
+		return rc;
+	}
+	return 0;
 }
 
 /* kernel (raw, or ELF where its segments say), ramdisk, command line and the firmware table into guest memory */
 static int load(struct build *b)
 {
 	struct pm_board_boot boot = { 0 };
-	struct pm_kernel k = { 0 };
+	const struct pm_kernel k = b->kernel;
 	char berr[PM_BOARD_ERR_LEN] = "";
 	void *blob = NULL;
 	long len;
 	int rc;
 
-	if (b->cfg->kernel) {
-		rc = pm_kernel_load(b->cfg->kernel, b->layout.e820.nr != 0, &k, berr, sizeof(berr));
-		if (rc) {
-			snprintf(b->err, b->errlen, "%s: %s", b->cfg->name, berr);
-			return rc;
-		}
-	}
 	boot.kernel_size = k.size;
 	boot.kernel_gpa = k.gpa;
 	boot.kernel_entry = k.entry;
-	boot.initrd_size = (uint64_t)file_size(b->cfg->ramdisk);
+	boot.initrd_size = b->ramdisk_len;
 	boot.cmdline = b->cfg->cmdline;
 	rc = pm_board_boot(&b->layout, &boot, berr);
 	if (rc) {
 		snprintf(b->err, b->errlen, "%s: placing the boot images: %s", b->cfg->name, berr);
-		goto out;
+		return rc;
 	}
 	if (k.size && (rc = write_guest(b, boot.kernel_load, k.data, (size_t)k.size, "kernel")))
-		goto out;
-	if (b->cfg->ramdisk && (rc = load_file(b, b->cfg->ramdisk, boot.initrd_load, "ramdisk")))
-		goto out;
+		return rc;
+	if (b->ramdisk_len && (rc = write_guest(b, boot.initrd_load, b->ramdisk, b->ramdisk_len, "ramdisk")))
+		return rc;
 	if (boot.cmdline_gpa && b->cfg->cmdline &&
 	    (rc = write_guest(b, boot.cmdline_gpa, b->cfg->cmdline, strlen(b->cfg->cmdline) + 1,
 			      "command line")))
-		goto out;
+		return rc;
 	len = pm_board_firmware(&b->layout, &boot, &blob);
-	if (len < 0) {
-		rc = fail(b, (int)len, "building the firmware table");
-		goto out;
-	}
+	if (len < 0)
+		return fail(b, (int)len, "building the firmware table");
 	if ((uint64_t)len > boot.table_max)
 		rc = fail(b, -E2BIG, "the firmware table (%ld bytes)", len);
 	else
@@ -240,8 +239,6 @@ static int load(struct build *b)
 	snprintf(b->firmware, sizeof(b->firmware), "%s 0x%llx %llu",
 		 b->layout.e820.nr ? "pvh-start-info" : "device-tree", (unsigned long long)boot.table_gpa,
 		 (unsigned long long)len);
-out:
-	pm_kernel_dispose(&k);
 	return rc;
 }
 
@@ -728,7 +725,7 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		return rc;
 	}
 	*out = b;
-	if ((rc = devices_prepare(b)))
+	if ((rc = devices_prepare(b)) || (!restore && (rc = read_images(b))))
 		return rc;
 	b->special = ram_top(&b->layout);
 	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);
@@ -746,8 +743,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 			rc = special_pages(b);
 		if (!rc)
 			rc = load(b);
-		if (!rc)
-			rc = vcpu0(b);
+		if (!rc && b->cfg->kernel)
+			rc = vcpu0(b);   /* without a kernel its vCPUs stay down: the layout alone */
 	}
 	if (!rc)
 		rc = actions(b);
@@ -837,6 +834,8 @@ void pm__build_end(struct build *b, int rc)
 	if (rc && b->created)
 		pm_hv_domain_destroy(b->hv, b->domid);
 	pm_board_layout_dispose(&b->layout);
+	pm_kernel_dispose(&b->kernel);
+	free(b->ramdisk);
 	free(b->nics);
 	free(b);
 }

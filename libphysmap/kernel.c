@@ -19,38 +19,31 @@
 
 #include "physmap/domain.h"
 #include "alloc-internal.h"
+#include "file-internal.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
-/* a whole file into memory */
+/* a whole file into memory: a regular file of at most PM_FILE_IMAGE_MAX bytes */
 static int slurp(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	long n;
-	int rc = 0;
+	char ferr[256];
+	int rc = pm__file_read(path, PM_FILE_IMAGE_MAX, out, len, ferr, sizeof(ferr));
 
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "kernel %s: %s", path, strerror(-rc));
-		return rc;
+	if (rc)
+		snprintf(err, errlen, "kernel %s", ferr);
+	else if (!*len) {
+		snprintf(err, errlen, "kernel %s: an empty file", path);
+		free(*out);
+		*out = NULL;
+		rc = -EINVAL;
 	}
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		rc = -EIO;
-	} else if (!(buf = pm__malloc((size_t)n + 1))) {
-		rc = -ENOMEM;
-	} else if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		rc = -EIO;
-	}
-	fclose(f);
-	if (rc) {
-		free(buf);
-		snprintf(err, errlen, "kernel %s: reading it: %s", path, strerror(-rc));
-		return rc;
-	}
-	*out = buf;
-	*len = (size_t)n;
-	return 0;
+	return rc;
+}
+
+/* an arm64 Image (Linux's Documentation/arm64/booting.rst): its magic at 0x38 */
+static bool arm64_image(const uint8_t *d, size_t len)
+{
+	return len >= 64 && !memcmp(d + 0x38, "ARM\x64", 4);
 }
 
 /* one program header, as 64-bit fields whatever the class */
@@ -225,8 +218,9 @@ static int bzimage(uint8_t **buf, size_t *len, const char *path, char *err, size
 	return 0;
 }
 
-int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, size_t errlen)
+int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, char *err, size_t errlen)
 {
+	bool pvh = flags & PM_KERNEL_PVH;
 	const uint8_t *d;
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -244,7 +238,13 @@ int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, s
 	}
 	d = buf;
 	if (len < SELFMAG || memcmp(d, ELFMAG, SELFMAG)) {
-		/* a raw image: the board says where (so does an ELF file linked at 0) */
+		if (!arm64_image(d, len) && !(flags & PM_KERNEL_RAW)) {
+			snprintf(err, errlen, "kernel %s: not an ELF file, a bzImage or an arm64 Image "
+				 "(kernel_format=\"raw\" boots an image as it is)", path);
+			free(buf);
+			return -ENOEXEC;
+		}
+		/* an Image or a raw image: the board says where (so does an ELF file linked at 0) */
 		k->data = buf;
 		k->size = len;
 		return 0;

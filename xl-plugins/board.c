@@ -258,7 +258,7 @@ static int dumpdtb_run(const struct pxl_args *a)
 		goto out_layout;
 	}
 	/* place the images the domain would boot with, so /chosen is what it would get */
-	if (cfg.kernel && pm_kernel_load(cfg.kernel, false, &k, err, sizeof(err))) {
+	if (cfg.kernel && pm_kernel_load(cfg.kernel, cfg.kernel_raw ? PM_KERNEL_RAW : 0, &k, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s: %s\n", a->prog, cfg.source, err);
 		rc = PXL_FAIL;
 		goto out_layout;

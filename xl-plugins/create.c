@@ -30,8 +30,15 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 	struct pm_hv *hv;
 	uint32_t domid;
 	bool served;
-	int rc = pxl_hv_open(a, &hv);
+	int rc;
 
+	if (!cfg->kernel && !a->opt[OPT_PAUSED]) {
+		/* its vCPUs would have nothing to run: only its layout is of use */
+		fprintf(stderr, "%s: %s: kernel: missing: the domain would run nothing "
+			"(create -p lays out its memory alone)\n", a->prog, cfg->source);
+		return PXL_FAIL;
+	}
+	rc = pxl_hv_open(a, &hv);
 	if (rc)
 		return rc;
 	/* disks and networks are the dom0 kernel's blkback and netback on Xen,

@@ -62,8 +62,14 @@ static int rename_run(const struct pxl_args *a)
 {
 	struct pm_hv *hv;
 	uint32_t domid;
-	int rc = pxl_open_domain(a, &hv, &domid);
+	char why[64];
+	int rc;
 
+	if (pm_domain_name_check(a->argv[1], why, sizeof(why))) {
+		fprintf(stderr, "%s: %s: not a domain name: %s\n", a->prog, a->argv[1], why);
+		return PXL_FAIL;
+	}
+	rc = pxl_open_domain(a, &hv, &domid);
 	if (rc)
 		return rc;
 	rc = pm_domain_rename(hv, domid, a->argv[1]);

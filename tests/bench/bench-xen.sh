@@ -71,7 +71,7 @@ for tool in xl pxl xl pxl; do
 	tr -d '\r' < /var/log/xen/console/guest-d.log | sed -n "s/^read-cs: /$tool-read: /p" | sort -t' ' -k2 -n | head -1
 	xl destroy d >/dev/null 2>&1; gone d
 done
-printf 'name = "m"\ntype = "pvh"\nboard = "pc"\nmemory = 64\nvcpus = 1\nkernel = "%s/guest.img"\ncmdline = "workload=4,0"\n' "$G" > /tmp/m.cfg
+printf 'name = "m"\ntype = "pvh"\nboard = "pc"\nmemory = 64\nvcpus = 1\nkernel = "%s/guest.elf"\ncmdline = "workload=4,0"\n' "$G" > /tmp/m.cfg
 pxl create /tmp/m.cfg >/dev/null 2>&1
 sleep 2
 pxl migrate -q --transport=cmd m "pxl migrate-receive" 2>/dev/null | sed -n 's/.*downtime \([0-9.]*\) ms$/downtime: \1/p'

@@ -9,8 +9,9 @@
 # context per vCPU; the guest runs on. Bad input changes nothing, and the
 # coredump-* actions write their core where xl would (DUMPDIR/NAME).
 . "${top_srcdir:-.}/tests/tap.sh"
-G=${top_builddir:-.}/tests/guests/x86/guest.img
+G=${top_builddir:-.}/tests/guests/x86/guest.elf
 A=${top_builddir:-.}/tests/guests/arm64/guest.img
+R=${G%.elf}.img   # what the ELF file lays out at 1 MiB
 [ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
 [ -f "$A" ] || bail "$A not built: configure found no aarch64 cross compiler"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
@@ -66,9 +67,9 @@ is "libkdumpfile opens it as Xen's dump-core (xc_core_elf) of a domU, hypervisor
 	"$(kd "$T/d1.core" "a = k.attr; print(a['file.format'], a['xen.type'], '%d.%d' % (a['xen.version.major'], a['xen.version.minor']))")"
 is "libkdumpfile: a context per vCPU; vCPU 0's rip inside the guest's image (loaded at 1 MiB), its flat segments" \
 	"2 yes 8 16" "$(kd "$T/d1.core" "a = k.attr; r = a['cpu.0.reg']
-print(a['cpu.number'], 'yes' if 0x100000 <= r['rip'] < 0x100000 + $(stat -c %s "$G") else hex(r['rip']), r['cs'], r['ds'])")"
+print(a['cpu.number'], 'yes' if 0x100000 <= r['rip'] < 0x100000 + $(stat -c %s "$R") else hex(r['rip']), r['cs'], r['ds'])")"
 is "libkdumpfile reads the guest's image at 1 MiB, byte for byte (its first 256 bytes: code)" \
-	"$(head -c 256 "$G" | od -An -v -t x1 | tr -d ' \n')" \
+	"$(head -c 256 "$R" | od -An -v -t x1 | tr -d ' \n')" \
 	"$(kd "$T/d1.core" "print(k.read(kdumpfile.KDUMP_KPHYSADDR, 0x100000, 256).hex())")"
 is "what the P2M does not hold as RAM (the VGA hole) is not in the core" "NoDataException" \
 	"$(kd "$T/d1.core" "
@@ -123,7 +124,7 @@ is "on_crash=coredump-restart: the core at RUNDIR/dump/NAME (xl: /var/lib/xen/du
 	"CORE (Core file) yes" \
 	"$(readelf -h "$PHYSMAP_RUNDIR/dump/k2" 2>&1 | sed -n 's/^ *Type: *//p') $([ "${d:-0}" -gt "$id" ] && echo yes)"
 is "the crashed guest's core holds its memory: the image at 1 MiB" \
-	"$(head -c 64 "$G" | od -An -v -t x1 | tr -d ' \n')" \
+	"$(head -c 64 "$R" | od -An -v -t x1 | tr -d ' \n')" \
 	"$(kd "$PHYSMAP_RUNDIR/dump/k2" "print(k.read(kdumpfile.KDUMP_KPHYSADDR, 0x100000, 64).hex())")"
 "$PXL" destroy k2
 "$PXL" destroy d1

@@ -5,7 +5,7 @@
 # its hvm_start_info, its store ring, bad hypercall arguments, a missing
 # pfn crashing it, and ballooning 1024 -> 256 -> 1024 MiB.
 . "${top_srcdir:-.}/tests/tap.sh"
-G=${top_builddir:-.}/tests/guests/x86/guest.img
+G=${top_builddir:-.}/tests/guests/x86/guest.elf
 [ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 # the pc example sets cmdline, which wins over extra: the words go there
@@ -15,7 +15,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 27
+plan 33
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -73,8 +73,8 @@ is "a jump into a device that cannot be executed from crashes the domain, saying
 	"pc 0xfe001000: fetch from MMIO at 0xfe001000: the device model: Operation not supported" "$(field jmp why)"
 "$PXL" destroy jmp
 
-# the same guest as an ELF file: loaded where its segments say, entered at its PVH note
-E=${G%.img}.elf
+# the guest (an ELF file): loaded where its segments say, entered at its PVH note
+E=$G
 "$PXL" create "$EX/pc.cfg" name=elf kernel="$E" 'cmdline="reservation"' on_poweroff=preserve >/dev/null 2>&1
 wait_state elf shutdown
 is "an ELF kernel with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) boots: its banner, its words, powering off" \
@@ -121,6 +121,26 @@ out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$T/bz-cut" 2>&1 | grep -v warn
 is "a bzImage cut short: one line naming the file; no domain" \
 	"pxl create: bad: kernel $T/bz-cut: its payload (N bytes at 1088) lies past the end of the file|Domain-0" \
 	"$(printf '%s' "$out" | sed 's/payload ([0-9]* bytes/payload (N bytes/')|$(names)"
+
+# the same guest as a raw image: booted only when the config says it is one
+R=${G%.elf}.img
+out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$R" 2>&1 | grep -v warning)
+is "a raw image without kernel_format=\"raw\": refused, one line, no domain" \
+	"pxl create: bad: kernel $R: not an ELF file, a bzImage or an arm64 Image (kernel_format=\"raw\" boots an image as it is)|Domain-0|4096" \
+	"$out|$(names)|$(free_mib)"
+"$PXL" create "$EX/pc.cfg" name=raw kernel="$R" kernel_format=raw 'cmdline="reservation"' on_poweroff=preserve >/dev/null 2>&1
+wait_state raw shutdown
+is "with kernel_format=\"raw\" the raw image boots where the board places it (1 MiB)" \
+	"physmap test guest (x86)|powering off" "$(log raw | grep -E '^physmap|^powering' | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy raw
+mkfifo "$T/fifo"
+: >"$T/empty"
+for k in "$T/fifo:a FIFO, not a regular file" "$T:a directory, not a regular file" \
+	"/dev/zero:a character device, not a regular file" "$T/empty:an empty file"; do
+	out=$(timeout 20 "$PXL" create "$EX/pc.cfg" name=bad kernel="${k%%:*}" 2>&1 | grep -v warning)
+	is "a kernel that is ${k#*:}: refused before any domain exists, naming where" \
+		"pxl create: command line:2: kernel: ${k%%:*}: ${k#*:}|Domain-0|4096" "$out|$(names)|$(free_mib)"
+done
 
 boot ev "evtchn" on_poweroff=preserve
 wait_log ev "^evtchn: port"

@@ -7,7 +7,7 @@
 # "control" word makes it answer control/shutdown as Linux does (and
 # crash, watchdog, soft-reset on request, so every action can be driven).
 . "${top_srcdir:-.}/tests/tap.sh"
-G=${top_builddir:-.}/tests/guests/x86/guest.img
+G=${top_builddir:-.}/tests/guests/x86/guest.elf
 [ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 mon() { cat "$PHYSMAP_RUNDIR/console/$1.monitor.log" 2>/dev/null | cut -d' ' -f3-; }

@@ -17,6 +17,8 @@ T=$(mktemp -d)
 export PHYSMAP_RUNDIR=$T/run
 trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
 EX=$S/docs/examples
+GA=$B/tests/guests/arm64/guest.img GX=$B/tests/guests/x86/guest.elf
+[ -f "$GA" ] && [ -f "$GX" ] || bail "the test guests are not built"
 store() { XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$@"; }
 free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
@@ -29,9 +31,9 @@ is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "40
 is "its sockets are its owner's only" "srw------- srw-------" \
 	"$(stat -c %A "$PHYSMAP_RUNDIR/sim.sock") $(stat -c %A "$PHYSMAP_RUNDIR/xenstored.sock")"
 
-out=$("$PXL" create -p "$EX/virt.cfg" 2>&1)
+out=$("$PXL" create -p "$EX/virt.cfg" kernel="$GA" 2>&1)
 is "create -p: a virt guest, left paused" "created arm-guest as domain 1 (paused)" "$(printf '%s\n' "$out" | head -1)"
-"$PXL" create -p "$EX/pc.cfg" name=pc1 >/dev/null 2>&1
+"$PXL" create -p "$EX/pc.cfg" name=pc1 kernel="$GX" >/dev/null 2>&1
 # VCPUs is xl's: those up (a virt guest's second vCPU is down until its PSCI CPU_ON)
 is "list: dom0 and both guests, their memory (pc: RAM less the legacy hole) and vCPUs online" \
 	"Domain-0 0 0 1|arm-guest 1 512 1|pc1 2 1023 1" \
@@ -79,11 +81,11 @@ is "mem-set --no-wait returns at once" "0 yes" \
 	"$("$PXL" mem-set pc1 300 --no-wait; echo $?) $([ $(($(date +%s) - start)) -lt 5 ] && echo yes)"
 
 before="$(names) $(free_mib)"
-out=$("$PXL" create "$EX/virt.cfg" 2>&1)
+out=$("$PXL" create -p "$EX/virt.cfg" 2>&1)
 is "a duplicate name: exit 1, one line, nothing left" \
 	"1 pxl create: arm-guest: a domain of this name exists: File exists|$before" \
 	"$? $out|$(names) $(free_mib)"
-out=$("$PXL" create "$EX/pc.cfg" name=huge memory=3g 2>&1)
+out=$("$PXL" create -p "$EX/pc.cfg" name=huge memory=3g 2>&1)
 is "more memory than the host has free: exit 1, one line, nothing left" \
 	"1 pxl create: huge: populating ram-below-4g (3071 MiB): Cannot allocate memory|$before|absent" \
 	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)|$(store xenstore-read /local/domain/3/name 2>/dev/null || echo absent)"
@@ -98,7 +100,7 @@ out=$("$PXL" create "$EX/pc.cfg" name=pv type=pv kernel="$EX/pc.cfg" 2>&1)
 is "type = \"pv\" on the simulator: exit 1, one line (PV guests are Xen's builder's), nothing left" \
 	"1 pxl create: pv: type \"pv\" needs the xen backend|$before" \
 	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)"
-out=$("$PXL" create "$EX/pc.cfg" name=hv type=hvm 2>&1)
+out=$("$PXL" create -p "$EX/pc.cfg" name=hv type=hvm 2>&1)
 is "type = \"hvm\": refused with the reason, never turned into PVH; nothing left" \
 	"1 pxl create: hv: type \"hvm\": the sim backend has no HVM device model (firmware and an emulated PC); type = \"pvh\" boots the same kernel|$before" \
 	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)"
@@ -116,7 +118,7 @@ is "destroy of an unknown domain: exit 1, one line" "1 pxl destroy: nobody: no s
 # every building call failed in turn: each failure leaves nothing behind
 fails=0 leftovers=
 for n in $(seq 24); do
-	if PHYSMAP_HV_FAIL_AT=$n "$PXL" create "$EX/pc.cfg" name=fi memory=64 >/dev/null 2>&1; then
+	if PHYSMAP_HV_FAIL_AT=$n "$PXL" create "$EX/pc.cfg" name=fi memory=64 kernel="$GX" >/dev/null 2>&1; then
 		"$PXL" destroy fi
 		continue
 	fi
@@ -124,8 +126,8 @@ for n in $(seq 24); do
 	now="$(names) $(free_mib) $(store xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
 	[ "$now" = "Domain-0 4096 " ] || leftovers="$leftovers [call $n: $now]"
 done
-is "the Nth hypervisor call failing, for every N of a build (17 calls): nothing left behind" \
-	"17 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
+is "the Nth hypervisor call failing, for every N of a build (19 calls): nothing left behind" \
+	"19 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
 
 # every allocation of a build failed in turn (configuration, layout, images,
 # backend): each is one line, and leaves nothing behind

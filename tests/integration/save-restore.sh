@@ -8,7 +8,7 @@
 # random offsets, the receiver killed, the sender killed, the disk full.
 . "${top_srcdir:-.}/tests/tap.sh"
 GA=${top_builddir:-.}/tests/guests/arm64/guest.img
-GX=${top_builddir:-.}/tests/guests/x86/guest.img
+GX=${top_builddir:-.}/tests/guests/x86/guest.elf
 [ -f "$GA" ] || bail "$GA not built: configure found no aarch64-linux-gnu-gcc"
 [ -f "$GX" ] || bail "$GX not built: configure found no 32-bit x86 compiler (gcc -m32)"
 V=/usr/lib/xen-4.17/bin/verify-stream-v2

@@ -6,7 +6,7 @@
 # keys in xl's order and xl's KEY filter. (The xen box compares both with
 # xl's own output: tests/xenbox/check-xen.sh.)
 . "${top_srcdir:-.}/tests/tap.sh"
-G=${top_builddir:-.}/tests/guests/x86/guest.img
+G=${top_builddir:-.}/tests/guests/x86/guest.elf
 [ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 row() { "$PXL" list 2>/dev/null | awk -v n="$1" '$1 == n'; }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,6 +65,7 @@ static int group_setup(void **state)
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
 	f = fopen(kernel, "w");
 	assert_non_null(f);
+	fputs("\x7f" "ELF", f);   /* not empty: what it holds is the builder's to judge */
 	fclose(f);
 	return 0;
 }
@@ -271,6 +273,115 @@ static void a_missing_kernel_names_the_file(void **state)
 {
 	expect_error("name = \"g\"\nkernel = \"/no/such/vmlinuz\"\n", NULL, 0,
 		     "%s:2: kernel: /no/such/vmlinuz: No such file or directory");
+}
+
+static void names_follow_xls_rules(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN], text[128];
+
+	expect_error("name = \"-p\"\n", NULL, 0, "%s:1: name: \"-p\": a leading '-' would read as an option");
+	expect_error("name = \"..\"\n", NULL, 0, "%s:1: name: \"..\": '.' and '..' name directories");
+	expect_error("name = \"a/b\"\n", NULL, 0, "%s:1: name: \"a/b\": use letters, digits, '_', '.', '-'");
+	snprintf(text, sizeof(text), "name = \"%050d\"\n", 7);
+	text[8] = 'x';
+	assert_int_equal(load(text, NULL, 0, &cfg, err), -EINVAL);
+	assert_non_null(strstr(err, ": 50 bytes: a name has 1 to 49"));
+	/* 49 bytes: NAME--migratedaway still fits the backends' 63 */
+	snprintf(text, sizeof(text), "name = \"%049d\"\n", 7);
+	text[8] = 'x';
+	assert_int_equal(load(text, NULL, 0, &cfg, err), 0);
+	assert_int_equal(strlen(cfg.name), PM_DOMAIN_NAME_MAX);
+	pm_domain_config_dispose(&cfg);
+	assert_int_equal(pm_domain_name_check("a.b-c_1", err, sizeof(err)), 0);
+	assert_int_equal(pm_domain_name_check("", err, sizeof(err)), -EINVAL);
+}
+
+static void a_kernel_that_is_not_a_regular_file_is_refused_unread(void **state)
+{
+	char fifo[160], text[256], want[320];
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* opened without blocking: a FIFO nobody writes to never hangs the load */
+	snprintf(text, sizeof(text), "name = \"g\"\nkernel = \"%s\"\n", fifo);
+	snprintf(want, sizeof(want), "%%s:2: kernel: %s: a FIFO, not a regular file", fifo);
+	expect_error(text, NULL, 0, want);
+	unlink(fifo);
+	snprintf(text, sizeof(text), "name = \"g\"\nkernel = \"%s\"\n", dir);
+	snprintf(want, sizeof(want), "%%s:2: kernel: %s: a directory, not a regular file", dir);
+	expect_error(text, NULL, 0, want);
+	expect_error("name = \"g\"\nkernel = \"/dev/zero\"\n", NULL, 0,
+		     "%s:2: kernel: /dev/zero: a character device, not a regular file");
+}
+
+static void an_empty_kernel_or_one_larger_than_memory_is_refused(void **state)
+{
+	char empty[160], text[256], want[320];
+	FILE *f;
+
+	snprintf(empty, sizeof(empty), "%s/empty", dir);
+	f = fopen(empty, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(text, sizeof(text), "name = \"g\"\nkernel = \"%s\"\n", empty);
+	snprintf(want, sizeof(want), "%%s:2: kernel: %s: an empty file", empty);
+	expect_error(text, NULL, 0, want);
+	/* 2 MiB of kernel for a guest of 1 MiB */
+	assert_int_equal(truncate(empty, 2 << 20), 0);
+	snprintf(text, sizeof(text), "name = \"g\"\nmemory = \"1m\"\nkernel = \"%s\"\n", empty);
+	snprintf(want, sizeof(want), "%%s:3: kernel: %s: 2 MiB, more than the 1 MiB such a file may have", empty);
+	expect_error(text, NULL, 0, want);
+	unlink(empty);
+}
+
+static void a_config_that_is_not_a_regular_file_is_refused_unread(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN];
+	FILE *f;
+
+	assert_int_equal(pm_domain_config_load("/dev/zero", NULL, 0, &cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "/dev/zero: a character device, not a regular file");
+	assert_int_equal(pm_domain_config_load(dir, NULL, 0, &cfg, err, sizeof(err)), -EISDIR);
+	/* more than 1 MiB: refused before it is read */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(truncate(path, (1 << 20) + 1), 0);
+	assert_int_equal(pm_domain_config_load(path, NULL, 0, &cfg, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, ": 1048577 bytes, more than the 1 MiB such a file may have"));
+	assert_null(cfg.name);
+}
+
+static void a_key_set_twice_is_said_and_the_last_wins(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN], want[256];
+
+	assert_int_equal(load("name = \"a\"\nmemory = 64\nname = \"b\"\nextra = \"x\"\nextra += \"y\"\n", NULL, 0,
+			      &cfg, err), 0);
+	assert_string_equal(cfg.name, "b");
+	/* += adds to the value: no slip there */
+	assert_int_equal(cfg.nr_warnings, 1);
+	snprintf(want, sizeof(want), "%s:3: name: set again; line 1's value is replaced", path);
+	assert_string_equal(cfg.warnings[0], want);
+	pm_domain_config_dispose(&cfg);
+}
+
+static void kernel_format_is_auto_or_raw(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN];
+
+	assert_int_equal(load("name = \"g\"\nkernel_format = \"raw\"\n", NULL, 0, &cfg, err), 0);
+	assert_true(cfg.kernel_raw);
+	pm_domain_config_dispose(&cfg);
+	assert_int_equal(load("name = \"g\"\nkernel_format = \"auto\"\n", NULL, 0, &cfg, err), 0);
+	assert_false(cfg.kernel_raw);
+	pm_domain_config_dispose(&cfg);
+	expect_error("name = \"g\"\nkernel_format = \"elf\"\n", NULL, 0,
+		     "%s:2: kernel_format: \"elf\": auto (an ELF file, a bzImage or an arm64 Image) or raw");
 }
 
 static void a_key_of_another_board_says_whose_it_is(void **state)
@@ -576,6 +687,12 @@ int main(void)
 		cmocka_unit_test(an_xl_key_of_another_board_is_a_warning),
 		cmocka_unit_test(a_bad_board_value_is_the_boards_message_at_its_line),
 		cmocka_unit_test(an_unreadable_file_is_its_errno),
+		cmocka_unit_test(names_follow_xls_rules),
+		cmocka_unit_test(a_kernel_that_is_not_a_regular_file_is_refused_unread),
+		cmocka_unit_test(an_empty_kernel_or_one_larger_than_memory_is_refused),
+		cmocka_unit_test(a_config_that_is_not_a_regular_file_is_refused_unread),
+		cmocka_unit_test(a_key_set_twice_is_said_and_the_last_wins),
+		cmocka_unit_test(kernel_format_is_auto_or_raw),
 		cmocka_unit_test(an_override_without_equals_is_an_error),
 		cmocka_unit_test(json_has_every_field),
 		cmocka_unit_test(vdev_numbers_follow_xens_vbd_interface),

@@ -47,7 +47,7 @@ cores() {
 }
 cfg() {   # NAME CMDLINE [KEY=VALUE lines]
 	n=$1 c=$2; shift 2
-	printf 'name = "%s"\ntype = "pvh"\nboard = "pc"\nmemory = '"${M:-64}"'\nvcpus = 1\nkernel = "%s/guest.img"\ncmdline = "%s"\n' "$n" "$G" "$c"
+	printf 'name = "%s"\ntype = "pvh"\nboard = "pc"\nmemory = '"${M:-64}"'\nvcpus = 1\nkernel = "%s/guest.elf"\ncmdline = "%s"\n' "$n" "$G" "$c"
 	for kv in "$@"; do echo "$kv"; done
 }
 xl info | sed -n 's/^\(xen_version\|virt_caps\) *: /\1=/p'
@@ -588,7 +588,7 @@ echo "status-apart: $a $b $c $d $e $f"
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
 cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
 out=$(pxl create /tmp/bad1.cfg 2>&1); echo "too-big: $? $(echo "$out" | wc -l) $out"
-cfg bad2 "" > /tmp/bad2.cfg; sed -i 's|guest.img|missing.img|' /tmp/bad2.cfg
+cfg bad2 "" > /tmp/bad2.cfg; sed -i 's|guest.elf|missing.img|' /tmp/bad2.cfg
 out=$(pxl create /tmp/bad2.cfg 2>&1); echo "no-kernel: $? $(echo "$out" | wc -l) $out"
 printf 'name = "bad3"\nmemory = "lots"\n' > /tmp/bad3.cfg
 out=$(pxl create /tmp/bad3.cfg 2>&1); echo "bad-config: $? $(echo "$out" | wc -l) $out"

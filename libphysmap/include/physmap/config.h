@@ -115,7 +115,8 @@ struct pm_domain_config {
 	uint64_t maxmem;         /* default: memory */
 	unsigned int vcpus;      /* default 1 */
 	unsigned int maxvcpus;   /* default: vcpus */
-	char *kernel;
+	char *kernel;            /* a regular file, not empty, at most 1 GiB and the guest's memory */
+	bool kernel_raw;         /* kernel_format="raw": placed as it is (else an ELF file, bzImage or arm64 Image) */
 	char *ramdisk;
 	char *cmdline;           /* cmdline, else "root=ROOT EXTRA" as xl builds it */
 	enum pm_action on_poweroff, on_reboot, on_crash;   /* defaults: destroy, restart, destroy */
@@ -135,6 +136,23 @@ void pm_domain_config_init(struct pm_domain_config *cfg);
 
 /** pm_domain_config_dispose - free what cfg holds; idempotent */
 void pm_domain_config_dispose(struct pm_domain_config *cfg);
+
+/**
+ * PM_DOMAIN_NAME_MAX - the longest name a domain may be given: the
+ * backends' 63 bytes, less the 14 of "--migratedaway" that a localhost
+ * migration appends to its source's name while it runs
+ */
+#define PM_DOMAIN_NAME_MAX 49
+
+/**
+ * pm_domain_name_check - may a domain be called @name? 1 to
+ *   PM_DOMAIN_NAME_MAX letters, digits, '_', '.' and '-'; not starting with
+ *   '-' (it would read as an option), not "." or ".." (it names console
+ *   files), not all digits (it would read as a domain id)
+ * @why: what is wrong, one phrase, when it may not
+ * returns: 0; -EINVAL
+ */
+int pm_domain_name_check(const char *name, char *why, size_t len);
 
 /**
  * pm_domain_config_load - parse path, then overrides[0..n) ("key=value",

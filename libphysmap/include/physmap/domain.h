@@ -187,16 +187,23 @@ struct pm_kernel {
 	uint64_t gpa, size, entry;
 };
 
+/** pm_kernel_load's flags */
+#define PM_KERNEL_PVH 1u   /* the board boots it as PVH: an ELF file must carry the PVH entry note */
+#define PM_KERNEL_RAW 2u   /* a file of no known format is a raw image the board places (kernel_format="raw") */
+
 /**
- * pm_kernel_load - read the kernel at @path
- * @pvh: the board boots it as PVH: an ELF file must carry the PVH entry
- *     note (XEN_ELFNOTE_PHYS32_ENTRY), which is where it is entered
+ * pm_kernel_load - read the kernel at @path: an ELF file, an x86 bzImage
+ *   (its ELF payload), an arm64 Image, or with PM_KERNEL_RAW any file
+ * @flags: PM_KERNEL_PVH (an ELF file is entered at its PVH entry note,
+ *     XEN_ELFNOTE_PHYS32_ENTRY, and must carry one), PM_KERNEL_RAW
  * @err: one line naming the file and what is wrong with it
- * returns: 0 with @k to dispose; -EINVAL (a bad ELF file: truncated,
- *   segments past its end, nothing to load, no PVH note, an entry outside
- *   what it loads); -ENOMEM; -errno (cannot read it)
+ * returns: 0 with @k to dispose; -EINVAL (empty; a bad ELF file:
+ *   truncated, segments past its end, nothing to load, no PVH note, an
+ *   entry outside what it loads; a bad bzImage); -ENOEXEC (no format it
+ *   knows, and not PM_KERNEL_RAW); -EISDIR, -EINVAL, -EFBIG (a directory,
+ *   not a regular file, more than 1 GiB); -ENOMEM; -errno (cannot read it)
  */
-int pm_kernel_load(const char *path, bool pvh, struct pm_kernel *k, char *err, size_t errlen);
+int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, char *err, size_t errlen);
 
 /** pm_kernel_dispose - free what pm_kernel_load read; idempotent */
 void pm_kernel_dispose(struct pm_kernel *k);
