@@ -181,7 +181,7 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 	max_phys = (UINT64_C(1) << p.pa_bits) - 1;
 	if (max_phys < max_used) {
 		snprintf(err, PM_BOARD_ERR_LEN,
-			 "memory: Address space limit 0x%" PRIx64 " < 0x%" PRIx64 " phys-bits too low (%" PRIu64 ")",
+			 "Address space limit 0x%" PRIx64 " < 0x%" PRIx64 " phys-bits too low (%" PRIu64 ")",
 			 max_phys, max_used, p.pa_bits);
 		return -EINVAL;
 	}

@@ -603,16 +603,21 @@ int pm_domain_config_layout(const struct pm_domain_config *cfg, struct pm_board_
 static int check_board(struct loader *l)
 {
 	struct pm_board_layout layout;
-	char berr[PM_BOARD_ERR_LEN] = "", key[64] = "", where[PM_CONFIG_ERR_LEN / 2];
+	char berr[PM_BOARD_ERR_LEN] = "", key[64] = "", colon[2], where[PM_CONFIG_ERR_LEN / 2];
 	int rc = pm_domain_config_layout(l->cfg, &layout, berr);
 
 	if (!rc)
 		pm_board_layout_dispose(&layout);
 	if (rc != -EINVAL)
 		return rc;
-	/* the board's message starts with the key at fault */
-	sscanf(berr, "%63[a-z0-9_]", key);
-	set_err(l, "%s: board '%s': %s", site_of(l, key[0] ? key : "board", where, sizeof(where)),
+	/*
+	 * the board's message starts with the key at fault ("KEY: ..."); one
+	 * that names none is QEMU's own text about the machine's size (its
+	 * address space), which memory sets
+	 */
+	if (sscanf(berr, "%63[a-z0-9_]%1[:]", key, colon) != 2)
+		snprintf(key, sizeof(key), "memory");
+	set_err(l, "%s: board '%s': %s", site_of(l, key, where, sizeof(where)),
 		l->board->name, berr);
 	return rc;
 }
@@ -791,6 +796,11 @@ int pm_domain_config_from_json(const char *json, const char *where, const char *
 	if (errlen)
 		err[0] = 0;
 	root = yajl_tree_parse(json, yerr, sizeof(yerr));
+	/* yajl's report quotes the text it choked on on its next lines: the first alone, printable */
+	yerr[strcspn(yerr, "\n")] = 0;
+	for (char *p = yerr; *p; p++)
+		if (!isprint((unsigned char)*p))
+			*p = '?';
 	if (!root || !YAJL_IS_OBJECT(root)) {
 		set_err(&l, "%s: not a configuration (%s)", where, root ? "not an object" : yerr);
 		yajl_tree_free(root);

@@ -30,6 +30,9 @@ uint32_t pm__build_domid(const struct build *b);
 /** pm__build_max_pfn - the pfns the domain was created for: [0, that) (Xen keeps no such limit) */
 uint64_t pm__build_max_pfn(const struct build *b);
 
+/** pm__build_has_dm - its board has devices: a device model serves them (and has state to restore) */
+bool pm__build_has_dm(const struct build *b);
+
 /**
  * pm__build_restored - a restored shell's memory is in: identity-map the
  * board's holes, record where its firmware table is (@firmware, the

@@ -171,11 +171,27 @@ static int write_guest(struct build *b, uint64_t gpa, const void *data, size_t l
  * unknown image, one larger than the guest) is refused with the domain
  * not yet there.
  */
+/* where the board puts the kernel, ramdisk and command line; what is in memory follows it */
+static int place_images(struct build *b, struct pm_board_boot *boot)
+{
+	char berr[PM_BOARD_ERR_LEN] = "";
+	int rc;
+
+	*boot = (struct pm_board_boot){ .kernel_size = b->kernel.size, .kernel_gpa = b->kernel.gpa,
+					.kernel_entry = b->kernel.entry, .initrd_size = b->ramdisk_len,
+					.cmdline = b->cfg->cmdline };
+	rc = pm_board_boot(&b->layout, boot, berr);
+	if (rc)
+		snprintf(b->err, b->errlen, "%s: placing the boot images: %s", b->cfg->name, berr);
+	return rc;
+}
+
 static int read_images(struct build *b)
 {
 	const struct pm_domain_config *cfg = b->cfg;
 	uint64_t max = cfg->memory < PM_FILE_IMAGE_MAX ? cfg->memory : PM_FILE_IMAGE_MAX;
 	char ierr[PM_BOARD_ERR_LEN] = "";
+	struct pm_board_boot boot;
 	unsigned int flags = (b->layout.e820.nr ? PM_KERNEL_PVH : 0) | (cfg->kernel_raw ? PM_KERNEL_RAW : 0);
 	int rc;
 
@@ -194,29 +210,20 @@ static int read_images(struct build *b)
 		snprintf(b->err, b->errlen, "%s: ramdisk %s", cfg->name, ierr);
 		return rc;
 	}
-	return 0;
+	return place_images(b, &boot);   /* an image or command line that cannot be placed: refused now */
 }
 
 /* kernel (raw, or ELF where its segments say), ramdisk, command line and the firmware table into guest memory */
 static int load(struct build *b)
 {
-	struct pm_board_boot boot = { 0 };
+	struct pm_board_boot boot;
 	const struct pm_kernel k = b->kernel;
-	char berr[PM_BOARD_ERR_LEN] = "";
 	void *blob = NULL;
 	long len;
-	int rc;
+	int rc = place_images(b, &boot);
 
-	boot.kernel_size = k.size;
-	boot.kernel_gpa = k.gpa;
-	boot.kernel_entry = k.entry;
-	boot.initrd_size = b->ramdisk_len;
-	boot.cmdline = b->cfg->cmdline;
-	rc = pm_board_boot(&b->layout, &boot, berr);
-	if (rc) {
-		snprintf(b->err, b->errlen, "%s: placing the boot images: %s", b->cfg->name, berr);
+	if (rc)
 		return rc;
-	}
 	if (k.size && (rc = write_guest(b, boot.kernel_load, k.data, (size_t)k.size, "kernel")))
 		return rc;
 	if (b->ramdisk_len && (rc = write_guest(b, boot.initrd_load, b->ramdisk, b->ramdisk_len, "ramdisk")))
@@ -771,6 +778,11 @@ uint64_t pm__build_max_pfn(const struct build *b)
 	return b->special + PM_DOMAIN_EXTRA_PAGES;
 }
 
+bool pm__build_has_dm(const struct build *b)
+{
+	return b->layout.nr_devices != 0;
+}
+
 int pm__build_restored(struct build *b, const char *firmware)
 {
 	struct xs_handle *h;
@@ -821,6 +833,20 @@ int pm__build_pv_restore(struct build *b, int fd)
 	return rc ?: introduce(b);
 }
 
+/* a build that failed leaves no console file: its logs and sockets go with the domain */
+static void forget_files(struct build *b)
+{
+	static const char *const files[] = { ".log", ".dm.log", ".sock", ".ctl" };
+	char path[512];
+
+	if (!pm_hv_rundir(b->hv)[0])
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		console_file(path, sizeof(path), b->hv, b->cfg->name, files[i]);
+		unlink(path);
+	}
+}
+
 void pm__build_end(struct build *b, int rc)
 {
 	if (!b)
@@ -831,8 +857,10 @@ void pm__build_end(struct build *b, int rc)
 		store_remove(b->domid);
 	if (rc && b->created && b->xen)
 		pm__libxl_userdata_remove(b->domid);
-	if (rc && b->created)
+	if (rc && b->created) {
 		pm_hv_domain_destroy(b->hv, b->domid);
+		forget_files(b);
+	}
 	pm_board_layout_dispose(&b->layout);
 	pm_kernel_dispose(&b->kernel);
 	free(b->ramdisk);

@@ -226,6 +226,7 @@ int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, ch
 	size_t len = 0;
 	uint64_t phoff, lo = UINT64_MAX, hi = 0, entry, note_entry = 0, vbase = 0, pbase = 0;
 	unsigned int phnum, phentsize;
+	uint16_t machine;
 	bool is64, have_load = false;
 	int rc = slurp(path, &buf, &len, err, errlen);
 
@@ -244,6 +245,11 @@ int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, ch
 			free(buf);
 			return -ENOEXEC;
 		}
+		if (arm64_image(d, len) && (flags & PM_KERNEL_PVH) && !(flags & PM_KERNEL_RAW)) {
+			snprintf(err, errlen, "kernel %s: an arm64 Image; the board boots x86 PVH kernels", path);
+			free(buf);
+			return -ENOEXEC;
+		}
 		/* an Image or a raw image: the board says where (so does an ELF file linked at 0) */
 		k->data = buf;
 		k->size = len;
@@ -254,6 +260,12 @@ int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, ch
 	if ((d[EI_CLASS] != ELFCLASS32 && d[EI_CLASS] != ELFCLASS64) || d[EI_DATA] != ELFDATA2LSB)
 		FAIL(-EINVAL, "kernel %s: an ELF file neither 32- nor 64-bit little-endian", path);
 	is64 = d[EI_CLASS] == ELFCLASS64;
+	if (len < EI_NIDENT + 4)
+		FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
+	machine = (uint16_t)(d[EI_NIDENT + 2] | d[EI_NIDENT + 3] << 8);   /* e_machine, in either class */
+	if ((flags & PM_KERNEL_PVH) ? machine != EM_386 && machine != EM_X86_64 : machine != EM_AARCH64)
+		FAIL(-ENOEXEC, "kernel %s: an ELF file for machine %u; the board boots %s kernels", path, machine,
+		     (flags & PM_KERNEL_PVH) ? "x86 PVH" : "aarch64");
 	/* the header's fields we need, as 64-bit values whatever the class */
 #define EHDR(type) do {								\
 		type h;								\

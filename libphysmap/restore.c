@@ -16,6 +16,7 @@
 
 #include <xenstore.h>
 #include <xen/xen.h>
+#include <xen/hvm/params.h>
 #include <xen/hvm/save.h>
 
 #include "physmap/save.h"
@@ -37,11 +38,13 @@ struct restorer {
 	uint32_t domid;
 	uint64_t max_pfn;
 	uint8_t *have;           /* pfns populated, a bit each */
+	uint8_t *seen;           /* the pfns of the PAGE_DATA record being read, a bit each */
 	uint64_t *mfns;
 	uint64_t *pfns;          /* a run's pfns, for a backend that maps by pfn */
 	unsigned int vcpus;
 	struct pm_hv_vcpu_state *st;
 	bool got_vcpus, got_params;
+	bool got_store, got_console;   /* HVM_PARAMS named the rings' pages */
 	void *hvm_ctx;           /* Xen's whole HVM context, loaded as it is, or NULL */
 	size_t hvm_ctx_len;
 	void *devices;
@@ -207,7 +210,21 @@ static int page_data(struct restorer *r, const struct pm_stream_record *rec, uin
 				   (unsigned long long)pfn, (unsigned long long)r->max_pfn);
 		if (t == PM_PAGE_BROKEN)
 			return bad(r, -EINVAL, at, "PAGE_DATA: pfn 0x%llx is broken", (unsigned long long)pfn);
+		if (r->seen[pfn / 8] & (1u << (pfn % 8))) {
+			rc = bad(r, -EINVAL, at, "PAGE_DATA: pfn 0x%llx twice in one record", (unsigned long long)pfn);
+			break;
+		}
+		r->seen[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
 	}
+	/* the record's marks, cleared as cheaply as they were made */
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t pfn = pm_stream_page_pfn(rec, i) & PM_PAGE_PFN_MASK;
+
+		if (pfn < r->max_pfn)
+			r->seen[pfn / 8] = 0;
+	}
+	if (rc)
+		return rc;
 	for (uint32_t i = 0; i < count;) {
 		uint64_t e = pm_stream_page_pfn(rec, i), pfn = e & PM_PAGE_PFN_MASK, t = e >> PM_PAGE_TYPE_SHIFT;
 		uint32_t n = 1;
@@ -240,6 +257,42 @@ static int page_data(struct restorer *r, const struct pm_stream_record *rec, uin
 	return 0;
 }
 
+/* one HVM parameter, judged against the domain being built: its rings are where this board puts them */
+static int param(struct restorer *r, uint64_t key, uint64_t value, uint64_t at)
+{
+	uint64_t special = r->max_pfn - PM_DOMAIN_EXTRA_PAGES, want = 0;
+	const char *name = NULL;
+	int rc;
+
+	if (key >= HVM_NR_PARAMS)
+		return bad(r, -EINVAL, at, "HVM_PARAMS: parameter %llu: Xen has %u", (unsigned long long)key,
+			   HVM_NR_PARAMS);
+	if (key == HVM_PARAM_STORE_PFN) {
+		name = "STORE_PFN";
+		want = special + PM_DOMAIN_STORE_PAGE;
+		r->got_store = true;
+	} else if (key == HVM_PARAM_CONSOLE_PFN) {
+		name = "CONSOLE_PFN";
+		want = special + PM_DOMAIN_CONSOLE_PAGE;
+		r->got_console = true;
+	} else if ((key == HVM_PARAM_STORE_EVTCHN || key == HVM_PARAM_CONSOLE_EVTCHN) && value >= PM__EVTCHN_MAX) {
+		return bad(r, -EINVAL, at, "HVM_PARAMS: %s_EVTCHN %llu: event channels end at %u",
+			   key == HVM_PARAM_STORE_EVTCHN ? "STORE" : "CONSOLE", (unsigned long long)value,
+			   PM__EVTCHN_MAX);
+	}
+	if (name && value != want)
+		return bad(r, -EINVAL, at, "HVM_PARAMS: %s 0x%llx: this board's ring is at pfn 0x%llx", name,
+			   (unsigned long long)value, (unsigned long long)want);
+	if (name && !(r->have[value / 8] & (1u << (value % 8))))
+		return bad(r, -EINVAL, at, "HVM_PARAMS: %s 0x%llx: a page the stream did not carry", name,
+			   (unsigned long long)value);
+	rc = pm_hv_set_param(r->hv, r->domid, (unsigned int)key, value);
+	if (rc)
+		return bad(r, rc, at, "HVM_PARAMS: parameter %llu = 0x%llx: %s", (unsigned long long)key,
+			   (unsigned long long)value, strerror(-rc));
+	return 0;
+}
+
 static int params(struct restorer *r, const struct pm_stream_record *rec, uint64_t at)
 {
 	uint32_t head[2];
@@ -254,10 +307,8 @@ static int params(struct restorer *r, const struct pm_stream_record *rec, uint64
 		int rc;
 
 		memcpy(kv, rec->body + 8 + (size_t)i * 16, 16);
-		rc = kv[0] > UINT32_MAX ? -EINVAL : pm_hv_set_param(r->hv, r->domid, (unsigned int)kv[0], kv[1]);
-		if (rc)
-			return bad(r, rc, at, "HVM_PARAMS: parameter %llu = 0x%llx: %s", (unsigned long long)kv[0],
-				   (unsigned long long)kv[1], strerror(-rc));
+		if ((rc = param(r, kv[0], kv[1], at)))
+			return rc;
 	}
 	r->got_params = true;
 	return 0;
@@ -291,6 +342,8 @@ static int libxc(struct restorer *r, enum pm_libxc_dom want)
 		case PM_LIBXC_END:
 			if (!r->got_vcpus)
 				return bad(r, -EINVAL, at, "END before the vCPUs' state");
+			if (!r->got_store || !r->got_console)
+				return bad(r, -EINVAL, at, "END without HVM_PARAMS naming the store and console rings' pages");
 			return rec.len ? bad(r, -EINVAL, at, "END with a body") : 0;
 		case PM_LIBXC_STATIC_DATA_END:
 			if (static_end)
@@ -487,6 +540,16 @@ static int header(struct restorer *r, const struct pm_restore_opts *o, struct pm
 	memcpy(h, r->buf + PM_XL_MAGIC_LEN, 16);
 	if (memcmp(r->buf, PM_XL_MAGIC, PM_XL_MAGIC_LEN))
 		return bad(r, -EINVAL, 0, "not a save file (no xl header)");
+	if (h[0] != PM_XL_BYTEORDER)
+		return bad(r, -EINVAL, PM_XL_MAGIC_LEN, "xl's header: byte order mark 0x%08x, not this host's", h[0]);
+	if (!(h[1] & PM_XL_MANDATORY_STREAMV2))
+		return bad(r, -EINVAL, PM_XL_MAGIC_LEN + 4, "xl's header: no STREAMv2 flag: an xl v1 stream, not read");
+	if (h[1] & ~(PM_XL_MANDATORY_JSON | PM_XL_MANDATORY_STREAMV2))
+		return bad(r, -EINVAL, PM_XL_MAGIC_LEN + 4, "xl's header: mandatory flags 0x%x physmap does not know",
+			   h[1] & ~(PM_XL_MANDATORY_JSON | PM_XL_MANDATORY_STREAMV2));
+	if (h[2])
+		return bad(r, -EINVAL, PM_XL_MAGIC_LEN + 8, "xl's header: optional-data flags 0x%x physmap does not know",
+			   h[2]);
 	if (h[3] > (1u << 20))
 		return bad(r, -EINVAL, PM_XL_MAGIC_LEN + 12, "a configuration of %u bytes", h[3]);
 	rc = get(r, PM_XL_MAGIC_LEN + 16, h[3], "the configuration");
@@ -494,8 +557,7 @@ static int header(struct restorer *r, const struct pm_restore_opts *o, struct pm
 		return rc;
 	c = (struct pm_stream_cursor){ r->buf, PM_XL_MAGIC_LEN + 16 + (size_t)h[3], 0 };
 	if (pm_stream_get_xl_header(&c, &json))
-		return bad(r, -EINVAL, PM_XL_MAGIC_LEN, "xl's header: another byte order, no v2 stream, or flags "
-							"physmap does not know");
+		return bad(r, -EINVAL, PM_XL_MAGIC_LEN + 16, "xl's header: its configuration is not NUL-terminated");
 	if (!json && !o->config)
 		return bad(r, -EINVAL, PM_XL_MAGIC_LEN, "no configuration in the stream, and none given");
 	if (o->config)
@@ -580,10 +642,11 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	r.max_pfn = pm__build_max_pfn(r.b);
 	r.vcpus = info.vcpus;
 	r.have = pm__calloc((size_t)((r.max_pfn + 7) / 8), 1);
+	r.seen = pm__calloc((size_t)((r.max_pfn + 7) / 8), 1);
 	r.mfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r.mfns));
 	r.pfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r.pfns));
 	r.st = pm__calloc(r.vcpus, sizeof(*r.st));
-	if (!r.have || !r.mfns || !r.pfns || !r.st) {
+	if (!r.have || !r.seen || !r.mfns || !r.pfns || !r.st) {
 		rc = bad(&r, -ENOMEM, r.offset, "out of memory");
 		goto out;
 	}
@@ -616,6 +679,15 @@ libxl:
 	}
 	if (rc)
 		goto out;
+	if (!emulator && !strcmp(pm_hv_backend(hv), "sim")) {
+		/* physmap's own streams always carry it: one without has lost the devices and the store's state */
+		rc = bad(&r, -EINVAL, at, "libxl END without EMULATOR_CONTEXT (the device model's and store's state)");
+		goto out;
+	}
+	if (!r.devices && pm__build_has_dm(r.b) && !strcmp(pm_hv_backend(hv), "sim")) {
+		rc = bad(&r, -EINVAL, at, "EMULATOR_CONTEXT without the devices' state, and the board has devices");
+		goto out;
+	}
 	if (pv)
 		goto watches;
 	/* everything read and sound: the domain's state */
@@ -655,6 +727,7 @@ out:
 		pm_domain_config_dispose(cfg);
 	free(r.buf);
 	free(r.have);
+	free(r.seen);
 	free(r.mfns);
 	free(r.pfns);
 	free(r.st);

@@ -3,6 +3,7 @@
  * socket, for save.c and restore.c (save-internal.h)
  */
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,11 @@ int pm__read_all(int fd, void *buf, size_t len)
 void pm__trace(const char *what)
 {
 	static int on = -1;
+	const char *stop = getenv("PHYSMAP_STOP_AT");
 	struct timespec t;
 
+	if (stop && !strcmp(stop, what))
+		raise(SIGSTOP);   /* a test acts on the program at this stage; SIGCONT goes on */
 	if (on < 0)
 		on = getenv("PHYSMAP_TRACE") != NULL;
 	if (!on)

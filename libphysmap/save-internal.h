@@ -30,6 +30,7 @@ void pm__hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st);
 
 /* the HVM parameters a physmap domain has: the rings' pfns and ports */
 #define PM__NR_PARAMS 4
+#define PM__EVTCHN_MAX 131072u   /* Xen's FIFO event channel ABI: 2^17 ports */
 
 /**
  * pm__vcpus_put - the libxc record of @n vCPUs' states: HVM_CONTEXT (Xen's
@@ -60,7 +61,9 @@ int pm__dm_control(const char *rundir, const char *name, const void *in, size_t 
 /**
  * pm__trace - with $PHYSMAP_TRACE set, "physmap[PID]: MS WHAT" on stderr,
  * MS on the monotonic clock (comparable between processes): where a
- * save's, a restore's or a migration's time goes
+ * save's, a restore's or a migration's time goes. Each WHAT is a stage a
+ * test can act at: with $PHYSMAP_STOP_AT=WHAT the process stops itself
+ * there (SIGSTOP) until it is continued or killed.
  */
 void pm__trace(const char *what);
 

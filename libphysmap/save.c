@@ -37,6 +37,7 @@ struct saver {
 	struct pm_hv_dominfo info;
 	struct pm_domain_config cfg;
 	uint64_t special;        /* the first special pfn: the rings */
+	bool devices;            /* its board has devices: a device model serves them, whose state goes too */
 	char firmware[128];
 	char target[32];         /* the store's memory/target (KiB), or "" */
 	uint64_t *p2m;           /* a window's entries */
@@ -125,6 +126,7 @@ static int config(struct saver *s)
 		if (layout.regions[i].kind == PM_REGION_RAM &&
 		    (layout.regions[i].base + layout.regions[i].size + PM__PAGE - 1) / PM__PAGE > s->special)
 			s->special = (layout.regions[i].base + layout.regions[i].size + PM__PAGE - 1) / PM__PAGE;
+	s->devices = layout.nr_devices != 0;
 	pm_board_layout_dispose(&layout);
 out:
 	free(json);
@@ -668,16 +670,31 @@ static int emulator(struct saver *s, struct pm_stream_buf *b)
 	size_t dev_len = 0, len = 0;
 	uint8_t *buf = NULL;
 	char *watches = NULL, *guest = NULL;
+	bool sim = !strcmp(pm_hv_backend(s->hv), "sim");
 	int rc;
 
 	if (!h)
 		return fail(s, -errno, "connecting to the store");
 	snprintf(dom, sizeof(dom), "%u", s->domid);
+	/* the guest's watches: physmap-xenstored's own command (Xen's stores have none; the guest sets them again) */
 	watches = xs_control_command(h, "watches", dom, (unsigned int)strlen(dom) + 1);
-	guest = guest_store(h, s->domid);
+	rc = watches || !sim ? 0 : -(errno ?: EIO);
+	guest = rc ? NULL : guest_store(h, s->domid);
+	if (!rc && !guest)
+		rc = -ENOMEM;
 	xs_close(h);
-	rc = strcmp(pm_hv_backend(s->hv), "sim") ? -ENOENT :
+	if (rc) {
+		fail(s, rc, "the guest's store watches and entries");
+		goto out;
+	}
+	rc = !sim ? -ENOENT :
 	     pm__dm_control(pm_hv_rundir(s->hv), s->info.name, NULL, 0, &dev, &dev_len, what, sizeof(what));
+	if (rc == -ENOENT && s->devices && sim) {
+		/* its devices were served: a file without their state would restore a broken guest */
+		snprintf(s->err, s->errlen, "domain %u (%s): its device model is gone: the devices' state cannot be saved",
+			 s->domid, s->info.name);
+		goto out;
+	}
 	if (rc == -ENOENT)
 		rc = 0;   /* no device model: no devices */
 	else if (rc) {

@@ -126,7 +126,7 @@ int pm_stream_get_xl_header(struct pm_stream_cursor *c, const char **json)
 	if (rc)
 		return rc;
 	if (memcmp(magic, PM_XL_MAGIC, PM_XL_MAGIC_LEN) || h[0] != PM_XL_BYTEORDER ||
-	    !(h[1] & PM_XL_MANDATORY_STREAMV2) || (h[1] & ~(PM_XL_MANDATORY_JSON | PM_XL_MANDATORY_STREAMV2)))
+	    !(h[1] & PM_XL_MANDATORY_STREAMV2) || (h[1] & ~(PM_XL_MANDATORY_JSON | PM_XL_MANDATORY_STREAMV2)) || h[2])
 		return -EINVAL;
 	if (c->len - c->pos < h[3])
 		return -ENODATA;

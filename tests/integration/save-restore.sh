@@ -43,7 +43,7 @@ dms() { pgrep -f "physmap-dm --sim .* --rundir $1( |$)" | wc -l; }
 bootv() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/virt.cfg" name="$n" kernel="$GA" "extra=\"$w\"" "$@" >/dev/null 2>&1; }
 bootx() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/pc.cfg" name="$n" kernel="$GX" "cmdline=\"$w\"" "$@" >/dev/null 2>&1; }
 
-plan 40
+plan 47
 
 # ---- save and restore, virt (arm64), onto a simulator started later ----
 bootv wa "workload=8,0" memory=128
@@ -234,14 +234,60 @@ write('huge.save', d[:first_page[0]] + struct.pack('<II', 1, 64 << 20) + d[first
 # the vCPUs' record moved before the pages (reordered)
 vb = d[vcpus[0]:vcpus[0] + 8 + ((vcpus[2] + 7) & ~7)]
 write('reordered.save', d[:first_page[0]] + vb + d[first_page[0]:vcpus[0]] + d[vcpus[0] + len(vb):])
+def without(rec):
+    return d[:rec[0]] + d[rec[0] + 8 + ((rec[2] + 7) & ~7):]
+# the libxl records after the libxc stream's END
+xl = []
+while True:
+    t, l = struct.unpack('<II', d[p:p + 8])
+    xl.append((p, t, l))
+    p += 8 + ((l + 7) & ~7)
+    if t == 0:
+        break
+write('noemu.save', without(next(r for r in xl if r[1] == 3)))       # no EMULATOR_CONTEXT
+params = next(r for r in recs if r[1] == 0x0a)
+write('noparams.save', without(params))                              # no HVM_PARAMS
+n = struct.unpack('<I', d[params[0] + 8:params[0] + 12])[0]
+for i in range(n):                                                   # STORE_PFN 0xffffffffffff
+    at = params[0] + 16 + 16 * i
+    if struct.unpack('<Q', d[at:at + 8])[0] == 1:
+        write('storepfn.save', d[:at + 8] + struct.pack('<Q', 0xffffffffffff) + d[at + 16:])
+write('param.save', d[:params[0] + 16] + struct.pack('<Q', 1000) + d[params[0] + 24:])   # parameter 1000
+write('optflags.save', d[:40] + struct.pack('<I', 4) + d[44:])      # an optional-data flag xl never defined
+pfns = first_page[0] + 16                                            # PAGE_DATA: count, reserved, pfns
+write('duppfn.save', d[:pfns + 8] + d[pfns:pfns + 8] + d[pfns + 16:])   # its second pfn is its first
 PY
 for c in "unknown:libxc record 0x77: unknown, and not optional" "huge:longer than 16777216" \
-	"reordered:PAGE_DATA after the vCPUs' state"; do
+	"reordered:PAGE_DATA after the vCPUs' state" \
+	"noemu:byte [0-9]*: libxl END without EMULATOR_CONTEXT" \
+	"noparams:byte [0-9]*: END without HVM_PARAMS naming the store and console rings' pages" \
+	"storepfn:byte [0-9]*: HVM_PARAMS: STORE_PFN 0xffffffffffff: this board's ring is at pfn 0x" \
+	"param:byte [0-9]*: HVM_PARAMS: parameter 1000: Xen has" \
+	"optflags:byte 40: xl's header: optional-data flags 0x4 physmap does not know" \
+	"duppfn:byte [0-9]*: PAGE_DATA: pfn 0x[0-9a-f]* twice in one record"; do
 	f=${c%%:*}
 	out=$(on2 "$PXL" restore "$T/$f.save" 2>&1)
 	is "$f record: refused (${c#*:}), nothing left behind" "1 1 0 0 0 0" \
 		"$? $(printf '%s' "$out" | grep -c -- "${c#*:}") $(gone)"
 done
+
+# ---- a part that cannot be captured fails the save, and leaves no file ----
+# the save stopped at its stage (its own trace line) while its device model is killed
+stopped() { [ "$(awk '{ print $3 }' /proc/"$1"/stat 2>/dev/null)" = T ]; }
+bootv dmd "workload=4,0" memory=64
+wait_log dmd "^workload"
+id=$(field dmd domid)
+PHYSMAP_STOP_AT="save: memory and vCPUs" "$PXL" save dmd "$T/dmd.save" >"$T/dmd.out" 2>&1 &
+spid=$!
+for i in $(seq 100); do stopped $spid && break; sleep 0.1; done
+pkill -9 -f "physmap-dm --sim $id --rundir $PHYSMAP_RUNDIR "
+for i in $(seq 50); do pgrep -f "physmap-dm --sim $id --rundir $PHYSMAP_RUNDIR " >/dev/null || break; sleep 0.1; done
+kill -CONT $spid
+wait $spid
+is "save of a domain whose device model dies during it: exit 1, one line saying so, no file, the domain kept" \
+	"1 pxl save: domain $id (dmd): its device model is gone: the devices' state cannot be saved|absent|0" \
+	"$? $(cat "$T/dmd.out")|$([ -e "$T/dmd.save" ] && echo present || echo absent)|$("$PXL" list dmd >/dev/null 2>&1; echo $?)"
+"$PXL" destroy dmd
 
 # ---- the stream broken at random places: both sides stay whole ----
 bootv brk "workload=4,0" memory=64

@@ -188,7 +188,7 @@ struct pm_kernel {
 };
 
 /** pm_kernel_load's flags */
-#define PM_KERNEL_PVH 1u   /* the board boots it as PVH: an ELF file must carry the PVH entry note */
+#define PM_KERNEL_PVH 1u   /* an x86 PVH board: an ELF file is x86's and carries the PVH entry note (else aarch64's) */
 #define PM_KERNEL_RAW 2u   /* a file of no known format is a raw image the board places (kernel_format="raw") */
 
 /**
@@ -200,7 +200,8 @@ struct pm_kernel {
  * returns: 0 with @k to dispose; -EINVAL (empty; a bad ELF file:
  *   truncated, segments past its end, nothing to load, no PVH note, an
  *   entry outside what it loads; a bad bzImage); -ENOEXEC (no format it
- *   knows, and not PM_KERNEL_RAW); -EISDIR, -EINVAL, -EFBIG (a directory,
+ *   knows, and not PM_KERNEL_RAW; an ELF file or Image of the other
+ *   architecture); -EISDIR, -EINVAL, -EFBIG (a directory,
  *   not a regular file, more than 1 GiB); -ENOMEM; -errno (cannot read it)
  */
 int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, char *err, size_t errlen);

@@ -159,7 +159,8 @@ struct pm_stream_record {
  * pm_stream_get_xl_header - xl's header; *@json points at its optional
  * data (NUL-terminated, checked), or NULL if it has none
  * returns: 0; -EINVAL (not xl's magic, another byte order, no v2 stream
- *   follows, unknown mandatory flags, the JSON not terminated); -ENODATA
+ *   follows, unknown mandatory or optional-data flags (xl defines no
+ *   optional ones), the JSON not terminated); -ENODATA
  *   (truncated)
  */
 int pm_stream_get_xl_header(struct pm_stream_cursor *c, const char **json);
