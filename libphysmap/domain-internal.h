@@ -30,6 +30,16 @@ uint32_t pm__build_domid(const struct build *b);
 /** pm__build_max_pfn - the pfns the domain was created for: [0, that) (Xen keeps no such limit) */
 uint64_t pm__build_max_pfn(const struct build *b);
 
+/**
+ * pm__building_mark - mark @domid under construction by this process
+ * (building.c); pm_domain_built and pm_domain_destroy take the mark away
+ * returns: 0; -errno (the store)
+ */
+int pm__building_mark(uint32_t domid);
+
+/** pm__build_unfinished - the domain stays marked under construction once built: its caller says when it is done */
+void pm__build_unfinished(struct build *b);
+
 /** pm__build_has_dm - its board has devices: a device model serves them (and has state to restore) */
 bool pm__build_has_dm(const struct build *b);
 

@@ -26,6 +26,7 @@
 #include "alloc-internal.h"
 #include "file-internal.h"
 #include "domain-internal.h"
+#include "save-internal.h"
 #include "device-internal.h"
 #include "config-internal.h"
 #include "hv/hv-internal.h"
@@ -43,6 +44,8 @@ struct build {
 	uint64_t table_len;      /* the firmware table's bytes, at boot.table_gpa */
 	bool restore;            /* memory, vCPUs and the table come from a stream */
 	bool created, stored;    /* for the undo path */
+	bool marked;             /* marked under construction in the store (building.c) */
+	bool unfinished;         /* left marked once built: the caller says when it is complete */
 	bool devices;            /* its disks and networks (some perhaps) are in the store */
 	struct pm_nic *nics;     /* cfg's vifs, each with its MAC (chosen now where none was given) */
 	bool xen;                /* on Xen: its channels are allocated, its rings named by gfn */
@@ -643,6 +646,17 @@ static int devices(struct build *b)
 	return rc;
 }
 
+/* under construction from now until built: a builder that dies leaves it to pm_domain_reap */
+static int mark(struct build *b)
+{
+	int rc = pm__building_mark(b->domid);
+
+	if (rc)
+		return fail(b, rc, "marking it under construction in the store");
+	b->marked = true;
+	return 0;
+}
+
 /* a PV guest: the hypervisor's builder lays it out (no board, no device model) */
 static int pv_begin(struct build *b)
 {
@@ -674,6 +688,8 @@ static int pv_begin(struct build *b)
 	if (rc)
 		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
 	b->created = true;
+	if ((rc = mark(b)))
+		return rc;
 	rc = pm_hv_set_maxmem(b->hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
 	if (rc)
 		return fail(b, rc, "setting max memory");
@@ -739,6 +755,9 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	if (rc)
 		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
 	b->created = true;
+	if ((rc = mark(b)))
+		return rc;
+	pm__trace("build: domain made");   /* each trace line is a stage a test can stop at */
 	rc = pm_hv_set_maxmem(hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
 	if (rc)
 		return fail(b, rc, "setting max memory");
@@ -749,9 +768,13 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		if (!rc)
 			rc = special_pages(b);
 		if (!rc)
+			pm__trace("build: memory populated");
+		if (!rc)
 			rc = load(b);
 		if (!rc && b->cfg->kernel)
 			rc = vcpu0(b);   /* without a kernel its vCPUs stay down: the layout alone */
+		if (!rc)
+			pm__trace("build: images loaded");
 	}
 	if (!rc)
 		rc = actions(b);
@@ -763,8 +786,12 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		rc = devices(b);
 	if (!rc && !restore)
 		rc = introduce(b);
+	if (!rc)
+		pm__trace("build: store entries");
 	if (!rc && b->layout.nr_devices)
 		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
+	if (!rc)
+		pm__trace("build: complete");
 	return rc;
 }
 
@@ -847,6 +874,11 @@ static void forget_files(struct build *b)
 	}
 }
 
+void pm__build_unfinished(struct build *b)
+{
+	b->unfinished = true;
+}
+
 void pm__build_end(struct build *b, int rc)
 {
 	if (!b)
@@ -861,6 +893,8 @@ void pm__build_end(struct build *b, int rc)
 		pm_hv_domain_destroy(b->hv, b->domid);
 		forget_files(b);
 	}
+	if (b->marked && (rc || !b->unfinished))
+		pm_domain_built(b->hv, b->domid);
 	pm_board_layout_dispose(&b->layout);
 	pm_kernel_dispose(&b->kernel);
 	free(b->ramdisk);
@@ -1088,6 +1122,8 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 		return rc;
 	if (!domid)
 		return -EPERM;
+	pm_domain_built(hv, domid);   /* finished or not, it is no longer anyone's to complete */
+	pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
 	pm__devices_destroy(hv, domid);
 	store_remove(domid);
 	if (!strcmp(pm_hv_backend(hv), "xen"))

@@ -625,6 +625,8 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 	rc = pm__build_begin(hv, cfg, true, &r.b, err, errlen);
 	if (rc)
 		goto out;
+	if (o->unfinished)
+		pm__build_unfinished(r.b);
 	r.domid = pm__build_domid(r.b);
 	if (pv) {
 		/* libxenguest reads a PV guest's libxc stream, as libxl has it do */

@@ -51,9 +51,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/* as libphysmap's: with $PHYSMAP_TRACE, where a migration's time goes */
+/* as libphysmap's: with $PHYSMAP_TRACE, where a migration's time goes; $PHYSMAP_STOP_AT stops there */
 static void trace(const char *what)
 {
+	const char *stop = getenv("PHYSMAP_STOP_AT");
+
+	if (stop && !strcmp(stop, what))
+		raise(SIGSTOP);
 	if (getenv("PHYSMAP_TRACE"))
 		fprintf(stderr, "physmap[%d]: %.3f ms %s\n", (int)getpid(), now_ns() / 1e6, what);
 }
@@ -82,22 +86,19 @@ static int save_run(const struct pxl_args *a)
 	}
 	if (pxl_open_domain(a, &hv, &domid))
 		return PXL_FAIL;
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* refused before anything is read; written unnamed, so a failure or a kill leaves no file */
+	fd = access(file, F_OK) ? pxl_file_open(file, err, sizeof(err)) : -EEXIST;
 	if (fd < 0) {
-		fprintf(stderr, "%s: %s: %s\n", a->prog, file, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", a->prog, file, strerror(-fd));
 		pm_hv_close(hv);
 		return PXL_FAIL;
 	}
 	rc = pm_domain_save(hv, domid, fd, NULL, &rep, err, sizeof(err));
-	if (!rc && (fsync(fd) || close(fd))) {
-		snprintf(err, sizeof(err), "%s: %s", file, strerror(errno));
-		rc = -errno;
+	if (!rc && (rc = pxl_file_commit(fd, file, true, err, sizeof(err))))
 		pm_domain_save_done(hv, domid, &rep, true);
-	} else if (rc) {
+	else if (rc)
 		close(fd);
-	}
 	if (rc) {
-		unlink(file);   /* nothing half-written is left */
 		fprintf(stderr, "%s: %s\n", a->prog, err);
 		pm_hv_close(hv);
 		return PXL_FAIL;
@@ -402,17 +403,26 @@ static int migrate_run(const struct pxl_args *a)
 		goto resume;
 	}
 	snprintf(away, sizeof(away), "%s--migratedaway", info.name);
-	rc = pm_domain_rename(hv, domid, away);
+	/* marked first: a sender killed from here on leaves it to the next pxl, to resume or destroy */
+	rc = pm_domain_migrating(hv, domid, PM_MIGRATING_SENDING, info.name) ?: pm_domain_rename(hv, domid, away);
 	if (rc) {
 		fprintf(stderr, "%s: renaming %s to %s: %s; it keeps running here\n", a->prog, info.name, away,
 			strerror(-rc));
 		goto resume;
 	}
 	renamed = true;
-	if (say(fd, "go\n")) {
+	trace("migrate: renamed");
+	/*
+	 * let go: it stays paused here whatever becomes of this process (its
+	 * dirty log, whose owner's death would resume it, is off), and is
+	 * marked to be destroyed if this process dies; the receiver runs it
+	 */
+	pm_domain_save_done(hv, domid, &rep, false);
+	if (pm_domain_migrating(hv, domid, PM_MIGRATING_GONE, info.name) || say(fd, "go\n")) {
 		fprintf(stderr, "%s: the receiver went away; %s keeps running here\n", a->prog, info.name);
 		goto resume;
 	}
+	trace("migrate: go sent");
 	rc = read_line(fd, line, sizeof(line), 60);
 	trace("migrate: the receiver runs it");
 	if (rc || strcmp(line, "done\n")) {
@@ -431,6 +441,7 @@ resume:
 	if (renamed)
 		pm_domain_rename(hv, domid, info.name);
 	pm_domain_save_done(hv, domid, &rep, true);
+	pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -506,6 +517,7 @@ static int receive_run(const struct pxl_args *a)
 	if (say(out, BANNER))
 		goto out_hv;
 	o.incoming = true;
+	o.unfinished = true;   /* not complete until its sender lets go and it runs here */
 	rc = pm_domain_restore(hv, in, &o, &domid, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", a->prog, err);
@@ -540,6 +552,7 @@ static int receive_run(const struct pxl_args *a)
 		goto out_cfg;
 	}
 	trace("migrate-receive: unpaused");
+	pm_domain_built(hv, domid);
 	say(out, "done\n");
 	if (pxl_monitor_needed(hv, &cfg))
 		pxl_monitor_spawn(a, hv, &cfg, domid);   /* after "done": not part of the downtime */

@@ -15,6 +15,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/pxl-cli.sh \
 	tests/integration/pxl-sim.sh \
 	tests/integration/hostile-inputs.sh \
+	tests/integration/kill-matrix.sh \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
 	tests/integration/lifecycle.sh \

@@ -118,7 +118,7 @@ is "destroy of an unknown domain: exit 1, one line" "1 pxl destroy: nobody: no s
 # every building call failed in turn: each failure leaves nothing behind
 fails=0 leftovers=
 for n in $(seq 24); do
-	if PHYSMAP_HV_FAIL_AT=$n "$PXL" create "$EX/pc.cfg" name=fi memory=64 kernel="$GX" >/dev/null 2>&1; then
+	if PHYSMAP_HV_FAIL_AT=$n "$PXL" create "$EX/pc.cfg" name=fi memory=64 kernel="$GX" cmdline=control >/dev/null 2>&1; then
 		"$PXL" destroy fi
 		continue
 	fi

@@ -50,12 +50,19 @@ int pxl_config_layout(const struct pxl_args *a, struct pm_domain_config *cfg,
 
 int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv)
 {
+	char notes[1024];
 	int rc = pm_hv_open(NULL, hv);
 
 	if (rc)
 		*hv = NULL;
-	if (!rc)
+	if (!rc) {
+		/* what a killed pxl left half-built goes first, said once */
+		if (pm_domain_reap(*hv, notes, sizeof(notes)) > 0) {
+			for (char *l = strtok(notes, "\n"); l; l = strtok(NULL, "\n"))
+				fprintf(stderr, "%s: %s\n", a->prog, l);
+		}
 		return PXL_OK;
+	}
 	if (rc == -EINVAL)
 		fprintf(stderr, "%s: PHYSMAP_CONNECT=%s: expected sim or xen\n", a->prog,
 			getenv("PHYSMAP_CONNECT"));
@@ -134,33 +141,67 @@ int pxl_open_domain(const struct pxl_args *a, struct pm_hv **hv, uint32_t *domid
 	return rc;
 }
 
+int pxl_file_open(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path) >=
+		 (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);   /* 0600, as libxenguest creates a core */
+	if (fd < 0) {
+		fd = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+int pxl_file_commit(int fd, const char *path, bool exclusive, char *err, size_t errlen)
+{
+	char proc[64], tmp[4200];
+	int rc = 0;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (fsync(fd))
+		rc = -errno;
+	if (!rc && exclusive && linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
+		rc = -errno;
+	if (!rc && !exclusive) {
+		/* a name of its own first, then over @path at once */
+		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+		unlink(tmp);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) || rename(tmp, path)) {
+			rc = -errno;
+			unlink(tmp);
+		}
+	}
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (rc)
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	return rc;
+}
+
 int pxl_dump_core(struct pm_hv *hv, uint32_t domid, const char *path, struct pm_dump_report *rep, char *err,
 		  size_t errlen)
 {
-	char tmp[4096];
 	int fd, rc;
 
 	err[0] = 0;
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);   /* 0600, as libxenguest creates a core */
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
+	fd = pxl_file_open(path, err, errlen);
+	if (fd < 0)
+		return fd;
 	rc = pm_domain_dump_core(hv, domid, fd, rep, err, errlen);
-	if (!rc && fsync(fd))
-		rc = -errno;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc) {
-		if (!err[0])
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		unlink(tmp);
-	}
+	if (rc)
+		close(fd);
+	else
+		rc = pxl_file_commit(fd, path, false, err, errlen);
+	if (rc && !err[0])
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 	return rc;
 }
 

@@ -94,9 +94,24 @@ int pxl_monitor_spawn(const struct pxl_args *a, struct pm_hv *hv, const struct p
 		      uint32_t domid);
 
 /**
+ * pxl_file_open - an unnamed file (O_TMPFILE) in the directory @path
+ * names, to be written and then given @path by pxl_file_commit: a pxl
+ * killed while it writes leaves no file at all
+ * returns: the descriptor; -errno with @err "PATH: why"
+ */
+int pxl_file_open(const char *path, char *err, size_t errlen);
+
+/**
+ * pxl_file_commit - @fd (pxl_file_open's) synced and named @path, and
+ * closed either way; @exclusive: refused if @path exists (else replaced)
+ * returns: 0; -errno with @err "PATH: why"
+ */
+int pxl_file_commit(int fd, const char *path, bool exclusive, char *err, size_t errlen);
+
+/**
  * pxl_dump_core - @domid's core (pm_domain_dump_core) written to @path:
- * into a new file beside it first, renamed over @path once whole, so a
- * failure leaves no file and an old @path as it was
+ * into an unnamed file first (pxl_file_open), given @path once whole, so
+ * a failure or a kill leaves no file and an old @path as it was
  * @err: a line on failure
  * returns: 0; -errno
  */

@@ -168,6 +168,43 @@ int pm_domain_dump_core(struct pm_hv *hv, uint32_t domid, int fd, struct pm_dump
 int pm_domain_shutdown(struct pm_hv *hv, uint32_t domid, bool reboot, bool fallback);
 
 /**
+ * pm_domain_built - the domain is complete: the process that built it may
+ * go without it being destroyed. pm_domain_create and pm_domain_restore
+ * mark their domain complete themselves, except a restore told
+ * otherwise (struct pm_restore_opts's @unfinished).
+ * returns: 0; -errno (the store)
+ */
+int pm_domain_built(struct pm_hv *hv, uint32_t domid);
+
+/** where a migration's source stands, for pm_domain_migrating */
+enum pm_migrating {
+	PM_MIGRATING_NONE,      /* not (any more): the mark is taken away */
+	PM_MIGRATING_SENDING,   /* renamed, not yet let go: resumed as NAME if its sender dies */
+	PM_MIGRATING_GONE,      /* let go: its copy runs elsewhere; destroyed if its sender dies */
+};
+
+/**
+ * pm_domain_migrating - mark @domid, a migration's source first called
+ * @name, with its @phase, so that pm_domain_reap knows what to do with
+ * it when the migrating process dies
+ * returns: 0; -errno (the store)
+ */
+int pm_domain_migrating(struct pm_hv *hv, uint32_t domid, enum pm_migrating phase, const char *name);
+
+/**
+ * pm_domain_reap - destroy every domain left under construction by a
+ * process that is gone (killed while it created, restored or received
+ * it): a domain is marked so in the store from the moment it exists
+ * until it is complete; and resume (under its name) or destroy every
+ * migration source whose sender died (pm_domain_migrating)
+ * @notes: one line a domain, "domain N (NAME): left unfinished by
+ *   process PID, which is gone: destroyed" or as the case is; as much as
+ *   fits in @len
+ * returns: how many it acted on; -errno (the store)
+ */
+long pm_domain_reap(struct pm_hv *hv, char *notes, size_t len);
+
+/**
  * pm_domain_destroy - remove the domain's store entries, then the domain
  * returns: 0; -ENOENT; -EPERM (dom0)
  */

@@ -104,6 +104,9 @@ int pm_domain_save_done(struct pm_hv *hv, uint32_t domid, const struct pm_save_r
  * @incoming: a migration's: if a domain has the stream's name (its source,
  *     on this host), build it as NAME--incoming (cfg says so; rename it
  *     when the source has gone)
+ * @unfinished: the domain stays marked under construction once restored,
+ *     until pm_domain_built (a migration's receiver: once its sender has
+ *     let go); a receiver killed before then leaves it to pm_domain_reap
  */
 struct pm_restore_opts {
 	const char *where;
@@ -111,6 +114,7 @@ struct pm_restore_opts {
 	const char *const *overrides;
 	size_t nr_overrides;
 	bool incoming;
+	bool unfinished;
 };
 
 /**

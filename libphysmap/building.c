@@ -1,0 +1,200 @@
+/*
+ * libphysmap/building.c - a domain under construction is marked so in the
+ * store, /tool/physmap/building/DOMID = the PID of the process building
+ * it, from the moment it exists until it is complete. A builder killed
+ * part way (pxl create, restore, migrate-receive under kill -9) leaves
+ * the mark; the next toolstack command finds the process gone and
+ * destroys what it left (pm_domain_reap). A migration's source is
+ * marked the same way, /tool/physmap/migrating/DOMID = "PID PHASE NAME",
+ * from its rename to NAME--migratedaway until it is destroyed or resumed:
+ * a sender killed before it let go leaves it to be resumed under NAME, one
+ * killed after to be destroyed. Two small directories are read, never the
+ * list of all domains.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#include "physmap/domain.h"
+#include "domain-internal.h"
+
+#define BUILDING "/tool/physmap/building"
+#define MIGRATING "/tool/physmap/migrating"
+
+int pm__building_mark(uint32_t domid)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char p[64], pid[16];
+	int rc = 0;
+
+	if (!h)
+		return errno ? -errno : -EIO;
+	snprintf(p, sizeof(p), "%s/%u", BUILDING, domid);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	if (!xs_write(h, XBT_NULL, p, pid, (unsigned int)strlen(pid)))
+		rc = errno ? -errno : -EIO;
+	xs_close(h);
+	return rc;
+}
+
+/* /DIR/DOMID removed, if it is there */
+static int unmark(const char *dir, uint32_t domid)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	char p[64];
+	int rc = 0;
+
+	if (!h)
+		return errno ? -errno : -EIO;
+	snprintf(p, sizeof(p), "%s/%u", dir, domid);
+	if (!xs_rm(h, XBT_NULL, p) && errno != ENOENT)
+		rc = errno ? -errno : -EIO;
+	xs_close(h);
+	return rc;
+}
+
+int pm_domain_built(struct pm_hv *hv, uint32_t domid)
+{
+	(void)hv;
+	return unmark(BUILDING, domid);
+}
+
+int pm_domain_migrating(struct pm_hv *hv, uint32_t domid, enum pm_migrating phase, const char *name)
+{
+	struct xs_handle *h;
+	char p[64], v[128];
+	int rc = 0;
+
+	(void)hv;
+	if (phase == PM_MIGRATING_NONE)
+		return unmark(MIGRATING, domid);
+	h = xs_open(XS_OPEN_SOCKETONLY);
+	if (!h)
+		return errno ? -errno : -EIO;
+	snprintf(p, sizeof(p), "%s/%u", MIGRATING, domid);
+	snprintf(v, sizeof(v), "%d %s %s", (int)getpid(), phase == PM_MIGRATING_GONE ? "gone" : "sending", name);
+	if (!xs_write(h, XBT_NULL, p, v, (unsigned int)strlen(v)))
+		rc = errno ? -errno : -EIO;
+	xs_close(h);
+	return rc;
+}
+
+/* is @pid gone (no such process, or a zombie that will never run again)? */
+static bool gone(long pid)
+{
+	char path[64], buf[256], *rp;
+	FILE *f;
+	bool zombie = false;
+
+	if (pid <= 0)
+		return true;
+	if (kill((pid_t)pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	/* "PID (COMM) STATE ...": COMM may hold spaces and parentheses */
+	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) && rp[1] == ' ')
+		zombie = rp[2] == 'Z';
+	fclose(f);
+	return zombie;
+}
+
+/* a migration's source whose sender is gone: resumed under its name before the sender let go, else destroyed */
+static long reap_sources(struct xs_handle *h, struct pm_hv *hv, char *notes, size_t len, size_t *used)
+{
+	unsigned int n = 0;
+	char **ids = xs_directory(h, XBT_NULL, MIGRATING, &n);
+	long reaped = 0;
+
+	for (unsigned int i = 0; ids && i < n; i++) {
+		struct pm_hv_dominfo info;
+		char p[64], *v, *end, phase[16] = "", name[72] = "";
+		unsigned long domid = strtoul(ids[i], &end, 10);
+		unsigned int vlen;
+		long pid = 0;
+		int rc;
+
+		snprintf(p, sizeof(p), "%s/%s", MIGRATING, ids[i]);
+		v = xs_read(h, XBT_NULL, p, &vlen);
+		if (v && sscanf(v, "%ld %15s %71s", &pid, phase, name) != 3)
+			pid = 0;
+		free(v);
+		if (*end || domid > UINT32_MAX || !gone(pid))
+			continue;
+		if (pm_hv_domain_getinfo(hv, (uint32_t)domid, &info) || !pid) {
+			xs_rm(h, XBT_NULL, p);   /* its domain is gone already, or a mark not ours */
+			continue;
+		}
+		if (!strcmp(phase, "gone")) {
+			rc = pm_domain_destroy(hv, (uint32_t)domid);
+			if (!rc && *used < len)
+				*used += (size_t)snprintf(notes + *used, len - *used,
+							  "domain %lu (%s): migrated away; its sender, process %ld, is gone: "
+							  "destroyed here\n", domid, info.name, pid);
+		} else {
+			rc = strcmp(info.name, name) ? pm_domain_rename(hv, (uint32_t)domid, name) : 0;
+			if (!rc && info.state == PM_HV_PAUSED)
+				rc = pm_hv_domain_unpause(hv, (uint32_t)domid);
+			if (!rc)
+				xs_rm(h, XBT_NULL, p);
+			if (!rc && *used < len)
+				*used += (size_t)snprintf(notes + *used, len - *used,
+							  "domain %lu (%s): its migration by process %ld was cut short: "
+							  "it runs on here\n", domid, name, pid);
+		}
+		reaped += !rc;
+	}
+	free(ids);
+	return reaped;
+}
+
+long pm_domain_reap(struct pm_hv *hv, char *notes, size_t len)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	unsigned int n = 0;
+	char **ids;
+	long reaped = 0;
+	size_t used = 0;
+
+	if (len)
+		notes[0] = 0;
+	if (!h)
+		return errno ? -errno : -EIO;
+	ids = xs_directory(h, XBT_NULL, BUILDING, &n);
+	for (unsigned int i = 0; ids && i < n; i++) {
+		struct pm_hv_dominfo info;
+		char p[64], *v, *end;
+		unsigned long domid = strtoul(ids[i], &end, 10);
+		unsigned int vlen;
+		long pid;
+
+		snprintf(p, sizeof(p), "%s/%s", BUILDING, ids[i]);
+		v = xs_read(h, XBT_NULL, p, &vlen);
+		pid = v ? strtol(v, NULL, 10) : 0;
+		free(v);
+		if (*end || domid > UINT32_MAX || !gone(pid))
+			continue;
+		if (pm_hv_domain_getinfo(hv, (uint32_t)domid, &info)) {
+			xs_rm(h, XBT_NULL, p);   /* its domain is gone already: a stale mark */
+			continue;
+		}
+		if (pm_domain_destroy(hv, (uint32_t)domid))
+			continue;
+		reaped++;
+		if (used < len)
+			used += (size_t)snprintf(notes + used, len - used,
+						 "domain %lu (%s): left unfinished by process %ld, which is gone: "
+						 "destroyed\n", domid, info.name, pid);
+	}
+	free(ids);
+	reaped += reap_sources(h, hv, notes, len, &used);
+	xs_close(h);
+	return reaped;
+}
