@@ -106,6 +106,22 @@ static const struct pm_opt set_opts[] = {
  */
 #define SLACK_PAGES (PM_DOMAIN_EXTRA_PAGES + 256)
 
+static const char *state_name(enum pm_hv_state st)
+{
+	switch (st) {
+	case PM_HV_RUNNING:
+		return "running";
+	case PM_HV_PAUSED:
+		return "paused";
+	case PM_HV_SHUTDOWN:
+		return "shut down";
+	case PM_HV_CRASHED:
+		return "crashed";
+	default:
+		return "dying";
+	}
+}
+
 static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
 			 uint64_t target_pages, double timeout)
 {
@@ -117,10 +133,20 @@ static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t do
 		struct pm_hv_dominfo info;
 		double waited;
 
-		if (pm_hv_domain_getinfo(hv, domid, &info))
+		if (pm_hv_domain_getinfo(hv, domid, &info)) {
+			fprintf(stderr, "%s%s: %s: gone while its balloon driver worked\n", tty ? "\n" : "", a->prog,
+				a->argv[0]);
 			return false;
+		}
 		if (info.tot_pages + SLACK_PAGES >= target_pages && info.tot_pages <= target_pages + SLACK_PAGES)
 			break;
+		if (info.state != PM_HV_RUNNING) {
+			/* nothing runs its balloon driver now: said at once, never blamed on the driver */
+			fprintf(stderr, "%s%s: %s: %s%s%s while its balloon driver worked: %" PRIu64 " MiB, target %"
+				PRIu64 " MiB\n", tty ? "\n" : "", a->prog, a->argv[0], state_name(info.state),
+				info.why[0] ? ": " : "", info.why, info.tot_pages >> 8, target_pages >> 8);
+			return false;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		waited = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
 		if (tty)
@@ -151,11 +177,20 @@ static int mem_set_run(const struct pxl_args *a)
 	char path[96], *v;
 	unsigned int len;
 	bool balloon;
+	struct pm_hv_dominfo info = { .state = PM_HV_RUNNING };
 	int rc = size_arg(a, a->argv[1], &bytes);
 
 	if (rc || (rc = pxl_open_domain(a, &hv, &domid)))
 		return rc;
 	rc = PXL_FAIL;
+	if (pm_hv_domain_getinfo(hv, domid, &info) == 0 &&
+	    (info.state == PM_HV_SHUTDOWN || info.state == PM_HV_CRASHED || info.state == PM_HV_DYING)) {
+		/* no balloon driver will run again: refused before the target changes */
+		fprintf(stderr, "%s: %s: %s%s%s: its memory can no longer be changed\n", a->prog, a->argv[0],
+			state_name(info.state), info.why[0] ? ": " : "", info.why);
+		pm_hv_close(hv);
+		return PXL_FAIL;
+	}
 	h = xs_open(XS_OPEN_SOCKETONLY);
 	if (!h || store_kib(h, domid, "memory/static-max", &max)) {
 		fprintf(stderr, "%s: %s: no memory/static-max in the store\n", a->prog, a->argv[0]);
@@ -179,6 +214,10 @@ static int mem_set_run(const struct pxl_args *a)
 		goto out;
 	if (!balloon) {
 		printf("%s: target set; no balloon driver announced (control/feature-balloon), not waiting\n", a->argv[0]);
+		goto out;
+	}
+	if (info.state == PM_HV_PAUSED) {
+		printf("%s: target set; paused, its balloon driver reaches it once unpaused: not waiting\n", a->argv[0]);
 		goto out;
 	}
 	if (!wait_balloon(a, hv, domid, bytes / 4096, timeout))

@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 65
+plan 67
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -157,6 +157,25 @@ out=$("$PXL" mem-set greedy 32 --timeout 1 2>&1)
 is "an uncooperative guest: mem-set gives up after its timeout, exit 1, one line" \
 	"1 pxl mem-set: greedy: its balloon driver is not cooperating: 64 MiB after 1 s, target 32 MiB" "$? $out"
 is "and its memory is as it was" "16386" "$(field greedy tot_pages)"
+"$PXL" destroy greedy
+# its device model dies while mem-set waits: said at once with the reason, never blamed on the balloon
+boot greedy "greedy" memory=64 maxmem=64 on_crash=preserve
+wait_log greedy "balloon: ready"
+id=$(field greedy domid)
+start=$(date +%s)
+"$PXL" mem-set greedy 32 --timeout 30 >"$T/ms.out" 2>&1 &
+mpid=$!
+sleep 0.5
+pkill -9 -f "physmap-dm --sim $id --rundir $PHYSMAP_RUNDIR "
+wait $mpid
+is "mem-set while the device model dies: exit 1 at once, the crash and its reason, not the balloon blamed" \
+	"1 yes pxl mem-set: greedy: crashed: its device model (physmap-dm) went away while its balloon driver worked: 64 MiB, target 32 MiB" \
+	"$? $([ $(($(date +%s) - start)) -lt 10 ] && echo yes || echo no) $(cat "$T/ms.out")"
+target=$(store xenstore-read "/local/domain/$id/memory/target")
+out=$("$PXL" mem-set greedy 48 2>&1)
+is "mem-set of a crashed domain: refused before its target changes, naming the state" \
+	"1 pxl mem-set: greedy: crashed: its device model (physmap-dm) went away: its memory can no longer be changed|$target" \
+	"$? $out|$(store xenstore-read "/local/domain/$id/memory/target")"
 "$PXL" destroy greedy
 
 out=$(timeout 20 "$PXL" create -c "$EX/virt.cfg" name=cc kernel="$G" on_poweroff=destroy 2>&1)
