@@ -22,6 +22,7 @@
 
 #include "physmap/domain.h"
 #include "domain-internal.h"
+#include "hv/hv-internal.h"
 
 #define BUILDING "/tool/physmap/building"
 #define MIGRATING "/tool/physmap/migrating"
@@ -155,6 +156,17 @@ static long reap_sources(struct xs_handle *h, struct pm_hv *hv, char *notes, siz
 	return reaped;
 }
 
+/* the domains the backend destroyed by itself (their shutdown action): forgotten, as a destroy would */
+static void forget_gone(struct pm_hv *hv)
+{
+	struct pm_hv_gone *g;
+	long n = pm__hv_gone(hv, &g);
+
+	for (long i = 0; i < n; i++)
+		pm__domain_forget(hv, g[i].domid, g[i].name);
+	free(g);
+}
+
 long pm_domain_reap(struct pm_hv *hv, char *notes, size_t len)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
@@ -196,5 +208,6 @@ long pm_domain_reap(struct pm_hv *hv, char *notes, size_t len)
 	free(ids);
 	reaped += reap_sources(h, hv, notes, len, &used);
 	xs_close(h);
+	forget_gone(hv);
 	return reaped;
 }

@@ -37,6 +37,12 @@ uint64_t pm__build_max_pfn(const struct build *b);
  */
 int pm__building_mark(uint32_t domid);
 
+/**
+ * pm__domain_forget - what the toolstack keeps of a domain that is gone:
+ * its marks, store entries and device model's sockets (NAME.sock, .ctl)
+ */
+void pm__domain_forget(struct pm_hv *hv, uint32_t domid, const char *name);
+
 /** pm__build_unfinished - the domain stays marked under construction once built: its caller says when it is done */
 void pm__build_unfinished(struct build *b);
 

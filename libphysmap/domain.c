@@ -1122,24 +1122,30 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 		return rc;
 	if (!domid)
 		return -EPERM;
+	pm__devices_destroy(hv, domid);
+	rc = pm_hv_domain_destroy(hv, domid);
+	if (!rc)
+		pm__domain_forget(hv, domid, info.name);
+	return rc;
+}
+
+void pm__domain_forget(struct pm_hv *hv, uint32_t domid, const char *name)
+{
 	pm_domain_built(hv, domid);   /* finished or not, it is no longer anyone's to complete */
 	pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
-	pm__devices_destroy(hv, domid);
 	store_remove(domid);
 	if (!strcmp(pm_hv_backend(hv), "xen"))
 		pm__libxl_userdata_remove(domid);
-	rc = pm_hv_domain_destroy(hv, domid);
 	/* its device model's sockets under the name it has now (its logs stay): a
 	 * model whose domain was renamed cannot find them by their first name */
-	if (!rc && pm_hv_rundir(hv)[0]) {
+	if (pm_hv_rundir(hv)[0]) {
 		char path[512];
 
-		console_file(path, sizeof(path), hv, info.name, ".sock");
+		console_file(path, sizeof(path), hv, name, ".sock");
 		unlink(path);
-		console_file(path, sizeof(path), hv, info.name, ".ctl");
+		console_file(path, sizeof(path), hv, name, ".ctl");
 		unlink(path);
 	}
-	return rc;
 }
 
 /* /vm/DOMID/KEY, what physmap recorded of a domain: 0 and *out (freed by the caller); -ENOENT; -errno */

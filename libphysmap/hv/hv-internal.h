@@ -30,6 +30,12 @@ struct pm__dump_facts {
 	void *shared_info;
 };
 
+/* a domain a backend destroyed by itself */
+struct pm_hv_gone {
+	uint32_t domid;
+	char name[64];
+};
+
 struct pm_hv_ops {
 	const char *name;
 	int (*open)(struct pm_hv *hv);
@@ -74,6 +80,8 @@ struct pm_hv_ops {
 	int (*trigger)(struct pm_hv *hv, uint32_t domid, unsigned int trigger, unsigned int vcpu);
 	int (*sched_credit)(struct pm_hv *hv, uint32_t domid, unsigned int version, bool set, int *weight, int *cap);
 	int (*vcpu_pin)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const uint64_t *hard, const uint64_t *soft);
+	/* the domains it destroyed by itself since last asked (NULL: none ever) */
+	long (*gone)(struct pm_hv *hv, struct pm_hv_gone **out);
 	/* op: 0 populate, 1 decrease, 2 identity */
 	long (*memory)(struct pm_hv *hv, int op, uint32_t domid, uint64_t pfn, uint64_t count);
 	/* at most max_read entries a call */
@@ -212,6 +220,14 @@ int pm__hv_pv_save(struct pm_hv *hv, uint32_t domid, int fd, struct pm__pv_save 
  * returns: 0; -EOPNOTSUPP; -errno (@err says what)
  */
 int pm__hv_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv *pv, char *err, size_t errlen);
+
+/**
+ * pm__hv_gone - the domains the backend destroyed by itself (a shutdown
+ * action) since it was last asked, for the toolstack to forget
+ * @out: malloc'ed, the caller frees it
+ * returns: how many; -errno
+ */
+long pm__hv_gone(struct pm_hv *hv, struct pm_hv_gone **out);
 
 /* pm__hv_has_hvm_context - whether the backend keeps (and loads) such contexts */
 bool pm__hv_has_hvm_context(const struct pm_hv *hv);

@@ -611,6 +611,34 @@ static int sim_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *i
 	return rc;
 }
 
+static long sim_gone(struct pm_hv *hv, struct pm_hv_gone **out)
+{
+	size_t cap = PM_SIM_GONE_MAX * sizeof(struct pm_sim_gone), n;
+	struct pm_sim_gone *g = pm__malloc(cap);
+	struct pm_hv_gone *v = NULL;
+	uint32_t got = 0;
+	int rc;
+
+	if (!g)
+		return -ENOMEM;
+	rc = sim_call(hv, PM_SIM_GONE, NULL, 0, g, cap, &got);
+	n = got / sizeof(*g);
+	if (!rc && n && !(v = pm__calloc(n, sizeof(*v))))
+		rc = -ENOMEM;
+	for (size_t i = 0; !rc && i < n; i++) {
+		v[i].domid = g[i].domid;
+		memcpy(v[i].name, g[i].name, sizeof(v[i].name));
+		v[i].name[sizeof(v[i].name) - 1] = 0;
+	}
+	free(g);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return (long)n;
+}
+
 static long sim_list(struct pm_hv *hv, struct pm_hv_dominfo **out)
 {
 	struct pm_sim_dominfo *s = pm__malloc(PM_SIM_MAX_PAYLOAD);
@@ -839,6 +867,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.shutdown = sim_shutdown,
 	.vcpu_list = sim_vcpu_list,
 	.vcpu_pin = sim_vcpu_pin,
+	.gone = sim_gone,
 	.console_read = sim_console_read,
 	.cpupools = sim_cpupools,
 	.cpu_topology = sim_cpu_topology,

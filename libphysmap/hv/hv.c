@@ -696,6 +696,12 @@ int pm__hv_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv 
 	return hv->ops->pv_restore ? hv->ops->pv_restore(hv, domid, fd, pv, err, errlen) : -EOPNOTSUPP;
 }
 
+long pm__hv_gone(struct pm_hv *hv, struct pm_hv_gone **out)
+{
+	*out = NULL;
+	return hv->ops->gone ? hv->ops->gone(hv, out) : 0;
+}
+
 bool pm__hv_has_hvm_context(const struct pm_hv *hv)
 {
 	return hv->ops->hvm_context_set != NULL;

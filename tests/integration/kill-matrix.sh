@@ -46,7 +46,7 @@ host() {
 		"marks=$(building) files=$(ls "$T"/*.save "$T"/*.save.* 2>/dev/null | wc -l)"
 }
 
-plan 25
+plan 30
 "$PXL" list >/dev/null
 clean=$(host)
 [ "$clean" = "free=4096 homes=0 dms=0 socks=0 marks=0 files=0" ] || bail "not clean to begin with: $clean"
@@ -113,4 +113,45 @@ for stage in "migrate: stream sent" "migrate: the receiver has it" "migrate: ren
 		"yes|$running" "$reached|$(host)"
 done
 "$PXL" destroy s
+
+# ---- the device model and the simulator (with its store) killed while pxl works ----
+# other STAGE PATTERN CMD...: CMD stopped at STAGE; the process matching PATTERN killed; CMD goes on
+other() {
+	local stage=$1 victim=$2 pid i
+	shift 2
+	PHYSMAP_STOP_AT=$stage "$@" >"$T/out" 2>&1 </dev/null &
+	pid=$!
+	for i in $(seq 200); do stopped $pid && break; sleep 0.05; done
+	stopped $pid && reached=yes || reached=no
+	pkill -9 -f "$victim"
+	for i in $(seq 50); do pgrep -f "$victim" >/dev/null || break; sleep 0.1; done
+	kill -CONT $pid
+	wait $pid
+	rc=$?
+}
+dm_of() { echo "physmap-dm --sim $1 --rundir $PHYSMAP_RUNDIR "; }
+sim_pat="physmap-sim --rundir $PHYSMAP_RUNDIR"
+"$PXL" create "$EX/pc.cfg" name=s memory=64 kernel="$G" 'cmdline="control"' >/dev/null 2>&1
+"$PXL" save -c s "$T/s.save" >/dev/null 2>&1
+"$PXL" destroy s
+mv "$T/s.save" "$T/keep.img"
+"$PXL" list >/dev/null 2>&1
+other "build: complete" "physmap-dm --sim" "$PXL" create "$EX/pc.cfg" name=k memory=64 kernel="$G"
+for i in $(seq 50); do [ -z "$("$PXL" list | awk 'NR > 2')" ] && break; sleep 0.1; done
+is "its device model killed as pxl create completes: the domain crashes and goes (on_crash=destroy); nothing orphaned" \
+	"yes|$clean" "$reached|$(host)"
+other "restore: holes, store" "physmap-dm --sim" "$PXL" restore "$T/keep.img"
+is "its device model killed during pxl restore: exit 1, one line saying so; nothing orphaned" \
+	"yes 1 1|$clean" "$reached $rc $(wc -l <"$T/out")|$(host)"
+other "build: memory populated" "$sim_pat" "$PXL" create "$EX/pc.cfg" name=k memory=64 kernel="$G"
+is "the simulator killed during pxl create: exit 1, one line; the next command starts a clean one" \
+	"yes 1 1|$clean" "$reached $rc $(grep -vc warning "$T/out")|$(host)"
+other "restore: shell built" "$sim_pat" "$PXL" restore "$T/keep.img"
+is "the simulator killed during pxl restore: exit 1, one line; the next command starts a clean one" \
+	"yes 1 1|$clean" "$reached $rc $(wc -l <"$T/out")|$(host)"
+"$PXL" create "$EX/pc.cfg" name=s memory=64 kernel="$G" 'cmdline="control"' >/dev/null 2>&1
+other "save: memory and vCPUs" "$sim_pat" "$PXL" save s "$T/s.save"
+is "the simulator killed during pxl save: exit 1, one line, no file; the next command starts a clean one" \
+	"yes 1 1|$clean" "$reached $rc $(wc -l <"$T/out")|$(host)"
+rm -f "$T/keep.img"
 is "and at the end the host is as it began" "$clean" "$(host)"

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 4
+#define PM_SIM_VERSION 5
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536
@@ -50,6 +50,7 @@ enum pm_sim_op {
 	PM_SIM_REMOTE_SHUTDOWN,
 	PM_SIM_VCPU_INFO,
 	PM_SIM_VCPU_PIN,
+	PM_SIM_GONE,
 	PM_SIM_OP_COUNT
 };
 
@@ -76,6 +77,10 @@ struct pm_sim_rename { uint32_t domid, pad; char name[PM_SIM_NAME_LEN]; };
 struct pm_sim_maxmem { uint32_t domid, pad; uint64_t max_pages; };
 struct pm_sim_range { uint32_t domid, pad; uint64_t pfn, count; };
 struct pm_sim_count { uint64_t done; };
+/* GONE replies these: the domains the simulator destroyed by itself (a
+ * shutdown action) since it was last asked, for the toolstack to forget */
+struct pm_sim_gone { uint32_t domid, pad; char name[PM_SIM_NAME_LEN]; };
+#define PM_SIM_GONE_MAX 4096
 
 /* P2M_EXPLAIN replies a struct pm_p2m_path, P2M_STATS a struct
  * pm_p2m_stats, as <physmap/p2m.h> defines them (same host, same ABI) */

@@ -186,6 +186,8 @@ void sim_dispose(struct sim *s)
 		sim_vcpus_stop(s, d);
 	pthread_mutex_unlock(&s->lock);
 	pm_xs_free(s->xs);
+	free(s->gone);
+	s->gone = NULL;
 	pthread_mutex_lock(&s->lock);
 	while (s->domains) {
 		struct sim_domain *d = s->domains;
@@ -373,6 +375,23 @@ void sim_watchdogs_check(struct sim *s)
 
 static int op_destroy(struct sim *s, uint32_t domid);
 
+/* the toolstack forgets it (store entries, sockets) when it next asks (GONE) */
+static void note_gone(struct sim *s, const struct sim_domain *d)
+{
+	struct pm_sim_gone *g;
+
+	if (s->nr_gone >= PM_SIM_GONE_MAX)
+		return;   /* none has asked for very long: the rest is left to destroy by hand */
+	g = realloc(s->gone, (s->nr_gone + 1) * sizeof(*g));
+	if (!g)
+		return;
+	s->gone = g;
+	g = &s->gone[s->nr_gone++];
+	memset(g, 0, sizeof(*g));
+	g->domid = d->domid;
+	memcpy(g->name, d->name, sizeof(g->name));
+}
+
 void sim_act(struct sim *s)
 {
 	uint64_t n;
@@ -392,8 +411,10 @@ void sim_act(struct sim *s)
 		      d->shutdown_reason == SHUTDOWN_reboot	? d->action[1] :
 		      d->shutdown_reason == SHUTDOWN_soft_reset ? d->action[1] :
 		      d->shutdown_reason == SHUTDOWN_watchdog	? d->action[3] : d->action[0];
-		if (act == PM_SIM_ACT_DESTROY)
+		if (act == PM_SIM_ACT_DESTROY) {
+			note_gone(s, d);
 			op_destroy(s, d->domid);
+		}
 		else
 			sim_vcpus_stop(s, d);   /* preserved: threads end, memory stays */
 	}
@@ -977,6 +998,11 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		rc = guest(s, p->domid, &d);
 		return rc ? rc : sim_vcpu_pin(d, p);
 	}
+	case PM_SIM_GONE:
+		rc = reply(out, out_len, s->gone, s->nr_gone * sizeof(*s->gone));
+		if (!rc)
+			s->nr_gone = 0;
+		return rc;
 	case PM_SIM_REMOTE_SHUTDOWN: {
 		const struct pm_sim_shutdown *sd = payload;
 

@@ -101,6 +101,9 @@ struct sim {
 	 * each is a distinct client, so there are never more than clients */
 	int drop[SIM_MAX_CLIENTS];
 	int nr_drop;
+	/* domains it destroyed by itself (a shutdown action), until GONE asks */
+	struct pm_sim_gone *gone;
+	uint32_t nr_gone;
 	/* dirty logging by write protection (dirty.c): 0 untried, 1 on, -1 not here */
 	int wp;
 	int uffd, pagemap;
