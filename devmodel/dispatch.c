@@ -138,6 +138,9 @@ struct node {
 	uint32_t e[L2_SIZE];
 };
 
+/* the nodes as the lookup walks them: one array of entries, a node every L2_SIZE */
+#define ENTRIES(d) ((const uint32_t *)(d)->nodes)
+
 /* a page's pieces: piece i is [start[i], start[i + 1]) (the last to the page end) */
 struct pm_subpage {
 	unsigned nr, cap;
@@ -629,7 +632,7 @@ static __attribute__((noinline)) void translate_checked(const struct pm_dispatch
 			sh = L2_BITS * BYPASS_LEVEL(e);
 			e = PLAIN(BYPASS_NODE(e));
 		}
-		e = d->nodes->e[e + ((page >> sh) & (L2_SIZE - 1))];
+		e = ENTRIES(d)[e + ((page >> sh) & (L2_SIZE - 1))];
 	}
 	sec = SEC_OF(e);
 	if (!covers(&d->bounds[sec], addr)) {
@@ -689,7 +692,7 @@ translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_se
 	if (__builtin_expect(len > PAGE_SIZE - (addr & (PAGE_SIZE - 1)), 0))
 		goto checked;
 	if (mru.block == page >> L2_BITS && mru.gen == d->gen) {
-		uint32_t e = d->nodes->e[mru.node + (page & (L2_SIZE - 1))];   /* a leaf */
+		uint32_t e = ENTRIES(d)[mru.node + (page & (L2_SIZE - 1))];   /* a leaf */
 
 		if (__builtin_expect(e & CHECK, 0))
 			goto checked;
@@ -702,11 +705,11 @@ translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_se
 		if (__builtin_expect(top >= L2_SIZE, 0))
 			goto checked;
 		i = d->walk_first + top;
-		e = d->nodes->e[i];
+		e = ENTRIES(d)[i];
 		while (IS_PLAIN(e)) {
 			sh -= L2_BITS;
 			i = e + ((page >> sh) & (L2_SIZE - 1));
-			e = d->nodes->e[i];
+			e = ENTRIES(d)[i];
 		}
 		if (__builtin_expect(e & (BYPASS | CHECK), 0))   /* a leaf has LEAF, not BYPASS */
 			goto checked;

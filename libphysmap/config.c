@@ -153,7 +153,8 @@ static int scan_keys(struct loader *l, const char *text, bool override, unsigned
 				return -ENOMEM;
 			l->sites = s;
 			s = &l->sites[l->nr_sites++];
-			while ((p[n] == '_' || (p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+			/* as libxlutil's lexer: dots belong to a key ("a.b" is one unknown key) */
+			while ((p[n] == '_' || p[n] == '.' || (p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
 				(p[n] >= '0' && p[n] <= '9')) && n < sizeof(s->key) - 1) {
 				s->key[n] = p[n];
 				n++;
@@ -207,15 +208,26 @@ static int xlu_parse(struct loader *l, const char *text, const char *report_name
 static int read_text(struct loader *l, char **out)
 {
 	uint8_t *buf;
-	size_t len;
+	size_t len, bad;
 	int rc = pm__file_read(l->path, PM_FILE_CONFIG_MAX, &buf, &len, l->err, l->errlen);
 
 	*out = NULL;
 	if (rc)
 		return rc;
+	bad = pm__text_bad((const char *)buf, len);
 	if (memchr(buf, 0, len)) {
 		free(buf);
 		set_err(l, "%s: not a text file", l->path);
+		return -EINVAL;
+	}
+	if (bad != (size_t)-1) {
+		/* its values go into JSON (the store, save files): UTF-8 text only */
+		unsigned int line = 1;
+
+		for (size_t i = 0; i < bad; i++)
+			line += buf[i] == '\n';
+		set_err(l, "%s:%u: byte 0x%02x: not UTF-8 text", l->path, line, buf[bad]);
+		free(buf);
 		return -EINVAL;
 	}
 	*out = (char *)buf;
@@ -239,6 +251,12 @@ static int override_text(struct loader *l, const char *const *ov, size_t n, char
 			fclose(f);
 			free(text);
 			set_err(l, "command line:%zu: \"%s\": expected key=value", i + 1, ov[i]);
+			return -EINVAL;
+		}
+		if (pm__text_bad(ov[i], strlen(ov[i])) != (size_t)-1 || strchr(ov[i], '\n')) {
+			fclose(f);
+			free(text);
+			set_err(l, "command line:%zu: %.*s: not one line of UTF-8 text", i + 1, (int)(eq - ov[i]), ov[i]);
 			return -EINVAL;
 		}
 		v = eq + 1;
@@ -762,13 +780,18 @@ int pm_domain_config_load(const char *path, const char *const *overrides, size_t
 /* appends "key = VALUE\n", VALUE in xl's double quotes (its escapes) */
 static int xl_line(FILE *f, const char *key, const char *v)
 {
+	/* the escapes libxlutil's dequote reads back (its hex and octal ones lose the character) */
+	static const char ctl[] = "\a\b\t\n\v\f\r", esc[] = "abtnvfr";
+
 	fprintf(f, "%s = \"", key);
 	for (const char *c = v; *c; c++) {
-		if ((unsigned char)*c < 0x20)
+		const char *e = (unsigned char)*c < 0x20 ? strchr(ctl, *c) : NULL;
+
+		if ((unsigned char)*c < 0x20 && !e)
 			return -EINVAL;
-		if (*c == '"' || *c == '\\')
+		if (e || *c == '"' || *c == '\\')
 			fputc('\\', f);
-		fputc(*c, f);
+		fputc(e ? esc[e - ctl] : *c, f);
 	}
 	return fputs("\"\n", f) < 0 ? -ENOMEM : 0;
 }

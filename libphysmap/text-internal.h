@@ -13,4 +13,12 @@
  */
 size_t pm__edit_distance(const char *a, const char *b);
 
+/**
+ * pm__text_bad - where @s (@len bytes) stops being text: the offset of
+ * its first byte that is not UTF-8, or a control character other than
+ * tab, newline and carriage return
+ * returns: that offset; (size_t)-1 when all of it is text
+ */
+size_t pm__text_bad(const char *s, size_t len);
+
 #endif

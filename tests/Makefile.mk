@@ -23,3 +23,17 @@ EXTRA_DIST += tests/xenbox/xenbox.sh tests/xenbox/check-xen.sh tests/xenbox/acce
 check-xen:
 	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/check-xen.sh
 .PHONY: check-xen
+
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="config stream ..."]: each
+# libFuzzer target for N seconds (default 1800), from its seed corpus and
+# what earlier runs kept; findings go to tests/fuzz/findings/
+FUZZ_SECONDS = 1800
+FUZZ_TARGETS = config stream region dispatch xs
+fuzz:
+	$(top_srcdir)/tests/fuzz/run.sh $(top_srcdir) $(abs_top_builddir) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+.PHONY: fuzz
+
+clean-local: clean-fuzz
+clean-fuzz:
+	rm -rf tests/fuzz/bin tests/fuzz/work tests/fuzz/*.log
+.PHONY: clean-fuzz

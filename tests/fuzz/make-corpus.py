@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/fuzz/make-corpus.py - writes tests/fuzz/corpus/malformed-NN: byte
+"""tests/fuzz/make-corpus.py - writes tests/fuzz/corpus/xs/malformed-NN: byte
 streams of xs_wire messages that break the protocol one way each (the
 regular tests feed every file to the store; the fuzzer starts from them).
 Run it again after adding a case; the files are committed."""
@@ -49,7 +49,7 @@ cases = [
     msg(SET_PERMS, b"/\0" + b"r1\0" * 100) + msg(WATCH, b"/w\0t\0" + b"\0" * 80),  # too many strings
 ]
 
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "xs")
 os.makedirs(out, exist_ok=True)
 for i, data in enumerate(cases):
     with open(os.path.join(out, "malformed-%02d" % i), "wb") as f:

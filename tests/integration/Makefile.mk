@@ -11,7 +11,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/physmap-dm.sh \
 	tests/integration/mtree-vs-qemu.py \
 	tests/integration/xenstored-clients.sh \
-	tests/integration/xenstore-fuzz.sh \
+	tests/integration/fuzz-replay.sh \
 	tests/integration/pxl-cli.sh \
 	tests/integration/pxl-sim.sh \
 	tests/integration/hostile-inputs.sh \

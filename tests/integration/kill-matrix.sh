@@ -11,6 +11,9 @@
 G=${top_builddir:-.}/tests/guests/x86/guest.elf
 [ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
+# the receiver under a name of this run's own, so that no other suite's process is ever matched
+RECV=$T/pxl-recv
+ln -s "$(cd "$(dirname "$PXL")" && pwd)/$(basename "$PXL")" "$RECV"
 
 stopped() { [ "$(awk '{ print $3 }' /proc/"$1"/stat 2>/dev/null)" = T ]; }
 # run CMD... in the background stopped at $stage; kill it there; say whether it got there
@@ -90,9 +93,9 @@ rm -f "$T/s.save"
 running=$(host)
 for stage in "build: store entries" "restore: libxc stream read" "migrate-receive: restored" \
 	"migrate-receive: go"; do
-	PHYSMAP_STOP_AT=$stage "$PXL" migrate --transport=cmd s "$PXL migrate-receive" >/dev/null 2>&1 &
+	PHYSMAP_STOP_AT=$stage "$PXL" migrate --transport=cmd s "$RECV migrate-receive" >/dev/null 2>&1 &
 	mpid=$!
-	rpid=$(stopped_pid "pxl migrate-receive") && reached=yes || reached=no
+	rpid=$(stopped_pid "$RECV migrate-receive") && reached=yes || reached=no
 	kill -9 $rpid
 	wait $mpid
 	wait_state s running
@@ -104,9 +107,9 @@ done
 # ---- migrate (the sender): the source runs on under its name ----
 # (before it lets go the source is resumed under its name; after, the copy runs and the source goes)
 for stage in "migrate: stream sent" "migrate: the receiver has it" "migrate: renamed" "migrate: go sent"; do
-	kill_at "$stage" "$PXL" migrate --transport=cmd s "$PXL migrate-receive"
+	kill_at "$stage" "$PXL" migrate --transport=cmd s "$RECV migrate-receive"
 	# the receiver hears the sender's end, and keeps its copy only if it was let go
-	for i in $(seq 100); do pgrep -f "pxl migrate-receive" >/dev/null || break; sleep 0.1; done
+	for i in $(seq 100); do pgrep -f "$RECV migrate-receive" >/dev/null || break; sleep 0.1; done
 	"$PXL" list >/dev/null 2>&1
 	wait_state s running
 	is "pxl migrate killed at \"$stage\": s runs on (here or as its copy), nothing else is left" \
@@ -136,11 +139,11 @@ sim_pat="physmap-sim --rundir $PHYSMAP_RUNDIR"
 "$PXL" destroy s
 mv "$T/s.save" "$T/keep.img"
 "$PXL" list >/dev/null 2>&1
-other "build: complete" "physmap-dm --sim" "$PXL" create "$EX/pc.cfg" name=k memory=64 kernel="$G"
+other "build: complete" "physmap-dm --sim .* --rundir $PHYSMAP_RUNDIR " "$PXL" create "$EX/pc.cfg" name=k memory=64 kernel="$G"
 for i in $(seq 50); do [ -z "$("$PXL" list | awk 'NR > 2')" ] && break; sleep 0.1; done
 is "its device model killed as pxl create completes: the domain crashes and goes (on_crash=destroy); nothing orphaned" \
 	"yes|$clean" "$reached|$(host)"
-other "restore: holes, store" "physmap-dm --sim" "$PXL" restore "$T/keep.img"
+other "restore: holes, store" "physmap-dm --sim .* --rundir $PHYSMAP_RUNDIR " "$PXL" restore "$T/keep.img"
 is "its device model killed during pxl restore: exit 1, one line saying so; nothing orphaned" \
 	"yes 1 1|$clean" "$reached $rc $(wc -l <"$T/out")|$(host)"
 other "build: memory populated" "$sim_pat" "$PXL" create "$EX/pc.cfg" name=k memory=64 kernel="$G"

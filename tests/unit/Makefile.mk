@@ -81,7 +81,9 @@ tests_unit_test_xenstore_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/sim
 tests_unit_test_xenstore_CFLAGS = $(PM_UNIT_CFLAGS) $(XENSTORE_CFLAGS)
 tests_unit_test_xenstore_LDADD = libpmxs.la $(XENSTORE_LIBS) $(CMOCKA_LIBS) -lpthread
 TESTS += tests/unit/test-xenstore
-EXTRA_DIST += tests/fuzz/make-corpus.py tests/fuzz/corpus tests/fuzz/fuzz-xs.c
+EXTRA_DIST += tests/fuzz/make-corpus.py tests/fuzz/corpus tests/fuzz/build.sh tests/fuzz/run.sh \
+	tests/fuzz/ubsan.supp tests/fuzz/lsan.supp tests/fuzz/fuzz-xs.c tests/fuzz/fuzz-config.c tests/fuzz/fuzz-stream.c \
+	tests/fuzz/fuzz-region.c tests/fuzz/fuzz-dispatch.c
 
 check_PROGRAMS += tests/unit/test-config
 tests_unit_test_config_SOURCES = tests/unit/test-config.c

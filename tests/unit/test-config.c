@@ -152,6 +152,8 @@ static void unknown_key_names_file_line_and_a_suggestion(void **state)
 	expect_error("name = \"g\"\n\nmemroy = 512\n", NULL, 0,
 		     "%s:3: memroy: unknown key (did you mean 'memory'?)");
 	expect_error("name = \"g\"\nfrobnicate = 1\n", NULL, 0, "%s:2: frobnicate: unknown key");
+	/* a dot belongs to a key, as libxlutil reads it: never taken for the key before the dot */
+	expect_error("name = \"g\"\ncpu.. = 4\n", NULL, 0, "%s:2: cpu..: unknown key (did you mean 'cpuid'?)");
 }
 
 static void unknown_key_in_an_override_names_the_command_line(void **state)
@@ -366,6 +368,20 @@ static void a_key_set_twice_is_said_and_the_last_wins(void **state)
 	assert_int_equal(cfg.nr_warnings, 1);
 	snprintf(want, sizeof(want), "%s:3: name: set again; line 1's value is replaced", path);
 	assert_string_equal(cfg.warnings[0], want);
+	pm_domain_config_dispose(&cfg);
+}
+
+static void text_that_is_not_utf8_is_refused_at_its_line(void **state)
+{
+	struct pm_domain_config cfg;
+	char err[PM_CONFIG_ERR_LEN];
+	const char *ov[] = { "extra=\x01" };
+
+	/* its values go into JSON (the store, save files), which holds UTF-8 only */
+	expect_error("name = \"g\"\nextra = \"early\xff\xff" "con\"\n", NULL, 0, "%s:2: byte 0xff: not UTF-8 text");
+	expect_error("name = \"g\"\n# \xc0\xaf an overlong slash\n", NULL, 0, "%s:2: byte 0xc0: not UTF-8 text");
+	expect_error("name = \"g\"\n", ov, 1, "command line:1: extra: not one line of UTF-8 text");
+	assert_int_equal(load("name = \"g\"\nextra = \"caf\xc3\xa9 \xe2\x82\xac\"\n", NULL, 0, &cfg, err), 0);
 	pm_domain_config_dispose(&cfg);
 }
 
@@ -693,6 +709,7 @@ int main(void)
 		cmocka_unit_test(a_config_that_is_not_a_regular_file_is_refused_unread),
 		cmocka_unit_test(a_key_set_twice_is_said_and_the_last_wins),
 		cmocka_unit_test(kernel_format_is_auto_or_raw),
+		cmocka_unit_test(text_that_is_not_utf8_is_refused_at_its_line),
 		cmocka_unit_test(an_override_without_equals_is_an_error),
 		cmocka_unit_test(json_has_every_field),
 		cmocka_unit_test(vdev_numbers_follow_xens_vbd_interface),

@@ -732,7 +732,7 @@ static void outstanding_quota_stops_reading_until_replies_are_taken(void **state
 
 /* ---- malformed messages ------------------------------------------------------------------------------ */
 
-/* every file of tests/fuzz/corpus/ into a guest's and dom0's connection */
+/* every file of tests/fuzz/corpus/xs/ into a guest's and dom0's connection */
 static void malformed_corpus_gets_errors_never_breaks_the_store(void **state)
 {
 	struct fixture *f = *state;
@@ -745,7 +745,7 @@ static void malformed_corpus_gets_errors_never_breaks_the_store(void **state)
 		FILE *fp;
 		size_t len;
 
-		snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/malformed-%02d", top, i);
+		snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/xs/malformed-%02d", top, i);
 		fp = fopen(path, "rb");
 		if (!fp)
 			break;
