@@ -348,6 +348,8 @@ static int libxc(struct restorer *r, enum pm_libxc_dom want)
 		case PM_LIBXC_STATIC_DATA_END:
 			if (static_end)
 				return bad(r, -EINVAL, at, "STATIC_DATA_END twice");
+			if (rec.len)
+				return bad(r, -EINVAL, at, "STATIC_DATA_END with a body");
 			static_end = true;
 			break;
 		case PM_LIBXC_X86_CPUID_POLICY:
@@ -392,7 +394,13 @@ static int libxc(struct restorer *r, enum pm_libxc_dom want)
 				return rc;
 			break;
 		case PM_LIBXC_TSC_INFO:
+			/* mode, kHz, nsec, incarnation, padding (xg_sr_stream_format.h): kept by the hypervisor's clock */
+			if (rec.len != 24)
+				return bad(r, -EINVAL, at, "TSC_INFO of %u bytes, not 24", rec.len);
+			break;
 		case PM_LIBXC_VERIFY:
+			if (rec.len)
+				return bad(r, -EINVAL, at, "VERIFY with a body");
 			break;
 		default:
 			if (!(rec.type & PM_LIBXC_REC_OPTIONAL))
