@@ -752,12 +752,13 @@ static int xl_list(FILE *f, const char *key, char **specs, size_t n)
 {
 	fprintf(f, "%s = [ ", key);
 	for (size_t i = 0; i < n; i++) {
+		int rc;
+
 		if (!specs[i])
 			return -ENOMEM;
-		for (const char *c = specs[i]; *c; c++)
-			if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
-				return -EINVAL;
-		fprintf(f, "%s\"%s\"", i ? ", " : "", specs[i]);
+		fputs(i ? ", " : "", f);
+		if ((rc = pm__xl_quote(f, specs[i])))
+			return rc;
 	}
 	fputs(" ]\n", f);
 	return 0;

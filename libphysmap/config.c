@@ -777,13 +777,12 @@ int pm_domain_config_load(const char *path, const char *const *overrides, size_t
 	return rc ? rc : load_text(&l, text, overrides, n);
 }
 
-/* appends "key = VALUE\n", VALUE in xl's double quotes (its escapes) */
-static int xl_line(FILE *f, const char *key, const char *v)
+int pm__xl_quote(FILE *f, const char *v)
 {
 	/* the escapes libxlutil's dequote reads back (its hex and octal ones lose the character) */
 	static const char ctl[] = "\a\b\t\n\v\f\r", esc[] = "abtnvfr";
 
-	fprintf(f, "%s = \"", key);
+	fputc('"', f);
 	for (const char *c = v; *c; c++) {
 		const char *e = (unsigned char)*c < 0x20 ? strchr(ctl, *c) : NULL;
 
@@ -793,7 +792,19 @@ static int xl_line(FILE *f, const char *key, const char *v)
 			fputc('\\', f);
 		fputc(e ? esc[e - ctl] : *c, f);
 	}
-	return fputs("\"\n", f) < 0 ? -ENOMEM : 0;
+	return fputc('"', f) == EOF ? -ENOMEM : 0;
+}
+
+/* appends "key = VALUE\n", VALUE in xl's double quotes (its escapes) */
+static int xl_line(FILE *f, const char *key, const char *v)
+{
+	int rc;
+
+	fprintf(f, "%s = ", key);
+	rc = pm__xl_quote(f, v);
+	if (!rc && fputc('\n', f) == EOF)
+		rc = -ENOMEM;
+	return rc;
 }
 
 static bool is_size_key(const char *k)
