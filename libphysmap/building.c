@@ -1,7 +1,8 @@
 /*
  * libphysmap/building.c - a domain under construction is marked so in the
- * store, /tool/physmap/building/DOMID = the PID of the process building
- * it, from the moment it exists until it is complete. A builder killed
+ * store, /tool/physmap/building/DOMID = "PID NAME" (the process building
+ * it), from the moment it exists until it is complete; so is one being
+ * destroyed, until all of it is gone. A builder killed
  * part way (pxl create, restore, migrate-receive under kill -9) leaves
  * the mark; the next toolstack command finds the process gone and
  * destroys what it left (pm_domain_reap). A migration's source is
@@ -27,16 +28,16 @@
 #define BUILDING "/tool/physmap/building"
 #define MIGRATING "/tool/physmap/migrating"
 
-int pm__building_mark(uint32_t domid)
+int pm__building_mark(uint32_t domid, const char *name)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-	char p[64], pid[16];
+	char p[64], pid[96];
 	int rc = 0;
 
 	if (!h)
 		return errno ? -errno : -EIO;
 	snprintf(p, sizeof(p), "%s/%u", BUILDING, domid);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(pid, sizeof(pid), "%d %s", (int)getpid(), name);
 	if (!xs_write(h, XBT_NULL, p, pid, (unsigned int)strlen(pid)))
 		rc = errno ? -errno : -EIO;
 	xs_close(h);
@@ -182,19 +183,22 @@ long pm_domain_reap(struct pm_hv *hv, char *notes, size_t len)
 	ids = xs_directory(h, XBT_NULL, BUILDING, &n);
 	for (unsigned int i = 0; ids && i < n; i++) {
 		struct pm_hv_dominfo info;
-		char p[64], *v, *end;
+		char p[64], *v, *end, name[72] = "";
 		unsigned long domid = strtoul(ids[i], &end, 10);
 		unsigned int vlen;
-		long pid;
+		long pid = 0;
 
 		snprintf(p, sizeof(p), "%s/%s", BUILDING, ids[i]);
 		v = xs_read(h, XBT_NULL, p, &vlen);
-		pid = v ? strtol(v, NULL, 10) : 0;
+		if (v && sscanf(v, "%ld %71s", &pid, name) < 1)
+			pid = 0;
 		free(v);
 		if (*end || domid > UINT32_MAX || !gone(pid))
 			continue;
 		if (pm_hv_domain_getinfo(hv, (uint32_t)domid, &info)) {
-			xs_rm(h, XBT_NULL, p);   /* its domain is gone already: a stale mark */
+			/* the domain went, what the toolstack keeps of it not yet (a destroy cut short) */
+			pm__domain_forget(hv, (uint32_t)domid, name);
+			xs_rm(h, XBT_NULL, p);
 			continue;
 		}
 		if (pm_domain_destroy(hv, (uint32_t)domid))

@@ -31,11 +31,12 @@ uint32_t pm__build_domid(const struct build *b);
 uint64_t pm__build_max_pfn(const struct build *b);
 
 /**
- * pm__building_mark - mark @domid under construction by this process
- * (building.c); pm_domain_built and pm_domain_destroy take the mark away
+ * pm__building_mark - mark @domid, called @name, under construction (or
+ * destruction) by this process (building.c); pm_domain_built and
+ * pm_domain_destroy take the mark away
  * returns: 0; -errno (the store)
  */
-int pm__building_mark(uint32_t domid);
+int pm__building_mark(uint32_t domid, const char *name);
 
 /**
  * pm__domain_forget - what the toolstack keeps of a domain that is gone:

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -649,7 +651,7 @@ static int devices(struct build *b)
 /* under construction from now until built: a builder that dies leaves it to pm_domain_reap */
 static int mark(struct build *b)
 {
-	int rc = pm__building_mark(b->domid);
+	int rc = pm__building_mark(b->domid, b->cfg->name);
 
 	if (rc)
 		return fail(b, rc, "marking it under construction in the store");
@@ -1122,11 +1124,38 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid)
 		return rc;
 	if (!domid)
 		return -EPERM;
+	/* marked first: a destroy cut short is finished by the next pm_domain_reap */
+	pm__building_mark(domid, info.name);
+	pm__trace("destroy: marked");
 	pm__devices_destroy(hv, domid);
 	rc = pm_hv_domain_destroy(hv, domid);
+	pm__trace("destroy: domain gone");
 	if (!rc)
 		pm__domain_forget(hv, domid, info.name);
+	else
+		pm_domain_built(hv, domid);   /* it stays, as it was: not to be finished by anyone */
 	return rc;
+}
+
+/*
+ * a socket nobody serves any more (its device model killed) goes; one
+ * that answers is another domain's now (a copy that took the name), and
+ * a model that is leaving removes its own
+ */
+static void unlink_dead(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(a.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) && errno == ECONNREFUSED)
+		unlink(path);
+	close(fd);
 }
 
 void pm__domain_forget(struct pm_hv *hv, uint32_t domid, const char *name)
@@ -1142,9 +1171,9 @@ void pm__domain_forget(struct pm_hv *hv, uint32_t domid, const char *name)
 		char path[512];
 
 		console_file(path, sizeof(path), hv, name, ".sock");
-		unlink(path);
+		unlink_dead(path);
 		console_file(path, sizeof(path), hv, name, ".ctl");
-		unlink(path);
+		unlink_dead(path);
 	}
 }
 

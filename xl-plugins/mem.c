@@ -205,6 +205,7 @@ static int mem_set_run(const struct pxl_args *a)
 		fprintf(stderr, "%s: %s: writing memory/target: %s\n", a->prog, a->argv[0], strerror(errno));
 		goto out;
 	}
+	pxl_stage("mem-set: target written");
 	snprintf(path, sizeof(path), "/local/domain/%u/control/feature-balloon", domid);
 	v = xs_read(h, XBT_NULL, path, &len);
 	balloon = v && !strcmp(v, "1");

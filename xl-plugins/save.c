@@ -51,16 +51,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/* as libphysmap's: with $PHYSMAP_TRACE, where a migration's time goes; $PHYSMAP_STOP_AT stops there */
-static void trace(const char *what)
-{
-	const char *stop = getenv("PHYSMAP_STOP_AT");
-
-	if (stop && !strcmp(stop, what))
-		raise(SIGSTOP);
-	if (getenv("PHYSMAP_TRACE"))
-		fprintf(stderr, "physmap[%d]: %.3f ms %s\n", (int)getpid(), now_ns() / 1e6, what);
-}
+#define trace pxl_stage
 
 /* ---- pxl save ---- */
 
@@ -336,7 +327,7 @@ static int migrate_run(const struct pxl_args *a)
 	struct pm_hv_dominfo info;
 	struct pm_hv *hv;
 	uint32_t domid;
-	bool renamed = false;
+	bool renamed = false, gone_here = false;
 	pid_t pid = -1;
 	int fd = -1, rc, ret = PXL_FAIL;
 	uint64_t paused_at = 0, downtime;
@@ -405,20 +396,28 @@ static int migrate_run(const struct pxl_args *a)
 	snprintf(away, sizeof(away), "%s--migratedaway", info.name);
 	/* marked first: a sender killed from here on leaves it to the next pxl, to resume or destroy */
 	rc = pm_domain_migrating(hv, domid, PM_MIGRATING_SENDING, info.name) ?: pm_domain_rename(hv, domid, away);
-	if (rc) {
+	if (rc == -ENOENT) {
+		/* gone here since its stream went out (its device model died, say): the copy is whole */
+		fprintf(stderr, "%s: %s is gone here since its stream went out; the copy takes over\n", a->prog,
+			info.name);
+		pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
+		gone_here = true;
+		rc = 0;
+	} else if (rc) {
 		fprintf(stderr, "%s: renaming %s to %s: %s; it keeps running here\n", a->prog, info.name, away,
 			strerror(-rc));
 		goto resume;
 	}
-	renamed = true;
+	renamed = !gone_here;
 	trace("migrate: renamed");
 	/*
 	 * let go: it stays paused here whatever becomes of this process (its
 	 * dirty log, whose owner's death would resume it, is off), and is
 	 * marked to be destroyed if this process dies; the receiver runs it
 	 */
-	pm_domain_save_done(hv, domid, &rep, false);
-	if (pm_domain_migrating(hv, domid, PM_MIGRATING_GONE, info.name) || say(fd, "go\n")) {
+	if (!gone_here)
+		pm_domain_save_done(hv, domid, &rep, false);
+	if ((!gone_here && pm_domain_migrating(hv, domid, PM_MIGRATING_GONE, info.name)) || say(fd, "go\n")) {
 		fprintf(stderr, "%s: the receiver went away; %s keeps running here\n", a->prog, info.name);
 		goto resume;
 	}

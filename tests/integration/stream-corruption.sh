@@ -21,7 +21,7 @@ host() {
 		"[$(store xenstore-list /tool/physmap/building 2>/dev/null | tr '\n' ' ')] dms=$(dms)"
 }
 
-plan 14
+plan 13
 # a virt guest's (PHYSMAP_VCPUS) and a pc guest's (Xen's HVM_CONTEXT), idle
 "$PXL" create "$EX/virt.cfg" name=c memory=16 maxmem=16 kernel="$GA" 'extra="control"' >/dev/null 2>&1
 "$PXL" create "$EX/pc.cfg" name=x memory=16 kernel="$GX" 'cmdline="control"' >/dev/null 2>&1

@@ -1,7 +1,9 @@
 /*
  * tools/common/unixsock.c - listening unix sockets for the daemons
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,11 +59,39 @@ int pm_listen_unix_id(const char *path, int backlog, ino_t *ino)
 	return fd;
 }
 
+/* the socket file of inode @ino in @dir, wherever a rename put it, removed */
+static void unlink_renamed(const char *dir, ino_t ino)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char p[4096];
+		struct stat st;
+
+		if (e->d_ino != ino || snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
+			continue;
+		if (!lstat(p, &st) && S_ISSOCK(st.st_mode) && st.st_ino == ino) {
+			unlink(p);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 void pm_unlink_unix(int fd, const char *path, ino_t ino)
 {
+	const char *slash = strrchr(path, '/');
 	struct stat st;
+	char dir[4096];
 
 	close(fd);
-	if (!lstat(path, &st) && S_ISSOCK(st.st_mode) && st.st_ino == ino)
+	if (!lstat(path, &st) && S_ISSOCK(st.st_mode) && st.st_ino == ino) {
 		unlink(path);
+		return;
+	}
+	/* renamed since (its domain was): found by its inode beside where it was made */
+	if (slash && snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) < (int)sizeof(dir))
+		unlink_renamed(slash == path ? "/" : dir, ino);
 }

@@ -19,10 +19,10 @@ int pm_listen_unix(const char *path, int backlog);
 int pm_listen_unix_id(const char *path, int backlog, ino_t *ino);
 
 /**
- * pm_unlink_unix - close @fd and remove the socket file at @path if it is
- * still the one it was bound at (inode @ino): a file renamed away since and
- * another socket put at @path (a domain renamed, a new one of the old name
- * made) is not removed
+ * pm_unlink_unix - close @fd and remove the socket file bound at @path
+ * (inode @ino), there or wherever a rename in the same directory put it (a
+ * domain renamed); another socket put at @path since (a new domain of the
+ * old name) is not removed
  */
 void pm_unlink_unix(int fd, const char *path, ino_t ino);
 

@@ -2,10 +2,12 @@
  * tools/pxl/pxl-util.c - what several plugins do alike
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -46,6 +48,20 @@ int pxl_config_layout(const struct pxl_args *a, struct pm_domain_config *cfg,
 	if (!rc && (rc = pxl_layout(a, cfg, layout)))
 		pm_domain_config_dispose(cfg);
 	return rc;
+}
+
+void pxl_stage(const char *what)
+{
+	const char *stop = getenv("PHYSMAP_STOP_AT");
+	struct timespec t;
+
+	if (stop && !strcmp(stop, what))
+		raise(SIGSTOP);
+	if (!getenv("PHYSMAP_TRACE"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	fprintf(stderr, "physmap[%d]: %.3f ms %s\n", (int)getpid(), (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6,
+		what);
 }
 
 int pxl_hv_open(const struct pxl_args *a, struct pm_hv **hv)

@@ -82,6 +82,14 @@ void pxl_each_named(const struct pxl_args *a, struct pm_hv *hv, int from, const 
  */
 int pxl_console(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid, bool follow);
 
+/**
+ * pxl_stage - a stage of a command, as libphysmap's trace lines: with
+ * $PHYSMAP_TRACE, "physmap[PID]: MS WHAT" on stderr (MS on the monotonic
+ * clock); with $PHYSMAP_STOP_AT=WHAT the process stops itself there
+ * (SIGSTOP), for a test to act at that stage
+ */
+void pxl_stage(const char *what);
+
 /** pxl_monitor_needed - whether @cfg restarts on something, or on Xen is destroyed on something (the toolstack's job) */
 bool pxl_monitor_needed(struct pm_hv *hv, const struct pm_domain_config *cfg);
 
