@@ -751,6 +751,10 @@ static int load_text(struct loader *l, char *text, const char *const *overrides,
 out:
 	if (rc == -ENOMEM && l->errlen && !l->err[0])
 		set_err(l, "%s: out of memory", path);
+	/* one line, whatever a value it quotes holds (a newline from "\n", a tab) */
+	for (char *p = l->err; rc && l->errlen && *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 	if (rc)
 		pm_domain_config_dispose(cfg);
 	xlu_cfg_destroy(l->xlu);

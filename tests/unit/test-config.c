@@ -383,6 +383,10 @@ static void text_that_is_not_utf8_is_refused_at_its_line(void **state)
 	expect_error("name = \"g\"\n", ov, 1, "command line:1: extra: not one line of UTF-8 text");
 	assert_int_equal(load("name = \"g\"\nextra = \"caf\xc3\xa9 \xe2\x82\xac\"\n", NULL, 0, &cfg, err), 0);
 	pm_domain_config_dispose(&cfg);
+	/* a refusal that quotes a value with a newline in it (xl's "\n") is still one line */
+	assert_int_equal(load("name = \"g\"\nvif = [ \"mac=zz\\nq\" ]\n", NULL, 0, &cfg, err), -EINVAL);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, ":2: vif: \"mac=zz q\""));
 }
 
 static void kernel_format_is_auto_or_raw(void **state)
