@@ -4,6 +4,7 @@
  * accesses (the test transport now; the simulator's and Xen's ioreqs later)
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -224,6 +225,8 @@ int main(int argc, char **argv)
 	FILE *log = stderr;
 	int console_fd = 1, ret = 1, c;
 
+	/* a console or control client that leaves while it is answered is its loss, not the model's */
+	signal(SIGPIPE, SIG_IGN);
 	devices = calloc((size_t)argc, sizeof(*devices));
 	if (!devices || pm_getopt_init(&g, opts, NR_OPTS)) {
 		fprintf(stderr, "physmap-dm: out of memory\n");

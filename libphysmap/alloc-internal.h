@@ -3,7 +3,8 @@
  * builds a domain (configuration, board layout, E820, images, backend),
  * made through these so that a test can fail the Nth of them
  * ($PHYSMAP_ALLOC_FAIL_AT=N: the Nth returns NULL with ENOMEM) and prove
- * that every failure is reported and leaves nothing behind.
+ * that every failure is reported and leaves nothing behind
+ * ($PHYSMAP_ALLOC_COUNT_TO=FILE: how many a run made, for the Ns to try).
  */
 #ifndef PHYSMAP_ALLOC_INTERNAL_H
 #define PHYSMAP_ALLOC_INTERNAL_H

@@ -17,6 +17,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/hostile-inputs.sh \
 	tests/integration/kill-matrix.sh \
 	tests/integration/stream-corruption.sh \
+	tests/integration/alloc-failures.sh \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
 	tests/integration/lifecycle.sh \
