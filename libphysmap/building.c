@@ -86,6 +86,21 @@ int pm_domain_migrating(struct pm_hv *hv, uint32_t domid, enum pm_migrating phas
 	return rc;
 }
 
+/*
+ * the mark at @p still says @pid: read again once @pid is known to be
+ * gone, so that a builder that took its mark away and then exited (between
+ * the first read and the check) is never taken for one that died
+ */
+static bool still(struct xs_handle *h, const char *p, long pid)
+{
+	unsigned int len;
+	char *v = xs_read(h, XBT_NULL, p, &len);
+	bool same = v && strtol(v, NULL, 10) == pid;
+
+	free(v);
+	return same;
+}
+
 /* is @pid gone (no such process, or a zombie that will never run again)? */
 static bool gone(long pid)
 {
@@ -125,12 +140,14 @@ static long reap_sources(struct xs_handle *h, struct pm_hv *hv, char *notes, siz
 
 		snprintf(p, sizeof(p), "%s/%s", MIGRATING, ids[i]);
 		v = xs_read(h, XBT_NULL, p, &vlen);
-		if (v && sscanf(v, "%ld %15s %71s", &pid, phase, name) != 3)
-			pid = 0;
+		if (!v || sscanf(v, "%ld %15s %71s", &pid, phase, name) != 3 || pid <= 0) {
+			free(v);
+			continue;   /* taken away since the listing, or not a mark of ours */
+		}
 		free(v);
-		if (*end || domid > UINT32_MAX || !gone(pid))
+		if (*end || domid > UINT32_MAX || !gone(pid) || !still(h, p, pid))
 			continue;
-		if (pm_hv_domain_getinfo(hv, (uint32_t)domid, &info) || !pid) {
+		if (pm_hv_domain_getinfo(hv, (uint32_t)domid, &info)) {
 			xs_rm(h, XBT_NULL, p);   /* its domain is gone already, or a mark not ours */
 			continue;
 		}
@@ -189,11 +206,14 @@ long pm_domain_reap(struct pm_hv *hv, char *notes, size_t len)
 		long pid = 0;
 
 		snprintf(p, sizeof(p), "%s/%s", BUILDING, ids[i]);
+		/* a mark taken away since the listing (its build just finished) is no one's to act on */
 		v = xs_read(h, XBT_NULL, p, &vlen);
-		if (v && sscanf(v, "%ld %71s", &pid, name) < 1)
-			pid = 0;
+		if (!v || sscanf(v, "%ld %71s", &pid, name) < 1 || pid <= 0) {
+			free(v);
+			continue;
+		}
 		free(v);
-		if (*end || domid > UINT32_MAX || !gone(pid))
+		if (*end || domid > UINT32_MAX || !gone(pid) || !still(h, p, pid))
 			continue;
 		if (pm_hv_domain_getinfo(hv, (uint32_t)domid, &info)) {
 			/* the domain went, what the toolstack keeps of it not yet (a destroy cut short) */

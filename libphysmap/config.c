@@ -226,7 +226,8 @@ static int read_text(struct loader *l, char **out)
 
 		for (size_t i = 0; i < bad; i++)
 			line += buf[i] == '\n';
-		set_err(l, "%s:%u: byte 0x%02x: not UTF-8 text", l->path, line, buf[bad]);
+		set_err(l, "%s:%u: byte 0x%02x: %s", l->path, line, buf[bad],
+			buf[bad] < 0x20 || buf[bad] == 0x7f ? "a control character, not text" : "not UTF-8 text");
 		free(buf);
 		return -EINVAL;
 	}

@@ -45,7 +45,7 @@ probe() {
 	is "$what: exit 1, one line naming where, nothing left" "1 1 yes $before" "$rc $lines $where $(host)"
 }
 
-plan 66
+plan 79
 before=$(host)
 [ "$before" = "Domain-0 4096 [] dm:0 files:0" ] || bail "the host is not clean to begin with: $before"
 
@@ -124,6 +124,21 @@ refused "an unknown kernel_format" "name = \"g\"\nkernel = \"$G\"\nkernel_format
 refused "a FIFO as ramdisk" "name = \"g\"\nkernel = \"$G\"\nramdisk = \"$T/fifo\"\n"
 refused "a missing ramdisk" "name = \"g\"\nkernel = \"$G\"\nramdisk = \"/no/such/initrd\"\n"
 refused "a command line longer than PVH's" "name = \"g\"\nkernel = \"$G\"\ncmdline = \"$(printf 'x%.0s' $(seq 25000))\"\n"
+
+# text that is not what a config is made of
+refused "a value that is not UTF-8" 'name = "g"\nextra = "a\xff\xfeb"\n'
+refused "a control character in the file" 'name = "g"\x01\n'
+refused "an overlong UTF-8 slash" 'name = "g"\n# \xc0\xaf\n'
+refused "a dotted key libxlutil reads whole" 'name = "g"\ncpu.. = 4\n'
+refused "a size with a suffix xl has not" 'name = "g"\nmemory = "64q"\n'
+refused "a list where a string belongs" 'name = "g"\nkernel = [ "a", "b" ]\n'
+refused "a string where a number belongs" 'name = "g"\nvcpus = "4x"\n'
+refused "maxmem that is not a size" 'name = "g"\nmaxmem = "big"\n'
+refused "an unknown on_watchdog action" 'name = "g"\non_watchdog = "bark"\n'
+refused "an unknown on_soft_reset action" 'name = "g"\non_soft_reset = "again"\n'
+refused "a uuid one digit short" 'name = "g"\nuuid = "12345678-9abc-def0-1234-56789abcdef"\n'
+refused "a newline inside a vif (xl's \\n), quoted back on one line" 'name = "g"\nvif = [ "mac=zz\\nq" ]\n'
+refused "an unterminated list" 'name = "g"\ndisk = [ "a"\n'
 
 # devices
 refused "a disk without a target" 'name = "g"\ndisk = [ "vdev=xvda" ]\n'
