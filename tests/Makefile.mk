@@ -37,3 +37,10 @@ clean-local: clean-fuzz
 clean-fuzz:
 	rm -rf tests/fuzz/bin tests/fuzz/work tests/fuzz/*.log
 .PHONY: clean-fuzz
+
+# make check-faults: every N of the simulator's allocations failed in turn
+# (make check takes every 29th), about 45 minutes
+check-faults:
+	PM_SIM_ALLOC_STRIDE=1 top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) \
+		$(SHELL) $(top_srcdir)/tests/integration/sim-alloc-failures.sh
+.PHONY: check-faults

@@ -95,12 +95,18 @@ static int start_sim(const char *rundir)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		int nul = open("/dev/null", O_RDWR);
+		int nul = open("/dev/null", O_RDWR), log;
+		char logpath[512];
 
 		if (nul >= 0) {
 			dup2(nul, 0);
 			dup2(nul, 1);
 		}
+		/* what it says before its log is open goes to its log too: the caller says one line */
+		snprintf(logpath, sizeof(logpath), "%s/sim.log", rundir);
+		log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (log >= 0)
+			dup2(log, 2);
 		unsetenv("PHYSMAP_ALLOC_FAIL_AT");   /* the test's failure is ours, not the simulator's */
 		execlp(bin, bin, "--rundir", rundir, (char *)NULL);
 		_exit(127);

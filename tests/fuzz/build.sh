@@ -18,7 +18,7 @@ config_src=("$lib"/{config,config-devices,config-keys,alloc,file,text,size,uuid,
 config_libs=(-lxlutil -lxenlight -lyajl -lfdt -lurcu-common -lurcu-bp -lpthread)
 dm_src=("$src"/devmodel/{memory,flatview,dispatch,mtree,listener,dirty,events,exec,json}.c)
 dm_libs=(-lurcu-common -lurcu-bp -lyajl -lpthread)
-xs_src=("$src"/tools/sim/{xs-db,xs-watch,xs-proto,xs-conn,xs-server}.c "$src"/tools/common/unixsock.c)
+xs_src=("$src"/tools/sim/{xs-db,xs-watch,xs-proto,xs-conn,xs-server}.c "$src"/tools/common/{unixsock,failalloc}.c)
 
 one() {   # NAME SOURCES... -- LIBS...
 	local name=$1 srcs=() libs=() newest

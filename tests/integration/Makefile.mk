@@ -19,6 +19,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/stream-corruption.sh \
 	tests/integration/alloc-failures.sh \
 	tests/integration/parallel-loops.sh \
+	tests/integration/sim-alloc-failures.sh \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
 	tests/integration/lifecycle.sh \

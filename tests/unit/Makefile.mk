@@ -93,7 +93,7 @@ TESTS += tests/unit/test-config
 
 check_PROGRAMS += tests/unit/test-sim-pool
 tests_unit_test_sim_pool_SOURCES = tests/unit/test-sim-pool.c tools/sim/pool.c tools/sim/pool.h
-tests_unit_test_sim_pool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/sim
+tests_unit_test_sim_pool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/sim -I$(top_srcdir)/tools/common
 tests_unit_test_sim_pool_CFLAGS = $(PM_UNIT_CFLAGS)
-tests_unit_test_sim_pool_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_sim_pool_LDADD = libpmtools.la $(CMOCKA_LIBS)
 TESTS += tests/unit/test-sim-pool

@@ -3,7 +3,7 @@
 
 noinst_LTLIBRARIES += libpmtools.la
 libpmtools_la_SOURCES = tools/common/opts.h tools/common/opts.c \
-	tools/common/unixsock.h tools/common/unixsock.c
+	tools/common/unixsock.h tools/common/unixsock.c tools/common/failalloc.h tools/common/failalloc.c
 
 # the xenstore-compatible store physmap-sim embeds
 noinst_LTLIBRARIES += libpmxs.la

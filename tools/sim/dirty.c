@@ -23,6 +23,7 @@
 #include <linux/fs.h>
 #include <linux/userfaultfd.h>
 
+#include "failalloc.h"
 #include "sim.h"
 
 #define PAGE 4096u
@@ -233,7 +234,7 @@ int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 	}
 	if (d->dirty)
 		return -EBUSY;
-	d->dirty = malloc(d->max_pfn * sizeof(*d->dirty));
+	d->dirty = pm_t_malloc(d->max_pfn * sizeof(*d->dirty));
 	if (!d->dirty)
 		return -ENOMEM;
 	d->dirty_wp = wp_ready(s);

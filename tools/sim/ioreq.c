@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "failalloc.h"
 #include "ioreq.h"
 #include "sim-proto.h"
 #include "sim.h"
@@ -66,7 +67,7 @@ int sim_ioreq_create(struct sim_domain *d, int owner, int *fds, int max_fds)
 		return -EEXIST;
 	if ((int)d->vcpus + 2 > max_fds)
 		return -E2BIG;
-	srv = calloc(1, sizeof(*srv));
+	srv = pm_t_calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
 	srv->owner = owner;
@@ -74,7 +75,7 @@ int sim_ioreq_create(struct sim_domain *d, int owner, int *fds, int max_fds)
 	srv->page_size = (d->vcpus * sizeof(ioreq_t) + 4095) & ~4095ul;
 	srv->buf_offset = srv->page_size;
 	srv->page_fd = memfd_create("physmap-ioreq", MFD_CLOEXEC);
-	srv->to_vcpu = calloc(d->vcpus, sizeof(int));
+	srv->to_vcpu = pm_t_calloc(d->vcpus, sizeof(int));
 	if (srv->page_fd < 0 || !srv->to_vcpu ||
 	    ftruncate(srv->page_fd, (off_t)(srv->buf_offset + sizeof(struct pm_sim_buf_iopage))))
 		goto fail;
@@ -125,7 +126,7 @@ static int range_list(struct sim_io_range **list, size_t *nr, uint32_t type, uin
 	}
 	if (!add)
 		return -ENOENT;
-	r = realloc(*list, (*nr + 1) * sizeof(*r));
+	r = pm_t_realloc(*list, (*nr + 1) * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	*list = r;
@@ -163,7 +164,7 @@ int sim_ioreq_notifier(struct sim_ioreq_server *srv, const struct pm_sim_notifie
 	}
 	if (!n->add)
 		return -ENOENT;
-	w = realloc(srv->wn, (srv->nr_wn + 1) * sizeof(*w));
+	w = pm_t_realloc(srv->wn, (srv->nr_wn + 1) * sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	srv->wn = w;
@@ -214,7 +215,7 @@ int sim_ioreq_exec_map(struct sim_domain *d, const struct pm_sim_exec *x, int fd
 		}
 		if (e->start != x->start || e->end != x->start + x->size)
 			continue;
-		if (!(e = realloc(srv->retired, (srv->nr_retired + 1) * sizeof(*e))))
+		if (!(e = pm_t_realloc(srv->retired, (srv->nr_retired + 1) * sizeof(*e))))
 			return -ENOMEM;
 		srv->retired = e;
 		e[srv->nr_retired] = srv->exec[i];
@@ -226,7 +227,7 @@ int sim_ioreq_exec_map(struct sim_domain *d, const struct pm_sim_exec *x, int fd
 		return -ENOENT;
 	if (fd < 0)
 		return -EBADF;
-	e = realloc(srv->exec, (srv->nr_exec + 1) * sizeof(*e));
+	e = pm_t_realloc(srv->exec, (srv->nr_exec + 1) * sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	srv->exec = e;

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failalloc.h"
 #include "opts.h"
 #include "unixsock.h"
 #include "physmap/size.h"
@@ -254,8 +255,13 @@ static bool serve(struct sim *s, struct client *c)
 static void *run_store(void *arg)
 {
 	void **a = arg;
+	int rc = pm_xs_run(a[0], *(int *)a[1]);
 
-	pm_xs_run(a[0], *(int *)a[1]);
+	if (rc) {
+		/* never a simulator without its store, whose clients would wait for ever: it leaves */
+		say("the store stopped (%s): exiting", strerror(-rc));
+		kill(getpid(), SIGTERM);
+	}
 	return NULL;
 }
 
@@ -390,7 +396,7 @@ int main(int argc, char **argv)
 		}
 		if (p[1].revents) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			char *buf = fd >= 0 ? malloc(sizeof(struct pm_sim_hdr) + PM_SIM_MAX_PAYLOAD) : NULL;
+			char *buf = fd >= 0 ? pm_t_malloc(sizeof(struct pm_sim_hdr) + PM_SIM_MAX_PAYLOAD) : NULL;
 
 			if (buf && nc < MAX_CLIENTS) {
 				clients[nc++] = (struct client){ fd, buf, 0, -1 };

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "failalloc.h"
 #include "pool.h"
 
 #define PAGE 4096ull
@@ -25,7 +26,7 @@ int sim_pool_init(struct sim_pool *p, uint64_t pages)
 		sim_pool_dispose(p);
 		return rc;
 	}
-	p->ext = malloc(sizeof(*p->ext));
+	p->ext = pm_t_malloc(sizeof(*p->ext));
 	if (!p->ext) {
 		sim_pool_dispose(p);
 		return -ENOMEM;
@@ -71,7 +72,7 @@ long sim_pool_alloc(struct sim_pool *p, uint64_t count, struct sim_extent **runs
 		     p->ext[i].end - p->ext[i].start < p->ext[best].end - p->ext[best].start))
 			best = i;
 	if (best != (size_t)-1) {
-		r = malloc(sizeof(*r));
+		r = pm_t_malloc(sizeof(*r));
 		if (!r)
 			return -ENOMEM;
 		r[0] = (struct sim_extent){ p->ext[best].start, p->ext[best].start + count };
@@ -80,7 +81,7 @@ long sim_pool_alloc(struct sim_pool *p, uint64_t count, struct sim_extent **runs
 		return 1;
 	}
 	/* else the largest extents first (at most p->n of them) */
-	r = malloc(p->n * sizeof(*r));
+	r = pm_t_malloc(p->n * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	while (count) {
@@ -114,7 +115,7 @@ int sim_pool_free(struct sim_pool *p, uint64_t mfn, uint64_t count)
 	if ((i > 0 && p->ext[i - 1].end > mfn) || (i < p->n && p->ext[i].start < end))
 		return -EINVAL;
 	if (p->n == p->cap) {
-		struct sim_extent *e = realloc(p->ext, (p->cap * 2 + 1) * sizeof(*e));
+		struct sim_extent *e = pm_t_realloc(p->ext, (p->cap * 2 + 1) * sizeof(*e));
 
 		if (!e)
 			return -ENOMEM;

@@ -22,6 +22,7 @@
 #include <xen/xen.h>
 #include <xen/sched.h>
 
+#include "failalloc.h"
 #include "sim.h"
 #include "ioreq.h"
 #include "vcpu.h"
@@ -109,8 +110,8 @@ int sim_init(struct sim *s, uint64_t pages)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->evt_lock, NULL);
 	pthread_cond_init(&s->evt_cond, NULL);
-	s->evt_pending = calloc(SIM_MAX_DOMID, 1);
-	s->evt_count = calloc(SIM_MAX_DOMID, sizeof(*s->evt_count));
+	s->evt_pending = pm_t_calloc(SIM_MAX_DOMID, 1);
+	s->evt_count = pm_t_calloc(SIM_MAX_DOMID, sizeof(*s->evt_count));
 	if (!s->evt_pending || !s->evt_count)
 		return -ENOMEM;
 	rc = sim_pool_init(&s->pool, pages);
@@ -131,7 +132,7 @@ int sim_init(struct sim *s, uint64_t pages)
 	rc = pm_xs_new(&ops, s, &s->xs);
 	if (rc)
 		goto fail;
-	dom0 = calloc(1, sizeof(*dom0));
+	dom0 = pm_t_calloc(1, sizeof(*dom0));
 	if (!dom0) {
 		rc = -ENOMEM;
 		goto fail;
@@ -274,7 +275,7 @@ static void dominfo(const struct sim_domain *d, struct pm_sim_dominfo *i)
 
 static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
 {
-	*out = malloc(len ? len : 1);
+	*out = pm_t_malloc(len ? len : 1);
 	if (!*out)
 		return -ENOMEM;
 	if (len)
@@ -382,7 +383,7 @@ static void note_gone(struct sim *s, const struct sim_domain *d)
 
 	if (s->nr_gone >= PM_SIM_GONE_MAX)
 		return;   /* none has asked for very long: the rest is left to destroy by hand */
-	g = realloc(s->gone, (s->nr_gone + 1) * sizeof(*g));
+	g = pm_t_realloc(s->gone, (s->nr_gone + 1) * sizeof(*g));
 	if (!g)
 		return;
 	s->gone = g;
@@ -433,7 +434,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	for (d = s->domains; d; d = d->next)
 		if (!strcmp(d->name, c->name))
 			return -EEXIST;
-	d = calloc(1, sizeof(*d));
+	d = pm_t_calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->console_fd = -1;
@@ -572,7 +573,7 @@ void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 	struct sim_change *c = NULL;
 
 	if (n < SIM_CHANGES_MAX)
-		c = realloc(d->changes, (n + 1) * sizeof(*c));
+		c = pm_t_realloc(d->changes, (n + 1) * sizeof(*c));
 	if (c) {
 		d->changes = c;
 		c[n] = (struct sim_change){ pfn, count };
@@ -630,7 +631,7 @@ static int op_p2m_read(struct sim *s, const struct pm_sim_range *r, void **out, 
 		return rc;
 	if (r->count > PM_SIM_P2M_READ_MAX)
 		return -E2BIG;
-	v = malloc(r->count * sizeof(*v));
+	v = pm_t_malloc(r->count * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	rc = pm_p2m_read_range(d->p2m, r->pfn, r->pfn + r->count, v);
@@ -650,7 +651,7 @@ static int op_list(struct sim *s, void **out, uint32_t *out_len)
 
 	for (struct sim_domain *d = s->domains; d; d = d->next)
 		n++;
-	v = malloc(n * sizeof(*v));
+	v = pm_t_malloc(n * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	n = 0;
@@ -786,7 +787,7 @@ static int op_dirty_read(struct sim *s, const struct pm_sim_dirty_read *r, void 
 		return rc;
 	if (r->clean > 1 || r->count == 0 || r->count > PM_SIM_DIRTY_READ_MAX)
 		return -EINVAL;
-	bitmap = malloc((size_t)((r->count + 7) / 8));
+	bitmap = pm_t_malloc((size_t)((r->count + 7) / 8));
 	if (!bitmap)
 		return -ENOMEM;
 	n = sim_dirty_read(s, d, r->pfn, r->count, r->clean, bitmap);
@@ -984,7 +985,7 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 			return -ENOENT;
 		if (!d->vcpus || !d->vcpu)
 			return reply(out, out_len, NULL, 0);   /* dom0: the simulator's, no vCPUs of its own */
-		vi = calloc(d->vcpus, sizeof(*vi));
+		vi = pm_t_calloc(d->vcpus, sizeof(*vi));
 		if (!vi)
 			return -ENOMEM;
 		sim_vcpu_info(d, vi);

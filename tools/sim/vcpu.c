@@ -35,6 +35,7 @@
 #include <xen/xen.h>
 #include <xen/sched.h>
 
+#include "failalloc.h"
 #include "ioreq.h"
 #include "vcpu.h"
 
@@ -43,7 +44,7 @@
 
 int sim_vcpus_alloc(struct sim *s, struct sim_domain *d)
 {
-	d->vcpu = calloc(d->vcpus, sizeof(*d->vcpu));
+	d->vcpu = pm_t_calloc(d->vcpus, sizeof(*d->vcpu));
 	if (!d->vcpu)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < d->vcpus; i++) {
@@ -99,7 +100,7 @@ static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t v
 
 static int map_mmio(struct sim_vcpu *v, uint64_t base, uint64_t size)
 {
-	struct sim_mmio *m = malloc(sizeof(*m));
+	struct sim_mmio *m = pm_t_malloc(sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
@@ -180,7 +181,7 @@ static int unmap_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 /* an executable copy's [a, b) bytes, read-only, watched by a block hook */
 static int map_exec(struct sim_vcpu *v, uint64_t a, uint64_t b, const struct sim_exec *x)
 {
-	struct sim_exec_hook *h = realloc(v->exec_hooks, (v->nr_exec_hooks + 1) * sizeof(*h));
+	struct sim_exec_hook *h = pm_t_realloc(v->exec_hooks, (v->nr_exec_hooks + 1) * sizeof(*h));
 
 	if (!h)
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "failalloc.h"
 #include "xs-internal.h"
 
 /* dom0 connections are bounded too, so a client that never reads costs little */
@@ -23,11 +24,11 @@
 
 struct pm_xs_conn *xs_conn_new(struct pm_xs *xs, enum xs_conn_kind kind, unsigned int domid)
 {
-	struct pm_xs_conn *c = calloc(1, sizeof(*c));
+	struct pm_xs_conn *c = pm_t_calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	c->in = malloc(XS_INBUF_SIZE);
+	c->in = pm_t_malloc(XS_INBUF_SIZE);
 	if (!c->in) {
 		free(c);
 		return NULL;
@@ -86,7 +87,14 @@ int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t
 		return 0;
 	if (hdr.len > XENSTORE_PAYLOAD_MAX)
 		return -E2BIG;   /* only an event can be this long: dropped */
-	m = malloc(sizeof(*m) + XS_HDR_SIZE + hdr.len);
+	m = pm_t_malloc(sizeof(*m) + XS_HDR_SIZE + hdr.len);
+	if (!m && !event) {
+		/* every request gets its reply: one that cannot be queued ends the
+		 * connection (its client sees it close, never waits for ever) */
+		xs_log(c->xs, "conn %p dom%u: out of memory for a reply, disconnected", (void *)c, c->domid);
+		c->dead = true;
+		c->inlen = 0;
+	}
 	if (!m)
 		return -ENOMEM;
 	m->next = NULL;
@@ -342,7 +350,7 @@ struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid)
 
 	if (d)
 		return d;
-	d = calloc(1, sizeof(*d));
+	d = pm_t_calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
 	d->domid = domid;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "xs-internal.h"
 
 uint32_t xs_hash(const char *s)
@@ -23,7 +24,7 @@ int xs_table_init(struct xs_table *t)
 {
 	t->nbuckets = 64;
 	t->count = 0;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->buckets = pm_t_calloc(t->nbuckets, sizeof(*t->buckets));
 	return t->buckets ? 0 : -ENOMEM;
 }
 
@@ -56,7 +57,7 @@ struct xs_node *xs_table_find(const struct xs_table *t, const char *path, uint32
 static void table_grow(struct xs_table *t)
 {
 	size_t nb = t->nbuckets * 2;
-	struct xs_node **b = calloc(nb, sizeof(*b));
+	struct xs_node **b = pm_t_calloc(nb, sizeof(*b));
 
 	if (!b)
 		return;
@@ -105,11 +106,11 @@ struct xs_node *xs_table_take(struct xs_table *t, const char *path, uint32_t h)
 
 struct xs_node *xs_node_new(const char *path)
 {
-	struct xs_node *n = calloc(1, sizeof(*n));
+	struct xs_node *n = pm_t_calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
-	n->path = strdup(path);
+	n->path = pm_t_strdup(path);
 	if (!n->path) {
 		free(n);
 		return NULL;
@@ -135,7 +136,7 @@ static void *dup_bytes(const void *p, size_t len)
 
 	if (!len)
 		return NULL;
-	q = malloc(len);
+	q = pm_t_malloc(len);
 	if (q)
 		memcpy(q, p, len);
 	return q;
@@ -209,7 +210,7 @@ bool xs_children_has(const struct xs_node *n, const char *name)
 int xs_children_add(struct xs_node *n, const char *name)
 {
 	size_t len = strlen(name) + 1;
-	char *c = realloc(n->children, n->clen + len);
+	char *c = pm_t_realloc(n->children, n->clen + len);
 
 	if (!c)
 		return -ENOMEM;
@@ -280,7 +281,7 @@ int xs_canonical_path(const struct pm_xs_conn *c, const char *in, char **out)
 		if (!path_char_ok(in[i]) || (in[i] == '/' && in[i + 1] == '/'))
 			return -EINVAL;
 	if (in[0] == '@')
-		return (*out = strdup(in)) ? 0 : -ENOMEM;
+		return (*out = pm_t_strdup(in)) ? 0 : -ENOMEM;
 	hlen = (size_t)snprintf(home, sizeof(home), "/local/domain/%u", c->domid);
 	if (in[0] != '/') {
 		if (len > XENSTORE_REL_PATH_MAX || in[len - 1] == '/')
@@ -290,7 +291,7 @@ int xs_canonical_path(const struct pm_xs_conn *c, const char *in, char **out)
 	} else {
 		if (len > 1 && in[len - 1] == '/')
 			return -EINVAL;
-		if (!(p = strdup(in)))
+		if (!(p = pm_t_strdup(in)))
 			return -ENOMEM;
 	}
 	len = strlen(p);
@@ -535,7 +536,7 @@ static void view_remove_below(struct xs_view *v, const struct xs_node *n)
 {
 	size_t plen = strlen(n->path);
 	/* n may be freed or rewritten while we walk: work on a copy of the list */
-	char *names = n->clen ? malloc(n->clen) : NULL;
+	char *names = n->clen ? pm_t_malloc(n->clen) : NULL;
 	uint32_t clen = n->clen;
 
 	if (clen && !names) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "xs-internal.h"
 
 #define DOMID_FIRST_RESERVED 0x7ff0u
@@ -204,7 +205,7 @@ static int do_directory_part(struct req *r, struct xs_view *v)
 		goto out;
 	}
 	rc = -ENOMEM;
-	buf = malloc(glen + take + 1);
+	buf = pm_t_malloc(glen + take + 1);
 	if (!buf)
 		goto out;
 	memcpy(buf, gen, glen);
@@ -304,7 +305,7 @@ static int do_set_perms(struct req *r, struct xs_view *v)
 		rc = xs_special_path(path) ? -EACCES : -ENOENT;
 		if (rc == -EACCES && r->c->priv) {
 			rc = -ENOMEM;
-			copy = malloc(np * sizeof(*copy));
+			copy = pm_t_malloc(np * sizeof(*copy));
 			if (copy) {
 				memcpy(copy, perms, np * sizeof(*copy));
 				free(r->xs->special_perms[which]);
@@ -477,7 +478,7 @@ static int do_rm(struct req *r, struct xs_view *v)
 		goto out;
 	rc = -ENOMEM;
 	np = n->nperms;
-	perms = malloc(np * sizeof(*perms) + 1);
+	perms = pm_t_malloc(np * sizeof(*perms) + 1);
 	if (!perms)
 		goto out;
 	memcpy(perms, n->perms, np * sizeof(*perms));
@@ -559,7 +560,7 @@ static int do_transaction_start(struct req *r, struct xs_view *v)
 		if (d->txs >= r->xs->quota[PM_XS_QUOTA_TRANSACTIONS])
 			return -ENOSPC;
 	}
-	tx = calloc(1, sizeof(*tx));
+	tx = pm_t_calloc(1, sizeof(*tx));
 	if (!tx || xs_table_init(&tx->overlay)) {
 		xs_tx_free(tx);
 		return -ENOMEM;
@@ -787,7 +788,7 @@ static int control_watches(struct req *r)
 		if (strpbrk(w->token, "\t\n"))
 			continue;   /* not expressible in a line: tokens are the guest's choice */
 		if (len + need > cap) {
-			char *b = realloc(buf, cap = (len + need) * 2);
+			char *b = pm_t_realloc(buf, cap = (len + need) * 2);
 
 			if (!b) {
 				free(buf);
@@ -815,7 +816,7 @@ static int control_watch(struct req *r)
 	if (!c)
 		return -ENOENT;
 	if (r->arg[2][0] == '/' || r->arg[2][0] == '@')
-		path = strdup(r->arg[2]);
+		path = pm_t_strdup(r->arg[2]);
 	else if (asprintf(&path, "/local/domain/%u/%s", domid, r->arg[2]) < 0)
 		path = NULL;
 	if (!path)

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "failalloc.h"
 #include "unixsock.h"
 #include "xs-internal.h"
 
@@ -66,7 +67,7 @@ long pm_xs_get_quota(struct pm_xs *xs, enum pm_xs_quota q)
 int pm_xs_new(const struct pm_xs_ring_ops *ops, void *opaque, struct pm_xs **out)
 {
 	static const struct xs_perm root_perm = { 0, XS_PERM_NONE };
-	struct pm_xs *xs = calloc(1, sizeof(*xs));
+	struct pm_xs *xs = pm_t_calloc(1, sizeof(*xs));
 	struct xs_node *root = NULL;
 	int rc = -ENOMEM;
 
@@ -84,7 +85,7 @@ int pm_xs_new(const struct pm_xs_ring_ops *ops, void *opaque, struct pm_xs **out
 	if (xs_table_init(&xs->db))
 		goto fail;
 	for (int i = 0; i < 2; i++) {
-		xs->special_perms[i] = malloc(sizeof(root_perm));
+		xs->special_perms[i] = pm_t_malloc(sizeof(root_perm));
 		if (!xs->special_perms[i])
 			goto fail;
 		xs->special_perms[i][0] = root_perm;
@@ -152,7 +153,7 @@ void pm_xs_free(struct pm_xs *xs)
 
 int pm_xs_listen(struct pm_xs *xs, const char *path)
 {
-	char *copy = strdup(path);
+	char *copy = pm_t_strdup(path);
 	int fd;
 
 	if (!copy)
@@ -176,7 +177,7 @@ int pm_xs_listen(struct pm_xs *xs, const char *path)
 
 int pm_xs_set_domain_socket_dir(struct pm_xs *xs, const char *dir)
 {
-	char *copy = strdup(dir);
+	char *copy = pm_t_strdup(dir);
 
 	if (!copy)
 		return -ENOMEM;
@@ -260,24 +261,38 @@ int pm_xs_run(struct pm_xs *xs, int stop_fd)
 		for (struct xs_domain *d = xs->domains; d; d = d->next)
 			need++;
 		if (need > cap) {
-			struct pollfd *np = realloc(pfd, need * sizeof(*pfd));
+			struct pollfd *np = pm_t_realloc(pfd, need * sizeof(*pfd));
 			struct pm_xs_conn **nc = NULL;
 			struct xs_domain **nd = NULL;
 
 			if (np) {
 				pfd = np;
-				nc = realloc(conn_of, need * sizeof(*nc));
+				nc = pm_t_realloc(conn_of, need * sizeof(*nc));
 			}
 			if (nc) {
 				conn_of = nc;
-				nd = realloc(dom_of, need * sizeof(*nd));
+				nd = pm_t_realloc(dom_of, need * sizeof(*nd));
 			}
-			if (!nd) {
-				rc = -ENOMEM;
+			if (nd) {
+				dom_of = nd;
+				cap = need;
+			} else if (cap < 3) {
+				rc = -ENOMEM;   /* not even its own descriptors: the store cannot run */
 				break;
+			} else {
+				/* the newest connections past what fits are closed (their clients see
+				 * it), never left unread */
+				size_t k = 0;
+
+				xs_log(xs, "out of memory for %zu descriptors: connections past %zu closed", need, cap);
+				for (struct xs_domain *d = xs->domains; d; d = d->next)
+					k += d->sock_fd >= 0;
+				for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
+					if (c->kind == XS_CONN_SOCKET && !c->dead && ++k > cap - 3)
+						c->dead = true;
+				sweep(xs);
+				continue;
 			}
-			dom_of = nd;
-			cap = need;
 		}
 		pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = xs->kick_fd, .events = POLLIN };

@@ -11,17 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failalloc.h"
 #include "xs-internal.h"
 
 int xs_event_add(struct xs_event **head, struct xs_event ***tail, const char *path,
 		 bool recursive, const struct xs_perm *perms, uint32_t nperms)
 {
-	struct xs_event *e = calloc(1, sizeof(*e));
+	struct xs_event *e = pm_t_calloc(1, sizeof(*e));
 
 	if (!e)
 		return -ENOMEM;
-	e->path = strdup(path);
-	e->perms = nperms ? malloc(nperms * sizeof(*perms)) : NULL;
+	e->path = pm_t_strdup(path);
+	e->perms = nperms ? pm_t_malloc(nperms * sizeof(*perms)) : NULL;
 	if (!e->path || (nperms && !e->perms)) {
 		free(e->path);
 		free(e->perms);
@@ -130,11 +131,11 @@ int xs_watch_add(struct pm_xs_conn *c, const char *path, const char *token, bool
 		if (d->watches >= c->xs->quota[PM_XS_QUOTA_WATCHES])
 			return -E2BIG;
 	}
-	w = calloc(1, sizeof(*w));
+	w = pm_t_calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->path = strdup(path);
-	w->token = strdup(token);
+	w->path = pm_t_strdup(path);
+	w->token = pm_t_strdup(token);
 	if (!w->path || !w->token) {
 		free(w->path);
 		free(w->token);
