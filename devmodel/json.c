@@ -34,6 +34,10 @@ static int fail(struct loader *ld, int rc, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(ld->err, ld->errlen, fmt, ap);
 		va_end(ap);
+		/* one line, whatever a value it quotes holds (JSON's "\n") */
+		for (char *p = ld->err; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
 	}
 	return rc;
 }
