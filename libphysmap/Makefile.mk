@@ -9,6 +9,7 @@ noinst_LTLIBRARIES += libphysmap-core.la
 libphysmap_core_la_SOURCES = \
 	libphysmap/alloc.c \
 	libphysmap/alloc-internal.h \
+	libphysmap/failpoint-internal.h \
 	libphysmap/building.c \
 	libphysmap/config.c \
 	libphysmap/config-devices.c \

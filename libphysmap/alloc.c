@@ -2,49 +2,25 @@
  * libphysmap/alloc.c - allocations with fault injection (alloc-internal.h)
  */
 #include <errno.h>
-#include <limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc-internal.h"
+#include "failpoint-internal.h"
 
-static long count;
+static void write_count(void);
 
-/* $PHYSMAP_ALLOC_COUNT_TO=FILE: how many allocations the process made, written there as it exits */
+static struct pm_failpoint fp = { "PHYSMAP_ALLOC_FAIL_AT", "PHYSMAP_ALLOC_COUNT_TO", -1, 0, write_count };
+
 static void write_count(void)
 {
-	FILE *f = fopen(getenv("PHYSMAP_ALLOC_COUNT_TO"), "w");
-
-	if (f) {
-		fprintf(f, "%ld\n", __atomic_load_n(&count, __ATOMIC_RELAXED));
-		fclose(f);
-	}
+	pm_failpoint_write(&fp);
 }
 
-/* whether this allocation is the one $PHYSMAP_ALLOC_FAIL_AT names */
 static int injected(void)
 {
-	static long fail_at = -1;
-	long n;
-
-	if (__atomic_load_n(&fail_at, __ATOMIC_RELAXED) < 0) {
-		const char *v = getenv("PHYSMAP_ALLOC_FAIL_AT");
-		bool counted = getenv("PHYSMAP_ALLOC_COUNT_TO") != NULL;
-
-		if (counted)
-			atexit(write_count);
-		/* counting alone: an N no process reaches */
-		__atomic_store_n(&fail_at, v ? atol(v) : counted ? LONG_MAX : 0, __ATOMIC_RELAXED);
-	}
-	if (!__atomic_load_n(&fail_at, __ATOMIC_RELAXED))
-		return 0;
-	n = __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
-	if (n != fail_at)
-		return 0;
-	errno = ENOMEM;
-	return 1;
+	return pm_failpoint_hit(&fp);
 }
 
 void *pm__malloc(size_t size)

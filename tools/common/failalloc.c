@@ -2,45 +2,24 @@
  * tools/common/failalloc.c - the daemons' allocations with fault
  * injection (failalloc.h)
  */
-#include <errno.h>
-#include <limits.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "failalloc.h"
+#include "failpoint-internal.h"
 
-static long count;
+static void write_count(void);
+
+static struct pm_failpoint fp = { "PHYSMAP_SIM_ALLOC_FAIL_AT", "PHYSMAP_SIM_ALLOC_COUNT_TO", -1, 0, write_count };
 
 static void write_count(void)
 {
-	FILE *f = fopen(getenv("PHYSMAP_SIM_ALLOC_COUNT_TO"), "w");
-
-	if (f) {
-		fprintf(f, "%ld\n", __atomic_load_n(&count, __ATOMIC_RELAXED));
-		fclose(f);
-	}
+	pm_failpoint_write(&fp);
 }
 
-/* whether this allocation is the one $PHYSMAP_SIM_ALLOC_FAIL_AT names */
 static bool injected(void)
 {
-	static long fail_at = -1;
-
-	if (__atomic_load_n(&fail_at, __ATOMIC_RELAXED) < 0) {
-		const char *v = getenv("PHYSMAP_SIM_ALLOC_FAIL_AT");
-		bool counted = getenv("PHYSMAP_SIM_ALLOC_COUNT_TO") != NULL;
-
-		if (counted)
-			atexit(write_count);
-		__atomic_store_n(&fail_at, v ? atol(v) : counted ? LONG_MAX : 0, __ATOMIC_RELAXED);
-	}
-	if (!__atomic_load_n(&fail_at, __ATOMIC_RELAXED) ||
-	    __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED) != __atomic_load_n(&fail_at, __ATOMIC_RELAXED))
-		return false;
-	errno = ENOMEM;
-	return true;
+	return pm_failpoint_hit(&fp);
 }
 
 void *pm_t_malloc(size_t size)
