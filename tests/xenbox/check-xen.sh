@@ -586,7 +586,7 @@ echo "status-apart: $a $b $c $d $e $f"
 
 # failures leave the host clean
 free0=$(xl info | awk '$1 == "free_memory" { print $3 }')
-cfg bad1 "" 'memory = 8192' > /tmp/bad1.cfg
+M=8192 cfg bad1 "" > /tmp/bad1.cfg   # memory set once (a key set twice is warned about)
 out=$(pxl create /tmp/bad1.cfg 2>&1); echo "too-big: $? $(echo "$out" | wc -l) $out"
 cfg bad2 "" > /tmp/bad2.cfg; sed -i 's|guest.elf|missing.img|' /tmp/bad2.cfg
 out=$(pxl create /tmp/bad2.cfg 2>&1); echo "no-kernel: $? $(echo "$out" | wc -l) $out"
