@@ -103,8 +103,8 @@ for board in pc virt; do
 	"$PXL" create "${cfg[@]}" name=m >/dev/null 2>&1
 	kill_at "mem-set: target written" "$PXL" mem-set m 48
 	is "$board: pxl mem-set killed once the target is written: the domain is whole, its target set" \
-		"yes 49152 m:-b----" "$reached $(store xenstore-read "/local/domain/$(field m domid)/memory/target")\
- $("$PXL" list | awk '$1 == "m" { print $1 ":" $5 }')"
+		"yes 49152 m:whole" "$reached $(store xenstore-read "/local/domain/$(field m domid)/memory/target")\
+ $("$PXL" list | awk '$1 == "m" { print $1 ":" ($5 ~ /[sc]/ ? "stopped" : "whole") }')"
 	"$PXL" destroy m
 
 	# ---- pxl save: the domain runs on, no file is left ----
