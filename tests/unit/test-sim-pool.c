@@ -116,6 +116,26 @@ static void freed_frames_give_host_memory_back(void **state)
 	sim_pool_dispose(&p);
 }
 
+static void freeing_every_other_frame_never_fails(void **state)
+{
+	struct sim_pool p;
+	struct sim_extent *r;
+
+	(void)state;
+	assert_int_equal(sim_pool_init(&p, 1001), 0);
+	assert_int_equal(sim_pool_alloc(&p, 1001, &r), 1);
+	free(r);
+	for (uint64_t m = 0; m < 1001; m += 2)
+		assert_int_equal(sim_pool_free(&p, m, 1), 0);
+	assert_int_equal(p.n, 501);     /* the most there can be, no memory asked for */
+	assert_int_equal(p.free, 501);
+	for (uint64_t m = 1; m < 1001; m += 2)
+		assert_int_equal(sim_pool_free(&p, m, 1), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.free, 1001);
+	sim_pool_dispose(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +144,7 @@ int main(void)
 		cmocka_unit_test(too_large_a_request_takes_nothing),
 		cmocka_unit_test(freeing_merges_neighbours_and_refuses_double_frees),
 		cmocka_unit_test(freed_frames_give_host_memory_back),
+		cmocka_unit_test(freeing_every_other_frame_never_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

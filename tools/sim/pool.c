@@ -2,6 +2,7 @@
  * tools/sim/pool.c - the simulator's frame pool
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +27,24 @@ int sim_pool_init(struct sim_pool *p, uint64_t pages)
 		sim_pool_dispose(p);
 		return rc;
 	}
-	p->ext = pm_t_malloc(sizeof(*p->ext));
+	/*
+	 * Free extents are never adjacent, so there are at most
+	 * ceil(pages / 2) of them: that many are reserved now (address space;
+	 * the host commits what is touched), and giving frames back never
+	 * needs memory that could be refused.
+	 */
+	p->cap = pages / 2 + 1;
+	if (p->cap > SIZE_MAX / sizeof(*p->ext)) {
+		sim_pool_dispose(p);
+		return -ENOMEM;
+	}
+	p->ext = pm_t_malloc(p->cap * sizeof(*p->ext));
 	if (!p->ext) {
 		sim_pool_dispose(p);
 		return -ENOMEM;
 	}
 	p->ext[0] = (struct sim_extent){ 0, pages };
-	p->n = p->cap = 1;
+	p->n = 1;
 	p->total = p->free = pages;
 	return 0;
 }
@@ -114,14 +126,6 @@ int sim_pool_free(struct sim_pool *p, uint64_t mfn, uint64_t count)
 		;
 	if ((i > 0 && p->ext[i - 1].end > mfn) || (i < p->n && p->ext[i].start < end))
 		return -EINVAL;
-	if (p->n == p->cap) {
-		struct sim_extent *e = pm_t_realloc(p->ext, (p->cap * 2 + 1) * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		p->ext = e;
-		p->cap = p->cap * 2 + 1;
-	}
 	fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(mfn * PAGE),
 		  (off_t)(count * PAGE));
 	p->free += count;

@@ -21,7 +21,7 @@ struct sim_pool {
 	int fd;                   /* the memfd; frame m is at offset m * 4096 */
 	uint64_t total, free;     /* pages */
 	struct sim_extent *ext;   /* free extents, sorted, never adjacent */
-	size_t n, cap;
+	size_t n, cap;            /* cap: the most there can be, reserved at init */
 };
 
 /**
@@ -42,9 +42,10 @@ void sim_pool_dispose(struct sim_pool *p);
 long sim_pool_alloc(struct sim_pool *p, uint64_t count, struct sim_extent **runs);
 
 /**
- * sim_pool_free - give [mfn, mfn + count) back (hole-punched)
+ * sim_pool_free - give [mfn, mfn + count) back (hole-punched); needs no
+ *   memory, so a domain's end always returns its frames
  * returns: 0; -EINVAL if any of it is free already or beyond the pool
- *   (nothing changed); -ENOMEM
+ *   (nothing changed)
  */
 int sim_pool_free(struct sim_pool *p, uint64_t mfn, uint64_t count);
 
