@@ -289,7 +289,7 @@ static void sim_close(struct pm_hv *hv)
 	free(c);
 }
 
-static int sim_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
+static int sim_info_engine(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages, uint32_t *engine)
 {
 	struct pm_sim_info i;
 	int rc = sim_call(hv, PM_SIM_INFO, NULL, 0, &i, sizeof(i), NULL);
@@ -297,8 +297,15 @@ static int sim_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
 	if (!rc) {
 		*total = i.total_pages;
 		*free_pages = i.free_pages;
+		if (engine)
+			*engine = i.engine;
 	}
 	return rc;
+}
+
+static int sim_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
+{
+	return sim_info_engine(hv, total, free_pages, NULL);
 }
 
 /* how many CPUs a sysfs CPU list names ("0-3,8") */
@@ -330,7 +337,8 @@ static int sim_host_info(struct pm_hv *hv, struct pm_hv_host *o)
 	char line[256];
 	double mhz = 0;
 	FILE *f;
-	int rc = sim_info(hv, &o->total_pages, &o->free_pages);
+	uint32_t engine = 0;
+	int rc = sim_info_engine(hv, &o->total_pages, &o->free_pages, &engine);
 
 	if (rc)
 		return rc;
@@ -353,6 +361,9 @@ static int sim_host_info(struct pm_hv *hv, struct pm_hv_host *o)
 	o->xen_minor = 17;   /* the ABI its guests see (cpuid's signature leaf says so) */
 	snprintf(o->xen_caps, sizeof(o->xen_caps), "hvm-3.0-x86_32 xen-3.0-aarch64");
 	snprintf(o->scheduler, sizeof(o->scheduler), "unknown");   /* host threads */
+	/* what the simulator was started with (PHYSMAP_SIM_ENGINE), where xl shows Xen's boot options */
+	snprintf(o->commandline, sizeof(o->commandline), "x86_engine=%s",
+		 engine == PM_SIM_ENGINE_KVM ? "kvm" : "unicorn");
 	o->pagesize = 4096;
 	return 0;
 }

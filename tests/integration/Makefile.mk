@@ -22,6 +22,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/sim-alloc-failures.sh \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
+	tests/integration/guest-x86-kvm.sh \
+	tests/integration/sim-kvm.sh \
 	tests/integration/lifecycle.sh \
 	tests/integration/dump-core.sh \
 	tests/integration/xl-outputs.sh \

@@ -1,6 +1,7 @@
 #!/bin/bash
-# guest-x86.sh - the x86 (PVH) test guest on the simulator's Unicorn x86
-# vCPUs: Xen found by cpuid, hypercalls by vmcall, its banner through the
+# guest-x86.sh - the x86 (PVH) test guest on the simulator's x86 vCPUs
+# (Unicorn; KVM in guest-x86-kvm.sh): Xen found by cpuid, hypercalls by
+# vmcall or the hypercall page, its banner through the
 # pc board's 16550 (port I/O ioreqs to physmap-dm) with the memory map of
 # its hvm_start_info, its store ring, bad hypercall arguments, a missing
 # pfn crashing it, and ballooning 1024 -> 256 -> 1024 MiB.
@@ -24,7 +25,7 @@ is "the banner comes through COM1 (port I/O to physmap-dm)" "physmap test guest 
 is "its memory map is the start info's E820 RAM: below 640K, and 1 MiB to 1 GiB" \
 	"memory: 0x0-0xa0000 (0 MiB)|memory: 0x100000-0x40000000 (1023 MiB)" \
 	"$(printf '%s\n' "$out" | grep '^memory: ' | tr '\n' '|' | sed 's/|$//')"
-is "vmcall hypercalls: its store ring, its reservation" "store: name = x1|current_reservation: 262050" \
+is "hypercalls (vmcall on Unicorn, the hypercall page on KVM): its store ring, its reservation" "store: name = x1|current_reservation: 262050" \
 	"$(printf '%s\n' "$out" | grep -E '^store:|^current_reservation' | tr '\n' '|' | sed 's/|$//')"
 is "bad hypercall arguments get Xen's error codes" "-14 -22 -38 -14 -38 -22" \
 	"$(printf '%s\n' "$out" | sed -n 's/^\(console_io\|unknown\|sched_op\|memory_op\|hvm_op\).*: //p' | tr '\n' ' ' | sed 's/ $//')"

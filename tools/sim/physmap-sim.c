@@ -30,6 +30,7 @@
 #include "opts.h"
 #include "unixsock.h"
 #include "physmap/size.h"
+#include "kvm.h"
 #include "sim.h"
 
 #define MAX_CLIENTS SIM_MAX_CLIENTS
@@ -272,7 +273,7 @@ int main(int argc, char **argv)
 	struct client clients[MAX_CLIENTS];
 	struct pm_getopt g = { 0 };
 	struct sim s = { .pool.fd = -1 };
-	char sock[512] = "", store[512] = "", logp[512];
+	char sock[512] = "", store[512] = "", logp[512], why[256];
 	int lfd = -1, sfd = -1, stop[2] = { -1, -1 }, nc = 0, ret = 1, c, rc;
 	bool foreground = false, store_running = false;
 	pthread_t store_thread;
@@ -320,6 +321,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(s.rundir, sizeof(s.rundir), "%s", rundir);
+	rc = sim_kvm_open(&s, getenv("PHYSMAP_SIM_ENGINE"), why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "physmap-sim: PHYSMAP_SIM_ENGINE=%s: %s\n", getenv("PHYSMAP_SIM_ENGINE"),
+			rc == -EINVAL ? "not kvm or unicorn" : why);
+		goto out;
+	}
 	rc = pm_xs_listen(s.xs, store);
 	lfd = rc ? rc : pm_listen_unix(sock, 16);
 	if (rc || lfd < 0) {
@@ -367,7 +374,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	store_running = true;
-	say("up: %llu frames, %s, store %s", (unsigned long long)s.pool.total, sock, store);
+	say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)s.pool.total, sock, store,
+	    sim_kvm_engine(&s));
 	idle_since = now_ns();
 	for (;;) {
 		struct pollfd p[MAX_CLIENTS + 3];

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "failalloc.h"
 #include "sim.h"
 #include "ioreq.h"
+#include "kvm.h"
 #include "vcpu.h"
 
 #define PAGE 4096ull
@@ -155,6 +157,7 @@ fail:
 static void domain_free(struct sim *s, struct sim_domain *d)
 {
 	sim_vcpus_stop(s, d);
+	sim_kvm_domain_free(d);
 	if (d->ioreq && d->ioreq->owner >= 0)
 		s->drop[s->nr_drop++] = d->ioreq->owner;   /* its device model hears EOF and leaves */
 	sim_ioreq_free(d->ioreq, d->vcpus);
@@ -199,6 +202,7 @@ void sim_dispose(struct sim *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
+	sim_kvm_close(s);
 	sim_dirty_dispose(s);
 	if (s->pool_map)
 		munmap(s->pool_map, s->pool.total * PAGE);
@@ -567,6 +571,19 @@ long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t first, uint64_t 
 
 #define SIM_CHANGES_MAX 4096
 
+/* a KVM VM's slots follow the P2M at once; a domain they cannot follow crashes */
+static void kvm_follow(struct sim_domain *d, uint64_t pfn, uint64_t count)
+{
+	char why[PM_SIM_WHY_LEN];
+	int rc = sim_kvm_changed(d, pfn, count);
+
+	if (rc) {
+		snprintf(why, sizeof(why), "KVM memory slots for pfns 0x%" PRIx64 "+0x%" PRIx64 ": %s", pfn, count,
+			 strerror(-rc));
+		sim_shutdown(d->vcpu[0].s, d, SHUTDOWN_crash, why);
+	}
+}
+
 void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 {
 	size_t n = (size_t)(d->p2m_gen - d->changes_base);
@@ -583,6 +600,7 @@ void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 		d->p2m_gen++;
 		d->changes_base = d->p2m_gen;
 	}
+	kvm_follow(d, pfn, count);
 	sim_vcpus_kick(d);
 }
 
@@ -591,6 +609,7 @@ static void remap_all(struct sim_domain *d)
 {
 	d->p2m_gen++;
 	d->changes_base = d->p2m_gen;
+	kvm_follow(d, 0, UINT64_MAX);
 	sim_vcpus_kick(d);
 }
 
@@ -878,7 +897,8 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		return reply(out, out_len, &h, sizeof(h));
 	}
 	case PM_SIM_INFO: {
-		struct pm_sim_info i = { s->pool.total, s->pool.free, sim_nr_domains(s) + 1, 0 };
+		struct pm_sim_info i = { s->pool.total, s->pool.free, sim_nr_domains(s) + 1,
+					 s->kvm ? PM_SIM_ENGINE_KVM : PM_SIM_ENGINE_UNICORN };
 
 		return reply(out, out_len, &i, sizeof(i));
 	}

@@ -21,6 +21,8 @@
 #include "xs.h"
 
 struct sim_vcpu;
+struct sim_kvm;
+struct sim_kvm_host;
 
 /* run: what the vCPU threads are told */
 enum sim_run { SIM_RUN_PAUSE, SIM_RUN_GO, SIM_RUN_STOP };
@@ -78,6 +80,7 @@ struct sim_domain {
 	 * with the log on, the log stops, and the domain runs again if that
 	 * client paused it: a broken save or migration resumes its guest. */
 	int dirty_owner, pauser;
+	struct sim_kvm *kvm;     /* its VM when its x86 vCPUs run on KVM (kvm.c), else NULL */
 };
 
 struct sim {
@@ -107,6 +110,7 @@ struct sim {
 	/* dirty logging by write protection (dirty.c): 0 untried, 1 on, -1 not here */
 	int wp;
 	int uffd, pagemap;
+	struct sim_kvm_host *kvm;   /* /dev/kvm when x86 vCPUs run on KVM (kvm.c), else NULL */
 };
 
 /**

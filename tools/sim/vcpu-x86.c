@@ -3,10 +3,11 @@
  * mode, paging off, flat segments, ebx = hvm_start_info
  *
  * What a guest learns of Xen and how it calls it, as on Xen:
- * - cpuid leaves 0x40000000-2: the "XenVMMXenVMM" signature, version 4.17,
+ * - cpuid leaves 0x40000000-3: the "XenVMMXenVMM" signature, version 4.17,
  *   one hypercall page through MSR 0x40000000 (advertised as Xen does;
  *   Unicorn's TCG swallows writes to unknown MSRs, so no page is written:
- *   guests call vmcall directly, as Linux does since 6.10);
+ *   guests call vmcall directly, as Linux does since 6.10), the TSC's rate
+ *   (1 GHz: it counts nanoseconds);
  * - vmcall (an invalid instruction to Unicorn, which has no VMX) is the
  *   hypercall: op in eax, arguments in ebx, ecx, edx, esi, edi, the
  *   result in eax.
@@ -85,7 +86,7 @@ static int cpuid(struct uc_struct *uc, void *opaque)
 
 	switch (leaf) {
 	case XEN_CPUID:
-		set(v, UC_X86_REG_EAX, XEN_CPUID + 2);
+		set(v, UC_X86_REG_EAX, XEN_CPUID + 3);
 		set(v, UC_X86_REG_EBX, 0x566e6558);   /* "XenV" */
 		set(v, UC_X86_REG_ECX, 0x65584d4d);   /* "MMXe" */
 		set(v, UC_X86_REG_EDX, 0x4d4d566e);   /* "nVMM" */
@@ -100,6 +101,12 @@ static int cpuid(struct uc_struct *uc, void *opaque)
 		set(v, UC_X86_REG_EAX, 1);            /* hypercall pages */
 		set(v, UC_X86_REG_EBX, XEN_MSR);
 		set(v, UC_X86_REG_ECX, 0);
+		set(v, UC_X86_REG_EDX, 0);
+		return 1;
+	case XEN_CPUID + 3:
+		set(v, UC_X86_REG_EAX, 0);
+		set(v, UC_X86_REG_EBX, 0);
+		set(v, UC_X86_REG_ECX, 1000000);      /* subleaf 0: the TSC's kHz (it counts nanoseconds) */
 		set(v, UC_X86_REG_EDX, 0);
 		return 1;
 	}

@@ -37,6 +37,7 @@
 
 #include "failalloc.h"
 #include "ioreq.h"
+#include "kvm.h"
 #include "vcpu.h"
 
 #define PAGE 4096ull
@@ -73,6 +74,36 @@ int sim_vcpu_set_ctx(struct sim_domain *d, const struct pm_sim_vcpu_ctx *ctx)
 static const struct sim_arch *arch_of(const struct sim_vcpu *v)
 {
 	return v->ctx.arch == PM_SIM_ARCH_X86_32 ? &sim_arch_x86 : &sim_arch_arm64;
+}
+
+static void free_mmio(struct sim_vcpu *v);
+
+/* whether @v runs (or will) on KVM rather than Unicorn: x86 on a simulator that opened KVM */
+static bool on_kvm(const struct sim_vcpu *v)
+{
+	return v->s->kvm && v->ctx.arch == PM_SIM_ARCH_X86_32;
+}
+
+/* whether @v has an engine now (either) */
+static bool has_engine(const struct sim_vcpu *v)
+{
+	return v->uc || v->kvm_run;
+}
+
+/*
+ * the engine goes, with what Unicorn's needed; a KVM vCPU stays until its
+ * domain goes (KVM never takes a vCPU id back), with its state
+ */
+static void close_engine(struct sim_vcpu *v)
+{
+	if (v->uc)
+		uc_close(v->uc);
+	v->uc = NULL;
+	v->kvm_pending = false;
+	free_mmio(v);
+	free(v->exec_hooks);
+	v->exec_hooks = NULL;
+	v->nr_exec_hooks = 0;
 }
 
 /* ---- memory ---- */
@@ -763,11 +794,11 @@ int sim_vcpu_get_state(struct sim_domain *d, struct pm_sim_vcpu_state *st)
 	st->arch = v->ctx.arch ? v->ctx.arch : PM_SIM_ARCH_AARCH64;
 	st->nr = arch->nr_state;
 	st->up = v->started ? !v->exited && !v->off : v->ctx_set;
-	if (v->has_state && !v->uc) {
+	if (v->has_state && !has_engine(v)) {
 		memcpy(st->reg, v->state.reg, sizeof(st->reg));
 		return 0;
 	}
-	if (!v->uc) {
+	if (!has_engine(v)) {
 		/* its first state: what SET_VCPU gave */
 		for (unsigned int i = 0; i < arch->nr_state; i++) {
 			int id = arch->state_regs[i];
@@ -784,6 +815,10 @@ int sim_vcpu_get_state(struct sim_domain *d, struct pm_sim_vcpu_state *st)
 		}
 		return 0;
 	}
+	if (v->kvm_run) {
+		sim_kvm_get_state(v, st->reg);
+		return 0;
+	}
 	for (unsigned int i = 0; i < arch->nr_state; i++)
 		reg_io(v, arch->state_regs[i], &st->reg[i], false);
 	for (unsigned int i = 0; i < arch->nr_state; i++)
@@ -797,6 +832,10 @@ static void put_state(struct sim_vcpu *v, const struct pm_sim_vcpu_state *st)
 {
 	const struct sim_arch *arch = arch_of(v);
 
+	if (v->kvm_run) {
+		sim_kvm_put_state(v, st->reg);
+		return;
+	}
 	for (unsigned int i = 0; i < arch->nr_state; i++) {
 		uint64_t val = st->reg[i];
 
@@ -823,7 +862,7 @@ int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st)
 		return -EINVAL;
 	if ((rc = quiet(d, v)))
 		return rc;
-	if (v->uc && !v->exited) {
+	if (has_engine(v) && !v->exited) {
 		put_state(v, st);
 		return 0;
 	}
@@ -841,17 +880,25 @@ int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st)
 
 static int start(struct sim_vcpu *v)
 {
+	void *(*thread)(void *) = vcpu_thread;
 	uc_hook h;
 	int rc;
 
-	rc = arch_of(v)->init(v);
-	if (rc)
-		return rc;
-	if (uc_hook_add(v->uc, &h, UC_HOOK_BLOCK, kick_hook, v, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(v->uc, &h, UC_HOOK_MEM_FETCH_PROT, fetch_prot, v, 1, 0) != UC_ERR_OK) {
-		rc = -ENOMEM;
-		goto fail;
+	if (on_kvm(v)) {
+		rc = sim_kvm_vcpu_init(v);
+		if (rc)
+			return rc;
+		thread = sim_kvm_vcpu_thread;
+	} else {
+		rc = arch_of(v)->init(v);
+		if (rc)
+			return rc;
+		if (uc_hook_add(v->uc, &h, UC_HOOK_BLOCK, kick_hook, v, 1, 0) != UC_ERR_OK ||
+		    uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK ||
+		    uc_hook_add(v->uc, &h, UC_HOOK_MEM_FETCH_PROT, fetch_prot, v, 1, 0) != UC_ERR_OK) {
+			rc = -ENOMEM;
+			goto fail;
+		}
 	}
 	v->mapped_gen = UINT64_MAX;   /* maps everything first */
 	v->next_pc = v->ctx.pc;
@@ -859,15 +906,14 @@ static int start(struct sim_vcpu *v)
 		put_state(v, &v->state);   /* restored rather than booted */
 		v->has_state = false;
 	}
-	if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+	if (pthread_create(&v->thread, NULL, thread, v)) {
 		rc = -EAGAIN;
 		goto fail;
 	}
 	v->started = true;
 	return 0;
 fail:
-	uc_close(v->uc);
-	v->uc = NULL;
+	close_engine(v);
 	return rc;
 }
 
@@ -907,12 +953,7 @@ int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_
 	if (v->started) {
 		/* it turned itself off: its thread has ended */
 		pthread_join(v->thread, NULL);
-		uc_close(v->uc);
-		v->uc = NULL;
-		free_mmio(v);
-		free(v->exec_hooks);
-		v->exec_hooks = NULL;
-		v->nr_exec_hooks = 0;
+		close_engine(v);
 		v->started = false;
 	}
 	v->ctx = *ctx;
@@ -927,8 +968,10 @@ int sim_vcpu_up(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_
 
 void sim_vcpus_kick(struct sim_domain *d)
 {
-	for (uint32_t i = 0; d->vcpu && i < d->vcpus; i++)
+	for (uint32_t i = 0; d->vcpu && i < d->vcpus; i++) {
 		__atomic_store_n(&d->vcpu[i].kicked, true, __ATOMIC_SEQ_CST);
+		sim_kvm_kick(&d->vcpu[i]);
+	}
 }
 
 /* wait (s->lock held) until every started vCPU satisfies done(), kicking meanwhile */
@@ -984,12 +1027,7 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d)
 		if (!v->started)
 			continue;
 		pthread_join(v->thread, NULL);
-		uc_close(v->uc);
-		free_mmio(v);
-		free(v->exec_hooks);
-		v->exec_hooks = NULL;
-		v->nr_exec_hooks = 0;
-		v->uc = NULL;
+		close_engine(v);
 		v->started = false;
 	}
 }

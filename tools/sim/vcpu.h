@@ -67,6 +67,10 @@ struct sim_vcpu {
 		uint64_t start, end;
 	} *exec_hooks;
 	size_t nr_exec_hooks;
+	/* on KVM (kvm.c) instead of Unicorn: its vCPU, and whether an exit's access awaits KVM_RUN to finish */
+	int kvm_fd;
+	struct kvm_run *kvm_run;
+	bool kvm_pending;
 };
 
 /**

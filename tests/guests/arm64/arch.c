@@ -10,6 +10,11 @@ const char arch_name[] = "arm64";
 const ulong testdev_base = 0x0b000000ul;
 const ulong shinfo_pending_offset = 48;   /* struct shared_info_arm64: one 48-byte vcpu_info first */
 
+void arch_undefined(void)
+{
+	__asm__ volatile("udf #0");
+}
+
 void arch_ret_code(u32 *code, u32 value)
 {
 	code[0] = 0x52800000u | (value << 5);   /* movz w0, #value */

@@ -99,6 +99,8 @@ int arch_vcpu_online(int i, int on);
 void smp_report(ulong index);
 /** smp_wait - wait until @asked secondary vCPUs reported; returns how many did */
 int smp_wait(int asked);
+/** arch_undefined - run an undefined instruction (ud2, udf): the guest has no handler */
+void arch_undefined(void);
 /** arch_name - "arm64" or "x86" */
 extern const char arch_name[];
 /** testdev_base - where the board's testdev=1 puts the self-test devices */

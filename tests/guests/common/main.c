@@ -242,6 +242,10 @@ static void run_word(const char *w)
 		report("sched_op bad pointer", hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, BAD_PTR, 0, 0, 0));
 		report("memory_op bad command", hypercall(HYPERVISOR_memory_op, 999, 0, 0, 0, 0));
 		report("hvm_op bad param", (p.index = 4096, hypercall(HYPERVISOR_hvm_op, HVMOP_get_param, (ulong)&p, 0, 0, 0)));
+	} else if (word_is(w, "undefined", 0)) {
+		puts_("undefined instruction\n");
+		arch_undefined();
+		puts_("came back\n");
 	} else if (word_is(w, "jump", &v)) {
 		void (*fn)(void) = (void (*)(void))(ulong)parse_num(v, 0);
 

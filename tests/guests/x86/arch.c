@@ -1,9 +1,11 @@
 /*
  * tests/guests/x86/arch.c - the x86 (PVH) port: Xen found by cpuid leaf
- * 0x40000000 ("XenVMMXenVMM"), hypercalls by `vmcall` (Intel) or `vmmcall`
- * (AMD: `vmcall` is #UD there) with the op in eax, arguments in ebx, ecx,
- * edx, esi, edi and the result in eax (what Linux does since it dropped
- * the hypercall page), the COM1
+ * 0x40000000 ("XenVMMXenVMM"), hypercalls through the hypercall page
+ * (installed by writing its address to the MSR leaf 0x40000002 names) or,
+ * where none appears, by `vmcall` (Intel) or `vmmcall` (AMD: `vmcall` is
+ * #UD there) as Linux does since it dropped the page: the op in eax,
+ * arguments in ebx, ecx, edx, esi, edi and the result in eax; the TSC's
+ * rate from leaf 0x40000003; the COM1
  * 16550 at port 0x3f8, and what struct hvm_start_info says (the memory
  * map, the command line)
  */
@@ -26,16 +28,30 @@ static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
 }
 
 static int amd;   /* the host's vendor decides the instruction */
+static u8 hypercall_page[4096] __attribute__((aligned(4096)));
+static int use_page;   /* Xen filled it (Unicorn's engine cannot see the MSR written) */
+static u64 tsc_khz;    /* cpuid leaf 0x40000003: the TSC's rate, where Xen says */
 
 static int hypercall_init(void)
 {
-	u32 a, b, c, d;
+	u32 a, b, c, d, max;
 
 	cpuid(0, &a, &b, &c, &d);
 	amd = (b == 0x68747541 && c == 0x444d4163 && d == 0x69746e65) ||   /* "AuthenticAMD" */
 	      (b == 0x6f677948 && c == 0x656e6975 && d == 0x6e65476e);     /* "HygonGenuine" */
-	cpuid(0x40000000, &a, &b, &c, &d);
-	return b == 0x566e6558 && c == 0x65584d4d && d == 0x4d4d566e ? 0 : -1;   /* "XenVMMXenVMM" */
+	cpuid(0x40000000, &max, &b, &c, &d);
+	if (b != 0x566e6558 || c != 0x65584d4d || d != 0x4d4d566e)   /* "XenVMMXenVMM" */
+		return -1;
+	if (max >= 0x40000002) {
+		cpuid(0x40000002, &a, &b, &c, &d);   /* b: the MSR that installs the page */
+		__asm__ volatile("wrmsr" ::"c"(b), "a"((u32)(ulong)hypercall_page), "d"(0) : "memory");
+		use_page = hypercall_page[0] == 0xb8;   /* mov $op, %eax: stubs are there */
+	}
+	if (max >= 0x40000003) {
+		cpuid(0x40000003, &a, &b, &c, &d);   /* (subleaf 0) c: kHz */
+		tsc_khz = c;
+	}
+	return 0;
 }
 
 long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
@@ -44,7 +60,12 @@ long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
 	register ulong esi __asm__("esi") = a3;
 	register ulong edi __asm__("edi") = a4;
 
-	if (amd)
+	if (use_page)   /* the stub sets eax to op itself */
+		__asm__ volatile("call *%%eax"
+				 : "=a"(ret), "+b"(a0), "+c"(a1), "+d"(a2), "+r"(esi), "+r"(edi)
+				 : "a"(hypercall_page + op * 32)
+				 : "memory");
+	else if (amd)
 		__asm__ volatile("vmmcall"
 				 : "=a"(ret), "+b"(a0), "+c"(a1), "+d"(a2), "+r"(esi), "+r"(edi)
 				 : "a"(op)
@@ -55,6 +76,11 @@ long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
 				 : "a"(op)
 				 : "memory");
 	return ret;
+}
+
+void arch_undefined(void)
+{
+	__asm__ volatile("ud2");
 }
 
 void arch_mb(void)
@@ -72,7 +98,7 @@ u64 arch_counter(void)
 
 u64 arch_counter_hz(void)
 {
-	return 1000000000ull;   /* the simulator's TSC counts nanoseconds */
+	return tsc_khz ? tsc_khz * 1000 : 1000000000ull;   /* else nanoseconds, as the simulator's Unicorn TSC */
 }
 
 void uart_putc(char c)

@@ -1,0 +1,860 @@
+/*
+ * tools/sim/kvm.c - x86 vCPUs on KVM (kvm.h)
+ *
+ * Memory: each RAM run of the P2M is a memory slot over the frame pool's
+ * own mapping, cut at every 2 MiB boundary so that a change (a balloon
+ * batch, a grant frame) remaps only the chunks it touches. Identity pfns,
+ * ranges the device model claimed and missing pfns have no slot: an access
+ * exits as MMIO, and the P2M says which it is (a device's, a hole's, or a
+ * crash naming the pfn).
+ *
+ * Xen's ABI where KVM has none of its own (the host kernel has no KVM Xen
+ * support, and KVM answers vmcall itself): cpuid leaves 0x40000000-3 are
+ * Xen's; MSR 0x40000000 is filtered to us, and a write of a page's address
+ * there fills that page with 32-byte stubs `mov $op, %eax; out %al, $0xe2;
+ * ret`. An `out` to that port from such a stub is the hypercall (op in eax,
+ * arguments in ebx, ecx, edx, esi, edi); its result goes to eax before the
+ * `out` completes. MSRs KVM does not know raise #GP in the guest, as on
+ * Xen. The LAPIC is KVM's (split irqchip); port I/O and MMIO go to the
+ * device model as ioreqs.
+ *
+ * Kicking: the kicker sets immediate_exit and signals the thread
+ * (SIG_KICK, a handler that does nothing), so KVM_RUN ends whether the
+ * signal comes before or during it. An access that exited is finished by
+ * KVM at the next KVM_RUN: before a vCPU parks, a KVM_RUN with
+ * immediate_exit completes it, so a saved state never repeats one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include <xen/xen.h>
+#include <xen/sched.h>
+
+#include "failalloc.h"
+#include "ioreq.h"
+#include "kvm.h"
+#include "vcpu.h"
+
+#define PAGE 4096ull
+#define CHUNK 512ull               /* pfns: slots never cross a 2 MiB boundary */
+#define XEN_MSR 0x40000000u        /* the hypercall page's, as cpuid leaf 0x40000002 says */
+#define XEN_LEAVES 0x40000000u      /* Xen's cpuid leaves */
+#define TSS_ADDR 0xfffbd000ull     /* Intel's real-mode TSS (three pages), above the PC's holes */
+#define STUB 32u                   /* bytes per hypercall stub */
+#define STUB_OUT 5u                /* where its `out` is */
+#define STUB_LEN 8u                /* mov $op, %eax; out %al, $port; ret */
+
+#ifndef KVM_CAP_X86_MSR_FILTER
+#define KVM_CAP_X86_MSR_FILTER 189
+#endif
+
+/* the host side, opened once (sim_kvm_open) */
+struct sim_kvm_host {
+	int fd;
+	size_t run_size;
+	uint32_t max_slots;
+	struct kvm_cpuid2 *cpuid;   /* what KVM supports, Xen's leaves not yet in */
+};
+
+struct sim_kvm_slot {
+	uint64_t gfn, n;
+	uint32_t id;
+};
+
+/* a domain's VM */
+struct sim_kvm {
+	int fd;
+	struct sim_kvm_slot *slot;   /* sorted by gfn, never overlapping */
+	size_t nr, cap;
+	uint32_t *free_id;           /* slot ids given back */
+	size_t nr_free;
+	uint32_t next_id;
+};
+
+static int kick_signal(void)
+{
+	return SIGRTMIN + 3;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig;   /* only to end KVM_RUN with EINTR */
+}
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+/* ---- the host ---- */
+
+static int host_open(struct sim *s, char *why, size_t len)
+{
+	static const struct { long cap; const char *name; } need[] = {
+		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+		{ KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR" },
+		{ KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER" },
+		{ KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP" },
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM" },
+	};
+	struct sim_kvm_host *h;
+	struct sigaction sa;
+	int vm, rc, n;
+
+	h = pm_t_calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (h->fd < 0) {
+		rc = -errno;
+		snprintf(why, len, "/dev/kvm: %s", strerror(-rc));
+		goto fail;
+	}
+	if (ioctl(h->fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		rc = -ENODEV;
+		snprintf(why, len, "/dev/kvm: not KVM API version %d", KVM_API_VERSION);
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (ioctl(h->fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
+			rc = -ENODEV;
+			snprintf(why, len, "KVM lacks %s", need[i].name);
+			goto fail;
+		}
+	n = ioctl(h->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	h->max_slots = (uint32_t)ioctl(h->fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	if (n <= 0 || h->max_slots < 32) {
+		rc = -ENODEV;
+		snprintf(why, len, "KVM: no vCPU mapping size or too few memory slots");
+		goto fail;
+	}
+	h->run_size = (size_t)n;
+	for (int nent = 128;; nent *= 2) {
+		h->cpuid = pm_t_calloc(1, sizeof(*h->cpuid) + (size_t)nent * sizeof(h->cpuid->entries[0]));
+		if (!h->cpuid) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		h->cpuid->nent = (uint32_t)nent;
+		rc = xioctl(h->fd, KVM_GET_SUPPORTED_CPUID, h->cpuid);
+		if (rc != -E2BIG || nent >= 4096)
+			break;
+		free(h->cpuid);
+	}
+	if (rc < 0) {
+		snprintf(why, len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-rc));
+		goto fail;
+	}
+	/* a VM must be possible here, not only the device */
+	vm = ioctl(h->fd, KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		rc = -errno;
+		snprintf(why, len, "KVM_CREATE_VM: %s", strerror(-rc));
+		goto fail;
+	}
+	close(vm);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick;
+	sigemptyset(&sa.sa_mask);
+	sigaction(kick_signal(), &sa, NULL);
+	s->kvm = h;
+	return 0;
+fail:
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->cpuid);
+	free(h);
+	return rc;
+}
+
+int sim_kvm_open(struct sim *s, const char *want, char *why, size_t len)
+{
+	why[0] = 0;
+	if (want && !want[0])
+		want = NULL;   /* set but empty: as unset */
+	if (want && strcmp(want, "kvm") && strcmp(want, "unicorn"))
+		return -EINVAL;
+	if (!want || strcmp(want, "kvm"))
+		return 0;
+	return host_open(s, why, len) ? -ENODEV : 0;
+}
+
+void sim_kvm_close(struct sim *s)
+{
+	if (!s->kvm)
+		return;
+	close(s->kvm->fd);
+	free(s->kvm->cpuid);
+	free(s->kvm);
+	s->kvm = NULL;
+}
+
+const char *sim_kvm_engine(const struct sim *s)
+{
+	return s->kvm ? "kvm" : "unicorn";
+}
+
+/* ---- memory slots ---- */
+
+static int set_slot(struct sim_kvm *k, uint32_t id, uint64_t gfn, uint64_t n, void *host, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = id,
+		.flags = flags,
+		.guest_phys_addr = gfn * PAGE,
+		.memory_size = n * PAGE,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	return xioctl(k->fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+/* the first slot at or after gfn */
+static size_t slot_at(const struct sim_kvm *k, uint64_t gfn)
+{
+	size_t lo = 0, hi = k->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->slot[mid].gfn < gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* a slot of [gfn, gfn + n) over @host (KVM_MEM_READONLY in @flags: an executable copy) */
+static int add_slot(struct sim *s, struct sim_kvm *k, uint64_t gfn, uint64_t n, void *host, uint32_t flags)
+{
+	size_t at = slot_at(k, gfn);
+	uint32_t id;
+	int rc;
+
+	if (k->nr == k->cap) {
+		struct sim_kvm_slot *x = pm_t_realloc(k->slot, (k->cap * 2 + 16) * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		k->slot = x;
+		k->cap = k->cap * 2 + 16;
+	}
+	if (k->nr_free)
+		id = k->free_id[--k->nr_free];
+	else if (k->next_id < s->kvm->max_slots)
+		id = k->next_id++;
+	else
+		return -ENOSPC;
+	rc = set_slot(k, id, gfn, n, host, flags);
+	if (rc) {
+		k->free_id[k->nr_free++] = id;
+		return rc;
+	}
+	memmove(&k->slot[at + 1], &k->slot[at], (k->nr - at) * sizeof(*k->slot));
+	k->slot[at] = (struct sim_kvm_slot){ gfn, n, id };
+	k->nr++;
+	return 0;
+}
+
+/* the executable copies' pages in [a, b), as read-only slots cut at chunk boundaries */
+static int add_copies(struct sim *s, struct sim_domain *d, uint64_t a, uint64_t b)
+{
+	const struct sim_ioreq_server *srv = d->ioreq;
+	int rc = 0;
+
+	(void)s;
+	for (size_t i = 0; srv && i < srv->nr_exec && !rc; i++) {
+		const struct sim_exec *x = &srv->exec[i];
+		uint64_t p = x->start / PAGE > a ? x->start / PAGE : a, e = x->end / PAGE < b ? x->end / PAGE : b;
+
+		while (p < e && !rc) {
+			uint64_t n = e - p < CHUNK - p % CHUNK ? e - p : CHUNK - p % CHUNK;
+
+			rc = add_slot(s, d->kvm, p, n, (char *)x->host + (p * PAGE - x->start), KVM_MEM_READONLY);
+			p += n;
+		}
+	}
+	return rc;
+}
+
+int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
+{
+	const uint64_t top = UINT64_MAX / PAGE / CHUNK * CHUNK;   /* pfns past it cannot be addressed */
+	struct sim_kvm *k = d->kvm;
+	struct sim *s;
+	uint64_t a, b;
+	size_t i, at;
+	int rc = 0;
+
+	if (!k)
+		return 0;
+	s = d->vcpu[0].s;
+	a = pfn / CHUNK * CHUNK;
+	b = count >= top || pfn + count >= top - CHUNK ? top : (pfn + count + CHUNK - 1) / CHUNK * CHUNK;
+	/* out with the slots of the chunks touched */
+	at = i = slot_at(k, a);
+	while (i < k->nr && k->slot[i].gfn < b) {
+		set_slot(k, k->slot[i].id, k->slot[i].gfn, 0, NULL, 0);   /* removing cannot fail */
+		k->free_id[k->nr_free++] = k->slot[i].id;
+		i++;
+	}
+	memmove(&k->slot[at], &k->slot[i], (k->nr - i) * sizeof(*k->slot));
+	k->nr -= i - at;
+	/* in with the RAM the P2M has there now, and the device model's executable copies */
+	for (uint64_t p = a; p < b && p < d->max_pfn && !rc;) {
+		struct pm_p2m_run run;
+		uint64_t e;
+
+		if (pm_p2m_next_run(d->p2m, p, &run))
+			return -EIO;
+		e = run.end < b ? run.end : b;
+		if (e - p > CHUNK - p % CHUNK)
+			e = p + CHUNK - p % CHUNK;
+		if (run.kind == PM_P2M_RAM)
+			rc = add_slot(s, k, p, e - p, (char *)s->pool_map + (run.mfn + (p - run.start)) * PAGE, 0);
+		p = e;
+	}
+	return rc ? rc : add_copies(s, d, a, b);
+}
+
+/* whether a slot holds pfn now (s->lock held) */
+static bool mapped(const struct sim_kvm *k, uint64_t pfn)
+{
+	size_t i = slot_at(k, pfn + 1);
+
+	return i > 0 && k->slot[i - 1].gfn + k->slot[i - 1].n > pfn;
+}
+
+static int vm_open(struct sim *s, struct sim_domain *d)
+{
+	uint8_t deny = 0;   /* bit 0 clear: MSR 0x40000000 is ours */
+	struct kvm_msr_filter filter = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges[0] = { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, .nmsrs = 1,
+			       .base = XEN_MSR, .bitmap = &deny },
+	};
+	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args[0] = 24 };
+	struct kvm_enable_cap msrs = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
+				       .args[0] = KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN };
+	struct sim_kvm *k;
+	int rc;
+
+	k = pm_t_calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->free_id = pm_t_calloc(s->kvm->max_slots, sizeof(*k->free_id));
+	if (!k->free_id) {
+		free(k);
+		return -ENOMEM;
+	}
+	k->fd = xioctl(s->kvm->fd, KVM_CREATE_VM, 0);
+	if (k->fd < 0) {
+		rc = k->fd;
+		free(k->free_id);
+		free(k);
+		return rc;
+	}
+	d->kvm = k;
+	if ((rc = xioctl(k->fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)TSS_ADDR)) < 0 ||
+	    (rc = xioctl(k->fd, KVM_ENABLE_CAP, &split)) < 0 ||
+	    (rc = xioctl(k->fd, KVM_ENABLE_CAP, &msrs)) < 0 ||
+	    (rc = xioctl(k->fd, KVM_X86_SET_MSR_FILTER, &filter)) < 0 ||
+	    (rc = sim_kvm_changed(d, 0, UINT64_MAX)) < 0) {
+		sim_kvm_domain_free(d);
+		return rc;
+	}
+	return 0;
+}
+
+void sim_kvm_domain_free(struct sim_domain *d)
+{
+	struct sim_kvm *k = d->kvm;
+
+	if (!k)
+		return;
+	for (uint32_t i = 0; i < d->vcpus; i++)
+		sim_kvm_vcpu_close(&d->vcpu[i]);
+	close(k->fd);
+	free(k->slot);
+	free(k->free_id);
+	free(k);
+	d->kvm = NULL;
+}
+
+/* ---- a vCPU ---- */
+
+/* KVM's cpuid with Xen's leaves in place of KVM's own, for vCPU @id */
+static int set_cpuid(struct sim_vcpu *v)
+{
+	const struct kvm_cpuid2 *host = v->s->kvm->cpuid;
+	struct kvm_cpuid2 *c;
+	uint32_t n = 0;
+	long khz;
+	int rc;
+
+	c = pm_t_calloc(1, sizeof(*c) + (host->nent + 4) * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	khz = ioctl(v->kvm_fd, KVM_GET_TSC_KHZ, 0);
+	for (uint32_t i = 0; i < host->nent; i++) {
+		struct kvm_cpuid_entry2 e = host->entries[i];
+
+		if (e.function >= XEN_LEAVES && e.function < XEN_LEAVES + 0x10000)
+			continue;
+		if (e.function == 1) {
+			e.ecx |= 1u << 31;                              /* a hypervisor is present */
+			e.ebx = (e.ebx & 0x00ffffffu) | v->id << 24;    /* its initial APIC id */
+		} else if (e.function == 0xb || e.function == 0x1f) {
+			e.edx = v->id;                                  /* x2APIC id */
+		}
+		c->entries[n++] = e;
+	}
+	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES, .eax = XEN_LEAVES + 3,
+		.ebx = 0x566e6558, .ecx = 0x65584d4d, .edx = 0x4d4d566e };   /* "XenVMMXenVMM" */
+	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 1, .eax = 4 << 16 | 17 };
+	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 2, .eax = 1, .ebx = XEN_MSR };
+	/* leaf 3, subleaf 0: the guest TSC's rate in kHz (ecx), as Xen gives it */
+	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 3, .index = 0,
+		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ecx = khz > 0 ? (uint32_t)khz : 0 };
+	c->nent = n;
+	rc = xioctl(v->kvm_fd, KVM_SET_CPUID2, c);
+	free(c);
+	return rc < 0 ? rc : 0;
+}
+
+/* PVH's entry state: 32-bit protected mode, paging off, flat segments */
+static int set_entry(struct sim_vcpu *v)
+{
+	struct kvm_segment code = { .base = 0, .limit = 0xffffffff, .selector = 0x10, .type = 11,
+				    .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1 };
+	struct kvm_segment data = code;
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_sregs sr;
+	struct kvm_regs r;
+	int rc;
+
+	if ((rc = xioctl(v->kvm_fd, KVM_GET_SREGS, &sr)) < 0)
+		return rc;
+	data.selector = 0x18;
+	data.type = 3;
+	sr.cs = code;
+	sr.ds = sr.es = sr.fs = sr.gs = sr.ss = data;
+	sr.tr = (struct kvm_segment){ .selector = 0x20, .limit = 0x67, .type = 11, .present = 1 };
+	sr.cr0 = v->ctx.cr0 ? v->ctx.cr0 : 0x11;   /* PE, ET */
+	sr.cr4 = 0;
+	sr.efer = 0;
+	if ((rc = xioctl(v->kvm_fd, KVM_SET_SREGS, &sr)) < 0)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.rax = (uint32_t)v->ctx.regs[0];
+	r.rbx = (uint32_t)v->ctx.regs[1];
+	r.rcx = (uint32_t)v->ctx.regs[2];
+	r.rdx = (uint32_t)v->ctx.regs[3];
+	r.rsp = (uint32_t)v->ctx.sp;
+	r.rip = (uint32_t)v->ctx.pc;
+	r.rflags = 0x2;
+	if ((rc = xioctl(v->kvm_fd, KVM_SET_REGS, &r)) < 0)
+		return rc;
+	/* with KVM's LAPIC a vCPU other than the first waits for a SIPI: Xen's VCPUOP_up needs none */
+	rc = xioctl(v->kvm_fd, KVM_SET_MP_STATE, &mp);
+	return rc < 0 ? rc : 0;
+}
+
+int sim_kvm_vcpu_init(struct sim_vcpu *v)
+{
+	void *run;
+	int rc;
+
+	if (!v->d->kvm && (rc = vm_open(v->s, v->d)))
+		return rc;
+	if (v->kvm_run)
+		return set_entry(v);   /* up again after it went down */
+	v->kvm_fd = xioctl(v->d->kvm->fd, KVM_CREATE_VCPU, (void *)(uintptr_t)v->id);
+	if (v->kvm_fd < 0) {
+		rc = v->kvm_fd;
+		v->kvm_fd = 0;
+		return rc;
+	}
+	run = mmap(NULL, v->s->kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->kvm_fd, 0);
+	if (run == MAP_FAILED) {
+		rc = -errno;
+		close(v->kvm_fd);
+		v->kvm_fd = 0;
+		return rc;
+	}
+	v->kvm_run = run;
+	if ((rc = set_cpuid(v)) || (rc = set_entry(v))) {
+		sim_kvm_vcpu_close(v);
+		return rc;
+	}
+	return 0;
+}
+
+void sim_kvm_vcpu_close(struct sim_vcpu *v)
+{
+	if (!v->kvm_run)
+		return;
+	munmap(v->kvm_run, v->s->kvm->run_size);
+	close(v->kvm_fd);
+	v->kvm_run = NULL;
+	v->kvm_fd = 0;
+}
+
+void sim_kvm_kick(struct sim_vcpu *v)
+{
+	if (!v->kvm_run || !v->started || v->exited)
+		return;
+	__atomic_store_n(&v->kvm_run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, kick_signal());
+}
+
+/* ---- exits ---- */
+
+static uint64_t rip_of(struct sim_vcpu *v)
+{
+	struct kvm_regs r;
+
+	return xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
+}
+
+/*
+ * whether the `out` at the vCPU's rip is one of the hypercall page's stubs:
+ * known by its bytes, not by where the page was asked for, so a guest
+ * saved, restored or migrated with its page calls on as before
+ */
+static bool from_stub(struct sim_vcpu *v, const struct kvm_regs *r)
+{
+	struct kvm_translation t = { .linear_address = r->rip };
+	uint8_t b[STUB_LEN];
+	uint32_t op;
+	uint64_t off;
+	int rc;
+
+	if (xioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return false;
+	off = t.physical_address % PAGE;
+	if (off % STUB != STUB_OUT && off % STUB != STUB_OUT + 2)
+		return false;   /* rip is at the `out`, or past it (KVM moves on before it exits) */
+	pthread_mutex_lock(&v->s->lock);
+	rc = sim_guest_copy(v->s, v->d, t.physical_address - off % STUB, b, sizeof(b), false);
+	pthread_mutex_unlock(&v->s->lock);
+	op = (uint32_t)(off / STUB);
+	return !rc && b[0] == 0xb8 && !memcmp(b + 1, &op, 4) && b[5] == 0xe6 && b[6] == SIM_KVM_HYPERCALL_PORT &&
+	       b[7] == 0xc3;
+}
+
+static bool hypercall(struct sim_vcpu *v)
+{
+	struct kvm_regs r;
+	uint64_t arg[5];
+
+	if (xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 || !from_stub(v, &r))
+		return false;
+	arg[0] = (uint32_t)r.rbx;
+	arg[1] = (uint32_t)r.rcx;
+	arg[2] = (uint32_t)r.rdx;
+	arg[3] = (uint32_t)r.rsi;
+	arg[4] = (uint32_t)r.rdi;
+	r.rax = (uint32_t)sim_hypercall(v, (uint32_t)r.rax, arg);
+	xioctl(v->kvm_fd, KVM_SET_REGS, &r);
+	return true;
+}
+
+static void port_io(struct sim_vcpu *v)
+{
+	struct kvm_run *run = v->kvm_run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	if (out && run->io.port == SIM_KVM_HYPERCALL_PORT && run->io.size == 1 && run->io.count == 1 &&
+	    hypercall(v))
+		return;
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		uint64_t val = 0;
+
+		if (out)
+			memcpy(&val, data + i * run->io.size, run->io.size);
+		if (!sim_ioreq_access(v, PM_SIM_IO_PIO, run->io.port, run->io.size, out, &val) && !out)
+			val = ~0ull;   /* nobody there: the bus floats */
+		if (!out)
+			memcpy(data + i * run->io.size, &val, run->io.size);
+	}
+}
+
+/* whether the device model claimed any of page @pfn past the P2M, or put an executable copy there (s->lock held) */
+static bool claimed(const struct sim_domain *d, uint64_t pfn)
+{
+	const struct sim_ioreq_server *srv = d->ioreq;
+	uint64_t a = pfn * PAGE, b = a + PAGE;
+
+	for (size_t i = 0; srv && i < srv->nr_ranges; i++)
+		if (srv->ranges[i].type == PM_SIM_IO_MMIO && srv->ranges[i].start < b && srv->ranges[i].end > a)
+			return true;
+	for (size_t i = 0; srv && i < srv->nr_exec; i++)
+		if (srv->exec[i].start < b && srv->exec[i].end > a)
+			return true;
+	return false;
+}
+
+/*
+ * an access with no slot: a device's or a hole's (identity pfns, and pages
+ * past the P2M the device model claimed some of: what nobody serves
+ * floats), else a fault (its reason in @why)
+ */
+static void mmio(struct sim_vcpu *v, char *why, size_t len)
+{
+	struct kvm_run *run = v->kvm_run;
+	struct sim_domain *d = v->d;
+	uint64_t gpa = run->mmio.phys_addr, pfn = gpa / PAGE, val = 0;
+	int kind = PM_P2M_IDENTITY;
+
+	pthread_mutex_lock(&v->s->lock);
+	if (pfn < d->max_pfn)
+		kind = pm_p2m_kind_of(pm_p2m_lookup(d->p2m, pfn));
+	else if (!claimed(d, pfn))
+		kind = PM_P2M_MISSING;
+	pthread_mutex_unlock(&v->s->lock);
+	if (kind == PM_P2M_RAM)
+		return;   /* its slot came meanwhile: the access runs again */
+	if (run->mmio.is_write)
+		memcpy(&val, run->mmio.data, run->mmio.len);
+	if (sim_ioreq_access(v, PM_SIM_IO_MMIO, gpa, run->mmio.len, run->mmio.is_write, &val)) {
+		if (!run->mmio.is_write)
+			memcpy(run->mmio.data, &val, run->mmio.len);
+		return;
+	}
+	if (kind == PM_P2M_IDENTITY) {
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0xff, run->mmio.len);   /* a hole: reads float high */
+		return;
+	}
+	snprintf(why, len, "pfn 0x%" PRIx64 " (%s), pc 0x%" PRIx64 ", %s", pfn,
+		 pfn >= d->max_pfn ? "beyond the P2M" : "missing", rip_of(v), run->mmio.is_write ? "write" : "read");
+}
+
+/* the guest asked for its hypercall page at gpa (MSR 0x40000000); returns: 0; -EFAULT */
+static int hypercall_page(struct sim_vcpu *v, uint64_t gpa)
+{
+	uint8_t page[PAGE];
+	int rc;
+
+	if (gpa % PAGE)
+		return -EFAULT;   /* page index 0 is the only one */
+	memset(page, 0xcc, sizeof(page));   /* int3 between the stubs */
+	for (uint32_t op = 0; op < PAGE / STUB; op++) {
+		uint8_t *p = page + op * STUB;
+
+		p[0] = 0xb8;   /* mov $op, %eax */
+		memcpy(p + 1, &op, 4);
+		p[5] = 0xe6;   /* out %al, $port */
+		p[6] = SIM_KVM_HYPERCALL_PORT;
+		p[7] = 0xc3;   /* ret */
+	}
+	pthread_mutex_lock(&v->s->lock);
+	rc = sim_guest_copy(v->s, v->d, gpa, page, sizeof(page), true);
+	pthread_mutex_unlock(&v->s->lock);
+	return rc;
+}
+
+/*
+ * KVM could not emulate an instruction: if it was fetched from outside
+ * RAM, the device model may hand back a copy to run (mmio-exec; the
+ * instruction runs again from it), else @why says why the domain crashes.
+ * returns: whether it was such a fetch
+ */
+static bool fetch(struct sim_vcpu *v, char *why, size_t len)
+{
+	struct kvm_translation t = { 0 };
+	struct sim_domain *d = v->d;
+	uint64_t pc = rip_of(v), pfn;
+	bool ram, now;
+	int rc;
+
+	t.linear_address = pc;
+	if (xioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return false;
+	pfn = t.physical_address / PAGE;
+	pthread_mutex_lock(&v->s->lock);
+	ram = pfn < d->max_pfn && pm_p2m_kind_of(pm_p2m_lookup(d->p2m, pfn)) == PM_P2M_RAM;
+	pthread_mutex_unlock(&v->s->lock);
+	if (ram)
+		return false;
+	rc = sim_ioreq_exec(v, t.physical_address);
+	pthread_mutex_lock(&v->s->lock);
+	now = mapped(d->kvm, pfn);
+	pthread_mutex_unlock(&v->s->lock);
+	if (rc == -ENXIO)
+		snprintf(why, len, "pc 0x%" PRIx64 ": fetch from 0x%llx, neither RAM nor a device", pc,
+			 (unsigned long long)t.physical_address);
+	else if (rc)
+		snprintf(why, len, "pc 0x%" PRIx64 ": fetch from MMIO at 0x%llx: the device model: %s", pc,
+			 (unsigned long long)t.physical_address, strerror(-rc));
+	else if (!now)
+		snprintf(why, len, "pc 0x%" PRIx64 ": fetch from MMIO at 0x%llx: no executable copy arrived", pc,
+			 (unsigned long long)t.physical_address);
+	return true;
+}
+
+/* what one exit asks; @why set when the domain must crash */
+static void handle_exit(struct sim_vcpu *v, int rc, char *why, size_t len)
+{
+	struct kvm_run *run = v->kvm_run;
+
+	if (rc == -EINTR || (!rc && run->exit_reason == KVM_EXIT_INTR))
+		return;
+	if (rc) {
+		snprintf(why, len, "vcpu %u: KVM_RUN: %s", v->id, strerror(-rc));
+		return;
+	}
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		port_io(v);
+		v->kvm_pending = true;
+		break;
+	case KVM_EXIT_MMIO:
+		mmio(v, why, len);
+		v->kvm_pending = true;
+		break;
+	case KVM_EXIT_X86_WRMSR:
+		run->msr.error = run->msr.index != XEN_MSR || hypercall_page(v, run->msr.data);
+		break;
+	case KVM_EXIT_X86_RDMSR:
+		run->msr.error = 1;   /* #GP, as Xen gives for an MSR it does not have */
+		break;
+	case KVM_EXIT_HLT:
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+	case KVM_EXIT_IOAPIC_EOI:
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		snprintf(why, len, "vcpu %u: triple fault, pc 0x%" PRIx64, v->id, rip_of(v));
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(why, len, "vcpu %u: KVM could not enter the guest (hardware reason 0x%llx)", v->id,
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && fetch(v, why, len))
+			break;
+		snprintf(why, len, "vcpu %u: KVM internal error %u, pc 0x%" PRIx64 " (an instruction it cannot emulate: "
+			 "a fetch from MMIO?)", v->id, run->internal.suberror, rip_of(v));
+		break;
+	default:
+		snprintf(why, len, "vcpu %u: KVM exit %u, pc 0x%" PRIx64, v->id, run->exit_reason, rip_of(v));
+		break;
+	}
+}
+
+/* an access that exited is finished by the next KVM_RUN: now, without running on */
+static void complete(struct sim_vcpu *v)
+{
+	if (!v->kvm_pending)
+		return;
+	v->kvm_run->immediate_exit = 1;
+	ioctl(v->kvm_fd, KVM_RUN, 0);
+	v->kvm_run->immediate_exit = 0;
+	v->kvm_pending = false;
+}
+
+void *sim_kvm_vcpu_thread(void *arg)
+{
+	struct sim_vcpu *v = arg;
+	struct sim *s = v->s;
+	struct sim_domain *d = v->d;
+	sigset_t unblock;
+
+	sigemptyset(&unblock);
+	sigaddset(&unblock, kick_signal());
+	pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+	pthread_mutex_lock(&s->lock);
+	v->tid = (pid_t)syscall(SYS_gettid);
+	if (v->pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(v->hard), &v->hard);
+	for (;;) {
+		char why[PM_SIM_WHY_LEN] = "";
+		int rc;
+
+		if (v->off)
+			break;
+		if (d->run != SIM_RUN_GO)
+			complete(v);
+		while (d->run == SIM_RUN_PAUSE) {
+			v->parked = true;
+			pthread_cond_broadcast(&d->wake);
+			pthread_cond_wait(&d->wake, &s->lock);
+		}
+		v->parked = false;
+		if (d->run == SIM_RUN_STOP)
+			break;
+		__atomic_store_n(&v->kicked, false, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&v->kvm_run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&s->lock);
+		rc = ioctl(v->kvm_fd, KVM_RUN, 0) < 0 ? -errno : 0;
+		v->kvm_pending = false;
+		handle_exit(v, rc, why, sizeof(why));
+		pthread_mutex_lock(&s->lock);
+		if (why[0]) {
+			sim_shutdown(s, d, SHUTDOWN_crash, why);
+		} else if (v->stop_why[0]) {
+			sim_shutdown(s, d, SHUTDOWN_crash, v->stop_why);
+			v->stop_why[0] = 0;
+		}
+	}
+	complete(v);
+	{
+		struct timespec t;
+
+		if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+			v->cpu_ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	}
+	v->exited = true;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* ---- state: the register list of vcpu-x86.c ---- */
+
+void sim_kvm_get_state(struct sim_vcpu *v, uint64_t *reg)
+{
+	struct kvm_regs r = { 0 };
+	struct kvm_sregs sr = { 0 };
+
+	ioctl(v->kvm_fd, KVM_GET_REGS, &r);
+	ioctl(v->kvm_fd, KVM_GET_SREGS, &sr);
+	reg[0] = r.rax, reg[1] = r.rcx, reg[2] = r.rdx, reg[3] = r.rbx, reg[4] = r.rsp;
+	reg[5] = r.rbp, reg[6] = r.rsi, reg[7] = r.rdi, reg[8] = r.rip, reg[9] = r.rflags;
+	reg[10] = sr.cr0, reg[11] = sr.cr2, reg[12] = sr.cr3, reg[13] = sr.cr4;
+}
+
+void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg)
+{
+	struct kvm_regs r = { 0 };
+	struct kvm_sregs sr;
+
+	r.rax = reg[0], r.rcx = reg[1], r.rdx = reg[2], r.rbx = reg[3], r.rsp = reg[4];
+	r.rbp = reg[5], r.rsi = reg[6], r.rdi = reg[7], r.rip = reg[8], r.rflags = reg[9] | 0x2;
+	ioctl(v->kvm_fd, KVM_SET_REGS, &r);
+	if (ioctl(v->kvm_fd, KVM_GET_SREGS, &sr))
+		return;
+	sr.cr0 = reg[10], sr.cr2 = reg[11], sr.cr3 = reg[12], sr.cr4 = reg[13];
+	ioctl(v->kvm_fd, KVM_SET_SREGS, &sr);
+}

@@ -1,0 +1,73 @@
+/*
+ * tools/sim/kvm.h - x86 vCPUs on KVM: one VM per domain, its memory slots
+ * following the P2M, one thread per vCPU in KVM_RUN
+ *
+ * The engine is chosen once per simulator (sim_kvm_open): PHYSMAP_SIM_ENGINE
+ * = kvm or unicorn forces one; unset, x86 guests run on Unicorn (KVM is
+ * opt-in until every suite passes on it, issue 29). aarch64 guests always
+ * run on Unicorn.
+ */
+#ifndef PHYSMAP_SIM_KVM_H
+#define PHYSMAP_SIM_KVM_H
+
+#include <stdint.h>
+
+#include "sim.h"
+
+struct sim_vcpu;
+
+/*
+ * the port of the `out` in each stub of the hypercall page the guest asks
+ * for (MSR 0x40000000); an `out` to it from anywhere else is port I/O
+ */
+#define SIM_KVM_HYPERCALL_PORT 0xe2
+
+/**
+ * sim_kvm_open - choose the simulator's x86 engine from @want ("kvm",
+ * "unicorn" or NULL) and, for KVM, open /dev/kvm
+ * @why: on failure, what KVM lacks (for the log)
+ * returns: 0 (s->engine set); -ENODEV when @want is "kvm" and KVM cannot
+ *   serve (@why says why); -EINVAL for another @want
+ */
+int sim_kvm_open(struct sim *s, const char *want, char *why, size_t len);
+
+/** sim_kvm_close - close /dev/kvm; idempotent */
+void sim_kvm_close(struct sim *s);
+
+/** sim_kvm_engine - "kvm" or "unicorn": what runs @s's x86 vCPUs */
+const char *sim_kvm_engine(const struct sim *s);
+
+/**
+ * sim_kvm_vcpu_init - @v's KVM vCPU (the domain's VM made first, its
+ * memory mapped), or the one it had, in the PVH entry state of v->ctx
+ * (s->lock held)
+ * returns: 0; -errno from KVM
+ */
+int sim_kvm_vcpu_init(struct sim_vcpu *v);
+
+/** sim_kvm_vcpu_thread - a KVM vCPU's thread (pthread start routine) */
+void *sim_kvm_vcpu_thread(void *arg);
+
+/** sim_kvm_vcpu_close - free @v's KVM vCPU (its domain going, its thread ended); idempotent */
+void sim_kvm_vcpu_close(struct sim_vcpu *v);
+
+/** sim_kvm_domain_free - close @d's VM and vCPUs (their threads ended); idempotent */
+void sim_kvm_domain_free(struct sim_domain *d);
+
+/**
+ * sim_kvm_changed - the P2M of [pfn, pfn + count) changed: its memory
+ * slots follow at once (s->lock held). KVM_SET_USER_MEMORY_REGION returns
+ * once no vCPU can reach the old frames, so freed frames are never written.
+ * returns: 0; -errno (the domain's memory is then not what its P2M says:
+ *   the caller crashes it)
+ */
+int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count);
+
+/** sim_kvm_kick - make @v leave KVM_RUN now (any thread) */
+void sim_kvm_kick(struct sim_vcpu *v);
+
+/** sim_kvm_get_state / sim_kvm_put_state - the x86 register list of vcpu-x86.c, from or into KVM */
+void sim_kvm_get_state(struct sim_vcpu *v, uint64_t *reg);
+void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg);
+
+#endif
