@@ -20,6 +20,7 @@
 
 #include <xen/foreign/arm64.h>
 #include <xen/foreign/x86_32.h>
+#include <xen/foreign/x86_64.h>
 
 #include "physmap/domain.h"
 #include "sim.h"
@@ -70,6 +71,13 @@ void sim_evtchn_raise(struct sim *s, struct sim_domain *d, uint32_t port)
 		__atomic_fetch_or(&pending[port / 64], 1ull << (port % 64), __ATOMIC_SEQ_CST);
 		__atomic_fetch_or(sel, 1ull << (port / 64), __ATOMIC_SEQ_CST);
 		__atomic_store_n(si + offsetof(struct vcpu_info_arm64, evtchn_upcall_pending), 1, __ATOMIC_SEQ_CST);
+	} else if (si && d->shinfo_64) {
+		uint64_t *pending = (uint64_t *)(si + offsetof(struct shared_info_x86_64, evtchn_pending));
+		uint64_t *sel = (uint64_t *)(si + offsetof(struct vcpu_info_x86_64, evtchn_pending_sel));
+
+		__atomic_fetch_or(&pending[port / 64], 1ull << (port % 64), __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(sel, 1ull << (port / 64), __ATOMIC_SEQ_CST);
+		__atomic_store_n(si + offsetof(struct vcpu_info_x86_64, evtchn_upcall_pending), 1, __ATOMIC_SEQ_CST);
 	} else if (si) {
 		uint32_t *pending = (uint32_t *)(si + offsetof(struct shared_info_x86_32, evtchn_pending));
 		uint32_t *sel = (uint32_t *)(si + offsetof(struct vcpu_info_x86_32, evtchn_pending_sel));

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <xen/sched.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/io/console.h>
 
 #include "vcpu.h"
 
@@ -47,13 +49,19 @@ static int copy_out(struct sim_vcpu *v, uint64_t gpa, const void *buf, size_t le
 	return sim_guest_copy(v->s, v->d, gpa, (void *)buf, len, true);
 }
 
-/* a guest word (xen_ulong_t, xen_pfn_t) at gpa */
+/* the bytes of a guest word (xen_ulong_t, xen_pfn_t): 8 for aarch64 and 64-bit x86 code, else 4 */
+static unsigned int word_size(const struct sim_vcpu *v)
+{
+	return v->ctx.arch == PM_SIM_ARCH_AARCH64 || v->long_mode ? 8 : 4;
+}
+
+/* a guest word at gpa */
 static int read_word(struct sim_vcpu *v, uint64_t gpa, uint64_t *out)
 {
 	uint32_t w32;
 	int rc;
 
-	if (v->ctx.arch == PM_SIM_ARCH_AARCH64)
+	if (word_size(v) == 8)
 		return copy_in(v, gpa, out, 8);
 	rc = copy_in(v, gpa, &w32, 4);
 	*out = w32;
@@ -95,6 +103,26 @@ static long console_io(struct sim_vcpu *v, uint64_t cmd, uint64_t count, uint64_
 		done += n;
 	}
 	return 0;
+}
+
+/*
+ * the console ring's output (struct xencons_interface), consumed as
+ * xenconsoled would on the console's event channel: to the console log
+ */
+static void console_ring(struct sim_vcpu *v)
+{
+	uint64_t ring = v->d->params[HVM_PARAM_CONSOLE_PFN] * PAGE;
+	uint32_t idx[2];   /* out_cons, out_prod */
+	char out[sizeof(((struct xencons_interface *)0)->out)];
+
+	if (!ring || copy_in(v, ring + offsetof(struct xencons_interface, out_cons), idx, sizeof(idx)) ||
+	    copy_in(v, ring + offsetof(struct xencons_interface, out), out, sizeof(out)))
+		return;
+	if (idx[1] - idx[0] > sizeof(out))
+		idx[0] = idx[1] - (uint32_t)sizeof(out);   /* a producer past the ring: its last ring's worth */
+	for (; idx[0] != idx[1]; idx[0]++)
+		sim_console(v->d, &out[idx[0] % sizeof(out)], 1);
+	copy_out(v, ring + offsetof(struct xencons_interface, out_cons), &idx[0], sizeof(idx[0]));
 }
 
 static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
@@ -184,7 +212,7 @@ static int apply_run(struct sim_vcpu *v, uint64_t cmd, uint64_t pfn, uint64_t n)
  */
 static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
-	unsigned int w = v->ctx.arch == PM_SIM_ARCH_AARCH64 ? 8 : 4;
+	unsigned int w = word_size(v);
 	struct reservation r;
 	uint64_t i, n, lo = UINT64_MAX, hi = 0, run_lo = 0, run_hi = 0, run_first = 0;
 	bool populate = cmd == XENMEM_populate_physmap;
@@ -239,7 +267,7 @@ static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
  */
 static long add_to_physmap(struct sim_vcpu *v, uint64_t arg)
 {
-	unsigned int w = v->ctx.arch == PM_SIM_ARCH_AARCH64 ? 8 : 4;
+	unsigned int w = word_size(v);
 	struct { uint16_t domid, size; uint32_t space; } h;
 	uint64_t idx, gpfn;
 
@@ -251,6 +279,7 @@ static long add_to_physmap(struct sim_vcpu *v, uint64_t arg)
 		return -ENOSYS;
 	if (idx != 0)
 		return -EINVAL;
+	v->d->shinfo_64 = v->long_mode;   /* its layout is the caller's, as Xen latches it */
 	return sim_evtchn_shared_info(v->s, v->d, gpfn);
 }
 
@@ -341,8 +370,10 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		pm_xs_kick(v->s->xs);
 		return 0;
 	}
-	if (port && port == v->d->params[HVM_PARAM_CONSOLE_EVTCHN])
+	if (port && port == v->d->params[HVM_PARAM_CONSOLE_EVTCHN]) {
+		console_ring(v);
 		return 0;
+	}
 	return sim_evtchn_send(v->s, v->d, port);
 }
 

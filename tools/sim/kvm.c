@@ -562,19 +562,25 @@ static bool from_stub(struct sim_vcpu *v, const struct kvm_regs *r)
 	       b[7] == 0xc3;
 }
 
+/* the hypercall of a stub: Xen's 32-bit ABI (ebx, ecx, edx, esi, edi) or, from 64-bit code, its x86_64 one */
 static bool hypercall(struct sim_vcpu *v)
 {
+	struct kvm_sregs sr;
 	struct kvm_regs r;
 	uint64_t arg[5];
 
-	if (xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 || !from_stub(v, &r))
+	if (xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 || xioctl(v->kvm_fd, KVM_GET_SREGS, &sr) < 0 ||
+	    !from_stub(v, &r))
 		return false;
-	arg[0] = (uint32_t)r.rbx;
-	arg[1] = (uint32_t)r.rcx;
-	arg[2] = (uint32_t)r.rdx;
-	arg[3] = (uint32_t)r.rsi;
-	arg[4] = (uint32_t)r.rdi;
-	r.rax = (uint32_t)sim_hypercall(v, (uint32_t)r.rax, arg);
+	v->long_mode = (sr.efer & (1u << 10)) && sr.cs.l;   /* EFER.LMA, a 64-bit code segment */
+	if (v->long_mode) {
+		arg[0] = r.rdi, arg[1] = r.rsi, arg[2] = r.rdx, arg[3] = r.r10, arg[4] = r.r8;
+		r.rax = (uint64_t)sim_hypercall(v, r.rax, arg);
+	} else {
+		arg[0] = (uint32_t)r.rbx, arg[1] = (uint32_t)r.rcx, arg[2] = (uint32_t)r.rdx;
+		arg[3] = (uint32_t)r.rsi, arg[4] = (uint32_t)r.rdi;
+		r.rax = (uint32_t)sim_hypercall(v, (uint32_t)r.rax, arg);
+	}
 	xioctl(v->kvm_fd, KVM_SET_REGS, &r);
 	return true;
 }
@@ -675,6 +681,93 @@ static int hypercall_page(struct sim_vcpu *v, uint64_t gpa)
 	return rc;
 }
 
+/* linear [la, la + len) of @v, in one page, copied in or out through its page tables */
+static int linear_copy(struct sim_vcpu *v, uint64_t la, void *buf, size_t len, bool out)
+{
+	struct kvm_translation t = { .linear_address = la };
+	int rc;
+
+	if (la / PAGE != (la + len - 1) / PAGE)
+		return linear_copy(v, la, buf, PAGE - la % PAGE, out) ||
+		       linear_copy(v, la + (PAGE - la % PAGE), (char *)buf + (PAGE - la % PAGE),
+				   len - (PAGE - la % PAGE), out) ? -EFAULT : 0;
+	if (xioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return -EFAULT;
+	pthread_mutex_lock(&v->s->lock);
+	rc = sim_guest_copy(v->s, v->d, t.physical_address, buf, len, out);
+	pthread_mutex_unlock(&v->s->lock);
+	return rc;
+}
+
+/* the segment a selector names in the GDT, as KVM holds one; returns: 0; -EFAULT; -EINVAL (not usable) */
+static int descriptor(struct sim_vcpu *v, const struct kvm_sregs *sr, uint16_t sel, struct kvm_segment *seg)
+{
+	uint32_t d[2];
+
+	if (!(sel & ~3u) || (sel & 4) || (sel | 7u) > sr->gdt.limit)
+		return -EINVAL;   /* null, LDT or past the GDT */
+	if (linear_copy(v, sr->gdt.base + (sel & ~7u), d, sizeof(d), false))
+		return -EFAULT;
+	*seg = (struct kvm_segment){
+		.base = (d[0] >> 16) | (d[1] & 0xff) << 16 | (d[1] & 0xff000000u),
+		.limit = (d[0] & 0xffff) | (d[1] & 0xf0000u),
+		.selector = sel, .type = (d[1] >> 8) & 15, .s = (d[1] >> 12) & 1, .dpl = (d[1] >> 13) & 3,
+		.present = (d[1] >> 15) & 1, .avl = (d[1] >> 20) & 1, .l = (d[1] >> 21) & 1,
+		.db = (d[1] >> 22) & 1, .g = (d[1] >> 23) & 1,
+	};
+	if (seg->g)
+		seg->limit = seg->limit << 12 | 0xfff;
+	return seg->present && seg->s ? 0 : -EINVAL;
+}
+
+/*
+ * `iret` in 32-bit protected mode, which this host's KVM may be unable to
+ * emulate (kvm-pvm emulates it only in real mode): a return to the same
+ * level or an outer one, without a task switch (NT clear). returns:
+ * whether it was done
+ */
+static bool iret32(struct sim_vcpu *v)
+{
+	struct kvm_regs r;
+	struct kvm_sregs sr;
+	struct kvm_segment cs, ss;
+	uint32_t f[5];   /* eip, cs, eflags; esp, ss on a return outwards */
+	uint8_t op;
+	unsigned int n = 3;
+
+	if (xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 || xioctl(v->kvm_fd, KVM_GET_SREGS, &sr) < 0)
+		return false;
+	if (!(sr.cr0 & 1) || (sr.efer & (1u << 10)) || !sr.cs.db || !sr.ss.db || (r.rflags & (1u << 14 | 1u << 17)))
+		return false;   /* not 32-bit protected mode, or NT / VM set */
+	if (linear_copy(v, sr.cs.base + (uint32_t)r.rip, &op, 1, false) || op != 0xcf ||
+	    linear_copy(v, sr.ss.base + (uint32_t)r.rsp, f, 3 * 4, false))
+		return false;
+	if (descriptor(v, &sr, (uint16_t)f[1], &cs) || !(cs.type & 8) || (f[1] & 3) < sr.cs.dpl)
+		return false;
+	ss = sr.ss;
+	if ((f[1] & 3) > sr.cs.dpl) {
+		n = 5;
+		if (linear_copy(v, sr.ss.base + (uint32_t)r.rsp + 12, f + 3, 2 * 4, false) ||
+		    descriptor(v, &sr, (uint16_t)f[4], &ss) || (f[4] & 3) != (f[1] & 3))
+			return false;
+	}
+	cs.dpl = cs.type & 4 ? cs.dpl : f[1] & 3;   /* the new privilege level (non-conforming: the RPL) */
+	r.rip = f[0];
+	{
+		uint64_t old = r.rflags, keep = 0;
+
+		if (sr.cs.dpl)
+			keep |= 0x3000;   /* only ring 0 changes IOPL */
+		if (sr.cs.dpl > ((old >> 12) & 3))
+			keep |= 0x200;    /* and only IOPL >= CPL changes IF */
+		r.rflags = (((f[2] & 0x3f7fd7u) & ~keep) | (old & keep)) | 2;
+	}
+	r.rsp = n == 5 ? f[3] : (uint32_t)(r.rsp + 12);
+	sr.cs = cs;
+	sr.ss = ss;
+	return xioctl(v->kvm_fd, KVM_SET_SREGS, &sr) >= 0 && xioctl(v->kvm_fd, KVM_SET_REGS, &r) >= 0;
+}
+
 /*
  * KVM could not emulate an instruction: if it was fetched from outside
  * RAM, the device model may hand back a copy to run (mmio-exec; the
@@ -752,7 +845,7 @@ static void handle_exit(struct sim_vcpu *v, int rc, char *why, size_t len)
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && fetch(v, why, len))
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && (iret32(v) || fetch(v, why, len)))
 			break;
 		snprintf(why, len, "vcpu %u: KVM internal error %u, pc 0x%" PRIx64 " (an instruction it cannot emulate: "
 			 "a fetch from MMIO?)", v->id, run->internal.suberror, rip_of(v));

@@ -72,6 +72,7 @@ struct sim_domain {
 	struct sim_evtchn evtchn[SIM_EVTCHNS];
 	uint64_t shinfo_pfn;     /* where the guest mapped its shared info */
 	bool shinfo_set;
+	bool shinfo_64;          /* x86: mapped by 64-bit code, so laid out as x86_64's */
 	/* dirty logging (dirty.c): each page as the log last saw it, or NULL */
 	struct sim_dirty_page { uint64_t h1, h2, mfn; } *dirty;
 	bool dirty_wp;           /* by write protection (else by digests) */

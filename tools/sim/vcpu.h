@@ -71,6 +71,7 @@ struct sim_vcpu {
 	int kvm_fd;
 	struct kvm_run *kvm_run;
 	bool kvm_pending;
+	bool long_mode;                 /* its hypercall now comes from 64-bit code (the x86_64 ABI) */
 };
 
 /**
