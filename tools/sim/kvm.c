@@ -912,15 +912,7 @@ void *sim_kvm_vcpu_thread(void *arg)
 		}
 	}
 	complete(v);
-	{
-		struct timespec t;
-
-		if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
-			v->cpu_ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-	}
-	v->exited = true;
-	pthread_cond_broadcast(&d->wake);
-	pthread_mutex_unlock(&s->lock);
+	sim_vcpu_thread_end(v);
 	return NULL;
 }
 

@@ -612,16 +612,19 @@ static void *vcpu_thread(void *arg)
 			sim_shutdown(s, d, SHUTDOWN_crash, why);
 		}
 	}
-	{
-		struct timespec t;
-
-		if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
-			v->cpu_ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-	}
-	v->exited = true;
-	pthread_cond_broadcast(&d->wake);
-	pthread_mutex_unlock(&s->lock);
+	sim_vcpu_thread_end(v);
 	return NULL;
+}
+
+void sim_vcpu_thread_end(struct sim_vcpu *v)
+{
+	struct timespec t;
+
+	if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+		v->cpu_ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	v->exited = true;
+	pthread_cond_broadcast(&v->d->wake);
+	pthread_mutex_unlock(&v->s->lock);
 }
 
 /* the host CPU a thread last ran on: field 39 of /proc/self/task/TID/stat */

@@ -163,6 +163,12 @@ int sim_vcpu_pin(struct sim_domain *d, const struct pm_sim_vcpu_pin *p);
 uint64_t sim_vcpu_times(const struct sim_domain *d, uint32_t *online);
 int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st);
 
+/**
+ * sim_vcpu_thread_end - a vCPU thread's last act, either engine's (s->lock
+ * held; released): its CPU time counted, it says it exited
+ */
+void sim_vcpu_thread_end(struct sim_vcpu *v);
+
 /** sim_vcpus_kick - make every running vCPU of @d leave the engine soon */
 void sim_vcpus_kick(struct sim_domain *d);
 
