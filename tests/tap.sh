@@ -8,8 +8,8 @@
 #   bail WHY          abort the whole suite (counted as an error)
 #   tap_done          end a suite run outside automake's TAP driver: exit 1
 #                     when the plan was not met or a case failed
-#   skip_all WHY      the suite cannot run on this machine (only for what a
-#                     machine may lack by design: a usable /dev/kvm)
+#   skip_all WHY      the suite cannot run here (only for what a machine may
+#                     lack by design: a usable /dev/kvm, the XTF sources)
 #
 # A suite that needs a tool it cannot find must bail, never skip: a skip is
 # for hardware, and scripts/test names every skipped suite in its summary

@@ -24,6 +24,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/guest-x86.sh \
 	tests/integration/guest-x86-kvm.sh \
 	tests/integration/sim-kvm.sh \
+	tests/integration/xtf-sim.sh \
 	tests/integration/lifecycle.sh \
 	tests/integration/dump-core.sh \
 	tests/integration/xl-outputs.sh \

@@ -847,8 +847,8 @@ static void handle_exit(struct sim_vcpu *v, int rc, char *why, size_t len)
 	case KVM_EXIT_INTERNAL_ERROR:
 		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && (iret32(v) || fetch(v, why, len)))
 			break;
-		snprintf(why, len, "vcpu %u: KVM internal error %u, pc 0x%" PRIx64 " (an instruction it cannot emulate: "
-			 "a fetch from MMIO?)", v->id, run->internal.suberror, rip_of(v));
+		snprintf(why, len, "vcpu %u: KVM could not emulate the instruction at pc 0x%" PRIx64 " (internal error %u)",
+			 v->id, rip_of(v), run->internal.suberror);
 		break;
 	default:
 		snprintf(why, len, "vcpu %u: KVM exit %u, pc 0x%" PRIx64, v->id, run->exit_reason, rip_of(v));
