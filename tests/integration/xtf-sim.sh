@@ -2,7 +2,7 @@
 # xtf-sim.sh - the Xen Test Framework's hvm32 and hvm64 images booted as
 # PVH guests through pxl create on the simulator with its x86 vCPUs on KVM
 # (issue 29). XTF comes from $XTF_SRC (default ../shared/third-party/xtf
-# beside the source tree), built once into $PHYSMAP_XTF_CACHE (default
+# beside the source tree, else the workplace's /work/shared copy), built once into $PHYSMAP_XTF_CACHE (default
 # ~/.cache/physmap-xtf/<digest of the source>). Each image's result line
 # ("Test result: SUCCESS|SKIP|FAILURE|ERROR", or how the domain ended) goes
 # to $top_builddir/xtf-sim-results.txt, one "NAME RESULT" per line. The
@@ -11,8 +11,11 @@
 . "${top_srcdir:-.}/tests/tap.sh"
 S=${top_srcdir:-.}
 B=${top_builddir:-.}
-src=${XTF_SRC:-$(cd "$S/.." && pwd)/shared/third-party/xtf}
-[ -f "$src/Makefile" ] || skip_all "no XTF source at $src (XTF_SRC)"
+src=${XTF_SRC:-}
+for d in "$(cd "$S/.." && pwd)/shared/third-party/xtf" /work/shared/third-party/xtf; do
+	[ -n "$src" ] || { [ -f "$d/Makefile" ] && src=$d; }
+done
+[ -f "$src/Makefile" ] || skip_all "no XTF source (XTF_SRC, ../shared/third-party/xtf)"
 G=$B/tests/guests/x86/guest.elf   # guest-lib wants one; the images are XTF's
 export PM_ENGINE=kvm
 . "$S/tests/integration/guest-lib.sh"
