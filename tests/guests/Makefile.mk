@@ -7,7 +7,8 @@ PM_GUEST_COMMON_C = tests/guests/common/lib.c tests/guests/common/main.c tests/g
 PM_GUEST_COMMON = tests/guests/common/guest.h $(PM_GUEST_COMMON_C)
 PM_GUEST_ARM64_SRC = tests/guests/arm64/head.S tests/guests/arm64/arch.c \
 	tests/guests/arm64/guest.lds
-PM_GUEST_X86_SRC = tests/guests/x86/head.S tests/guests/x86/arch.c tests/guests/x86/guest.lds
+PM_GUEST_X86_SRC = tests/guests/x86/head.S tests/guests/x86/head64.S tests/guests/x86/arch.c \
+	tests/guests/x86/guest.lds
 EXTRA_DIST += $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC) $(PM_GUEST_X86_SRC)
 
 PM_GUEST_CFLAGS = -ffreestanding -fno-builtin -nostdlib -nostartfiles \
@@ -43,5 +44,20 @@ tests/guests/x86/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_X86_SRC)
 		$(addprefix $(top_srcdir)/,$(PM_GUEST_COMMON_C))
 
 tests/guests/x86/guest.img: tests/guests/x86/guest.elf
+	$(AM_V_GEN)$(OBJCOPY) -O binary $< $@
+
+# the same guest in 64-bit code (head64.S enters long mode): KVM only
+noinst_DATA += tests/guests/x86/guest64.img
+CLEANFILES += tests/guests/x86/guest64.elf tests/guests/x86/guest64.img
+
+tests/guests/x86/guest64.elf: $(PM_GUEST_COMMON) $(PM_GUEST_X86_SRC)
+	@$(MKDIR_P) tests/guests/x86
+	$(AM_V_CC)$(CC) $(PM_GUEST_CFLAGS) -m64 -mno-red-zone -mgeneral-regs-only -mno-sse -mno-mmx \
+		-static -Wl,-m,elf_x86_64 -Wl,-T,$(top_srcdir)/tests/guests/x86/guest.lds -Wl,--build-id=none \
+		-Wl,--no-warn-rwx-segments -o $@ \
+		$(top_srcdir)/tests/guests/x86/head64.S $(top_srcdir)/tests/guests/x86/arch.c \
+		$(addprefix $(top_srcdir)/,$(PM_GUEST_COMMON_C))
+
+tests/guests/x86/guest64.img: tests/guests/x86/guest64.elf
 	$(AM_V_GEN)$(OBJCOPY) -O binary $< $@
 endif

@@ -23,6 +23,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/guest-arm64.sh \
 	tests/integration/guest-x86.sh \
 	tests/integration/guest-x86-kvm.sh \
+	tests/integration/guest-x86-64.sh \
 	tests/integration/sim-kvm.sh \
 	tests/integration/xtf-sim.sh \
 	tests/integration/lifecycle.sh \

@@ -6,8 +6,13 @@
 # its hvm_start_info, its store ring, bad hypercall arguments, a missing
 # pfn crashing it, and ballooning 1024 -> 256 -> 1024 MiB.
 . "${top_srcdir:-.}/tests/tap.sh"
-G=${top_builddir:-.}/tests/guests/x86/guest.elf
-[ -f "$G" ] || bail "$G not built: configure found no 32-bit x86 compiler (gcc -m32)"
+# PM_GUEST64=1: the 64-bit build of the guest (guest-x86-64.sh, on KVM)
+if [ "${PM_GUEST64:-}" = 1 ]; then
+	G=${top_builddir:-.}/tests/guests/x86/guest64.elf ARCH_NAME=x86_64
+else
+	G=${top_builddir:-.}/tests/guests/x86/guest.elf ARCH_NAME=x86
+fi
+[ -f "$G" ] || bail "$G not built: configure found no x86 compiler for the guests (gcc -m32)"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 # the pc example sets cmdline, which wins over extra: the words go there
 boot() {
@@ -21,7 +26,7 @@ plan 33
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
 out=$(log x1)
-is "the banner comes through COM1 (port I/O to physmap-dm)" "physmap test guest (x86)" "$(printf '%s\n' "$out" | head -1)"
+is "the banner comes through COM1 (port I/O to physmap-dm)" "physmap test guest ($ARCH_NAME)" "$(printf '%s\n' "$out" | head -1)"
 is "its memory map is the start info's E820 RAM: below 640K, and 1 MiB to 1 GiB" \
 	"memory: 0x0-0xa0000 (0 MiB)|memory: 0x100000-0x40000000 (1023 MiB)" \
 	"$(printf '%s\n' "$out" | grep '^memory: ' | tr '\n' '|' | sed 's/|$//')"
@@ -79,7 +84,7 @@ E=$G
 "$PXL" create "$EX/pc.cfg" name=elf kernel="$E" 'cmdline="reservation"' on_poweroff=preserve >/dev/null 2>&1
 wait_state elf shutdown
 is "an ELF kernel with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) boots: its banner, its words, powering off" \
-	"physmap test guest (x86)|current_reservation: 262050|powering off" \
+	"physmap test guest ($ARCH_NAME)|current_reservation: 262050|powering off" \
 	"$(log elf | grep -E '^physmap|^current_res|^powering' | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy elf
 objcopy -R .note.Xen "$E" "$T/nonote.elf"
@@ -114,7 +119,7 @@ for c in xz gzip; do
 	"$PXL" create "$EX/pc.cfg" name="bz$c" kernel="$T/bz-$c" 'cmdline="reservation"' on_poweroff=preserve >/dev/null 2>&1
 	wait_state "bz$c" shutdown
 	is "a bzImage whose payload is the ELF file ($c) boots as the ELF does" \
-		"physmap test guest (x86)|powering off" "$(log "bz$c" | grep -E '^physmap|^powering' | tr '\n' '|' | sed 's/|$//')"
+		"physmap test guest ($ARCH_NAME)|powering off" "$(log "bz$c" | grep -E '^physmap|^powering' | tr '\n' '|' | sed 's/|$//')"
 	"$PXL" destroy "bz$c"
 done
 head -c 3000 "$T/bz-xz" >"$T/bz-cut"
@@ -132,7 +137,7 @@ is "a raw image without kernel_format=\"raw\": refused, one line, no domain" \
 "$PXL" create "$EX/pc.cfg" name=raw kernel="$R" kernel_format=raw 'cmdline="reservation"' on_poweroff=preserve >/dev/null 2>&1
 wait_state raw shutdown
 is "with kernel_format=\"raw\" the raw image boots where the board places it (1 MiB)" \
-	"physmap test guest (x86)|powering off" "$(log raw | grep -E '^physmap|^powering' | tr '\n' '|' | sed 's/|$//')"
+	"physmap test guest ($ARCH_NAME)|powering off" "$(log raw | grep -E '^physmap|^powering' | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy raw
 mkfifo "$T/fifo"
 : >"$T/empty"

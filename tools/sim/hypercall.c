@@ -169,7 +169,7 @@ struct reservation {
 
 static int read_reservation(struct sim_vcpu *v, uint64_t gpa, struct reservation *r)
 {
-	unsigned int w = v->ctx.arch == PM_SIM_ARCH_AARCH64 ? 8 : 4;
+	unsigned int w = word_size(v);
 	uint8_t b[32];
 
 	if (copy_in(v, gpa, b, 2 * w + 10))

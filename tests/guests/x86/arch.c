@@ -11,7 +11,11 @@
  */
 #include "guest.h"
 
+#ifdef __x86_64__
+const char arch_name[] = "x86_64";
+#else
 const char arch_name[] = "x86";
+#endif
 const ulong testdev_base = 0xfe000000ul;
 const ulong shinfo_pending_offset = 2048;   /* struct shared_info_x86_32: 32 vcpu_infos of 64 bytes first */
 
@@ -54,6 +58,23 @@ static int hypercall_init(void)
 	return 0;
 }
 
+#ifdef __x86_64__
+/* 64-bit (guest64.elf, KVM only): Xen's x86_64 ABI through the page, op in rax, rdi, rsi, rdx, r10, r8 */
+long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
+{
+	long ret;
+	register ulong r10 __asm__("r10") = a3;
+	register ulong r8 __asm__("r8") = a4;
+
+	if (!use_page)
+		return -38;   /* -ENOSYS: no way to call without the page */
+	__asm__ volatile("call *%%rax"
+			 : "=a"(ret), "+D"(a0), "+S"(a1), "+d"(a2), "+r"(r10), "+r"(r8)
+			 : "a"(hypercall_page + op * 32)
+			 : "memory");
+	return ret;
+}
+#else
 long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
 {
 	long ret;
@@ -77,6 +98,7 @@ long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
 				 : "memory");
 	return ret;
 }
+#endif
 
 void arch_undefined(void)
 {
@@ -85,7 +107,11 @@ void arch_undefined(void)
 
 void arch_mb(void)
 {
+#ifdef __x86_64__
+	__asm__ volatile("lock; addl $0, (%%rsp)" ::: "memory");
+#else
 	__asm__ volatile("lock; addl $0, (%%esp)" ::: "memory");
+#endif
 }
 
 u64 arch_counter(void)
