@@ -60,3 +60,11 @@ tests_bench_bench_save_LDADD = libphysmap.la -lpthread
 tests_bench_bench_guest_SOURCES = tests/bench/bench-guest.c tests/bench/bench.h
 tests_bench_bench_guest_CFLAGS = $(AM_CFLAGS) -O2 $(XENSTORE_CFLAGS)
 tests_bench_bench_guest_LDADD = libphysmap.la $(XENSTORE_LIBS)
+
+if GUEST_X86
+PM_BENCH += tests/bench/bench-engine
+check_PROGRAMS += tests/bench/bench-engine
+endif
+tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c tests/bench/bench.h
+tests_bench_bench_engine_CFLAGS = $(AM_CFLAGS) -O2
+tests_bench_bench_engine_LDADD = libphysmap.la

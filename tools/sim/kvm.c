@@ -317,7 +317,8 @@ int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 		k->free_id[k->nr_free++] = k->slot[i].id;
 		i++;
 	}
-	memmove(&k->slot[at], &k->slot[i], (k->nr - i) * sizeof(*k->slot));
+	if (i > at)
+		memmove(&k->slot[at], &k->slot[i], (k->nr - i) * sizeof(*k->slot));
 	k->nr -= i - at;
 	/* in with the RAM the P2M has there now, and the device model's executable copies */
 	for (uint64_t p = a; p < b && p < d->max_pfn && !rc;) {

@@ -10,6 +10,17 @@ const char arch_name[] = "arm64";
 const ulong testdev_base = 0x0b000000ul;
 const ulong shinfo_pending_offset = 48;   /* struct shared_info_arm64: one 48-byte vcpu_info first */
 
+void arch_loop(u64 rounds)
+{
+	__asm__ volatile("1: subs %0, %0, #1; b.ne 1b" : "+r"(rounds) :: "cc");
+}
+
+u32 arch_port_read(u16 port)
+{
+	(void)port;
+	return 0xff;
+}
+
 void arch_undefined(void)
 {
 	__asm__ volatile("udf #0");

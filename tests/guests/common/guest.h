@@ -18,6 +18,7 @@ typedef unsigned long ulong;
 
 /* hypercall numbers, xen/include/public/xen.h */
 #define HYPERVISOR_memory_op 12
+#define HYPERVISOR_xen_version 17
 #define HYPERVISOR_console_io 18
 #define HYPERVISOR_sched_op 29
 #define HYPERVISOR_event_channel_op 32
@@ -99,6 +100,10 @@ int arch_vcpu_online(int i, int on);
 void smp_report(ulong index);
 /** smp_wait - wait until @asked secondary vCPUs reported; returns how many did */
 int smp_wait(int asked);
+/** arch_loop - @rounds rounds of a two-instruction loop (decrement, branch) */
+void arch_loop(u64 rounds);
+/** arch_port_read - an 8-bit read of I/O port @port (x86; 0xff on arm64, which has none) */
+u32 arch_port_read(u16 port);
 /** arch_undefined - run an undefined instruction (ud2, udf): the guest has no handler */
 void arch_undefined(void);
 /** arch_name - "arm64" or "x86" */

@@ -61,19 +61,35 @@ static void sort(u64 *v, int n)
 			}
 }
 
+static u32 read32(ulong a)
+{
+	return *(volatile u32 *)a;
+}
+
+static u32 read_port(ulong port)
+{
+	return arch_port_read((u16)port);
+}
+
+static u32 xen_version(ulong unused)
+{
+	(void)unused;
+	return (u32)hypercall(HYPERVISOR_xen_version, 0, 0, 0, 0, 0);   /* XENVER_version */
+}
+
 /*
- * N timed 32-bit reads of ADDR (the architecture's counter around each),
- * then the same of a RAM word: median and 99th percentile in ns, one line
- * each ("timing ADDR: median M ns, p99 P ns")
+ * N timed calls of @fn(@arg) (the architecture's counter around each):
+ * median and 99th percentile in ns, one line ("timing WHAT: median M ns,
+ * p99 P ns")
  */
-static void timing(const char *what, volatile u32 *p, int n)
+static void timing(const char *what, u32 (*fn)(ulong), ulong arg, int n)
 {
 	u64 hz = arch_counter_hz();
 
 	for (int i = 0; i < n; i++) {
 		u64 t0 = arch_counter();
 
-		(void)*p;
+		(void)fn(arg);
 		samples[i] = arch_counter() - t0;
 	}
 	sort(samples, n);
@@ -190,8 +206,26 @@ static void run_word(const char *w)
 		static volatile u32 ram_word;
 		int n = BENCH_MAX;
 
-		timing("mmio", (volatile u32 *)(ulong)parse_num(v, 0), n);
-		timing("ram", &ram_word, n);
+		timing("mmio", read32, (ulong)parse_num(v, 0), n);
+		timing("ram", read32, (ulong)&ram_word, n);
+	} else if (word_is(w, "iotiming", &v)) {
+		static volatile u32 ram_word;
+
+		timing("pio", read_port, (ulong)parse_num(v, 0), BENCH_MAX);
+		timing("ram", read32, (ulong)&ram_word, BENCH_MAX);
+	} else if (word_is(w, "hctiming", 0)) {
+		timing("hypercall", xen_version, 0, BENCH_MAX);
+	} else if (word_is(w, "ips", &v)) {
+		/* a tight loop of two instructions per round, timed */
+		u64 rounds = parse_num(v, 0), t0 = arch_counter(), t;
+
+		arch_loop(rounds);
+		t = arch_counter() - t0;
+		puts_("ips: ");
+		put_dec(2 * rounds);
+		puts_(" instructions in ");
+		put_dec(t * 1000 / (arch_counter_hz() / 1000000));
+		puts_(" ns\n");
 	} else if (word_is(w, "touch", 0)) {
 		/* every page of RAM 16 MiB past this image written once (the
 		 * image, its stack and the firmware table lie below) */

