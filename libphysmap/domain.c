@@ -1158,6 +1158,33 @@ static void unlink_dead(const char *path)
 	close(fd);
 }
 
+int pm_domain_dm_alive(struct pm_hv *hv, uint32_t domid)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	struct pm_hv_dominfo info;
+	char reply[4] = "";
+	int fd, rc;
+
+	if (!pm_hv_rundir(hv)[0])
+		return 0;   /* no run directory: no device model of ours */
+	rc = pm_hv_domain_getinfo(hv, domid, &info);
+	if (rc)
+		return rc;
+	console_file(a.sun_path, sizeof(a.sun_path), hv, info.name, ".ctl");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)))
+		rc = errno == ENOENT ? 0 : -EPIPE;   /* none started; one killed left its socket */
+	else   /* a model killed but not yet gone holds the socket open until it is: EOF then */
+		rc = pm__write_all(fd, "ping\n", 5) || pm__read_all(fd, reply, 3) || memcmp(reply, "ok\n", 3) ? -EPIPE : 0;
+	close(fd);
+	return rc;
+}
+
 void pm__domain_forget(struct pm_hv *hv, uint32_t domid, const char *name)
 {
 	pm_domain_built(hv, domid);   /* finished or not, it is no longer anyone's to complete */

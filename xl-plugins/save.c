@@ -551,6 +551,14 @@ static int receive_run(const struct pxl_args *a)
 		goto out_cfg;
 	}
 	trace("migrate-receive: unpaused");
+	/* its devices are served before the sender lets its source go: a copy
+	 * whose device model died meanwhile would crash at once */
+	if (pm_domain_dm_alive(hv, domid)) {
+		fprintf(stderr, "%s: %s: its device model is gone: nothing kept here\n", a->prog, cfg.name);
+		say(out, "error %s: its device model is gone\n", cfg.name);
+		pm_domain_destroy(hv, domid);
+		goto out_cfg;
+	}
 	pm_domain_built(hv, domid);
 	say(out, "done\n");
 	if (pxl_monitor_needed(hv, &cfg))

@@ -270,6 +270,7 @@ static void input_poll(struct pm_dm *dm, struct input *in, const struct pollfd *
  * with a deadline so that a stuck client cannot stall the device model:
  *   "save\n"       -> "ok LEN\n" and LEN bytes of pm_dm_save's blob
  *   "load LEN\n" + LEN bytes -> "ok\n"
+ *   "ping\n"       -> "ok\n" (the model is alive and serving)
  * or "error WHAT\n".
  */
 #define CONTROL_MAX (128u << 20)
@@ -331,6 +332,10 @@ static void control_one(struct conn *c, int fd)
 			break;
 	}
 	line[n] = 0;
+	if (!strcmp(line, "ping\n")) {
+		write_full(fd, "ok\n", 3);
+		return;
+	}
 	if (!strcmp(line, "save\n")) {
 		struct pm_vmstate_buf b;
 

@@ -168,6 +168,16 @@ int pm_domain_dump_core(struct pm_hv *hv, uint32_t domid, int fd, struct pm_dump
 int pm_domain_shutdown(struct pm_hv *hv, uint32_t domid, bool reboot, bool fallback);
 
 /**
+ * pm_domain_dm_alive - whether domain @domid's device model (physmap-dm,
+ * found by the domain's name in the run directory) is alive and serving:
+ * it answers on its control socket. Waits, at most 10 s, for a model that
+ * was killed to be gone.
+ * returns: 0 (it answered, or the domain never had one); -EPIPE (it is
+ *   gone or does not answer); -ENOENT (no such domain); -errno
+ */
+int pm_domain_dm_alive(struct pm_hv *hv, uint32_t domid);
+
+/**
  * pm_domain_built - the domain is complete: the process that built it may
  * go without it being destroyed. pm_domain_create and pm_domain_restore
  * mark their domain complete themselves, except a restore told
