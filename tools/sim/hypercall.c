@@ -23,11 +23,15 @@
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 #include <xen/io/console.h>
+#include <xen/version.h>
+#include <xen/features.h>
 
+#include "kvm.h"
 #include "vcpu.h"
 
 /* hypercall numbers (xen.h hides some behind __XEN_INTERFACE_VERSION__) */
 #define HC_memory_op 12
+#define HC_xen_version 17
 #define HC_console_io 18
 #define HC_sched_op 29
 #define HC_vcpu_op 24
@@ -158,6 +162,74 @@ static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		return 0;
 	}
 	return -ENOSYS;
+}
+
+/*
+ * xen_version: Xen 4.17's answers for an HVM domU. The strings name the
+ * simulator; each is NUL-terminated with the rest of its buffer zeroed,
+ * and a domU may not read the command line or the build id (-EPERM, as
+ * Xen's XSM default has it).
+ */
+#define XENVER_build_id 10
+
+static long xen_version(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	union {
+		xen_extraversion_t extra;
+		xen_compile_info_t ci;
+		xen_capabilities_info_t caps;
+		xen_changeset_info_t cs;
+		xen_domain_handle_t handle;
+		struct { uint32_t idx, submap; } feat;
+	} u;
+	size_t len = 0;
+
+	memset(&u, 0, sizeof(u));
+	switch (cmd) {
+	case XENVER_version:
+		return 4 << 16 | 17;
+	case XENVER_pagesize:
+		return (long)PAGE;
+	case XENVER_extraversion:
+		len = sizeof(u.extra);   /* "": pxl info's xen_extra on the simulator */
+		break;
+	case XENVER_compile_info:
+		snprintf(u.ci.compiler, sizeof(u.ci.compiler), "physmap-sim");
+		snprintf(u.ci.compile_by, sizeof(u.ci.compile_by), "physmap");
+		snprintf(u.ci.compile_domain, sizeof(u.ci.compile_domain), "localdomain");
+		snprintf(u.ci.compile_date, sizeof(u.ci.compile_date), "%s", __DATE__);
+		len = sizeof(u.ci);
+		break;
+	case XENVER_capabilities:
+		snprintf(u.caps, sizeof(u.caps), "%s",
+			 v->ctx.arch == PM_SIM_ARCH_AARCH64 ? "xen-3.0-aarch64"
+			 : v->s->kvm ? "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64" : "hvm-3.0-x86_32");
+		len = sizeof(u.caps);
+		break;
+	case XENVER_changeset:
+		snprintf(u.cs, sizeof(u.cs), "physmap-sim");
+		len = sizeof(u.cs);
+		break;
+	case XENVER_platform_parameters:
+		len = word_size(v);   /* virt_start: no hypervisor hole in a translated guest */
+		break;
+	case XENVER_get_features:
+		if (copy_in(v, arg, &u.feat.idx, sizeof(u.feat.idx)))
+			return -EFAULT;
+		if (u.feat.idx == 0)   /* what a translated guest's page tables are: its own */
+			u.feat.submap = 1u << XENFEAT_writable_page_tables | 1u << XENFEAT_auto_translated_physmap;
+		len = sizeof(u.feat);
+		break;
+	case XENVER_guest_handle:
+		len = sizeof(u.handle);   /* the domain's handle: none given on the simulator */
+		break;
+	case XENVER_commandline:
+	case XENVER_build_id:
+		return -EPERM;
+	default:
+		return -ENOSYS;
+	}
+	return copy_out(v, arg, &u, len) ? -EFAULT : 0;
 }
 
 /* struct xen_memory_reservation at the guest's word size */
@@ -464,6 +536,9 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5])
 	switch (op) {
 	case HC_console_io:
 		ret = console_io(v, arg[0], arg[1], arg[2]);
+		break;
+	case HC_xen_version:
+		ret = xen_version(v, arg[0], arg[1]);
 		break;
 	case HC_sched_op:
 		ret = sched_op(v, arg[0], arg[1]);

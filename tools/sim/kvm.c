@@ -9,7 +9,7 @@
  * crash naming the pfn).
  *
  * Xen's ABI where KVM has none of its own (the host kernel has no KVM Xen
- * support, and KVM answers vmcall itself): cpuid leaves 0x40000000-3 are
+ * support, and KVM answers vmcall itself): cpuid leaves 0x40000000-5 are
  * Xen's; MSR 0x40000000 is filtered to us, and a write of a page's address
  * there fills that page with 32-byte stubs `mov $op, %eax; out %al, $0xe2;
  * ret`. An `out` to that port from such a stub is the hypercall (op in eax,
@@ -41,6 +41,7 @@
 
 #include <xen/xen.h>
 #include <xen/sched.h>
+#include <xen/arch-x86/cpuid.h>
 
 #include "failalloc.h"
 #include "ioreq.h"
@@ -93,7 +94,7 @@ static void on_kick(int sig)
 	(void)sig;   /* only to end KVM_RUN with EINTR */
 }
 
-static int xioctl(int fd, unsigned long req, void *arg)
+int sim_kvm_ioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
 
@@ -114,6 +115,7 @@ static int host_open(struct sim *s, char *why, size_t len)
 		{ KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP" },
 		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
 		{ KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM" },
+		{ KVM_CAP_EXIT_ON_EMULATION_FAILURE, "KVM_CAP_EXIT_ON_EMULATION_FAILURE" },
 	};
 	struct sim_kvm_host *h;
 	struct sigaction sa;
@@ -154,7 +156,7 @@ static int host_open(struct sim *s, char *why, size_t len)
 			goto fail;
 		}
 		h->cpuid->nent = (uint32_t)nent;
-		rc = xioctl(h->fd, KVM_GET_SUPPORTED_CPUID, h->cpuid);
+		rc = sim_kvm_ioctl(h->fd, KVM_GET_SUPPORTED_CPUID, h->cpuid);
 		if (rc != -E2BIG || nent >= 4096)
 			break;
 		free(h->cpuid);
@@ -224,7 +226,7 @@ static int set_slot(struct sim_kvm *k, uint32_t id, uint64_t gfn, uint64_t n, vo
 		.userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 
-	return xioctl(k->fd, KVM_SET_USER_MEMORY_REGION, &r);
+	return sim_kvm_ioctl(k->fd, KVM_SET_USER_MEMORY_REGION, &r);
 }
 
 /* the first slot at or after gfn */
@@ -354,6 +356,7 @@ static int vm_open(struct sim *s, struct sim_domain *d)
 			       .base = XEN_MSR, .bitmap = &deny },
 	};
 	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args[0] = 24 };
+	struct kvm_enable_cap emul = { .cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args[0] = 1 };
 	struct kvm_enable_cap msrs = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
 				       .args[0] = KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN };
 	struct sim_kvm *k;
@@ -367,7 +370,7 @@ static int vm_open(struct sim *s, struct sim_domain *d)
 		free(k);
 		return -ENOMEM;
 	}
-	k->fd = xioctl(s->kvm->fd, KVM_CREATE_VM, 0);
+	k->fd = sim_kvm_ioctl(s->kvm->fd, KVM_CREATE_VM, 0);
 	if (k->fd < 0) {
 		rc = k->fd;
 		free(k->free_id);
@@ -375,10 +378,11 @@ static int vm_open(struct sim *s, struct sim_domain *d)
 		return rc;
 	}
 	d->kvm = k;
-	if ((rc = xioctl(k->fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)TSS_ADDR)) < 0 ||
-	    (rc = xioctl(k->fd, KVM_ENABLE_CAP, &split)) < 0 ||
-	    (rc = xioctl(k->fd, KVM_ENABLE_CAP, &msrs)) < 0 ||
-	    (rc = xioctl(k->fd, KVM_X86_SET_MSR_FILTER, &filter)) < 0 ||
+	if ((rc = sim_kvm_ioctl(k->fd, KVM_SET_TSS_ADDR, (void *)(uintptr_t)TSS_ADDR)) < 0 ||
+	    (rc = sim_kvm_ioctl(k->fd, KVM_ENABLE_CAP, &split)) < 0 ||
+	    (rc = sim_kvm_ioctl(k->fd, KVM_ENABLE_CAP, &msrs)) < 0 ||
+	    (rc = sim_kvm_ioctl(k->fd, KVM_ENABLE_CAP, &emul)) < 0 ||
+	    (rc = sim_kvm_ioctl(k->fd, KVM_X86_SET_MSR_FILTER, &filter)) < 0 ||
 	    (rc = sim_kvm_changed(d, 0, UINT64_MAX)) < 0) {
 		sim_kvm_domain_free(d);
 		return rc;
@@ -412,7 +416,7 @@ static int set_cpuid(struct sim_vcpu *v)
 	long khz;
 	int rc;
 
-	c = pm_t_calloc(1, sizeof(*c) + (host->nent + 4) * sizeof(c->entries[0]));
+	c = pm_t_calloc(1, sizeof(*c) + (host->nent + 6) * sizeof(c->entries[0]));
 	if (!c)
 		return -ENOMEM;
 	khz = ioctl(v->kvm_fd, KVM_GET_TSC_KHZ, 0);
@@ -429,15 +433,19 @@ static int set_cpuid(struct sim_vcpu *v)
 		}
 		c->entries[n++] = e;
 	}
-	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES, .eax = XEN_LEAVES + 3,
+	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES, .eax = XEN_LEAVES + 5,
 		.ebx = 0x566e6558, .ecx = 0x65584d4d, .edx = 0x4d4d566e };   /* "XenVMMXenVMM" */
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 1, .eax = 4 << 16 | 17 };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 2, .eax = 1, .ebx = XEN_MSR };
 	/* leaf 3, subleaf 0: the guest TSC's rate in kHz (ecx), as Xen gives it */
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 3, .index = 0,
 		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ecx = khz > 0 ? (uint32_t)khz : 0 };
+	/* leaf 4, HVM's: the vCPU's id (ebx) and the domain's (ecx); leaf 5 (PV's) empty */
+	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 4,
+		.eax = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT, .ebx = v->id, .ecx = v->d->domid };
+	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 5 };
 	c->nent = n;
-	rc = xioctl(v->kvm_fd, KVM_SET_CPUID2, c);
+	rc = sim_kvm_ioctl(v->kvm_fd, KVM_SET_CPUID2, c);
 	free(c);
 	return rc < 0 ? rc : 0;
 }
@@ -453,7 +461,7 @@ static int set_entry(struct sim_vcpu *v)
 	struct kvm_regs r;
 	int rc;
 
-	if ((rc = xioctl(v->kvm_fd, KVM_GET_SREGS, &sr)) < 0)
+	if ((rc = sim_kvm_ioctl(v->kvm_fd, KVM_GET_SREGS, &sr)) < 0)
 		return rc;
 	data.selector = 0x18;
 	data.type = 3;
@@ -463,7 +471,7 @@ static int set_entry(struct sim_vcpu *v)
 	sr.cr0 = v->ctx.cr0 ? v->ctx.cr0 : 0x11;   /* PE, ET */
 	sr.cr4 = 0;
 	sr.efer = 0;
-	if ((rc = xioctl(v->kvm_fd, KVM_SET_SREGS, &sr)) < 0)
+	if ((rc = sim_kvm_ioctl(v->kvm_fd, KVM_SET_SREGS, &sr)) < 0)
 		return rc;
 	memset(&r, 0, sizeof(r));
 	r.rax = (uint32_t)v->ctx.regs[0];
@@ -473,10 +481,10 @@ static int set_entry(struct sim_vcpu *v)
 	r.rsp = (uint32_t)v->ctx.sp;
 	r.rip = (uint32_t)v->ctx.pc;
 	r.rflags = 0x2;
-	if ((rc = xioctl(v->kvm_fd, KVM_SET_REGS, &r)) < 0)
+	if ((rc = sim_kvm_ioctl(v->kvm_fd, KVM_SET_REGS, &r)) < 0)
 		return rc;
 	/* with KVM's LAPIC a vCPU other than the first waits for a SIPI: Xen's VCPUOP_up needs none */
-	rc = xioctl(v->kvm_fd, KVM_SET_MP_STATE, &mp);
+	rc = sim_kvm_ioctl(v->kvm_fd, KVM_SET_MP_STATE, &mp);
 	return rc < 0 ? rc : 0;
 }
 
@@ -489,7 +497,7 @@ int sim_kvm_vcpu_init(struct sim_vcpu *v)
 		return rc;
 	if (v->kvm_run)
 		return set_entry(v);   /* up again after it went down */
-	v->kvm_fd = xioctl(v->d->kvm->fd, KVM_CREATE_VCPU, (void *)(uintptr_t)v->id);
+	v->kvm_fd = sim_kvm_ioctl(v->d->kvm->fd, KVM_CREATE_VCPU, (void *)(uintptr_t)v->id);
 	if (v->kvm_fd < 0) {
 		rc = v->kvm_fd;
 		v->kvm_fd = 0;
@@ -534,7 +542,7 @@ static uint64_t rip_of(struct sim_vcpu *v)
 {
 	struct kvm_regs r;
 
-	return xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
+	return sim_kvm_ioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
 }
 
 /*
@@ -550,7 +558,7 @@ static bool from_stub(struct sim_vcpu *v, const struct kvm_regs *r)
 	uint64_t off;
 	int rc;
 
-	if (xioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+	if (sim_kvm_ioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return false;
 	off = t.physical_address % PAGE;
 	if (off % STUB != STUB_OUT && off % STUB != STUB_OUT + 2)
@@ -570,7 +578,7 @@ static bool hypercall(struct sim_vcpu *v)
 	struct kvm_regs r;
 	uint64_t arg[5];
 
-	if (xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 || xioctl(v->kvm_fd, KVM_GET_SREGS, &sr) < 0 ||
+	if (sim_kvm_ioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 || sim_kvm_ioctl(v->kvm_fd, KVM_GET_SREGS, &sr) < 0 ||
 	    !from_stub(v, &r))
 		return false;
 	v->long_mode = (sr.efer & (1u << 10)) && sr.cs.l;   /* EFER.LMA, a 64-bit code segment */
@@ -582,7 +590,7 @@ static bool hypercall(struct sim_vcpu *v)
 		arg[3] = (uint32_t)r.rsi, arg[4] = (uint32_t)r.rdi;
 		r.rax = (uint32_t)sim_hypercall(v, (uint32_t)r.rax, arg);
 	}
-	xioctl(v->kvm_fd, KVM_SET_REGS, &r);
+	sim_kvm_ioctl(v->kvm_fd, KVM_SET_REGS, &r);
 	return true;
 }
 
@@ -682,91 +690,21 @@ static int hypercall_page(struct sim_vcpu *v, uint64_t gpa)
 	return rc;
 }
 
-/* linear [la, la + len) of @v, in one page, copied in or out through its page tables */
-static int linear_copy(struct sim_vcpu *v, uint64_t la, void *buf, size_t len, bool out)
+int sim_kvm_linear_copy(struct sim_vcpu *v, uint64_t la, void *buf, size_t len, bool out)
 {
 	struct kvm_translation t = { .linear_address = la };
 	int rc;
 
 	if (la / PAGE != (la + len - 1) / PAGE)
-		return linear_copy(v, la, buf, PAGE - la % PAGE, out) ||
-		       linear_copy(v, la + (PAGE - la % PAGE), (char *)buf + (PAGE - la % PAGE),
+		return sim_kvm_linear_copy(v, la, buf, PAGE - la % PAGE, out) ||
+		       sim_kvm_linear_copy(v, la + (PAGE - la % PAGE), (char *)buf + (PAGE - la % PAGE),
 				   len - (PAGE - la % PAGE), out) ? -EFAULT : 0;
-	if (xioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+	if (sim_kvm_ioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return -EFAULT;
 	pthread_mutex_lock(&v->s->lock);
 	rc = sim_guest_copy(v->s, v->d, t.physical_address, buf, len, out);
 	pthread_mutex_unlock(&v->s->lock);
 	return rc;
-}
-
-/* the segment a selector names in the GDT, as KVM holds one; returns: 0; -EFAULT; -EINVAL (not usable) */
-static int descriptor(struct sim_vcpu *v, const struct kvm_sregs *sr, uint16_t sel, struct kvm_segment *seg)
-{
-	uint32_t d[2];
-
-	if (!(sel & ~3u) || (sel & 4) || (sel | 7u) > sr->gdt.limit)
-		return -EINVAL;   /* null, LDT or past the GDT */
-	if (linear_copy(v, sr->gdt.base + (sel & ~7u), d, sizeof(d), false))
-		return -EFAULT;
-	*seg = (struct kvm_segment){
-		.base = (d[0] >> 16) | (d[1] & 0xff) << 16 | (d[1] & 0xff000000u),
-		.limit = (d[0] & 0xffff) | (d[1] & 0xf0000u),
-		.selector = sel, .type = (d[1] >> 8) & 15, .s = (d[1] >> 12) & 1, .dpl = (d[1] >> 13) & 3,
-		.present = (d[1] >> 15) & 1, .avl = (d[1] >> 20) & 1, .l = (d[1] >> 21) & 1,
-		.db = (d[1] >> 22) & 1, .g = (d[1] >> 23) & 1,
-	};
-	if (seg->g)
-		seg->limit = seg->limit << 12 | 0xfff;
-	return seg->present && seg->s ? 0 : -EINVAL;
-}
-
-/*
- * `iret` in 32-bit protected mode, which this host's KVM may be unable to
- * emulate (kvm-pvm emulates it only in real mode): a return to the same
- * level or an outer one, without a task switch (NT clear). returns:
- * whether it was done
- */
-static bool iret32(struct sim_vcpu *v)
-{
-	struct kvm_regs r;
-	struct kvm_sregs sr;
-	struct kvm_segment cs, ss;
-	uint32_t f[5];   /* eip, cs, eflags; esp, ss on a return outwards */
-	uint8_t op;
-	unsigned int n = 3;
-
-	if (xioctl(v->kvm_fd, KVM_GET_REGS, &r) < 0 || xioctl(v->kvm_fd, KVM_GET_SREGS, &sr) < 0)
-		return false;
-	if (!(sr.cr0 & 1) || (sr.efer & (1u << 10)) || !sr.cs.db || !sr.ss.db || (r.rflags & (1u << 14 | 1u << 17)))
-		return false;   /* not 32-bit protected mode, or NT / VM set */
-	if (linear_copy(v, sr.cs.base + (uint32_t)r.rip, &op, 1, false) || op != 0xcf ||
-	    linear_copy(v, sr.ss.base + (uint32_t)r.rsp, f, 3 * 4, false))
-		return false;
-	if (descriptor(v, &sr, (uint16_t)f[1], &cs) || !(cs.type & 8) || (f[1] & 3) < sr.cs.dpl)
-		return false;
-	ss = sr.ss;
-	if ((f[1] & 3) > sr.cs.dpl) {
-		n = 5;
-		if (linear_copy(v, sr.ss.base + (uint32_t)r.rsp + 12, f + 3, 2 * 4, false) ||
-		    descriptor(v, &sr, (uint16_t)f[4], &ss) || (f[4] & 3) != (f[1] & 3))
-			return false;
-	}
-	cs.dpl = cs.type & 4 ? cs.dpl : f[1] & 3;   /* the new privilege level (non-conforming: the RPL) */
-	r.rip = f[0];
-	{
-		uint64_t old = r.rflags, keep = 0;
-
-		if (sr.cs.dpl)
-			keep |= 0x3000;   /* only ring 0 changes IOPL */
-		if (sr.cs.dpl > ((old >> 12) & 3))
-			keep |= 0x200;    /* and only IOPL >= CPL changes IF */
-		r.rflags = (((f[2] & 0x3f7fd7u) & ~keep) | (old & keep)) | 2;
-	}
-	r.rsp = n == 5 ? f[3] : (uint32_t)(r.rsp + 12);
-	sr.cs = cs;
-	sr.ss = ss;
-	return xioctl(v->kvm_fd, KVM_SET_SREGS, &sr) >= 0 && xioctl(v->kvm_fd, KVM_SET_REGS, &r) >= 0;
 }
 
 /*
@@ -784,7 +722,7 @@ static bool fetch(struct sim_vcpu *v, char *why, size_t len)
 	int rc;
 
 	t.linear_address = pc;
-	if (xioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+	if (sim_kvm_ioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return false;
 	pfn = t.physical_address / PAGE;
 	pthread_mutex_lock(&v->s->lock);
@@ -846,7 +784,8 @@ static void handle_exit(struct sim_vcpu *v, int rc, char *why, size_t len)
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && (iret32(v) || fetch(v, why, len)))
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+		    (fetch(v, why, len) || sim_kvm_emulate(v, why, len) || why[0]))
 			break;
 		snprintf(why, len, "vcpu %u: KVM could not emulate the instruction at pc 0x%" PRIx64 " (internal error %u)",
 			 v->id, rip_of(v), run->internal.suberror);

@@ -10,6 +10,8 @@
 #ifndef PHYSMAP_SIM_KVM_H
 #define PHYSMAP_SIM_KVM_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim.h"
@@ -69,5 +71,27 @@ void sim_kvm_kick(struct sim_vcpu *v);
 /** sim_kvm_get_state / sim_kvm_put_state - the x86 register list of vcpu-x86.c, from or into KVM */
 void sim_kvm_get_state(struct sim_vcpu *v, uint64_t *reg);
 void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg);
+
+/* ---- between kvm.c and kvm-emulate.c ---- */
+
+/** sim_kvm_ioctl - ioctl(2) again on EINTR; returns: its result; -errno */
+int sim_kvm_ioctl(int fd, unsigned long req, void *arg);
+
+/**
+ * sim_kvm_linear_copy - linear [la, la + len) of @v copied in (@out) or out
+ * of @buf through the guest's page tables (KVM_TRANSLATE), page by page;
+ * takes s->lock
+ * returns: 0; -EFAULT (a page not mapped, or not the domain's memory)
+ */
+int sim_kvm_linear_copy(struct sim_vcpu *v, uint64_t la, void *buf, size_t len, bool out);
+
+/**
+ * sim_kvm_emulate - the instruction at @v's rip, which KVM could not
+ * emulate (KVM_INTERNAL_ERROR_EMULATION), done here where the CPU's or
+ * Xen's behaviour is known (kvm-emulate.c)
+ * @why: set when the domain must crash, naming the pc and the bytes
+ * returns: whether it was done (or a fault it raises is on its way)
+ */
+bool sim_kvm_emulate(struct sim_vcpu *v, char *why, size_t len);
 
 #endif
