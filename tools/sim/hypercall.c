@@ -24,12 +24,15 @@
 #include <xen/hvm/params.h>
 #include <xen/io/console.h>
 #include <xen/version.h>
+#include <xen/vcpu.h>
+#include <xen/event_channel.h>
 #include <xen/features.h>
 
 #include "kvm.h"
 #include "vcpu.h"
 
 /* hypercall numbers (xen.h hides some behind __XEN_INTERFACE_VERSION__) */
+#define HC_set_timer_op 15
 #define HC_memory_op 12
 #define HC_xen_version 17
 #define HC_console_io 18
@@ -129,6 +132,57 @@ static void console_ring(struct sim_vcpu *v)
 	copy_out(v, ring + offsetof(struct xencons_interface, out_cons), &idx[0], sizeof(idx[0]));
 }
 
+/* whether @v's vcpu_info says an upcall is pending */
+static bool upcall_pending(struct sim_vcpu *v)
+{
+	uint8_t *vi = sim_evtchn_vcpu_info(v->s, v->d, v->id);
+
+	return vi && __atomic_load_n(vi, __ATOMIC_SEQ_CST);   /* evtchn_upcall_pending: its first byte */
+}
+
+/*
+ * SCHEDOP_poll: until one of the ports is pending or the timeout (system
+ * time; 0: none) passes
+ */
+#define POLL_MAX_PORTS 128   /* Xen's limit */
+
+static long poll_ports(struct sim_vcpu *v, uint64_t arg)
+{
+	unsigned int w = word_size(v);
+	uint64_t ports, timeout;
+	uint32_t nr, port[POLL_MAX_PORTS];
+	bool waited = false;
+
+	if (read_word(v, arg, &ports) || copy_in(v, arg + w, &nr, 4) || copy_in(v, arg + 2 * w, &timeout, 8))
+		return -EFAULT;
+	if (nr > POLL_MAX_PORTS)
+		return -EINVAL;
+	if (nr && copy_in(v, ports, port, nr * sizeof(port[0])))
+		return -EFAULT;
+	for (uint32_t i = 0; i < nr; i++)
+		if (!port[i] || port[i] >= SIM_EVTCHNS)
+			return -EINVAL;
+	for (;;) {
+		uint64_t now = sim_now_ns();
+
+		sim_store_events(v->s, v->d);
+		for (uint32_t i = 0; i < nr; i++)
+			if (sim_evtchn_is_pending(v->s, v->d, port[i]))
+				return 0;
+		if (timeout && now >= timeout)
+			return 0;
+		if (v->d->run != SIM_RUN_GO)
+			return 0;   /* paused or stopping: it polls again when it runs */
+		if (waited && !v->d->shinfo_set)
+			return 0;   /* no shared info known (a restored guest that has not mapped it again):
+				     * as SCHEDOP_block, back at the domain's next event */
+		waited = true;
+		__atomic_store_n(&v->blocked, true, __ATOMIC_RELAXED);
+		sim_block(v->s, v->d, timeout && timeout - now < 1000000000ull ? (unsigned int)((timeout - now) / 1000000 + 1) : 1000);
+		__atomic_store_n(&v->blocked, false, __ATOMIC_RELAXED);
+	}
+}
+
 static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	struct sched_shutdown sd;
@@ -140,11 +194,16 @@ static long sched_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		pthread_mutex_lock(&v->s->lock);
 		return 0;
 	case SCHEDOP_block:
-		/* until an event comes (a second at most: no timers yet) */
+		/* until an event comes (a second at most), unless one waits already */
+		sim_store_events(v->s, v->d);
+		if (upcall_pending(v))
+			return 0;
 		__atomic_store_n(&v->blocked, true, __ATOMIC_RELAXED);
 		sim_block(v->s, v->d, 1000);
 		__atomic_store_n(&v->blocked, false, __ATOMIC_RELAXED);
 		return 0;
+	case SCHEDOP_poll:
+		return poll_ports(v, arg);
 	case SCHEDOP_watchdog: {
 		struct sched_watchdog wd;
 
@@ -377,15 +436,15 @@ static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 }
 
 /*
- * event channels (evtchn.c): alloc_unbound, bind_interdomain, send, close,
+ * event channels (evtchn.c), Xen's 2-level ABI: alloc_unbound,
+ * bind_interdomain, bind_virq, bind_ipi, bind_vcpu, send, close, status,
  * unmask; a send on the store's port tells the store, on the console's it
- * is quiet. The structures are the same on every architecture.
+ * drains the console ring. The FIFO ABI is not offered: init_control
+ * judges its arguments as Xen does, then answers -EOPNOTSUPP (a guest
+ * keeps the 2-level ABI, as Linux does). The structures are the same on
+ * every architecture.
  */
-#define EVTCHNOP_bind_interdomain 0
-#define EVTCHNOP_close 3
-#define EVTCHNOP_send 4
-#define EVTCHNOP_alloc_unbound 6
-#define EVTCHNOP_unmask 9
+#define FIFO_CONTROL_BLOCK 72   /* struct evtchn_fifo_control_block: ready, a word, 16 heads */
 
 static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
@@ -425,6 +484,66 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 			return -EFAULT;
 		}
 		return 0;
+	case EVTCHNOP_bind_virq:
+	case EVTCHNOP_bind_ipi:
+	case EVTCHNOP_bind_vcpu: {
+		uint32_t b[3];   /* virq, vcpu, port; vcpu, port; port, vcpu */
+
+		if (copy_in(v, arg, b, cmd == EVTCHNOP_bind_virq ? 12 : 8))
+			return -EFAULT;
+		if (cmd == EVTCHNOP_bind_vcpu)
+			return sim_evtchn_bind_vcpu(v->d, b[0], b[1]);
+		r = cmd == EVTCHNOP_bind_virq ? sim_evtchn_bind_virq(v->d, b[0], b[1]) : sim_evtchn_bind_ipi(v->d, b[0]);
+		if (r < 0)
+			return r;
+		b[cmd == EVTCHNOP_bind_virq ? 2 : 1] = (uint32_t)r;
+		if (copy_out(v, arg, b, cmd == EVTCHNOP_bind_virq ? 12 : 8)) {
+			sim_evtchn_close(v->s, v->d, (uint32_t)r);
+			return -EFAULT;
+		}
+		return 0;
+	}
+	case EVTCHNOP_status: {
+		struct sim_evtchn_status st;
+		uint8_t b[24] = { 0 };   /* struct evtchn_status */
+		uint16_t dom;
+
+		if (copy_in(v, arg, b, 8))
+			return -EFAULT;
+		memcpy(&dom, b, 2);
+		memcpy(&port, b + 4, 4);
+		if (!is_self(v, dom))
+			return -EPERM;   /* another domain's ports are the toolstack's to ask about */
+		rc = sim_evtchn_status(v->d, port, &st);
+		if (rc)
+			return rc;
+		memcpy(b + 8, &st.status, 4);
+		memcpy(b + 12, &st.vcpu, 4);
+		if (st.status == EVTCHNSTAT_unbound || st.status == EVTCHNSTAT_interdomain) {
+			dom = (uint16_t)st.dom;
+			memcpy(b + 16, &dom, 2);
+			if (st.status == EVTCHNSTAT_interdomain)
+				memcpy(b + 20, &st.port, 4);
+		} else if (st.status == EVTCHNSTAT_virq) {
+			memcpy(b + 16, &st.virq, 4);
+		}
+		return copy_out(v, arg, b, sizeof(b)) ? -EFAULT : 0;
+	}
+	case EVTCHNOP_init_control: {
+		struct { uint64_t gfn; uint32_t offset, vcpu; } ic;
+
+		if (copy_in(v, arg, &ic, sizeof(ic)))
+			return -EFAULT;
+		if (ic.vcpu >= v->d->vcpus)
+			return -ENOENT;
+		if ((ic.offset & 7) || ic.offset > PAGE - FIFO_CONTROL_BLOCK || ic.gfn >= v->d->max_pfn ||
+		    pm_p2m_kind_of(pm_p2m_lookup(v->d->p2m, ic.gfn)) != PM_P2M_RAM)
+			return -EINVAL;
+		return -EOPNOTSUPP;
+	}
+	case EVTCHNOP_expand_array:
+	case EVTCHNOP_set_priority:
+		return -EOPNOTSUPP;   /* the FIFO ABI's */
 	case EVTCHNOP_send:
 	case EVTCHNOP_close:
 	case EVTCHNOP_unmask:
@@ -435,7 +554,7 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		return -ENOSYS;
 	}
 	if (cmd == EVTCHNOP_unmask)
-		return port && port < SIM_EVTCHNS ? 0 : -EINVAL;   /* nothing is ever masked */
+		return sim_evtchn_unmask(v->s, v->d, port);
 	if (cmd == EVTCHNOP_close)
 		return sim_evtchn_close(v->s, v->d, port);
 	if (port && port == v->d->params[HVM_PARAM_STORE_EVTCHN]) {
@@ -452,13 +571,28 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 /*
  * vcpu_op for x86 PVH guests: VCPUOP_initialise with a 32-bit
  * vcpu_hvm_context (<xen/hvm/hvm_vcpu.h>: flat 32-bit protected mode, the
- * registers it names), VCPUOP_up, VCPUOP_down of the caller, VCPUOP_is_up
+ * registers it names), VCPUOP_up, VCPUOP_down of the caller, VCPUOP_is_up;
+ * register_vcpu_info; the singleshot timer (the caller's own) and the
+ * periodic one (time.c)
  */
-#define VCPUOP_initialise 0
-#define VCPUOP_up 1
-#define VCPUOP_down 2
-#define VCPUOP_is_up 3
 #define VCPU_HVM_MODE_32B 0
+#define MIN_PERIOD_NS 1000000ull   /* Xen's shortest periodic timer */
+
+/* VCPUOP_register_vcpu_info: @t's vcpu_info moves to a guest frame (evtchn.c), its clock with it */
+static long register_vcpu_info(struct sim_vcpu *v, struct sim_vcpu *t, uint64_t arg)
+{
+	struct { uint64_t gfn; uint32_t offset, rsvd; } r;
+	int rc;
+
+	if (copy_in(v, arg, &r, sizeof(r)))
+		return -EFAULT;
+	if (r.offset >= PAGE || r.gfn >= (1ull << 52))
+		return -EINVAL;
+	rc = sim_evtchn_register_vcpu_info(v->s, v->d, t->id, r.gfn * PAGE + r.offset);
+	if (!rc)
+		sim_time_pvclock(v->s, v->d, t->id);
+	return rc;
+}
 
 static long vcpu_op(struct sim_vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg)
 {
@@ -469,8 +603,8 @@ static long vcpu_op(struct sim_vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t 
 		uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags, cr0, cr3, cr4;
 	} c;
 
-	if (v->ctx.arch != PM_SIM_ARCH_X86_32)
-		return -ENOSYS;   /* ARM guests use PSCI */
+	if (v->ctx.arch != PM_SIM_ARCH_X86_32 && cmd != VCPUOP_register_vcpu_info)
+		return -ENOSYS;   /* ARM guests use PSCI and their own timer */
 	if (vcpuid >= d->vcpus)
 		return -ENOENT;
 	t = &d->vcpu[vcpuid];
@@ -508,15 +642,71 @@ static long vcpu_op(struct sim_vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t 
 		return 0;
 	case VCPUOP_is_up:
 		return t->started && !t->exited && !t->off;
+	case VCPUOP_register_vcpu_info:
+		return register_vcpu_info(v, t, arg);
+	case VCPUOP_set_periodic_timer: {
+		uint64_t period;
+
+		if (copy_in(v, arg, &period, sizeof(period)))
+			return -EFAULT;
+		if (period < MIN_PERIOD_NS || period > INT64_MAX)
+			return -EINVAL;
+		sim_time_set(v->s, t, t->timer_ns, period);
+		return 0;
+	}
+	case VCPUOP_stop_periodic_timer:
+		sim_time_set(v->s, t, t->timer_ns, 0);
+		return 0;
+	case VCPUOP_set_singleshot_timer: {
+		struct { uint64_t timeout; uint32_t flags; } st;
+
+		if (t != v)
+			return -EINVAL;
+		if (copy_in(v, arg, &st, 12))
+			return -EFAULT;
+		if ((st.flags & VCPU_SSHOTTMR_future) && st.timeout < sim_now_ns())
+			return -ETIME;
+		sim_time_set(v->s, t, st.timeout ? st.timeout : 1, t->period_ns);   /* 0 is "none": as good as past */
+		return 0;
+	}
+	case VCPUOP_stop_singleshot_timer:
+		if (t != v)
+			return -EINVAL;
+		sim_time_set(v->s, t, 0, t->period_ns);
+		return 0;
 	}
 	return -ENOSYS;
 }
 
+/*
+ * hvm_op: get_param; set_param of HVM_PARAM_CALLBACK_IRQ (the only one a
+ * guest sets here), where only "none" is taken: a callback via GSI, INTx
+ * or a vector needs an interrupt path the simulator does not model (the
+ * vector is delivered without the local APIC on Xen, which KVM cannot
+ * do), so -EOPNOTSUPP and the guest uses the per-vCPU upcall vector
+ * (set_evtchn_upcall_vector, cpuid leaf 0x40000004 says it is there)
+ */
 static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
 	struct xen_hvm_param p;
 
-	if (cmd != HVMOP_get_param)
+	if (cmd == HVMOP_set_evtchn_upcall_vector) {
+		struct { uint32_t vcpu; uint8_t vector; } u;
+		struct sim_vcpu *t;
+
+		if (copy_in(v, arg, &u, 5))
+			return -EFAULT;
+		if (u.vector < 0x10)
+			return -EINVAL;
+		if (u.vcpu >= v->d->vcpus)
+			return -ENOENT;
+		t = &v->d->vcpu[u.vcpu];
+		t->upcall_vector = u.vector;
+		if (sim_evtchn_vcpu_info(v->s, v->d, t->id) && *sim_evtchn_vcpu_info(v->s, v->d, t->id) && v->s->kvm)
+			sim_kvm_interrupt(t, u.vector);   /* one pending already */
+		return 0;
+	}
+	if (cmd != HVMOP_get_param && cmd != HVMOP_set_param)
 		return -ENOSYS;
 	if (copy_in(v, arg, &p, sizeof(p)))
 		return -EFAULT;
@@ -524,6 +714,14 @@ static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		return -EPERM;
 	if (p.index >= HVM_NR_PARAMS || p.index >= SIM_NR_PARAMS)
 		return -EINVAL;
+	if (cmd == HVMOP_set_param) {
+		if (p.index != HVM_PARAM_CALLBACK_IRQ)
+			return -EPERM;
+		if (p.value)
+			return -EOPNOTSUPP;
+		v->d->params[p.index] = 0;
+		return 0;
+	}
 	p.value = v->d->params[p.index];
 	return copy_out(v, arg, &p, sizeof(p)) ? -EFAULT : 0;
 }
@@ -540,6 +738,13 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5])
 	case HC_xen_version:
 		ret = xen_version(v, arg[0], arg[1]);
 		break;
+	case HC_set_timer_op: {   /* its 64-bit deadline in two words from 32-bit code */
+		uint64_t t = word_size(v) == 8 ? arg[0] : (arg[0] & 0xffffffffu) | arg[1] << 32;
+
+		sim_time_set(v->s, v, t, v->period_ns);
+		ret = 0;
+		break;
+	}
 	case HC_sched_op:
 		ret = sched_op(v, arg[0], arg[1]);
 		break;

@@ -36,6 +36,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <linux/kvm.h>
 
@@ -407,6 +408,8 @@ void sim_kvm_domain_free(struct sim_domain *d)
 
 /* ---- a vCPU ---- */
 
+static void learn_tsc(struct sim_vcpu *v);
+
 /* KVM's cpuid with Xen's leaves in place of KVM's own, for vCPU @id */
 static int set_cpuid(struct sim_vcpu *v)
 {
@@ -440,9 +443,10 @@ static int set_cpuid(struct sim_vcpu *v)
 	/* leaf 3, subleaf 0: the guest TSC's rate in kHz (ecx), as Xen gives it */
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 3, .index = 0,
 		.flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX, .ecx = khz > 0 ? (uint32_t)khz : 0 };
-	/* leaf 4, HVM's: the vCPU's id (ebx) and the domain's (ecx); leaf 5 (PV's) empty */
+	/* leaf 4, HVM's: the vCPU's id (ebx), the domain's (ecx), the per-vCPU upcall vector; leaf 5 (PV's) empty */
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 4,
-		.eax = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT, .ebx = v->id, .ecx = v->d->domid };
+		.eax = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT | XEN_HVM_CPUID_UPCALL_VECTOR,
+		.ebx = v->id, .ecx = v->d->domid };
 	c->entries[n++] = (struct kvm_cpuid_entry2){ .function = XEN_LEAVES + 5 };
 	c->nent = n;
 	rc = sim_kvm_ioctl(v->kvm_fd, KVM_SET_CPUID2, c);
@@ -515,7 +519,38 @@ int sim_kvm_vcpu_init(struct sim_vcpu *v)
 		sim_kvm_vcpu_close(v);
 		return rc;
 	}
+	learn_tsc(v);
 	return 0;
+}
+
+/*
+ * the guest's TSC against the host's (for the pvclock, time.c): KVM's
+ * offset is fixed from the vCPU's creation, so one reading between two
+ * of the host's gives it
+ */
+static void learn_tsc(struct sim_vcpu *v)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = 0x10 };   /* IA32_TIME_STAMP_COUNTER */
+	uint64_t before, after;
+	long khz = ioctl(v->kvm_fd, KVM_GET_TSC_KHZ, 0);
+
+	before = __rdtsc();
+	if (sim_kvm_ioctl(v->kvm_fd, KVM_GET_MSRS, &m) != 1 || khz <= 0)
+		return;
+	after = __rdtsc();
+	sim_time_tsc(v, (int64_t)(m.e.data - (before + (after - before) / 2)), (uint64_t)khz);
+	sim_time_pvclock(v->s, v->d, v->id);
+}
+
+void sim_kvm_interrupt(struct sim_vcpu *v, uint8_t vector)
+{
+	struct kvm_msi msi = { .address_lo = 0xfee00000u | v->id << 12, .data = vector };   /* fixed, edge */
+
+	if (v->d->kvm && v->kvm_run)
+		sim_kvm_ioctl(v->d->kvm->fd, KVM_SIGNAL_MSI, &msi);
 }
 
 void sim_kvm_vcpu_close(struct sim_vcpu *v)

@@ -65,6 +65,13 @@ void sim_kvm_domain_free(struct sim_domain *d);
  */
 int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count);
 
+/**
+ * sim_kvm_interrupt - a fixed, edge-triggered interrupt of @vector to @v's
+ * local APIC (KVM_SIGNAL_MSI to its APIC id; any thread), as Xen's vlapic
+ * takes an upcall; a vCPU not yet made gets none
+ */
+void sim_kvm_interrupt(struct sim_vcpu *v, uint8_t vector);
+
 /** sim_kvm_kick - make @v leave KVM_RUN now (any thread) */
 void sim_kvm_kick(struct sim_vcpu *v);
 

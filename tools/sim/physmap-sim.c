@@ -31,6 +31,7 @@
 #include "unixsock.h"
 #include "physmap/size.h"
 #include "kvm.h"
+#include "vcpu.h"
 #include "sim.h"
 
 #define MAX_CLIENTS SIM_MAX_CLIENTS
@@ -374,6 +375,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	store_running = true;
+	if (sim_time_start(&s)) {
+		say("cannot start the timer thread");
+		goto out;
+	}
 	say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)s.pool.total, sock, store,
 	    sim_kvm_engine(&s));
 	idle_since = now_ns();
@@ -455,6 +460,7 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	sim_time_stop(&s);
 	if (store_running) {
 		if (write(stop[1], "x", 1) != 1)
 			say("cannot stop the store");

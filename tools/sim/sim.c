@@ -22,6 +22,7 @@
 
 #include <xen/xen.h>
 #include <xen/sched.h>
+#include <xen/hvm/params.h>
 
 #include "failalloc.h"
 #include "sim.h"
@@ -32,10 +33,30 @@
 #define PAGE 4096ull
 
 /* the store's rings are frames of the guest: the pool is mapped whole */
-/* the store served a ring: the guest's event */
+/*
+ * the store served a ring: the guest's event. The store's thread may not
+ * take s->lock, so the port is raised by whoever holds it next: the loop
+ * (woken here) or a vCPU of the domain waiting for it (sim_store_events)
+ */
 static void ring_notify(void *opaque, unsigned int domid, unsigned int evtchn)
 {
-	sim_event(opaque, domid);
+	struct sim *s = opaque;
+	uint64_t one = 1;
+
+	if (domid < SIM_MAX_DOMID) {
+		__atomic_store_n(&s->store_kicked[domid], 1, __ATOMIC_SEQ_CST);
+		if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			return;   /* the loop raises it at its next turn all the same */
+	}
+	sim_event(s, domid);
+}
+
+void sim_store_events(struct sim *s, struct sim_domain *only)
+{
+	for (struct sim_domain *d = only ? only : s->domains; d; d = only ? NULL : d->next)
+		if (d->domid < SIM_MAX_DOMID && __atomic_exchange_n(&s->store_kicked[d->domid], 0, __ATOMIC_SEQ_CST) &&
+		    d->params[HVM_PARAM_STORE_EVTCHN])
+			sim_evtchn_raise(s, d, (uint32_t)d->params[HVM_PARAM_STORE_EVTCHN]);
 }
 
 void sim_event(struct sim *s, uint32_t domid)
@@ -114,7 +135,8 @@ int sim_init(struct sim *s, uint64_t pages)
 	pthread_cond_init(&s->evt_cond, NULL);
 	s->evt_pending = pm_t_calloc(SIM_MAX_DOMID, 1);
 	s->evt_count = pm_t_calloc(SIM_MAX_DOMID, sizeof(*s->evt_count));
-	if (!s->evt_pending || !s->evt_count)
+	s->store_kicked = pm_t_calloc(SIM_MAX_DOMID, 1);
+	if (!s->evt_pending || !s->evt_count || !s->store_kicked)
 		return -ENOMEM;
 	rc = sim_pool_init(&s->pool, pages);
 	if (rc)
@@ -212,6 +234,7 @@ void sim_dispose(struct sim *s)
 	pthread_cond_destroy(&s->evt_cond);
 	free(s->evt_pending);
 	free(s->evt_count);
+	free(s->store_kicked);
 	memset(s, 0, sizeof(*s));
 	s->pool.fd = -1;
 	s->wake_fd = -1;
@@ -404,6 +427,7 @@ void sim_act(struct sim *s)
 
 	if (read(s->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
+	sim_store_events(s, NULL);
 	for (d = s->domains; d; d = next) {
 		uint8_t act;
 

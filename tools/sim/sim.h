@@ -33,12 +33,17 @@ enum sim_run { SIM_RUN_PAUSE, SIM_RUN_GO, SIM_RUN_STOP };
 
 /* an event channel port of a domain (evtchn.c) */
 #define SIM_EVTCHNS 256
-enum sim_evtchn_state { SIM_EC_FREE, SIM_EC_RESERVED, SIM_EC_UNBOUND, SIM_EC_INTERDOMAIN, SIM_EC_TOOLSTACK };
+#define SIM_NR_VIRQS 24      /* as Xen's NR_VIRQS */
+enum sim_evtchn_state {
+	SIM_EC_FREE, SIM_EC_RESERVED, SIM_EC_UNBOUND, SIM_EC_INTERDOMAIN, SIM_EC_TOOLSTACK, SIM_EC_VIRQ, SIM_EC_IPI
+};
 struct sim_evtchn {
 	uint8_t state;           /* enum sim_evtchn_state */
 	uint32_t remote_dom;     /* UNBOUND: who may bind; INTERDOMAIN: the peer */
 	uint32_t remote_port;    /* INTERDOMAIN: the peer's port */
 	int fd;                  /* TOOLSTACK: the eventfd a send rings */
+	uint32_t vcpu;           /* the vCPU it notifies (bind_virq, bind_ipi, bind_vcpu) */
+	uint32_t virq;           /* VIRQ: which */
 };
 
 #define SIM_WATCHDOGS 2   /* as Xen's NR_DOMAIN_WATCHDOG_TIMERS */
@@ -73,6 +78,7 @@ struct sim_domain {
 	uint64_t shinfo_pfn;     /* where the guest mapped its shared info */
 	bool shinfo_set;
 	bool shinfo_64;          /* x86: mapped by 64-bit code, so laid out as x86_64's */
+	uint64_t early[SIM_EVTCHNS / 64];   /* ports raised before the shared info was mapped (Xen's is always there) */
 	/* dirty logging (dirty.c): each page as the log last saw it, or NULL */
 	struct sim_dirty_page { uint64_t h1, h2, mfn; } *dirty;
 	bool dirty_wp;           /* by write protection (else by digests) */
@@ -98,6 +104,11 @@ struct sim {
 	 * s->lock, so the store's thread cannot deadlock */
 	pthread_mutex_t evt_lock;
 	pthread_cond_t evt_cond;
+	uint8_t *store_kicked;   /* per domid: the store served its ring, its port not yet raised (atomic) */
+	/* the timer thread (time.c): sleeps on timer_cond under s->lock */
+	pthread_t timer_thread;
+	pthread_cond_t timer_cond;
+	bool timer_stop, timer_running;
 	uint8_t *evt_pending;    /* [SIM_MAX_DOMID] */
 	uint32_t *evt_count;     /* [SIM_MAX_DOMID] */
 	char rundir[256];        /* consoles go to rundir/console; "" for none */
@@ -211,6 +222,12 @@ struct sim_domain *sim_domain_find(struct sim *s, uint32_t domid);
 void sim_evtchn_init(struct sim_domain *d);
 void sim_evtchn_dispose(struct sim_domain *d);
 
+/**
+ * sim_store_events - raise the store's port of @only (NULL: of every
+ * domain) where the store served a ring since (s->lock held)
+ */
+void sim_store_events(struct sim *s, struct sim_domain *only);
+
 /** sim_evtchn_raise - @port of @d becomes pending: its shared info says so, its blocked vCPUs wake */
 void sim_evtchn_raise(struct sim *s, struct sim_domain *d, uint32_t port);
 
@@ -237,6 +254,61 @@ int sim_evtchn_send(struct sim *s, struct sim_domain *d, uint32_t port);
 
 /** sim_evtchn_close - close @d's @port (a peer's end becomes unbound again). returns: 0; -EINVAL */
 int sim_evtchn_close(struct sim *s, struct sim_domain *d, uint32_t port);
+
+/**
+ * sim_evtchn_bind_virq - a port of @d for VIRQ @virq on vCPU @vcpu (a
+ * global VIRQ only on vCPU 0, as Xen has it)
+ * returns: the port; -EINVAL (no such VIRQ, or a global one elsewhere);
+ *   -ENOENT (no such vCPU); -EEXIST (bound already); -ENOSPC
+ */
+long sim_evtchn_bind_virq(struct sim_domain *d, uint32_t virq, uint32_t vcpu);
+
+/** sim_evtchn_bind_ipi - a port of @d that notifies its vCPU @vcpu. returns: the port; -ENOENT; -ENOSPC */
+long sim_evtchn_bind_ipi(struct sim_domain *d, uint32_t vcpu);
+
+/**
+ * sim_evtchn_bind_vcpu - @port of @d notifies vCPU @vcpu from now on
+ * (interdomain, unbound and global VIRQ ports)
+ * returns: 0; -EINVAL (another kind of port); -ENOENT (no such vCPU)
+ */
+int sim_evtchn_bind_vcpu(struct sim_domain *d, uint32_t port, uint32_t vcpu);
+
+/** sim_evtchn_unmask - unmask @port; its pending event, if any, is delivered. returns: 0; -EINVAL */
+int sim_evtchn_unmask(struct sim *s, struct sim_domain *d, uint32_t port);
+
+/**
+ * struct sim_evtchn_status - EVTCHNOP_status's answer: @status an
+ * EVTCHNSTAT_*, @vcpu the one notified, @dom and @port the other end
+ * (unbound: who may bind; interdomain: the peer), @virq a VIRQ's number
+ */
+struct sim_evtchn_status {
+	uint32_t status, vcpu, dom, port, virq;
+};
+
+/** sim_evtchn_status - what @port of @d is. returns: 0; -EINVAL (no such port) */
+int sim_evtchn_status(const struct sim_domain *d, uint32_t port, struct sim_evtchn_status *st);
+
+/**
+ * sim_evtchn_vcpu_info - where vCPU @vcpu's vcpu_info is in the frame pool
+ * (registered with VCPUOP_register_vcpu_info, else in the shared info for
+ * the first 32), or NULL (none mapped); s->lock held
+ */
+uint8_t *sim_evtchn_vcpu_info(struct sim *s, struct sim_domain *d, uint32_t vcpu);
+
+/** sim_evtchn_is_pending - whether @port of @d is pending in its shared info; s->lock held */
+bool sim_evtchn_is_pending(struct sim *s, struct sim_domain *d, uint32_t port);
+
+/**
+ * sim_evtchn_register_vcpu_info - vCPU @vcpu's vcpu_info moves to guest
+ * address @gpa, once; what it held comes along, every selector bit set
+ * and an upcall raised so that the guest looks at every word (as Xen
+ * does); s->lock held
+ * returns: 0; -EINVAL (registered already, not within one RAM page)
+ */
+int sim_evtchn_register_vcpu_info(struct sim *s, struct sim_domain *d, uint32_t vcpu, uint64_t gpa);
+
+/** sim_evtchn_shared_info_ptr - the guest's shared info in the frame pool, or NULL; s->lock held */
+uint8_t *sim_evtchn_shared_info_ptr(struct sim *s, struct sim_domain *d);
 
 /** sim_event - an event for @domid: wakes its blocked vCPUs (any thread, no lock held) */
 void sim_event(struct sim *s, uint32_t domid);

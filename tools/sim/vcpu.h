@@ -72,6 +72,16 @@ struct sim_vcpu {
 	struct kvm_run *kvm_run;
 	bool kvm_pending;
 	bool long_mode;                 /* its hypercall now comes from 64-bit code (the x86_64 ABI) */
+	/* Xen's per-vCPU event and time state (evtchn.c, time.c), under s->lock */
+	uint64_t vcpu_info_gpa;         /* VCPUOP_register_vcpu_info's, when vcpu_info_set */
+	bool vcpu_info_set;
+	uint8_t upcall_vector;          /* HVMOP_set_evtchn_upcall_vector's; 0: none */
+	uint32_t virq[SIM_NR_VIRQS];    /* the port bound to each VIRQ on it; 0: none */
+	uint64_t timer_ns;              /* the singleshot timer's deadline (system time); 0: none */
+	uint64_t period_ns, period_next;   /* the periodic timer; period 0: none */
+	int64_t tsc_offset;             /* the guest's TSC less the host's (KVM), when tsc_known */
+	uint64_t tsc_khz;               /* its rate */
+	bool tsc_known;
 };
 
 /**
@@ -186,5 +196,30 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5]);
  */
 int sim_guest_copy(struct sim *s, struct sim_domain *d, uint64_t gpa, void *buf, size_t len,
 		   bool to_guest);
+
+/* ---- Xen's time (time.c) ---- */
+
+/** sim_now_ns - system time: the host's CLOCK_MONOTONIC, in ns */
+uint64_t sim_now_ns(void);
+
+/** sim_time_tsc - @v's TSC is the host's plus @offset, at @khz (its engine knows; 0: it has none) */
+void sim_time_tsc(struct sim_vcpu *v, int64_t offset, uint64_t khz);
+
+/** sim_time_pvclock - write vCPU @vcpu's pvclock (vcpu_time_info) where its vcpu_info is; s->lock held */
+void sim_time_pvclock(struct sim *s, struct sim_domain *d, uint32_t vcpu);
+
+/** sim_time_shared_info - the wallclock into @d's new shared info, and every vCPU's pvclock; s->lock held */
+void sim_time_shared_info(struct sim *s, struct sim_domain *d);
+
+/**
+ * sim_time_set - @v's singleshot deadline (system time; 0: none) and
+ * periodic timer (ns; 0: none; a changed period starts from now); the
+ * timer thread raises its VIRQ_TIMER when due. s->lock held
+ */
+void sim_time_set(struct sim *s, struct sim_vcpu *v, uint64_t singleshot, uint64_t period);
+
+/** sim_time_start / sim_time_stop - the timer thread (stop: idempotent, without s->lock). start returns: 0; -errno */
+int sim_time_start(struct sim *s);
+void sim_time_stop(struct sim *s);
 
 #endif

@@ -126,6 +126,9 @@ void event_wait(u32 port);
 void arch_ret_code(u32 *code, u32 value);
 extern u64 uart_base;
 
+/** xentime_run - Xen's time and timer ABI, measured (common/xentime.c, word "xentime") */
+void xentime_run(void);
+
 /* ---- the library (common/lib.c) ---- */
 
 void puts_(const char *s);

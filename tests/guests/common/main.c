@@ -213,6 +213,8 @@ static void run_word(const char *w)
 
 		timing("pio", read_port, (ulong)parse_num(v, 0), BENCH_MAX);
 		timing("ram", read32, (ulong)&ram_word, BENCH_MAX);
+	} else if (word_is(w, "xentime", 0)) {
+		xentime_run();
 	} else if (word_is(w, "hctiming", 0)) {
 		timing("hypercall", xen_version, 0, BENCH_MAX);
 	} else if (word_is(w, "ips", &v)) {
