@@ -17,11 +17,14 @@ AM_TESTS_ENVIRONMENT = \
 EXTRA_DIST += tests/tap.sh tests/unit/tsan.supp
 
 # make check-xen: the xen box (tests/xenbox/): real Xen 4.17 under QEMU,
-# fetched with apt-get download, with a dom0 built here
+# fetched with apt-get download, with a dom0 built here; two suites, one
+# boot each (physmap against Xen's tools; XTF's images under xl)
 EXTRA_DIST += tests/xenbox/xenbox.sh tests/xenbox/check-xen.sh tests/xenbox/accel.sh \
-	tests/xenbox/without-kvm.sh
+	tests/xenbox/without-kvm.sh tests/xenbox/xtf-xen.sh
 check-xen:
-	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/check-xen.sh
+	@st=0; for t in check-xen xtf-xen; do \
+		top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/$$t.sh || st=1; \
+	done; exit $$st
 .PHONY: check-xen
 
 # make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="config stream ..."]: each

@@ -36,7 +36,8 @@ PM_INTEGRATION_TESTS = \
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py \
-	tests/integration/guest-lib.sh
+	tests/integration/guest-lib.sh tests/integration/xtf-lib.sh \
+	tests/integration/xtf-table.sh
 
 # prints docs/xl-cfg-keys.md from the key tables (make update-docs)
 check_PROGRAMS += tests/integration/config-keys-doc
