@@ -81,9 +81,31 @@ struct desc {
 	uint32_t length;
 };
 
+/* a segment of the full list into hvm_hw_cpu's fields and back */
+#define SEG_FIELDS(c, name) &(c)->name##_sel, &(c)->name##_base, &(c)->name##_limit, &(c)->name##_arbytes
+
+struct seg_ref {
+	uint32_t *sel;
+	uint64_t *base;
+	uint32_t *limit, *ar;
+};
+
+static void seg_refs(struct hvm_hw_cpu *c, struct seg_ref s[PM_HV_X86_NR_SEGS])
+{
+	s[PM_HV_X86_CS] = (struct seg_ref){ SEG_FIELDS(c, cs) };
+	s[PM_HV_X86_DS] = (struct seg_ref){ SEG_FIELDS(c, ds) };
+	s[PM_HV_X86_ES] = (struct seg_ref){ SEG_FIELDS(c, es) };
+	s[PM_HV_X86_FS] = (struct seg_ref){ SEG_FIELDS(c, fs) };
+	s[PM_HV_X86_GS] = (struct seg_ref){ SEG_FIELDS(c, gs) };
+	s[PM_HV_X86_SS] = (struct seg_ref){ SEG_FIELDS(c, ss) };
+	s[PM_HV_X86_TR] = (struct seg_ref){ SEG_FIELDS(c, tr) };
+	s[PM_HV_X86_LDTR] = (struct seg_ref){ SEG_FIELDS(c, ldtr) };
+}
+
 void pm__hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
 {
 	const uint64_t *r = st->reg;
+	struct seg_ref sg[PM_HV_X86_NR_SEGS];
 
 	memset(c, 0, sizeof(*c));
 	c->rax = r[EAX], c->rcx = r[ECX], c->rdx = r[EDX], c->rbx = r[EBX];
@@ -92,6 +114,31 @@ void pm__hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
 	c->cr0 = r[CR0] | 0x10 /* ET: hardwired on every CPU since the 486, Xen insists */;
 	c->cr2 = r[CR2], c->cr3 = r[CR3], c->cr4 = r[CR4];
 	c->dr6 = 0xffff0ff0, c->dr7 = 0x400;
+	c->flags = XEN_X86_FPU_INITIALISED;
+	if (st->nr >= PM_HV_X86_NR) {   /* the whole state, any mode */
+		c->r8 = r[PM_HV_X86_R8], c->r9 = r[PM_HV_X86_R8 + 1], c->r10 = r[PM_HV_X86_R8 + 2];
+		c->r11 = r[PM_HV_X86_R8 + 3], c->r12 = r[PM_HV_X86_R8 + 4], c->r13 = r[PM_HV_X86_R8 + 5];
+		c->r14 = r[PM_HV_X86_R8 + 6], c->r15 = r[PM_HV_X86_R8 + 7];
+		c->msr_efer = r[PM_HV_X86_EFER];
+		seg_refs(c, sg);
+		for (unsigned int i = 0; i < PM_HV_X86_NR_SEGS; i++) {
+			const uint64_t *w = r + PM_HV_X86_SEG + 4 * i;
+
+			*sg[i].sel = (uint32_t)w[0], *sg[i].base = w[1], *sg[i].limit = (uint32_t)w[2];
+			*sg[i].ar = (uint32_t)w[3];
+		}
+		c->gdtr_base = r[PM_HV_X86_GDTR_BASE], c->gdtr_limit = r[PM_HV_X86_GDTR_LIMIT];
+		c->idtr_base = r[PM_HV_X86_IDTR_BASE], c->idtr_limit = r[PM_HV_X86_IDTR_LIMIT];
+		c->msr_star = r[PM_HV_X86_STAR], c->msr_lstar = r[PM_HV_X86_LSTAR], c->msr_cstar = r[PM_HV_X86_CSTAR];
+		c->msr_syscall_mask = r[PM_HV_X86_SFMASK], c->shadow_gs = r[PM_HV_X86_KERNEL_GS_BASE];
+		c->sysenter_cs = r[PM_HV_X86_SYSENTER_CS], c->sysenter_esp = r[PM_HV_X86_SYSENTER_ESP];
+		c->sysenter_eip = r[PM_HV_X86_SYSENTER_EIP];
+		memcpy(c->fpu_regs, r + PM_HV_X86_FXSAVE, sizeof(c->fpu_regs));
+		return;
+	}
+	/* the FPU as reset leaves it: x87 and SSE exceptions masked */
+	c->fpu_regs[0] = 0x7f, c->fpu_regs[1] = 0x03;            /* fcw 0x037f */
+	c->fpu_regs[24] = 0x80, c->fpu_regs[25] = 0x1f;          /* mxcsr 0x1f80 */
 	/* PVH's flat segments: 4 GiB, code 0x10 and data 0x18, present, DPL 0 */
 	c->cs_sel = 0x10;
 	c->ds_sel = c->es_sel = c->fs_sel = c->gs_sel = c->ss_sel = 0x18;
@@ -100,21 +147,39 @@ void pm__hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
 	c->ds_arbytes = c->es_arbytes = c->fs_arbytes = c->gs_arbytes = c->ss_arbytes = 0xc93;
 	c->tr_limit = 0x67, c->tr_arbytes = 0x8b;
 	c->ldtr_arbytes = 0x10000;   /* unusable */
-	c->flags = XEN_X86_FPU_INITIALISED;
 }
 
 void pm__hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st)
 {
 	uint64_t *r = st->reg;
+	struct hvm_hw_cpu cc = *c;
+	struct seg_ref sg[PM_HV_X86_NR_SEGS];
 
 	memset(st, 0, sizeof(*st));
 	st->arch = PM_HV_ARCH_X86_32;
-	st->nr = X86_NR;
+	st->nr = PM_HV_X86_NR;
 	st->up = true;
-	r[EAX] = (uint32_t)c->rax, r[ECX] = (uint32_t)c->rcx, r[EDX] = (uint32_t)c->rdx, r[EBX] = (uint32_t)c->rbx;
-	r[ESP] = (uint32_t)c->rsp, r[EBP] = (uint32_t)c->rbp, r[ESI] = (uint32_t)c->rsi, r[EDI] = (uint32_t)c->rdi;
-	r[EIP] = (uint32_t)c->rip, r[EFLAGS] = (uint32_t)c->rflags;
-	r[CR0] = (uint32_t)c->cr0, r[CR2] = (uint32_t)c->cr2, r[CR3] = (uint32_t)c->cr3, r[CR4] = (uint32_t)c->cr4;
+	r[EAX] = c->rax, r[ECX] = c->rcx, r[EDX] = c->rdx, r[EBX] = c->rbx;
+	r[ESP] = c->rsp, r[EBP] = c->rbp, r[ESI] = c->rsi, r[EDI] = c->rdi;
+	r[EIP] = c->rip, r[EFLAGS] = c->rflags;
+	r[CR0] = c->cr0, r[CR2] = c->cr2, r[CR3] = c->cr3, r[CR4] = c->cr4;
+	r[PM_HV_X86_R8] = c->r8, r[PM_HV_X86_R8 + 1] = c->r9, r[PM_HV_X86_R8 + 2] = c->r10;
+	r[PM_HV_X86_R8 + 3] = c->r11, r[PM_HV_X86_R8 + 4] = c->r12, r[PM_HV_X86_R8 + 5] = c->r13;
+	r[PM_HV_X86_R8 + 6] = c->r14, r[PM_HV_X86_R8 + 7] = c->r15;
+	r[PM_HV_X86_EFER] = c->msr_efer;
+	seg_refs(&cc, sg);
+	for (unsigned int i = 0; i < PM_HV_X86_NR_SEGS; i++) {
+		uint64_t *w = r + PM_HV_X86_SEG + 4 * i;
+
+		w[0] = *sg[i].sel, w[1] = *sg[i].base, w[2] = *sg[i].limit, w[3] = *sg[i].ar;
+	}
+	r[PM_HV_X86_GDTR_BASE] = c->gdtr_base, r[PM_HV_X86_GDTR_LIMIT] = c->gdtr_limit;
+	r[PM_HV_X86_IDTR_BASE] = c->idtr_base, r[PM_HV_X86_IDTR_LIMIT] = c->idtr_limit;
+	r[PM_HV_X86_STAR] = c->msr_star, r[PM_HV_X86_LSTAR] = c->msr_lstar, r[PM_HV_X86_CSTAR] = c->msr_cstar;
+	r[PM_HV_X86_SFMASK] = c->msr_syscall_mask, r[PM_HV_X86_KERNEL_GS_BASE] = c->shadow_gs;
+	r[PM_HV_X86_SYSENTER_CS] = c->sysenter_cs, r[PM_HV_X86_SYSENTER_ESP] = c->sysenter_esp;
+	r[PM_HV_X86_SYSENTER_EIP] = c->sysenter_eip;
+	memcpy(r + PM_HV_X86_FXSAVE, c->fpu_regs, sizeof(c->fpu_regs));
 }
 
 static int add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
@@ -254,7 +319,7 @@ int pm__vcpus_get(const struct pm_stream_record *r, struct pm_hv_vcpu_state *st,
 	memset(st, 0, n * sizeof(*st));
 	if (r->type == PM_LIBXC_HVM_CONTEXT) {
 		for (unsigned int i = 0; i < n; i++)
-			st[i] = (struct pm_hv_vcpu_state){ .arch = PM_HV_ARCH_X86_32, .nr = X86_NR };
+			st[i] = (struct pm_hv_vcpu_state){ .arch = PM_HV_ARCH_X86_32, .nr = PM_HV_X86_NR };
 		return hvm_context_get(r, st, n, what, wlen);
 	}
 	if (r->len < sizeof(head)) {

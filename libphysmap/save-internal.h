@@ -22,8 +22,10 @@ enum {
 struct hvm_hw_cpu;
 
 /**
- * pm__hw_cpu_from / pm__hw_cpu_to - an x86_32 vCPU state as Xen's
- * hvm_hw_cpu (PVH's flat segments, the FPU initialised) and back
+ * pm__hw_cpu_from / pm__hw_cpu_to - an x86 vCPU state as Xen's
+ * hvm_hw_cpu and back: the flat 14 registers with PVH's flat segments
+ * and the FPU initialised, or the whole list (PM_HV_X86_NR); back, always
+ * the whole list
  */
 void pm__hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st);
 void pm__hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st);

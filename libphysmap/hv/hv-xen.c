@@ -1341,7 +1341,7 @@ static int xen_vcpu_state(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, s
 	if (info.state == PM_HV_RUNNING)
 		return -EBUSY;
 	if (set) {
-		if (st->arch != PM_HV_ARCH_X86_32 || st->nr != PM_X86_NR)
+		if (st->arch != PM_HV_ARCH_X86_32 || (st->nr != PM_X86_NR && st->nr != PM_HV_X86_NR))
 			return -EINVAL;
 		pm__hw_cpu_from(&c, st);
 		return put_cpu(x, domid, vcpu, &c);

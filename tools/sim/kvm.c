@@ -47,6 +47,7 @@
 #include "failalloc.h"
 #include "ioreq.h"
 #include "kvm.h"
+#include "physmap/hv.h"
 #include "vcpu.h"
 
 #define PAGE 4096ull
@@ -891,30 +892,142 @@ void *sim_kvm_vcpu_thread(void *arg)
 	return NULL;
 }
 
-/* ---- state: the register list of vcpu-x86.c ---- */
+/* ---- state: the register list of <physmap/hv.h> ---- */
+
+static const uint32_t state_msrs[] = {   /* in the list's order from PM_HV_X86_STAR */
+	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0xc0000102,   /* STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE */
+	0x174, 0x175, 0x176,                                          /* SYSENTER_CS, _ESP, _EIP */
+};
+#define NR_STATE_MSRS (sizeof(state_msrs) / sizeof(state_msrs[0]))
+
+struct msr_list {
+	struct kvm_msrs h;
+	struct kvm_msr_entry e[NR_STATE_MSRS];
+};
+
+/* Xen's arbytes for a KVM segment, and back */
+static uint64_t arbytes(const struct kvm_segment *g)
+{
+	return (uint64_t)(g->type | g->s << 4 | g->dpl << 5 | g->present << 7 | g->avl << 8 | g->l << 9 |
+			  g->db << 10 | g->g << 11) | (uint64_t)(g->unusable != 0) << 16;
+}
+
+static struct kvm_segment segment(const uint64_t *w)
+{
+	uint32_t ar = (uint32_t)w[3];
+
+	return (struct kvm_segment){ .selector = (uint16_t)w[0], .base = w[1], .limit = (uint32_t)w[2],
+		.type = ar & 15, .s = (ar >> 4) & 1, .dpl = (ar >> 5) & 3, .present = (ar >> 7) & 1,
+		.avl = (ar >> 8) & 1, .l = (ar >> 9) & 1, .db = (ar >> 10) & 1, .g = (ar >> 11) & 1,
+		.unusable = (ar >> 16) & 1 };
+}
+
+static struct kvm_segment *segments(struct kvm_sregs *sr, unsigned int i)
+{
+	struct kvm_segment *seg[PM_HV_X86_NR_SEGS] = { &sr->cs, &sr->ds, &sr->es, &sr->fs, &sr->gs, &sr->ss,
+						       &sr->tr, &sr->ldt };
+
+	return seg[i];
+}
+
+/* KVM's FPU as the FXSAVE area (64 words at @w), and back */
+static void fxsave_from(const struct kvm_fpu *f, uint64_t *w)
+{
+	uint8_t x[512] = { 0 };
+
+	memcpy(x, &f->fcw, 2);
+	memcpy(x + 2, &f->fsw, 2);
+	x[4] = f->ftwx;
+	memcpy(x + 6, &f->last_opcode, 2);
+	memcpy(x + 8, &f->last_ip, 8);
+	memcpy(x + 16, &f->last_dp, 8);
+	memcpy(x + 24, &f->mxcsr, 4);
+	memcpy(x + 32, f->fpr, sizeof(f->fpr));
+	memcpy(x + 160, f->xmm, sizeof(f->xmm));
+	memcpy(w, x, sizeof(x));
+}
+
+static void fxsave_to(const uint64_t *w, struct kvm_fpu *f)
+{
+	uint8_t x[512];
+
+	memcpy(x, w, sizeof(x));
+	memset(f, 0, sizeof(*f));
+	memcpy(&f->fcw, x, 2);
+	memcpy(&f->fsw, x + 2, 2);
+	f->ftwx = x[4];
+	memcpy(&f->last_opcode, x + 6, 2);
+	memcpy(&f->last_ip, x + 8, 8);
+	memcpy(&f->last_dp, x + 16, 8);
+	memcpy(&f->mxcsr, x + 24, 4);
+	memcpy(f->fpr, x + 32, sizeof(f->fpr));
+	memcpy(f->xmm, x + 160, sizeof(f->xmm));
+}
 
 void sim_kvm_get_state(struct sim_vcpu *v, uint64_t *reg)
 {
 	struct kvm_regs r = { 0 };
 	struct kvm_sregs sr = { 0 };
+	struct kvm_fpu f = { 0 };
+	struct msr_list m = { .h.nmsrs = NR_STATE_MSRS };
 
 	ioctl(v->kvm_fd, KVM_GET_REGS, &r);
 	ioctl(v->kvm_fd, KVM_GET_SREGS, &sr);
+	ioctl(v->kvm_fd, KVM_GET_FPU, &f);
+	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
+		m.e[i].index = state_msrs[i];
+	ioctl(v->kvm_fd, KVM_GET_MSRS, &m);   /* those it could not read stay 0 */
 	reg[0] = r.rax, reg[1] = r.rcx, reg[2] = r.rdx, reg[3] = r.rbx, reg[4] = r.rsp;
 	reg[5] = r.rbp, reg[6] = r.rsi, reg[7] = r.rdi, reg[8] = r.rip, reg[9] = r.rflags;
 	reg[10] = sr.cr0, reg[11] = sr.cr2, reg[12] = sr.cr3, reg[13] = sr.cr4;
+	reg[PM_HV_X86_R8] = r.r8, reg[PM_HV_X86_R8 + 1] = r.r9, reg[PM_HV_X86_R8 + 2] = r.r10;
+	reg[PM_HV_X86_R8 + 3] = r.r11, reg[PM_HV_X86_R8 + 4] = r.r12, reg[PM_HV_X86_R8 + 5] = r.r13;
+	reg[PM_HV_X86_R8 + 6] = r.r14, reg[PM_HV_X86_R8 + 7] = r.r15;
+	reg[PM_HV_X86_EFER] = sr.efer;
+	for (unsigned int i = 0; i < PM_HV_X86_NR_SEGS; i++) {
+		const struct kvm_segment *g = segments(&sr, i);
+		uint64_t *w = reg + PM_HV_X86_SEG + 4 * i;
+
+		w[0] = g->selector, w[1] = g->base, w[2] = g->limit, w[3] = arbytes(g);
+	}
+	reg[PM_HV_X86_GDTR_BASE] = sr.gdt.base, reg[PM_HV_X86_GDTR_LIMIT] = sr.gdt.limit;
+	reg[PM_HV_X86_IDTR_BASE] = sr.idt.base, reg[PM_HV_X86_IDTR_LIMIT] = sr.idt.limit;
+	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
+		reg[PM_HV_X86_STAR + i] = m.e[i].data;
+	fxsave_from(&f, reg + PM_HV_X86_FXSAVE);
 }
 
-void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg)
+void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg, unsigned int nr)
 {
 	struct kvm_regs r = { 0 };
 	struct kvm_sregs sr;
+	struct kvm_fpu f;
+	struct msr_list m = { .h.nmsrs = NR_STATE_MSRS };
 
 	r.rax = reg[0], r.rcx = reg[1], r.rdx = reg[2], r.rbx = reg[3], r.rsp = reg[4];
 	r.rbp = reg[5], r.rsi = reg[6], r.rdi = reg[7], r.rip = reg[8], r.rflags = reg[9] | 0x2;
+	if (nr >= PM_HV_X86_NR) {
+		r.r8 = reg[PM_HV_X86_R8], r.r9 = reg[PM_HV_X86_R8 + 1], r.r10 = reg[PM_HV_X86_R8 + 2];
+		r.r11 = reg[PM_HV_X86_R8 + 3], r.r12 = reg[PM_HV_X86_R8 + 4], r.r13 = reg[PM_HV_X86_R8 + 5];
+		r.r14 = reg[PM_HV_X86_R8 + 6], r.r15 = reg[PM_HV_X86_R8 + 7];
+	}
 	ioctl(v->kvm_fd, KVM_SET_REGS, &r);
 	if (ioctl(v->kvm_fd, KVM_GET_SREGS, &sr))
 		return;
 	sr.cr0 = reg[10], sr.cr2 = reg[11], sr.cr3 = reg[12], sr.cr4 = reg[13];
+	if (nr < PM_HV_X86_NR) {   /* the flat 14: the segments stay PVH's */
+		ioctl(v->kvm_fd, KVM_SET_SREGS, &sr);
+		return;
+	}
+	sr.efer = reg[PM_HV_X86_EFER];
+	for (unsigned int i = 0; i < PM_HV_X86_NR_SEGS; i++)
+		*segments(&sr, i) = segment(reg + PM_HV_X86_SEG + 4 * i);
+	sr.gdt = (struct kvm_dtable){ .base = reg[PM_HV_X86_GDTR_BASE], .limit = (uint16_t)reg[PM_HV_X86_GDTR_LIMIT] };
+	sr.idt = (struct kvm_dtable){ .base = reg[PM_HV_X86_IDTR_BASE], .limit = (uint16_t)reg[PM_HV_X86_IDTR_LIMIT] };
 	ioctl(v->kvm_fd, KVM_SET_SREGS, &sr);
+	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
+		m.e[i] = (struct kvm_msr_entry){ .index = state_msrs[i], .data = reg[PM_HV_X86_STAR + i] };
+	ioctl(v->kvm_fd, KVM_SET_MSRS, &m);
+	fxsave_to(reg + PM_HV_X86_FXSAVE, &f);
+	ioctl(v->kvm_fd, KVM_SET_FPU, &f);
 }

@@ -75,9 +75,13 @@ void sim_kvm_interrupt(struct sim_vcpu *v, uint8_t vector);
 /** sim_kvm_kick - make @v leave KVM_RUN now (any thread) */
 void sim_kvm_kick(struct sim_vcpu *v);
 
-/** sim_kvm_get_state / sim_kvm_put_state - the x86 register list of vcpu-x86.c, from or into KVM */
+/**
+ * sim_kvm_get_state / sim_kvm_put_state - @v's registers as <physmap/hv.h>
+ * lists them for x86: get, the whole list (PM_HV_X86_NR); put, @nr of
+ * them (the flat 14 leave its segments, EFER, MSRs and FPU as they are)
+ */
 void sim_kvm_get_state(struct sim_vcpu *v, uint64_t *reg);
-void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg);
+void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg, unsigned int nr);
 
 /* ---- between kvm.c and kvm-emulate.c ---- */
 

@@ -38,6 +38,7 @@
 #include "failalloc.h"
 #include "ioreq.h"
 #include "kvm.h"
+#include "physmap/hv.h"
 #include "vcpu.h"
 
 #define PAGE 4096ull
@@ -799,6 +800,7 @@ int sim_vcpu_get_state(struct sim_domain *d, struct pm_sim_vcpu_state *st)
 	st->up = v->started ? !v->exited && !v->off : v->ctx_set;
 	if (v->has_state && !has_engine(v)) {
 		memcpy(st->reg, v->state.reg, sizeof(st->reg));
+		st->nr = v->state.nr;
 		return 0;
 	}
 	if (!has_engine(v)) {
@@ -820,6 +822,7 @@ int sim_vcpu_get_state(struct sim_domain *d, struct pm_sim_vcpu_state *st)
 	}
 	if (v->kvm_run) {
 		sim_kvm_get_state(v, st->reg);
+		st->nr = PM_HV_X86_NR;   /* the whole state: the vCPU may be in any mode */
 		return 0;
 	}
 	for (unsigned int i = 0; i < arch->nr_state; i++)
@@ -836,7 +839,7 @@ static void put_state(struct sim_vcpu *v, const struct pm_sim_vcpu_state *st)
 	const struct sim_arch *arch = arch_of(v);
 
 	if (v->kvm_run) {
-		sim_kvm_put_state(v, st->reg);
+		sim_kvm_put_state(v, st->reg, st->nr);
 		return;
 	}
 	for (unsigned int i = 0; i < arch->nr_state; i++) {
@@ -861,8 +864,11 @@ int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st)
 	if ((v->ctx_set || v->started) && st->arch != v->ctx.arch)
 		return -EINVAL;
 	v->ctx.arch = st->arch;
-	if (st->nr != arch_of(v)->nr_state)
-		return -EINVAL;
+	if (st->nr != arch_of(v)->nr_state && !(st->arch == PM_SIM_ARCH_X86_32 && st->nr == PM_HV_X86_NR))
+		return -EINVAL;   /* x86: the flat 14, or the whole list */
+	if (st->arch == PM_SIM_ARCH_X86_32 && st->nr == PM_HV_X86_NR && !on_kvm(v) &&
+	    (st->reg[PM_HV_X86_EFER] & (1u << 10)))
+		return -EOPNOTSUPP;   /* a vCPU in long mode: Unicorn's x86 vCPUs are 32-bit */
 	if ((rc = quiet(d, v)))
 		return rc;
 	if (has_engine(v) && !v->exited) {

@@ -73,11 +73,36 @@ struct pm_hv_vcpu_ctx {
  * aarch64: x0-x30, sp, pc, pstate, sp_el0, elr_el1, vbar_el1, esr_el1,
  *   far_el1, ttbr0_el1, ttbr1_el1, mair_el1, tpidr_el0, tpidr_el1,
  *   cpacr_el1, sctlr_el1, tcr_el1 (47);
- * x86_32: eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags, cr0, cr2,
- *   cr3, cr4 (14; segments are PVH's flat ones)
+ * x86: eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags, cr0, cr2,
+ *   cr3, cr4 (14, PM_HV_X86_NR_FLAT: 32-bit code, segments PVH's flat
+ *   ones), or all of enum pm_hv_x86_reg (PM_HV_X86_NR: a vCPU in any mode,
+ *   64-bit too, as Xen's struct hvm_hw_cpu holds it)
  * @up: it runs (or will when the domain does), rather than turned off
  */
-#define PM_HV_VCPU_REGS 64
+#define PM_HV_VCPU_REGS 160
+
+/*
+ * the x86 register list past the flat 14: the upper halves of the first
+ * eight are in them (rax for eax, ...), then r8-r15, EFER, the segments
+ * cs, ds, es, fs, gs, ss, tr and ldtr each as selector, base, limit and
+ * attributes (Xen's arbytes: type, s, dpl, p, avl, l, db, g in bits 0-11,
+ * unusable in bit 16), the descriptor tables, the syscall and sysenter
+ * MSRs, and the FXSAVE area as 64 little-endian words
+ */
+enum pm_hv_x86_reg {
+	PM_HV_X86_NR_FLAT = 14,
+	PM_HV_X86_R8 = 14,
+	PM_HV_X86_EFER = 22,
+	PM_HV_X86_SEG = 23,          /* 8 segments x (selector, base, limit, arbytes) */
+	PM_HV_X86_GDTR_BASE = 55, PM_HV_X86_GDTR_LIMIT, PM_HV_X86_IDTR_BASE, PM_HV_X86_IDTR_LIMIT,
+	PM_HV_X86_STAR = 59, PM_HV_X86_LSTAR, PM_HV_X86_CSTAR, PM_HV_X86_SFMASK, PM_HV_X86_KERNEL_GS_BASE,
+	PM_HV_X86_SYSENTER_CS = 64, PM_HV_X86_SYSENTER_ESP, PM_HV_X86_SYSENTER_EIP,
+	PM_HV_X86_FXSAVE = 67,       /* 64 words */
+	PM_HV_X86_NR = 131
+};
+/* the segments' order in PM_HV_X86_SEG */
+enum pm_hv_x86_seg { PM_HV_X86_CS, PM_HV_X86_DS, PM_HV_X86_ES, PM_HV_X86_FS, PM_HV_X86_GS, PM_HV_X86_SS,
+		     PM_HV_X86_TR, PM_HV_X86_LDTR, PM_HV_X86_NR_SEGS };
 struct pm_hv_vcpu_state {
 	enum pm_hv_arch arch;
 	unsigned int nr;
