@@ -52,7 +52,7 @@ done
 
 n=$(wc -l <"$out")
 count() { awk -v r="$1" '$2 == r' "$out" | wc -l; }
-plan 5
+plan 7
 is "every hvm32 and hvm64 image of XTF was booted through pxl create ($n)" \
 	"$(printf '%s\n' "$images" | wc -l)" "$(awk '$2 != "create-refused"' "$out" | wc -l)"
 is "the simulator outlived every image" "" "$crashed_sim"
@@ -67,3 +67,25 @@ same=$(xtf_xen_recorded | awk 'NR == FNR { xen[$1] = $2; next } ($1 in xen) && x
 echo "# the same result as on real Xen: $same of $n"
 is "at least 60% of the images end as on real Xen (docs/xtf.md)" "yes" \
 	"$([ $((same * 100)) -ge $((n * 60)) ] && [ "$n" -gt 0 ] && echo yes || echo "no: $same of $n")"
+
+# pxl's own operations on an XTF guest (hvm64-example, created paused so
+# that it has not run yet): its maps, a target, then saved and restored,
+# and migrated, each time running to its result on the other side
+ex=$(printf '%s\n' "$images" | grep '/test-hvm64-example$')
+printf 'name = "xe"\ntype = "pvh"\nmemory = 128\nkernel = "%s"\non_poweroff = "preserve"\n' "$ex" >"$T/xe.cfg"
+"$PXL" create -p "$T/xe.cfg" >/dev/null 2>&1
+is "an XTF guest: pxl e820 the pc board's map, pxl p2m its RAM to 128 MiB, mem-set sets its target (no driver: exit 0)" \
+	"BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable|ram 0x100-0x8002|0" \
+	"$("$PXL" e820 xe | sed -n 3p)|$("$PXL" p2m xe | awk '$1 == "ram" && $2 ~ /^0x100-/ { print $1, $2 }')|$("$PXL" mem-set xe 64m >/dev/null 2>&1; echo $?)"
+"$PXL" save xe "$T/xe.save" >/dev/null 2>&1
+"$PXL" restore "$T/xe.save" >/dev/null 2>&1
+wait_state xe shutdown
+r1=$(grep -a -q 'Test result: SUCCESS' "$PHYSMAP_RUNDIR/console/xe.log" && echo SUCCESS)
+"$PXL" destroy xe
+"$PXL" create -p "$T/xe.cfg" >/dev/null 2>&1
+"$PXL" migrate --transport=cmd xe "$PXL migrate-receive" >/dev/null 2>&1
+m=$?
+wait_state xe shutdown
+is "saved paused and restored, it runs to SUCCESS; created paused and migrated, the copy runs to SUCCESS" \
+	"SUCCESS|0 SUCCESS" "$r1|$m $(grep -a -q 'Test result: SUCCESS' "$PHYSMAP_RUNDIR/console/xe.log" && echo SUCCESS)"
+"$PXL" destroy xe
