@@ -5,7 +5,8 @@
 # while another runs on undisturbed, a guest saved and restored on KVM
 # runs on from where it was, and Xen's time ABI holds for 32- and 64-bit
 # guests (the pvclock and wallclock against the host's clock, VIRQ_TIMER
-# with singleshot and periodic timers, an IPI port), and a 64-bit guest
+# with singleshot and periodic timers, an IPI port, upcalls on the vector
+# a guest chose through its local APIC), and a 64-bit guest
 # saves, restores and migrates in long mode. Skipped, by name,
 # where /dev/kvm cannot serve.
 . "${top_srcdir:-.}/tests/tap.sh"
@@ -14,7 +15,7 @@ G=${top_builddir:-.}/tests/guests/x86/guest.elf
 export PM_ENGINE=kvm
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 
-plan 17
+plan 19
 is "PHYSMAP_SIM_ENGINE=kvm: pxl info says so, as does the simulator's log" "x86_engine=kvm|1" \
 	"$("$PXL" info xen_commandline)|$(grep -c 'x86 vCPUs on kvm' "$PHYSMAP_RUNDIR/sim.log")"
 out=$(PHYSMAP_SIM_ENGINE= PHYSMAP_RUNDIR=$T/uc "$PXL" info xen_commandline 2>&1)
@@ -60,6 +61,8 @@ for g in guest.elf guest64.elf; do
 	per=$(n 'periodic 5 ms: ')
 	is "$g: a deadline past is -ETIME; a 5 ms periodic timer 18-21 times in 100 ms; an IPI port pending after its send" \
 		"62|yes|1" "$(n 'singleshot in the past: ')|$([ "${per:-0}" -ge 18 ] && [ "$per" -le 21 ] && echo yes || echo "no: $per")|$(n 'ipi: ')"
+	is "$g: upcalls on the vector it chose (set_evtchn_upcall_vector) through the local APIC: 10 of 10 IPIs; its timer wakes it from hlt" \
+		"10|1" "$(n 'upcall: ')|$(n 'upcall: timer woke it from hlt: ')"
 	"$PXL" destroy xt
 done
 # the 64-bit guest in long mode: its maps, saved (its whole vCPU state in

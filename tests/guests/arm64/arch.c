@@ -278,3 +278,16 @@ void guest_start(const void *dtb)
 	mem_map(dtb, r, 0);   /* finds the UART before anything is printed */
 	guest_main(dtb);
 }
+
+/* no upcall interrupt on arm64's test guest (it polls its shared info) */
+volatile u32 upcall_count;
+
+int arch_upcall_init(u8 vector)
+{
+	(void)vector;
+	return -1;
+}
+
+void arch_wait_interrupt(void)
+{
+}

@@ -106,6 +106,15 @@ void arch_loop(u64 rounds);
 u32 arch_port_read(u16 port);
 /** arch_undefined - run an undefined instruction (ud2, udf): the guest has no handler */
 void arch_undefined(void);
+/**
+ * arch_upcall_init - an IDT whose @vector counts into upcall_count and
+ * ends at the local APIC (EOI), the APIC enabled, interrupts on (x86);
+ * returns 0, or -1 where there is none (arm64)
+ */
+int arch_upcall_init(u8 vector);
+/** arch_wait_interrupt - interrupts on, halt until one comes (x86: sti; hlt) */
+void arch_wait_interrupt(void);
+extern volatile u32 upcall_count;
 /** arch_name - "arm64" or "x86" */
 extern const char arch_name[];
 /** testdev_base - where the board's testdev=1 puts the self-test devices */

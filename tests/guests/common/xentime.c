@@ -9,6 +9,9 @@
 #include "guest.h"
 
 #define HYPERVISOR_vcpu_op 24
+#define HVMOP_set_evtchn_upcall_vector 23
+#define UPCALL_VECTOR 0xf3   /* Linux's HYPERVISOR_CALLBACK_VECTOR */
+#define UPCALLS 10
 #define VCPUOP_set_periodic_timer 6
 #define VCPUOP_stop_periodic_timer 7
 #define VCPUOP_set_singleshot_timer 8
@@ -143,6 +146,48 @@ void xentime_run(void)
 		}
 		hypercall(HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0, 0, 0);
 		say("periodic 5 ms: ", periodic, " events in 100 ms\n");
+	}
+	/*
+	 * upcalls: the vector chosen with HVMOP_set_evtchn_upcall_vector comes
+	 * through the local APIC when an event is raised (an IPI to itself,
+	 * then its timer while it halts); upcall_pending and the selector
+	 * cleared after each, as a guest's handler does
+	 */
+	{
+		struct { u32 vcpu; u8 vector; } uv = { 0, UPCALL_VECTOR };
+		struct { u32 vcpu, port; } bi = { 0, 0 };
+		u32 p, got = 0, before;
+
+		if (arch_upcall_init(UPCALL_VECTOR) ||
+		    hypercall(HYPERVISOR_hvm_op, HVMOP_set_evtchn_upcall_vector, (ulong)&uv, 0, 0, 0) ||
+		    hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (ulong)&bi, 0, 0, 0)) {
+			puts_("xentime: upcall: not set up\n");
+		} else {
+			p = bi.port;
+			for (int i = 0; i < UPCALLS; i++) {
+				u64 t1 = now_ns(t) + 100000000ull;
+
+				sh[0] = 0;   /* vcpu_info[0].evtchn_upcall_pending, */
+				*(volatile ulong *)(sh + sizeof(ulong)) = 0;   /* and its evtchn_pending_sel */
+				before = upcall_count;
+				hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send, (ulong)&p, 0, 0, 0);
+				while (upcall_count == before && now_ns(t) < t1)
+					;
+				got += upcall_count != before;
+				__atomic_fetch_and((volatile ulong *)(sh + shinfo_pending_offset) + p / (8 * sizeof(ulong)),
+						   ~(1ul << (p % (8 * sizeof(ulong)))), __ATOMIC_SEQ_CST);
+			}
+			say("upcall: ", got, " of 10 IPIs on vector 0xf3\n");
+			sh[0] = 0;
+			*(volatile ulong *)(sh + sizeof(ulong)) = 0;
+			before = upcall_count;
+			ss.timeout = now_ns(t) + 1000000;
+			ss.flags = 0;
+			hypercall(HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, (ulong)&ss, 0, 0);
+			arch_wait_interrupt();   /* halted until the timer's upcall */
+			say("upcall: timer woke it from hlt: ", (u64)(upcall_count != before), "\n");
+			hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_close, (ulong)&p, 0, 0, 0);
+		}
 	}
 	/* an IPI to itself: its port pending after the send */
 	{

@@ -350,6 +350,75 @@ u64 __umoddi3(u64 n, u64 d)
 	return r;
 }
 
+/* ---- interrupts: one vector counted, for the event-channel upcall ---- */
+
+#define LAPIC 0xfee00000ul
+
+#ifdef __x86_64__
+struct gate { u16 off0, sel; u8 ist, type; u16 off1; u32 off2, rsvd; };
+#else
+struct gate { u16 off0, sel; u8 zero, type; u16 off1; };
+#endif
+static struct gate idt[256] __attribute__((aligned(16)));
+volatile u32 upcall_count;
+void upcall_entry(void);
+
+/* the handler: count, end the interrupt at the local APIC (EOI), return */
+__asm__(".text\n"
+	".globl upcall_entry\n"
+	"upcall_entry:\n"
+#ifdef __x86_64__
+	"	pushq %rax\n"
+	"	lock incl upcall_count(%rip)\n"
+	"	movl $0xfee000b0, %eax\n"
+	"	movl $0, (%rax)\n"
+	"	popq %rax\n"
+	"	iretq\n"
+#else
+	"	pushl %eax\n"
+	"	lock incl upcall_count\n"
+	"	movl $0xfee000b0, %eax\n"
+	"	movl $0, (%eax)\n"
+	"	popl %eax\n"
+	"	iret\n"
+#endif
+);
+
+int arch_upcall_init(u8 vector)
+{
+	struct { u16 limit; ulong base; } __attribute__((packed)) dt = { sizeof(idt) - 1, (ulong)idt };
+	ulong h = (ulong)upcall_entry;
+	u16 cs;
+
+#ifndef __x86_64__
+	{
+		/* PVH leaves GDTR undefined: a GDT with the entry's flat code (0x10) and data (0x18) */
+		static const u64 gdt[4] __attribute__((aligned(16))) = { 0, 0, 0x00cf9a000000ffffull,
+									   0x00cf92000000ffffull };
+		struct { u16 limit; ulong base; } __attribute__((packed)) gd = { sizeof(gdt) - 1, (ulong)gdt };
+
+		__asm__ volatile("lgdt %0" ::"m"(gd));
+	}
+#endif
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	idt[vector].off0 = (u16)h;
+	idt[vector].sel = cs;
+	idt[vector].type = 0x8e;   /* present, ring 0, interrupt gate */
+	idt[vector].off1 = (u16)(h >> 16);
+#ifdef __x86_64__
+	idt[vector].off2 = (u32)(h >> 32);
+#endif
+	__asm__ volatile("lidt %0" ::"m"(dt));
+	*(volatile u32 *)(LAPIC + 0xf0) = 0x1ff;   /* spurious vector 0xff, the APIC enabled */
+	__asm__ volatile("sti");
+	return 0;
+}
+
+void arch_wait_interrupt(void)
+{
+	__asm__ volatile("sti; hlt" ::: "memory");
+}
+
 void guest_start(const void *start_info);
 void guest_start(const void *start_info)
 {
