@@ -29,6 +29,7 @@
 #include <xen/features.h>
 
 #include "kvm.h"
+#include "physmap/hv.h"
 #include "vcpu.h"
 
 /* hypercall numbers (xen.h hides some behind __XEN_INTERFACE_VERSION__) */
@@ -576,6 +577,7 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
  * periodic one (time.c)
  */
 #define VCPU_HVM_MODE_32B 0
+#define VCPU_HVM_MODE_64B 1
 #define MIN_PERIOD_NS 1000000ull   /* Xen's shortest periodic timer */
 
 /* VCPUOP_register_vcpu_info: @t's vcpu_info moves to a guest frame (evtchn.c), its clock with it */
@@ -592,6 +594,47 @@ static long register_vcpu_info(struct sim_vcpu *v, struct sim_vcpu *t, uint64_t 
 	if (!rc)
 		sim_time_pvclock(v->s, v->d, t->id);
 	return rc;
+}
+
+/*
+ * VCPUOP_initialise with a 64-bit vcpu_hvm_context (KVM only): long mode
+ * with paging on as the context's cr0, cr3, cr4 and efer say (PG, PE,
+ * PAE and LME required, LMA implied), Xen's flat segments (64-bit code,
+ * selectors 0; GDTR and IDTR are the guest's to load), FPU as reset; the
+ * whole state is where VCPUOP_up starts the vCPU, each time
+ */
+static long initialise64(struct sim_vcpu *v, struct sim_vcpu *t, uint64_t arg)
+{
+	struct { uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, rip, rflags, cr0, cr3, cr4, efer; } c;
+	static const uint64_t seg_ar[PM_HV_X86_NR_SEGS] = { 0xa9b, 0xc93, 0xc93, 0xc93, 0xc93, 0xc93, 0x8b, 0x10000 };
+	struct pm_sim_vcpu_state *st = &t->init64_state;
+
+	if (!v->s->kvm)
+		return -EINVAL;   /* Unicorn's x86 vCPUs are 32-bit */
+	if (copy_in(v, arg + 8, &c, sizeof(c)))
+		return -EFAULT;
+	if ((c.cr0 & 0x80000001u) != 0x80000001u || !(c.cr4 & 0x20) || !(c.efer & 0x100))
+		return -EINVAL;   /* long mode needs paging, PAE and LME */
+	memset(st, 0, sizeof(*st));
+	*st = (struct pm_sim_vcpu_state){ .domid = v->d->domid, .vcpu = t->id, .arch = PM_SIM_ARCH_X86_32,
+					  .nr = PM_HV_X86_NR, .up = 1 };
+	st->reg[0] = c.rax, st->reg[1] = c.rcx, st->reg[2] = c.rdx, st->reg[3] = c.rbx, st->reg[4] = c.rsp;
+	st->reg[5] = c.rbp, st->reg[6] = c.rsi, st->reg[7] = c.rdi, st->reg[8] = c.rip, st->reg[9] = c.rflags | 2;
+	st->reg[10] = c.cr0, st->reg[12] = c.cr3, st->reg[13] = c.cr4;
+	st->reg[PM_HV_X86_EFER] = c.efer | 0x400;   /* LMA */
+	for (unsigned int i = 0; i < PM_HV_X86_NR_SEGS; i++) {
+		st->reg[PM_HV_X86_SEG + 4 * i + 2] = i == PM_HV_X86_TR ? 0x67 : i == PM_HV_X86_LDTR ? 0 : 0xffffffff;
+		st->reg[PM_HV_X86_SEG + 4 * i + 3] = seg_ar[i];
+	}
+	st->reg[PM_HV_X86_FXSAVE] = 0x037f;                       /* fcw */
+	st->reg[PM_HV_X86_FXSAVE + 3] = 0x1f80;                   /* mxcsr (bytes 24-27) */
+	t->init64 = true;
+	t->ctx = v->ctx;
+	t->ctx.vcpu = t->id;
+	t->ctx.pc = c.rip;
+	t->ctx.sp = c.rsp;
+	t->initialised = true;
+	return 0;
 }
 
 static long vcpu_op(struct sim_vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg)
@@ -612,10 +655,15 @@ static long vcpu_op(struct sim_vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t 
 	case VCPUOP_initialise:
 		if (t->started && !t->exited)
 			return -EEXIST;
+		if (copy_in(v, arg, &c.mode, sizeof(c.mode)))
+			return -EFAULT;
+		if (c.mode == VCPU_HVM_MODE_64B)
+			return initialise64(v, t, arg);
 		if (copy_in(v, arg, &c, sizeof(c)))
 			return -EFAULT;
 		if (c.mode != VCPU_HVM_MODE_32B || c.cr3 || c.cr4)
 			return -EINVAL;   /* flat 32-bit, paging off: what the simulator models */
+		t->init64 = false;
 		t->ctx = v->ctx;
 		t->ctx.vcpu = (uint32_t)vcpuid;
 		t->ctx.pc = c.eip;

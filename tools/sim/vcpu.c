@@ -914,6 +914,8 @@ static int start(struct sim_vcpu *v)
 	if (v->has_state) {
 		put_state(v, &v->state);   /* restored rather than booted */
 		v->has_state = false;
+	} else if (v->init64) {
+		put_state(v, &v->init64_state);   /* VCPUOP_initialise's 64-bit context */
 	}
 	if (pthread_create(&v->thread, NULL, thread, v)) {
 		rc = -EAGAIN;

@@ -51,6 +51,8 @@ struct sim_vcpu {
 	bool has_soft;
 	bool off;                       /* it turned itself off (PSCI CPU_OFF, VCPUOP_down) */
 	bool initialised;               /* VCPUOP_initialise gave it a context */
+	bool init64;                    /* that context was 64-bit (KVM): init64_state, the whole list */
+	struct pm_sim_vcpu_state init64_state;
 	uint64_t resume_pc;
 	uint64_t next_pc;               /* where a parked vCPU runs on (under s->lock) */
 	bool has_state;                 /* state: set while it had no engine, applied at start */

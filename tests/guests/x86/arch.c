@@ -209,6 +209,27 @@ void secondary_main(ulong index)
 	}
 }
 
+#ifdef __x86_64__
+extern char secondary_entry64[];
+
+/* vCPU @i's first state: a 64-bit context (long mode, this vCPU's page tables), secondary_entry64 on its own stack */
+static long initialise(int i)
+{
+	static struct { u32 mode, pad; u64 rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, rip, rflags, cr0, cr3, cr4, efer; } c;
+	ulong cr0, cr3, cr4;
+
+	__asm__ volatile("mov %%cr0, %0; mov %%cr3, %1; mov %%cr4, %2" : "=r"(cr0), "=r"(cr3), "=r"(cr4));
+	memset(&c, 0, sizeof(c));
+	c.mode = 1;   /* VCPU_HVM_MODE_64B */
+	c.rip = (ulong)secondary_entry64;
+	c.rsp = (ulong)secondary_stacks + (ulong)(i + 1) * 4096;
+	c.rdi = (u64)i;
+	c.rflags = 2;
+	c.cr0 = cr0, c.cr3 = cr3, c.cr4 = cr4;
+	c.efer = 0x500;   /* LME, LMA */
+	return hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, (ulong)i, (ulong)&c, 0, 0);
+}
+#else
 /* vCPU @i's first state: secondary_entry on its own stack, flat 32-bit */
 static long initialise(int i)
 {
@@ -226,6 +247,7 @@ static long initialise(int i)
 	c.tr_ar = 0x8b;
 	return hypercall(HYPERVISOR_vcpu_op, VCPUOP_initialise, (ulong)i, (ulong)&c, 0, 0);
 }
+#endif
 
 /* yields while fewer than 5 s have passed since @start (the vCPU's own wait is a second at most) */
 static int waiting(u64 start)

@@ -84,6 +84,18 @@ boot_64:
 3:	hlt
 	jmp	3b
 
+/* VCPUOP_initialise's 64-bit context: long mode and paging on, rdi = its
+ * index, rsp = its stack; GDTR is the guest's to load (Xen leaves it undefined) */
+	.globl	secondary_entry64
+secondary_entry64:
+	lgdt	gdt_ptr64(%rip)
+	pushq	$0x08
+	leaq	1f(%rip), %rax
+	pushq	%rax
+	lretq
+1:	movq	%rdi, %rsi
+	/* fall through */
+
 secondary_64:
 	movl	$0x10, %eax
 	movl	%eax, %ds
@@ -103,6 +115,9 @@ gdt:
 gdt_ptr:
 	.word	gdt_ptr - gdt - 1
 	.long	gdt
+gdt_ptr64:
+	.word	gdt_ptr - gdt - 1
+	.quad	gdt
 
 	.bss
 	.balign	4096
