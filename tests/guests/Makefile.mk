@@ -8,7 +8,7 @@ PM_GUEST_COMMON_C = tests/guests/common/lib.c tests/guests/common/main.c tests/g
 PM_GUEST_COMMON = tests/guests/common/guest.h $(PM_GUEST_COMMON_C)
 PM_GUEST_ARM64_SRC = tests/guests/arm64/head.S tests/guests/arm64/arch.c \
 	tests/guests/arm64/guest.lds
-PM_GUEST_X86_SRC = tests/guests/x86/head.S tests/guests/x86/head64.S tests/guests/x86/arch.c \
+PM_GUEST_X86_SRC = tests/guests/x86/head.S tests/guests/x86/head64.S tests/guests/x86/tail.S tests/guests/x86/arch.c \
 	tests/guests/x86/guest.lds
 EXTRA_DIST += $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC) $(PM_GUEST_X86_SRC)
 

@@ -30,21 +30,4 @@ secondary_entry:
 3:	jmp	3b
 
 	.bss
-	.balign	16
-	.space	16384
-stack_top:
-	.balign	16
-	.globl	secondary_stacks
-secondary_stacks:
-	.space	4096 * 16
-
-	.section .note.GNU-stack, "", @progbits
-
-/* XEN_ELFNOTE_PHYS32_ENTRY (18): where a PVH loader enters guest.elf */
-	.pushsection .note.Xen, "a", @note
-	.balign 4
-	.long	4, 4, 18
-	.asciz	"Xen"
-	.balign 4
-	.long	_head
-	.popsection
+#include "tail.S"

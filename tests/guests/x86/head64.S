@@ -127,21 +127,4 @@ pdpt:
 	.space	4096
 pd:
 	.space	4096 * 4
-	.balign	16
-	.space	16384
-stack_top:
-	.balign	16
-	.globl	secondary_stacks
-secondary_stacks:
-	.space	4096 * 16
-
-	.section .note.GNU-stack, "", @progbits
-
-/* XEN_ELFNOTE_PHYS32_ENTRY (18): a PVH loader enters at _head, in 32-bit mode */
-	.pushsection .note.Xen, "a", @note
-	.balign 4
-	.long	4, 4, 18
-	.asciz	"Xen"
-	.balign 4
-	.long	_head
-	.popsection
+#include "tail.S"
