@@ -25,6 +25,11 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/guest-x86-kvm.sh \
 	tests/integration/guest-x86-64.sh \
 	tests/integration/sim-kvm.sh \
+	tests/integration/save-restore-kvm.sh \
+	tests/integration/lifecycle-kvm.sh \
+	tests/integration/dump-core-kvm.sh \
+	tests/integration/xl-outputs-kvm.sh \
+	tests/integration/hostile-inputs-kvm.sh \
 	tests/integration/xtf-sim.sh \
 	tests/integration/lifecycle.sh \
 	tests/integration/dump-core.sh \
