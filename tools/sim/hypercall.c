@@ -741,6 +741,7 @@ static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 	if (cmd == HVMOP_set_evtchn_upcall_vector) {
 		struct { uint32_t vcpu; uint8_t vector; } u;
 		struct sim_vcpu *t;
+		uint8_t *vi;
 
 		if (copy_in(v, arg, &u, 5))
 			return -EFAULT;
@@ -750,8 +751,9 @@ static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 			return -ENOENT;
 		t = &v->d->vcpu[u.vcpu];
 		t->upcall_vector = u.vector;
-		if (sim_evtchn_vcpu_info(v->s, v->d, t->id) && *sim_evtchn_vcpu_info(v->s, v->d, t->id) && v->s->kvm)
-			sim_kvm_interrupt(t, u.vector);   /* one pending already */
+		vi = sim_evtchn_vcpu_info(v->s, v->d, t->id);
+		if (vi && *vi && v->s->kvm)
+			sim_kvm_interrupt(t, u.vector);   /* evtchn_upcall_pending already: its upcall now */
 		return 0;
 	}
 	if (cmd != HVMOP_get_param && cmd != HVMOP_set_param)
