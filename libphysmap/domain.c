@@ -763,6 +763,9 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	rc = pm_hv_set_maxmem(hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
 	if (rc)
 		return fail(b, rc, "setting max memory");
+	/* an x86 board's map, for XENMEM_memory_map too (as libxl sets it): the start info's */
+	if (b->layout.e820.nr && (rc = pm_hv_set_memory_map(hv, b->domid, &b->layout.e820)))
+		return fail(b, rc, "setting its memory map");
 	if (b->xen && (rc = xen_ports(b)))
 		return rc;
 	if (!restore) {

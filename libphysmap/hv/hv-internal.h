@@ -64,6 +64,7 @@ struct pm_hv_ops {
 	int (*vcpu_set)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,
 			const struct pm_hv_vcpu_ctx *ctx);
 	int (*set_param)(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value);
+	int (*set_memory_map)(struct pm_hv *hv, uint32_t domid, const struct pm_e820 *map);
 	int (*set_actions)(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[4]);
 	int (*shutdown)(struct pm_hv *hv, uint32_t domid, unsigned int reason);
 	int (*set_uuid)(struct pm_hv *hv, uint32_t domid, const uint8_t uuid[16]);   /* NULL: the store keeps it */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "physmap/e820.h"
 #include "hv-internal.h"
 #include "sim-proto.h"
 #include "alloc-internal.h"
@@ -442,6 +443,15 @@ static int sim_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, u
 	struct pm_sim_param p = { domid, index, value };
 
 	return sim_call(hv, PM_SIM_SET_PARAM, &p, sizeof(p), NULL, 0, NULL);
+}
+
+static int sim_set_memory_map(struct pm_hv *hv, uint32_t domid, const struct pm_e820 *map)
+{
+	struct pm_sim_memory_map m = { .domid = domid, .nr = (uint32_t)map->nr };
+
+	for (size_t i = 0; i < map->nr; i++)
+		m.entry[i] = (struct pm_sim_e820){ map->entries[i].addr, map->entries[i].size, map->entries[i].type, 0 };
+	return sim_call(hv, PM_SIM_SET_MEMORY_MAP, &m, sizeof(m), NULL, 0, NULL);
 }
 
 static int sim_set_actions(struct pm_hv *hv, uint32_t domid, const enum pm_hv_action act[4])
@@ -890,6 +900,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.cpu_topology = sim_cpu_topology,
 	.numa_info = sim_numa_info,
 	.set_param = sim_set_param,
+	.set_memory_map = sim_set_memory_map,
 	.memory = sim_memory,
 	.p2m_read = sim_p2m_read,
 	.max_read = PM_SIM_P2M_READ_MAX,

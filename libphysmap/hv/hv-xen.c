@@ -452,7 +452,7 @@ static int xen_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus,
 	return 0;
 }
 
-/* the memory map a PV guest reads with XENMEM_memory_map */
+/* the memory map a guest reads with XENMEM_memory_map (-1 and errno, as libxenctrl) */
 static int set_memory_map(struct pm_xen *x, uint32_t domid, const struct pm_e820 *map)
 {
 	struct e820entry *e = calloc(map->nr ? map->nr : 1, sizeof(*e));
@@ -467,6 +467,13 @@ static int set_memory_map(struct pm_xen *x, uint32_t domid, const struct pm_e820
 	rc = xc_domain_set_memory_map(x->xch, domid, e, (uint32_t)map->nr);
 	free(e);
 	return rc;
+}
+
+static int xen_set_memory_map(struct pm_hv *hv, uint32_t domid, const struct pm_e820 *map)
+{
+	if (set_memory_map(hv->priv, domid, map))
+		return errno == ESRCH ? -ENOENT : err();
+	return 0;
 }
 
 static int xen_pv_build(struct pm_hv *hv, uint32_t domid, struct pm_hv_pv *pv, char *errbuf, size_t errlen)
@@ -1866,6 +1873,7 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.set_maxmem = xen_set_maxmem,
 	.vcpu_set = xen_vcpu_set,
 	.set_param = xen_set_param,
+	.set_memory_map = xen_set_memory_map,
 	.set_actions = xen_set_actions,
 	.shutdown = xen_shutdown,
 	.host_info = xen_host_info,

@@ -15,6 +15,7 @@
 #include <xen/hvm/ioreq.h>
 #include <xen/sched.h>
 
+#include "physmap/e820.h"
 #include "physmap/p2m.h"
 #include "hv-internal.h"
 #include "alloc-internal.h"
@@ -374,6 +375,15 @@ int pm_hv_domain_shutdown(struct pm_hv *hv, uint32_t domid, unsigned int reason)
 int pm_hv_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value)
 {
 	return injected(hv) ?: hv->ops->set_param(hv, domid, index, value);
+}
+
+int pm_hv_set_memory_map(struct pm_hv *hv, uint32_t domid, const struct pm_e820 *map)
+{
+	if (!hv->ops->set_memory_map)
+		return -EOPNOTSUPP;
+	if (map->nr > PM_HV_E820_MAX)
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->set_memory_map(hv, domid, map);
 }
 
 int pm_hv_set_actions(struct pm_hv *hv, uint32_t domid, enum pm_hv_action on_poweroff,

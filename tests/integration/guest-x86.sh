@@ -21,7 +21,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 33
+plan 36
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -180,4 +180,17 @@ is "mem-set 1024m: all of its RAM back (1 GiB less the legacy hole)" "0 1023 ram
 is "the console tells both moves" "balloon: 1023 MiB -> 256 MiB|balloon: at 256 MiB|balloon: 256 MiB -> 1024 MiB|balloon: at 1023 MiB" \
 	"$(log bal | grep -E '^balloon: (at|[0-9]+ MiB -> (256|1024))' | grep -v '1023 MiB -> 1024' | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy bal
-is "everything destroyed: the host's memory is whole again" "Domain-0 4096" "$(names) $(free_mib)"
+
+# Xen's grant table (version 1) and memory map as the guest asks for them
+# (words gnttab, memmap): what it prints is what real Xen 4.17 prints
+# (gnttab-xen.txt, which check-xen holds Xen to)
+boot gt "gnttab memmap" on_poweroff=preserve
+wait_state gt shutdown
+is "grant table: query_size, set_version (1; 2 is -ENOSYS), frame 0 mapped over its RAM, the console's and store's entries seeded, setup_table, Xen's errors" 	"$(tr '\n' '|' <"$S/tests/integration/gnttab-xen.txt")" 	"$(log gt | tr -d '\r' | sed -n 's/^gnttab: //p' | grep -v '^entry [01]:\|^frame 0 at pfn' | tr '\n' '|')"
+pfn=$(log gt | tr -d '\r' | sed -n 's/^gnttab: frame 0 at pfn 0x//p')
+is "pxl p2m: the grant frame foreign at the pfn the guest chose (its RAM there given back)" 	"foreign 0x$pfn-0x$(printf '%x' $((0x$pfn + 1)))" "$("$PXL" p2m gt | awk '$1 == "foreign" { print $1, $2 }')"
+e820=$("$PXL" e820 gt | sed -n 's/.*\[mem 0x\([0-9a-f]*\)-0x\([0-9a-f]*\)\] \(.*\)/\1 \2 \3/p' |
+	while read -r a z t; do printf '%x-%x %d|' $((16#$a)) $((16#$z + 1)) "$([ "$t" = usable ] && echo 1 || echo 2)"; done)
+is "XENMEM_memory_map: the map pxl e820 shows (the start info's); physdev_op -ENOSYS, as for a PVH domU on Xen" 	"${e820}8|-38" 	"$(log gt | tr -d '\r' | sed -n 's/^memmap: 0x\([0-9a-f]*\)-0x\([0-9a-f]*\) /\1-\2 /p' | tr '\n' '|')$(log gt | tr -d '\r' | sed -n 's/^\(memory_map\|physdev_op\): //p' | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy gt
+is "everything destroyed: the host's memory is whole again (the grant table's frames too)" "Domain-0 4096" "$(names) $(free_mib)"

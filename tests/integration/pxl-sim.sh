@@ -133,8 +133,8 @@ for n in $(seq 24); do
 	now="$(names) $(free_mib) $(store xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')"
 	[ "$now" = "Domain-0 4096 " ] || leftovers="$leftovers [call $n: $now]"
 done
-is "the Nth hypervisor call failing, for every N of a build (19 calls): nothing left behind" \
-	"19 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
+is "the Nth hypervisor call failing, for every N of a build (20 calls): nothing left behind" \
+	"20 failing calls, nothing left" "$fails failing calls, ${leftovers:-nothing left}"
 
 # every allocation of a build failed in turn (configuration, layout, images,
 # backend): each is one line, and leaves nothing behind

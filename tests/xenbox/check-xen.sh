@@ -114,6 +114,16 @@ pxl create /tmp/g2.cfg >/dev/null 2>&1
 wait_log /run/physmap/console/g2.log 'powering off'
 gone g2; echo "poweroff-destroyed: $? $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
 
+# Xen's grant table and memory map as the test guest asks for them (words
+# gnttab, memmap): the simulator's suites hold it to the same lines
+cfg gt "gnttab memmap" 'on_poweroff = "preserve"' > /tmp/gt.cfg
+pxl create /tmp/gt.cfg >/dev/null 2>&1
+wait_log /run/physmap/console/gt.log '^physdev_op'
+tr -d '\r' < /run/physmap/console/gt.log > /tmp/gt.log
+echo "gnttab: $(sed -n 's/^gnttab: //p' /tmp/gt.log | grep -v '^entry [01]:\|^frame 0 at pfn' | tr '\n' '|')"
+echo "memmap: $(sed -n 's/^memmap: //p' /tmp/gt.log | tr '\n' '|')$(sed -n 's/^\(memory_map\|physdev_op\): //p' /tmp/gt.log | tr '\n' '|')"
+pxl destroy gt
+
 # Xen's xl, side by side: one config file (the guest's ELF: xl loads PVH
 # kernels by their notes; xl ignores board, pxl warns of tsc_mode) for both
 printf 'name = "x1"\ntype = "pvh"\nboard = "pc"\nmemory = 64\nvcpus = 1\nkernel = "%s/guest.elf"\ncmdline = "spin"\ntsc_mode = "native"\n' "$G" > /tmp/same.cfg
@@ -596,7 +606,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 161
+plan 163
 truncate -s 800M "$T/disk"   # the save file and the cores come out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 900 \
 	"$T/inside" 2>"$T/err")
@@ -682,6 +692,11 @@ is "then Xen, xenstored and dom0 have nothing of it: no domain, no store home, n
 	"Domain-0 | 1 dm=0" "$(v after-destroy)"
 is "on_poweroff=destroy: the guest powers off, pxl's monitor destroys it (Xen leaves that to the toolstack)" \
 	"0 Domain-0 " "$(v poweroff-destroyed)"
+is "the grant table as the test guest sets it up: what the simulator says too (tests/integration/gnttab-xen.txt)" \
+	"$(tr '\n' '|' <"$S/tests/integration/gnttab-xen.txt")" "$(v gnttab)"
+is "XENMEM_memory_map: the pc board's map, which pxl sets as libxl does; physdev_op -ENOSYS for a PVH domU" \
+	"0x0-0xa0000 1|0xa0000-0x100000 2|0x100000-0x4000000 1|0xfec00000-0xfec01000 2|0xfed00000-0xfed00400 2|0xfee00000-0xfef00000 2|0xfffc0000-0x100000000 2|0xfd00000000-0x10000000000 2|8|-38|" \
+	"$(v memmap)"
 is "Xen's xl creates the same guest (its ELF) in the same box" "0" "$(v xl-create)"
 is "pxl creates from the same file (name=p1 on its command line): exit 0" "0" "$(v pxl-same)"
 sbs=$(v side-by-side)

@@ -41,6 +41,7 @@
 #define HC_vcpu_op 24
 #define HC_event_channel_op 32
 #define HC_hvm_op 34
+#define HC_grant_table_op 20
 
 #define PAGE 4096ull
 #define CONSOLE_MAX (1u << 20)       /* bytes one console_io write may carry */
@@ -57,19 +58,13 @@ static int copy_out(struct sim_vcpu *v, uint64_t gpa, const void *buf, size_t le
 	return sim_guest_copy(v->s, v->d, gpa, (void *)buf, len, true);
 }
 
-/* the bytes of a guest word (xen_ulong_t, xen_pfn_t): 8 for aarch64 and 64-bit x86 code, else 4 */
-static unsigned int word_size(const struct sim_vcpu *v)
-{
-	return v->ctx.arch == PM_SIM_ARCH_AARCH64 || v->long_mode ? 8 : 4;
-}
-
 /* a guest word at gpa */
 static int read_word(struct sim_vcpu *v, uint64_t gpa, uint64_t *out)
 {
 	uint32_t w32;
 	int rc;
 
-	if (word_size(v) == 8)
+	if (sim_guest_word(v) == 8)
 		return copy_in(v, gpa, out, 8);
 	rc = copy_in(v, gpa, &w32, 4);
 	*out = w32;
@@ -149,7 +144,7 @@ static bool upcall_pending(struct sim_vcpu *v)
 
 static long poll_ports(struct sim_vcpu *v, uint64_t arg)
 {
-	unsigned int w = word_size(v);
+	unsigned int w = sim_guest_word(v);
 	uint64_t ports, timeout;
 	uint32_t nr, port[POLL_MAX_PORTS];
 	bool waited = false;
@@ -271,7 +266,7 @@ static long xen_version(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		len = sizeof(u.cs);
 		break;
 	case XENVER_platform_parameters:
-		len = word_size(v);   /* virt_start: no hypervisor hole in a translated guest */
+		len = sim_guest_word(v);   /* virt_start: no hypervisor hole in a translated guest */
 		break;
 	case XENVER_get_features:
 		if (copy_in(v, arg, &u.feat.idx, sizeof(u.feat.idx)))
@@ -301,7 +296,7 @@ struct reservation {
 
 static int read_reservation(struct sim_vcpu *v, uint64_t gpa, struct reservation *r)
 {
-	unsigned int w = word_size(v);
+	unsigned int w = sim_guest_word(v);
 	uint8_t b[32];
 
 	if (copy_in(v, gpa, b, 2 * w + 10))
@@ -344,7 +339,7 @@ static int apply_run(struct sim_vcpu *v, uint64_t cmd, uint64_t pfn, uint64_t n)
  */
 static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 {
-	unsigned int w = word_size(v);
+	unsigned int w = sim_guest_word(v);
 	struct reservation r;
 	uint64_t i, n, lo = UINT64_MAX, hi = 0, run_lo = 0, run_hi = 0, run_first = 0;
 	bool populate = cmd == XENMEM_populate_physmap;
@@ -393,13 +388,14 @@ static long reservation_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 }
 
 /*
- * XENMEM_add_to_physmap, the shared info only (XENMAPSPACE_shared_info,
- * idx 0): struct xen_add_to_physmap is domid u16, size u16, space u32,
- * idx (xen_ulong_t), gpfn (xen_pfn_t), words at the guest's size
+ * XENMEM_add_to_physmap of the shared info (XENMAPSPACE_shared_info, idx
+ * 0) or of a grant table frame (XENMAPSPACE_grant_table, gnttab.c):
+ * struct xen_add_to_physmap is domid u16, size u16, space u32, idx
+ * (xen_ulong_t), gpfn (xen_pfn_t), words at the guest's size
  */
 static long add_to_physmap(struct sim_vcpu *v, uint64_t arg)
 {
-	unsigned int w = word_size(v);
+	unsigned int w = sim_guest_word(v);
 	struct { uint16_t domid, size; uint32_t space; } h;
 	uint64_t idx, gpfn;
 
@@ -407,12 +403,45 @@ static long add_to_physmap(struct sim_vcpu *v, uint64_t arg)
 		return -EFAULT;
 	if (!is_self(v, h.domid))
 		return -EPERM;
+	if (h.space == XENMAPSPACE_grant_table)
+		return sim_gnttab_add_to_physmap(v->s, v->d, idx, gpfn);
 	if (h.space != XENMAPSPACE_shared_info)
 		return -ENOSYS;
 	if (idx != 0)
 		return -EINVAL;
 	v->d->shinfo_64 = v->long_mode;   /* its layout is the caller's, as Xen latches it */
 	return sim_evtchn_shared_info(v->s, v->d, gpfn);
+}
+
+/*
+ * XENMEM_memory_map: struct xen_memory_map is nr_entries (unsigned int),
+ * then a handle at the guest's word alignment; Xen's struct e820entry is
+ * packed, 20 bytes. At most nr_entries of the map the toolstack set go
+ * out and nr_entries says how many; without one, -ENOSYS as Xen says.
+ */
+static long memory_map(struct sim_vcpu *v, uint64_t arg)
+{
+	unsigned int w = sim_guest_word(v);
+	struct sim_domain *d = v->d;
+	uint64_t buf = 0;
+	uint32_t nr;
+
+	if (copy_in(v, arg, &nr, 4) || copy_in(v, arg + w, &buf, w))
+		return -EFAULT;
+	if (!d->e820)
+		return -ENOSYS;
+	if (nr > d->nr_e820)
+		nr = d->nr_e820;
+	for (uint32_t i = 0; i < nr; i++) {
+		uint8_t e[20];
+
+		memcpy(e, &d->e820[i].addr, 8);
+		memcpy(e + 8, &d->e820[i].size, 8);
+		memcpy(e + 16, &d->e820[i].type, 4);
+		if (copy_out(v, buf + i * 20ull, e, sizeof(e)))
+			return -EFAULT;
+	}
+	return copy_out(v, arg, &nr, 4) ? -EFAULT : 0;
 }
 
 static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
@@ -425,6 +454,8 @@ static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		return reservation_op(v, cmd, arg);
 	case XENMEM_add_to_physmap:
 		return add_to_physmap(v, arg);
+	case XENMEM_memory_map:
+		return memory_map(v, arg);
 	case XENMEM_current_reservation:
 	case XENMEM_maximum_reservation:
 		if (copy_in(v, arg, &domid, sizeof(domid)))
@@ -789,7 +820,7 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5])
 		ret = xen_version(v, arg[0], arg[1]);
 		break;
 	case HC_set_timer_op: {   /* its 64-bit deadline in two words from 32-bit code */
-		uint64_t t = word_size(v) == 8 ? arg[0] : (arg[0] & 0xffffffffu) | arg[1] << 32;
+		uint64_t t = sim_guest_word(v) == 8 ? arg[0] : (arg[0] & 0xffffffffu) | arg[1] << 32;
 
 		sim_time_set(v->s, v, t, v->period_ns);
 		ret = 0;
@@ -809,6 +840,9 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5])
 		break;
 	case HC_hvm_op:
 		ret = hvm_op(v, arg[0], arg[1]);
+		break;
+	case HC_grant_table_op:
+		ret = sim_gnttab_op(v, arg[0], arg[1], arg[2]);
 		break;
 	}
 	pthread_mutex_unlock(&v->s->lock);

@@ -324,7 +324,7 @@ int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 	if (i > at)
 		memmove(&k->slot[at], &k->slot[i], (k->nr - i) * sizeof(*k->slot));
 	k->nr -= i - at;
-	/* in with the RAM the P2M has there now, and the device model's executable copies */
+	/* in with the frames the P2M has there now (RAM, grant frames), and the device model's executable copies */
 	for (uint64_t p = a; p < b && p < d->max_pfn && !rc;) {
 		struct pm_p2m_run run;
 		uint64_t e;
@@ -334,7 +334,7 @@ int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 		e = run.end < b ? run.end : b;
 		if (e - p > CHUNK - p % CHUNK)
 			e = p + CHUNK - p % CHUNK;
-		if (run.kind == PM_P2M_RAM)
+		if (sim_run_framed(&run))
 			rc = add_slot(s, k, p, e - p, (char *)s->pool_map + (run.mfn + (p - run.start)) * PAGE, 0);
 		p = e;
 	}
@@ -684,7 +684,7 @@ static void mmio(struct sim_vcpu *v, char *why, size_t len)
 	else if (!claimed(d, pfn))
 		kind = PM_P2M_MISSING;
 	pthread_mutex_unlock(&v->s->lock);
-	if (kind == PM_P2M_RAM)
+	if (kind == PM_P2M_RAM || kind == PM_P2M_FOREIGN)
 		return;   /* its slot came meanwhile: the access runs again */
 	if (run->mmio.is_write)
 		memcpy(&val, run->mmio.data, run->mmio.len);
@@ -762,7 +762,7 @@ static bool fetch(struct sim_vcpu *v, char *why, size_t len)
 		return false;
 	pfn = t.physical_address / PAGE;
 	pthread_mutex_lock(&v->s->lock);
-	ram = pfn < d->max_pfn && pm_p2m_kind_of(pm_p2m_lookup(d->p2m, pfn)) == PM_P2M_RAM;
+	ram = pfn < d->max_pfn && sim_p2m_framed(pm_p2m_lookup(d->p2m, pfn));
 	pthread_mutex_unlock(&v->s->lock);
 	if (ram)
 		return false;

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 5
+#define PM_SIM_VERSION 6
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536
@@ -51,6 +51,7 @@ enum pm_sim_op {
 	PM_SIM_VCPU_INFO,
 	PM_SIM_VCPU_PIN,
 	PM_SIM_GONE,
+	PM_SIM_SET_MEMORY_MAP,
 	PM_SIM_OP_COUNT
 };
 
@@ -120,6 +121,10 @@ enum pm_sim_action { PM_SIM_ACT_DESTROY, PM_SIM_ACT_PRESERVE };
 
 /* an HVM_PARAM_* of the domain (store and console ring pfns and ports) */
 struct pm_sim_param { uint32_t domid, index; uint64_t value; };
+/* SET_MEMORY_MAP: the E820 entries a guest reads with XENMEM_memory_map (Xen's struct e820entry, unpacked) */
+#define PM_SIM_E820_MAX 128   /* Xen's E820MAX */
+struct pm_sim_e820 { uint64_t addr, size; uint32_t type, pad; };
+struct pm_sim_memory_map { uint32_t domid, nr; struct pm_sim_e820 entry[PM_SIM_E820_MAX]; };
 
 /*
  * IOREQ_SERVER replies the vCPU count and where the buffered ring sits in

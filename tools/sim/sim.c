@@ -186,7 +186,9 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 	free(d->vcpu);
 	free(d->changes);
 	free(d->dirty);
+	free(d->e820);
 	sim_evtchn_dispose(d);
+	sim_gnttab_free(s, d);
 	if (d->console_fd >= 0 && d->domid)
 		close(d->console_fd);
 	pthread_cond_destroy(&d->wake);
@@ -742,6 +744,7 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_REMOTE_SHUTDOWN] = sizeof(struct pm_sim_shutdown),
 	[PM_SIM_VCPU_INFO] = sizeof(struct pm_sim_domid),
 	[PM_SIM_VCPU_PIN] = sizeof(struct pm_sim_vcpu_pin),
+	[PM_SIM_SET_MEMORY_MAP] = sizeof(struct pm_sim_memory_map),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -1002,9 +1005,12 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		rc = guest(s, p->domid, &d);
 		if (!rc && (p->index >= SIM_NR_PARAMS))
 			rc = -EINVAL;
-		if (!rc)
-			d->params[p->index] = p->value;
-		return rc;
+		if (rc)
+			return rc;
+		d->params[p->index] = p->value;
+		if (p->index == HVM_PARAM_CONSOLE_PFN || p->index == HVM_PARAM_STORE_PFN)
+			sim_gnttab_seed(s, d);   /* the reserved entries name them */
+		return 0;
 	}
 	case PM_SIM_SET_ACTIONS: {
 		const struct pm_sim_actions *a = payload;
@@ -1042,6 +1048,24 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 
 		rc = guest(s, p->domid, &d);
 		return rc ? rc : sim_vcpu_pin(d, p);
+	}
+	case PM_SIM_SET_MEMORY_MAP: {
+		const struct pm_sim_memory_map *m = payload;
+		struct pm_sim_e820 *e = NULL;
+
+		rc = guest(s, m->domid, &d);
+		if (rc)
+			return rc;
+		if (m->nr > PM_SIM_E820_MAX)
+			return -EINVAL;
+		if (m->nr && !(e = pm_t_malloc(m->nr * sizeof(*e))))
+			return -ENOMEM;
+		if (m->nr)
+			memcpy(e, m->entry, m->nr * sizeof(*e));
+		free(d->e820);
+		d->e820 = e;
+		d->nr_e820 = m->nr;
+		return 0;
 	}
 	case PM_SIM_GONE:
 		rc = reply(out, out_len, s->gone, s->nr_gone * sizeof(*s->gone));

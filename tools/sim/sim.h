@@ -46,6 +46,14 @@ struct sim_evtchn {
 	uint32_t virq;           /* VIRQ: which */
 };
 
+/* a domain's grant table (gnttab.c), version 1 */
+#define SIM_GNTTAB_MAX_FRAMES 64   /* Xen's default gnttab_max_frames */
+struct sim_gnttab {
+	uint32_t nr_frames;      /* frames taken from the pool so far (0: none yet; the guest sees 1) */
+	uint64_t mfn[SIM_GNTTAB_MAX_FRAMES];
+	uint64_t gpfn[SIM_GNTTAB_MAX_FRAMES];   /* where the guest mapped each; PM_P2M_INVALID: nowhere */
+};
+
 #define SIM_WATCHDOGS 2   /* as Xen's NR_DOMAIN_WATCHDOG_TIMERS */
 
 struct sim_domain {
@@ -88,6 +96,9 @@ struct sim_domain {
 	 * client paused it: a broken save or migration resumes its guest. */
 	int dirty_owner, pauser;
 	struct sim_kvm *kvm;     /* its VM when its x86 vCPUs run on KVM (kvm.c), else NULL */
+	struct sim_gnttab gnttab;
+	struct pm_sim_e820 *e820;   /* what XENMEM_memory_map answers (SET_MEMORY_MAP); NULL: none set */
+	uint32_t nr_e820;
 };
 
 struct sim {
@@ -213,6 +224,20 @@ void sim_dirty_dispose(struct sim *s);
 long sim_dirty_read(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count, bool clean,
 		    uint8_t *bitmap);
 
+/** sim_p2m_framed - whether a P2M entry maps a pool frame a vCPU reaches: RAM, or foreign (a grant frame) */
+static inline bool sim_p2m_framed(uint64_t e)
+{
+	int kind = pm_p2m_kind_of(e);
+
+	return kind == PM_P2M_RAM || kind == PM_P2M_FOREIGN;
+}
+
+/** sim_run_framed - the same of a run of the P2M (its mfn without the foreign bit) */
+static inline bool sim_run_framed(const struct pm_p2m_run *run)
+{
+	return run->kind == PM_P2M_RAM || run->kind == PM_P2M_FOREIGN;
+}
+
 /** sim_domain_find - a domain by id, or NULL (s->lock held) */
 struct sim_domain *sim_domain_find(struct sim *s, uint32_t domid);
 
@@ -321,5 +346,22 @@ void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms);
 
 /** sim_console - bytes to @d's console log (s->lock held) */
 void sim_console(struct sim_domain *d, const void *buf, size_t len);
+
+/* ---- grant tables (gnttab.c), s->lock held ---- */
+
+/**
+ * sim_gnttab_add_to_physmap - XENMAPSPACE_grant_table: frame @idx of @d's
+ * table (grown to it) at @gpfn, foreign in the P2M; RAM there is freed,
+ * the frame's earlier pfn left empty
+ * returns: 0; -EINVAL (idx beyond the table's maximum, gpfn beyond the
+ *   P2M); -EPERM (an identity pfn); -ENOMEM (the pool); -errno
+ */
+long sim_gnttab_add_to_physmap(struct sim *s, struct sim_domain *d, uint64_t idx, uint64_t gpfn);
+
+/** sim_gnttab_seed - the reserved entries again, after the console or store pfn changed */
+void sim_gnttab_seed(struct sim *s, struct sim_domain *d);
+
+/** sim_gnttab_free - the table's frames back to the pool (the domain goes) */
+void sim_gnttab_free(struct sim *s, struct sim_domain *d);
 
 #endif

@@ -362,9 +362,9 @@ static int map_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 		if (pm_p2m_next_run(d->p2m, pfn, &run))
 			return -EIO;
 		e = run.end < end ? run.end : end;
-		if (run.kind == PM_P2M_RAM && e - pfn > CHUNK - pfn % CHUNK)
+		if (sim_run_framed(&run) && e - pfn > CHUNK - pfn % CHUNK)
 			e = pfn + CHUNK - pfn % CHUNK;
-		if (run.kind == PM_P2M_RAM)
+		if (sim_run_framed(&run))
 			err = uc_mem_map_ptr(v->uc, pfn * PAGE, (e - pfn) * PAGE, UC_PROT_ALL,
 					     (char *)v->s->pool_map + (run.mfn + pfn - run.start) * PAGE);
 		else if (run.kind == PM_P2M_IDENTITY && map_io(v, pfn * PAGE, e * PAGE))
@@ -445,9 +445,9 @@ int sim_guest_copy(struct sim *s, struct sim_domain *d, uint64_t gpa, void *buf,
 		if (pfn >= d->max_pfn)
 			return -EFAULT;
 		e = pm_p2m_lookup(d->p2m, pfn);
-		if (pm_p2m_kind_of(e) != PM_P2M_RAM || e >= s->pool.total)
+		if (!sim_p2m_framed(e) || (e & PM_P2M_FRAME_MASK) >= s->pool.total)
 			return -EFAULT;
-		frame = (char *)s->pool_map + e * PAGE;
+		frame = (char *)s->pool_map + (e & PM_P2M_FRAME_MASK) * PAGE;
 		if (to_guest)
 			memcpy(frame + off, b, n);
 		else

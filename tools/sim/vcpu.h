@@ -111,6 +111,18 @@ struct sim_arch {
 
 extern const struct sim_arch sim_arch_arm64, sim_arch_x86;
 
+/** sim_guest_word - the bytes of a guest word (xen_ulong_t, xen_pfn_t) in @v's hypercalls: 8 for aarch64 and 64-bit x86 code, else 4 */
+static inline unsigned int sim_guest_word(const struct sim_vcpu *v)
+{
+	return v->ctx.arch == PM_SIM_ARCH_AARCH64 || v->long_mode ? 8 : 4;
+}
+
+/**
+ * sim_gnttab_op - grant_table_op (gnttab.c) for @v: @cmd with @count
+ * structures at @arg. returns: 0; -errno as Xen's
+ */
+long sim_gnttab_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count);
+
 /** sim_vcpus_alloc - d->vcpus vCPUs, none started. returns: 0; -ENOMEM */
 int sim_vcpus_alloc(struct sim *s, struct sim_domain *d);
 

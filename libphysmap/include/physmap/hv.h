@@ -466,6 +466,18 @@ int pm_hv_domain_shutdown(struct pm_hv *hv, uint32_t domid, unsigned int reason)
  */
 int pm_hv_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64_t value);
 
+struct pm_e820;
+#define PM_HV_E820_MAX 128   /* entries a memory map may have: Xen's E820MAX */
+
+/**
+ * pm_hv_set_memory_map - the memory map the guest reads with
+ * XENMEM_memory_map (x86; libxl sets it for every x86 guest): @map's
+ * entries, in order, copied
+ * returns: 0; -ENOENT; -EINVAL (more entries than Xen's E820MAX, 128);
+ *   -EOPNOTSUPP (the backend keeps no map); -errno
+ */
+int pm_hv_set_memory_map(struct pm_hv *hv, uint32_t domid, const struct pm_e820 *map);
+
 /** pm_hv_set_maxmem - the most pages populate will give domid. returns: 0; -ENOENT */
 int pm_hv_set_maxmem(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
 

@@ -23,6 +23,8 @@ typedef unsigned long ulong;
 #define HYPERVISOR_sched_op 29
 #define HYPERVISOR_event_channel_op 32
 #define HYPERVISOR_hvm_op 34
+#define HYPERVISOR_physdev_op 33
+#define PHYSDEVOP_irq_status_query 5
 
 #define CONSOLEIO_write 0
 #define SCHEDOP_yield 0
@@ -40,6 +42,7 @@ typedef unsigned long ulong;
 #define XENMEM_current_reservation 3
 #define XENMEM_maximum_reservation 4
 #define XENMEM_populate_physmap 6
+#define XENMEM_memory_map 9
 #define DOMID_SELF 0x7ff0u
 
 #define HVMOP_get_param 1
@@ -137,6 +140,8 @@ extern u64 uart_base;
 
 /** xentime_run - Xen's time and timer ABI, measured (common/xentime.c, word "xentime") */
 void xentime_run(void);
+/** gnttab_run - the grant table set up and its bad arguments (common/gnttab.c, word "gnttab") */
+void gnttab_run(void);
 
 /* ---- the library (common/lib.c) ---- */
 

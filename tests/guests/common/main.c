@@ -137,6 +137,31 @@ static void workload(u64 mib, u64 rounds)
 	}
 }
 
+/*
+ * XENMEM_memory_map: the map the toolstack set, each entry as "memmap:
+ * START-END TYPE", then the count; physdev_op, which a PVH domU may not
+ * call (every op -ENOSYS on Xen)
+ */
+static void memmap(void)
+{
+	struct { u64 addr, size; u32 type; } __attribute__((packed)) e[16];
+	struct { u32 nr_entries; ulong buffer; } map = { 16, (ulong)e };
+	u32 query = 0;
+	long rc = hypercall(HYPERVISOR_memory_op, XENMEM_memory_map, (ulong)&map, 0, 0, 0);
+
+	for (u32 i = 0; !rc && i < map.nr_entries && i < 16; i++) {
+		puts_("memmap: ");
+		put_hex(e[i].addr);
+		puts_("-");
+		put_hex(e[i].addr + e[i].size);
+		puts_(" ");
+		put_dec(e[i].type);
+		puts_("\n");
+	}
+	report("memory_map", rc ? rc : (long)map.nr_entries);
+	report("physdev_op", hypercall(HYPERVISOR_physdev_op, PHYSDEVOP_irq_status_query, (ulong)&query, 0, 0, 0));
+}
+
 /* one command-line word; returns when it is done */
 static void run_word(const char *w)
 {
@@ -215,6 +240,8 @@ static void run_word(const char *w)
 		timing("ram", read32, (ulong)&ram_word, BENCH_MAX);
 	} else if (word_is(w, "xentime", 0)) {
 		xentime_run();
+	} else if (word_is(w, "gnttab", 0)) {
+		gnttab_run();
 	} else if (word_is(w, "hctiming", 0)) {
 		timing("hypercall", xen_version, 0, BENCH_MAX);
 	} else if (word_is(w, "ips", &v)) {
@@ -296,6 +323,8 @@ static void run_word(const char *w)
 		selftest_exec();
 	} else if (word_is(w, "evtchn", 0)) {
 		selftest_evtchn();
+	} else if (word_is(w, "memmap", 0)) {
+		memmap();
 	} else if (word_is(w, "reservation", 0)) {
 		u16 self = DOMID_SELF;
 

@@ -1,0 +1,143 @@
+/*
+ * tests/guests/common/gnttab.c - Xen's grant table as a guest sets it up
+ * (word "gnttab"): GNTTABOP_query_size, set_version and get_version, frame
+ * 0 mapped with XENMEM_add_to_physmap over a page of its own RAM (given
+ * back, as its reservation shows), the entries the toolstack seeded for
+ * the console and the store read from it (said raw, then checked), GNTTABOP_setup_table naming
+ * where each frame is, and the errors Xen gives for bad arguments. Each
+ * line says what it found; docs/guests.md lists them.
+ */
+#include "guest.h"
+
+#define HYPERVISOR_grant_table_op 20
+#define GNTTABOP_setup_table 2
+#define GNTTABOP_transfer 4
+#define GNTTABOP_query_size 6
+#define GNTTABOP_set_version 8
+#define GNTTABOP_get_version 10
+#define XENMEM_add_to_physmap 7
+#define XENMAPSPACE_grant_table 1
+#define GTF_permit_access 1
+#define GTF_type_mask 3
+
+struct grant_entry_v1 {
+	u16 flags, domid;
+	u32 frame;
+};
+
+/* the page frame 0 goes to: its RAM is given back when the frame comes */
+static u8 frame0[4096] __attribute__((aligned(4096)));
+
+static void say(const char *what, long v)
+{
+	puts_("gnttab: ");
+	puts_(what);
+	if (v < 0) {
+		puts_("-");
+		v = -v;
+	}
+	put_dec((u64)v);
+	puts_("\n");
+}
+
+static u64 param(u32 index)
+{
+	struct xen_hvm_param p = { DOMID_SELF, index, 0 };
+
+	return hypercall(HYPERVISOR_hvm_op, HVMOP_get_param, (ulong)&p, 0, 0, 0) ? 0 : p.value;
+}
+
+static long query(u16 dom, u32 *nr, u32 *max)
+{
+	struct { u16 dom; u32 nr_frames, max_nr_frames; short status; } q = { dom, 0, 0, 0 };
+	long rc = hypercall(HYPERVISOR_grant_table_op, GNTTABOP_query_size, (ulong)&q, 1, 0, 0);
+
+	*nr = q.nr_frames;
+	*max = q.max_nr_frames;
+	return rc ? rc : q.status;
+}
+
+static long map_frame(ulong idx, ulong pfn)
+{
+	struct { u16 domid, size; u32 space; ulong idx, gpfn; } m = { DOMID_SELF, 0, XENMAPSPACE_grant_table, idx, pfn };
+
+	return hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&m, 0, 0, 0);
+}
+
+void gnttab_run(void)
+{
+	volatile struct grant_entry_v1 *e = (volatile struct grant_entry_v1 *)frame0;
+	struct { u16 dom; u32 nr_frames; short status; ulong frame_list; } st;
+	struct { u16 dom, pad; u32 version; } gv = { DOMID_SELF, 0, 0 };
+	ulong frames[2] = { 0, 0 };
+	u32 nr = 0, max = 0, version;
+	u16 self = DOMID_SELF;
+	long before, rc;
+
+	rc = query(DOMID_SELF, &nr, &max);
+	puts_("gnttab: query_size ");
+	put_dec((u64)-rc);
+	puts_(" frames ");
+	put_dec(nr);
+	puts_(" of ");
+	put_dec(max);
+	puts_("\n");
+	version = 2;
+	say("set_version 2: ", hypercall(HYPERVISOR_grant_table_op, GNTTABOP_set_version, (ulong)&version, 1, 0, 0));
+	version = 1;
+	say("set_version 1: ", hypercall(HYPERVISOR_grant_table_op, GNTTABOP_set_version, (ulong)&version, 1, 0, 0));
+	rc = hypercall(HYPERVISOR_grant_table_op, GNTTABOP_get_version, (ulong)&gv, 1, 0, 0);
+	say("get_version: ", rc ? rc : (long)gv.version);
+
+	before = hypercall(HYPERVISOR_memory_op, XENMEM_current_reservation, (ulong)&self, 0, 0, 0);
+	rc = map_frame(0, (ulong)frame0 >> 12);
+	say("frame 0 mapped: ", rc);
+	say("reservation change: ", hypercall(HYPERVISOR_memory_op, XENMEM_current_reservation, (ulong)&self, 0, 0, 0) - before);
+	puts_("gnttab: frame 0 at pfn ");
+	put_hex((ulong)frame0 >> 12);
+	puts_("\n");
+	for (int i = 0; i < 2; i++) {
+		puts_("gnttab: entry ");
+		put_dec((u64)i);
+		puts_(": flags ");
+		put_hex(e[i].flags);
+		puts_(" domid ");
+		put_dec(e[i].domid);
+		puts_(" frame ");
+		put_hex(e[i].frame);
+		puts_(" (the ");
+		puts_(i ? "store" : "console");
+		puts_(" pfn ");
+		put_hex(param(i ? HVM_PARAM_STORE_PFN : HVM_PARAM_CONSOLE_PFN));
+		puts_(")\n");
+	}
+	/* the type bits: GTF_reading and _writing come on where a backend mapped the page (Xen's daemons) */
+	say("console entry seeded: ", (e[0].flags & GTF_type_mask) == GTF_permit_access && e[0].domid == 0 &&
+					      e[0].frame == param(HVM_PARAM_CONSOLE_PFN));
+	say("store entry seeded: ", (e[1].flags & GTF_type_mask) == GTF_permit_access && e[1].domid == 0 &&
+					    e[1].frame == param(HVM_PARAM_STORE_PFN));
+	say("entry 8 free: ", e[8].flags == 0);
+
+	st.dom = DOMID_SELF;
+	st.nr_frames = 2;
+	st.status = 99;
+	st.frame_list = (ulong)frames;
+	rc = hypercall(HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (ulong)&st, 1, 0, 0);
+	say("setup_table: ", rc ? rc : st.status);
+	say("setup_table frame 0 where mapped: ", frames[0] == (ulong)frame0 >> 12);
+	say("setup_table frame 1 nowhere: ", frames[1] == ~0ul);
+	rc = query(DOMID_SELF, &nr, &max);
+	say("frames now: ", rc ? rc : (long)nr);
+
+	/* bad arguments: Xen's answers */
+	say("frame 64 (beyond the maximum): ", map_frame(64, (ulong)frame0 >> 12));
+	say("query_size of dom0: ", query(0, &nr, &max));
+	say("query_size of no domain: ", query(0x7000, &nr, &max));
+	st.nr_frames = 65;
+	st.status = 99;
+	rc = hypercall(HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (ulong)&st, 1, 0, 0);
+	say("setup_table of 65 frames: ", rc ? rc : st.status);
+	say("two query_size at once: ", hypercall(HYPERVISOR_grant_table_op, GNTTABOP_query_size, (ulong)frames, 2, 0, 0));
+	say("transfer: ", hypercall(HYPERVISOR_grant_table_op, GNTTABOP_transfer, (ulong)frames, 1, 0, 0));
+	say("version 3: ", (version = 3, hypercall(HYPERVISOR_grant_table_op, GNTTABOP_set_version, (ulong)&version, 1, 0, 0)));
+}
