@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,8 @@ void pm__hw_cpu_from(struct hvm_hw_cpu *c, const struct pm_hv_vcpu_state *st)
 		c->sysenter_cs = r[PM_HV_X86_SYSENTER_CS], c->sysenter_esp = r[PM_HV_X86_SYSENTER_ESP];
 		c->sysenter_eip = r[PM_HV_X86_SYSENTER_EIP];
 		memcpy(c->fpu_regs, r + PM_HV_X86_FXSAVE, sizeof(c->fpu_regs));
+		if (r[PM_HV_X86_HAVE] & PM_HV_X86_HAVE_TSC)
+			c->tsc = r[PM_HV_X86_TSC];
 		return;
 	}
 	/* the FPU as reset leaves it: x87 and SSE exceptions masked */
@@ -180,6 +183,10 @@ void pm__hw_cpu_to(const struct hvm_hw_cpu *c, struct pm_hv_vcpu_state *st)
 	r[PM_HV_X86_SYSENTER_CS] = c->sysenter_cs, r[PM_HV_X86_SYSENTER_ESP] = c->sysenter_esp;
 	r[PM_HV_X86_SYSENTER_EIP] = c->sysenter_eip;
 	memcpy(r + PM_HV_X86_FXSAVE, c->fpu_regs, sizeof(c->fpu_regs));
+	if (c->tsc) {
+		r[PM_HV_X86_TSC] = c->tsc;
+		r[PM_HV_X86_HAVE] |= PM_HV_X86_HAVE_TSC;
+	}
 }
 
 static int add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
@@ -196,6 +203,128 @@ static int add(uint8_t **buf, size_t *len, size_t *cap, const void *p, size_t n)
 	memcpy(*buf + *len, p, n);
 	*len += n;
 	return 0;
+}
+
+/*
+ * the platform state past hvm_hw_cpu, in Xen's records: LAPIC and
+ * LAPIC_REGS (the local APIC), MTRR (PAT; the MTRRs themselves are not
+ * kept: 8 variable ones and fixed ones said to exist, all off), CPU_XSAVE
+ * (XCR0 and the area to the AVX upper halves)
+ */
+struct xsave_rec {
+	uint64_t xfeature_mask, xcr0, xcr0_accum;
+	uint8_t area[512 + 8 * PM_HV_X86_XSAVE_HI_WORDS];
+};
+
+#define XSAVE_FEATURES 7   /* x87, SSE, AVX: what the area holds */
+#define MTRR_CAP 0x508     /* 8 variable ranges, fixed ranges, write-combining */
+
+/* the LAPIC's timer divisor as Xen demangles it from the divide configuration register */
+static uint32_t timer_divisor(const uint64_t *page)
+{
+	uint32_t dcr;
+
+	memcpy(&dcr, (const uint8_t *)page + 0x3e0, 4);
+	dcr &= 0xb;
+	return 1u << ((((dcr & 3) | ((dcr & 8) >> 1)) + 1) & 7);
+}
+
+static int platform_put(uint8_t **buf, size_t *len, size_t *cap, const struct pm_hv_vcpu_state *st,
+			unsigned int n)
+{
+	static const uint16_t order[] = { HVM_SAVE_CODE(LAPIC), HVM_SAVE_CODE(LAPIC_REGS), HVM_SAVE_CODE(MTRR),
+					  CPU_XSAVE_CODE };
+	int rc = 0;
+
+	for (unsigned int t = 0; !rc && t < sizeof(order) / sizeof(order[0]); t++) {
+		for (unsigned int i = 0; !rc && i < n; i++) {
+			const uint64_t *r = st[i].reg;
+			uint64_t have = st[i].nr >= PM_HV_X86_NR ? r[PM_HV_X86_HAVE] : 0;
+			union {
+				struct hvm_hw_lapic l;
+				struct hvm_hw_mtrr m;
+				struct xsave_rec x;
+			} u;
+			struct desc d = { order[t], (uint16_t)i, 0 };
+			const void *body = &u;
+
+			if (!st[i].up)
+				continue;
+			memset(&u, 0, sizeof(u));
+			if (order[t] == HVM_SAVE_CODE(LAPIC) && (have & PM_HV_X86_HAVE_LAPIC)) {
+				u.l.apic_base_msr = r[PM_HV_X86_APIC_BASE];
+				u.l.disabled = r[PM_HV_X86_APIC_BASE] & (1u << 11) ? 0 : 1;   /* VLAPIC_HW_DISABLED */
+				u.l.timer_divisor = timer_divisor(r + PM_HV_X86_LAPIC);
+				u.l.tdt_msr = r[PM_HV_X86_TSC_DEADLINE];
+				d.length = sizeof(u.l);
+			} else if (order[t] == HVM_SAVE_CODE(LAPIC_REGS) && (have & PM_HV_X86_HAVE_LAPIC)) {
+				body = r + PM_HV_X86_LAPIC;
+				d.length = 8 * PM_HV_X86_LAPIC_WORDS;
+			} else if (order[t] == HVM_SAVE_CODE(MTRR) && (have & PM_HV_X86_HAVE_PAT)) {
+				u.m.msr_pat_cr = r[PM_HV_X86_PAT];
+				u.m.msr_mtrr_cap = MTRR_CAP;
+				d.length = sizeof(u.m);
+			} else if (order[t] == CPU_XSAVE_CODE && (have & PM_HV_X86_HAVE_XSAVE)) {
+				u.x.xfeature_mask = XSAVE_FEATURES;
+				u.x.xcr0 = u.x.xcr0_accum = r[PM_HV_X86_XCR0];
+				memcpy(u.x.area, r + PM_HV_X86_FXSAVE, 512);
+				memcpy(u.x.area + 512, r + PM_HV_X86_XSAVE_HI, 8 * PM_HV_X86_XSAVE_HI_WORDS);
+				d.length = sizeof(u.x);
+			} else {
+				continue;
+			}
+			rc = add(buf, len, cap, &d, sizeof(d)) ?: add(buf, len, cap, body, d.length);
+		}
+	}
+	return rc;
+}
+
+/* one of platform_put's records into @st (its vCPU's), its bit in PM_HV_X86_HAVE set */
+static int platform_get(const struct desc *d, const uint8_t *body, struct pm_hv_vcpu_state *st)
+{
+	uint64_t *r = st->reg;
+
+	switch (d->typecode) {
+	case HVM_SAVE_CODE(LAPIC): {
+		struct hvm_hw_lapic l;
+
+		if (d->length != sizeof(l))
+			return -EINVAL;
+		memcpy(&l, body, sizeof(l));
+		r[PM_HV_X86_APIC_BASE] = l.apic_base_msr;
+		r[PM_HV_X86_TSC_DEADLINE] = l.tdt_msr;
+		return 0;
+	}
+	case HVM_SAVE_CODE(LAPIC_REGS):
+		if (d->length != 8 * PM_HV_X86_LAPIC_WORDS)
+			return -EINVAL;
+		memcpy(r + PM_HV_X86_LAPIC, body, d->length);
+		r[PM_HV_X86_HAVE] |= PM_HV_X86_HAVE_LAPIC;
+		return 0;
+	case HVM_SAVE_CODE(MTRR): {
+		struct hvm_hw_mtrr m;
+
+		if (d->length != sizeof(m))
+			return -EINVAL;
+		memcpy(&m, body, sizeof(m));
+		r[PM_HV_X86_PAT] = m.msr_pat_cr;
+		r[PM_HV_X86_HAVE] |= PM_HV_X86_HAVE_PAT;
+		return 0;
+	}
+	case CPU_XSAVE_CODE: {
+		struct xsave_rec x;
+
+		if (d->length < offsetof(struct xsave_rec, area) + 512)
+			return -EINVAL;
+		memset(&x, 0, sizeof(x));
+		memcpy(&x, body, d->length < sizeof(x) ? d->length : sizeof(x));   /* beyond AVX: not kept */
+		r[PM_HV_X86_XCR0] = x.xcr0;
+		memcpy(r + PM_HV_X86_XSAVE_HI, x.area + 512, 8 * PM_HV_X86_XSAVE_HI_WORDS);
+		r[PM_HV_X86_HAVE] |= PM_HV_X86_HAVE_XSAVE;
+		return 0;
+	}
+	}
+	return 0;   /* another of Xen's records (PIC, PIT, ...): the simulator has no such device to restore */
 }
 
 static int hvm_context_put(struct pm_stream_buf *b, const struct pm_hv_vcpu_state *st, unsigned int n)
@@ -216,6 +345,7 @@ static int hvm_context_put(struct pm_stream_buf *b, const struct pm_hv_vcpu_stat
 		d = (struct desc){ HVM_SAVE_CODE(CPU), (uint16_t)i, sizeof(c) };
 		rc = add(&buf, &len, &cap, &d, sizeof(d)) ?: add(&buf, &len, &cap, &c, sizeof(c));
 	}
+	rc = rc ?: platform_put(&buf, &len, &cap, st, n);
 	d = (struct desc){ HVM_SAVE_CODE(END), 0, 0 };
 	rc = rc ?: add(&buf, &len, &cap, &d, sizeof(d));
 	rc = rc ?: pm_stream_put_record(b, PM_LIBXC_HVM_CONTEXT, NULL, 0, buf, len);
@@ -270,6 +400,10 @@ static int hvm_context_get(const struct pm_stream_record *r, struct pm_hv_vcpu_s
 			pm__hw_cpu_to(&c, &st[d.instance]);
 		} else if (d.typecode == HVM_SAVE_CODE(END)) {
 			return 0;
+		} else if (d.instance >= n || platform_get(&d, r->body + pos, &st[d.instance])) {
+			snprintf(what, wlen, "HVM_CONTEXT: save record type %u of CPU %u, %u bytes", d.typecode,
+				 d.instance, d.length);
+			return -EINVAL;
 		}
 		pos += d.length;
 	}

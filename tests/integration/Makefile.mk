@@ -42,7 +42,8 @@ PM_INTEGRATION_TESTS = \
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py \
 	tests/integration/guest-lib.sh tests/integration/xtf-lib.sh \
-	tests/integration/xtf-table.sh
+	tests/integration/xtf-table.sh tests/integration/hvm-context.py
+EXTRA_DIST += tests/integration/gnttab-xen.txt
 
 # prints docs/xl-cfg-keys.md from the key tables (make update-docs)
 check_PROGRAMS += tests/integration/config-keys-doc

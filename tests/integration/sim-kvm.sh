@@ -3,7 +3,8 @@
 # (said by pxl info and the simulator's log), Unicorn otherwise, anything
 # else refused; on KVM a guest that triple-faults crashes with the reason
 # while another runs on undisturbed, a guest saved and restored on KVM
-# runs on from where it was, and Xen's time ABI holds for 32- and 64-bit
+# runs on from where it was (its local APIC, PAT, XCR0 and TSC with it),
+# and Xen's time ABI holds for 32- and 64-bit
 # guests (the pvclock and wallclock against the host's clock, VIRQ_TIMER
 # with singleshot and periodic timers, an IPI port, upcalls on the vector
 # a guest chose through its local APIC), and a 64-bit guest
@@ -15,7 +16,7 @@ G=${top_builddir:-.}/tests/guests/x86/guest.elf
 export PM_ENGINE=kvm
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 
-plan 19
+plan 22
 is "PHYSMAP_SIM_ENGINE=kvm: pxl info says so, as does the simulator's log" "x86_engine=kvm|1" \
 	"$("$PXL" info xen_commandline)|$(grep -c 'x86 vCPUs on kvm' "$PHYSMAP_RUNDIR/sim.log")"
 out=$(PHYSMAP_SIM_ENGINE= PHYSMAP_RUNDIR=$T/uc "$PXL" info xen_commandline 2>&1)
@@ -83,4 +84,25 @@ is "restored in long mode (segments, EFER, MSRs, FPU from the stream), then migr
 timeout 30 "$PXL" shutdown -w g64 >/dev/null 2>&1
 is "it answers a shutdown request from where it was: no new boot (its log begins at the restore), no crash" "0|1|0|0" \
 	"$?|$(log g64 | grep -c '^control: poweroff')|$(log g64 | grep -c '^physmap test guest')|$(log g64 | grep -c 'crashed')"
+# the platform state travels too (Xen's LAPIC, LAPIC_REGS, MTRR and
+# CPU_XSAVE records, the TSC in hvm_hw_cpu): a guest that enabled its
+# local APIC (xentime's upcalls) saved, restored, saved again
+"$PXL" create "$EX/pc.cfg" name=ap kernel="${top_builddir:-.}/tests/guests/x86/guest64.elf" 'cmdline="xentime control"' \
+	'vif=[]' memory=64 >/dev/null 2>&1
+wait_log ap '^control: ready'
+ctx() { python3 "$S/tests/integration/hvm-context.py" "$1" | sed 's/ rip=0x[0-9a-f]*//; s/ tsc=[0-9]*/ tsc/' | tr '\n' '|'; }
+tsc() { python3 "$S/tests/integration/hvm-context.py" "$1" | sed -n 's/^CPU 0 .* tsc=//p'; }
+"$PXL" save ap "$T/ap1.save" >/dev/null 2>&1
+want="HEADER 0 24|CPU 0 1032 tsc|LAPIC 0 24 base=0xfee00900|LAPIC_REGS 0 1024 svr=0x1ff|MTRR 0 240 pat=0x7040600070406|CPU_XSAVE 0 856 xcr0=0x1|END 0 0|"
+is "saved on KVM: the HVM context holds the local APIC (enabled, spurious vector 0xff), PAT, XCR0, a TSC" \
+	"$want" "$(ctx "$T/ap1.save")"
+"$PXL" restore "$T/ap1.save" >/dev/null 2>&1
+"$PXL" save ap "$T/ap2.save" >/dev/null 2>&1
+PYTHONPATH=/usr/lib/xen-4.17/lib/python /usr/lib/xen-4.17/bin/verify-stream-v2 -f xl -i "$T/ap2.save" >"$T/v.out" 2>&1
+vrc=$?
+is "restored and saved again: the same APIC, PAT and XCR0 came back from KVM, its TSC went on (not from 0); verify-stream-v2 accepts" \
+	"$want|yes|0" "$(ctx "$T/ap2.save")|$([ "$(tsc "$T/ap2.save")" -gt "$(tsc "$T/ap1.save")" ] && echo yes)|$vrc"
+"$PXL" restore "$T/ap2.save" >/dev/null 2>&1
+timeout 30 "$PXL" shutdown -w ap >/dev/null 2>&1
+is "and it answers a shutdown request" "0|1" "$?|$(log ap | grep -c '^control: poweroff')"
 is "everything destroyed: the host's memory is whole again" "Domain-0 4096" "$(names) $(free_mib)"

@@ -899,10 +899,17 @@ static const uint32_t state_msrs[] = {   /* in the list's order from PM_HV_X86_S
 	0x174, 0x175, 0x176,                                          /* SYSENTER_CS, _ESP, _EIP */
 };
 #define NR_STATE_MSRS (sizeof(state_msrs) / sizeof(state_msrs[0]))
+/* the platform part's MSRs: each at its place in the list */
+static const struct { uint32_t index, reg, have; } platform_msrs[] = {
+	{ 0x10, PM_HV_X86_TSC, PM_HV_X86_HAVE_TSC },
+	{ 0x277, PM_HV_X86_PAT, PM_HV_X86_HAVE_PAT },
+	{ 0x6e0, PM_HV_X86_TSC_DEADLINE, PM_HV_X86_HAVE_LAPIC },
+};
+#define NR_PLATFORM_MSRS (sizeof(platform_msrs) / sizeof(platform_msrs[0]))
 
 struct msr_list {
 	struct kvm_msrs h;
-	struct kvm_msr_entry e[NR_STATE_MSRS];
+	struct kvm_msr_entry e[NR_STATE_MSRS + NR_PLATFORM_MSRS];
 };
 
 /* Xen's arbytes for a KVM segment, and back */
@@ -964,6 +971,94 @@ static void fxsave_to(const uint64_t *w, struct kvm_fpu *f)
 	memcpy(f->xmm, x + 160, sizeof(f->xmm));
 }
 
+/*
+ * the platform part: the MSRs KVM reads (those it cannot are left out,
+ * their parts not had), XCR0 and the XSAVE area past the legacy one, the
+ * local APIC's page and base
+ */
+static void platform_get(struct sim_vcpu *v, const struct kvm_sregs *sr, uint64_t *reg)
+{
+	struct msr_list m = { .h.nmsrs = NR_PLATFORM_MSRS };
+	struct kvm_xcrs xc = { 0 };
+	struct kvm_xsave *xs = pm_t_calloc(1, sizeof(*xs));
+	struct kvm_lapic_state *ls = pm_t_calloc(1, sizeof(*ls));
+	uint64_t have = PM_HV_X86_HAVE_TSC | PM_HV_X86_HAVE_PAT | PM_HV_X86_HAVE_XSAVE | PM_HV_X86_HAVE_LAPIC;
+	int got;
+
+	for (unsigned int i = 0; i < NR_PLATFORM_MSRS; i++)
+		m.e[i].index = platform_msrs[i].index;
+	got = ioctl(v->kvm_fd, KVM_GET_MSRS, &m);   /* how many it read, in order */
+	for (unsigned int i = 0; i < NR_PLATFORM_MSRS; i++) {
+		if ((int)i < got)
+			reg[platform_msrs[i].reg] = m.e[i].data;
+		else
+			have &= ~(uint64_t)platform_msrs[i].have;
+	}
+	xc.nr_xcrs = 1;
+	if (!xs || ioctl(v->kvm_fd, KVM_GET_XCRS, &xc) || ioctl(v->kvm_fd, KVM_GET_XSAVE, xs)) {
+		have &= ~(uint64_t)PM_HV_X86_HAVE_XSAVE;
+	} else {
+		for (uint32_t i = 0; i < xc.nr_xcrs && i < KVM_MAX_XCRS; i++)
+			if (xc.xcrs[i].xcr == 0)
+				reg[PM_HV_X86_XCR0] = xc.xcrs[i].value;
+		memcpy(reg + PM_HV_X86_XSAVE_HI, (uint8_t *)xs->region + 512, 8 * PM_HV_X86_XSAVE_HI_WORDS);
+	}
+	if (!ls || ioctl(v->kvm_fd, KVM_GET_LAPIC, ls))
+		have &= ~(uint64_t)PM_HV_X86_HAVE_LAPIC;
+	else
+		memcpy(reg + PM_HV_X86_LAPIC, ls->regs, 8 * PM_HV_X86_LAPIC_WORDS);
+	reg[PM_HV_X86_APIC_BASE] = sr->apic_base;
+	reg[PM_HV_X86_HAVE] = have;
+	free(xs);
+	free(ls);
+}
+
+/*
+ * the platform part back, what @reg has of it: the APIC's base before its
+ * page, the TSC deadline after it (KVM arms the timer from the page's
+ * mode), XCR0 before the XSAVE area, whose legacy part is the FXSAVE
+ * words; the TSC moves KVM's offset, so the pvclock learns it again.
+ * returns: whether the FPU was set (through XSAVE)
+ */
+static bool platform_put(struct sim_vcpu *v, struct kvm_sregs *sr, const uint64_t *reg)
+{
+	uint64_t have = reg[PM_HV_X86_HAVE];
+	struct msr_list m = { .h.nmsrs = 0 };
+	bool fpu = false;
+
+	if (have & PM_HV_X86_HAVE_LAPIC) {
+		struct kvm_lapic_state *ls = pm_t_calloc(1, sizeof(*ls));
+
+		sr->apic_base = reg[PM_HV_X86_APIC_BASE];
+		ioctl(v->kvm_fd, KVM_SET_SREGS, sr);
+		if (ls) {
+			memcpy(ls->regs, reg + PM_HV_X86_LAPIC, 8 * PM_HV_X86_LAPIC_WORDS);
+			ioctl(v->kvm_fd, KVM_SET_LAPIC, ls);
+		}
+		free(ls);
+	}
+	if (have & PM_HV_X86_HAVE_XSAVE) {
+		struct kvm_xcrs xc = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = reg[PM_HV_X86_XCR0] } };
+		struct kvm_xsave *xs = pm_t_calloc(1, sizeof(*xs));
+
+		if (xs && !ioctl(v->kvm_fd, KVM_SET_XCRS, &xc)) {
+			memcpy(xs->region, reg + PM_HV_X86_FXSAVE, 512);
+			memcpy((uint8_t *)xs->region + 512, reg + PM_HV_X86_XSAVE_HI, 8 * PM_HV_X86_XSAVE_HI_WORDS);
+			fpu = !ioctl(v->kvm_fd, KVM_SET_XSAVE, xs);
+		}
+		free(xs);
+	}
+	for (unsigned int i = 0; i < NR_PLATFORM_MSRS; i++)
+		if (have & platform_msrs[i].have)
+			m.e[m.h.nmsrs++] = (struct kvm_msr_entry){ .index = platform_msrs[i].index,
+								   .data = reg[platform_msrs[i].reg] };
+	if (m.h.nmsrs)
+		ioctl(v->kvm_fd, KVM_SET_MSRS, &m);
+	if (have & PM_HV_X86_HAVE_TSC)
+		learn_tsc(v);
+	return fpu;
+}
+
 void sim_kvm_get_state(struct sim_vcpu *v, uint64_t *reg)
 {
 	struct kvm_regs r = { 0 };
@@ -995,6 +1090,7 @@ void sim_kvm_get_state(struct sim_vcpu *v, uint64_t *reg)
 	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
 		reg[PM_HV_X86_STAR + i] = m.e[i].data;
 	fxsave_from(&f, reg + PM_HV_X86_FXSAVE);
+	platform_get(v, &sr, reg);
 }
 
 void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg, unsigned int nr)
@@ -1028,6 +1124,8 @@ void sim_kvm_put_state(struct sim_vcpu *v, const uint64_t *reg, unsigned int nr)
 	for (unsigned int i = 0; i < NR_STATE_MSRS; i++)
 		m.e[i] = (struct kvm_msr_entry){ .index = state_msrs[i], .data = reg[PM_HV_X86_STAR + i] };
 	ioctl(v->kvm_fd, KVM_SET_MSRS, &m);
+	if (platform_put(v, &sr, reg))
+		return;   /* the FPU came with the XSAVE area */
 	fxsave_to(reg + PM_HV_X86_FXSAVE, &f);
 	ioctl(v->kvm_fd, KVM_SET_FPU, &f);
 }

@@ -187,7 +187,7 @@ struct pm_sim_exec {
  * A vCPU's whole register state, in the architecture's order
  * (docs/specs/sim-protocol.md); GET_VCPU_STATE takes a pm_sim_vcpu_id
  */
-#define PM_SIM_VCPU_REGS 160   /* as PM_HV_VCPU_REGS: x86 on KVM needs 131 */
+#define PM_SIM_VCPU_REGS 320   /* as PM_HV_VCPU_REGS: x86 on KVM needs 305 */
 struct pm_sim_vcpu_id { uint32_t domid, vcpu; };
 struct pm_sim_vcpu_state {
 	uint32_t domid, vcpu, arch, nr;   /* nr: registers used */

@@ -79,7 +79,7 @@ struct pm_hv_vcpu_ctx {
  *   64-bit too, as Xen's struct hvm_hw_cpu holds it)
  * @up: it runs (or will when the domain does), rather than turned off
  */
-#define PM_HV_VCPU_REGS 160
+#define PM_HV_VCPU_REGS 320
 
 /*
  * the x86 register list past the flat 14: the upper halves of the first
@@ -87,7 +87,13 @@ struct pm_hv_vcpu_ctx {
  * cs, ds, es, fs, gs, ss, tr and ldtr each as selector, base, limit and
  * attributes (Xen's arbytes: type, s, dpl, p, avl, l, db, g in bits 0-11,
  * unusable in bit 16), the descriptor tables, the syscall and sysenter
- * MSRs, and the FXSAVE area as 64 little-endian words
+ * MSRs, the FXSAVE area as 64 little-endian words; then the platform
+ * state a hypervisor keeps per vCPU, each part there when its bit in
+ * PM_HV_X86_HAVE says so (a backend or stream without it leaves it 0):
+ * the TSC; PAT; XCR0 with bytes 512-831 of the XSAVE area (its header and
+ * the AVX upper halves) as 40 words; the local APIC: IA32_APIC_BASE, the
+ * TSC deadline and its register page (1 KiB, as Xen's LAPIC_REGS and
+ * KVM's kvm_lapic_state hold it) as 128 words
  */
 enum pm_hv_x86_reg {
 	PM_HV_X86_NR_FLAT = 14,
@@ -98,8 +104,18 @@ enum pm_hv_x86_reg {
 	PM_HV_X86_STAR = 59, PM_HV_X86_LSTAR, PM_HV_X86_CSTAR, PM_HV_X86_SFMASK, PM_HV_X86_KERNEL_GS_BASE,
 	PM_HV_X86_SYSENTER_CS = 64, PM_HV_X86_SYSENTER_ESP, PM_HV_X86_SYSENTER_EIP,
 	PM_HV_X86_FXSAVE = 67,       /* 64 words */
-	PM_HV_X86_NR = 131
+	PM_HV_X86_HAVE = 131,        /* PM_HV_X86_HAVE_* of what follows */
+	PM_HV_X86_TSC = 132, PM_HV_X86_PAT, PM_HV_X86_XCR0, PM_HV_X86_APIC_BASE, PM_HV_X86_TSC_DEADLINE,
+	PM_HV_X86_XSAVE_HI = 137,    /* 40 words: XSAVE area bytes 512-831 */
+	PM_HV_X86_LAPIC = 177,       /* 128 words: the APIC register page */
+	PM_HV_X86_NR = 305
 };
+#define PM_HV_X86_HAVE_TSC   1u
+#define PM_HV_X86_HAVE_PAT   2u
+#define PM_HV_X86_HAVE_XSAVE 4u   /* XCR0 and the XSAVE words */
+#define PM_HV_X86_HAVE_LAPIC 8u   /* APIC base, TSC deadline and the page */
+#define PM_HV_X86_XSAVE_HI_WORDS 40
+#define PM_HV_X86_LAPIC_WORDS 128
 /* the segments' order in PM_HV_X86_SEG */
 enum pm_hv_x86_seg { PM_HV_X86_CS, PM_HV_X86_DS, PM_HV_X86_ES, PM_HV_X86_FS, PM_HV_X86_GS, PM_HV_X86_SS,
 		     PM_HV_X86_TR, PM_HV_X86_LDTR, PM_HV_X86_NR_SEGS };
