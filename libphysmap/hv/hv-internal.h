@@ -108,6 +108,10 @@ struct pm_hv_ops {
 	/* maps count frames (mfns) at addr, which is reserved for them; or, when
 	 * map_pfns is there (the backend maps by pfn), that instead */
 	int (*map_mfns)(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint64_t count);
+	/* a backend's grant maps (pm_hv_grant_map): all or nothing */
+	int (*grant_map)(struct pm_hv *hv, uint32_t domid, const uint32_t *refs, unsigned int count, bool readonly,
+			 void **addr);
+	int (*grant_unmap)(struct pm_hv *hv, void *addr, unsigned int count);
 	int (*map_pfns)(struct pm_hv *hv, uint32_t domid, void *addr, const uint64_t *pfns, const uint64_t *mfns,
 			uint64_t count);
 	/* NULL: the contexts are made from the vCPUs' registers (dumpcore.c) */

@@ -29,10 +29,19 @@
 #define PM_BINDIR "/usr/local/bin"
 #endif
 
+/* a grant mapping of pm_hv_grant_map: its pages, and the simulator's handle of each */
+struct sim_gmap {
+	void *addr;
+	unsigned int count;
+	uint32_t *handles;
+};
+
 struct sim_conn {
 	int fd;
 	int pool_fd;
 	uint32_t seq;
+	struct sim_gmap *gmaps;
+	size_t nr_gmaps;
 };
 
 static int rundir_of(struct pm_hv *hv)
@@ -284,9 +293,14 @@ static void sim_close(struct pm_hv *hv)
 
 	if (!c)
 		return;
-	close(c->fd);
+	close(c->fd);   /* the simulator drops this connection's grant maps */
 	if (c->pool_fd >= 0)
 		close(c->pool_fd);
+	for (size_t i = 0; i < c->nr_gmaps; i++) {
+		munmap(c->gmaps[i].addr, c->gmaps[i].count * PAGE);
+		free(c->gmaps[i].handles);
+	}
+	free(c->gmaps);
 	free(c);
 }
 
@@ -822,6 +836,81 @@ static int sim_map_mfns(struct pm_hv *hv, void *addr, const uint64_t *mfns, uint
 	return 0;
 }
 
+/* the simulator's maps @h[0 .. n) go */
+static void gnt_unmap_handles(struct pm_hv *hv, const uint32_t *h, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct pm_sim_gnt_unmap u = { h[i], 0 };
+
+		sim_call(hv, PM_SIM_GNT_UNMAP, &u, sizeof(u), NULL, 0, NULL);
+	}
+}
+
+static int sim_grant_map(struct pm_hv *hv, uint32_t domid, const uint32_t *refs, unsigned int count, bool readonly,
+			 void **addr)
+{
+	struct sim_conn *c = hv->priv;
+	uint32_t *h = pm__calloc(count, sizeof(*h));
+	struct sim_gmap *g = pm__realloc(c->gmaps, (c->nr_gmaps + 1) * sizeof(*g));
+	void *area = MAP_FAILED;
+	unsigned int done = 0;
+	int rc = 0;
+
+	if (g)
+		c->gmaps = g;
+	if (!h || !g) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	area = mmap(NULL, (size_t)count * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED) {
+		rc = -errno;
+		goto out;
+	}
+	for (; done < count; done++) {
+		struct pm_sim_gnt_map m = { domid, refs[done], readonly, 0 };
+		struct pm_sim_gnt_mapped r;
+
+		rc = sim_call(hv, PM_SIM_GNT_MAP, &m, sizeof(m), &r, sizeof(r), NULL);
+		if (rc)
+			goto out;
+		h[done] = r.handle;
+		if (mmap((char *)area + (size_t)done * PAGE, PAGE, PROT_READ | (readonly ? 0 : PROT_WRITE),
+			 MAP_SHARED | MAP_FIXED, c->pool_fd, (off_t)(r.mfn * PAGE)) == MAP_FAILED) {
+			rc = -errno;
+			done++;
+			goto out;
+		}
+	}
+	c->gmaps[c->nr_gmaps++] = (struct sim_gmap){ area, count, h };
+	*addr = area;
+	return 0;
+out:
+	gnt_unmap_handles(hv, h, done);
+	if (area != MAP_FAILED)
+		munmap(area, (size_t)count * PAGE);
+	free(h);
+	return rc;
+}
+
+static int sim_grant_unmap(struct pm_hv *hv, void *addr, unsigned int count)
+{
+	struct sim_conn *c = hv->priv;
+
+	for (size_t i = 0; i < c->nr_gmaps; i++) {
+		struct sim_gmap g = c->gmaps[i];
+
+		if (g.addr != addr || g.count != count)
+			continue;
+		munmap(addr, (size_t)count * PAGE);   /* before the frames may go back to the pool */
+		gnt_unmap_handles(hv, g.handles, count);
+		free(g.handles);
+		c->gmaps[i] = c->gmaps[--c->nr_gmaps];
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* frames straight from the pool's memfd: no mapping, no fault per page */
 static int sim_send_frames(struct pm_hv *hv, int fd, const uint64_t *mfns, uint64_t count)
 {
@@ -901,6 +990,8 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.numa_info = sim_numa_info,
 	.set_param = sim_set_param,
 	.set_memory_map = sim_set_memory_map,
+	.grant_map = sim_grant_map,
+	.grant_unmap = sim_grant_unmap,
 	.memory = sim_memory,
 	.p2m_read = sim_p2m_read,
 	.max_read = PM_SIM_P2M_READ_MAX,

@@ -47,6 +47,7 @@
 #include <xenhypfs.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xengnttab.h>
 #include <xenstore.h>
 #include <xen/domctl.h>
 #include <xen/hvm/params.h>
@@ -151,6 +152,8 @@ static void xen_close(struct pm_hv *hv)
 	if (x->dirty)
 		free(x->dirty->seen);
 	free(x->dirty);
+	if (x->gnt)
+		xengnttab_close(x->gnt);
 	xencall_close(x->call);
 	xenforeignmemory_close(x->fmem);
 	xc_interface_close(x->xch);
@@ -467,6 +470,27 @@ static int set_memory_map(struct pm_xen *x, uint32_t domid, const struct pm_e820
 	rc = xc_domain_set_memory_map(x->xch, domid, e, (uint32_t)map->nr);
 	free(e);
 	return rc;
+}
+
+static int xen_grant_map(struct pm_hv *hv, uint32_t domid, const uint32_t *refs, unsigned int count, bool readonly,
+			 void **addr)
+{
+	struct pm_xen *x = hv->priv;
+
+	if (!x->gnt && !(x->gnt = xengnttab_open(&pm__xen_quiet, 0)))
+		return err();
+	*addr = xengnttab_map_domain_grant_refs(x->gnt, count, domid, (uint32_t *)refs,
+						PROT_READ | (readonly ? 0 : PROT_WRITE));
+	return *addr ? 0 : errno == ESRCH ? -ENOENT : err();
+}
+
+static int xen_grant_unmap(struct pm_hv *hv, void *addr, unsigned int count)
+{
+	struct pm_xen *x = hv->priv;
+
+	if (!x->gnt)
+		return -EINVAL;
+	return xengnttab_unmap(x->gnt, addr, count) ? err() : 0;
 }
 
 static int xen_set_memory_map(struct pm_hv *hv, uint32_t domid, const struct pm_e820 *map)
@@ -1874,6 +1898,8 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.vcpu_set = xen_vcpu_set,
 	.set_param = xen_set_param,
 	.set_memory_map = xen_set_memory_map,
+	.grant_map = xen_grant_map,
+	.grant_unmap = xen_grant_unmap,
 	.set_actions = xen_set_actions,
 	.shutdown = xen_shutdown,
 	.host_info = xen_host_info,

@@ -23,6 +23,7 @@ struct pm_xen {
 	struct binding *bind;    /* the channels pm_hv_evtchn_bind bound */
 	size_t nr_bind;
 	struct dirty *dirty;
+	struct xengntdev_handle *gnt;   /* /dev/xen/gntdev, opened at the first grant map */
 };
 
 /* a logger that keeps the Xen libraries quiet */

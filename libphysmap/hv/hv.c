@@ -377,6 +377,20 @@ int pm_hv_set_param(struct pm_hv *hv, uint32_t domid, unsigned int index, uint64
 	return injected(hv) ?: hv->ops->set_param(hv, domid, index, value);
 }
 
+int pm_hv_grant_map(struct pm_hv *hv, uint32_t domid, const uint32_t *refs, unsigned int count, bool readonly,
+		    void **addr)
+{
+	*addr = NULL;
+	if (!count)
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->grant_map(hv, domid, refs, count, readonly, addr);
+}
+
+int pm_hv_grant_unmap(struct pm_hv *hv, void *addr, unsigned int count)
+{
+	return hv->ops->grant_unmap(hv, addr, count);
+}
+
 int pm_hv_set_memory_map(struct pm_hv *hv, uint32_t domid, const struct pm_e820 *map)
 {
 	if (!hv->ops->set_memory_map)

@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 70
+plan 72
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -337,4 +337,20 @@ is "pxl p2m: the grant frame foreign at the pfn it chose; XENMEM_memory_map, phy
 	"foreign 0x$pfn-0x$(printf '%x' $((0x$pfn + 1)))|-38|-38" \
 	"$("$PXL" p2m gt | awk '$1 == "foreign" { print $1, $2 }')|$(log gt | tr -d '\r' | sed -n 's/^\(memory_map\|physdev_op\): //p' | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy gt
+
+# a backend maps the guest's grants (pm_hv_grant_map, the way physmap-dm's
+# disk and network backends map a frontend's pages): it grants dom0 page
+# A writable (ref 8) and page B read-only (ref 9)
+boot gr "grant" on_poweroff=preserve
+wait_log gr "^grant: ready"
+GP=${top_builddir:-.}/tests/integration/hv-probe
+is "grant maps: a read-only grant refused writable (EPERM) and read read-only; refs not granted refused" \
+	"grant=9: Operation not permitted|read: page B, read-only|ok|grant=500: Invalid argument|grant=5000: Invalid argument" \
+	"$("$GP" gr grant=9)|$("$GP" gr grantro=9 | tr '\n' '|')$("$GP" gr grant=500)|$("$GP" gr grant=5000)"
+out=$("$GP" gr grant=8 | tr '\n' '|')
+wait_state gr shutdown
+is "a writable grant: dom0 reads the page and writes it; the guest sees the write, and GTF_reading|GTF_writing in the entry while mapped, cleared after" \
+	"read: page A of the guest|ok|grant: page A now: written by dom0|grant: entry 8 flags seen 0x19, now 0x1" \
+	"$out$(log gr | tr -d '\r' | grep '^grant: \(page\|entry\)' | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy gr
 is "destroyed: the host's memory is whole again (the grant table's frames too)" "Domain-0 4096" "$(names) $(free_mib)"

@@ -13,6 +13,10 @@
  * moves its pc; evtchn=PORT binds to the guest's PORT, raises it, waits
  * (10 s at most) for the guest to send and says "rang", then unbinds;
  * wait=N peeks until N pages are dirty (10 s at most) and prints the count;
+ * grant=REF maps the guest's grant REF writable as a backend does, prints
+ * "read: " and the string the page begins with, writes "written by dom0"
+ * there, unmaps once the guest wrote "seen" at byte 2048 (10 s at most);
+ * grantro=REF maps it read-only and prints what it reads;
  * pause and unpause say "ok". The first failure prints one line and exits
  * 1. One process is one connection: a dirty log it started stops when it
  * exits (the simulator's lease), so steps that read a log go in one call.
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "physmap/hv.h"
 
@@ -86,6 +91,29 @@ static int evtchn_step(struct pm_hv *hv, uint32_t domid, const char *what)
 	return rc ? 0 : 1;
 }
 
+static int grant_step(struct pm_hv *hv, uint32_t domid, const char *what)
+{
+	bool ro = !strncmp(what, "grantro=", 8);
+	uint32_t ref = (uint32_t)strtoul(strchr(what, '=') + 1, NULL, 0);
+	char *page;
+	int rc = pm_hv_grant_map(hv, domid, &ref, 1, ro, (void **)&page);
+
+	if (rc) {
+		printf("%s: %s\n", what, strerror(-rc));
+		return 1;
+	}
+	printf("read: %.64s\n", page);
+	if (!ro) {
+		/* held until the guest says it saw the write (at byte 2048), 10 s at most */
+		strcpy(page, "written by dom0");
+		for (int i = 0; i < 1000 && strcmp(page + 2048, "seen"); i++)
+			usleep(10000);
+	}
+	rc = pm_hv_grant_unmap(hv, page, 1);
+	printf("%s\n", rc ? strerror(-rc) : "ok");
+	return rc ? 1 : 0;
+}
+
 static int step(struct pm_hv *hv, uint32_t domid, uint64_t max_pfn, const char *what)
 {
 	uint8_t *bitmap;
@@ -96,6 +124,8 @@ static int step(struct pm_hv *hv, uint32_t domid, uint64_t max_pfn, const char *
 		return vcpu_step(hv, domid, what);
 	if (!strncmp(what, "evtchn=", 7))
 		return evtchn_step(hv, domid, what);
+	if (!strncmp(what, "grant=", 6) || !strncmp(what, "grantro=", 8))
+		return grant_step(hv, domid, what);
 
 	if (!strcmp(what, "pause") || !strcmp(what, "unpause")) {
 		rc = !strcmp(what, "pause") ? pm_hv_domain_pause(hv, domid) : pm_hv_domain_unpause(hv, domid);

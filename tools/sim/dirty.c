@@ -223,6 +223,15 @@ static struct sim_dirty_page now(const struct sim *s, const struct sim_domain *d
 	return p;
 }
 
+/* a frame no page has: the next read finds the page changed */
+#define FORCED (PM_P2M_INVALID - 1)
+
+void sim_dirty_mark(struct sim_domain *d, uint64_t pfn)
+{
+	if (d->dirty && pfn < d->max_pfn)
+		d->dirty[pfn].mfn = FORCED;
+}
+
 int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 {
 	long rc;

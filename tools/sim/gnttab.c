@@ -12,6 +12,15 @@
  * and _XENSTORE are seeded as libxl seeds them: access to the console and
  * store pages for dom0.
  *
+ * A backend (a client of the simulator: dom0, physmap-dm) maps a guest's
+ * grant: the entry must permit access to dom0 (GTF_permit_access, not
+ * GTF_readonly for a writable map) and name a RAM pfn; GTF_reading and
+ * GTF_writing are set in it while mapped, as Xen sets them, and the frame
+ * is held: a guest that gives the page back meanwhile loses its pfn, but
+ * the frame returns to the pool only at the last unmap (Xen's page
+ * reference). A writable map marks the page dirty when it goes; a
+ * client's maps go with its connection.
+ *
  * Only version 1 is offered, as Xen with gnttab=max-ver:1 (or xl's
  * max_grant_version = 1) does: set_version to 2 answers -ENOSYS. An HVM
  * guest may call query_size, setup_table, set_version and get_version
@@ -26,6 +35,7 @@
 #include <xen/grant_table.h>
 #include <xen/hvm/params.h>
 
+#include "failalloc.h"
 #include "vcpu.h"
 
 #define PAGE 4096ull
@@ -105,6 +115,9 @@ void sim_gnttab_free(struct sim *s, struct sim_domain *d)
 	for (uint32_t i = 0; i < d->gnttab.nr_frames; i++)
 		sim_pool_free(&s->pool, d->gnttab.mfn[i], 1);
 	d->gnttab.nr_frames = 0;
+	for (uint32_t h = 0; h < s->nr_gmaps; h++)   /* its grants still mapped name no domain now */
+		if (s->gmaps[h].client >= 0 && s->gmaps[h].domid == d->domid)
+			s->gmaps[h].domid = UINT32_MAX;
 }
 
 long sim_gnttab_add_to_physmap(struct sim *s, struct sim_domain *d, uint64_t idx, uint64_t gpfn)
@@ -145,6 +158,172 @@ long sim_gnttab_add_to_physmap(struct sim *s, struct sim_domain *d, uint64_t idx
 	g->gpfn[idx] = gpfn;
 	sim_changed(d, gpfn, 1);
 	return 0;
+}
+
+/* ---- a backend's maps ---- */
+
+#define GNT_MAPS_MAX 262144   /* Xen's default maptrack: 1024 frames of 256 */
+#define ENTRIES_PER_FRAME (PAGE / sizeof(struct grant_entry_v1))
+
+/* @d's entry @ref, or NULL where the table has no such entry */
+static struct grant_entry_v1 *entry(struct sim *s, struct sim_domain *d, uint32_t ref)
+{
+	uint32_t f = ref / ENTRIES_PER_FRAME;
+
+	if (f >= d->gnttab.nr_frames)
+		return NULL;
+	return (struct grant_entry_v1 *)((char *)s->pool_map + d->gnttab.mfn[f] * PAGE) + ref % ENTRIES_PER_FRAME;
+}
+
+/* how many live maps hold @domid's @ref (writable ones only: @rw) */
+static unsigned int pins(const struct sim *s, uint32_t domid, uint32_t ref, bool rw)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < s->nr_gmaps; i++)
+		n += s->gmaps[i].client >= 0 && s->gmaps[i].domid == domid && s->gmaps[i].ref == ref &&
+		     (!rw || !s->gmaps[i].readonly);
+	return n;
+}
+
+/* set or clear @bits in an entry's flags, atomically (the guest may change it meanwhile) */
+static bool entry_flags(struct grant_entry_v1 *e, uint16_t domid, uint16_t set, uint16_t clear, bool check,
+			bool readonly)
+{
+	uint16_t f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+
+	for (int tries = 0; tries < 4; tries++) {
+		if (check && ((f & GTF_type_mask) != GTF_permit_access || e->domid != domid ||
+			      (!readonly && (f & GTF_readonly))))
+			return false;
+		if (__atomic_compare_exchange_n(&e->flags, &f, (uint16_t)((f | set) & ~clear), false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+	}
+	return false;   /* an entry changing under us four times: Xen gives up too */
+}
+
+/* a free handle: a gap, or the next one (room made for it). returns: it; -ENOSPC; -ENOMEM */
+static long free_slot(struct sim *s)
+{
+	for (uint32_t h = 0; h < s->nr_gmaps; h++)
+		if (s->gmaps[h].client < 0)
+			return h;
+	if (s->nr_gmaps == GNT_MAPS_MAX)
+		return -ENOSPC;
+	if (s->nr_gmaps == s->cap_gmaps) {
+		uint32_t cap = s->cap_gmaps ? 2 * s->cap_gmaps : 64;
+		struct sim_gnt_map *g = pm_t_realloc(s->gmaps, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		s->gmaps = g;
+		s->cap_gmaps = cap;
+	}
+	return s->nr_gmaps;
+}
+
+/* the reading and writing flags @domid's @ref should have with the maps held now */
+static uint16_t unheld(const struct sim *s, uint32_t domid, uint32_t ref)
+{
+	return (uint16_t)((pins(s, domid, ref, true) ? 0 : GTF_writing) | (pins(s, domid, ref, false) ? 0 : GTF_reading));
+}
+
+long sim_gnttab_map(struct sim *s, int client, uint32_t domid, uint32_t ref, bool readonly, uint64_t *mfn)
+{
+	struct sim_domain *d = sim_domain_find(s, domid);
+	struct grant_entry_v1 *e;
+	uint64_t p2m, pfn;
+	long h;
+
+	if (!d || !domid)
+		return -ENOENT;
+	e = entry(s, d, ref);
+	if (!e)
+		return -EINVAL;   /* GNTST_bad_gntref */
+	h = free_slot(s);
+	if (h < 0)
+		return h;
+	if (!entry_flags(e, 0, readonly ? GTF_reading : GTF_reading | GTF_writing, 0, true, readonly))
+		return (e->flags & GTF_readonly) && !readonly ? -EPERM : -EINVAL;
+	pfn = __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
+	p2m = pfn < d->max_pfn ? pm_p2m_lookup(d->p2m, pfn) : PM_P2M_INVALID;
+	if (pm_p2m_kind_of(p2m) != PM_P2M_RAM || p2m >= s->pool.total) {
+		entry_flags(e, 0, 0, unheld(s, domid, ref), false, true);   /* GNTST_bad_page: as it was */
+		return -EFAULT;
+	}
+	if (h == s->nr_gmaps)
+		s->nr_gmaps++;
+	s->gmaps[h] = (struct sim_gnt_map){ .client = client, .domid = domid, .ref = ref, .mfn = p2m, .pfn = pfn,
+					    .readonly = readonly };
+	*mfn = p2m;
+	return h;
+}
+
+/* the map @h goes: the entry's flags when it was the last, the page dirty, an orphaned frame freed */
+static void unmap(struct sim *s, uint32_t h)
+{
+	struct sim_gnt_map *m = &s->gmaps[h];
+	struct sim_domain *d = sim_domain_find(s, m->domid);
+	struct grant_entry_v1 *e = d ? entry(s, d, m->ref) : NULL;
+	uint64_t mfn = m->mfn;
+	bool orphan = m->orphan, held = false;
+
+	m->client = -1;
+	if (e)
+		entry_flags(e, 0, 0, unheld(s, m->domid, m->ref), false, true);
+	if (d && !m->readonly && !orphan)
+		sim_dirty_mark(d, m->pfn);   /* the backend wrote it, unseen: as Xen's gnttab_mark_dirty */
+	for (uint32_t i = 0; orphan && i < s->nr_gmaps; i++)
+		held |= s->gmaps[i].client >= 0 && s->gmaps[i].mfn == mfn;
+	if (orphan && !held)
+		sim_pool_free(&s->pool, mfn, 1);
+	while (s->nr_gmaps && s->gmaps[s->nr_gmaps - 1].client < 0)
+		s->nr_gmaps--;
+}
+
+int sim_gnttab_unmap(struct sim *s, int client, uint32_t handle)
+{
+	if (handle >= s->nr_gmaps || s->gmaps[handle].client != client)
+		return -EINVAL;   /* GNTST_bad_handle */
+	unmap(s, handle);
+	return 0;
+}
+
+void sim_gnttab_client_gone(struct sim *s, int client)
+{
+	for (uint32_t h = s->nr_gmaps; h-- > 0;)
+		if (h < s->nr_gmaps && s->gmaps[h].client == client)
+			unmap(s, h);
+}
+
+void sim_frames_free(struct sim *s, uint64_t mfn, uint64_t count)
+{
+	uint64_t from = mfn;
+
+	for (uint32_t i = 0; i < s->nr_gmaps; i++)
+		if (s->gmaps[i].client >= 0 && s->gmaps[i].mfn >= mfn && s->gmaps[i].mfn < mfn + count)
+			goto held;
+	sim_pool_free(&s->pool, mfn, count);
+	return;
+held:
+	/* frames a backend holds wait for their last unmap; the rest go now */
+	for (uint64_t f = mfn; f < mfn + count; f++) {
+		bool mapped = false;
+
+		for (uint32_t i = 0; i < s->nr_gmaps; i++)
+			if (s->gmaps[i].client >= 0 && s->gmaps[i].mfn == f) {
+				s->gmaps[i].orphan = true;
+				mapped = true;
+			}
+		if (!mapped)
+			continue;
+		if (f > from)
+			sim_pool_free(&s->pool, from, f - from);
+		from = f + 1;
+	}
+	if (mfn + count > from)
+		sim_pool_free(&s->pool, from, mfn + count - from);
 }
 
 /* ---- grant_table_op ---- */

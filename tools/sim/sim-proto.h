@@ -52,6 +52,8 @@ enum pm_sim_op {
 	PM_SIM_VCPU_PIN,
 	PM_SIM_GONE,
 	PM_SIM_SET_MEMORY_MAP,
+	PM_SIM_GNT_MAP,
+	PM_SIM_GNT_UNMAP,
 	PM_SIM_OP_COUNT
 };
 
@@ -125,6 +127,10 @@ struct pm_sim_param { uint32_t domid, index; uint64_t value; };
 #define PM_SIM_E820_MAX 128   /* Xen's E820MAX */
 struct pm_sim_e820 { uint64_t addr, size; uint32_t type, pad; };
 struct pm_sim_memory_map { uint32_t domid, nr; struct pm_sim_e820 entry[PM_SIM_E820_MAX]; };
+/* GNT_MAP: a guest's grant for the connection (dom0's backends); the reply says where the frame is */
+struct pm_sim_gnt_map { uint32_t domid, ref, readonly, pad; };
+struct pm_sim_gnt_mapped { uint64_t mfn; uint32_t handle, pad; };
+struct pm_sim_gnt_unmap { uint32_t handle, pad; };
 
 /*
  * IOREQ_SERVER replies the vCPU count and where the buffered ring sits in

@@ -199,7 +199,7 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 		if (pm_p2m_next_run(d->p2m, pfn, &run))
 			break;
 		if (run.kind == PM_P2M_RAM)
-			sim_pool_free(&s->pool, run.mfn, run.end - run.start);
+			sim_frames_free(s, run.mfn, run.end - run.start);
 		pfn = run.end;
 	}
 	pm_p2m_free(d->p2m);
@@ -216,6 +216,9 @@ void sim_dispose(struct sim *s)
 	pm_xs_free(s->xs);
 	free(s->gone);
 	s->gone = NULL;
+	free(s->gmaps);
+	s->gmaps = NULL;
+	s->nr_gmaps = s->cap_gmaps = 0;
 	pthread_mutex_lock(&s->lock);
 	while (s->domains) {
 		struct sim_domain *d = s->domains;
@@ -586,7 +589,7 @@ long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t first, uint64_t 
 			rc = pm_p2m_clear_range(d->p2m, pfn, end);
 			if (rc)
 				return done ? done : rc;
-			sim_pool_free(&s->pool, mfn, end - pfn);
+			sim_frames_free(s, mfn, end - pfn);
 			d->tot_pages -= end - pfn;
 			done += (long)(end - pfn);
 		}
@@ -745,10 +748,13 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_VCPU_INFO] = sizeof(struct pm_sim_domid),
 	[PM_SIM_VCPU_PIN] = sizeof(struct pm_sim_vcpu_pin),
 	[PM_SIM_SET_MEMORY_MAP] = sizeof(struct pm_sim_memory_map),
+	[PM_SIM_GNT_MAP] = sizeof(struct pm_sim_gnt_map),
+	[PM_SIM_GNT_UNMAP] = sizeof(struct pm_sim_gnt_unmap),
 };
 
 void sim_client_gone(struct sim *s, int client)
 {
+	sim_gnttab_client_gone(s, client);
 	for (struct sim_domain *d = s->domains; d; d = d->next) {
 		if (d->dirty && d->dirty_owner == client) {
 			sim_dirty_log(s, d, false);
@@ -1067,6 +1073,21 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		d->nr_e820 = m->nr;
 		return 0;
 	}
+	case PM_SIM_GNT_MAP: {
+		const struct pm_sim_gnt_map *g = payload;
+		struct pm_sim_gnt_mapped m = { 0 };
+		long h = g->readonly > 1 ? -EINVAL : sim_gnttab_map(s, client, g->domid, g->ref, g->readonly, &m.mfn);
+
+		if (h < 0)
+			return (int)h;
+		m.handle = (uint32_t)h;
+		rc = reply(out, out_len, &m, sizeof(m));
+		if (rc)
+			sim_gnttab_unmap(s, client, m.handle);
+		return rc;
+	}
+	case PM_SIM_GNT_UNMAP:
+		return sim_gnttab_unmap(s, client, ((const struct pm_sim_gnt_unmap *)payload)->handle);
 	case PM_SIM_GONE:
 		rc = reply(out, out_len, s->gone, s->nr_gone * sizeof(*s->gone));
 		if (!rc)

@@ -101,6 +101,15 @@ struct sim_domain {
 	uint32_t nr_e820;
 };
 
+/* a grant of a guest mapped by a backend (gnttab.c) */
+struct sim_gnt_map {
+	int client;              /* the connection that holds it; -1: a free handle */
+	uint32_t domid, ref;
+	uint64_t mfn, pfn;       /* the granted frame, and the guest's pfn of it then */
+	bool readonly;
+	bool orphan;             /* the guest freed the frame: back to the pool at the last unmap */
+};
+
 struct sim {
 	struct sim_pool pool;
 	void *pool_map;          /* the whole pool, mapped (rings live in it) */
@@ -134,6 +143,8 @@ struct sim {
 	int wp;
 	int uffd, pagemap;
 	struct sim_kvm_host *kvm;   /* /dev/kvm when x86 vCPUs run on KVM (kvm.c), else NULL */
+	struct sim_gnt_map *gmaps;  /* backends' grant maps, by handle */
+	uint32_t nr_gmaps, cap_gmaps;
 };
 
 /**
@@ -363,5 +374,32 @@ void sim_gnttab_seed(struct sim *s, struct sim_domain *d);
 
 /** sim_gnttab_free - the table's frames back to the pool (the domain goes) */
 void sim_gnttab_free(struct sim *s, struct sim_domain *d);
+
+/**
+ * sim_gnttab_map - connection @client maps @domid's grant @ref (read-only:
+ * @readonly): the entry checked and marked as Xen marks it, the frame
+ * held until the map goes
+ * @mfn: receives the frame (its offset in the pool's memfd / 4096)
+ * returns: the map's handle; -ENOENT (no such guest); -EINVAL (no such
+ *   entry, or it grants nothing to dom0); -EPERM (a writable map of a
+ *   read-only grant); -EFAULT (the frame it names is not RAM); -ENOSPC
+ *   (262144 maps); -ENOMEM
+ */
+long sim_gnttab_map(struct sim *s, int client, uint32_t domid, uint32_t ref, bool readonly, uint64_t *mfn);
+
+/** sim_gnttab_unmap - @client's map @handle goes. returns: 0; -EINVAL (not its map) */
+int sim_gnttab_unmap(struct sim *s, int client, uint32_t handle);
+
+/** sim_gnttab_client_gone - every map of @client goes (its connection closed) */
+void sim_gnttab_client_gone(struct sim *s, int client);
+
+/**
+ * sim_frames_free - a domain's frames [mfn, mfn + count) back to the pool,
+ * but for those a backend maps: they go at their last unmap
+ */
+void sim_frames_free(struct sim *s, uint64_t mfn, uint64_t count);
+
+/** sim_dirty_mark - @d's page @pfn counts as written at the dirty log's next read (dirty.c) */
+void sim_dirty_mark(struct sim_domain *d, uint64_t pfn);
 
 #endif

@@ -704,4 +704,26 @@ void *pm_hv_map(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64_t count);
 /** pm_hv_unmap - undo pm_hv_map */
 void pm_hv_unmap(struct pm_hv *hv, void *addr, uint64_t count);
 
+/**
+ * pm_hv_grant_map - @count grants of guest @domid (@refs) mapped into the
+ * caller, one after another, as dom0's backends map them: writable unless
+ * @readonly (libxengnttab on xen; the simulator's grant tables). While
+ * mapped the guest's entries say so (GTF_reading, GTF_writing) and the
+ * frames stay, whatever the guest does with its pfns.
+ * @addr: receives where (for pm_hv_grant_unmap)
+ * returns: 0; -ENOENT (no such guest); -EINVAL (a ref it has not granted
+ *   to dom0, @count 0); -EPERM (a writable map of a read-only grant);
+ *   -EFAULT (a grant of a page the guest does not have); -ENOMEM; -errno.
+ *   On failure nothing stays mapped.
+ */
+int pm_hv_grant_map(struct pm_hv *hv, uint32_t domid, const uint32_t *refs, unsigned int count, bool readonly,
+		    void **addr);
+
+/**
+ * pm_hv_grant_unmap - a mapping of pm_hv_grant_map goes (@count as it was
+ * made); a writable one's pages count as written for the guest's dirty log
+ * returns: 0; -EINVAL (no such mapping)
+ */
+int pm_hv_grant_unmap(struct pm_hv *hv, void *addr, unsigned int count);
+
 #endif

@@ -142,6 +142,8 @@ extern u64 uart_base;
 void xentime_run(void);
 /** gnttab_run - the grant table set up and its bad arguments (common/gnttab.c, word "gnttab") */
 void gnttab_run(void);
+/** grant_run - pages granted to dom0, waited on until it wrote one (common/gnttab.c, word "grant") */
+void grant_run(void);
 
 /* ---- the library (common/lib.c) ---- */
 
