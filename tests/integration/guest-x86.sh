@@ -21,7 +21,7 @@ boot() {
 	"$PXL" create "$EX/pc.cfg" name="$name" kernel="$G" "cmdline=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 38
+plan 39
 
 boot x1 "store reservation badcalls" on_poweroff=preserve
 wait_state x1 shutdown
@@ -209,4 +209,12 @@ is "a writable grant: dom0 reads the page and writes it; the guest sees the writ
 	"read: page A of the guest|ok|grant: page A now: written by dom0|grant: entry 8 flags seen 0x19, now 0x1" \
 	"$out$(log gr | tr -d '\r' | grep '^grant: \(page\|entry\)' | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy gr
+boot gf "grant=free" on_poweroff=preserve
+wait_log gf "^grant: ready"
+out=$("$GP" gf granthold=8 | tr '\n' '|')
+wait_state gf shutdown
+is "a page the guest gives back while dom0 maps it: the frame stays dom0's (not zeroed, not reused) until the unmap" \
+	"read: page A of the guest|still: written by dom0|ok|gnttab: page A given back: 1|gnttab: entry 8 flags after the unmap: 1" \
+	"$out$(log gf | tr -d '\r' | grep '^gnttab: \(page A\|entry 8\)' | tr '\n' '|' | sed 's/|$//')"
+"$PXL" destroy gf
 is "everything destroyed: the host's memory is whole again (the grant table's frames too)" "Domain-0 4096" "$(names) $(free_mib)"

@@ -16,6 +16,8 @@
  * grant=REF maps the guest's grant REF writable as a backend does, prints
  * "read: " and the string the page begins with, writes "written by dom0"
  * there, unmaps once the guest wrote "seen" at byte 2048 (10 s at most);
+ * granthold=REF does the same, then 0.5 s later (the guest gave the page
+ * back meanwhile) prints "still: " and what the page begins with;
  * grantro=REF maps it read-only and prints what it reads;
  * pause and unpause say "ok". The first failure prints one line and exits
  * 1. One process is one connection: a dirty log it started stops when it
@@ -93,7 +95,7 @@ static int evtchn_step(struct pm_hv *hv, uint32_t domid, const char *what)
 
 static int grant_step(struct pm_hv *hv, uint32_t domid, const char *what)
 {
-	bool ro = !strncmp(what, "grantro=", 8);
+	bool ro = !strncmp(what, "grantro=", 8), hold = !strncmp(what, "granthold=", 10);
 	uint32_t ref = (uint32_t)strtoul(strchr(what, '=') + 1, NULL, 0);
 	char *page;
 	int rc = pm_hv_grant_map(hv, domid, &ref, 1, ro, (void **)&page);
@@ -108,6 +110,10 @@ static int grant_step(struct pm_hv *hv, uint32_t domid, const char *what)
 		strcpy(page, "written by dom0");
 		for (int i = 0; i < 1000 && strcmp(page + 2048, "seen"); i++)
 			usleep(10000);
+	}
+	if (hold) {
+		usleep(500000);
+		printf("still: %.64s\n", page);   /* a frame gone back to the pool would read zeros */
 	}
 	rc = pm_hv_grant_unmap(hv, page, 1);
 	printf("%s\n", rc ? strerror(-rc) : "ok");
@@ -124,7 +130,7 @@ static int step(struct pm_hv *hv, uint32_t domid, uint64_t max_pfn, const char *
 		return vcpu_step(hv, domid, what);
 	if (!strncmp(what, "evtchn=", 7))
 		return evtchn_step(hv, domid, what);
-	if (!strncmp(what, "grant=", 6) || !strncmp(what, "grantro=", 8))
+	if (!strncmp(what, "grant=", 6) || !strncmp(what, "grantro=", 8) || !strncmp(what, "granthold=", 10))
 		return grant_step(hv, domid, what);
 
 	if (!strcmp(what, "pause") || !strcmp(what, "unpause")) {

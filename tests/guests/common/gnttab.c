@@ -153,10 +153,12 @@ void gnttab_run(void)
  * page A (writable) and entry 9 page B (read-only), each beginning with a
  * string; then, for 30 s at most, until dom0 wrote "written by dom0" into
  * A, noting the flags Xen sets in entry 8 while it is mapped; it answers
- * "seen" at byte 2048, then waits until dom0 unmapped it. Says "grant: ready 8 9", then what A holds and the
- * flags it saw.
+ * "seen" at byte 2048, then waits until dom0 unmapped it. Says "grant:
+ * ready 8 9", then what A holds and the flags it saw. With @give_back
+ * ("grant=free") it gives page A back to Xen once it answered, dom0
+ * still mapping it, and says so and the flags after the unmap instead.
  */
-void grant_run(void)
+void grant_run(int give_back)
 {
 	volatile struct grant_entry_v1 *e = (volatile struct grant_entry_v1 *)frame0;
 	static const char a[] = "page A of the guest", b[] = "page B, read-only";
@@ -187,6 +189,17 @@ void grant_run(void)
 			memcpy(page_a + 2048, "seen", 5);   /* dom0 holds the map until it reads this */
 			break;
 		}
+	}
+	if (give_back) {
+		/* page A back to Xen while dom0 maps it: the pfn goes, the frame stays dom0's until it unmaps */
+		ulong pfn = (ulong)page_a >> 12;
+		struct xen_memory_reservation r = { (ulong)&pfn, 1, 0, 0, DOMID_SELF };
+
+		say("page A given back: ", hypercall(HYPERVISOR_memory_op, XENMEM_decrease_reservation, (ulong)&r, 0, 0, 0));
+		while (arch_counter() - t0 < limit && (e[8].flags & (GTF_reading | GTF_writing)))
+			;
+		say("entry 8 flags after the unmap: ", e[8].flags);
+		return;
 	}
 	while (arch_counter() - t0 < limit && (e[8].flags & (GTF_reading | GTF_writing)))
 		;   /* until dom0 unmapped it */

@@ -143,7 +143,7 @@ void xentime_run(void);
 /** gnttab_run - the grant table set up and its bad arguments (common/gnttab.c, word "gnttab") */
 void gnttab_run(void);
 /** grant_run - pages granted to dom0, waited on until it wrote one (common/gnttab.c, word "grant") */
-void grant_run(void);
+void grant_run(int give_back);
 
 /* ---- the library (common/lib.c) ---- */
 
