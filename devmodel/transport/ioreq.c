@@ -17,6 +17,11 @@
 #include "physmap/hv.h"
 #include "ioreq.h"
 #include "unixsock.h"
+#include "../xen/xenbus.h"
+
+/* the PV devices physmap-dm serves (devmodel/xen/) */
+extern const struct pm_xb_ops pm_xen_blkback;
+static const struct pm_xb_ops *const pv_devices[] = { &pm_xen_blkback };
 
 #define SPINS 20000
 
@@ -36,6 +41,7 @@ struct conn {
 	int failed;              /* a claim the backend refused: -errno */
 	struct notifier *wn;
 	size_t nr_wn;
+	struct pm_xb *bus;       /* the domain's PV devices: their store directories, rings, channels */
 };
 
 /*
@@ -396,7 +402,7 @@ static int serve(struct conn *c, struct input *in, int control)
 	int rc = 0;
 
 	for (;;) {
-		size_t np = 5 + c->nr_wn;
+		size_t nxb = pm_xb_nr_fds(c->bus), np = 5 + c->nr_wn + nxb;
 		struct pollfd *g = realloc(p, np * sizeof(*p));
 		int idle = 0;
 
@@ -422,6 +428,7 @@ static int serve(struct conn *c, struct input *in, int control)
 		p[4] = (struct pollfd){ .fd = control, .events = POLLIN };
 		for (size_t i = 0; i < c->nr_wn; i++)
 			p[5 + i] = (struct pollfd){ .fd = c->wn[i].fd, .events = POLLIN };
+		nxb = pm_xb_fds(c->bus, p + 5 + c->nr_wn, nxb);
 		/* input waiting for room: look again soon, the guest polls its UART */
 		if (poll(p, (nfds_t)np, in->len ? 10 : -1) < 0 && errno != EINTR) {
 			rc = -errno;
@@ -438,6 +445,7 @@ static int serve(struct conn *c, struct input *in, int control)
 		input_poll(c->dm, in, &p[2], &p[3]);
 		if (p[4].revents)
 			control_poll(c, control);
+		pm_xb_poll(c->bus, p + 5 + c->nr_wn, nxb);
 	}
 	free(p);
 	return rc;
@@ -499,6 +507,11 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 			goto out;
 		}
 	}
+	rc = pm_xb_open(hv, domid, pv_devices, sizeof(pv_devices) / sizeof(pv_devices[0]), &c.bus);
+	if (rc) {
+		snprintf(err, errlen, "domain %u: watching its PV devices in the store: %s", domid, strerror(-rc));
+		goto out;
+	}
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "ready\n", 6) != 6)
 			rc = -EPIPE;
@@ -521,6 +534,7 @@ out:
 	for (size_t i = 0; i < c.nr_wn; i++)
 		close(c.wn[i].fd);
 	free(c.wn);
+	pm_xb_close(c.bus);
 	pm_hv_ioreq_close(c.srv);
 	if (hv)
 		pm_hv_close(hv);

@@ -144,6 +144,8 @@ void xentime_run(void);
 void gnttab_run(void);
 /** grant_run - pages granted to dom0, waited on until it wrote one (common/gnttab.c, word "grant") */
 void grant_run(int give_back);
+/** blkfront_run - a block frontend reads, writes and flushes disk xvda (common/blkfront.c, word "disk") */
+void blkfront_run(void);
 
 /* ---- the library (common/lib.c) ---- */
 

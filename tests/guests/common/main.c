@@ -242,6 +242,8 @@ static void run_word(const char *w)
 		xentime_run();
 	} else if (word_is(w, "gnttab", 0)) {
 		gnttab_run();
+	} else if (word_is(w, "disk", 0)) {
+		blkfront_run();
 	} else if (word_is(w, "grant", &v)) {
 		grant_run(v && v[0] == 'f');
 	} else if (word_is(w, "hctiming", 0)) {

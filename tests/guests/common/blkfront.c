@@ -1,0 +1,255 @@
+/*
+ * tests/guests/common/blkfront.c - a block frontend (word "disk"): the
+ * split-driver handshake in the store for disk 51712 (xvda), one ring
+ * page and one data page granted to its backend, a channel for it, then
+ * requests of xen/include/public/io/blkif.h in this port's ABI:
+ *
+ *   disk: sectors N info I            what the backend offers
+ *   disk: read 0-7 crc32 0x...        the first 4 KiB, its CRC-32 (zlib's)
+ *   disk: wrote 8-15, read back same  a pattern written and read again
+ *   disk: flush 0                     BLKIF_OP_FLUSH_DISKCACHE's status
+ *   disk: past the end -1             a read beyond the disk: BLKIF_RSP_ERROR
+ *   disk: done                        the frontend Closed
+ *
+ * Each step waits for its response on the channel (SCHEDOP_poll).
+ */
+#include "guest.h"
+
+#define XENMEM_add_to_physmap 7
+#define XENMAPSPACE_grant_table 1
+#define EVTCHNOP_send 4
+#define EVTCHNOP_alloc_unbound 6
+#define GTF_permit_access 1
+#define BLKIF_OP_READ 0
+#define BLKIF_OP_WRITE 1
+#define BLKIF_OP_FLUSH_DISKCACHE 3
+#define DEVID "51712"
+#define REF_RING 10
+#define REF_DATA 11
+
+struct grant_entry_v1 {
+	u16 flags, domid;
+	u32 frame;
+};
+
+struct segment {
+	u32 gref;
+	u8 first_sect, last_sect, pad[2];
+};
+
+/* struct blkif_request in this port's ABI (x86_32 packs the 64-bit fields at 4 bytes) */
+struct request {
+	u8 operation, nr_segments;
+	u16 handle;
+#ifdef __i386__
+	u32 id_lo, id_hi, sector_lo, sector_hi;
+#else
+	u64 id, sector;
+#endif
+	struct segment seg[11];
+};
+
+struct response {
+	u32 id_lo, id_hi;
+	u8 operation, pad;
+	short status;
+#ifndef __i386__
+	u32 pad2;
+#endif
+};
+
+union entry {
+	struct request req;
+	struct response rsp;
+};
+
+struct sring {
+	volatile u32 req_prod, req_event, rsp_prod, rsp_event;
+	u8 pad[48];
+	union entry ring[32];
+};
+
+static u8 gtab[4096] __attribute__((aligned(4096)));
+static struct sring ring_page __attribute__((aligned(4096)));
+static u8 data[4096] __attribute__((aligned(4096)));
+static u32 port;
+static u32 req_prod_pvt, rsp_cons;
+static char be[96];
+
+static void say(const char *what, long v)
+{
+	puts_("disk: ");
+	puts_(what);
+	if (v < 0) {
+		puts_("-");
+		v = -v;
+	}
+	put_dec((u64)v);
+	puts_("\n");
+}
+
+static u32 crc32(const u8 *p, ulong n)
+{
+	u32 c = 0xffffffffu;
+
+	for (ulong i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
+	}
+	return ~c;
+}
+
+/* the backend's key @key as a number; -1 when absent */
+static long be_num(const char *key)
+{
+	char p[128], v[32];
+	long n = 0;
+	ulong l = strlen_(be);
+
+	memcpy(p, be, l);
+	p[l] = '/';
+	memcpy(p + l + 1, key, strlen_(key) + 1);
+	if (xs_read(p, v, sizeof(v)) < 0)
+		return -1;
+	for (const char *c = v; *c >= '0' && *c <= '9'; c++)
+		n = n * 10 + (*c - '0');
+	return n;
+}
+
+/* until the backend's state is at least @want (the watch on it wakes us) */
+static void wait_backend(long want)
+{
+	while (be_num("state") < want)
+		xs_wait_watch();
+}
+
+static void fe_write(const char *key, u64 v)
+{
+	char p[64] = "device/vbd/" DEVID "/", s[24];
+	int i = 23;
+	ulong l = strlen_(p);
+
+	memcpy(p + l, key, strlen_(key) + 1);
+	s[i] = 0;
+	do {
+		s[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	xs_write(p, s + i);
+}
+
+/* one request of one segment (sectors @first..@last of the data page) at @sector; its status */
+static long submit(u8 op, u64 sector, u8 first, u8 last)
+{
+	struct request *r = &ring_page.ring[req_prod_pvt % 32].req;
+	struct response *s;
+	u32 p = port;
+	long status;
+
+	memset(r, 0, sizeof(*r));
+	r->operation = op;
+	r->nr_segments = op == BLKIF_OP_FLUSH_DISKCACHE ? 0 : 1;
+	r->handle = 51712;
+#ifdef __i386__
+	r->id_lo = req_prod_pvt;
+	r->sector_lo = (u32)sector;
+	r->sector_hi = (u32)(sector >> 32);
+#else
+	r->id = req_prod_pvt;
+	r->sector = sector;
+#endif
+	r->seg[0] = (struct segment){ REF_DATA, first, last, { 0, 0 } };
+	req_prod_pvt++;
+	arch_mb();
+	ring_page.req_prod = req_prod_pvt;
+	arch_mb();
+	hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send, (ulong)&p, 0, 0, 0);
+	while (ring_page.rsp_prod == rsp_cons)
+		event_wait(port);
+	arch_mb();
+	s = &ring_page.ring[rsp_cons % 32].rsp;
+	status = s->status;
+	rsp_cons++;
+	ring_page.rsp_event = rsp_cons + 1;
+	return status;
+}
+
+void blkfront_run(void)
+{
+	volatile struct grant_entry_v1 *g = (volatile struct grant_entry_v1 *)gtab;
+	struct { u16 dom, remote; u32 port; } au = { DOMID_SELF, 0, 0 };
+	struct { u16 domid, size; u32 space; ulong idx, gpfn; } m = { DOMID_SELF, 0, XENMAPSPACE_grant_table, 0,
+								      (ulong)gtab >> 12 };
+	char p[64];
+	long n, rc, backend_id;
+	u32 crc;
+
+	if (xs_init() || xs_read("device/vbd/" DEVID "/backend", be, sizeof(be)) < 0) {
+		puts_("disk: none\n");
+		return;
+	}
+	xs_read("device/vbd/" DEVID "/backend-id", p, sizeof(p));
+	backend_id = p[0] - '0';
+	memcpy(p, be, strlen_(be));
+	memcpy(p + strlen_(be), "/state", 7);
+	xs_watch(p, "be");
+	wait_backend(2);   /* InitWait: it said what it offers */
+	say("sectors ", be_num("sectors"));
+	if (hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&m, 0, 0, 0)) {
+		puts_("disk: no grant table\n");
+		return;
+	}
+	au.remote = (u16)backend_id;
+	if (hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, (ulong)&au, 0, 0, 0)) {
+		puts_("disk: no event channel\n");
+		return;
+	}
+	port = au.port;
+	memset(&ring_page, 0, sizeof(ring_page));
+	ring_page.req_event = ring_page.rsp_event = 1;
+	g[REF_RING] = (struct grant_entry_v1){ 0, (u16)backend_id, (u32)((ulong)&ring_page >> 12) };
+	g[REF_DATA] = (struct grant_entry_v1){ 0, (u16)backend_id, (u32)((ulong)data >> 12) };
+	arch_mb();
+	g[REF_RING].flags = GTF_permit_access;
+	g[REF_DATA].flags = GTF_permit_access;
+	fe_write("ring-ref", REF_RING);
+	fe_write("event-channel", port);
+#ifdef __i386__
+	xs_write("device/vbd/" DEVID "/protocol", "x86_32-abi");
+#elif defined(__x86_64__)
+	xs_write("device/vbd/" DEVID "/protocol", "x86_64-abi");
+#else
+	xs_write("device/vbd/" DEVID "/protocol", "arm-abi");
+#endif
+	fe_write("state", 3);   /* Initialised */
+	wait_backend(4);
+	fe_write("state", 4);   /* Connected */
+	say("info ", be_num("info"));
+
+	rc = submit(BLKIF_OP_READ, 0, 0, 7);
+	crc = crc32(data, sizeof(data));
+	puts_("disk: read 0-7 ");
+	if (rc) {
+		say("failed ", rc);
+	} else {
+		puts_("crc32 ");
+		put_hex(crc);
+		puts_("\n");
+	}
+	for (ulong i = 0; i < sizeof(data); i++)
+		data[i] = (u8)("physmap disk test "[i % 18] + (i / 512));
+	crc = crc32(data, sizeof(data));
+	rc = submit(BLKIF_OP_WRITE, 8, 0, 7);
+	memset(data, 0, sizeof(data));
+	if (!rc)
+		rc = submit(BLKIF_OP_READ, 8, 0, 7);
+	puts_(!rc && crc32(data, sizeof(data)) == crc ? "disk: wrote 8-15, read back same\n"
+						      : "disk: wrote 8-15, read back different\n");
+	say("flush ", submit(BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0));
+	n = be_num("sectors");
+	say("past the end ", submit(BLKIF_OP_READ, (u64)n, 0, 7));
+	fe_write("state", 6);   /* Closed */
+	wait_backend(6);
+	puts_("disk: done\n");
+}
