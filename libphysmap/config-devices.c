@@ -7,8 +7,8 @@
  * key=value; target= comes last and takes the rest). vif= specs are read as
  * xl's parse_nic_config reads them (xl-network-configuration(5)): comma
  * separated key=value pairs, rate= through libxlutil's xlu_vif_parse_rate.
- * What physmap cannot serve (formats and backends that need QEMU's qdisk)
- * is refused by name here, before anything is built.
+ * What physmap cannot serve (formats other than raw, backends other than
+ * phy and qdisk) is refused by name here, before anything is built.
  *
  * Glossary: vdev: the guest's name for a disk (xvda, hdc, sdb3, d0p1, or a
  * number); devid: the number the store knows it by, encoded as
@@ -304,14 +304,15 @@ static int one_disk(const char *spec, const struct pm_config_devices_in *in, str
 	}
 	if (d->format != PM_DISK_FORMAT_RAW && d->format != PM_DISK_FORMAT_EMPTY) {
 		rc = dev_err(err, errlen, in->disk_site, "disk",
-			     "\"%s\": format %s needs QEMU's qdisk backend, which physmap does not serve yet "
-			     "(raw images and block devices only)", spec, pm_disk_format_name(d->format));
+			     "\"%s\": format %s is QEMU's to read, not physmap's (raw images and block devices only)",
+			     spec, pm_disk_format_name(d->format));
 		goto out;
 	}
-	if (d->backend != PM_DISK_BACKEND_AUTO && d->backend != PM_DISK_BACKEND_PHY) {
+	if (d->backend != PM_DISK_BACKEND_AUTO && d->backend != PM_DISK_BACKEND_PHY &&
+	    d->backend != PM_DISK_BACKEND_QDISK) {
 		rc = dev_err(err, errlen, in->disk_site, "disk",
-			     "\"%s\": backendtype %s is not served by physmap yet (phy only)", spec,
-			     backend_names[d->backend]);
+			     "\"%s\": backendtype %s is not served by physmap (phy, dom0's blkback; qdisk, physmap-dm)",
+			     spec, backend_names[d->backend]);
 		goto out;
 	}
 	if (d->backend_domain && strcmp(d->backend_domain, "0") && strcmp(d->backend_domain, "Domain-0")) {

@@ -61,4 +61,7 @@ void pm__store_prune(struct xs_handle *h, const char *dir);
 /* pm__device_random_mac - 00:16:3e and three random bytes (the fourth's top bit clear); 0 or -errno */
 int pm__device_random_mac(uint8_t mac[6]);
 
-#endif
+#endif/** pm__device_by_dm - whether the domain's physmap-dm serves disk @d (qdisk: the simulator's, Xen's backendtype=qdisk) */
+bool pm__device_by_dm(const struct pm_hv *hv, const struct pm_disk *d);
+
+

@@ -10,11 +10,17 @@
  * from the store, so a device made by xl, or by a pxl that was killed,
  * goes the same way.
  *
+ * A disk is served by dom0's kernel (blkback, backend directory vbd) on
+ * Xen, or by the domain's physmap-dm (backend directory qdisk, as libxl
+ * names QEMU's) on the simulator and on Xen with backendtype "qdisk";
+ * its frontend is the guest's device/vbd either way.
+ *
  * Glossary: KIND: "vbd" or "vif"; be, fe: the backend's and the
  * frontend's directories; rec: libxl's record of the device (/libxl/...).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +64,47 @@ static void paths(uint32_t domid, const char *kind, uint32_t devid, struct pm_de
 	snprintf(p->be, sizeof(p->be), "/local/domain/0/backend/%s/%u/%u", kind, domid, devid);
 	snprintf(p->fe, sizeof(p->fe), "/local/domain/%u/device/%s/%u", domid, kind, devid);
 	snprintf(p->rec, sizeof(p->rec), "/libxl/%u/device/%s/%u", domid, kind, devid);
+}
+
+bool pm__device_by_dm(const struct pm_hv *hv, const struct pm_disk *d)
+{
+	return !pm__hv_hotplug_ready(hv) || d->backend == PM_DISK_BACKEND_QDISK;
+}
+
+static bool by_dm(const struct pm_hv *hv, const struct pm_disk *d)
+{
+	return pm__device_by_dm(hv, d);
+}
+
+/*
+ * a device's directories: @kind is the frontend's ("vbd", "vif") or a
+ * backend's ("qdisk": a vbd's); the backend's directory is where the
+ * frontend's says, when it says
+ */
+static void device_paths(struct xs_handle *h, uint32_t domid, const char *kind, uint32_t devid,
+			 struct pm_device_paths *p)
+{
+	unsigned int len;
+	char k[PM_DEVICE_PATH_LEN + 16], *be;
+
+	paths(domid, strcmp(kind, "qdisk") ? kind : "vbd", devid, p);
+	if (!strcmp(kind, "qdisk")) {
+		snprintf(p->be, sizeof(p->be), "/local/domain/0/backend/qdisk/%u/%u", domid, devid);
+		return;
+	}
+	snprintf(k, sizeof(k), "%s/backend", p->fe);
+	be = xs_read(h, XBT_NULL, k, &len);
+	if (be && !strncmp(be, "/local/domain/0/backend/", 24) && strlen(be) < sizeof(p->be))
+		snprintf(p->be, sizeof(p->be), "%s", be);
+	free(be);
+}
+
+/* the backend's kind a directory is of ("vbd", "qdisk", "vif") */
+static const char *be_kind(const struct pm_device_paths *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", p->be + strlen("/local/domain/0/backend/"));
+	buf[strcspn(buf, "/")] = 0;
+	return buf;
 }
 
 /* a number read from the store; def when absent or not a number */
@@ -197,21 +244,25 @@ static void remove_dirs(struct xs_handle *h, const struct pm_device_paths *p)
 }
 
 /* after writing: the backend up, then the hotplug step; on failure nothing is left */
+/* after writing: the backend up, then the hotplug step (none for physmap-dm's); on failure nothing is left */
 static int bring_up(struct pm_hv *hv, struct xs_handle *h, const char *kind, const struct pm_device_paths *p,
 		    const char *what, char *err, size_t errlen)
 {
 	char why[256] = "";
+	bool dm = !strcmp(kind, "qdisk");
 	int rc = wait_state(h, p->be, XB_INITWAIT, BACKEND_UP_MS, why, sizeof(why));
 
 	if (rc == -ETIMEDOUT)
-		say(err, errlen, "%s: the backend (%s in dom0) did not answer in %d s", what,
-		    !strcmp(kind, "vbd") ? "blkback" : "netback", BACKEND_UP_MS / 1000);
+		say(err, errlen, "%s: the backend (%s) did not answer in %d s", what,
+		    dm ? "the domain's physmap-dm" : !strcmp(kind, "vbd") ? "blkback in dom0" : "netback in dom0",
+		    BACKEND_UP_MS / 1000);
 	else if (rc)
 		say(err, errlen, "%s: the backend refused it: %s", what, why);
-	if (!rc && (rc = pm__hv_hotplug(hv, h, kind, p->be, true, why, sizeof(why))))
+	if (!rc && !dm && (rc = pm__hv_hotplug(hv, h, kind, p->be, true, why, sizeof(why))))
 		say(err, errlen, "%s: %s", what, why[0] ? why : strerror(-rc));
 	if (rc) {
-		pm__hv_hotplug(hv, h, kind, p->be, false, NULL, 0);
+		if (!dm)
+			pm__hv_hotplug(hv, h, kind, p->be, false, NULL, 0);
 		remove_dirs(h, p);
 	}
 	return rc;
@@ -232,13 +283,14 @@ int pm__device_add_disk(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, c
 			char *err, size_t errlen)
 {
 	struct pm_device_paths p;
-	char fid[16], devid[16], what[64], script[256];
+	char fid[16], devid[16], what[64], script[256], params[PATH_MAX + 8] = "", abs[PATH_MAX];
 	const char *type = d->cdrom ? "cdrom" : "disk";
+	bool dm = by_dm(hv, d);
 	const char *bkv[] = {
-		"frontend", p.fe, "params", d->target ? d->target : "",
-		"script", script_path(d->script, "/etc/xen/scripts/block", script, sizeof(script)), "frontend-id", fid,
-		"online", "1", "removable", d->cdrom ? "1" : "0", "bootable", "1", "state", "1",
-		"dev", d->vdev, "type", "phy", "mode", d->readwrite ? "w" : "r", "device-type", type,
+		"frontend", p.fe, "params", params,
+		"script", dm ? NULL : script_path(d->script, "/etc/xen/scripts/block", script, sizeof(script)),
+		"frontend-id", fid, "online", "1", "removable", d->cdrom ? "1" : "0", "bootable", "1", "state", "1",
+		"dev", d->vdev, "type", dm ? "qdisk" : "phy", "mode", d->readwrite ? "w" : "r", "device-type", type,
 		/* discard unless said otherwise, for a disk the guest may write (libxl's default) */
 		"discard-enable", (d->discard < 0 ? d->readwrite : d->discard) ? "1" : "0", "specification", "xen",
 		"direct-io-safe", d->direct_io_safe ? "1" : NULL, NULL,
@@ -250,13 +302,20 @@ int pm__device_add_disk(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, c
 	snprintf(fid, sizeof(fid), "%u", domid);
 	snprintf(devid, sizeof(devid), "%u", d->devid);
 	snprintf(what, sizeof(what), "disk %s", d->vdev);
-	paths(domid, "vbd", d->devid, &p);
+	/* physmap-dm opens the image itself, from wherever it runs: a path it can follow, libxl's FORMAT:PATH */
+	if (dm && d->target && *d->target)
+		snprintf(params, sizeof(params), "aio:%s", realpath(d->target, abs) ? abs : d->target);
+	else if (!dm && d->target)
+		snprintf(params, sizeof(params), "%s", d->target);
+	paths(domid, dm ? "qdisk" : "vbd", d->devid, &p);
+	snprintf(p.fe, sizeof(p.fe), "/local/domain/%u/device/vbd/%u", domid, d->devid);
+	snprintf(p.rec, sizeof(p.rec), "/libxl/%u/device/vbd/%u", domid, d->devid);
 	rc = write_device(h, domid, &p, bkv, fkv);
 	if (rc == -EEXIST)
 		say(err, errlen, "%s: domain %u has a disk %u already", what, domid, d->devid);
 	else if (rc)
 		say(err, errlen, "%s: writing %s: %s", what, p.be, strerror(-rc));
-	return rc ?: bring_up(hv, h, "vbd", &p, what, err, errlen);
+	return rc ?: bring_up(hv, h, dm ? "qdisk" : "vbd", &p, what, err, errlen);
 }
 
 int pm__device_add_nic(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, const struct pm_nic *n,
@@ -304,12 +363,12 @@ int pm__device_remove(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, con
 		      bool force, char *err, size_t errlen)
 {
 	struct pm_device_paths p;
-	char k[PM_DEVICE_PATH_LEN + 16];
+	char k[PM_DEVICE_PATH_LEN + 16], bk[16];
 	unsigned int len;
 	char *there;
 	int rc = 0;
 
-	paths(domid, kind, devid, &p);
+	device_paths(h, domid, kind, devid, &p);
 	there = xs_read(h, XBT_NULL, p.be, &len);
 	if (!there) {
 		say(err, errlen, "domain %u has no %s %u", domid, kind, devid);
@@ -330,7 +389,8 @@ int pm__device_remove(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, con
 			}
 		}
 	}
-	pm__hv_hotplug(hv, h, kind, p.be, false, NULL, 0);
+	if (strcmp(be_kind(&p, bk, sizeof(bk)), "qdisk"))   /* physmap-dm's need no hotplug step undone */
+		pm__hv_hotplug(hv, h, be_kind(&p, bk, sizeof(bk)), p.be, false, NULL, 0);
 	remove_dirs(h, &p);
 	return 0;
 }
@@ -424,18 +484,16 @@ static bool same_vm(const char *a, const char *b)
 	return la == lb && !strncmp(a, b, la);
 }
 
-/* is what target names (a file by inode, a block device by number) served to
- * another domain in a way that excludes this use? */
-static int check_sharing(struct xs_handle *h, const struct pm_domain_config *cfg, const struct pm_disk *d,
-			 char *err, size_t errlen)
+/* check_sharing's look at one kind of backend */
+static int sharing_in(struct xs_handle *h, const struct pm_domain_config *cfg, const struct pm_disk *d,
+		      const struct stat *mine_st, const char *kind, char *err, size_t errlen)
 {
-	struct stat mine, theirs;
+	struct stat theirs, mine = *mine_st;
 	unsigned int nd = 0;
 	char **doms, p[PM_DEVICE_PATH_LEN + 32];
 
-	if (!d->target || stat(d->target, &mine))
-		return 0;
-	doms = xs_directory(h, XBT_NULL, "/local/domain/0/backend/vbd", &nd);
+	snprintf(p, sizeof(p), "/local/domain/0/backend/%s", kind);
+	doms = xs_directory(h, XBT_NULL, p, &nd);
 	for (unsigned int i = 0; doms && i < nd; i++) {
 		unsigned int nv = 0, len;
 		char **vbds, *name;
@@ -446,17 +504,18 @@ static int check_sharing(struct xs_handle *h, const struct pm_domain_config *cfg
 			free(name);
 			continue;
 		}
-		snprintf(p, sizeof(p), "/local/domain/0/backend/vbd/%s", doms[i]);
+		snprintf(p, sizeof(p), "/local/domain/0/backend/%s/%s", kind, doms[i]);
 		vbds = xs_directory(h, XBT_NULL, p, &nv);
 		for (unsigned int j = 0; vbds && j < nv; j++) {
-			char *params, *mode;
+			char *params, *mode, *path;
 			bool same, rw;
 
-			snprintf(p, sizeof(p), "/local/domain/0/backend/vbd/%s/%s/params", doms[i], vbds[j]);
+			snprintf(p, sizeof(p), "/local/domain/0/backend/%s/%s/%s/params", kind, doms[i], vbds[j]);
 			params = xs_read(h, XBT_NULL, p, &len);
-			snprintf(p, sizeof(p), "/local/domain/0/backend/vbd/%s/%s/mode", doms[i], vbds[j]);
+			snprintf(p, sizeof(p), "/local/domain/0/backend/%s/%s/%s/mode", kind, doms[i], vbds[j]);
 			mode = xs_read(h, XBT_NULL, p, &len);
-			same = params && *params && !stat(params, &theirs) &&
+			path = params && (!strncmp(params, "aio:", 4) || !strncmp(params, "raw:", 4)) ? params + 4 : params;
+			same = path && *path && !stat(path, &theirs) &&
 			       (S_ISBLK(mine.st_mode) ? S_ISBLK(theirs.st_mode) && mine.st_rdev == theirs.st_rdev
 						      : mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino);
 			rw = mode && !strcmp(mode, "w");
@@ -479,6 +538,24 @@ static int check_sharing(struct xs_handle *h, const struct pm_domain_config *cfg
 	return 0;
 }
 
+/* is what target names (a file by inode, a block device by number) served to
+ * another domain in a way that excludes this use? */
+static int check_sharing(struct xs_handle *h, const struct pm_domain_config *cfg, const struct pm_disk *d,
+			 char *err, size_t errlen)
+{
+	struct stat mine;
+
+	if (!d->target || stat(d->target, &mine))
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		int rc = sharing_in(h, cfg, d, &mine, k ? "qdisk" : "vbd", err, errlen);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int pm__devices_check(struct pm_hv *hv, const struct pm_domain_config *cfg, char *err, size_t errlen)
 {
 	struct xs_handle *h;
@@ -486,9 +563,8 @@ int pm__devices_check(struct pm_hv *hv, const struct pm_domain_config *cfg, char
 
 	if (!cfg->nr_disks && !cfg->nr_nics)
 		return 0;
-	if (!pm__hv_hotplug_ready(hv))
-		return 0;   /* a backend without devices: the caller says they are ignored */
-	for (size_t i = 0; !rc && i < cfg->nr_nics; i++) {
+	/* networks on a backend without them: the caller says they are ignored */
+	for (size_t i = 0; !rc && pm__hv_hotplug_ready(hv) && i < cfg->nr_nics; i++) {
 		const char *br = cfg->nics[i].bridge ? cfg->nics[i].bridge : "xenbr0";
 		char p[128];
 
@@ -517,9 +593,7 @@ int pm__devices_add(struct pm_hv *hv, uint32_t domid, const struct pm_domain_con
 	struct xs_handle *h;
 	int rc = 0;
 
-	if (!cfg->nr_disks && !cfg->nr_nics)
-		return 0;
-	if (!pm__hv_hotplug_ready(hv))
+	if (!cfg->nr_disks && (!cfg->nr_nics || !pm__hv_hotplug_ready(hv)))
 		return 0;
 	h = xs_open(XS_OPEN_SOCKETONLY);
 	if (!h) {
@@ -528,7 +602,7 @@ int pm__devices_add(struct pm_hv *hv, uint32_t domid, const struct pm_domain_con
 	}
 	for (size_t i = 0; !rc && i < cfg->nr_disks; i++)
 		rc = pm__device_add_disk(hv, h, domid, &cfg->disks[i], err, errlen);
-	for (size_t i = 0; !rc && i < cfg->nr_nics; i++)
+	for (size_t i = 0; !rc && pm__hv_hotplug_ready(hv) && i < cfg->nr_nics; i++)
 		rc = pm__device_add_nic(hv, h, domid, &nics[i], err, errlen);
 	xs_close(h);
 	return rc;
@@ -769,15 +843,15 @@ static int forget_device(struct pm_domain_config *cfg, const void *arg)
 }
 
 /* the domain's name, for the checks a new device goes through */
-static int attach_begin(struct pm_hv *hv, uint32_t domid, struct xs_handle **h, char *name, size_t len,
+static int attach_begin(struct pm_hv *hv, uint32_t domid, bool nic, struct xs_handle **h, char *name, size_t len,
 			char *err, size_t errlen)
 {
 	struct pm_hv_dominfo info;
 	int rc;
 
 	err[0] = 0;
-	if (!pm__hv_hotplug_ready(hv)) {
-		say(err, errlen, "the %s backend serves no disks or networks yet", pm_hv_backend(hv));
+	if (nic && !pm__hv_hotplug_ready(hv)) {
+		say(err, errlen, "the %s backend serves no networks yet", pm_hv_backend(hv));
 		return -EOPNOTSUPP;
 	}
 	rc = pm_hv_domain_getinfo(hv, domid, &info);
@@ -799,7 +873,7 @@ int pm_device_disk_attach(struct pm_hv *hv, uint32_t domid, const struct pm_disk
 	struct xs_handle *h = NULL;
 	struct pm_domain_config one;
 	char name[64];
-	int rc = attach_begin(hv, domid, &h, name, sizeof(name), err, errlen);
+	int rc = attach_begin(hv, domid, false, &h, name, sizeof(name), err, errlen);
 
 	if (rc)
 		return rc;
@@ -825,7 +899,7 @@ int pm_device_nic_attach(struct pm_hv *hv, uint32_t domid, struct pm_nic *n, cha
 	struct pm_device_info *list;
 	char name[64];
 	long nr;
-	int rc = attach_begin(hv, domid, &h, name, sizeof(name), err, errlen);
+	int rc = attach_begin(hv, domid, true, &h, name, sizeof(name), err, errlen);
 
 	if (rc)
 		return rc;

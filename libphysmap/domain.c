@@ -489,6 +489,15 @@ static void console_file(char *buf, size_t len, struct pm_hv *hv, const char *na
  * devices, started detached (double fork), waited for until it has claimed
  * its ranges. It leaves by itself when the backend lets go of the domain.
  */
+/* whether the domain gets a physmap-dm: for the board's devices, or for disks it serves */
+static bool needs_dm(const struct build *b)
+{
+	for (size_t i = 0; i < b->cfg->nr_disks; i++)
+		if (pm__device_by_dm(b->hv, &b->cfg->disks[i]))
+			return true;
+	return b->layout.nr_devices > 0;
+}
+
 static int spawn_dm(struct build *b)
 {
 	const char *rundir = pm_hv_rundir(b->hv), *bin = getenv("PHYSMAP_DM");
@@ -787,14 +796,15 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		b->stored = true;   /* partly, perhaps: removed on failure all the same */
 		rc = store_entries(b);
 	}
+	/* the device model first: it is the backend of the disks it serves */
+	if (!rc && needs_dm(b))
+		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
 	if (!rc)
 		rc = devices(b);
 	if (!rc && !restore)
 		rc = introduce(b);
 	if (!rc)
 		pm__trace("build: store entries");
-	if (!rc && b->layout.nr_devices)
-		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
 	if (!rc)
 		pm__trace("build: complete");
 	return rc;

@@ -41,12 +41,10 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 	rc = pxl_hv_open(a, &hv);
 	if (rc)
 		return rc;
-	/* disks and networks are the dom0 kernel's blkback and netback on Xen,
-	 * physmap-dm's on the simulator, which it does not serve yet */
+	/* disks are the dom0 kernel's blkback on Xen (physmap-dm's with
+	 * backendtype=qdisk), physmap-dm's on the simulator; networks netback's
+	 * on Xen, which the simulator does not serve yet */
 	served = pm_hv_serves_devices(hv);
-	if (!served && cfg->nr_disks)
-		fprintf(stderr, "%s: warning: disk: the %s backend serves no disks yet; %zu ignored\n", a->prog,
-			pm_hv_backend(hv), cfg->nr_disks);
 	if (!served && cfg->nr_nics)
 		fprintf(stderr, "%s: warning: vif: the %s backend serves no networks yet; %zu ignored\n", a->prog,
 			pm_hv_backend(hv), cfg->nr_nics);

@@ -37,6 +37,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/config-keys-doc.sh \
 	tests/integration/stream-verify.sh \
 	tests/integration/save-restore.sh \
+	tests/integration/disk-sim.sh \
+	tests/integration/disk-sim-kvm.sh \
 	tests/integration/xenbox-accel.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)

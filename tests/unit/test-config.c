@@ -590,12 +590,12 @@ static void bad_disks_are_refused_by_name(void **state)
 	expect_error("name = \"g\"\n\ndisk = [ 'vdev=xvda,colour=red,target=/x' ]\n", NULL, 0,
 		     "%s:3: disk: \"vdev=xvda,colour=red,target=/x\": unknown parameter: near `colour=r'");
 	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ '%s,qcow2,xvda' ]\n", kernel);
-	snprintf(want, sizeof(want), "%%s:2: disk: \"%s,qcow2,xvda\": format qcow2 needs QEMU's qdisk backend, which "
-		 "physmap does not serve yet (raw images and block devices only)", kernel);
+	snprintf(want, sizeof(want), "%%s:2: disk: \"%s,qcow2,xvda\": format qcow2 is QEMU's to read, not physmap's "
+		 "(raw images and block devices only)", kernel);
 	expect_error(text, NULL, 0, want);
-	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ 'vdev=xvda,backendtype=qdisk,target=%s' ]\n", kernel);
-	snprintf(want, sizeof(want), "%%s:2: disk: \"vdev=xvda,backendtype=qdisk,target=%s\": backendtype qdisk is not "
-		 "served by physmap yet (phy only)", kernel);
+	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ 'vdev=xvda,backendtype=tap,target=%s' ]\n", kernel);
+	snprintf(want, sizeof(want), "%%s:2: disk: \"vdev=xvda,backendtype=tap,target=%s\": backendtype tap is not "
+		 "served by physmap (phy, dom0's blkback; qdisk, physmap-dm)", kernel);
 	expect_error(text, NULL, 0, want);
 	snprintf(text, sizeof(text), "name = \"g\"\ndisk = [ '%s,raw,xvda', '%s,raw,51712' ]\n", kernel, kernel);
 	snprintf(want, sizeof(want), "%%s:2: disk: \"%s,raw,51712\": vdev 51712 given twice (also as xvda)", kernel);

@@ -24,6 +24,10 @@ G=/var/tmp/physmap-xenbox-$$
 mkdir -p "$G"
 trap 'rm -rf "$T" "$G"' EXIT
 cp "$B/tests/guests/x86/guest.img" "$B/tests/guests/x86/guest.elf" "$G/"
+# the test guest's disk for backendtype=qdisk: its first 4 KiB's CRC-32, and what it writes at sector 8
+head -c 1048576 /dev/urandom > "$G/qt.img"
+QT_CRC=$(python3 -c "import sys, zlib; print(hex(zlib.crc32(open(sys.argv[1], 'rb').read(4096))))" "$G/qt.img")
+QT_PATTERN=$(python3 -c "import hashlib; print(hashlib.md5(bytes((b'physmap disk test '[i % 18] + i // 512) & 255 for i in range(4096))).hexdigest())")
 
 cat > "$T/inside" <<INSIDE
 #!/bin/sh
@@ -453,6 +457,28 @@ echo "pvh-wrote: $(dd if=/tmp/d4.img bs=512 skip=100 count=1 2>/dev/null | head 
 echo "pvh-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') loops=$(losetup -a | wc -l) brif=$(ls /sys/class/net/xenbr0/brif | wc -l) userdata=$(ls /var/lib/xen/userdata-d.$dhid.* 2>/dev/null | wc -l)"
 xenstore-ls -f / | grep '/backend/\|^/libxl/' | head -5 | sed 's/^/pvh-left-key: /'
 
+# backendtype=qdisk: the disk served by the domain's physmap-dm (grants
+# through libxengnttab, its channel through libxenevtchn) instead of
+# blkback; Linux's blkfront reads it and writes, as does the test guest's
+dd if=/dev/urandom of=/tmp/q1.img bs=1M count=8 2>/dev/null
+echo "qd-img-md5: $(md5sum < /tmp/q1.img | cut -d' ' -f1)"
+printf 'name = "qd"\ntype = "pvh"\nmemory = 128\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/dev.gz"\ncmdline = "console=hvc0 quiet guestip=10.0.0.6 peer=10.0.0.7"\ndisk = [ "/tmp/q1.img,raw,xvda,rw,backendtype=qdisk" ]\n' > /tmp/qd.cfg
+pxl create /tmp/qd.cfg >/tmp/out 2>&1; echo "qd-create: $? $(sed 's/domain [0-9]*$/domain N/' /tmp/out)"
+wait_log /var/log/xen/console/guest-qd.log '^wrote'
+qid=$(xl domid qd)
+echo "qd-disk: $(g qd disk)"
+echo "qd-be: $(xenstore-read /local/domain/0/backend/qdisk/$qid/51712/state /local/domain/0/backend/qdisk/$qid/51712/type | tr '\n' ' ')$(xl block-list qd | awk 'NR == 2 { print $1, $4 }')"
+pxl destroy qd; gone qd; sleep 1
+echo "qd-wrote: $(dd if=/tmp/q1.img bs=512 skip=100 count=1 2>/dev/null | head -1 | tr -d '\0')"
+cp "$G/qt.img" /tmp/qt.img
+cfg qt "disk" 'disk = [ "/tmp/qt.img,raw,xvda,rw,backendtype=qdisk" ]' 'on_poweroff = "preserve"' > /tmp/qt.cfg
+pxl create /tmp/qt.cfg >/dev/null 2>&1
+wait_log /run/physmap/console/qt.log '^disk: done'
+echo "qt-disk: $(tr -d '\r' < /run/physmap/console/qt.log | sed -n 's/^disk: //p' | tr '\n' '|')"
+pxl destroy qt; gone qt; sleep 1
+echo "qt-wrote: $(dd if=/tmp/qt.img bs=512 skip=8 count=8 2>/dev/null | md5sum | cut -d' ' -f1)"
+echo "qd-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') dm=$(pidof physmap-dm | wc -w)"
+
 # a guest's end (docs/specs/lifecycle.md): a PVH Linux guest asked
 # through control/shutdown (its /sbin/poweroff signals this init), the
 # monitor destroying or restarting it; the test guest's control word for
@@ -606,9 +632,9 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 163
+plan 168
 truncate -s 800M "$T/disk"   # the save file and the cores come out here: dom0's /dev/vda
-out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --disk "$T/disk" --timeout 900 \
+out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --add "$G/qt.img" --disk "$T/disk" --timeout 900 \
 	"$T/inside" 2>"$T/err")
 is "the box boots Xen and dom0 and returns the script's status" "0" "$?"
 grep '^xenbox: accelerator' "$T/err" | sed 's/^/# /'
@@ -893,6 +919,14 @@ is "pxl destroy of the PVH guest: exit 0; what it wrote is in its image" "0 writ
 	"$(v pvh-destroy) $(v pvh-wrote)"
 is "then nothing of either is left: no backend, loop device, bridge port or libxl userdata" "0 loops=0 brif=0 userdata=0" "$(v pvh-left)" ||
 	printf '%s\n' "$out" | sed -n 's/^pvh-left-key: /# /p'
+is "backendtype=qdisk: a PVH Linux guest whose disk physmap-dm serves: created, Linux's blkfront reads it bit for bit" \
+	"0 created qd as domain N|16384 $(v qd-img-md5)" "$(v qd-create)|$(v qd-disk)"
+is "its backend is qdisk, connected; xl block-list shows it" "4 qdisk 51712 4" "$(v qd-be)"
+is "what Linux wrote through physmap-dm is in the image after destroy" "written by 10.0.0.6" "$(v qd-wrote)"
+is "the test guest's block frontend on Xen through physmap-dm: the image's CRC-32, its write read back, flush, past the end refused" \
+	"sectors 2048|info 0|read 0-7 crc32 $QT_CRC|wrote 8-15, read back same|flush 0|past the end -1|done|" "$(v qt-disk)"
+is "its write is in the image; nothing of either guest left in the store, no device model" "$QT_PATTERN|0 dm=0" \
+	"$(v qt-wrote)|$(v qd-left)"
 is "pxl shutdown -w of a PVH Linux guest: asked (control/shutdown), waited for, as xl says it" \
 	"0 Shutting down domain N|Waiting for 1 domains|Domain N has been|" "$(v lc-shutdown | sed 's/domain [0-9][0-9]*/domain N/g; s/Domain [0-9][0-9]*/Domain N/')"
 is "its /sbin/poweroff ran, and the monitor destroyed it (on_poweroff=destroy)" "0 1" "$(v lc-gone)"
