@@ -39,12 +39,17 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/save-restore.sh \
 	tests/integration/disk-sim.sh \
 	tests/integration/disk-sim-kvm.sh \
+	tests/integration/pxl-sim-kvm.sh \
+	tests/integration/stream-corruption-kvm.sh \
+	tests/integration/parallel-loops-kvm.sh \
+	tests/integration/kill-matrix-kvm.sh \
+	tests/integration/sim-alloc-failures-kvm.sh \
 	tests/integration/xenbox-accel.sh
 
 TESTS += $(PM_INTEGRATION_TESTS)
 dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-json.py \
 	tests/integration/guest-lib.sh tests/integration/xtf-lib.sh \
-	tests/integration/xtf-table.sh tests/integration/hvm-context.py
+	tests/integration/xtf-table.sh tests/integration/hvm-context.py tests/integration/kvm-probe.sh
 EXTRA_DIST += tests/integration/gnttab-xen.txt
 
 # prints docs/xl-cfg-keys.md from the key tables (make update-docs)

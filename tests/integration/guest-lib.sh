@@ -11,15 +11,7 @@ export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_DM
 T=$(mktemp -d)
 export PHYSMAP_RUNDIR=$T/run
 trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
-# PM_ENGINE=kvm: x86 vCPUs on KVM, the suite skipped where KVM cannot serve
-# (a simulator started with PHYSMAP_SIM_ENGINE=kvm refuses to run there)
-if [ "${PM_ENGINE:-}" = kvm ]; then
-	export PHYSMAP_SIM_ENGINE=kvm
-	if ! why=$(PHYSMAP_RUNDIR=$T/kvm-probe "$PXL" info xen_commandline 2>&1) || [ "$why" != "x86_engine=kvm" ]; then
-		skip_all "no usable KVM here: $(tail -n 1 "$T/kvm-probe/sim.log" 2>/dev/null || printf '%s' "$why" | head -n 1)"
-	fi
-	pkill -f "physmap-sim --rundir $T/kvm-probe" 2>/dev/null
-fi
+. "$S/tests/integration/kvm-probe.sh"
 
 free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 && !/ crashed: / { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }

@@ -16,6 +16,7 @@ export PXL_PLUGIN_PATH=$B/xl-plugins/.libs PHYSMAP_SIM=$B/physmap-sim PHYSMAP_DM
 T=$(mktemp -d)
 export PHYSMAP_RUNDIR=$T/run
 trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
+. "$S/tests/integration/kvm-probe.sh"
 EX=$S/docs/examples
 GA=$B/tests/guests/arm64/guest.img GX=$B/tests/guests/x86/guest.elf
 [ -f "$GA" ] && [ -f "$GX" ] || bail "the test guests are not built"

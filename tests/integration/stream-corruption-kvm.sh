@@ -1,0 +1,5 @@
+#!/bin/bash
+# stream-corruption-kvm.sh - every case of stream-corruption.sh with the simulator's x86 vCPUs on
+# KVM (PHYSMAP_SIM_ENGINE=kvm). Skipped, by name, where /dev/kvm cannot serve.
+export PM_ENGINE=kvm
+. "${top_srcdir:-.}/tests/integration/stream-corruption.sh"
