@@ -4,6 +4,7 @@
 # else refused; on KVM a guest that triple-faults crashes with the reason
 # while another runs on undisturbed, a guest saved and restored on KVM
 # runs on from where it was (its local APIC, PAT, XCR0 and TSC with it),
+# dirty logging is KVM's own and a live migration keeps every page,
 # and Xen's time ABI holds for 32- and 64-bit
 # guests (the pvclock and wallclock against the host's clock, VIRQ_TIMER
 # with singleshot and periodic timers, an IPI port, upcalls on the vector
@@ -16,7 +17,7 @@ G=${top_builddir:-.}/tests/guests/x86/guest.elf
 export PM_ENGINE=kvm
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 
-plan 22
+plan 24
 is "PHYSMAP_SIM_ENGINE=kvm: pxl info says so, as does the simulator's log" "x86_engine=kvm|1" \
 	"$("$PXL" info xen_commandline)|$(grep -c 'x86 vCPUs on kvm' "$PHYSMAP_RUNDIR/sim.log")"
 out=$(PHYSMAP_SIM_ENGINE= PHYSMAP_RUNDIR=$T/uc "$PXL" info xen_commandline 2>&1)
@@ -84,6 +85,23 @@ is "restored in long mode (segments, EFER, MSRs, FPU from the stream), then migr
 timeout 30 "$PXL" shutdown -w g64 >/dev/null 2>&1
 is "it answers a shutdown request from where it was: no new boot (its log begins at the restore), no crash" "0|1|0|0" \
 	"$?|$(log g64 | grep -c '^control: poweroff')|$(log g64 | grep -c '^physmap test guest')|$(log g64 | grep -c 'crashed')"
+# dirty logging on KVM is KVM's own (KVM_GET_DIRTY_LOG; the simulator's
+# log says so): the 64-bit guest rewrites 16 MiB, then migrates live
+"$PXL" create "$EX/pc.cfg" name=wk kernel="${top_builddir:-.}/tests/guests/x86/guest64.elf" 'cmdline="workload=16,0"' \
+	'vif=[]' memory=128 on_crash=preserve >/dev/null 2>&1
+wait_log wk '^workload'
+out=$(${top_builddir:-.}/tests/integration/hv-probe wk enable wait=4096 clean pause clean peek clean unpause wait=4096 peek 2>&1)
+set -- $(printf '%s\n' "$out" | cut -d' ' -f1)
+is "KVM's dirty log: the workload's 4096 pages dirty; paused and cleaned, nothing; unpaused, dirty again; the simulator's log says whose" \
+	"1|0|0|1|1" "$([ "${2:-0}" -ge 4096 ] && echo 1)|${6:-}|${7:-}|$([ "${9:-0}" -ge 4096 ] && echo 1)|$(grep -c "domain $("$PXL" domid wk): dirty log by KVM" "$PHYSMAP_RUNDIR/sim.log")"
+n=$(log wk | grep -c '^workload: [0-9]* rounds over .* ok$')
+"$PXL" migrate --transport=cmd wk "$PXL migrate-receive" >"$T/mig.out" 2>&1
+rc=$?
+wait_rounds wk $((n + 3))
+is "live migration on KVM (KVM's log each round): exit 0; the workload goes on, every page it checks holds" \
+	"0|running|0" "$rc|$(field wk state | sed 's/blocked/running/')|$(log wk | grep -c 'does not hold\|crash')"
+"$PXL" destroy wk
+
 # the platform state travels too (Xen's LAPIC, LAPIC_REGS, MTRR and
 # CPU_XSAVE records, the TSC in hvm_hw_cpu): a guest that enabled its
 # local APIC (xentime's upcalls) saved, restored, saved again

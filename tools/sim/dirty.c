@@ -12,9 +12,18 @@
  * mappings, hypercalls), and cannot miss a write the way a racing hook
  * could: a change after a page was digested shows at the next read.
  * Ballooning shows too: a page that came or went changed its frame.
+ *
+ * On KVM, KVM's own log (KVM_MEM_LOG_DIRTY_PAGES, KVM_GET_DIRTY_LOG) says
+ * which pages the vCPUs wrote. The simulator's own writes are to the pages
+ * it shares with the guest (the shared info, each registered vcpu_info,
+ * the store's and the console's rings, written by other threads too):
+ * those few are compared by digest, as above; what hypercalls copy out is
+ * marked (sim_guest_copy), and a backend's writes through a grant are
+ * marked when it unmaps.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -23,8 +32,12 @@
 #include <linux/fs.h>
 #include <linux/userfaultfd.h>
 
+#include <xen/hvm/params.h>
+
 #include "failalloc.h"
+#include "kvm.h"
 #include "sim.h"
+#include "vcpu.h"
 
 #define PAGE 4096u
 
@@ -232,13 +245,77 @@ void sim_dirty_mark(struct sim_domain *d, uint64_t pfn)
 		d->dirty[pfn].mfn = FORCED;
 }
 
+/* the pages the simulator itself writes for @d (shared info, vcpu_infos, rings), into @p (at most @max) */
+static size_t shared_pages(const struct sim_domain *d, uint64_t *p, size_t max)
+{
+	size_t n = 0;
+
+	if (d->shinfo_set && n < max)
+		p[n++] = d->shinfo_pfn;
+	if (d->params[HVM_PARAM_STORE_PFN] && n < max)
+		p[n++] = d->params[HVM_PARAM_STORE_PFN];
+	if (d->params[HVM_PARAM_CONSOLE_PFN] && n < max)
+		p[n++] = d->params[HVM_PARAM_CONSOLE_PFN];
+	for (uint32_t v = 0; d->vcpu && v < d->vcpus && n < max; v++)
+		if (d->vcpu[v].vcpu_info_set)
+			p[n++] = d->vcpu[v].vcpu_info_gpa / PAGE;
+	return n;
+}
+
+/* KVM's log, with the frames that changed and the simulator's own writes */
+static long kvm_read(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count, bool clean,
+		     uint8_t *bitmap)
+{
+	uint64_t shared[8 + 128];
+	size_t ns = shared_pages(d, shared, sizeof(shared) / sizeof(shared[0]));
+	long n = 0;
+
+	sim_kvm_dirty_harvest(d);
+	/* the pages the simulator writes too: by their contents */
+	for (size_t j = 0; j < ns; j++) {
+		uint64_t p = shared[j];
+		struct sim_dirty_page c;
+
+		if (p < pfn || p - pfn >= count)
+			continue;
+		c = now(s, d, p);
+		if (c.h1 == d->dirty[p].h1 && c.h2 == d->dirty[p].h2)
+			continue;
+		d->dirty_kvm[p / 8] |= (uint8_t)(1u << (p % 8));
+		if (clean) {
+			d->dirty[p].h1 = c.h1;
+			d->dirty[p].h2 = c.h2;
+		}
+	}
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t p = pfn + i, e = pm_p2m_lookup(d->p2m, p), mfn;
+		struct sim_dirty_page *was = &d->dirty[p];
+		bool written = d->dirty_kvm[p / 8] & (1u << (p % 8));
+
+		mfn = pm_p2m_kind_of(e) == PM_P2M_RAM && e < s->pool.total ? e : PM_P2M_INVALID;
+		if (!written && mfn == was->mfn)
+			continue;
+		bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+		n++;
+		if (clean) {
+			d->dirty_kvm[p / 8] &= (uint8_t)~(1u << (p % 8));
+			was->mfn = mfn;
+		}
+	}
+	return n;
+}
+
 int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 {
 	long rc;
 
 	if (!enable) {
+		if (d->dirty_kvm)
+			sim_kvm_dirty_log(d, NULL);
 		free(d->dirty);
+		free(d->dirty_kvm);
 		d->dirty = NULL;
+		d->dirty_kvm = NULL;
 		return 0;
 	}
 	if (d->dirty)
@@ -246,7 +323,27 @@ int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 	d->dirty = pm_t_malloc(d->max_pfn * sizeof(*d->dirty));
 	if (!d->dirty)
 		return -ENOMEM;
+	if (d->kvm) {
+		/* KVM's own log; the frames as they are now */
+		d->dirty_kvm = pm_t_calloc((size_t)((d->max_pfn + 7) / 8), 1);
+		rc = d->dirty_kvm ? sim_kvm_dirty_log(d, d->dirty_kvm) : -ENOMEM;
+		if (rc) {
+			free(d->dirty);
+			free(d->dirty_kvm);
+			d->dirty = NULL;
+			d->dirty_kvm = NULL;
+			return (int)rc;
+		}
+		for (uint64_t pfn = 0; pfn < d->max_pfn; pfn++) {
+			uint64_t e = pm_p2m_lookup(d->p2m, pfn);
+
+			d->dirty[pfn] = (struct sim_dirty_page){ 0, 0, pm_p2m_kind_of(e) == PM_P2M_RAM ? e : PM_P2M_INVALID };
+		}
+		sim_say("domain %u: dirty log by KVM (KVM_GET_DIRTY_LOG)", d->domid);
+		return 0;
+	}
 	d->dirty_wp = wp_ready(s);
+	sim_say("domain %u: dirty log by %s", d->domid, d->dirty_wp ? "write protection (userfaultfd)" : "page digests");
 	for (uint64_t pfn = 0; pfn < d->max_pfn; pfn++) {
 		if (d->dirty_wp) {
 			uint64_t e = pm_p2m_lookup(d->p2m, pfn);
@@ -276,6 +373,8 @@ long sim_dirty_read(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t 
 	if (!count || pfn >= d->max_pfn || count > d->max_pfn - pfn)
 		return -ERANGE;
 	memset(bitmap, 0, (size_t)((count + 7) / 8));
+	if (d->dirty_kvm)
+		return kvm_read(s, d, pfn, count, clean, bitmap);
 	if (d->dirty_wp) {
 		struct scan_ctx c = { pfn, clean, bitmap };
 

@@ -73,7 +73,8 @@ struct sim_kvm_host {
 
 struct sim_kvm_slot {
 	uint64_t gfn, n;
-	uint32_t id;
+	uint32_t id, flags;
+	void *host;
 };
 
 /* a domain's VM */
@@ -84,6 +85,8 @@ struct sim_kvm {
 	uint32_t *free_id;           /* slot ids given back */
 	size_t nr_free;
 	uint32_t next_id;
+	uint8_t *log;                /* KVM logs the RAM slots' writes (KVM_MEM_LOG_DIRTY_PAGES) into this
+				      * bitmap of pfns (the domain's dirty log's), or NULL */
 };
 
 static int kick_signal(void)
@@ -231,6 +234,60 @@ static int set_slot(struct sim_kvm *k, uint32_t id, uint64_t gfn, uint64_t n, vo
 	return sim_kvm_ioctl(k->fd, KVM_SET_USER_MEMORY_REGION, &r);
 }
 
+/* what KVM logged in a RAM slot since the last look, into k->log (and cleared in KVM) */
+static void harvest(struct sim_kvm *k, const struct sim_kvm_slot *sl)
+{
+	uint64_t words = (sl->n + 63) / 64, buf[CHUNK / 64];
+	struct kvm_dirty_log l = { .slot = sl->id, .dirty_bitmap = buf };
+
+	if (!k->log || !(sl->flags & KVM_MEM_LOG_DIRTY_PAGES) || words > CHUNK / 64)
+		return;
+	memset(buf, 0, words * 8);
+	if (sim_kvm_ioctl(k->fd, KVM_GET_DIRTY_LOG, &l) < 0)
+		return;
+	for (uint64_t w = 0; w < words; w++)
+		for (uint64_t bits = buf[w]; bits; bits &= bits - 1) {
+			uint64_t pfn = sl->gfn + w * 64 + (uint64_t)__builtin_ctzll(bits);
+
+			k->log[pfn / 8] |= (uint8_t)(1u << (pfn % 8));
+		}
+}
+
+int sim_kvm_dirty_log(struct sim_domain *d, uint8_t *bitmap)
+{
+	struct sim_kvm *k = d->kvm;
+	int rc = 0;
+
+	if (!k)
+		return -EOPNOTSUPP;
+	if (!bitmap)
+		for (size_t i = 0; i < k->nr; i++)
+			harvest(k, &k->slot[i]);
+	k->log = bitmap;
+	/* each RAM slot with the flag, or without: KVM starts (or stops) its log, all clean */
+	for (size_t i = 0; i < k->nr && !rc; i++) {
+		struct sim_kvm_slot *sl = &k->slot[i];
+		uint32_t f = bitmap ? sl->flags | KVM_MEM_LOG_DIRTY_PAGES : sl->flags & ~(uint32_t)KVM_MEM_LOG_DIRTY_PAGES;
+
+		if (sl->flags & KVM_MEM_READONLY || f == sl->flags)
+			continue;
+		rc = set_slot(k, sl->id, sl->gfn, sl->n, sl->host, f);
+		if (!rc)
+			sl->flags = f;
+	}
+	if (rc && bitmap)
+		sim_kvm_dirty_log(d, NULL);
+	return rc;
+}
+
+void sim_kvm_dirty_harvest(struct sim_domain *d)
+{
+	struct sim_kvm *k = d->kvm;
+
+	for (size_t i = 0; k && k->log && i < k->nr; i++)
+		harvest(k, &k->slot[i]);
+}
+
 /* the first slot at or after gfn */
 static size_t slot_at(const struct sim_kvm *k, uint64_t gfn)
 {
@@ -268,13 +325,15 @@ static int add_slot(struct sim *s, struct sim_kvm *k, uint64_t gfn, uint64_t n, 
 		id = k->next_id++;
 	else
 		return -ENOSPC;
+	if (k->log && !(flags & KVM_MEM_READONLY))
+		flags |= KVM_MEM_LOG_DIRTY_PAGES;
 	rc = set_slot(k, id, gfn, n, host, flags);
 	if (rc) {
 		k->free_id[k->nr_free++] = id;
 		return rc;
 	}
 	memmove(&k->slot[at + 1], &k->slot[at], (k->nr - at) * sizeof(*k->slot));
-	k->slot[at] = (struct sim_kvm_slot){ gfn, n, id };
+	k->slot[at] = (struct sim_kvm_slot){ gfn, n, id, flags, host };
 	k->nr++;
 	return 0;
 }
@@ -314,9 +373,10 @@ int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 	s = d->vcpu[0].s;
 	a = pfn / CHUNK * CHUNK;
 	b = count >= top || pfn + count >= top - CHUNK ? top : (pfn + count + CHUNK - 1) / CHUNK * CHUNK;
-	/* out with the slots of the chunks touched */
+	/* out with the slots of the chunks touched (what KVM logged in them kept) */
 	at = i = slot_at(k, a);
 	while (i < k->nr && k->slot[i].gfn < b) {
+		harvest(k, &k->slot[i]);
 		set_slot(k, k->slot[i].id, k->slot[i].gfn, 0, NULL, 0);   /* removing cannot fail */
 		k->free_id[k->nr_free++] = k->slot[i].id;
 		i++;

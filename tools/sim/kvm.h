@@ -53,6 +53,17 @@ void *sim_kvm_vcpu_thread(void *arg);
 /** sim_kvm_vcpu_close - free @v's KVM vCPU (its domain going, its thread ended); idempotent */
 void sim_kvm_vcpu_close(struct sim_vcpu *v);
 
+/**
+ * sim_kvm_dirty_log - KVM logs the writes to @d's RAM (its slots with
+ * KVM_MEM_LOG_DIRTY_PAGES, those made later too) into @bitmap (a bit a
+ * pfn, the caller's; NULL: stop, what was logged harvested first); s->lock
+ * held. returns: 0; -EOPNOTSUPP (not a KVM domain); -errno (nothing on)
+ */
+int sim_kvm_dirty_log(struct sim_domain *d, uint8_t *bitmap);
+
+/** sim_kvm_dirty_harvest - what KVM logged since the last look, into the bitmap (s->lock held) */
+void sim_kvm_dirty_harvest(struct sim_domain *d);
+
 /** sim_kvm_domain_free - close @d's VM and vCPUs (their threads ended); idempotent */
 void sim_kvm_domain_free(struct sim_domain *d);
 

@@ -54,8 +54,7 @@ struct client {
 	int in_fd;       /* the fd that came with the request, or -1 */
 };
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void sim_say(const char *fmt, ...)
 {
 	char when[32];
 	time_t t = time(NULL);
@@ -227,7 +226,7 @@ static bool serve(struct sim *s, struct client *c)
 		return true;
 	memcpy(&h, c->in, sizeof(h));
 	if (h.len > PM_SIM_MAX_PAYLOAD) {
-		say("client %d: payload of %u bytes: disconnected", c->fd, h.len);
+		sim_say("client %d: payload of %u bytes: disconnected", c->fd, h.len);
 		return false;
 	}
 	if (c->inlen < sizeof(h) + h.len)
@@ -246,7 +245,7 @@ static bool serve(struct sim *s, struct client *c)
 		bool ok;
 
 		if (status && status != -ENOENT && status != -ENOSYS)
-			say("op %u: %s", h.op, strerror(-status));
+			sim_say("op %u: %s", h.op, strerror(-status));
 		ok = send_reply(c->fd, &h, status, out, status ? 0 : out_len, fds, nr_fds);
 		free(out);
 		c->inlen = 0;
@@ -261,7 +260,7 @@ static void *run_store(void *arg)
 
 	if (rc) {
 		/* never a simulator without its store, whose clients would wait for ever: it leaves */
-		say("the store stopped (%s): exiting", strerror(-rc));
+		sim_say("the store stopped (%s): exiting", strerror(-rc));
 		kill(getpid(), SIGTERM);
 	}
 	return NULL;
@@ -371,15 +370,15 @@ int main(int argc, char **argv)
 	store_args[0] = s.xs;
 	store_args[1] = &stop[0];
 	if (pthread_create(&store_thread, NULL, run_store, store_args)) {
-		say("cannot start the store's thread");
+		sim_say("cannot start the store's thread");
 		goto out;
 	}
 	store_running = true;
 	if (sim_time_start(&s)) {
-		say("cannot start the timer thread");
+		sim_say("cannot start the timer thread");
 		goto out;
 	}
-	say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)s.pool.total, sock, store,
+	sim_say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)s.pool.total, sock, store,
 	    sim_kvm_engine(&s));
 	idle_since = now_ns();
 	for (;;) {
@@ -394,7 +393,7 @@ int main(int argc, char **argv)
 		if (poll(p, (nfds_t)n, 250) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents) {
-			say("signalled: exiting");
+			sim_say("signalled: exiting");
 			break;
 		}
 		/* watchdogs that ran out stop their guests (at most 250 ms late) */
@@ -454,7 +453,7 @@ int main(int argc, char **argv)
 			close(lfd);
 			lfd = -1;
 			unlink(sock);
-			say("no domains, no clients: exiting");
+			sim_say("no domains, no clients: exiting");
 			break;
 		}
 	}
@@ -463,7 +462,7 @@ out:
 	sim_time_stop(&s);
 	if (store_running) {
 		if (write(stop[1], "x", 1) != 1)
-			say("cannot stop the store");
+			sim_say("cannot stop the store");
 		pthread_join(store_thread, NULL);
 	}
 	for (int i = 0; i < nc; i++) {

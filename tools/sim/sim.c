@@ -186,6 +186,7 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 	free(d->vcpu);
 	free(d->changes);
 	free(d->dirty);
+	free(d->dirty_kvm);
 	free(d->e820);
 	sim_evtchn_dispose(d);
 	sim_gnttab_free(s, d);

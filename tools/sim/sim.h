@@ -90,6 +90,7 @@ struct sim_domain {
 	/* dirty logging (dirty.c): each page as the log last saw it, or NULL */
 	struct sim_dirty_page { uint64_t h1, h2, mfn; } *dirty;
 	bool dirty_wp;           /* by write protection (else by digests) */
+	uint8_t *dirty_kvm;      /* on KVM: the pages KVM's log said were written (a bit a pfn), else NULL */
 	/* a save's lease: the client that started the log, and the one that
 	 * paused the domain last (-1: none). If the log's client goes away
 	 * with the log on, the log stops, and the domain runs again if that
@@ -354,6 +355,9 @@ void sim_event(struct sim *s, uint32_t domid);
  * an event for @d arrives, the domain is told to stop, or @ms passed
  */
 void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms);
+
+/** sim_say - one line to the simulator's log (its stderr, $RUNDIR/sim.log), dated (physmap-sim.c) */
+void sim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /** sim_console - bytes to @d's console log (s->lock held) */
 void sim_console(struct sim_domain *d, const void *buf, size_t len);

@@ -448,10 +448,12 @@ int sim_guest_copy(struct sim *s, struct sim_domain *d, uint64_t gpa, void *buf,
 		if (!sim_p2m_framed(e) || (e & PM_P2M_FRAME_MASK) >= s->pool.total)
 			return -EFAULT;
 		frame = (char *)s->pool_map + (e & PM_P2M_FRAME_MASK) * PAGE;
-		if (to_guest)
+		if (to_guest) {
 			memcpy(frame + off, b, n);
-		else
+			sim_dirty_mark(d, pfn);   /* KVM's log sees only the vCPUs' writes */
+		} else {
 			memcpy(b, frame + off, n);
+		}
 		b += n;
 		gpa += n;
 		len -= n;
