@@ -472,6 +472,37 @@ void sim_kvm_domain_free(struct sim_domain *d)
 static void learn_tsc(struct sim_vcpu *v);
 
 /* KVM's cpuid with Xen's leaves in place of KVM's own, for vCPU @id */
+/*
+ * the XSAVE state a guest may turn on is what a saved vCPU carries (x87,
+ * SSE, AVX: XCR0 7; <physmap/hv.h>'s XSAVE words): the leaves that offer
+ * more (AVX-512, MPX, protection keys, AMX, supervisor states) are cut
+ * down, so KVM refuses an XSETBV beyond it. returns: whether to keep @e
+ */
+static bool xsave_carried(struct kvm_cpuid_entry2 *e)
+{
+	if (e->function == 0xd) {
+		if (e->index >= 3)
+			return false;                  /* components past AVX */
+		if (e->index == 0) {
+			e->eax &= 7;
+			e->edx = 0;
+			e->ecx = 512 + 64 + 256;       /* legacy area, header, AVX */
+		} else if (e->index == 1) {
+			e->ecx = e->edx = 0;           /* no supervisor states (IA32_XSS) */
+		}
+	} else if (e->function == 7 && e->index == 0) {
+		/* AVX-512 F DQ IFMA PF ER CD BW VL, MPX; VBMI PKU OSPKE VBMI2 VNNI BITALG VPOPCNTDQ;
+		 * 4VNNIW 4FMAPS VP2INTERSECT AMX-BF16 FP16 AMX-TILE AMX-INT8 */
+		e->ebx &= ~(1u << 14 | 1u << 16 | 1u << 17 | 1u << 21 | 1u << 26 | 1u << 27 | 1u << 28 | 1u << 30 |
+			    1u << 31);
+		e->ecx &= ~(1u << 1 | 1u << 3 | 1u << 4 | 1u << 6 | 1u << 11 | 1u << 12 | 1u << 14);
+		e->edx &= ~(1u << 2 | 1u << 3 | 1u << 8 | 1u << 22 | 1u << 23 | 1u << 24 | 1u << 25);
+	} else if (e->function == 7 && e->index == 1) {
+		e->eax &= ~(1u << 5);                  /* AVX512_BF16 */
+	}
+	return true;
+}
+
 static int set_cpuid(struct sim_vcpu *v)
 {
 	const struct kvm_cpuid2 *host = v->s->kvm->cpuid;
@@ -488,6 +519,8 @@ static int set_cpuid(struct sim_vcpu *v)
 		struct kvm_cpuid_entry2 e = host->entries[i];
 
 		if (e.function >= XEN_LEAVES && e.function < XEN_LEAVES + 0x10000)
+			continue;
+		if (!xsave_carried(&e))
 			continue;
 		if (e.function == 1) {
 			e.ecx |= 1u << 31;                              /* a hypervisor is present */
