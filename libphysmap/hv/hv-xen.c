@@ -1925,6 +1925,7 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.ioreq = &pm__xen_ioreq_ops,
 	.console = xen_console,
 	.evtchn = xen_evtchn,
+	.evtchn_ports = true,   /* a bound fd is /dev/xen/evtchn: it reads port numbers */
 	.vcpu_state = xen_vcpu_state,
 	.p2m_explain = xen_p2m_none,
 	.p2m_stats = xen_stats_none,
