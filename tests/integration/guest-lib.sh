@@ -56,3 +56,31 @@ wait_rounds() {
 	done
 	return 1
 }
+
+# a backend maps the guest's grants (pm_hv_grant_map, the way physmap-dm's
+# disk and network backends map a frontend's pages): the guest (word
+# "grant", through the suite's boot) grants dom0 page A writable (ref 8)
+# and page B read-only (ref 9); 3 tests
+grant_cases() {
+	local out GP
+	boot gr "grant" on_poweroff=preserve
+	wait_log gr "^grant: ready"
+	GP=${top_builddir:-.}/tests/integration/hv-probe
+	is "grant maps: a read-only grant refused writable (EPERM) and read read-only; refs not granted refused" \
+		"grant=9: Operation not permitted|read: page B, read-only|ok|grant=500: Invalid argument|grant=5000: Invalid argument" \
+		"$("$GP" gr grant=9)|$("$GP" gr grantro=9 | tr '\n' '|')$("$GP" gr grant=500)|$("$GP" gr grant=5000)"
+	out=$("$GP" gr grant=8 | tr '\n' '|')
+	wait_state gr shutdown
+	is "a writable grant: dom0 reads the page and writes it; the guest sees the write, and GTF_reading|GTF_writing in the entry while mapped, cleared after" \
+		"read: page A of the guest|ok|grant: page A now: written by dom0|grant: entry 8 flags seen 0x19, now 0x1" \
+		"$out$(log gr | tr -d '\r' | grep '^grant: \(page\|entry\)' | tr '\n' '|' | sed 's/|$//')"
+	"$PXL" destroy gr
+	boot gf "grant=free" on_poweroff=preserve
+	wait_log gf "^grant: ready"
+	out=$("$GP" gf granthold=8 | tr '\n' '|')
+	wait_state gf shutdown
+	is "a page the guest gives back while dom0 maps it: the frame stays dom0's (not zeroed, not reused) until the unmap" \
+		"read: page A of the guest|still: written by dom0|ok|gnttab: page A given back: 1|gnttab: entry 8 flags after the unmap: 1" \
+		"$out$(log gf | tr -d '\r' | grep '^gnttab: \(page A\|entry 8\)' | tr '\n' '|' | sed 's/|$//')"
+	"$PXL" destroy gf
+}

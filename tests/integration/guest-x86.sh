@@ -194,27 +194,6 @@ e820=$("$PXL" e820 gt | sed -n 's/.*\[mem 0x\([0-9a-f]*\)-0x\([0-9a-f]*\)\] \(.*
 is "XENMEM_memory_map: the map pxl e820 shows (the start info's); physdev_op -ENOSYS, as for a PVH domU on Xen" 	"${e820}8|-38" 	"$(log gt | tr -d '\r' | sed -n 's/^memmap: 0x\([0-9a-f]*\)-0x\([0-9a-f]*\) /\1-\2 /p' | tr '\n' '|')$(log gt | tr -d '\r' | sed -n 's/^\(memory_map\|physdev_op\): //p' | tr '\n' '|' | sed 's/|$//')"
 "$PXL" destroy gt
 
-# a backend maps the guest's grants (pm_hv_grant_map, the way physmap-dm's
-# disk and network backends map a frontend's pages): it grants dom0 page
-# A writable (ref 8) and page B read-only (ref 9)
-boot gr "grant" on_poweroff=preserve
-wait_log gr "^grant: ready"
-GP=${top_builddir:-.}/tests/integration/hv-probe
-is "grant maps: a read-only grant refused writable (EPERM) and read read-only; refs not granted refused" \
-	"grant=9: Operation not permitted|read: page B, read-only|ok|grant=500: Invalid argument|grant=5000: Invalid argument" \
-	"$("$GP" gr grant=9)|$("$GP" gr grantro=9 | tr '\n' '|')$("$GP" gr grant=500)|$("$GP" gr grant=5000)"
-out=$("$GP" gr grant=8 | tr '\n' '|')
-wait_state gr shutdown
-is "a writable grant: dom0 reads the page and writes it; the guest sees the write, and GTF_reading|GTF_writing in the entry while mapped, cleared after" \
-	"read: page A of the guest|ok|grant: page A now: written by dom0|grant: entry 8 flags seen 0x19, now 0x1" \
-	"$out$(log gr | tr -d '\r' | grep '^grant: \(page\|entry\)' | tr '\n' '|' | sed 's/|$//')"
-"$PXL" destroy gr
-boot gf "grant=free" on_poweroff=preserve
-wait_log gf "^grant: ready"
-out=$("$GP" gf granthold=8 | tr '\n' '|')
-wait_state gf shutdown
-is "a page the guest gives back while dom0 maps it: the frame stays dom0's (not zeroed, not reused) until the unmap" \
-	"read: page A of the guest|still: written by dom0|ok|gnttab: page A given back: 1|gnttab: entry 8 flags after the unmap: 1" \
-	"$out$(log gf | tr -d '\r' | grep '^gnttab: \(page A\|entry 8\)' | tr '\n' '|' | sed 's/|$//')"
-"$PXL" destroy gf
+# a backend maps the guest's grants (guest-lib.sh: 3 tests)
+grant_cases
 is "everything destroyed: the host's memory is whole again (the grant table's frames too)" "Domain-0 4096" "$(names) $(free_mib)"

@@ -78,14 +78,7 @@ static char be[96];
 
 static void say(const char *what, long v)
 {
-	puts_("disk: ");
-	puts_(what);
-	if (v < 0) {
-		puts_("-");
-		v = -v;
-	}
-	put_dec((u64)v);
-	puts_("\n");
+	say_num("disk: ", what, v);
 }
 
 static u32 crc32(const u8 *p, ulong n)

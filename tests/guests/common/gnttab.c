@@ -36,14 +36,7 @@ static u8 page_b[4096] __attribute__((aligned(4096)));
 
 static void say(const char *what, long v)
 {
-	puts_("gnttab: ");
-	puts_(what);
-	if (v < 0) {
-		puts_("-");
-		v = -v;
-	}
-	put_dec((u64)v);
-	puts_("\n");
+	say_num("gnttab: ", what, v);
 }
 
 static u64 param(u32 index)

@@ -152,6 +152,8 @@ void blkfront_run(void);
 void puts_(const char *s);
 void put_hex(u64 v);
 void put_dec(u64 v);
+/** say_num - a line "PREFIXWHATV" (V in decimal, signed) */
+void say_num(const char *prefix, const char *what, long v);
 long console_write(const char *s, ulong len);
 u64 parse_num(const char *s, const char **end);
 int word_is(const char *w, const char *name, const char **value);

@@ -216,3 +216,15 @@ void event_wait(u32 port)
 		sh[0] = 0;   /* vcpu_info[0].evtchn_upcall_pending: Xen kicks a blocked vCPU when it rises */
 	}
 }
+
+void say_num(const char *prefix, const char *what, long v)
+{
+	puts_(prefix);
+	puts_(what);
+	if (v < 0) {
+		puts_("-");
+		v = -v;
+	}
+	put_dec((u64)v);
+	puts_("\n");
+}
