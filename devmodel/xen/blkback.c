@@ -13,7 +13,12 @@
  * 64-bit fields at 4 bytes; x86_64-abi and Arm's are the native layout),
  * each done before the next (its data in the granted pages: mapped for the
  * request, or kept mapped when persistent grants were agreed), answered in
- * order; the frontend is notified when the ring says it waits.
+ * order; the frontend is notified when the ring says it waits. A request
+ * that is not one (a grant that is not the frontend's, sectors outside a
+ * page or past the disk, too many segments, an unknown operation) gets an
+ * error response; a producer index past the ring disconnects the device,
+ * the reason in physmap-dm's log and the store. Each disk is its own file:
+ * nothing one frontend posts reaches another's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -400,9 +405,15 @@ static void blk_event(struct pm_xb_dev *d)
 	for (;;) {
 		RING_IDX prod = __atomic_load_n(ring_idx(b, 0), __ATOMIC_ACQUIRE), old, now;
 
-		/* a producer past the ring's size is a broken frontend: take no more than a ring's worth */
-		if (prod - b->cons > b->nr_ents)
-			prod = b->cons + b->nr_ents;
+		/* more requests than the ring holds: a broken frontend, let go of (as Linux's blkback does) */
+		if (prod - b->cons > b->nr_ents) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "the frontend's producer index %u is past the ring (%u taken, %u slots)",
+				 prod, b->cons, b->nr_ents);
+			pm_xb_error(d, why);
+			return;
+		}
 		while (b->cons != prod) {
 			uint8_t q[128];
 

@@ -88,16 +88,6 @@ static void set_state(struct pm_xb_dev *d, int state)
 	pm_xb_write(d, "state", "%d", state);
 }
 
-void pm_xb_error(struct pm_xb_dev *d, const char *why)
-{
-	char p[192];
-
-	/* where xenbus_dev_fatal puts it: error/ under dom0's home, the backend's path after it */
-	snprintf(p, sizeof(p), "/local/domain/0/error%s/error", d->be + strlen("/local/domain/0"));
-	xs_write(d->bus->xs, XBT_NULL, p, why, (unsigned int)strlen(why));
-	d->failed = true;
-	set_state(d, XenbusStateClosed);
-}
 
 static void unbind(struct pm_xb_dev *d)
 {
@@ -111,6 +101,19 @@ static void disconnect(struct pm_xb_dev *d)
 	if (d->state == XenbusStateConnected)
 		d->ops->disconnect(d);
 	unbind(d);
+}
+
+void pm_xb_error(struct pm_xb_dev *d, const char *why)
+{
+	char p[192];
+
+	/* where xenbus_dev_fatal puts it: error/ under dom0's home, the backend's path after it */
+	snprintf(p, sizeof(p), "/local/domain/0/error%s/error", d->be + strlen("/local/domain/0"));
+	xs_write(d->bus->xs, XBT_NULL, p, why, (unsigned int)strlen(why));
+	fprintf(stderr, "physmap-dm: domain %u: %s: %s\n", d->domid, d->be, why);   /* its log */
+	disconnect(d);
+	d->failed = true;
+	set_state(d, XenbusStateClosed);
 }
 
 /* the frontend gave its rings: bind its channel, connect */

@@ -103,7 +103,11 @@ int pm_xb_write(struct pm_xb_dev *d, const char *key, const char *fmt, ...) __at
 /** pm_xb_notify - raise the device's event channel to the frontend */
 void pm_xb_notify(struct pm_xb_dev *d);
 
-/** pm_xb_error - the device failed: @why in the store as a kernel backend says it (error/.../error), Closed */
+/**
+ * pm_xb_error - the device failed: disconnected, @why in physmap-dm's log
+ * and in the store as a kernel backend says it (error/.../error), Closed.
+ * From an op's event, return at once after: the rings are gone.
+ */
 void pm_xb_error(struct pm_xb_dev *d, const char *why);
 
 #endif

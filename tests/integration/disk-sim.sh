@@ -5,7 +5,8 @@
 # disk, a raw image read bit-exact (the guest's CRC-32 of its first 4 KiB
 # is the host's), a write the host sees after destroy, flush, a read past
 # the end refused, a read-only disk, block-attach and block-detach on a
-# running guest, and bad input refused in one line with nothing left.
+# running guest, a frontend posting garbage (errors, then let go) beside
+# one that works, and bad input refused in one line with nothing left.
 # PM_ENGINE=kvm (disk-sim-kvm.sh): the x86 guest 64-bit on KVM.
 . "${top_srcdir:-.}/tests/tap.sh"
 if [ "${PM_ENGINE:-}" = kvm ]; then
@@ -18,7 +19,7 @@ A=${top_builddir:-.}/tests/guests/arm64/guest.img
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 export XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock
 
-plan 14
+plan 17
 
 # a 1 MiB image of random bytes; what the guest will find and write
 img() { head -c 1048576 /dev/urandom >"$1"; }
@@ -93,6 +94,26 @@ is "a read-only disk: info 4 (VDISK_READONLY), read bit-exact, the write and flu
 	"sectors 2048|info 4|read 0-7 crc32 $(crc "$T/ro.img")|wrote 8-15, read back different|flush -1|past the end -1|done|same" \
 	"$(disk_log ro)|$(cmp -s "$T/ro.img" "$T/ro.orig" && echo same)"
 "$PXL" destroy ro
+
+# a frontend that posts garbage beside one that works: error responses,
+# then for a producer index past the ring the device let go, its reason
+# logged; the other guest's disk served as before
+img "$T/bad.img"
+img "$T/good.img"
+"$PXL" create "$EX/pc.cfg" name=bad kernel="$G" 'cmdline="diskbad"' memory=64 'vif=[]' \
+	"disk=[\"$T/bad.img,raw,xvda,rw\"]" on_poweroff=preserve >/dev/null 2>&1
+"$PXL" create "$EX/pc.cfg" name=good kernel="$G" 'cmdline="disk"' memory=64 'vif=[]' \
+	"disk=[\"$T/good.img,raw,xvda,rw\"]" on_poweroff=preserve >/dev/null 2>&1
+wait_state bad shutdown
+wait_state good shutdown
+is "garbage: a grant it lacks, sectors outside a page, 12 segments, an unknown operation are errors; an id twice and a good read after them served" \
+	"-1|-1|-1|-1|-2|0|0" "$(log bad | tr -d '\r' | sed -n 's/^disk: bad: .* //p' | head -7 | tr '\n' '|' | sed 's/|$//')"
+is "a producer index past the ring: the device Closed, physmap-dm's log names the domain and the reason" "6|1" \
+	"$(log bad | tr -d '\r' | sed -n 's/^disk: bad: past the ring, the backend.s state //p')|$(grep -c "domain $("$PXL" domid bad): .*producer index .* past the ring" "$PHYSMAP_RUNDIR/console/bad.dm.log")"
+is "the other guest, meanwhile: its disk read and written as ever" \
+	"sectors 2048|info 0|read 0-7 crc32 $(crc "$T/good.img")|wrote 8-15, read back same|flush 0|past the end -1|done" "$(disk_log good)"
+"$PXL" destroy bad
+"$PXL" destroy good
 
 # bad input: one line, nothing left
 out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$G" memory=64 'vif=[]' "disk=[\"$T/none.img,raw,xvda,rw\"]" 2>&1)

@@ -132,55 +132,82 @@ static void fe_write(const char *key, u64 v)
 	xs_write(p, s + i);
 }
 
-/* one request of one segment (sectors @first..@last of the data page) at @sector; its status */
-static long submit(u8 op, u64 sector, u8 first, u8 last)
+/* post @r (its id the next one unless @same_id) without waiting */
+static void post(const struct request *r, int same_id)
 {
-	struct request *r = &ring_page.ring[req_prod_pvt % 32].req;
-	struct response *s;
+	struct request *q = &ring_page.ring[req_prod_pvt % 32].req;
 	u32 p = port;
-	long status;
 
-	memset(r, 0, sizeof(*r));
-	r->operation = op;
-	r->nr_segments = op == BLKIF_OP_FLUSH_DISKCACHE ? 0 : 1;
-	r->handle = 51712;
+	*q = *r;
+	if (!same_id) {
 #ifdef __i386__
-	r->id_lo = req_prod_pvt;
-	r->sector_lo = (u32)sector;
-	r->sector_hi = (u32)(sector >> 32);
+		q->id_lo = req_prod_pvt;
 #else
-	r->id = req_prod_pvt;
-	r->sector = sector;
+		q->id = req_prod_pvt;
 #endif
-	r->seg[0] = (struct segment){ REF_DATA, first, last, { 0, 0 } };
+	}
 	req_prod_pvt++;
 	arch_mb();
 	ring_page.req_prod = req_prod_pvt;
 	arch_mb();
 	hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send, (ulong)&p, 0, 0, 0);
+}
+
+/* the next response's status, waited for */
+static long answer(void)
+{
+	long status;
+
 	while (ring_page.rsp_prod == rsp_cons)
 		event_wait(port);
 	arch_mb();
-	s = &ring_page.ring[rsp_cons % 32].rsp;
-	status = s->status;
+	status = ring_page.ring[rsp_cons % 32].rsp.status;
 	rsp_cons++;
 	ring_page.rsp_event = rsp_cons + 1;
 	return status;
 }
 
-void blkfront_run(void)
+/* a request of one segment: sectors @first..@last of the data page (grant @ref) at @sector */
+static struct request one(u8 op, u64 sector, u32 ref, u8 first, u8 last)
+{
+	struct request r;
+
+	memset(&r, 0, sizeof(r));
+	r.operation = op;
+	r.nr_segments = op == BLKIF_OP_FLUSH_DISKCACHE ? 0 : 1;
+	r.handle = 51712;
+#ifdef __i386__
+	r.sector_lo = (u32)sector;
+	r.sector_hi = (u32)(sector >> 32);
+#else
+	r.sector = sector;
+#endif
+	r.seg[0] = (struct segment){ ref, first, last, { 0, 0 } };
+	return r;
+}
+
+/* one request of one segment (sectors @first..@last of the data page) at @sector; its status */
+static long submit(u8 op, u64 sector, u8 first, u8 last)
+{
+	struct request r = one(op, sector, REF_DATA, first, last);
+
+	post(&r, 0);
+	return answer();
+}
+
+/* the handshake for xvda: its backend connected to our ring and channel. returns: 0; -1 (said why) */
+static int connect(void)
 {
 	volatile struct grant_entry_v1 *g = (volatile struct grant_entry_v1 *)gtab;
 	struct { u16 dom, remote; u32 port; } au = { DOMID_SELF, 0, 0 };
 	struct { u16 domid, size; u32 space; ulong idx, gpfn; } m = { DOMID_SELF, 0, XENMAPSPACE_grant_table, 0,
 								      (ulong)gtab >> 12 };
 	char p[64];
-	long n, rc, backend_id;
-	u32 crc;
+	long backend_id;
 
 	if (xs_init() || xs_read("device/vbd/" DEVID "/backend", be, sizeof(be)) < 0) {
 		puts_("disk: none\n");
-		return;
+		return -1;
 	}
 	xs_read("device/vbd/" DEVID "/backend-id", p, sizeof(p));
 	backend_id = p[0] - '0';
@@ -191,12 +218,12 @@ void blkfront_run(void)
 	say("sectors ", be_num("sectors"));
 	if (hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&m, 0, 0, 0)) {
 		puts_("disk: no grant table\n");
-		return;
+		return -1;
 	}
 	au.remote = (u16)backend_id;
 	if (hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, (ulong)&au, 0, 0, 0)) {
 		puts_("disk: no event channel\n");
-		return;
+		return -1;
 	}
 	port = au.port;
 	memset(&ring_page, 0, sizeof(ring_page));
@@ -219,6 +246,16 @@ void blkfront_run(void)
 	wait_backend(4);
 	fe_write("state", 4);   /* Connected */
 	say("info ", be_num("info"));
+	return 0;
+}
+
+void blkfront_run(void)
+{
+	long n, rc;
+	u32 crc;
+
+	if (connect())
+		return;
 
 	rc = submit(BLKIF_OP_READ, 0, 0, 7);
 	crc = crc32(data, sizeof(data));
@@ -245,4 +282,50 @@ void blkfront_run(void)
 	fe_write("state", 6);   /* Closed */
 	wait_backend(6);
 	puts_("disk: done\n");
+}
+
+/*
+ * word "diskbad": requests that are not ones, each answered with an
+ * error, then a good one still served, then a producer index past the
+ * ring, for which the backend lets the device go (Closed)
+ */
+void blkfront_bad(void)
+{
+	struct request r;
+
+	if (connect())
+		return;
+	r = one(BLKIF_OP_READ, 0, 4000, 0, 7);
+	post(&r, 0);
+	say("bad: a grant it does not have ", answer());
+	r = one(BLKIF_OP_READ, 0, REF_DATA, 5, 2);
+	post(&r, 0);
+	say("bad: first sector after the last ", answer());
+	r = one(BLKIF_OP_READ, 0, REF_DATA, 0, 8);
+	post(&r, 0);
+	say("bad: a sector past its page ", answer());
+	r = one(BLKIF_OP_READ, 0, REF_DATA, 0, 7);
+	r.nr_segments = 12;
+	post(&r, 0);
+	say("bad: 12 segments ", answer());
+	r = one(99, 0, REF_DATA, 0, 7);
+	post(&r, 0);
+	say("bad: operation 99 ", answer());
+	r = one(BLKIF_OP_READ, 0, REF_DATA, 0, 7);
+	post(&r, 0);
+	post(&r, 1);
+	say("bad: one id twice ", answer() + answer());
+	say("bad: a good read after them ", submit(BLKIF_OP_READ, 0, 0, 7));
+	/* the producer 1000 past what it took */
+	req_prod_pvt += 1000;
+	arch_mb();
+	ring_page.req_prod = req_prod_pvt;
+	arch_mb();
+	{
+		u32 p = port;
+
+		hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send, (ulong)&p, 0, 0, 0);
+	}
+	wait_backend(6);
+	say("bad: past the ring, the backend's state ", be_num("state"));
 }

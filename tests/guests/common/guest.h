@@ -146,6 +146,8 @@ void gnttab_run(void);
 void grant_run(int give_back);
 /** blkfront_run - a block frontend reads, writes and flushes disk xvda (common/blkfront.c, word "disk") */
 void blkfront_run(void);
+/** blkfront_bad - requests that are not ones, and a ring overrun (common/blkfront.c, word "diskbad") */
+void blkfront_bad(void);
 
 /* ---- the library (common/lib.c) ---- */
 

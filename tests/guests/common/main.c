@@ -244,6 +244,8 @@ static void run_word(const char *w)
 		gnttab_run();
 	} else if (word_is(w, "disk", 0)) {
 		blkfront_run();
+	} else if (word_is(w, "diskbad", 0)) {
+		blkfront_bad();
 	} else if (word_is(w, "grant", &v)) {
 		grant_run(v && v[0] == 'f');
 	} else if (word_is(w, "hctiming", 0)) {
