@@ -390,7 +390,7 @@ static void serve(struct pm_xb_dev *d, const uint8_t *q)
 		status = BLKIF_RSP_EOPNOTSUPP;
 	}
 	memcpy(r, &id, 8);
-	r[8] = op;
+	r[8] = op == BLKIF_OP_INDIRECT ? q[1] : op;   /* an indirect request is answered as the operation it carried (Linux checks) */
 	memcpy(r + 10, &status, 2);
 	b->rsp++;
 }
