@@ -249,7 +249,7 @@ static int bring_up(struct pm_hv *hv, struct xs_handle *h, const char *kind, con
 		    const char *what, char *err, size_t errlen)
 {
 	char why[256] = "";
-	bool dm = !strcmp(kind, "qdisk");
+	bool dm = !strcmp(kind, "qdisk") || !pm__hv_hotplug_ready(hv);   /* the simulator's are all physmap-dm's */
 	int rc = wait_state(h, p->be, XB_INITWAIT, BACKEND_UP_MS, why, sizeof(why));
 
 	if (rc == -ETIMEDOUT)
@@ -389,7 +389,7 @@ int pm__device_remove(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, con
 			}
 		}
 	}
-	if (strcmp(be_kind(&p, bk, sizeof(bk)), "qdisk"))   /* physmap-dm's need no hotplug step undone */
+	if (pm__hv_hotplug_ready(hv) && strcmp(be_kind(&p, bk, sizeof(bk)), "qdisk"))   /* physmap-dm's need none undone */
 		pm__hv_hotplug(hv, h, be_kind(&p, bk, sizeof(bk)), p.be, false, NULL, 0);
 	remove_dirs(h, &p);
 	return 0;
@@ -443,14 +443,21 @@ void pm__devices_destroy(struct pm_hv *hv, uint32_t domid)
 		}
 		free(ids);
 		xs_rm(h, XBT_NULL, dir);
-		/* as libxl leaves the store: no empty directories of devices behind */
+		/* as libxl leaves the store: no empty directories of devices behind (nor physmap-dm's reasons) */
 		snprintf(dir, sizeof(dir), "/local/domain/0/backend/%s", kinds[k]);
+		pm__store_prune(h, dir);
+		snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/%s/%u", kinds[k], domid);
+		xs_rm(h, XBT_NULL, dir);
+		snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/%s", kinds[k]);
 		pm__store_prune(h, dir);
 	}
 	free(kinds);
 	snprintf(dir, sizeof(dir), "/libxl/%u", domid);
 	xs_rm(h, XBT_NULL, dir);
 	pm__store_prune(h, "/local/domain/0/backend");
+	pm__store_prune(h, "/local/domain/0/error/backend");   /* physmap-dm's reasons, its devices gone */
+	pm__store_prune(h, "/local/domain/0/error");
+	pm__store_prune(h, "/local/domain/0");   /* the simulator's dom0 has no home but its backends' */
 	pm__store_prune(h, "/libxl");
 	xs_close(h);
 }
@@ -563,13 +570,16 @@ int pm__devices_check(struct pm_hv *hv, const struct pm_domain_config *cfg, char
 
 	if (!cfg->nr_disks && !cfg->nr_nics)
 		return 0;
-	/* networks on a backend without them: the caller says they are ignored */
-	for (size_t i = 0; !rc && pm__hv_hotplug_ready(hv) && i < cfg->nr_nics; i++) {
+	/* a bridge of dom0's on Xen; on the simulator the name of its switch */
+	for (size_t i = 0; !rc && i < cfg->nr_nics; i++) {
 		const char *br = cfg->nics[i].bridge ? cfg->nics[i].bridge : "xenbr0";
 		char p[128];
 
 		snprintf(p, sizeof(p), "/sys/class/net/%s/bridge", br);
-		if (strchr(br, '/') || access(p, F_OK)) {
+		if (strchr(br, '/') || !*br || strlen(br) > 32) {
+			say(err, errlen, "vif %u: bridge %s: not a bridge's name", cfg->nics[i].devid, br);
+			rc = -EINVAL;
+		} else if (pm__hv_hotplug_ready(hv) && access(p, F_OK)) {
 			say(err, errlen, "vif %u: bridge %s: there is no such bridge in dom0", cfg->nics[i].devid, br);
 			rc = -ENODEV;
 		}
@@ -593,7 +603,7 @@ int pm__devices_add(struct pm_hv *hv, uint32_t domid, const struct pm_domain_con
 	struct xs_handle *h;
 	int rc = 0;
 
-	if (!cfg->nr_disks && (!cfg->nr_nics || !pm__hv_hotplug_ready(hv)))
+	if (!cfg->nr_disks && !cfg->nr_nics)
 		return 0;
 	h = xs_open(XS_OPEN_SOCKETONLY);
 	if (!h) {
@@ -602,7 +612,7 @@ int pm__devices_add(struct pm_hv *hv, uint32_t domid, const struct pm_domain_con
 	}
 	for (size_t i = 0; !rc && i < cfg->nr_disks; i++)
 		rc = pm__device_add_disk(hv, h, domid, &cfg->disks[i], err, errlen);
-	for (size_t i = 0; !rc && pm__hv_hotplug_ready(hv) && i < cfg->nr_nics; i++)
+	for (size_t i = 0; !rc && i < cfg->nr_nics; i++)
 		rc = pm__device_add_nic(hv, h, domid, &nics[i], err, errlen);
 	xs_close(h);
 	return rc;
@@ -843,17 +853,13 @@ static int forget_device(struct pm_domain_config *cfg, const void *arg)
 }
 
 /* the domain's name, for the checks a new device goes through */
-static int attach_begin(struct pm_hv *hv, uint32_t domid, bool nic, struct xs_handle **h, char *name, size_t len,
+static int attach_begin(struct pm_hv *hv, uint32_t domid, struct xs_handle **h, char *name, size_t len,
 			char *err, size_t errlen)
 {
 	struct pm_hv_dominfo info;
 	int rc;
 
 	err[0] = 0;
-	if (nic && !pm__hv_hotplug_ready(hv)) {
-		say(err, errlen, "the %s backend serves no networks yet", pm_hv_backend(hv));
-		return -EOPNOTSUPP;
-	}
 	rc = pm_hv_domain_getinfo(hv, domid, &info);
 	if (rc) {
 		say(err, errlen, "domain %u: %s", domid, strerror(-rc));
@@ -873,7 +879,7 @@ int pm_device_disk_attach(struct pm_hv *hv, uint32_t domid, const struct pm_disk
 	struct xs_handle *h = NULL;
 	struct pm_domain_config one;
 	char name[64];
-	int rc = attach_begin(hv, domid, false, &h, name, sizeof(name), err, errlen);
+	int rc = attach_begin(hv, domid, &h, name, sizeof(name), err, errlen);
 
 	if (rc)
 		return rc;
@@ -899,7 +905,7 @@ int pm_device_nic_attach(struct pm_hv *hv, uint32_t domid, struct pm_nic *n, cha
 	struct pm_device_info *list;
 	char name[64];
 	long nr;
-	int rc = attach_begin(hv, domid, true, &h, name, sizeof(name), err, errlen);
+	int rc = attach_begin(hv, domid, &h, name, sizeof(name), err, errlen);
 
 	if (rc)
 		return rc;

@@ -1202,6 +1202,7 @@ void pm__domain_forget(struct pm_hv *hv, uint32_t domid, const char *name)
 {
 	pm_domain_built(hv, domid);   /* finished or not, it is no longer anyone's to complete */
 	pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
+	pm__devices_destroy(hv, domid);   /* its backends' directories (dom0's), which its home does not hold */
 	store_remove(domid);
 	if (!strcmp(pm_hv_backend(hv), "xen"))
 		pm__libxl_userdata_remove(domid);

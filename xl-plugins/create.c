@@ -29,7 +29,6 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 	char err[PM_DOMAIN_ERR_LEN];
 	struct pm_hv *hv;
 	uint32_t domid;
-	bool served;
 	int rc;
 
 	if (!cfg->kernel && !a->opt[OPT_PAUSED]) {
@@ -41,13 +40,9 @@ static int build(const struct pxl_args *a, const struct pm_domain_config *cfg)
 	rc = pxl_hv_open(a, &hv);
 	if (rc)
 		return rc;
-	/* disks are the dom0 kernel's blkback on Xen (physmap-dm's with
-	 * backendtype=qdisk), physmap-dm's on the simulator; networks netback's
-	 * on Xen, which the simulator does not serve yet */
-	served = pm_hv_serves_devices(hv);
-	if (!served && cfg->nr_nics)
-		fprintf(stderr, "%s: warning: vif: the %s backend serves no networks yet; %zu ignored\n", a->prog,
-			pm_hv_backend(hv), cfg->nr_nics);
+	/* disks and networks are the dom0 kernel's blkback and netback on Xen
+	 * (physmap-dm's disks with backendtype=qdisk), physmap-dm's on the
+	 * simulator (its networks a switch of the simulator's domains) */
 	rc = pm_domain_create(hv, cfg, &domid, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", a->prog, err);

@@ -20,8 +20,10 @@
 #include "../xen/xenbus.h"
 
 /* the PV devices physmap-dm serves (devmodel/xen/) */
-extern const struct pm_xb_ops pm_xen_blkback;
-static const struct pm_xb_ops *const pv_devices[] = { &pm_xen_blkback };
+extern const struct pm_xb_ops pm_xen_blkback, pm_xen_netback;
+/* on Xen the dom0 kernel's netback serves vifs; disks with backendtype=qdisk are ours */
+static const struct pm_xb_ops *const pv_devices_sim[] = { &pm_xen_blkback, &pm_xen_netback };
+static const struct pm_xb_ops *const pv_devices_xen[] = { &pm_xen_blkback };
 
 #define SPINS 20000
 
@@ -507,7 +509,10 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 			goto out;
 		}
 	}
-	rc = pm_xb_open(hv, domid, pv_devices, sizeof(pv_devices) / sizeof(pv_devices[0]), &c.bus);
+	if (!strcmp(pm_hv_backend(hv), "xen"))
+		rc = pm_xb_open(hv, domid, pv_devices_xen, 1, &c.bus);
+	else
+		rc = pm_xb_open(hv, domid, pv_devices_sim, 2, &c.bus);
 	if (rc) {
 		snprintf(err, errlen, "domain %u: watching its PV devices in the store: %s", domid, strerror(-rc));
 		goto out;

@@ -172,7 +172,7 @@ static int blk_connect(struct pm_xb_dev *d)
 	}
 	b->pages = 1u << order;
 	for (unsigned int i = 0; i < b->pages; i++) {
-		char key[16];
+		char key[24];
 		long long r;
 
 		if (order)

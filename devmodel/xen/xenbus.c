@@ -76,16 +76,47 @@ int pm_xb_write(struct pm_xb_dev *d, const char *key, const char *fmt, ...)
 	return xs_write(d->bus->xs, XBT_NULL, p, v, (unsigned int)strlen(v)) ? 0 : -(errno ? errno : EIO);
 }
 
+/* @path = @state in transaction @t */
+static bool pm_xb_printf_t(struct pm_xb_dev *d, xs_transaction_t t, const char *path, int state)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d", state);
+	return xs_write(d->bus->xs, t, path, v, (unsigned int)strlen(v));
+}
+
 void pm_xb_notify(struct pm_xb_dev *d)
 {
 	if (d->ev.fd >= 0)
 		pm_hv_evtchn_notify(d->bus->hv, &d->ev);
 }
 
+/* our state, said in the backend's directory while it is there (a write would make it again) */
 static void set_state(struct pm_xb_dev *d, int state)
 {
+	char p[192];
+	xs_transaction_t t;
+
 	d->state = state;
-	pm_xb_write(d, "state", "%d", state);
+	snprintf(p, sizeof(p), "%s/state", d->be);
+	for (int tries = 0; tries < 10; tries++) {
+		unsigned int len;
+		char *there;
+		bool ok;
+
+		t = xs_transaction_start(d->bus->xs);
+		if (t == XBT_NULL)
+			return;
+		there = xs_read(d->bus->xs, t, d->be, &len);
+		free(there);
+		if (!there) {
+			xs_transaction_end(d->bus->xs, t, true);
+			return;   /* the toolstack removed the device */
+		}
+		ok = pm_xb_printf_t(d, t, p, state);
+		if (xs_transaction_end(d->bus->xs, t, !ok) || errno != EAGAIN)
+			return;
+	}
 }
 
 
@@ -330,12 +361,18 @@ void pm_xb_close(struct pm_xb *bus)
 	free(bus);
 }
 
+/* a connected device's own descriptor (its ops'), or -1 */
+static int own_fd(struct pm_xb_dev *d)
+{
+	return d->state == XenbusStateConnected && d->ops->fd ? d->ops->fd(d) : -1;
+}
+
 size_t pm_xb_nr_fds(const struct pm_xb *bus)
 {
 	size_t n = 1;
 
 	for (size_t j = 0; j < bus->nr_dev; j++)
-		n += bus->dev[j]->ev.fd >= 0;
+		n += (bus->dev[j]->ev.fd >= 0) + (own_fd(bus->dev[j]) >= 0);
 	return n;
 }
 
@@ -345,9 +382,12 @@ size_t pm_xb_fds(const struct pm_xb *bus, struct pollfd *p, size_t max)
 
 	if (max)
 		p[n++] = (struct pollfd){ .fd = xs_fileno(bus->xs), .events = POLLIN };
-	for (size_t j = 0; j < bus->nr_dev && n < max; j++)
+	for (size_t j = 0; j < bus->nr_dev && n < max; j++) {
 		if (bus->dev[j]->ev.fd >= 0)
 			p[n++] = (struct pollfd){ .fd = bus->dev[j]->ev.fd, .events = POLLIN };
+		if (own_fd(bus->dev[j]) >= 0 && n < max)
+			p[n++] = (struct pollfd){ .fd = own_fd(bus->dev[j]), .events = POLLIN };
+	}
 	return n;
 }
 
@@ -362,6 +402,8 @@ void pm_xb_poll(struct pm_xb *bus, const struct pollfd *p, size_t n)
 			if (d->ev.fd == p[i].fd && d->state == XenbusStateConnected &&
 			    pm_hv_evtchn_pending(bus->hv, &d->ev))
 				d->ops->event(d);
+			else if (own_fd(d) == p[i].fd)
+				d->ops->readable(d);
 		}
 	}
 	if (n && p[0].revents) {

@@ -38,6 +38,8 @@ struct pm_xb_dev;
  * @disconnect: unmap; the channel is unbound after
  * @event: its event channel rang
  * @free: release what init took
+ * @fd: (may be NULL) another descriptor a connected device is polled on,
+ *   or -1; @readable is called when it is
  */
 struct pm_xb_ops {
 	const char *type;
@@ -47,6 +49,8 @@ struct pm_xb_ops {
 	void (*disconnect)(struct pm_xb_dev *d);
 	void (*event)(struct pm_xb_dev *d);
 	void (*free)(struct pm_xb_dev *d);
+	int (*fd)(struct pm_xb_dev *d);
+	void (*readable)(struct pm_xb_dev *d);
 };
 
 struct pm_xb_dev {

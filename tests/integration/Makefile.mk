@@ -39,6 +39,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/save-restore.sh \
 	tests/integration/disk-sim.sh \
 	tests/integration/disk-sim-kvm.sh \
+	tests/integration/net-sim.sh \
+	tests/integration/net-sim-kvm.sh \
 	tests/integration/pxl-sim-kvm.sh \
 	tests/integration/stream-corruption-kvm.sh \
 	tests/integration/parallel-loops-kvm.sh \

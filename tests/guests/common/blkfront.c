@@ -15,8 +15,6 @@
  */
 #include "guest.h"
 
-#define XENMEM_add_to_physmap 7
-#define XENMAPSPACE_grant_table 1
 #define EVTCHNOP_send 4
 #define EVTCHNOP_alloc_unbound 6
 #define GTF_permit_access 1
@@ -69,7 +67,6 @@ struct sring {
 	union entry ring[32];
 };
 
-static u8 gtab[4096] __attribute__((aligned(4096)));
 static struct sring ring_page __attribute__((aligned(4096)));
 static u8 data[4096] __attribute__((aligned(4096)));
 static u32 port;
@@ -198,10 +195,8 @@ static long submit(u8 op, u64 sector, u8 first, u8 last)
 /* the handshake for xvda: its backend connected to our ring and channel. returns: 0; -1 (said why) */
 static int connect(void)
 {
-	volatile struct grant_entry_v1 *g = (volatile struct grant_entry_v1 *)gtab;
+	volatile struct grant_entry_v1 *g = grant_table();
 	struct { u16 dom, remote; u32 port; } au = { DOMID_SELF, 0, 0 };
-	struct { u16 domid, size; u32 space; ulong idx, gpfn; } m = { DOMID_SELF, 0, XENMAPSPACE_grant_table, 0,
-								      (ulong)gtab >> 12 };
 	char p[64];
 	long backend_id;
 
@@ -216,7 +211,7 @@ static int connect(void)
 	xs_watch(p, "be");
 	wait_backend(2);   /* InitWait: it said what it offers */
 	say("sectors ", be_num("sectors"));
-	if (hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&m, 0, 0, 0)) {
+	if (!g) {
 		puts_("disk: no grant table\n");
 		return -1;
 	}

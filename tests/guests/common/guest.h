@@ -127,6 +127,8 @@ extern const ulong shinfo_pending_offset;
 
 /** shared_info - the shared info page, mapped (XENMEM_add_to_physmap) the first time; NULL if it cannot be */
 volatile u8 *shared_info(void);
+/** grant_table - the grant table's frame 0 (version 1 entries), mapped the first time; NULL if it cannot be */
+volatile void *grant_table(void);
 
 /**
  * event_wait - until @port is pending (SCHEDOP_poll; where the hypervisor
@@ -148,6 +150,8 @@ void grant_run(int give_back);
 void blkfront_run(void);
 /** blkfront_bad - requests that are not ones, and a ring overrun (common/blkfront.c, word "diskbad") */
 void blkfront_bad(void);
+/** netfront_run - a network frontend answers ARP and pings, and pings a peer (common/netfront.c, word "net=IP[,PEER]") */
+void netfront_run(const char *arg);
 
 /* ---- the library (common/lib.c) ---- */
 

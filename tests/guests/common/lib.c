@@ -228,3 +228,18 @@ void say_num(const char *prefix, const char *what, long v)
 	put_dec((u64)v);
 	puts_("\n");
 }
+
+#define XENMAPSPACE_grant_table 1
+
+static u8 gtab[4096] __attribute__((aligned(4096)));
+static int gtab_mapped;
+
+volatile void *grant_table(void)
+{
+	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, XENMAPSPACE_grant_table, 0,
+								       (ulong)gtab >> 12 };
+
+	if (!gtab_mapped && !hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0))
+		gtab_mapped = 1;
+	return gtab_mapped ? gtab : 0;
+}

@@ -246,6 +246,8 @@ static void run_word(const char *w)
 		blkfront_run();
 	} else if (word_is(w, "diskbad", 0)) {
 		blkfront_bad();
+	} else if (word_is(w, "net", &v)) {
+		netfront_run(w[3] == '=' ? v : "10.0.0.2");
 	} else if (word_is(w, "grant", &v)) {
 		grant_run(v && v[0] == 'f');
 	} else if (word_is(w, "hctiming", 0)) {
