@@ -9,15 +9,8 @@
 # one that works, and bad input refused in one line with nothing left.
 # PM_ENGINE=kvm (disk-sim-kvm.sh): the x86 guest 64-bit on KVM.
 . "${top_srcdir:-.}/tests/tap.sh"
-if [ "${PM_ENGINE:-}" = kvm ]; then
-	G=${top_builddir:-.}/tests/guests/x86/guest64.elf
-else
-	G=${top_builddir:-.}/tests/guests/x86/guest.elf
-fi
-A=${top_builddir:-.}/tests/guests/arm64/guest.img
-[ -f "$G" ] && [ -f "$A" ] || bail "the test guests are not built"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
-export XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock
+pv_guests
 
 plan 17
 

@@ -84,3 +84,17 @@ grant_cases() {
 		"$out$(log gf | tr -d '\r' | grep '^gnttab: \(page A\|entry 8\)' | tr '\n' '|' | sed 's/|$//')"
 	"$PXL" destroy gf
 }
+
+# the guests of the PV device suites (disk-sim, net-sim): G the x86 test
+# guest (64-bit on KVM: PM_ENGINE=kvm), A the arm64 one; the store's
+# clients find the simulator's store
+pv_guests() {
+	if [ "${PM_ENGINE:-}" = kvm ]; then
+		G=$B/tests/guests/x86/guest64.elf
+	else
+		G=$B/tests/guests/x86/guest.elf
+	fi
+	A=$B/tests/guests/arm64/guest.img
+	[ -f "$G" ] && [ -f "$A" ] || bail "the test guests are not built"
+	export XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock
+}

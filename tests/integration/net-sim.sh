@@ -9,15 +9,8 @@
 # port behind, a bridge name that is not one refused in one line.
 # PM_ENGINE=kvm (net-sim-kvm.sh): the x86 guest 64-bit on KVM.
 . "${top_srcdir:-.}/tests/tap.sh"
-if [ "${PM_ENGINE:-}" = kvm ]; then
-	G=${top_builddir:-.}/tests/guests/x86/guest64.elf
-else
-	G=${top_builddir:-.}/tests/guests/x86/guest.elf
-fi
-A=${top_builddir:-.}/tests/guests/arm64/guest.img
-[ -f "$G" ] && [ -f "$A" ] || bail "the test guests are not built"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
-export XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock
+pv_guests
 net_log() { log "$1" | tr -d '\r' | sed -n 's/^net: //p' | sed 's/^mac [0-9a-f:]* /mac M /' | tr '\n' '|' | sed 's/|$//'; }
 
 plan 8

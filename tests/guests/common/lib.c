@@ -186,17 +186,24 @@ int smp_wait(int asked)
 #define XENMEM_add_to_physmap 7
 #define XENMAPSPACE_shared_info 0
 
+#define XENMAPSPACE_grant_table 1
+
+/* @page made XENMAPSPACE @space's index 0 (XENMEM_add_to_physmap) the first time; NULL if it cannot be */
+static volatile void *map_once(u32 space, u8 *page, int *mapped)
+{
+	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, space, 0, (ulong)page >> 12 };
+
+	if (!*mapped && !hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0))
+		*mapped = 1;
+	return *mapped ? page : 0;
+}
+
 static u8 shinfo[4096] __attribute__((aligned(4096)));
 static int shinfo_mapped;
 
 volatile u8 *shared_info(void)
 {
-	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, XENMAPSPACE_shared_info, 0,
-								       (ulong)shinfo >> 12 };
-
-	if (!shinfo_mapped && !hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0))
-		shinfo_mapped = 1;
-	return shinfo_mapped ? shinfo : 0;
+	return map_once(XENMAPSPACE_shared_info, shinfo, &shinfo_mapped);
 }
 
 void event_wait(u32 port)
@@ -229,17 +236,10 @@ void say_num(const char *prefix, const char *what, long v)
 	puts_("\n");
 }
 
-#define XENMAPSPACE_grant_table 1
-
 static u8 gtab[4096] __attribute__((aligned(4096)));
 static int gtab_mapped;
 
 volatile void *grant_table(void)
 {
-	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, XENMAPSPACE_grant_table, 0,
-								       (ulong)gtab >> 12 };
-
-	if (!gtab_mapped && !hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0))
-		gtab_mapped = 1;
-	return gtab_mapped ? gtab : 0;
+	return map_once(XENMAPSPACE_grant_table, gtab, &gtab_mapped);
 }
