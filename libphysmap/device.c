@@ -71,10 +71,6 @@ bool pm__device_by_dm(const struct pm_hv *hv, const struct pm_disk *d)
 	return !pm__hv_hotplug_ready(hv) || d->backend == PM_DISK_BACKEND_QDISK;
 }
 
-static bool by_dm(const struct pm_hv *hv, const struct pm_disk *d)
-{
-	return pm__device_by_dm(hv, d);
-}
 
 /*
  * a device's directories: @kind is the frontend's ("vbd", "vif") or a
@@ -285,7 +281,7 @@ int pm__device_add_disk(struct pm_hv *hv, struct xs_handle *h, uint32_t domid, c
 	struct pm_device_paths p;
 	char fid[16], devid[16], what[64], script[256], params[PATH_MAX + 8] = "", abs[PATH_MAX];
 	const char *type = d->cdrom ? "cdrom" : "disk";
-	bool dm = by_dm(hv, d);
+	bool dm = pm__device_by_dm(hv, d);
 	const char *bkv[] = {
 		"frontend", p.fe, "params", params,
 		"script", dm ? NULL : script_path(d->script, "/etc/xen/scripts/block", script, sizeof(script)),

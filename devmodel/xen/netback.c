@@ -84,11 +84,6 @@ static int vif_init(struct pm_xb_dev *d)
 	return rc;
 }
 
-static void vif_free(struct pm_xb_dev *d)
-{
-	(void)d;
-}
-
 /* this vif's port of the switch: a socket bound in its directory */
 static int port_open(struct pm_xb_dev *d)
 {
@@ -325,7 +320,6 @@ const struct pm_xb_ops pm_xen_netback = {
 	.connect = vif_connect,
 	.disconnect = vif_disconnect,
 	.event = vif_event,
-	.free = vif_free,
 	.fd = vif_fd,
 	.readable = vif_readable,
 };

@@ -76,15 +76,6 @@ int pm_xb_write(struct pm_xb_dev *d, const char *key, const char *fmt, ...)
 	return xs_write(d->bus->xs, XBT_NULL, p, v, (unsigned int)strlen(v)) ? 0 : -(errno ? errno : EIO);
 }
 
-/* @path = @state in transaction @t */
-static bool pm_xb_printf_t(struct pm_xb_dev *d, xs_transaction_t t, const char *path, int state)
-{
-	char v[16];
-
-	snprintf(v, sizeof(v), "%d", state);
-	return xs_write(d->bus->xs, t, path, v, (unsigned int)strlen(v));
-}
-
 void pm_xb_notify(struct pm_xb_dev *d)
 {
 	if (d->ev.fd >= 0)
@@ -94,11 +85,12 @@ void pm_xb_notify(struct pm_xb_dev *d)
 /* our state, said in the backend's directory while it is there (a write would make it again) */
 static void set_state(struct pm_xb_dev *d, int state)
 {
-	char p[192];
+	char p[192], v[16];
 	xs_transaction_t t;
 
 	d->state = state;
 	snprintf(p, sizeof(p), "%s/state", d->be);
+	snprintf(v, sizeof(v), "%d", state);
 	for (int tries = 0; tries < 10; tries++) {
 		unsigned int len;
 		char *there;
@@ -113,7 +105,7 @@ static void set_state(struct pm_xb_dev *d, int state)
 			xs_transaction_end(d->bus->xs, t, true);
 			return;   /* the toolstack removed the device */
 		}
-		ok = pm_xb_printf_t(d, t, p, state);
+		ok = xs_write(d->bus->xs, t, p, v, (unsigned int)strlen(v));
 		if (xs_transaction_end(d->bus->xs, t, !ok) || errno != EAGAIN)
 			return;
 	}
@@ -223,7 +215,8 @@ static void step(struct pm_xb_dev *d)
 static void dev_free(struct pm_xb_dev *d)
 {
 	disconnect(d);
-	d->ops->free(d);
+	if (d->ops->free)
+		d->ops->free(d);
 	free(d->priv);
 	free(d);
 }

@@ -37,7 +37,7 @@ struct pm_xb_dev;
  *   0 goes to Connected
  * @disconnect: unmap; the channel is unbound after
  * @event: its event channel rang
- * @free: release what init took
+ * @free: (may be NULL) release what init took
  * @fd: (may be NULL) another descriptor a connected device is polled on,
  *   or -1; @readable is called when it is
  */

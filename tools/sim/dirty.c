@@ -334,18 +334,14 @@ int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 			d->dirty_kvm = NULL;
 			return (int)rc;
 		}
-		for (uint64_t pfn = 0; pfn < d->max_pfn; pfn++) {
-			uint64_t e = pm_p2m_lookup(d->p2m, pfn);
-
-			d->dirty[pfn] = (struct sim_dirty_page){ 0, 0, pm_p2m_kind_of(e) == PM_P2M_RAM ? e : PM_P2M_INVALID };
-		}
-		sim_say("domain %u: dirty log by KVM (KVM_GET_DIRTY_LOG)", d->domid);
-		return 0;
+	} else {
+		d->dirty_wp = wp_ready(s);
 	}
-	d->dirty_wp = wp_ready(s);
-	sim_say("domain %u: dirty log by %s", d->domid, d->dirty_wp ? "write protection (userfaultfd)" : "page digests");
+	sim_say("domain %u: dirty log by %s", d->domid, d->dirty_kvm ? "KVM (KVM_GET_DIRTY_LOG)"
+						       : d->dirty_wp ? "write protection (userfaultfd)" : "page digests");
+	/* the frames as they are now; their contents too where digests tell */
 	for (uint64_t pfn = 0; pfn < d->max_pfn; pfn++) {
-		if (d->dirty_wp) {
+		if (d->dirty_kvm || d->dirty_wp) {
 			uint64_t e = pm_p2m_lookup(d->p2m, pfn);
 
 			d->dirty[pfn] = (struct sim_dirty_page){ 0, 0, pm_p2m_kind_of(e) == PM_P2M_RAM ? e

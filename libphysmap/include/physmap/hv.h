@@ -152,7 +152,11 @@ void pm_hv_close(struct pm_hv *hv);
 /** pm_hv_backend - "sim" or "xen" */
 const char *pm_hv_backend(const struct pm_hv *hv);
 
-/** pm_hv_serves_devices - whether the backend gives guests their disk= and vif= (xen: blkback, netback) */
+/**
+ * pm_hv_serves_devices - whether the backend has hotplug steps for dom0's
+ * backends (xen: blkback, netback); the simulator's disks and vifs are the
+ * domain's physmap-dm's, which needs none
+ */
 bool pm_hv_serves_devices(const struct pm_hv *hv);
 
 /** pm_hv_rundir - the simulator's run directory ("" for xen) */
