@@ -124,7 +124,8 @@ struct pm_board_vcpu {
 /**
  * struct pm_board_boot - where a guest's images go, and how it starts
  * The caller fills the inputs; pm_board_boot() fills the rest.
- * @kernel_size: bytes of the kernel image (in)
+ * @kernel_size: bytes the kernel occupies from where it is loaded, its bss
+ *     with it (in: struct pm_kernel's @footprint)
  * @kernel_gpa: where the image must be loaded, 0 to let the board choose
  *     (in; PVH ELF kernels give their physical address)
  * @kernel_entry: the entry point's offset into the image (aarch64 Image: 0)

@@ -182,7 +182,7 @@ static int place_images(struct build *b, struct pm_board_boot *boot)
 	char berr[PM_BOARD_ERR_LEN] = "";
 	int rc;
 
-	*boot = (struct pm_board_boot){ .kernel_size = b->kernel.size, .kernel_gpa = b->kernel.gpa,
+	*boot = (struct pm_board_boot){ .kernel_size = b->kernel.footprint, .kernel_gpa = b->kernel.gpa,
 					.kernel_entry = b->kernel.entry, .initrd_size = b->ramdisk_len,
 					.cmdline = b->cfg->cmdline };
 	rc = pm_board_boot(&b->layout, boot, berr);

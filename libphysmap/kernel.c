@@ -253,6 +253,14 @@ int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, ch
 		/* an Image or a raw image: the board says where (so does an ELF file linked at 0) */
 		k->data = buf;
 		k->size = len;
+		k->footprint = len;
+		if (arm64_image(d, len)) {
+			uint64_t image_size;
+
+			memcpy(&image_size, d + 16, 8);   /* little-endian, as the Image's flags say by default */
+			if (image_size > len)
+				k->footprint = image_size;
+		}
 		return 0;
 	}
 	if (len < EI_NIDENT)
@@ -338,6 +346,7 @@ int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, ch
 	k->elf = true;
 	k->gpa = lo;
 	k->size = hi - lo;
+	k->footprint = k->size;
 	k->entry = entry;
 out:
 	free(buf);

@@ -263,7 +263,7 @@ static int dumpdtb_run(const struct pxl_args *a)
 		rc = PXL_FAIL;
 		goto out_layout;
 	}
-	boot.kernel_size = k.size;
+	boot.kernel_size = k.footprint;
 	boot.kernel_gpa = k.gpa;
 	boot.kernel_entry = k.entry;
 	pm_kernel_dispose(&k);

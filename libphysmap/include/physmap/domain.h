@@ -227,11 +227,15 @@ int pm_domain_destroy(struct pm_hv *hv, uint32_t domid);
  *     @entry; else a raw image of @size bytes the board places (@gpa and
  *     @entry 0). An ELF file linked at 0 (position-independent) is placed
  *     by the board too, @entry then relative to where it goes.
+ * @footprint: the bytes it needs from where it is placed once it runs
+ *     (>= @size): an arm64 Image's image_size, its bss with it, which
+ *     nothing else placed may overlap (Linux's arm64 booting.rst)
  */
 struct pm_kernel {
 	bool elf;
 	uint8_t *data;
 	uint64_t gpa, size, entry;
+	uint64_t footprint;
 };
 
 /** pm_kernel_load's flags */
