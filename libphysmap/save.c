@@ -676,9 +676,13 @@ static int emulator(struct saver *s, struct pm_stream_buf *b)
 	if (!h)
 		return fail(s, -errno, "connecting to the store");
 	snprintf(dom, sizeof(dom), "%u", s->domid);
-	/* the guest's watches: physmap-xenstored's own command (Xen's stores have none; the guest sets them again) */
-	watches = xs_control_command(h, "watches", dom, (unsigned int)strlen(dom) + 1);
-	rc = watches || !sim ? 0 : -(errno ?: EIO);
+	/*
+	 * the guest's watches: physmap-xenstored's own command (Xen's stores
+	 * have none). A guest that suspended sets them again itself, as on Xen.
+	 */
+	if (!s->rep->suspended)
+		watches = xs_control_command(h, "watches", dom, (unsigned int)strlen(dom) + 1);
+	rc = watches || !sim || s->rep->suspended ? 0 : -(errno ?: EIO);
 	guest = rc ? NULL : guest_store(h, s->domid);
 	if (!rc && !guest)
 		rc = -ENOMEM;

@@ -419,6 +419,13 @@ static int sim_pause(struct pm_hv *hv, uint32_t domid, int unpause)
 	return sim_call(hv, unpause ? PM_SIM_UNPAUSE : PM_SIM_PAUSE, &d, sizeof(d), NULL, 0, NULL);
 }
 
+static int sim_resume(struct pm_hv *hv, uint32_t domid)
+{
+	struct pm_sim_domid d = { domid, 0 };
+
+	return sim_call(hv, PM_SIM_RESUME, &d, sizeof(d), NULL, 0, NULL);
+}
+
 static void from_sim(const struct pm_sim_dominfo *s, struct pm_hv_dominfo *i)
 {
 	i->domid = s->domid;
@@ -974,6 +981,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.destroy = sim_destroy,
 	.rename = sim_rename,
 	.pause = sim_pause,
+	.resume = sim_resume,
 	.getinfo = sim_getinfo,
 	.list = sim_list,
 	.set_maxmem = sim_set_maxmem,

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 6
+#define PM_SIM_VERSION 7
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536
@@ -54,6 +54,7 @@ enum pm_sim_op {
 	PM_SIM_SET_MEMORY_MAP,
 	PM_SIM_GNT_MAP,
 	PM_SIM_GNT_UNMAP,
+	PM_SIM_RESUME,
 	PM_SIM_OP_COUNT
 };
 

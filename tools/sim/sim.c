@@ -343,7 +343,10 @@ void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const ch
 	char line[PM_SIM_WHY_LEN + 64];
 	uint64_t one = 1;
 
-	if (d->state == PM_SIM_SHUTDOWN || d->state == PM_SIM_CRASHED)
+	bool suspended = d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend;
+
+	/* stopped already; but a suspended guest may still crash (its device model went) */
+	if (d->state == PM_SIM_CRASHED || (d->state == PM_SIM_SHUTDOWN && !(suspended && why)))
 		return;
 	d->shutdown_reason = why ? SHUTDOWN_crash : reason;
 	d->state = d->shutdown_reason == SHUTDOWN_crash ? PM_SIM_CRASHED : PM_SIM_SHUTDOWN;
@@ -352,6 +355,14 @@ void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const ch
 		int n = snprintf(line, sizeof(line), "\n[physmap-sim] domain %u crashed: %s\n", d->domid, why);
 
 		sim_console(d, line, (size_t)n);
+	}
+	if (d->shutdown_reason == SHUTDOWN_suspend) {
+		/* no action: its vCPUs park where the call returns, for a save or a resume */
+		d->run = SIM_RUN_PAUSE;
+		pthread_cond_broadcast(&d->wake);
+		sim_vcpus_kick(d);
+		pm_xs_domain_shutdown(s->xs, d->domid);
+		return;
 	}
 	d->run = SIM_RUN_STOP;
 	pthread_cond_broadcast(&d->wake);
@@ -453,6 +464,32 @@ void sim_act(struct sim *s)
 		else
 			sim_vcpus_stop(s, d);   /* preserved: threads end, memory stays */
 	}
+}
+
+/*
+ * a guest shut down for suspend runs on as Xen's fast xc_domain_resume
+ * has it: its SCHEDOP_shutdown returns 1 on vCPU 0 (the suspend was
+ * cancelled; its frontends, channels and grants are as they were)
+ */
+static int op_resume(struct sim *s, struct sim_domain *d)
+{
+	struct pm_sim_vcpu_state st = { .domid = d->domid, .vcpu = 0 };
+	int rc;
+
+	if (d->state != PM_SIM_SHUTDOWN || d->shutdown_reason != SHUTDOWN_suspend)
+		return -EINVAL;
+	sim_vcpus_pause(s, d);
+	rc = sim_vcpu_get_state(d, &st);
+	if (rc)
+		return rc;
+	st.reg[0] = 1;   /* eax, rax or x0: the call's return value */
+	rc = sim_vcpu_set_state(d, &st);
+	if (rc)
+		return rc;
+	d->state = PM_SIM_RUNNING;
+	d->shutdown_reason = 0;
+	pm_xs_domain_resume(s->xs, d->domid);
+	return sim_vcpus_run(s, d);
 }
 
 static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, uint32_t *out_len)
@@ -751,6 +788,7 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_SET_MEMORY_MAP] = sizeof(struct pm_sim_memory_map),
 	[PM_SIM_GNT_MAP] = sizeof(struct pm_sim_gnt_map),
 	[PM_SIM_GNT_UNMAP] = sizeof(struct pm_sim_gnt_unmap),
+	[PM_SIM_RESUME] = sizeof(struct pm_sim_domid),
 };
 
 void sim_client_gone(struct sim *s, int client)
@@ -761,6 +799,8 @@ void sim_client_gone(struct sim *s, int client)
 			sim_dirty_log(s, d, false);
 			if (d->state == PM_SIM_PAUSED && d->pauser == client && !sim_vcpus_run(s, d))
 				d->state = PM_SIM_RUNNING;
+			else if (d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend)
+				op_resume(s, d);   /* the save that suspended it died: it runs on, cancelled */
 		}
 		if (d->pauser == client)
 			d->pauser = -1;
@@ -768,7 +808,8 @@ void sim_client_gone(struct sim *s, int client)
 			continue;
 		sim_ioreq_gone(d->ioreq, d->vcpus);
 		d->ioreq->owner = -1;   /* closed: never to be dropped again */
-		if (d->state == PM_SIM_RUNNING || d->state == PM_SIM_PAUSED)
+		if (d->state == PM_SIM_RUNNING || d->state == PM_SIM_PAUSED ||
+		    (d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend))
 			sim_shutdown(s, d, SHUTDOWN_crash, "its device model (physmap-dm) went away");
 	}
 }
@@ -960,6 +1001,9 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		if (!rc)
 			d->state = PM_SIM_RUNNING;
 		return rc;
+	case PM_SIM_RESUME:
+		rc = guest(s, id->domid, &d);
+		return rc ? rc : op_resume(s, d);
 	case PM_SIM_SET_VCPU: {
 		const struct pm_sim_vcpu_ctx *ctx = payload;
 
@@ -996,6 +1040,8 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		struct pm_sim_vcpu_state st = { .domid = vi->domid, .vcpu = vi->vcpu };
 
 		rc = guest(s, vi->domid, &d);
+		if (!rc && d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend)
+			sim_vcpus_pause(s, d);   /* suspended: its vCPUs on their way to park */
 		if (!rc)
 			rc = sim_vcpu_get_state(d, &st);
 		return rc ? rc : reply(out, out_len, &st, sizeof(st));

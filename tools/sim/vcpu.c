@@ -1021,9 +1021,9 @@ static bool has_exited(const struct sim_vcpu *v)
 
 void sim_vcpus_pause(struct sim *s, struct sim_domain *d)
 {
-	if (d->run != SIM_RUN_GO)
+	if (d->run == SIM_RUN_STOP)
 		return;
-	d->run = SIM_RUN_PAUSE;
+	d->run = SIM_RUN_PAUSE;   /* already, for a guest that suspended: it may still be on its way */
 	wait_for(s, d, is_parked);
 }
 

@@ -376,6 +376,21 @@ int pm_xs_domain_shutdown(struct pm_xs *xs, unsigned int domid)
 	return rc;
 }
 
+int pm_xs_domain_resume(struct pm_xs *xs, unsigned int domid)
+{
+	struct xs_domain *d;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&xs->lock);
+	d = xs_domain_find(xs, domid);
+	if (d && d->introduced) {
+		d->shutdown_fired = false;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&xs->lock);
+	return rc;
+}
+
 int pm_xs_domain_destroyed(struct pm_xs *xs, unsigned int domid)
 {
 	struct xs_domain *d;

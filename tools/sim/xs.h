@@ -113,6 +113,13 @@ void pm_xs_kick(struct pm_xs *xs);
 int pm_xs_domain_shutdown(struct pm_xs *xs, unsigned int domid);
 
 /**
+ * pm_xs_domain_resume - domid runs again after a suspend: its next
+ * shutdown fires @releaseDomain again, as XS_RESUME has it
+ * returns: 0; -ENOENT if the domain is not introduced
+ */
+int pm_xs_domain_resume(struct pm_xs *xs, unsigned int domid);
+
+/**
  * pm_xs_domain_destroyed - domid is gone: release it as RELEASE does
  * (ring unmapped, domain socket removed, connections closed, its nodes
  * handed to dom0 and its permission entries dropped) and fire @releaseDomain.

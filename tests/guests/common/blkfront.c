@@ -193,7 +193,7 @@ static long submit(u8 op, u64 sector, u8 first, u8 last)
 }
 
 /* the handshake for xvda: its backend connected to our ring and channel. returns: 0; -1 (said why) */
-static int connect(void)
+static int connect(int persistent)
 {
 	volatile struct grant_entry_v1 *g = grant_table();
 	struct { u16 dom, remote; u32 port; } au = { DOMID_SELF, 0, 0 };
@@ -221,6 +221,7 @@ static int connect(void)
 		return -1;
 	}
 	port = au.port;
+	req_prod_pvt = rsp_cons = 0;
 	memset(&ring_page, 0, sizeof(ring_page));
 	ring_page.req_event = ring_page.rsp_event = 1;
 	g[REF_RING] = (struct grant_entry_v1){ 0, (u16)backend_id, (u32)((ulong)&ring_page >> 12) };
@@ -237,6 +238,8 @@ static int connect(void)
 #else
 	xs_write("device/vbd/" DEVID "/protocol", "arm-abi");
 #endif
+	if (persistent)
+		fe_write("feature-persistent", 1);
 	fe_write("state", 3);   /* Initialised */
 	wait_backend(4);
 	fe_write("state", 4);   /* Connected */
@@ -249,7 +252,7 @@ void blkfront_run(void)
 	long n, rc;
 	u32 crc;
 
-	if (connect())
+	if (connect(0))
 		return;
 
 	rc = submit(BLKIF_OP_READ, 0, 0, 7);
@@ -279,6 +282,270 @@ void blkfront_run(void)
 	puts_("disk: done\n");
 }
 
+/* record @k as disklog writes it to sector k: "DISKLOG:", k (64-bit, little-endian), then bytes of k */
+static void record(u8 *p, u64 k)
+{
+	memcpy(p, "DISKLOG:", 8);
+	for (int i = 0; i < 8; i++)
+		p[8 + i] = (u8)(k >> (8 * i));
+	for (int i = 16; i < 512; i++)
+		p[i] = (u8)(k * 7 + (u64)i * 13 + (k >> 8));
+}
+
+/* the records of sectors @base..@base + 7 (@count of them written, the rest zero); the first wrong one or -1 */
+static long check_page(u64 base, u64 count)
+{
+	u8 want[512];
+
+	for (u64 i = 0; i < 8; i++) {
+		if (base + i < count)
+			record(want, base + i);
+		else
+			memset(want, 0, sizeof(want));
+		for (int j = 0; j < 512; j++)
+			if (data[i * 512 + (u64)j] != want[j])
+				return (long)(base + i);
+	}
+	return -1;
+}
+
+/*
+ * the store between posting and the answer: a suspend may come. In a
+ * new domain the ring, grants and channel are new: connect again and post
+ * @r once more (its answer from the old backend, if it gave one, is lost
+ * with the old ring; writing the same record twice to its sector is
+ * harmless). returns: how many times it was posted again
+ */
+static int between(const struct request *r, int *resumes)
+{
+	if (!xs_poll())
+		return 0;
+	control_poll();
+	if (control_resumes() == *resumes)
+		return 0;
+	*resumes = control_resumes();
+	if (connect(0)) {
+		puts_("disklog: no disk after the resume\n");
+		shutdown(SHUTDOWN_crash);
+	}
+	post(r, 0);
+	return 1;
+}
+
+void blkfront_log(u64 secs)
+{
+	u64 k, n, end = arch_counter() + secs * arch_counter_hz(), reposted = 0;
+	int resumes;
+	long rc = 0, bad = -1;
+
+	if (!control_ready()) {
+		puts_("disklog: needs the word control first\n");
+		return;
+	}
+	if (connect(0))
+		return;
+	resumes = control_resumes();
+	n = (u64)be_num("sectors");
+	for (k = 0; k < n && arch_counter() < end; k++) {
+		struct request r = one(BLKIF_OP_WRITE, k, REF_DATA, 0, 0);
+
+		record(data, k);
+		post(&r, 0);
+		reposted += (u64)between(&r, &resumes);
+		rc = answer();
+		if (rc) {
+			say("log: write failed at record ", (long)k);
+			break;
+		}
+	}
+	say("log: records ", (long)k);
+	say("log: posted again after a resume ", (long)reposted);
+	say("log: resumes ", control_resumes());
+	for (u64 base = 0; bad < 0 && !rc && base < k + 8; base += 8) {
+		memset(data, 0x5a, sizeof(data));
+		rc = submit(BLKIF_OP_READ, base, 0, 7);
+		bad = rc ? (long)base : check_page(base, k);
+	}
+	if (rc)
+		puts_("disklog: stopped by an I/O error\n");
+	else if (bad >= 0)
+		say_num("disklog: ", "wrong or missing record ", bad);
+	else
+		puts_("disklog: every record read back once, in its place\n");
+	fe_write("state", 6);   /* Closed */
+	wait_backend(6);
+}
+
+/* ---- diskbench: sequential passes, 32 requests in flight ---- */
+
+#define BLKIF_OP_INDIRECT 6
+#define BENCH_SLOTS 32
+#define BENCH_PAGES 16                          /* 64 KiB a request at most */
+#define REF_BENCH 16                            /* slot s's page p: REF_BENCH + s * BENCH_PAGES + p */
+#define REF_INDIRECT (REF_BENCH + BENCH_SLOTS * BENCH_PAGES)   /* slot s's segment page */
+
+/* struct blkif_request_indirect in this port's ABI */
+struct request_indirect {
+	u8 operation, indirect_op;
+	u16 nr_segments;
+#ifdef __i386__
+	u32 id_lo, id_hi, sector_lo, sector_hi;
+#else
+	u32 pad1;
+	u64 id, sector;
+#endif
+	u16 handle, pad2;
+	u32 indirect_grefs[8];
+};
+
+static u8 bench_buf[BENCH_SLOTS][BENCH_PAGES * 4096] __attribute__((aligned(4096)));
+static struct segment bench_segs[BENCH_SLOTS][512] __attribute__((aligned(4096)));
+
+/* slot @slot's request of @pages pages at @sector into the ring, not yet pushed */
+static void bench_queue(u8 op, u32 slot, u32 pages, u64 sector)
+{
+	union entry *e = &ring_page.ring[req_prod_pvt % 32];
+
+	if (pages == 1) {
+		struct request r = one(op, sector, REF_BENCH + slot * BENCH_PAGES, 0, 7);
+
+#ifdef __i386__
+		r.id_lo = slot;
+#else
+		r.id = slot;
+#endif
+		e->req = r;
+	} else {
+		struct request_indirect *q = (struct request_indirect *)e;
+
+		for (u32 p = 0; p < pages; p++)
+			bench_segs[slot][p] = (struct segment){ REF_BENCH + slot * BENCH_PAGES + p, 0, 7, { 0, 0 } };
+		memset(q, 0, sizeof(*q));
+		q->operation = BLKIF_OP_INDIRECT;
+		q->indirect_op = op;
+		q->nr_segments = (u16)pages;
+		q->handle = 51712;
+#ifdef __i386__
+		q->id_lo = slot;
+		q->sector_lo = (u32)sector;
+		q->sector_hi = (u32)(sector >> 32);
+#else
+		q->id = slot;
+		q->sector = sector;
+#endif
+		q->indirect_grefs[0] = REF_INDIRECT + slot;
+	}
+	req_prod_pvt++;
+}
+
+/* the queued requests made visible; the backend told if it asked to be (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY) */
+static void bench_push(void)
+{
+	u32 old = ring_page.req_prod, p = port;
+
+	arch_mb();
+	ring_page.req_prod = req_prod_pvt;
+	arch_mb();
+	if ((u32)(req_prod_pvt - ring_page.req_event) < (u32)(req_prod_pvt - old))
+		hypercall(HYPERVISOR_event_channel_op, EVTCHNOP_send, (ulong)&p, 0, 0, 0);
+}
+
+/* one pass of @total_pages pages in requests of @pages; the time in counter ticks, or 0 if a request failed */
+static u64 bench_pass(u8 op, u32 pages, u32 total_pages)
+{
+	u32 reqs = total_pages / pages, posted = 0, done = 0;
+	u64 t0 = arch_counter();
+
+	while (posted < reqs && posted < BENCH_SLOTS) {
+		bench_queue(op, posted, pages, (u64)posted * pages * 8);
+		posted++;
+	}
+	bench_push();
+	while (done < reqs) {
+		while (ring_page.rsp_prod == rsp_cons) {
+			ring_page.rsp_event = rsp_cons + 1;
+			arch_mb();
+			if (ring_page.rsp_prod != rsp_cons)
+				break;
+			event_wait(port);
+		}
+		arch_mb();
+		while (rsp_cons != ring_page.rsp_prod) {
+			struct response *r = &ring_page.ring[rsp_cons % 32].rsp;
+
+			if (r->status)
+				return 0;
+			rsp_cons++;
+			done++;
+			if (posted < reqs) {
+				bench_queue(op, r->id_lo, pages, (u64)posted * pages * 8);
+				posted++;
+			}
+		}
+		bench_push();
+	}
+	return arch_counter() - t0;
+}
+
+static void bench_say(const char *what, u32 kib, u32 reqs, u64 ticks)
+{
+	puts_("diskbench: ");
+	puts_(what);
+	puts_(" ");
+	put_dec(kib);
+	puts_(" KiB: ");
+	put_dec(reqs);
+	puts_(" requests in ");
+	put_dec(ticks * 1000000000ull / arch_counter_hz());
+	puts_(" ns\n");
+}
+
+void blkfront_bench(u32 kib, u32 mib)
+{
+	u32 pages = kib / 4, total = mib * 256;
+	volatile struct grant_entry_v1 *g;
+	u64 t;
+
+	if (!pages || pages > BENCH_PAGES || kib % 4 || !total || total % pages) {
+		puts_("diskbench: KIB a multiple of 4 up to 64, MIB whole requests\n");
+		return;
+	}
+	g = grant_entries(REF_INDIRECT + BENCH_SLOTS);
+	if (!g) {
+		puts_("diskbench: no grant table of that size\n");
+		return;
+	}
+	if (connect(1))
+		return;
+	if ((u64)total * 8 > (u64)be_num("sectors")) {
+		puts_("diskbench: the disk is smaller than that\n");
+		return;
+	}
+	/* every page granted once, kept granted: the backend keeps them mapped (persistent grants) */
+	for (u32 s = 0; s < BENCH_SLOTS; s++) {
+		for (u32 p = 0; p < BENCH_PAGES; p++)
+			g[REF_BENCH + s * BENCH_PAGES + p] =
+				(struct grant_entry_v1){ GTF_permit_access, 0, (u32)((ulong)&bench_buf[s][p * 4096] >> 12) };
+		g[REF_INDIRECT + s] = (struct grant_entry_v1){ GTF_permit_access, 0, (u32)((ulong)bench_segs[s] >> 12) };
+	}
+	arch_mb();
+	/* untimed: one request a slot, so that the backend has mapped every grant it keeps */
+	if (!bench_pass(BLKIF_OP_READ, pages, BENCH_SLOTS * pages)) {
+		puts_("diskbench: a request failed\n");
+		return;
+	}
+	t = bench_pass(BLKIF_OP_READ, pages, total);
+	if (t)
+		bench_say("read", kib, total / pages, t);
+	t = t ? bench_pass(BLKIF_OP_WRITE, pages, total) : 0;
+	if (t)
+		bench_say("write", kib, total / pages, t);
+	else
+		puts_("diskbench: a request failed\n");
+	fe_write("state", 6);   /* Closed */
+	wait_backend(6);
+}
+
 /*
  * word "diskbad": requests that are not ones, each answered with an
  * error, then a good one still served, then a producer index past the
@@ -288,7 +555,7 @@ void blkfront_bad(void)
 {
 	struct request r;
 
-	if (connect())
+	if (connect(0))
 		return;
 	r = one(BLKIF_OP_READ, 0, 4000, 0, 7);
 	post(&r, 0);

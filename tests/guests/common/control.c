@@ -10,6 +10,13 @@
  * "soft-reset" stop it with those reasons, so every on_* action can be
  * driven from outside. Other requests are said and ignored.
  *
+ * "suspend" (a save or a migration, as libxl asks a guest that says
+ * control/feature-suspend) is SCHEDOP_shutdown(SHUTDOWN_suspend): the call
+ * returns 1 where the toolstack cancelled it (save -c: all is as it was),
+ * 0 in a new domain (restored, migrated), where shared info, the grant
+ * table and the store's channel are found again, the watches set again,
+ * and the frontends connect again when they next look (control_resumes).
+ *
  * It follows cpu/N/availability too, as Linux's drivers/xen/cpu_hotplug.c
  * does: a vCPU the toolstack says online is brought up, one it says
  * offline is taken down (arch_vcpu_online; x86 only: the virt board has no
@@ -17,18 +24,57 @@
  */
 #include "guest.h"
 
-static int ready;
+#define SHUTDOWN_suspend 2
+
+static int ready, resumes;
 static char cpu_on[16] = { 1 };   /* vCPU 0 always */
+
+/* what it says it does, and the watches (again in a new domain, whose store has neither) */
+static int announce(void)
+{
+	return xs_write("control/feature-poweroff", "1") || xs_write("control/feature-reboot", "1") ||
+	       xs_write("control/feature-suspend", "1") || xs_watch("control/shutdown", "control") ||
+	       xs_watch("cpu", "cpu");
+}
 
 void control_init(void)
 {
-	if (xs_init() || xs_write("control/feature-poweroff", "1") || xs_write("control/feature-reboot", "1") ||
-	    xs_watch("control/shutdown", "control") || xs_watch("cpu", "cpu")) {
+	if (xs_init() || announce()) {
 		puts_("control: no store\n");
 		shutdown(SHUTDOWN_crash);
 	}
 	ready = 1;
 	puts_("control: ready\n");
+}
+
+int control_resumes(void)
+{
+	return resumes;
+}
+
+/* SHUTDOWN_suspend, and what a resume needs */
+static void suspend(void)
+{
+	struct sched_shutdown sd = { SHUTDOWN_suspend };
+	long cancelled;
+
+	puts_("control: suspend\n");
+	cancelled = hypercall(HYPERVISOR_sched_op, SCHEDOP_shutdown, (ulong)&sd, 0, 0, 0);
+	if (cancelled) {
+		say_num("control: ", "suspend cancelled ", cancelled);
+		return;
+	}
+	xen_mappings_lost();
+	if (xs_resumed()) {
+		puts_("control: resumed without a store\n");
+		shutdown(SHUTDOWN_crash);
+	}
+	if (announce()) {
+		puts_("control: resumed, the store refuses its features or watches\n");
+		shutdown(SHUTDOWN_crash);
+	}
+	resumes++;
+	puts_("control: resumed\n");
 }
 
 int control_ready(void)
@@ -83,6 +129,10 @@ void control_poll(void)
 	if (xs_read("control/shutdown", v, sizeof(v)) <= 0)
 		return;
 	xs_write("control/shutdown", "");
+	if (word_is(v, "suspend", 0)) {
+		suspend();
+		return;
+	}
 	puts_("control: ");
 	puts_(v);
 	for (u32 i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)

@@ -129,6 +129,10 @@ extern const ulong shinfo_pending_offset;
 volatile u8 *shared_info(void);
 /** grant_table - the grant table's frame 0 (version 1 entries), mapped the first time; NULL if it cannot be */
 volatile void *grant_table(void);
+/** grant_entries - the grant table with at least @n entries, its frames (at most 4: 2048 entries) mapped one after another; NULL if they cannot be */
+volatile void *grant_entries(u32 n);
+/** xen_mappings_lost - a resume in a new domain: shared info and grant table are mapped again when next asked for */
+void xen_mappings_lost(void);
 
 /**
  * event_wait - until @port is pending (SCHEDOP_poll; where the hypervisor
@@ -148,6 +152,20 @@ void gnttab_run(void);
 void grant_run(int give_back);
 /** blkfront_run - a block frontend reads, writes and flushes disk xvda (common/blkfront.c, word "disk") */
 void blkfront_run(void);
+/**
+ * blkfront_log - word "disklog=SECS": a record written to each sector in
+ * turn for SECS seconds, one request in flight, answering control/shutdown
+ * between posting and its answer (a suspend with a write in flight), then
+ * every record read back (common/blkfront.c)
+ */
+void blkfront_log(u64 secs);
+/**
+ * blkfront_bench - word "diskbench=KIB,MIB": MIB MiB of the disk read,
+ * then written, sequentially in requests of KIB KiB (4: one segment; up
+ * to 64: indirect), 32 in flight, persistent grants; says each pass's
+ * requests and time (common/blkfront.c)
+ */
+void blkfront_bench(u32 kib, u32 mib);
 /** blkfront_bad - requests that are not ones, and a ring overrun (common/blkfront.c, word "diskbad") */
 void blkfront_bad(void);
 /** netfront_run - a network frontend answers ARP and pings, and pings a peer (common/netfront.c, word "net=IP[,PEER]") */
@@ -186,6 +204,14 @@ int xs_write(const char *path, const char *value);
 int xs_watch(const char *path, const char *token);
 /** xs_wait_watch - block until a watch event arrives */
 void xs_wait_watch(void);
+/** xs_poll - take what the store sent, without waiting. returns: whether a watch fired since last asked */
+int xs_poll(void);
+/**
+ * xs_resumed - after a resume in a new domain: the ring's channel found
+ * again, replies left by the old store dropped; watches must be set again.
+ * returns: 0; -1
+ */
+int xs_resumed(void);
 
 /* ---- the balloon driver (common/balloon.c) ---- */
 
@@ -195,6 +221,12 @@ void control_init(void);
 int control_ready(void);
 /** control_poll - act on a request waiting in control/shutdown, if any (and control_init ran) */
 void control_poll(void);
+/**
+ * control_resumes - how many times the guest suspended and resumed in a
+ * new domain (restored, migrated): its frontends connect again when it
+ * changes. A cancelled suspend (save -c) does not count.
+ */
+int control_resumes(void);
 /** control_wait - answer requests for ever */
 void control_wait(void) __attribute__((noreturn));
 /** balloon_run - follow memory/target for ever (and control/shutdown); @greedy: advertise, never move */

@@ -188,12 +188,18 @@ int smp_wait(int asked)
 
 #define XENMAPSPACE_grant_table 1
 
-/* @page made XENMAPSPACE @space's index 0 (XENMEM_add_to_physmap) the first time; NULL if it cannot be */
+/* XENMAPSPACE @space's frame @idx put at @page (XENMEM_add_to_physmap). returns: 0; Xen's error */
+static long map_frame(u32 space, ulong idx, u8 *page)
+{
+	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, space, idx, (ulong)page >> 12 };
+
+	return hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0);
+}
+
+/* @page made XENMAPSPACE @space's index 0 the first time; NULL if it cannot be */
 static volatile void *map_once(u32 space, u8 *page, int *mapped)
 {
-	struct { u16 domid, size; u32 space; ulong idx, gpfn; } map = { DOMID_SELF, 0, space, 0, (ulong)page >> 12 };
-
-	if (!*mapped && !hypercall(HYPERVISOR_memory_op, XENMEM_add_to_physmap, (ulong)&map, 0, 0, 0))
+	if (!*mapped && !map_frame(space, 0, page))
 		*mapped = 1;
 	return *mapped ? page : 0;
 }
@@ -236,10 +242,31 @@ void say_num(const char *prefix, const char *what, long v)
 	puts_("\n");
 }
 
-static u8 gtab[4096] __attribute__((aligned(4096)));
-static int gtab_mapped;
+#define GTAB_FRAMES 4
+static u8 gtab[GTAB_FRAMES * 4096] __attribute__((aligned(4096)));
+static int gtab_mapped, gtab_frames = 1;
 
 volatile void *grant_table(void)
 {
 	return map_once(XENMAPSPACE_grant_table, gtab, &gtab_mapped);
+}
+
+void xen_mappings_lost(void)
+{
+	shinfo_mapped = 0;
+	gtab_mapped = 0;
+	gtab_frames = 1;
+}
+
+volatile void *grant_entries(u32 n)
+{
+	if (!grant_table())
+		return 0;
+	while ((u32)gtab_frames * 512 < n) {
+		if (gtab_frames == GTAB_FRAMES || map_frame(XENMAPSPACE_grant_table, (ulong)gtab_frames,
+							   gtab + gtab_frames * 4096))
+			return 0;
+		gtab_frames++;
+	}
+	return gtab;
 }

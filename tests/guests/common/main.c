@@ -244,6 +244,13 @@ static void run_word(const char *w)
 		gnttab_run();
 	} else if (word_is(w, "disk", 0)) {
 		blkfront_run();
+	} else if (word_is(w, "diskbench", &v)) {
+		const char *e;
+		u64 kib = parse_num(v, &e);
+
+		blkfront_bench((u32)kib, *e == ',' ? (u32)parse_num(e + 1, 0) : 16);
+	} else if (word_is(w, "disklog", &v)) {
+		blkfront_log(parse_num(v, 0));
 	} else if (word_is(w, "diskbad", 0)) {
 		blkfront_bad();
 	} else if (word_is(w, "net", &v)) {

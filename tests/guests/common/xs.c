@@ -185,3 +185,41 @@ void xs_wait_watch(void)
 	}
 	xs_watch_fired = 0;
 }
+
+int xs_poll(void)
+{
+	int fired;
+
+	for (;;) {
+		u32 cons = ring->rsp_cons, avail = ring->rsp_prod - cons;
+		struct msg r;
+		char *h = (char *)&r;
+
+		if (avail < sizeof(r))
+			break;
+		barrier();
+		for (u32 i = 0; i < sizeof(r); i++)
+			h[i] = ring->rsp[(cons + i) & (RING_SIZE - 1)];
+		if (avail < sizeof(r) + r.len)
+			break;   /* the rest of it is on its way */
+		get(&r, sizeof(r));
+		get(0, r.len);
+		if (r.type == XS_WATCH_EVENT)
+			xs_watch_fired = 1;
+	}
+	fired = xs_watch_fired;
+	xs_watch_fired = 0;
+	return fired;
+}
+
+int xs_resumed(void)
+{
+	/* what the old store left unread is not ours to read (Linux's xb_init_comms) */
+	if (xs_init())
+		return -1;
+	barrier();
+	ring->rsp_cons = ring->rsp_prod;
+	barrier();
+	xs_watch_fired = 1;   /* a watch may have fired meanwhile: callers look again */
+	return 0;
+}
