@@ -45,6 +45,7 @@
 #define MAX_INDIRECT_SEGS 256
 #define MAX_SEGS (MAX_INDIRECT_SEGS > BLKIF_MAX_SEGMENTS_PER_REQUEST ? MAX_INDIRECT_SEGS \
 									: BLKIF_MAX_SEGMENTS_PER_REQUEST)
+#define SEGS_PER_PAGE (PAGE / sizeof(struct blkif_request_segment))
 #define MAX_PERSISTENT 1024          /* grants kept mapped at most (Linux keeps 1056 a ring) */
 
 /* where a request's fields lie in the frontend's ABI */
@@ -58,10 +59,12 @@ struct abi {
 static const struct abi abi64 = { 112, 16, 8, 16, 24, 24, 8, 16, 28 };
 static const struct abi abi32 = { 108, 12, 4, 12, 20, 20, 4, 12, 24 };
 
+/* a persistent grant: @ref + 1 (0: a free slot of the table), its page mapped */
 struct grant {
-	uint32_t ref;
+	uint32_t ref1;
 	void *addr;
 };
+#define KEPT_SLOTS (2 * MAX_PERSISTENT)   /* open addressing, at most half full */
 
 struct blk {
 	int fd;
@@ -73,7 +76,7 @@ struct blk {
 	uint32_t nr_ents;
 	RING_IDX cons, rsp;          /* requests taken; responses made (not yet pushed: rsp > rsp_prod) */
 	bool persistent;
-	struct grant *kept;          /* persistent grants */
+	struct grant *kept;          /* persistent grants: KEPT_SLOTS, by ref */
 	size_t nr_kept;
 };
 
@@ -202,8 +205,9 @@ static void blk_disconnect(struct pm_xb_dev *d)
 {
 	struct blk *b = d->priv;
 
-	for (size_t i = 0; i < b->nr_kept; i++)
-		pm_hv_grant_unmap(pm_xb_hv(d), b->kept[i].addr, 1);
+	for (size_t i = 0; b->kept && i < KEPT_SLOTS; i++)
+		if (b->kept[i].ref1)
+			pm_hv_grant_unmap(pm_xb_hv(d), b->kept[i].addr, 1);
 	free(b->kept);
 	b->kept = NULL;
 	b->nr_kept = 0;
@@ -220,52 +224,57 @@ struct seg {
 };
 
 /*
- * the pages of @n segments, mapped (writable for a read, @to_guest: the
- * disk's data goes there): one mapping for the request, or each page kept
- * when grants are persistent. @addr[i] receives segment i's page; *@whole the one
+ * the page of persistent grant @ref, mapped the first time it comes and
+ * kept until the frontend goes (persistent grants are writable whatever
+ * they carry, blkif.h). returns: 0 and *@addr; -ENOSPC (MAX_PERSISTENT
+ * kept already); -errno
+ */
+static int kept_page(struct pm_xb_dev *d, uint32_t ref, void **addr)
+{
+	struct blk *b = d->priv;
+	size_t i = (ref * 2654435761u) % KEPT_SLOTS;
+	int rc;
+
+	if (!b->kept && !(b->kept = calloc(KEPT_SLOTS, sizeof(*b->kept))))
+		return -ENOMEM;
+	for (; b->kept[i].ref1; i = (i + 1) % KEPT_SLOTS)
+		if (b->kept[i].ref1 == ref + 1) {
+			*addr = b->kept[i].addr;
+			return 0;
+		}
+	if (b->nr_kept == MAX_PERSISTENT)
+		return -ENOSPC;
+	rc = pm_hv_grant_map(pm_xb_hv(d), d->domid, &ref, 1, false, addr);
+	if (rc)
+		return rc;
+	b->kept[i] = (struct grant){ ref + 1, *addr };
+	b->nr_kept++;
+	return 0;
+}
+
+/*
+ * the pages of @n grants, mapped (writable when @to_guest: the disk's data
+ * goes there): one mapping for the request, or each page kept when
+ * grants are persistent. @addr[i] receives grant i's page; *@whole the one
  * mapping to undo (NULL: kept ones)
  */
-static int map_segs(struct pm_xb_dev *d, const struct seg *s, unsigned int n, bool to_guest, void **addr,
+static int map_refs(struct pm_xb_dev *d, const uint32_t *refs, unsigned int n, bool to_guest, void **addr,
 		    void **whole)
 {
 	struct blk *b = d->priv;
-	uint32_t refs[MAX_SEGS];
-	int rc;
+	int rc = 0;
 
 	*whole = NULL;
 	if (!b->persistent) {
 		/* a write's pages only read: a frontend grants them read-only (Linux's blkfront does) */
-		for (unsigned int i = 0; i < n; i++)
-			refs[i] = s[i].ref;
 		rc = pm_hv_grant_map(pm_xb_hv(d), d->domid, refs, n, !to_guest, whole);
 		for (unsigned int i = 0; !rc && i < n; i++)
 			addr[i] = (uint8_t *)*whole + (size_t)i * PAGE;
 		return rc;
 	}
-	/* persistent grants are writable whatever they carry (blkif.h) */
-	for (unsigned int i = 0; i < n; i++) {
-		size_t k;
-
-		for (k = 0; k < b->nr_kept && b->kept[k].ref != s[i].ref; k++)
-			;
-		if (k == b->nr_kept) {
-			struct grant *g;
-			void *p;
-
-			if (b->nr_kept == MAX_PERSISTENT)
-				return -ENOSPC;
-			g = realloc(b->kept, (b->nr_kept + 1) * sizeof(*g));
-			if (!g)
-				return -ENOMEM;
-			b->kept = g;
-			rc = pm_hv_grant_map(pm_xb_hv(d), d->domid, &s[i].ref, 1, false, &p);
-			if (rc)
-				return rc;
-			b->kept[b->nr_kept++] = (struct grant){ s[i].ref, p };
-		}
-		addr[i] = b->kept[k].addr;
-	}
-	return 0;
+	for (unsigned int i = 0; !rc && i < n; i++)
+		rc = kept_page(d, refs[i], &addr[i]);
+	return rc;
 }
 
 /* a read or write of @n segments from @sector. returns: BLKIF_RSP_* */
@@ -273,6 +282,7 @@ static int rw(struct pm_xb_dev *d, bool write, uint64_t sector, const struct seg
 {
 	struct blk *b = d->priv;
 	struct iovec iov[MAX_SEGS];
+	uint32_t refs[MAX_SEGS];
 	void *addr[MAX_SEGS], *whole;
 	uint64_t bytes = 0;
 	ssize_t got;
@@ -286,7 +296,9 @@ static int rw(struct pm_xb_dev *d, bool write, uint64_t sector, const struct seg
 	}
 	if (sector > b->sectors || bytes / SECTOR > b->sectors - sector)
 		return BLKIF_RSP_ERROR;   /* past the end of the disk */
-	if (map_segs(d, s, n, !write, addr, &whole))
+	for (unsigned int i = 0; i < n; i++)
+		refs[i] = s[i].ref;
+	if (map_refs(d, refs, n, !write, addr, &whole))
 		return BLKIF_RSP_ERROR;
 	for (unsigned int i = 0; i < n; i++)
 		iov[i] = (struct iovec){ (uint8_t *)addr[i] + s[i].first * SECTOR,
@@ -323,22 +335,26 @@ static int indirect(struct pm_xb_dev *d, const uint8_t *q, struct seg *s, unsign
 	uint16_t nseg;
 	uint32_t refs[8];
 	unsigned int pages;
-	void *map;
-	const struct blkif_request_segment *list;
+	void *page[8], *whole;
 
 	memcpy(&nseg, q + 2, 2);
 	*write = q[1] == BLKIF_OP_WRITE;
 	*sector = u64_at(q, b->abi->ind_sector);
 	if ((q[1] != BLKIF_OP_READ && q[1] != BLKIF_OP_WRITE) || !nseg || nseg > MAX_INDIRECT_SEGS)
 		return -EINVAL;
-	pages = (nseg + PAGE / sizeof(*list) - 1) / (PAGE / sizeof(*list));
+	pages = (nseg + SEGS_PER_PAGE - 1) / SEGS_PER_PAGE;
 	memcpy(refs, q + b->abi->ind_grefs, pages * 4);
-	if (pm_hv_grant_map(pm_xb_hv(d), d->domid, refs, pages, true, &map))
+	/* the segment pages too are persistent grants where grants are (Linux's blkfront keeps them) */
+	if (map_refs(d, refs, pages, false, page, &whole))
 		return -EFAULT;
-	list = map;
-	for (unsigned int i = 0; i < nseg; i++)
-		s[i] = (struct seg){ list[i].gref, list[i].first_sect, list[i].last_sect };
-	pm_hv_grant_unmap(pm_xb_hv(d), map, pages);
+	for (unsigned int i = 0; i < nseg; i++) {
+		struct blkif_request_segment e;
+
+		memcpy(&e, (const uint8_t *)page[i / SEGS_PER_PAGE] + (i % SEGS_PER_PAGE) * sizeof(e), sizeof(e));
+		s[i] = (struct seg){ e.gref, e.first_sect, e.last_sect };
+	}
+	if (whole)
+		pm_hv_grant_unmap(pm_xb_hv(d), whole, pages);
 	*n = nseg;
 	return 0;
 }
