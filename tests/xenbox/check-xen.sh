@@ -478,6 +478,42 @@ echo "qt-disk: $(tr -d '\r' < /run/physmap/console/qt.log | sed -n 's/^disk: //p
 pxl destroy qt; gone qt; sleep 1
 echo "qt-wrote: $(dd if=/tmp/qt.img bs=512 skip=8 count=8 2>/dev/null | md5sum | cut -d' ' -f1)"
 echo "qd-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') dm=$(pidof physmap-dm | wc -w)"
+# a filesystem on a qdisk disk survives a reboot of the guest: its first
+# boot makes ext2 on it (busybox's mke2fs), writes a file and reboots
+# (reboot -f: SHUTDOWN_reboot); the monitor builds it again
+# (on_reboot=restart), a new physmap-dm serves the disk, and the second
+# boot finds the file whole, then powers off
+mkdir -p /tmp/fs/bin /tmp/fs/proc /tmp/fs/sys /tmp/fs/dev /tmp/fs/lib /tmp/fs/mnt
+cp /bin/busybox /tmp/fs/bin/
+for m in xen-blkfront crc16 crc32c_generic mbcache jbd2 ext4; do cp /lib/modules/$m.ko /tmp/fs/lib/; done
+cat > /tmp/fs/init <<'GUEST'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in xen-blkfront crc16 crc32c_generic mbcache jbd2 ext4; do insmod /lib/$m.ko; done
+for i in $(seq 20); do [ -e /sys/block/xvda ] && break; sleep 0.5; done
+if mount -t ext2 /dev/xvda /mnt 2>/dev/null && [ -f /mnt/data ]; then
+	echo "fs-found: $(md5sum < /mnt/data | cut -c1-8) boots $(cat /mnt/boots)"
+	umount /mnt
+	poweroff -f
+fi
+mke2fs -q /dev/xvda && mount -t ext2 /dev/xvda /mnt || { echo "fs-made: failed"; poweroff -f; }
+dd if=/dev/urandom of=/mnt/data bs=64k count=16 2>/dev/null
+echo 1 > /mnt/boots
+echo "fs-made: $(md5sum < /mnt/data | cut -c1-8)"
+umount /mnt; sync
+reboot -f
+GUEST
+chmod +x /tmp/fs/init
+(cd /tmp/fs && find . | cpio -o -H newc 2>/dev/null | gzip -1) > /tmp/fs.gz
+rm -f /tmp/fs.img; truncate -s 32M /tmp/fs.img
+printf 'name = "fsq"\ntype = "pvh"\nmemory = 128\nvcpus = 1\nkernel = "/boot/vmlinuz"\nramdisk = "/tmp/fs.gz"\ncmdline = "console=hvc0 quiet"\ndisk = [ "/tmp/fs.img,raw,xvda,rw,backendtype=qdisk" ]\non_poweroff = "preserve"\n' > /tmp/fsq.cfg
+pxl create /tmp/fsq.cfg >/dev/null 2>&1
+fid=$(xl domid fsq)
+for i in $(seq 600); do grep -q '^fs-found' /var/log/xen/console/guest-fsq.log 2>/dev/null && break; sleep 0.2; done
+echo "fsq: $(g fsq fs-made)|$(g fsq fs-found)|$([ "$(xl domid fsq 2>/dev/null)" != "$fid" ] && echo rebooted)"
+pxl destroy fsq; gone fsq; sleep 1
+echo "fsq-left: $(xenstore-ls -f / | grep -c '/backend/\|^/libxl/') dm=$(pidof physmap-dm | wc -w)"
 
 # a guest's end (docs/specs/lifecycle.md): a PVH Linux guest asked
 # through control/shutdown (its /sbin/poweroff signals this init), the
@@ -632,7 +668,7 @@ sleep 1
 echo "after-failures: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')| dm=$(pidof physmap-dm | wc -w) store=$(xenstore-ls /local/domain | grep -c '^[0-9]')"
 echo "free-after: $free0 $(xl info | awk '$1 == "free_memory" { print $3 }')"
 INSIDE
-plan 168
+plan 170
 truncate -s 800M "$T/disk"   # the save file and the cores come out here: dom0's /dev/vda
 out=$("$S/tests/xenbox/xenbox.sh" --install "$T/dest" --add "$G/guest.img" --add "$G/guest.elf" --add "$G/qt.img" --disk "$T/disk" --timeout 900 \
 	"$T/inside" 2>"$T/err")
@@ -927,6 +963,10 @@ is "the test guest's block frontend on Xen through physmap-dm: the image's CRC-3
 	"sectors 2048|info 0|read 0-7 crc32 $QT_CRC|wrote 8-15, read back same|flush 0|past the end -1|done|" "$(v qt-disk)"
 is "its write is in the image; nothing of either guest left in the store, no device model" "$QT_PATTERN|0 dm=0" \
 	"$(v qt-wrote)|$(v qd-left)"
+fsq=$(v fsq)
+is "an ext2 filesystem Linux made on a qdisk disk survives a reboot of the guest: the monitor builds it again, its file is whole" \
+	"${fsq%%|*}|${fsq%%|*} boots 1|rebooted" "$fsq"
+is "then nothing of it is left: no backend, no device model" "0 dm=0" "$(v fsq-left)"
 is "pxl shutdown -w of a PVH Linux guest: asked (control/shutdown), waited for, as xl says it" \
 	"0 Shutting down domain N|Waiting for 1 domains|Domain N has been|" "$(v lc-shutdown | sed 's/domain [0-9][0-9]*/domain N/g; s/Domain [0-9][0-9]*/Domain N/')"
 is "its /sbin/poweroff ran, and the monitor destroyed it (on_poweroff=destroy)" "0 1" "$(v lc-gone)"

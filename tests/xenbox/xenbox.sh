@@ -18,7 +18,8 @@
 # path inside dom0; --install copies a `make install DESTDIR=` tree to /
 # inside dom0 (its programs with their libraries). dom0's kernel is at
 # /boot/vmlinuz there, for guests, and the modules guests need for disks
-# and networks (xen-blkfront.ko, xen-netfront.ko) in /lib/modules. --disk
+# and networks (xen-blkfront.ko, xen-netfront.ko) and filesystems (ext4.ko
+# with jbd2, mbcache, crc16, crc32c_generic) in /lib/modules. --disk
 # attaches a raw image as dom0's /dev/vda (virtio): how files come out.
 # SCRIPT runs there as /xenbox-test, with xenstored, xenconsoled and Xen's
 # xl (/usr/lib/xen-4.17/bin/xl) up, blkback, netback, loop devices, xl's
@@ -142,7 +143,8 @@ for m in drivers/xen/xen-evtchn drivers/xen/xen-gntdev drivers/xen/xen-gntalloc 
 	drivers/xen/xenfs/xenfs drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_pci_legacy_dev \
 	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/block/virtio_blk \
 	net/llc/llc net/802/stp net/bridge/bridge drivers/block/loop drivers/block/xen-blkback/xen-blkback \
-	drivers/net/xen-netback/xen-netback drivers/block/xen-blkfront drivers/net/xen-netfront; do
+	drivers/net/xen-netback/xen-netback drivers/block/xen-blkfront drivers/net/xen-netfront \
+	lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4; do
 	f=$(ls "$mods/$m.ko"* 2>/dev/null | head -1) || true
 	[ -n "$f" ] || { say "no module $m in $kver"; exit 1; }
 	case $f in
