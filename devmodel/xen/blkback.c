@@ -78,6 +78,7 @@ struct blk {
 	bool persistent;
 	struct grant *kept;          /* persistent grants: KEPT_SLOTS, by ref */
 	size_t nr_kept;
+	uint64_t io_errors;          /* reads and writes the image refused since the frontend connected */
 };
 
 static volatile RING_IDX *ring_idx(struct blk *b, unsigned int which)   /* req_prod, req_event, rsp_prod, rsp_event */
@@ -198,6 +199,7 @@ static int blk_connect(struct pm_xb_dev *d)
 	b->cons = *ring_idx(b, 2);   /* where the responses left off: 0 on a ring the frontend just made */
 	b->rsp = b->cons;
 	b->persistent = pm_xb_read_num(d, true, "feature-persistent", 0) == 1;
+	b->io_errors = 0;
 	return 0;
 }
 
@@ -277,6 +279,23 @@ static int map_refs(struct pm_xb_dev *d, const uint32_t *refs, unsigned int n, b
 	return rc;
 }
 
+/*
+ * the image refused a read or write (a full disk, an image cut short or
+ * gone): the guest gets an error response for each; the log the first
+ */
+static void io_error(struct pm_xb_dev *d, bool write, uint64_t sector, int err)
+{
+	struct blk *b = d->priv;
+	char why[192];
+
+	if (b->io_errors++)
+		return;
+	snprintf(why, sizeof(why), "%s at sector %llu: %s (answered with an error, as are those after it, unlogged)",
+		 write ? "write" : "read", (unsigned long long)sector,
+		 err ? strerror(err) : "short: the image ends before it");
+	pm_xb_warn(d, why);
+}
+
 /* a read or write of @n segments from @sector. returns: BLKIF_RSP_* */
 static int rw(struct pm_xb_dev *d, bool write, uint64_t sector, const struct seg *s, unsigned int n)
 {
@@ -305,6 +324,8 @@ static int rw(struct pm_xb_dev *d, bool write, uint64_t sector, const struct seg
 					 (size_t)(s[i].last - s[i].first + 1) * SECTOR };
 	got = write ? pwritev(b->fd, iov, (int)n, (off_t)(sector * SECTOR))
 		    : preadv(b->fd, iov, (int)n, (off_t)(sector * SECTOR));
+	if (got != (ssize_t)bytes)
+		io_error(d, write, sector, got < 0 ? errno : 0);
 	if (whole)
 		pm_hv_grant_unmap(pm_xb_hv(d), whole, n);
 	return got == (ssize_t)bytes ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR;

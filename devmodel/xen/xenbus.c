@@ -126,6 +126,11 @@ static void disconnect(struct pm_xb_dev *d)
 	unbind(d);
 }
 
+void pm_xb_warn(struct pm_xb_dev *d, const char *why)
+{
+	fprintf(stderr, "physmap-dm: domain %u: %s: %s\n", d->domid, d->be, why);   /* its log */
+}
+
 void pm_xb_error(struct pm_xb_dev *d, const char *why)
 {
 	char p[192];
@@ -133,7 +138,7 @@ void pm_xb_error(struct pm_xb_dev *d, const char *why)
 	/* where xenbus_dev_fatal puts it: error/ under dom0's home, the backend's path after it */
 	snprintf(p, sizeof(p), "/local/domain/0/error%s/error", d->be + strlen("/local/domain/0"));
 	xs_write(d->bus->xs, XBT_NULL, p, why, (unsigned int)strlen(why));
-	fprintf(stderr, "physmap-dm: domain %u: %s: %s\n", d->domid, d->be, why);   /* its log */
+	pm_xb_warn(d, why);
 	disconnect(d);
 	d->failed = true;
 	set_state(d, XenbusStateClosed);

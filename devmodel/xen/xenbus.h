@@ -107,6 +107,9 @@ int pm_xb_write(struct pm_xb_dev *d, const char *key, const char *fmt, ...) __at
 /** pm_xb_notify - raise the device's event channel to the frontend */
 void pm_xb_notify(struct pm_xb_dev *d);
 
+/** pm_xb_warn - @why in physmap-dm's log, naming the domain and the device; it stays connected */
+void pm_xb_warn(struct pm_xb_dev *d, const char *why);
+
 /**
  * pm_xb_error - the device failed: disconnected, @why in physmap-dm's log
  * and in the store as a kernel backend says it (error/.../error), Closed.
