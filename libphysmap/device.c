@@ -140,16 +140,21 @@ static int wait_state(struct xs_handle *h, const char *be, int want, long ms, ch
 	snprintf(errp, sizeof(errp), "/local/domain/0/error%s/error", be + strlen("/local/domain/0"));
 	for (;;) {
 		unsigned int len;
-		char *why;
+		char *why = xs_read(h, XBT_NULL, errp, &len);
+		long state = read_num(h, p, 0);
 
-		if (read_num(h, p, 0) >= want)
-			return 0;
-		why = xs_read(h, XBT_NULL, errp, &len);
+		/* the error first: a backend that failed says so, then goes Closed (past any state waited for) */
 		if (why) {
 			say(err, errlen, "%s", why);
 			free(why);
 			return -EIO;
 		}
+		if (state >= XB_CLOSING && want < XB_CLOSING) {
+			say(err, errlen, "it closed the device");
+			return -EIO;
+		}
+		if (state >= want)
+			return 0;
 		if (now_ms() > end)
 			return -ETIMEDOUT;
 		usleep(5000);

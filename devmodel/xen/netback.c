@@ -1,9 +1,15 @@
 /*
  * devmodel/xen/netback.c - a network interface's backend in physmap-dm on
  * the simulator: the rings of xen/include/public/io/netif.h joined to a
- * userspace switch shared by the simulator's domains
+ * Linux bridge through a tap device, or to a userspace switch shared by
+ * the simulator's domains
  *
- * The switch is a directory, $RUNDIR/net/BRIDGE (the vif's "bridge" key,
+ * Where the vif's "bridge" names a Linux bridge of the host
+ * (/sys/class/net/BRIDGE/bridge), the backend makes a tap device named
+ * vifDOMID.DEVID, as Xen's vif-bridge names dom0's end, with Xen's
+ * fe:ff:ff:ff:ff:ff address, up and enslaved to the bridge (which needs
+ * CAP_NET_ADMIN: without it the device is refused, saying so); it goes
+ * when the device does. Otherwise the switch is a directory, $RUNDIR/net/BRIDGE (the vif's "bridge" key,
  * xenbr0 by default), where each connected vif binds a datagram socket
  * named DOMID.DEVID: a frame the guest transmits goes to every other port
  * there (a hub: few guests, no learning), a frame that arrives goes into
@@ -19,10 +25,16 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_arp.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -43,7 +55,8 @@ struct vif {
 	uint8_t *tx, *rx;                /* the two shared rings, mapped */
 	RING_IDX tx_cons, tx_rsp, rx_cons, rx_rsp;
 	uint32_t tx_n, rx_n;             /* slots */
-	int sock;                        /* this port of the switch, or -1 */
+	int sock;                        /* this port of the switch, or the tap device; -1: none */
+	bool tap;                        /* on a Linux bridge (the tap is opened at init) */
 	char dir[160], path[200];        /* the switch's directory; this port's socket */
 	uint64_t dropped;
 };
@@ -62,21 +75,84 @@ static uint32_t slots(size_t entry)
 	return n;
 }
 
+/* an interface ioctl on @s for @name: @ifr filled by the caller beyond the name. returns: 0; -errno */
+static int if_ioctl(int s, unsigned long req, const char *name, struct ifreq *ifr)
+{
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	return ioctl(s, req, ifr) ? -errno : 0;
+}
+
+/* the tap vifDOMID.DEVID on Linux bridge @br: made, addressed, enslaved, up. returns: 0; -errno (said) */
+static int tap_open(struct pm_xb_dev *d, const char *br)
+{
+	struct vif *v = d->priv;
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	char name[IFNAMSIZ], why[160];
+	const char *step = "opening /dev/net/tun";
+	int s = -1, rc;
+
+	snprintf(name, sizeof(name), "vif%u.%u", d->domid, d->devid);
+	v->sock = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	rc = v->sock < 0 ? -errno : 0;
+	if (!rc && (step = "making the tap", rc = if_ioctl(v->sock, TUNSETIFF, name, &ifr)) == 0) {
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		rc = s < 0 ? -errno : 0;
+	}
+	if (!rc) {
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memset(ifr.ifr_hwaddr.sa_data, 0xff, 6);
+		ifr.ifr_hwaddr.sa_data[0] = (char)0xfe;   /* Xen's dom0 end: never the bridge's own address */
+		step = "setting its address";
+		rc = if_ioctl(s, SIOCSIFHWADDR, name, &ifr);
+	}
+	if (!rc && (step = "finding it", rc = if_ioctl(s, SIOCGIFINDEX, name, &ifr)) == 0) {
+		step = "adding it to the bridge";
+		rc = if_ioctl(s, SIOCBRADDIF, br, &ifr);
+	}
+	if (!rc && (step = "bringing it up", rc = if_ioctl(s, SIOCGIFFLAGS, name, &ifr)) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = if_ioctl(s, SIOCSIFFLAGS, name, &ifr);
+	}
+	if (s >= 0)
+		close(s);
+	if (rc) {
+		snprintf(why, sizeof(why), "bridge %s: a tap on the Linux bridge: %s: %s%s", br, step, strerror(-rc),
+			 rc == -EPERM ? " (it needs CAP_NET_ADMIN)" : "");
+		pm_xb_error(d, why);
+		if (v->sock >= 0)
+			close(v->sock);
+		v->sock = -1;
+		return rc;
+	}
+	v->tap = true;
+	return 0;
+}
+
 static int vif_init(struct pm_xb_dev *d)
 {
 	struct vif *v = d->priv;
-	char *br = pm_xb_read(d, false, "bridge");
+	char *br = pm_xb_read(d, false, "bridge"), sys[80];
 	const char *rundir = pm_hv_rundir(pm_xb_hv(d));
+	struct stat st;
 	int rc;
 
 	v->sock = -1;
-	if (br && (strchr(br, '/') || !*br || strlen(br) > 32)) {
-		pm_xb_error(d, "bridge: not a name for the simulator's switch");
+	if (br && (strchr(br, '/') || !*br || strlen(br) >= IFNAMSIZ)) {
+		pm_xb_error(d, "bridge: not a name for a Linux bridge or the simulator's switch");
 		free(br);
 		return -EINVAL;
 	}
-	snprintf(v->dir, sizeof(v->dir), "%s/net/%s", rundir, br ? br : "xenbr0");
-	free(br);
+	snprintf(sys, sizeof(sys), "/sys/class/net/%s/bridge", br ? br : "xenbr0");
+	if (!stat(sys, &st) && S_ISDIR(st.st_mode)) {
+		rc = tap_open(d, br ? br : "xenbr0");
+		free(br);
+		if (rc)
+			return rc;
+	} else {
+		snprintf(v->dir, sizeof(v->dir), "%s/net/%s", rundir, br ? br : "xenbr0");
+		free(br);
+	}
 	rc = pm_xb_write(d, "feature-rx-copy", "1") ?: pm_xb_write(d, "feature-rx-flip", "0") ?:
 	     pm_xb_write(d, "feature-sg", "0") ?: pm_xb_write(d, "feature-gso-tcpv4", "0") ?:
 	     pm_xb_write(d, "feature-gso-tcpv6", "0") ?: pm_xb_write(d, "feature-multicast-control", "0") ?:
@@ -139,7 +215,7 @@ static int vif_connect(struct pm_xb_dev *d)
 	v->rx_n = slots(RX_ENTRY);
 	v->tx_cons = v->tx_rsp = *idx(v->tx, 2);
 	v->rx_cons = v->rx_rsp = *idx(v->rx, 2);
-	rc = port_open(d);
+	rc = v->tap ? 0 : port_open(d);
 	if (rc) {
 		pm_hv_grant_unmap(pm_xb_hv(d), v->tx, 1);
 		pm_hv_grant_unmap(pm_xb_hv(d), v->rx, 1);
@@ -152,11 +228,11 @@ static void vif_disconnect(struct pm_xb_dev *d)
 {
 	struct vif *v = d->priv;
 
-	if (v->sock >= 0) {
+	if (v->sock >= 0 && !v->tap) {   /* a tap stays until the device goes */
 		close(v->sock);
 		unlink(v->path);
+		v->sock = -1;
 	}
-	v->sock = -1;
 	if (v->tx)
 		pm_hv_grant_unmap(pm_xb_hv(d), v->tx, 1);
 	if (v->rx)
@@ -174,12 +250,18 @@ static bool push(uint8_t *ring, RING_IDX rsp)
 	return (RING_IDX)(rsp - *idx(ring, 3)) < (RING_IDX)(rsp - old);
 }
 
-/* a frame to every other port of the switch */
+/* a frame the guest sent: to the bridge through the tap, or to every other port of the switch */
 static void flood(struct vif *v, const void *frame, size_t len)
 {
-	DIR *dir = opendir(v->dir);
+	DIR *dir;
 	struct dirent *e;
 
+	if (v->tap) {
+		if (write(v->sock, frame, len) < 0)
+			v->dropped++;   /* the tap's queue full, or it is down: dropped, as a wire would */
+		return;
+	}
+	dir = opendir(v->dir);
 	while (dir && (e = readdir(dir))) {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };
 		char peer[sizeof(v->dir) + 256];
@@ -299,9 +381,14 @@ static void vif_readable(struct pm_xb_dev *d)
 	bool notify = false;
 	ssize_t n;
 
-	if (!v->rx || overrun(d, "rx", __atomic_load_n(idx(v->rx, 0), __ATOMIC_ACQUIRE), v->rx_cons, v->rx_n))
+	if (!v->rx) {
+		while (read(v->sock, frame, sizeof(frame)) >= 0)
+			v->dropped++;   /* the tap is there before the frontend: what comes meanwhile is lost */
 		return;
-	while ((n = recv(v->sock, frame, sizeof(frame), MSG_DONTWAIT)) >= 0) {
+	}
+	if (overrun(d, "rx", __atomic_load_n(idx(v->rx, 0), __ATOMIC_ACQUIRE), v->rx_cons, v->rx_n))
+		return;
+	while ((n = read(v->sock, frame, sizeof(frame))) >= 0) {
 		if (n > (ssize_t)FRAME_MAX || n < 14)
 			continue;   /* not an Ethernet frame we carry */
 		if (!receive(d, frame, (size_t)n))
@@ -313,6 +400,15 @@ static void vif_readable(struct pm_xb_dev *d)
 		pm_xb_notify(d);
 }
 
+static void vif_free(struct pm_xb_dev *d)
+{
+	struct vif *v = d->priv;
+
+	if (v->tap && v->sock >= 0)
+		close(v->sock);   /* the tap goes, and with it its place on the bridge */
+	v->sock = -1;
+}
+
 const struct pm_xb_ops pm_xen_netback = {
 	.type = "vif",
 	.size = sizeof(struct vif),
@@ -322,4 +418,5 @@ const struct pm_xb_ops pm_xen_netback = {
 	.event = vif_event,
 	.fd = vif_fd,
 	.readable = vif_readable,
+	.free = vif_free,
 };

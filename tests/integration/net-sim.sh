@@ -6,14 +6,21 @@
 # ping each other (ARP, then ICMP echo both ways), guests on another
 # switch do not hear them, the store laid out as libxl lays out a vif,
 # network-attach and network-detach on a running guest, destroy leaving no
-# port behind, a bridge name that is not one refused in one line.
+# port behind, a bridge name that is not one refused in one line. On a
+# Linux bridge of the host (made here: the suite runs as root) the vif is
+# a tap, vifDOMID.0, and the host's own network stack pings the guest and
+# answers it; without CAP_NET_ADMIN that vif is refused in one line.
 # PM_ENGINE=kvm (net-sim-kvm.sh): the x86 guest 64-bit on KVM.
 . "${top_srcdir:-.}/tests/tap.sh"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 pv_guests
+command -v ping >/dev/null || bail "ping missing (scripts/deps.sh installs iputils-ping)"
+BR=pmnet$$
+NET=10.213.$([ "${PM_ENGINE:-}" = kvm ] && echo 78 || echo 77)   # the twins may run at once
+trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; ip link del "$BR" 2>/dev/null; rm -rf "$T"' EXIT
 net_log() { log "$1" | tr -d '\r' | sed -n 's/^net: //p' | sed 's/^mac [0-9a-f:]* /mac M /' | tr '\n' '|' | sed 's/|$//'; }
 
-plan 8
+plan 12
 
 "$PXL" create "$EX/pc.cfg" name=px kernel="$G" 'cmdline="net=10.0.0.2,10.0.0.3"' memory=64 \
 	'vif=["bridge=sw0"]' on_poweroff=preserve >/dev/null 2>&1
@@ -51,3 +58,26 @@ is "network-detach: exit 0, gone from network-list" "0|" "$?|$("$PXL" network-li
 out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$G" memory=64 'vif=["bridge=a/b"]' 2>&1)
 is "a bridge name that is not one: exit 1, one line naming it, no domain" \
 	"1|pxl create: bad: vif 0: bridge a/b: not a bridge's name|Domain-0" "$?|$out|$(names)"
+
+# a Linux bridge of the host: the vif is a tap on it; the host is the peer
+ip link add "$BR" type bridge && ip addr add "$NET.1/24" dev "$BR" && ip link set "$BR" up ||
+	bail "making a Linux bridge (root is needed)"
+"$PXL" create "$EX/pc.cfg" name=lb kernel="$G" "cmdline=\"net=$NET.2,$NET.1\"" memory=64 \
+	"vif=[\"bridge=$BR\"]" on_poweroff=preserve >"$T/out" 2>&1
+id=$("$PXL" domid lb)
+is "a vif on a Linux bridge: exit 0; its tap vif$id.0 on the bridge, up, with Xen's fe:ff:ff:ff:ff:ff" \
+	"0|vif$id.0|fe:ff:ff:ff:ff:ff|up" \
+	"$?|$(ls /sys/class/net/"$BR"/brif | tr '\n' ' ' | sed 's/ $//')|$(cat /sys/class/net/vif$id.0/address)|$(cat /sys/class/net/vif$id.0/operstate | sed 's/unknown/up/')"
+wait_log lb '^net: mac'
+host=$(ping -c 3 -W 3 "$NET.2" 2>&1 | grep -c 'bytes from')
+wait_state lb shutdown
+is "through the bridge the guest pings the host (its kernel answers ARP and echo) and answers the host's three pings" \
+	"3|mac M ip $NET.2|ping $NET.1: 3 of 3 replies|answered 3" "$host|$(net_log lb)"
+"$PXL" destroy lb
+is "destroyed: its tap gone from the bridge and the host" "0|absent" \
+	"$(ls /sys/class/net/"$BR"/brif | wc -l)|$([ -e /sys/class/net/vif$id.0 ] && echo there || echo absent)"
+out=$(setpriv --bounding-set=-net_admin "$PXL" create "$EX/pc.cfg" name=np kernel="$G" memory=64 \
+	"vif=[\"bridge=$BR\"]" 2>&1)
+is "without CAP_NET_ADMIN a vif on a Linux bridge: exit 1, one line naming the bridge and the capability, no domain" \
+	"1|1|1|Domain-0" \
+	"$?|$(printf '%s\n' "$out" | wc -l)|$(printf '%s\n' "$out" | grep -c "bridge $BR: a tap on the Linux bridge: making the tap: Operation not permitted (it needs CAP_NET_ADMIN)")|$(names)"
