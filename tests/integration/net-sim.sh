@@ -31,6 +31,7 @@ plan 12
 	'vif=["bridge=sw1"]' on_poweroff=preserve >/dev/null 2>&1
 wait_state px shutdown
 wait_state va shutdown
+wait_log other '^net: mac'
 is "a pc guest and a virt guest on one switch ping each other: ARP, three echo replies each, three answered" \
 	"mac M ip 10.0.0.2|ping 10.0.0.3: 3 of 3 replies|answered 3 + mac M ip 10.0.0.3|ping 10.0.0.2: 3 of 3 replies|answered 3" \
 	"$(net_log px) + $(net_log va)"
@@ -74,6 +75,7 @@ wait_state lb shutdown
 is "through the bridge the guest pings the host (its kernel answers ARP and echo) and answers the host's three pings" \
 	"3|mac M ip $NET.2|ping $NET.1: 3 of 3 replies|answered 3" "$host|$(net_log lb)"
 "$PXL" destroy lb
+for i in $(seq 100); do [ -e /sys/class/net/vif$id.0 ] || break; sleep 0.1; done   # its model takes a moment to go
 is "destroyed: its tap gone from the bridge and the host" "0|absent" \
 	"$(ls /sys/class/net/"$BR"/brif | wc -l)|$([ -e /sys/class/net/vif$id.0 ] && echo there || echo absent)"
 out=$(setpriv --bounding-set=-net_admin "$PXL" create "$EX/pc.cfg" name=np kernel="$G" memory=64 \

@@ -398,8 +398,15 @@ struct request_indirect {
 	u32 indirect_grefs[8];
 };
 
-static u8 bench_buf[BENCH_SLOTS][BENCH_PAGES * 4096] __attribute__((aligned(4096)));
-static struct segment bench_segs[BENCH_SLOTS][512] __attribute__((aligned(4096)));
+/*
+ * the slots' pages, and a page of segments each, in the RAM just past the
+ * image (2 MiB and more in .bss would be cleared at every boot, which
+ * costs Unicorn's vCPUs a second under the sanitizers)
+ */
+typedef u8 bench_slot[BENCH_PAGES * 4096];
+typedef struct segment bench_seg_page[512];
+#define bench_buf ((bench_slot *)(((ulong)_end + 4095) & ~4095ul))
+#define bench_segs ((bench_seg_page *)((u8 *)bench_buf + BENCH_SLOTS * sizeof(bench_slot)))
 
 /* slot @slot's request of @pages pages at @sector into the ring, not yet pushed */
 static void bench_queue(u8 op, u32 slot, u32 pages, u64 sector)
