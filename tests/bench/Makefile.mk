@@ -70,8 +70,10 @@ tests_bench_bench_engine_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_engine_LDADD = libphysmap.la
 
 if GUEST_X86
+if GUEST_ARM64
 PM_BENCH += tests/bench/bench-blkif
 check_PROGRAMS += tests/bench/bench-blkif
+endif
 endif
 tests_bench_bench_blkif_SOURCES = tests/bench/bench-blkif.c tests/bench/bench.h
 tests_bench_bench_blkif_CFLAGS = $(AM_CFLAGS) -O2

@@ -1,14 +1,16 @@
 /*
  * bench-blkif.c - sequential disk I/O through the blkif backend of
- * physmap-dm on the simulator (issue 30): the x86 test guest's block
- * frontend (word "diskbench") reads, then writes, 128 MiB of a raw image
+ * physmap-dm on the simulator (issue 30): the test guests' block
+ * frontend (word "diskbench"; the pc board's x86 guest and the virt
+ * board's arm64 one) reads, then writes, 128 MiB of a raw image
  * in requests of 4 KiB (one segment) and 64 KiB (indirect), 32 requests
  * in flight, persistent grants (mapped in an untimed first pass), timed
- * by its TSC. The baseline, timed in
+ * by the guest's own counter (TSC, generic timer). The baseline, timed in
  * the same run: this process reading and writing the same image with
  * pread and pwrite in requests of the same size into 32 buffers in turn
- * (the page cache warm in both). Figures: MB/s and requests/s for each size and direction, the
- * ratio to the baseline's MB/s; the target for 64 KiB is >= 0.5.
+ * (the page cache warm in both). Figures: MB/s and requests/s for each
+ * board, size and direction, the ratio to the baseline's MB/s; the
+ * target for 64 KiB is >= 0.5.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,10 +50,12 @@ static bool scan(const char *log, const char *what, unsigned int kib, struct pas
 	return p->ok;
 }
 
-/* the guest's passes over @img in requests of @kib */
-static void guest_passes(const char *img, unsigned int kib, struct pass *rd, struct pass *wr)
+/* @board's test guest's passes over @img in requests of @kib */
+static void guest_passes(const char *board, const char *img, unsigned int kib, struct pass *rd, struct pass *wr)
 {
-	const char *guest = getenv("PM_GUEST_X86") ? getenv("PM_GUEST_X86") : "tests/guests/x86/guest.elf";
+	bool pc = !strcmp(board, "pc");
+	const char *env = getenv(pc ? "PM_GUEST_X86" : "PM_GUEST_ARM64");
+	const char *guest = env ? env : pc ? "tests/guests/x86/guest.elf" : "tests/guests/arm64/guest.img";
 	char dir[] = "/tmp/pm-blkif-bench-XXXXXX", cfgp[128], log[160], err[PM_DOMAIN_ERR_LEN];
 	struct pm_domain_config cfg;
 	struct pm_hv_dominfo info;
@@ -72,9 +76,9 @@ static void guest_passes(const char *img, unsigned int kib, struct pass *rd, str
 		fprintf(stderr, "bench-blkif: %s: not there (is the x86 guest built?)\n", guest);
 		exit(1);
 	}
-	fprintf(f, "name = \"b\"\nboard = \"pc\"\ntype = \"pvh\"\nmemory = 64\nkernel = \"%s\"\nvif = []\n"
-		   "disk = [ \"%s,raw,xvda,rw\" ]\ncmdline = \"diskbench=%u,%u\"\non_poweroff = \"preserve\"\n",
-		guest, img, kib, PASS_MIB);
+	fprintf(f, "name = \"b\"\nboard = \"%s\"\n%smemory = 64\nkernel = \"%s\"\nvif = []\n"
+		   "disk = [ \"%s,raw,xvda,rw\" ]\n%s = \"diskbench=%u,%u\"\non_poweroff = \"preserve\"\n",
+		board, pc ? "type = \"pvh\"\n" : "", guest, img, pc ? "cmdline" : "extra", kib, PASS_MIB);
 	fclose(f);
 	if (pm_domain_config_load(cfgp, NULL, 0, &cfg, err, sizeof(err)) ||
 	    pm_domain_create(hv, &cfg, &domid, err, sizeof(err)) || pm_hv_domain_unpause(hv, domid)) {
@@ -127,18 +131,18 @@ static double host_pass(int fd, unsigned int kib, bool write)
 	return best;
 }
 
-static void report(const char *what, unsigned int kib, const struct pass *p, double host_ns)
+static void report(const char *board, const char *what, unsigned int kib, const struct pass *p, double host_ns)
 {
 	double mb = (double)PASS_MIB * 1048576 / 1e6, mbs = p->ok ? mb / (p->ns / 1e9) : 0, base = mb / (host_ns / 1e9);
 	char name[96], target[64], base_name[96];
 	bool target64 = kib == 64;
 
-	snprintf(name, sizeof(name), "sim.blkif.%s_%ukib.mb_per_s", what, kib);
+	snprintf(name, sizeof(name), "sim.blkif.%s.%s_%ukib.mb_per_s", board, what, kib);
 	snprintf(base_name, sizeof(base_name), "p%s of the same image in %u KiB requests, one process",
 		 strcmp(what, "read") ? "write" : "read", kib);
 	snprintf(target, sizeof(target), target64 ? "ratio >= 0.5" : "reported (higher is better)");
 	figure(name, mbs, "MB/s", base_name, base, target, p->ok && (!target64 || mbs / base >= 0.5));
-	snprintf(name, sizeof(name), "sim.blkif.%s_%ukib.requests_per_s", what, kib);
+	snprintf(name, sizeof(name), "sim.blkif.%s.%s_%ukib.requests_per_s", board, what, kib);
 	figure(name, p->ok ? (double)p->reqs / (p->ns / 1e9) : 0, "req/s", base_name,
 	       base * 1e6 / ((double)kib * 1024), "reported (higher is better)", p->ok);
 }
@@ -152,16 +156,18 @@ int main(void)
 	bench_use_build();
 	if (fd < 0 || ftruncate(fd, (off_t)IMAGE_MIB << 20))
 		abort();
-	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		struct pass rd, wr;
-		double host_rd, host_wr;
+	for (unsigned int b = 0; b < 2; b++)
+		for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			const char *board = b ? "virt" : "pc";
+			struct pass rd, wr;
+			double host_rd, host_wr;
 
-		host_wr = host_pass(fd, sizes[i], true);   /* the image's pages in the page cache first */
-		host_rd = host_pass(fd, sizes[i], false);
-		guest_passes(img, sizes[i], &rd, &wr);
-		report("read", sizes[i], &rd, host_rd);
-		report("write", sizes[i], &wr, host_wr);
-	}
+			host_wr = host_pass(fd, sizes[i], true);   /* the image's pages in the page cache first */
+			host_rd = host_pass(fd, sizes[i], false);
+			guest_passes(board, img, sizes[i], &rd, &wr);
+			report(board, "read", sizes[i], &rd, host_rd);
+			report(board, "write", sizes[i], &wr, host_wr);
+		}
 	close(fd);
 	unlink(img);
 	return 0;
