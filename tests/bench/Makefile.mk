@@ -65,7 +65,8 @@ if GUEST_X86
 PM_BENCH += tests/bench/bench-engine
 check_PROGRAMS += tests/bench/bench-engine
 endif
-tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c tests/bench/bench.h
+tests_bench_bench_engine_SOURCES = tests/bench/bench-engine.c tests/bench/bench-boot.c tests/bench/bench-boot.h \
+	tests/bench/bench.h
 tests_bench_bench_engine_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_engine_LDADD = libphysmap.la
 
@@ -75,6 +76,7 @@ PM_BENCH += tests/bench/bench-blkif
 check_PROGRAMS += tests/bench/bench-blkif
 endif
 endif
-tests_bench_bench_blkif_SOURCES = tests/bench/bench-blkif.c tests/bench/bench.h
+tests_bench_bench_blkif_SOURCES = tests/bench/bench-blkif.c tests/bench/bench-boot.c tests/bench/bench-boot.h \
+	tests/bench/bench.h
 tests_bench_bench_blkif_CFLAGS = $(AM_CFLAGS) -O2
 tests_bench_bench_blkif_LDADD = libphysmap.la

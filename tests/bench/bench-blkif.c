@@ -18,10 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "physmap/config.h"
-#include "physmap/domain.h"
-#include "physmap/hv.h"
 #include "bench.h"
+#include "bench-boot.h"
 
 #define PASS_MIB 128
 #define SLOTS 32   /* the guest's requests in flight */
@@ -56,45 +54,20 @@ static void guest_passes(const char *board, const char *img, unsigned int kib, s
 	bool pc = !strcmp(board, "pc");
 	const char *env = getenv(pc ? "PM_GUEST_X86" : "PM_GUEST_ARM64");
 	const char *guest = env ? env : pc ? "tests/guests/x86/guest.elf" : "tests/guests/arm64/guest.img";
-	char dir[] = "/tmp/pm-blkif-bench-XXXXXX", cfgp[128], log[160], err[PM_DOMAIN_ERR_LEN];
-	struct pm_domain_config cfg;
-	struct pm_hv_dominfo info;
-	struct pm_hv *hv;
-	uint32_t domid;
-	FILE *f;
+	char cfg[512], log[160];
 
-	if (!mkdtemp(dir))
-		abort();
-	setenv("PHYSMAP_RUNDIR", dir, 1);
-	if (pm_hv_open("sim", &hv)) {
-		fprintf(stderr, "bench-blkif: no simulator\n");
+	if (access(guest, R_OK)) {
+		fprintf(stderr, "bench-blkif: %s: not there (are the test guests built?)\n", guest);
 		exit(1);
 	}
-	snprintf(cfgp, sizeof(cfgp), "%s/b.cfg", dir);
-	f = fopen(cfgp, "w");
-	if (!f || access(guest, R_OK)) {
-		fprintf(stderr, "bench-blkif: %s: not there (is the x86 guest built?)\n", guest);
+	snprintf(cfg, sizeof(cfg), "name = \"b\"\nboard = \"%s\"\n%smemory = 64\nkernel = \"%s\"\nvif = []\n"
+		 "disk = [ \"%s,raw,xvda,rw\" ]\n%s = \"diskbench=%u,%u\"\non_poweroff = \"preserve\"\n",
+		 board, pc ? "type = \"pvh\"\n" : "", guest, img, pc ? "cmdline" : "extra", kib, PASS_MIB);
+	if (!bench_boot("bench-blkif", cfg, log, sizeof(log)))
 		exit(1);
-	}
-	fprintf(f, "name = \"b\"\nboard = \"%s\"\n%smemory = 64\nkernel = \"%s\"\nvif = []\n"
-		   "disk = [ \"%s,raw,xvda,rw\" ]\n%s = \"diskbench=%u,%u\"\non_poweroff = \"preserve\"\n",
-		board, pc ? "type = \"pvh\"\n" : "", guest, img, pc ? "cmdline" : "extra", kib, PASS_MIB);
-	fclose(f);
-	if (pm_domain_config_load(cfgp, NULL, 0, &cfg, err, sizeof(err)) ||
-	    pm_domain_create(hv, &cfg, &domid, err, sizeof(err)) || pm_hv_domain_unpause(hv, domid)) {
-		fprintf(stderr, "bench-blkif: %s\n", err);
-		exit(1);
-	}
-	while (!pm_hv_domain_getinfo(hv, domid, &info) && info.state != PM_HV_SHUTDOWN)
-		usleep(1000);
-	snprintf(log, sizeof(log), "%s/console/b.log", dir);
 	if (!scan(log, "read", kib, rd) || !scan(log, "write", kib, wr))
-		fprintf(stderr, "bench-blkif: %u KiB: the guest printed no figures (%s)\n", kib, log);
-	pm_domain_destroy(hv, domid);
-	pm_domain_config_dispose(&cfg);
-	pm_hv_close(hv);
-	sleep(2);   /* the simulator leaves once idle */
-	rm_tree(dir);
+		fprintf(stderr, "bench-blkif: %s %u KiB: the guest printed no figures (%s)\n", board, kib, log);
+	bench_boot_end();
 }
 
 /*

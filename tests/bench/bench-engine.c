@@ -14,10 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "physmap/config.h"
-#include "physmap/domain.h"
-#include "physmap/hv.h"
 #include "bench.h"
+#include "bench-boot.h"
 
 struct engine_figures {
 	double pio, hypercall, ips;   /* ns, ns, instructions per second */
@@ -52,41 +50,19 @@ static bool scan(const char *log, const char *key, double *a, double *b)
 static void run(const char *engine, struct engine_figures *out)
 {
 	const char *img = getenv("PM_GUEST_X86") ? getenv("PM_GUEST_X86") : "tests/guests/x86/guest.elf";
-	char dir[] = "/tmp/pm-engine-bench-XXXXXX", cfgp[128], log[160], err[PM_DOMAIN_ERR_LEN];
-	struct pm_domain_config cfg;
-	struct pm_hv_dominfo info;
-	struct pm_hv *hv;
-	uint32_t domid;
+	char cfg[512], log[160];
 	double p99, n, t;
-	FILE *f;
 
 	memset(out, 0, sizeof(*out));
-	if (!mkdtemp(dir))
-		abort();
-	setenv("PHYSMAP_RUNDIR", dir, 1);
-	setenv("PHYSMAP_SIM_ENGINE", engine, 1);
-	if (pm_hv_open("sim", &hv)) {
-		fprintf(stderr, "bench-engine: no simulator with PHYSMAP_SIM_ENGINE=%s\n", engine);
-		rm_tree(dir);
-		return;
-	}
-	snprintf(cfgp, sizeof(cfgp), "%s/e.cfg", dir);
-	f = fopen(cfgp, "w");
-	if (!f || access(img, R_OK)) {
+	if (access(img, R_OK)) {
 		fprintf(stderr, "bench-engine: %s: not there (is the x86 guest built?)\n", img);
 		exit(1);
 	}
-	fprintf(f, "name = \"e\"\nboard = \"pc\"\ntype = \"pvh\"\nmemory = 64\nkernel = \"%s\"\n"
-		   "cmdline = \"iotiming=0x3fd hctiming ips=50000000\"\non_poweroff = \"preserve\"\n", img);
-	fclose(f);
-	if (pm_domain_config_load(cfgp, NULL, 0, &cfg, err, sizeof(err)) ||
-	    pm_domain_create(hv, &cfg, &domid, err, sizeof(err)) || pm_hv_domain_unpause(hv, domid)) {
-		fprintf(stderr, "bench-engine: %s: %s\n", engine, err);
-		exit(1);
-	}
-	while (!pm_hv_domain_getinfo(hv, domid, &info) && info.state != PM_HV_SHUTDOWN)
-		usleep(1000);
-	snprintf(log, sizeof(log), "%s/console/e.log", dir);
+	setenv("PHYSMAP_SIM_ENGINE", engine, 1);
+	snprintf(cfg, sizeof(cfg), "name = \"b\"\nboard = \"pc\"\ntype = \"pvh\"\nmemory = 64\nkernel = \"%s\"\n"
+		 "cmdline = \"iotiming=0x3fd hctiming ips=50000000\"\non_poweroff = \"preserve\"\n", img);
+	if (!bench_boot("bench-engine", cfg, log, sizeof(log)))
+		return;
 	out->ok = scan(log, "timing pio: median ", &out->pio, &p99) &&
 		  scan(log, "timing hypercall: median ", &out->hypercall, &p99) &&
 		  scan(log, "ips: ", &n, &t) && t > 0;
@@ -94,11 +70,7 @@ static void run(const char *engine, struct engine_figures *out)
 		out->ips = n / (t / 1e9);
 	else
 		fprintf(stderr, "bench-engine: %s: the guest printed no timings\n", engine);
-	pm_domain_destroy(hv, domid);
-	pm_domain_config_dispose(&cfg);
-	pm_hv_close(hv);
-	sleep(2);   /* the simulator leaves once idle */
-	rm_tree(dir);
+	bench_boot_end();
 }
 
 int main(void)
