@@ -13,7 +13,7 @@
 #include "bench.h"
 #include "bench-boot.h"
 
-static char dir[] = "/tmp/pm-bench-boot-XXXXXX";
+static char dir[64];   /* this boot's run directory */
 static struct pm_domain_config cfg;
 static struct pm_hv *hv;
 static uint32_t domid;
@@ -24,7 +24,7 @@ bool bench_boot(const char *prog, const char *cfg_text, char *log, size_t log_le
 	struct pm_hv_dominfo info;
 	FILE *f;
 
-	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+	snprintf(dir, sizeof(dir), "/tmp/pm-bench-boot-XXXXXX");   /* mkdtemp's template, each boot */
 	if (!mkdtemp(dir))
 		abort();
 	setenv("PHYSMAP_RUNDIR", dir, 1);

@@ -338,15 +338,19 @@ void sim_console(struct sim_domain *d, const void *buf, size_t len)
 		return;   /* a full disk loses console output, never the guest */
 }
 
+/* shut down for suspend: its vCPUs parked, waiting for a save to finish or a resume */
+static bool suspended(const struct sim_domain *d)
+{
+	return d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend;
+}
+
 void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const char *why)
 {
 	char line[PM_SIM_WHY_LEN + 64];
 	uint64_t one = 1;
 
-	bool suspended = d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend;
-
 	/* stopped already; but a suspended guest may still crash (its device model went) */
-	if (d->state == PM_SIM_CRASHED || (d->state == PM_SIM_SHUTDOWN && !(suspended && why)))
+	if (d->state == PM_SIM_CRASHED || (d->state == PM_SIM_SHUTDOWN && !(suspended(d) && why)))
 		return;
 	d->shutdown_reason = why ? SHUTDOWN_crash : reason;
 	d->state = d->shutdown_reason == SHUTDOWN_crash ? PM_SIM_CRASHED : PM_SIM_SHUTDOWN;
@@ -476,7 +480,7 @@ static int op_resume(struct sim *s, struct sim_domain *d)
 	struct pm_sim_vcpu_state st = { .domid = d->domid, .vcpu = 0 };
 	int rc;
 
-	if (d->state != PM_SIM_SHUTDOWN || d->shutdown_reason != SHUTDOWN_suspend)
+	if (!suspended(d))
 		return -EINVAL;
 	sim_vcpus_pause(s, d);
 	rc = sim_vcpu_get_state(d, &st);
@@ -799,7 +803,7 @@ void sim_client_gone(struct sim *s, int client)
 			sim_dirty_log(s, d, false);
 			if (d->state == PM_SIM_PAUSED && d->pauser == client && !sim_vcpus_run(s, d))
 				d->state = PM_SIM_RUNNING;
-			else if (d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend)
+			else if (suspended(d))
 				op_resume(s, d);   /* the save that suspended it died: it runs on, cancelled */
 		}
 		if (d->pauser == client)
@@ -808,8 +812,7 @@ void sim_client_gone(struct sim *s, int client)
 			continue;
 		sim_ioreq_gone(d->ioreq, d->vcpus);
 		d->ioreq->owner = -1;   /* closed: never to be dropped again */
-		if (d->state == PM_SIM_RUNNING || d->state == PM_SIM_PAUSED ||
-		    (d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend))
+		if (d->state == PM_SIM_RUNNING || d->state == PM_SIM_PAUSED || suspended(d))
 			sim_shutdown(s, d, SHUTDOWN_crash, "its device model (physmap-dm) went away");
 	}
 }
@@ -1040,7 +1043,7 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		struct pm_sim_vcpu_state st = { .domid = vi->domid, .vcpu = vi->vcpu };
 
 		rc = guest(s, vi->domid, &d);
-		if (!rc && d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend)
+		if (!rc && suspended(d))
 			sim_vcpus_pause(s, d);   /* suspended: its vCPUs on their way to park */
 		if (!rc)
 			rc = sim_vcpu_get_state(d, &st);
