@@ -5,7 +5,7 @@
 PM_GUEST_COMMON_C = tests/guests/common/lib.c tests/guests/common/main.c tests/guests/common/xs.c \
 	tests/guests/common/balloon.c tests/guests/common/control.c tests/guests/common/selftest.c \
 	tests/guests/common/xentime.c tests/guests/common/gnttab.c tests/guests/common/blkfront.c \
-	tests/guests/common/netfront.c
+	tests/guests/common/netfront.c tests/guests/common/gntmap.c
 PM_GUEST_COMMON = tests/guests/common/guest.h $(PM_GUEST_COMMON_C)
 PM_GUEST_ARM64_SRC = tests/guests/arm64/head.S tests/guests/arm64/arch.c \
 	tests/guests/arm64/guest.lds

@@ -41,6 +41,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/disk-sim-kvm.sh \
 	tests/integration/disk-suspend.sh \
 	tests/integration/disk-suspend-kvm.sh \
+	tests/integration/gntmap-sim.sh \
+	tests/integration/gntmap-sim-kvm.sh \
 	tests/integration/net-sim.sh \
 	tests/integration/net-sim-kvm.sh \
 	tests/integration/pxl-sim-kvm.sh \

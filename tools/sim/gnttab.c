@@ -21,10 +21,17 @@
  * reference). A writable map marks the page dirty when it goes; a
  * client's maps go with its connection.
  *
+ * A guest is a backend too (a driver domain): GNTTABOP_map_grant_ref puts
+ * another domain's granted frame into its own P2M at the pfn it names,
+ * foreign (read-only where GNTMAP_readonly: its vCPUs may not write it),
+ * under the same checks and flags; GNTTABOP_unmap_grant_ref takes it out;
+ * GNTTABOP_copy moves bytes between grants and its own frames, pinning
+ * each grant for the copy. A domain that goes loses its maps first.
+ *
  * Only version 1 is offered, as Xen with gnttab=max-ver:1 (or xl's
  * max_grant_version = 1) does: set_version to 2 answers -ENOSYS. An HVM
- * guest may call query_size, setup_table, set_version and get_version
- * here; the other operations answer -ENOSYS.
+ * guest may call query_size, setup_table, set_version, get_version, map,
+ * unmap and copy here; the other operations answer -ENOSYS.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -48,6 +55,15 @@
 static uint64_t frame_of(const struct sim_domain *d, uint32_t i)
 {
 	return i < d->gnttab.nr_frames ? d->gnttab.mfn[i] : PM_P2M_INVALID;
+}
+
+/* the handle of @by's grant map at its pfn @pfn, or -1 */
+static long map_at(const struct sim *s, uint32_t by, uint64_t pfn)
+{
+	for (uint32_t i = 0; i < s->nr_gmaps; i++)
+		if (s->gmaps[i].client == SIM_GNT_BY_GUEST && s->gmaps[i].by == by && s->gmaps[i].at == pfn)
+			return i;
+	return -1;
 }
 
 /* write the reserved entries into frame 0 (allocated) */
@@ -110,8 +126,16 @@ static int grow(struct sim *s, struct sim_domain *d, uint32_t nr)
 	return 0;
 }
 
+static void unmap(struct sim *s, uint32_t h);
+
 void sim_gnttab_free(struct sim *s, struct sim_domain *d)
 {
+	/* the grants it maps go first (its P2M goes with it) */
+	for (uint32_t h = s->nr_gmaps; h-- > 0;)
+		if (h < s->nr_gmaps && s->gmaps[h].client == SIM_GNT_BY_GUEST && s->gmaps[h].by == d->domid) {
+			s->gmaps[h].at = PM_P2M_INVALID;
+			unmap(s, h);
+		}
 	for (uint32_t i = 0; i < d->gnttab.nr_frames; i++)
 		sim_pool_free(&s->pool, d->gnttab.mfn[i], 1);
 	d->gnttab.nr_frames = 0;
@@ -132,6 +156,8 @@ long sim_gnttab_add_to_physmap(struct sim *s, struct sim_domain *d, uint64_t idx
 	kind = pm_p2m_kind_of(e);
 	if (kind == PM_P2M_IDENTITY)
 		return -EPERM;    /* a hole passed through, as Xen refuses p2m_mmio_direct */
+	if (kind == PM_P2M_FOREIGN && map_at(s, d->domid, gpfn) >= 0)
+		return -EINVAL;   /* a grant it maps there: unmapped first, as Xen asks */
 	rc = grow(s, d, (uint32_t)idx + 1);
 	if (rc)
 		return rc;
@@ -163,6 +189,7 @@ long sim_gnttab_add_to_physmap(struct sim *s, struct sim_domain *d, uint64_t idx
 /* ---- a backend's maps ---- */
 
 #define GNT_MAPS_MAX 262144   /* Xen's default maptrack: 1024 frames of 256 */
+#define GNT_GUEST_MAPS_MAX 16384   /* a guest's own maps: the rest stays dom0's backends' */
 #define ENTRIES_PER_FRAME (PAGE / sizeof(struct grant_entry_v1))
 
 /* @d's entry @ref, or NULL where the table has no such entry */
@@ -184,6 +211,16 @@ static unsigned int pins(const struct sim *s, uint32_t domid, uint32_t ref, bool
 		n += s->gmaps[i].client >= 0 && s->gmaps[i].domid == domid && s->gmaps[i].ref == ref &&
 		     (!rw || !s->gmaps[i].readonly);
 	return n;
+}
+
+/* whether a domain other than @by holds @domid's @ref (Xen's active entry names one mapper) */
+static bool pinned_by_other(const struct sim *s, uint32_t by, uint32_t domid, uint32_t ref)
+{
+	for (uint32_t i = 0; i < s->nr_gmaps; i++)
+		if (s->gmaps[i].client >= 0 && s->gmaps[i].domid == domid && s->gmaps[i].ref == ref &&
+		    s->gmaps[i].by != by)
+			return true;
+	return false;
 }
 
 /* set or clear @bits in an entry's flags, atomically (the guest may change it meanwhile) */
@@ -229,7 +266,14 @@ static uint16_t unheld(const struct sim *s, uint32_t domid, uint32_t ref)
 	return (uint16_t)((pins(s, domid, ref, true) ? 0 : GTF_writing) | (pins(s, domid, ref, false) ? 0 : GTF_reading));
 }
 
-long sim_gnttab_map(struct sim *s, int client, uint32_t domid, uint32_t ref, bool readonly, uint64_t *mfn)
+/*
+ * domain @by (for connection @client) pins @domid's grant @ref: the entry
+ * checked and marked as Xen marks it, a handle taken for it.
+ * returns: the handle; -ENOENT (no such guest); -ERANGE (no such entry);
+ * -EACCES (it grants nothing to @by, or not writably, or another domain
+ * holds it); -EFAULT (the frame it names is not RAM); -ENOSPC; -ENOMEM
+ */
+static long pin(struct sim *s, int client, uint32_t by, uint32_t domid, uint32_t ref, bool readonly)
 {
 	struct sim_domain *d = sim_domain_find(s, domid);
 	struct grant_entry_v1 *e;
@@ -240,12 +284,14 @@ long sim_gnttab_map(struct sim *s, int client, uint32_t domid, uint32_t ref, boo
 		return -ENOENT;
 	e = entry(s, d, ref);
 	if (!e)
-		return -EINVAL;   /* GNTST_bad_gntref */
+		return -ERANGE;   /* GNTST_bad_gntref */
+	if (pinned_by_other(s, by, domid, ref))
+		return -EACCES;
 	h = free_slot(s);
 	if (h < 0)
 		return h;
-	if (!entry_flags(e, 0, readonly ? GTF_reading : GTF_reading | GTF_writing, 0, true, readonly))
-		return (e->flags & GTF_readonly) && !readonly ? -EPERM : -EINVAL;
+	if (!entry_flags(e, (uint16_t)by, readonly ? GTF_reading : GTF_reading | GTF_writing, 0, true, readonly))
+		return -EACCES;
 	pfn = __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
 	p2m = pfn < d->max_pfn ? pm_p2m_lookup(d->p2m, pfn) : PM_P2M_INVALID;
 	if (pm_p2m_kind_of(p2m) != PM_P2M_RAM || p2m >= s->pool.total) {
@@ -254,9 +300,24 @@ long sim_gnttab_map(struct sim *s, int client, uint32_t domid, uint32_t ref, boo
 	}
 	if (h == s->nr_gmaps)
 		s->nr_gmaps++;
-	s->gmaps[h] = (struct sim_gnt_map){ .client = client, .domid = domid, .ref = ref, .mfn = p2m, .pfn = pfn,
-					    .readonly = readonly };
-	*mfn = p2m;
+	s->gmaps[h] = (struct sim_gnt_map){ .client = client, .domid = domid, .ref = ref, .by = by, .mfn = p2m,
+					    .pfn = pfn, .at = PM_P2M_INVALID, .readonly = readonly };
+	return h;
+}
+
+long sim_gnttab_map(struct sim *s, int client, uint32_t domid, uint32_t ref, bool readonly, uint64_t *mfn)
+{
+	long h = pin(s, client, 0, domid, ref, readonly);
+
+	if (h == -ERANGE)
+		return -EINVAL;
+	if (h == -EACCES) {
+		struct grant_entry_v1 *e = entry(s, sim_domain_find(s, domid), ref);
+
+		return !readonly && (__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & GTF_readonly) ? -EPERM : -EINVAL;
+	}
+	if (h >= 0)
+		*mfn = s->gmaps[h].mfn;
 	return h;
 }
 
@@ -324,6 +385,13 @@ held:
 	}
 	if (mfn + count > from)
 		sim_pool_free(&s->pool, from, mfn + count - from);
+}
+
+bool sim_gnttab_readonly(const struct sim *s, uint32_t domid, uint64_t pfn)
+{
+	long h = map_at(s, domid, pfn);
+
+	return h >= 0 && s->gmaps[h].readonly;
 }
 
 /* ---- grant_table_op ---- */
@@ -398,6 +466,240 @@ static long query_size(struct sim_vcpu *v, uint64_t arg)
 	return copy_out(v, arg, &q, sizeof(q)) ? -EFAULT : 0;
 }
 
+/* how many grants guest @by maps */
+static uint32_t maps_by(const struct sim *s, uint32_t by)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->nr_gmaps; i++)
+		n += s->gmaps[i].client == SIM_GNT_BY_GUEST && s->gmaps[i].by == by;
+	return n;
+}
+
+/* a refused pin as a guest's status */
+static int16_t status_of(long rc)
+{
+	switch (rc) {
+	case -ENOENT:
+		return GNTST_bad_domain;
+	case -ERANGE:
+		return GNTST_bad_gntref;
+	case -EFAULT:
+		return GNTST_bad_page;
+	case -ENOSPC:
+	case -ENOMEM:
+		return GNTST_no_device_space;
+	}
+	return GNTST_general_error;
+}
+
+/*
+ * struct gnttab_map_grant_ref, the same on every ABI: host_addr u64,
+ * flags u32 at 8, ref u32 at 12, dom u16 at 16, status i16 at 18, handle
+ * u32 at 20, dev_bus_addr u64 at 24
+ */
+struct map_op {
+	uint64_t host_addr;
+	uint32_t flags, ref;
+	uint16_t dom;
+	int16_t status;
+	uint32_t handle;
+	uint64_t dev_bus_addr;
+};
+
+/*
+ * a translated guest's map: GNTMAP_host_map (and GNTMAP_readonly) only;
+ * the frame goes into its P2M at host_addr's pfn, foreign, as Xen's
+ * p2m_grant_map_rw/ro (RAM there is freed; a hole or another foreign
+ * frame refuses)
+ */
+static int16_t map_one(struct sim_vcpu *v, struct map_op *op)
+{
+	struct sim *s = v->s;
+	struct sim_domain *d = v->d;
+	uint64_t gfn = op->host_addr / PAGE;
+	int kind;
+	long h;
+
+	if (!(op->flags & (GNTMAP_device_map | GNTMAP_host_map)))
+		return GNTST_bad_gntref;
+	if ((op->flags & ~(uint32_t)GNTMAP_readonly) != GNTMAP_host_map)
+		return GNTST_general_error;   /* device, application and PTE maps are a PV guest's */
+	if (gfn >= d->max_pfn)
+		return GNTST_general_error;
+	kind = pm_p2m_kind_of(pm_p2m_lookup(d->p2m, gfn));
+	if (kind == PM_P2M_IDENTITY || kind == PM_P2M_FOREIGN)
+		return GNTST_general_error;
+	if (maps_by(s, d->domid) >= GNT_GUEST_MAPS_MAX)
+		return GNTST_no_device_space;   /* as Xen past the domain's maptrack frames */
+	h = pin(s, SIM_GNT_BY_GUEST, d->domid, op->dom, op->ref, op->flags & GNTMAP_readonly);
+	if (h < 0)
+		return status_of(h);
+	if ((kind == PM_P2M_RAM && sim_decrease(s, d, gfn, 1) != 1) ||
+	    pm_p2m_set_range(d->p2m, gfn, s->gmaps[h].mfn | PM_P2M_FOREIGN_BIT, 1)) {
+		unmap(s, (uint32_t)h);
+		return GNTST_general_error;
+	}
+	s->gmaps[h].at = gfn;
+	sim_changed(d, gfn, 1);
+	op->handle = (uint32_t)h;
+	op->dev_bus_addr = s->gmaps[h].mfn * PAGE;   /* Xen's mfn_to_maddr */
+	return GNTST_okay;
+}
+
+/* struct gnttab_unmap_grant_ref: host_addr u64, dev_bus_addr u64 at 8, handle u32 at 16, status i16 at 20 */
+struct unmap_op {
+	uint64_t host_addr, dev_bus_addr;
+	uint32_t handle;
+	int16_t status;
+	uint16_t pad;
+};
+
+/* the guest's map @op->handle goes from its P2M (host_addr 0: as Xen, nothing is undone) */
+static int16_t unmap_one(struct sim_vcpu *v, const struct unmap_op *op)
+{
+	struct sim *s = v->s;
+	struct sim_domain *d = v->d;
+	struct sim_gnt_map *m;
+
+	if (op->handle >= s->nr_gmaps || s->gmaps[op->handle].client != SIM_GNT_BY_GUEST ||
+	    s->gmaps[op->handle].by != d->domid || s->gmaps[op->handle].at == PM_P2M_INVALID)
+		return GNTST_bad_handle;
+	m = &s->gmaps[op->handle];
+	if (op->dev_bus_addr && op->dev_bus_addr != m->mfn * PAGE)
+		return GNTST_general_error;
+	if (!op->host_addr)
+		return GNTST_okay;
+	if (op->host_addr / PAGE != m->at || pm_p2m_clear_range(d->p2m, m->at, m->at + 1))
+		return GNTST_general_error;
+	sim_changed(d, m->at, 1);
+	m->at = PM_P2M_INVALID;
+	unmap(s, op->handle);
+	return GNTST_okay;
+}
+
+/*
+ * struct gnttab_copy: source and dest, each { a grant ref (u32) or a
+ * frame (xen_pfn_t), domid u16, offset u16 }, then len u16, flags u16 and
+ * status i16; xen_pfn_t is 8 bytes but on x86_32
+ */
+struct copy_side {
+	uint64_t u;
+	uint16_t domid, offset;
+};
+
+/*
+ * one side of a copy: a grant of @c->domid's, pinned for the copy (*h), or
+ * (DOMID_SELF only, as Xen) a RAM frame of the caller's own; *frame its bytes
+ */
+static int16_t side(struct sim_vcpu *v, const struct copy_side *c, bool gref, bool write, long *h, char **frame)
+{
+	struct sim *s = v->s;
+	uint32_t dom = c->domid == DOMID_SELF ? v->d->domid : c->domid;
+	uint64_t e;
+
+	*h = -1;
+	if (!gref) {
+		if (c->domid != DOMID_SELF)
+			return GNTST_permission_denied;
+		e = c->u < v->d->max_pfn ? pm_p2m_lookup(v->d->p2m, c->u) : PM_P2M_INVALID;
+		if (pm_p2m_kind_of(e) != PM_P2M_RAM || e >= s->pool.total)
+			return GNTST_bad_page;
+		*frame = (char *)s->pool_map + e * PAGE;
+		return GNTST_okay;
+	}
+	*h = pin(s, SIM_GNT_BY_GUEST, v->d->domid, dom, (uint32_t)c->u, !write);
+	if (*h < 0) {
+		int16_t st = status_of(*h);
+
+		*h = -1;
+		return st;
+	}
+	*frame = (char *)s->pool_map + s->gmaps[*h].mfn * PAGE;
+	return GNTST_okay;
+}
+
+/* one copy: both sides claimed, the bytes moved, the written page dirty */
+static int16_t copy_one(struct sim_vcpu *v, const struct copy_side *src, const struct copy_side *dst, uint16_t len,
+			uint16_t flags)
+{
+	bool dgref = flags & GNTCOPY_dest_gref;
+	long hs = -1, hd = -1;
+	char *from = NULL, *to = NULL;
+	int16_t st;
+
+	if ((src->domid != DOMID_SELF && !(flags & GNTCOPY_source_gref)) || (dst->domid != DOMID_SELF && !dgref))
+		return GNTST_permission_denied;
+	st = side(v, src, flags & GNTCOPY_source_gref, false, &hs, &from);
+	if (st == GNTST_okay)
+		st = side(v, dst, dgref, true, &hd, &to);
+	if (st == GNTST_okay && ((uint32_t)src->offset + len > PAGE || (uint32_t)dst->offset + len > PAGE))
+		st = GNTST_bad_copy_arg;
+	if (st == GNTST_okay) {
+		memmove(to + dst->offset, from + src->offset, len);
+		if (!dgref)
+			sim_dirty_mark(v->d, dst->u);
+	}
+	if (hd >= 0)
+		unmap(v->s, (uint32_t)hd);   /* the granter's page dirty, as Xen's release */
+	if (hs >= 0)
+		unmap(v->s, (uint32_t)hs);
+	return st;
+}
+
+/* @count map, unmap or copy operations at @arg, each status written back. returns: 0; -EFAULT */
+static long batch(struct sim_vcpu *v, uint64_t cmd, uint64_t arg, uint32_t count)
+{
+	unsigned int w = sim_guest_word(v);
+	size_t size = cmd == GNTTABOP_map_grant_ref ? sizeof(struct map_op) :
+		      cmd == GNTTABOP_unmap_grant_ref ? sizeof(struct unmap_op) : (w == 8 ? 40 : 24);
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t at = arg + (uint64_t)i * size;
+		uint8_t b[40];
+		int16_t st;
+
+		if (copy_in(v, at, b, size))
+			return -EFAULT;
+		if (cmd == GNTTABOP_map_grant_ref) {
+			struct map_op op;
+
+			memcpy(&op, b, sizeof(op));
+			op.status = map_one(v, &op);
+			if (copy_out(v, at, &op, sizeof(op)))
+				return -EFAULT;
+			continue;
+		}
+		if (cmd == GNTTABOP_unmap_grant_ref) {
+			struct unmap_op op;
+
+			memcpy(&op, b, sizeof(op));
+			st = unmap_one(v, &op);
+			if (copy_out(v, at + 20, &st, sizeof(st)))
+				return -EFAULT;
+			continue;
+		}
+		{
+			struct copy_side src = { 0 }, dst = { 0 };
+			unsigned int half = w == 8 ? 16 : 8;
+			uint16_t len, flags;
+
+			memcpy(&src.u, b, w);
+			memcpy(&src.domid, b + w, 2);
+			memcpy(&src.offset, b + w + 2, 2);
+			memcpy(&dst.u, b + half, w);
+			memcpy(&dst.domid, b + half + w, 2);
+			memcpy(&dst.offset, b + half + w + 2, 2);
+			memcpy(&len, b + 2 * half, 2);
+			memcpy(&flags, b + 2 * half + 2, 2);
+			st = copy_one(v, &src, &dst, len, flags);
+			if (copy_out(v, at + 2 * half + 4, &st, sizeof(st)))
+				return -EFAULT;
+		}
+	}
+	return 0;
+}
+
 long sim_gnttab_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg, uint64_t count)
 {
 	struct { uint16_t dom, pad; uint32_t version; } gv;
@@ -413,6 +715,10 @@ long sim_gnttab_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg, uint64_t coun
 		if ((uint32_t)count != 1)
 			return -EINVAL;
 		break;
+	case GNTTABOP_map_grant_ref:
+	case GNTTABOP_unmap_grant_ref:
+	case GNTTABOP_copy:
+		return batch(v, cmd, arg, (uint32_t)count);
 	default:
 		return -ENOSYS;   /* what an HVM guest may not call, and what is not built yet */
 	}

@@ -304,7 +304,7 @@ static size_t slot_at(const struct sim_kvm *k, uint64_t gfn)
 	return lo;
 }
 
-/* a slot of [gfn, gfn + n) over @host (KVM_MEM_READONLY in @flags: an executable copy) */
+/* a slot of [gfn, gfn + n) over @host (KVM_MEM_READONLY in @flags: an executable copy, a read-only grant map) */
 static int add_slot(struct sim *s, struct sim_kvm *k, uint64_t gfn, uint64_t n, void *host, uint32_t flags)
 {
 	size_t at = slot_at(k, gfn);
@@ -394,8 +394,12 @@ int sim_kvm_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
 		e = run.end < b ? run.end : b;
 		if (e - p > CHUNK - p % CHUNK)
 			e = p + CHUNK - p % CHUNK;
+		if (run.kind == PM_P2M_FOREIGN)
+			e = p + 1;   /* page by page: a grant it maps read-only is read-only */
 		if (sim_run_framed(&run))
-			rc = add_slot(s, k, p, e - p, (char *)s->pool_map + (run.mfn + (p - run.start)) * PAGE, 0);
+			rc = add_slot(s, k, p, e - p, (char *)s->pool_map + (run.mfn + (p - run.start)) * PAGE,
+				      run.kind == PM_P2M_FOREIGN && sim_gnttab_readonly(s, d->domid, p) ?
+					      KVM_MEM_READONLY : 0);
 		p = e;
 	}
 	return rc ? rc : add_copies(s, d, a, b);
@@ -770,13 +774,19 @@ static void mmio(struct sim_vcpu *v, char *why, size_t len)
 	struct sim_domain *d = v->d;
 	uint64_t gpa = run->mmio.phys_addr, pfn = gpa / PAGE, val = 0;
 	int kind = PM_P2M_IDENTITY;
+	bool ro = false;
 
 	pthread_mutex_lock(&v->s->lock);
 	if (pfn < d->max_pfn)
 		kind = pm_p2m_kind_of(pm_p2m_lookup(d->p2m, pfn));
 	else if (!claimed(d, pfn))
 		kind = PM_P2M_MISSING;
+	ro = kind == PM_P2M_FOREIGN && sim_gnttab_readonly(v->s, d->domid, pfn);
 	pthread_mutex_unlock(&v->s->lock);
+	if (ro && run->mmio.is_write) {
+		snprintf(why, len, "pfn 0x%" PRIx64 " (a read-only grant map), pc 0x%" PRIx64 ", write", pfn, rip_of(v));
+		return;
+	}
 	if (kind == PM_P2M_RAM || kind == PM_P2M_FOREIGN)
 		return;   /* its slot came meanwhile: the access runs again */
 	if (run->mmio.is_write)

@@ -10,6 +10,7 @@
 #ifndef PHYSMAP_SIM_SIM_H
 #define PHYSMAP_SIM_SIM_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -102,11 +103,15 @@ struct sim_domain {
 	uint32_t nr_e820;
 };
 
-/* a grant of a guest mapped by a backend (gnttab.c) */
+/* a grant of a guest mapped by a backend (gnttab.c): a client of the
+ * simulator (dom0's physmap-dm), or a guest with GNTTABOP_map_grant_ref */
+#define SIM_GNT_BY_GUEST INT_MAX   /* the client of a guest's map (or of a copy in progress) */
 struct sim_gnt_map {
-	int client;              /* the connection that holds it; -1: a free handle */
+	int client;              /* the connection that holds it; SIM_GNT_BY_GUEST; -1: a free handle */
 	uint32_t domid, ref;
+	uint32_t by;             /* the domain that maps it: 0 for a client */
 	uint64_t mfn, pfn;       /* the granted frame, and the guest's pfn of it then */
+	uint64_t at;             /* where it is in the mapper's P2M (foreign); PM_P2M_INVALID: nowhere */
 	bool readonly;
 	bool orphan;             /* the guest freed the frame: back to the pool at the last unmap */
 };
@@ -376,7 +381,7 @@ long sim_gnttab_add_to_physmap(struct sim *s, struct sim_domain *d, uint64_t idx
 /** sim_gnttab_seed - the reserved entries again, after the console or store pfn changed */
 void sim_gnttab_seed(struct sim *s, struct sim_domain *d);
 
-/** sim_gnttab_free - the table's frames back to the pool (the domain goes) */
+/** sim_gnttab_free - the grants @d maps unmapped, its table's frames back to the pool (the domain goes) */
 void sim_gnttab_free(struct sim *s, struct sim_domain *d);
 
 /**
@@ -396,6 +401,9 @@ int sim_gnttab_unmap(struct sim *s, int client, uint32_t handle);
 
 /** sim_gnttab_client_gone - every map of @client goes (its connection closed) */
 void sim_gnttab_client_gone(struct sim *s, int client);
+
+/** sim_gnttab_readonly - whether @domid's pfn @pfn is a read-only grant map of its own (GNTMAP_readonly) */
+bool sim_gnttab_readonly(const struct sim *s, uint32_t domid, uint64_t pfn);
 
 /**
  * sim_frames_free - a domain's frames [mfn, mfn + count) back to the pool,

@@ -364,8 +364,12 @@ static int map_range(struct sim_vcpu *v, uint64_t first, uint64_t end)
 		e = run.end < end ? run.end : end;
 		if (sim_run_framed(&run) && e - pfn > CHUNK - pfn % CHUNK)
 			e = pfn + CHUNK - pfn % CHUNK;
+		if (run.kind == PM_P2M_FOREIGN)
+			e = pfn + 1;   /* page by page: a grant it maps read-only is read-only */
 		if (sim_run_framed(&run))
-			err = uc_mem_map_ptr(v->uc, pfn * PAGE, (e - pfn) * PAGE, UC_PROT_ALL,
+			err = uc_mem_map_ptr(v->uc, pfn * PAGE, (e - pfn) * PAGE,
+					     run.kind == PM_P2M_FOREIGN && sim_gnttab_readonly(v->s, d->domid, pfn) ?
+						     UC_PROT_READ | UC_PROT_EXEC : UC_PROT_ALL,
 					     (char *)v->s->pool_map + (run.mfn + pfn - run.start) * PAGE);
 		else if (run.kind == PM_P2M_IDENTITY && map_io(v, pfn * PAGE, e * PAGE))
 			return -ENOMEM;
@@ -510,13 +514,29 @@ static bool unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	return false;
 }
 
-/* the reason a fault gives: which pfn, where, what kind of access */
+/* a write to a page mapped read-only: a grant the domain maps read-only (Xen faults it too) */
+static bool write_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *opaque)
+{
+	struct sim_vcpu *v = opaque;
+
+	(void)uc, (void)size, (void)value;
+	v->exec_fault = false;
+	v->faulted = true;
+	v->fault_addr = addr;
+	v->fault_type = type;
+	return false;
+}
+
+/* the reason a fault gives: which pfn, where, what kind of access (s->lock held) */
 static void describe_fault(struct sim_vcpu *v, uint64_t pc, char *why, size_t len)
 {
 	uint64_t pfn = v->fault_addr / PAGE;
-	const char *what = v->fault_type == UC_MEM_WRITE_UNMAPPED ? "write" :
+	const char *what = v->fault_type == UC_MEM_WRITE_UNMAPPED || v->fault_type == UC_MEM_WRITE_PROT ? "write" :
 			   v->fault_type == UC_MEM_FETCH_UNMAPPED ? "fetch" : "read";
 	const char *kind = pfn >= v->d->max_pfn ? "beyond the P2M" : "missing";
+
+	if (v->fault_type == UC_MEM_WRITE_PROT)
+		kind = sim_gnttab_readonly(v->s, v->d->domid, pfn) ? "a read-only grant map" : "read-only";
 
 	snprintf(why, len, "pfn 0x%" PRIx64 " (%s), pc 0x%" PRIx64 ", %s", pfn, kind, pc, what);
 }
@@ -906,7 +926,8 @@ static int start(struct sim_vcpu *v)
 			return rc;
 		if (uc_hook_add(v->uc, &h, UC_HOOK_BLOCK, kick_hook, v, 1, 0) != UC_ERR_OK ||
 		    uc_hook_add(v->uc, &h, UC_HOOK_MEM_UNMAPPED, unmapped, v, 1, 0) != UC_ERR_OK ||
-		    uc_hook_add(v->uc, &h, UC_HOOK_MEM_FETCH_PROT, fetch_prot, v, 1, 0) != UC_ERR_OK) {
+		    uc_hook_add(v->uc, &h, UC_HOOK_MEM_FETCH_PROT, fetch_prot, v, 1, 0) != UC_ERR_OK ||
+		    uc_hook_add(v->uc, &h, UC_HOOK_MEM_WRITE_PROT, write_prot, v, 1, 0) != UC_ERR_OK) {
 			rc = -ENOMEM;
 			goto fail;
 		}

@@ -144,18 +144,21 @@ void gnttab_run(void)
 /*
  * word "grant": pages granted to dom0 as a frontend grants them: entry 8
  * page A (writable) and entry 9 page B (read-only), each beginning with a
- * string; then, for 30 s at most, until dom0 wrote "written by dom0" into
+ * string; then, for 30 s at most, until dom0 wrote "written by ..." into
  * A, noting the flags Xen sets in entry 8 while it is mapped; it answers
  * "seen" at byte 2048, then waits until dom0 unmapped it. Says "grant:
  * ready 8 9", then what A holds and the flags it saw. With @give_back
  * ("grant=free") it gives page A back to Xen once it answered, dom0
  * still mapping it, and says so and the flags after the unmap instead.
+ * Word "share=DOM" grants the same to domain @peer (a backend in a guest,
+ * common/gntmap.c), waits 60 s at most, and says too what A holds at 1024
+ * and what B holds.
  */
-void grant_run(int give_back)
+void grant_run(int give_back, u16 peer)
 {
 	volatile struct grant_entry_v1 *e = (volatile struct grant_entry_v1 *)frame0;
 	static const char a[] = "page A of the guest", b[] = "page B, read-only";
-	u64 t0 = arch_counter(), limit = 30 * arch_counter_hz();
+	u64 t0 = arch_counter(), limit = (peer ? 60 : 30) * arch_counter_hz();
 	u16 seen = 0, f;
 
 	if (map_frame(0, (ulong)frame0 >> 12)) {
@@ -164,9 +167,9 @@ void grant_run(int give_back)
 	}
 	memcpy(page_a, a, sizeof(a));
 	memcpy(page_b, b, sizeof(b));
-	e[8].domid = 0;
+	e[8].domid = peer;
 	e[8].frame = (u32)((ulong)page_a >> 12);
-	e[9].domid = 0;
+	e[9].domid = peer;
 	e[9].frame = (u32)((ulong)page_b >> 12);
 	arch_mb();   /* the frame and domain before the flags that make them valid */
 	e[8].flags = GTF_permit_access;
@@ -178,7 +181,7 @@ void grant_run(int give_back)
 
 		f = e[8].flags;
 		seen |= f;
-		if (p[0] == 'w' && p[14] == '0') {
+		if (p[0] == 'w' && p[7] == ' ' && p[10] == ' ') {   /* "written by ..." */
 			memcpy(page_a + 2048, "seen", 5);   /* dom0 holds the map until it reads this */
 			break;
 		}
@@ -198,6 +201,12 @@ void grant_run(int give_back)
 		;   /* until dom0 unmapped it */
 	puts_("grant: page A now: ");
 	puts_((const char *)page_a);
+	if (peer) {
+		puts_("\ngrant: page A at 1024: ");
+		puts_((const char *)page_a + 1024);
+		puts_("\ngrant: page B now: ");
+		puts_((const char *)page_b);
+	}
 	puts_("\ngrant: entry 8 flags seen ");
 	put_hex(seen);
 	puts_(", now ");

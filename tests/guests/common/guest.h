@@ -148,8 +148,12 @@ extern u64 uart_base;
 void xentime_run(void);
 /** gnttab_run - the grant table set up and its bad arguments (common/gnttab.c, word "gnttab") */
 void gnttab_run(void);
-/** grant_run - pages granted to dom0, waited on until it wrote one (common/gnttab.c, word "grant") */
-void grant_run(int give_back);
+/** grant_run - pages granted to dom0 (or to @peer), waited on until it wrote one (common/gnttab.c, words "grant", "share") */
+void grant_run(int give_back, u16 peer);
+/** gntmap_run - a backend in a guest: @dom's grants mapped and copied (common/gntmap.c, word "gntmap") */
+void gntmap_run(u16 dom, int rowrite);
+/** gntmap_peer - the domain id the toolstack writes to data/peer (60 s at most); 0 if none came */
+u16 gntmap_peer(void);
 /** blkfront_run - a block frontend reads, writes and flushes disk xvda (common/blkfront.c, word "disk") */
 void blkfront_run(void);
 /**

@@ -165,7 +165,7 @@ static void memmap(void)
 /* one command-line word; returns when it is done */
 static void run_word(const char *w)
 {
-	const char *v;
+	const char *v = 0;
 
 	if (word_is(w, "crash", 0)) {
 		puts_("crashing on purpose\n");
@@ -256,7 +256,14 @@ static void run_word(const char *w)
 	} else if (word_is(w, "net", &v)) {
 		netfront_run(w[3] == '=' ? v : "10.0.0.2");
 	} else if (word_is(w, "grant", &v)) {
-		grant_run(v && v[0] == 'f');
+		grant_run(v && v[0] == 'f', 0);
+	} else if (word_is(w, "share", &v)) {
+		grant_run(0, v ? (u16)parse_num(v, 0) : gntmap_peer());
+	} else if (word_is(w, "gntmap", &v)) {
+		const char *e = "";
+		u16 dom = v ? (u16)parse_num(v, &e) : 0;
+
+		gntmap_run(dom, *e == ',' && e[1] == 'r');
 	} else if (word_is(w, "hctiming", 0)) {
 		timing("hypercall", xen_version, 0, BENCH_MAX);
 	} else if (word_is(w, "ips", &v)) {
