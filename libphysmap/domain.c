@@ -801,6 +801,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
 	if (!rc)
 		rc = devices(b);
+	if (!rc)
+		pm__trace("build: devices");
 	if (!rc && !restore)
 		rc = introduce(b);
 	if (!rc)

@@ -26,7 +26,7 @@ new_id() {
 ready() { wait_log "$1" '^waiting for the toolstack'; }
 store_rm() { store xenstore-write "/local/domain/$1/control/shutdown" "$2"; }
 
-plan 38
+plan 40
 
 # shutdown: asked through control/shutdown, acknowledged, powered off, destroyed
 boot_pc s1 "control" && ready s1
@@ -189,3 +189,38 @@ for args in "shutdown nosuch" "reboot nosuch" "shutdown" "shutdown 0" "domid nos
 	rc=$?
 	is "pxl $args: exit 1, one line" "1 1" "$rc $(printf '%s\n' "$out" | grep -c .)"
 done
+
+# a build that a destroy overtakes (a restart racing `pxl destroy`): the
+# store must not serve the dead domain's ring, whose frame the next
+# domain gets (it read that guest's requests and broke its ring)
+introduced() {
+	python3 - "$PHYSMAP_RUNDIR/xenstored.sock" "$1" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+body = sys.argv[2].encode() + b"\0"
+s.sendall(struct.pack("<IIII", 17, 1, 0, len(body)) + body)   # XS_IS_DOMAIN_INTRODUCED
+h = b""
+while len(h) < 16:
+    h += s.recv(16 - len(h))
+n = struct.unpack("<IIII", h)[3]
+b = b""
+while len(b) < n:
+    b += s.recv(n - len(b))
+print(b.rstrip(b"\0").decode())
+PY
+}
+PHYSMAP_STOP_AT="build: devices" "$PXL" create "$EX/pc.cfg" name=ov kernel="$G" 'cmdline="control"' memory=32 \
+	'vif=[]' >"$T/ov.out" 2>&1 </dev/null &
+pid=$!
+for _ in $(seq 200); do [ "$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)" = T ] && break; sleep 0.05; done
+id=$(field ov domid)
+"$PXL" destroy ov
+kill -CONT $pid
+wait $pid
+rc=$?
+is "a build overtaken by a destroy: exit 1, one line; the store never serves the dead domain's ring" \
+	"1 1 F" "$rc $(grep -c . "$T/ov.out") $(introduced "${id:-0}")"
+boot_pc ov2 "control" && ready ov2
+out=$("$PXL" shutdown -w ov2 2>&1)
+is "the next domain's store ring is its own: it answers a shutdown" "0 " "$? $(names | tr ' ' '\n' | grep -x ov2)"

@@ -119,6 +119,14 @@ static struct xenstore_domain_interface *map_ring(void *opaque, unsigned int dom
 		errno = EINVAL;
 		return NULL;
 	}
+	/* an INTRODUCE that comes after the domain was destroyed (a build
+	 * racing a destroy) must not leave the store reading a freed frame:
+	 * the destroy clears this before it tells the store, so either the
+	 * introduce fails here or the destroy releases what it made */
+	if (domid >= SIM_MAX_DOMID || !__atomic_load_n(&s->alive[domid], __ATOMIC_SEQ_CST)) {
+		errno = ENOENT;
+		return NULL;
+	}
 	return (struct xenstore_domain_interface *)((char *)s->pool_map + mfn * PAGE);
 }
 
@@ -136,7 +144,8 @@ int sim_init(struct sim *s, uint64_t pages)
 	s->evt_pending = pm_t_calloc(SIM_MAX_DOMID, 1);
 	s->evt_count = pm_t_calloc(SIM_MAX_DOMID, sizeof(*s->evt_count));
 	s->store_kicked = pm_t_calloc(SIM_MAX_DOMID, 1);
-	if (!s->evt_pending || !s->evt_count || !s->store_kicked)
+	s->alive = pm_t_calloc(SIM_MAX_DOMID, 1);
+	if (!s->evt_pending || !s->evt_count || !s->store_kicked || !s->alive)
 		return -ENOMEM;
 	rc = sim_pool_init(&s->pool, pages);
 	if (rc)
@@ -241,6 +250,7 @@ void sim_dispose(struct sim *s)
 	free(s->evt_pending);
 	free(s->evt_count);
 	free(s->store_kicked);
+	free(s->alive);
 	memset(s, 0, sizeof(*s));
 	s->pool.fd = -1;
 	s->wake_fd = -1;
@@ -545,6 +555,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 		;
 	d->next = *pp;
 	*pp = d;
+	__atomic_store_n(&s->alive[d->domid], 1, __ATOMIC_SEQ_CST);
 	r.domid = d->domid;
 	return reply(out, out_len, &r, sizeof(r));
 }
@@ -560,6 +571,7 @@ static int op_destroy(struct sim *s, uint32_t domid)
 		;
 	*pp = d->next;
 	sim_vcpus_stop(s, d);
+	__atomic_store_n(&s->alive[domid], 0, __ATOMIC_SEQ_CST);   /* before the store hears (map_ring) */
 	pm_xs_domain_destroyed(s->xs, domid);   /* the ring unmapped before its frame goes */
 	domain_free(s, d);
 	return 0;

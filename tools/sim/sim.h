@@ -131,6 +131,7 @@ struct sim {
 	pthread_mutex_t evt_lock;
 	pthread_cond_t evt_cond;
 	uint8_t *store_kicked;   /* per domid: the store served its ring, its port not yet raised (atomic) */
+	uint8_t *alive;          /* per domid: the domain exists (atomic; read by the store without s->lock) */
 	/* the timer thread (time.c): sleeps on timer_cond under s->lock */
 	pthread_t timer_thread;
 	pthread_cond_t timer_cond;
