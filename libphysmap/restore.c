@@ -315,11 +315,11 @@ static int params(struct restorer *r, const struct pm_stream_record *rec, uint64
 }
 
 /* the libxc stream, from its image header to its END */
-static int libxc(struct restorer *r, enum pm_libxc_dom want)
+static int libxc(struct restorer *r, uint32_t want)
 {
 	struct pm_stream_record rec;
 	struct pm_stream_cursor c;
-	enum pm_libxc_dom type;
+	uint32_t type;
 	uint64_t at = r->offset;
 	bool static_end = false;
 	char what[256];
@@ -529,7 +529,7 @@ static int watches(struct restorer *r)
 	return rc;
 }
 
-static enum pm_libxc_dom dom_type(const struct pm_domain_config *cfg)
+static uint32_t dom_type(const struct pm_domain_config *cfg)
 {
 	return strcmp(cfg->board, "virt") ? PM_LIBXC_DOM_X86_HVM : PM_LIBXC_DOM_PHYSMAP_ARM64;
 }

@@ -58,7 +58,7 @@ int pm_stream_put_libxl_header(struct pm_stream_buf *b)
 	return put(b, &ident, 8) ?: put(b, &version, 4) ?: put(b, &options, 4);
 }
 
-int pm_stream_put_libxc_header(struct pm_stream_buf *b, enum pm_libxc_dom type, uint32_t xen_major,
+int pm_stream_put_libxc_header(struct pm_stream_buf *b, uint32_t type, uint32_t xen_major,
 			       uint32_t xen_minor)
 {
 	uint64_t marker = PM_LIBXC_MARKER;
@@ -151,7 +151,7 @@ int pm_stream_get_libxl_header(struct pm_stream_cursor *c)
 												   : -EINVAL;
 }
 
-int pm_stream_get_libxc_header(struct pm_stream_cursor *c, enum pm_libxc_dom *type)
+int pm_stream_get_libxc_header(struct pm_stream_cursor *c, uint32_t *type)
 {
 	uint64_t marker;
 	uint32_t ident, version;
@@ -171,7 +171,7 @@ int pm_stream_get_libxc_header(struct pm_stream_cursor *c, enum pm_libxc_dom *ty
 	if (d.page_shift != 12 || d.reserved ||
 	    (d.type != PM_LIBXC_DOM_X86_HVM && d.type != PM_LIBXC_DOM_PHYSMAP_ARM64))
 		return -EINVAL;
-	*type = (enum pm_libxc_dom)d.type;
+	*type = d.type;
 	return 0;
 }
 

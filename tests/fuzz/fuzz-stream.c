@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pm_hv_vcpu_state st[VCPUS];
 	struct pm_domain_config cfg;
 	struct pm_stream_record r;
-	enum pm_libxc_dom type;
+	uint32_t type;
 	char err[256];
 	const char *json;
 

@@ -35,6 +35,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/dump-core.sh \
 	tests/integration/xl-outputs.sh \
 	tests/integration/config-keys-doc.sh \
+	tests/integration/public-headers.sh \
 	tests/integration/stream-verify.sh \
 	tests/integration/save-restore.sh \
 	tests/integration/disk-sim.sh \

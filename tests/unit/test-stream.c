@@ -42,7 +42,7 @@ static int read_sample(const uint8_t *data, size_t len)
 {
 	struct pm_stream_cursor c = { data, len, 0 };
 	struct pm_stream_record r;
-	enum pm_libxc_dom type;
+	uint32_t type;
 	const char *json;
 	const uint8_t *pages;
 	uint32_t count;
@@ -131,7 +131,7 @@ static void bad_headers_are_refused(void **state)
 {
 	struct pm_stream_buf b = { 0 };
 	struct pm_stream_cursor c;
-	enum pm_libxc_dom type;
+	uint32_t type;
 	const char *json;
 
 	(void)state;

@@ -22,6 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_CONFIG_ERR_LEN 512
 
 /** What to do when the guest powers off, reboots or crashes (xl's names). */
@@ -258,5 +262,9 @@ char *pm_nic_spec(const struct pm_nic *n);
  * returns: its length, *out malloc'ed and NUL-terminated; -ENOMEM
  */
 long pm_domain_config_json(const struct pm_domain_config *cfg, char **out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

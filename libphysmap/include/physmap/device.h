@@ -17,6 +17,10 @@
 #include "physmap/config.h"
 #include "physmap/hv.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_DEVICE_ERR_LEN 512
 
 /** One device as the store shows it: xl block-list's and network-list's columns. */
@@ -82,5 +86,9 @@ int pm_device_nic_attach(struct pm_hv *hv, uint32_t domid, struct pm_nic *n, cha
  */
 int pm_device_detach(struct pm_hv *hv, uint32_t domid, const char *kind, uint32_t devid, bool force, char *err,
 		     size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 #include "physmap/config.h"
 #include "physmap/hv.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_DOMAIN_ERR_LEN 512
 /* pages a domain may have beyond maxmem: what the toolstack adds (rings, tables) */
 #define PM_DOMAIN_EXTRA_PAGES 16
@@ -296,5 +300,9 @@ int pm_domain_e820(uint32_t domid, struct pm_e820 *map);
  *   -EINVAL (a record that makes no sense); -EFAULT (no longer RAM); -errno
  */
 long pm_domain_firmware(struct pm_hv *hv, uint32_t domid, void **blob, uint64_t *gpa, bool *is_dtb);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

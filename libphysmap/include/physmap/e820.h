@@ -34,8 +34,9 @@ enum pm_e820_type {
 	PM_E820_UNUSABLE = 5,
 	PM_E820_PMEM = 7,
 	PM_E820_PRAM = 12,
-	PM_E820_SOFT_RESERVED = 0xefffffff,
 };
+/* Linux's E820_TYPE_SOFT_RESERVED (beyond an int: not an enumerator) */
+#define PM_E820_SOFT_RESERVED 0xefffffffu
 
 struct pm_e820_entry {
 	uint64_t addr;

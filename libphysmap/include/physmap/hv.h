@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct pm_e820;
 
 struct pm_hv;
@@ -729,5 +733,9 @@ int pm_hv_grant_map(struct pm_hv *hv, uint32_t domid, const uint32_t *refs, unsi
  * returns: 0; -EINVAL (no such mapping)
  */
 int pm_hv_grant_unmap(struct pm_hv *hv, void *addr, unsigned int count);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #include "physmap/config.h"
 #include "physmap/hv.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* one precopy round, as it ends (progress) */
 struct pm_save_progress {
 	unsigned int round;      /* 0: the first pass over all of RAM */
@@ -129,5 +133,9 @@ struct pm_restore_opts {
  */
 int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o, uint32_t *domid,
 		      struct pm_domain_config *cfg, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- xl's save-file header ---- */
 #define PM_XL_MAGIC "Xen saved domain, xl format\n \0 \r"   /* 32 bytes, the NULs included */
 #define PM_XL_MAGIC_LEN 32
@@ -48,12 +52,11 @@ struct pm_stream_emulator { uint32_t id, index; };
 #define PM_LIBXC_MARKER 0xffffffffffffffffull
 #define PM_LIBXC_IDENT 0x58454e46u             /* "XENF" */
 #define PM_LIBXC_VERSION 3u
-enum pm_libxc_dom {
-	PM_LIBXC_DOM_X86_PV = 1,
-	PM_LIBXC_DOM_X86_HVM = 2,
-	/* physmap's extension: an ARM virt guest (Xen's format has no ARM type) */
-	PM_LIBXC_DOM_PHYSMAP_ARM64 = 0x80000001u,
-};
+/* the libxc header's domain type (a uint32_t: enum values must fit an int) */
+#define PM_LIBXC_DOM_X86_PV 1u
+#define PM_LIBXC_DOM_X86_HVM 2u
+/* physmap's extension: an ARM virt guest (Xen's format has no ARM type) */
+#define PM_LIBXC_DOM_PHYSMAP_ARM64 0x80000001u
 enum pm_libxc_rec {
 	PM_LIBXC_END = 0x00,
 	PM_LIBXC_PAGE_DATA = 0x01,
@@ -121,7 +124,7 @@ int pm_stream_put_xl_header(struct pm_stream_buf *b, const char *json);
 
 /** pm_stream_put_libxl_header / pm_stream_put_libxc_header - the streams' headers. returns: 0; -ENOMEM */
 int pm_stream_put_libxl_header(struct pm_stream_buf *b);
-int pm_stream_put_libxc_header(struct pm_stream_buf *b, enum pm_libxc_dom type, uint32_t xen_major,
+int pm_stream_put_libxc_header(struct pm_stream_buf *b, uint32_t type, uint32_t xen_major,
 			       uint32_t xen_minor);
 
 /**
@@ -167,7 +170,7 @@ int pm_stream_get_xl_header(struct pm_stream_cursor *c, const char **json);
 
 /** pm_stream_get_libxl_header / _libxc_header - the headers, checked. returns: 0; -EINVAL; -ENODATA */
 int pm_stream_get_libxl_header(struct pm_stream_cursor *c);
-int pm_stream_get_libxc_header(struct pm_stream_cursor *c, enum pm_libxc_dom *type);
+int pm_stream_get_libxc_header(struct pm_stream_cursor *c, uint32_t *type);
 
 /**
  * pm_stream_get_record - the next record; its padding must be zeros
@@ -186,5 +189,9 @@ int pm_stream_page_data(const struct pm_stream_record *r, uint32_t *count, const
 
 /** pm_stream_page_pfn - pfn @i of a checked PAGE_DATA record, its type in bits 60-63 */
 uint64_t pm_stream_page_pfn(const struct pm_stream_record *r, uint32_t i);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
