@@ -170,9 +170,32 @@ static int bands(const struct pm_p2m_run *r, size_t n, uint64_t max_pfn, const s
  * are both visible and still clearly unequal; each band is labelled with
  * its addresses, size and kind (and frames for RAM, names for windows).
  */
+/* the colours of the picture, each named as the text output names the kind */
+#define SVG_MMIO "#f57900"          /* an MMIO window over the P2M */
+#define SVG_MMIO_PAST "#fcaf3e"     /* an MMIO window past the P2M's end */
+#define SVG_ROM "#75507b"
+static const char *const svg_fill[] = {   /* by enum pm_p2m_kind */
+	[PM_P2M_MISSING] = "#d9d9d9", [PM_P2M_RAM] = "#4e9a06", [PM_P2M_IDENTITY] = "#3465a4",
+	[PM_P2M_FOREIGN] = "#c4a000",
+};
+static const struct {
+	const char *fill, *name;
+	bool dashed;
+} svg_legend[] = {
+	{ "#4e9a06", "ram", false },
+	{ "#3465a4", "identity (a hole passed through)", false },
+	{ "#d9d9d9", "missing (unpopulated, ballooned out)", false },
+	{ "#c4a000", "foreign (another domain's frame)", false },
+	{ SVG_MMIO, "mmio window", false },
+	{ SVG_ROM, "rom window", false },
+	{ SVG_MMIO_PAST, "mmio window past the P2M", true },
+	{ "#ffffff", "reserved window past the P2M", true },
+};
+#define SVG_ROW 20   /* a legend row */
+
 static int svg(const struct pxl_args *a, const char *name, const struct band *b, size_t n)
 {
-	static const char *const fill[] = { "#d9d9d9", "#4e9a06", "#3465a4", "#c4a000" };
+	size_t nl = sizeof(svg_legend) / sizeof(svg_legend[0]);
 	FILE *f = fopen(a->opt[OPT_SVG], "w");
 	double y = 40, h;
 
@@ -183,21 +206,22 @@ static int svg(const struct pxl_args *a, const char *name, const struct band *b,
 	for (size_t i = 0; i < n; i++)
 		y += 14 + 4 * __builtin_log2((double)(b[i].end - b[i].start));
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"%.0f\" "
-		"font-family=\"monospace\" font-size=\"12\">\n", y + 60);
+		"font-family=\"monospace\" font-size=\"12\">\n", y + 40 + (double)nl * SVG_ROW);
+	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n");
 	fprintf(f, "<text x=\"20\" y=\"24\" font-size=\"15\">%s: guest physical memory "
 		"(band height grows with log2 of the size)</text>\n", name);
 	y = 40;
 	for (size_t i = 0; i < n; i++) {
 		const struct pm_p2m_run *r = b[i].run;
-		const char *colour = r ? fill[r->kind & 3] : "#ffffff";
+		const char *colour = r ? svg_fill[r->kind & 3] : "#ffffff";
 		char size[32];
 
 		h = 14 + 4 * __builtin_log2((double)(b[i].end - b[i].start));
 		pm_size_format((b[i].end - b[i].start) * 4096, size, sizeof(size));
 		if (b[i].w && !strcmp(b[i].w->kind, "mmio"))
-			colour = r ? "#f57900" : "#fcaf3e";
+			colour = r ? SVG_MMIO : SVG_MMIO_PAST;
 		else if (b[i].w && !strcmp(b[i].w->kind, "rom"))
-			colour = "#75507b";
+			colour = SVG_ROM;
 		fprintf(f, "<rect x=\"20\" y=\"%.1f\" width=\"200\" height=\"%.1f\" fill=\"%s\" "
 			"stroke=\"#2e3436\"%s/>\n", y, h, colour, r ? "" : " stroke-dasharray=\"4 3\"");
 		fprintf(f, "<text x=\"232\" y=\"%.1f\">0x%09" PRIx64 "000-0x%09" PRIx64 "000  %-6s %s",
@@ -209,9 +233,14 @@ static int svg(const struct pxl_args *a, const char *name, const struct band *b,
 		fprintf(f, "</text>\n");
 		y += h;
 	}
-	fprintf(f, "<text x=\"20\" y=\"%.0f\">green: ram   blue: identity (holes)   orange: MMIO windows "
-		"(dashed: past the P2M)   purple: ROM   grey: missing (unpopulated, ballooned out)   "
-		"yellow: foreign</text>\n</svg>\n", y + 30);
+	/* the legend: a swatch and the text output's name for each colour, a row each */
+	y += 20;
+	for (size_t i = 0; i < nl; i++, y += SVG_ROW) {
+		fprintf(f, "<rect x=\"20\" y=\"%.0f\" width=\"28\" height=\"14\" fill=\"%s\" stroke=\"#2e3436\"%s/>\n",
+			y, svg_legend[i].fill, svg_legend[i].dashed ? " stroke-dasharray=\"4 3\"" : "");
+		fprintf(f, "<text x=\"58\" y=\"%.0f\">%s</text>\n", y + 11, svg_legend[i].name);
+	}
+	fprintf(f, "</svg>\n");
 	if (fclose(f)) {
 		fprintf(stderr, "%s: %s: %s\n", a->prog, a->opt[OPT_SVG], strerror(errno));
 		return PXL_FAIL;

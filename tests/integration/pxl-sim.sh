@@ -25,7 +25,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 43
+plan 44
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -52,6 +52,55 @@ is "p2m --json: the runs as JSON" "4 missing" \
 is "p2m --svg: a labelled band per run, the legacy hole cut into its VGA and ROM windows, the board's windows past the P2M after" \
 	"0x000000000000-0x0000000a0000 ram|0x0000000a0000-0x0000000c0000 identity mmio vga|0x0000000c0000-0x000000100000 identity rom option-rom+bios-shadow|0x000000100000-0x000040002000 ram|0x000040002000-0x000040010000 missing mmio pci-mmio32|0x000040010000-0x0000fec00000 past mmio pci-mmio32|0x0000fec00000-0x0000fec01000 past mmio ioapic" \
 	"$(python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); t = [x.firstChild.data.split() for x in d.getElementsByTagName("text")][1:8]; print("|".join(" ".join([x[0], x[2]] + x[-2:] if len(x) >= 5 and x[-2] in ("mmio", "rom") else [x[0], x[2]]) for x in t))' "$T/pc1.svg")"
+# the picture rendered (rsvg-convert): the colour at the middle of each band and legend swatch
+rsvg-convert -o "$T/pc1.png" "$T/pc1.svg"
+colours=$(python3 - "$T/pc1.svg" "$T/pc1.png" <<'PY'
+import struct, sys, zlib, xml.dom.minidom as m
+d = m.parse(sys.argv[1])
+png = open(sys.argv[2], 'rb').read()
+pos, idat = 8, b''
+while pos < len(png):
+    n, kind = struct.unpack('>I4s', png[pos:pos + 8])
+    data = png[pos + 8:pos + 8 + n]
+    if kind == b'IHDR':
+        w, h, depth, ctype = struct.unpack('>IIBB', data[:10])
+    elif kind == b'IDAT':
+        idat += data
+    pos += 12 + n
+bpp = 4 if ctype == 6 else 3
+raw, rows, prev = zlib.decompress(idat), [], bytearray(w * bpp)
+for y in range(h):
+    f, line = raw[y * (w * bpp + 1)], bytearray(raw[y * (w * bpp + 1) + 1:(y + 1) * (w * bpp + 1)])
+    for i in range(len(line)):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(line)
+    prev = line
+def at(x, y):
+    px = rows[int(y)][int(x) * bpp:int(x) * bpp + 3]
+    return '#%02x%02x%02x' % tuple(px)
+rects = [r for r in d.getElementsByTagName('rect') if r.getAttribute('x') == '20']
+texts = [t for t in d.getElementsByTagName('text')][1:]
+out = []
+for r, t in zip(rects, texts):
+    x = float(r.getAttribute('x')) + float(r.getAttribute('width')) / 2
+    y = float(r.getAttribute('y')) + float(r.getAttribute('height')) / 2
+    words = t.firstChild.data.split()
+    label = words[0] if len(r.getAttribute('width')) == 2 else words[2]
+    out.append('%s=%s' % (label, at(x, y)))
+print('|'.join(out), h == int(float(d.documentElement.getAttribute('height'))))
+PY
+)
+is "p2m --svg rendered: each band's colour is its legend row's (ram green, hole windows orange or purple, windows past the P2M light orange, reserved white), the legend named as the text output names kinds, all inside the picture" \
+	"ram=#4e9a06|identity=#f57900|identity=#75507b|ram=#4e9a06|missing=#f57900|past=#fcaf3e|past=#fcaf3e|past=#fcaf3e|past=#fcaf3e|past=#75507b|past=#fcaf3e|past=#ffffff|ram=#4e9a06|identity=#3465a4|missing=#d9d9d9|foreign=#c4a000|mmio=#f57900|rom=#75507b|mmio=#fcaf3e|reserved=#ffffff True" \
+	"$colours"
 is "p2m --stats: 1 GiB of RAM and the rings take 513 real leaves" "513" \
 	"$("$PXL" p2m 2 --stats | sed -n 's/^leaf pages *: //p')"
 is "the store has the domain's entries as xl writes them" "pc1 1048576 /vm/2" \
