@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 
 #include "physmap/domain.h"
+#include "pxl-json.h"
 #include "pxl-util.h"
 
 /* xl's State column: running, blocked, paused, shut down, the shutdown
@@ -123,19 +124,6 @@ static const char *reason_name(unsigned int r)
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
 }
 
-/* a JSON string of our own text: quotes and backslashes escaped */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		if ((unsigned char)*s >= 0x20)
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 /* xl's table, byte for byte (xl_info.c's list_domains) */
 static void table(const struct pm_hv_dominfo *v, long n, bool verbose, bool context, bool claim, bool cpupool, bool numa)
 {
@@ -218,25 +206,41 @@ static int list_run(const struct pxl_args *a)
 		return len < 0 ? PXL_FAIL : PXL_OK;
 	}
 	if (a->opt[OPT_JSON]) {
-		printf("[\n");
-		for (long i = 0; i < n; i++) {
-			bool down = v[i].state == PM_HV_SHUTDOWN || v[i].state == PM_HV_CRASHED;
+		int rc = 0;
 
-			printf("    {\"domid\": %u, \"name\": \"%s\", \"state\": \"%s\", \"vcpus\": %u, "
-			       "\"max_pages\": %" PRIu64 ", \"tot_pages\": %" PRIu64 ", \"max_pfn\": %" PRIu64,
-			       v[i].domid, v[i].name, state_name(v[i].state), v[i].vcpus,
-			       v[i].max_pages, v[i].tot_pages, v[i].max_pfn);
-			if (v[i].domid)
-				printf(", \"io\": {\"ioreqs\": %" PRIu64 ", \"buffered\": %" PRIu64
-				       ", \"notified\": %" PRIu64 ", \"execs\": %" PRIu64 "}",
-				       v[i].ioreqs, v[i].buffered, v[i].notified, v[i].execs);
-			if (down) {
-				printf(", \"shutdown_reason\": \"%s\", \"why\": ", reason_name(v[i].shutdown_reason));
-				json_str(v[i].why);
+		printf("[\n");
+		for (long i = 0; i < n && !rc; i++) {
+			bool down = v[i].state == PM_HV_SHUTDOWN || v[i].state == PM_HV_CRASHED;
+			yajl_gen g = pxl_json_object();
+
+			pxl_json_u64(g, "domid", v[i].domid);
+			pxl_json_str(g, "name", v[i].name);
+			pxl_json_str(g, "state", state_name(v[i].state));
+			pxl_json_u64(g, "vcpus", v[i].vcpus);
+			pxl_json_u64(g, "max_pages", v[i].max_pages);
+			pxl_json_u64(g, "tot_pages", v[i].tot_pages);
+			pxl_json_u64(g, "max_pfn", v[i].max_pfn);
+			if (v[i].domid) {
+				pxl_json_map(g, "io");
+				pxl_json_u64(g, "ioreqs", v[i].ioreqs);
+				pxl_json_u64(g, "buffered", v[i].buffered);
+				pxl_json_u64(g, "notified", v[i].notified);
+				pxl_json_u64(g, "execs", v[i].execs);
+				pxl_json_end(g);
 			}
-			printf("}%s\n", i + 1 < n ? "," : "");
+			if (down) {
+				pxl_json_str(g, "shutdown_reason", reason_name(v[i].shutdown_reason));
+				pxl_json_str(g, "why", v[i].why);
+			}
+			rc = pxl_json_line(g, i + 1 == n);
 		}
 		printf("]\n");
+		if (rc) {
+			fprintf(stderr, "%s: %s\n", a->prog, strerror(-rc));
+			free(v);
+			pm_hv_close(hv);
+			return PXL_FAIL;
+		}
 	} else {
 		table(v, n, a->opt[OPT_VERBOSE], a->opt[OPT_CONTEXT], false, a->opt[OPT_CPUPOOL], a->opt[OPT_NUMA]);
 		/* why each crashed domain stopped, where xl's table has no room: on stderr */

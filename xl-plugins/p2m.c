@@ -13,6 +13,7 @@
 #include "physmap/domain.h"
 #include "physmap/p2m.h"
 #include "physmap/size.h"
+#include "pxl-json.h"
 #include "pxl-util.h"
 
 enum { OPT_PFN, OPT_STATS, OPT_JSON, OPT_SVG };
@@ -78,22 +79,32 @@ static int stats(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid)
 	return PXL_OK;
 }
 
-/* one run out: a table row or a JSON object */
-static void emit(const struct pm_p2m_run *r, bool json, bool first)
+/* one run as a JSON object (addresses as hex strings, as the table shows them). returns: 0; -ENOMEM */
+static int emit_json(const struct pm_p2m_run *r, bool last)
+{
+	yajl_gen g = pxl_json_object();
+	char hex[24];
+
+	pxl_json_str(g, "kind", pm_p2m_kind_name(r->kind));
+	snprintf(hex, sizeof(hex), "0x%" PRIx64, r->start);
+	pxl_json_str(g, "start", hex);
+	snprintf(hex, sizeof(hex), "0x%" PRIx64, r->end);
+	pxl_json_str(g, "end", hex);
+	if ((r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN) && r->mfn == PM_HV_FRAME_UNKNOWN) {
+		pxl_json_null(g, "mfn");
+	} else if (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN) {
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, r->mfn);
+		pxl_json_str(g, "mfn", hex);
+	}
+	return pxl_json_line(g, last);
+}
+
+/* one run out: a table row */
+static void emit(const struct pm_p2m_run *r)
 {
 	char size[32], pfns[48];
 
 	pm_size_format((r->end - r->start) * 4096, size, sizeof(size));
-	if (json) {
-		printf("%s    {\"kind\": \"%s\", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\"",
-		       first ? "" : ",\n", pm_p2m_kind_name(r->kind), r->start, r->end);
-		if ((r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN) && r->mfn == PM_HV_FRAME_UNKNOWN)
-			printf(", \"mfn\": null");
-		else if (r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN)
-			printf(", \"mfn\": \"0x%" PRIx64 "\"", r->mfn);
-		printf("}");
-		return;
-	}
 	snprintf(pfns, sizeof(pfns), "0x%" PRIx64 "-0x%" PRIx64, r->start, r->end);
 	printf("%-10s %-28s %-12s", pm_p2m_kind_name(r->kind), pfns, size);
 	if ((r->kind == PM_P2M_RAM || r->kind == PM_P2M_FOREIGN) && r->mfn == PM_HV_FRAME_UNKNOWN)
@@ -337,14 +348,20 @@ static int runs(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
 		free(b);
 		free(w);
 	} else if (a->opt[OPT_JSON]) {
+		int e = 0;
+
 		printf("[\n");
-		for (size_t i = 0; i < n; i++)
-			emit(&r[i], true, !i);
-		printf("\n]\n");
+		for (size_t i = 0; i < n && !e; i++)
+			e = emit_json(&r[i], i + 1 == n);
+		printf("]\n");
+		if (e) {
+			fprintf(stderr, "%s: %s\n", a->prog, strerror(-e));
+			rc = PXL_FAIL;
+		}
 	} else {
 		printf("%-10s %-28s %-12s %s\n", "kind", "pfns [start, end)", "size", "mfns");
 		for (size_t i = 0; i < n; i++)
-			emit(&r[i], false, !i);
+			emit(&r[i]);
 		if (m2p.checked > 0)
 			printf("Xen's M2P: %lld RAM pfns checked, %lld disagree\n", m2p.checked, m2p.bad);
 	}

@@ -19,7 +19,7 @@ log() { cat "$PHYSMAP_RUNDIR/console/$1.log" 2>/dev/null; }
 store() { XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$@"; }
 rss_mib() { awk '$1 == "VmRSS:" { print int($2 / 1024) }' /proc/"$1"/status; }
 # a field of a domain in pxl list -j (physmap's JSON)
-field() { "$PXL" list -j | sed -n "/\"name\": \"$1\"/s/.*\"$2\": \\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
+field() { "$PXL" list -j | sed -n "/\"name\": *\"$1\"/s/.*\"$2\": *\\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
 # waits up to 30 s for a domain's state ("gone" when it has none)
 wait_state() {
 	local i s

@@ -20,7 +20,7 @@ trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; pkill -f "physmap-dm --sim
 
 on2() { PHYSMAP_RUNDIR=$R2 "$@"; }
 log2() { cat "$R2/console/$1.log" 2>/dev/null; }
-field2() { on2 "$PXL" list -j | sed -n "/\"name\": \"$1\"/s/.*\"$2\": \\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
+field2() { on2 "$PXL" list -j | sed -n "/\"name\": *\"$1\"/s/.*\"$2\": *\\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
 # the last complete workload round in a log
 last_round() { sed -n 's/^workload: \([0-9]*\) rounds over .* ok$/\1/p' | tail -1; }
 # the first round past $2 in the first simulator's log of $1 (or of $3: a

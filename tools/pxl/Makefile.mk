@@ -9,8 +9,9 @@ pxl_LDADD = libpmtools.la -ldl
 # what several plugins do alike, linked into each
 noinst_LTLIBRARIES += libpxlutil.la
 libpxlutil_la_SOURCES = tools/pxl/pxl-util.h tools/pxl/pxl-util.c tools/pxl/pxl-console.c \
-	tools/pxl/pxl-monitor.c
-libpxlutil_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS)
+	tools/pxl/pxl-monitor.c tools/pxl/pxl-json.h tools/pxl/pxl-json.c
+libpxlutil_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS) $(YAJL_CFLAGS)
+libpxlutil_la_LIBADD = $(YAJL_LIBS)
 
 PXL_PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pxl -I$(top_srcdir)/tools/common \
 	-I$(top_srcdir)/boards
