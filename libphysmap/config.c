@@ -992,3 +992,71 @@ long pm_domain_config_json(const struct pm_domain_config *cfg, char **out)
 	yajl_gen_free(g);
 	return r;
 }
+
+/* ---- settings files of the project's programs (physmap-sim's sim.conf) ---- */
+
+int pm_settings_read(const char *path, const char *const *keys, char **values, unsigned int *lines, char *err,
+		     size_t errlen)
+{
+	struct loader l = { .path = path, .err = err, .errlen = errlen };
+	char *text = NULL;
+	size_t n = 0;
+	int rc;
+
+	while (keys[n]) {
+		if (lines)
+			lines[n] = 0;
+		values[n++] = NULL;
+	}
+	if (errlen)
+		err[0] = 0;
+	l.xlu = xlu_cfg_init(stderr, path);
+	if (!l.xlu)
+		return -ENOMEM;
+	rc = read_text(&l, &text);
+	if (!rc)
+		rc = xlu_parse(&l, text, path);
+	if (!rc)
+		rc = scan_keys(&l, text, false, 1);
+	for (size_t i = 0; !rc && i < l.nr_sites; i++) {
+		const char *key = l.sites[i].key, *best = NULL;
+		size_t k, bestd = strlen(key) > 4 ? 3 : 2;
+
+		for (k = 0; keys[k] && strcmp(keys[k], key); k++) {
+			size_t d = pm__edit_distance(key, keys[k]);
+
+			if (d < bestd) {
+				bestd = d;
+				best = keys[k];
+			}
+		}
+		if (keys[k]) {
+			if (lines)
+				lines[k] = l.sites[i].line;   /* the last setting wins, as in xl.cfg */
+			continue;
+		}
+		if (best)
+			set_err(&l, "%s:%u: %s: unknown key (did you mean '%s'?)", path, l.sites[i].line, key, best);
+		else
+			set_err(&l, "%s:%u: %s: unknown key", path, l.sites[i].line, key);
+		rc = -EINVAL;
+	}
+	for (size_t k = 0; !rc && keys[k]; k++) {
+		const char *v;
+
+		if (xlu_cfg_get_string(l.xlu, keys[k], &v, 1))
+			continue;
+		values[k] = strdup(v);
+		if (!values[k])
+			rc = -ENOMEM;
+	}
+	if (rc)
+		for (size_t k = 0; keys[k]; k++) {
+			free(values[k]);
+			values[k] = NULL;
+		}
+	free(text);
+	free(l.sites);
+	xlu_cfg_destroy(l.xlu);
+	return rc;
+}

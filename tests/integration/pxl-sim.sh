@@ -25,7 +25,7 @@ free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
 sims() { pgrep -f "physmap-sim --rundir $1" | wc -l; }
 
-plan 44
+plan 46
 
 is "pxl info starts the simulator on demand: 4 GiB of host memory, all free" "4096 4096" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p') $(free_mib)"
@@ -273,7 +273,15 @@ mkdir -p "$PHYSMAP_RUNDIR"
 printf '# the host this simulator pretends to be\nhost_memory = "2g"\n' >"$PHYSMAP_RUNDIR/sim.conf"
 is "sim.conf in the run directory sets the host's memory" "2048" \
 	"$("$PXL" info | sed -n 's/^total_memory *: //p')"
-printf 'host_memroy = 2g\n' >"$T/bad.conf"
+printf '# typed by hand\nhost_memroy = "2g"\n' >"$T/bad.conf"
 out=$("$B/physmap-sim" --rundir "$T/run4" --config "$T/bad.conf" 2>&1)
 is "a bad settings file: exit 1, one line naming file, line and key" \
-	"1 physmap-sim: $T/bad.conf:1: host_memroy: unknown key (host_memory is the one)" "$? $out"
+	"1 physmap-sim: $T/bad.conf:2: host_memroy: unknown key (did you mean 'host_memory'?)" "$? $out"
+printf 'host_memory = "2g\n' >"$T/bad.conf"
+out=$("$B/physmap-sim" --rundir "$T/run4" --config "$T/bad.conf" 2>&1)
+is "a settings file libxlutil cannot parse: exit 1, its one line naming file and line" \
+	"1 1 yes" "$? $(printf '%s\n' "$out" | grep -c .) $(printf '%s\n' "$out" | grep -q "^physmap-sim: $T/bad.conf:1[:.,]" && echo yes)"
+printf 'host_memory = "1k"\n' >"$T/bad.conf"
+out=$("$B/physmap-sim" --rundir "$T/run4" --config "$T/bad.conf" 2>&1)
+is "a value that is not a size: exit 1, one line naming file, line and key" \
+	"1 physmap-sim: $T/bad.conf:1: host_memory: \"1k\" is not a size of 1m or more" "$? $out"

@@ -29,6 +29,7 @@
 #include "failalloc.h"
 #include "opts.h"
 #include "unixsock.h"
+#include "physmap/config.h"
 #include "physmap/size.h"
 #include "kvm.h"
 #include "vcpu.h"
@@ -70,45 +71,29 @@ void sim_say(const char *fmt, ...)
 }
 
 /*
- * The settings file: `key = value` lines, '#' comments, values optionally
- * quoted. Only host_memory so far; the command line wins over it.
- * returns: 0; -1 with one line on stderr naming file, line and key
+ * The settings file, in xl.cfg's syntax (libxlutil's parser, as every
+ * config of the project): host_memory only so far; the command line wins
+ * over it. returns: 0; -1 with one line on stderr naming file, line and key
  */
 static int read_config(const char *path, bool must_exist, uint64_t *pool_bytes)
 {
-	FILE *f = fopen(path, "r");
-	char line[512];
-	unsigned int n = 0;
-	int rc = 0;
+	static const char *const keys[] = { "host_memory", NULL };
+	char *value[1], err[256];
+	unsigned int line[1];
+	int rc = pm_settings_read(path, keys, value, line, err, sizeof(err));
 
-	if (!f) {
-		if (!must_exist && errno == ENOENT)
-			return 0;
-		fprintf(stderr, "physmap-sim: %s: %s\n", path, strerror(errno));
+	if (rc == -ENOENT && !must_exist)
+		return 0;
+	if (rc) {
+		fprintf(stderr, "physmap-sim: %s\n", err[0] ? err : strerror(-rc));
 		return -1;
 	}
-	while (!rc && fgets(line, sizeof(line), f)) {
-		char key[64], value[256];
-
-		n++;
-		line[strcspn(line, "#\n")] = 0;
-		if (strspn(line, " \t") == strlen(line))
-			continue;
-		if (sscanf(line, " %63[a-z_] = \"%255[^\"]\"", key, value) != 2 &&
-		    sscanf(line, " %63[a-z_] = %255s", key, value) != 2) {
-			fprintf(stderr, "physmap-sim: %s:%u: expected key = value\n", path, n);
-			rc = -1;
-		} else if (strcmp(key, "host_memory")) {
-			fprintf(stderr, "physmap-sim: %s:%u: %s: unknown key (host_memory is the one)\n",
-				path, n, key);
-			rc = -1;
-		} else if (pm_size_parse(value, PM_SIZE_M, pool_bytes) || *pool_bytes < (1 << 20)) {
-			fprintf(stderr, "physmap-sim: %s:%u: host_memory: \"%s\" is not a size of 1m or more\n",
-				path, n, value);
-			rc = -1;
-		}
+	if (value[0] && (pm_size_parse(value[0], PM_SIZE_M, pool_bytes) || *pool_bytes < (1 << 20))) {
+		fprintf(stderr, "physmap-sim: %s:%u: host_memory: \"%s\" is not a size of 1m or more\n", path, line[0],
+			value[0]);
+		rc = -1;
 	}
-	fclose(f);
+	free(value[0]);
 	return rc;
 }
 

@@ -159,6 +159,21 @@ void pm_domain_config_dispose(struct pm_domain_config *cfg);
 int pm_domain_name_check(const char *name, char *why, size_t len);
 
 /**
+ * pm_settings_read - a settings file of one of the project's programs (the
+ * simulator's sim.conf), in xl.cfg's syntax and read by libxlutil's parser
+ * like a domain's config: every key must be one of @keys (NULL-ended)
+ * @values: receives, for each of @keys, its value as a string (malloc'd; the
+ *   caller frees them) or NULL where the file does not set it
+ * @lines: if not NULL, receives for each of @keys the line that set it (0: none)
+ * @err: receives one line on failure: "FILE:LINE: KEY: unknown key (did you
+ *   mean 'K'?)", libxlutil's syntax error, or why the file cannot be read
+ * returns: 0; -ENOENT (no such file); -EINVAL (syntax, an unknown key, a
+ *   list where a string belongs); -ENOMEM; -errno
+ */
+int pm_settings_read(const char *path, const char *const *keys, char **values, unsigned int *lines, char *err,
+		     size_t errlen);
+
+/**
  * pm_domain_config_load - parse path, then overrides[0..n) ("key=value",
  * in xl syntax: `memory=512`, `name="a b"`, `cmdline='x'`; a bare word
  * value is taken as a string), check every key and value
