@@ -2,10 +2,11 @@
  * xl-plugins/mem.c - pxl mem-max and mem-set: a domain's memory limit and
  * its balloon target, as xl sets them (sizes in MiB without a suffix)
  *
- * mem-set writes memory/target. A guest that advertises a balloon driver
+ * mem-set writes memory/target and returns, as xl's does. With
+ * -w[=SECONDS] a guest that advertises a balloon driver
  * (control/feature-balloon = 1) is waited for, with a progress line on a
- * terminal, until it holds the target or the timeout says it is not
- * cooperating; --no-wait returns at once. Never hangs.
+ * terminal, until it holds the target or the time (30 s unless given)
+ * says it is not cooperating. Never hangs.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -89,12 +90,12 @@ out:
 	return rc;
 }
 
-enum { OPT_NO_WAIT, OPT_TIMEOUT };
+enum { OPT_WAIT, OPT_NO_WAIT };
 
 static const struct pm_opt set_opts[] = {
-	[OPT_NO_WAIT] = { "no-wait", no_argument, 'n', NULL, "return once the target is set" },
-	[OPT_TIMEOUT] = { "timeout", required_argument, 't', "SECONDS",
-			  "how long a balloon driver gets to reach the target (default 30)" },
+	[OPT_WAIT] = { "wait", optional_argument, 'w', "SECONDS",
+		       "wait until its balloon driver holds the target (SECONDS at most, default 30)" },
+	[OPT_NO_WAIT] = { "no-wait", no_argument, 'n', NULL, "return once the target is set (the default, as xl)" },
 };
 
 /*
@@ -167,9 +168,27 @@ static bool wait_balloon(const struct pxl_args *a, struct pm_hv *hv, uint32_t do
 	return true;
 }
 
+/* -w's SECONDS (-w5, -w=5, --wait=5; none: 30). returns: 0; -1 with one line said */
+static int wait_seconds(const struct pxl_args *a, double *timeout)
+{
+	const char *v = a->opt[OPT_WAIT];
+	char *end;
+
+	*timeout = 30;
+	if (!v || !*v)
+		return 0;
+	v += *v == '=';
+	*timeout = strtod(v, &end);
+	if (end == v || *end || !(*timeout > 0) || *timeout > 86400) {
+		fprintf(stderr, "%s: --wait=%s: expected a number of seconds (0 to 86400)\n", a->prog, v);
+		return -1;
+	}
+	return 0;
+}
+
 static int mem_set_run(const struct pxl_args *a)
 {
-	double timeout = a->opt[OPT_TIMEOUT] ? atof(a->opt[OPT_TIMEOUT]) : 30;
+	double timeout;
 	struct xs_handle *h = NULL;
 	uint64_t bytes, max;
 	struct pm_hv *hv;
@@ -180,6 +199,8 @@ static int mem_set_run(const struct pxl_args *a)
 	struct pm_hv_dominfo info = { .state = PM_HV_RUNNING };
 	int rc = size_arg(a, a->argv[1], &bytes);
 
+	if (!rc && wait_seconds(a, &timeout))
+		rc = PXL_FAIL;
 	if (rc || (rc = pxl_open_domain(a, &hv, &domid)))
 		return rc;
 	rc = PXL_FAIL;
@@ -211,8 +232,8 @@ static int mem_set_run(const struct pxl_args *a)
 	balloon = v && !strcmp(v, "1");
 	free(v);
 	rc = PXL_OK;
-	if (a->opt[OPT_NO_WAIT])
-		goto out;
+	if (!a->opt[OPT_WAIT] || a->opt[OPT_NO_WAIT])
+		goto out;   /* as xl: the target is the guest's to reach */
 	if (!balloon) {
 		printf("%s: target set; no balloon driver announced (control/feature-balloon), not waiting\n", a->argv[0]);
 		goto out;

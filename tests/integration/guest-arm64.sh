@@ -135,7 +135,7 @@ sim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR")
 is "the guest reads its own name through its store ring" "store: name = bal" "$(log bal | grep '^store:')"
 is "its balloon driver says so in the store" "1" "$(store xenstore-read /local/domain/$(field bal domid)/control/feature-balloon)"
 rss0=$(rss_mib "$sim")
-out=$("$PXL" mem-set bal 128m 2>&1)
+out=$("$PXL" mem-set -w bal 128m 2>&1)
 is "mem-set 128m on a 512 MiB guest: exit 0, tot_pages is 128 MiB and its two rings" "0 32770" "$? $(field bal tot_pages)"
 is "the guest gave the top 384 MiB back: a missing run in its P2M" "ram 0x40000-0x48000|missing 0x48000-0x60000" \
 	"$("$PXL" p2m bal | awk '$2 ~ /^0x4000|^0x48000/ { printf "%s%s %s", sep, $1, $2; sep = "|" }')"
@@ -145,7 +145,7 @@ if [ $((rss0 - rss1)) -ge 350 ]; then
 else
 	fail "the simulator's resident memory dropped by about 384 MiB" "$rss0 -> $rss1 MiB"
 fi
-out=$("$PXL" mem-set bal 512m 2>&1)
+out=$("$PXL" mem-set -w bal 512m 2>&1)
 is "mem-set 512m brings it back: one RAM run again" "0 131074 ram 0x40000-0x60002" \
 	"$? $(field bal tot_pages) $("$PXL" p2m bal | awk '$1 == "ram" { print $1, $2 }')"
 is "the guest's console tells both moves" "balloon: 512 MiB -> 128 MiB|balloon: at 128 MiB|balloon: 128 MiB -> 512 MiB|balloon: at 512 MiB" \
@@ -153,7 +153,7 @@ is "the guest's console tells both moves" "balloon: 512 MiB -> 128 MiB|balloon: 
 "$PXL" destroy bal
 boot greedy "greedy" memory=64 maxmem=64
 wait_log greedy "balloon: ready"
-out=$("$PXL" mem-set greedy 32 --timeout 1 2>&1)
+out=$("$PXL" mem-set greedy 32 --wait=1 2>&1)
 is "an uncooperative guest: mem-set gives up after its timeout, exit 1, one line" \
 	"1 pxl mem-set: greedy: its balloon driver is not cooperating: 64 MiB after 1 s, target 32 MiB" "$? $out"
 is "and its memory is as it was" "16386" "$(field greedy tot_pages)"
@@ -163,7 +163,7 @@ boot greedy "greedy" memory=64 maxmem=64 on_crash=preserve
 wait_log greedy "balloon: ready"
 id=$(field greedy domid)
 start=$(date +%s)
-"$PXL" mem-set greedy 32 --timeout 30 >"$T/ms.out" 2>&1 &
+"$PXL" mem-set greedy 32 --wait=30 >"$T/ms.out" 2>&1 &
 mpid=$!
 sleep 0.5
 pkill -9 -f "physmap-dm --sim $id --rundir $PHYSMAP_RUNDIR "

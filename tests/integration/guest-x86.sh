@@ -170,11 +170,11 @@ is "paused and unpaused 1000 times as it rewrites its memory: every store once, 
 
 boot bal "touch balloon"
 wait_log bal "balloon: ready"
-out=$("$PXL" mem-set bal 256m 2>&1)
+out=$("$PXL" mem-set -w bal 256m 2>&1)
 is "mem-set 256m: exit 0, the guest holds 256 MiB" "0 256" "$? $("$PXL" list | awk '$1 == "bal" { print $3 }')"
 is "its P2M: the top 768 MiB missing" "missing 0x10060-0x40000" \
 	"$("$PXL" p2m bal | awk '$2 ~ /^0x10060/ { print $1, $2 }')"
-out=$("$PXL" mem-set bal 1024m 2>&1)
+out=$("$PXL" mem-set -w bal 1024m 2>&1)
 is "mem-set 1024m: all of its RAM back (1 GiB less the legacy hole)" "0 1023 ram 0x100-0x40002" \
 	"$? $("$PXL" list | awk '$1 == "bal" { print $3 }') $("$PXL" p2m bal | awk '$1 == "ram" && $2 ~ /^0x100-/ { print $1, $2 }')"
 is "the console tells both moves" "balloon: 1023 MiB -> 256 MiB|balloon: at 256 MiB|balloon: 256 MiB -> 1024 MiB|balloon: at 1023 MiB" \

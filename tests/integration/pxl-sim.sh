@@ -109,9 +109,11 @@ is "the guest may read its home, not write it" "n0,r2" \
 	"$(store xenstore-ls -p /local/domain | sed -n 's/^2 = .*(\(.*\))$/\1/p')"
 
 out=$("$PXL" mem-set pc1 512 2>&1)
-is "mem-set: the target is written; without a balloon driver pxl says so and returns" \
-	"0 pc1: target set; no balloon driver announced (control/feature-balloon), not waiting 524288" \
+is "mem-set: the target is written, and it returns at once, silent, as xl's" "0  524288" \
 	"$? $out $(store xenstore-read /local/domain/2/memory/target)"
+out=$("$PXL" mem-set -w pc1 512 2>&1)
+is "mem-set -w without a balloon driver: pxl says so and returns" \
+	"0 pc1: target set; no balloon driver announced (control/feature-balloon), not waiting" "$? $out"
 out=$("$PXL" mem-set pc1 4g 2>&1)
 is "mem-set above the maximum: exit 1, one line" \
 	"1 pxl mem-set: pc1: 4096 MiB is above its maximum (1024 MiB): mem-max it higher first" "$? $out"
@@ -122,17 +124,21 @@ is "mem-max below the target: exit 1, one line" \
 is "mem-max: static-max in the store and the hypervisor's limit" "2097152 524304" \
 	"$(store xenstore-read /local/domain/2/memory/static-max) $("$PXL" list -j | python3 -c 'import json,sys; print([d["max_pages"] for d in json.load(sys.stdin) if d["name"] == "pc1"][0])')"
 store xenstore-write /local/domain/2/control/feature-balloon 1
-out=$("$PXL" mem-set pc1 256 2>&1)
-is "mem-set of a paused domain: the target is set, no wait (nothing runs its balloon driver)" \
+out=$("$PXL" mem-set --wait pc1 256 2>&1)
+is "mem-set --wait of a paused domain: the target is set, no wait (nothing runs its balloon driver)" \
 	"0 pc1: target set; paused, its balloon driver reaches it once unpaused: not waiting 262144" \
 	"$? $out $(store xenstore-read /local/domain/2/memory/target)"
 "$PXL" create "$EX/pc.cfg" name=nb memory=64 kernel="$GX" cmdline=control >/dev/null 2>&1
 store xenstore-write "/local/domain/$("$PXL" domid nb)/control/feature-balloon" 1
 start=$(date +%s)
-out=$("$PXL" mem-set nb 32 --timeout 1 2>&1)
-is "mem-set with a balloon driver that does not move: exit 1 after the timeout, never hangs" \
+out=$("$PXL" mem-set nb 32 -w1 2>&1)
+is "mem-set -w1 with a balloon driver that does not move: exit 1 after a second, never hangs" \
 	"1 pxl mem-set: nb: its balloon driver is not cooperating: 63 MiB after 1 s, target 32 MiB" \
 	"$? $out"
+out=$("$PXL" mem-set nb 32 --wait=soon 2>&1)
+is "mem-set --wait=soon: exit 1, one line, the target as it was (32 MiB)" \
+	"1 pxl mem-set: --wait=soon: expected a number of seconds (0 to 86400)|32768" \
+	"$? $out|$(store xenstore-read "/local/domain/$("$PXL" domid nb)/memory/target")"
 "$PXL" destroy nb
 is "mem-set --no-wait returns at once" "0 yes" \
 	"$("$PXL" mem-set pc1 300 --no-wait; echo $?) $([ $(($(date +%s) - start)) -lt 5 ] && echo yes)"

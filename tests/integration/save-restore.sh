@@ -114,14 +114,14 @@ is "saving over an existing file: refused, exit 1, nothing destroyed" "1 pxl sav
 # ---- a ballooned guest: its missing runs and its balloon driver come along ----
 bootv bal "balloon" memory=512
 wait_log bal "^balloon"
-"$PXL" mem-set bal 128m >/dev/null 2>&1
+"$PXL" mem-set -w bal 128m >/dev/null 2>&1
 shape=$("$PXL" p2m bal | awk '{ print $1, $2 }')
 "$PXL" save bal "$T/bal.save" >/dev/null
 on2 "$PXL" restore "$T/bal.save" >/dev/null
 is "restored, the P2M has the same runs: RAM where the balloon left it, missing where it took" "$shape" \
 	"$(on2 "$PXL" p2m bal | awk '{ print $1, $2 }')"
 is "tot_pages is still 128 MiB and the two rings" "32770" "$(field2 bal tot_pages)"
-out=$(on2 "$PXL" mem-set bal 512m 2>&1)
+out=$(on2 "$PXL" mem-set -w bal 512m 2>&1)
 is "its store watch came along: mem-set 512m on the restored guest, its balloon driver answers" "0 131074" \
 	"$? $(field2 bal tot_pages)"
 on2 "$PXL" destroy bal

@@ -156,9 +156,9 @@ pxl create /tmp/lx.cfg >/tmp/out 2>&1; echo "linux-create: $? $(cat /tmp/out)"
 wait_log /var/log/xen/console/guest-lx.log 'linux up'; echo "linux-up: $(grep -c 'linux up: MemTotal' /var/log/xen/console/guest-lx.log)"
 mib() { xl list lx | awk 'NR == 2 { print $3 }'; }
 echo "linux-mem: $(mib)"
-pxl mem-set lx 128m >/dev/null; rc=$?
+pxl mem-set -w lx 128m >/dev/null; rc=$?
 for i in $(seq 150); do [ "$(mib)" -le 136 ] && break; sleep 0.2; done; echo "linux-down: $rc $(mib)"
-pxl mem-set lx 256m >/dev/null; rc=$?
+pxl mem-set -w lx 256m >/dev/null; rc=$?
 for i in $(seq 150); do [ "$(mib)" -ge 248 ] && break; sleep 0.2; done; echo "linux-up-again: $rc $(mib)"
 pxl destroy lx; gone lx; echo "linux-gone: $?"
 
@@ -225,7 +225,7 @@ echo "pv-map-seen: $(grep '^map: ' /var/log/xen/console/guest-pv.log | tr -d '\r
 pxl p2m pv > /tmp/p2m 2>&1
 echo "pv-p2m: $(awk 'NR > 1 && $1 != "Xen'"'"'s" { print $1 }' /tmp/p2m | uniq | tr '\n' ' ')| $(awk '$1 == "ram" { n++ } END { print n }' /tmp/p2m)"
 echo "pv-m2p: $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
-pxl mem-set pv 128m >/dev/null
+pxl mem-set -w pv 128m >/dev/null
 for i in $(seq 150); do [ "$(xl list pv | awk 'NR == 2 { print $3 }')" -le 136 ] && break; sleep 0.2; done
 pxl p2m pv > /tmp/p2m 2>&1
 echo "pv-ballooned: $(xl list pv | awk 'NR == 2 { print $3 }') $(awk '$1 == "missing" { n++ } END { print n + 0 }' /tmp/p2m) $(sed -n "s/^Xen's M2P: //p" /tmp/p2m)"
