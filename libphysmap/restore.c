@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <xenstore.h>
 #include <xen/xen.h>
@@ -53,9 +54,34 @@ struct restorer {
 	char *guest_store;       /* "PATH\tVALUE\n", PATH under the home */
 	char firmware[128];
 	char target[32];
+	const struct pm_restore_opts *o;   /* its progress callback */
+	uint64_t pages, expected, t0, reported;   /* for progress */
 	char *err;
 	size_t errlen;
 };
+
+#define PROGRESS_NS 200000000ull   /* at most five times a second */
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* how the pages come, if it is time to say so (or @done) */
+static void progress(struct restorer *r, bool done)
+{
+	uint64_t now = now_ns();
+
+	if (!r->o->progress || (!done && now - r->reported < PROGRESS_NS))
+		return;
+	r->reported = now;
+	r->o->progress(r->o->opaque, &(struct pm_restore_progress){
+		.pages = r->pages, .expected = r->expected,
+		.rate = now > r->t0 ? (double)r->pages * 4096 * 1e9 / (double)(now - r->t0) : 0, .done = done });
+}
 
 /*
  * an HVM context Xen saved (its local APICs, FPU, MSRs... beside the
@@ -225,6 +251,8 @@ static int page_data(struct restorer *r, const struct pm_stream_record *rec, uin
 	}
 	if (rc)
 		return rc;
+	r->pages += count;
+	progress(r, false);
 	for (uint32_t i = 0; i < count;) {
 		uint64_t e = pm_stream_page_pfn(rec, i), pfn = e & PM_PAGE_PFN_MASK, t = e >> PM_PAGE_TYPE_SHIFT;
 		uint32_t n = 1;
@@ -368,6 +396,8 @@ static int libxc(struct restorer *r, uint32_t want)
 			break;
 		case PM_LIBXC_HVM_CONTEXT:
 		case PM_LIBXC_PHYSMAP_VCPUS:
+			if (!r->got_vcpus)
+				progress(r, true);   /* the pages are all in */
 			if (!static_end || r->got_vcpus)
 				return bad(r, -EINVAL, at, "record 0x%x out of order", rec.type);
 			if ((rec.type == PM_LIBXC_HVM_CONTEXT) != (want == PM_LIBXC_DOM_X86_HVM))
@@ -581,7 +611,7 @@ static int header(struct restorer *r, const struct pm_restore_opts *o, struct pm
 int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o, uint32_t *domid,
 		      struct pm_domain_config *cfg, char *err, size_t errlen)
 {
-	struct restorer r = { .hv = hv, .fd = fd, .where = o->where ? o->where : "the stream", .err = err,
+	struct restorer r = { .hv = hv, .fd = fd, .where = o->where ? o->where : "the stream", .o = o, .err = err,
 			      .errlen = errlen };
 	struct pm_stream_record rec;
 	struct pm_stream_cursor c;
@@ -661,6 +691,8 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 		goto out;
 	}
 	pm__trace("restore: shell built");
+	r.expected = cfg->memory / 4096;
+	r.t0 = r.reported = now_ns();
 	rc = libxc(&r, dom_type(cfg));
 	if (rc)
 		goto out;

@@ -50,6 +50,9 @@ struct saver {
 	bool cooperative;        /* it suspends itself when asked (control/feature-suspend) */
 	bool *paused;            /* a PV save's: pause_whole's @paused, for libxenguest's suspend call */
 	struct pm_save_report *rep;
+	const struct pm_save_opts *o;   /* its progress callback */
+	unsigned int round;
+	uint64_t round_t0, reported, round_sent, todo;   /* this round's, for partial progress */
 	char *err;
 	size_t errlen;
 };
@@ -237,11 +240,33 @@ static long send_window(struct saver *s, uint64_t pfn, uint64_t n)
 	return count;
 }
 
-/* a round: all of RAM, or (@dirty) the pages the dirty bitmap holds, which it clears */
-static long send_round(struct saver *s, bool dirty)
+#define PROGRESS_NS 200000000ull   /* partial progress at most five times a second */
+
+/* how the round goes, if it is time to say so */
+static void partial(struct saver *s)
+{
+	uint64_t now = now_ns();
+
+	if (!s->o || !s->o->progress || now - s->reported < PROGRESS_NS)
+		return;
+	s->reported = now;
+	s->o->progress(s->o->opaque, &(struct pm_save_progress){
+		.round = s->round, .sent = s->round_sent, .total_sent = s->rep->pages_sent,
+		.rate = now > s->round_t0 ? (double)s->round_sent * PM__PAGE * 1e9 / (double)(now - s->round_t0) : 0,
+		.partial = true, .todo = s->todo });
+}
+
+/*
+ * a round: all of RAM, or (@dirty) the pages the dirty bitmap holds, which
+ * it clears; @todo the pages it will send, about (for progress)
+ */
+static long send_round(struct saver *s, bool dirty, uint64_t todo)
 {
 	long sent = 0;
 
+	s->round_t0 = s->reported = now_ns();
+	s->round_sent = 0;
+	s->todo = todo;
 	for (uint64_t pfn = 0; pfn < s->info.max_pfn; pfn += WINDOW) {
 		uint64_t n = s->info.max_pfn - pfn < WINDOW ? s->info.max_pfn - pfn : WINDOW;
 		uint8_t *bits = s->dirty + pfn / 8;
@@ -263,6 +288,8 @@ static long send_round(struct saver *s, bool dirty)
 		if (dirty)
 			memset(bits, 0, (size_t)((n + 7) / 8));
 		sent += r;
+		s->round_sent = (uint64_t)sent;
+		partial(s);
 	}
 	return sent;
 }
@@ -287,7 +314,8 @@ static void progress(const struct pm_save_opts *o, unsigned int round, long sent
 		     uint64_t ns, bool final)
 {
 	struct pm_save_progress p = { round, (uint64_t)sent, (uint64_t)(dirty > 0 ? dirty : 0), total,
-				      ns ? (double)sent * PM__PAGE * 1e9 / (double)ns : 0, final };
+				      ns ? (double)sent * PM__PAGE * 1e9 / (double)ns : 0, final, false,
+				      (uint64_t)(sent > 0 ? sent : 0) };
 
 	if (o->progress)
 		o->progress(o->opaque, &p);
@@ -428,6 +456,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 	uint64_t t;
 	int rc;
 
+	s->o = o;
 	if (!live) {
 		if (s->info.state == PM_HV_RUNNING) {
 			/* the log is not read, but it is the lease that resumes the guest if we die */
@@ -440,7 +469,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 				return rc;
 		}
 		t = now_ns();
-		sent = send_round(s, false);
+		sent = send_round(s, false, s->info.tot_pages);
 		if (sent < 0)
 			return (int)sent;
 		s->rep->rounds = 1;
@@ -456,7 +485,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 		return fail(s, rc, "starting the dirty log");
 	*logging = true;
 	t = now_ns();
-	sent = send_round(s, false);
+	sent = send_round(s, false, s->info.tot_pages);
 	for (unsigned int round = 0;; round++) {
 		uint64_t ns = now_ns() - t;
 		double rate = ns ? (double)sent * PM__PAGE * 1e9 / (double)ns : 0;
@@ -476,7 +505,8 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 			break;
 		prev = dirty;
 		t = now_ns();
-		sent = send_round(s, true);
+		s->round = round + 1;
+		sent = send_round(s, true, (uint64_t)dirty);
 	}
 	pm__trace("save: precopy done, pausing");
 	rc = pause_whole(s, paused);
@@ -487,7 +517,8 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 	if ((dirty = sync_dirty(s)) < 0)
 		return (int)dirty;
 	pm__trace("save: final dirty log read");
-	sent = send_round(s, true);
+	s->round = s->rep->rounds;
+	sent = send_round(s, true, (uint64_t)dirty);
 	pm__trace("save: final round sent");
 	if (sent < 0)
 		return (int)sent;

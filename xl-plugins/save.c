@@ -53,18 +53,82 @@ static uint64_t now_ns(void)
 
 #define trace pxl_stage
 
+/* ---- progress: one line on a terminal, rewritten in place; nothing otherwise ---- */
+
+struct progress_ctx {
+	bool tty;                /* stdout and stderr are a terminal, and no -q */
+	bool shown;              /* a line is up: end it before anything else is said */
+	const char *what;        /* "save", "restore" */
+	bool live;               /* a migration's rounds */
+};
+
+static bool progress_on(const struct pxl_args *a, bool quiet)
+{
+	(void)a;
+	return !quiet && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+}
+
+/* ends the progress line, so that the next message starts a line of its own */
+static void progress_end(struct progress_ctx *c)
+{
+	if (c->shown)
+		fputc('\n', stderr);
+	c->shown = false;
+}
+
+static void on_round(void *opaque, const struct pm_save_progress *p)
+{
+	struct progress_ctx *c = opaque;
+	unsigned int pct = p->todo ? (unsigned int)(p->sent * 100 / p->todo) : 100;
+
+	if (!c->tty)
+		return;
+	if (pct > 100 || !p->partial)
+		pct = 100;
+	if (c->live)
+		fprintf(stderr, "\r\033[Kround %u%s: %u%% of %llu MiB, %.0f MiB/s", p->round,
+			p->final ? " (paused)" : "", pct, (unsigned long long)(p->todo >> 8), p->rate / 1048576.0);
+	else
+		fprintf(stderr, "\r\033[K%s: %u%% of %llu MiB, %.0f MiB/s", c->what, pct,
+			(unsigned long long)(p->todo >> 8), p->rate / 1048576.0);
+	if (c->live && !p->partial)
+		fprintf(stderr, ", %llu pages dirty", (unsigned long long)p->dirty);
+	c->shown = true;
+	if (c->live && !p->partial)
+		progress_end(c);   /* a line a round */
+	fflush(stderr);
+}
+
+static void on_restore(void *opaque, const struct pm_restore_progress *p)
+{
+	struct progress_ctx *c = opaque;
+	unsigned int pct = p->expected ? (unsigned int)(p->pages * 100 / p->expected) : 0;
+
+	if (!c->tty)
+		return;
+	if (pct > 100 || p->done)
+		pct = 100;
+	fprintf(stderr, "\r\033[K%s: %u%% of %llu MiB, %.0f MiB/s", c->what, pct,
+		(unsigned long long)((p->done ? p->pages : p->expected) >> 8), p->rate / 1048576.0);
+	c->shown = true;
+	fflush(stderr);
+}
+
 /* ---- pxl save ---- */
 
-enum { SAVE_CONTINUE, SAVE_PAUSED };
+enum { SAVE_CONTINUE, SAVE_PAUSED, SAVE_QUIET };
 
 static const struct pm_opt save_opts[] = {
 	[SAVE_CONTINUE] = { "continue", no_argument, 'c', NULL, "leave the domain running after the save" },
 	[SAVE_PAUSED] = { "paused", no_argument, 'p', NULL, "leave the domain paused after the save" },
+	[SAVE_QUIET] = { "quiet", no_argument, 'q', NULL, "no progress line (there is none off a terminal)" },
 };
 
 static int save_run(const struct pxl_args *a)
 {
 	const char *file = a->argv[1];
+	struct progress_ctx pc = { .tty = progress_on(a, a->opt[SAVE_QUIET]), .what = "save" };
+	struct pm_save_opts o = { .progress = on_round, .opaque = &pc };
 	struct pm_save_report rep;
 	char err[512];
 	struct pm_hv *hv;
@@ -84,7 +148,8 @@ static int save_run(const struct pxl_args *a)
 		pm_hv_close(hv);
 		return PXL_FAIL;
 	}
-	rc = pm_domain_save(hv, domid, fd, NULL, &rep, err, sizeof(err));
+	rc = pm_domain_save(hv, domid, fd, &o, &rep, err, sizeof(err));
+	progress_end(&pc);
 	if (!rc && (rc = pxl_file_commit(fd, file, true, err, sizeof(err))))
 		pm_domain_save_done(hv, domid, &rep, true);
 	else if (rc)
@@ -106,13 +171,14 @@ static int save_run(const struct pxl_args *a)
 
 /* ---- pxl restore ---- */
 
-enum { RESTORE_PAUSED, RESTORE_CONSOLE, RESTORE_CONFIG };
+enum { RESTORE_PAUSED, RESTORE_CONSOLE, RESTORE_CONFIG, RESTORE_QUIET };
 
 static const struct pm_opt restore_opts[] = {
 	[RESTORE_PAUSED] = { "paused", no_argument, 'p', NULL, "leave the restored domain paused" },
 	[RESTORE_CONSOLE] = { "console", no_argument, 'c', NULL, "attach to its console at once (Ctrl-] detaches)" },
 	[RESTORE_CONFIG] = { "config", required_argument, 'C', "CONFIG",
 			     "use this xl.cfg file instead of the configuration saved in the file" },
+	[RESTORE_QUIET] = { "quiet", no_argument, 'q', NULL, "no progress line (there is none off a terminal)" },
 };
 
 /* unpause (unless @paused), as create does after the build; destroyed if it cannot run */
@@ -132,8 +198,10 @@ static int started(const struct pxl_args *a, struct pm_hv *hv, const struct pm_d
 static int restore_run(const struct pxl_args *a)
 {
 	const char *file = a->argv[0];
+	struct progress_ctx pc = { .tty = progress_on(a, a->opt[RESTORE_QUIET]), .what = "restore" };
 	struct pm_restore_opts o = { .where = file, .config = a->opt[RESTORE_CONFIG],
-				     .overrides = (const char *const *)a->argv + 1, .nr_overrides = (size_t)a->argc - 1 };
+				     .overrides = (const char *const *)a->argv + 1, .nr_overrides = (size_t)a->argc - 1,
+				     .progress = on_restore, .opaque = &pc };
 	struct pm_domain_config cfg;
 	char err[512];
 	struct pm_hv *hv;
@@ -150,6 +218,7 @@ static int restore_run(const struct pxl_args *a)
 		return PXL_FAIL;
 	}
 	rc = pm_domain_restore(hv, fd, &o, &domid, &cfg, err, sizeof(err));
+	progress_end(&pc);
 	close(fd);
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", a->prog, err);
@@ -289,20 +358,6 @@ static const struct pm_opt migrate_opts[] = {
 	[MIG_QUIET] = { "quiet", no_argument, 'q', NULL, "no progress, only the final report" },
 };
 
-struct progress_ctx {
-	bool tty;
-};
-
-static void on_round(void *opaque, const struct pm_save_progress *p)
-{
-	const struct progress_ctx *c = opaque;
-
-	if (!c->tty)
-		return;
-	fprintf(stderr, "\r\033[Kround %u%s: sent %llu pages (%.0f MB/s), %llu dirty%s", p->round,
-		p->final ? " (paused)" : "", (unsigned long long)p->sent, p->rate / 1e6, (unsigned long long)p->dirty,
-		p->final ? "\n" : "");
-}
 
 static int parse_uint(const char *s, unsigned int *out)
 {
@@ -320,7 +375,7 @@ static int parse_uint(const char *s, unsigned int *out)
 static int migrate_run(const struct pxl_args *a)
 {
 	const char *transport = a->opt[MIG_TRANSPORT] ? a->opt[MIG_TRANSPORT] : "ssh", *host = a->argv[1];
-	struct progress_ctx pc = { .tty = isatty(2) && !a->opt[MIG_QUIET] };
+	struct progress_ctx pc = { .tty = progress_on(a, a->opt[MIG_QUIET]), .what = "migrate", .live = true };
 	struct pm_save_opts o = { .live = !a->opt[MIG_NON_LIVE], .progress = on_round, .opaque = &pc };
 	struct pm_save_report rep;
 	char err[512] = "", line[600], away[96];
@@ -380,6 +435,7 @@ static int migrate_run(const struct pxl_args *a)
 		goto out;
 	}
 	rc = pm_domain_save(hv, domid, fd, &o, &rep, err, sizeof(err));
+	progress_end(&pc);
 	if (rc) {
 		fprintf(stderr, "%s: %s; %s keeps running here\n", a->prog, err, info.name);
 		goto out;

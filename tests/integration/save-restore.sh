@@ -43,7 +43,7 @@ dms() { pgrep -f "physmap-dm --sim .* --rundir $1( |$)" | wc -l; }
 bootv() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/virt.cfg" name="$n" kernel="$GA" "extra=\"$w\"" "$@" >/dev/null 2>&1; }
 bootx() { local n=$1 w=$2; shift 2; "$PXL" create "$EX/pc.cfg" name="$n" kernel="$GX" "cmdline=\"$w\"" "$@" >/dev/null 2>&1; }
 
-plan 47
+plan 52
 
 # ---- save and restore, virt (arm64), onto a simulator started later ----
 bootv wa "workload=8,0" memory=128
@@ -329,3 +329,25 @@ else
 	fail "a tmpfs to fill (mount -t tmpfs needs root)"
 fi
 "$PXL" destroy brk
+
+# progress: one line rewritten in place on a terminal (script(1) gives pxl one), none with -q or off one
+bootx pg "workload=8,0" memory=256
+tty_run() { script -qec "$*" /dev/null | tr -d '\r' | sed 's/\x1b\[K/\n/g'; }
+out=$(tty_run "$PXL" save -c pg "$T/pg.save")
+is "save on a terminal: its progress (percent, size, rate) ends at 100%, then the report" "yes yes" \
+	"$(printf '%s\n' "$out" | grep -q '^save: 100% of 25[0-9] MiB, [0-9]* MiB/s$' && echo yes) $(printf '%s\n' "$out" | grep -q '^saved domain' && echo yes)"
+rm -f "$T/pg.save"
+out=$(tty_run "$PXL" save -q -c pg "$T/pg.save")
+is "save -q on a terminal: no progress, the report alone" "0 1" \
+	"$(printf '%s\n' "$out" | grep -c '%') $(printf '%s\n' "$out" | grep -c '^saved domain')"
+rm -f "$T/pg.save"
+out=$("$PXL" save pg "$T/pg.save" 2>&1)
+is "save off a terminal: no progress, no control characters" "0 1" \
+	"$(printf '%s\n' "$out" | grep -c $'%\|\r\|\x1b') $(printf '%s\n' "$out" | grep -c '^saved domain')"
+out=$(tty_run "$PXL" restore "$T/pg.save")
+is "restore on a terminal: its progress ends at 100%, then the report" "yes yes" \
+	"$(printf '%s\n' "$out" | grep -q '^restore: 100% of 25[0-9] MiB, [0-9]* MiB/s$' && echo yes) $(printf '%s\n' "$out" | grep -q '^restored pg' && echo yes)"
+out=$(tty_run "$PXL migrate --transport=cmd pg '$PXL migrate-receive'")
+is "live migration on a terminal: a line a round (percent, size, rate, dirty pages), the last paused" "yes yes" \
+	"$(printf '%s\n' "$out" | grep -q '^round 0: 100% of 25[0-9] MiB, [0-9]* MiB/s, [0-9]* pages dirty$' && echo yes) $(printf '%s\n' "$out" | grep -q '^round [0-9]* (paused): 100% of' && echo yes)"
+"$PXL" destroy pg

@@ -30,14 +30,16 @@
 extern "C" {
 #endif
 
-/* one precopy round, as it ends (progress) */
+/* a precopy round as it goes (partial, about five times a second) and as it ends */
 struct pm_save_progress {
 	unsigned int round;      /* 0: the first pass over all of RAM */
-	uint64_t sent;           /* pages this round sent */
-	uint64_t dirty;          /* pages dirtied meanwhile: the next round's */
+	uint64_t sent;           /* pages this round sent (so far, if partial) */
+	uint64_t dirty;          /* pages dirtied meanwhile: the next round's (0 while partial) */
 	uint64_t total_sent;     /* pages sent so far */
 	double rate;             /* bytes a second, this round */
 	bool final;              /* the guest is paused: the last round */
+	bool partial;            /* the round goes on */
+	uint64_t todo;           /* pages this round sends in all (about: RAM changes meanwhile) */
 };
 
 /**
@@ -46,7 +48,9 @@ struct pm_save_progress {
  * @max_rounds: precopy rounds at most before the final one (0: 30)
  * @max_downtime_ms: stop precopy when the dirty pages would go in this
  *     long at the rate measured (0: 300)
- * @progress: called after each round (may be NULL)
+ * @progress: called during each round (partial, at most about five times a
+ *     second) and after it (may be NULL); a save of a few pages may make
+ *     no partial call
  */
 struct pm_save_opts {
 	bool live;
@@ -99,6 +103,14 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
  */
 int pm_domain_save_done(struct pm_hv *hv, uint32_t domid, const struct pm_save_report *rep, bool resume);
 
+/* a restore's pages as they come */
+struct pm_restore_progress {
+	uint64_t pages;          /* pages received so far */
+	uint64_t expected;       /* the pages its configuration gives it (0 until known) */
+	double rate;             /* bytes a second since the first page */
+	bool done;               /* the stream's pages have all come */
+};
+
 /**
  * struct pm_restore_opts - how to restore
  * @where: the stream's name in messages (a file's path, "migration stream")
@@ -119,6 +131,10 @@ struct pm_restore_opts {
 	size_t nr_overrides;
 	bool incoming;
 	bool unfinished;
+	/* @progress: called as pages come (at most about five times a second,
+	 * and once at the end of the stream's pages); may be NULL */
+	void (*progress)(void *opaque, const struct pm_restore_progress *p);
+	void *opaque;
 };
 
 /**
