@@ -57,6 +57,8 @@ static int rundir_of(struct pm_hv *hv)
 		snprintf(hv->rundir, sizeof(hv->rundir), "/run/physmap");
 	else
 		snprintf(hv->rundir, sizeof(hv->rundir), "/tmp/physmap-%u", (unsigned int)geteuid());
+	if (getenv("PHYSMAP_NO_START"))
+		return 0;   /* a look only (shell completion): nothing made */
 	/* parents first; existing ones are fine */
 	for (p = strchr(hv->rundir + 1, '/');; p = strchr(p + 1, '/')) {
 		if (p)
@@ -230,6 +232,10 @@ static int sim_open_once(struct pm_hv *hv)
 	if (rc)
 		goto fail;
 	fd = connect_sim(hv->rundir);
+	if (fd < 0 && getenv("PHYSMAP_NO_START")) {
+		rc = -ECONNREFUSED;   /* PHYSMAP_NO_START: a simulator that runs, or none */
+		goto fail;
+	}
 	if (fd < 0) {
 		/* one starter at a time; the others find it running */
 		snprintf(lock, sizeof(lock), "%s/sim.lock", hv->rundir);

@@ -36,6 +36,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/xl-outputs.sh \
 	tests/integration/config-keys-doc.sh \
 	tests/integration/public-headers.sh \
+	tests/integration/bash-completion.sh \
 	tests/integration/stream-verify.sh \
 	tests/integration/save-restore.sh \
 	tests/integration/disk-sim.sh \

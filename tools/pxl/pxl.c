@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "physmap/config.h"
 #include "pxl-plugin.h"
 
 #ifndef PXL_PLUGINDIR
@@ -246,15 +247,74 @@ static void global_help(FILE *f, const struct registry *r)
 	fprintf(f, "\nA unique prefix of a command is enough.\n");
 }
 
-/* bash completion from the tables: commands, then each command's options */
+/*
+ * what a synopsis word wants at its place: d a domain, f a file, k an
+ * xl.cfg KEY=VALUE, - nothing we can list; with a '*' after it if it repeats
+ */
+static size_t synopsis_kinds(const char *syn, char *out, size_t len)
+{
+	size_t n = 0;
+
+	while (syn && *syn && n + 2 < len) {
+		const char *w = syn + strspn(syn, " "), *e = w;
+		char word[64];
+		int depth = 0;
+
+		if (!*w)
+			break;
+		/* a word, brackets kept whole: "[-a | DOMAIN]" is one */
+		while (*e && (depth || *e != ' ')) {
+			depth += *e == '[';
+			depth -= *e == ']' && depth;
+			e++;
+		}
+		snprintf(word, sizeof(word), "%.*s", (int)(e - w), w);
+		out[n++] = strstr(word, "KEY=") ? 'k' : strstr(word, "DOMAIN") || strstr(word, "DOMID") ? 'd' :
+			   strstr(word, "FILE") || strstr(word, "CONFIG") ? 'f' : '-';
+		if (strstr(word, "..."))
+			out[n++] = '*';
+		syn = e;
+	}
+	out[n] = 0;
+	return n;
+}
+
+/*
+ * bash completion from the tables: commands, each command's options, and
+ * its arguments as its synopsis names them: domains (asked of a running
+ * backend only: PHYSMAP_NO_START, so completing never starts a
+ * simulator, and says nothing where there is none), files, and xl.cfg's
+ * keys for create's KEY=VALUE
+ */
 static void completion(const struct registry *r)
 {
+	const struct pm_config_key *tables[] = { pm_config_keys_honoured(), pm_config_keys_ignored() };
+
 	printf("# bash completion for pxl, generated from its option tables\n"
+	       "_pxl_domains() { PHYSMAP_NO_START=1 command pxl list 2>/dev/null | awk 'NR > 1 { print $1 }'; }\n"
+	       "_pxl_keys='");
+	for (size_t t = 0; t < 2; t++)
+		for (const struct pm_config_key *k = tables[t]; k->key; k++)
+			printf("%s%s=", t || k != tables[0] ? " " : "", k->key);
+	printf("'\n"
+	       "# $1: a letter a position of the arguments (d domain, f file, k KEY=, - none; * repeats the last)\n"
+	       "_pxl_args() {\n"
+	       "\tlocal kinds=$1 n=0 i k\n"
+	       "\tfor ((i = $2 + 1; i < COMP_CWORD; i++)); do [[ ${COMP_WORDS[i]} == -* ]] || n=$((n + 1)); done\n"
+	       "\tk=${kinds:n:1}\n"
+	       "\tif [[ $k == '*' || ( -z $k && ${kinds: -1} == '*' ) ]]; then k=${kinds: -2:1}; fi\n"
+	       "\tcase $k in\n"
+	       "\td) COMPREPLY+=($(compgen -W \"$(_pxl_domains)\" -- \"$cur\")) ;;\n"
+	       "\tf) COMPREPLY+=($(compgen -f -- \"$cur\")) ;;\n"
+	       "\tk) COMPREPLY+=($(compgen -W \"$_pxl_keys\" -- \"$cur\")); compopt -o nospace 2>/dev/null ;;\n"
+	       "\tesac\n"
+	       "}\n"
 	       "_pxl() {\n"
-	       "\tlocal cur=${COMP_WORDS[COMP_CWORD]} cmd=\n"
+	       "\tlocal cur=${COMP_WORDS[COMP_CWORD]} cmd= at=0\n"
 	       "\tlocal i\n"
+	       "\tCOMPREPLY=()\n"
 	       "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
-	       "\t\tcase ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac\n"
+	       "\t\tcase ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; at=$i; break ;; esac\n"
 	       "\tdone\n"
 	       "\tcase $cmd in\n"
 	       "\t'') COMPREPLY=($(compgen -W \"help completion");
@@ -262,10 +322,13 @@ static void completion(const struct registry *r)
 		printf(" %s", r->cmds[i]->name);
 	printf(" --connect --version --help\" -- \"$cur\")) ;;\n");
 	for (size_t i = 0; i < r->n; i++) {
-		printf("\t%s) COMPREPLY=($(compgen -W \"--help", r->cmds[i]->name);
+		char kinds[32];
+
+		synopsis_kinds(r->cmds[i]->synopsis, kinds, sizeof(kinds));
+		printf("\t%s) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W \"--help", r->cmds[i]->name);
 		for (size_t k = 0; k < r->cmds[i]->nr_opts; k++)
 			printf(" --%s", r->cmds[i]->opts[k].name);
-		printf("\" -- \"$cur\")); [[ $cur == -* ]] || COMPREPLY+=($(compgen -f -- \"$cur\")) ;;\n");
+		printf("\" -- \"$cur\")); else _pxl_args '%s' $at; fi ;;\n", kinds);
 	}
 	printf("\tesac\n}\ncomplete -F _pxl pxl\n");
 }
