@@ -37,6 +37,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/config-keys-doc.sh \
 	tests/integration/public-headers.sh \
 	tests/integration/bash-completion.sh \
+	tests/integration/man-pages.sh \
 	tests/integration/stream-verify.sh \
 	tests/integration/save-restore.sh \
 	tests/integration/disk-sim.sh \

@@ -33,9 +33,56 @@ void pm_getopt_dispose(struct pm_getopt *g)
 	g->shorts = NULL;
 }
 
+void pm_man_text(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+		if (*s == '\n' && (s[1] == '.' || s[1] == '\''))
+			fputs("\\&", f);
+	}
+}
+
+void pm_man_options(FILE *f, const struct pm_opt *opts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, ".TP\n\\fB\\-%c\\fR, \\fB\\-\\-", opts[i].val);
+		pm_man_text(f, opts[i].name);
+		fputs("\\fR", f);
+		if (opts[i].arg && opts[i].has_arg == optional_argument)
+			fputs("[=\\fI", f);
+		else if (opts[i].arg)
+			fputs(" \\fI", f);
+		if (opts[i].arg) {
+			pm_man_text(f, opts[i].arg);
+			fputs(opts[i].has_arg == optional_argument ? "\\fR]" : "\\fR", f);
+		}
+		fputc('\n', f);
+		pm_man_text(f, opts[i].help);
+		fputc('\n', f);
+	}
+}
+
 void pm_usage(FILE *f, const char *prog, const char *synopsis,
 	      const struct pm_opt *opts, size_t n)
 {
+	const char *format = getenv("PM_HELP_FORMAT");
+
+	if (format && !strcmp(format, "man")) {
+		fputs(".SH SYNOPSIS\n.B ", f);
+		pm_man_text(f, prog);
+		fputc('\n', f);
+		pm_man_text(f, synopsis);
+		fputs("\n.SH OPTIONS\n", f);
+		pm_man_options(f, opts, n);
+		return;
+	}
 	fprintf(f, "usage: %s %s\n\noptions:\n", prog, synopsis);
 	for (size_t i = 0; i < n; i++) {
 		char left[64];

@@ -30,8 +30,19 @@ struct pm_getopt {
 int pm_getopt_init(struct pm_getopt *g, const struct pm_opt *opts, size_t n);
 void pm_getopt_dispose(struct pm_getopt *g);
 
-/** pm_usage - "usage: PROG SYNOPSIS", then one line per option */
+/**
+ * pm_usage - "usage: PROG SYNOPSIS", then one line per option; with
+ * PM_HELP_FORMAT=man in the environment, the same as a manual page's
+ * SYNOPSIS and OPTIONS sections instead (man(7) macros), so that the
+ * pages say what --help says
+ */
 void pm_usage(FILE *f, const char *prog, const char *synopsis,
 	      const struct pm_opt *opts, size_t n);
+
+/** pm_man_text - @s as roff text: backslashes escaped, a leading dot or quote made literal */
+void pm_man_text(FILE *f, const char *s);
+
+/** pm_man_options - opts[0..n) as man(7) .TP entries */
+void pm_man_options(FILE *f, const struct pm_opt *opts, size_t n);
 
 #endif

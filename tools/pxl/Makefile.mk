@@ -3,7 +3,7 @@
 
 bin_PROGRAMS += pxl
 pxl_SOURCES = tools/pxl/pxl.c tools/pxl/pxl-plugin.h
-pxl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/libphysmap/include \
+pxl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/libphysmap/include -I$(top_srcdir)/boards \
 	-DPXL_PLUGINDIR='"$(plugindir)"'
 pxl_LDADD = libpmtools.la libphysmap.la -ldl
 

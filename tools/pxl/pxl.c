@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board.h"
+#include "opts.h"
 #include "physmap/config.h"
 #include "pxl-plugin.h"
 
@@ -241,6 +243,7 @@ static void global_help(FILE *f, const struct registry *r)
 	fprintf(f, "\nphysmap's own:\n");
 	fprintf(f, "  %-*s %s\n", w, "help", "this list, or one command's help (pxl help COMMAND)");
 	fprintf(f, "  %-*s %s\n", w, "completion", "a bash completion script for pxl");
+	fprintf(f, "  %-*s %s\n", w, "man", "the generated parts of pxl(1) and pxl.cfg(5): man commands|options|keys");
 	for (size_t i = 0; i < r->n; i++)
 		if (!is_xl_command(r->cmds[i]->name))
 			fprintf(f, "  %-*s %s\n", w, r->cmds[i]->name, r->cmds[i]->summary);
@@ -331,6 +334,92 @@ static void completion(const struct registry *r)
 		printf("\" -- \"$cur\")); else _pxl_args '%s' $at; fi ;;\n", kinds);
 	}
 	printf("\tesac\n}\ncomplete -F _pxl pxl\n");
+}
+
+/* one command as a manual page's subsection: its synopsis, what it does, its options */
+static void man_cmd(const struct pxl_cmd *c)
+{
+	printf(".SS %s\n.B pxl ", c->name);
+	pm_man_text(stdout, c->name);
+	printf("\n[\\fIoptions\\fR]");
+	if (c->synopsis) {
+		fputc(' ', stdout);
+		pm_man_text(stdout, c->synopsis);
+	}
+	printf("\n.PP\n");
+	pm_man_text(stdout, c->summary);
+	printf(".\n");
+	if (c->nr_opts) {
+		printf(".RS\n");
+		pm_man_options(stdout, c->opts, c->nr_opts);
+		printf(".RE\n");
+	}
+}
+
+/*
+ * the generated parts of the manual pages (make puts them into the
+ * templates in docs/man): "commands" pxl(1)'s COMMANDS, xl's first; "options" its
+ * global options; "keys" pxl.cfg(5)'s keys, what each backend does
+ */
+static int man(const struct registry *r, const char *what)
+{
+	if (what && !strcmp(what, "commands")) {
+		for (const char *const *x = xl_order; *x; x++)
+			for (size_t i = 0; i < r->n; i++)
+				if (!strcmp(r->cmds[i]->name, *x))
+					man_cmd(r->cmds[i]);
+		for (size_t i = 0; i < r->n; i++)
+			if (!is_xl_command(r->cmds[i]->name))
+				man_cmd(r->cmds[i]);
+		return PXL_OK;
+	}
+	if (what && !strcmp(what, "options")) {
+		pm_man_options(stdout, global_opts, NR_GLOBAL);
+		return PXL_OK;
+	}
+	if (what && !strcmp(what, "keys")) {
+		const struct pm_config_key *t[] = { pm_config_keys_honoured(), pm_config_keys_ignored() };
+
+		printf(".SS Keys pxl honours\n");
+		for (const struct pm_config_key *k = t[0]; k->key; k++) {
+			printf(".TP\n.B ");
+			pm_man_text(stdout, k->key);
+			printf("\n");
+			if (k->why && *k->why) {
+				pm_man_text(stdout, k->why);
+				printf(".\n.br\n");
+			}
+			printf("On the simulator: ");
+			pm_man_text(stdout, k->sim ? k->sim : "as xl");
+			printf(".\n.br\nOn Xen: ");
+			pm_man_text(stdout, k->xen ? k->xen : "as xl");
+			printf(".\n");
+		}
+		printf(".SS Keys of the boards\n"
+		       "physmap's own, for the board the configuration chooses (\\fBboard\\fR); a key of\n"
+		       "another board is an error, unless xl.cfg has it (then a warning).\n");
+		for (const struct board_ops *const *b = pm_board_list(); *b; b++)
+			for (const struct pm_board_key *k = (*b)->keys; k && k->name; k++) {
+				printf(".TP\n.B ");
+				pm_man_text(stdout, k->name);
+				printf("\n(board \\fB");
+				pm_man_text(stdout, (*b)->name);
+				printf("\\fR, %s) ", k->type);
+				pm_man_text(stdout, k->help);
+				printf("\n");
+			}
+		printf(".SS Keys pxl accepts and ignores\n");
+		for (const struct pm_config_key *k = t[1]; k->key; k++) {
+			printf(".TP\n.B ");
+			pm_man_text(stdout, k->key);
+			printf("\n");
+			pm_man_text(stdout, k->why ? k->why : "ignored");
+			printf(".\n");
+		}
+		return PXL_OK;
+	}
+	fprintf(stderr, "pxl man: expected commands, options or keys\n");
+	return PXL_USAGE;
 }
 
 static int run_cmd(const struct pxl_cmd *c, int argc, char **argv)
@@ -427,6 +516,10 @@ int main(int argc, char **argv)
 			cmd_help(stdout, c);
 			rc = PXL_OK;
 		}
+		goto out;
+	}
+	if (!strcmp(argv[optind], "man")) {
+		rc = man(&r, optind + 1 < argc ? argv[optind + 1] : NULL);
 		goto out;
 	}
 	if (!strcmp(argv[optind], "completion")) {

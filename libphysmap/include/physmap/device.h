@@ -37,7 +37,7 @@ struct pm_device_info {
 };
 
 /**
- * pm_disk_parse - one disk in xl's syntax (a disk= entry, or block-attach's
+ * pm_disk_parse / _dispose - one disk in xl's syntax (a disk= entry, or block-attach's
  * arguments joined by commas), checked as pm_domain_config_load checks one
  * @d: filled on success (pm_disk_dispose frees it); left empty on failure
  * returns: 0; -EINVAL with @err ("disk: "SPEC": WHY"); -ENOMEM
@@ -45,7 +45,7 @@ struct pm_device_info {
 int pm_disk_parse(const char *spec, struct pm_disk *d, char *err, size_t errlen);
 void pm_disk_dispose(struct pm_disk *d);
 
-/** pm_nic_parse - one vif in xl's syntax (network-attach's KEY=VALUE arguments joined by commas); as pm_disk_parse */
+/** pm_nic_parse / _dispose - one vif in xl's syntax (network-attach's KEY=VALUE arguments joined by commas); as pm_disk_parse */
 int pm_nic_parse(const char *spec, struct pm_nic *n, char *err, size_t errlen);
 void pm_nic_dispose(struct pm_nic *n);
 

@@ -660,9 +660,10 @@ void pm_hv_ioreq_respond(struct pm_hv_ioreq *s, unsigned int vcpu);
 int pm_hv_ioreq_buffered(struct pm_hv_ioreq *s, struct pm_hv_buf_ioreq *out);
 
 /**
- * pm_hv_ioreq_fd - poll for POLLIN: work may be waiting (then
- * pm_hv_ioreq_ack); pm_hv_ioreq_gone_fd: readable when the domain may be
- * gone (then pm_hv_ioreq_gone)
+ * pm_hv_ioreq_fd / _gone_fd / _ack - descriptors to poll for POLLIN:
+ * pm_hv_ioreq_fd when work may be waiting (then pm_hv_ioreq_ack clears
+ * it), pm_hv_ioreq_gone_fd when the domain may be gone (then
+ * pm_hv_ioreq_gone)
  */
 int pm_hv_ioreq_fd(const struct pm_hv_ioreq *s);
 int pm_hv_ioreq_gone_fd(const struct pm_hv_ioreq *s);

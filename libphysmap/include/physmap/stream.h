@@ -168,7 +168,7 @@ struct pm_stream_record {
  */
 int pm_stream_get_xl_header(struct pm_stream_cursor *c, const char **json);
 
-/** pm_stream_get_libxl_header / _libxc_header - the headers, checked. returns: 0; -EINVAL; -ENODATA */
+/** pm_stream_get_libxl_header / pm_stream_get_libxc_header - the headers, checked. returns: 0; -EINVAL; -ENODATA */
 int pm_stream_get_libxl_header(struct pm_stream_cursor *c);
 int pm_stream_get_libxc_header(struct pm_stream_cursor *c, uint32_t *type);
 
