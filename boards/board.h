@@ -21,6 +21,10 @@
 
 #include "physmap/e820.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PM_BOARD_ERR_LEN 256
 
 /** A board key from the domain configuration, as text ("max_ram_below_4g", "3G"). */
@@ -201,6 +205,10 @@ int pm_board_layout(const struct board_ops *board,
 		    const struct pm_board_config *cfg,
 		    struct pm_board_layout *out, char *err);
 
+/**
+ * pm_board_layout_init / pm_board_layout_dispose - an empty layout; what
+ * a layout owns freed (it is empty again, and may be disposed again)
+ */
 void pm_board_layout_init(struct pm_board_layout *layout);
 void pm_board_layout_dispose(struct pm_board_layout *layout);
 
@@ -326,5 +334,9 @@ long pm_board_acpi_tables(void *buf, size_t len, uint64_t gpa,
 long pm_board_pvh_start_info(const struct pm_board_layout *layout,
 			     void *buf, size_t len, uint64_t gpa,
 			     uint64_t cmdline_gpa);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* PHYSMAP_BOARD_H */

@@ -4,6 +4,10 @@ EXTRA_DIST += docs/HACKING.md docs/guests.md docs/p2m.md docs/xtf.md \
 	docs/specs/lifecycle.md docs/specs/dump-core.md docs/xl-cfg-keys.md \
 	docs/examples/sizes.c docs/examples/p2m-tour.c docs/examples/virt.cfg docs/examples/pc.cfg
 
+# the example configurations and library programs, installed for the demo and users
+examplesdir = $(pkgdatadir)/examples
+dist_examples_DATA = docs/examples/pc.cfg docs/examples/virt.cfg docs/examples/sizes.c docs/examples/p2m-tour.c
+
 # manual pages: docs/man/*.in with the programs' own tables put in (the
 # options --help prints, pxl's commands, the xl.cfg keys, the library's
 # documented functions), so that they say what the programs do

@@ -17,8 +17,13 @@ PM_GUEST_CFLAGS = -ffreestanding -fno-builtin -nostdlib -nostartfiles \
 	-fno-pic -fno-pie -fno-stack-protector -O2 -Wall -Wextra \
 	-I$(top_srcdir)/tests/guests/common
 
+# installed as example guests (docs/guests.md): the demo runs from an installed tree
+guestsarm64dir = $(pkgdatadir)/guests/arm64
+guestsx86dir = $(pkgdatadir)/guests/x86
+
 if GUEST_ARM64
 noinst_DATA += tests/guests/arm64/guest.img
+guestsarm64_DATA = tests/guests/arm64/guest.img
 CLEANFILES += tests/guests/arm64/guest.elf tests/guests/arm64/guest.img
 
 tests/guests/arm64/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_ARM64_SRC)
@@ -35,6 +40,7 @@ endif
 
 if GUEST_X86
 noinst_DATA += tests/guests/x86/guest.img
+guestsx86_DATA = tests/guests/x86/guest.elf tests/guests/x86/guest64.elf
 CLEANFILES += tests/guests/x86/guest.elf tests/guests/x86/guest.img
 
 tests/guests/x86/guest.elf: $(PM_GUEST_COMMON) $(PM_GUEST_X86_SRC)
