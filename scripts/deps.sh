@@ -14,7 +14,7 @@ PM_DEMO_PKGS="xenstore-utils xen-utils-4.17 gcc-aarch64-linux-gnu qemu-system-x8
 # Peers the tests use as oracles or to build test guests.
 PM_TEST_PKGS="binutils gcc-aarch64-linux-gnu xenstore-utils xen-utils-4.17
 qemu-system-arm qemu-system-x86 clang cpio openssh-client openssh-server acpica-tools
-python3-libkdumpfile crash iputils-ping librsvg2-bin"
+python3-libkdumpfile crash iputils-ping librsvg2-bin debhelper lintian"
 
 # pm_install_missing PKG...: install those of PKG that are not installed,
 # saying which; nothing is touched when all are present. Needs root or sudo.

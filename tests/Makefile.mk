@@ -27,6 +27,19 @@ check-xen:
 	done; exit $$st
 .PHONY: check-xen
 
+# make check-deb: the Debian packages built from make dist's tarball,
+# lintian, and the demo run from them unpacked (tests/package/check-deb.sh)
+EXTRA_DIST += tests/package/check-deb.sh debian/control debian/rules debian/changelog debian/copyright \
+	debian/source/format debian/physmap.install debian/libphysmap0.install debian/libphysmap-dev.install \
+	debian/physmap.lintian-overrides
+check-deb:
+	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/package/check-deb.sh
+.PHONY: check-deb
+clean-local: clean-deb
+clean-deb:
+	rm -rf check-deb
+.PHONY: clean-deb
+
 # make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="config stream ..."]: each
 # libFuzzer target for N seconds (default 1800), from its seed corpus and
 # what earlier runs kept; findings go to tests/fuzz/findings/

@@ -18,8 +18,8 @@ PM_GUEST_CFLAGS = -ffreestanding -fno-builtin -nostdlib -nostartfiles \
 	-I$(top_srcdir)/tests/guests/common
 
 # installed as example guests (docs/guests.md): the demo runs from an installed tree
-guestsarm64dir = $(pkgdatadir)/guests/arm64
-guestsx86dir = $(pkgdatadir)/guests/x86
+guestsarm64dir = $(pkglibdir)/guests/arm64
+guestsx86dir = $(pkglibdir)/guests/x86
 
 if GUEST_ARM64
 noinst_DATA += tests/guests/arm64/guest.img
