@@ -403,18 +403,25 @@ static int serve(struct conn *c, struct input *in, int control)
 	unsigned int vcpus = pm_hv_ioreq_vcpus(c->srv);
 	int rc = 0;
 
+	bool spin = true;
+
 	for (;;) {
 		size_t nxb = pm_xb_nr_fds(c->bus), np = 5 + c->nr_wn + nxb;
 		struct pollfd *g = realloc(p, np * sizeof(*p));
-		int idle = 0;
+		/* after a vCPU's ioreq, spin a little before sleeping (the next
+		 * access comes soon); after a PV backend's or the console's
+		 * event, look once: spinning would only take the CPU the
+		 * guest's vCPU needs */
+		int idle = spin ? 0 : SPINS - 1;
 
-		/* serve while there is work, spinning a little before sleeping */
+		spin = false;
 		while (idle < SPINS) {
 			bool any = drain_buffered(c);
 
 			for (unsigned int i = 0; i < vcpus; i++)
 				any |= serve_slot(c, i);
 			idle = any ? 0 : idle + 1;
+			spin |= any;
 			if (any && in->len)
 				input_poll(c->dm, in, NULL, NULL);   /* the guest read: room in its FIFO */
 		}
@@ -440,8 +447,10 @@ static int serve(struct conn *c, struct input *in, int control)
 			drain_buffered(c);   /* what it wrote last still reaches the console */
 			break;   /* the backend let go: the domain is gone */
 		}
-		if (p[0].revents)
+		if (p[0].revents) {
 			pm_hv_ioreq_ack(c->srv);
+			spin = true;
+		}
 		if (c->nr_wn)
 			fire_notifiers(c);
 		input_poll(c->dm, in, &p[2], &p[3]);

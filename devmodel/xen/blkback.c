@@ -432,6 +432,18 @@ static void serve(struct pm_xb_dev *d, const uint8_t *q)
 	b->rsp++;
 }
 
+#define PUSH_EVERY 8   /* responses pushed at least this often within a batch */
+
+/* the responses made so far made visible; whether the frontend waits for one of them */
+static bool push(struct blk *b)
+{
+	RING_IDX old = *ring_idx(b, 2), now = b->rsp;
+
+	__atomic_store_n(ring_idx(b, 2), now, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return (RING_IDX)(now - *ring_idx(b, 3)) < (RING_IDX)(now - old);
+}
+
 static void blk_event(struct pm_xb_dev *d)
 {
 	struct blk *b = d->priv;
@@ -440,7 +452,7 @@ static void blk_event(struct pm_xb_dev *d)
 	if (!b->ring)
 		return;
 	for (;;) {
-		RING_IDX prod = __atomic_load_n(ring_idx(b, 0), __ATOMIC_ACQUIRE), old, now;
+		RING_IDX prod = __atomic_load_n(ring_idx(b, 0), __ATOMIC_ACQUIRE);
 
 		/* more requests than the ring holds: a broken frontend, let go of (as Linux's blkback does) */
 		if (prod - b->cons > b->nr_ents) {
@@ -457,13 +469,15 @@ static void blk_event(struct pm_xb_dev *d)
 			memcpy(q, entry(b, b->cons), b->abi->req);   /* the guest may change it meanwhile */
 			b->cons++;
 			serve(d, q);
+			/* a few answers out while the rest are served: the frontend
+			 * refills its ring meanwhile (on another CPU) */
+			if (b->rsp - *ring_idx(b, 2) >= PUSH_EVERY && b->cons != prod && push(b)) {
+				pm_xb_notify(d);
+				notify = false;
+			}
 		}
 		/* push the responses; notify if the frontend waits for one of them */
-		old = *ring_idx(b, 2);
-		now = b->rsp;
-		__atomic_store_n(ring_idx(b, 2), now, __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if ((RING_IDX)(now - *ring_idx(b, 3)) < (RING_IDX)(now - old))
+		if (push(b))
 			notify = true;
 		/* ask for an event at the next request, then look once more */
 		*ring_idx(b, 1) = b->cons + 1;

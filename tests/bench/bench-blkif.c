@@ -5,7 +5,8 @@
  * board's arm64 one) reads, then writes, 128 MiB of a raw image
  * in requests of 4 KiB (one segment) and 64 KiB (indirect), 32 requests
  * in flight, persistent grants (mapped in an untimed first pass), timed
- * by the guest's own counter (TSC, generic timer). The baseline, timed in
+ * by the guest's own counter (TSC, generic timer), best of three passes
+ * each way. The baseline, timed in
  * the same run: this process reading and writing the same image with
  * pread and pwrite in requests of the same size into 32 buffers in turn
  * (the page cache warm in both). Figures: MB/s and requests/s for each
@@ -31,7 +32,7 @@ struct pass {
 	bool ok;
 };
 
-/* the guest's "diskbench: WHAT KIB KiB: N requests in T ns" in a console log */
+/* the guest's "diskbench: WHAT KIB KiB: N requests in T ns" in a console log: its best pass */
 static bool scan(const char *log, const char *what, unsigned int kib, struct pass *p)
 {
 	char line[256], key[64];
@@ -39,10 +40,18 @@ static bool scan(const char *log, const char *what, unsigned int kib, struct pas
 
 	snprintf(key, sizeof(key), "diskbench: %s %u KiB: ", what, kib);
 	p->ok = false;
-	while (f && fgets(line, sizeof(line), f))
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long reqs;
+		double ns;
+
 		if (!strncmp(line, key, strlen(key)) &&
-		    sscanf(line + strlen(key), "%lu requests in %lf ns", &p->reqs, &p->ns) == 2 && p->ns > 0)
+		    sscanf(line + strlen(key), "%lu requests in %lf ns", &reqs, &ns) == 2 && ns > 0 &&
+		    (!p->ok || ns < p->ns)) {
+			p->reqs = reqs;
+			p->ns = ns;
 			p->ok = true;
+		}
+	}
 	if (f)
 		fclose(f);
 	return p->ok;
@@ -60,8 +69,9 @@ static void guest_passes(const char *board, const char *img, unsigned int kib, s
 		fprintf(stderr, "bench-blkif: %s: not there (are the test guests built?)\n", guest);
 		exit(1);
 	}
+	/* three passes each way, the best kept: as the baseline's */
 	snprintf(cfg, sizeof(cfg), "name = \"b\"\nboard = \"%s\"\n%smemory = 64\nkernel = \"%s\"\nvif = []\n"
-		 "disk = [ \"%s,raw,xvda,rw\" ]\n%s = \"diskbench=%u,%u\"\non_poweroff = \"preserve\"\n",
+		 "disk = [ \"%s,raw,xvda,rw\" ]\n%s = \"diskbench=%u,%u,3\"\non_poweroff = \"preserve\"\n",
 		 board, pc ? "type = \"pvh\"\n" : "", guest, img, pc ? "cmdline" : "extra", kib, PASS_MIB);
 	if (!bench_boot("bench-blkif", cfg, log, sizeof(log)))
 		exit(1);

@@ -231,7 +231,11 @@ static bool serve(struct sim *s, struct client *c)
 
 		if (status && status != -ENOENT && status != -ENOSYS)
 			sim_say("op %u: %s", h.op, strerror(-status));
-		ok = send_reply(c->fd, &h, status, out, status ? 0 : out_len, fds, nr_fds);
+		/* a one-way notify: the device model goes on without waiting for us */
+		if (h.status == PM_SIM_NO_REPLY && h.op == PM_SIM_EVTCHN_NOTIFY)
+			ok = true;
+		else
+			ok = send_reply(c->fd, &h, status, out, status ? 0 : out_len, fds, nr_fds);
 		free(out);
 		c->inlen = 0;
 		return ok;

@@ -8,7 +8,9 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 7
+#define PM_SIM_VERSION 8
+/* a request's status: PM_SIM_NO_REPLY asks for none (EVTCHN_NOTIFY: one way, nothing to wait for) */
+#define PM_SIM_NO_REPLY 1
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
 #define PM_SIM_NAME_LEN 64
 #define PM_SIM_P2M_READ_MAX 65536

@@ -7,7 +7,8 @@
  *   one hypercall page through MSR 0x40000000 (advertised as Xen does;
  *   Unicorn's TCG swallows writes to unknown MSRs, so no page is written:
  *   guests call vmcall directly, as Linux does since 6.10), the TSC's rate
- *   (1 GHz: it counts nanoseconds);
+ *   (Unicorn's rdtsc is the host's TSC, measured once against
+ *   CLOCK_MONOTONIC; it is not a nanosecond count);
  * - vmcall (an invalid instruction to Unicorn, which has no VMX) is the
  *   hypercall: op in eax, arguments in ebx, ecx, edx, esi, edi, the
  *   result in eax.
@@ -18,13 +19,50 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include "ioreq.h"
 #include "vcpu.h"
 
 #define XEN_MSR 0x40000000u
 #define XEN_CPUID 0x40000000u
+
+static uint64_t host_khz = 1000000;   /* a host without a TSC we can read: Unicorn's counter as ns, about */
+static pthread_once_t host_khz_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Unicorn's rdtsc reads the host's TSC (QEMU's cpu_get_host_ticks, with no
+ * offset): its rate is the host TSC's, measured here over 10 ms against
+ * CLOCK_MONOTONIC, so that a guest timing itself by the TSC and Xen's
+ * leaf 0x40000003 (as Linux's and the test guests do) gets seconds right
+ */
+static void measure_khz(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	struct timespec a, b, nap = { 0, 10000000 };
+	uint64_t c0, c1, ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	c0 = __rdtsc();
+	nanosleep(&nap, NULL);
+	c1 = __rdtsc();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec;
+	if (ns && c1 > c0)
+		host_khz = (c1 - c0) * 1000000ull / ns;
+#endif
+}
+
+static uint64_t tsc_khz(void)
+{
+	pthread_once(&host_khz_once, measure_khz);
+	return host_khz;
+}
 
 static uint32_t reg(struct sim_vcpu *v, int r)
 {
@@ -106,7 +144,7 @@ static int cpuid(struct uc_struct *uc, void *opaque)
 	case XEN_CPUID + 3:
 		set(v, UC_X86_REG_EAX, 0);
 		set(v, UC_X86_REG_EBX, 0);
-		set(v, UC_X86_REG_ECX, 1000000);      /* subleaf 0: the TSC's kHz (it counts nanoseconds) */
+		set(v, UC_X86_REG_ECX, (uint32_t)tsc_khz());   /* subleaf 0: the TSC's kHz */
 		set(v, UC_X86_REG_EDX, 0);
 		return 1;
 	}

@@ -507,7 +507,7 @@ static void bench_say(const char *what, u32 kib, u32 reqs, u64 ticks)
 	puts_(" ns\n");
 }
 
-void blkfront_bench(u32 kib, u32 mib)
+void blkfront_bench(u32 kib, u32 mib, u32 rounds)
 {
 	u32 pages = kib / 4, total = mib * 256;
 	volatile struct grant_entry_v1 *g;
@@ -541,14 +541,16 @@ void blkfront_bench(u32 kib, u32 mib)
 		puts_("diskbench: a request failed\n");
 		return;
 	}
-	t = bench_pass(BLKIF_OP_READ, pages, total);
-	if (t)
-		bench_say("read", kib, total / pages, t);
-	t = t ? bench_pass(BLKIF_OP_WRITE, pages, total) : 0;
-	if (t)
-		bench_say("write", kib, total / pages, t);
-	else
-		puts_("diskbench: a request failed\n");
+	for (t = 1; rounds-- && t;) {
+		t = bench_pass(BLKIF_OP_READ, pages, total);
+		if (t)
+			bench_say("read", kib, total / pages, t);
+		t = t ? bench_pass(BLKIF_OP_WRITE, pages, total) : 0;
+		if (t)
+			bench_say("write", kib, total / pages, t);
+		else
+			puts_("diskbench: a request failed\n");
+	}
 	fe_write("state", 6);   /* Closed */
 	wait_backend(6);
 }

@@ -164,12 +164,13 @@ void blkfront_run(void);
  */
 void blkfront_log(u64 secs);
 /**
- * blkfront_bench - word "diskbench=KIB,MIB": MIB MiB of the disk read,
+ * blkfront_bench - word "diskbench=KIB,MIB[,N]": MIB MiB of the disk read,
  * then written, sequentially in requests of KIB KiB (4: one segment; up
- * to 64: indirect), 32 in flight, persistent grants; says each pass's
- * requests and time (common/blkfront.c)
+ * to 64: indirect), 32 in flight, persistent grants, N times over (1 if
+ * not given) on one connection; says each pass's requests and time
+ * (common/blkfront.c)
  */
-void blkfront_bench(u32 kib, u32 mib);
+void blkfront_bench(u32 kib, u32 mib, u32 rounds);
 /** blkfront_bad - requests that are not ones, and a ring overrun (common/blkfront.c, word "diskbad") */
 void blkfront_bad(void);
 /** netfront_run - a network frontend answers ARP and pings, and pings a peer (common/netfront.c, word "net=IP[,PEER]") */

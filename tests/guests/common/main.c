@@ -248,7 +248,9 @@ static void run_word(const char *w)
 		const char *e;
 		u64 kib = parse_num(v, &e);
 
-		blkfront_bench((u32)kib, *e == ',' ? (u32)parse_num(e + 1, 0) : 16);
+		u64 mib = *e == ',' ? parse_num(e + 1, &e) : 16;
+
+		blkfront_bench((u32)kib, (u32)mib, *e == ',' ? (u32)parse_num(e + 1, 0) : 1);
 	} else if (word_is(w, "disklog", &v)) {
 		blkfront_log(parse_num(v, 0));
 	} else if (word_is(w, "diskbad", 0)) {

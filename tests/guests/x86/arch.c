@@ -143,7 +143,7 @@ u64 arch_counter(void)
 
 u64 arch_counter_hz(void)
 {
-	return tsc_khz ? tsc_khz * 1000 : 1000000000ull;   /* else nanoseconds, as the simulator's Unicorn TSC */
+	return tsc_khz ? tsc_khz * 1000 : 1000000000ull;   /* else (no Xen leaf): about a GHz */
 }
 
 void uart_putc(char c)
