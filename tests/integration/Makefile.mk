@@ -45,7 +45,6 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/disk-suspend.sh \
 	tests/integration/disk-suspend-kvm.sh \
 	tests/integration/gntmap-sim.sh \
-	tests/integration/gntmap-sim-kvm.sh \
 	tests/integration/net-sim.sh \
 	tests/integration/net-sim-kvm.sh \
 	tests/integration/pxl-sim-kvm.sh \

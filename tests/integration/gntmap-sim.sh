@@ -32,6 +32,7 @@ pair() {
 	local d
 	boot "$1" "gr$2" share
 	d=$("$PXL" domid "gr$2")
+	[[ $d =~ ^[0-9]+$ ]] || echo "# gr$2: pxl domid said '$d'"
 	boot "$1" "be$2" "control gntmap=$d$3" -p
 	store xenstore-write "/local/domain/$d/data/peer" "$("$PXL" domid "be$2")"
 	wait_log "gr$2" '^grant: ready 8 9'

@@ -20,7 +20,7 @@ plan 32
 out=$("$PXL" help)
 is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pci-list pci-assignable-list pause unpause console save migrate restore migrate-receive dump-core mem-max mem-set button-press vcpu-list vcpu-pin vcpu-set vm-list info sharing sched-credit sched-credit2 domid domname rename trigger sysrq debug-keys set-parameters dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list getenforce setenforce" \
 	"$(printf '%s\n' "$out" | sed -n "/^xl's commands/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
-is "then physmap's own" "help completion board dumpdtb e820 p2m" \
+is "then physmap's own" "help completion man board dumpdtb e820 p2m" \
 	"$(printf '%s\n' "$out" | sed -n "/^physmap's own/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
 is "pxl CMD --help is pxl help CMD" "$("$PXL" help create)" "$("$PXL" create --help)"
 out=$("$PXL" help create)

@@ -5,7 +5,7 @@ bin_PROGRAMS += pxl
 pxl_SOURCES = tools/pxl/pxl.c tools/pxl/pxl-plugin.h
 pxl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/libphysmap/include -I$(top_srcdir)/boards \
 	-DPXL_PLUGINDIR='"$(plugindir)"'
-pxl_LDADD = libpmtools.la libphysmap.la -ldl
+pxl_LDADD = libpmtools.la -ldl
 
 # what several plugins do alike, linked into each
 noinst_LTLIBRARIES += libpxlutil.la

@@ -29,6 +29,37 @@ struct registry {
 	size_t nh;
 };
 
+/*
+ * a function of libphysmap, as the plugins loaded it: pxl itself does not
+ * link the library (a program of the build tree stays a program, not a
+ * libtool wrapper, and keeps the name it was run by); NULL without plugins
+ */
+static void *lib_fn(const struct registry *r, const char *name)
+{
+	for (size_t i = 0; i < r->nh; i++) {
+		void *f = dlsym(r->handles[i], name);
+
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+typedef const struct pm_config_key *(*keys_fn)(void);
+typedef const struct board_ops *const *(*boards_fn)(void);
+
+/* the key tables: honoured, ignored; false without the library */
+static bool key_tables(const struct registry *r, const struct pm_config_key *t[2])
+{
+	keys_fn h = (keys_fn)lib_fn(r, "pm_config_keys_honoured"), i = (keys_fn)lib_fn(r, "pm_config_keys_ignored");
+
+	if (!h || !i)
+		return false;
+	t[0] = h();
+	t[1] = i();
+	return true;
+}
+
 static const struct pm_opt global_opts[] = {
 	{ "connect", required_argument, 'c', "sim|xen",
 	  "the hypervisor backend (default $PHYSMAP_CONNECT, else sim)" },
@@ -291,12 +322,13 @@ static size_t synopsis_kinds(const char *syn, char *out, size_t len)
  */
 static void completion(const struct registry *r)
 {
-	const struct pm_config_key *tables[] = { pm_config_keys_honoured(), pm_config_keys_ignored() };
+	const struct pm_config_key *tables[2];
+	bool keys = key_tables(r, tables);
 
 	printf("# bash completion for pxl, generated from its option tables\n"
 	       "_pxl_domains() { PHYSMAP_NO_START=1 command pxl list 2>/dev/null | awk 'NR > 1 { print $1 }'; }\n"
 	       "_pxl_keys='");
-	for (size_t t = 0; t < 2; t++)
+	for (size_t t = 0; keys && t < 2; t++)
 		for (const struct pm_config_key *k = tables[t]; k->key; k++)
 			printf("%s%s=", t || k != tables[0] ? " " : "", k->key);
 	printf("'\n"
@@ -378,8 +410,13 @@ static int man(const struct registry *r, const char *what)
 		return PXL_OK;
 	}
 	if (what && !strcmp(what, "keys")) {
-		const struct pm_config_key *t[] = { pm_config_keys_honoured(), pm_config_keys_ignored() };
+		const struct pm_config_key *t[2];
+		boards_fn boards = (boards_fn)lib_fn(r, "pm_board_list");
 
+		if (!key_tables(r, t) || !boards) {
+			fprintf(stderr, "pxl man keys: no plugin loaded the library\n");
+			return PXL_FAIL;
+		}
 		printf(".SS Keys pxl honours\n");
 		for (const struct pm_config_key *k = t[0]; k->key; k++) {
 			printf(".TP\n.B ");
@@ -398,7 +435,7 @@ static int man(const struct registry *r, const char *what)
 		printf(".SS Keys of the boards\n"
 		       "physmap's own, for the board the configuration chooses (\\fBboard\\fR); a key of\n"
 		       "another board is an error, unless xl.cfg has it (then a warning).\n");
-		for (const struct board_ops *const *b = pm_board_list(); *b; b++)
+		for (const struct board_ops *const *b = boards(); *b; b++)
 			for (const struct pm_board_key *k = (*b)->keys; k && k->name; k++) {
 				printf(".TP\n.B ");
 				pm_man_text(stdout, k->name);
