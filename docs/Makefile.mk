@@ -25,7 +25,7 @@ man/pxl.1: $(srcdir)/docs/man/pxl.1.in $(srcdir)/docs/man/man-fill.sh pxl$(EXEEX
 	$(PM_MAN_PXL) man options >man/pxl.options.part && \
 	$(PM_MAN_FILL) $(srcdir)/docs/man/pxl.1.in $(VERSION) @COMMANDS@ man/pxl.commands.part \
 		@OPTIONS@ man/pxl.options.part >$@.tmp && mv $@.tmp $@
-man/pxl.cfg.5: $(srcdir)/docs/man/pxl.cfg.5.in $(srcdir)/docs/man/man-fill.sh pxl$(EXEEXT)
+man/pxl.cfg.5: $(srcdir)/docs/man/pxl.cfg.5.in $(srcdir)/docs/man/man-fill.sh pxl$(EXEEXT) $(plugin_LTLIBRARIES)
 	@$(MKDIR_P) man
 	$(AM_V_GEN)$(PM_MAN_PXL) man keys >man/pxl.keys.part && \
 	$(PM_MAN_FILL) $(srcdir)/docs/man/pxl.cfg.5.in $(VERSION) @KEYS@ man/pxl.keys.part >$@.tmp && mv $@.tmp $@

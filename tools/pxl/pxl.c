@@ -155,7 +155,8 @@ static void load_plugins(struct registry *r)
 		load_dir(r, d);
 	free(copy);
 	load_dir(r, PXL_PLUGINDIR);
-	qsort(r->cmds, r->n, sizeof(*r->cmds), sort_by_name);
+	if (r->n)
+		qsort(r->cmds, r->n, sizeof(*r->cmds), sort_by_name);
 }
 
 static void registry_dispose(struct registry *r)
