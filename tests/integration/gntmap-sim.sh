@@ -35,11 +35,20 @@ pair() {
 	[[ $d =~ ^[0-9]+$ ]] || echo "# gr$2: pxl domid said '$d'"
 	boot "$1" "be$2" "control gntmap=$d$3" -p
 	store xenstore-write "/local/domain/$d/data/peer" "$("$PXL" domid "be$2")"
-	wait_log "gr$2" '^grant: ready 8 9'
+	wait_long "gr$2" '^grant: ready 8 9'
 	"$PXL" unpause "be$2"
 }
 # a guest's lines with prefix $2, prefix removed, joined by |
 said() { log "$1" | tr -d '\r' | sed -n "s/^$2: //p" | tr '\n' '|' | sed 's/|$//'; }
+# up to 120 s for a guest's line (two guests spinning on each other's pages under sanitizers on a busy
+# host), its console said in the log if it never comes
+wait_long() {
+	local i
+	for i in $(seq 1200); do log "$1" | grep -q -- "$2" && return 0; sleep 0.1; done
+	echo "# $1 never said '$2'; its console:"
+	log "$1" | tail -n 8 | sed 's/^/#   /'
+	return 1
+}
 # the pfns a domain's P2M shows foreign, sorted, in hex
 foreign_pfns() {
 	"$PXL" p2m "$1" | awk '$1 == "foreign" { print $2 }' | while IFS=- read -r a b; do
@@ -62,7 +71,7 @@ free0=$(free_mib)
 
 # pc: the whole exchange
 pair pc 1
-wait_log be1 '^gntmap: holding'
+wait_long be1 '^gntmap: holding'
 is "pc: a guest maps another's grants over pages it gave back: A read, B refused writable (GNTST_general_error), B read-only" \
 	"$first_maps" "$(said be1 gntmap | cut -d'|' -f1-7 | sed 's/A at pfn [^|]*/A at pfn/')"
 is "pc: GNTTABOP_copy: B copied out to a frame of its own, bytes copied into A at 1024" \
@@ -71,43 +80,43 @@ is "pc: Xen's statuses: copy into read-only -1, another's frame -8, past the pag
 	"-1|-8|-10|-3|-2|-3|-1|-1" "$(statuses be1)"
 is "pc: pxl p2m of the backend: its two pfns foreign while it maps them" "$(mapped_pfns be1)" "$(foreign_pfns be1)"
 store xenstore-write "/local/domain/$("$PXL" domid be1)/data/unmap" 1
-wait_log be1 '^gntmap: done'
+wait_long be1 '^gntmap: done'
 is "pc: unmapped: B 0, A at B's address -1, A 0, A again -4 (GNTST_bad_handle); its pfns no longer foreign" \
 	"unmap B: 0|bad: unmap A at B's address: -1|unmap A: 0|bad: unmap A again: -4|done|" \
 	"$(said be1 gntmap | sed 's/.*|holding|//')|$(foreign_pfns be1)"
-wait_log gr1 '^grant: entry 8 flags'
+wait_long gr1 '^grant: entry 8 flags'
 is "pc: the granter sees what the backend wrote and copied; entry 8 was reading|writing while mapped, neither after" \
 	"$granter_end" "$(said gr1 grant | cut -d'|' -f2-5)"
 "$PXL" destroy be1
 
 # virt: the same between two arm64 guests
 pair virt 2
-wait_log be2 '^gntmap: holding'
+wait_long be2 '^gntmap: holding'
 is "virt: maps, copies and statuses as on pc; the two pfns foreign while mapped" \
 	"$first_maps|$copies|-1|-8|-10|-3|-2|-3|-1|-1|$(mapped_pfns be2)" \
 	"$(said be2 gntmap | cut -d'|' -f1-10 | sed 's/A at pfn [^|]*/A at pfn/')|$(statuses be2)|$(foreign_pfns be2)"
 store xenstore-write "/local/domain/$("$PXL" domid be2)/data/unmap" 1
-wait_log gr2 '^grant: entry 8 flags'
+wait_long gr2 '^grant: entry 8 flags'
 is "virt: unmapped, nothing foreign left; the granter sees the bytes and its flags cleared" \
 	"|$granter_end" "$(foreign_pfns be2)|$(said gr2 grant | cut -d'|' -f2-5)"
 "$PXL" destroy be2
 
 # a write to the read-only map: the writer crashes, the page stays; its maps go with it
 pair pc 3 ,rowrite
-wait_log be3 'crashed: '
+wait_long be3 'crashed: '
 is "a write to a read-only grant map crashes the writer, naming the pfn" \
 	"crashed: pfn $(b_pfn be3) (a read-only grant map)" \
 	"$(log be3 | tr -d '\r' | sed -n 's/.* \(crashed: pfn 0x[0-9a-f]* ([^)]*)\).*/\1/p')"
 "$PXL" destroy be3 2>/dev/null   # gone by itself where on_crash destroys
-wait_log gr3 '^grant: entry 8 flags'
+wait_long gr3 '^grant: entry 8 flags'
 is "destroyed, its maps go: the granter's page B as it wrote it, its flags cleared" \
 	"$granter_end" "$(said gr3 grant | cut -d'|' -f2-5)"
 
 # a backend destroyed while it maps: the grants released
 pair virt 4
-wait_log be4 '^gntmap: holding'
+wait_long be4 '^gntmap: holding'
 "$PXL" destroy be4
-wait_log gr4 '^grant: entry 8 flags'
+wait_long gr4 '^grant: entry 8 flags'
 is "a backend destroyed while it maps: the granter's flags cleared, the pages as written" \
 	"$granter_end" "$(said gr4 grant | cut -d'|' -f2-5)"
 
