@@ -16,7 +16,7 @@ boot() {
 	"$PXL" create "$EX/virt.cfg" name="$name" kernel="$G" "extra=\"$words\"" "$@" >/dev/null 2>&1 || return 1
 }
 
-plan 73
+plan 74
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 
@@ -188,6 +188,16 @@ boot wl "workload=8,3" on_poweroff=preserve
 wait_state wl shutdown
 is "the memory workload writes and checks 8 MiB, 3 rounds" "workload: 3 rounds over 8 MiB ok" "$(log wl | grep '^workload')"
 "$PXL" destroy wl
+
+# the generic timer's counter while other domains' vCPUs are made: each engine's creation once showed
+# the readers the wall clock for an instant (a 60 s loop ended at once)
+boot clk "clock=6" on_poweroff=preserve memory=32
+for i in $(seq 12); do boot "mk$i" "" memory=16 on_poweroff=preserve; done
+for i in $(seq 12); do "$PXL" destroy "mk$i"; done
+wait_state clk shutdown
+is "CNTVCT_EL0 never goes back or jumps while other domains' vCPUs are created" \
+	"clock: 0 back, 0 jumps" "$(log clk | tr -d '\r' | grep '^clock:')"
+"$PXL" destroy clk
 
 boot smp "smp" vcpus=4 on_poweroff=preserve
 wait_log smp "^smp:" || log smp >&2   # what it said, if it never got there

@@ -16,6 +16,13 @@
  *
  * Guest pointers are guest physical addresses: the guests run with the
  * MMU off, where virtual and physical are one.
+ *
+ * The generic timer's counters (CNTVCT_EL0, CNTPCT_EL0) are read here, not
+ * by the engine: system time at CNTFRQ_EL0's 62.5 MHz. Unicorn reads its
+ * clock through a flag each engine's creation resets for an instant, so
+ * a vCPU that read the counter while another domain's vCPU was being made
+ * saw the wall clock instead (a jump of decades, then back): a guest's
+ * "60 seconds" loop ended at once.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +39,11 @@
 #define HVC_0 0xd4000002u     /* hvc #0: SMCCC calls, PSCI among them */
 
 /* PSCI 1.0 (ARM DEN 0022), what the virt board's device tree offers */
+/* the counters' encodings (op0 3, op1 3, CRn 14, CRm 0): CNTPCT_EL0 op2 1, CNTVCT_EL0 op2 2 */
+#define CNT_OP2_PHYS 1
+#define CNT_OP2_VIRT 2
+#define CNT_NS_PER_TICK 16   /* CNTFRQ_EL0 62.5 MHz, as the engine announces it */
+
 #define PSCI_VERSION 0x84000000u
 #define PSCI_CPU_OFF 0x84000002u
 #define PSCI_CPU_ON_32 0x84000003u
@@ -157,9 +169,23 @@ static void trap(uc_engine *uc, uint32_t intno, void *opaque)
 	uc_reg_write(uc, UC_ARM64_REG_PC, &pc);
 }
 
+/* an MRS: the counters answered from system time (returns 1: done here), anything else left to the engine */
+static uint32_t mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *opaque)
+{
+	uint64_t ticks;
+
+	(void)opaque;
+	if (cp->op0 != 3 || cp->op1 != 3 || cp->crn != 14 || cp->crm != 0 ||
+	    (cp->op2 != CNT_OP2_PHYS && cp->op2 != CNT_OP2_VIRT))
+		return 0;
+	ticks = sim_now_ns() / CNT_NS_PER_TICK;
+	uc_reg_write(uc, reg, &ticks);
+	return 1;
+}
+
 static int arm64_init(struct sim_vcpu *v)
 {
-	uc_hook h;
+	uc_hook h, hm;
 	uint64_t pstate = v->ctx.pstate;
 
 	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &v->uc) != UC_ERR_OK) {
@@ -171,7 +197,8 @@ static int arm64_init(struct sim_vcpu *v)
 	uc_reg_write(v->uc, UC_ARM64_REG_PC, &v->ctx.pc);
 	if (pstate)
 		uc_reg_write(v->uc, UC_ARM64_REG_PSTATE, &pstate);
-	if (uc_hook_add(v->uc, &h, UC_HOOK_INTR, trap, v, 1, 0) != UC_ERR_OK) {
+	if (uc_hook_add(v->uc, &h, UC_HOOK_INTR, trap, v, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(v->uc, &hm, UC_HOOK_INSN, mrs, v, 1, 0, UC_ARM64_INS_MRS) != UC_ERR_OK) {
 		uc_close(v->uc);
 		v->uc = NULL;
 		return -ENOMEM;

@@ -279,6 +279,22 @@ static void run_word(const char *w)
 		puts_(" instructions in ");
 		put_dec(t * 1000 / (arch_counter_hz() / 1000000));
 		puts_(" ns\n");
+	} else if (word_is(w, "clock", &v)) {
+		/* the counter read for SECS of its own seconds: steps back, and steps of a second or more */
+		u64 hz = arch_counter_hz(), prev = arch_counter(), now, ran = 0, back = 0, jumps = 0;
+
+		while (ran < parse_num(v, 0) * hz) {
+			now = arch_counter();
+			back += now < prev;
+			jumps += now > prev && now - prev >= hz;
+			ran += now > prev && now - prev < hz ? now - prev : 0;
+			prev = now;
+		}
+		puts_("clock: ");
+		put_dec(back);
+		puts_(" back, ");
+		put_dec(jumps);
+		puts_(" jumps\n");
 	} else if (word_is(w, "touch", 0)) {
 		/* every page of RAM 16 MiB past this image written once (the
 		 * image, its stack and the firmware table lie below) */
