@@ -46,6 +46,8 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/disk-suspend-kvm.sh \
 	tests/integration/net-sim.sh \
 	tests/integration/net-sim-kvm.sh \
+	tests/integration/gntmap-sim.sh \
+	tests/integration/gntmap-sim-kvm.sh \
 	tests/integration/pxl-sim-kvm.sh \
 	tests/integration/stream-corruption-kvm.sh \
 	tests/integration/parallel-loops-kvm.sh \
@@ -58,8 +60,6 @@ dist_noinst_SCRIPTS += $(PM_INTEGRATION_TESTS) tests/integration/qemu-mtree-to-j
 	tests/integration/guest-lib.sh tests/integration/xtf-lib.sh \
 	tests/integration/xtf-table.sh tests/integration/hvm-context.py tests/integration/kvm-probe.sh
 EXTRA_DIST += tests/integration/gnttab-xen.txt
-# out of TESTS until an intermittent failure of its virt pairs is found (issue 30); run it by hand
-EXTRA_DIST += tests/integration/gntmap-sim.sh
 
 # prints docs/xl-cfg-keys.md from the key tables (make update-docs)
 check_PROGRAMS += tests/integration/config-keys-doc

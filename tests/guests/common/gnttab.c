@@ -182,6 +182,7 @@ void grant_run(int give_back, u16 peer)
 		f = e[8].flags;
 		seen |= f;
 		if (p[0] == 'w' && p[7] == ' ' && p[10] == ' ') {   /* "written by ..." */
+			seen |= e[8].flags;   /* mapped and written between the two reads above: the map still held */
 			memcpy(page_a + 2048, "seen", 5);   /* dom0 holds the map until it reads this */
 			break;
 		}
