@@ -5,7 +5,8 @@
  * (the chunk header needs the page before), doubling a tree's real memory
  * and spreading its leaves over twice the address space. Here a chunk is
  * one 2 MiB-aligned mapping (advised to be a transparent huge page, so a
- * lookup's leaf seldom misses the TLB) handed out page by page; a page
+ * lookup's leaf seldom misses the TLB; but the first, so that a small
+ * guest's tree costs its few pages, not 2 MiB) handed out page by page; a page
  * given back goes on its chunk's free list, and a chunk none of whose pages
  * is in use is unmapped, but for one kept (a page that comes and goes must
  * not map and unmap 2 MiB each time).
@@ -89,7 +90,10 @@ static long add_chunk(struct pm_pagepool *pp)
 	if (base > raw)
 		munmap(raw, (size_t)(base - raw));
 	munmap(base + CHUNK_SIZE, (size_t)(raw + CHUNK_SIZE - base));
-	(void)madvise(base, CHUNK_SIZE, MADV_HUGEPAGE);   /* advice: may be refused */
+	/* advice, may be refused: a tree's first chunk in small pages (a small
+	 * guest's whole tree is a few pages of it: a huge page would cost 2 MiB
+	 * of memory a domain), its later ones huge */
+	(void)madvise(base, CHUNK_SIZE, pp->nr ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	for (i = pp->nr; i > 0 && pp->chunks[i - 1].base > base; i--)
 		pp->chunks[i] = pp->chunks[i - 1];
 	pp->chunks[i] = (struct chunk){ .base = base };
