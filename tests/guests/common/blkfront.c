@@ -361,7 +361,7 @@ void blkfront_log(u64 secs)
 	say("log: records ", (long)k);
 	say("log: posted again after a resume ", (long)reposted);
 	say("log: resumes ", control_resumes());
-	for (u64 base = 0; bad < 0 && !rc && base < k + 8; base += 8) {
+	for (u64 base = 0; bad < 0 && !rc && base < k + 8 && base + 8 <= n; base += 8) {   /* not past the disk's end */
 		memset(data, 0x5a, sizeof(data));
 		rc = submit(BLKIF_OP_READ, base, 0, 7);
 		bad = rc ? (long)base : check_page(base, k);
