@@ -15,6 +15,10 @@
 # for hardware, and scripts/test names every skipped suite in its summary
 # and never counts it as passed.
 
+# the simulator's frame pool the suites' figures are written for (its own
+# default is half the host's RAM)
+export PHYSMAP_HOST_MEMORY=${PHYSMAP_HOST_MEMORY-4g}
+
 tap_n=0
 tap_failed=0
 tap_plan=

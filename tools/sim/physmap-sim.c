@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,12 +37,14 @@
 #include "vcpu.h"
 #include "sim.h"
 
-#define MAX_CLIENTS SIM_MAX_CLIENTS
 #define IDLE_EXIT_NS 1000000000ll
+#define WATCHDOG_EVERY_NS 100000000ll   /* watchdogs checked this often (the loop wakes at least each 250 ms) */
+#define IN_KEEP 4096                    /* a client's request buffer kept between requests, at most */
 
 static const struct pm_opt opts[] = {
 	{ "rundir", required_argument, 'r', "DIR", "where the sockets and the log live (default $PHYSMAP_RUNDIR)" },
-	{ "host-memory", required_argument, 'm', "SIZE", "the frame pool (default 4g; sparse)" },
+	{ "host-memory", required_argument, 'm', "SIZE",
+	  "the frame pool (default $PHYSMAP_HOST_MEMORY, else half the host's RAM; sparse)" },
 	{ "config", required_argument, 'c', "FILE",
 	  "settings (default $PHYSMAP_RUNDIR/sim.conf if it exists): host_memory = SIZE" },
 	{ "foreground", no_argument, 'f', NULL, "stay in the foreground, log to stderr, never exit when idle" },
@@ -48,10 +52,12 @@ static const struct pm_opt opts[] = {
 };
 #define NR_OPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* a connection, allocated when it comes (no fixed number of them) */
 struct client {
+	struct client *prev, *next;
 	int fd;
 	char *in;        /* header + payload being read */
-	uint32_t inlen;
+	uint32_t inlen, incap;
 	int in_fd;       /* the fd that came with the request, or -1 */
 };
 
@@ -95,6 +101,34 @@ static int read_config(const char *path, bool must_exist, uint64_t *pool_bytes)
 	}
 	free(value[0]);
 	return rc;
+}
+
+/*
+ * the frame pool's default: $PHYSMAP_HOST_MEMORY, else half of the host's
+ * RAM in 256 MiB steps (the pool is sparse: a frame costs the host only
+ * once a guest writes it, so the share bounds what guests may commit, as
+ * Xen's free memory does). returns: 0; -1 (said why)
+ */
+static int default_pool(uint64_t *bytes)
+{
+	const char *env = getenv("PHYSMAP_HOST_MEMORY");
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+
+	if (env && *env) {
+		if (pm_size_parse(env, PM_SIZE_M, bytes) || *bytes < (1 << 20)) {
+			fprintf(stderr, "physmap-sim: PHYSMAP_HOST_MEMORY=%s: not a size of 1m or more\n", env);
+			return -1;
+		}
+		return 0;
+	}
+	if (pages <= 0 || size <= 0) {
+		*bytes = 4ull << 30;   /* a host that does not say: wave 1's fixed size */
+		return 0;
+	}
+	*bytes = (uint64_t)pages * (uint64_t)size / 2 & ~((256ull << 20) - 1);
+	if (*bytes < (256ull << 20))
+		*bytes = 256ull << 20;
+	return 0;
 }
 
 static long long now_ns(void)
@@ -201,6 +235,16 @@ static bool serve(struct sim *s, struct client *c)
 		memcpy(&h, c->in, sizeof(h));
 		want += h.len;
 	}
+	if (want > c->incap) {
+		char *in = pm_t_realloc(c->in, want);
+
+		if (!in) {
+			sim_say("client %d: no memory for a request of %u bytes: disconnected", c->fd, want);
+			return false;
+		}
+		c->in = in;
+		c->incap = want;
+	}
 	r = recv_some(c, want - c->inlen);
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
 		return false;
@@ -238,6 +282,11 @@ static bool serve(struct sim *s, struct client *c)
 			ok = send_reply(c->fd, &h, status, out, status ? 0 : out_len, fds, nr_fds);
 		free(out);
 		c->inlen = 0;
+		if (c->incap > IN_KEEP) {   /* an idle connection keeps a small buffer, not its largest request's */
+			free(c->in);
+			c->in = NULL;
+			c->incap = 0;
+		}
 		return ok;
 	}
 }
@@ -255,19 +304,93 @@ static void *run_store(void *arg)
 	return NULL;
 }
 
+/* a new connection on @lfd, watched on @ep; false when the descriptor limit refused it */
+static bool accept_client(int ep, int lfd, struct client **list, unsigned int *nc)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct client *c;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (fd < 0)
+		return errno != EMFILE && errno != ENFILE;
+	c = pm_t_calloc(1, sizeof(*c));
+	ev.data.ptr = c;
+	if (!c || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		sim_say("a connection refused: %s", c ? strerror(errno) : "out of memory");
+		free(c);
+		close(fd);
+		return true;
+	}
+	c->fd = fd;
+	c->in_fd = -1;
+	c->next = *list;
+	if (*list)
+		(*list)->prev = c;
+	*list = c;
+	(*nc)++;
+	return true;
+}
+
+/* a connection gone: its domains told (s->lock held), closed, freed */
+static void drop_client(struct sim *s, struct client *c, struct client **list, unsigned int *nc)
+{
+	/* a client's death leaves its domains as they are, but a domain whose
+	 * device model it was crashes */
+	sim_client_gone(s, c->fd);
+	close(c->fd);   /* out of the epoll set with it */
+	if (c->in_fd >= 0)
+		close(c->in_fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*list = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->in);
+	free(c);
+	(*nc)--;
+}
+
+/* the open-files limit raised to its hard limit (a domain costs the simulator descriptors); the limit now */
+static rlim_t raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return 0;
+	if (r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &r);
+		(void)getrlimit(RLIMIT_NOFILE, &r);
+	}
+	return r.rlim_cur;
+}
+
+/* the tags of the loop's own descriptors in the epoll set (a client's is its struct) */
+static char tag_signal, tag_listen, tag_wake;
+
+static int watch(int ep, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
 int main(int argc, char **argv)
 {
 	const char *rundir = getenv("PHYSMAP_RUNDIR"), *config = NULL, *memory = NULL;
-	uint64_t pool_bytes = 4ull << 30;
-	struct client clients[MAX_CLIENTS];
+	uint64_t pool_bytes = 0;
+	struct client *clients = NULL;
 	struct pm_getopt g = { 0 };
 	struct sim s = { .pool.fd = -1 };
 	char sock[512] = "", store[512] = "", logp[512], why[256];
-	int lfd = -1, sfd = -1, stop[2] = { -1, -1 }, nc = 0, ret = 1, c, rc;
+	int lfd = -1, sfd = -1, ep = -1, spare = -1, stop[2] = { -1, -1 }, ret = 1, c, rc;
+	unsigned int nc = 0;
+	rlim_t nofile = raise_nofile();
 	bool foreground = false, store_running = false;
 	pthread_t store_thread;
 	void *store_args[2];
-	long long idle_since;
+	long long idle_since, last_watch;
 	sigset_t sigs;
 
 	if (pm_getopt_init(&g, opts, NR_OPTS)) {
@@ -293,6 +416,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "physmap-sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
 		goto out;
 	}
+	if (default_pool(&pool_bytes))
+		goto out;
 	snprintf(sock, sizeof(sock), "%s/sim.conf", rundir);
 	if (read_config(config ? config : sock, config != NULL, &pool_bytes))
 		goto out;
@@ -329,7 +454,9 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0 || pipe2(stop, O_CLOEXEC)) {
+	if (sfd < 0 || pipe2(stop, O_CLOEXEC) || (ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    watch(ep, sfd, &tag_signal) || watch(ep, lfd, &tag_listen) || watch(ep, s.wake_fd, &tag_wake) ||
+	    (spare = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "physmap-sim: %s\n", strerror(errno));
 		goto out;
 	}
@@ -369,71 +496,56 @@ int main(int argc, char **argv)
 	}
 	sim_say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)s.pool.total, sock, store,
 	    sim_kvm_engine(&s));
-	idle_since = now_ns();
+	idle_since = last_watch = now_ns();
 	for (;;) {
-		struct pollfd p[MAX_CLIENTS + 3];
-		int n = 0;
+		struct epoll_event evs[64];
+		int n = epoll_wait(ep, evs, 64, 250);
+		bool woken = false, signalled = false;
 
-		p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = s.wake_fd, .events = POLLIN };
-		for (int i = 0; i < nc; i++)
-			p[n++] = (struct pollfd){ .fd = clients[i].fd, .events = POLLIN };
-		if (poll(p, (nfds_t)n, 250) < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR)
 			break;
-		if (p[0].revents) {
+		for (int i = 0; i < n; i++) {
+			struct client *cl = evs[i].data.ptr;
+
+			if (evs[i].data.ptr == &tag_signal) {
+				signalled = true;
+			} else if (evs[i].data.ptr == &tag_wake) {
+				woken = true;
+			} else if (evs[i].data.ptr == &tag_listen) {
+				if (!accept_client(ep, lfd, &clients, &nc)) {
+					/* out of descriptors: the one kept for this takes the
+					 * connection, which is closed at once, and says why */
+					close(spare);
+					spare = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+					if (spare >= 0)
+						close(spare);
+					sim_say("a connection refused: the open-files limit (%llu) is reached",
+						(unsigned long long)nofile);
+					spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				}
+			} else if (!serve(&s, cl)) {
+				pthread_mutex_lock(&s.lock);
+				drop_client(&s, cl, &clients, &nc);
+				pthread_mutex_unlock(&s.lock);
+			}
+		}
+		if (signalled) {
 			sim_say("signalled: exiting");
 			break;
 		}
 		/* watchdogs that ran out stop their guests (at most 250 ms late) */
-		pthread_mutex_lock(&s.lock);
-		sim_watchdogs_check(&s);
-		pthread_mutex_unlock(&s.lock);
-		if (p[2].revents) {
+		if (now_ns() - last_watch >= WATCHDOG_EVERY_NS) {
+			last_watch = now_ns();
+			pthread_mutex_lock(&s.lock);
+			sim_watchdogs_check(&s);
+			pthread_mutex_unlock(&s.lock);
+		}
+		if (woken) {
 			/* guests shut down: on_poweroff, on_reboot, on_crash */
 			pthread_mutex_lock(&s.lock);
 			sim_act(&s);
 			pthread_mutex_unlock(&s.lock);
 		}
-		if (p[1].revents) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-			char *buf = fd >= 0 ? pm_t_malloc(sizeof(struct pm_sim_hdr) + PM_SIM_MAX_PAYLOAD) : NULL;
-
-			if (buf && nc < MAX_CLIENTS) {
-				clients[nc++] = (struct client){ fd, buf, 0, -1 };
-			} else {
-				free(buf);
-				if (fd >= 0)
-					close(fd);
-			}
-		}
-		for (int i = 0; i < nc; i++)
-			if (p[3 + i].revents && serve(&s, &clients[i]))
-				p[3 + i].revents = 0;
-		/* the gone: closed by the client, or a destroyed domain's device
-		 * model (its connection closed so that it leaves) */
-		pthread_mutex_lock(&s.lock);
-		for (int i = 0; i < nc;) {
-			bool gone = p[3 + i].revents != 0;
-
-			for (int k = 0; k < s.nr_drop; k++)
-				gone |= s.drop[k] == clients[i].fd;
-			if (!gone) {
-				i++;
-				continue;
-			}
-			/* a client's death leaves its domains as they are, but a
-			 * domain whose device model it was crashes */
-			sim_client_gone(&s, clients[i].fd);
-			close(clients[i].fd);
-			if (clients[i].in_fd >= 0)
-				close(clients[i].in_fd);
-			free(clients[i].in);
-			clients[i] = clients[--nc];
-			p[3 + i] = p[3 + nc];
-		}
-		s.nr_drop = 0;
-		pthread_mutex_unlock(&s.lock);
 		if (nc || sim_nr_domains(&s))
 			idle_since = now_ns();
 		else if (!foreground && now_ns() - idle_since > IDLE_EXIT_NS) {
@@ -454,10 +566,20 @@ out:
 			sim_say("cannot stop the store");
 		pthread_join(store_thread, NULL);
 	}
-	for (int i = 0; i < nc; i++) {
-		close(clients[i].fd);
-		free(clients[i].in);
+	while (clients) {
+		struct client *next = clients->next;
+
+		close(clients->fd);
+		if (clients->in_fd >= 0)
+			close(clients->in_fd);
+		free(clients->in);
+		free(clients);
+		clients = next;
 	}
+	if (ep >= 0)
+		close(ep);
+	if (spare >= 0)
+		close(spare);
 	if (lfd >= 0)
 		close(lfd);
 	if (sock[0] && lfd >= 0)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,7 +146,8 @@ int sim_init(struct sim *s, uint64_t pages)
 	s->evt_count = pm_t_calloc(SIM_MAX_DOMID, sizeof(*s->evt_count));
 	s->store_kicked = pm_t_calloc(SIM_MAX_DOMID, 1);
 	s->alive = pm_t_calloc(SIM_MAX_DOMID, 1);
-	if (!s->evt_pending || !s->evt_count || !s->store_kicked || !s->alive)
+	s->by_id = pm_t_calloc(SIM_MAX_DOMID, sizeof(*s->by_id));
+	if (!s->evt_pending || !s->evt_count || !s->store_kicked || !s->alive || !s->by_id)
 		return -ENOMEM;
 	rc = sim_pool_init(&s->pool, pages);
 	if (rc)
@@ -177,6 +179,7 @@ int sim_init(struct sim *s, uint64_t pages)
 	pthread_cond_init(&dom0->wake, NULL);
 	dom0->state = PM_SIM_RUNNING;
 	s->domains = dom0;
+	s->by_id[0] = dom0;
 	s->next_domid = 1;
 	return 0;
 fail:
@@ -190,7 +193,7 @@ static void domain_free(struct sim *s, struct sim_domain *d)
 	sim_vcpus_stop(s, d);
 	sim_kvm_domain_free(d);
 	if (d->ioreq && d->ioreq->owner >= 0)
-		s->drop[s->nr_drop++] = d->ioreq->owner;   /* its device model hears EOF and leaves */
+		shutdown(d->ioreq->owner, SHUT_RDWR);   /* its device model hears EOF and leaves; the loop closes it */
 	sim_ioreq_free(d->ioreq, d->vcpus);
 	free(d->vcpu);
 	free(d->changes);
@@ -234,6 +237,8 @@ void sim_dispose(struct sim *s)
 		struct sim_domain *d = s->domains;
 
 		s->domains = d->next;
+		if (s->by_id)
+			s->by_id[d->domid] = NULL;
 		domain_free(s, d);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -251,6 +256,7 @@ void sim_dispose(struct sim *s)
 	free(s->evt_count);
 	free(s->store_kicked);
 	free(s->alive);
+	free(s->by_id);
 	memset(s, 0, sizeof(*s));
 	s->pool.fd = -1;
 	s->wake_fd = -1;
@@ -261,19 +267,12 @@ void sim_dispose(struct sim *s)
 
 unsigned int sim_nr_domains(const struct sim *s)
 {
-	unsigned int n = 0;
-
-	for (const struct sim_domain *d = s->domains; d; d = d->next)
-		n += d->domid != 0;
-	return n;
+	return s->nr_domains;
 }
 
 struct sim_domain *sim_domain_find(struct sim *s, uint32_t domid)
 {
-	for (struct sim_domain *d = s->domains; d; d = d->next)
-		if (d->domid == domid)
-			return d;
-	return NULL;
+	return domid < SIM_MAX_DOMID ? s->by_id[domid] : NULL;
 }
 
 /* a guest domain (not dom0) by id */
@@ -519,6 +518,8 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	for (d = s->domains; d; d = d->next)
 		if (!strcmp(d->name, c->name))
 			return -EEXIST;
+	if (s->nr_domains >= SIM_MAX_DOMID - 1)
+		return -EUSERS;   /* every domid Xen gives a guest taken */
 	d = pm_t_calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -544,8 +545,8 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	d->action[2] = PM_SIM_ACT_DESTROY;
 	d->action[3] = PM_SIM_ACT_DESTROY;
 	/* ids grow; one still in use is skipped */
-	while (sim_domain_find(s, s->next_domid) || !s->next_domid || s->next_domid >= 0x7ff0)
-		s->next_domid = s->next_domid >= 0x7ff0 ? 1 : s->next_domid + 1;
+	while (sim_domain_find(s, s->next_domid) || !s->next_domid || s->next_domid >= SIM_MAX_DOMID)
+		s->next_domid = s->next_domid >= SIM_MAX_DOMID ? 1 : s->next_domid + 1;
 	d->domid = s->next_domid++;
 	memcpy(d->name, c->name, len + 1);
 	d->state = PM_SIM_PAUSED;
@@ -555,6 +556,8 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 		;
 	d->next = *pp;
 	*pp = d;
+	s->by_id[d->domid] = d;
+	s->nr_domains++;
 	__atomic_store_n(&s->alive[d->domid], 1, __ATOMIC_SEQ_CST);
 	r.domid = d->domid;
 	return reply(out, out_len, &r, sizeof(r));
@@ -570,6 +573,8 @@ static int op_destroy(struct sim *s, uint32_t domid)
 	for (pp = &s->domains; *pp != d; pp = &(*pp)->next)
 		;
 	*pp = d->next;
+	s->by_id[domid] = NULL;
+	s->nr_domains--;
 	sim_vcpus_stop(s, d);
 	__atomic_store_n(&s->alive[domid], 0, __ATOMIC_SEQ_CST);   /* before the store hears (map_ring) */
 	pm_xs_domain_destroyed(s->xs, domid);   /* the ring unmapped before its frame goes */

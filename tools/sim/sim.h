@@ -30,7 +30,6 @@ enum sim_run { SIM_RUN_PAUSE, SIM_RUN_GO, SIM_RUN_STOP };
 
 #define SIM_NR_PARAMS 64
 #define SIM_MAX_DOMID 0x7ff0
-#define SIM_MAX_CLIENTS 64       /* connections physmap-sim serves at once */
 
 /* an event channel port of a domain (evtchn.c) */
 #define SIM_EVTCHNS 256
@@ -120,6 +119,8 @@ struct sim {
 	struct sim_pool pool;
 	void *pool_map;          /* the whole pool, mapped (rings live in it) */
 	struct sim_domain *domains;   /* by id; dom0 first */
+	struct sim_domain **by_id;    /* [SIM_MAX_DOMID]: each domain at its id, NULL where none */
+	uint32_t nr_domains;          /* dom0 aside */
 	uint32_t next_domid;
 	struct pm_xs *xs;
 	pthread_mutex_t lock;
@@ -139,10 +140,6 @@ struct sim {
 	uint8_t *evt_pending;    /* [SIM_MAX_DOMID] */
 	uint32_t *evt_count;     /* [SIM_MAX_DOMID] */
 	char rundir[256];        /* consoles go to rundir/console; "" for none */
-	/* connections the loop must close (destroyed domains' device models):
-	 * each is a distinct client, so there are never more than clients */
-	int drop[SIM_MAX_CLIENTS];
-	int nr_drop;
 	/* domains it destroyed by itself (a shutdown action), until GONE asks */
 	struct pm_sim_gone *gone;
 	uint32_t nr_gone;
