@@ -590,7 +590,7 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 	if (cmd == EVTCHNOP_close)
 		return sim_evtchn_close(v->s, v->d, port);
 	if (port && port == v->d->params[HVM_PARAM_STORE_EVTCHN]) {
-		pm_xs_kick(v->s->xs);
+		pm_xs_kick_domain(v->s->xs, v->d->domid);
 		return 0;
 	}
 	if (port && port == v->d->params[HVM_PARAM_CONSOLE_EVTCHN]) {

@@ -53,6 +53,11 @@ void xs_conn_free(struct pm_xs_conn *c)
 			*pp = c->next;
 			break;
 		}
+	for (struct pm_xs_conn **pp = &c->xs->pending; c->pending && *pp; pp = &(*pp)->pend_next)
+		if (*pp == c) {
+			*pp = c->pend_next;
+			break;
+		}
 	xs_watch_free_all(c);
 	while (c->txs) {
 		struct xs_tx *tx = c->txs;
@@ -92,7 +97,7 @@ int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t
 		/* every request gets its reply: one that cannot be queued ends the
 		 * connection (its client sees it close, never waits for ever) */
 		xs_log(c->xs, "conn %p dom%u: out of memory for a reply, disconnected", (void *)c, c->domid);
-		c->dead = true;
+		xs_conn_kill(c);
 		c->inlen = 0;
 	}
 	if (!m)
@@ -112,6 +117,7 @@ int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t
 		c->out_events++;
 	else
 		c->out_replies++;
+	xs_conn_pend(c);
 	return 0;
 }
 
@@ -147,7 +153,7 @@ bool xs_conn_blocked(const struct pm_xs_conn *c)
 static void conn_violation(struct pm_xs_conn *c, uint32_t ring_error)
 {
 	xs_log(c->xs, "conn %p dom%u: protocol violation, disconnected", (void *)c, c->domid);
-	c->dead = true;
+	xs_conn_kill(c);
 	c->inlen = 0;
 	if (c->ring)
 		__atomic_store_n(&c->ring->error, ring_error, __ATOMIC_RELEASE);
@@ -262,21 +268,29 @@ static void ring_service(struct pm_xs_conn *c)
 		progress |= moved;
 	} while (moved && !c->dead && ++rounds < 8);
 	if (moved && !c->dead)
-		pm_xs_kick(c->xs);   /* more to do: come back after the others */
+		xs_conn_pend(c);   /* more to do: come back after the others */
 	if (progress && d && c->xs->ops.notify)
 		c->xs->ops.notify(c->xs->opaque, c->domid, d->evtchn);
 }
 
 /* ---- sockets ------------------------------------------------------------------ */
 
+/* reads what fits; the socket is edge-triggered, so a read that filled the room comes back for more */
 static void sock_pull(struct pm_xs_conn *c)
 {
-	ssize_t r = read(c->fd, c->in + c->inlen, XS_INBUF_SIZE - c->inlen);
+	uint32_t room = XS_INBUF_SIZE - c->inlen;
+	ssize_t r;
 
-	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-		c->dead = true;
-	else if (r > 0)
+	if (!room)
+		return;   /* input first: xs_conn_input makes room and the flush comes back */
+	r = read(c->fd, c->in + c->inlen, room);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		xs_conn_kill(c);
+	} else if (r > 0) {
 		c->inlen += (uint32_t)r;
+		if ((uint32_t)r == room)
+			xs_conn_pend(c);
+	}
 }
 
 static void sock_push(struct pm_xs_conn *c)
@@ -298,8 +312,8 @@ static void sock_push(struct pm_xs_conn *c)
 			r = write(c->fd, buf, len);
 		if (r < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				c->dead = true;
-			return;
+				xs_conn_kill(c);
+			return;   /* full: the socket's EPOLLOUT edge brings it back */
 		}
 		xs_out_advance(c, (uint32_t)r);
 	}
@@ -315,40 +329,72 @@ void xs_conn_flush(struct pm_xs_conn *c)
 		if (c->ring)
 			ring_service(c);
 		break;
-	case XS_CONN_SOCKET:
+	case XS_CONN_SOCKET: {
+		bool full;
+
 		sock_push(c);
+		full = c->inlen == XS_INBUF_SIZE;
+		if (!c->dead)
+			sock_pull(c);
 		/* output drained: input that waited for it may go on */
 		if (!c->dead && c->inlen >= XS_HDR_SIZE && !xs_conn_blocked(c)) {
 			xs_conn_input(c);
 			sock_push(c);
 		}
+		if (!c->dead && full && c->inlen < XS_INBUF_SIZE)
+			xs_conn_pend(c);   /* room made: what waited in the socket is read next round */
 		break;
+	}
 	case XS_CONN_LOCAL:
 		break;
 	}
 }
 
-void xs_conn_read_socket(struct pm_xs_conn *c)
+void xs_conn_pend(struct pm_xs_conn *c)
 {
-	sock_pull(c);
-	xs_conn_input(c);
+	if (c->pending || c->kind == XS_CONN_LOCAL)
+		return;   /* an in-process client takes its replies itself */
+	c->pending = true;
+	c->pend_next = c->xs->pending;
+	c->xs->pending = c;
+}
+
+void xs_conn_kill(struct pm_xs_conn *c)
+{
+	c->dead = true;
+	c->xs->dead_seen = true;
+	if (c->kind == XS_CONN_SOCKET)
+		xs_conn_pend(c);   /* the loop sweeps it */
+}
+
+void xs_flush_pending(struct pm_xs *xs)
+{
+	struct pm_xs_conn *list = xs->pending;
+
+	/* this round's: what they queue for one another comes in the next */
+	xs->pending = NULL;
+	while (list) {
+		struct pm_xs_conn *c = list;
+
+		list = c->pend_next;
+		c->pending = false;
+		c->pend_next = NULL;
+		xs_conn_flush(c);
+	}
 }
 
 /* ---- domains ------------------------------------------------------------------ */
 
 struct xs_domain *xs_domain_find(struct pm_xs *xs, unsigned int domid)
 {
-	for (struct xs_domain *d = xs->domains; d; d = d->next)
-		if (d->domid == domid)
-			return d;
-	return NULL;
+	return domid < XS_DOMIDS ? xs->by_id[domid] : NULL;
 }
 
 struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid)
 {
 	struct xs_domain *d = xs_domain_find(xs, domid);
 
-	if (d)
+	if (d || domid >= XS_DOMIDS)
 		return d;
 	d = pm_t_calloc(1, sizeof(*d));
 	if (!d)
@@ -357,6 +403,7 @@ struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid)
 	d->sock_fd = -1;
 	d->next = xs->domains;
 	xs->domains = d;
+	xs->by_id[domid] = d;
 	return d;
 }
 
@@ -416,7 +463,7 @@ int xs_domain_release(struct pm_xs *xs, unsigned int domid)
 	xs_fire_special(xs, 1);
 	for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
 		if (c->domid == domid && !c->priv) {
-			c->dead = true;
+			xs_conn_kill(c);
 			c->ring = NULL;
 		}
 	d->ring_conn = NULL;

@@ -115,6 +115,8 @@ struct pm_xs_conn {
 	struct xs_watch *watches;
 	struct xs_tx *txs;
 	uint32_t next_txid;
+	struct pm_xs_conn *pend_next;   /* on xs->pending: it has something to move */
+	bool pending;
 };
 
 struct xs_domain {
@@ -135,6 +137,8 @@ struct xs_domain {
 	char *sock_path;
 };
 
+#define XS_DOMIDS 0x10000
+
 struct pm_xs {
 	pthread_mutex_t lock;
 	struct pm_xs_ring_ops ops;
@@ -143,16 +147,37 @@ struct pm_xs {
 	uint64_t gen;
 	struct pm_xs_conn *conns;
 	struct xs_domain *domains;
+	struct xs_domain **by_id;   /* [XS_DOMIDS]: each domain at its id (a domid is 16 bits) */
 	unsigned int quota[PM_XS_QUOTA_COUNT];
 	bool logging;
 	int listen_fd;
 	char *listen_path;
 	char *domain_sock_dir;
 	int kick_fd;             /* eventfd: rings need a look */
+	int ep;                  /* pm_xs_run's epoll set, or -1 */
+	struct pm_xs_conn *pending;   /* connections to flush: output queued, input or room came */
+	bool dead_seen;          /* a connection died since the last sweep */
+	/* rings whose guests notified the store (any thread): their domids, once each */
+	pthread_mutex_t kick_lock;
+	uint8_t *kicked;         /* [XS_DOMIDS] */
+	uint16_t *kick_list;     /* [XS_DOMIDS] */
+	uint32_t nr_kick;
+	bool kick_all;
 	/* the special nodes' permission lists: @introduceDomain, @releaseDomain */
 	struct xs_perm *special_perms[2];
 	uint32_t special_nperms[2];
 };
+
+/* the epoll tags of what pm_xs_run watches: a pointer's low bits say what it is */
+#define XS_EP_CONN 0u     /* a socket connection */
+#define XS_EP_DOMAIN 1u   /* a domain's listening socket */
+#define XS_EP_FIXED 2u    /* the stop fd, the kick fd, the listening socket */
+
+/* xs-conn.c, xs-server.c: what moves when */
+void xs_conn_pend(struct pm_xs_conn *c);
+void xs_conn_kill(struct pm_xs_conn *c);
+void xs_flush_pending(struct pm_xs *xs);
+int xs_ep_add(struct pm_xs *xs, int fd, uint64_t tag, uint32_t events);
 
 /* xs-db.c: nodes, tables, paths, permissions, views */
 uint32_t xs_hash(const char *s);
@@ -219,7 +244,6 @@ int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t
 		  const void *body, uint32_t len, const void *body2, uint32_t len2, bool event);
 void xs_conn_flush(struct pm_xs_conn *c);
 void xs_out_advance(struct pm_xs_conn *c, uint32_t n);
-void xs_conn_read_socket(struct pm_xs_conn *c);
 bool xs_conn_blocked(const struct pm_xs_conn *c);
 struct xs_domain *xs_domain_find(struct pm_xs *xs, unsigned int domid);
 struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid);

@@ -3,8 +3,14 @@
  * sockets, the poll loop, in-process connections, quotas and the check
  *
  * Locking: xs->lock covers everything in the store; pm_xs_run drops it
- * only while it sleeps in poll(). Connections are freed only by the loop's
- * sweep (or pm_xs_free), so a handler may mark any connection dead.
+ * only while it sleeps in epoll_wait(). Connections are freed only by the
+ * loop's sweep (or pm_xs_free), so a handler may mark any connection dead.
+ *
+ * The loop's cost does not grow with the connections it has: sockets are
+ * in an epoll set (edge-triggered), and a round flushes only the
+ * connections that have something to move (xs->pending: output queued,
+ * input or room came, a guest notified its ring); a ring is looked at when
+ * its own guest notified (pm_xs_kick_domain), not with every other's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -77,12 +84,17 @@ int pm_xs_new(const struct pm_xs_ring_ops *ops, void *opaque, struct pm_xs **out
 	pthread_mutex_init(&xs->lock, NULL);
 	xs->listen_fd = -1;
 	xs->kick_fd = -1;
+	xs->ep = -1;
+	pthread_mutex_init(&xs->kick_lock, NULL);
 	if (ops)
 		xs->ops = *ops;
 	xs->opaque = opaque;
 	for (int q = 0; q < PM_XS_QUOTA_COUNT; q++)
 		xs->quota[q] = quotas[q].def;
-	if (xs_table_init(&xs->db))
+	xs->by_id = pm_t_calloc(XS_DOMIDS, sizeof(*xs->by_id));
+	xs->kicked = pm_t_calloc(XS_DOMIDS, sizeof(*xs->kicked));
+	xs->kick_list = pm_t_calloc(XS_DOMIDS, sizeof(*xs->kick_list));
+	if (!xs->by_id || !xs->kicked || !xs->kick_list || xs_table_init(&xs->db))
 		goto fail;
 	for (int i = 0; i < 2; i++) {
 		xs->special_perms[i] = pm_t_malloc(sizeof(root_perm));
@@ -136,6 +148,10 @@ void pm_xs_free(struct pm_xs *xs)
 		xs_domain_socket_close(d);
 		free(d);
 	}
+	free(xs->by_id);
+	free(xs->kicked);
+	free(xs->kick_list);
+	pthread_mutex_destroy(&xs->kick_lock);
 	if (xs->listen_fd >= 0)
 		close(xs->listen_fd);
 	if (xs->listen_path)
@@ -203,15 +219,79 @@ int xs_domain_socket_open(struct pm_xs *xs, struct xs_domain *d)
 		return rc;
 	}
 	d->sock_fd = rc;
+	if (xs->ep >= 0 && xs_ep_add(xs, rc, (uintptr_t)d | XS_EP_DOMAIN, EPOLLIN))
+		xs_log(xs, "dom%u's socket: not watched: %s", d->domid, strerror(errno));
 	return 0;
 }
 
 void pm_xs_kick(struct pm_xs *xs)
 {
 	uint64_t one = 1;
-	ssize_t r = write(xs->kick_fd, &one, sizeof(one));
+	ssize_t r;
 
+	__atomic_store_n(&xs->kick_all, true, __ATOMIC_RELEASE);
+	r = write(xs->kick_fd, &one, sizeof(one));
 	(void)r;   /* a full counter still wakes the loop */
+}
+
+void pm_xs_kick_domain(struct pm_xs *xs, unsigned int domid)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	if (domid >= XS_DOMIDS)
+		return;
+	pthread_mutex_lock(&xs->kick_lock);
+	if (!xs->kicked[domid]) {
+		xs->kicked[domid] = 1;
+		xs->kick_list[xs->nr_kick++] = (uint16_t)domid;
+	}
+	pthread_mutex_unlock(&xs->kick_lock);
+	r = write(xs->kick_fd, &one, sizeof(one));
+	(void)r;
+}
+
+/* from a thread other than the loop's: the loop wakes to move what is pending */
+static void wake(struct pm_xs *xs)
+{
+	uint64_t one = 1;
+	ssize_t r;
+
+	if (!xs->pending)
+		return;
+	r = write(xs->kick_fd, &one, sizeof(one));
+	(void)r;
+}
+
+int xs_ep_add(struct pm_xs *xs, int fd, uint64_t tag, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+	return epoll_ctl(xs->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* the rings whose guests notified (all of them after a plain pm_xs_kick) go on the pending list */
+static void take_kicks(struct pm_xs *xs)
+{
+	uint64_t v;
+	ssize_t r = read(xs->kick_fd, &v, sizeof(v));
+
+	(void)r;
+	if (__atomic_exchange_n(&xs->kick_all, false, __ATOMIC_ACQ_REL)) {
+		for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
+			if (c->kind == XS_CONN_RING)
+				xs_conn_pend(c);
+	}
+	pthread_mutex_lock(&xs->kick_lock);
+	for (uint32_t i = 0; i < xs->nr_kick; i++) {
+		struct xs_domain *d = xs->by_id[xs->kick_list[i]];
+
+		xs->kicked[xs->kick_list[i]] = 0;
+		if (d && d->ring_conn)
+			xs_conn_pend(d->ring_conn);
+	}
+	xs->nr_kick = 0;
+	pthread_mutex_unlock(&xs->kick_lock);
 }
 
 static void accept_conns(struct pm_xs *xs, int fd, unsigned int domid)
@@ -228,6 +308,11 @@ static void accept_conns(struct pm_xs *xs, int fd, unsigned int domid)
 			return;
 		}
 		c->fd = cfd;
+		if (xs_ep_add(xs, cfd, (uintptr_t)c | XS_EP_CONN, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)) {
+			xs_log(xs, "a connection refused: %s", strerror(errno));
+			xs_conn_kill(c);
+		}
+		xs_conn_pend(c);   /* what it sent before we looked */
 	}
 }
 
@@ -235,6 +320,7 @@ static void sweep(struct pm_xs *xs)
 {
 	struct pm_xs_conn *c = xs->conns, *next;
 
+	xs->dead_seen = false;
 	for (; c; c = next) {
 		next = c->next;
 		if (c->dead && c->kind != XS_CONN_LOCAL)
@@ -242,119 +328,79 @@ static void sweep(struct pm_xs *xs)
 	}
 }
 
+/* the fixed descriptors' tags */
+#define TAG_STOP ((0u << 2) | XS_EP_FIXED)
+#define TAG_KICK ((1u << 2) | XS_EP_FIXED)
+#define TAG_LISTEN ((2u << 2) | XS_EP_FIXED)
+
+/* the epoll set with what exists now: the fixed fds, domains' sockets, socket connections (each pending) */
+static int ep_setup(struct pm_xs *xs, int stop_fd)
+{
+	xs->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (xs->ep < 0)
+		return -errno;
+	if (xs_ep_add(xs, stop_fd, TAG_STOP, EPOLLIN) || xs_ep_add(xs, xs->kick_fd, TAG_KICK, EPOLLIN) ||
+	    (xs->listen_fd >= 0 && xs_ep_add(xs, xs->listen_fd, TAG_LISTEN, EPOLLIN)))
+		return -errno;
+	for (struct xs_domain *d = xs->domains; d; d = d->next)
+		if (d->sock_fd >= 0 && xs_ep_add(xs, d->sock_fd, (uintptr_t)d | XS_EP_DOMAIN, EPOLLIN))
+			return -errno;
+	for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
+		if (c->kind == XS_CONN_SOCKET && !c->dead) {
+			if (xs_ep_add(xs, c->fd, (uintptr_t)c | XS_EP_CONN, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET))
+				return -errno;
+			xs_conn_pend(c);
+		}
+	return 0;
+}
+
 int pm_xs_run(struct pm_xs *xs, int stop_fd)
 {
-	struct pollfd *pfd = NULL;
-	/* what each pollfd is: a connection, or a domain's listening socket */
-	struct pm_xs_conn **conn_of = NULL;
-	struct xs_domain **dom_of = NULL;
-	size_t cap = 0;
-	int rc = 0;
+	struct epoll_event evs[64];
+	bool stop = false;
+	int rc;
 
 	pthread_mutex_lock(&xs->lock);
-	for (;;) {
-		size_t n = 0, need = 3;
-		int r;
+	rc = ep_setup(xs, stop_fd);
+	while (!rc && !stop) {
+		int n, timeout = xs->pending ? 0 : -1;
 
-		for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
-			need++;
-		for (struct xs_domain *d = xs->domains; d; d = d->next)
-			need++;
-		if (need > cap) {
-			struct pollfd *np = pm_t_realloc(pfd, need * sizeof(*pfd));
-			struct pm_xs_conn **nc = NULL;
-			struct xs_domain **nd = NULL;
-
-			if (np) {
-				pfd = np;
-				nc = pm_t_realloc(conn_of, need * sizeof(*nc));
-			}
-			if (nc) {
-				conn_of = nc;
-				nd = pm_t_realloc(dom_of, need * sizeof(*nd));
-			}
-			if (nd) {
-				dom_of = nd;
-				cap = need;
-			} else if (cap < 3) {
-				rc = -ENOMEM;   /* not even its own descriptors: the store cannot run */
-				break;
-			} else {
-				/* the newest connections past what fits are closed (their clients see
-				 * it), never left unread */
-				size_t k = 0;
-
-				xs_log(xs, "out of memory for %zu descriptors: connections past %zu closed", need, cap);
-				for (struct xs_domain *d = xs->domains; d; d = d->next)
-					k += d->sock_fd >= 0;
-				for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
-					if (c->kind == XS_CONN_SOCKET && !c->dead && ++k > cap - 3)
-						c->dead = true;
-				sweep(xs);
-				continue;
-			}
-		}
-		pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = xs->kick_fd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = xs->listen_fd, .events = POLLIN };
-		for (struct xs_domain *d = xs->domains; d; d = d->next)
-			if (d->sock_fd >= 0) {
-				conn_of[n] = NULL;
-				dom_of[n] = d;
-				pfd[n++] = (struct pollfd){ .fd = d->sock_fd, .events = POLLIN };
-			}
-		for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
-			if (c->kind == XS_CONN_SOCKET && !c->dead) {
-				short ev = 0;
-
-				if (c->inlen < XS_INBUF_SIZE && !xs_conn_blocked(c))
-					ev |= POLLIN;
-				if (c->out)
-					ev |= POLLOUT;
-				conn_of[n] = c;
-				dom_of[n] = NULL;
-				pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
-			}
 		pthread_mutex_unlock(&xs->lock);
-		r = poll(pfd, n, -1);
+		n = epoll_wait(xs->ep, evs, 64, timeout);
 		pthread_mutex_lock(&xs->lock);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
+		if (n < 0) {
+			if (errno != EINTR)
+				rc = -errno;
+			continue;
 		}
-		if (pfd[0].revents)
-			break;
-		if (pfd[1].revents) {
-			uint64_t v;
-			ssize_t rr = read(xs->kick_fd, &v, sizeof(v));
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
 
-			(void)rr;
-		}
-		if (pfd[2].revents)
-			accept_conns(xs, xs->listen_fd, 0);
-		for (size_t i = 3; i < n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (dom_of[i]) {
-				/* a RELEASE handled above may have closed it */
-				if (dom_of[i]->sock_fd == pfd[i].fd)
-					accept_conns(xs, pfd[i].fd, dom_of[i]->domid);
-			} else if (!conn_of[i]->dead &&
-				   (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) {
-				xs_conn_read_socket(conn_of[i]);
+			if (tag == TAG_STOP) {
+				stop = true;
+			} else if (tag == TAG_KICK) {
+				take_kicks(xs);
+			} else if (tag == TAG_LISTEN) {
+				accept_conns(xs, xs->listen_fd, 0);
+			} else if ((tag & 3) == XS_EP_DOMAIN) {
+				struct xs_domain *d = (struct xs_domain *)(uintptr_t)(tag & ~(uint64_t)3);
+
+				/* a RELEASE handled before may have closed it */
+				if (d->sock_fd >= 0)
+					accept_conns(xs, d->sock_fd, d->domid);
+			} else {
+				xs_conn_pend((struct pm_xs_conn *)(uintptr_t)(tag & ~(uint64_t)3));
 			}
 		}
-		/* replies and the events one connection's writes caused elsewhere */
-		for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
-			xs_conn_flush(c);
-		sweep(xs);
+		/* replies, and the events one connection's writes caused elsewhere */
+		xs_flush_pending(xs);
+		if (xs->dead_seen)
+			sweep(xs);
 	}
+	if (xs->ep >= 0)
+		close(xs->ep);
+	xs->ep = -1;
 	pthread_mutex_unlock(&xs->lock);
-	free(pfd);
-	free(conn_of);
-	free(dom_of);
 	return rc;
 }
 
@@ -371,8 +417,8 @@ int pm_xs_domain_shutdown(struct pm_xs *xs, unsigned int domid)
 		d->shutdown_fired = true;
 		rc = 0;
 	}
+	wake(xs);
 	pthread_mutex_unlock(&xs->lock);
-	pm_xs_kick(xs);
 	return rc;
 }
 
@@ -405,8 +451,8 @@ int pm_xs_domain_destroyed(struct pm_xs *xs, unsigned int domid)
 		xs_fire_special(xs, 1);
 		rc = 0;
 	}
+	wake(xs);
 	pthread_mutex_unlock(&xs->lock);
-	pm_xs_kick(xs);
 	return rc;
 }
 
@@ -440,9 +486,8 @@ int pm_xs_conn_send(struct pm_xs_conn *c, const void *buf, size_t len)
 			break;
 		}
 	}
-	for (struct pm_xs_conn *o = xs->conns; o; o = o->next)
-		if (o != c)
-			xs_conn_flush(o);
+	xs_flush_pending(xs);   /* the events its writes caused elsewhere */
+	wake(xs);
 	if (c->dead)
 		rc = -EPROTO;
 	pthread_mutex_unlock(&xs->lock);
@@ -469,6 +514,7 @@ size_t pm_xs_conn_recv(struct pm_xs_conn *c, void *buf, size_t len)
 	/* input that waited for output room */
 	if (!c->dead && c->inlen >= XS_HDR_SIZE)
 		xs_conn_input(c);
+	wake(xs);
 	pthread_mutex_unlock(&xs->lock);
 	return done;
 }

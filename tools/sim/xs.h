@@ -106,6 +106,13 @@ int pm_xs_run(struct pm_xs *xs, int stop_fd);
 void pm_xs_kick(struct pm_xs *xs);
 
 /**
+ * pm_xs_kick_domain - domid's guest notified the store: only its ring is
+ * looked at (pm_xs_kick looks at every ring). Any thread; not from a
+ * signal handler (it takes a lock of its own, never xs->lock).
+ */
+void pm_xs_kick_domain(struct pm_xs *xs, unsigned int domid);
+
+/**
  * pm_xs_domain_shutdown - the hypervisor saw domid shut down or crash:
  * fire @releaseDomain (once, until RESUME).
  * returns: 0; -ENOENT if the domain is not introduced
