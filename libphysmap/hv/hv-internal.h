@@ -133,6 +133,7 @@ struct pm_hv {
 	void *priv;
 	/* fault injection: the fail_at-th building call fails (0: never) */
 	long fail_at, calls;
+	struct xs_handle *release;   /* pm_hv_domain_wait's store handle, watching @releaseDomain, or NULL */
 };
 
 extern const struct pm_hv_ops pm__hv_sim_ops;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 
 #include <xen/hvm/ioreq.h>
 #include <xen/sched.h>
+#include <xenstore.h>
 
 #include "physmap/e820.h"
 #include "physmap/p2m.h"
@@ -87,7 +89,38 @@ void pm_hv_close(struct pm_hv *hv)
 	if (!hv)
 		return;
 	hv->ops->close(hv);
+	if (hv->release)
+		xs_close(hv->release);
 	free(hv);
+}
+
+int pm_hv_domain_wait(struct pm_hv *hv, unsigned int timeout_ms)
+{
+	struct pollfd p = { .events = POLLIN };
+	char **ev;
+	int r;
+
+	if (!hv->release) {
+		hv->release = xs_open(XS_OPEN_SOCKETONLY);
+		if (!hv->release)
+			return errno ? -errno : -EIO;
+		if (!xs_watch(hv->release, "@releaseDomain", "release")) {
+			r = errno ? -errno : -EIO;
+			xs_close(hv->release);
+			hv->release = NULL;
+			return r;
+		}
+	}
+	p.fd = xs_fileno(hv->release);
+	if (p.fd < 0)
+		return -EIO;
+	r = poll(&p, 1, (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms));
+	if (r <= 0)
+		return r < 0 && errno != EINTR ? -errno : 0;
+	/* every event that came, taken: one answer for them all */
+	while ((ev = xs_check_watch(hv->release)))
+		free(ev);
+	return 1;
 }
 
 const char *pm_hv_backend(const struct pm_hv *hv)

@@ -283,6 +283,15 @@ int pm_hv_domain_unpause(struct pm_hv *hv, uint32_t domid);
 int pm_hv_domain_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
 
 /**
+ * pm_hv_domain_wait - waits until a domain may have stopped or gone: the
+ * store's @releaseDomain watch fires (for any domain, as Xen's does), or
+ * @timeout_ms passes. The watch is set at the first call (it fires once
+ * then) and kept on @hv; the caller reads the states it cares about after.
+ * returns: 1 (it fired); 0 (the time passed); -errno (no store: poll instead)
+ */
+int pm_hv_domain_wait(struct pm_hv *hv, unsigned int timeout_ms);
+
+/**
  * pm_hv_domain_list - every domain, dom0 first, by id
  * @out: receives a malloc'ed array (free())
  * returns: the count; -errno
