@@ -723,6 +723,29 @@ static int pv_begin(struct build *b)
 	return rc ?: introduce(b);
 }
 
+/*
+ * the simulator: RAM its frame pool cannot hold is refused before anything
+ * is made, naming the pool (on Xen the toolstack may balloon dom0 first,
+ * and populate's own error says it). returns: 0; -ENOMEM (said)
+ */
+static int pool_check(struct build *b)
+{
+	uint64_t total, free_pages, want = 0;
+
+	for (size_t i = 0; i < b->layout.nr_regions; i++)
+		if (b->layout.regions[i].kind == PM_REGION_RAM)
+			want += b->layout.regions[i].size / PAGE;
+	want += PM_DOMAIN_EXTRA_PAGES;
+	if (pm_hv_info(b->hv, &total, &free_pages) || want <= free_pages)
+		return 0;   /* no figures: populate says what fails */
+	snprintf(b->err, b->errlen,
+		 "%s: memory = %llu MiB: the simulator's frame pool has %llu MiB free of %llu MiB "
+		 "(physmap-sim --host-memory, or host_memory in its sim.conf, sets its size)",
+		 b->cfg->name, (unsigned long long)(b->cfg->memory >> 20),
+		 (unsigned long long)(free_pages * PAGE >> 20), (unsigned long long)(total * PAGE >> 20));
+	return -ENOMEM;
+}
+
 int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool restore, struct build **out,
 		    char *err, size_t errlen)
 {
@@ -762,6 +785,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	if ((rc = devices_prepare(b)) || (!restore && (rc = read_images(b))))
 		return rc;
 	b->special = ram_top(&b->layout);
+	if (!b->xen && (rc = pool_check(b)))
+		return rc;
 	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);
 	if (rc)
 		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
