@@ -3,7 +3,7 @@
 # as JSON lines (one object per figure) to stdout; collect.py merges them
 # into bench-results.json at the top of the build tree.
 
-EXTRA_DIST += tests/bench/collect.py tests/bench/bench-xen.sh
+EXTRA_DIST += tests/bench/collect.py tests/bench/bench-xen.sh tests/bench/bench-scale.sh
 
 bench: $(PM_BENCH)
 	@rm -f bench-lines.tmp; \
@@ -11,6 +11,9 @@ bench: $(PM_BENCH)
 		echo "bench: $$b" >&2; \
 		./$$b >> bench-lines.tmp || exit 1; \
 	done; \
+	echo "bench: tests/bench/bench-scale.sh (1000 domains on the simulator)" >&2; \
+	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/bench-scale.sh \
+		>> bench-lines.tmp || exit 1; \
 	echo "bench: tests/bench/bench-xen.sh (the xen box)" >&2; \
 	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/bench-xen.sh \
 		>> bench-lines.tmp || exit 1; \

@@ -46,6 +46,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/disk-suspend-kvm.sh \
 	tests/integration/net-sim.sh \
 	tests/integration/net-sim-kvm.sh \
+	tests/integration/scale-sim.sh \
 	tests/integration/gntmap-sim.sh \
 	tests/integration/gntmap-sim-kvm.sh \
 	tests/integration/pxl-sim-kvm.sh \
