@@ -59,6 +59,8 @@ struct pm_hv_ops {
 	long (*hvm_context)(struct pm_hv *hv, uint32_t domid, void **blob);
 	int (*hvm_context_set)(struct pm_hv *hv, uint32_t domid, const void *blob, size_t len);
 	int (*getinfo)(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
+	/* NULL: pm_hv_domain_wait watches the store's @releaseDomain */
+	int (*wait)(struct pm_hv *hv, const struct pm_hv_dominfo *seen, unsigned int timeout_ms);
 	long (*list)(struct pm_hv *hv, struct pm_hv_dominfo **out);
 	int (*set_maxmem)(struct pm_hv *hv, uint32_t domid, uint64_t max_pages);
 	int (*vcpu_set)(struct pm_hv *hv, uint32_t domid, unsigned int vcpu,

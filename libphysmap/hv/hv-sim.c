@@ -665,6 +665,17 @@ static int sim_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *i
 	return rc;
 }
 
+static int sim_wait(struct pm_hv *hv, const struct pm_hv_dominfo *seen, unsigned int timeout_ms)
+{
+	struct pm_sim_wait w = { seen->domid, (uint32_t)seen->state, seen->shutdown_reason, timeout_ms };
+	struct pm_sim_dominfo s;
+	int rc = sim_call(hv, PM_SIM_WAIT, &w, sizeof(w), &s, sizeof(s), NULL);
+
+	if (rc == -ETIMEDOUT)
+		return 0;
+	return !rc || rc == -ENOENT ? 1 : rc;
+}
+
 static long sim_gone(struct pm_hv *hv, struct pm_hv_gone **out)
 {
 	size_t cap = PM_SIM_GONE_MAX * sizeof(struct pm_sim_gone), n;
@@ -1000,6 +1011,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.name = "sim",
 	.open = sim_open,
 	.close = sim_close,
+	.wait = sim_wait,
 	.info = sim_info,
 	.create = sim_create,
 	.destroy = sim_destroy,

@@ -94,12 +94,14 @@ void pm_hv_close(struct pm_hv *hv)
 	free(hv);
 }
 
-int pm_hv_domain_wait(struct pm_hv *hv, unsigned int timeout_ms)
+int pm_hv_domain_wait(struct pm_hv *hv, const struct pm_hv_dominfo *seen, unsigned int timeout_ms)
 {
 	struct pollfd p = { .events = POLLIN };
 	char **ev;
 	int r;
 
+	if (hv->ops->wait)
+		return hv->ops->wait(hv, seen, timeout_ms);
 	if (!hv->release) {
 		hv->release = xs_open(XS_OPEN_SOCKETONLY);
 		if (!hv->release)
@@ -114,7 +116,7 @@ int pm_hv_domain_wait(struct pm_hv *hv, unsigned int timeout_ms)
 	p.fd = xs_fileno(hv->release);
 	if (p.fd < 0)
 		return -EIO;
-	r = poll(&p, 1, (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms));
+	r = poll(&p, 1, !timeout_ms ? -1 : (int)(timeout_ms > INT32_MAX ? INT32_MAX : timeout_ms));
 	if (r <= 0)
 		return r < 0 && errno != EINTR ? -errno : 0;
 	/* every event that came, taken: one answer for them all */

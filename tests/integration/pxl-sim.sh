@@ -150,7 +150,7 @@ is "a duplicate name: exit 1, one line, nothing left" \
 	"$? $out|$(names) $(free_mib)"
 out=$("$PXL" create -p "$EX/pc.cfg" name=huge memory=3g 2>&1)
 is "more memory than the host has free: exit 1, one line, nothing left" \
-	"1 pxl create: huge: populating ram-below-4g (3071 MiB): Cannot allocate memory|$before|absent" \
+	"1 pxl create: huge: memory = 3072 MiB: the simulator's frame pool has 2560 MiB free of 4096 MiB (physmap-sim --host-memory, or host_memory in its sim.conf, sets its size)|$before|absent" \
 	"$? $(printf '%s\n' "$out" | grep -v warning)|$(names) $(free_mib)|$(store xenstore-read /local/domain/3/name 2>/dev/null || echo absent)"
 printf 'name = "t"\nboard = "virt"\ngic_version = 9\n' >"$T/bad.cfg"
 out=$("$PXL" create "$T/bad.cfg" 2>&1)

@@ -8,10 +8,12 @@
  * monitor behind for a domain whose actions need one. On Xen even destroy
  * is the toolstack's (as xl's daemon does it): there every domain with a
  * destroying action has one too. It is a detached process that watches the
- * domain (its state, each time the store's @releaseDomain fires, and every
+ * domain (its state when the backend says it changed: the simulator for
+ * this domain alone, Xen's store with @releaseDomain for any; and every
  * 2 s) and leaves when the domain is gone or stops for good. An idle
  * monitor costs the backend nothing: a thousand of them polling every 50 ms
- * made each create four times slower at 1000 domains than at 10. Its messages go to $RUNDIR/console/NAME.monitor.log.
+ * made each create twice slower at 1000 domains than at 10, and woken by
+ * every @releaseDomain they made each destroy four times slower. Its messages go to $RUNDIR/console/NAME.monitor.log.
  *
  * The actions, as xl applies them (xl.cfg(5)):
  * - destroy, preserve: the domain is destroyed, or kept as it stopped.
@@ -223,9 +225,10 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 		/* suspended: a save has it, and destroys it or resumes it */
 		if ((info.state != PM_HV_SHUTDOWN && info.state != PM_HV_CRASHED) ||
 		    (info.state == PM_HV_SHUTDOWN && info.shutdown_reason == SHUTDOWN_suspend)) {
-			/* until a domain stops or goes (the store's @releaseDomain, as xl's
-			 * daemon waits), a look every WAIT_MS at most; polled where no store answers */
-			if (pm_hv_domain_wait(hv, WAIT_MS) < 0)
+			/* until it stops or goes (the simulator says so for this domain; on
+			 * Xen the store's @releaseDomain, as xl's daemon waits), a look every
+			 * WAIT_MS at most; polled where neither answers */
+			if (pm_hv_domain_wait(hv, &info, WAIT_MS) < 0)
 				usleep(50000);
 			continue;
 		}

@@ -196,6 +196,15 @@ static bool send_reply(int fd, const struct pm_sim_hdr *req, int status, const v
 	return true;
 }
 
+/* a deferred reply (WAIT), from whichever thread changed the domain (s->lock held) */
+static void reply_later(void *opaque, int client, const struct pm_sim_hdr *req, int status, const void *payload,
+			uint32_t len)
+{
+	(void)opaque;
+	if (!send_reply(client, req, status, payload, len, NULL, 0))
+		shutdown(client, SHUT_RDWR);   /* the loop sees it go */
+}
+
 /* reads up to @want bytes of a request, keeping the first fd that comes with them */
 static ssize_t recv_some(struct client *c, size_t want)
 {
@@ -273,10 +282,11 @@ static bool serve(struct sim *s, struct client *c)
 		c->in_fd = -1;
 		bool ok;
 
-		if (status && status != -ENOENT && status != -ENOSYS)
+		if (status < 0 && status != -ENOENT && status != -ENOSYS)
 			sim_say("op %u: %s", h.op, strerror(-status));
-		/* a one-way notify: the device model goes on without waiting for us */
-		if (h.status == PM_SIM_NO_REPLY && h.op == PM_SIM_EVTCHN_NOTIFY)
+		/* a one-way notify: the device model goes on without waiting for us;
+		 * a WAIT is answered later (reply_later) */
+		if ((h.status == PM_SIM_NO_REPLY && h.op == PM_SIM_EVTCHN_NOTIFY) || status == SIM_DEFERRED)
 			ok = true;
 		else
 			ok = send_reply(c->fd, &h, status, out, status ? 0 : out_len, fds, nr_fds);
@@ -435,6 +445,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(s.rundir, sizeof(s.rundir), "%s", rundir);
+	s.reply_later = reply_later;
 	rc = sim_kvm_open(&s, getenv("PHYSMAP_SIM_ENGINE"), why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "physmap-sim: PHYSMAP_SIM_ENGINE=%s: %s\n", getenv("PHYSMAP_SIM_ENGINE"),
@@ -538,6 +549,7 @@ int main(int argc, char **argv)
 			last_watch = now_ns();
 			pthread_mutex_lock(&s.lock);
 			sim_watchdogs_check(&s);
+			sim_waiters_expire(&s);
 			pthread_mutex_unlock(&s.lock);
 		}
 		if (woken) {

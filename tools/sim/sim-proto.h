@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 8
+#define PM_SIM_VERSION 9
 /* a request's status: PM_SIM_NO_REPLY asks for none (EVTCHN_NOTIFY: one way, nothing to wait for) */
 #define PM_SIM_NO_REPLY 1
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
@@ -57,6 +57,7 @@ enum pm_sim_op {
 	PM_SIM_GNT_MAP,
 	PM_SIM_GNT_UNMAP,
 	PM_SIM_RESUME,
+	PM_SIM_WAIT,
 	PM_SIM_OP_COUNT
 };
 
@@ -76,6 +77,13 @@ struct pm_sim_hdr {
 };
 
 struct pm_sim_hello { uint32_t version, pad; uint64_t total_pages; };
+/*
+ * WAIT: the reply comes when the domain stops (shuts down or crashes), runs
+ * again after a stop, or stops for another reason than the caller saw
+ * (state, shutdown_reason: what it last got), with its pm_sim_dominfo;
+ * -ENOENT when it is gone (or goes); -ETIMEDOUT after timeout_ms (0: none)
+ */
+struct pm_sim_wait { uint32_t domid, state, shutdown_reason, timeout_ms; };
 /* engine: what runs x86 vCPUs, enum pm_sim_engine (0 from simulators before it was said) */
 enum pm_sim_engine { PM_SIM_ENGINE_UNICORN, PM_SIM_ENGINE_KVM };
 struct pm_sim_info { uint64_t total_pages, free_pages; uint32_t nr_domains, engine; };

@@ -187,9 +187,12 @@ fail:
 	return rc;
 }
 
+static void waiters_wake(struct sim *s, struct sim_domain *d, bool gone);
+
 /* s->lock held (dropped while vCPU threads end) */
 static void domain_free(struct sim *s, struct sim_domain *d)
 {
+	waiters_wake(s, d, true);
 	sim_vcpus_stop(s, d);
 	sim_kvm_domain_free(d);
 	if (d->ioreq && d->ioreq->owner >= 0)
@@ -353,6 +356,94 @@ static bool suspended(const struct sim_domain *d)
 	return d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend;
 }
 
+/* ---- WAIT: a client told when a domain stops, runs again, or goes ---- */
+
+static uint64_t mono_ns(void);
+
+static bool stopped(uint32_t state)
+{
+	return state == PM_SIM_SHUTDOWN || state == PM_SIM_CRASHED;
+}
+
+/* whether a waiter that saw (@state, @reason) should hear of @d as it is */
+static bool moved(const struct sim_domain *d, uint32_t state, uint32_t reason)
+{
+	return stopped(d->state) != stopped(state) || (stopped(state) && d->shutdown_reason != reason);
+}
+
+static void answer(struct sim *s, struct sim_domain *d, const struct sim_waiter *w, int status)
+{
+	struct pm_sim_dominfo i;
+
+	if (!s->reply_later)
+		return;
+	if (status) {
+		s->reply_later(s->reply_opaque, w->client, &w->hdr, status, NULL, 0);
+		return;
+	}
+	dominfo(d, &i);
+	s->reply_later(s->reply_opaque, w->client, &w->hdr, 0, &i, sizeof(i));
+}
+
+/* @d's waiters that should hear of it now answered (all of them, -ENOENT, when @gone) */
+static void waiters_wake(struct sim *s, struct sim_domain *d, bool gone)
+{
+	struct sim_waiter **pp = &d->waiters;
+
+	while (*pp) {
+		struct sim_waiter *w = *pp;
+
+		if (!gone && !moved(d, w->state, w->shutdown_reason)) {
+			pp = &w->next;
+			continue;
+		}
+		answer(s, d, w, gone ? -ENOENT : 0);
+		*pp = w->next;
+		free(w);
+	}
+}
+
+void sim_waiters_expire(struct sim *s)
+{
+	uint64_t now = mono_ns();
+
+	for (struct sim_domain *d = s->domains; d; d = d->next)
+		for (struct sim_waiter **pp = &d->waiters; *pp;) {
+			struct sim_waiter *w = *pp;
+
+			if (!w->deadline || w->deadline > now) {
+				pp = &w->next;
+				continue;
+			}
+			answer(s, d, w, -ETIMEDOUT);
+			*pp = w->next;
+			free(w);
+		}
+}
+
+static int op_wait(struct sim *s, int client, const struct pm_sim_hdr *hdr, const struct pm_sim_wait *rq,
+		   void **out, uint32_t *out_len)
+{
+	struct sim_domain *d = sim_domain_find(s, rq->domid);
+	struct sim_waiter *w;
+	struct pm_sim_dominfo i;
+
+	if (!d || !rq->domid)
+		return -ENOENT;
+	if (moved(d, rq->state, rq->shutdown_reason)) {
+		dominfo(d, &i);
+		return reply(out, out_len, &i, sizeof(i));
+	}
+	w = pm_t_calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	*w = (struct sim_waiter){ .next = d->waiters, .client = client, .hdr = *hdr, .state = rq->state,
+				  .shutdown_reason = rq->shutdown_reason,
+				  .deadline = rq->timeout_ms ? mono_ns() + rq->timeout_ms * 1000000ull : 0 };
+	d->waiters = w;
+	return SIM_DEFERRED;
+}
+
 void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const char *why)
 {
 	char line[PM_SIM_WHY_LEN + 64];
@@ -364,6 +455,7 @@ void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const ch
 	d->shutdown_reason = why ? SHUTDOWN_crash : reason;
 	d->state = d->shutdown_reason == SHUTDOWN_crash ? PM_SIM_CRASHED : PM_SIM_SHUTDOWN;
 	snprintf(d->why, sizeof(d->why), "%s", why ? why : "");
+	waiters_wake(s, d, false);
 	if (why) {
 		int n = snprintf(line, sizeof(line), "\n[physmap-sim] domain %u crashed: %s\n", d->domid, why);
 
@@ -501,6 +593,7 @@ static int op_resume(struct sim *s, struct sim_domain *d)
 		return rc;
 	d->state = PM_SIM_RUNNING;
 	d->shutdown_reason = 0;
+	waiters_wake(s, d, false);
 	pm_xs_domain_resume(s->xs, d->domid);
 	return sim_vcpus_run(s, d);
 }
@@ -778,6 +871,7 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_PAUSE] = sizeof(struct pm_sim_domid),
 	[PM_SIM_UNPAUSE] = sizeof(struct pm_sim_domid),
 	[PM_SIM_GETINFO] = sizeof(struct pm_sim_domid),
+	[PM_SIM_WAIT] = sizeof(struct pm_sim_wait),
 	[PM_SIM_LIST] = 0,
 	[PM_SIM_SET_MAXMEM] = sizeof(struct pm_sim_maxmem),
 	[PM_SIM_POPULATE] = sizeof(struct pm_sim_range),
@@ -816,6 +910,16 @@ void sim_client_gone(struct sim *s, int client)
 {
 	sim_gnttab_client_gone(s, client);
 	for (struct sim_domain *d = s->domains; d; d = d->next) {
+		for (struct sim_waiter **pp = &d->waiters; *pp;) {
+			struct sim_waiter *w = *pp;
+
+			if (w->client != client) {
+				pp = &w->next;
+				continue;
+			}
+			*pp = w->next;   /* nobody to answer */
+			free(w);
+		}
 		if (d->dirty && d->dirty_owner == client) {
 			sim_dirty_log(s, d, false);
 			if (d->state == PM_SIM_PAUSED && d->pauser == client && !sim_vcpus_run(s, d))
@@ -1173,6 +1277,8 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 		sim_shutdown(s, d, sd->reason, NULL);
 		return 0;
 	}
+	case PM_SIM_WAIT:
+		return op_wait(s, client, hdr, payload, out, out_len);
 	case PM_SIM_GETINFO: {
 		struct pm_sim_dominfo i;
 

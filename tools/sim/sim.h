@@ -56,6 +56,18 @@ struct sim_gnttab {
 
 #define SIM_WATCHDOGS 2   /* as Xen's NR_DOMAIN_WATCHDOG_TIMERS */
 
+/* sim_handle's answer for a request whose reply comes later (WAIT) */
+#define SIM_DEFERRED 1
+
+/* a client waiting for a domain to stop or go (PM_SIM_WAIT) */
+struct sim_waiter {
+	struct sim_waiter *next;
+	int client;
+	struct pm_sim_hdr hdr;   /* the request, for its reply */
+	uint32_t state, shutdown_reason;   /* what it saw */
+	uint64_t deadline;       /* CLOCK_MONOTONIC ns; 0: none */
+};
+
 struct sim_domain {
 	struct sim_domain *next;
 	uint32_t domid;
@@ -100,6 +112,7 @@ struct sim_domain {
 	struct sim_gnttab gnttab;
 	struct pm_sim_e820 *e820;   /* what XENMEM_memory_map answers (SET_MEMORY_MAP); NULL: none set */
 	uint32_t nr_e820;
+	struct sim_waiter *waiters;   /* clients waiting for it to stop or go */
 };
 
 /* a grant of a guest mapped by a backend (gnttab.c): a client of the
@@ -120,6 +133,10 @@ struct sim {
 	void *pool_map;          /* the whole pool, mapped (rings live in it) */
 	struct sim_domain *domains;   /* by id; dom0 first */
 	struct sim_domain **by_id;    /* [SIM_MAX_DOMID]: each domain at its id, NULL where none */
+	/* how a deferred reply goes out (physmap-sim's loop sets it; s->lock held) */
+	void (*reply_later)(void *opaque, int client, const struct pm_sim_hdr *req, int status, const void *payload,
+			    uint32_t len);
+	void *reply_opaque;
 	uint32_t nr_domains;          /* dom0 aside */
 	uint32_t next_domid;
 	struct pm_xs *xs;
@@ -173,10 +190,14 @@ unsigned int sim_nr_domains(const struct sim *s);
  * @out: receives a malloc'ed payload (or NULL), *out_len its size
  * @fds: receives fds to pass with the reply (at most SIM_MAX_FDS), *nr_fds
  *   their number; they stay the simulator's
- * returns: the reply's status (0 or -errno)
+ * returns: the reply's status (0 or -errno); SIM_DEFERRED: no reply now,
+ *   s->reply_later sends it (WAIT)
  */
 int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const void *payload,
 	       int *in_fd, void **out, uint32_t *out_len, int *fds, int *nr_fds);
+
+/** sim_waiters_expire - WAITs past their deadline answered -ETIMEDOUT (s->lock held) */
+void sim_waiters_expire(struct sim *s);
 
 /**
  * sim_client_gone - connection @client closed: a domain whose device model

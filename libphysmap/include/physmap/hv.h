@@ -283,13 +283,16 @@ int pm_hv_domain_unpause(struct pm_hv *hv, uint32_t domid);
 int pm_hv_domain_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info);
 
 /**
- * pm_hv_domain_wait - waits until a domain may have stopped or gone: the
- * store's @releaseDomain watch fires (for any domain, as Xen's does), or
- * @timeout_ms passes. The watch is set at the first call (it fires once
- * then) and kept on @hv; the caller reads the states it cares about after.
- * returns: 1 (it fired); 0 (the time passed); -errno (no store: poll instead)
+ * pm_hv_domain_wait - waits until domain @seen->domid stops (shuts down or
+ * crashes), runs again after a stop, stops for another reason than
+ * @seen->shutdown_reason, or goes; or until @timeout_ms (0: no limit)
+ * passes. The simulator answers for that domain alone; on Xen it is the
+ * store's @releaseDomain watch (any domain's, as xl's daemon waits: set at
+ * the first call, kept on @hv), so the caller always looks again.
+ * returns: 1 (look again: it changed or may have); 0 (the time passed);
+ * -errno (it cannot wait here: poll instead)
  */
-int pm_hv_domain_wait(struct pm_hv *hv, unsigned int timeout_ms);
+int pm_hv_domain_wait(struct pm_hv *hv, const struct pm_hv_dominfo *seen, unsigned int timeout_ms);
 
 /**
  * pm_hv_domain_list - every domain, dom0 first, by id
