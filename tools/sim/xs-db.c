@@ -440,6 +440,15 @@ long xs_view_missing_ancestors(struct xs_view *v, const char *path,
 	}
 }
 
+/* whether perms[j]'s domain appears in perms[0..j) already */
+static bool named_before(const struct xs_node *n, uint32_t j)
+{
+	for (uint32_t k = 0; k < j; k++)
+		if (n->perms[k].id == n->perms[j].id)
+			return true;
+	return false;
+}
+
 void xs_count_owner(struct pm_xs *xs, const struct xs_node *n, long delta)
 {
 	struct xs_domain *d;
@@ -449,6 +458,10 @@ void xs_count_owner(struct pm_xs *xs, const struct xs_node *n, long delta)
 	d = xs_domain_find(xs, n->perms[0].id);
 	if (d)
 		d->nodes += delta;
+	/* every domain the node names (owner or entry), once: xs_owner_changed skips one named nowhere */
+	for (uint32_t j = 0; j < n->nperms; j++)
+		if (n->perms[j].id < XS_DOMIDS && !named_before(n, j))
+			xs->named[n->perms[j].id] += (int32_t)delta;
 }
 
 /* puts a new node (owned by the caller until now) into the view */
@@ -659,26 +672,56 @@ int xs_tx_commit(struct pm_xs *xs, struct xs_tx *tx)
 }
 
 /* a domain is gone: what it owned passes to new_owner, its own entries go */
+/* @n no longer names @old_owner: its owner @new_owner if it was @old_owner, its entry for it gone */
+static void disown(struct pm_xs *xs, struct xs_node *n, uint32_t old_owner, uint32_t new_owner)
+{
+	uint32_t j, k;
+	bool named = false;
+
+	for (j = 0; j < n->nperms && !named; j++)
+		named = n->perms[j].id == old_owner;
+	if (!named)
+		return;
+	xs_count_owner(xs, n, -1);
+	if (n->perms[0].id == old_owner)
+		n->perms[0].id = new_owner;
+	for (j = k = 1; j < n->nperms; j++)
+		if (n->perms[j].id != old_owner)
+			n->perms[k++] = n->perms[j];
+	n->nperms = k;
+	n->gen = ++xs->gen;
+	xs_count_owner(xs, n, 1);
+}
+
+/* disown() over the tree at @path (a buffer of XENSTORE_ABS_PATH_MAX + 1 it may extend) */
+static void disown_tree(struct pm_xs *xs, char *path, uint32_t old_owner, uint32_t new_owner)
+{
+	struct xs_node *n = xs_table_find(&xs->db, path, xs_hash(path));
+	size_t len = strlen(path);
+
+	if (!n)
+		return;
+	disown(xs, n, old_owner, new_owner);
+	for (uint32_t off = 0; off < n->clen; off += (uint32_t)strlen(n->children + off) + 1) {
+		if (len + 1 + strlen(n->children + off) > XENSTORE_ABS_PATH_MAX)
+			continue;
+		snprintf(path + len, XENSTORE_ABS_PATH_MAX + 1 - len, "/%s", n->children + off);
+		disown_tree(xs, path, old_owner, new_owner);
+		path[len] = 0;
+	}
+}
+
 void xs_owner_changed(struct pm_xs *xs, uint32_t old_owner, uint32_t new_owner)
 {
-	for (size_t i = 0; i < xs->db.nbuckets; i++)
-		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext) {
-			uint32_t j, k;
+	char path[XENSTORE_ABS_PATH_MAX + 1];
 
-			if (!n->nperms)
-				continue;
-			if (n->perms[0].id == old_owner) {
-				xs_count_owner(xs, n, -1);
-				n->perms[0].id = new_owner;
-				xs_count_owner(xs, n, 1);
-				n->gen = ++xs->gen;
-			}
-			for (j = k = 1; j < n->nperms; j++)
-				if (n->perms[j].id != old_owner)
-					n->perms[k++] = n->perms[j];
-			if (k != n->nperms) {
-				n->nperms = k;
-				n->gen = ++xs->gen;
-			}
-		}
+	/* its home first: where a domain's nodes are, so that a release walks
+	 * them, not the whole store; the rest only if a node elsewhere names it */
+	snprintf(path, sizeof(path), "/local/domain/%u", old_owner);
+	disown_tree(xs, path, old_owner, new_owner);
+	if (old_owner < XS_DOMIDS && !xs->named[old_owner])
+		return;
+	for (size_t i = 0; i < xs->db.nbuckets; i++)
+		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
+			disown(xs, n, old_owner, new_owner);
 }

@@ -148,6 +148,7 @@ struct pm_xs {
 	struct pm_xs_conn *conns;
 	struct xs_domain *domains;
 	struct xs_domain **by_id;   /* [XS_DOMIDS]: each domain at its id (a domid is 16 bits) */
+	int32_t *named;          /* [XS_DOMIDS]: the nodes whose permissions name each domain */
 	unsigned int quota[PM_XS_QUOTA_COUNT];
 	bool logging;
 	int listen_fd;

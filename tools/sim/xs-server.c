@@ -93,8 +93,9 @@ int pm_xs_new(const struct pm_xs_ring_ops *ops, void *opaque, struct pm_xs **out
 		xs->quota[q] = quotas[q].def;
 	xs->by_id = pm_t_calloc(XS_DOMIDS, sizeof(*xs->by_id));
 	xs->kicked = pm_t_calloc(XS_DOMIDS, sizeof(*xs->kicked));
+	xs->named = pm_t_calloc(XS_DOMIDS, sizeof(*xs->named));
 	xs->kick_list = pm_t_calloc(XS_DOMIDS, sizeof(*xs->kick_list));
-	if (!xs->by_id || !xs->kicked || !xs->kick_list || xs_table_init(&xs->db))
+	if (!xs->by_id || !xs->kicked || !xs->kick_list || !xs->named || xs_table_init(&xs->db))
 		goto fail;
 	for (int i = 0; i < 2; i++) {
 		xs->special_perms[i] = pm_t_malloc(sizeof(root_perm));
@@ -150,6 +151,7 @@ void pm_xs_free(struct pm_xs *xs)
 	}
 	free(xs->by_id);
 	free(xs->kicked);
+	free(xs->named);
 	free(xs->kick_list);
 	pthread_mutex_destroy(&xs->kick_lock);
 	if (xs->listen_fd >= 0)
@@ -577,6 +579,26 @@ int xs_check(struct pm_xs *xs)
 			if (!p || !xs_children_has(p, xs_basename(n->path)))
 				return -EIO;
 		}
+	for (uint32_t id = 0; id < XS_DOMIDS; id++) {
+		long named = 0;
+
+		if (!xs->named[id])
+			continue;   /* a count that should be non-zero is found below, by the nodes */
+		for (size_t i = 0; i < xs->db.nbuckets; i++)
+			for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
+				for (uint32_t j = 0; j < n->nperms; j++)
+					if (n->perms[j].id == id) {
+						named++;
+						break;
+					}
+		if (named != xs->named[id])
+			return -EIO;
+	}
+	for (size_t i = 0; i < xs->db.nbuckets; i++)
+		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
+			for (uint32_t j = 0; j < n->nperms; j++)
+				if (n->perms[j].id < XS_DOMIDS && !xs->named[n->perms[j].id])
+					return -EIO;   /* named by a node, counted nowhere */
 	for (struct xs_domain *d = xs->domains; d; d = d->next) {
 		long owned = 0;
 
