@@ -751,6 +751,7 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 {
 	struct build *b = pm__calloc(1, sizeof(*b));
 	char berr[PM_BOARD_ERR_LEN] = "";
+	uint64_t limit;
 	int rc;
 
 	*out = NULL;
@@ -788,6 +789,11 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	if (!b->xen && (rc = pool_check(b)))
 		return rc;
 	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);
+	if (rc == -EMFILE && !pm__hv_fd_limit(hv, &limit)) {
+		snprintf(err, errlen, "%s: creating the domain: the %s backend's open-files limit (%llu) is reached "
+			 "(ulimit -n before it starts raises it)", cfg->name, pm_hv_backend(hv), (unsigned long long)limit);
+		return rc;
+	}
 	if (rc)
 		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
 	b->created = true;

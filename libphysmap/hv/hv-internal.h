@@ -41,6 +41,8 @@ struct pm_hv_ops {
 	int (*open)(struct pm_hv *hv);
 	void (*close)(struct pm_hv *hv);
 	int (*info)(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages);
+	/* NULL: no limit of its own to name (the simulator's open-files limit) */
+	int (*fd_limit)(struct pm_hv *hv, uint64_t *limit);
 	int (*host_info)(struct pm_hv *hv, struct pm_hv_host *out);
 	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 		      uint32_t *domid);
@@ -137,6 +139,9 @@ struct pm_hv {
 	long fail_at, calls;
 	struct xs_handle *release;   /* pm_hv_domain_wait's store handle, watching @releaseDomain, or NULL */
 };
+
+/* the backend's own open-files limit, for an -EMFILE's message. returns: 0; -EOPNOTSUPP; -errno */
+int pm__hv_fd_limit(struct pm_hv *hv, uint64_t *limit);
 
 extern const struct pm_hv_ops pm__hv_sim_ops;
 extern const struct pm_hv_ops pm__hv_xen_ops;

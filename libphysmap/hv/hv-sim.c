@@ -324,6 +324,16 @@ static int sim_info_engine(struct pm_hv *hv, uint64_t *total, uint64_t *free_pag
 	return rc;
 }
 
+static int sim_fd_limit(struct pm_hv *hv, uint64_t *limit)
+{
+	struct pm_sim_info i;
+	int rc = sim_call(hv, PM_SIM_INFO, NULL, 0, &i, sizeof(i), NULL);
+
+	if (!rc)
+		*limit = i.fds_limit;
+	return rc;
+}
+
 static int sim_info(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages)
 {
 	return sim_info_engine(hv, total, free_pages, NULL);
@@ -1013,6 +1023,7 @@ const struct pm_hv_ops pm__hv_sim_ops = {
 	.close = sim_close,
 	.wait = sim_wait,
 	.info = sim_info,
+	.fd_limit = sim_fd_limit,
 	.create = sim_create,
 	.destroy = sim_destroy,
 	.rename = sim_rename,

@@ -226,6 +226,11 @@ int pm_hv_domain_resume(struct pm_hv *hv, uint32_t domid)
 	return hv->ops->resume ? hv->ops->resume(hv, domid) : -EOPNOTSUPP;
 }
 
+int pm__hv_fd_limit(struct pm_hv *hv, uint64_t *limit)
+{
+	return hv->ops->fd_limit ? hv->ops->fd_limit(hv, limit) : -EOPNOTSUPP;
+}
+
 int pm_hv_domain_getinfo(struct pm_hv *hv, uint32_t domid, struct pm_hv_dominfo *info)
 {
 	return hv->ops->getinfo(hv, domid, info);

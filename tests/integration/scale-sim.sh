@@ -6,7 +6,9 @@
 # all destroyed; then no process, descriptor, store node or
 # frame is left. The descriptors the simulator holds grow with the domains
 # and go back with them; a create the frame pool cannot hold is refused in
-# one line naming the pool, and leaves nothing.
+# one line naming the pool, and one past a simulator's open-files limit
+# (started under ulimit -n 256) in one line naming the limit; neither
+# leaves anything.
 . "${top_srcdir:-.}/tests/tap.sh"
 G=${top_builddir:-.}/tests/guests/x86/guest.elf
 [ -f "$G" ] || bail "$G not built"
@@ -14,7 +16,7 @@ G=${top_builddir:-.}/tests/guests/x86/guest.elf
 
 N=1000
 RUN=100
-plan 10
+plan 11
 
 # a sanitizer build's processes cost five to eight times a plain one's (shadow, quarantine): the
 # quarantine off, and as many of the 1000 as 45% of the host's available memory holds, measured
@@ -77,3 +79,19 @@ is "no device model or monitor is left; the simulator's descriptors and the stor
 out=$("$PXL" create -p "$EX/pc.cfg" name=huge kernel="$G" memory=$((N * 17 + 512)) 'vif=[]' 2>&1)
 is "a create beyond the frame pool: exit 1, one line naming the pool, nothing created" \
 	"1 1 yes Domain-0" "$? $(printf '%s\n' "$out" | wc -l) $(printf '%s\n' "$out" | grep -q 'frame pool' && echo yes || echo "no: $out") $(names)"
+
+# a simulator under a low open-files limit: creates until one is refused, naming the limit; nothing of it left
+export PHYSMAP_RUNDIR=$T/low
+(ulimit -Sn 256 && ulimit -Hn 256 && "$PXL" info >/dev/null)
+made=0 out=
+for i in $(seq 60); do
+	out=$("$PXL" create -p "$EX/pc.cfg" name="l$i" kernel="$G" memory=16 'vif=[]' 2>&1 >/dev/null) || break
+	made=$i
+done
+rc_line="$(printf '%s\n' "$out" | wc -l) $(printf '%s\n' "$out" | grep -c "open-files limit (256) is reached")"
+left=$(names | wc -w)
+dms_left=$(pgrep -f "physmap-dm --sim [0-9]* --rundir $PHYSMAP_RUNDIR" | wc -l)
+for j in $(seq "$made"); do "$PXL" destroy "l$j"; done
+is "under ulimit -n 256 the simulator takes some domains, then refuses one in one line naming its limit; the refused one leaves no domain or device model" \
+	"yes 1 1 $((made + 1)) $made" \
+	"$([ "$made" -ge 10 ] && echo yes || echo "no: $made") $rc_line $left $dms_left"

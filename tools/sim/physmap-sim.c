@@ -446,6 +446,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(s.rundir, sizeof(s.rundir), "%s", rundir);
 	s.reply_later = reply_later;
+	s.nofile = nofile == RLIM_INFINITY ? 0 : (uint64_t)nofile;
 	rc = sim_kvm_open(&s, getenv("PHYSMAP_SIM_ENGINE"), why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "physmap-sim: PHYSMAP_SIM_ENGINE=%s: %s\n", getenv("PHYSMAP_SIM_ENGINE"),

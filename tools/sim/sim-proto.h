@@ -86,7 +86,8 @@ struct pm_sim_hello { uint32_t version, pad; uint64_t total_pages; };
 struct pm_sim_wait { uint32_t domid, state, shutdown_reason, timeout_ms; };
 /* engine: what runs x86 vCPUs, enum pm_sim_engine (0 from simulators before it was said) */
 enum pm_sim_engine { PM_SIM_ENGINE_UNICORN, PM_SIM_ENGINE_KVM };
-struct pm_sim_info { uint64_t total_pages, free_pages; uint32_t nr_domains, engine; };
+/* fds_limit: the simulator's open-files limit (a create is refused with -EMFILE near it) */
+struct pm_sim_info { uint64_t total_pages, free_pages; uint32_t nr_domains, engine, fds_limit, pad; };
 struct pm_sim_create { char name[PM_SIM_NAME_LEN]; uint64_t max_pfn; uint32_t vcpus, pad; };
 struct pm_sim_domid { uint32_t domid, pad; };
 struct pm_sim_rename { uint32_t domid, pad; char name[PM_SIM_NAME_LEN]; };

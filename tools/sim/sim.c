@@ -598,6 +598,27 @@ static int op_resume(struct sim *s, struct sim_domain *d)
 	return sim_vcpus_run(s, d);
 }
 
+/*
+ * the descriptors a domain costs the simulator at most: its device model's
+ * connections, its eventfds and console log, its monitor's and builders'
+ * connections (9 measured), with room for a save's
+ */
+#define FDS_PER_DOMAIN 24
+
+/* whether another domain's descriptors fit under the open-files limit: -EMFILE (logged) if not */
+static int fd_room(struct sim *s, const char *name)
+{
+	int fd = fcntl(s->wake_fd, F_DUPFD_CLOEXEC, 0);   /* the lowest free: every one below is in use */
+
+	if (fd >= 0)
+		close(fd);
+	if (!s->nofile || (fd >= 0 && (uint64_t)fd + FDS_PER_DOMAIN <= s->nofile))
+		return 0;
+	sim_say("create of %s refused: %d descriptors in use, its open-files limit is %llu", name,
+		fd >= 0 ? fd : (int)s->nofile, (unsigned long long)s->nofile);
+	return -EMFILE;
+}
+
 static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, uint32_t *out_len)
 {
 	struct sim_domain *d, **pp;
@@ -613,6 +634,9 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 			return -EEXIST;
 	if (s->nr_domains >= SIM_MAX_DOMID - 1)
 		return -EUSERS;   /* every domid Xen gives a guest taken */
+	rc = fd_room(s, c->name);
+	if (rc)
+		return rc;
 	d = pm_t_calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -1097,7 +1121,8 @@ int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const vo
 	}
 	case PM_SIM_INFO: {
 		struct pm_sim_info i = { s->pool.total, s->pool.free, sim_nr_domains(s) + 1,
-					 s->kvm ? PM_SIM_ENGINE_KVM : PM_SIM_ENGINE_UNICORN };
+					 s->kvm ? PM_SIM_ENGINE_KVM : PM_SIM_ENGINE_UNICORN,
+					 (uint32_t)(s->nofile > UINT32_MAX ? UINT32_MAX : s->nofile), 0 };
 
 		return reply(out, out_len, &i, sizeof(i));
 	}

@@ -138,6 +138,7 @@ struct sim {
 			    uint32_t len);
 	void *reply_opaque;
 	uint32_t nr_domains;          /* dom0 aside */
+	uint64_t nofile;              /* the open-files limit (0: none known) */
 	uint32_t next_domid;
 	struct pm_xs *xs;
 	pthread_mutex_t lock;
