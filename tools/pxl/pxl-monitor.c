@@ -228,8 +228,8 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 			/* until it stops or goes (the simulator says so for this domain; on
 			 * Xen the store's @releaseDomain, as xl's daemon waits), a look every
 			 * WAIT_MS at most; polled where neither answers */
-			if (pm_hv_domain_wait(hv, &info, WAIT_MS) < 0)
-				usleep(50000);
+			if (info.state == PM_HV_DYING || pm_hv_domain_wait(hv, &info, WAIT_MS) < 0)
+				usleep(50000);   /* Xen fires @releaseDomain as it starts dying, not when it is gone */
 			continue;
 		}
 		act = given = action_for(&acts, &info);
