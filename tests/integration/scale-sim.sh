@@ -16,7 +16,7 @@ G=${top_builddir:-.}/tests/guests/x86/guest.elf
 
 N=1000
 RUN=100
-plan 11
+plan 12
 
 # a sanitizer build's processes cost five to eight times a plain one's (shadow, quarantine): the
 # quarantine off, and as many of the 1000 as 45% of the host's available memory holds, measured
@@ -95,3 +95,11 @@ for j in $(seq "$made"); do "$PXL" destroy "l$j"; done
 is "under ulimit -n 256 the simulator takes some domains, then refuses one in one line naming its limit; the refused one leaves no domain or device model" \
 	"yes 1 1 $((made + 1)) $made" \
 	"$([ "$made" -ge 10 ] && echo yes || echo "no: $made") $rc_line $left $dms_left"
+
+# SIGTERM ends a simulator that still has a running guest (its epoll set once missed the signal)
+"$PXL" create "$EX/pc.cfg" name=spinner kernel="$G" memory=16 'vif=[]' 'cmdline="spin"' >/dev/null 2>&1
+lowsim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR" | head -1)
+kill -TERM "$lowsim"
+for i in $(seq 50); do kill -0 "$lowsim" 2>/dev/null || break; sleep 0.1; done
+is "SIGTERM ends a simulator with a running guest within 5 s, saying so in its log" "gone|signalled: exiting" \
+	"$(kill -0 "$lowsim" 2>/dev/null && echo running || echo gone)|$(tail -n 1 "$PHYSMAP_RUNDIR/sim.log" | sed 's/.*physmap-sim: //')"

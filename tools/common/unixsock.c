@@ -95,3 +95,18 @@ void pm_unlink_unix(int fd, const char *path, ino_t ino)
 	if (slash && snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) < (int)sizeof(dir))
 		unlink_renamed(slash == path ? "/" : dir, ino);
 }
+
+rlim_t pm_raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return 0;
+	if (r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &r);   /* kept as it was if refused */
+		if (getrlimit(RLIMIT_NOFILE, &r))
+			return 0;
+	}
+	return r.rlim_cur;
+}

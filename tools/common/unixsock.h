@@ -4,6 +4,7 @@
 #ifndef PHYSMAP_TOOLS_UNIXSOCK_H
 #define PHYSMAP_TOOLS_UNIXSOCK_H
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /**
@@ -25,5 +26,12 @@ int pm_listen_unix_id(const char *path, int backlog, ino_t *ino);
  * old name) is not removed
  */
 void pm_unlink_unix(int fd, const char *path, ino_t ino);
+
+/**
+ * pm_raise_nofile - a daemon's open-files limit raised to its hard limit
+ * (its descriptors grow with the domains it serves)
+ * returns: the limit now (RLIM_INFINITY where there is none); 0 if it cannot say
+ */
+rlim_t pm_raise_nofile(void);
 
 #endif

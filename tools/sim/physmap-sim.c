@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -361,21 +360,6 @@ static void drop_client(struct sim *s, struct client *c, struct client **list, u
 	(*nc)--;
 }
 
-/* the open-files limit raised to its hard limit (a domain costs the simulator descriptors); the limit now */
-static rlim_t raise_nofile(void)
-{
-	struct rlimit r;
-
-	if (getrlimit(RLIMIT_NOFILE, &r))
-		return 0;
-	if (r.rlim_cur < r.rlim_max) {
-		r.rlim_cur = r.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &r);
-		(void)getrlimit(RLIMIT_NOFILE, &r);
-	}
-	return r.rlim_cur;
-}
-
 /* the tags of the loop's own descriptors in the epoll set (a client's is its struct) */
 static char tag_signal, tag_listen, tag_wake;
 
@@ -396,7 +380,7 @@ int main(int argc, char **argv)
 	char sock[512] = "", store[512] = "", logp[512], why[256];
 	int lfd = -1, sfd = -1, ep = -1, spare = -1, stop[2] = { -1, -1 }, ret = 1, c, rc;
 	unsigned int nc = 0;
-	rlim_t nofile = raise_nofile();
+	rlim_t nofile = pm_raise_nofile();
 	bool foreground = false, store_running = false;
 	pthread_t store_thread;
 	void *store_args[2];
@@ -466,9 +450,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0 || pipe2(stop, O_CLOEXEC) || (ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    watch(ep, sfd, &tag_signal) || watch(ep, lfd, &tag_listen) || watch(ep, s.wake_fd, &tag_wake) ||
-	    (spare = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+	if (sfd < 0 || pipe2(stop, O_CLOEXEC)) {
 		fprintf(stderr, "physmap-sim: %s\n", strerror(errno));
 		goto out;
 	}
@@ -494,6 +476,14 @@ int main(int argc, char **argv)
 		dup2(logfd, 2);
 		close(nul);
 		close(logfd);
+	}
+	/* the epoll set in the process that serves: a signalfd wakes the epoll
+	 * sets of the process that registered it, so one made before the fork
+	 * never heard the child's SIGTERM (an orphaned simulator spun on) */
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || watch(ep, sfd, &tag_signal) || watch(ep, lfd, &tag_listen) ||
+	    watch(ep, s.wake_fd, &tag_wake) || (spare = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		sim_say("its event loop: %s", strerror(errno));
+		goto out;
 	}
 	store_args[0] = s.xs;
 	store_args[1] = &stop[0];

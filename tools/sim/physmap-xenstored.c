@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "opts.h"
+#include "unixsock.h"
 #include "xs.h"
 
 static const struct pm_opt opts[] = {
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int sfd = -1, ret = 1, c, rc;
 
+	pm_raise_nofile();   /* a connection and a socket a domain: no fixed cap below the host's */
 	if (!quota || pm_getopt_init(&g, opts, NR_OPTS)) {
 		fprintf(stderr, "physmap-xenstored: out of memory\n");
 		goto out;
