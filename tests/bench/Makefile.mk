@@ -5,7 +5,7 @@
 
 EXTRA_DIST += tests/bench/collect.py tests/bench/bench-xen.sh tests/bench/bench-scale.sh
 
-bench: $(PM_BENCH)
+bench: $(PM_BENCH) $(PM_BENCH_HELPERS)
 	@rm -f bench-lines.tmp; \
 	for b in $(PM_BENCH); do \
 		echo "bench: $$b" >&2; \
@@ -41,6 +41,13 @@ tests_bench_bench_xenstore_SOURCES = tests/bench/bench-xenstore.c tests/bench/be
 tests_bench_bench_xenstore_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/sim
 tests_bench_bench_xenstore_CFLAGS = $(AM_CFLAGS) -O2 $(XENSTORE_CFLAGS)
 tests_bench_bench_xenstore_LDADD = libpmxs.la $(XENSTORE_LIBS) -lpthread
+
+# what bench-scale.sh runs at each size: one store client's read and watch round trip
+PM_BENCH_HELPERS = tests/bench/bench-store-ops
+check_PROGRAMS += tests/bench/bench-store-ops
+tests_bench_bench_store_ops_SOURCES = tests/bench/bench-store-ops.c
+tests_bench_bench_store_ops_CFLAGS = $(AM_CFLAGS) -O2 $(XENSTORE_CFLAGS)
+tests_bench_bench_store_ops_LDADD = $(XENSTORE_LIBS)
 
 PM_BENCH += tests/bench/bench-sim
 check_PROGRAMS += tests/bench/bench-sim

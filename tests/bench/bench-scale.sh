@@ -3,7 +3,10 @@
 # scale (issue 36): paused 16 MiB pc guests on one simulator; the time of
 # `pxl create -p` and of `pxl destroy` per domain, 10 of each timed when
 # 10, 100 and 1000 domains exist (the ratio 1000 against 10 is the figure:
-# a cost that does not grow with the domains is 1.0), `pxl list` of 1000
+# a cost that does not grow with the domains is 1.0), at each size too a
+# store read and a watch round trip (bench-store-ops, medians) and an
+# ioreq's delivery (a running guest's port reads its device model
+# answers, iotiming's median), `pxl list` of 1000
 # domains against `pxl list` of 10, and the host memory an idle domain
 # costs: the simulator's own (its Pss grown from 10 to 1000 domains, per
 # domain) plus its device model's (Pss and page tables), against the 16
@@ -48,6 +51,22 @@ best_list() {
 	echo "$best"
 }
 pss() { awk '/^Pss:/ { print $2 }' /proc/"$1"/smaps_rollup; }
+# "READ_NS WATCH_NS IOREQ_NS" with the domains there are now
+ops() {   # $1: the timing guest's name (a console log of its own)
+	local store io i
+	store=$(XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$B/tests/bench/bench-store-ops") ||
+		{ echo "bench-scale: the store ops failed" >&2; exit 1; }
+	"$PXL" create "$S/docs/examples/pc.cfg" name="$1" kernel="$G" memory=16 'vif=[]' 'cmdline="iotiming=0x3fd"' \
+		on_poweroff=preserve >/dev/null 2>&1 || { echo "bench-scale: the timing guest failed" >&2; exit 1; }
+	for i in $(seq 300); do
+		io=$(tr -d '\r' <"$PHYSMAP_RUNDIR/console/$1.log" | sed -n 's/^timing pio: median \([0-9]*\) ns.*/\1/p')
+		[ -n "$io" ] && break
+		sleep 0.1
+	done
+	"$PXL" destroy "$1"
+	[ -n "$io" ] || { echo "bench-scale: the timing guest $1 said no median" >&2; exit 1; }
+	echo "$store $io"
+}
 fig() {   # name value unit baseline baseline_value target met
 	printf '{"name": "%s", "value": %s, "unit": "%s", "baseline": "%s", "baseline_value": %s, "ratio": %s, "target": "%s", "met": %s}\n' \
 		"$1" "$2" "$3" "$4" "$5" "$(awk -v a="$2" -v b="$5" 'BEGIN { printf "%.3f", b ? a / b : 0 }')" "$6" "$7"
@@ -58,12 +77,18 @@ sim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR" | head -1)
 for i in $(seq 1 10); do create "$i"; done
 c10=$(timed_create 11 20)
 l10=$(best_list)
+read -r r10 w10 i10 <<<"$(ops io10)"
+[ -n "$i10" ] || exit 1
 sim10=$(pss "$sim")
 for i in $(seq 21 100); do create "$i"; done
 c100=$(timed_create 101 110)
+read -r r100 w100 i100 <<<"$(ops io100)"
+[ -n "$i100" ] || exit 1
 for i in $(seq 111 990); do create "$i"; done
 c1000=$(timed_create 991 1000)
 l1000=$(best_list)
+read -r r1000 w1000 i1000 <<<"$(ops io1000)"
+[ -n "$i1000" ] || exit 1
 simN=$(pss "$sim")
 dm_kib=$(for p in $(pgrep -f "physmap-dm --sim [0-9]* --rundir $PHYSMAP_RUNDIR" | head -50); do
 	echo "$(pss "$p") $(awk '/^VmPTE:/ { print $2 }' /proc/"$p"/status)"
@@ -74,7 +99,8 @@ d100=$(timed_destroy 101 110)
 for i in $(seq 21 100); do "$PXL" destroy "b$i"; done
 d10=$(timed_destroy 11 20)
 for i in $(seq 1 10); do "$PXL" destroy "b$i"; done
-echo "bench-scale: create ns at 10/100/1000: $c10 $c100 $c1000; destroy: $d10 $d100 $d1000; list: $l10 $l1000" >&2
+echo "bench-scale: create ns at 10/100/1000: $c10 $c100 $c1000; destroy: $d10 $d100 $d1000; list: $l10 $l1000;" \
+	"store read: $r10 $r100 $r1000; watch: $w10 $w100 $w1000; ioreq: $i10 $i100 $i1000" >&2
 
 met_le() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { print (a / b <= t) ? "true" : "false" }'; }
 fig sim.scale.create_at_1000 "$((c1000 / 1000))" us "create at 10 domains" "$((c10 / 1000))" "ratio <= 1.5" \
@@ -83,6 +109,12 @@ fig sim.scale.create_at_100 "$((c100 / 1000))" us "create at 10 domains" "$((c10
 fig sim.scale.destroy_at_1000 "$((d1000 / 1000))" us "destroy at 10 domains" "$((d10 / 1000))" "ratio <= 1.5" \
 	"$(met_le "$d1000" "$d10" 1.5)"
 fig sim.scale.destroy_at_100 "$((d100 / 1000))" us "destroy at 10 domains" "$((d10 / 1000))" "reported" true
+fig sim.scale.store_read_at_1000 "$r1000" ns "a store read at 10 domains" "$r10" "ratio <= 1.5" \
+	"$(met_le "$r1000" "$r10" 1.5)"
+fig sim.scale.store_watch_at_1000 "$w1000" ns "a watch round trip at 10 domains" "$w10" "ratio <= 1.5" \
+	"$(met_le "$w1000" "$w10" 1.5)"
+fig sim.scale.ioreq_at_1000 "$i1000" ns "an ioreq (port read) at 10 domains" "$i10" "ratio <= 1.5" \
+	"$(met_le "$i1000" "$i10" 1.5)"
 fig sim.scale.list_1000 "$((l1000 / 1000))" us "pxl list of 10 domains" "$((l10 / 1000))" "<= 100 ms" \
 	"$([ "$l1000" -le 100000000 ] && echo true || echo false)"
 per=$(((simN - sim10) / (N - 10) + dm_kib))
