@@ -96,8 +96,12 @@ is "under ulimit -n 256 the simulator takes some domains, then refuses one in on
 	"yes 1 1 $((made + 1)) $made" \
 	"$([ "$made" -ge 10 ] && echo yes || echo "no: $made") $rc_line $left $dms_left"
 
-# SIGTERM ends a simulator that still has a running guest (its epoll set once missed the signal)
-"$PXL" create "$EX/pc.cfg" name=spinner kernel="$G" memory=16 'vif=[]' 'cmdline="spin"' >/dev/null 2>&1
+# SIGTERM ends a simulator that still has a running guest (its epoll set once missed the signal);
+# a simulator of its own (the one above may still be closing its last domains' connections)
+export PHYSMAP_RUNDIR=$T/term
+"$PXL" create "$EX/pc.cfg" name=spinner kernel="$G" memory=16 'vif=[]' 'cmdline="spin"' >/dev/null 2>&1 ||
+	echo "# the spinning guest was not created"
+wait_state spinner running
 lowsim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR" | head -1)
 kill -TERM "$lowsim"
 for i in $(seq 50); do kill -0 "$lowsim" 2>/dev/null || break; sleep 0.1; done
