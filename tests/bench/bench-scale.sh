@@ -74,21 +74,20 @@ fig() {   # name value unit baseline baseline_value target met
 
 "$PXL" info >/dev/null || exit 1
 sim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR" | head -1)
-for i in $(seq 1 10); do create "$i"; done
-c10=$(timed_create 11 20)
+# fills up to $1 domains, times 10 creates past it, then the store and an ioreq: "CREATE_NS READ WATCH IOREQ"
+at_size() {
+	local n=$1 c
+	for i in $(seq "$(($(ls "$PHYSMAP_RUNDIR/console" 2>/dev/null | grep -c '^b[0-9]*\.log$') + 1))" "$n"); do create "$i"; done
+	c=$(timed_create $((n + 1)) $((n + 10)))
+	echo "$c $(ops "io$n")"
+}
+read -r c10 r10 w10 i10 <<<"$(at_size 10)"
 l10=$(best_list)
-read -r r10 w10 i10 <<<"$(ops io10)"
-[ -n "$i10" ] || exit 1
 sim10=$(pss "$sim")
-for i in $(seq 21 100); do create "$i"; done
-c100=$(timed_create 101 110)
-read -r r100 w100 i100 <<<"$(ops io100)"
-[ -n "$i100" ] || exit 1
-for i in $(seq 111 990); do create "$i"; done
-c1000=$(timed_create 991 1000)
+read -r c100 r100 w100 i100 <<<"$(at_size 100)"
+read -r c1000 r1000 w1000 i1000 <<<"$(at_size 990)"
 l1000=$(best_list)
-read -r r1000 w1000 i1000 <<<"$(ops io1000)"
-[ -n "$i1000" ] || exit 1
+[ -n "$i10" ] && [ -n "$i100" ] && [ -n "$i1000" ] || exit 1
 simN=$(pss "$sim")
 dm_kib=$(for p in $(pgrep -f "physmap-dm --sim [0-9]* --rundir $PHYSMAP_RUNDIR" | head -50); do
 	echo "$(pss "$p") $(awk '/^VmPTE:/ { print $2 }' /proc/"$p"/status)"
