@@ -23,7 +23,8 @@ plan 12
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0
 mkdir -p "$PHYSMAP_RUNDIR"
 # the pool: 16 MiB and its special pages for each, sparse (a frame costs the host only once written)
-echo "host_memory = \"$((N * 17 + 256))m\"" >"$PHYSMAP_RUNDIR/sim.conf"
+pool=$((N * 17 + 256))   # MiB, fixed before N may shrink below
+echo "host_memory = \"${pool}m\"" >"$PHYSMAP_RUNDIR/sim.conf"
 free0=$(free_mib)
 avail() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
 sim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR" | head -1)
@@ -76,7 +77,7 @@ is "no device model or monitor is left; the simulator's descriptors and the stor
 	"0 $fds0 $nodes0" "$(procs) $(ls /proc/"$sim"/fd | wc -l) $(store xenstore-ls / 2>/dev/null | wc -l)"
 
 # beyond the pool: one line naming it, nothing created
-out=$("$PXL" create -p "$EX/pc.cfg" name=huge kernel="$G" memory=$((N * 17 + 512)) 'vif=[]' 2>&1)
+out=$("$PXL" create -p "$EX/pc.cfg" name=huge kernel="$G" memory=$((pool + 256)) 'vif=[]' 2>&1)
 is "a create beyond the frame pool: exit 1, one line naming the pool, nothing created" \
 	"1 1 yes Domain-0" "$? $(printf '%s\n' "$out" | wc -l) $(printf '%s\n' "$out" | grep -q 'frame pool' && echo yes || echo "no: $out") $(names)"
 
