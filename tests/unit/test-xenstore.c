@@ -342,6 +342,53 @@ static void watch_below_a_removed_node_fires_with_its_own_path(void **state)
 	assert_event(f->h, "/rm/a/b deep");
 }
 
+static void events_come_in_the_order_the_watches_were_set(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[] = { "/o/a/b", "/", "/o", "/o/ab", "/o/a/b/c/d" };
+	char tok[16], want[64];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(tok, sizeof(tok), "t%d", i);
+		snprintf(want, sizeof(want), "%s %s", paths[i], tok);
+		assert_true(xs_watch(f->h, paths[i], tok));
+		assert_event(f->h, want);
+	}
+	put(f->h, XBT_NULL, "/o/a/b/c", "1");   /* its ancestors' watches, not a sibling's or a child's */
+	assert_event(f->h, "/o/a/b/c t0");
+	assert_event(f->h, "/o/a/b/c t1");
+	assert_event(f->h, "/o/a/b/c t2");
+	assert_no_event(f->h);
+	assert_true(xs_rm(f->h, XBT_NULL, "/o/a"));   /* below it: each with its own path; not "/o/ab" */
+	assert_event(f->h, "/o/a/b t0");
+	assert_event(f->h, "/o/a t1");
+	assert_event(f->h, "/o/a t2");
+	assert_event(f->h, "/o/a/b/c/d t4");
+	assert_no_event(f->h);
+}
+
+static void forty_watches_on_one_path_all_fire_in_order(void **state)
+{
+	struct fixture *f = *state;
+	char tok[16], want[64];
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(tok, sizeof(tok), "m%02d", i);
+		assert_true(xs_watch(f->h, "/many", tok));
+		snprintf(want, sizeof(want), "/many %s", tok);
+		assert_event(f->h, want);
+	}
+	assert_true(xs_unwatch(f->h, "/many", "m07"));
+	put(f->h, XBT_NULL, "/many/x", "1");
+	for (int i = 0; i < 40; i++) {
+		if (i == 7)
+			continue;
+		snprintf(want, sizeof(want), "/many/x m%02d", i);
+		assert_event(f->h, want);
+	}
+	assert_no_event(f->h);
+}
+
 static void watch_from_a_domain_is_relative_and_sees_only_readable_nodes(void **state)
 {
 	struct fixture *f = *state;
@@ -784,6 +831,8 @@ int main(void)
 		T(tx_rm_then_recreate_in_one_transaction),
 		T(watch_fires_on_registration_and_for_descendants_only),
 		T(watch_below_a_removed_node_fires_with_its_own_path),
+		T(events_come_in_the_order_the_watches_were_set),
+		T(forty_watches_on_one_path_all_fire_in_order),
 		T(watch_from_a_domain_is_relative_and_sees_only_readable_nodes),
 		T(introduce_and_release_fire_the_special_watches),
 		T(domain_cannot_read_or_write_dom0_nodes),

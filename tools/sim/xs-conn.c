@@ -24,8 +24,12 @@
 
 struct pm_xs_conn *xs_conn_new(struct pm_xs *xs, enum xs_conn_kind kind, unsigned int domid)
 {
-	struct pm_xs_conn *c = pm_t_calloc(1, sizeof(*c));
+	struct xs_domain *d = domid ? xs_domain_get(xs, domid) : NULL;
+	struct pm_xs_conn *c;
 
+	if (domid && !d)
+		return NULL;
+	c = pm_t_calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->in = pm_t_malloc(XS_INBUF_SIZE);
@@ -39,8 +43,19 @@ struct pm_xs_conn *xs_conn_new(struct pm_xs *xs, enum xs_conn_kind kind, unsigne
 	c->priv = domid == 0;
 	c->fd = -1;
 	c->out_tail = &c->out;
+	c->seq = ++xs->seq;
 	c->next = xs->conns;
+	c->pprev = &xs->conns;
+	if (xs->conns)
+		xs->conns->pprev = &c->next;
 	xs->conns = c;
+	if (d) {
+		c->dom_next = d->conns;
+		c->dom_pprev = &d->conns;
+		if (d->conns)
+			d->conns->dom_pprev = &c->dom_next;
+		d->conns = c;
+	}
 	return c;
 }
 
@@ -48,14 +63,22 @@ void xs_conn_free(struct pm_xs_conn *c)
 {
 	struct xs_domain *d = c->priv ? NULL : xs_domain_find(c->xs, c->domid);
 
-	for (struct pm_xs_conn **pp = &c->xs->conns; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	if (c->dom_pprev) {
+		*c->dom_pprev = c->dom_next;
+		if (c->dom_next)
+			c->dom_next->dom_pprev = c->dom_pprev;
+	}
 	for (struct pm_xs_conn **pp = &c->xs->pending; c->pending && *pp; pp = &(*pp)->pend_next)
 		if (*pp == c) {
 			*pp = c->pend_next;
+			break;
+		}
+	for (struct pm_xs_conn **pp = &c->xs->dead; c->dead && *pp; pp = &(*pp)->dead_next)
+		if (*pp == c) {
+			*pp = c->dead_next;
 			break;
 		}
 	xs_watch_free_all(c);
@@ -361,8 +384,13 @@ void xs_conn_pend(struct pm_xs_conn *c)
 
 void xs_conn_kill(struct pm_xs_conn *c)
 {
+	if (c->dead)
+		return;
 	c->dead = true;
-	c->xs->dead_seen = true;
+	if (c->kind != XS_CONN_LOCAL) {
+		c->dead_next = c->xs->dead;
+		c->xs->dead = c;
+	}
 	if (c->kind == XS_CONN_SOCKET)
 		xs_conn_pend(c);   /* the loop sweeps it */
 }
@@ -461,11 +489,10 @@ int xs_domain_release(struct pm_xs *xs, unsigned int domid)
 	if (!d || !d->introduced)
 		return -ENOENT;
 	xs_fire_special(xs, 1);
-	for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
-		if (c->domid == domid && !c->priv) {
-			xs_conn_kill(c);
-			c->ring = NULL;
-		}
+	for (struct pm_xs_conn *c = d->conns; c; c = c->dom_next) {
+		xs_conn_kill(c);
+		c->ring = NULL;
+	}
 	d->ring_conn = NULL;
 	if (d->ring && xs->ops.unmap_ring)
 		xs->ops.unmap_ring(xs->opaque, domid, d->ring);

@@ -80,10 +80,19 @@ struct xs_tx {
 };
 
 struct xs_watch {
-	struct xs_watch *next;
+	struct xs_watch *next;   /* the connection's watches, oldest first */
+	struct xs_watch *pnext;  /* the other watches on the same path (xs->wpaths) */
+	struct pm_xs_conn *conn;
+	uint64_t seq;            /* the order watches were set in, store-wide */
 	char *path;              /* absolute, or @special */
 	char *token;
 	bool relative;           /* events drop the connection's home prefix */
+};
+
+/* the watched paths, sorted by strcmp: a path's watchers, and a subtree's, found by search */
+struct xs_wpath {
+	char *path;
+	struct xs_watch *watches;
 };
 
 struct xs_outmsg {
@@ -99,8 +108,11 @@ enum xs_conn_kind { XS_CONN_SOCKET, XS_CONN_RING, XS_CONN_LOCAL };
 struct xs_domain;
 
 struct pm_xs_conn {
-	struct pm_xs_conn *next;
+	struct pm_xs_conn *next, **pprev;   /* xs->conns, newest first */
+	struct pm_xs_conn *dom_next, **dom_pprev;   /* its domain's (not dom0's): xs_domain.conns */
+	struct pm_xs_conn *dead_next;   /* on xs->dead: killed, for the loop's sweep */
 	struct pm_xs *xs;
+	uint64_t seq;            /* the order connections came in */
 	enum xs_conn_kind kind;
 	unsigned int domid;
 	bool priv;
@@ -133,6 +145,7 @@ struct xs_domain {
 	unsigned int evtchn;
 	struct xenstore_domain_interface *ring;
 	struct pm_xs_conn *ring_conn;
+	struct pm_xs_conn *conns;   /* every connection speaking for it */
 	int sock_fd;
 	char *sock_path;
 };
@@ -146,6 +159,9 @@ struct pm_xs {
 	struct xs_table db;
 	uint64_t gen;
 	struct pm_xs_conn *conns;
+	uint64_t seq;            /* the last connection's or watch's order number */
+	struct xs_wpath *wpaths;  /* [nr_wpaths], sorted: every watched path */
+	uint32_t nr_wpaths, wpaths_cap;
 	struct xs_domain *domains;
 	struct xs_domain **by_id;   /* [XS_DOMIDS]: each domain at its id (a domid is 16 bits) */
 	int32_t *named;          /* [XS_DOMIDS]: the nodes whose permissions name each domain */
@@ -157,7 +173,7 @@ struct pm_xs {
 	int kick_fd;             /* eventfd: rings need a look */
 	int ep;                  /* pm_xs_run's epoll set, or -1 */
 	struct pm_xs_conn *pending;   /* connections to flush: output queued, input or room came */
-	bool dead_seen;          /* a connection died since the last sweep */
+	struct pm_xs_conn *dead;   /* connections killed since the last sweep (not in-process ones) */
 	/* rings whose guests notified the store (any thread): their domids, once each */
 	pthread_mutex_t kick_lock;
 	uint8_t *kicked;         /* [XS_DOMIDS] */

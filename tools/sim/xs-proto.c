@@ -755,8 +755,10 @@ static int control_quota(struct req *r)
 /* a domain's ring connection, or NULL */
 static struct pm_xs_conn *ring_of(struct pm_xs *xs, unsigned int domid)
 {
-	for (struct pm_xs_conn *c = xs->conns; c; c = c->next)
-		if (c->kind == XS_CONN_RING && c->domid == domid && !c->dead)
+	struct xs_domain *d = domid ? xs_domain_find(xs, domid) : NULL;
+
+	for (struct pm_xs_conn *c = d ? d->conns : NULL; c; c = c->dom_next)
+		if (c->kind == XS_CONN_RING && !c->dead)
 			return c;
 	return NULL;
 }

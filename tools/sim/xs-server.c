@@ -149,6 +149,7 @@ void pm_xs_free(struct pm_xs *xs)
 		xs_domain_socket_close(d);
 		free(d);
 	}
+	free(xs->wpaths);   /* empty: the connections took their watches */
 	free(xs->by_id);
 	free(xs->kicked);
 	free(xs->named);
@@ -320,14 +321,8 @@ static void accept_conns(struct pm_xs *xs, int fd, unsigned int domid)
 
 static void sweep(struct pm_xs *xs)
 {
-	struct pm_xs_conn *c = xs->conns, *next;
-
-	xs->dead_seen = false;
-	for (; c; c = next) {
-		next = c->next;
-		if (c->dead && c->kind != XS_CONN_LOCAL)
-			xs_conn_free(c);
-	}
+	while (xs->dead)
+		xs_conn_free(xs->dead);   /* takes it off xs->dead */
 }
 
 /* the fixed descriptors' tags */
@@ -396,7 +391,7 @@ int pm_xs_run(struct pm_xs *xs, int stop_fd)
 		}
 		/* replies, and the events one connection's writes caused elsewhere */
 		xs_flush_pending(xs);
-		if (xs->dead_seen)
+		if (xs->dead)
 			sweep(xs);
 	}
 	if (xs->ep >= 0)
