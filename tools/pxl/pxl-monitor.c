@@ -53,7 +53,8 @@
 #include "pxl-util.h"
 
 #define RESTART_BURST 5
-#define WAIT_MS 2000
+/* a look this often at most even if no change is told (1000 monitors: 17 looks a second) */
+#define WAIT_MS 60000
 #define RESTART_WINDOW 30
 
 static bool restarts(enum pm_action a)
