@@ -7,6 +7,9 @@
 # the end refused, a read-only disk, block-attach and block-detach on a
 # running guest, a frontend posting garbage (errors, then let go) beside
 # one that works, and bad input refused in one line with nothing left.
+# Each guest runs its frontend twice: closed, it starts again on the same
+# device (Initialising after Closed, as Linux's blkfront does after a
+# driver reload) and physmap-dm offers the device anew.
 # PM_ENGINE=kvm (disk-sim-kvm.sh): the x86 guest 64-bit on KVM.
 . "${top_srcdir:-.}/tests/tap.sh"
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
@@ -31,16 +34,16 @@ disk_log() { log "$1" | tr -d '\r' | sed -n 's/^disk: //p' | tr '\n' '|' | sed '
 for b in pc virt; do
 	img "$T/$b.img"
 	if [ $b = pc ]; then
-		"$PXL" create "$EX/pc.cfg" name=d$b kernel="$G" 'cmdline="disk"' memory=64 'vif=[]' \
+		"$PXL" create "$EX/pc.cfg" name=d$b kernel="$G" 'cmdline="disk disk"' memory=64 'vif=[]' \
 			"disk=[\"$T/$b.img,raw,xvda,rw\"]" on_poweroff=preserve >/dev/null 2>&1
 	else
-		"$PXL" create "$EX/virt.cfg" name=d$b kernel="$A" 'extra="disk"' \
+		"$PXL" create "$EX/virt.cfg" name=d$b kernel="$A" 'extra="disk disk"' \
 			"disk=[\"$T/$b.img,raw,xvda,rw\"]" on_poweroff=preserve >/dev/null 2>&1
 	fi
 	wait_state d$b shutdown
-	is "$b: the guest reads the raw image bit-exact (its CRC-32 of the first 4 KiB is the host's), writes and reads back, flushes; past the end is an error" \
-		"sectors 2048|info 0|read 0-7 crc32 $(crc "$T/$b.img")|wrote 8-15, read back same|flush 0|past the end -1|done" \
-		"$(disk_log d$b)"
+	one="sectors 2048|info 0|read 0-7 crc32 $(crc "$T/$b.img")|wrote 8-15, read back same|flush 0|past the end -1|done"
+	is "$b: the guest reads the raw image bit-exact (its CRC-32 of the first 4 KiB is the host's), writes and reads back, flushes; past the end is an error; closed, it connects again (Initialising) and is served the same" \
+		"$one|$one" "$(disk_log d$b)"
 	"$PXL" destroy d$b
 	is "$b: after destroy the host sees the guest's write in the image" "pattern" "$(pattern "$T/$b.img")"
 done

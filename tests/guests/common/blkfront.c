@@ -209,6 +209,13 @@ static int connect(int persistent)
 	memcpy(p, be, strlen_(be));
 	memcpy(p + strlen_(be), "/state", 7);
 	xs_watch(p, "be");
+	if (be_num("state") == 6) {
+		/* Closed: our earlier connection's end; a frontend starting again says
+		 * Initialising, and the backend offers the device again (InitWait) */
+		fe_write("state", 1);
+		while (be_num("state") != 2)
+			xs_wait_watch();
+	}
 	wait_backend(2);   /* InitWait: it said what it offers */
 	say("sectors ", be_num("sectors"));
 	if (!g) {
