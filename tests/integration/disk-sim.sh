@@ -6,7 +6,8 @@
 # is the host's), a write the host sees after destroy, flush, a read past
 # the end refused, a read-only disk, block-attach and block-detach on a
 # running guest, a frontend posting garbage (errors, then let go) beside
-# one that works, and bad input refused in one line with nothing left.
+# one that works, an image cut short under its guest (reads past its new
+# end are errors), and bad input refused in one line with nothing left.
 # Each guest runs its frontend twice: closed, it starts again on the same
 # device (Initialising after Closed, as Linux's blkfront does after a
 # driver reload) and physmap-dm offers the device anew.
@@ -15,7 +16,7 @@
 . "${top_srcdir:-.}/tests/integration/guest-lib.sh"
 pv_guests
 
-plan 17
+plan 19
 
 # a 1 MiB image of random bytes; what the guest will find and write
 img() { head -c 1048576 /dev/urandom >"$1"; }
@@ -110,6 +111,21 @@ is "the other guest, meanwhile: its disk read and written as ever" \
 	"sectors 2048|info 0|read 0-7 crc32 $(crc "$T/good.img")|wrote 8-15, read back same|flush 0|past the end -1|done" "$(disk_log good)"
 "$PXL" destroy bad
 "$PXL" destroy good
+
+# an image cut short under its guest (after physmap-dm offered 2048 sectors): reads past
+# its new end are errors, the first logged; a write there extends the file, as on a host
+img "$T/cut.img"
+"$PXL" create -p "$EX/pc.cfg" name=cut kernel="$G" 'cmdline="disk"' memory=64 'vif=[]' \
+	"disk=[\"$T/cut.img,raw,xvda,rw\"]" on_poweroff=preserve >/dev/null 2>&1
+truncate -s 0 "$T/cut.img"
+"$PXL" unpause cut
+wait_state cut shutdown
+is "an image cut to nothing under its guest: the read is an error response, no hang; the write after it served" \
+	"sectors 2048|info 0|read 0-7 failed -1|wrote 8-15, read back same|flush 0|past the end -1|done" "$(disk_log cut)"
+is "physmap-dm's log names the domain, the disk and the short read, once" "1" \
+	"$(grep -c "domain $("$PXL" domid cut): .*/51712: read at sector 0: short: the image ends before it" \
+		"$PHYSMAP_RUNDIR/console/cut.dm.log")"
+"$PXL" destroy cut
 
 # bad input: one line, nothing left
 out=$("$PXL" create "$EX/pc.cfg" name=bad kernel="$G" memory=64 'vif=[]' "disk=[\"$T/none.img,raw,xvda,rw\"]" 2>&1)

@@ -6,6 +6,7 @@
  *
  *   disk: sectors N info I            what the backend offers
  *   disk: read 0-7 crc32 0x...        the first 4 KiB, its CRC-32 (zlib's)
+ *   disk: read 0-7 failed -1          (or its error response's status)
  *   disk: wrote 8-15, read back same  a pattern written and read again
  *   disk: flush 0                     BLKIF_OP_FLUSH_DISKCACHE's status
  *   disk: past the end -1             a read beyond the disk: BLKIF_RSP_ERROR
@@ -264,11 +265,10 @@ void blkfront_run(void)
 
 	rc = submit(BLKIF_OP_READ, 0, 0, 7);
 	crc = crc32(data, sizeof(data));
-	puts_("disk: read 0-7 ");
 	if (rc) {
-		say("failed ", rc);
+		say("read 0-7 failed ", rc);
 	} else {
-		puts_("crc32 ");
+		puts_("disk: read 0-7 crc32 ");
 		put_hex(crc);
 		puts_("\n");
 	}
