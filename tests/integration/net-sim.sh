@@ -4,7 +4,9 @@
 # simulator's domains ($RUNDIR/net/BRIDGE), to the test guests' network
 # frontend (word "net=IP,PEER"): a pc guest and a virt guest on one switch
 # ping each other (ARP, then ICMP echo both ways), guests on another
-# switch do not hear them, the store laid out as libxl lays out a vif,
+# switch do not hear them, the store laid out as libxl lays out a vif, a
+# guest saved and restored and another migrated while they ping (each
+# connects again to its new backend and goes on),
 # network-attach and network-detach on a running guest, destroy leaving no
 # port behind, a bridge name that is not one refused in one line. On a
 # Linux bridge of the host (made here: the suite runs as root) the vif is
@@ -20,7 +22,7 @@ NET=10.213.$([ "${PM_ENGINE:-}" = kvm ] && echo 78 || echo 77)   # the twins may
 trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; ip link del "$BR" 2>/dev/null; rm -rf "$T"' EXIT
 net_log() { log "$1" | tr -d '\r' | sed -n 's/^net: //p' | sed 's/^mac [0-9a-f:]* /mac M /' | tr '\n' '|' | sed 's/|$//'; }
 
-plan 12
+plan 13
 
 "$PXL" create "$EX/pc.cfg" name=px kernel="$G" 'cmdline="net=10.0.0.2,10.0.0.3"' memory=64 \
 	'vif=["bridge=sw0"]' on_poweroff=preserve >/dev/null 2>&1
@@ -47,6 +49,24 @@ for n in px va other; do "$PXL" destroy $n; done
 ports() { find "$PHYSMAP_RUNDIR/net" -type s 2>/dev/null | wc -l; }
 for i in $(seq 50); do [ "$(ports)" = 0 ] && break; sleep 0.1; done   # the models take a moment to go
 is "destroyed: no port left on either switch" "0" "$(ports)"
+
+# a guest saved and restored, then the other migrated, while they ping each other (40 echo
+# requests each way, one at a time): each connects to its new backend and goes on; what
+# was in flight while one was suspended is sent again after a second
+pings() { log "$1" | tr -d '\r' | sed -n 's/^net: //p' | grep -v '^mac' | sed 's/ of [0-9]* replies$/ of N/' |
+	tr '\n' '|' | sed 's/|$//'; }
+"$PXL" create "$EX/pc.cfg" name=rp kernel="$G" 'cmdline="control net=10.0.0.2,10.0.0.3,40"' memory=64 \
+	'vif=["bridge=sw3"]' on_poweroff=preserve >/dev/null 2>&1
+"$PXL" create "$EX/virt.cfg" name=rv kernel="$A" 'extra="control net=10.0.0.3,10.0.0.2,40"' \
+	'vif=["bridge=sw3"]' on_poweroff=preserve >/dev/null 2>&1
+wait_log rp '^net: mac' && wait_log rv '^net: mac' && sleep 0.5
+"$PXL" save rp "$T/rp.save" >/dev/null && "$PXL" restore "$T/rp.save" >/dev/null
+"$PXL" migrate --transport=cmd rv "$PXL migrate-receive" >/dev/null 2>&1
+wait_log rp '^net: answered' && wait_log rv '^net: answered'
+is "saved and restored (pc), migrated (virt) while pinging: each connects again to its new backend, 40 replies each way" \
+	"connected again after a resume|ping 10.0.0.3: 40 of N|answered 40 + connected again after a resume|ping 10.0.0.2: 40 of N|answered 40" \
+	"$(pings rp) + $(pings rv)"
+"$PXL" destroy rp; "$PXL" destroy rv
 
 "$PXL" create "$EX/pc.cfg" name=run kernel="$G" 'cmdline="control"' memory=64 'vif=[]' >/dev/null 2>&1
 wait_log run '^control: ready'

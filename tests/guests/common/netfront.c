@@ -1,17 +1,22 @@
 /*
  * tests/guests/common/netfront.c - a network frontend (word "net=IP", or
- * "net=IP,PEER" to ping a peer too): the split-driver handshake for
- * vif 0, its transmit and receive rings and eight receive buffers granted
- * to the backend (io/netif.h, receive by copy), then, for 30 s at most,
- * ARP answered for IP, ICMP echo requests answered, and with ping= three
- * echo requests sent to the peer (its MAC asked by ARP first):
+ * "net=IP,PEER[,COUNT]" to ping a peer too): the split-driver handshake
+ * for vif 0, its transmit and receive rings and eight receive buffers
+ * granted to the backend (io/netif.h, receive by copy), then, for 30 s at
+ * most, ARP answered for IP, ICMP echo requests answered, and with a PEER
+ * echo requests sent to it (its MAC asked by ARP first), one at a time: the
+ * next once the last is answered, or after a second without an answer,
+ * until COUNT (3 if not given) were answered:
  *
  *   net: mac 00:16:3e:xx:xx:xx ip 10.0.0.2   what the toolstack gave it
- *   net: ping 10.0.0.3: 3 of 3 replies       the peer answered
+ *   net: ping 10.0.0.3: 3 of 3 replies       replies, of echo requests sent
  *   net: answered N                           echo requests it answered
  *
- * It ends when it has its replies and answered three pings (or, without a
- * peer, answered three), or the 30 s are up.
+ * It ends when it has COUNT replies and answered COUNT pings (or, without
+ * a peer, answered three), or the 30 s are up. After the word control, a
+ * resume in a new domain (a restore, a migration) is heard between frames:
+ * the frontend connects to its new backend ("net: connected again after a
+ * resume") and goes on where it was.
  */
 #include "guest.h"
 
@@ -54,6 +59,7 @@ static u32 port, tx_prod, tx_cons, rx_prod, rx_cons;
 static u8 mac[6], peer_mac[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static u32 my_ip, peer_ip;
 static int have_peer, replies, answered;
+static u64 next_ping;   /* when the next echo request may go */
 
 static void notify(void)
 {
@@ -194,6 +200,7 @@ static void frame(const u8 *f, ulong len)
 			answered++;
 		} else if (ic[0] == 0 && get32(f + 14 + 12) == peer_ip && get16(ic + 4) == 0x504d) {
 			replies++;
+			next_ping = arch_counter() + arch_counter_hz() / 20;   /* answered: the next soon */
 		}
 	}
 }
@@ -229,6 +236,7 @@ static int connect(void)
 		return -1;
 	}
 	port = au.port;
+	tx_prod = tx_cons = rx_prod = rx_cons = 0;
 	memset(&txs, 0, sizeof(txs));
 	memset(&rxs, 0, sizeof(rxs));
 	txs.req_event = txs.rsp_event = rxs.req_event = rxs.rsp_event = 1;
@@ -282,13 +290,21 @@ void netfront_run(const char *arg)
 {
 	const char *ping = arg;
 	static const u8 payload[32] = "physmap netfront echo payload..";
-	u64 hz = arch_counter_hz(), t0 = arch_counter(), next = t0;
-	int sent = 0;
+	u64 hz = arch_counter_hz(), t0 = arch_counter();
+	int sent = 0, count = 3, resumes = control_resumes();
 
 	while (*ping && *ping != ',' && *ping != ' ')
 		ping++;
 	my_ip = parse_ip(arg);
 	peer_ip = *ping == ',' ? parse_ip(ping + 1) : 0;
+	if (peer_ip) {
+		const char *c = ping + 1;
+
+		while (*c && *c != ',' && *c != ' ')
+			c++;
+		if (*c == ',')
+			count = (int)parse_num(c + 1, &c);
+	}
 	if (connect())
 		return;
 	puts_("net: mac ");
@@ -299,9 +315,20 @@ void netfront_run(const char *arg)
 	puts_(" ip ");
 	put_ip(my_ip);
 	puts_("\n");
+	next_ping = t0;
 	while (arch_counter() - t0 < 30 * hz) {
 		int any = 0;
 
+		/* a suspend asked, and the resume after it: a new backend to connect to */
+		if (control_ready() && xs_poll()) {
+			control_poll();
+			if (control_resumes() != resumes) {
+				resumes = control_resumes();
+				if (connect())
+					return;
+				puts_("net: connected again after a resume\n");
+			}
+		}
 		while (rxs.rsp_prod != rx_cons) {
 			struct rx_rsp r;
 
@@ -320,14 +347,16 @@ void netfront_run(const char *arg)
 			rxs.rsp_event = rx_cons + 1;
 			notify();
 		}
-		if (peer_ip && sent < 3 && arch_counter() >= next) {
-			if (!have_peer)
+		if (peer_ip && replies < count && arch_counter() >= next_ping) {
+			if (!have_peer) {
 				arp(1, bcast, peer_ip);
-			else
+				next_ping = arch_counter() + hz / 5;
+			} else {
 				icmp(8, peer_mac, peer_ip, 0x504d, (u16)++sent, payload);
-			next = arch_counter() + hz / 5;
+				next_ping = arch_counter() + hz;   /* unanswered, another after a second */
+			}
 		}
-		if ((!peer_ip || replies >= 3) && answered >= 3)
+		if (peer_ip ? replies >= count && answered >= count : answered >= 3)
 			break;
 		if (!any)
 			hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
@@ -337,7 +366,9 @@ void netfront_run(const char *arg)
 		put_ip(peer_ip);
 		puts_(": ");
 		put_dec((u64)replies);
-		puts_(" of 3 replies\n");
+		puts_(" of ");
+		put_dec((u64)sent);
+		puts_(" replies\n");
 	}
 	say_num("net: answered ", "", answered);
 }
