@@ -6,7 +6,8 @@
 # ping each other (ARP, then ICMP echo both ways), guests on another
 # switch do not hear them, the store laid out as libxl lays out a vif, a
 # guest saved and restored and another migrated while they ping (each
-# connects again to its new backend and goes on),
+# connects again to its new backend and goes on), a frontend posting
+# garbage (errors, then let go) beside a pair that pings,
 # network-attach and network-detach on a running guest, destroy leaving no
 # port behind, a bridge name that is not one refused in one line. On a
 # Linux bridge of the host (made here: the suite runs as root) the vif is
@@ -22,7 +23,7 @@ NET=10.213.$([ "${PM_ENGINE:-}" = kvm ] && echo 78 || echo 77)   # the twins may
 trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; ip link del "$BR" 2>/dev/null; rm -rf "$T"' EXIT
 net_log() { log "$1" | tr -d '\r' | sed -n 's/^net: //p' | sed 's/^mac [0-9a-f:]* /mac M /' | tr '\n' '|' | sed 's/|$//'; }
 
-plan 13
+plan 15
 
 "$PXL" create "$EX/pc.cfg" name=px kernel="$G" 'cmdline="net=10.0.0.2,10.0.0.3"' memory=64 \
 	'vif=["bridge=sw0"]' on_poweroff=preserve >/dev/null 2>&1
@@ -67,6 +68,23 @@ is "saved and restored (pc), migrated (virt) while pinging: each connects again 
 	"connected again after a resume|ping 10.0.0.3: 40 of N|answered 40 + connected again after a resume|ping 10.0.0.2: 40 of N|answered 40" \
 	"$(pings rp) + $(pings rv)"
 "$PXL" destroy rp; "$PXL" destroy rv
+
+# a frontend posting garbage beside a pair that pings: each bad transmit answered with an
+# error, a good frame after them served, a producer index past the ring lets its device go
+"$PXL" create "$EX/virt.cfg" name=gp kernel="$A" 'extra="net=10.0.0.3,10.0.0.4"' \
+	'vif=["bridge=sw4"]' on_poweroff=preserve >/dev/null 2>&1
+"$PXL" create "$EX/pc.cfg" name=gq kernel="$G" 'cmdline="net=10.0.0.4,10.0.0.3"' memory=64 \
+	'vif=["bridge=sw4"]' on_poweroff=preserve >/dev/null 2>&1
+"$PXL" create "$EX/pc.cfg" name=gb kernel="$G" 'cmdline="netbad=10.0.0.2,10.0.0.3"' memory=64 \
+	'vif=["bridge=sw4"]' on_poweroff=preserve >/dev/null 2>&1
+wait_log gb "^net: bad: past the ring" && wait_log gq '^net: answered'
+is "garbage: a grant it lacks, a frame past its page, an empty one, one over 1514 bytes, more data not offered are errors; a good frame after them served; past the ring: Closed" \
+	"bad: a grant it does not have -1|bad: a frame past its page -1|bad: an empty frame -1|bad: a frame of 2000 bytes -1|bad: more data, not offered -1|bad: a good frame after them, answered 1|bad: past the ring, the backend's state 6" \
+	"$(net_log gb | sed 's/^mac M ip [0-9.]*|//')"
+is "physmap-dm's log names the domain and the overrun; the pair beside it pinged each other as ever" \
+	"1|ping 10.0.0.3: 3 of 3 replies|answered 3" \
+	"$(grep -c "domain $("$PXL" domid gb): .*tx producer index .* past the ring" "$PHYSMAP_RUNDIR/console/gb.dm.log")|$(net_log gq | sed 's/^mac M ip [0-9.]*|//')"
+for n in gp gq gb; do "$PXL" destroy $n; done
 
 "$PXL" create "$EX/pc.cfg" name=run kernel="$G" 'cmdline="control"' memory=64 'vif=[]' >/dev/null 2>&1
 wait_log run '^control: ready'

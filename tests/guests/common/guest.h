@@ -175,6 +175,8 @@ void blkfront_bench(u32 kib, u32 mib, u32 rounds);
 void blkfront_bad(void);
 /** netfront_run - a network frontend answers ARP and pings, and pings a peer (common/netfront.c, word "net=IP[,PEER]") */
 void netfront_run(const char *arg);
+/** netfront_bad - transmit requests that are not ones, a good one, a ring overrun (common/netfront.c, word "netbad=IP,PEER") */
+void netfront_bad(const char *arg);
 
 /* ---- the library (common/lib.c) ---- */
 

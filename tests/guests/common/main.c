@@ -255,6 +255,8 @@ static void run_word(const char *w)
 		blkfront_log(parse_num(v, 0));
 	} else if (word_is(w, "diskbad", 0)) {
 		blkfront_bad();
+	} else if (word_is(w, "netbad", &v)) {
+		netfront_bad(w[6] == '=' ? v : "10.0.0.2,10.0.0.3");
 	} else if (word_is(w, "net", &v)) {
 		netfront_run(w[3] == '=' ? v : "10.0.0.2");
 	} else if (word_is(w, "grant", &v)) {

@@ -60,6 +60,7 @@ static u8 mac[6], peer_mac[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }
 static u32 my_ip, peer_ip;
 static int have_peer, replies, answered;
 static u64 next_ping;   /* when the next echo request may go */
+static char be[96], be_state[128];   /* the backend's directory, its state node */
 
 static void notify(void)
 {
@@ -210,7 +211,7 @@ static int connect(void)
 {
 	volatile struct grant_entry_v1 *g = grant_table();
 	struct { u16 dom, remote; u32 port; } au = { DOMID_SELF, 0, 0 };
-	char be[96], p[128], m[24];
+	char *p = be_state, m[24];
 	long st;
 
 	if (xs_init() || xs_read("device/vif/0/backend", be, sizeof(be)) < 0 ||
@@ -279,6 +280,32 @@ static int connect(void)
 	return st == 4 ? 0 : -1;
 }
 
+/* the frames received, taken (each handled, its buffer posted again); whether there were any */
+static int rx_poll(void)
+{
+	int any = 0;
+
+	while (rxs.rsp_prod != rx_cons) {
+		struct rx_rsp r;
+
+		arch_mb();
+		r = rxs.ring[rx_cons % 256].rsp;
+		rx_cons++;
+		if (r.status > 0 && r.id < RX_BUFS)
+			frame(rxbuf[r.id] + r.offset, (ulong)r.status);
+		if (r.id < RX_BUFS)
+			post_rx(r.id);
+		any = 1;
+	}
+	if (any) {
+		arch_mb();
+		rxs.req_prod = rx_prod;
+		rxs.rsp_event = rx_cons + 1;
+		notify();
+	}
+	return any;
+}
+
 static void put_byte(u8 b)
 {
 	char s[3] = { "0123456789abcdef"[b >> 4], "0123456789abcdef"[b & 15], 0 };
@@ -329,24 +356,7 @@ void netfront_run(const char *arg)
 				puts_("net: connected again after a resume\n");
 			}
 		}
-		while (rxs.rsp_prod != rx_cons) {
-			struct rx_rsp r;
-
-			arch_mb();
-			r = rxs.ring[rx_cons % 256].rsp;
-			rx_cons++;
-			if (r.status > 0 && r.id < RX_BUFS)
-				frame(rxbuf[r.id] + r.offset, (ulong)r.status);
-			if (r.id < RX_BUFS)
-				post_rx(r.id);
-			any = 1;
-		}
-		if (any) {
-			arch_mb();
-			rxs.req_prod = rx_prod;
-			rxs.rsp_event = rx_cons + 1;
-			notify();
-		}
+		any = rx_poll();
 		if (peer_ip && replies < count && arch_counter() >= next_ping) {
 			if (!have_peer) {
 				arp(1, bcast, peer_ip);
@@ -371,4 +381,69 @@ void netfront_run(const char *arg)
 		puts_(" replies\n");
 	}
 	say_num("net: answered ", "", answered);
+}
+
+/* one transmit request as given, waited out: its response's status */
+static long tx_status(u32 gref, u16 offset, u16 flags, u16 size)
+{
+	long st;
+
+	txs.ring[tx_prod % 256].req = (struct tx_req){ gref, offset, flags, (u16)tx_prod, size };
+	tx_prod++;
+	arch_mb();
+	txs.req_prod = tx_prod;
+	arch_mb();
+	notify();
+	while (txs.rsp_prod == tx_cons)
+		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	arch_mb();
+	st = txs.ring[tx_cons % 256].rsp.status;
+	tx_cons = txs.rsp_prod;
+	txs.rsp_event = tx_cons + 1;
+	return st;
+}
+
+/*
+ * word "netbad=IP,PEER": transmit requests that are not ones, each
+ * answered with an error, then a good frame (PEER's MAC asked by ARP, its
+ * answer heard), then a transmit producer index 1000 past the ring, for
+ * which the backend lets the device go (Closed)
+ */
+void netfront_bad(const char *arg)
+{
+	const char *c = arg;
+	u64 hz = arch_counter_hz(), t0;
+
+	while (*c && *c != ',' && *c != ' ')
+		c++;
+	my_ip = parse_ip(arg);
+	peer_ip = *c == ',' ? parse_ip(c + 1) : 0;
+	if (connect())
+		return;
+	say_num("net: ", "bad: a grant it does not have ", tx_status(4000, 0, 0, 60));
+	say_num("net: ", "bad: a frame past its page ", tx_status(REF_TX_BUF, 4000, 0, 200));
+	say_num("net: ", "bad: an empty frame ", tx_status(REF_TX_BUF, 0, 0, 0));
+	say_num("net: ", "bad: a frame of 2000 bytes ", tx_status(REF_TX_BUF, 0, 0, 2000));
+	say_num("net: ", "bad: more data, not offered ", tx_status(REF_TX_BUF, 0, 1 << 2, 60));   /* NETTXF_more_data */
+	arp(1, bcast, peer_ip);
+	for (t0 = arch_counter(); !have_peer && arch_counter() - t0 < 5 * hz;)
+		if (!rx_poll())
+			hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	say_num("net: ", "bad: a good frame after them, answered ", have_peer);
+	/* the transmit producer 1000 past what it took */
+	tx_prod += 1000;
+	arch_mb();
+	txs.req_prod = tx_prod;
+	arch_mb();
+	notify();
+	for (;;) {
+		char v[8];
+		long st = xs_read(be_state, v, sizeof(v)) > 0 ? v[0] - '0' : 0;
+
+		if (st == 6) {
+			say_num("net: ", "bad: past the ring, the backend's state ", st);
+			break;
+		}
+		xs_wait_watch();
+	}
 }
