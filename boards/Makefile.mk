@@ -5,8 +5,4 @@ libphysmap_core_la_SOURCES += \
 	boards/board.c \
 	boards/arm-virt.c \
 	boards/pc.c
-libphysmap_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap -I$(top_srcdir)/boards \
-	-I$(top_srcdir)/tools/sim
-
-# installed beside the library's headers, as <physmap/board.h>
-physmapinclude_HEADERS += boards/board.h
+libphysmap_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap

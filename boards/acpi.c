@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "board.h"
+#include "physmap/board.h"
 
 #define RSDP_LEN        36u
 #define HEADER_LEN      36u

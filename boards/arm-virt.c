@@ -33,7 +33,7 @@
 
 #include <libfdt.h>
 
-#include "board.h"
+#include "physmap/board.h"
 #include "alloc-internal.h"
 
 #define KiB (UINT64_C(1) << 10)

@@ -16,7 +16,7 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #include "physmap/size.h"
-#include "board.h"
+#include "physmap/board.h"
 #include "json-internal.h"
 #include "text-internal.h"
 #include "alloc-internal.h"

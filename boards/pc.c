@@ -31,7 +31,7 @@
 #include <xen/xen.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
-#include "board.h"
+#include "physmap/board.h"
 #include "alloc-internal.h"
 
 #define KiB (UINT64_C(1) << 10)

@@ -38,6 +38,6 @@ physmap_dm_SOURCES = \
 	devmodel/xen/xenbus.c \
 	devmodel/xen/blkback.c \
 	devmodel/xen/netback.c
-physmap_dm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim
+physmap_dm_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common
 physmap_dm_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(XENSTORE_CFLAGS)
 physmap_dm_LDADD = libpmdm.la libpmtools.la libphysmap.la $(XENSTORE_LIBS)

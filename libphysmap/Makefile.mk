@@ -10,6 +10,7 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/alloc.c \
 	libphysmap/alloc-internal.h \
 	libphysmap/failpoint-internal.h \
+	libphysmap/sim-proto.h \
 	libphysmap/building.c \
 	libphysmap/config.c \
 	libphysmap/config-devices.c \
@@ -71,6 +72,7 @@ physmapinclude_HEADERS = \
 	libphysmap/include/physmap/e820.h \
 	libphysmap/include/physmap/size.h \
 	libphysmap/include/physmap/stream.h \
-	libphysmap/include/physmap/save.h
+	libphysmap/include/physmap/save.h \
+	libphysmap/include/physmap/board.h
 
 pkgconfig_DATA += libphysmap/physmap.pc

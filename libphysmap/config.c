@@ -24,7 +24,7 @@
 
 #include "physmap/config.h"
 #include "physmap/size.h"
-#include "board.h"
+#include "physmap/board.h"
 #include "json-internal.h"
 #include "text-internal.h"
 #include "alloc-internal.h"

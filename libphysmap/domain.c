@@ -24,7 +24,7 @@
 
 #include "physmap/domain.h"
 #include "physmap/p2m.h"
-#include "board.h"
+#include "physmap/board.h"
 #include "alloc-internal.h"
 #include "file-internal.h"
 #include "domain-internal.h"

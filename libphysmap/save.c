@@ -23,7 +23,7 @@
 #include "physmap/save.h"
 #include "physmap/domain.h"
 #include "physmap/p2m.h"
-#include "board.h"
+#include "physmap/board.h"
 #include "hv/hv-internal.h"
 #include "save-internal.h"
 #include "alloc-internal.h"

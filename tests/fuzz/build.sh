@@ -11,7 +11,7 @@ shift 3
 mkdir -p "$out"
 flags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-fsanitize-recover=alignment   # liburcu's, suppressed by name in ubsan.supp: recoverable to be suppressible
-	-include "$build/config.h" -I"$src/libphysmap/include" -I"$src/libphysmap" -I"$src/boards"
+	-include "$build/config.h" -I"$src/libphysmap/include" -I"$src/libphysmap"
 	-I"$src/devmodel" -I"$src/tools/sim" -I"$src/tools/common" -I/usr/include/x86_64-linux-gnu)
 lib=$src/libphysmap
 config_src=("$lib"/{config,config-devices,config-keys,alloc,file,text,size,uuid,e820,p2m,pagepool}.c "$src"/boards/*.c)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "physmap/config.h"
-#include "board.h"
+#include "physmap/board.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -23,7 +23,7 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #include "physmap/size.h"
-#include "board.h"
+#include "physmap/board.h"
 
 static uint64_t get(const uint8_t *p, int bytes)
 {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "physmap/config.h"
-#include "board.h"
+#include "physmap/board.h"
 
 /* a table cell: | would end it */
 static void cell(const char *s)

@@ -48,14 +48,14 @@ TESTS += tests/unit/test-e820
 
 check_PROGRAMS += tests/unit/test-board-pc
 tests_unit_test_board_pc_SOURCES = tests/unit/test-board-pc.c
-tests_unit_test_board_pc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
+tests_unit_test_board_pc_CPPFLAGS = $(AM_CPPFLAGS)
 tests_unit_test_board_pc_CFLAGS = $(PM_UNIT_CFLAGS) $(YAJL_CFLAGS)
 tests_unit_test_board_pc_LDADD = $(PM_UNIT_LDADD) $(YAJL_LIBS)
 TESTS += tests/unit/test-board-pc
 
 check_PROGRAMS += tests/unit/test-board-virt
 tests_unit_test_board_virt_SOURCES = tests/unit/test-board-virt.c
-tests_unit_test_board_virt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
+tests_unit_test_board_virt_CPPFLAGS = $(AM_CPPFLAGS)
 tests_unit_test_board_virt_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_board_virt_LDADD = $(PM_UNIT_LDADD) $(FDT_LIBS)
 TESTS += tests/unit/test-board-virt

@@ -20,7 +20,7 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #include "physmap/p2m.h"
-#include "board.h"
+#include "physmap/board.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)

@@ -19,7 +19,7 @@
 
 #include <libfdt.h>
 
-#include "board.h"
+#include "physmap/board.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)

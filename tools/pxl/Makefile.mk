@@ -3,7 +3,7 @@
 
 bin_PROGRAMS += pxl
 pxl_SOURCES = tools/pxl/pxl.c tools/pxl/pxl-plugin.h
-pxl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/libphysmap/include -I$(top_srcdir)/boards \
+pxl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common \
 	-DPXL_PLUGINDIR='"$(plugindir)"'
 pxl_LDADD = libpmtools.la -ldl
 
@@ -14,8 +14,7 @@ libpxlutil_la_SOURCES = tools/pxl/pxl-util.h tools/pxl/pxl-util.c tools/pxl/pxl-
 libpxlutil_la_CPPFLAGS = $(PXL_PLUGIN_CPPFLAGS) $(YAJL_CFLAGS)
 libpxlutil_la_LIBADD = $(YAJL_LIBS)
 
-PXL_PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pxl -I$(top_srcdir)/tools/common \
-	-I$(top_srcdir)/boards
+PXL_PLUGIN_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/pxl -I$(top_srcdir)/tools/common
 PXL_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined
 PXL_PLUGIN_LIBADD = libpxlutil.la libpmtools.la libphysmap.la
 

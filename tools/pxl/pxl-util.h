@@ -9,7 +9,7 @@
 #include "physmap/config.h"
 #include "physmap/domain.h"
 #include "physmap/hv.h"
-#include "board.h"
+#include "physmap/board.h"
 #include "pxl-plugin.h"
 
 /**

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "board.h"
+#include "physmap/board.h"
 #include "opts.h"
 #include "physmap/config.h"
 #include "pxl-plugin.h"

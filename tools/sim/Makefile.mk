@@ -28,10 +28,11 @@ physmap_xenstored_LDADD = libpmxs.la libpmtools.la
 # the simulated hypervisor (docs/specs/sim-protocol.md)
 bin_PROGRAMS += physmap-sim
 physmap_sim_SOURCES = tools/sim/physmap-sim.c tools/sim/sim.h tools/sim/sim.c \
-	tools/sim/pool.h tools/sim/pool.c tools/sim/sim-proto.h \
+	tools/sim/pool.h tools/sim/pool.c \
 	tools/sim/vcpu.h tools/sim/vcpu.c tools/sim/vcpu-arm64.c tools/sim/vcpu-x86.c tools/sim/hypercall.c \
 	tools/sim/ioreq.h tools/sim/ioreq.c tools/sim/dirty.c tools/sim/evtchn.c tools/sim/gnttab.c tools/sim/time.c \
 	tools/sim/kvm.h tools/sim/kvm.c tools/sim/kvm-emulate.c
-physmap_sim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim
+# the wire protocol's header is the library's (libphysmap/sim-proto.h)
+physmap_sim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim -I$(top_srcdir)/libphysmap
 physmap_sim_CFLAGS = $(AM_CFLAGS) $(UNICORN_CFLAGS)
 physmap_sim_LDADD = libpmxs.la libpmtools.la libphysmap.la $(UNICORN_LIBS) -lpthread

@@ -7,7 +7,7 @@
  */
 #include "guest.h"
 
-/* the offsets boards/board.h gives, and the devices' registers */
+/* the offsets physmap/board.h gives, and the devices' registers */
 #define SUBPAGE 0x0ul
 #define EVENTS 0x1000ul
 #define FLASH 0x10000ul

@@ -1,5 +1,6 @@
 /*
- * boards/board.h - guest machine layouts
+ * physmap/board.h - guest machine layouts: the interface between the
+ * library and its boards (the files of boards/ implement it)
  *
  * A board turns a domain's configuration (memory, vCPUs, board keys) into a
  * machine: where RAM goes, which MMIO windows exist, the firmware tables the

@@ -1,7 +1,7 @@
 /*
- * tools/sim/sim-proto.h - physmap-sim's wire format, field by field as
- * docs/specs/sim-protocol.md gives it (shared by the simulator and
- * libphysmap's sim backend)
+ * libphysmap/sim-proto.h - physmap-sim's wire format, field by field as
+ * docs/specs/sim-protocol.md gives it: the library's (its sim backend
+ * speaks it), included by the simulator that serves it
  */
 #ifndef PHYSMAP_SIM_PROTO_H
 #define PHYSMAP_SIM_PROTO_H
