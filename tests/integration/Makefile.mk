@@ -2,6 +2,7 @@
 
 PM_INTEGRATION_TESTS = \
 	tests/integration/library-exports.sh \
+	tests/integration/layering.py \
 	tests/integration/configure-names-missing-package.sh \
 	tests/integration/examples.sh \
 	tests/integration/board-pc-vs-qemu.sh \
@@ -65,7 +66,7 @@ EXTRA_DIST += tests/integration/gnttab-xen.txt
 # prints docs/xl-cfg-keys.md from the key tables (make update-docs)
 check_PROGRAMS += tests/integration/config-keys-doc
 tests_integration_config_keys_doc_SOURCES = tests/integration/config-keys-doc.c
-tests_integration_config_keys_doc_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
+tests_integration_config_keys_doc_CPPFLAGS = $(AM_CPPFLAGS)
 tests_integration_config_keys_doc_LDADD = libphysmap-core.la $(FDT_LIBS)
 
 update-docs: tests/integration/config-keys-doc$(EXEEXT)
@@ -75,7 +76,7 @@ update-docs: tests/integration/config-keys-doc$(EXEEXT)
 # prints a board's layouts for the oracle tests
 check_PROGRAMS += tests/integration/board-dump
 tests_integration_board_dump_SOURCES = tests/integration/board-dump.c
-tests_integration_board_dump_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/boards
+tests_integration_board_dump_CPPFLAGS = $(AM_CPPFLAGS)
 tests_integration_board_dump_LDADD = libphysmap-core.la $(FDT_LIBS)
 
 # writes a PC save file for Xen's verify-stream-v2
