@@ -13,10 +13,10 @@
  *   net: answered N                           echo requests it answered
  *
  * It ends when it has COUNT replies and answered COUNT pings (or, without
- * a peer, answered three), or the 30 s are up. After the word control, a
- * resume in a new domain (a restore, a migration) is heard between frames:
- * the frontend connects to its new backend ("net: connected again after a
- * resume") and goes on where it was.
+ * a peer, answered three), or 30 s are up (counted again from a resume).
+ * After the word control, a resume in a new domain (a restore, a
+ * migration) is heard between frames: the frontend connects to its new
+ * backend ("net: connected again after a resume") and goes on where it was.
  */
 #include "guest.h"
 
@@ -114,12 +114,12 @@ static void put32(u8 *p, u32 v) { put16(p, (u16)(v >> 16)); put16(p + 2, (u16)v)
 static u16 get16(const u8 *p) { return (u16)(p[0] << 8 | p[1]); }
 static u32 get32(const u8 *p) { return (u32)get16(p) << 16 | get16(p + 2); }
 
-/* one frame of @len bytes from txbuf, waited out */
-static void send(ulong len)
+/* one transmit request as given, waited out: its response's status */
+static long tx_status(u32 gref, u16 offset, u16 flags, u16 size)
 {
-	struct tx_req *q = &txs.ring[tx_prod % 256].req;
+	long st;
 
-	*q = (struct tx_req){ REF_TX_BUF, 0, 0, (u16)tx_prod, (u16)len };
+	txs.ring[tx_prod % 256].req = (struct tx_req){ gref, offset, flags, (u16)tx_prod, size };
 	tx_prod++;
 	arch_mb();
 	txs.req_prod = tx_prod;
@@ -127,8 +127,17 @@ static void send(ulong len)
 	notify();
 	while (txs.rsp_prod == tx_cons)
 		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	arch_mb();
+	st = txs.ring[tx_cons % 256].rsp.status;
 	tx_cons = txs.rsp_prod;
 	txs.rsp_event = tx_cons + 1;
+	return st;
+}
+
+/* one frame of @len bytes from txbuf, waited out */
+static void send(ulong len)
+{
+	(void)tx_status(REF_TX_BUF, 0, 0, (u16)len);
 }
 
 static u8 *eth(const u8 *dst, u16 type)
@@ -354,6 +363,7 @@ void netfront_run(const char *arg)
 				if (connect())
 					return;
 				puts_("net: connected again after a resume\n");
+				t0 = arch_counter();   /* 30 s more: the suspend took what it took */
 			}
 		}
 		any = rx_poll();
@@ -381,26 +391,6 @@ void netfront_run(const char *arg)
 		puts_(" replies\n");
 	}
 	say_num("net: answered ", "", answered);
-}
-
-/* one transmit request as given, waited out: its response's status */
-static long tx_status(u32 gref, u16 offset, u16 flags, u16 size)
-{
-	long st;
-
-	txs.ring[tx_prod % 256].req = (struct tx_req){ gref, offset, flags, (u16)tx_prod, size };
-	tx_prod++;
-	arch_mb();
-	txs.req_prod = tx_prod;
-	arch_mb();
-	notify();
-	while (txs.rsp_prod == tx_cons)
-		hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
-	arch_mb();
-	st = txs.ring[tx_cons % 256].rsp.status;
-	tx_cons = txs.rsp_prod;
-	txs.rsp_event = tx_cons + 1;
-	return st;
 }
 
 /*
