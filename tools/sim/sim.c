@@ -1099,268 +1099,428 @@ static int op_exec_map(struct sim *s, int client, const struct pm_sim_exec *x, i
 	return rc;
 }
 
+/* one request as sim_handle got it, for the handlers below */
+struct req {
+	struct sim *s;
+	int client;
+	const struct pm_sim_hdr *hdr;
+	const void *payload;
+	int *in_fd;
+	void **out;
+	uint32_t *out_len;
+	int *fds, *nr_fds;
+};
+
+/* the guest domain a request names: every request about a domain carries its domid first */
+static int req_guest(const struct req *r, struct sim_domain **d)
+{
+	return guest(r->s, ((const struct pm_sim_domid *)r->payload)->domid, d);
+}
+
+static int rq_hello(struct req *r)
+{
+	struct pm_sim_hello h = { PM_SIM_VERSION, 0, r->s->pool.total };
+
+	r->fds[0] = r->s->pool.fd;
+	*r->nr_fds = 1;
+	return reply(r->out, r->out_len, &h, sizeof(h));
+}
+
+static int rq_info(struct req *r)
+{
+	struct sim *s = r->s;
+	struct pm_sim_info i = { s->pool.total, s->pool.free, sim_nr_domains(s) + 1,
+				 s->kvm ? PM_SIM_ENGINE_KVM : PM_SIM_ENGINE_UNICORN,
+				 (uint32_t)(s->nofile > UINT32_MAX ? UINT32_MAX : s->nofile), 0 };
+
+	return reply(r->out, r->out_len, &i, sizeof(i));
+}
+
+static int rq_create(struct req *r)
+{
+	return op_create(r->s, r->payload, r->out, r->out_len);
+}
+
+static int rq_destroy(struct req *r)
+{
+	return op_destroy(r->s, ((const struct pm_sim_domid *)r->payload)->domid);
+}
+
+static int rq_pause(struct req *r)
+{
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (rc)
+		return rc;
+	if (d->state != PM_SIM_RUNNING && d->state != PM_SIM_PAUSED)
+		return -EINVAL;
+	sim_vcpus_pause(r->s, d);
+	d->state = PM_SIM_PAUSED;
+	d->pauser = r->client;
+	return 0;
+}
+
+static int rq_unpause(struct req *r)
+{
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (rc)
+		return rc;
+	if (d->state != PM_SIM_RUNNING && d->state != PM_SIM_PAUSED)
+		return -EINVAL;
+	rc = sim_vcpus_run(r->s, d);
+	if (!rc)
+		d->state = PM_SIM_RUNNING;
+	return rc;
+}
+
+static int rq_resume(struct req *r)
+{
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	return rc ? rc : op_resume(r->s, d);
+}
+
+static int rq_set_vcpu(struct req *r)
+{
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	return rc ? rc : sim_vcpu_set_ctx(d, r->payload);
+}
+
+static int rq_ioreq_server(struct req *r)
+{
+	return op_ioreq_server(r->s, r->client, ((const struct pm_sim_domid *)r->payload)->domid, r->out,
+			       r->out_len, r->fds, r->nr_fds);
+}
+
+static int rq_map_io(struct req *r)
+{
+	return op_map_io(r->s, r->client, r->hdr->op, r->payload);
+}
+
+static int rq_notifier(struct req *r)
+{
+	return op_notifier(r->s, r->client, r->payload, r->fds, r->nr_fds);
+}
+
+static int rq_exec_map(struct req *r)
+{
+	return op_exec_map(r->s, r->client, r->payload, r->in_fd);
+}
+
+static int rq_dirty_log(struct req *r)
+{
+	const struct pm_sim_dirty_log *l = r->payload;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	rc = rc ? rc : l->enable > 1 ? -EINVAL : sim_dirty_log(r->s, d, l->enable);
+	if (!rc)
+		d->dirty_owner = r->client;
+	return rc;
+}
+
+static int rq_dirty_read(struct req *r)
+{
+	return op_dirty_read(r->s, r->payload, r->out, r->out_len);
+}
+
+static int rq_evtchn(struct req *r)
+{
+	return op_evtchn(r->s, r->hdr->op, r->payload, r->out, r->out_len, r->fds, r->nr_fds);
+}
+
+static int rq_get_vcpu_state(struct req *r)
+{
+	const struct pm_sim_vcpu_id *vi = r->payload;
+	struct pm_sim_vcpu_state st = { .domid = vi->domid, .vcpu = vi->vcpu };
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (!rc && suspended(d))
+		sim_vcpus_pause(r->s, d);   /* suspended: its vCPUs on their way to park */
+	if (!rc)
+		rc = sim_vcpu_get_state(d, &st);
+	return rc ? rc : reply(r->out, r->out_len, &st, sizeof(st));
+}
+
+static int rq_set_vcpu_state(struct req *r)
+{
+	const struct pm_sim_vcpu_state *st = r->payload;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	return rc ? rc : st->nr > PM_SIM_VCPU_REGS ? -EINVAL : sim_vcpu_set_state(d, st);
+}
+
+static int rq_set_param(struct req *r)
+{
+	const struct pm_sim_param *p = r->payload;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (!rc && (p->index >= SIM_NR_PARAMS))
+		rc = -EINVAL;
+	if (rc)
+		return rc;
+	d->params[p->index] = p->value;
+	if (p->index == HVM_PARAM_CONSOLE_PFN || p->index == HVM_PARAM_STORE_PFN)
+		sim_gnttab_seed(r->s, d);   /* the reserved entries name them */
+	return 0;
+}
+
+static int rq_set_actions(struct req *r)
+{
+	const struct pm_sim_actions *a = r->payload;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (rc)
+		return rc;
+	if (a->on_poweroff > PM_SIM_ACT_PRESERVE || a->on_reboot > PM_SIM_ACT_PRESERVE ||
+	    a->on_crash > PM_SIM_ACT_PRESERVE || a->on_watchdog > PM_SIM_ACT_PRESERVE)
+		return -EINVAL;
+	d->action[0] = a->on_poweroff;
+	d->action[1] = a->on_reboot;
+	d->action[2] = a->on_crash;
+	d->action[3] = a->on_watchdog;
+	return 0;
+}
+
+static int rq_vcpu_info(struct req *r)
+{
+	struct sim_domain *d = sim_domain_find(r->s, ((const struct pm_sim_domid *)r->payload)->domid);
+	struct pm_sim_vcpuinfo *vi;
+
+	if (!d)
+		return -ENOENT;
+	if (!d->vcpus || !d->vcpu)
+		return reply(r->out, r->out_len, NULL, 0);   /* dom0: the simulator's, no vCPUs of its own */
+	vi = pm_t_calloc(d->vcpus, sizeof(*vi));
+	if (!vi)
+		return -ENOMEM;
+	sim_vcpu_info(d, vi);
+	*r->out = vi;
+	*r->out_len = (uint32_t)(d->vcpus * sizeof(*vi));
+	return 0;
+}
+
+static int rq_vcpu_pin(struct req *r)
+{
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	return rc ? rc : sim_vcpu_pin(d, r->payload);
+}
+
+static int rq_set_memory_map(struct req *r)
+{
+	const struct pm_sim_memory_map *m = r->payload;
+	struct pm_sim_e820 *e = NULL;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (rc)
+		return rc;
+	if (m->nr > PM_SIM_E820_MAX)
+		return -EINVAL;
+	if (m->nr && !(e = pm_t_malloc(m->nr * sizeof(*e))))
+		return -ENOMEM;
+	if (m->nr)
+		memcpy(e, m->entry, m->nr * sizeof(*e));
+	free(d->e820);
+	d->e820 = e;
+	d->nr_e820 = m->nr;
+	return 0;
+}
+
+static int rq_gnt_map(struct req *r)
+{
+	const struct pm_sim_gnt_map *g = r->payload;
+	struct pm_sim_gnt_mapped m = { 0 };
+	long h = g->readonly > 1 ? -EINVAL : sim_gnttab_map(r->s, r->client, g->domid, g->ref, g->readonly, &m.mfn);
+	int rc;
+
+	if (h < 0)
+		return (int)h;
+	m.handle = (uint32_t)h;
+	rc = reply(r->out, r->out_len, &m, sizeof(m));
+	if (rc)
+		sim_gnttab_unmap(r->s, r->client, m.handle);
+	return rc;
+}
+
+static int rq_gnt_unmap(struct req *r)
+{
+	return sim_gnttab_unmap(r->s, r->client, ((const struct pm_sim_gnt_unmap *)r->payload)->handle);
+}
+
+static int rq_gone(struct req *r)
+{
+	int rc = reply(r->out, r->out_len, r->s->gone, r->s->nr_gone * sizeof(*r->s->gone));
+
+	if (!rc)
+		r->s->nr_gone = 0;
+	return rc;
+}
+
+static int rq_remote_shutdown(struct req *r)
+{
+	const struct pm_sim_shutdown *sd = r->payload;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (rc)
+		return rc;
+	if (sd->reason > SHUTDOWN_MAX || sd->reason == SHUTDOWN_suspend)
+		return -EINVAL;
+	if (d->state == PM_SIM_SHUTDOWN || d->state == PM_SIM_CRASHED)
+		return -EALREADY;
+	sim_shutdown(r->s, d, sd->reason, NULL);
+	return 0;
+}
+
+static int rq_wait(struct req *r)
+{
+	return op_wait(r->s, r->client, r->hdr, r->payload, r->out, r->out_len);
+}
+
+static int rq_getinfo(struct req *r)
+{
+	struct sim_domain *d = sim_domain_find(r->s, ((const struct pm_sim_domid *)r->payload)->domid);
+	struct pm_sim_dominfo i;
+
+	if (!d)
+		return -ENOENT;
+	dominfo(d, &i);
+	return reply(r->out, r->out_len, &i, sizeof(i));
+}
+
+static int rq_list(struct req *r)
+{
+	return op_list(r->s, r->out, r->out_len);
+}
+
+static int rq_rename(struct req *r)
+{
+	const struct pm_sim_rename *rn = r->payload;
+	size_t len = strnlen(rn->name, sizeof(rn->name));
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (rc)
+		return rc;
+	if (!len || len == sizeof(rn->name))
+		return -EINVAL;
+	for (struct sim_domain *o = r->s->domains; o; o = o->next)
+		if (o != d && !strcmp(o->name, rn->name))
+			return -EEXIST;
+	memcpy(d->name, rn->name, len + 1);
+	return 0;
+}
+
+static int rq_set_maxmem(struct req *r)
+{
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (!rc)
+		d->max_pages = ((const struct pm_sim_maxmem *)r->payload)->max_pages;
+	return rc;
+}
+
+static int rq_memory(struct req *r)
+{
+	return op_memory(r->s, r->hdr->op, r->payload, r->out, r->out_len);
+}
+
+static int rq_p2m_read(struct req *r)
+{
+	return op_p2m_read(r->s, r->payload, r->out, r->out_len);
+}
+
+static int rq_p2m_explain(struct req *r)
+{
+	const struct pm_sim_range *rg = r->payload;
+	struct pm_p2m_path path;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (!rc)
+		rc = rg->pfn < d->max_pfn ? pm_p2m_explain(d->p2m, rg->pfn, &path) : -ERANGE;
+	return rc ? rc : reply(r->out, r->out_len, &path, sizeof(path));
+}
+
+static int rq_p2m_stats(struct req *r)
+{
+	struct pm_p2m_stats st;
+	struct sim_domain *d;
+	int rc = req_guest(r, &d);
+
+	if (!rc)
+		rc = pm_p2m_stats(d->p2m, &st);
+	return rc ? rc : reply(r->out, r->out_len, &st, sizeof(st));
+}
+
+/* each operation's handler (docs/specs/sim-protocol.md) */
+static int (*const handlers[PM_SIM_OP_COUNT])(struct req *) = {
+	[PM_SIM_HELLO] = rq_hello,
+	[PM_SIM_INFO] = rq_info,
+	[PM_SIM_CREATE] = rq_create,
+	[PM_SIM_DESTROY] = rq_destroy,
+	[PM_SIM_PAUSE] = rq_pause,
+	[PM_SIM_UNPAUSE] = rq_unpause,
+	[PM_SIM_RESUME] = rq_resume,
+	[PM_SIM_SET_VCPU] = rq_set_vcpu,
+	[PM_SIM_IOREQ_SERVER] = rq_ioreq_server,
+	[PM_SIM_MAP_IO_RANGE] = rq_map_io,
+	[PM_SIM_COALESCE] = rq_map_io,
+	[PM_SIM_NOTIFIER] = rq_notifier,
+	[PM_SIM_EXEC_MAP] = rq_exec_map,
+	[PM_SIM_DIRTY_LOG] = rq_dirty_log,
+	[PM_SIM_DIRTY_READ] = rq_dirty_read,
+	[PM_SIM_EVTCHN_ALLOC] = rq_evtchn,
+	[PM_SIM_EVTCHN_BIND] = rq_evtchn,
+	[PM_SIM_EVTCHN_NOTIFY] = rq_evtchn,
+	[PM_SIM_EVTCHN_CLOSE] = rq_evtchn,
+	[PM_SIM_GET_VCPU_STATE] = rq_get_vcpu_state,
+	[PM_SIM_SET_VCPU_STATE] = rq_set_vcpu_state,
+	[PM_SIM_SET_PARAM] = rq_set_param,
+	[PM_SIM_SET_ACTIONS] = rq_set_actions,
+	[PM_SIM_VCPU_INFO] = rq_vcpu_info,
+	[PM_SIM_VCPU_PIN] = rq_vcpu_pin,
+	[PM_SIM_SET_MEMORY_MAP] = rq_set_memory_map,
+	[PM_SIM_GNT_MAP] = rq_gnt_map,
+	[PM_SIM_GNT_UNMAP] = rq_gnt_unmap,
+	[PM_SIM_GONE] = rq_gone,
+	[PM_SIM_REMOTE_SHUTDOWN] = rq_remote_shutdown,
+	[PM_SIM_WAIT] = rq_wait,
+	[PM_SIM_GETINFO] = rq_getinfo,
+	[PM_SIM_LIST] = rq_list,
+	[PM_SIM_RENAME] = rq_rename,
+	[PM_SIM_SET_MAXMEM] = rq_set_maxmem,
+	[PM_SIM_POPULATE] = rq_memory,
+	[PM_SIM_DECREASE] = rq_memory,
+	[PM_SIM_SET_IDENTITY] = rq_memory,
+	[PM_SIM_P2M_READ] = rq_p2m_read,
+	[PM_SIM_P2M_EXPLAIN] = rq_p2m_explain,
+	[PM_SIM_P2M_STATS] = rq_p2m_stats,
+};
+
 int sim_handle(struct sim *s, int client, const struct pm_sim_hdr *hdr, const void *payload,
 	       int *in_fd, void **out, uint32_t *out_len, int *fds, int *nr_fds)
 {
-	const struct pm_sim_domid *id = payload;
-	struct sim_domain *d;
-	int rc;
+	struct req r = { s, client, hdr, payload, in_fd, out, out_len, fds, nr_fds };
 
 	*out = NULL;
 	*out_len = 0;
 	*nr_fds = 0;
-	if (hdr->op == 0 || hdr->op >= PM_SIM_OP_COUNT || hdr->len != req_size[hdr->op])
+	if (hdr->op == 0 || hdr->op >= PM_SIM_OP_COUNT || hdr->len != req_size[hdr->op] || !handlers[hdr->op])
 		return -EINVAL;
-	switch (hdr->op) {
-	case PM_SIM_HELLO: {
-		struct pm_sim_hello h = { PM_SIM_VERSION, 0, s->pool.total };
-
-		fds[0] = s->pool.fd;
-		*nr_fds = 1;
-		return reply(out, out_len, &h, sizeof(h));
-	}
-	case PM_SIM_INFO: {
-		struct pm_sim_info i = { s->pool.total, s->pool.free, sim_nr_domains(s) + 1,
-					 s->kvm ? PM_SIM_ENGINE_KVM : PM_SIM_ENGINE_UNICORN,
-					 (uint32_t)(s->nofile > UINT32_MAX ? UINT32_MAX : s->nofile), 0 };
-
-		return reply(out, out_len, &i, sizeof(i));
-	}
-	case PM_SIM_CREATE:
-		return op_create(s, payload, out, out_len);
-	case PM_SIM_DESTROY:
-		return op_destroy(s, id->domid);
-	case PM_SIM_PAUSE:
-		rc = guest(s, id->domid, &d);
-		if (rc)
-			return rc;
-		if (d->state != PM_SIM_RUNNING && d->state != PM_SIM_PAUSED)
-			return -EINVAL;
-		sim_vcpus_pause(s, d);
-		d->state = PM_SIM_PAUSED;
-		d->pauser = client;
-		return 0;
-	case PM_SIM_UNPAUSE:
-		rc = guest(s, id->domid, &d);
-		if (rc)
-			return rc;
-		if (d->state != PM_SIM_RUNNING && d->state != PM_SIM_PAUSED)
-			return -EINVAL;
-		rc = sim_vcpus_run(s, d);
-		if (!rc)
-			d->state = PM_SIM_RUNNING;
-		return rc;
-	case PM_SIM_RESUME:
-		rc = guest(s, id->domid, &d);
-		return rc ? rc : op_resume(s, d);
-	case PM_SIM_SET_VCPU: {
-		const struct pm_sim_vcpu_ctx *ctx = payload;
-
-		rc = guest(s, ctx->domid, &d);
-		return rc ? rc : sim_vcpu_set_ctx(d, ctx);
-	}
-	case PM_SIM_IOREQ_SERVER:
-		return op_ioreq_server(s, client, id->domid, out, out_len, fds, nr_fds);
-	case PM_SIM_MAP_IO_RANGE:
-	case PM_SIM_COALESCE:
-		return op_map_io(s, client, hdr->op, payload);
-	case PM_SIM_NOTIFIER:
-		return op_notifier(s, client, payload, fds, nr_fds);
-	case PM_SIM_EXEC_MAP:
-		return op_exec_map(s, client, payload, in_fd);
-	case PM_SIM_DIRTY_LOG: {
-		const struct pm_sim_dirty_log *l = payload;
-
-		rc = guest(s, l->domid, &d);
-		rc = rc ? rc : l->enable > 1 ? -EINVAL : sim_dirty_log(s, d, l->enable);
-		if (!rc)
-			d->dirty_owner = client;
-		return rc;
-	}
-	case PM_SIM_DIRTY_READ:
-		return op_dirty_read(s, payload, out, out_len);
-	case PM_SIM_EVTCHN_ALLOC:
-	case PM_SIM_EVTCHN_BIND:
-	case PM_SIM_EVTCHN_NOTIFY:
-	case PM_SIM_EVTCHN_CLOSE:
-		return op_evtchn(s, hdr->op, payload, out, out_len, fds, nr_fds);
-	case PM_SIM_GET_VCPU_STATE: {
-		const struct pm_sim_vcpu_id *vi = payload;
-		struct pm_sim_vcpu_state st = { .domid = vi->domid, .vcpu = vi->vcpu };
-
-		rc = guest(s, vi->domid, &d);
-		if (!rc && suspended(d))
-			sim_vcpus_pause(s, d);   /* suspended: its vCPUs on their way to park */
-		if (!rc)
-			rc = sim_vcpu_get_state(d, &st);
-		return rc ? rc : reply(out, out_len, &st, sizeof(st));
-	}
-	case PM_SIM_SET_VCPU_STATE: {
-		const struct pm_sim_vcpu_state *st = payload;
-
-		rc = guest(s, st->domid, &d);
-		return rc ? rc : st->nr > PM_SIM_VCPU_REGS ? -EINVAL : sim_vcpu_set_state(d, st);
-	}
-	case PM_SIM_SET_PARAM: {
-		const struct pm_sim_param *p = payload;
-
-		rc = guest(s, p->domid, &d);
-		if (!rc && (p->index >= SIM_NR_PARAMS))
-			rc = -EINVAL;
-		if (rc)
-			return rc;
-		d->params[p->index] = p->value;
-		if (p->index == HVM_PARAM_CONSOLE_PFN || p->index == HVM_PARAM_STORE_PFN)
-			sim_gnttab_seed(s, d);   /* the reserved entries name them */
-		return 0;
-	}
-	case PM_SIM_SET_ACTIONS: {
-		const struct pm_sim_actions *a = payload;
-
-		rc = guest(s, a->domid, &d);
-		if (rc)
-			return rc;
-		if (a->on_poweroff > PM_SIM_ACT_PRESERVE || a->on_reboot > PM_SIM_ACT_PRESERVE ||
-		    a->on_crash > PM_SIM_ACT_PRESERVE || a->on_watchdog > PM_SIM_ACT_PRESERVE)
-			return -EINVAL;
-		d->action[0] = a->on_poweroff;
-		d->action[1] = a->on_reboot;
-		d->action[2] = a->on_crash;
-		d->action[3] = a->on_watchdog;
-		return 0;
-	}
-	case PM_SIM_VCPU_INFO: {
-		struct pm_sim_vcpuinfo *vi;
-
-		d = sim_domain_find(s, id->domid);
-		if (!d)
-			return -ENOENT;
-		if (!d->vcpus || !d->vcpu)
-			return reply(out, out_len, NULL, 0);   /* dom0: the simulator's, no vCPUs of its own */
-		vi = pm_t_calloc(d->vcpus, sizeof(*vi));
-		if (!vi)
-			return -ENOMEM;
-		sim_vcpu_info(d, vi);
-		*out = vi;
-		*out_len = (uint32_t)(d->vcpus * sizeof(*vi));
-		return 0;
-	}
-	case PM_SIM_VCPU_PIN: {
-		const struct pm_sim_vcpu_pin *p = payload;
-
-		rc = guest(s, p->domid, &d);
-		return rc ? rc : sim_vcpu_pin(d, p);
-	}
-	case PM_SIM_SET_MEMORY_MAP: {
-		const struct pm_sim_memory_map *m = payload;
-		struct pm_sim_e820 *e = NULL;
-
-		rc = guest(s, m->domid, &d);
-		if (rc)
-			return rc;
-		if (m->nr > PM_SIM_E820_MAX)
-			return -EINVAL;
-		if (m->nr && !(e = pm_t_malloc(m->nr * sizeof(*e))))
-			return -ENOMEM;
-		if (m->nr)
-			memcpy(e, m->entry, m->nr * sizeof(*e));
-		free(d->e820);
-		d->e820 = e;
-		d->nr_e820 = m->nr;
-		return 0;
-	}
-	case PM_SIM_GNT_MAP: {
-		const struct pm_sim_gnt_map *g = payload;
-		struct pm_sim_gnt_mapped m = { 0 };
-		long h = g->readonly > 1 ? -EINVAL : sim_gnttab_map(s, client, g->domid, g->ref, g->readonly, &m.mfn);
-
-		if (h < 0)
-			return (int)h;
-		m.handle = (uint32_t)h;
-		rc = reply(out, out_len, &m, sizeof(m));
-		if (rc)
-			sim_gnttab_unmap(s, client, m.handle);
-		return rc;
-	}
-	case PM_SIM_GNT_UNMAP:
-		return sim_gnttab_unmap(s, client, ((const struct pm_sim_gnt_unmap *)payload)->handle);
-	case PM_SIM_GONE:
-		rc = reply(out, out_len, s->gone, s->nr_gone * sizeof(*s->gone));
-		if (!rc)
-			s->nr_gone = 0;
-		return rc;
-	case PM_SIM_REMOTE_SHUTDOWN: {
-		const struct pm_sim_shutdown *sd = payload;
-
-		rc = guest(s, sd->domid, &d);
-		if (rc)
-			return rc;
-		if (sd->reason > SHUTDOWN_MAX || sd->reason == SHUTDOWN_suspend)
-			return -EINVAL;
-		if (d->state == PM_SIM_SHUTDOWN || d->state == PM_SIM_CRASHED)
-			return -EALREADY;
-		sim_shutdown(s, d, sd->reason, NULL);
-		return 0;
-	}
-	case PM_SIM_WAIT:
-		return op_wait(s, client, hdr, payload, out, out_len);
-	case PM_SIM_GETINFO: {
-		struct pm_sim_dominfo i;
-
-		d = sim_domain_find(s, id->domid);
-		if (!d)
-			return -ENOENT;
-		dominfo(d, &i);
-		return reply(out, out_len, &i, sizeof(i));
-	}
-	case PM_SIM_LIST:
-		return op_list(s, out, out_len);
-	case PM_SIM_RENAME: {
-		const struct pm_sim_rename *r = payload;
-		size_t len = strnlen(r->name, sizeof(r->name));
-
-		rc = guest(s, r->domid, &d);
-		if (rc)
-			return rc;
-		if (!len || len == sizeof(r->name))
-			return -EINVAL;
-		for (struct sim_domain *o = s->domains; o; o = o->next)
-			if (o != d && !strcmp(o->name, r->name))
-				return -EEXIST;
-		memcpy(d->name, r->name, len + 1);
-		return 0;
-	}
-	case PM_SIM_SET_MAXMEM: {
-		const struct pm_sim_maxmem *m = payload;
-
-		rc = guest(s, m->domid, &d);
-		if (!rc)
-			d->max_pages = m->max_pages;
-		return rc;
-	}
-	case PM_SIM_POPULATE:
-	case PM_SIM_DECREASE:
-	case PM_SIM_SET_IDENTITY:
-		return op_memory(s, hdr->op, payload, out, out_len);
-	case PM_SIM_P2M_READ:
-		return op_p2m_read(s, payload, out, out_len);
-	case PM_SIM_P2M_EXPLAIN: {
-		const struct pm_sim_range *r = payload;
-		struct pm_p2m_path path;
-
-		rc = guest(s, r->domid, &d);
-		if (!rc)
-			rc = r->pfn < d->max_pfn ? pm_p2m_explain(d->p2m, r->pfn, &path) : -ERANGE;
-		return rc ? rc : reply(out, out_len, &path, sizeof(path));
-	}
-	case PM_SIM_P2M_STATS: {
-		struct pm_p2m_stats st;
-
-		rc = guest(s, id->domid, &d);
-		if (!rc)
-			rc = pm_p2m_stats(d->p2m, &st);
-		return rc ? rc : reply(out, out_len, &st, sizeof(st));
-	}
-	}
-	return -EINVAL;
+	return handlers[hdr->op](&r);
 }
