@@ -370,138 +370,164 @@ static int watch(int ep, int fd, void *tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int main(int argc, char **argv)
-{
-	const char *rundir = getenv("PHYSMAP_RUNDIR"), *config = NULL, *memory = NULL;
-	uint64_t pool_bytes = 0;
-	struct client *clients = NULL;
-	struct pm_getopt g = { 0 };
-	struct sim s = { .pool.fd = -1 };
-	char sock[512] = "", store[512] = "", logp[512], why[256];
-	int lfd = -1, sfd = -1, ep = -1, spare = -1, stop[2] = { -1, -1 }, ret = 1, c, rc;
-	unsigned int nc = 0;
-	rlim_t nofile = pm_raise_nofile();
-	bool foreground = false, store_running = false;
+/* what the serving process holds */
+struct daemon {
+	struct sim s;
+	const char *rundir;
+	bool foreground;
+	char sock[512], store[512];
+	int lfd, sfd, ep, spare, stop[2];
+	struct client *clients;
+	unsigned int nc;
+	rlim_t nofile;
 	pthread_t store_thread;
+	bool store_running;
 	void *store_args[2];
-	long long idle_since, last_watch;
-	sigset_t sigs;
+};
 
-	if (pm_getopt_init(&g, opts, NR_OPTS)) {
-		fprintf(stderr, "physmap-sim: out of memory\n");
-		return 1;
-	}
-	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
-		switch (c) {
-		case 'r': rundir = optarg; break;
-		case 'f': foreground = true; break;
-		case 'm': memory = optarg; break;
-		case 'c': config = optarg; break;
-		case 'h':
-			pm_usage(stdout, "physmap-sim", "[options]", opts, NR_OPTS);
-			ret = 0;
-			goto out;
-		default:
-			pm_usage(stderr, "physmap-sim", "[options]", opts, NR_OPTS);
-			goto out;
-		}
-	}
-	if (!rundir) {
-		fprintf(stderr, "physmap-sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
-		goto out;
-	}
-	if (default_pool(&pool_bytes))
-		goto out;
-	snprintf(sock, sizeof(sock), "%s/sim.conf", rundir);
-	if (read_config(config ? config : sock, config != NULL, &pool_bytes))
-		goto out;
-	if (memory && (pm_size_parse(memory, PM_SIZE_B, &pool_bytes) || pool_bytes < (1 << 20))) {
+/* the frame pool's size: the default, sim.conf (or --config), --host-memory. returns: 0; -1 (said why) */
+static int pool_size(const char *rundir, const char *config, const char *memory, uint64_t *bytes)
+{
+	char conf[512];
+
+	if (default_pool(bytes))
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/sim.conf", rundir);
+	if (read_config(config ? config : conf, config != NULL, bytes))
+		return -1;
+	if (memory && (pm_size_parse(memory, PM_SIZE_B, bytes) || *bytes < (1 << 20))) {
 		fprintf(stderr, "physmap-sim: --host-memory %s: not a size of 1m or more\n", memory);
-		goto out;
+		return -1;
 	}
-	snprintf(sock, sizeof(sock), "%s/sim.sock", rundir);
-	snprintf(store, sizeof(store), "%s/xenstored.sock", rundir);
-	snprintf(logp, sizeof(logp), "%s/sim.log", rundir);
-	rc = sim_init(&s, pool_bytes / 4096);
+	return 0;
+}
+
+/* the simulator made, its sockets bound, signals to a descriptor. returns: 0; -1 (said why) */
+static int setup(struct daemon *dm, uint64_t pool_bytes)
+{
+	char why[256];
+	sigset_t sigs;
+	int rc;
+
+	snprintf(dm->sock, sizeof(dm->sock), "%s/sim.sock", dm->rundir);
+	snprintf(dm->store, sizeof(dm->store), "%s/xenstored.sock", dm->rundir);
+	rc = sim_init(&dm->s, pool_bytes / 4096);
 	if (rc) {
 		fprintf(stderr, "physmap-sim: frame pool of %llu bytes: %s\n",
 			(unsigned long long)pool_bytes, strerror(-rc));
-		goto out;
+		return -1;
 	}
-	snprintf(s.rundir, sizeof(s.rundir), "%s", rundir);
-	s.reply_later = reply_later;
-	s.nofile = nofile == RLIM_INFINITY ? 0 : (uint64_t)nofile;
-	rc = sim_kvm_open(&s, getenv("PHYSMAP_SIM_ENGINE"), why, sizeof(why));
+	snprintf(dm->s.rundir, sizeof(dm->s.rundir), "%s", dm->rundir);
+	dm->s.reply_later = reply_later;
+	dm->s.nofile = dm->nofile == RLIM_INFINITY ? 0 : (uint64_t)dm->nofile;
+	rc = sim_kvm_open(&dm->s, getenv("PHYSMAP_SIM_ENGINE"), why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "physmap-sim: PHYSMAP_SIM_ENGINE=%s: %s\n", getenv("PHYSMAP_SIM_ENGINE"),
 			rc == -EINVAL ? "not kvm or unicorn" : why);
-		goto out;
+		return -1;
 	}
-	rc = pm_xs_listen(s.xs, store);
-	lfd = rc ? rc : pm_listen_unix(sock, 16);
-	if (rc || lfd < 0) {
-		fprintf(stderr, "physmap-sim: %s: %s\n", rc ? store : sock, strerror(rc ? -rc : -lfd));
-		sock[0] = 0;
-		goto out;
+	rc = pm_xs_listen(dm->s.xs, dm->store);
+	dm->lfd = rc ? rc : pm_listen_unix(dm->sock, 16);
+	if (rc || dm->lfd < 0) {
+		fprintf(stderr, "physmap-sim: %s: %s\n", rc ? dm->store : dm->sock, strerror(rc ? -rc : -dm->lfd));
+		dm->sock[0] = 0;
+		dm->lfd = -1;
+		return -1;
 	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0 || pipe2(stop, O_CLOEXEC)) {
+	dm->sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (dm->sfd < 0 || pipe2(dm->stop, O_CLOEXEC)) {
 		fprintf(stderr, "physmap-sim: %s\n", strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (!foreground) {
-		int logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		int nul = open("/dev/null", O_RDWR);
-		pid_t pid;
+	return 0;
+}
 
-		if (logfd < 0 || nul < 0) {
-			fprintf(stderr, "physmap-sim: %s: %s\n", logp, strerror(errno));
-			goto out;
-		}
-		pid = fork();
-		if (pid < 0) {
-			fprintf(stderr, "physmap-sim: fork: %s\n", strerror(errno));
-			goto out;
-		}
-		if (pid > 0)
-			_exit(0);     /* the sockets are bound: the starter may connect */
-		setsid();
-		dup2(nul, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		close(nul);
-		close(logfd);
+/* into the background, the output to sim.log: the parent leaves once the sockets are bound. returns: 0; -1 */
+static int daemonize(const struct daemon *dm)
+{
+	char logp[512];
+	int logfd, nul;
+	pid_t pid;
+
+	snprintf(logp, sizeof(logp), "%s/sim.log", dm->rundir);
+	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	nul = open("/dev/null", O_RDWR);
+	if (logfd < 0 || nul < 0) {
+		fprintf(stderr, "physmap-sim: %s: %s\n", logp, strerror(errno));
+		return -1;
 	}
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "physmap-sim: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);     /* the sockets are bound: the starter may connect */
+	setsid();
+	dup2(nul, 0);
+	dup2(logfd, 1);
+	dup2(logfd, 2);
+	close(nul);
+	close(logfd);
+	return 0;
+}
+
+/* the event loop, the store's thread and the timer started. returns: 0; -1 (said why) */
+static int start(struct daemon *dm)
+{
 	/* the epoll set in the process that serves: a signalfd wakes the epoll
 	 * sets of the process that registered it, so one made before the fork
 	 * never heard the child's SIGTERM (an orphaned simulator spun on) */
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || watch(ep, sfd, &tag_signal) || watch(ep, lfd, &tag_listen) ||
-	    watch(ep, s.wake_fd, &tag_wake) || (spare = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((dm->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || watch(dm->ep, dm->sfd, &tag_signal) ||
+	    watch(dm->ep, dm->lfd, &tag_listen) || watch(dm->ep, dm->s.wake_fd, &tag_wake) ||
+	    (dm->spare = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		sim_say("its event loop: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	store_args[0] = s.xs;
-	store_args[1] = &stop[0];
-	if (pthread_create(&store_thread, NULL, run_store, store_args)) {
+	dm->store_args[0] = dm->s.xs;
+	dm->store_args[1] = &dm->stop[0];
+	if (pthread_create(&dm->store_thread, NULL, run_store, dm->store_args)) {
 		sim_say("cannot start the store's thread");
-		goto out;
+		return -1;
 	}
-	store_running = true;
-	if (sim_time_start(&s)) {
+	dm->store_running = true;
+	if (sim_time_start(&dm->s)) {
 		sim_say("cannot start the timer thread");
-		goto out;
+		return -1;
 	}
-	sim_say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)s.pool.total, sock, store,
-	    sim_kvm_engine(&s));
-	idle_since = last_watch = now_ns();
+	sim_say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)dm->s.pool.total, dm->sock,
+		dm->store, sim_kvm_engine(&dm->s));
+	return 0;
+}
+
+/* a connection come: taken, or (out of descriptors) refused saying why */
+static void take_connection(struct daemon *dm)
+{
+	if (accept_client(dm->ep, dm->lfd, &dm->clients, &dm->nc))
+		return;
+	/* the descriptor kept for this takes the connection, which is closed at once */
+	close(dm->spare);
+	dm->spare = accept4(dm->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (dm->spare >= 0)
+		close(dm->spare);
+	sim_say("a connection refused: the open-files limit (%llu) is reached", (unsigned long long)dm->nofile);
+	dm->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* serves until signalled, or idle (no domains, no clients) for IDLE_EXIT_NS in the background */
+static void serve_loop(struct daemon *dm)
+{
+	struct sim *s = &dm->s;
+	long long idle_since = now_ns(), last_watch = idle_since;
+
 	for (;;) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(ep, evs, 64, 250);
+		int n = epoll_wait(dm->ep, evs, 64, 250);
 		bool woken = false, signalled = false;
 
 		if (n < 0 && errno != EINTR)
@@ -514,86 +540,121 @@ int main(int argc, char **argv)
 			} else if (evs[i].data.ptr == &tag_wake) {
 				woken = true;
 			} else if (evs[i].data.ptr == &tag_listen) {
-				if (!accept_client(ep, lfd, &clients, &nc)) {
-					/* out of descriptors: the one kept for this takes the
-					 * connection, which is closed at once, and says why */
-					close(spare);
-					spare = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-					if (spare >= 0)
-						close(spare);
-					sim_say("a connection refused: the open-files limit (%llu) is reached",
-						(unsigned long long)nofile);
-					spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
-				}
-			} else if (!serve(&s, cl)) {
-				pthread_mutex_lock(&s.lock);
-				drop_client(&s, cl, &clients, &nc);
-				pthread_mutex_unlock(&s.lock);
+				take_connection(dm);
+			} else if (!serve(s, cl)) {
+				pthread_mutex_lock(&s->lock);
+				drop_client(s, cl, &dm->clients, &dm->nc);
+				pthread_mutex_unlock(&s->lock);
 			}
 		}
 		if (signalled) {
 			sim_say("signalled: exiting");
-			break;
+			return;
 		}
 		/* watchdogs that ran out stop their guests (at most 250 ms late) */
 		if (now_ns() - last_watch >= WATCHDOG_EVERY_NS) {
 			last_watch = now_ns();
-			pthread_mutex_lock(&s.lock);
-			sim_watchdogs_check(&s);
-			sim_waiters_expire(&s);
-			pthread_mutex_unlock(&s.lock);
+			pthread_mutex_lock(&s->lock);
+			sim_watchdogs_check(s);
+			sim_waiters_expire(s);
+			pthread_mutex_unlock(&s->lock);
 		}
 		if (woken) {
 			/* guests shut down: on_poweroff, on_reboot, on_crash */
-			pthread_mutex_lock(&s.lock);
-			sim_act(&s);
-			pthread_mutex_unlock(&s.lock);
+			pthread_mutex_lock(&s->lock);
+			sim_act(s);
+			pthread_mutex_unlock(&s->lock);
 		}
-		if (nc || sim_nr_domains(&s))
+		if (dm->nc || sim_nr_domains(s)) {
 			idle_since = now_ns();
-		else if (!foreground && now_ns() - idle_since > IDLE_EXIT_NS) {
+		} else if (!dm->foreground && now_ns() - idle_since > IDLE_EXIT_NS) {
 			/* the socket goes first: a client connecting from now on
 			 * finds none and starts another simulator */
-			close(lfd);
-			lfd = -1;
-			unlink(sock);
+			close(dm->lfd);
+			dm->lfd = -1;
+			unlink(dm->sock);
 			sim_say("no domains, no clients: exiting");
-			break;
+			return;
 		}
 	}
+}
+
+static void teardown(struct daemon *dm)
+{
+	sim_time_stop(&dm->s);
+	if (dm->store_running) {
+		if (write(dm->stop[1], "x", 1) != 1)
+			sim_say("cannot stop the store");
+		pthread_join(dm->store_thread, NULL);
+	}
+	while (dm->clients) {
+		struct client *next = dm->clients->next;
+
+		close(dm->clients->fd);
+		if (dm->clients->in_fd >= 0)
+			close(dm->clients->in_fd);
+		free(dm->clients->in);
+		free(dm->clients);
+		dm->clients = next;
+	}
+	if (dm->ep >= 0)
+		close(dm->ep);
+	if (dm->spare >= 0)
+		close(dm->spare);
+	if (dm->lfd >= 0)
+		close(dm->lfd);
+	if (dm->sock[0] && dm->lfd >= 0)
+		unlink(dm->sock);
+	sim_dispose(&dm->s);
+	if (dm->sfd >= 0)
+		close(dm->sfd);
+	if (dm->stop[0] >= 0) {
+		close(dm->stop[0]);
+		close(dm->stop[1]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dm = { .s.pool.fd = -1, .lfd = -1, .sfd = -1, .ep = -1, .spare = -1,
+				    .stop = { -1, -1 } };
+	const char *config = NULL, *memory = NULL;
+	struct pm_getopt g = { 0 };
+	uint64_t pool_bytes = 0;
+	int ret = 1, c;
+
+	dm.rundir = getenv("PHYSMAP_RUNDIR");
+	dm.nofile = pm_raise_nofile();
+	if (pm_getopt_init(&g, opts, NR_OPTS)) {
+		fprintf(stderr, "physmap-sim: out of memory\n");
+		return 1;
+	}
+	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
+		switch (c) {
+		case 'r': dm.rundir = optarg; break;
+		case 'f': dm.foreground = true; break;
+		case 'm': memory = optarg; break;
+		case 'c': config = optarg; break;
+		case 'h':
+			pm_usage(stdout, "physmap-sim", "[options]", opts, NR_OPTS);
+			ret = 0;
+			goto out;
+		default:
+			pm_usage(stderr, "physmap-sim", "[options]", opts, NR_OPTS);
+			goto out;
+		}
+	}
+	if (!dm.rundir) {
+		fprintf(stderr, "physmap-sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
+		goto out;
+	}
+	if (pool_size(dm.rundir, config, memory, &pool_bytes) || setup(&dm, pool_bytes) ||
+	    (!dm.foreground && daemonize(&dm)) || start(&dm))
+		goto out;
+	serve_loop(&dm);
 	ret = 0;
 out:
-	sim_time_stop(&s);
-	if (store_running) {
-		if (write(stop[1], "x", 1) != 1)
-			sim_say("cannot stop the store");
-		pthread_join(store_thread, NULL);
-	}
-	while (clients) {
-		struct client *next = clients->next;
-
-		close(clients->fd);
-		if (clients->in_fd >= 0)
-			close(clients->in_fd);
-		free(clients->in);
-		free(clients);
-		clients = next;
-	}
-	if (ep >= 0)
-		close(ep);
-	if (spare >= 0)
-		close(spare);
-	if (lfd >= 0)
-		close(lfd);
-	if (sock[0] && lfd >= 0)
-		unlink(sock);
-	sim_dispose(&s);
-	if (sfd >= 0)
-		close(sfd);
-	if (stop[0] >= 0) {
-		close(stop[0]);
-		close(stop[1]);
-	}
+	teardown(&dm);
 	pm_getopt_dispose(&g);
 	return ret;
 }
