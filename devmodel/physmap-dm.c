@@ -211,163 +211,202 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* what the command line asks */
+struct args {
+	const char *load, *console, *logpath, *qtest, *sim, *backend, *rundir, *input, *control;
+	uint64_t domid, ready;
+	const char **devices;
+	size_t nr_devices;
+	bool mtree, flat, disabled, json, want_qtest;
+};
+
+/* the options into @a (@a->devices allocated). returns: 0; 1 (done: help said); -1 (said why) */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	struct pm_getopt g = { 0 };
-	char err[512] = "";
-	const char *load = NULL, *console = NULL, *logpath = NULL, *qtest = NULL;
-	const char *sim = NULL, *backend = "sim", *rundir = getenv("PHYSMAP_RUNDIR"), *input = NULL, *control = NULL;
-	uint64_t domid = 0, ready = (uint64_t)-1;
-	const char **devices = NULL;
-	size_t nr_devices = 0;
-	bool mtree = false, flat = false, disabled = false, json = false, want_qtest = false;
-	struct pm_dm dm = { 0 };
-	FILE *log = stderr;
-	int console_fd = 1, ret = 1, c;
+	int c, rc = 0;
 
-	/* a console or control client that leaves while it is answered is its loss, not the model's */
-	signal(SIGPIPE, SIG_IGN);
-	devices = calloc((size_t)argc, sizeof(*devices));
-	if (!devices || pm_getopt_init(&g, opts, NR_OPTS)) {
+	a->devices = calloc((size_t)argc, sizeof(*a->devices));
+	if (!a->devices || pm_getopt_init(&g, opts, NR_OPTS)) {
 		fprintf(stderr, "physmap-dm: out of memory\n");
-		free(devices);
 		pm_getopt_dispose(&g);
-		return 1;
+		return -1;
 	}
-	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
+	while (!rc && (c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
 		switch (c) {
-		case 'l': load = optarg; break;
-		case 'd': devices[nr_devices++] = optarg; break;
-		case 'm': mtree = true; break;
-		case 'f': flat = true; break;
-		case 'D': disabled = true; break;
-		case 'j': json = true; break;
-		case 'q': want_qtest = true; qtest = optarg; break;
-		case 'c': console = optarg; break;
-		case 'L': logpath = optarg; break;
-		case 's': sim = optarg; backend = "sim"; break;
-		case 'x': sim = optarg; backend = "xen"; break;
-		case 'r': rundir = optarg; break;
-		case 'i': input = optarg; break;
-		case 'C': control = optarg; break;
+		case 'l': a->load = optarg; break;
+		case 'd': a->devices[a->nr_devices++] = optarg; break;
+		case 'm': a->mtree = true; break;
+		case 'f': a->flat = true; break;
+		case 'D': a->disabled = true; break;
+		case 'j': a->json = true; break;
+		case 'q': a->want_qtest = true; a->qtest = optarg; break;
+		case 'c': a->console = optarg; break;
+		case 'L': a->logpath = optarg; break;
+		case 's': a->sim = optarg; a->backend = "sim"; break;
+		case 'x': a->sim = optarg; a->backend = "xen"; break;
+		case 'r': a->rundir = optarg; break;
+		case 'i': a->input = optarg; break;
+		case 'C': a->control = optarg; break;
 		case 'R':
-			if (pm_dm_parse_u64(optarg, &ready) || ready > 1024) {
+			if (pm_dm_parse_u64(optarg, &a->ready) || a->ready > 1024) {
 				fprintf(stderr, "physmap-dm: --ready-fd %s: not a file descriptor\n", optarg);
-				free(devices);
-				pm_getopt_dispose(&g);
-				return 1;
+				rc = -1;
 			}
 			break;
-		case 'h': usage(stdout); free(devices); pm_getopt_dispose(&g); return 0;
-		default: usage(stderr); free(devices); pm_getopt_dispose(&g); return 1;
+		case 'h': usage(stdout); rc = 1; break;
+		default: usage(stderr); rc = -1; break;
 		}
 	}
 	pm_getopt_dispose(&g);
-	if (optind < argc) {
+	if (!rc && optind < argc) {
 		fprintf(stderr, "physmap-dm: unexpected argument \"%s\"\n", argv[optind]);
-		goto out_early;
+		rc = -1;
 	}
-	for (size_t i = 0; i < nr_devices; i++) {
-		if (strcmp(devices[i], "help"))
+	return rc;
+}
+
+/* the options that go together, and --device help. returns: 0; 1 (done: the models listed); -1 (said why) */
+static int check_args(struct args *a)
+{
+	for (size_t i = 0; i < a->nr_devices; i++) {
+		if (strcmp(a->devices[i], "help"))
 			continue;
 		for (size_t j = 0; pm_hw_list[j]; j++)
 			printf("%-14s %s\n", pm_hw_list[j]->model, pm_hw_list[j]->summary);
-		free(devices);
-		return 0;
+		return 1;
 	}
-	if (qtest && strncmp(qtest, "unix:", 5)) {
-		fprintf(stderr, "physmap-dm: --qtest=%s: expected unix:PATH\n", qtest);
-		goto out_early;
+	if (a->qtest && strncmp(a->qtest, "unix:", 5)) {
+		fprintf(stderr, "physmap-dm: --qtest=%s: expected unix:PATH\n", a->qtest);
+		return -1;
 	}
-	if (sim && (pm_dm_parse_u64(sim, &domid) || !domid || domid >= 0x7ff0)) {
-		fprintf(stderr, "physmap-dm: --%s %s: not a domain id\n", backend, sim);
-		goto out_early;
+	if (a->sim && (pm_dm_parse_u64(a->sim, &a->domid) || !a->domid || a->domid >= 0x7ff0)) {
+		fprintf(stderr, "physmap-dm: --%s %s: not a domain id\n", a->backend, a->sim);
+		return -1;
 	}
-	if (sim && !rundir && !strcmp(backend, "sim")) {
+	if (a->sim && !a->rundir && !strcmp(a->backend, "sim")) {
 		fprintf(stderr, "physmap-dm: --sim: no run directory (--rundir or $PHYSMAP_RUNDIR)\n");
-		goto out_early;
+		return -1;
 	}
-	if ((flat || disabled || json) && !mtree) {
+	if ((a->flat || a->disabled || a->json) && !a->mtree) {
 		fprintf(stderr, "physmap-dm: -f, -D and --json go with --mtree\n");
-		goto out_early;
+		return -1;
 	}
-	if (logpath && !(log = fopen(logpath, "a"))) {
-		fprintf(stderr, "physmap-dm: --log %s: %s\n", logpath, strerror(errno));
-		goto out_early;
+	return 0;
+}
+
+/* the log and the console opened as asked. returns: 0; -1 (said why) */
+static int open_outputs(const struct args *a, FILE **log, int *console_fd)
+{
+	if (a->logpath && !(*log = fopen(a->logpath, "a"))) {
+		*log = stderr;
+		fprintf(stderr, "physmap-dm: --log %s: %s\n", a->logpath, strerror(errno));
+		return -1;
 	}
-	if (console) {
-		console_fd = open(console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (console_fd < 0) {
-			fprintf(stderr, "physmap-dm: --console %s: %s\n", console, strerror(errno));
-			goto out_early;
+	if (a->console) {
+		*console_fd = open(a->console, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (*console_fd < 0) {
+			fprintf(stderr, "physmap-dm: --console %s: %s\n", a->console, strerror(errno));
+			return -1;
 		}
-	} else if (want_qtest && !qtest) {
-		console_fd = 2;
+	} else if (a->want_qtest && !a->qtest) {
+		*console_fd = 2;   /* stdout carries qtest's answers */
 	}
+	return 0;
+}
+
+/* the memory system: --load's description, then every --device in one transaction. returns: 0; -1 (said why) */
+static int build(struct pm_dm *dm, const struct args *a)
+{
+	char err[512] = "";
+
+	if (a->load) {
+		char *text = read_file(a->load, err, sizeof(err));
+
+		if (!text || pm_dm_load(dm, text, err, sizeof(err))) {
+			fprintf(stderr, "physmap-dm: %s: %s\n", a->load, err);
+			free(text);
+			return -1;
+		}
+		free(text);
+	}
+	/* one view rendered, not one a device */
+	pm_mem_begin(dm->mem);
+	for (size_t i = 0; i < a->nr_devices; i++) {
+		if (add_device(dm, a->devices[i], err, sizeof(err))) {
+			pm_mem_commit(dm->mem);
+			fprintf(stderr, "physmap-dm: --device %s: %s\n", a->devices[i], err);
+			return -1;
+		}
+	}
+	pm_mem_commit(dm->mem);
+	return 0;
+}
+
+/* what was asked of it: the region tree printed, qtest served, a domain served. returns: 0; -1 (said why) */
+static int act(struct pm_dm *dm, const struct args *a)
+{
+	char err[512] = "";
+
+	if (a->mtree) {
+		char *text = NULL;
+		long n = a->json ? pm_mem_mtree_json(dm->mem, a->flat, &text)
+				 : pm_mem_mtree(dm->mem, a->flat, a->disabled, &text);
+
+		if (n < 0) {
+			fprintf(stderr, "physmap-dm: mtree: out of memory\n");
+			return -1;
+		}
+		fputs(text, stdout);
+		if (a->json)
+			putchar('\n');
+		free(text);
+	}
+	if (a->want_qtest && a->qtest && serve_unix(dm, a->qtest + 5, err, sizeof(err))) {
+		fprintf(stderr, "physmap-dm: --qtest=%s: %s\n", a->qtest, err);
+		return -1;
+	}
+	if (a->want_qtest && !a->qtest && pm_qtest_serve(dm, stdin, stdout)) {
+		fprintf(stderr, "physmap-dm: qtest: cannot write the answers\n");
+		return -1;
+	}
+	if (a->sim) {
+		/* the simulator of that run directory: the backend finds it there */
+		if (a->rundir)
+			setenv("PHYSMAP_RUNDIR", a->rundir, 1);
+		if (pm_ioreq_serve(dm, a->backend, (uint32_t)a->domid, a->ready == (uint64_t)-1 ? -1 : (int)a->ready,
+				   a->input, a->control, err, sizeof(err))) {
+			fprintf(stderr, "physmap-dm: --%s %s: %s\n", a->backend, a->sim, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { .backend = "sim", .rundir = getenv("PHYSMAP_RUNDIR"), .ready = (uint64_t)-1 };
+	struct pm_dm dm = { 0 };
+	FILE *log = stderr;
+	int console_fd = 1, ret = 1, rc;
+
+	/* a console or control client that leaves while it is answered is its loss, not the model's */
+	signal(SIGPIPE, SIG_IGN);
+	rc = parse_args(argc, argv, &a);
+	if (!rc)
+		rc = check_args(&a);
+	if (rc) {
+		free(a.devices);
+		return rc > 0 ? 0 : 1;
+	}
+	if (open_outputs(&a, &log, &console_fd))
+		goto out_early;
 	if (pm_dm_init(&dm, console_fd, log)) {
 		fprintf(stderr, "physmap-dm: out of memory\n");
 		goto out;
 	}
-	if (load) {
-		char *text = read_file(load, err, sizeof(err));
-
-		if (!text || pm_dm_load(&dm, text, err, sizeof(err))) {
-			fprintf(stderr, "physmap-dm: %s: %s\n", load, err);
-			free(text);
-			goto out;
-		}
-		free(text);
-	}
-	/* every device in one transaction: one view rendered, not one a device */
-	pm_mem_begin(dm.mem);
-	for (size_t i = 0; i < nr_devices; i++) {
-		if (add_device(&dm, devices[i], err, sizeof(err))) {
-			pm_mem_commit(dm.mem);
-			fprintf(stderr, "physmap-dm: --device %s: %s\n", devices[i], err);
-			goto out;
-		}
-	}
-	pm_mem_commit(dm.mem);
-	if (mtree) {
-		char *text = NULL;
-		long n = json ? pm_mem_mtree_json(dm.mem, flat, &text)
-			      : pm_mem_mtree(dm.mem, flat, disabled, &text);
-
-		if (n < 0) {
-			fprintf(stderr, "physmap-dm: mtree: out of memory\n");
-			goto out;
-		}
-		fputs(text, stdout);
-		if (json)
-			putchar('\n');
-		free(text);
-	}
-	if (want_qtest) {
-		if (qtest) {
-			if (serve_unix(&dm, qtest + 5, err, sizeof(err))) {
-				fprintf(stderr, "physmap-dm: --qtest=%s: %s\n", qtest, err);
-				goto out;
-			}
-		} else if (pm_qtest_serve(&dm, stdin, stdout)) {
-			fprintf(stderr, "physmap-dm: qtest: cannot write the answers\n");
-			goto out;
-		}
-	}
-	if (sim) {
-		int rc;
-
-		/* the simulator of that run directory: the backend finds it there */
-		if (rundir)
-			setenv("PHYSMAP_RUNDIR", rundir, 1);
-		rc = pm_ioreq_serve(&dm, backend, (uint32_t)domid, ready == (uint64_t)-1 ? -1 : (int)ready, input,
-				    control, err, sizeof(err));
-
-		if (rc) {
-			fprintf(stderr, "physmap-dm: --%s %s: %s\n", backend, sim, err);
-			goto out;
-		}
-	}
-	ret = fflush(stdout) ? 1 : 0;
+	if (!build(&dm, &a) && !act(&dm, &a))
+		ret = fflush(stdout) ? 1 : 0;
 out:
 	pm_dm_dispose(&dm);
 	if (console_fd > 2)
@@ -375,6 +414,6 @@ out:
 out_early:
 	if (log && log != stderr)
 		fclose(log);
-	free(devices);
+	free(a.devices);
 	return ret;
 }
