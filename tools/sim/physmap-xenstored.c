@@ -87,6 +87,74 @@ static int set_quota(struct pm_xs *xs, const char *spec)
 	return -ENOENT;
 }
 
+/* every --quota: set, or "help" listed. returns: 0; 1 (done: listed); -1 (said why) */
+static int apply_quotas(struct pm_xs *xs, const char **quota, size_t nq)
+{
+	for (size_t i = 0; i < nq; i++) {
+		int rc;
+
+		if (!strcmp(quota[i], "help")) {
+			for (int q = 0; q < PM_XS_QUOTA_COUNT; q++)
+				printf("%-13s %ld\n", pm_xs_quota_name(q), pm_xs_get_quota(xs, q));
+			return 1;
+		}
+		rc = set_quota(xs, quota[i]);
+		if (rc) {
+			fprintf(stderr, "physmap-xenstored: --quota %s: %s\n", quota[i],
+				rc == -ENOENT ? "no such quota (--quota help lists them)" :
+				rc == -ERANGE ? "value is not a number up to 2147483647" :
+						"expected NAME=VALUE");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --domain-sockets: a directory for the domains' sockets. returns: 0; -1 (said why) */
+static int use_domain_dir(struct pm_xs *xs, const char *domdir)
+{
+	struct stat st;
+
+	if (stat(domdir, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "physmap-xenstored: --domain-sockets %s: not a directory\n", domdir);
+		return -1;
+	}
+	if (pm_xs_set_domain_socket_dir(xs, domdir)) {
+		fprintf(stderr, "physmap-xenstored: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGTERM, SIGINT and SIGHUP to a descriptor the store's loop watches; SIGPIPE ignored. returns: it; -1 */
+static int signals_fd(void)
+{
+	sigset_t sigs;
+	int sfd;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0)
+		fprintf(stderr, "physmap-xenstored: signalfd: %s\n", strerror(errno));
+	return sfd;
+}
+
+static int write_pidfile(const char *pidfile)
+{
+	FILE *pf = fopen(pidfile, "w");
+
+	if (!pf || fprintf(pf, "%d\n", (int)getpid()) < 0 || fclose(pf)) {
+		fprintf(stderr, "physmap-xenstored: --pid-file %s: %s\n", pidfile, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pm_xs_ring_ops ops = { .log = log_line };
@@ -97,7 +165,6 @@ int main(int argc, char **argv)
 	char *sock = NULL;
 	size_t nq = 0;
 	FILE *log = NULL;
-	sigset_t sigs;
 	int sfd = -1, ret = 1, c, rc;
 
 	pm_raise_nofile();   /* a connection and a socket a domain: no fixed cap below the host's */
@@ -134,62 +201,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "physmap-xenstored: %s\n", strerror(-rc));
 		goto out;
 	}
-	for (size_t i = 0; i < nq; i++) {
-		if (!strcmp(quota[i], "help")) {
-			for (int q = 0; q < PM_XS_QUOTA_COUNT; q++)
-				printf("%-13s %ld\n", pm_xs_quota_name(q), pm_xs_get_quota(xs, q));
-			ret = 0;
-			goto out;
-		}
-		rc = set_quota(xs, quota[i]);
-		if (rc) {
-			fprintf(stderr, "physmap-xenstored: --quota %s: %s\n", quota[i],
-				rc == -ENOENT ? "no such quota (--quota help lists them)" :
-				rc == -ERANGE ? "value is not a number up to 2147483647" :
-						"expected NAME=VALUE");
-			goto out;
-		}
+	rc = apply_quotas(xs, quota, nq);
+	if (rc) {
+		ret = rc > 0 ? 0 : 1;
+		goto out;
 	}
 	if (!sock && !(sock = default_socket())) {
 		fprintf(stderr, "physmap-xenstored: out of memory\n");
 		goto out;
 	}
-	if (domdir) {
-		struct stat st;
-
-		if (stat(domdir, &st) || !S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "physmap-xenstored: --domain-sockets %s: not a directory\n", domdir);
-			goto out;
-		}
-		if (pm_xs_set_domain_socket_dir(xs, domdir)) {
-			fprintf(stderr, "physmap-xenstored: out of memory\n");
-			goto out;
-		}
-	}
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (sfd < 0) {
-		fprintf(stderr, "physmap-xenstored: signalfd: %s\n", strerror(errno));
+	if ((domdir && use_domain_dir(xs, domdir)) || (sfd = signals_fd()) < 0)
 		goto out;
-	}
 	rc = pm_xs_listen(xs, sock);
 	if (rc) {
 		fprintf(stderr, "physmap-xenstored: --socket %s: %s\n", sock, strerror(-rc));
 		goto out;
 	}
-	if (pidfile) {
-		FILE *pf = fopen(pidfile, "w");
-
-		if (!pf || fprintf(pf, "%d\n", (int)getpid()) < 0 || fclose(pf)) {
-			fprintf(stderr, "physmap-xenstored: --pid-file %s: %s\n", pidfile, strerror(errno));
-			goto out;
-		}
-	}
+	if (pidfile && write_pidfile(pidfile))
+		goto out;
 	if (log)
 		pm_xs_set_logging(xs, true);   /* CONTROL log off stops it */
 	rc = pm_xs_run(xs, sfd);
