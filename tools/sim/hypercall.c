@@ -478,113 +478,121 @@ static long memory_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
  */
 #define FIFO_CONTROL_BLOCK 72   /* struct evtchn_fifo_control_block: ready, a word, 16 heads */
 
-static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+static long evtchn_alloc_unbound(struct sim_vcpu *v, uint64_t arg)
 {
 	struct { uint16_t dom, remote_dom; uint32_t port; } au;
+	long r;
+
+	if (copy_in(v, arg, &au, sizeof(au)))
+		return -EFAULT;
+	if (!is_self(v, au.dom))
+		return -EPERM;
+	r = sim_evtchn_alloc(v->d, au.remote_dom == DOMID_SELF ? v->d->domid : au.remote_dom);
+	if (r < 0)
+		return r;
+	au.port = (uint32_t)r;
+	if (copy_out(v, arg, &au, sizeof(au))) {
+		sim_evtchn_close(v->s, v->d, au.port);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long evtchn_bind_interdomain(struct sim_vcpu *v, uint64_t arg)
+{
 	struct { uint16_t remote_dom, pad; uint32_t remote_port, local_port; } bi;
 	struct sim_domain *peer;
-	uint32_t port;
-	long r;
 	int rc;
 
-	switch (cmd) {
-	case EVTCHNOP_alloc_unbound:
-		if (copy_in(v, arg, &au, sizeof(au)))
-			return -EFAULT;
-		if (!is_self(v, au.dom))
-			return -EPERM;
-		r = sim_evtchn_alloc(v->d, au.remote_dom == DOMID_SELF ? v->d->domid : au.remote_dom);
-		if (r < 0)
-			return r;
-		au.port = (uint32_t)r;
-		if (copy_out(v, arg, &au, sizeof(au))) {
-			sim_evtchn_close(v->s, v->d, au.port);
-			return -EFAULT;
-		}
-		return 0;
-	case EVTCHNOP_bind_interdomain:
-		if (copy_in(v, arg, &bi, sizeof(bi)))
-			return -EFAULT;
-		peer = sim_domain_find(v->s, bi.remote_dom == DOMID_SELF ? v->d->domid : bi.remote_dom);
-		if (!peer || !peer->domid)
-			return -ESRCH;
-		rc = sim_evtchn_bind(v->s, peer, bi.remote_port, v->d, &bi.local_port);
-		if (rc)
-			return rc;
-		if (copy_out(v, arg, &bi, sizeof(bi))) {
-			sim_evtchn_close(v->s, v->d, bi.local_port);
-			return -EFAULT;
-		}
-		return 0;
-	case EVTCHNOP_bind_virq:
-	case EVTCHNOP_bind_ipi:
-	case EVTCHNOP_bind_vcpu: {
-		uint32_t b[3];   /* virq, vcpu, port; vcpu, port; port, vcpu */
+	if (copy_in(v, arg, &bi, sizeof(bi)))
+		return -EFAULT;
+	peer = sim_domain_find(v->s, bi.remote_dom == DOMID_SELF ? v->d->domid : bi.remote_dom);
+	if (!peer || !peer->domid)
+		return -ESRCH;
+	rc = sim_evtchn_bind(v->s, peer, bi.remote_port, v->d, &bi.local_port);
+	if (rc)
+		return rc;
+	if (copy_out(v, arg, &bi, sizeof(bi))) {
+		sim_evtchn_close(v->s, v->d, bi.local_port);
+		return -EFAULT;
+	}
+	return 0;
+}
 
-		if (copy_in(v, arg, b, cmd == EVTCHNOP_bind_virq ? 12 : 8))
-			return -EFAULT;
-		if (cmd == EVTCHNOP_bind_vcpu)
-			return sim_evtchn_bind_vcpu(v->d, b[0], b[1]);
-		r = cmd == EVTCHNOP_bind_virq ? sim_evtchn_bind_virq(v->d, b[0], b[1]) : sim_evtchn_bind_ipi(v->d, b[0]);
-		if (r < 0)
-			return r;
-		b[cmd == EVTCHNOP_bind_virq ? 2 : 1] = (uint32_t)r;
-		if (copy_out(v, arg, b, cmd == EVTCHNOP_bind_virq ? 12 : 8)) {
-			sim_evtchn_close(v->s, v->d, (uint32_t)r);
-			return -EFAULT;
-		}
-		return 0;
-	}
-	case EVTCHNOP_status: {
-		struct sim_evtchn_status st;
-		uint8_t b[24] = { 0 };   /* struct evtchn_status */
-		uint16_t dom;
+/* bind_virq, bind_ipi, bind_vcpu: a port of one vCPU's */
+static long evtchn_bind_percpu(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	uint32_t b[3];   /* virq, vcpu, port; vcpu, port; port, vcpu */
+	unsigned int len = cmd == EVTCHNOP_bind_virq ? 12 : 8;
+	long r;
 
-		if (copy_in(v, arg, b, 8))
-			return -EFAULT;
-		memcpy(&dom, b, 2);
-		memcpy(&port, b + 4, 4);
-		if (!is_self(v, dom))
-			return -EPERM;   /* another domain's ports are the toolstack's to ask about */
-		rc = sim_evtchn_status(v->d, port, &st);
-		if (rc)
-			return rc;
-		memcpy(b + 8, &st.status, 4);
-		memcpy(b + 12, &st.vcpu, 4);
-		if (st.status == EVTCHNSTAT_unbound || st.status == EVTCHNSTAT_interdomain) {
-			dom = (uint16_t)st.dom;
-			memcpy(b + 16, &dom, 2);
-			if (st.status == EVTCHNSTAT_interdomain)
-				memcpy(b + 20, &st.port, 4);
-		} else if (st.status == EVTCHNSTAT_virq) {
-			memcpy(b + 16, &st.virq, 4);
-		}
-		return copy_out(v, arg, b, sizeof(b)) ? -EFAULT : 0;
+	if (copy_in(v, arg, b, len))
+		return -EFAULT;
+	if (cmd == EVTCHNOP_bind_vcpu)
+		return sim_evtchn_bind_vcpu(v->d, b[0], b[1]);
+	r = cmd == EVTCHNOP_bind_virq ? sim_evtchn_bind_virq(v->d, b[0], b[1]) : sim_evtchn_bind_ipi(v->d, b[0]);
+	if (r < 0)
+		return r;
+	b[cmd == EVTCHNOP_bind_virq ? 2 : 1] = (uint32_t)r;
+	if (copy_out(v, arg, b, len)) {
+		sim_evtchn_close(v->s, v->d, (uint32_t)r);
+		return -EFAULT;
 	}
-	case EVTCHNOP_init_control: {
-		struct { uint64_t gfn; uint32_t offset, vcpu; } ic;
+	return 0;
+}
 
-		if (copy_in(v, arg, &ic, sizeof(ic)))
-			return -EFAULT;
-		if (ic.vcpu >= v->d->vcpus)
-			return -ENOENT;
-		if ((ic.offset & 7) || ic.offset > PAGE - FIFO_CONTROL_BLOCK || ic.gfn >= v->d->max_pfn ||
-		    pm_p2m_kind_of(pm_p2m_lookup(v->d->p2m, ic.gfn)) != PM_P2M_RAM)
-			return -EINVAL;
-		return -EOPNOTSUPP;
+static long evtchn_status_op(struct sim_vcpu *v, uint64_t arg)
+{
+	struct sim_evtchn_status st;
+	uint8_t b[24] = { 0 };   /* struct evtchn_status */
+	uint16_t dom;
+	uint32_t port;
+	int rc;
+
+	if (copy_in(v, arg, b, 8))
+		return -EFAULT;
+	memcpy(&dom, b, 2);
+	memcpy(&port, b + 4, 4);
+	if (!is_self(v, dom))
+		return -EPERM;   /* another domain's ports are the toolstack's to ask about */
+	rc = sim_evtchn_status(v->d, port, &st);
+	if (rc)
+		return rc;
+	memcpy(b + 8, &st.status, 4);
+	memcpy(b + 12, &st.vcpu, 4);
+	if (st.status == EVTCHNSTAT_unbound || st.status == EVTCHNSTAT_interdomain) {
+		dom = (uint16_t)st.dom;
+		memcpy(b + 16, &dom, 2);
+		if (st.status == EVTCHNSTAT_interdomain)
+			memcpy(b + 20, &st.port, 4);
+	} else if (st.status == EVTCHNSTAT_virq) {
+		memcpy(b + 16, &st.virq, 4);
 	}
-	case EVTCHNOP_expand_array:
-	case EVTCHNOP_set_priority:
-		return -EOPNOTSUPP;   /* the FIFO ABI's */
-	case EVTCHNOP_send:
-	case EVTCHNOP_close:
-	case EVTCHNOP_unmask:
-		if (copy_in(v, arg, &port, sizeof(port)))
-			return -EFAULT;
-		break;
-	default:
-		return -ENOSYS;
-	}
+	return copy_out(v, arg, b, sizeof(b)) ? -EFAULT : 0;
+}
+
+/* the FIFO ABI's control block: checked as Xen checks it, then refused (the 2-level ABI is served) */
+static long evtchn_init_control(struct sim_vcpu *v, uint64_t arg)
+{
+	struct { uint64_t gfn; uint32_t offset, vcpu; } ic;
+
+	if (copy_in(v, arg, &ic, sizeof(ic)))
+		return -EFAULT;
+	if (ic.vcpu >= v->d->vcpus)
+		return -ENOENT;
+	if ((ic.offset & 7) || ic.offset > PAGE - FIFO_CONTROL_BLOCK || ic.gfn >= v->d->max_pfn ||
+	    pm_p2m_kind_of(pm_p2m_lookup(v->d->p2m, ic.gfn)) != PM_P2M_RAM)
+		return -EINVAL;
+	return -EOPNOTSUPP;
+}
+
+/* send, close, unmask: a port of the caller's */
+static long evtchn_port_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	uint32_t port;
+
+	if (copy_in(v, arg, &port, sizeof(port)))
+		return -EFAULT;
 	if (cmd == EVTCHNOP_unmask)
 		return sim_evtchn_unmask(v->s, v->d, port);
 	if (cmd == EVTCHNOP_close)
@@ -598,6 +606,33 @@ static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		return 0;
 	}
 	return sim_evtchn_send(v->s, v->d, port);
+}
+
+static long event_channel_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case EVTCHNOP_alloc_unbound:
+		return evtchn_alloc_unbound(v, arg);
+	case EVTCHNOP_bind_interdomain:
+		return evtchn_bind_interdomain(v, arg);
+	case EVTCHNOP_bind_virq:
+	case EVTCHNOP_bind_ipi:
+	case EVTCHNOP_bind_vcpu:
+		return evtchn_bind_percpu(v, cmd, arg);
+	case EVTCHNOP_status:
+		return evtchn_status_op(v, arg);
+	case EVTCHNOP_init_control:
+		return evtchn_init_control(v, arg);
+	case EVTCHNOP_expand_array:
+	case EVTCHNOP_set_priority:
+		return -EOPNOTSUPP;   /* the FIFO ABI's */
+	case EVTCHNOP_send:
+	case EVTCHNOP_close:
+	case EVTCHNOP_unmask:
+		return evtchn_port_op(v, cmd, arg);
+	default:
+		return -ENOSYS;
+	}
 }
 
 /*
