@@ -29,6 +29,7 @@ physmap_dm_SOURCES = \
 	devmodel/transport/ioreq.h \
 	devmodel/transport/ioreq.c \
 	devmodel/hw/logger.c \
+	devmodel/hw/registry.c \
 	devmodel/hw/pl011.c \
 	devmodel/hw/serial16550.c \
 	devmodel/hw/subpage-test.c \

@@ -1,5 +1,6 @@
 /*
- * dm.c - a device model's memory system, console and device registry
+ * dm.c - a device model's memory system and console: what devices use (the
+ * models themselves, and their registry, are in hw/)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,22 +9,6 @@
 #include <unistd.h>
 
 #include "dm.h"
-
-extern const struct pm_hw pm_hw_pl011, pm_hw_serial16550, pm_hw_subpage_test, pm_hw_events_test,
-	pm_hw_exec_flash, pm_hw_logger;
-
-const struct pm_hw *const pm_hw_list[] = {
-	&pm_hw_pl011, &pm_hw_serial16550, &pm_hw_subpage_test, &pm_hw_events_test, &pm_hw_exec_flash,
-	&pm_hw_logger, NULL,
-};
-
-const struct pm_hw *pm_hw_find(const char *model)
-{
-	for (size_t i = 0; pm_hw_list[i]; i++)
-		if (!strcmp(pm_hw_list[i]->model, model))
-			return pm_hw_list[i];
-	return NULL;
-}
 
 int pm_dm_parse_u64(const char *s, uint64_t *v)
 {
@@ -116,23 +101,9 @@ void pm_dm_dispose(struct pm_dm *dm)
 	dm->nr_vmstate = 0;
 }
 
-static int loaded_device(void *ctx, const char *id, const char *name, const struct pm_mr_ops **ops,
-			 void **opaque)
+int pm_dm_load(struct pm_dm *dm, const char *text, const struct pm_load_hooks *hooks, char *err, size_t errlen)
 {
-	(void)id;
-	*opaque = pm_hw_logger_new(ctx, name);
-	if (!*opaque)
-		return -ENOMEM;
-	*ops = &pm_hw_logger_ops;
-	return 0;
-}
-
-int pm_dm_load(struct pm_dm *dm, const char *text, char *err, size_t errlen)
-{
-	struct pm_load_hooks hooks = {
-		.device = loaded_device, .release = pm_hw_logger_free, .ctx = dm,
-	};
-	struct pm_mem *mem = pm_mem_load_json(text, &hooks, err, errlen);
+	struct pm_mem *mem = pm_mem_load_json(text, hooks, err, errlen);
 
 	if (!mem)
 		return -EINVAL;

@@ -62,11 +62,12 @@ struct pm_dm {
 int pm_dm_init(struct pm_dm *dm, int console_fd, FILE *log);
 
 /**
- * pm_dm_load - replace @dm's memory with a region-tree document (MMIO and
- * ROMD regions get logging devices); "memory" and "I/O" are looked up
+ * pm_dm_load - replace @dm's memory with a region-tree document, its MMIO
+ * and ROMD regions given devices by @hooks (pm_hw_logger_hooks: logging
+ * ones); "memory" and "I/O" are looked up
  * returns: 0; -EINVAL with @err set (the old memory stays)
  */
-int pm_dm_load(struct pm_dm *dm, const char *text, char *err, size_t errlen);
+int pm_dm_load(struct pm_dm *dm, const char *text, const struct pm_load_hooks *hooks, char *err, size_t errlen);
 
 /** pm_dm_dispose - free everything (devices' state through their regions) */
 void pm_dm_dispose(struct pm_dm *dm);
@@ -177,5 +178,7 @@ int pm_dm_load_state(struct pm_dm *dm, const uint8_t *buf, size_t len, char *err
 extern const struct pm_mr_ops pm_hw_logger_ops;
 void *pm_hw_logger_new(struct pm_dm *dm, const char *name);
 void pm_hw_logger_free(void *opaque);
+/** pm_hw_logger_hooks - pm_dm_load's hooks that give each loaded MMIO or ROMD region a logger of @dm */
+void pm_hw_logger_hooks(struct pm_dm *dm, struct pm_load_hooks *hooks);
 
 #endif /* PHYSMAP_DM_DM_H */

@@ -322,8 +322,10 @@ static int build(struct pm_dm *dm, const struct args *a)
 
 	if (a->load) {
 		char *text = read_file(a->load, err, sizeof(err));
+		struct pm_load_hooks hooks;
 
-		if (!text || pm_dm_load(dm, text, err, sizeof(err))) {
+		pm_hw_logger_hooks(dm, &hooks);
+		if (!text || pm_dm_load(dm, text, &hooks, err, sizeof(err))) {
 			fprintf(stderr, "physmap-dm: %s: %s\n", a->load, err);
 			free(text);
 			return -1;

@@ -73,3 +73,19 @@ const struct pm_hw pm_hw_logger = {
 	.summary = "logs every access (default size 4 KiB)",
 	.create = logger_create,
 };
+
+static int loaded_device(void *ctx, const char *id, const char *name, const struct pm_mr_ops **ops,
+			 void **opaque)
+{
+	(void)id;
+	*opaque = pm_hw_logger_new(ctx, name);
+	if (!*opaque)
+		return -ENOMEM;
+	*ops = &pm_hw_logger_ops;
+	return 0;
+}
+
+void pm_hw_logger_hooks(struct pm_dm *dm, struct pm_load_hooks *hooks)
+{
+	*hooks = (struct pm_load_hooks){ .device = loaded_device, .release = pm_hw_logger_free, .ctx = dm };
+}
