@@ -13,7 +13,9 @@
  *   net: answered N                           echo requests it answered
  *
  * It ends when it has COUNT replies and answered COUNT pings (or, without
- * a peer, answered three), or 30 s are up (counted again from a resume).
+ * a peer, answered three) and no frame came for 1.5 s (a peer whose answer
+ * was lost asks again after a second), or 30 s are up (counted again from
+ * a resume).
  * After the word control, a resume in a new domain (a restore, a
  * migration) is heard between frames: the frontend connects to its new
  * backend ("net: connected again after a resume") and goes on where it was.
@@ -326,7 +328,7 @@ void netfront_run(const char *arg)
 {
 	const char *ping = arg;
 	static const u8 payload[32] = "physmap netfront echo payload..";
-	u64 hz = arch_counter_hz(), t0 = arch_counter();
+	u64 hz = arch_counter_hz(), t0 = arch_counter(), last_frame = t0;
 	int sent = 0, count = 3, resumes = control_resumes();
 
 	while (*ping && *ping != ',' && *ping != ' ')
@@ -376,7 +378,12 @@ void netfront_run(const char *arg)
 				next_ping = arch_counter() + hz;   /* unanswered, another after a second */
 			}
 		}
-		if (peer_ip ? replies >= count && answered >= count : answered >= 3)
+		if (any)
+			last_frame = arch_counter();
+		/* done, and the peer quiet for longer than it waits to ask again: an
+		 * answer of ours it never got (lost in its suspend) is asked again */
+		if ((peer_ip ? replies >= count && answered >= count : answered >= 3) &&
+		    arch_counter() - last_frame > hz * 3 / 2)
 			break;
 		if (!any)
 			hypercall(HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
