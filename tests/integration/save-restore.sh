@@ -172,7 +172,7 @@ PermitRootLogin prohibit-password
 StrictModes no
 UsePAM no
 PidFile $T/ssh/sshd.pid
-SetEnv PATH=$(abs "$B"):/usr/bin:/bin PHYSMAP_RUNDIR=$R2 PHYSMAP_CONNECT=sim PXL_PLUGIN_PATH=$(abs "$B")/xl-plugins/.libs PHYSMAP_SIM=$(abs "$B")/physmap-sim PHYSMAP_DM=$(abs "$B")/physmap-dm
+SetEnv PATH=$(abs "$B"):/usr/bin:/bin PHYSMAP_RUNDIR=$R2 PHYSMAP_CONNECT=sim PXL_PLUGIN_PATH=$(abs "$B")/xl-plugins/.libs PHYSMAP_SIM=$(abs "$B")/physmap-sim PHYSMAP_DM=$(abs "$B")/physmap-dm PHYSMAP_HOST_MEMORY=$PHYSMAP_HOST_MEMORY${PHYSMAP_SIM_ENGINE:+ PHYSMAP_SIM_ENGINE=$PHYSMAP_SIM_ENGINE}
 EOF
 	"$SSHD" -f "$T/ssh/sshd_config" -E "$T/ssh/log" && break
 done

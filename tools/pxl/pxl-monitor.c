@@ -199,8 +199,14 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 	char name[sizeof(((struct pm_hv_dominfo *)0)->name)];
 	unsigned int nr_restarts = 0;
 	bool xen;
+	int rc;
 
-	if (pm_hv_open(NULL, &hv)) {
+	/* the simulator its domain runs on, or none: a monitor whose simulator went
+	 * (idle, its domains gone) must not start another, with its own settings */
+	setenv("PHYSMAP_NO_START", "1", 1);
+	rc = pm_hv_open(NULL, &hv);
+	unsetenv("PHYSMAP_NO_START");
+	if (rc) {
 		say(log, "%s: cannot reach the backend", cfg->name);
 		return;
 	}
@@ -213,8 +219,7 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 		const struct pm_domain_config *build = cfg;
 		struct pm_hv_dominfo info;
 		enum pm_action act, given;
-		int rc = pm_hv_domain_getinfo(hv, domid, &info);
-
+		rc = pm_hv_domain_getinfo(hv, domid, &info);
 		if (rc) {
 			say(log, "%s: domain %u is gone", name, domid);
 			break;
