@@ -37,10 +37,12 @@ print(k, 'clean' if not d[k * 512:].strip(b'\0') else 'dirty past them')
 PY
 }
 # what the guest said of its log: records, posted again, resumes, the read-back
-said() { log "$1" | tr -d '\r' | sed -n 's/^disk: log: //p; s/^disklog: //p' | tr '\n' '|' | sed 's/|$//'; }
+# the console log's whole lines: a line the guest is still printing is not one yet
+lines() { log "$1" | python3 -c 'import sys; d = sys.stdin.buffer.read(); sys.stdout.buffer.write(d[:d.rfind(b"\n") + 1])'; }
+said() { lines "$1" | tr -d '\r' | sed -n 's/^disk: log: //p; s/^disklog: //p' | tr '\n' '|' | sed 's/|$//'; }
 summary() { log "$1" | tr -d '\r' | sed -n 's/^disk: log: records //p'; }
 # up to 120 s: the log and its read-back take longer under sanitizers on a busy host
-wait_done() { local i; for i in $(seq 1200); do log "$1" | grep -q '^disklog: ' && return 0; sleep 0.1; done; return 1; }
+wait_done() { local i; for i in $(seq 1200); do lines "$1" | grep -q '^disklog: ' && return 0; sleep 0.1; done; return 1; }
 new_img() { rm -f "$1"; truncate -s 16M "$1"; }
 writing() { wait_log "$1" '^disk: info'; sleep 0.5; }
 
