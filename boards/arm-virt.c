@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <libfdt.h>
 
@@ -47,10 +48,14 @@
 #define GIC_DIST          UINT64_C(0x08000000)
 #define GIC_CPU           UINT64_C(0x08010000)
 #define GIC_V2M           UINT64_C(0x08020000)
+#define GIC_HYP           UINT64_C(0x08030000)   /* GICv2's virtual interface control */
+#define GIC_VCPU          UINT64_C(0x08040000)   /* GICv2's virtual CPU interface */
 #define GIC_ITS           UINT64_C(0x08080000)
 #define GIC_REDIST        UINT64_C(0x080a0000)
 #define GIC_REDIST_SIZE   UINT64_C(0x00f60000)
 #define GICV3_REDIST_SIZE (128 * KiB)   /* one vCPU's redistributor */
+#define GICV4_REDIST_SIZE (256 * KiB)   /* ... with GICv4's two vLPI frames */
+#define GICV2_MAX_CPUS    8
 #define UART_BASE         UINT64_C(0x09000000)
 #define RTC_BASE          UINT64_C(0x09010000)
 #define FW_CFG_BASE       UINT64_C(0x09020000)
@@ -58,6 +63,7 @@
 #define GPIO_BASE         UINT64_C(0x09030000)
 #define SECURE_UART_BASE  UINT64_C(0x09040000)
 #define SMMU_BASE         UINT64_C(0x09050000)
+#define SMMU_SIZE         (128 * KiB)
 #define SECURE_GPIO_BASE  UINT64_C(0x090b0000)
 #define VIRTIO_BASE       UINT64_C(0x0a000000)
 #define VIRTIO_SIZE       UINT64_C(0x200)
@@ -79,6 +85,7 @@
 #define HIGH_ECAM_SIZE    (256 * MiB)
 #define HIGH_MMIO_SIZE    (512 * GiB)
 #define MAX_RAM_SLOTS     256
+#define PHANDLE_START     UINT32_C(0x8000)   /* QEMU's first dynamic phandle */
 
 /* GIC SPIs, as QEMU's virt irqmap */
 #define IRQ_UART   1
@@ -86,6 +93,8 @@
 #define IRQ_PCIE   3
 #define IRQ_GPIO   7
 #define IRQ_VIRTIO 16
+#define IRQ_SECURE_UART 8
+#define IRQ_SMMU   74   /* to 77: eventq, priq, cmdq-sync, gerror */
 
 /* PPIs */
 #define PPI_TIMER_S_EL1   13
@@ -94,6 +103,11 @@
 #define PPI_TIMER_NS_EL2  10
 #define PPI_PMU           7
 #define PPI_XEN_EVTCHN    15
+#define PPI_GIC_MAINT     9
+
+/* interrupt flags in the tree */
+#define IRQ_EDGE_RISING   1
+#define IRQ_LEVEL_HIGH    4
 
 struct cpu_model {
 	const char *name;
@@ -115,26 +129,34 @@ static const struct cpu_model cpu_models[] = {
 
 /* the machine versions compat accepts, oldest first */
 static const char *const versions[] = {
-	"2.12", "3.0", "3.1", "4.0", "4.1", "4.2", "5.0", "5.1", "5.2",
+	"2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12", "3.0", "3.1", "4.0", "4.1", "4.2", "5.0", "5.1", "5.2",
 	"6.0", "6.1", "6.2", "7.0", "7.1", "7.2", NULL,
 };
 
 static const struct pm_board_key virt_keys[] = {
 	{ "cpu", "string", "CPU model: max (default, 52-bit PA), cortex-a53, cortex-a57, cortex-a72, cortex-a76, a64fx, neoverse-n1" },
 	{ "pa_bits", "int", "physical address bits, 32-52 (default: the CPU model's)" },
-	{ "gic_version", "string", "v2 or v3 as xl.cfg(5) writes it, or 2 or 3 (default 3; 2 with compat, as QEMU)" },
+	{ "gic_version", "string", "v2, v3 as xl.cfg(5) writes it, or QEMU's 2, 3, 4 (needs virtualization), max (4 with virtualization, else 3); default 3 (2 with compat, as QEMU)" },
+	{ "its", "bool", "the GICv3 ITS, MSIs for PCIe (default 1; from virt-6.2 with compat)" },
+	{ "iommu", "string", "none (default) or smmuv3: an SMMUv3 at 0x09050000 in front of PCIe" },
+	{ "default_bus_bypass_iommu", "bool", "the PCIe root bus bypasses the IOMMU (default 0)" },
+	{ "secure", "bool", "ARM Security Extensions: secure flash, RAM, UART and GPIO for the secure world (default 0)" },
+	{ "virtualization", "bool", "the guest boots at EL2: GIC maintenance interrupt, GICv2's virtual interface, PSCI by SMC (default 0; not on the simulator)" },
+	{ "dtb_randomness", "bool", "kaslr-seed and rng-seed in /chosen (default 0; 1 with compat, as QEMU)" },
+	{ "phandle_start", "int", "the first phandle of the tree (default 0x8000)" },
 	{ "highmem", "bool", "use addresses above 4 GiB (default 1); 0 drops all high regions" },
 	{ "highmem_redists", "bool", "the second GICv3 redistributor region (default 1)" },
 	{ "highmem_ecam", "bool", "the high PCIe ECAM, 256 buses (default 1)" },
 	{ "highmem_mmio", "bool", "the 512 GiB high PCIe MMIO window (default 1)" },
 	{ "slots", "int", "memory hotplug slots, 0-256 (each reserves 1 GiB of device memory)" },
-	{ "compat", "string", "QEMU machine version to reproduce exactly: 2.12 ... 7.2 (default: the compact layout)" },
+	{ "compat", "string", "QEMU machine version to reproduce exactly: 2.6 ... 7.2 (default: the compact layout)" },
 	{ "xen", "bool", "describe the Xen hypervisor in the device tree (default 1)" },
 	{ "testdev", "bool", "physmap's self-test devices at 0x0b000000 (default 0; docs/guests.md)" },
 	{ NULL, NULL, NULL },
 };
 
 enum high_region { REDIST2, HIGH_ECAM, HIGH_MMIO, NR_HIGH };
+enum { GIC_DEFAULT = 0, GIC_MAX = -1, GIC_HOST = -2 };
 
 static const uint64_t high_size[NR_HIGH] = { REDIST2_SIZE, HIGH_ECAM_SIZE, HIGH_MMIO_SIZE };
 static const char *const high_name[NR_HIGH] = { "gic-redist2", "pcie-ecam-high", "pcie-mmio-high" };
@@ -142,11 +164,17 @@ static const char *const high_name[NR_HIGH] = { "gic-redist2", "pcie-ecam-high",
 /* the machine, kept in the layout for the device tree and the boot plan */
 struct virt {
 	uint64_t ram, devmem_base, devmem_size, slots;
-	unsigned vcpus, pa_bits, gic;
+	unsigned vcpus, pa_bits;
+	int gic_req;           /* as asked: 2, 3, 4, GIC_MAX, GIC_HOST, GIC_DEFAULT */
+	unsigned gic;          /* 2, 3 or 4, once placed */
+	int its, smmu, bypass_iommu, secure, el2, randomness;
+	uint32_t phandle_start;
+	int pmu, edge_timers;  /* by machine version: a PMU (2.7), level-triggered timers (2.9) */
+	unsigned cluster;      /* vCPUs per MPIDR cluster (Aff1) */
 	int compat;            /* version index + 1, 0 for the compact layout */
 	int xen;
 	int testdev;
-	int numa;              /* memory hotplug makes QEMU >= 5.1 describe one NUMA node */
+	int numa;              /* memory hotplug makes QEMU describe one NUMA node */
 	const struct cpu_model *cpu;
 	int high_on[NR_HIGH];
 	uint64_t high_base[NR_HIGH];
@@ -186,6 +214,65 @@ static const char *machine_name(const struct virt *v)
 	return v->compat ? versions[v->compat - 1] : "7.2";
 }
 
+/* gic_version as xl.cfg(5) writes it ("v2", "v3", "default") or QEMU's -M virt,gic-version= */
+static int parse_gic(const struct pm_board_config *cfg, struct virt *v, char *err)
+{
+	static const struct {
+		const char *name;
+		int gic;
+	} names[] = {
+		{ "2", 2 }, { "v2", 2 }, { "3", 3 }, { "v3", 3 }, { "4", 4 }, { "v4", 4 },
+		{ "max", GIC_MAX }, { "host", GIC_HOST }, { "default", GIC_DEFAULT },
+	};
+	const char *g = pm_board_opt(cfg, "gic_version");
+
+	v->gic_req = GIC_DEFAULT;
+	if (!g)
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(g, names[i].name)) {
+			v->gic_req = names[i].gic;
+			return 0;
+		}
+	}
+	return fail(err, "gic_version: '%s' is not one of v2, v3, 2, 3, 4, max, host", g);
+}
+
+/* the GIC, the IOMMU, the security and virtualization extensions, the tree's own options */
+static int parse_features(const struct pm_board_config *cfg, struct virt *v, char *err)
+{
+	const char *iommu = pm_board_opt(cfg, "iommu");
+	uint64_t n;
+	int rc;
+
+	rc = parse_gic(cfg, v, err);
+	if (rc == 0)
+		rc = pm_board_opt_bool(cfg, "its", 1, &v->its, err);
+	if (rc == 0)
+		rc = pm_board_opt_bool(cfg, "default_bus_bypass_iommu", 0, &v->bypass_iommu, err);
+	if (rc == 0)
+		rc = pm_board_opt_bool(cfg, "secure", 0, &v->secure, err);
+	if (rc == 0)
+		rc = pm_board_opt_bool(cfg, "virtualization", 0, &v->el2, err);
+	if (rc == 0)
+		rc = pm_board_opt_bool(cfg, "dtb_randomness", v->compat != 0, &v->randomness, err);
+	if (rc == 0)
+		rc = pm_board_opt_uint(cfg, "phandle_start", 0, UINT32_MAX, &n, err);
+	if (rc)
+		return rc;
+	v->phandle_start = n ? (uint32_t)n : PHANDLE_START;   /* 0: QEMU's default, as QEMU */
+	if (iommu && strcmp(iommu, "none") && strcmp(iommu, "smmuv3"))
+		return fail(err, "iommu: '%s' is neither none nor smmuv3", iommu);
+	v->smmu = iommu && !strcmp(iommu, "smmuv3");
+	/* QEMU's TCG has an ITS from virt-6.2 (machines before 2.8 have none at all) */
+	if (v->its && pm_board_opt(cfg, "its") && !version_at_least(v, "6.2"))
+		return fail(err, "its: machine virt-%s has no ITS under emulation (QEMU emulates one from virt-6.2)",
+			    machine_name(v));
+	v->pmu = version_at_least(v, "2.7");
+	v->edge_timers = !version_at_least(v, "2.9");
+	return 0;
+}
+
 static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req[NR_HIGH],
 		 char *err)
 {
@@ -198,7 +285,7 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 			if (strcmp(versions[i], compat) == 0)
 				v->compat = i + 1;
 		if (!v->compat)
-			return fail(err, "compat: '%s' is not a virt machine version this board reproduces (2.12 to 7.2)", compat);
+			return fail(err, "compat: '%s' is not a virt machine version this board reproduces (2.6 to 7.2)", compat);
 	}
 	v->cpu = &cpu_models[0];
 	if (cpu) {
@@ -214,19 +301,9 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 	if (n < 32)
 		return fail(err, "pa_bits: %" PRIu64 " is below 32", n);
 	v->pa_bits = (unsigned)n;
-	{
-		/* xl.cfg(5) writes "v2", "v3"; QEMU's -M virt,gic-version= takes 2, 3 */
-		const char *g = pm_board_opt(cfg, "gic_version");
-
-		if (!g)
-			v->gic = v->compat ? 2 : 3;
-		else if (!strcmp(g, "v2") || !strcmp(g, "2"))
-			v->gic = 2;
-		else if (!strcmp(g, "v3") || !strcmp(g, "3"))
-			v->gic = 3;
-		else
-			return fail(err, "gic_version: '%s' is neither v2 nor v3", g);
-	}
+	rc = parse_features(cfg, v, err);
+	if (rc)
+		return rc;
 	rc = pm_board_opt_uint(cfg, "slots", 0, UINT32_MAX, &v->slots, err);
 	if (rc)
 		return rc;
@@ -239,6 +316,9 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 		rc = pm_board_opt_bool(cfg, "highmem_ecam", 1, &high_req[HIGH_ECAM], err);
 	if (rc == 0)
 		rc = pm_board_opt_bool(cfg, "highmem_mmio", 1, &high_req[HIGH_MMIO], err);
+	if (rc == 0 && high_req[HIGH_ECAM] && pm_board_opt(cfg, "highmem_ecam") && !version_at_least(v, "3.0"))
+		return fail(err, "highmem_ecam: machine virt-%s has no high PCIe ECAM (QEMU places one from virt-3.0)",
+			    machine_name(v));
 	if (rc == 0)
 		rc = pm_board_opt_bool(cfg, "xen", 1, &v->xen, err);
 	if (rc == 0)
@@ -258,13 +338,71 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 	if (v->slots && (!cfg->maxmem || cfg->maxmem == v->ram))
 		return fail(err, "slots: memory slots were specified but maxmem is equal to memory (0x%" PRIx64 ")",
 			    v->ram);
-	v->numa = cfg->maxmem > v->ram && version_at_least(v, "5.1");
+	/* QEMU makes one NUMA node of a machine with hotplug slots (virt-4.2 on) or device memory (5.1 on) */
+	v->numa = (v->slots && version_at_least(v, "4.2")) ||
+		  (cfg->maxmem > v->ram && version_at_least(v, "5.1"));
+	return 0;
+}
+
+/*
+ * The GIC version as QEMU's TCG settles it (finalize_gic_version): the
+ * default is 2 for QEMU's machines, 3 for the compact one; max is the
+ * newest the vCPUs can use. returns: NULL, or QEMU's refusal
+ */
+static const char *settle_gic(struct virt *v)
+{
+	switch (v->gic_req) {
+	case GIC_DEFAULT:
+		v->gic = v->compat ? 2 : 3;
+		return NULL;
+	case GIC_MAX:
+		v->gic = v->el2 ? 4 : 3;   /* GICv4 only makes sense with EL2 */
+		return NULL;
+	case GIC_HOST:
+		v->gic = 3;
+		return "gic-version=host requires KVM";
+	case 4:
+		v->gic = 4;
+		return v->el2 ? NULL : "gic-version=4 requires virtualization enabled";
+	default:
+		v->gic = (unsigned)v->gic_req;
+		return NULL;
+	}
+}
+
+/* how many redistributors fit in the low region, and in the high one */
+static unsigned redist_capacity(const struct virt *v, uint64_t region_size)
+{
+	return (unsigned)(region_size / (v->gic == 3 ? GICV3_REDIST_SIZE : GICV4_REDIST_SIZE));
+}
+
+/* the vCPUs the GIC can serve, with QEMU's two refusals (machvirt_init, then the GIC's realize) */
+static int check_gic_cpus(struct virt *v, char *err)
+{
+	unsigned cap0, cap, virt_max;
+
+	if (v->gic == 2) {
+		if (v->vcpus > GICV2_MAX_CPUS)
+			return fail(err, "vcpus: Number of SMP CPUs requested (%u) exceeds max CPUs supported by machine 'mach-virt' (%u)",
+				    v->vcpus, GICV2_MAX_CPUS);
+		return 0;
+	}
+	cap0 = redist_capacity(v, GIC_REDIST_SIZE);
+	virt_max = cap0 + redist_capacity(v, REDIST2_SIZE);   /* whether or not the high region is there */
+	if (v->vcpus > virt_max)
+		return fail(err, "vcpus: Number of SMP CPUs requested (%u) exceeds max CPUs supported by machine 'mach-virt' (%u)",
+			    v->vcpus, virt_max);
+	cap = cap0 + (v->high_on[REDIST2] ? redist_capacity(v, REDIST2_SIZE) : 0);
+	if (v->vcpus > cap)
+		return fail(err, "vcpus: Capacity of the redist regions(%u) does not match the number of vcpus(%u)",
+			    cap, v->vcpus);
+	v->redist_regions = v->vcpus > cap0 ? 2 : 1;
 	return 0;
 }
 
 /*
  * Device memory, then the high regions. Returns the error QEMU 7.2 gives
- * for the same machine.
+ * for the same machine, checked in QEMU's order.
  */
 static int place(const struct pm_board_config *cfg, struct virt *v,
 		 const int high_req[NR_HIGH], char *err)
@@ -272,10 +410,15 @@ static int place(const struct pm_board_config *cfg, struct virt *v,
 	uint64_t maxmem = cfg->maxmem ? cfg->maxmem : v->ram;
 	uint64_t pa_limit = UINT64_C(1) << v->pa_bits, memtop, base, slots_bytes;
 	unsigned max_cpus = version_at_least(v, "4.0") ? 512 : 255;
+	const char *gic_err;
+	int rc;
 
 	if (v->vcpus > max_cpus)
 		return fail(err, "vcpus: Invalid SMP CPUs %u. The max CPUs supported by machine 'virt-%s' is %u",
 			    v->vcpus, machine_name(v), max_cpus);
+	gic_err = settle_gic(v);
+	/* QEMU's MPIDRs: clusters of what the GIC's target lists hold, 8 before virt-2.7 */
+	v->cluster = v->gic == 2 || !version_at_least(v, "2.7") ? 8 : 16;
 	slots_bytes = v->slots * GiB;
 	v->devmem_base = round_up(RAM_BASE + v->ram, GiB);
 	v->devmem_size = maxmem - v->ram + slots_bytes;
@@ -296,7 +439,7 @@ static int place(const struct pm_board_config *cfg, struct virt *v,
 
 		if (i == HIGH_ECAM && !version_at_least(v, "3.0"))
 			on = 0;       /* virt-2.12 keeps the ECAM low */
-		if (i == REDIST2 && !v->compat && (v->gic != 3 || v->vcpus <= GIC_REDIST_SIZE / GICV3_REDIST_SIZE))
+		if (i == REDIST2 && !v->compat && (v->gic == 2 || v->vcpus <= redist_capacity(v, GIC_REDIST_SIZE)))
 			on = 0;       /* compact: only when needed */
 		v->high_on[i] = on && fits;
 		v->high_base[i] = rbase;
@@ -305,18 +448,11 @@ static int place(const struct pm_board_config *cfg, struct virt *v,
 		base = rbase + high_size[i];
 	}
 
-	if (v->gic == 2 && v->vcpus > 8)
-		return fail(err, "vcpus: Number of SMP CPUs requested (%u) exceeds max CPUs supported by machine 'mach-virt' (8)",
-			    v->vcpus);
-	if (v->gic == 3) {
-		unsigned cap0 = (unsigned)(GIC_REDIST_SIZE / GICV3_REDIST_SIZE);
-		unsigned cap = cap0 + (v->high_on[REDIST2] ? (unsigned)(REDIST2_SIZE / GICV3_REDIST_SIZE) : 0);
-
-		if (v->vcpus > cap)
-			return fail(err, "vcpus: Capacity of the redist regions(%u) does not match the number of vcpus(%u)",
-				    cap, v->vcpus);
-		v->redist_regions = v->vcpus > cap0 ? 2 : 1;
-	}
+	if (gic_err)
+		return fail(err, "gic_version: %s", gic_err);
+	rc = check_gic_cpus(v, err);
+	if (rc)
+		return rc;
 	if (v->high_on[HIGH_ECAM]) {
 		v->ecam_base = v->high_base[HIGH_ECAM];
 		v->ecam_size = HIGH_ECAM_SIZE;
@@ -325,6 +461,12 @@ static int place(const struct pm_board_config *cfg, struct virt *v,
 		v->ecam_size = PCIE_ECAM_SIZE;
 	}
 	return 0;
+}
+
+/* an ITS: GICv3 or v4, not turned off, and a machine whose emulation has one */
+static int has_its(const struct virt *v)
+{
+	return v->gic != 2 && v->its && version_at_least(v, "6.2");
 }
 
 static int add_regions(struct pm_board_layout *l, const struct virt *v)
@@ -342,7 +484,6 @@ static int add_regions(struct pm_board_layout *l, const struct virt *v)
 		{ "fw-cfg", FW_CFG_BASE, FW_CFG_SIZE, PM_REGION_MMIO },
 		{ "gpio", GPIO_BASE, 4 * KiB, PM_REGION_MMIO },
 		{ "secure-uart", SECURE_UART_BASE, 4 * KiB, PM_REGION_RESERVED },
-		{ "smmu", SMMU_BASE, 128 * KiB, PM_REGION_RESERVED },
 		{ "secure-gpio", SECURE_GPIO_BASE, 4 * KiB, PM_REGION_RESERVED },
 		{ "virtio-mmio", VIRTIO_BASE, VIRTIO_COUNT * VIRTIO_SIZE, PM_REGION_MMIO },
 		{ "platform-bus", PLATFORM_BASE, PLATFORM_SIZE, PM_REGION_RESERVED },
@@ -358,10 +499,16 @@ static int add_regions(struct pm_board_layout *l, const struct virt *v)
 		rc = pm_board_add_region(l, "gic-cpu", GIC_CPU, 64 * KiB, PM_REGION_MMIO);
 	if (rc == 0 && v->gic == 2)
 		rc = pm_board_add_region(l, "gic-v2m", GIC_V2M, 4 * KiB, PM_REGION_MMIO);
-	if (rc == 0 && v->gic == 3 && version_at_least(v, "6.2"))
+	if (rc == 0 && v->gic == 2 && v->el2)
+		rc = pm_board_add_region(l, "gic-hyp", GIC_HYP, 64 * KiB, PM_REGION_MMIO);
+	if (rc == 0 && v->gic == 2 && v->el2)
+		rc = pm_board_add_region(l, "gic-vcpu", GIC_VCPU, 64 * KiB, PM_REGION_MMIO);
+	if (rc == 0 && has_its(v))
 		rc = pm_board_add_region(l, "gic-its", GIC_ITS, 128 * KiB, PM_REGION_MMIO);
-	if (rc == 0 && v->gic == 3)
+	if (rc == 0 && v->gic != 2)
 		rc = pm_board_add_region(l, "gic-redist", GIC_REDIST, GIC_REDIST_SIZE, PM_REGION_MMIO);
+	if (rc == 0)
+		rc = pm_board_add_region(l, "smmu", SMMU_BASE, SMMU_SIZE, v->smmu ? PM_REGION_MMIO : PM_REGION_RESERVED);
 	if (rc == 0 && v->xen)
 		rc = pm_board_add_region(l, "xen-grant-table", XEN_GNTTAB_BASE, XEN_GNTTAB_SIZE,
 					 PM_REGION_RESERVED);
@@ -408,9 +555,25 @@ static int add_devices(struct pm_board_layout *l, const struct virt *v)
 	if (rc == 0 && v->high_on[HIGH_MMIO])
 		rc = pm_board_add_device(l, "pcie-mmio-high", "gpex-mmio", v->high_base[HIGH_MMIO],
 					 HIGH_MMIO_SIZE, 0, -1);
+	if (rc == 0 && v->smmu)
+		rc = pm_board_add_device(l, "smmu", "smmuv3", SMMU_BASE, SMMU_SIZE, 0, IRQ_SMMU);
 	if (rc == 0 && v->testdev)
 		rc = pm_board_add_testdevs(l, TESTDEV_BASE);
 	return rc;
+}
+
+static uint32_t phandles_needed(const struct virt *v);
+
+/* phandle_start: every phandle of the tree below 0xffffffff (QEMU wraps and makes a tree dtc refuses) */
+static int check_phandles(const struct virt *v, char *err)
+{
+	uint32_t need = phandles_needed(v);
+	uint64_t room = UINT64_C(0xffffffff) - v->phandle_start;
+
+	if (room < need)
+		return fail(err, "phandle_start: 0x%" PRIx32 " leaves room for %" PRIu64 " phandles; this tree needs %" PRIu32,
+			    v->phandle_start, room, need);
+	return 0;
 }
 
 static int virt_layout(const struct pm_board_config *cfg, struct pm_board_layout *l, char *err)
@@ -425,9 +588,15 @@ static int virt_layout(const struct pm_board_config *cfg, struct pm_board_layout
 	if (rc == 0)
 		rc = place(cfg, v, high_req, err);
 	if (rc == 0)
+		rc = check_phandles(v, err);
+	if (rc == 0)
 		rc = add_regions(l, v);
 	if (rc == 0)
 		rc = add_devices(l, v);
+	if (rc == 0 && v->el2) {
+		l->needs |= PM_BOARD_NEEDS_EL2;
+		l->needs_key = "virtualization";
+	}
 	return rc;
 }
 
@@ -567,7 +736,7 @@ static void prop_reg(struct fdtw *w, const char *name, const uint64_t *pairs, si
 }
 
 struct phandles {
-	uint32_t clock, gic, msi, gpio, cpu0;
+	uint32_t clock, gic, msi, iommu, gpio, secure_gpio, cpu0;
 };
 
 static void fdt_pcie(struct fdtw *w, const struct virt *v, const struct phandles *ph)
@@ -585,6 +754,8 @@ static void fdt_pcie(struct fdtw *w, const struct virt *v, const struct phandles
 	prop(w, "dma-coherent", NULL, 0);
 	if (ph->msi)
 		prop_cells(w, "msi-map", (uint32_t[]){ 0, ph->msi, 0, 0x10000 }, 4);
+	if (ph->iommu && !v->bypass_iommu)   /* every requester ID of the root bus through the SMMU */
+		prop_cells(w, "iommu-map", (uint32_t[]){ 0, ph->iommu, 0, 0x10000 }, 4);
 	prop_reg(w, "reg", (uint64_t[]){ v->ecam_base, v->ecam_size }, 1);
 	/* I/O, 32-bit MMIO, 64-bit MMIO: pci address (3 cells), cpu address, size */
 	*r++ = 0x01000000; *r++ = 0; *r++ = 0;
@@ -622,11 +793,13 @@ static void fdt_gic(struct fdtw *w, const struct virt *v, const struct phandles 
 	prop_u32(w, "#size-cells", 2);
 	prop(w, "ranges", NULL, 0);
 	prop_u32(w, "phandle", ph->gic);
-	if (v->gic == 3) {
+	if (v->el2)   /* the virtual interface's maintenance interrupt */
+		prop_cells(w, "interrupts", (uint32_t[]){ 1, PPI_GIC_MAINT, IRQ_LEVEL_HIGH }, 3);
+	if (v->gic != 2) {
 		uint64_t reg[6] = { GIC_DIST, 64 * KiB, GIC_REDIST, GIC_REDIST_SIZE,
 				    v->high_base[REDIST2], REDIST2_SIZE };
 
-		prop_str(w, "compatible", "arm,gic-v3");
+		prop_str(w, "compatible", "arm,gic-v3");   /* v4 too: the binding is the same */
 		prop_u32(w, "#redistributor-regions", v->redist_regions);
 		prop_reg(w, "reg", reg, 1 + v->redist_regions);
 		if (ph->msi) {
@@ -639,8 +812,11 @@ static void fdt_gic(struct fdtw *w, const struct virt *v, const struct phandles 
 			end(w);
 		}
 	} else {
+		uint64_t reg[8] = { GIC_DIST, 64 * KiB, GIC_CPU, 64 * KiB,
+				    GIC_HYP, 64 * KiB, GIC_VCPU, 64 * KiB };
+
 		prop_str(w, "compatible", "arm,cortex-a15-gic");
-		prop_reg(w, "reg", (uint64_t[]){ GIC_DIST, 64 * KiB, GIC_CPU, 64 * KiB }, 2);
+		prop_reg(w, "reg", reg, v->el2 ? 4 : 2);
 		begin(w, "v2m@%" PRIx64, GIC_V2M);
 		prop_str(w, "compatible", "arm,gic-v2m-frame");
 		prop(w, "msi-controller", NULL, 0);
@@ -653,7 +829,7 @@ static void fdt_gic(struct fdtw *w, const struct virt *v, const struct phandles 
 
 static void fdt_cpus(struct fdtw *w, const struct virt *v, const struct phandles *ph)
 {
-	unsigned cluster = v->gic == 3 ? 16 : 8;
+	unsigned cluster = v->cluster;
 	int topology = version_at_least(v, "6.2");
 
 	begin(w, "cpus");
@@ -688,12 +864,109 @@ static void fdt_cpus(struct fdtw *w, const struct virt *v, const struct phandles
 	end(w);
 }
 
+/* a node only the secure world may use */
+static void secure_only(struct fdtw *w)
+{
+	prop_str(w, "status", "disabled");
+	prop_str(w, "secure-status", "okay");
+}
+
+static void fdt_pl011(struct fdtw *w, const struct phandles *ph, uint64_t base, uint32_t irq, int secure)
+{
+	static const char compatible[] = "arm,pl011\0arm,primecell";
+	static const char clocks[] = "uartclk\0apb_pclk";
+
+	begin(w, "pl011@%" PRIx64, base);
+	prop_strs(w, "compatible", compatible, sizeof(compatible));
+	prop_reg(w, "reg", (uint64_t[]){ base, 4 * KiB }, 1);
+	prop_cells(w, "interrupts", (uint32_t[]){ 0, irq, IRQ_LEVEL_HIGH }, 3);
+	prop_cells(w, "clocks", (uint32_t[]){ ph->clock, ph->clock }, 2);
+	prop_strs(w, "clock-names", clocks, sizeof(clocks));
+	if (secure)
+		secure_only(w);
+	end(w);
+}
+
+/* a PL061 GPIO (the secure one's interrupt line is QEMU's unset 0) */
+static void fdt_pl061(struct fdtw *w, const struct phandles *ph, uint64_t base, uint32_t irq,
+		      uint32_t phandle, int secure)
+{
+	static const char compatible[] = "arm,pl061\0arm,primecell";
+
+	begin(w, "pl061@%" PRIx64, base);
+	prop_reg(w, "reg", (uint64_t[]){ base, 4 * KiB }, 1);
+	prop_strs(w, "compatible", compatible, sizeof(compatible));
+	prop_u32(w, "#gpio-cells", 2);
+	prop(w, "gpio-controller", NULL, 0);
+	prop_cells(w, "interrupts", (uint32_t[]){ 0, irq, IRQ_LEVEL_HIGH }, 3);
+	prop_u32(w, "clocks", ph->clock);
+	prop_str(w, "clock-names", "apb_pclk");
+	prop_u32(w, "phandle", phandle);
+	if (secure)
+		secure_only(w);
+	end(w);
+}
+
+/*
+ * secure = 1: the flash's first bank, 16 MiB of RAM, a second UART and
+ * (from virt-6.0) a GPIO whose lines 0 and 1 power off and reset, all for
+ * the secure world only
+ */
+static void fdt_secure(struct fdtw *w, const struct phandles *ph)
+{
+	begin(w, "secflash@%" PRIx64, FLASH_BASE);
+	prop_str(w, "compatible", "cfi-flash");
+	prop_reg(w, "reg", (uint64_t[]){ FLASH_BASE, FLASH_BANK }, 1);
+	prop_u32(w, "bank-width", 4);
+	secure_only(w);
+	end(w);
+
+	begin(w, "secram@%" PRIx64, SECURE_MEM_BASE);
+	prop_str(w, "device_type", "memory");
+	prop_reg(w, "reg", (uint64_t[]){ SECURE_MEM_BASE, 16 * MiB }, 1);
+	secure_only(w);
+	end(w);
+
+	fdt_pl011(w, ph, SECURE_UART_BASE, IRQ_SECURE_UART, 1);
+	if (!ph->secure_gpio)
+		return;
+	fdt_pl061(w, ph, SECURE_GPIO_BASE, 0, ph->secure_gpio, 1);
+	for (uint32_t line = 0; line < 2; line++) {
+		const char *name = line ? "gpio-restart" : "gpio-poweroff";
+
+		begin(w, "%s", name);
+		prop_str(w, "compatible", name);
+		prop_cells(w, "gpios", (uint32_t[]){ ph->secure_gpio, line, 0 }, 3);
+		secure_only(w);
+		end(w);
+	}
+}
+
+static void fdt_smmu(struct fdtw *w, const struct phandles *ph)
+{
+	static const char compatible[] = "arm,smmu-v3";
+	static const char names[] = "eventq\0priq\0cmdq-sync\0gerror";
+	uint32_t irqs[12];
+
+	for (uint32_t i = 0; i < 4; i++) {
+		irqs[3 * i] = 0;
+		irqs[3 * i + 1] = IRQ_SMMU + i;
+		irqs[3 * i + 2] = IRQ_EDGE_RISING;
+	}
+	begin(w, "smmuv3@%" PRIx64, SMMU_BASE);
+	prop_strs(w, "compatible", compatible, sizeof(compatible));
+	prop_reg(w, "reg", (uint64_t[]){ SMMU_BASE, SMMU_SIZE }, 1);
+	prop_cells(w, "interrupts", irqs, 12);
+	prop_strs(w, "interrupt-names", names, sizeof(names));
+	prop(w, "dma-coherent", NULL, 0);
+	prop_u32(w, "#iommu-cells", 1);
+	prop_u32(w, "phandle", ph->iommu);
+	end(w);
+}
+
 static void fdt_devices(struct fdtw *w, const struct virt *v, const struct phandles *ph)
 {
-	static const char primecell_uart[] = "arm,pl011\0arm,primecell";
 	static const char primecell_rtc[] = "arm,pl031\0arm,primecell";
-	static const char primecell_gpio[] = "arm,pl061\0arm,primecell";
-	static const char uart_clocks[] = "uartclk\0apb_pclk";
 	static const char platform[] = "qemu,platform\0simple-bus";
 
 	begin(w, "platform-bus@%" PRIx64, PLATFORM_BASE);
@@ -730,16 +1003,7 @@ static void fdt_devices(struct fdtw *w, const struct virt *v, const struct phand
 	end(w);
 	end(w);
 
-	begin(w, "pl061@%" PRIx64, GPIO_BASE);
-	prop_reg(w, "reg", (uint64_t[]){ GPIO_BASE, 4 * KiB }, 1);
-	prop_strs(w, "compatible", primecell_gpio, sizeof(primecell_gpio));
-	prop_u32(w, "#gpio-cells", 2);
-	prop(w, "gpio-controller", NULL, 0);
-	prop_cells(w, "interrupts", (uint32_t[]){ 0, IRQ_GPIO, 4 }, 3);
-	prop_u32(w, "clocks", ph->clock);
-	prop_str(w, "clock-names", "apb_pclk");
-	prop_u32(w, "phandle", ph->gpio);
-	end(w);
+	fdt_pl061(w, ph, GPIO_BASE, IRQ_GPIO, ph->gpio, 0);
 
 	fdt_pcie(w, v, ph);
 
@@ -751,39 +1015,186 @@ static void fdt_devices(struct fdtw *w, const struct virt *v, const struct phand
 	prop_str(w, "clock-names", "apb_pclk");
 	end(w);
 
-	begin(w, "pl011@%" PRIx64, UART_BASE);
-	prop_strs(w, "compatible", primecell_uart, sizeof(primecell_uart));
-	prop_reg(w, "reg", (uint64_t[]){ UART_BASE, 4 * KiB }, 1);
-	prop_cells(w, "interrupts", (uint32_t[]){ 0, IRQ_UART, 4 }, 3);
-	prop_cells(w, "clocks", (uint32_t[]){ ph->clock, ph->clock }, 2);
-	prop_strs(w, "clock-names", uart_clocks, sizeof(uart_clocks));
+	fdt_pl011(w, ph, UART_BASE, IRQ_UART, 0);
+	if (v->secure)
+		fdt_secure(w, ph);
+	if (v->smmu)
+		fdt_smmu(w, ph);
+}
+
+/*
+ * phandles in QEMU's order: the clock, the CPUs (last first, from
+ * virt-6.2), the GIC, its MSI controller, the IOMMU, the GPIOs
+ */
+static void allocate_phandles(const struct virt *v, struct phandles *ph)
+{
+	uint32_t next = v->phandle_start;
+
+	ph->clock = next++;
+	if (version_at_least(v, "6.2")) {
+		ph->cpu0 = next + v->vcpus - 1;
+		next += v->vcpus;
+	}
+	ph->gic = next++;
+	if (v->gic == 2 || has_its(v))
+		ph->msi = next++;
+	if (v->smmu)
+		ph->iommu = next++;
+	ph->gpio = next++;
+	if (v->secure && version_at_least(v, "6.0"))
+		ph->secure_gpio = next++;
+}
+
+/* how many phandles the tree takes (allocate_phandles' count) */
+static uint32_t phandles_needed(const struct virt *v)
+{
+	struct phandles ph = { 0 };
+	struct virt w = *v;
+
+	w.phandle_start = 1;
+	allocate_phandles(&w, &ph);
+	return ph.secure_gpio > ph.gpio ? ph.secure_gpio : ph.gpio;
+}
+
+/*
+ * QEMU's PSCI conduit: SMC with EL2, else HVC; none where it would call
+ * the EL the guest starts in. A Linux kernel starts at EL2 or EL1; with
+ * none (a tree dumped alone) the vCPU starts at its highest EL: EL3 with
+ * secure, so no PSCI node then.
+ */
+static const char *psci_method(const struct virt *v, const struct pm_board_boot *b)
+{
+	unsigned boot_el;
+
+	if (b && b->kernel_size)
+		boot_el = v->el2 ? 2 : 1;
+	else
+		boot_el = v->secure ? 3 : v->el2 ? 2 : 1;
+	if ((!v->el2 && boot_el >= 2) || (v->el2 && boot_el == 3))
+		return NULL;
+	return v->el2 ? "smc" : "hvc";
+}
+
+static void fdt_psci(struct fdtw *w, const char *method)
+{
+	static const char psci[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
+
+	begin(w, "psci");
+	prop_strs(w, "compatible", psci, sizeof(psci));
+	prop_str(w, "method", method);
+	prop_u32(w, "cpu_suspend", 0xc4000001);
+	prop_u32(w, "cpu_off", 0x84000002);
+	prop_u32(w, "cpu_on", 0xc4000003);
+	prop_u32(w, "migrate", 0xc4000005);
+	end(w);
+}
+
+/* both banks in one node, or (secure) the second alone: the first is fdt_secure's */
+static void fdt_flash(struct fdtw *w, const struct virt *v)
+{
+	uint64_t reg[4] = { FLASH_BASE, FLASH_BANK, FLASH_BASE + FLASH_BANK, FLASH_BANK };
+
+	begin(w, "flash@%" PRIx64, v->secure ? FLASH_BASE + FLASH_BANK : FLASH_BASE);
+	prop_str(w, "compatible", "cfi-flash");
+	prop_reg(w, "reg", v->secure ? reg + 2 : reg, v->secure ? 1 : 2);
+	prop_u32(w, "bank-width", 4);
+	end(w);
+}
+
+/* the timer's and the PMU's PPIs; GICv2 names the CPUs they reach, virt-2.8 and older say edge */
+static void fdt_timer_pmu(struct fdtw *w, const struct virt *v)
+{
+	static const char timer[] = "arm,armv8-timer\0arm,armv7-timer";
+	uint32_t targets = v->gic == 2 ? ((UINT32_C(1) << v->vcpus) - 1) << 8 : 0;   /* vcpus <= 8 */
+	uint32_t tflags = (v->edge_timers ? IRQ_EDGE_RISING : IRQ_LEVEL_HIGH) | targets;
+
+	if (v->pmu) {
+		begin(w, "pmu");
+		prop_str(w, "compatible", "arm,armv8-pmuv3");
+		prop_cells(w, "interrupts", (uint32_t[]){ 1, PPI_PMU, IRQ_LEVEL_HIGH | targets }, 3);
+		end(w);
+	}
+	begin(w, "timer");
+	prop_strs(w, "compatible", timer, sizeof(timer));
+	prop(w, "always-on", NULL, 0);
+	prop_cells(w, "interrupts", (uint32_t[]){
+		1, PPI_TIMER_S_EL1, tflags, 1, PPI_TIMER_NS_EL1, tflags,
+		1, PPI_TIMER_VIRT, tflags, 1, PPI_TIMER_NS_EL2, tflags }, 12);
+	end(w);
+}
+
+/* dtb_randomness: a KASLR seed and 32 bytes for the guest's RNG, fresh each time */
+static void randomness(struct fdtw *w)
+{
+	uint8_t seed[8 + 32];
+	size_t got = 0;
+
+	while (w->rc == 0 && got < sizeof(seed)) {
+		ssize_t n = getrandom(seed + got, sizeof(seed) - got, 0);
+
+		if (n < 0 && errno != EINTR)
+			w->rc = -errno;
+		got += n > 0 ? (size_t)n : 0;
+	}
+	prop(w, "kaslr-seed", seed, 8);
+	prop(w, "rng-seed", seed + 8, 32);
+}
+
+static void fdt_chosen(struct fdtw *w, const struct virt *v, const struct pm_board_boot *b)
+{
+	begin(w, "chosen");
+	prop_str(w, "stdout-path", "/pl011@9000000");
+	if (v->randomness)
+		randomness(w);
+	if (b && b->cmdline)
+		prop_str(w, "bootargs", b->cmdline);
+	if (b && b->initrd_size) {
+		uint64_t s = b->initrd_load, e = b->initrd_load + b->initrd_size;
+
+		prop_cells(w, "linux,initrd-start", (uint32_t[]){ (uint32_t)(s >> 32), (uint32_t)s }, 2);
+		prop_cells(w, "linux,initrd-end", (uint32_t[]){ (uint32_t)(e >> 32), (uint32_t)e }, 2);
+	}
+	end(w);
+	if (!v->secure)
+		return;
+	begin(w, "secure-chosen");
+	prop_str(w, "stdout-path", "/pl011@9040000");
+	if (v->randomness)
+		randomness(w);
+	end(w);
+}
+
+static void fdt_xen(struct fdtw *w)
+{
+	static const char xen[] = "xen,xen-4.17\0xen,xen";
+
+	begin(w, "hypervisor@%" PRIx64, XEN_GNTTAB_BASE);
+	prop_strs(w, "compatible", xen, sizeof(xen));
+	prop_reg(w, "reg", (uint64_t[]){ XEN_GNTTAB_BASE, XEN_GNTTAB_SIZE }, 1);
+	prop_cells(w, "interrupts", (uint32_t[]){ 1, PPI_XEN_EVTCHN, 0xf08 }, 3);
+	end(w);
+}
+
+static void fdt_clock(struct fdtw *w, const struct phandles *ph)
+{
+	begin(w, "apb-pclk");
+	prop_str(w, "compatible", "fixed-clock");
+	prop_u32(w, "#clock-cells", 0);
+	prop_u32(w, "clock-frequency", 24000000);
+	prop_str(w, "clock-output-names", "clk24mhz");
+	prop_u32(w, "phandle", ph->clock);
 	end(w);
 }
 
 static long virt_firmware(const struct pm_board_layout *l, const struct pm_board_boot *b, void **blob)
 {
-	static const char psci[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
-	static const char timer[] = "arm,armv8-timer\0arm,armv7-timer";
-	static const char xen[] = "xen,xen-4.17\0xen,xen";
 	const struct virt *v = l->board_data;
+	const char *method = psci_method(v, b);
 	struct fdtw w = { .size = 1024 };
-	struct phandles ph = { .clock = 0x8000 };
-	uint32_t next = 0x8001, ppi_flags = 4;   /* level, active high */
+	struct phandles ph = { 0 };
 	long rc;
 
-	/* phandles as QEMU allocates them: clock, CPUs (last first), GIC, MSI, GPIO */
-	if (version_at_least(v, "6.2")) {
-		ph.cpu0 = next + v->vcpus - 1;
-		next += v->vcpus;
-	}
-	ph.gic = next++;
-	if (v->gic == 2 || version_at_least(v, "6.2"))
-		ph.msi = next++;
-	ph.gpio = next++;
-	/* GICv2 PPIs name their target CPUs */
-	if (v->gic == 2)
-		ppi_flags |= ((1u << v->vcpus) - 1) << 8;
-
+	allocate_phandles(v, &ph);
 	w.buf = pm__malloc((size_t)w.size);
 	if (!w.buf)
 		return -ENOMEM;
@@ -795,15 +1206,8 @@ static long virt_firmware(const struct pm_board_layout *l, const struct pm_board
 	prop_u32(&w, "#size-cells", 2);
 	prop_u32(&w, "#address-cells", 2);
 	prop_str(&w, "compatible", "linux,dummy-virt");
-
-	begin(&w, "psci");
-	prop_strs(&w, "compatible", psci, sizeof(psci));
-	prop_str(&w, "method", "hvc");
-	prop_u32(&w, "cpu_suspend", 0xc4000001);
-	prop_u32(&w, "cpu_off", 0x84000002);
-	prop_u32(&w, "cpu_on", 0xc4000003);
-	prop_u32(&w, "migrate", 0xc4000005);
-	end(&w);
+	if (method)
+		fdt_psci(&w, method);
 
 	begin(&w, "memory@%" PRIx64, RAM_BASE);
 	prop_str(&w, "device_type", "memory");
@@ -813,57 +1217,14 @@ static long virt_firmware(const struct pm_board_layout *l, const struct pm_board
 	end(&w);
 
 	fdt_devices(&w, v, &ph);
-
-	begin(&w, "pmu");
-	prop_str(&w, "compatible", "arm,armv8-pmuv3");
-	prop_cells(&w, "interrupts", (uint32_t[]){ 1, PPI_PMU, ppi_flags }, 3);
-	end(&w);
-
 	fdt_gic(&w, v, &ph);
-
-	begin(&w, "flash@0");
-	prop_str(&w, "compatible", "cfi-flash");
-	prop_reg(&w, "reg", (uint64_t[]){ FLASH_BASE, FLASH_BANK, FLASH_BASE + FLASH_BANK, FLASH_BANK }, 2);
-	prop_u32(&w, "bank-width", 4);
-	end(&w);
-
+	fdt_flash(&w, v);
 	fdt_cpus(&w, v, &ph);
-
-	begin(&w, "timer");
-	prop_strs(&w, "compatible", timer, sizeof(timer));
-	prop(&w, "always-on", NULL, 0);
-	prop_cells(&w, "interrupts", (uint32_t[]){
-		1, PPI_TIMER_S_EL1, ppi_flags, 1, PPI_TIMER_NS_EL1, ppi_flags,
-		1, PPI_TIMER_VIRT, ppi_flags, 1, PPI_TIMER_NS_EL2, ppi_flags }, 12);
-	end(&w);
-
-	begin(&w, "apb-pclk");
-	prop_str(&w, "compatible", "fixed-clock");
-	prop_u32(&w, "#clock-cells", 0);
-	prop_u32(&w, "clock-frequency", 24000000);
-	prop_str(&w, "clock-output-names", "clk24mhz");
-	prop_u32(&w, "phandle", ph.clock);
-	end(&w);
-
-	begin(&w, "chosen");
-	prop_str(&w, "stdout-path", "/pl011@9000000");
-	if (b && b->cmdline)
-		prop_str(&w, "bootargs", b->cmdline);
-	if (b && b->initrd_size) {
-		uint64_t s = b->initrd_load, e = b->initrd_load + b->initrd_size;
-
-		prop_cells(&w, "linux,initrd-start", (uint32_t[]){ (uint32_t)(s >> 32), (uint32_t)s }, 2);
-		prop_cells(&w, "linux,initrd-end", (uint32_t[]){ (uint32_t)(e >> 32), (uint32_t)e }, 2);
-	}
-	end(&w);
-
-	if (v->xen) {
-		begin(&w, "hypervisor@%" PRIx64, XEN_GNTTAB_BASE);
-		prop_strs(&w, "compatible", xen, sizeof(xen));
-		prop_reg(&w, "reg", (uint64_t[]){ XEN_GNTTAB_BASE, XEN_GNTTAB_SIZE }, 1);
-		prop_cells(&w, "interrupts", (uint32_t[]){ 1, PPI_XEN_EVTCHN, 0xf08 }, 3);
-		end(&w);
-	}
+	fdt_timer_pmu(&w, v);
+	fdt_clock(&w, &ph);
+	fdt_chosen(&w, v, b);
+	if (v->xen)
+		fdt_xen(&w);
 	end(&w);
 	FDTW(&w, fdt_finish(w.buf));
 	if (w.rc) {

@@ -3,6 +3,7 @@
  * with did-you-mean, option parsing, regions, the layout table, PVH start
  * info
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -235,7 +236,11 @@ int pm_board_opt_uint(const struct pm_board_config *cfg, const char *key,
 	if (!v)
 		return 0;
 	errno = 0;
-	*out = strtoull(v, &end, 10);
+	/* decimal, or hexadecimal after 0x (never octal: "010" is ten) */
+	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X') && isxdigit((unsigned char)v[2]))
+		*out = strtoull(v + 2, &end, 16);
+	else
+		*out = strtoull(v, &end, 10);
 	if (v[0] >= '0' && v[0] <= '9' && *end == '\0' && errno == 0 && *out <= max)
 		return 0;
 	set_err(err, "%s: '%s' is not a number from 0 to %" PRIu64, key, v, max);

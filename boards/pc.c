@@ -30,6 +30,7 @@
 
 #include <xen/xen.h>
 #include <xen/arch-x86/hvm/start_info.h>
+#include <xen/hvm/hvm_info_table.h>
 
 #include "physmap/board.h"
 #include "alloc-internal.h"
@@ -263,14 +264,27 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 	return rc;
 }
 
+/* Xen's HVM_MAX_VCPUS: an HVM or PVH guest has 128 vCPUs at most (the config takes up to 512, for virt) */
+static int check_vcpus(const struct pm_board_config *cfg, char *err)
+{
+	int max = cfg->max_vcpus > cfg->vcpus;
+	unsigned n = max ? cfg->max_vcpus : cfg->vcpus;
+
+	if (n <= HVM_MAX_VCPUS)
+		return 0;
+	snprintf(err, PM_BOARD_ERR_LEN, "%s: %u is more than the %u vCPUs of an HVM or PVH guest (Xen's HVM_MAX_VCPUS)",
+		 max ? "maxvcpus" : "vcpus", n, HVM_MAX_VCPUS);
+	return -EINVAL;
+}
+
 static int layout_pc(const struct pm_board_config *cfg, struct pm_board_layout *l, char *err)
 {
-	return pc_layout(cfg, I440FX, l, err);
+	return check_vcpus(cfg, err) ?: pc_layout(cfg, I440FX, l, err);
 }
 
 static int layout_q35(const struct pm_board_config *cfg, struct pm_board_layout *l, char *err)
 {
-	return pc_layout(cfg, Q35, l, err);
+	return check_vcpus(cfg, err) ?: pc_layout(cfg, Q35, l, err);
 }
 
 /*

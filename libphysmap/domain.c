@@ -724,6 +724,21 @@ static int pv_begin(struct build *b)
 }
 
 /*
+ * the simulator's vCPUs run at EL1 (Unicorn's, KVM's on an x86 host): a
+ * layout that boots its guest at EL2 is refused before anything is made.
+ * returns: 0; -EOPNOTSUPP (said)
+ */
+static int vcpus_check(struct build *b)
+{
+	if (!(b->layout.needs & PM_BOARD_NEEDS_EL2))
+		return 0;
+	snprintf(b->err, b->errlen,
+		 "%s: %s = 1 (board '%s'): the guest would boot at EL2, and the simulator's vCPUs run at EL1 only",
+		 b->cfg->name, b->layout.needs_key ? b->layout.needs_key : "virtualization", b->cfg->board);
+	return -EOPNOTSUPP;
+}
+
+/*
  * the simulator: RAM its frame pool cannot hold is refused before anything
  * is made, naming the pool (on Xen the toolstack may balloon dom0 first,
  * and populate's own error says it). returns: 0; -ENOMEM (said)
@@ -786,6 +801,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	if ((rc = devices_prepare(b)) || (!restore && (rc = read_images(b))))
 		return rc;
 	b->special = ram_top(&b->layout);
+	if (!b->xen && (rc = vcpus_check(b)))
+		return rc;
 	if (!b->xen && (rc = pool_check(b)))
 		return rc;
 	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);

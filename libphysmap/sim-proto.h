@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define PM_SIM_VERSION 9
+#define PM_SIM_VERSION 10
 /* a request's status: PM_SIM_NO_REPLY asks for none (EVTCHN_NOTIFY: one way, nothing to wait for) */
 #define PM_SIM_NO_REPLY 1
 #define PM_SIM_MAX_PAYLOAD (1u << 20)
@@ -58,6 +58,7 @@ enum pm_sim_op {
 	PM_SIM_GNT_UNMAP,
 	PM_SIM_RESUME,
 	PM_SIM_WAIT,
+	PM_SIM_IOREQ_FDS,
 	PM_SIM_OP_COUNT
 };
 
@@ -88,6 +89,8 @@ struct pm_sim_wait { uint32_t domid, state, shutdown_reason, timeout_ms; };
 enum pm_sim_engine { PM_SIM_ENGINE_UNICORN, PM_SIM_ENGINE_KVM };
 /* fds_limit: the simulator's open-files limit (a create is refused with -EMFILE near it) */
 struct pm_sim_info { uint64_t total_pages, free_pages; uint32_t nr_domains, engine, fds_limit, pad; };
+/* vcpus: 1 to PM_SIM_MAX_VCPUS (virt's 512: GICv3 with both redistributor regions) */
+#define PM_SIM_MAX_VCPUS 512
 struct pm_sim_create { char name[PM_SIM_NAME_LEN]; uint64_t max_pfn; uint32_t vcpus, pad; };
 struct pm_sim_domid { uint32_t domid, pad; };
 struct pm_sim_rename { uint32_t domid, pad; char name[PM_SIM_NAME_LEN]; };
@@ -148,7 +151,16 @@ struct pm_sim_gnt_unmap { uint32_t handle, pad; };
  * IOREQ_SERVER replies the vCPU count and where the buffered ring sits in
  * the page fd (after the ioreq_t slots); the fds come as SCM_RIGHTS
  */
+/*
+ * IOREQ_SERVER replies pm_sim_ioreq_info and descriptors: the ioreq page,
+ * the vCPUs' doorbell to the device model, then the first vCPUs' own (at
+ * most PM_SIM_IOREQ_FDS_MAX of them: one message carries no more).
+ * IOREQ_FDS (the server's owner only) replies the next ones, the vCPUs'
+ * from @first on, again at most PM_SIM_IOREQ_FDS_MAX; -EINVAL past the last.
+ */
+#define PM_SIM_IOREQ_FDS_MAX (PM_SIM_MAX_FDS - 2)
 struct pm_sim_ioreq_info { uint32_t vcpus, buf_slots; uint64_t buf_offset; };
+struct pm_sim_ioreq_fds { uint32_t domid, first; };
 
 /*
  * The buffered ring, like Xen's buffered_iopage_t but with whole addresses

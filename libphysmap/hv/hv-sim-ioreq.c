@@ -25,29 +25,58 @@ _Static_assert(PM_HV_IOREQ_EXEC == PM_SIM_IOREQ_EXEC, "one exec ioreq type");
 _Static_assert((int)PM_HV_IO_MMIO == PM_SIM_IO_MMIO && (int)PM_HV_IO_PIO == PM_SIM_IO_PIO, "io types");
 
 struct sim_ioreq {
-	int fds[PM_SIM_MAX_FDS];   /* the page, to us, then one a vCPU */
+	int *fds;   /* [2 + vcpus]: the page, to us, then one a vCPU */
 	int nr_fds;
 	void *page;
 	size_t page_size;
 	struct pm_sim_buf_iopage *buf;
 };
 
+/* the vCPUs' descriptors past the first message's, PM_SIM_IOREQ_FDS_MAX at a time */
+static int more_fds(struct pm_hv_ioreq *s, struct sim_ioreq *q, uint32_t vcpus)
+{
+	while ((uint32_t)q->nr_fds < vcpus + 2) {
+		struct pm_sim_ioreq_fds rq = { s->domid, (uint32_t)q->nr_fds - 2 };
+		int got = 0, rc;
+
+		rc = pm__sim_call_fds(s->hv, PM_SIM_IOREQ_FDS, &rq, sizeof(rq), -1, NULL, 0, NULL,
+				      q->fds + q->nr_fds, (int)(vcpus + 2) - q->nr_fds, &got);
+		if (rc)
+			return rc;
+		if (got <= 0)
+			return -EPROTO;
+		q->nr_fds += got;
+	}
+	return 0;
+}
+
 static int sim_ioreq_open(struct pm_hv_ioreq *s)
 {
 	struct pm_sim_domid d = { s->domid, 0 };
 	struct pm_sim_ioreq_info info;
 	struct sim_ioreq *q = pm__calloc(1, sizeof(*q));
+	int first[PM_SIM_MAX_FDS], nr_first = 0;
 	int rc;
 
 	if (!q)
 		return -ENOMEM;
 	q->page = MAP_FAILED;
 	rc = pm__sim_call_fds(s->hv, PM_SIM_IOREQ_SERVER, &d, sizeof(d), -1, &info, sizeof(info), NULL,
-			      q->fds, PM_SIM_MAX_FDS, &q->nr_fds);
-	if (!rc && (q->nr_fds < 3 || (unsigned int)q->nr_fds != info.vcpus + 2 ||
+			      first, PM_SIM_MAX_FDS, &nr_first);
+	if (!rc && (nr_first < 3 || info.vcpus == 0 || info.vcpus > PM_SIM_MAX_VCPUS ||
+		    (uint32_t)nr_first > info.vcpus + 2 ||
 		    info.buf_offset < info.vcpus * sizeof(ioreq_t) || info.buf_offset % 4096 ||
 		    info.buf_slots != PM_SIM_BUF_SLOTS))
 		rc = -EPROTO;
+	if (!rc && !(q->fds = pm__calloc(info.vcpus + 2, sizeof(int))))
+		rc = -ENOMEM;
+	if (q->fds) {
+		memcpy(q->fds, first, (size_t)nr_first * sizeof(int));
+		q->nr_fds = nr_first;
+		nr_first = 0;
+	}
+	if (!rc)
+		rc = more_fds(s, q, info.vcpus);
 	if (!rc) {
 		q->page_size = info.buf_offset + sizeof(struct pm_sim_buf_iopage);
 		q->page = mmap(NULL, q->page_size, PROT_READ | PROT_WRITE, MAP_SHARED, q->fds[0], 0);
@@ -55,8 +84,11 @@ static int sim_ioreq_open(struct pm_hv_ioreq *s)
 			rc = -errno;
 	}
 	if (rc) {
+		for (int i = 0; i < nr_first; i++)
+			close(first[i]);
 		for (int i = 0; i < q->nr_fds; i++)
 			close(q->fds[i]);
+		free(q->fds);
 		free(q);
 		return rc;
 	}
@@ -74,6 +106,7 @@ static void sim_ioreq_close(struct pm_hv_ioreq *s)
 	munmap(q->page, q->page_size);
 	for (int i = 0; i < q->nr_fds; i++)
 		close(q->fds[i]);
+	free(q->fds);
 	free(q);
 }
 

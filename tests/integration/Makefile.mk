@@ -89,7 +89,7 @@ check_PROGRAMS += tests/integration/hv-probe
 tests_integration_hv_probe_SOURCES = tests/integration/hv-probe.c
 tests_integration_hv_probe_LDADD = libphysmap.la
 
-EXTRA_DIST += tests/oracles/qemu-pc-e820.py tests/oracles/xen-core-diff.py
+EXTRA_DIST += tests/oracles/qemu-pc-e820.py tests/oracles/xen-core-diff.py tests/oracles/qemu-virt-dtb.py
 
 # plugins for pxl-cli.sh: one good, two that pxl must report and skip
 check_LTLIBRARIES = tests/integration/plugins/wrong-abi.la \

@@ -2,7 +2,7 @@
  * board-dump - print what a board makes of a configuration, for the oracle
  * tests (the pxl CLI will show the same through `pxl board` / `pxl e820`).
  *
- *   board-dump BOARD MEMORY [key=value...] [--vcpus=N] [--maxmem=SIZE]
+ *   board-dump BOARD MEMORY [key=value...] [--vcpus=N] [--maxmem=SIZE] [--kernel=BYTES]
  *              [--firmware|--e820|--table|--json|--dtb=FILE|--acpi=DIR]
  *
  * Prints the chosen view in Linux's E820 format (or the region table, or
@@ -10,7 +10,9 @@
  * tree) to FILE, or the PVH guest's ACPI tables, found from the start
  * info's RSDP pointer, to DIR as acpixtract names them (rsdp.dat,
  * xsdt.dat, facp.dat, ...: what iasl -d reads); on a refused
- * configuration prints "error: MESSAGE" and exits 1.
+ * configuration prints "error: MESSAGE" and exits 1. --kernel says a
+ * kernel of that many bytes is loaded (as QEMU's -kernel; 0, the default,
+ * is a tree dumped with no kernel, as QEMU's dumpdtb= alone).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +99,8 @@ static int write_acpi(const char *dir, const uint8_t *blob, long n, uint64_t bas
 
 int main(int argc, char **argv)
 {
-	struct pm_board_opt opts[16];
+	struct pm_board_opt opts[32];
+	uint64_t kernel = 0;
 	struct pm_board_config cfg = { .vcpus = 1, .opts = opts };
 	struct pm_board_layout l;
 	const struct board_ops *board;
@@ -124,13 +127,15 @@ int main(int argc, char **argv)
 				printf("error: bad maxmem\n");
 				return 1;
 			}
+		} else if (strncmp(argv[i], "--kernel=", 9) == 0) {
+			kernel = strtoull(argv[i] + 9, NULL, 10);
 		} else if (strncmp(argv[i], "--dtb=", 6) == 0) {
 			dtb = argv[i] + 6;
 		} else if (strncmp(argv[i], "--acpi=", 7) == 0) {
 			acpi = argv[i] + 7;
 		} else if (argv[i][0] == '-') {
 			view = argv[i];
-		} else if (eq && cfg.nr_opts < 16) {
+		} else if (eq && cfg.nr_opts < 32) {
 			*eq = '\0';
 			opts[cfg.nr_opts++] = (struct pm_board_opt){ argv[i], eq + 1 };
 		}
@@ -141,7 +146,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (dtb || acpi) {
-		struct pm_board_boot boot = { .kernel_size = 0 };
+		struct pm_board_boot boot = { .kernel_size = kernel };
 		void *blob = NULL;
 		FILE *f;
 

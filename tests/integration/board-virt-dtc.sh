@@ -2,8 +2,8 @@
 # The virt board's device trees through dtc, QEMU's own tool chain for them:
 # `dtc -I dtb -O dts` reads each with no warning at all (QEMU's own trees
 # give none either), and a round trip dtb -> dts -> dtb -> dts gives the same
-# source back, for the compact layout and compat ones, GICv2 and GICv3,
-# with and without the Xen hypervisor node.
+# source back, for the compact layout and compat ones, GICv2, v3 and v4,
+# with and without the Xen hypervisor node, EL2, the secure world, the SMMU.
 . "$top_srcdir/tests/tap.sh"
 need_tool "${DTC:-dtc}" device-tree-compiler
 dtc=${DTC:-dtc}
@@ -20,6 +20,9 @@ cases=(
 	"1G|--vcpus=8 compat=7.2"
 	"1G|--vcpus=2 compat=2.12 gic_version=3"
 	"1G|--vcpus=2 xen=0 highmem_ecam=0 highmem_mmio=0"
+	"1G|--vcpus=4 gic_version=2 virtualization=1 secure=1 --kernel=4096"
+	"1G|--vcpus=300 gic_version=max virtualization=1 iommu=smmuv3"
+	"1G|--vcpus=2 compat=2.6 dtb_randomness=1 its=0 phandle_start=0x100"
 )
 plan $((2 * ${#cases[@]}))
 for c in "${cases[@]}"; do

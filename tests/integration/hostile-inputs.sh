@@ -45,7 +45,7 @@ probe() {
 	is "$what: exit 1, one line naming where, nothing left" "1 1 yes $before" "$rc $lines $where $(host)"
 }
 
-plan 79
+plan 89
 before=$(host)
 [ "$before" = "Domain-0 4096 [] dm:0 files:0" ] || bail "the host is not clean to begin with: $before"
 
@@ -81,7 +81,10 @@ refused "memory past the address space (pc)" 'name = "g"\nmemory = "1t"\n'
 refused "memory past the address space, on the command line" 'name = "g"\n' memory=2t
 refused "maxmem below memory" 'name = "g"\nmemory = 1024\nmaxmem = 512\n'
 refused "vcpus 0" 'name = "g"\nvcpus = 0\n'
-refused "vcpus 129" 'name = "g"\nvcpus = 129\n'
+refused "vcpus 129 (pc: Xen's HVM_MAX_VCPUS)" 'name = "g"\nvcpus = 129\n'
+refused "vcpus 4097 (past any board)" 'name = "g"\nboard = "virt"\nvcpus = 4097\n'
+refused "vcpus 513 (virt: QEMU's 512)" 'name = "g"\nboard = "virt"\nvcpus = 513\n'
+refused "vcpus 318 (virt: GICv4's redistributors hold 317)" 'name = "g"\nboard = "virt"\ngic_version = 4\nvirtualization = 1\nvcpus = 318\n'
 refused "vcpus \"two\"" 'name = "g"\nvcpus = "two"\n'
 refused "maxvcpus below vcpus" 'name = "g"\nvcpus = 4\nmaxvcpus = 2\n'
 refused "more vCPUs than GICv2 has (virt)" 'name = "g"\nboard = "virt"\ngic_version = 2\nvcpus = 9\n'
@@ -97,6 +100,13 @@ refused "an unknown on_poweroff action" 'name = "g"\non_poweroff = 3\n'
 
 # board options
 refused "a GIC version no board has" 'name = "g"\nboard = "virt"\ngic_version = 9\n'
+refused "GICv4 without virtualization (virt)" 'name = "g"\nboard = "virt"\ngic_version = 4\n'
+refused "the host's GIC (virt: no KVM for Arm here)" 'name = "g"\nboard = "virt"\ngic_version = "host"\n'
+refused "an ITS on virt-6.1 (emulated from 6.2)" 'name = "g"\nboard = "virt"\ncompat = "6.1"\ngic_version = 3\nits = 1\n'
+refused "a high ECAM on virt-2.12 (from 3.0)" 'name = "g"\nboard = "virt"\ncompat = "2.12"\nhighmem_ecam = 1\n'
+refused "an IOMMU virt does not have" 'name = "g"\nboard = "virt"\niommu = "intel-iommu"\n'
+refused "phandles past 0xfffffffe" 'name = "g"\nboard = "virt"\nphandle_start = "0xfffffffe"\n'
+refused "EL2 on the simulator (virt)" "name = \"g\"\nboard = \"virt\"\nvirtualization = 1\nkernel = \"$A\"\n"
 refused "a virt key on pc" 'name = "g"\nhighmem = 0\n'
 refused "a machine version not reproduced (pc)" 'name = "g"\ncompat = "1.0"\n'
 refused "a machine version not reproduced (virt)" 'name = "g"\nboard = "virt"\ncompat = "1.0"\n'

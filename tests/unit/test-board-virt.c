@@ -262,7 +262,11 @@ static void bad_keys_and_machines_are_refused_by_name(void **state)
 	} bad[] = {
 		{ "cpu", "cortex-a15", GiB, 0, 1, "cpu: 'cortex-a15' is not a CPU model of this board" },
 		{ "compat", "8.0", GiB, 0, 1, "compat: '8.0' is not a virt machine version" },
-		{ "gic_version", "4", GiB, 0, 1, "gic_version: '4' is neither v2 nor v3" },
+		{ "gic_version", "5", GiB, 0, 1, "gic_version: '5' is not one of v2, v3, 2, 3, 4, max, host" },
+		{ "gic_version", "4", GiB, 0, 1, "gic_version: gic-version=4 requires virtualization enabled" },
+		{ "gic_version", "host", GiB, 0, 1, "gic_version: gic-version=host requires KVM" },
+		{ "iommu", "virtio", GiB, 0, 1, "iommu: 'virtio' is neither none nor smmuv3" },
+		{ "phandle_start", "0xfffffffc", GiB, 0, 1, "phandle_start: 0xfffffffc leaves room for 3 phandles; this tree needs 5" },
 		{ "gic_version", "2", GiB, 0, 9, "vcpus: Number of SMP CPUs requested (9) exceeds max CPUs supported by machine 'mach-virt' (8)" },
 		{ "gic_version", "3", GiB, 0, 513, "vcpus: Invalid SMP CPUs 513. The max CPUs supported by machine 'virt-7.2' is 512" },
 		{ "slots", "257", GiB, 2 * GiB, 1, "slots: unsupported number of memory slots: 257" },
@@ -313,6 +317,74 @@ static uint64_t cell64(const void *p, int i)
 	const fdt32_t *c = p;
 
 	return ((uint64_t)fdt32_to_cpu(c[2 * i]) << 32) | fdt32_to_cpu(c[2 * i + 1]);
+}
+
+static void virtualization_asks_for_el2_and_gicv4_holds_317_vcpus(void **state)
+{
+	struct machine m = { .memory = GiB, .vcpus = 62 };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	/* GICv2 with EL2: its virtual interface's two frames */
+	m.opts[0] = (struct pm_board_opt){ "gic_version", "2" };
+	m.opts[1] = (struct pm_board_opt){ "virtualization", "1" };
+	m.vcpus = 2;
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_int_equal(base_of(&l, "gic-hyp"), 0x08030000);
+	assert_int_equal(base_of(&l, "gic-vcpu"), 0x08040000);
+	assert_int_equal(l.needs, PM_BOARD_NEEDS_EL2);
+	assert_string_equal(l.needs_key, "virtualization");
+	pm_board_layout_dispose(&l);
+	/* GICv4's redistributors take 256 KiB: 61 fit the low region, the 62nd needs the high one */
+	m.opts[0] = (struct pm_board_opt){ "gic_version", "max" };
+	m.vcpus = 61;
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_null(find(&l, "gic-redist2"));
+	pm_board_layout_dispose(&l);
+	m.vcpus = 62;
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_non_null(find(&l, "gic-redist2"));
+	pm_board_layout_dispose(&l);
+	m.vcpus = 318;
+	assert_int_equal(layout(&m, &l, err), -EINVAL);
+	assert_string_equal(err, "vcpus: Number of SMP CPUs requested (318) exceeds max CPUs supported by machine 'mach-virt' (317)");
+	/* without EL2, max is GICv3: no needs, 123 in the low region */
+	m.opts[1] = (struct pm_board_opt){ "virtualization", "0" };
+	m.vcpus = 123;
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_int_equal(l.needs, 0);
+	assert_null(find(&l, "gic-redist2"));
+	assert_null(find(&l, "gic-hyp"));
+	pm_board_layout_dispose(&l);
+}
+
+static void smmuv3_is_a_device_and_secure_keeps_its_windows_reserved(void **state)
+{
+	struct machine m = { .memory = GiB };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+	int smmu_devices = 0;
+
+	(void)state;
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_int_equal(find(&l, "smmu")->kind, PM_REGION_RESERVED);
+	pm_board_layout_dispose(&l);
+	m.opts[0] = (struct pm_board_opt){ "iommu", "smmuv3" };
+	m.opts[1] = (struct pm_board_opt){ "secure", "1" };
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_int_equal(find(&l, "smmu")->kind, PM_REGION_MMIO);
+	assert_int_equal(find(&l, "smmu")->size, 128 * KiB);
+	for (size_t i = 0; i < l.nr_devices; i++)
+		if (!strcmp(l.devices[i].model, "smmuv3") && l.devices[i].base == 0x09050000 &&
+		    l.devices[i].irq == 74)
+			smmu_devices++;
+	assert_int_equal(smmu_devices, 1);
+	/* the secure world's devices are never the normal world's */
+	assert_int_equal(find(&l, "secure-uart")->kind, PM_REGION_RESERVED);
+	assert_int_equal(find(&l, "secure-ram")->kind, PM_REGION_RESERVED);
+	assert_int_equal(l.needs, 0);
+	pm_board_layout_dispose(&l);
 }
 
 static void device_tree_describes_memory_gic_pcie_and_chosen(void **state)
@@ -489,6 +561,8 @@ int main(void)
 		cmocka_unit_test(machine_2_12_keeps_the_ecam_low_but_reserves_its_space),
 		cmocka_unit_test(regions_beyond_the_pa_size_are_dropped),
 		cmocka_unit_test(bad_keys_and_machines_are_refused_by_name),
+		cmocka_unit_test(virtualization_asks_for_el2_and_gicv4_holds_317_vcpus),
+		cmocka_unit_test(smmuv3_is_a_device_and_secure_keeps_its_windows_reserved),
 		cmocka_unit_test(device_tree_describes_memory_gic_pcie_and_chosen),
 		cmocka_unit_test(device_tree_grows_its_buffer_for_512_vcpus),
 		cmocka_unit_test(devices_for_physmap_dm_carry_windows_and_irqs),

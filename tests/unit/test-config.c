@@ -246,7 +246,7 @@ static void bad_values_are_errors_at_their_key(void **state)
 	expect_error("name = \"g\"\nmemory = \"lots\"\n", NULL, 0,
 		     "%s:2: memory: \"lots\" is not a size (a number of MiB, or 512m, 2g, ...)");
 	expect_error("name = \"g\"\nvcpus = 0\n", NULL, 0,
-		     "%s:2: vcpus: \"0\" is not a number of vCPUs from 1 to 128");
+		     "%s:2: vcpus: \"0\" is not a number of vCPUs from 1 to 4096");
 	expect_error("name = \"g\"\non_crash = \"explode\"\n", NULL, 0,
 		     "%s:2: on_crash: \"explode\" is not one of destroy, restart, preserve, "
 		     "rename-restart, coredump-destroy, coredump-restart, soft-reset");

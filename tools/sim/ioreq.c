@@ -65,7 +65,7 @@ int sim_ioreq_create(struct sim_domain *d, int owner, int *fds, int max_fds)
 
 	if (d->ioreq)
 		return -EEXIST;
-	if ((int)d->vcpus + 2 > max_fds)
+	if (max_fds < 3)
 		return -E2BIG;
 	srv = pm_t_calloc(1, sizeof(*srv));
 	if (!srv)
@@ -99,13 +99,24 @@ int sim_ioreq_create(struct sim_domain *d, int owner, int *fds, int max_fds)
 	}
 	fds[n++] = srv->page_fd;
 	fds[n++] = srv->to_dm;
-	for (uint32_t i = 0; i < d->vcpus; i++)
-		fds[n++] = srv->to_vcpu[i];
+	n += sim_ioreq_vcpu_fds(srv, d->vcpus, 0, fds + n, max_fds - n);
 	d->ioreq = srv;
 	return n;
 fail:
 	sim_ioreq_free(srv, d->vcpus);
 	return -ENOMEM;
+}
+
+int sim_ioreq_vcpu_fds(const struct sim_ioreq_server *srv, uint32_t vcpus, uint32_t first, int *fds,
+		       int max)
+{
+	int n = 0;
+
+	if (first >= vcpus)
+		return -EINVAL;
+	for (uint32_t i = first; i < vcpus && n < max; i++)
+		fds[n++] = srv->to_vcpu[i];
+	return n;
 }
 
 /* adds or removes exactly [start, end) of @type in a list of ranges */

@@ -70,10 +70,18 @@ struct sim_ioreq_server {
 
 /**
  * sim_ioreq_create - @d's server for the client @owner
- * @fds: receives the fds to hand over: the page, to_dm, then one a vCPU
+ * @fds: receives the fds to hand over (@max_fds at most, 3 or more): the
+ *     page, to_dm, then the first vCPUs' own; sim_ioreq_vcpu_fds the rest
  * returns: the number of fds; -EEXIST; -ENOMEM; -errno
  */
 int sim_ioreq_create(struct sim_domain *d, int owner, int *fds, int max_fds);
+
+/**
+ * sim_ioreq_vcpu_fds - the vCPUs' own fds from @first on, @max at most
+ * returns: how many; -EINVAL if @first is past the last vCPU
+ */
+int sim_ioreq_vcpu_fds(const struct sim_ioreq_server *srv, uint32_t vcpus, uint32_t first, int *fds,
+		       int max);
 
 /** sim_ioreq_free - the server's memory and fds; NULL is fine */
 void sim_ioreq_free(struct sim_ioreq_server *srv, uint32_t vcpus);

@@ -627,7 +627,7 @@ static int op_create(struct sim *s, const struct pm_sim_create *c, void **out, u
 	int rc;
 
 	if (!len || len == sizeof(c->name) || !c->max_pfn || c->max_pfn > (1ull << 40) ||
-	    !c->vcpus || c->vcpus > 128)
+	    !c->vcpus || c->vcpus > PM_SIM_MAX_VCPUS)
 		return -EINVAL;
 	for (d = s->domains; d; d = d->next)
 		if (!strcmp(d->name, c->name))
@@ -908,6 +908,7 @@ static const uint32_t req_size[PM_SIM_OP_COUNT] = {
 	[PM_SIM_SET_ACTIONS] = sizeof(struct pm_sim_actions),
 	[PM_SIM_SET_PARAM] = sizeof(struct pm_sim_param),
 	[PM_SIM_IOREQ_SERVER] = sizeof(struct pm_sim_domid),
+	[PM_SIM_IOREQ_FDS] = sizeof(struct pm_sim_ioreq_fds),
 	[PM_SIM_MAP_IO_RANGE] = sizeof(struct pm_sim_io_range),
 	[PM_SIM_COALESCE] = sizeof(struct pm_sim_io_range),
 	[PM_SIM_NOTIFIER] = sizeof(struct pm_sim_notifier),
@@ -979,6 +980,23 @@ static int op_ioreq_server(struct sim *s, int client, uint32_t domid, void **out
 	info.buf_slots = PM_SIM_BUF_SLOTS;
 	info.buf_offset = d->ioreq->buf_offset;
 	return reply(out, out_len, &info, sizeof(info));
+}
+
+/* the rest of the vCPUs' descriptors, to the server's owner only */
+static int op_ioreq_fds(struct sim *s, int client, const struct pm_sim_ioreq_fds *q, int *fds, int *nr_fds)
+{
+	struct sim_domain *d;
+	int n, rc = guest(s, q->domid, &d);
+
+	if (rc)
+		return rc;
+	if (!d->ioreq || d->ioreq->owner != client)
+		return -EPERM;
+	n = sim_ioreq_vcpu_fds(d->ioreq, d->vcpus, q->first, fds, PM_SIM_IOREQ_FDS_MAX);
+	if (n < 0)
+		return n;
+	*nr_fds = n;
+	return 0;
 }
 
 static int op_evtchn(struct sim *s, uint32_t op, const struct pm_sim_evtchn *e, void **out, uint32_t *out_len,
@@ -1196,6 +1214,11 @@ static int rq_ioreq_server(struct req *r)
 {
 	return op_ioreq_server(r->s, r->client, ((const struct pm_sim_domid *)r->payload)->domid, r->out,
 			       r->out_len, r->fds, r->nr_fds);
+}
+
+static int rq_ioreq_fds(struct req *r)
+{
+	return op_ioreq_fds(r->s, r->client, r->payload, r->fds, r->nr_fds);
 }
 
 static int rq_map_io(struct req *r)
@@ -1478,6 +1501,7 @@ static int (*const handlers[PM_SIM_OP_COUNT])(struct req *) = {
 	[PM_SIM_RESUME] = rq_resume,
 	[PM_SIM_SET_VCPU] = rq_set_vcpu,
 	[PM_SIM_IOREQ_SERVER] = rq_ioreq_server,
+	[PM_SIM_IOREQ_FDS] = rq_ioreq_fds,
 	[PM_SIM_MAP_IO_RANGE] = rq_map_io,
 	[PM_SIM_COALESCE] = rq_map_io,
 	[PM_SIM_NOTIFIER] = rq_notifier,

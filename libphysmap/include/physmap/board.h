@@ -74,10 +74,15 @@ struct pm_board_region {
  * @firmware_e820: what QEMU hands its firmware (fw_cfg etc/e820) for the
  *     same machine, where the board has a QEMU counterpart; the oracle
  *     tests compare it with QEMU's own
+ * @needs: what the guest's vCPUs must offer beyond EL1 (PM_BOARD_NEEDS_*);
+ *     a backend that cannot refuses the domain before making anything
+ * @needs_key: the key that asked for it ("virtualization"), for that refusal
  * The holes the P2M identity-maps are those of @e820:
  * pm_e820_apply_identity(&layout->e820, p2m, 0).
  * Initialise with pm_board_layout_init(), free with pm_board_layout_dispose().
  */
+#define PM_BOARD_NEEDS_EL2 (1u << 0)   /* the guest boots at EL2 (ARM's virtualization extensions) */
+
 struct pm_board_layout {
 	char board[16];
 	struct pm_board_region *regions;
@@ -87,6 +92,8 @@ struct pm_board_layout {
 	struct pm_e820 e820;
 	struct pm_e820 firmware_e820;
 	void *board_data;   /* the board's own; released with free() */
+	unsigned needs;
+	const char *needs_key;   /* static */
 };
 
 /**
@@ -275,7 +282,7 @@ const char *pm_board_opt(const struct pm_board_config *cfg, const char *key);
 /**
  * pm_board_opt_size / _uint / _bool - a key's value, parsed; the default if
  * absent. Sizes take xl's suffixes (no suffix: bytes); bools take 0/1,
- * yes/no, true/false, on/off.
+ * yes/no, true/false, on/off; uints decimal or 0x hexadecimal.
  * returns: 0; -EINVAL with @err naming the key and value
  */
 int pm_board_opt_size(const struct pm_board_config *cfg, const char *key,
