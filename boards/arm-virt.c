@@ -595,7 +595,10 @@ static int virt_layout(const struct pm_board_config *cfg, struct pm_board_layout
 		rc = add_devices(l, v);
 	if (rc == 0 && v->el2) {
 		l->needs |= PM_BOARD_NEEDS_EL2;
-		l->needs_key = "virtualization";
+		snprintf(l->needs_key, sizeof(l->needs_key), "virtualization = 1");
+	} else if (rc == 0 && v->cluster != 16 && v->vcpus > v->cluster) {
+		l->needs |= PM_BOARD_NEEDS_AFF8;
+		snprintf(l->needs_key, sizeof(l->needs_key), "compat = \"%s\"", machine_name(v));
 	}
 	return rc;
 }

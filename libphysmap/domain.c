@@ -724,17 +724,23 @@ static int pv_begin(struct build *b)
 }
 
 /*
- * the simulator's vCPUs run at EL1 (Unicorn's, KVM's on an x86 host): a
- * layout that boots its guest at EL2 is refused before anything is made.
+ * what the simulator's vCPUs cannot be: EL2 (they run at EL1, Unicorn's
+ * and KVM's on an x86 host alike), or numbered in clusters of 8 (its PSCI
+ * CPU_ON takes QEMU's clusters of 16). Refused before anything is made.
  * returns: 0; -EOPNOTSUPP (said)
  */
 static int vcpus_check(struct build *b)
 {
-	if (!(b->layout.needs & PM_BOARD_NEEDS_EL2))
+	const char *why;
+
+	if (b->layout.needs & PM_BOARD_NEEDS_EL2)
+		why = "the guest would boot at EL2, and the simulator's vCPUs run at EL1 only";
+	else if (b->layout.needs & PM_BOARD_NEEDS_AFF8)
+		why = "its vCPUs past the 8th come in MPIDR clusters of 8, and the simulator's PSCI numbers clusters of 16";
+	else
 		return 0;
-	snprintf(b->err, b->errlen,
-		 "%s: %s = 1 (board '%s'): the guest would boot at EL2, and the simulator's vCPUs run at EL1 only",
-		 b->cfg->name, b->layout.needs_key ? b->layout.needs_key : "virtualization", b->cfg->board);
+	snprintf(b->err, b->errlen, "%s: %s (board '%s'): %s", b->cfg->name, b->layout.needs_key,
+		 b->cfg->board, why);
 	return -EOPNOTSUPP;
 }
 

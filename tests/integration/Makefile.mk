@@ -22,6 +22,7 @@ PM_INTEGRATION_TESTS = \
 	tests/integration/parallel-loops.sh \
 	tests/integration/sim-alloc-failures.sh \
 	tests/integration/guest-arm64.sh \
+	tests/integration/virt-options-sim.sh \
 	tests/integration/guest-x86.sh \
 	tests/integration/guest-x86-kvm.sh \
 	tests/integration/guest-x86-64.sh \

@@ -19,6 +19,7 @@ import importlib.machinery
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -135,7 +136,13 @@ def main():
     print("1..%d" % len(grid))
     failed = 0
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda m: oracle.compare(m, tmp), grid)
+        def one(machine):
+            try:
+                return oracle.compare(machine, tmp)
+            except (OSError, subprocess.SubprocessError) as e:   # a tool missing or hung: this machine fails
+                return False, ["%s: %s" % (type(e).__name__, e)]
+
+        results = pool.map(one, grid)
         for i, (machine, (agree, detail)) in enumerate(zip(grid, results), 1):
             refused = detail and detail[0].startswith("same refusal")
             what = "refused as QEMU does" if refused else "matches QEMU 7.2"

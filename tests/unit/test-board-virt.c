@@ -319,7 +319,7 @@ static uint64_t cell64(const void *p, int i)
 	return ((uint64_t)fdt32_to_cpu(c[2 * i]) << 32) | fdt32_to_cpu(c[2 * i + 1]);
 }
 
-static void virtualization_asks_for_el2_and_gicv4_holds_317_vcpus(void **state)
+static void el2_and_8_cpu_clusters_are_said_and_gicv4_holds_317_vcpus(void **state)
 {
 	struct machine m = { .memory = GiB, .vcpus = 62 };
 	struct pm_board_layout l;
@@ -334,7 +334,7 @@ static void virtualization_asks_for_el2_and_gicv4_holds_317_vcpus(void **state)
 	assert_int_equal(base_of(&l, "gic-hyp"), 0x08030000);
 	assert_int_equal(base_of(&l, "gic-vcpu"), 0x08040000);
 	assert_int_equal(l.needs, PM_BOARD_NEEDS_EL2);
-	assert_string_equal(l.needs_key, "virtualization");
+	assert_string_equal(l.needs_key, "virtualization = 1");
 	pm_board_layout_dispose(&l);
 	/* GICv4's redistributors take 256 KiB: 61 fit the low region, the 62nd needs the high one */
 	m.opts[0] = (struct pm_board_opt){ "gic_version", "max" };
@@ -356,6 +356,18 @@ static void virtualization_asks_for_el2_and_gicv4_holds_317_vcpus(void **state)
 	assert_int_equal(l.needs, 0);
 	assert_null(find(&l, "gic-redist2"));
 	assert_null(find(&l, "gic-hyp"));
+	pm_board_layout_dispose(&l);
+	/* virt-2.6 numbers vCPUs in clusters of 8: said, for a backend that numbers them by 16 */
+	m.opts[0] = (struct pm_board_opt){ "gic_version", "3" };
+	m.opts[1] = (struct pm_board_opt){ "compat", "2.6" };
+	m.vcpus = 8;
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_int_equal(l.needs, 0);
+	pm_board_layout_dispose(&l);
+	m.vcpus = 9;
+	assert_int_equal(layout(&m, &l, err), 0);
+	assert_int_equal(l.needs, PM_BOARD_NEEDS_AFF8);
+	assert_string_equal(l.needs_key, "compat = \"2.6\"");
 	pm_board_layout_dispose(&l);
 }
 
@@ -561,7 +573,7 @@ int main(void)
 		cmocka_unit_test(machine_2_12_keeps_the_ecam_low_but_reserves_its_space),
 		cmocka_unit_test(regions_beyond_the_pa_size_are_dropped),
 		cmocka_unit_test(bad_keys_and_machines_are_refused_by_name),
-		cmocka_unit_test(virtualization_asks_for_el2_and_gicv4_holds_317_vcpus),
+		cmocka_unit_test(el2_and_8_cpu_clusters_are_said_and_gicv4_holds_317_vcpus),
 		cmocka_unit_test(smmuv3_is_a_device_and_secure_keeps_its_windows_reserved),
 		cmocka_unit_test(device_tree_describes_memory_gic_pcie_and_chosen),
 		cmocka_unit_test(device_tree_grows_its_buffer_for_512_vcpus),

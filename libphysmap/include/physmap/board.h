@@ -74,14 +74,16 @@ struct pm_board_region {
  * @firmware_e820: what QEMU hands its firmware (fw_cfg etc/e820) for the
  *     same machine, where the board has a QEMU counterpart; the oracle
  *     tests compare it with QEMU's own
- * @needs: what the guest's vCPUs must offer beyond EL1 (PM_BOARD_NEEDS_*);
- *     a backend that cannot refuses the domain before making anything
- * @needs_key: the key that asked for it ("virtualization"), for that refusal
+ * @needs: what the guest's vCPUs must offer (PM_BOARD_NEEDS_*); a backend
+ *     that cannot refuses the domain before making anything
+ * @needs_key: the setting that asked for it ("virtualization = 1"), for
+ *     that refusal
  * The holes the P2M identity-maps are those of @e820:
  * pm_e820_apply_identity(&layout->e820, p2m, 0).
  * Initialise with pm_board_layout_init(), free with pm_board_layout_dispose().
  */
 #define PM_BOARD_NEEDS_EL2 (1u << 0)   /* the guest boots at EL2 (ARM's virtualization extensions) */
+#define PM_BOARD_NEEDS_AFF8 (1u << 1)  /* more than 8 vCPUs, MPIDRs in clusters of 8 (Aff1), not 16 */
 
 struct pm_board_layout {
 	char board[16];
@@ -93,7 +95,7 @@ struct pm_board_layout {
 	struct pm_e820 firmware_e820;
 	void *board_data;   /* the board's own; released with free() */
 	unsigned needs;
-	const char *needs_key;   /* static */
+	char needs_key[48];
 };
 
 /**
