@@ -11,8 +11,10 @@ dist_examples_DATA = docs/examples/pc.cfg docs/examples/virt.cfg docs/examples/s
 # manual pages: docs/man/*.in with the programs' own tables put in (the
 # options --help prints, pxl's commands, the xl.cfg keys, the library's
 # documented functions), so that they say what the programs do
+if !CROSS_COMPILING
 nodist_man_MANS = man/pxl.1 man/pxl.cfg.5 man/physmap-sim.8 man/physmap-dm.8 man/physmap-xenstored.8 \
 	man/libphysmap.3
+endif
 EXTRA_DIST += docs/man/man-fill.sh docs/man/man-api.awk docs/man/pxl.1.in docs/man/pxl.cfg.5.in \
 	docs/man/physmap-sim.8.in docs/man/physmap-dm.8.in docs/man/physmap-xenstored.8.in docs/man/libphysmap.3.in
 CLEANFILES += $(nodist_man_MANS) man/*.part

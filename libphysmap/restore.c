@@ -19,6 +19,7 @@
 #include <xen/xen.h>
 #include <xen/hvm/params.h>
 #include <xen/hvm/save.h>
+#include <xen/arch-x86/hvm/save.h>   /* x86 guests' records, whatever the host (hvm/save.h has them on x86 only) */
 
 #include "physmap/save.h"
 #include "physmap/domain.h"

@@ -17,6 +17,7 @@
 
 #include <xen/xen.h>
 #include <xen/hvm/save.h>
+#include <xen/arch-x86/hvm/save.h>   /* x86 guests' records, whatever the host (hvm/save.h has them on x86 only) */
 
 #include "save-internal.h"
 #include "alloc-internal.h"

@@ -52,6 +52,7 @@
 #include <xen/domctl.h>
 #include <xen/hvm/params.h>
 #include <xen/hvm/save.h>
+#include <xen/arch-x86/hvm/save.h>   /* x86 guests' records, whatever the host (hvm/save.h has them on x86 only) */
 
 #include "physmap/e820.h"
 #include "physmap/p2m.h"
@@ -59,6 +60,17 @@
 #include "hv-xen.h"
 #include "alloc-internal.h"
 #include "../save-internal.h"
+
+/*
+ * Xen on x86 or on Arm (an arm64 dom0): what only x86's Xen has (CPUID
+ * policies, E820 maps, TSC and timer modes, PV guests' P2Ms) is built for
+ * x86 hosts only; elsewhere it says -EOPNOTSUPP.
+ */
+#if defined(__i386__) || defined(__x86_64__)
+#define XEN_X86 1
+#else
+#define XEN_X86 0
+#endif
 
 #define PAGE 4096ull
 #define BATCH 1024u   /* gfns a getpageframeinfo3 takes */
@@ -379,7 +391,12 @@ static uint64_t pool_bytes(uint64_t max_pfn, unsigned int vcpus)
  */
 static int default_policy(struct pm_xen *x, uint32_t domid)
 {
+#if XEN_X86
 	return xc_cpuid_apply_policy(x->xch, domid, false, NULL, 0, true, false, false, NULL, NULL);
+#else
+	(void)x, (void)domid;
+	return 0;   /* Arm has no CPUID */
+#endif
 }
 
 static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus, uint32_t *domid)
@@ -392,7 +409,11 @@ static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsi
 		.max_grant_frames = -1,
 		.max_maptrack_frames = -1,
 		.grant_opts = XEN_DOMCTL_GRANT_version(1),
+#if XEN_X86
 		.arch = { .emulation_flags = XEN_X86_EMU_LAPIC },
+#else
+		.arch = { .gic_version = XEN_DOMCTL_CONFIG_GIC_NATIVE, .tee_type = XEN_DOMCTL_CONFIG_TEE_NONE },
+#endif
 	};
 	struct pm_hv_dominfo *v = NULL;
 	long n = xen_list(hv, &v);
@@ -410,8 +431,8 @@ static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsi
 	/* native TSC: QEMU's TCG mishandles Xen's RDTSCP intercept (notes/xen-box.md) */
 	if (xc_domain_max_vcpus(x->xch, id, vcpus) ||   /* creates them: Xen's HVM save needs vCPU 0 */
 	    default_policy(x, id) ||
-	    xc_hvm_param_set(x->xch, id, HVM_PARAM_TIMER_MODE, 1 /* no_delay_for_missed_ticks */) ||
-	    xc_domain_set_tsc_info(x->xch, id, 2 /* native */, 0, 0, 0) ||
+	    (XEN_X86 && xc_hvm_param_set(x->xch, id, HVM_PARAM_TIMER_MODE, 1 /* no_delay_for_missed_ticks */)) ||
+	    (XEN_X86 && xc_domain_set_tsc_info(x->xch, id, 2 /* native */, 0, 0, 0)) ||
 	    xc_set_paging_mempool_size(x->xch, id, pool_bytes(max_pfn, vcpus))) {
 		rc = err();
 		xc_domain_destroy(x->xch, id);
@@ -458,6 +479,11 @@ static int xen_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus,
 /* the memory map a guest reads with XENMEM_memory_map (-1 and errno, as libxenctrl) */
 static int set_memory_map(struct pm_xen *x, uint32_t domid, const struct pm_e820 *map)
 {
+#if !XEN_X86
+	(void)x, (void)domid, (void)map;
+	errno = EOPNOTSUPP;   /* Arm guests read their memory from a device tree */
+	return -1;
+#else
 	struct e820entry *e = calloc(map->nr ? map->nr : 1, sizeof(*e));
 	int rc;
 
@@ -470,6 +496,7 @@ static int set_memory_map(struct pm_xen *x, uint32_t domid, const struct pm_e820
 	rc = xc_domain_set_memory_map(x->xch, domid, e, (uint32_t)map->nr);
 	free(e);
 	return rc;
+#endif
 }
 
 static int xen_grant_map(struct pm_hv *hv, uint32_t domid, const uint32_t *refs, unsigned int count, bool readonly,
@@ -619,7 +646,12 @@ static int pv_static_data_done(unsigned int missing, void *data)
 
 	if (!(missing & XGR_SDD_MISSING_CPUID))
 		return 0;
+#if XEN_X86
 	return xc_cpuid_apply_policy(d->x->xch, d->domid, true, NULL, 0, true, false, false, NULL, NULL);
+#else
+	(void)d;
+	return -EOPNOTSUPP;   /* PV guests are x86's */
+#endif
 }
 
 static int xen_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv_pv *pv, char *errbuf,
@@ -679,6 +711,10 @@ static int pv_va_to_mfn(struct pm_xen *x, uint32_t domid, xen_pfn_t l4, uint64_t
 static int pv_leaves(struct pm_xen *x, uint32_t domid, const shared_info_t *sh, uint64_t first, uint64_t n,
 		     xen_pfn_t *leaves)
 {
+#if !XEN_X86
+	(void)x, (void)domid, (void)sh, (void)first, (void)n, (void)leaves;
+	return -EOPNOTSUPP;   /* PV guests are x86's */
+#else
 	xen_pfn_t fll_mfn = sh->arch.pfn_to_mfn_frame_list_list;
 	const uint64_t *fll;
 	int rc = 0;
@@ -715,6 +751,7 @@ static int pv_leaves(struct pm_xen *x, uint32_t domid, const shared_info_t *sh, 
 	}
 	xenforeignmemory_unmap(x->fmem, (void *)fll, 1);
 	return rc;
+#endif
 }
 
 /* a PV guest's own P2M, as it publishes it (pv_leaves) */
@@ -736,7 +773,11 @@ static int pv_p2m_read(struct pm_xen *x, const xc_domaininfo_t *d, uint64_t pfn,
 	sh = xenforeignmemory_map(x->fmem, dom, PROT_READ, 1, &sh_mfn, NULL);
 	if (!sh)
 		return err();
+#if XEN_X86
 	max_pfn = sh->arch.max_pfn;
+#else
+	max_pfn = 0;   /* no PV guests on Arm */
+#endif
 	if (pfn < max_pfn) {
 		if (count > max_pfn - pfn)
 			count = max_pfn - pfn;
@@ -775,11 +816,15 @@ static long xen_p2m_check(struct pm_hv *hv, uint32_t domid, uint64_t pfn, uint64
 
 	if (xc_domain_getinfolist(x->xch, domid, 1, &d) != 1 || d.domain != domid)
 		return -ENOENT;
-	if (d.flags & XEN_DOMINF_hvm_guest)
-		return -EOPNOTSUPP;   /* its frames are not said */
+	if ((d.flags & XEN_DOMINF_hvm_guest) || !XEN_X86)
+		return -EOPNOTSUPP;   /* its frames are not said (only x86's Xen has an M2P) */
 	if (xc_maximum_ram_page(x->xch, &max_mfn))
 		return err();
+#if XEN_X86
 	m2p = xc_map_m2p(x->xch, max_mfn, PROT_READ, NULL);
+#else
+	m2p = NULL;
+#endif
 	if (!m2p)
 		return err();
 	for (uint64_t i = 0; i < count; i++) {

@@ -31,7 +31,13 @@ physmap_sim_SOURCES = tools/sim/physmap-sim.c tools/sim/sim.h tools/sim/sim.c \
 	tools/sim/pool.h tools/sim/pool.c \
 	tools/sim/vcpu.h tools/sim/vcpu.c tools/sim/vcpu-arm64.c tools/sim/vcpu-x86.c tools/sim/hypercall.c \
 	tools/sim/ioreq.h tools/sim/ioreq.c tools/sim/dirty.c tools/sim/evtchn.c tools/sim/gnttab.c tools/sim/time.c \
-	tools/sim/kvm.h tools/sim/kvm.c tools/sim/kvm-emulate.c
+	tools/sim/kvm.h
+# x86 guests on KVM where the host is x86; elsewhere Unicorn runs them (kvm-none.c says so)
+if HOST_X86
+physmap_sim_SOURCES += tools/sim/kvm.c tools/sim/kvm-emulate.c
+else
+physmap_sim_SOURCES += tools/sim/kvm-none.c
+endif
 # the wire protocol's header is the library's (libphysmap/sim-proto.h)
 physmap_sim_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common -I$(top_srcdir)/tools/sim -I$(top_srcdir)/libphysmap
 physmap_sim_CFLAGS = $(AM_CFLAGS) $(UNICORN_CFLAGS)

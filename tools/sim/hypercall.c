@@ -30,6 +30,11 @@
 
 #include "kvm.h"
 #include "physmap/hv.h"
+
+/* x86 guests' hvm_op, whatever the host: <xen/hvm/hvm_op.h> has it on x86 hosts only */
+#ifndef HVMOP_set_evtchn_upcall_vector
+#define HVMOP_set_evtchn_upcall_vector 23
+#endif
 #include "vcpu.h"
 
 /* hypercall numbers (xen.h hides some behind __XEN_INTERFACE_VERSION__) */
