@@ -3,6 +3,8 @@
 libphysmap_core_la_SOURCES += \
 	boards/acpi.c \
 	boards/board.c \
+	boards/fdtw.h boards/fdtw.c \
 	boards/arm-virt.c \
+	boards/xen-arm.c \
 	boards/pc.c
 libphysmap_core_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap

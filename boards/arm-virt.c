@@ -30,12 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <libfdt.h>
 
 #include "physmap/board.h"
 #include "alloc-internal.h"
+#include "fdtw.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -645,99 +645,6 @@ static int virt_boot(const struct pm_board_layout *l, struct pm_board_boot *b, c
 
 /* ---- the device tree ---- */
 
-struct fdtw {
-	void *buf;
-	int size;
-	int rc;
-};
-
-static int fdtw_grow(struct fdtw *w)
-{
-	int size = w->size * 2;
-	void *buf;
-
-	if (size > (64 << 20))
-		return -ENOMEM;
-	buf = pm__malloc((size_t)size);
-	if (!buf)
-		return -ENOMEM;
-	if (fdt_resize(w->buf, buf, size) != 0) {
-		free(buf);
-		return -EIO;
-	}
-	free(w->buf);
-	w->buf = buf;
-	w->size = size;
-	return 0;
-}
-
-/* run a libfdt call, growing the buffer while it says it is full */
-#define FDTW(w, call) do {                                              \
-	int r_ = 0;                                                     \
-	while ((w)->rc == 0 && (r_ = (call)) == -FDT_ERR_NOSPACE)      \
-		(w)->rc = fdtw_grow(w);                                 \
-	if ((w)->rc == 0 && r_ < 0)                                     \
-		(w)->rc = -EIO;                                         \
-} while (0)
-
-static void begin(struct fdtw *w, const char *fmt, ...)
-{
-	char name[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	FDTW(w, fdt_begin_node(w->buf, name));
-}
-
-static void end(struct fdtw *w)
-{
-	FDTW(w, fdt_end_node(w->buf));
-}
-
-static void prop(struct fdtw *w, const char *name, const void *val, int len)
-{
-	FDTW(w, fdt_property(w->buf, name, val, len));
-}
-
-static void prop_str(struct fdtw *w, const char *name, const char *s)
-{
-	prop(w, name, s, (int)strlen(s) + 1);
-}
-
-/* a string list given as "a\0b" with its size (sizeof of the literal) */
-static void prop_strs(struct fdtw *w, const char *name, const char *s, size_t size)
-{
-	prop(w, name, s, (int)size);
-}
-
-static void prop_u32(struct fdtw *w, const char *name, uint32_t v)
-{
-	FDTW(w, fdt_property_u32(w->buf, name, v));
-}
-
-static void prop_cells(struct fdtw *w, const char *name, const uint32_t *cells, size_t n)
-{
-	fdt32_t be[192];   /* the largest is the PCIe interrupt-map: 160 */
-
-	for (size_t i = 0; i < n && i < 192; i++)
-		be[i] = cpu_to_fdt32(cells[i]);
-	prop(w, name, be, (int)(n * sizeof(be[0])));
-}
-
-/* reg with 2 address and 2 size cells: @n (base, size) pairs */
-static void prop_reg(struct fdtw *w, const char *name, const uint64_t *pairs, size_t n)
-{
-	uint32_t cells[32];
-
-	for (size_t i = 0; i < 2 * n && i < 16; i++) {
-		cells[2 * i] = (uint32_t)(pairs[i] >> 32);
-		cells[2 * i + 1] = (uint32_t)pairs[i];
-	}
-	prop_cells(w, name, cells, 4 * n);
-}
-
 struct phandles {
 	uint32_t clock, gic, msi, iommu, gpio, secure_gpio, cpu0;
 };
@@ -747,19 +654,19 @@ static void fdt_pcie(struct fdtw *w, const struct virt *v, const struct phandles
 	uint32_t map[4 * 4 * 10], *m = map;
 	uint32_t ranges[3 * 7], *r = ranges;
 
-	begin(w, "pcie@%" PRIx64, PCIE_MMIO_BASE);
-	prop_str(w, "compatible", "pci-host-ecam-generic");
-	prop_str(w, "device_type", "pci");
-	prop_u32(w, "#address-cells", 3);
-	prop_u32(w, "#size-cells", 2);
-	prop_u32(w, "linux,pci-domain", 0);
-	prop_cells(w, "bus-range", (uint32_t[]){ 0, (uint32_t)(v->ecam_size / MiB - 1) }, 2);
-	prop(w, "dma-coherent", NULL, 0);
+	fdtw_begin(w, "pcie@%" PRIx64, PCIE_MMIO_BASE);
+	fdtw_str(w, "compatible", "pci-host-ecam-generic");
+	fdtw_str(w, "device_type", "pci");
+	fdtw_u32(w, "#address-cells", 3);
+	fdtw_u32(w, "#size-cells", 2);
+	fdtw_u32(w, "linux,pci-domain", 0);
+	fdtw_cells(w, "bus-range", (uint32_t[]){ 0, (uint32_t)(v->ecam_size / MiB - 1) }, 2);
+	fdtw_prop(w, "dma-coherent", NULL, 0);
 	if (ph->msi)
-		prop_cells(w, "msi-map", (uint32_t[]){ 0, ph->msi, 0, 0x10000 }, 4);
+		fdtw_cells(w, "msi-map", (uint32_t[]){ 0, ph->msi, 0, 0x10000 }, 4);
 	if (ph->iommu && !v->bypass_iommu)   /* every requester ID of the root bus through the SMMU */
-		prop_cells(w, "iommu-map", (uint32_t[]){ 0, ph->iommu, 0, 0x10000 }, 4);
-	prop_reg(w, "reg", (uint64_t[]){ v->ecam_base, v->ecam_size }, 1);
+		fdtw_cells(w, "iommu-map", (uint32_t[]){ 0, ph->iommu, 0, 0x10000 }, 4);
+	fdtw_reg(w, "reg", (uint64_t[]){ v->ecam_base, v->ecam_size }, 1);
 	/* I/O, 32-bit MMIO, 64-bit MMIO: pci address (3 cells), cpu address, size */
 	*r++ = 0x01000000; *r++ = 0; *r++ = 0;
 	*r++ = 0; *r++ = (uint32_t)PCIE_PIO_BASE; *r++ = 0; *r++ = (uint32_t)PCIE_PIO_SIZE;
@@ -772,8 +679,8 @@ static void fdt_pcie(struct fdtw *w, const struct virt *v, const struct phandles
 		*r++ = (uint32_t)(b >> 32); *r++ = (uint32_t)b;
 		*r++ = (uint32_t)(HIGH_MMIO_SIZE >> 32); *r++ = (uint32_t)HIGH_MMIO_SIZE;
 	}
-	prop_cells(w, "ranges", ranges, (size_t)(r - ranges));
-	prop_u32(w, "#interrupt-cells", 1);
+	fdtw_cells(w, "ranges", ranges, (size_t)(r - ranges));
+	fdtw_u32(w, "#interrupt-cells", 1);
 	/* INTx of slot s, pin p (1-4) swizzled onto SPIs 3-6 */
 	for (uint32_t slot = 0; slot < 4; slot++) {
 		for (uint32_t pin = 1; pin <= 4; pin++) {
@@ -782,52 +689,52 @@ static void fdt_pcie(struct fdtw *w, const struct virt *v, const struct phandles
 			*m++ = 0; *m++ = IRQ_PCIE + (slot + pin - 1) % 4; *m++ = 4;
 		}
 	}
-	prop_cells(w, "interrupt-map", map, (size_t)(m - map));
-	prop_cells(w, "interrupt-map-mask", (uint32_t[]){ 0x1800, 0, 0, 7 }, 4);
-	end(w);
+	fdtw_cells(w, "interrupt-map", map, (size_t)(m - map));
+	fdtw_cells(w, "interrupt-map-mask", (uint32_t[]){ 0x1800, 0, 0, 7 }, 4);
+	fdtw_end(w);
 }
 
 static void fdt_gic(struct fdtw *w, const struct virt *v, const struct phandles *ph)
 {
-	begin(w, "intc@%" PRIx64, GIC_DIST);
-	prop_u32(w, "#interrupt-cells", 3);
-	prop(w, "interrupt-controller", NULL, 0);
-	prop_u32(w, "#address-cells", 2);
-	prop_u32(w, "#size-cells", 2);
-	prop(w, "ranges", NULL, 0);
-	prop_u32(w, "phandle", ph->gic);
+	fdtw_begin(w, "intc@%" PRIx64, GIC_DIST);
+	fdtw_u32(w, "#interrupt-cells", 3);
+	fdtw_prop(w, "interrupt-controller", NULL, 0);
+	fdtw_u32(w, "#address-cells", 2);
+	fdtw_u32(w, "#size-cells", 2);
+	fdtw_prop(w, "ranges", NULL, 0);
+	fdtw_u32(w, "phandle", ph->gic);
 	if (v->el2)   /* the virtual interface's maintenance interrupt */
-		prop_cells(w, "interrupts", (uint32_t[]){ 1, PPI_GIC_MAINT, IRQ_LEVEL_HIGH }, 3);
+		fdtw_cells(w, "interrupts", (uint32_t[]){ 1, PPI_GIC_MAINT, IRQ_LEVEL_HIGH }, 3);
 	if (v->gic != 2) {
 		uint64_t reg[6] = { GIC_DIST, 64 * KiB, GIC_REDIST, GIC_REDIST_SIZE,
 				    v->high_base[REDIST2], REDIST2_SIZE };
 
-		prop_str(w, "compatible", "arm,gic-v3");   /* v4 too: the binding is the same */
-		prop_u32(w, "#redistributor-regions", v->redist_regions);
-		prop_reg(w, "reg", reg, 1 + v->redist_regions);
+		fdtw_str(w, "compatible", "arm,gic-v3");   /* v4 too: the binding is the same */
+		fdtw_u32(w, "#redistributor-regions", v->redist_regions);
+		fdtw_reg(w, "reg", reg, 1 + v->redist_regions);
 		if (ph->msi) {
-			begin(w, "its@%" PRIx64, GIC_ITS);
-			prop_str(w, "compatible", "arm,gic-v3-its");
-			prop(w, "msi-controller", NULL, 0);
-			prop_u32(w, "#msi-cells", 1);
-			prop_reg(w, "reg", (uint64_t[]){ GIC_ITS, 128 * KiB }, 1);
-			prop_u32(w, "phandle", ph->msi);
-			end(w);
+			fdtw_begin(w, "its@%" PRIx64, GIC_ITS);
+			fdtw_str(w, "compatible", "arm,gic-v3-its");
+			fdtw_prop(w, "msi-controller", NULL, 0);
+			fdtw_u32(w, "#msi-cells", 1);
+			fdtw_reg(w, "reg", (uint64_t[]){ GIC_ITS, 128 * KiB }, 1);
+			fdtw_u32(w, "phandle", ph->msi);
+			fdtw_end(w);
 		}
 	} else {
 		uint64_t reg[8] = { GIC_DIST, 64 * KiB, GIC_CPU, 64 * KiB,
 				    GIC_HYP, 64 * KiB, GIC_VCPU, 64 * KiB };
 
-		prop_str(w, "compatible", "arm,cortex-a15-gic");
-		prop_reg(w, "reg", reg, v->el2 ? 4 : 2);
-		begin(w, "v2m@%" PRIx64, GIC_V2M);
-		prop_str(w, "compatible", "arm,gic-v2m-frame");
-		prop(w, "msi-controller", NULL, 0);
-		prop_reg(w, "reg", (uint64_t[]){ GIC_V2M, 4 * KiB }, 1);
-		prop_u32(w, "phandle", ph->msi);
-		end(w);
+		fdtw_str(w, "compatible", "arm,cortex-a15-gic");
+		fdtw_reg(w, "reg", reg, v->el2 ? 4 : 2);
+		fdtw_begin(w, "v2m@%" PRIx64, GIC_V2M);
+		fdtw_str(w, "compatible", "arm,gic-v2m-frame");
+		fdtw_prop(w, "msi-controller", NULL, 0);
+		fdtw_reg(w, "reg", (uint64_t[]){ GIC_V2M, 4 * KiB }, 1);
+		fdtw_u32(w, "phandle", ph->msi);
+		fdtw_end(w);
 	}
-	end(w);
+	fdtw_end(w);
 }
 
 static void fdt_cpus(struct fdtw *w, const struct virt *v, const struct phandles *ph)
@@ -835,43 +742,43 @@ static void fdt_cpus(struct fdtw *w, const struct virt *v, const struct phandles
 	unsigned cluster = v->cluster;
 	int topology = version_at_least(v, "6.2");
 
-	begin(w, "cpus");
-	prop_u32(w, "#address-cells", 1);
-	prop_u32(w, "#size-cells", 0);
+	fdtw_begin(w, "cpus");
+	fdtw_u32(w, "#address-cells", 1);
+	fdtw_u32(w, "#size-cells", 0);
 	if (topology) {
-		begin(w, "cpu-map");
-		begin(w, "socket0");
-		begin(w, "cluster0");
+		fdtw_begin(w, "cpu-map");
+		fdtw_begin(w, "socket0");
+		fdtw_begin(w, "cluster0");
 		for (unsigned i = 0; i < v->vcpus; i++) {
-			begin(w, "core%u", i);
-			prop_u32(w, "cpu", ph->cpu0 - i);
-			end(w);
+			fdtw_begin(w, "core%u", i);
+			fdtw_u32(w, "cpu", ph->cpu0 - i);
+			fdtw_end(w);
 		}
-		end(w);
-		end(w);
-		end(w);
+		fdtw_end(w);
+		fdtw_end(w);
+		fdtw_end(w);
 	}
 	for (unsigned i = 0; i < v->vcpus; i++) {
-		begin(w, "cpu@%u", i);
-		prop_str(w, "device_type", "cpu");
-		prop_str(w, "compatible", v->cpu->compatible);
+		fdtw_begin(w, "cpu@%u", i);
+		fdtw_str(w, "device_type", "cpu");
+		fdtw_str(w, "compatible", v->cpu->compatible);
 		if (v->vcpus > 1)
-			prop_str(w, "enable-method", "psci");
-		prop_u32(w, "reg", ((i / cluster) << 8) | (i % cluster));
+			fdtw_str(w, "enable-method", "psci");
+		fdtw_u32(w, "reg", ((i / cluster) << 8) | (i % cluster));
 		if (topology)
-			prop_u32(w, "phandle", ph->cpu0 - i);
+			fdtw_u32(w, "phandle", ph->cpu0 - i);
 		if (v->numa)
-			prop_u32(w, "numa-node-id", 0);
-		end(w);
+			fdtw_u32(w, "numa-node-id", 0);
+		fdtw_end(w);
 	}
-	end(w);
+	fdtw_end(w);
 }
 
 /* a node only the secure world may use */
 static void secure_only(struct fdtw *w)
 {
-	prop_str(w, "status", "disabled");
-	prop_str(w, "secure-status", "okay");
+	fdtw_str(w, "status", "disabled");
+	fdtw_str(w, "secure-status", "okay");
 }
 
 static void fdt_pl011(struct fdtw *w, const struct phandles *ph, uint64_t base, uint32_t irq, int secure)
@@ -879,15 +786,15 @@ static void fdt_pl011(struct fdtw *w, const struct phandles *ph, uint64_t base, 
 	static const char compatible[] = "arm,pl011\0arm,primecell";
 	static const char clocks[] = "uartclk\0apb_pclk";
 
-	begin(w, "pl011@%" PRIx64, base);
-	prop_strs(w, "compatible", compatible, sizeof(compatible));
-	prop_reg(w, "reg", (uint64_t[]){ base, 4 * KiB }, 1);
-	prop_cells(w, "interrupts", (uint32_t[]){ 0, irq, IRQ_LEVEL_HIGH }, 3);
-	prop_cells(w, "clocks", (uint32_t[]){ ph->clock, ph->clock }, 2);
-	prop_strs(w, "clock-names", clocks, sizeof(clocks));
+	fdtw_begin(w, "pl011@%" PRIx64, base);
+	fdtw_strs(w, "compatible", compatible, sizeof(compatible));
+	fdtw_reg(w, "reg", (uint64_t[]){ base, 4 * KiB }, 1);
+	fdtw_cells(w, "interrupts", (uint32_t[]){ 0, irq, IRQ_LEVEL_HIGH }, 3);
+	fdtw_cells(w, "clocks", (uint32_t[]){ ph->clock, ph->clock }, 2);
+	fdtw_strs(w, "clock-names", clocks, sizeof(clocks));
 	if (secure)
 		secure_only(w);
-	end(w);
+	fdtw_end(w);
 }
 
 /* a PL061 GPIO (the secure one's interrupt line is QEMU's unset 0) */
@@ -896,18 +803,18 @@ static void fdt_pl061(struct fdtw *w, const struct phandles *ph, uint64_t base, 
 {
 	static const char compatible[] = "arm,pl061\0arm,primecell";
 
-	begin(w, "pl061@%" PRIx64, base);
-	prop_reg(w, "reg", (uint64_t[]){ base, 4 * KiB }, 1);
-	prop_strs(w, "compatible", compatible, sizeof(compatible));
-	prop_u32(w, "#gpio-cells", 2);
-	prop(w, "gpio-controller", NULL, 0);
-	prop_cells(w, "interrupts", (uint32_t[]){ 0, irq, IRQ_LEVEL_HIGH }, 3);
-	prop_u32(w, "clocks", ph->clock);
-	prop_str(w, "clock-names", "apb_pclk");
-	prop_u32(w, "phandle", phandle);
+	fdtw_begin(w, "pl061@%" PRIx64, base);
+	fdtw_reg(w, "reg", (uint64_t[]){ base, 4 * KiB }, 1);
+	fdtw_strs(w, "compatible", compatible, sizeof(compatible));
+	fdtw_u32(w, "#gpio-cells", 2);
+	fdtw_prop(w, "gpio-controller", NULL, 0);
+	fdtw_cells(w, "interrupts", (uint32_t[]){ 0, irq, IRQ_LEVEL_HIGH }, 3);
+	fdtw_u32(w, "clocks", ph->clock);
+	fdtw_str(w, "clock-names", "apb_pclk");
+	fdtw_u32(w, "phandle", phandle);
 	if (secure)
 		secure_only(w);
-	end(w);
+	fdtw_end(w);
 }
 
 /*
@@ -917,18 +824,18 @@ static void fdt_pl061(struct fdtw *w, const struct phandles *ph, uint64_t base, 
  */
 static void fdt_secure(struct fdtw *w, const struct phandles *ph)
 {
-	begin(w, "secflash@%" PRIx64, FLASH_BASE);
-	prop_str(w, "compatible", "cfi-flash");
-	prop_reg(w, "reg", (uint64_t[]){ FLASH_BASE, FLASH_BANK }, 1);
-	prop_u32(w, "bank-width", 4);
+	fdtw_begin(w, "secflash@%" PRIx64, FLASH_BASE);
+	fdtw_str(w, "compatible", "cfi-flash");
+	fdtw_reg(w, "reg", (uint64_t[]){ FLASH_BASE, FLASH_BANK }, 1);
+	fdtw_u32(w, "bank-width", 4);
 	secure_only(w);
-	end(w);
+	fdtw_end(w);
 
-	begin(w, "secram@%" PRIx64, SECURE_MEM_BASE);
-	prop_str(w, "device_type", "memory");
-	prop_reg(w, "reg", (uint64_t[]){ SECURE_MEM_BASE, 16 * MiB }, 1);
+	fdtw_begin(w, "secram@%" PRIx64, SECURE_MEM_BASE);
+	fdtw_str(w, "device_type", "memory");
+	fdtw_reg(w, "reg", (uint64_t[]){ SECURE_MEM_BASE, 16 * MiB }, 1);
 	secure_only(w);
-	end(w);
+	fdtw_end(w);
 
 	fdt_pl011(w, ph, SECURE_UART_BASE, IRQ_SECURE_UART, 1);
 	if (!ph->secure_gpio)
@@ -937,11 +844,11 @@ static void fdt_secure(struct fdtw *w, const struct phandles *ph)
 	for (uint32_t line = 0; line < 2; line++) {
 		const char *name = line ? "gpio-restart" : "gpio-poweroff";
 
-		begin(w, "%s", name);
-		prop_str(w, "compatible", name);
-		prop_cells(w, "gpios", (uint32_t[]){ ph->secure_gpio, line, 0 }, 3);
+		fdtw_begin(w, "%s", name);
+		fdtw_str(w, "compatible", name);
+		fdtw_cells(w, "gpios", (uint32_t[]){ ph->secure_gpio, line, 0 }, 3);
 		secure_only(w);
-		end(w);
+		fdtw_end(w);
 	}
 }
 
@@ -956,15 +863,15 @@ static void fdt_smmu(struct fdtw *w, const struct phandles *ph)
 		irqs[3 * i + 1] = IRQ_SMMU + i;
 		irqs[3 * i + 2] = IRQ_EDGE_RISING;
 	}
-	begin(w, "smmuv3@%" PRIx64, SMMU_BASE);
-	prop_strs(w, "compatible", compatible, sizeof(compatible));
-	prop_reg(w, "reg", (uint64_t[]){ SMMU_BASE, SMMU_SIZE }, 1);
-	prop_cells(w, "interrupts", irqs, 12);
-	prop_strs(w, "interrupt-names", names, sizeof(names));
-	prop(w, "dma-coherent", NULL, 0);
-	prop_u32(w, "#iommu-cells", 1);
-	prop_u32(w, "phandle", ph->iommu);
-	end(w);
+	fdtw_begin(w, "smmuv3@%" PRIx64, SMMU_BASE);
+	fdtw_strs(w, "compatible", compatible, sizeof(compatible));
+	fdtw_reg(w, "reg", (uint64_t[]){ SMMU_BASE, SMMU_SIZE }, 1);
+	fdtw_cells(w, "interrupts", irqs, 12);
+	fdtw_strs(w, "interrupt-names", names, sizeof(names));
+	fdtw_prop(w, "dma-coherent", NULL, 0);
+	fdtw_u32(w, "#iommu-cells", 1);
+	fdtw_u32(w, "phandle", ph->iommu);
+	fdtw_end(w);
 }
 
 static void fdt_devices(struct fdtw *w, const struct virt *v, const struct phandles *ph)
@@ -972,51 +879,51 @@ static void fdt_devices(struct fdtw *w, const struct virt *v, const struct phand
 	static const char primecell_rtc[] = "arm,pl031\0arm,primecell";
 	static const char platform[] = "qemu,platform\0simple-bus";
 
-	begin(w, "platform-bus@%" PRIx64, PLATFORM_BASE);
-	prop_strs(w, "compatible", platform, sizeof(platform));
-	prop_u32(w, "#address-cells", 1);
-	prop_u32(w, "#size-cells", 1);
-	prop_cells(w, "ranges", (uint32_t[]){ 0, 0, (uint32_t)PLATFORM_BASE, (uint32_t)PLATFORM_SIZE }, 4);
-	prop_u32(w, "interrupt-parent", ph->gic);
-	end(w);
+	fdtw_begin(w, "platform-bus@%" PRIx64, PLATFORM_BASE);
+	fdtw_strs(w, "compatible", platform, sizeof(platform));
+	fdtw_u32(w, "#address-cells", 1);
+	fdtw_u32(w, "#size-cells", 1);
+	fdtw_cells(w, "ranges", (uint32_t[]){ 0, 0, (uint32_t)PLATFORM_BASE, (uint32_t)PLATFORM_SIZE }, 4);
+	fdtw_u32(w, "interrupt-parent", ph->gic);
+	fdtw_end(w);
 
-	begin(w, "fw-cfg@%" PRIx64, FW_CFG_BASE);
-	prop_str(w, "compatible", "qemu,fw-cfg-mmio");
-	prop_reg(w, "reg", (uint64_t[]){ FW_CFG_BASE, FW_CFG_SIZE }, 1);
-	prop(w, "dma-coherent", NULL, 0);
-	end(w);
+	fdtw_begin(w, "fw-cfg@%" PRIx64, FW_CFG_BASE);
+	fdtw_str(w, "compatible", "qemu,fw-cfg-mmio");
+	fdtw_reg(w, "reg", (uint64_t[]){ FW_CFG_BASE, FW_CFG_SIZE }, 1);
+	fdtw_prop(w, "dma-coherent", NULL, 0);
+	fdtw_end(w);
 
 	for (int i = 0; i < VIRTIO_COUNT; i++) {
 		uint64_t base = VIRTIO_BASE + (uint64_t)i * VIRTIO_SIZE;
 
-		begin(w, "virtio_mmio@%" PRIx64, base);
-		prop_str(w, "compatible", "virtio,mmio");
-		prop_reg(w, "reg", (uint64_t[]){ base, VIRTIO_SIZE }, 1);
-		prop_cells(w, "interrupts", (uint32_t[]){ 0, (uint32_t)(IRQ_VIRTIO + i), 1 }, 3);
-		prop(w, "dma-coherent", NULL, 0);
-		end(w);
+		fdtw_begin(w, "virtio_mmio@%" PRIx64, base);
+		fdtw_str(w, "compatible", "virtio,mmio");
+		fdtw_reg(w, "reg", (uint64_t[]){ base, VIRTIO_SIZE }, 1);
+		fdtw_cells(w, "interrupts", (uint32_t[]){ 0, (uint32_t)(IRQ_VIRTIO + i), 1 }, 3);
+		fdtw_prop(w, "dma-coherent", NULL, 0);
+		fdtw_end(w);
 	}
 
-	begin(w, "gpio-keys");
-	prop_str(w, "compatible", "gpio-keys");
-	begin(w, "poweroff");
-	prop_str(w, "label", "GPIO Key Poweroff");
-	prop_u32(w, "linux,code", 116);   /* KEY_POWER */
-	prop_cells(w, "gpios", (uint32_t[]){ ph->gpio, 3, 0 }, 3);
-	end(w);
-	end(w);
+	fdtw_begin(w, "gpio-keys");
+	fdtw_str(w, "compatible", "gpio-keys");
+	fdtw_begin(w, "poweroff");
+	fdtw_str(w, "label", "GPIO Key Poweroff");
+	fdtw_u32(w, "linux,code", 116);   /* KEY_POWER */
+	fdtw_cells(w, "gpios", (uint32_t[]){ ph->gpio, 3, 0 }, 3);
+	fdtw_end(w);
+	fdtw_end(w);
 
 	fdt_pl061(w, ph, GPIO_BASE, IRQ_GPIO, ph->gpio, 0);
 
 	fdt_pcie(w, v, ph);
 
-	begin(w, "pl031@%" PRIx64, RTC_BASE);
-	prop_strs(w, "compatible", primecell_rtc, sizeof(primecell_rtc));
-	prop_reg(w, "reg", (uint64_t[]){ RTC_BASE, 4 * KiB }, 1);
-	prop_cells(w, "interrupts", (uint32_t[]){ 0, IRQ_RTC, 4 }, 3);
-	prop_u32(w, "clocks", ph->clock);
-	prop_str(w, "clock-names", "apb_pclk");
-	end(w);
+	fdtw_begin(w, "pl031@%" PRIx64, RTC_BASE);
+	fdtw_strs(w, "compatible", primecell_rtc, sizeof(primecell_rtc));
+	fdtw_reg(w, "reg", (uint64_t[]){ RTC_BASE, 4 * KiB }, 1);
+	fdtw_cells(w, "interrupts", (uint32_t[]){ 0, IRQ_RTC, 4 }, 3);
+	fdtw_u32(w, "clocks", ph->clock);
+	fdtw_str(w, "clock-names", "apb_pclk");
+	fdtw_end(w);
 
 	fdt_pl011(w, ph, UART_BASE, IRQ_UART, 0);
 	if (v->secure)
@@ -1082,14 +989,14 @@ static void fdt_psci(struct fdtw *w, const char *method)
 {
 	static const char psci[] = "arm,psci-1.0\0arm,psci-0.2\0arm,psci";
 
-	begin(w, "psci");
-	prop_strs(w, "compatible", psci, sizeof(psci));
-	prop_str(w, "method", method);
-	prop_u32(w, "cpu_suspend", 0xc4000001);
-	prop_u32(w, "cpu_off", 0x84000002);
-	prop_u32(w, "cpu_on", 0xc4000003);
-	prop_u32(w, "migrate", 0xc4000005);
-	end(w);
+	fdtw_begin(w, "psci");
+	fdtw_strs(w, "compatible", psci, sizeof(psci));
+	fdtw_str(w, "method", method);
+	fdtw_u32(w, "cpu_suspend", 0xc4000001);
+	fdtw_u32(w, "cpu_off", 0x84000002);
+	fdtw_u32(w, "cpu_on", 0xc4000003);
+	fdtw_u32(w, "migrate", 0xc4000005);
+	fdtw_end(w);
 }
 
 /* both banks in one node, or (secure) the second alone: the first is fdt_secure's */
@@ -1097,11 +1004,11 @@ static void fdt_flash(struct fdtw *w, const struct virt *v)
 {
 	uint64_t reg[4] = { FLASH_BASE, FLASH_BANK, FLASH_BASE + FLASH_BANK, FLASH_BANK };
 
-	begin(w, "flash@%" PRIx64, v->secure ? FLASH_BASE + FLASH_BANK : FLASH_BASE);
-	prop_str(w, "compatible", "cfi-flash");
-	prop_reg(w, "reg", v->secure ? reg + 2 : reg, v->secure ? 1 : 2);
-	prop_u32(w, "bank-width", 4);
-	end(w);
+	fdtw_begin(w, "flash@%" PRIx64, v->secure ? FLASH_BASE + FLASH_BANK : FLASH_BASE);
+	fdtw_str(w, "compatible", "cfi-flash");
+	fdtw_reg(w, "reg", v->secure ? reg + 2 : reg, v->secure ? 1 : 2);
+	fdtw_u32(w, "bank-width", 4);
+	fdtw_end(w);
 }
 
 /* the timer's and the PMU's PPIs; GICv2 names the CPUs they reach, virt-2.8 and older say edge */
@@ -1112,112 +1019,97 @@ static void fdt_timer_pmu(struct fdtw *w, const struct virt *v)
 	uint32_t tflags = (v->edge_timers ? IRQ_EDGE_RISING : IRQ_LEVEL_HIGH) | targets;
 
 	if (v->pmu) {
-		begin(w, "pmu");
-		prop_str(w, "compatible", "arm,armv8-pmuv3");
-		prop_cells(w, "interrupts", (uint32_t[]){ 1, PPI_PMU, IRQ_LEVEL_HIGH | targets }, 3);
-		end(w);
+		fdtw_begin(w, "pmu");
+		fdtw_str(w, "compatible", "arm,armv8-pmuv3");
+		fdtw_cells(w, "interrupts", (uint32_t[]){ 1, PPI_PMU, IRQ_LEVEL_HIGH | targets }, 3);
+		fdtw_end(w);
 	}
-	begin(w, "timer");
-	prop_strs(w, "compatible", timer, sizeof(timer));
-	prop(w, "always-on", NULL, 0);
-	prop_cells(w, "interrupts", (uint32_t[]){
+	fdtw_begin(w, "timer");
+	fdtw_strs(w, "compatible", timer, sizeof(timer));
+	fdtw_prop(w, "always-on", NULL, 0);
+	fdtw_cells(w, "interrupts", (uint32_t[]){
 		1, PPI_TIMER_S_EL1, tflags, 1, PPI_TIMER_NS_EL1, tflags,
 		1, PPI_TIMER_VIRT, tflags, 1, PPI_TIMER_NS_EL2, tflags }, 12);
-	end(w);
+	fdtw_end(w);
 }
 
 /* dtb_randomness: a KASLR seed and 32 bytes for the guest's RNG, fresh each time */
 static void randomness(struct fdtw *w)
 {
-	uint8_t seed[8 + 32];
-	size_t got = 0;
-
-	while (w->rc == 0 && got < sizeof(seed)) {
-		ssize_t n = getrandom(seed + got, sizeof(seed) - got, 0);
-
-		if (n < 0 && errno != EINTR)
-			w->rc = -errno;
-		got += n > 0 ? (size_t)n : 0;
-	}
-	prop(w, "kaslr-seed", seed, 8);
-	prop(w, "rng-seed", seed + 8, 32);
+	fdtw_random(w, "kaslr-seed", 8);
+	fdtw_random(w, "rng-seed", 32);
 }
 
 static void fdt_chosen(struct fdtw *w, const struct virt *v, const struct pm_board_boot *b)
 {
-	begin(w, "chosen");
-	prop_str(w, "stdout-path", "/pl011@9000000");
+	fdtw_begin(w, "chosen");
+	fdtw_str(w, "stdout-path", "/pl011@9000000");
 	if (v->randomness)
 		randomness(w);
 	if (b && b->cmdline)
-		prop_str(w, "bootargs", b->cmdline);
+		fdtw_str(w, "bootargs", b->cmdline);
 	if (b && b->initrd_size) {
 		uint64_t s = b->initrd_load, e = b->initrd_load + b->initrd_size;
 
-		prop_cells(w, "linux,initrd-start", (uint32_t[]){ (uint32_t)(s >> 32), (uint32_t)s }, 2);
-		prop_cells(w, "linux,initrd-end", (uint32_t[]){ (uint32_t)(e >> 32), (uint32_t)e }, 2);
+		fdtw_cells(w, "linux,initrd-start", (uint32_t[]){ (uint32_t)(s >> 32), (uint32_t)s }, 2);
+		fdtw_cells(w, "linux,initrd-end", (uint32_t[]){ (uint32_t)(e >> 32), (uint32_t)e }, 2);
 	}
-	end(w);
+	fdtw_end(w);
 	if (!v->secure)
 		return;
-	begin(w, "secure-chosen");
-	prop_str(w, "stdout-path", "/pl011@9040000");
+	fdtw_begin(w, "secure-chosen");
+	fdtw_str(w, "stdout-path", "/pl011@9040000");
 	if (v->randomness)
 		randomness(w);
-	end(w);
+	fdtw_end(w);
 }
 
 static void fdt_xen(struct fdtw *w)
 {
 	static const char xen[] = "xen,xen-4.17\0xen,xen";
 
-	begin(w, "hypervisor@%" PRIx64, XEN_GNTTAB_BASE);
-	prop_strs(w, "compatible", xen, sizeof(xen));
-	prop_reg(w, "reg", (uint64_t[]){ XEN_GNTTAB_BASE, XEN_GNTTAB_SIZE }, 1);
-	prop_cells(w, "interrupts", (uint32_t[]){ 1, PPI_XEN_EVTCHN, 0xf08 }, 3);
-	end(w);
+	fdtw_begin(w, "hypervisor@%" PRIx64, XEN_GNTTAB_BASE);
+	fdtw_strs(w, "compatible", xen, sizeof(xen));
+	fdtw_reg(w, "reg", (uint64_t[]){ XEN_GNTTAB_BASE, XEN_GNTTAB_SIZE }, 1);
+	fdtw_cells(w, "interrupts", (uint32_t[]){ 1, PPI_XEN_EVTCHN, 0xf08 }, 3);
+	fdtw_end(w);
 }
 
 static void fdt_clock(struct fdtw *w, const struct phandles *ph)
 {
-	begin(w, "apb-pclk");
-	prop_str(w, "compatible", "fixed-clock");
-	prop_u32(w, "#clock-cells", 0);
-	prop_u32(w, "clock-frequency", 24000000);
-	prop_str(w, "clock-output-names", "clk24mhz");
-	prop_u32(w, "phandle", ph->clock);
-	end(w);
+	fdtw_begin(w, "apb-pclk");
+	fdtw_str(w, "compatible", "fixed-clock");
+	fdtw_u32(w, "#clock-cells", 0);
+	fdtw_u32(w, "clock-frequency", 24000000);
+	fdtw_str(w, "clock-output-names", "clk24mhz");
+	fdtw_u32(w, "phandle", ph->clock);
+	fdtw_end(w);
 }
 
 static long virt_firmware(const struct pm_board_layout *l, const struct pm_board_boot *b, void **blob)
 {
 	const struct virt *v = l->board_data;
 	const char *method = psci_method(v, b);
-	struct fdtw w = { .size = 1024 };
+	struct fdtw w;
 	struct phandles ph = { 0 };
-	long rc;
 
 	allocate_phandles(v, &ph);
-	w.buf = pm__malloc((size_t)w.size);
-	if (!w.buf)
-		return -ENOMEM;
-	FDTW(&w, fdt_create(w.buf, w.size));
-	FDTW(&w, fdt_finish_reservemap(w.buf));
-	begin(&w, "");
-	prop_u32(&w, "interrupt-parent", ph.gic);
-	prop_str(&w, "model", "linux,dummy-virt");
-	prop_u32(&w, "#size-cells", 2);
-	prop_u32(&w, "#address-cells", 2);
-	prop_str(&w, "compatible", "linux,dummy-virt");
+	if (fdtw_start(&w))
+		return w.rc;
+	fdtw_u32(&w, "interrupt-parent", ph.gic);
+	fdtw_str(&w, "model", "linux,dummy-virt");
+	fdtw_u32(&w, "#size-cells", 2);
+	fdtw_u32(&w, "#address-cells", 2);
+	fdtw_str(&w, "compatible", "linux,dummy-virt");
 	if (method)
 		fdt_psci(&w, method);
 
-	begin(&w, "memory@%" PRIx64, RAM_BASE);
-	prop_str(&w, "device_type", "memory");
-	prop_reg(&w, "reg", (uint64_t[]){ RAM_BASE, v->ram }, 1);
+	fdtw_begin(&w, "memory@%" PRIx64, RAM_BASE);
+	fdtw_str(&w, "device_type", "memory");
+	fdtw_reg(&w, "reg", (uint64_t[]){ RAM_BASE, v->ram }, 1);
 	if (v->numa)
-		prop_u32(&w, "numa-node-id", 0);
-	end(&w);
+		fdtw_u32(&w, "numa-node-id", 0);
+	fdtw_end(&w);
 
 	fdt_devices(&w, v, &ph);
 	fdt_gic(&w, v, &ph);
@@ -1228,15 +1120,7 @@ static long virt_firmware(const struct pm_board_layout *l, const struct pm_board
 	fdt_chosen(&w, v, b);
 	if (v->xen)
 		fdt_xen(&w);
-	end(&w);
-	FDTW(&w, fdt_finish(w.buf));
-	if (w.rc) {
-		free(w.buf);
-		return w.rc;
-	}
-	rc = fdt_totalsize(w.buf);
-	*blob = w.buf;
-	return rc;
+	return fdtw_finish(&w, blob);
 }
 
 const struct board_ops pm__board_virt = {

@@ -24,12 +24,13 @@
 
 static const char *const kind_names[] = { "ram", "rom", "mmio", "reserved" };
 
-extern const struct board_ops pm__board_pc, pm__board_q35, pm__board_virt;
+extern const struct board_ops pm__board_pc, pm__board_q35, pm__board_virt, pm__board_xenarm;
 
 static const struct board_ops *const boards[] = {
 	&pm__board_pc,
 	&pm__board_q35,
 	&pm__board_virt,
+	&pm__board_xenarm,
 	NULL,
 };
 

@@ -30,8 +30,9 @@
 
 /* the keys physmap honours: what each backend does with them */
 static const struct pm_config_key honoured[] = {
-	{ "board", NULL, "physmap's own: the machine the guest gets (pc, q35, virt; default pc)", NULL },
-	{ "gic_version", NULL, "the virt board's GIC: v2 or v3 (another board warns and ignores it)", NULL },
+	{ "board", NULL, "physmap's own: the machine the guest gets (pc, q35, virt, xenarm; default pc)", NULL },
+	{ "gic_version", NULL, "the virt and xenarm boards' GIC: v2 or v3 (another board warns and ignores it)", NULL },
+	{ "vuart", NULL, "the xenarm board's: sbsa_uart, Xen's emulated PL011 (another board warns and ignores it)", NULL },
 	{ "name", NULL, "the domain's name: 1-49 letters, digits, _ . - (63, less the 14 of NAME--migratedaway); "
 	  "not starting with -, not . or .., not all digits", NULL },
 	{ "uuid", NULL, "the domain's UUID (made at random when not given); list -v and vm-list show it",
@@ -195,7 +196,6 @@ static const struct pm_config_key ignored[] = {
 	{ "vpt_align", HVM, NULL, NULL },
 	{ "vsnd", PVDEV, NULL, NULL },
 	{ "vtpm", PVDEV, NULL, NULL },
-	{ "vuart", "an Arm PV console UART: the virt board's PL011 is always there", NULL, NULL },
 	{ "xen_platform_pci", HVM, NULL, NULL },
 	{ "xend_suspend_evtchn_compat", "xend's suspend event channel: not offered", NULL, NULL },
 	{ NULL, NULL, NULL, NULL },

@@ -655,8 +655,14 @@ static int resolve(struct loader *l)
 	if ((rc = get_str(l, "board", &board)))
 		return rc;
 	l->board = pm_board_find(board ? board : "pc");
-	if (!l->board)
-		return key_err(l, "board", "\"%s\" is not a board (pc, q35, virt)", board);
+	if (!l->board) {
+		char names[128] = "";
+
+		for (const struct board_ops *const *b = pm_board_list(); *b; b++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 b == pm_board_list() ? "" : ", ", (*b)->name);
+		return key_err(l, "board", "\"%s\" is not a board (%s)", board, names);
+	}
 	if (!(cfg->board = pm__strdup(l->board->name)))
 		return -ENOMEM;
 	if ((rc = check_keys(l)) || (rc = dup_str(l, "name", &cfg->name)) || (rc = check_name(l)) ||

@@ -3,6 +3,7 @@
  * tests (the pxl CLI will show the same through `pxl board` / `pxl e820`).
  *
  *   board-dump BOARD MEMORY [key=value...] [--vcpus=N] [--maxmem=SIZE] [--kernel=BYTES]
+ *              [--initrd=BYTES] [--cmdline=TEXT]
  *              [--firmware|--e820|--table|--json|--dtb=FILE|--acpi=DIR]
  *
  * Prints the chosen view in Linux's E820 format (or the region table, or
@@ -12,7 +13,9 @@
  * xsdt.dat, facp.dat, ...: what iasl -d reads); on a refused
  * configuration prints "error: MESSAGE" and exits 1. --kernel says a
  * kernel of that many bytes is loaded (as QEMU's -kernel; 0, the default,
- * is a tree dumped with no kernel, as QEMU's dumpdtb= alone).
+ * is a tree dumped with no kernel, as QEMU's dumpdtb= alone); --initrd
+ * and --cmdline place an initrd of that size and give the kernel its
+ * command line, as a guest's build does.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +103,8 @@ static int write_acpi(const char *dir, const uint8_t *blob, long n, uint64_t bas
 int main(int argc, char **argv)
 {
 	struct pm_board_opt opts[32];
-	uint64_t kernel = 0;
+	uint64_t kernel = 0, initrd = 0;
+	const char *cmdline = NULL;
 	struct pm_board_config cfg = { .vcpus = 1, .opts = opts };
 	struct pm_board_layout l;
 	const struct board_ops *board;
@@ -129,6 +133,10 @@ int main(int argc, char **argv)
 			}
 		} else if (strncmp(argv[i], "--kernel=", 9) == 0) {
 			kernel = strtoull(argv[i] + 9, NULL, 10);
+		} else if (strncmp(argv[i], "--initrd=", 9) == 0) {
+			initrd = strtoull(argv[i] + 9, NULL, 10);
+		} else if (strncmp(argv[i], "--cmdline=", 10) == 0) {
+			cmdline = argv[i] + 10;
 		} else if (strncmp(argv[i], "--dtb=", 6) == 0) {
 			dtb = argv[i] + 6;
 		} else if (strncmp(argv[i], "--acpi=", 7) == 0) {
@@ -146,7 +154,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (dtb || acpi) {
-		struct pm_board_boot boot = { .kernel_size = kernel };
+		struct pm_board_boot boot = { .kernel_size = kernel, .initrd_size = initrd, .cmdline = cmdline };
 		void *blob = NULL;
 		FILE *f;
 

@@ -527,6 +527,134 @@ static void boot_plan_puts_kernel_initrd_and_tree_in_ram(void **state)
 	pm_board_layout_dispose(&l);
 }
 
+/* ---- xenarm: Xen's Arm guest ---- */
+
+static int xenarm(uint64_t memory, unsigned vcpus, const struct pm_board_opt *opt, struct pm_board_layout *l,
+		  char *err)
+{
+	struct pm_board_opt opts[1] = { opt ? *opt : (struct pm_board_opt){ NULL, NULL } };
+	struct pm_board_config cfg = { .memory = memory, .vcpus = vcpus, .opts = opts, .nr_opts = opt != NULL };
+
+	err[0] = '\0';
+	return pm_board_layout(pm_board_find("xenarm"), &cfg, l, err);
+}
+
+static void xenarm_map_is_xens_with_ram_in_two_banks(void **state)
+{
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(xenarm(4 * GiB, 2, NULL, &l, err), 0);
+	assert_int_equal(base_of(&l, "gic-dist"), 0x03001000);
+	assert_int_equal(find(&l, "gic-dist")->size, 64 * KiB);
+	assert_int_equal(base_of(&l, "gic-redist"), 0x03020000);
+	assert_int_equal(base_of(&l, "xen-grant-table"), 0x38000000);
+	assert_int_equal(base_of(&l, "xen-magic"), 0x39000000);
+	assert_int_equal(base_of(&l, "ram0"), GiB);
+	assert_int_equal(find(&l, "ram0")->size, 3 * GiB);
+	assert_int_equal(base_of(&l, "ram1"), 8 * GiB);
+	assert_int_equal(find(&l, "ram1")->size, GiB);
+	assert_null(find(&l, "vpl011"));
+	pm_board_layout_dispose(&l);
+	assert_int_equal(xenarm(GiB, 8, &(struct pm_board_opt){ "gic_version", "v2" }, &l, err), 0);
+	assert_int_equal(find(&l, "gic-dist")->size, 4 * KiB);
+	assert_int_equal(base_of(&l, "gic-cpu"), 0x03002000);
+	assert_null(find(&l, "ram1"));
+	pm_board_layout_dispose(&l);
+	assert_int_equal(xenarm(GiB, 1, &(struct pm_board_opt){ "vuart", "sbsa_uart" }, &l, err), 0);
+	assert_int_equal(base_of(&l, "vpl011"), 0x22000000);
+	pm_board_layout_dispose(&l);
+	/* refused, naming the key */
+	assert_int_equal(xenarm(GiB, 9, &(struct pm_board_opt){ "gic_version", "v2" }, &l, err), -EINVAL);
+	assert_string_equal(err, "vcpus: 9 is more than a GICv2 guest of Xen can have (8)");
+	assert_int_equal(xenarm(GiB, 129, NULL, &l, err), -EINVAL);
+	assert_string_equal(err, "vcpus: 129 is more than an Arm guest of Xen can have (128)");
+	assert_int_equal(xenarm(1020 * GiB, 1, NULL, &l, err), -EINVAL);
+	assert_string_equal(err, "memory: 1044480 MiB is more than Xen's Arm guest RAM banks hold (1019 GiB)");
+	assert_int_equal(xenarm(GiB, 1, &(struct pm_board_opt){ "vuart", "pl011" }, &l, err), -EINVAL);
+	assert_int_equal(xenarm(GiB, 1, &(struct pm_board_opt){ "gic_version", "v4" }, &l, err), -EINVAL);
+	assert_int_equal(l.nr_regions, 0);
+}
+
+static void xenarm_puts_initrd_and_tree_at_128m_or_atop_bank_0(void **state)
+{
+	struct pm_board_boot boot = { .kernel_size = 30 * MiB, .initrd_size = 2 * MiB + 5, .cmdline = "console=hvc0" };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(xenarm(512 * MiB, 2, NULL, &l, err), 0);
+	assert_int_equal(pm_board_boot(&l, &boot, err), 0);
+	assert_int_equal(boot.kernel_load, GiB);
+	assert_int_equal(boot.vcpu.pc, GiB);
+	assert_int_equal(boot.initrd_load, GiB + 128 * MiB);
+	assert_int_equal(boot.table_gpa, GiB + 128 * MiB + 2 * MiB + 4 * KiB);   /* the initrd page-rounded */
+	assert_int_equal(boot.vcpu.regs[0], boot.table_gpa);
+	assert_int_equal(boot.table_max % (4 * KiB), 0);
+	assert_int_equal(boot.vcpu.pstate, 0x1c5);
+	pm_board_layout_dispose(&l);
+	/* 128 MiB: the top of bank 0, the tree last */
+	assert_int_equal(xenarm(128 * MiB, 2, NULL, &l, err), 0);
+	assert_int_equal(pm_board_boot(&l, &boot, err), 0);
+	assert_int_equal(boot.table_gpa + boot.table_max, GiB + 128 * MiB);
+	assert_int_equal(boot.initrd_load + 2 * MiB + 4 * KiB, boot.table_gpa);
+	/* an initrd past bank 0, and one whose size wraps */
+	boot.initrd_size = 200 * MiB;
+	assert_int_equal(pm_board_boot(&l, &boot, err), -EINVAL);
+	assert_non_null(strstr(err, "initrd"));
+	boot.initrd_size = UINT64_MAX - 100;
+	assert_int_equal(pm_board_boot(&l, &boot, err), -EINVAL);
+	boot.initrd_size = 2 * MiB + 5;
+	/* no room beside a kernel that fills it */
+	boot.kernel_size = 127 * MiB;
+	assert_int_equal(pm_board_boot(&l, &boot, err), -EINVAL);
+	assert_non_null(strstr(err, "leave no room"));
+	pm_board_layout_dispose(&l);
+}
+
+static void xenarm_tree_is_libxls(void **state)
+{
+	struct pm_board_boot boot = { .kernel_size = 8 * MiB, .initrd_size = 4 * KiB, .cmdline = "console=hvc0" };
+	struct pm_board_layout l;
+	char err[PM_BOARD_ERR_LEN];
+	void *blob = NULL;
+	const void *p;
+	int node, len;
+
+	(void)state;
+	assert_int_equal(xenarm(GiB, 17, &(struct pm_board_opt){ "vuart", "sbsa_uart" }, &l, err), 0);
+	assert_int_equal(pm_board_boot(&l, &boot, err), 0);
+	assert_true(pm_board_firmware(&l, &boot, &blob) > 0);
+	assert_int_equal(fdt_check_header(blob), 0);
+	assert_string_equal(fdt_getprop(blob, 0, "model", NULL), "XENVM-4.17");
+	/* vCPU 16 is MPIDR 0x100: the second cluster of 16 */
+	assert_true(fdt_path_offset(blob, "/cpus/cpu@f") >= 0);
+	node = fdt_path_offset(blob, "/cpus/cpu@100");
+	assert_true(node >= 0);
+	assert_int_equal(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(blob, node, "reg", NULL)), 0x100);
+	node = fdt_path_offset(blob, "/chosen");
+	p = fdt_getprop(blob, node, "linux,initrd-start", &len);
+	assert_int_equal(len, 8);
+	assert_int_equal(cell64(p, 0), boot.initrd_load);
+	assert_int_equal(cell64(fdt_getprop(blob, node, "linux,initrd-end", NULL), 0), boot.initrd_load + 4 * KiB);
+	assert_int_equal(fdt_getprop(blob, node, "rng-seed", &len) != NULL && len == 128, 1);
+	/* the grant table window, then bank 0's rest above 2 GiB and bank 1 under 40 bits */
+	p = fdt_getprop(blob, fdt_path_offset(blob, "/hypervisor"), "reg", &len);
+	assert_int_equal(len, 3 * 16);
+	assert_int_equal(cell64(p, 0), 0x38000000);
+	assert_int_equal(cell64(p, 2), 2 * GiB);
+	assert_int_equal(cell64(p, 3), 2 * GiB);
+	assert_int_equal(cell64(p, 4), 8 * GiB);
+	assert_int_equal(cell64(p, 5), (UINT64_C(1) << 40) - 8 * GiB);
+	assert_true(fdt_path_offset(blob, "/memory@200000000") < 0);   /* bank 1 unused */
+	node = fdt_path_offset(blob, "/sbsa-pl011");
+	p = fdt_getprop(blob, node, "interrupts", NULL);
+	assert_int_equal(fdt32_to_cpu(((const fdt32_t *)p)[1]), 0);   /* SPI 32 */
+	free(blob);
+	pm_board_layout_dispose(&l);
+}
+
 static void pc_boot_plan_is_pvh_with_the_initrd_as_a_module(void **state)
 {
 	struct pm_board_config cfg = { .memory = GiB, .vcpus = 1 };
@@ -580,6 +708,9 @@ int main(void)
 		cmocka_unit_test(devices_for_physmap_dm_carry_windows_and_irqs),
 		cmocka_unit_test(boot_plan_puts_kernel_initrd_and_tree_in_ram),
 		cmocka_unit_test(pc_boot_plan_is_pvh_with_the_initrd_as_a_module),
+		cmocka_unit_test(xenarm_map_is_xens_with_ram_in_two_banks),
+		cmocka_unit_test(xenarm_puts_initrd_and_tree_at_128m_or_atop_bank_0),
+		cmocka_unit_test(xenarm_tree_is_libxls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -251,7 +251,7 @@ static void bad_values_are_errors_at_their_key(void **state)
 		     "%s:2: on_crash: \"explode\" is not one of destroy, restart, preserve, "
 		     "rename-restart, coredump-destroy, coredump-restart, soft-reset");
 	expect_error("name = \"g\"\nboard = \"sparc\"\n", NULL, 0,
-		     "%s:2: board: \"sparc\" is not a board (pc, q35, virt)");
+		     "%s:2: board: \"sparc\" is not a board (pc, q35, virt, xenarm)");
 	expect_error("name = \"g\"\ntype = \"hvm-pv\"\n", NULL, 0,
 		     "%s:2: type: \"hvm-pv\": one of pvh, hvm, pv");
 	expect_error("name = [ \"a\" ]\n", NULL, 0,
