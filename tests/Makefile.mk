@@ -20,12 +20,19 @@ EXTRA_DIST += tests/tap.sh tests/unit/tsan.supp
 # fetched with apt-get download, with a dom0 built here; two suites, one
 # boot each (physmap against Xen's tools; XTF's images under xl)
 EXTRA_DIST += tests/xenbox/xenbox.sh tests/xenbox/check-xen.sh tests/xenbox/accel.sh \
-	tests/xenbox/without-kvm.sh tests/xenbox/xtf-xen.sh
+	tests/xenbox/without-kvm.sh tests/xenbox/xtf-xen.sh tests/xenbox/packages.sh
 check-xen:
 	@st=0; for t in check-xen xtf-xen; do \
 		top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/$$t.sh || st=1; \
 	done; exit $$st
 .PHONY: check-xen
+
+# make check-xen-arm: the arm64 xen box: Xen 4.17 for arm64 under
+# qemu-system-aarch64, physmap cross-built for it (in cross-arm64/ here)
+EXTRA_DIST += tests/xenbox/xenbox-arm.sh tests/xenbox/check-xen-arm.sh tests/xenbox/cross-arm64.sh
+check-xen-arm:
+	@top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/check-xen-arm.sh
+.PHONY: check-xen-arm
 
 # make check-deb: the Debian packages built from make dist's tarball,
 # lintian, and the demo run from them unpacked (tests/package/check-deb.sh)

@@ -5,6 +5,7 @@
 #   fail NAME [WHY]   a failing case, with a diagnostic line
 #   check NAME CMD..  run CMD; pass if it exits 0
 #   is NAME EXPECTED ACTUAL   pass if equal, else print both
+#   like NAME REGEX ACTUAL    pass if ACTUAL matches the extended REGEX
 #   bail WHY          abort the whole suite (counted as an error)
 #   tap_done          end a suite run outside automake's TAP driver: exit 1
 #                     when the plan was not met or a case failed
@@ -62,6 +63,15 @@ is() {
 		ok "$1"
 	else
 		fail "$1" "expected '$2', got '$3'"
+		return 1
+	fi
+}
+
+like() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+		ok "$1"
+	else
+		fail "$1" "expected a match of '$2', got '$3'"
 		return 1
 	fi
 }

@@ -11,6 +11,9 @@
 #                           boot the box, its serial port to LOG, watched:
 #                           Xen must speak, dom0 must start its script, all
 #                           within LIMIT s; box_why says which did not
+#   box_watch LOG LIMIT FIRST BEGIN WHAT
+#                           the same watch over a QEMU already started
+#                           ($box_qpid; the arm64 box's)
 
 box_qpid=
 # the watchdogs, in seconds: Xen's first line, dom0 starting the script
@@ -85,14 +88,12 @@ accel_kvm_probe() {
 
 # QEMU's first line on its stderr, as "qemu: WHAT"
 box_qemu_said() {
-	grep -m1 . "$1" | sed 's/^qemu-system-x86_64: *//; s/^qemu: *//; s/^/qemu: /'
+	grep -m1 . "$1" | sed 's/^qemu-system-[a-z0-9_]*: *//; s/^qemu: *//; s/^/qemu: /'
 }
 
 box_boot() {
 	local accel=$1 cpu=$2 log=$3 limit=$4 extra=${5:-} first=$box_silent_tcg begin=$box_start_tcg
-	local t0=$SECONDS t began=
 	[ "$accel" = kvm ] && { first=$box_silent_kvm; begin=$box_start_kvm; }
-	box_why=
 	: > "$log"
 	qemu-system-x86_64 -accel "$accel" -M pc -cpu "$cpu" -m 2048 -smp 1 \
 		-display none -monitor none -serial "file:$log" -no-reboot \
@@ -101,14 +102,24 @@ box_boot() {
 		-initrd "$vmlinuz console=hvc0 earlyprintk=xen panic=5 quiet$extra,$work/initrd.gz" \
 		>"$log.qemu" 2>&1 &
 	box_qpid=$!
+	box_watch "$log" "$limit" "$first" "$begin" "$accel"
+}
+
+# box_watch LOG LIMIT FIRST BEGIN WHAT: the QEMU at $box_qpid watched until
+# it ends: Xen's first line within FIRST s, dom0's "XENBOX: BEGIN" within
+# BEGIN s, all within LIMIT s, or it is stopped and box_why says which
+# (WHAT names the accelerator in it). returns: QEMU's status
+box_watch() {
+	local log=$1 limit=$2 first=$3 begin=$4 what=$5 t0=$SECONDS t began= rc
+	box_why=
 	while kill -0 "$box_qpid" 2>/dev/null; do
 		t=$((SECONDS - t0))
 		if [ -z "$began" ] && grep -q '^XENBOX: BEGIN' "$log"; then
 			began=1
 		elif [ "$t" -ge "$first" ] && [ ! -s "$log" ]; then
-			box_why="Xen printed nothing in $first s under $accel"
+			box_why="Xen printed nothing in $first s under $what"
 		elif [ "$t" -ge "$begin" ] && [ -z "$began" ]; then
-			box_why="dom0 did not start the script in $begin s under $accel"
+			box_why="dom0 did not start the script in $begin s under $what"
 		elif [ "$t" -ge "$limit" ]; then
 			box_why="the run took more than $limit s"
 		fi
@@ -122,11 +133,8 @@ box_boot() {
 		kill -9 "$box_qpid" 2>/dev/null
 	fi
 	wait "$box_qpid"
-	local rc=$?
+	rc=$?
 	box_qpid=
-# the watchdogs, in seconds: Xen's first line, dom0 starting the script
-box_silent_tcg=30 box_start_tcg=240
-box_silent_kvm=15 box_start_kvm=90
 	if [ -z "$box_why" ] && [ -s "$log.qemu" ] && ! grep -q '^XENBOX: END' "$log"; then
 		box_why=$(box_qemu_said "$log.qemu")
 	fi

@@ -111,18 +111,9 @@ pkgs="xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils libxenmisc4.17 lib
 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1 libxenstore4 libxentoolcore1 libxentoollog1
 xen-utils-common busybox-static linux-image-$kver"
 root=$cache/root
-for p in $pkgs; do
-	[ -e "$cache/$p.extracted" ] && continue
-	deb=$(ls "$cache"/"${p}"_*.deb 2>/dev/null | head -1 || true)
-	if [ -z "$deb" ]; then
-		say "fetching $p"
-		(cd "$cache" && apt-get download "$p" >/dev/null 2>&1) || { say "apt-get download $p failed"; exit 1; }
-		deb=$(ls "$cache"/"${p}"_*.deb | head -1)
-	fi
-	mkdir -p "$root"
-	dpkg-deb -x "$deb" "$root"
-	touch "$cache/$p.extracted"
-done
+. "$(dirname "$0")/packages.sh"
+# shellcheck disable=SC2086
+box_fetch "$cache" "$root" $pkgs || exit 1
 xen=$cache/xen-4.17.elf
 if [ ! -s "$xen" ]; then
 	gz=$(ls "$root"/boot/xen-4.17-amd64.gz)

@@ -1,0 +1,84 @@
+#!/bin/bash
+# tests/xenbox/check-xen-arm.sh - `make check-xen-arm`: real Xen 4.17 for
+# arm64 booted under qemu-system-aarch64 (tests/xenbox/xenbox-arm.sh),
+# physmap cross-built for arm64 (tests/xenbox/cross-arm64.sh) and
+# installed in its dom0, in TAP. One boot: the box's own health and Xen's
+# xl creating an arm64 Linux guest (the oracle), then pxl beside xl on the
+# same Xen: info, list.
+. "${top_srcdir:-.}/tests/tap.sh"
+S=${top_srcdir:-.}
+B=${top_builddir:-.}
+for t in qemu-system-aarch64 aarch64-linux-gnu-gcc apt-get dpkg-deb cpio; do
+	command -v "$t" >/dev/null || bail "$t missing (scripts/deps.sh installs it)"
+done
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+"$S/tests/xenbox/cross-arm64.sh" "$S" "$B/cross-arm64" "$T/dest" 2>"$T/cross.err" ||
+	bail "physmap did not cross-build for arm64: $(tail -1 "$T/cross.err")"
+
+cat > "$T/inside" <<'INSIDE'
+#!/bin/sh
+export PHYSMAP_CONNECT=xen
+xl info | sed -n 's/^\(machine\|xen_version\|xen_caps\|total_memory\) *: /\1=/p'
+echo "list: $(xl list | awk 'NR > 1 { print $1, $2 }' | tr '\n' '|')"
+echo "daemons: $(pidof xenstored >/dev/null && echo xenstored) $(pidof xenconsoled >/dev/null && echo xenconsoled)"
+
+# xl's arm64 guest: dom0's own Image and the guests' initramfs
+cat > /tmp/xl1.cfg <<CFG
+name = "xl1"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/guest-initrd.gz"
+extra = "console=hvc0 rdinit=/init"
+memory = 128
+vcpus = 2
+CFG
+xl create /tmp/xl1.cfg >/tmp/out 2>&1; echo "xl-create: $?"
+for i in $(seq 120); do grep -q "GUEST: down" /var/log/xen/console/guest-xl1.log 2>/dev/null && break; sleep 0.5; done
+echo "xl-guest: $(grep -m1 'GUEST: up' /var/log/xen/console/guest-xl1.log | tr -d '\r')"
+echo "xl-fdt: $(sed -n 's/^GUEST: fdt //p' /var/log/xen/console/guest-xl1.log | tr -d '\r' | head -1)"
+echo "sizes: $(stat -c %s /boot/vmlinuz) $(stat -c %s /boot/guest-initrd.gz)"
+for i in $(seq 60); do xl list xl1 >/dev/null 2>&1 || break; sleep 0.5; done
+echo "after-xl: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' '|')"
+
+# pxl, cross-built, beside xl
+echo "pxl-file: $(pxl --version 2>&1 | head -1)"
+echo "pxl-info: $(pxl info -b 2>&1 | awk -F' *: ' '/^physmap_backend/ { b = $2 } /^total_memory/ { t = $2 } /^machine/ { m = $2 } END { print b, m, t }')"
+xl info | grep -v '^free_memory' > /tmp/info-xl; pxl info | grep -v '^free_memory' > /tmp/info-pxl
+echo "info-diff: $(wc -l < /tmp/info-xl) $(diff /tmp/info-xl /tmp/info-pxl | grep -c '^[<>]')"
+diff /tmp/info-xl /tmp/info-pxl | grep '^[<>]' | head -6 | sed 's/^/info-diff-line: /'
+xl list | cut -c1-63 > /tmp/list-xl; pxl list 2>&1 | cut -c1-63 > /tmp/list-pxl
+echo "list-diff: $(wc -l < /tmp/list-xl) $(diff /tmp/list-xl /tmp/list-pxl | grep -c '^[<>]')"
+diff /tmp/list-xl /tmp/list-pxl | grep '^[<>]' | head -4 | sed 's/^/list-diff-line: /'
+INSIDE
+
+"$S/tests/xenbox/xenbox-arm.sh" --install "$T/dest" --timeout 400 "$T/inside" > "$T/out" 2> "$T/err"
+box=$?
+got() { sed -n "s/^$1: //p" "$T/out" | head -1; }
+kv() { sed -n "s/^$1=//p" "$T/out" | head -1; }
+
+# the tree xl's guest got (it printed /sys/firmware/fdt) beside the xenarm board's for the same
+# guest; Linux wipes /chosen/rng-seed once it has used it, so the seed is left out of both
+tree() { dtc -q -s -I dtb -O dts "$1" 2>/dev/null | grep -v 'rng-seed = '; }
+python3 -c "import sys; open(sys.argv[2], 'wb').write(bytes.fromhex(sys.argv[1]))" "$(got xl-fdt)" "$T/xl.dtb" 2>/dev/null
+read -r ksize isize <<<"$(got sizes)"
+"$B/tests/integration/board-dump" xenarm 128M --vcpus=2 --kernel="${ksize:-0}" --initrd="${isize:-0}" \
+	--cmdline="console=hvc0 rdinit=/init" --dtb="$T/pxl.dtb" >"$T/dump.out" 2>&1
+
+plan 10
+is "the arm64 box ran its script (status 0)" "0" "$box" || { sed 's/^/#   /' "$T/err" | tail -n 20; }
+is "Xen 4.17 on aarch64, dom0 with 2048 MiB" "aarch64 4.17 2048" "$(kv machine) $(kv xen_version | cut -d. -f1,2) $(kv total_memory)"
+is "xenstored and xenconsoled run, dom0 alone" "xenstored xenconsoled|Domain-0 0|" "$(got daemons)|$(got list)"
+is "xl creates an arm64 Linux guest (Image, ramdisk, 2 vCPUs)" "0" "$(got xl-create)"
+like "its console: it booted with 2 vCPUs and 128 MiB" "^GUEST: up, 2 vCPUs, [0-9]* kB$" "$(got xl-guest)"
+is "it powered off and is gone: dom0 alone" "Domain-0|" "$(got after-xl)"
+like "pxl, cross-built for arm64, runs in dom0" "^pxl " "$(got pxl-file)"
+is "pxl info: the xen backend, aarch64, total_memory as xl's" "xen aarch64 2048" "$(got pxl-info)"
+dtdiff=$(diff <(tree "$T/xl.dtb") <(tree "$T/pxl.dtb"))
+tree "$T/xl.dtb" | grep -q 'model = "XENVM-4.17"' || dtdiff="xl's guest printed no device tree ($(got xl-fdt | cut -c1-40))"
+tree "$T/pxl.dtb" | grep -q 'model = "XENVM-4.17"' || dtdiff="board-dump wrote no tree: $(head -1 "$T/dump.out")"
+is "the xenarm board's device tree is the one xl's guest got, node for node (its rng-seed used up)" "" "$dtdiff" ||
+	printf '%s\n' "$dtdiff" | head -n 30 | sed 's/^/#   /'
+is "pxl info and pxl list equal xl's (free memory aside)" "0 0" \
+	"$(got info-diff | cut -d' ' -f2) $(got list-diff | cut -d' ' -f2)" ||
+	grep -E '^(info|list)-diff-line: ' "$T/out" | sed 's/^/#   /'
+tap_done
