@@ -399,6 +399,8 @@ static int default_policy(struct pm_xen *x, uint32_t domid)
 #endif
 }
 
+static int arm64_mode(struct pm_xen *x, uint32_t domid);
+
 static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus, uint32_t *domid)
 {
 	struct pm_xen *x = hv->priv;
@@ -433,6 +435,7 @@ static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsi
 	    default_policy(x, id) ||
 	    (XEN_X86 && xc_hvm_param_set(x->xch, id, HVM_PARAM_TIMER_MODE, 1 /* no_delay_for_missed_ticks */)) ||
 	    (XEN_X86 && xc_domain_set_tsc_info(x->xch, id, 2 /* native */, 0, 0, 0)) ||
+	    (!XEN_X86 && arm64_mode(x, id)) ||
 	    xc_set_paging_mempool_size(x->xch, id, pool_bytes(max_pfn, vcpus))) {
 		rc = err();
 		xc_domain_destroy(x->xch, id);
@@ -676,6 +679,7 @@ static int xen_pv_restore(struct pm_hv *hv, uint32_t domid, int fd, struct pm_hv
 	return 0;
 }
 
+#if XEN_X86   /* a PV guest's page tables: x86's */
 static int pv_va_to_mfn(struct pm_xen *x, uint32_t domid, xen_pfn_t l4, uint64_t va, xen_pfn_t *mfn)
 {
 	xen_pfn_t table = l4;
@@ -700,6 +704,7 @@ static int pv_va_to_mfn(struct pm_xen *x, uint32_t domid, xen_pfn_t l4, uint64_t
 	*mfn = table;
 	return 0;
 }
+#endif
 
 /*
  * the frames of leaf pages [first, first + n) of a PV guest's P2M: from
@@ -914,6 +919,19 @@ static int domctl(struct pm_xen *x, uint32_t cmd, uint32_t domid, void (*fill)(s
 	return rc;
 }
 
+static void fill_address_size(struct xen_domctl *d, void *arg)
+{
+	d->u.address_size.size = *(const unsigned int *)arg;
+}
+
+/* an Arm domain runs 64-bit code (Xen's default is 32-bit), as libxenguest's set_mode */
+static int arm64_mode(struct pm_xen *x, uint32_t domid)
+{
+	unsigned int bits = 64;
+
+	return domctl(x, XEN_DOMCTL_set_address_size, domid, fill_address_size, &bits);
+}
+
 struct types {
 	xen_pfn_t *buf;
 	uint64_t n;
@@ -927,11 +945,36 @@ static void fill_types(struct xen_domctl *d, void *arg)
 	d->u.getpageframeinfo3.array.p = t->buf;   /* a xencall buffer, not libxenctrl's kind */
 }
 
+/*
+ * Arm's Xen has no getpageframeinfo3: a gfn has a frame when a foreign
+ * mapping of it succeeds (read-only, unmapped at once)
+ */
+static int populated_by_mapping(struct pm_xen *x, uint32_t domid, uint64_t pfn, uint64_t count, bool *present)
+{
+	xen_pfn_t arr[BATCH];
+	int errs[BATCH];
+	void *p;
+
+	for (uint64_t i = 0; i < count; i++)
+		arr[i] = pfn + i;
+	p = xenforeignmemory_map(x->fmem, domid, PROT_READ, count, arr, errs);
+	if (!p)
+		return errno == ESRCH ? -ENOENT : err();
+	for (uint64_t i = 0; i < count; i++)
+		present[i] = errs[i] == 0;
+	xenforeignmemory_unmap(x->fmem, p, count);
+	return 0;
+}
+
 /* present[i]: gfn pfn + i has a frame; count at most BATCH */
 static int populated(struct pm_xen *x, uint32_t domid, uint64_t pfn, uint64_t count, bool *present)
 {
-	struct types t = { xencall_alloc_buffer(x->call, BATCH * sizeof(xen_pfn_t)), count };
+	struct types t = { NULL, count };
 	int rc;
+
+	if (!XEN_X86)
+		return populated_by_mapping(x, domid, pfn, count, present);
+	t.buf = xencall_alloc_buffer(x->call, BATCH * sizeof(xen_pfn_t));
 
 	if (!t.buf)
 		return -ENOMEM;
@@ -1384,11 +1427,35 @@ static int xen_hvm_context_set(struct pm_hv *hv, uint32_t domid, const void *blo
 	return xc_domain_hvm_setcontext(x->xch, domid, (uint8_t *)(uintptr_t)blob, (uint32_t)len) ? err() : 0;
 }
 
+#if defined(__aarch64__)
+/* an Arm guest's first state, as libxenguest's vcpu_arm64: x0-x3, pc, PSTATE, SCTLR's reset value, online */
+static int arm_vcpu_set(struct pm_xen *x, uint32_t domid, unsigned int vcpu, const struct pm_hv_vcpu_ctx *ctx)
+{
+	vcpu_guest_context_any_t any;
+	vcpu_guest_context_t *c = &any.c;
+
+	memset(&any, 0, sizeof(any));
+	c->user_regs.pc64 = ctx->pc;
+	c->user_regs.x0 = ctx->regs[0];
+	c->user_regs.x1 = ctx->regs[1];
+	c->user_regs.x2 = ctx->regs[2];
+	c->user_regs.x3 = ctx->regs[3];
+	c->user_regs.cpsr = ctx->pstate ? ctx->pstate : PSR_GUEST64_INIT;
+	c->sctlr = SCTLR_GUEST_INIT;
+	c->flags = VGCF_online;
+	return xc_vcpu_setcontext(x->xch, domid, vcpu, &any) ? err() : 0;
+}
+#endif
+
 static int xen_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const struct pm_hv_vcpu_ctx *ctx)
 {
 	struct pm_hv_vcpu_state st = { .arch = PM_HV_ARCH_X86_32, .nr = PM_X86_NR, .up = true };
 	struct hvm_hw_cpu c;
 
+#if defined(__aarch64__)
+	if (ctx->arch == PM_HV_ARCH_AARCH64)
+		return arm_vcpu_set(hv->priv, domid, vcpu, ctx);
+#endif
 	if (ctx->arch != PM_HV_ARCH_X86_32)
 		return -EINVAL;
 	/* PVH's entry: eip, ebx the start info, protected mode without paging */

@@ -40,6 +40,17 @@ echo "sizes: $(stat -c %s /boot/vmlinuz) $(stat -c %s /boot/guest-initrd.gz)"
 for i in $(seq 60); do xl list xl1 >/dev/null 2>&1 || break; sleep 0.5; done
 echo "after-xl: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' '|')"
 
+# pxl's arm64 guest: the same config, on the xenarm board (Xen's Arm guest, as xl builds it)
+sed 's/^name = "xl1"$/name = "p1"/' /tmp/xl1.cfg > /tmp/p1.cfg
+echo 'board = "xenarm"' >> /tmp/p1.cfg
+pxl create /tmp/p1.cfg >/tmp/out 2>&1; echo "pxl-create: $? $(cat /tmp/out)"
+echo "pxl-running: $(xl list p1 2>/dev/null | awk 'NR == 2 { print $1, $4 }')"
+for i in $(seq 120); do grep -q "GUEST: down" /var/log/xen/console/guest-p1.log 2>/dev/null && break; sleep 0.5; done
+echo "pxl-guest: $(grep -m1 'GUEST: up' /var/log/xen/console/guest-p1.log | tr -d '\r')"
+echo "pxl-fdt: $(sed -n 's/^GUEST: fdt //p' /var/log/xen/console/guest-p1.log | tr -d '\r' | head -1)"
+for i in $(seq 60); do xl list p1 >/dev/null 2>&1 || break; sleep 0.5; done
+echo "after-pxl: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' '|')"
+
 # pxl, cross-built, beside xl
 echo "pxl-file: $(pxl --version 2>&1 | head -1)"
 echo "pxl-info: $(pxl info -b 2>&1 | awk -F' *: ' '/^physmap_backend/ { b = $2 } /^total_memory/ { t = $2 } /^machine/ { m = $2 } END { print b, m, t }')"
@@ -60,11 +71,12 @@ kv() { sed -n "s/^$1=//p" "$T/out" | head -1; }
 # guest; Linux wipes /chosen/rng-seed once it has used it, so the seed is left out of both
 tree() { dtc -q -s -I dtb -O dts "$1" 2>/dev/null | grep -v 'rng-seed = '; }
 python3 -c "import sys; open(sys.argv[2], 'wb').write(bytes.fromhex(sys.argv[1]))" "$(got xl-fdt)" "$T/xl.dtb" 2>/dev/null
+python3 -c "import sys; open(sys.argv[2], 'wb').write(bytes.fromhex(sys.argv[1]))" "$(got pxl-fdt)" "$T/p1.dtb" 2>/dev/null
 read -r ksize isize <<<"$(got sizes)"
 "$B/tests/integration/board-dump" xenarm 128M --vcpus=2 --kernel="${ksize:-0}" --initrd="${isize:-0}" \
 	--cmdline="console=hvc0 rdinit=/init" --dtb="$T/pxl.dtb" >"$T/dump.out" 2>&1
 
-plan 10
+plan 14
 is "the arm64 box ran its script (status 0)" "0" "$box" || { sed 's/^/#   /' "$T/err" | tail -n 20; }
 is "Xen 4.17 on aarch64, dom0 with 2048 MiB" "aarch64 4.17 2048" "$(kv machine) $(kv xen_version | cut -d. -f1,2) $(kv total_memory)"
 is "xenstored and xenconsoled run, dom0 alone" "xenstored xenconsoled|Domain-0 0|" "$(got daemons)|$(got list)"
@@ -72,6 +84,14 @@ is "xl creates an arm64 Linux guest (Image, ramdisk, 2 vCPUs)" "0" "$(got xl-cre
 like "its console: it booted with 2 vCPUs and 128 MiB" "^GUEST: up, 2 vCPUs, [0-9]* kB$" "$(got xl-guest)"
 is "it powered off and is gone: dom0 alone" "Domain-0|" "$(got after-xl)"
 like "pxl, cross-built for arm64, runs in dom0" "^pxl " "$(got pxl-file)"
+like "pxl creates the same guest on the xenarm board: exit 0, running with its vCPU 0" \
+	"^0 created p1 as domain [0-9]+\|p1 1$" "$(got pxl-create)|$(got pxl-running)"
+is "its console: it booted with 2 vCPUs and the memory xl's guest had" "$(got xl-guest)" "$(got pxl-guest)"
+pdiff=$(diff <(tree "$T/xl.dtb") <(tree "$T/p1.dtb"))
+tree "$T/p1.dtb" | grep -q 'model = "XENVM-4.17"' || pdiff="pxl's guest printed no device tree ($(got pxl-fdt | cut -c1-40))"
+is "the device tree pxl's guest got is the one xl's guest got, node for node" "" "$pdiff" ||
+	printf '%s\n' "$pdiff" | head -n 30 | sed 's/^/#   /'
+is "it powered off and is gone: dom0 alone" "Domain-0|" "$(got after-pxl)"
 is "pxl info: the xen backend, aarch64, total_memory as xl's" "xen aarch64 2048" "$(got pxl-info)"
 dtdiff=$(diff <(tree "$T/xl.dtb") <(tree "$T/pxl.dtb"))
 tree "$T/xl.dtb" | grep -q 'model = "XENVM-4.17"' || dtdiff="xl's guest printed no device tree ($(got xl-fdt | cut -c1-40))"
