@@ -593,6 +593,7 @@ static int virt_layout(const struct pm_board_config *cfg, struct pm_board_layout
 		rc = add_regions(l, v);
 	if (rc == 0)
 		rc = add_devices(l, v);
+	l->arm_gic = v->gic == 2 ? 2 : 3;   /* GICv4 is a GICv3 to Xen */
 	if (rc == 0 && v->el2) {
 		l->needs |= PM_BOARD_NEEDS_EL2;
 		snprintf(l->needs_key, sizeof(l->needs_key), "virtualization = 1");

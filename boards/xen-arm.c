@@ -171,6 +171,8 @@ static int xenarm_layout(const struct pm_board_config *cfg, struct pm_board_layo
 		rc = pm_board_add_region(l, "ram0", RAM0_BASE, x->bank[0], PM_REGION_RAM);
 	if (rc == 0 && x->bank[1])
 		rc = pm_board_add_region(l, "ram1", RAM1_BASE, x->bank[1], PM_REGION_RAM);
+	l->arm_gic = x->gic;
+	l->arm_spis = x->vuart ? SPI_VPL011 - 32 + 1 : 0;   /* libxl's nr_spis: up to the vpl011's */
 	return rc;
 }
 
@@ -402,6 +404,7 @@ const struct board_ops pm__board_xenarm = {
 	.name = "xenarm",
 	.summary = "the Arm guest Xen 4.17 builds (arch-arm.h's map, libxl's device tree), as xl on Arm",
 	.keys = xenarm_keys,
+	.image_only = true,
 	.layout = xenarm_layout,
 	.boot = xenarm_boot,
 	.firmware = xenarm_firmware,

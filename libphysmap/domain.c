@@ -197,7 +197,9 @@ static int read_images(struct build *b)
 	uint64_t max = cfg->memory < PM_FILE_IMAGE_MAX ? cfg->memory : PM_FILE_IMAGE_MAX;
 	char ierr[PM_BOARD_ERR_LEN] = "";
 	struct pm_board_boot boot;
-	unsigned int flags = (b->layout.e820.nr ? PM_KERNEL_PVH : 0) | (cfg->kernel_raw ? PM_KERNEL_RAW : 0);
+	const struct board_ops *board = pm_board_find(cfg->board);
+	unsigned int flags = (b->layout.e820.nr ? PM_KERNEL_PVH : 0) | (cfg->kernel_raw ? PM_KERNEL_RAW : 0) |
+			     (board && board->image_only ? PM_KERNEL_IMAGE : 0);
 	int rc;
 
 	if (cfg->kernel && (rc = pm_kernel_load(cfg->kernel, flags, &b->kernel, ierr, sizeof(ierr)))) {
@@ -811,7 +813,19 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		return rc;
 	if (!b->xen && (rc = pool_check(b)))
 		return rc;
-	rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);
+	if (b->layout.arm_gic) {
+		struct pm_hv_arm arm = { b->layout.arm_gic, b->layout.arm_spis };
+
+		rc = pm_hv_domain_create_arm(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &arm,
+					     &b->domid);
+		if (rc == -ENODEV) {   /* Xen says no such vGIC */
+			snprintf(err, errlen, "%s: gic_version: v%u: Xen on this host offers guests no GICv%u",
+				 cfg->name, arm.gic_version, arm.gic_version);
+			return rc;
+		}
+	} else {
+		rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);
+	}
 	if (rc == -EMFILE && !pm__hv_fd_limit(hv, &limit)) {
 		snprintf(err, errlen, "%s: creating the domain: the %s backend's open-files limit (%llu) is reached "
 			 "(ulimit -n before it starts raises it)", cfg->name, pm_hv_backend(hv), (unsigned long long)limit);

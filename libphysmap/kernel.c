@@ -238,6 +238,12 @@ int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, ch
 		return rc;
 	}
 	d = buf;
+	if ((flags & PM_KERNEL_IMAGE) && !arm64_image(d, len)) {
+		snprintf(err, errlen, "kernel %s: not an arm64 Image (the board boots an Image only, as Xen's Arm builder)",
+			 path);
+		free(buf);
+		return -ENOEXEC;
+	}
 	if (len < SELFMAG || memcmp(d, ELFMAG, SELFMAG)) {
 		if (!arm64_image(d, len) && !(flags & PM_KERNEL_RAW)) {
 			snprintf(err, errlen, "kernel %s: not an ELF file, a bzImage or an arm64 Image "

@@ -43,8 +43,9 @@ struct pm_hv_ops {
 	int (*info)(struct pm_hv *hv, uint64_t *total, uint64_t *free_pages);
 	/* NULL: no limit of its own to name (the simulator's open-files limit) */
 	int (*fd_limit)(struct pm_hv *hv, uint64_t *limit);
+	const char *no_save;   /* why this backend cannot save or restore a domain; NULL: it can */
 	int (*host_info)(struct pm_hv *hv, struct pm_hv_host *out);
-	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus, const struct pm_hv_arm *arm,
 		      uint32_t *domid);
 	int (*destroy)(struct pm_hv *hv, uint32_t domid);
 	/* PV guests (NULL: none) */
@@ -142,6 +143,13 @@ struct pm_hv {
 
 /* the backend's own open-files limit, for an -EMFILE's message. returns: 0; -EOPNOTSUPP; -errno */
 int pm__hv_fd_limit(struct pm_hv *hv, uint64_t *limit);
+
+/**
+ * pm__hv_cannot_save - why the backend cannot save, restore or migrate a
+ * domain (Xen 4.17 on Arm has no migration: xl's "command not
+ * implemented"), or NULL when it can
+ */
+const char *pm__hv_cannot_save(const struct pm_hv *hv);
 
 extern const struct pm_hv_ops pm__hv_sim_ops;
 extern const struct pm_hv_ops pm__hv_xen_ops;

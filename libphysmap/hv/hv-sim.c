@@ -400,8 +400,9 @@ static int sim_host_info(struct pm_hv *hv, struct pm_hv_host *o)
 }
 
 static int sim_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
-		      uint32_t *domid)
+		      const struct pm_hv_arm *arm, uint32_t *domid)
 {
+	(void)arm;   /* the simulator emulates no GIC */
 	struct pm_sim_create c = { .max_pfn = max_pfn, .vcpus = vcpus };
 	struct pm_sim_domid r;
 	int rc;

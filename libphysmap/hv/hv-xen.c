@@ -401,7 +401,8 @@ static int default_policy(struct pm_xen *x, uint32_t domid)
 
 static int arm64_mode(struct pm_xen *x, uint32_t domid);
 
-static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus, uint32_t *domid)
+static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+		      const struct pm_hv_arm *arm, uint32_t *domid)
 {
 	struct pm_xen *x = hv->priv;
 	struct xen_domctl_createdomain c = {
@@ -414,7 +415,10 @@ static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsi
 #if XEN_X86
 		.arch = { .emulation_flags = XEN_X86_EMU_LAPIC },
 #else
-		.arch = { .gic_version = XEN_DOMCTL_CONFIG_GIC_NATIVE, .tee_type = XEN_DOMCTL_CONFIG_TEE_NONE },
+		.arch = { .gic_version = !arm || !arm->gic_version ? XEN_DOMCTL_CONFIG_GIC_NATIVE :
+					 arm->gic_version == 2 ? XEN_DOMCTL_CONFIG_GIC_V2 : XEN_DOMCTL_CONFIG_GIC_V3,
+			  .nr_spis = arm ? arm->nr_spis : 0,
+			  .tee_type = XEN_DOMCTL_CONFIG_TEE_NONE },
 #endif
 	};
 	struct pm_hv_dominfo *v = NULL;
@@ -428,6 +432,8 @@ static int xen_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsi
 	free(v);
 	if (n < 0 || rc)
 		return n < 0 ? (int)n : rc;
+	if (XEN_X86 && arm)
+		return -EOPNOTSUPP;   /* an Arm guest on x86's Xen */
 	if (xc_domain_create(x->xch, &id, &c))
 		return err();
 	/* native TSC: QEMU's TCG mishandles Xen's RDTSCP intercept (notes/xen-box.md) */
@@ -1994,6 +2000,9 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.close = xen_close,
 	.info = xen_info,
 	.create = xen_create,
+#if !XEN_X86
+	.no_save = "Xen 4.17 on Arm cannot save, restore or migrate a domain (xl: command not implemented)",
+#endif
 	.destroy = xen_destroy,
 	.create_pv = xen_create_pv,
 	.pv_build = xen_pv_build,

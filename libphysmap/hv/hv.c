@@ -152,7 +152,16 @@ int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, un
 	if (!name || !*name || strlen(name) >= sizeof(((struct pm_hv_dominfo *)0)->name) ||
 	    !max_pfn || !vcpus)
 		return -EINVAL;
-	return injected(hv) ?: hv->ops->create(hv, name, max_pfn, vcpus, domid);
+	return injected(hv) ?: hv->ops->create(hv, name, max_pfn, vcpus, NULL, domid);
+}
+
+int pm_hv_domain_create_arm(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+			    const struct pm_hv_arm *arm, uint32_t *domid)
+{
+	if (!name || !*name || strlen(name) >= sizeof(((struct pm_hv_dominfo *)0)->name) ||
+	    !max_pfn || !vcpus || !arm || (arm->gic_version && arm->gic_version != 2 && arm->gic_version != 3))
+		return -EINVAL;
+	return injected(hv) ?: hv->ops->create(hv, name, max_pfn, vcpus, arm, domid);
 }
 
 int pm_hv_domain_create_pv(struct pm_hv *hv, const char *name, unsigned int vcpus, uint32_t *domid)
@@ -224,6 +233,11 @@ int pm_hv_domain_unpause(struct pm_hv *hv, uint32_t domid)
 int pm_hv_domain_resume(struct pm_hv *hv, uint32_t domid)
 {
 	return hv->ops->resume ? hv->ops->resume(hv, domid) : -EOPNOTSUPP;
+}
+
+const char *pm__hv_cannot_save(const struct pm_hv *hv)
+{
+	return hv->ops->no_save;
 }
 
 int pm__hv_fd_limit(struct pm_hv *hv, uint64_t *limit)

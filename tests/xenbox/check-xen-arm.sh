@@ -51,6 +51,33 @@ echo "pxl-fdt: $(sed -n 's/^GUEST: fdt //p' /var/log/xen/console/guest-p1.log | 
 for i in $(seq 60); do xl list p1 >/dev/null 2>&1 || break; sleep 0.5; done
 echo "after-pxl: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' '|')"
 
+# a pxl guest that runs on: console, pause and unpause, ballooning, its tree from its memory, destroy
+sed 's/^name = "p1"$/name = "p2"/; s/rdinit=\/init/rdinit=\/init stay/' /tmp/p1.cfg > /tmp/p2.cfg
+pxl create /tmp/p2.cfg >/tmp/out 2>&1; echo "p2-create: $?"
+for i in $(seq 120); do grep -q "GUEST: staying" /var/log/xen/console/guest-p2.log 2>/dev/null && break; sleep 0.5; done
+echo "p2-console: $(pxl console --dump p2 2>&1 | tr -d '\r' | grep -m1 '^GUEST: up')"
+pxl pause p2; echo "p2-pause: $? $(xl list p2 | awk 'NR == 2 { print $5 }')"
+pxl unpause p2; echo "p2-unpause: $? $(xl list p2 | awk 'NR == 2 { print $5 }')"
+pxl dumpdtb p2 /tmp/p2.dtb >/dev/null 2>&1; echo "p2-dumpdtb: $?"
+od -An -v -tx1 /tmp/p2.dtb | tr -d ' \n' | sed 's/^/p2-dtb: /'; echo
+pxl mem-set p2 112; echo "p2-memset: $?"
+for i in $(seq 180); do [ "$(xl list p2 | awk 'NR == 2 { print $3 }')" = 112 ] && break; sleep 0.5; done
+echo "p2-mem: $(xl list p2 | awk 'NR == 2 { print $3 }') $(pxl list p2 | awk 'NR == 2 { print $3 }')"
+# what Xen 4.17 on Arm cannot do: refused at once, the guest running on
+pxl save p2 /tmp/p2.save >/tmp/out 2>&1; echo "p2-save: $? $(wc -l < /tmp/out) $(cat /tmp/out)|$(xl list p2 | awk 'NR == 2 { print $5 }')"
+xl save p2 /tmp/x.save >/tmp/out 2>&1; echo "p2-xlsave: $? $(cat /tmp/out)"
+pxl restore /tmp/p2.save >/tmp/out 2>&1; echo "p2-restore: $? $(wc -l < /tmp/out)"
+pxl destroy p2; echo "p2-destroy: $? $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' '|')"
+
+# bad input: one line naming the key, exit 1, nothing left
+printf 'name = "b1"\nboard = "xenarm"\nkernel = "/bin/busybox"\nmemory = 64\n' > /tmp/b1.cfg
+pxl create /tmp/b1.cfg >/tmp/out 2>&1; echo "bad-kernel: $? $(wc -l < /tmp/out) $(cat /tmp/out)"
+printf 'name = "b2"\nboard = "xenarm"\nkernel = "/boot/vmlinuz"\nmemory = 64\ngic_version = "v2"\n' > /tmp/b2.cfg
+pxl create /tmp/b2.cfg >/tmp/out 2>&1; echo "bad-gic: $? $(wc -l < /tmp/out) $(cat /tmp/out)"
+printf 'name = "b3"\nboard = "xenarm"\nkernel = "/boot/vmlinuz"\nmemory = "1100g"\n' > /tmp/b3.cfg
+pxl create /tmp/b3.cfg >/tmp/out 2>&1; echo "bad-memory: $? $(wc -l < /tmp/out) $(cat /tmp/out)"
+echo "after-bad: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' '|')"
+
 # pxl, cross-built, beside xl
 echo "pxl-file: $(pxl --version 2>&1 | head -1)"
 echo "pxl-info: $(pxl info -b 2>&1 | awk -F' *: ' '/^physmap_backend/ { b = $2 } /^total_memory/ { t = $2 } /^machine/ { m = $2 } END { print b, m, t }')"
@@ -76,7 +103,9 @@ read -r ksize isize <<<"$(got sizes)"
 "$B/tests/integration/board-dump" xenarm 128M --vcpus=2 --kernel="${ksize:-0}" --initrd="${isize:-0}" \
 	--cmdline="console=hvc0 rdinit=/init" --dtb="$T/pxl.dtb" >"$T/dump.out" 2>&1
 
-plan 14
+python3 -c "import sys; open(sys.argv[2], 'wb').write(bytes.fromhex(sys.argv[1]))" "$(got p2-dtb)" "$T/p2.dtb" 2>/dev/null
+
+plan 26
 is "the arm64 box ran its script (status 0)" "0" "$box" || { sed 's/^/#   /' "$T/err" | tail -n 20; }
 is "Xen 4.17 on aarch64, dom0 with 2048 MiB" "aarch64 4.17 2048" "$(kv machine) $(kv xen_version | cut -d. -f1,2) $(kv total_memory)"
 is "xenstored and xenconsoled run, dom0 alone" "xenstored xenconsoled|Domain-0 0|" "$(got daemons)|$(got list)"
@@ -92,6 +121,24 @@ tree "$T/p1.dtb" | grep -q 'model = "XENVM-4.17"' || pdiff="pxl's guest printed 
 is "the device tree pxl's guest got is the one xl's guest got, node for node" "" "$pdiff" ||
 	printf '%s\n' "$pdiff" | head -n 30 | sed 's/^/#   /'
 is "it powered off and is gone: dom0 alone" "Domain-0|" "$(got after-pxl)"
+is "pxl console --dump shows a running guest's console" "GUEST: up, 2 vCPUs, $(got xl-guest | sed 's/.*vCPUs, //')" "$(got p2-console)"
+is "pxl pause and unpause: xl sees it paused, then running" "0 --p---|0 -b----" "$(got p2-pause)|$(got p2-unpause)"
+qdiff=$(diff <(tree "$T/xl.dtb") <(sed 's/ stay";/";/' <(tree "$T/p2.dtb")))
+is "pxl dumpdtb of the running guest: the tree in its memory is xl's guest's (its command line aside)" "0|" \
+	"$(got p2-dumpdtb)|$qdiff" || printf '%s\n' "$qdiff" | head -n 20 | sed 's/^/#   /'
+is "pxl mem-set 112: Linux's balloon gives 16 MiB back, xl and pxl list 112 MiB" "0|112 112" "$(got p2-memset)|$(got p2-mem)"
+like "pxl save is refused in one line naming why (xl: command not implemented); the guest runs on" \
+	"^1 1 pxl save: domain [0-9]+: Xen 4.17 on Arm cannot save, restore or migrate a domain \(xl: command not implemented\)\|[rb-]{6}$" \
+	"$(got p2-save)"
+is "xl save says the same (the oracle)" "1 command not implemented" "$(got p2-xlsave)"
+is "pxl restore is refused in one line" "1 1" "$(got p2-restore)"
+is "pxl destroy: dom0 alone" "0 Domain-0|" "$(got p2-destroy)"
+like "a kernel that is not an arm64 Image: exit 1, one line naming it" \
+	"^1 1 pxl create: b1: kernel /bin/busybox: not an arm64 Image" "$(got bad-kernel)"
+like "a GIC the host's Xen does not offer (v2 on GICv3): exit 1, one line naming gic_version" \
+	"^1 1 pxl create: b2: gic_version: v2: " "$(got bad-gic)"
+like "memory beyond the RAM banks: exit 1, one line naming memory" "^1 1 pxl create: /tmp/b3.cfg:4: .*memory" "$(got bad-memory)"
+is "after them: dom0 alone" "Domain-0|" "$(got after-bad)"
 is "pxl info: the xen backend, aarch64, total_memory as xl's" "xen aarch64 2048" "$(got pxl-info)"
 dtdiff=$(diff <(tree "$T/xl.dtb") <(tree "$T/pxl.dtb"))
 tree "$T/xl.dtb" | grep -q 'model = "XENVM-4.17"' || dtdiff="xl's guest printed no device tree ($(got xl-fdt | cut -c1-40))"

@@ -17,7 +17,8 @@
 # a `make install DESTDIR=` tree (a cross build) to / inside dom0. dom0's
 # kernel (an arm64 Image) is at /boot/vmlinuz there, and a guest initramfs
 # at /boot/guest-initrd.gz whose /init prints "GUEST: up" with what the
-# guest's device tree says and powers off.
+# guest's device tree says and powers off (or, with "stay" on its command
+# line, runs on).
 # SCRIPT runs there as /xenbox-test with xenstored, xenconsoled and Xen's
 # xl (/usr/lib/xen-4.17/bin/xl) up; whatever it prints comes out here, and
 # its exit status is this script's. Everything is bounded: the whole run by
@@ -114,6 +115,8 @@ cat > "$gr/init" <<'INIT'
 mount -t proc proc /proc; mount -t sysfs sys /sys
 echo "GUEST: up, $(grep -c ^processor /proc/cpuinfo) vCPUs, $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 [ -r /sys/firmware/fdt ] && echo "GUEST: fdt $(od -An -v -tx1 /sys/firmware/fdt | tr -d ' \n')"
+# "stay" on the command line: it runs on (for pause, console, ballooning), else it powers off
+if grep -qw stay /proc/cmdline; then echo "GUEST: staying"; while :; do sleep 1; done; fi
 echo "GUEST: down"
 poweroff -f
 INIT

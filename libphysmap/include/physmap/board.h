@@ -78,6 +78,9 @@ struct pm_board_region {
  *     that cannot refuses the domain before making anything
  * @needs_key: the setting that asked for it ("virtualization = 1"), for
  *     that refusal
+ * @arm_gic, @arm_spis: an Arm guest's GIC version (2, 3) and the SPIs the
+ *     hypervisor must route to it (Xen's vpl011), for the domain's making;
+ *     0 on boards that are not Arm
  * The holes the P2M identity-maps are those of @e820:
  * pm_e820_apply_identity(&layout->e820, p2m, 0).
  * Initialise with pm_board_layout_init(), free with pm_board_layout_dispose().
@@ -96,6 +99,7 @@ struct pm_board_layout {
 	void *board_data;   /* the board's own; released with free() */
 	unsigned needs;
 	char needs_key[48];
+	unsigned arm_gic, arm_spis;
 };
 
 /**
@@ -166,6 +170,8 @@ struct board_ops {
 	const struct pm_board_key *keys;   /* NULL-terminated */
 	/* vCPUs past the online ones are listed for the guest to hot-plug (maxvcpus > vcpus) */
 	bool cpu_hotplug;
+	/* the kernel must be an arm64 Image (Xen's Arm builder boots no ELF file or raw image) */
+	bool image_only;
 	/**
 	 * layout - compute the machine for @cfg into @out (initialised, empty)
 	 * returns: 0; -EINVAL (with @err) for a bad key or value or a

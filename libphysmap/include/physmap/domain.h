@@ -245,6 +245,7 @@ struct pm_kernel {
 /** pm_kernel_load's flags */
 #define PM_KERNEL_PVH 1u   /* an x86 PVH board: an ELF file is x86's and carries the PVH entry note (else aarch64's) */
 #define PM_KERNEL_RAW 2u   /* a file of no known format is a raw image the board places (kernel_format="raw") */
+#define PM_KERNEL_IMAGE 4u /* an arm64 Image only (Xen's Arm builder boots no other) */
 
 /**
  * pm_kernel_load - read the kernel at @path: an ELF file, an x86 bzImage

@@ -211,6 +211,22 @@ int pm_hv_host_info(struct pm_hv *hv, struct pm_hv_host *out);
 int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 			uint32_t *domid);
 
+/** struct pm_hv_arm - what an Arm guest's domain is made with: its GIC (2, 3; 0 the host's), SPIs routed to it */
+struct pm_hv_arm {
+	unsigned int gic_version;
+	unsigned int nr_spis;
+};
+
+/**
+ * pm_hv_domain_create_arm - pm_hv_domain_create for an Arm guest whose
+ * GIC the board chose (on Xen for Arm the domain's vGIC; the simulator
+ * emulates no GIC and takes no note of it)
+ * returns: as pm_hv_domain_create; -ENODEV (the host's Xen offers no such
+ *   GIC to guests); -EOPNOTSUPP (Xen on x86)
+ */
+int pm_hv_domain_create_arm(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
+			    const struct pm_hv_arm *arm, uint32_t *domid);
+
 /**
  * struct pm_hv_pv - a PV guest, built by the hypervisor's own builder
  * (libxenguest's, on xen): @kernel (ELF or bzImage), @ramdisk (or NULL),
