@@ -36,6 +36,7 @@
 #include "physmap/board.h"
 #include "alloc-internal.h"
 #include "fdtw.h"
+#include "board-internal.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -187,16 +188,6 @@ static uint64_t round_up(uint64_t v, uint64_t align)
 	return (v + align - 1) & ~(align - 1);
 }
 
-static int fail(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, PM_BOARD_ERR_LEN, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* the machine version compat names, as an index into versions[] */
 static int version_at_least(const struct virt *v, const char *version)
 {
@@ -235,7 +226,7 @@ static int parse_gic(const struct pm_board_config *cfg, struct virt *v, char *er
 			return 0;
 		}
 	}
-	return fail(err, "gic_version: '%s' is not one of v2, v3, 2, 3, 4, max, host", g);
+	return pm__board_fail(err, "gic_version: '%s' is not one of v2, v3, 2, 3, 4, max, host", g);
 }
 
 /* the GIC, the IOMMU, the security and virtualization extensions, the tree's own options */
@@ -262,11 +253,11 @@ static int parse_features(const struct pm_board_config *cfg, struct virt *v, cha
 		return rc;
 	v->phandle_start = n ? (uint32_t)n : PHANDLE_START;   /* 0: QEMU's default, as QEMU */
 	if (iommu && strcmp(iommu, "none") && strcmp(iommu, "smmuv3"))
-		return fail(err, "iommu: '%s' is neither none nor smmuv3", iommu);
+		return pm__board_fail(err, "iommu: '%s' is neither none nor smmuv3", iommu);
 	v->smmu = iommu && !strcmp(iommu, "smmuv3");
 	/* QEMU's TCG has an ITS from virt-6.2 (machines before 2.8 have none at all) */
 	if (v->its && pm_board_opt(cfg, "its") && !version_at_least(v, "6.2"))
-		return fail(err, "its: machine virt-%s has no ITS under emulation (QEMU emulates one from virt-6.2)",
+		return pm__board_fail(err, "its: machine virt-%s has no ITS under emulation (QEMU emulates one from virt-6.2)",
 			    machine_name(v));
 	v->pmu = version_at_least(v, "2.7");
 	v->edge_timers = !version_at_least(v, "2.9");
@@ -285,7 +276,7 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 			if (strcmp(versions[i], compat) == 0)
 				v->compat = i + 1;
 		if (!v->compat)
-			return fail(err, "compat: '%s' is not a virt machine version this board reproduces (2.6 to 7.2)", compat);
+			return pm__board_fail(err, "compat: '%s' is not a virt machine version this board reproduces (2.6 to 7.2)", compat);
 	}
 	v->cpu = &cpu_models[0];
 	if (cpu) {
@@ -293,13 +284,13 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 			if (strcmp(v->cpu->name, cpu) == 0)
 				break;
 		if (!v->cpu->name)
-			return fail(err, "cpu: '%s' is not a CPU model of this board (max, cortex-a53, cortex-a57, cortex-a72, cortex-a76, a64fx, neoverse-n1)", cpu);
+			return pm__board_fail(err, "cpu: '%s' is not a CPU model of this board (max, cortex-a53, cortex-a57, cortex-a72, cortex-a76, a64fx, neoverse-n1)", cpu);
 	}
 	rc = pm_board_opt_uint(cfg, "pa_bits", v->cpu->pa_bits, 52, &n, err);
 	if (rc)
 		return rc;
 	if (n < 32)
-		return fail(err, "pa_bits: %" PRIu64 " is below 32", n);
+		return pm__board_fail(err, "pa_bits: %" PRIu64 " is below 32", n);
 	v->pa_bits = (unsigned)n;
 	rc = parse_features(cfg, v, err);
 	if (rc)
@@ -308,7 +299,7 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 	if (rc)
 		return rc;
 	if (v->slots > MAX_RAM_SLOTS)
-		return fail(err, "slots: unsupported number of memory slots: %" PRIu64, v->slots);
+		return pm__board_fail(err, "slots: unsupported number of memory slots: %" PRIu64, v->slots);
 	rc = pm_board_opt_bool(cfg, "highmem", 1, &highmem, err);
 	if (rc == 0)
 		rc = pm_board_opt_bool(cfg, "highmem_redists", 1, &high_req[REDIST2], err);
@@ -317,7 +308,7 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 	if (rc == 0)
 		rc = pm_board_opt_bool(cfg, "highmem_mmio", 1, &high_req[HIGH_MMIO], err);
 	if (rc == 0 && high_req[HIGH_ECAM] && pm_board_opt(cfg, "highmem_ecam") && !version_at_least(v, "3.0"))
-		return fail(err, "highmem_ecam: machine virt-%s has no high PCIe ECAM (QEMU places one from virt-3.0)",
+		return pm__board_fail(err, "highmem_ecam: machine virt-%s has no high PCIe ECAM (QEMU places one from virt-3.0)",
 			    machine_name(v));
 	if (rc == 0)
 		rc = pm_board_opt_bool(cfg, "xen", 1, &v->xen, err);
@@ -331,12 +322,12 @@ static int parse(const struct pm_board_config *cfg, struct virt *v, int high_req
 	v->ram = cfg->memory;
 	v->vcpus = cfg->vcpus ? cfg->vcpus : 1;
 	if (v->ram == 0 || v->ram % (64 * KiB))
-		return fail(err, "memory: %" PRIu64 " bytes is not a positive multiple of 64K", v->ram);
+		return pm__board_fail(err, "memory: %" PRIu64 " bytes is not a positive multiple of 64K", v->ram);
 	if (cfg->maxmem && cfg->maxmem < v->ram)
-		return fail(err, "maxmem: %" PRIu64 " bytes is less than memory (%" PRIu64 ")",
+		return pm__board_fail(err, "maxmem: %" PRIu64 " bytes is less than memory (%" PRIu64 ")",
 			    cfg->maxmem, v->ram);
 	if (v->slots && (!cfg->maxmem || cfg->maxmem == v->ram))
-		return fail(err, "slots: memory slots were specified but maxmem is equal to memory (0x%" PRIx64 ")",
+		return pm__board_fail(err, "slots: memory slots were specified but maxmem is equal to memory (0x%" PRIx64 ")",
 			    v->ram);
 	/* QEMU makes one NUMA node of a machine with hotplug slots (virt-4.2 on) or device memory (5.1 on) */
 	v->numa = (v->slots && version_at_least(v, "4.2")) ||
@@ -383,18 +374,18 @@ static int check_gic_cpus(struct virt *v, char *err)
 
 	if (v->gic == 2) {
 		if (v->vcpus > GICV2_MAX_CPUS)
-			return fail(err, "vcpus: Number of SMP CPUs requested (%u) exceeds max CPUs supported by machine 'mach-virt' (%u)",
+			return pm__board_fail(err, "vcpus: Number of SMP CPUs requested (%u) exceeds max CPUs supported by machine 'mach-virt' (%u)",
 				    v->vcpus, GICV2_MAX_CPUS);
 		return 0;
 	}
 	cap0 = redist_capacity(v, GIC_REDIST_SIZE);
 	virt_max = cap0 + redist_capacity(v, REDIST2_SIZE);   /* whether or not the high region is there */
 	if (v->vcpus > virt_max)
-		return fail(err, "vcpus: Number of SMP CPUs requested (%u) exceeds max CPUs supported by machine 'mach-virt' (%u)",
+		return pm__board_fail(err, "vcpus: Number of SMP CPUs requested (%u) exceeds max CPUs supported by machine 'mach-virt' (%u)",
 			    v->vcpus, virt_max);
 	cap = cap0 + (v->high_on[REDIST2] ? redist_capacity(v, REDIST2_SIZE) : 0);
 	if (v->vcpus > cap)
-		return fail(err, "vcpus: Capacity of the redist regions(%u) does not match the number of vcpus(%u)",
+		return pm__board_fail(err, "vcpus: Capacity of the redist regions(%u) does not match the number of vcpus(%u)",
 			    cap, v->vcpus);
 	v->redist_regions = v->vcpus > cap0 ? 2 : 1;
 	return 0;
@@ -414,7 +405,7 @@ static int place(const struct pm_board_config *cfg, struct virt *v,
 	int rc;
 
 	if (v->vcpus > max_cpus)
-		return fail(err, "vcpus: Invalid SMP CPUs %u. The max CPUs supported by machine 'virt-%s' is %u",
+		return pm__board_fail(err, "vcpus: Invalid SMP CPUs %u. The max CPUs supported by machine 'virt-%s' is %u",
 			    v->vcpus, machine_name(v), max_cpus);
 	gic_err = settle_gic(v);
 	/* QEMU's MPIDRs: clusters of what the GIC's target lists hold, 8 before virt-2.7 */
@@ -425,10 +416,10 @@ static int place(const struct pm_board_config *cfg, struct virt *v,
 	if (v->devmem_base < v->ram || v->devmem_size < slots_bytes ||
 	    round_up(v->devmem_size, GiB) < v->devmem_size ||
 	    v->devmem_base + round_up(v->devmem_size, GiB) < v->devmem_base)
-		return fail(err, "maxmem: maxmem/slots too huge");
+		return pm__board_fail(err, "maxmem: maxmem/slots too huge");
 	memtop = base = v->devmem_base + round_up(v->devmem_size, GiB);
 	if (memtop > pa_limit)
-		return fail(err, "memory: Addressing limited to %u bits, but memory exceeds it by %" PRIu64 " bytes",
+		return pm__board_fail(err, "memory: Addressing limited to %u bits, but memory exceeds it by %" PRIu64 " bytes",
 			    v->pa_bits, memtop - pa_limit);
 	if (base < HIGH_FLOOR)
 		base = HIGH_FLOOR;
@@ -449,7 +440,7 @@ static int place(const struct pm_board_config *cfg, struct virt *v,
 	}
 
 	if (gic_err)
-		return fail(err, "gic_version: %s", gic_err);
+		return pm__board_fail(err, "gic_version: %s", gic_err);
 	rc = check_gic_cpus(v, err);
 	if (rc)
 		return rc;
@@ -571,7 +562,7 @@ static int check_phandles(const struct virt *v, char *err)
 	uint64_t room = UINT64_C(0xffffffff) - v->phandle_start;
 
 	if (room < need)
-		return fail(err, "phandle_start: 0x%" PRIx32 " leaves room for %" PRIu64 " phandles; this tree needs %" PRIu32,
+		return pm__board_fail(err, "phandle_start: 0x%" PRIx32 " leaves room for %" PRIu64 " phandles; this tree needs %" PRIu32,
 			    v->phandle_start, room, need);
 	return 0;
 }
@@ -618,7 +609,7 @@ static int virt_boot(const struct pm_board_layout *l, struct pm_board_boot *b, c
 	b->kernel_load = b->kernel_gpa ? b->kernel_gpa : RAM_BASE + 2 * MiB;
 	kernel_end = b->kernel_load + b->kernel_size;
 	if (b->kernel_load < RAM_BASE || kernel_end < b->kernel_load || kernel_end > ram_end)
-		return fail(err, "kernel: %" PRIu64 " bytes at 0x%" PRIx64 " do not fit in RAM [0x%" PRIx64 ", 0x%" PRIx64 ")",
+		return pm__board_fail(err, "kernel: %" PRIu64 " bytes at 0x%" PRIx64 " do not fit in RAM [0x%" PRIx64 ", 0x%" PRIx64 ")",
 			    b->kernel_size, b->kernel_load, (uint64_t)RAM_BASE, ram_end);
 	initrd_end = kernel_end;
 	b->initrd_load = 0;
@@ -627,13 +618,13 @@ static int virt_boot(const struct pm_board_layout *l, struct pm_board_boot *b, c
 		b->initrd_load = round_up(want > kernel_end ? want : kernel_end, 2 * MiB);
 		initrd_end = b->initrd_load + b->initrd_size;
 		if (initrd_end < b->initrd_load || initrd_end > ram_end)
-			return fail(err, "initrd: %" PRIu64 " bytes do not fit in RAM after the kernel",
+			return pm__board_fail(err, "initrd: %" PRIu64 " bytes do not fit in RAM after the kernel",
 				    b->initrd_size);
 	}
 	b->table_gpa = round_up(initrd_end, 2 * MiB);
 	b->table_max = 2 * MiB;
 	if (b->table_gpa + b->table_max > ram_end)
-		return fail(err, "memory: %" PRIu64 " bytes of RAM leave no room for the device tree after the kernel and initrd",
+		return pm__board_fail(err, "memory: %" PRIu64 " bytes of RAM leave no room for the device tree after the kernel and initrd",
 			    v->ram);
 	b->cmdline_gpa = 0;   /* /chosen/bootargs carries it */
 	memset(&b->vcpu, 0, sizeof(b->vcpu));

@@ -21,6 +21,7 @@
 #include "json-internal.h"
 #include "text-internal.h"
 #include "alloc-internal.h"
+#include "board-internal.h"
 
 static const char *const kind_names[] = { "ram", "rom", "mmio", "reserved" };
 
@@ -45,6 +46,16 @@ const struct board_ops *pm_board_find(const char *name)
 		if (strcmp(boards[i]->name, name) == 0)
 			return boards[i];
 	return NULL;
+}
+
+int pm__board_fail(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, PM_BOARD_ERR_LEN, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
 }
 
 static void set_err(char *err, const char *fmt, ...)

@@ -34,6 +34,7 @@
 #include "physmap/board.h"
 #include "alloc-internal.h"
 #include "fdtw.h"
+#include "board-internal.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -86,16 +87,6 @@ struct xenarm {
 	int vuart;
 };
 
-static int fail(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, PM_BOARD_ERR_LEN, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static uint64_t round_up(uint64_t v, uint64_t align)
 {
 	return (v + align - 1) & ~(align - 1);
@@ -111,15 +102,15 @@ static int parse(const struct pm_board_config *cfg, struct xenarm *x, char *err)
 	if (gic && (!strcmp(gic, "v2") || !strcmp(gic, "2")))
 		x->gic = 2;
 	else if (gic && strcmp(gic, "v3") && strcmp(gic, "3"))
-		return fail(err, "gic_version: '%s' is neither v2 nor v3", gic);
+		return pm__board_fail(err, "gic_version: '%s' is neither v2 nor v3", gic);
 	if (vuart && strcmp(vuart, "sbsa_uart"))
-		return fail(err, "vuart: '%s' is not sbsa_uart (the only vuart Xen emulates on Arm)", vuart);
+		return pm__board_fail(err, "vuart: '%s' is not sbsa_uart (the only vuart Xen emulates on Arm)", vuart);
 	x->vuart = vuart != NULL;
 	rc = pm_board_opt_uint(cfg, "gpaddr_bits", 40, 48, &n, err);
 	if (rc)
 		return rc;
 	if (n < 32)
-		return fail(err, "gpaddr_bits: %" PRIu64 " is below 32", n);
+		return pm__board_fail(err, "gpaddr_bits: %" PRIu64 " is below 32", n);
 	x->gpaddr_bits = (unsigned)n;
 	rc = pm_board_opt_uint(cfg, "clock_frequency", 0, UINT32_MAX, &n, err);
 	if (rc)
@@ -127,17 +118,17 @@ static int parse(const struct pm_board_config *cfg, struct xenarm *x, char *err)
 	x->clock_frequency = (uint32_t)n;
 	x->vcpus = cfg->max_vcpus > cfg->vcpus ? cfg->max_vcpus : cfg->vcpus ? cfg->vcpus : 1;
 	if (x->gic == 2 && x->vcpus > GICV2_MAX_VCPUS)
-		return fail(err, "vcpus: %u is more than a GICv2 guest of Xen can have (%u)", x->vcpus,
+		return pm__board_fail(err, "vcpus: %u is more than a GICv2 guest of Xen can have (%u)", x->vcpus,
 			    GICV2_MAX_VCPUS);
 	if (x->vcpus > MAX_VCPUS)
-		return fail(err, "vcpus: %u is more than an Arm guest of Xen can have (%u)", x->vcpus, MAX_VCPUS);
+		return pm__board_fail(err, "vcpus: %u is more than an Arm guest of Xen can have (%u)", x->vcpus, MAX_VCPUS);
 	if (ram == 0 || ram % (4 * KiB))
-		return fail(err, "memory: %" PRIu64 " bytes is not a positive whole number of 4 KiB pages", ram);
+		return pm__board_fail(err, "memory: %" PRIu64 " bytes is not a positive whole number of 4 KiB pages", ram);
 	if (ram > RAM0_SIZE + RAM1_SIZE)
-		return fail(err, "memory: %" PRIu64 " MiB is more than Xen's Arm guest RAM banks hold (%" PRIu64 " GiB)",
+		return pm__board_fail(err, "memory: %" PRIu64 " MiB is more than Xen's Arm guest RAM banks hold (%" PRIu64 " GiB)",
 			    ram >> 20, (RAM0_SIZE + RAM1_SIZE) >> 30);
 	if (cfg->maxmem > RAM0_SIZE + RAM1_SIZE)
-		return fail(err, "maxmem: %" PRIu64 " MiB is more than Xen's Arm guest RAM banks hold (%" PRIu64 " GiB)",
+		return pm__board_fail(err, "maxmem: %" PRIu64 " MiB is more than Xen's Arm guest RAM banks hold (%" PRIu64 " GiB)",
 			    cfg->maxmem >> 20, (RAM0_SIZE + RAM1_SIZE) >> 30);
 	x->bank[0] = ram > RAM0_SIZE ? RAM0_SIZE : ram;
 	x->bank[1] = ram - x->bank[0];
@@ -365,7 +356,7 @@ static int xenarm_boot(const struct pm_board_layout *l, struct pm_board_boot *b,
 	b->kernel_load = b->kernel_gpa ? b->kernel_gpa : RAM0_BASE;
 	kernel_end = b->kernel_load + b->kernel_size;
 	if (b->kernel_load < RAM0_BASE || kernel_end < b->kernel_load || kernel_end > bank0_end)
-		return fail(err, "kernel: %" PRIu64 " bytes at 0x%" PRIx64 " do not fit in RAM bank 0 [0x%" PRIx64 ", 0x%" PRIx64 ")",
+		return pm__board_fail(err, "kernel: %" PRIu64 " bytes at 0x%" PRIx64 " do not fit in RAM bank 0 [0x%" PRIx64 ", 0x%" PRIx64 ")",
 			    b->kernel_size, b->kernel_load, RAM0_BASE, bank0_end);
 	kernel_end = round_up(kernel_end, 2 * MiB);
 	b->initrd_load = 0;
@@ -377,7 +368,7 @@ static int xenarm_boot(const struct pm_board_layout *l, struct pm_board_boot *b,
 	initrd = round_up(b->initrd_size, 4 * KiB);
 	mods = tree + initrd;
 	if (initrd < b->initrd_size || mods > x->bank[0])
-		return fail(err, "initrd: %" PRIu64 " bytes and the device tree do not fit in RAM bank 0 (%" PRIu64 " MiB)",
+		return pm__board_fail(err, "initrd: %" PRIu64 " bytes and the device tree do not fit in RAM bank 0 (%" PRIu64 " MiB)",
 			    b->initrd_size, x->bank[0] >> 20);
 	if (bank0_end >= RAM0_BASE + 128 * MiB + mods && kernel_end < RAM0_BASE + 128 * MiB)
 		base = RAM0_BASE + 128 * MiB;
@@ -386,7 +377,7 @@ static int xenarm_boot(const struct pm_board_layout *l, struct pm_board_boot *b,
 	else if (b->kernel_load - RAM0_BASE > mods)
 		base = b->kernel_load - mods;
 	else
-		return fail(err, "memory: %" PRIu64 " MiB of RAM leave no room for the initrd and the device tree beside the kernel",
+		return pm__board_fail(err, "memory: %" PRIu64 " MiB of RAM leave no room for the initrd and the device tree beside the kernel",
 			    x->bank[0] >> 20);
 	b->initrd_load = b->initrd_size ? base : 0;
 	b->table_gpa = base + initrd;

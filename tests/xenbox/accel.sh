@@ -14,6 +14,8 @@
 #   box_watch LOG LIMIT FIRST BEGIN WHAT
 #                           the same watch over a QEMU already started
 #                           ($box_qpid; the arm64 box's)
+#   box_result LOG QRC      print what dom0's script printed and exit with
+#                           its status (1, saying why, when it never ended)
 
 box_qpid=
 # the watchdogs, in seconds: Xen's first line, dom0 starting the script
@@ -87,6 +89,18 @@ accel_kvm_probe() {
 }
 
 # QEMU's first line on its stderr, as "qemu: WHAT"
+box_result() {
+	local log=$1 qrc=$2 rc
+	tr -d '\r' < "$log" | sed -n '/^XENBOX: BEGIN$/,/^XENBOX: END rc=[0-9]*$/p' | sed '1d;$d'
+	rc=$(tr -d '\r' < "$log" | sed -n 's/^XENBOX: END rc=\([0-9]*\)$/\1/p' | tail -1)
+	if [ -z "$rc" ]; then
+		say "the box did not finish (${box_why:-qemu status $qrc}); the serial log's end:"
+		tail -n 30 "$log" >&2
+		exit 1
+	fi
+	exit "$rc"
+}
+
 box_qemu_said() {
 	grep -m1 . "$1" | sed 's/^qemu-system-[a-z0-9_]*: *//; s/^qemu: *//; s/^/qemu: /'
 }

@@ -240,11 +240,4 @@ else
 fi
 qrc=$?
 set -e
-tr -d '\r' < "$log" | sed -n '/^XENBOX: BEGIN$/,/^XENBOX: END rc=[0-9]*$/p' | sed '1d;$d'
-rc=$(tr -d '\r' < "$log" | sed -n 's/^XENBOX: END rc=\([0-9]*\)$/\1/p' | tail -1)
-if [ -z "$rc" ]; then
-	say "the box did not finish (${box_why:-qemu status $qrc}); the serial log's end:"
-	tail -n 30 "$log" >&2
-	exit 1
-fi
-exit "$rc"
+box_result "$log" "$qrc"
