@@ -20,7 +20,7 @@ EXTRA_DIST += tests/tap.sh tests/unit/tsan.supp
 # fetched with apt-get download, with a dom0 built here; two suites, one
 # boot each (physmap against Xen's tools; XTF's images under xl)
 EXTRA_DIST += tests/xenbox/xenbox.sh tests/xenbox/check-xen.sh tests/xenbox/accel.sh \
-	tests/xenbox/without-kvm.sh tests/xenbox/xtf-xen.sh tests/xenbox/packages.sh
+	tests/xenbox/without-kvm.sh tests/xenbox/xtf-xen.sh tests/xenbox/packages.sh tests/xenbox/dom0-daemons.sh
 check-xen:
 	@st=0; for t in check-xen xtf-xen; do \
 		top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/xenbox/$$t.sh || st=1; \

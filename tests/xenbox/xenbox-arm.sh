@@ -125,6 +125,7 @@ chmod +x "$gr/init"
 
 cp "$script" "$ir/xenbox-test"
 chmod +x "$ir/xenbox-test"
+cp "$(dirname "$0")/dom0-daemons.sh" "$ir/etc/dom0-daemons"
 cat > "$ir/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -136,12 +137,7 @@ for m in xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc; do
 	insmod /lib/modules/$m.ko
 done
 ln -sf /proc/self/fd /dev/fd
-mount -t xenfs xenfs /proc/xen
-mkdir -p /run/xenstored /run/xen /var/log/xen/console
-xenstored --pid-file /run/xenstored.pid
-for i in $(seq 100); do [ -S /run/xenstored/socket ] && break; sleep 0.1; done
-xen-init-dom0 >/dev/null 2>&1
-xenconsoled --log=guest --log-dir=/var/log/xen/console
+. /etc/dom0-daemons
 echo "XENBOX: BEGIN"
 /xenbox-test
 echo "XENBOX: END rc=$?"

@@ -185,6 +185,7 @@ mkdir -p "$ir/boot"
 cp "$vmlinuz" "$ir/boot/vmlinuz"   # dom0's kernel, for guests to boot too
 cp "$script" "$ir/xenbox-test"
 chmod +x "$ir/xenbox-test"
+cp "$(dirname "$0")/dom0-daemons.sh" "$ir/etc/dom0-daemons"
 cat > "$ir/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -203,12 +204,7 @@ ip addr add 10.0.0.1/24 dev xenbr0; ip link set xenbr0 up; ip link set lo up
 	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
 		insmod /lib/modules/$m.ko 2>/dev/null
 	done
-mount -t xenfs xenfs /proc/xen
-mkdir -p /run/xenstored /run/xen /var/log/xen/console
-xenstored --pid-file /run/xenstored.pid
-for i in $(seq 100); do [ -S /run/xenstored/socket ] && break; sleep 0.1; done
-xen-init-dom0 >/dev/null 2>&1
-xenconsoled --log=guest --log-dir=/var/log/xen/console
+. /etc/dom0-daemons
 echo "XENBOX: BEGIN"
 if grep -q xenbox.probe /proc/cmdline; then   # the accelerator probe: what Xen offers
 	xl info | sed -n 's/^virt_caps *: /virt_caps=/p'
