@@ -162,6 +162,7 @@ static int xenarm_layout(const struct pm_board_config *cfg, struct pm_board_layo
 		rc = pm_board_add_region(l, "ram0", RAM0_BASE, x->bank[0], PM_REGION_RAM);
 	if (rc == 0 && x->bank[1])
 		rc = pm_board_add_region(l, "ram1", RAM1_BASE, x->bank[1], PM_REGION_RAM);
+	l->special_gpa = MAGIC_BASE;   /* console, store, ...: GUEST_MAGIC_BASE, as libxl */
 	l->arm_gic = x->gic;
 	l->arm_spis = x->vuart ? SPI_VPL011 - 32 + 1 : 0;   /* libxl's nr_spis: up to the vpl011's */
 	return rc;

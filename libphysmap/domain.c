@@ -41,7 +41,8 @@ struct build {
 	struct pm_board_layout layout;
 	struct pm_board_boot boot;
 	uint32_t domid;
-	uint64_t special;        /* the first special pfn: the top of RAM */
+	uint64_t special;        /* the first special pfn: the top of RAM, or where the board says */
+	uint64_t max_pfn;        /* past RAM and the special pages */
 	uint64_t store_mfn;
 	uint64_t table_len;      /* the firmware table's bytes, at boot.table_gpa */
 	bool restore;            /* memory, vCPUs and the table come from a stream */
@@ -808,7 +809,10 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	*out = b;
 	if ((rc = devices_prepare(b)) || (!restore && (rc = read_images(b))))
 		return rc;
-	b->special = ram_top(&b->layout);
+	b->special = b->layout.special_gpa ? b->layout.special_gpa / PAGE : ram_top(&b->layout);
+	b->max_pfn = b->special + PM_DOMAIN_EXTRA_PAGES;
+	if (ram_top(&b->layout) > b->max_pfn)
+		b->max_pfn = ram_top(&b->layout);
 	if (!b->xen && (rc = vcpus_check(b)))
 		return rc;
 	if (!b->xen && (rc = pool_check(b)))
@@ -816,7 +820,7 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 	if (b->layout.arm_gic) {
 		struct pm_hv_arm arm = { b->layout.arm_gic, b->layout.arm_spis };
 
-		rc = pm_hv_domain_create_arm(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &arm,
+		rc = pm_hv_domain_create_arm(hv, cfg->name, b->max_pfn, cfg->maxvcpus, &arm,
 					     &b->domid);
 		if (rc == -ENODEV) {   /* Xen says no such vGIC */
 			snprintf(err, errlen, "%s: gic_version: v%u: Xen on this host offers guests no GICv%u",
@@ -824,7 +828,7 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 			return rc;
 		}
 	} else {
-		rc = pm_hv_domain_create(hv, cfg->name, b->special + PM_DOMAIN_EXTRA_PAGES, cfg->maxvcpus, &b->domid);
+		rc = pm_hv_domain_create(hv, cfg->name, b->max_pfn, cfg->maxvcpus, &b->domid);
 	}
 	if (rc == -EMFILE && !pm__hv_fd_limit(hv, &limit)) {
 		snprintf(err, errlen, "%s: creating the domain: the %s backend's open-files limit (%llu) is reached "
@@ -887,7 +891,7 @@ uint32_t pm__build_domid(const struct build *b)
 
 uint64_t pm__build_max_pfn(const struct build *b)
 {
-	return b->special + PM_DOMAIN_EXTRA_PAGES;
+	return b->max_pfn;
 }
 
 bool pm__build_has_dm(const struct build *b)

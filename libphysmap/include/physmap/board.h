@@ -78,6 +78,9 @@ struct pm_board_region {
  *     that cannot refuses the domain before making anything
  * @needs_key: the setting that asked for it ("virtualization = 1"), for
  *     that refusal
+ * @special_gpa: where the toolstack's special pages go (the console and
+ *     store rings, PM_DOMAIN_EXTRA_PAGES of them; 0: right after the top
+ *     of RAM): Xen's Arm guests have them in the magic window
  * @arm_gic, @arm_spis: an Arm guest's GIC version (2, 3) and the SPIs the
  *     hypervisor must route to it (Xen's vpl011), for the domain's making;
  *     0 on boards that are not Arm
@@ -99,6 +102,7 @@ struct pm_board_layout {
 	void *board_data;   /* the board's own; released with free() */
 	unsigned needs;
 	char needs_key[48];
+	uint64_t special_gpa;
 	unsigned arm_gic, arm_spis;
 };
 

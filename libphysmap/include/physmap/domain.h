@@ -30,7 +30,8 @@ extern "C" {
 
 /*
  * The special pages, as Xen's builders call them: right after the top of
- * RAM, outside every memory map the guest is given, PM_DOMAIN_EXTRA_PAGES
+ * RAM (or where the board says: Xen's Arm guests' magic window), outside
+ * every memory map the guest is given, PM_DOMAIN_EXTRA_PAGES
  * pfns are reserved; the first two are populated as the console and the
  * store rings (HVM_PARAM_CONSOLE_PFN, HVM_PARAM_STORE_PFN), their event
  * channels the ports below.
