@@ -727,6 +727,44 @@ static int pv_begin(struct build *b)
 }
 
 /*
+ * an Arm guest's vpl011 on Xen (a board that routes it an SPI): its ring
+ * the fourth special page (libxl's VUART_PFN_OFFSET), its store entries
+ * where xenconsoled looks (vuart/0: ring-ref, port, type), as libxl
+ */
+static int vuart(struct build *b)
+{
+	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { b->domid, XS_PERM_READ } };
+	uint64_t gfn = b->special + 3;
+	struct xs_handle *h;
+	uint32_t port = 0;
+	char p[96];
+	bool ok;
+	long n;
+	int rc;
+
+	if (!b->xen || !b->layout.arm_spis)
+		return 0;
+	n = pm_hv_populate(b->hv, b->domid, gfn, 1);
+	if (n < 0)
+		return fail(b, (int)n, "populating the vuart's ring at pfn 0x%llx", (unsigned long long)gfn);
+	rc = pm__hv_vuart_init(b->hv, b->domid, gfn, &port);
+	if (rc)
+		return fail(b, rc, "setting up the vuart (Xen's vpl011)");
+	h = xs_open(XS_OPEN_SOCKETONLY);
+	if (!h)
+		return fail(b, -errno, "connecting to the store");
+	snprintf(p, sizeof(p), "/local/domain/%u/vuart/0", b->domid);
+	ok = xs_mkdir(h, XBT_NULL, p) && xs_set_permissions(h, XBT_NULL, p, ro, 2);
+#define PUT(sub, ...) (snprintf(p, sizeof(p), "/local/domain/%u/vuart/0/" sub, b->domid), \
+		       xs_put(h, XBT_NULL, p, __VA_ARGS__))
+	ok = ok && PUT("ring-ref", "%llu", (unsigned long long)gfn) && PUT("port", "%u", port) &&
+	     PUT("limit", "%u", 1048576u) && PUT("type", "xenconsoled");
+#undef PUT
+	xs_close(h);
+	return ok ? 0 : fail(b, -EIO, "writing the vuart's store entries");
+}
+
+/*
  * what the simulator's vCPUs cannot be: EL2 (they run at EL1, Unicorn's
  * and KVM's on an x86 host alike), or numbered in clusters of 8 (its PSCI
  * CPU_ON takes QEMU's clusters of 16). Refused before anything is made.
@@ -868,6 +906,8 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		b->stored = true;   /* partly, perhaps: removed on failure all the same */
 		rc = store_entries(b);
 	}
+	if (!rc && !restore)
+		rc = vuart(b);
 	/* the device model first: it is the backend of the disks it serves */
 	if (!rc && needs_dm(b))
 		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */

@@ -624,8 +624,8 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 
 	err[0] = 0;
 	pm_domain_config_init(cfg);
-	if (pm__hv_cannot_save(hv)) {
-		snprintf(err, errlen, "%s: %s", r.where, pm__hv_cannot_save(hv));
+	if (pm_hv_cannot_save(hv)) {
+		snprintf(err, errlen, "%s: %s", r.where, pm_hv_cannot_save(hv));
 		return -EOPNOTSUPP;
 	}
 	rc = header(&r, o, cfg);

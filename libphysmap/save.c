@@ -780,8 +780,8 @@ int pm_domain_save(struct pm_hv *hv, uint32_t domid, int fd, const struct pm_sav
 		snprintf(err, errlen, "domain 0: the toolstack's own domain cannot be saved");
 		return -EINVAL;
 	}
-	if (pm__hv_cannot_save(hv)) {
-		snprintf(err, errlen, "domain %u: %s", domid, pm__hv_cannot_save(hv));
+	if (pm_hv_cannot_save(hv)) {
+		snprintf(err, errlen, "domain %u: %s", domid, pm_hv_cannot_save(hv));
 		return -EOPNOTSUPP;
 	}
 	if (s.info.state != PM_HV_RUNNING && s.info.state != PM_HV_PAUSED) {

@@ -18,7 +18,7 @@ def objects(build):
     seen = {}
     for root, _, files in os.walk(build):
         rel = os.path.relpath(root, build)
-        if rel.startswith(("tests", "check-deb", "demo-root")):
+        if rel.startswith(("tests", "check-deb", "demo-root", "cross-arm64")):
             continue
         for f in files:
             if f.endswith(".o") and "tests_" not in f:

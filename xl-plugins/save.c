@@ -407,6 +407,10 @@ static int migrate_run(const struct pxl_args *a)
 		fprintf(stderr, "%s: %s: %s\n", a->prog, a->argv[0], strerror(-rc));
 		goto out;
 	}
+	if (pm_hv_cannot_save(hv)) {   /* before the other side is reached */
+		fprintf(stderr, "%s: %s: %s\n", a->prog, a->argv[0], pm_hv_cannot_save(hv));
+		goto out;
+	}
 	if (!strcmp(transport, "tcp")) {
 		fd = tcp_connect(host, err, sizeof(err));
 	} else if (!strcmp(transport, "cmd")) {

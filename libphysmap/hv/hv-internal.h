@@ -44,6 +44,7 @@ struct pm_hv_ops {
 	/* NULL: no limit of its own to name (the simulator's open-files limit) */
 	int (*fd_limit)(struct pm_hv *hv, uint64_t *limit);
 	const char *no_save;   /* why this backend cannot save or restore a domain; NULL: it can */
+	int (*vuart_init)(struct pm_hv *hv, uint32_t domid, uint64_t gfn, uint32_t *port);   /* NULL: none */
 	int (*host_info)(struct pm_hv *hv, struct pm_hv_host *out);
 	int (*create)(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus, const struct pm_hv_arm *arm,
 		      uint32_t *domid);
@@ -144,12 +145,14 @@ struct pm_hv {
 /* the backend's own open-files limit, for an -EMFILE's message. returns: 0; -EOPNOTSUPP; -errno */
 int pm__hv_fd_limit(struct pm_hv *hv, uint64_t *limit);
 
+
 /**
- * pm__hv_cannot_save - why the backend cannot save, restore or migrate a
- * domain (Xen 4.17 on Arm has no migration: xl's "command not
- * implemented"), or NULL when it can
+ * pm__hv_vuart_init - Xen's emulated PL011 (vpl011) for an Arm domain, its
+ * ring the page at @gfn (populated), for dom0's xenconsoled
+ * returns: 0 and the guest's end of its event channel in @port;
+ *   -EOPNOTSUPP (not Xen on Arm); -errno
  */
-const char *pm__hv_cannot_save(const struct pm_hv *hv);
+int pm__hv_vuart_init(struct pm_hv *hv, uint32_t domid, uint64_t gfn, uint32_t *port);
 
 extern const struct pm_hv_ops pm__hv_sim_ops;
 extern const struct pm_hv_ops pm__hv_xen_ops;

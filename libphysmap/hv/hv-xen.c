@@ -1453,6 +1453,20 @@ static int arm_vcpu_set(struct pm_xen *x, uint32_t domid, unsigned int vcpu, con
 }
 #endif
 
+#if defined(__aarch64__)
+/* the vpl011, as libxl's arch_build_dom_finish: its ring at @gfn, its channel to dom0's xenconsoled */
+static int xen_vuart_init(struct pm_hv *hv, uint32_t domid, uint64_t gfn, uint32_t *port)
+{
+	struct pm_xen *x = hv->priv;
+	evtchn_port_t p = 0;
+
+	if (xc_dom_vuart_init(x->xch, XEN_DOMCTL_VUART_TYPE_VPL011, domid, 0, (xen_pfn_t)gfn, &p) < 0)
+		return err();
+	*port = p;
+	return 0;
+}
+#endif
+
 static int xen_vcpu_set(struct pm_hv *hv, uint32_t domid, unsigned int vcpu, const struct pm_hv_vcpu_ctx *ctx)
 {
 	struct pm_hv_vcpu_state st = { .arch = PM_HV_ARCH_X86_32, .nr = PM_X86_NR, .up = true };
@@ -2002,6 +2016,9 @@ const struct pm_hv_ops pm__hv_xen_ops = {
 	.create = xen_create,
 #if !XEN_X86
 	.no_save = "Xen 4.17 on Arm cannot save, restore or migrate a domain (xl: command not implemented)",
+#endif
+#if defined(__aarch64__)
+	.vuart_init = xen_vuart_init,
 #endif
 	.destroy = xen_destroy,
 	.create_pv = xen_create_pv,

@@ -235,9 +235,14 @@ int pm_hv_domain_resume(struct pm_hv *hv, uint32_t domid)
 	return hv->ops->resume ? hv->ops->resume(hv, domid) : -EOPNOTSUPP;
 }
 
-const char *pm__hv_cannot_save(const struct pm_hv *hv)
+const char *pm_hv_cannot_save(const struct pm_hv *hv)
 {
 	return hv->ops->no_save;
+}
+
+int pm__hv_vuart_init(struct pm_hv *hv, uint32_t domid, uint64_t gfn, uint32_t *port)
+{
+	return hv->ops->vuart_init ? hv->ops->vuart_init(hv, domid, gfn, port) : -EOPNOTSUPP;
 }
 
 int pm__hv_fd_limit(struct pm_hv *hv, uint64_t *limit)

@@ -67,7 +67,22 @@ echo "p2-mem: $(xl list p2 | awk 'NR == 2 { print $3 }') $(pxl list p2 | awk 'NR
 pxl save p2 /tmp/p2.save >/tmp/out 2>&1; echo "p2-save: $? $(wc -l < /tmp/out) $(cat /tmp/out)|$(xl list p2 | awk 'NR == 2 { print $5 }')"
 xl save p2 /tmp/x.save >/tmp/out 2>&1; echo "p2-xlsave: $? $(cat /tmp/out)"
 pxl restore /tmp/p2.save >/tmp/out 2>&1; echo "p2-restore: $? $(wc -l < /tmp/out)"
+pxl migrate p2 localhost >/tmp/out 2>&1; echo "p2-migrate: $? $(wc -l < /tmp/out) $(cat /tmp/out)"
 pxl destroy p2; echo "p2-destroy: $? $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' '|')"
+
+# the vpl011 (vuart = "sbsa_uart"): the guest's console on it, served by xenconsoled; xl's the oracle
+for t in xl pxl; do
+	printf 'name = "%sv"\nkernel = "/boot/vmlinuz"\nramdisk = "/boot/guest-initrd.gz"\nmemory = 128\n' $t > /tmp/$t-v.cfg
+	printf 'extra = "console=ttyAMA0 rdinit=/init"\nvuart = "sbsa_uart"\nboard = "xenarm"\n' >> /tmp/$t-v.cfg
+done
+sed -i '/^board = /d' /tmp/xl-v.cfg
+xl create /tmp/xl-v.cfg >/dev/null 2>&1; echo "xlv-create: $?"
+pxl create /tmp/pxl-v.cfg >/tmp/out 2>&1; echo "pxlv-create: $? $(cat /tmp/out)"
+for t in xl pxl; do
+	for i in $(seq 120); do grep -q "GUEST: down" /var/log/xen/console/guest-${t}v-vuart0.log 2>/dev/null && break; sleep 0.5; done
+	echo "${t}v-uart: $(grep -m1 'GUEST: up' /var/log/xen/console/guest-${t}v-vuart0.log 2>/dev/null | tr -d '\r')"
+done
+for i in $(seq 60); do xl list pxlv >/dev/null 2>&1 || xl list xlv >/dev/null 2>&1 || break; sleep 0.5; done
 
 # bad input: one line naming the key, exit 1, nothing left
 printf 'name = "b1"\nboard = "xenarm"\nkernel = "/bin/busybox"\nmemory = 64\n' > /tmp/b1.cfg
@@ -105,7 +120,7 @@ read -r ksize isize <<<"$(got sizes)"
 
 python3 -c "import sys; open(sys.argv[2], 'wb').write(bytes.fromhex(sys.argv[1]))" "$(got p2-dtb)" "$T/p2.dtb" 2>/dev/null
 
-plan 26
+plan 29
 is "the arm64 box ran its script (status 0)" "0" "$box" || { sed 's/^/#   /' "$T/err" | tail -n 20; }
 is "Xen 4.17 on aarch64, dom0 with 2048 MiB" "aarch64 4.17 2048" "$(kv machine) $(kv xen_version | cut -d. -f1,2) $(kv total_memory)"
 is "xenstored and xenconsoled run, dom0 alone" "xenstored xenconsoled|Domain-0 0|" "$(got daemons)|$(got list)"
@@ -132,7 +147,15 @@ like "pxl save is refused in one line naming why (xl: command not implemented); 
 	"$(got p2-save)"
 is "xl save says the same (the oracle)" "1 command not implemented" "$(got p2-xlsave)"
 is "pxl restore is refused in one line" "1 1" "$(got p2-restore)"
+is "pxl migrate is refused in one line, before the other host is reached" \
+	"1 1 pxl migrate: p2: Xen 4.17 on Arm cannot save, restore or migrate a domain (xl: command not implemented)" \
+	"$(got p2-migrate)"
 is "pxl destroy: dom0 alone" "0 Domain-0|" "$(got p2-destroy)"
+like "xl's guest with vuart = \"sbsa_uart\" speaks on the vpl011 (console=ttyAMA0), xenconsoled logs it" \
+	"^0\|GUEST: up, 1 vCPUs" "$(got xlv-create)|$(got xlv-uart)"
+is "pxl's does the same: its vpl011 set up in Xen, its ring served by xenconsoled" \
+	"0 created pxlv as domain $(got pxlv-create | sed -n 's/.* domain \([0-9]*\)$/\1/p')|$(got xlv-uart)" \
+	"$(got pxlv-create)|$(got pxlv-uart)"
 like "a kernel that is not an arm64 Image: exit 1, one line naming it" \
 	"^1 1 pxl create: b1: kernel /bin/busybox: not an arm64 Image" "$(got bad-kernel)"
 like "a GIC the host's Xen does not offer (v2 on GICv3): exit 1, one line naming gic_version" \

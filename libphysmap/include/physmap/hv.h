@@ -211,6 +211,13 @@ int pm_hv_host_info(struct pm_hv *hv, struct pm_hv_host *out);
 int pm_hv_domain_create(struct pm_hv *hv, const char *name, uint64_t max_pfn, unsigned int vcpus,
 			uint32_t *domid);
 
+/**
+ * pm_hv_cannot_save - why the backend cannot save, restore or migrate a
+ * domain (Xen 4.17 on Arm has no migration: xl's "command not
+ * implemented"), or NULL when it can
+ */
+const char *pm_hv_cannot_save(const struct pm_hv *hv);
+
 /** struct pm_hv_arm - what an Arm guest's domain is made with: its GIC (2, 3; 0 the host's), SPIs routed to it */
 struct pm_hv_arm {
 	unsigned int gic_version;
