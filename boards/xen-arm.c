@@ -165,6 +165,10 @@ static int xenarm_layout(const struct pm_board_config *cfg, struct pm_board_layo
 	l->special_gpa = MAGIC_BASE;   /* console, store, ...: GUEST_MAGIC_BASE, as libxl */
 	l->arm_gic = x->gic;
 	l->arm_spis = x->vuart ? SPI_VPL011 - 32 + 1 : 0;   /* libxl's nr_spis: up to the vpl011's */
+	if (x->vuart) {
+		l->needs |= PM_BOARD_NEEDS_VPL011;
+		snprintf(l->needs_key, sizeof(l->needs_key), "vuart = \"sbsa_uart\"");
+	}
 	return rc;
 }
 

@@ -778,6 +778,8 @@ static int vcpus_check(struct build *b)
 		why = "the guest would boot at EL2, and the simulator's vCPUs run at EL1 only";
 	else if (b->layout.needs & PM_BOARD_NEEDS_AFF8)
 		why = "its vCPUs past the 8th come in MPIDR clusters of 8, and the simulator's PSCI numbers clusters of 16";
+	else if (b->layout.needs & PM_BOARD_NEEDS_VPL011)
+		why = "the vpl011 is Xen's own, and the simulator emulates none";
 	else
 		return 0;
 	snprintf(b->err, b->errlen, "%s: %s (board '%s'): %s", b->cfg->name, b->layout.needs_key,

@@ -17,7 +17,7 @@ dtc=${DTC:-dtc}
 # the host as it is: domains, free memory, device models
 host() { echo "$(names) $(free_mib) dm:$(pgrep -f "physmap-dm.*--rundir $PHYSMAP_RUNDIR" | wc -l)"; }
 
-plan 14
+plan 15
 
 is "pxl info starts the simulator: 4096 MiB free" "4096" "$(free_mib)"
 clean=$(host)
@@ -66,6 +66,10 @@ is "after them nothing is left" "$clean" "$(host)"
 out=$("$PXL" create "$EX/virt.cfg" name=el2 kernel="$G" virtualization=1 gic_version=4 2>&1)
 is "virtualization = 1 is refused: the simulator has no EL2" \
 	"1|pxl create: el2: virtualization = 1 (board 'virt'): the guest would boot at EL2, and the simulator's vCPUs run at EL1 only|$clean" \
+	"$?|$out|$(host)"
+out=$("$PXL" create "$EX/virt.cfg" name=vu kernel="$G" board=xenarm vuart=sbsa_uart 2>&1)
+is "xenarm's vuart = \"sbsa_uart\" is refused: the vpl011 is Xen's own" \
+	"1|pxl create: vu: vuart = \"sbsa_uart\" (board 'xenarm'): the vpl011 is Xen's own, and the simulator emulates none|$clean" \
 	"$?|$out|$(host)"
 out=$("$PXL" create "$EX/virt.cfg" name=aff kernel="$G" compat=2.6 gic_version=3 vcpus=9 2>&1)
 is "virt-2.6 with 9 GICv3 vCPUs is refused: its MPIDR clusters of 8 are not the simulator's" \

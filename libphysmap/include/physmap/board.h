@@ -90,6 +90,7 @@ struct pm_board_region {
  */
 #define PM_BOARD_NEEDS_EL2 (1u << 0)   /* the guest boots at EL2 (ARM's virtualization extensions) */
 #define PM_BOARD_NEEDS_AFF8 (1u << 1)  /* more than 8 vCPUs, MPIDRs in clusters of 8 (Aff1), not 16 */
+#define PM_BOARD_NEEDS_VPL011 (1u << 2) /* Xen's emulated SBSA UART (the hypervisor's, not a device model's) */
 
 struct pm_board_layout {
 	char board[16];
