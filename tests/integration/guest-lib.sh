@@ -15,7 +15,13 @@ trap 'pkill -f "physmap-sim --rundir $T" 2>/dev/null; rm -rf "$T"' EXIT
 
 free_mib() { "$PXL" info | sed -n 's/^free_memory *: //p'; }
 names() { "$PXL" list | awk 'NR > 1 && !/ crashed: / { print $1 }' | tr '\n' ' ' | sed 's/ $//'; }
-log() { cat "$PHYSMAP_RUNDIR/console/$1.log" 2>/dev/null; }
+# a domain's console log, whole lines only: a line still being written is not read half
+# (a wait for its start would match, and what follows it would be missing)
+log() {
+	local f="$PHYSMAP_RUNDIR/console/$1.log"
+	[ -f "$f" ] || return 0
+	if [ -n "$(tail -c 1 "$f")" ]; then head -n -1 "$f"; else cat "$f"; fi
+}
 store() { XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$@"; }
 rss_mib() { awk '$1 == "VmRSS:" { print int($2 / 1024) }' /proc/"$1"/status; }
 # a field of a domain in pxl list -j (physmap's JSON)
