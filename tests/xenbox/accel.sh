@@ -14,6 +14,7 @@
 #   box_watch LOG LIMIT FIRST BEGIN WHAT
 #                           the same watch over a QEMU already started
 #                           ($box_qpid; the arm64 box's)
+#   box_initrd DIR OUT      DIR packed as an initramfs into OUT
 #   box_result LOG QRC      print what dom0's script printed and exit with
 #                           its status (1, saying why, when it never ended)
 
@@ -89,6 +90,12 @@ accel_kvm_probe() {
 }
 
 # QEMU's first line on its stderr, as "qemu: WHAT"
+# box_initrd DIR OUT: DIR as an initramfs (newc cpio, gzip), its /init executable
+box_initrd() {
+	chmod +x "$1/init"
+	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) > "$2"
+}
+
 box_result() {
 	local log=$1 qrc=$2 rc
 	tr -d '\r' < "$log" | sed -n '/^XENBOX: BEGIN$/,/^XENBOX: END rc=[0-9]*$/p' | sed '1d;$d'

@@ -120,8 +120,8 @@ if grep -qw stay /proc/cmdline; then echo "GUEST: staying"; while :; do sleep 1;
 echo "GUEST: down"
 poweroff -f
 INIT
-chmod +x "$gr/init"
-(cd "$gr" && find . | cpio -o -H newc --quiet | gzip -1) > "$ir/boot/guest-initrd.gz"
+
+box_initrd "$gr" "$ir/boot/guest-initrd.gz"
 
 cp "$script" "$ir/xenbox-test"
 chmod +x "$ir/xenbox-test"
@@ -139,12 +139,9 @@ done
 ln -sf /proc/self/fd /dev/fd
 . /etc/dom0-daemons
 echo "XENBOX: BEGIN"
-/xenbox-test
-echo "XENBOX: END rc=$?"
-poweroff -f
+xenbox_script
 INIT
-chmod +x "$ir/init"
-(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+box_initrd "$ir" "$work/initrd.gz"
 
 # ---- the boot ----
 # dom0's kernel and initramfs go in through QEMU's guest-loader (Xen finds

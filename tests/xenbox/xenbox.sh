@@ -211,12 +211,9 @@ if grep -q xenbox.probe /proc/cmdline; then   # the accelerator probe: what Xen 
 	echo "XENBOX: END rc=0"
 	poweroff -f
 fi
-/xenbox-test
-echo "XENBOX: END rc=$?"
-poweroff -f
+xenbox_script
 INIT
-chmod +x "$ir/init"
-(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.gz"
+box_initrd "$ir" "$work/initrd.gz"
 
 # ---- the boot ----
 if [ -z "$accel" ]; then
