@@ -144,60 +144,91 @@ static int add(struct pm_board_layout *l, const char *name, uint64_t base,
 	return rc;
 }
 
-static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
-		     struct pm_board_layout *l, char *err)
+/* QEMU's split of RAM below and above 4 GiB (pc_init1 / pc_q35_init) */
+static void split_ram(enum chipset chip, const struct pc_params *p, uint64_t *below, uint64_t *above)
 {
-	struct pc_params p;
-	uint64_t lowmem, below, above, above_start = 4 * GiB, max_used, max_phys;
-	uint64_t low_ram_end, hole64 = chip == Q35 ? Q35_HOLE64_SIZE : I440FX_HOLE64_SIZE;
-	int rc, testdev = 0;
-
-	rc = parse(cfg, chip, &p, err);
-	if (rc)
-		return rc;
+	uint64_t lowmem;
 
 	if (chip == I440FX) {
-		lowmem = p.max_below;
-		if (p.ram >= p.max_below && lowmem > 0xc0000000)
+		lowmem = p->max_below;
+		if (p->ram >= p->max_below && lowmem > 0xc0000000)
 			lowmem = 0xc0000000;
 	} else {
-		lowmem = p.ram >= Q35_ECAM_BASE ? 2 * GiB : Q35_ECAM_BASE;
-		if (lowmem > p.max_below)
-			lowmem = p.max_below;
+		lowmem = p->ram >= Q35_ECAM_BASE ? 2 * GiB : Q35_ECAM_BASE;
+		if (lowmem > p->max_below)
+			lowmem = p->max_below;
 	}
-	below = p.ram >= lowmem ? lowmem : p.ram;
-	above = p.ram - below;
+	*below = p->ram >= lowmem ? lowmem : p->ram;
+	*above = p->ram - *below;
+}
 
-#define MAX_USED_GPA() (p.pa_bits <= 32 ? (UINT64_C(1) << p.pa_bits) - 1 : \
-	round_up(above_start + above, GiB) + hole64 - 1)
-	if (p.amd && p.amd_1tb_hole) {
-		if (MAX_USED_GPA() >= AMD_HT_START)
-			above_start = TiB;
-		if (p.pa_bits >= 40)
-			rc = pm_e820_add(&l->firmware_e820, AMD_HT_START, AMD_HT_SIZE,
-					 PM_E820_RESERVED);
+/* the highest address the machine uses: the 64-bit PCI window's end, or the 32-bit space's */
+static uint64_t max_used_gpa(const struct pc_params *p, uint64_t above_start, uint64_t above, uint64_t hole64)
+{
+	return p->pa_bits <= 32 ? (UINT64_C(1) << p->pa_bits) - 1 : round_up(above_start + above, GiB) + hole64 - 1;
+}
+
+/*
+ * what QEMU hands its firmware (fw_cfg etc/e820), with AMD's HyperTransport
+ * hole moving RAM above 1 TiB, and QEMU's refusal of a machine past its
+ * phys-bits. @above_start: where RAM above 4 GiB starts (out)
+ */
+static int firmware_map(struct pm_board_layout *l, const struct pc_params *p, uint64_t below, uint64_t above,
+			uint64_t hole64, uint64_t *above_start, char *err)
+{
+	uint64_t max_used, max_phys = (UINT64_C(1) << p->pa_bits) - 1;
+	int rc = 0;
+
+	*above_start = 4 * GiB;
+	if (p->amd && p->amd_1tb_hole) {
+		if (max_used_gpa(p, *above_start, above, hole64) >= AMD_HT_START)
+			*above_start = TiB;
+		if (p->pa_bits >= 40)
+			rc = pm_e820_add(&l->firmware_e820, AMD_HT_START, AMD_HT_SIZE, PM_E820_RESERVED);
 	}
-	max_used = MAX_USED_GPA();
-#undef MAX_USED_GPA
-	max_phys = (UINT64_C(1) << p.pa_bits) - 1;
+	max_used = max_used_gpa(p, *above_start, above, hole64);
 	if (max_phys < max_used) {
 		snprintf(err, PM_BOARD_ERR_LEN,
 			 "Address space limit 0x%" PRIx64 " < 0x%" PRIx64 " phys-bits too low (%" PRIu64 ")",
-			 max_phys, max_used, p.pa_bits);
+			 max_phys, max_used, p->pa_bits);
 		return -EINVAL;
 	}
 	if (rc == 0)
 		rc = pm_e820_add(&l->firmware_e820, 0, below, PM_E820_RAM);
 	if (rc == 0 && above)
-		rc = pm_e820_add(&l->firmware_e820, above_start, above, PM_E820_RAM);
+		rc = pm_e820_add(&l->firmware_e820, *above_start, above, PM_E820_RAM);
 	if (rc == 0)
 		rc = pm_e820_sanitize(&l->firmware_e820);
-	if (rc)
-		return rc;
+	return rc;
+}
 
-	/* the machine, and the map the guest boots with */
-	low_ram_end = below < 0xa0000 ? below : 0xa0000;
-	rc = add(l, "ram-low", 0, low_ram_end, PM_REGION_RAM, PM_E820_RAM);
+/*
+ * The 32-bit PCI window runs from the top of low RAM to the IOAPIC; on
+ * q35 the ECAM cuts it in two (low RAM never passes the ECAM there).
+ */
+static int pci_mmio32(struct pm_board_layout *l, enum chipset chip, uint64_t below)
+{
+	uint64_t start = below > MiB ? below : MiB;
+	int rc = 0;
+
+	if (chip == Q35) {
+		if (start < Q35_ECAM_BASE)
+			rc = add(l, "pci-mmio32", start, Q35_ECAM_BASE - start, PM_REGION_MMIO, 0);
+		start = Q35_ECAM_BASE + Q35_ECAM_SIZE;
+	}
+	if (rc == 0)
+		rc = add(l, chip == Q35 ? "pci-mmio32-high" : "pci-mmio32", start, IOAPIC_BASE - start,
+			 PM_REGION_MMIO, 0);
+	return rc;
+}
+
+/* the machine's regions, and the map the guest boots with */
+static int machine_map(struct pm_board_layout *l, enum chipset chip, const struct pc_params *p, uint64_t below,
+		       uint64_t above, uint64_t above_start, uint64_t hole64)
+{
+	uint64_t low_ram_end = below < 0xa0000 ? below : 0xa0000;
+	int rc = add(l, "ram-low", 0, low_ram_end, PM_REGION_RAM, PM_E820_RAM);
+
 	if (rc == 0)
 		rc = add(l, "vga", 0xa0000, 0x20000, PM_REGION_MMIO, PM_E820_RESERVED);
 	if (rc == 0)
@@ -205,25 +236,9 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 	if (rc == 0 && below > MiB)
 		rc = add(l, "ram-below-4g", MiB, below - MiB, PM_REGION_RAM, PM_E820_RAM);
 	if (rc == 0 && chip == Q35)
-		rc = add(l, "pcie-ecam", Q35_ECAM_BASE, Q35_ECAM_SIZE, PM_REGION_MMIO,
-			 PM_E820_RESERVED);
-	/*
-	 * The 32-bit PCI window runs from the top of low RAM to the IOAPIC; on
-	 * q35 the ECAM cuts it in two (low RAM never passes the ECAM there).
-	 */
-	{
-		uint64_t start = below > MiB ? below : MiB;
-
-		if (chip == Q35) {
-			if (rc == 0 && start < Q35_ECAM_BASE)
-				rc = add(l, "pci-mmio32", start, Q35_ECAM_BASE - start,
-					 PM_REGION_MMIO, 0);
-			start = Q35_ECAM_BASE + Q35_ECAM_SIZE;
-		}
-		if (rc == 0)
-			rc = add(l, chip == Q35 ? "pci-mmio32-high" : "pci-mmio32",
-				 start, IOAPIC_BASE - start, PM_REGION_MMIO, 0);
-	}
+		rc = add(l, "pcie-ecam", Q35_ECAM_BASE, Q35_ECAM_SIZE, PM_REGION_MMIO, PM_E820_RESERVED);
+	if (rc == 0)
+		rc = pci_mmio32(l, chip, below);
 	if (rc == 0)
 		rc = add(l, "ioapic", IOAPIC_BASE, 4 * KiB, PM_REGION_MMIO, PM_E820_RESERVED);
 	if (rc == 0)
@@ -235,32 +250,54 @@ static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
 	if (rc == 0 && above)
 		rc = add(l, above_start == TiB ? "ram-above-1t" : "ram-above-4g",
 			 above_start, above, PM_REGION_RAM, PM_E820_RAM);
-	if (rc == 0 && p.amd && p.amd_1tb_hole && p.pa_bits >= 40)
-		rc = add(l, "amd-hypertransport", AMD_HT_START, AMD_HT_SIZE,
-			 PM_REGION_RESERVED, PM_E820_RESERVED);
+	if (rc == 0 && p->amd && p->amd_1tb_hole && p->pa_bits >= 40)
+		rc = add(l, "amd-hypertransport", AMD_HT_START, AMD_HT_SIZE, PM_REGION_RESERVED, PM_E820_RESERVED);
 	if (rc == 0)
-		rc = add(l, "pci-mmio64", round_up(above_start + above, GiB),
-			 hole64, PM_REGION_MMIO, 0);
+		rc = add(l, "pci-mmio64", round_up(above_start + above, GiB), hole64, PM_REGION_MMIO, 0);
 	if (rc == 0)
 		rc = pm_e820_sanitize(&l->e820);
-	/* what physmap-dm provides: COM1 and the CMOS clock (PVH needs no more) */
-	if (rc == 0)
-		rc = pm_board_add_device(l, "com1", "16550", 0x3f8, 8, 1, 4);
+	return rc;
+}
+
+/* what physmap-dm provides (COM1 and the CMOS clock: PVH needs no more), and the vCPUs for the tables */
+static int devices_and_cpus(const struct pm_board_config *cfg, struct pm_board_layout *l, char *err)
+{
+	struct pc_data *d;
+	int testdev = 0;
+	int rc = pm_board_add_device(l, "com1", "16550", 0x3f8, 8, 1, 4);
+
 	if (rc == 0)
 		rc = pm_board_add_device(l, "rtc", "mc146818", 0x70, 2, 1, 8);
 	if (rc == 0)
 		rc = pm_board_opt_bool(cfg, "testdev", 0, &testdev, err);
 	if (rc == 0 && testdev)
 		rc = pm_board_add_testdevs(l, TESTDEV_BASE);
-	if (rc == 0) {
-		struct pc_data *d = pm__malloc(sizeof(*d));
+	if (rc)
+		return rc;
+	d = pm__malloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->vcpus = cfg->vcpus ? cfg->vcpus : 1;
+	d->max_vcpus = cfg->max_vcpus > d->vcpus ? cfg->max_vcpus : d->vcpus;
+	l->board_data = d;
+	return 0;
+}
 
-		if (!d)
-			return -ENOMEM;
-		d->vcpus = cfg->vcpus ? cfg->vcpus : 1;
-		d->max_vcpus = cfg->max_vcpus > d->vcpus ? cfg->max_vcpus : d->vcpus;
-		l->board_data = d;
-	}
+static int pc_layout(const struct pm_board_config *cfg, enum chipset chip,
+		     struct pm_board_layout *l, char *err)
+{
+	uint64_t below, above, above_start, hole64 = chip == Q35 ? Q35_HOLE64_SIZE : I440FX_HOLE64_SIZE;
+	struct pc_params p;
+	int rc = parse(cfg, chip, &p, err);
+
+	if (rc)
+		return rc;
+	split_ram(chip, &p, &below, &above);
+	rc = firmware_map(l, &p, below, above, hole64, &above_start, err);
+	if (rc == 0)
+		rc = machine_map(l, chip, &p, below, above, above_start, hole64);
+	if (rc == 0)
+		rc = devices_and_cpus(cfg, l, err);
 	return rc;
 }
 
