@@ -536,28 +536,15 @@ long pm_e820_apply_identity(const struct pm_e820 *map, struct pm_p2m *p2m,
 	return rc;
 }
 
-int pm_e820_apply_remap(struct pm_e820 *map, struct pm_p2m *p2m,
-			uint64_t limit, struct pm_e820_remap *report)
+/* the RAM runs of @p2m inside the @n holes @h, in order; @moved: their pfns. returns: 0; -ENOMEM */
+static int holes_ram(struct pm_p2m *p2m, const struct pm_e820_range *h, long n, struct pm_p2m_run **out,
+		     size_t *nruns, uint64_t *moved)
 {
-	struct pm_e820_range *h = NULL;
 	struct pm_p2m_run *runs = NULL;
-	struct pm_e820 next;
-	size_t nruns = 0, cap = 0;
-	uint64_t moved = 0, dest, max_pfn = pm_p2m_max_pfn(p2m), ram_end;
-	size_t pages;
-	long n, identity;
-	int rc;
+	size_t cap = 0;
 
-	pm_e820_init(&next);
-	if (limit == 0)
-		limit = pm_e820_identity_limit(map);
-	n = hole_pfns(map, limit, max_pfn, &h);
-	if (n < 0) {
-		rc = (int)n;
-		goto out;
-	}
-
-	/* the RAM runs inside the holes, in order */
+	*nruns = 0;
+	*moved = 0;
 	for (long i = 0; i < n; i++) {
 		struct pm_p2m_run r;
 
@@ -567,82 +554,111 @@ int pm_e820_apply_remap(struct pm_e820 *map, struct pm_p2m *p2m,
 				r.end = h[i].end;
 			if (r.kind != PM_P2M_RAM)
 				continue;
-			if (nruns == cap) {
+			if (*nruns == cap) {
 				struct pm_p2m_run *p;
 
 				cap = cap ? 2 * cap : 16;
 				p = pm__realloc(runs, cap * sizeof(*p));
 				if (!p) {
-					rc = -ENOMEM;
-					goto out;
+					free(runs);
+					return -ENOMEM;
 				}
 				runs = p;
 			}
-			runs[nruns++] = r;
-			moved += r.end - r.start;
+			runs[(*nruns)++] = r;
+			*moved += r.end - r.start;
 		}
 	}
+	*out = runs;
+	return 0;
+}
 
+/* @map with @moved pfns of RAM added at pfn @dest, into @next (empty). returns: 0; -ENOMEM; -EINVAL */
+static int map_with_moved(const struct pm_e820 *map, struct pm_e820 *next, uint64_t dest, uint64_t moved)
+{
+	int rc = reserve_entries(next, map->nr + 1);
+
+	if (rc)
+		return rc;
+	memcpy(next->entries, map->entries, map->nr * sizeof(*map->entries));
+	next->nr = map->nr;
+	if (!moved)
+		return 0;
+	rc = pm_e820_add(next, dest << PAGE_SHIFT, moved << PAGE_SHIFT, PM_E820_RAM);
+	return rc ? rc : pm_e820_sanitize(next);
+}
+
+/*
+ * the runs' frames to [dest, ...), the holes' RAM cleared, the holes made
+ * identity, with every page reserved first (a leaf per 512 pfns and a mid
+ * per 2^18 of the destination, the two edges of each run, each hole's
+ * identity pages): nothing can fail half way. returns: the identity pfns
+ */
+static long move_runs(struct pm_p2m *p2m, const struct pm_p2m_run *runs, size_t nruns, uint64_t moved,
+		      uint64_t dest, const struct pm_e820_range *h, long n)
+{
+	size_t pages = (size_t)n * IDENTITY_PAGES_PER_RANGE + (size_t)(moved >> PM_P2M_LEAF_SHIFT) +
+		       (size_t)(moved >> PM_P2M_MID_SHIFT) + nruns * 4;
+	uint64_t at = dest;
+	long identity;
+	int rc = pm__p2m_reserve(p2m, pages);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < nruns; i++) {
+		uint64_t len = runs[i].end - runs[i].start;
+
+		if (pm_p2m_set_range(p2m, at, runs[i].mfn, len) ||
+		    pm_p2m_clear_range(p2m, runs[i].start, runs[i].end))
+			abort();  /* impossible with the pages reserved */
+		at += len;
+	}
+	identity = identity_holes(p2m, h, n);
+	pm__p2m_unreserve(p2m);
+	if (identity < 0)
+		abort();
+	return identity;
+}
+
+int pm_e820_apply_remap(struct pm_e820 *map, struct pm_p2m *p2m,
+			uint64_t limit, struct pm_e820_remap *report)
+{
+	struct pm_e820_range *h = NULL;
+	struct pm_p2m_run *runs = NULL;
+	struct pm_e820 next;
+	size_t nruns = 0;
+	uint64_t moved = 0, dest, max_pfn = pm_p2m_max_pfn(p2m), ram_end;
+	long n, identity;
+	int rc;
+
+	pm_e820_init(&next);
+	if (limit == 0)
+		limit = pm_e820_identity_limit(map);
+	n = hole_pfns(map, limit, max_pfn, &h);
+	rc = n < 0 ? (int)n : holes_ram(p2m, h, n, &runs, &nruns, &moved);
+	if (rc)
+		goto out;
 	ram_end = pm_e820_ram_end(map);
 	dest = ((ram_end > limit ? ram_end : limit) + PAGE_SIZE - 1) >> PAGE_SHIFT;
 	if (moved && (dest > max_pfn || moved > max_pfn - dest)) {
 		rc = -ENOSPC;
 		goto out;
 	}
-
 	/* the new map, complete before anything changes */
-	rc = reserve_entries(&next, map->nr + 1);
+	rc = map_with_moved(map, &next, dest, moved);
 	if (rc)
 		goto out;
-	memcpy(next.entries, map->entries, map->nr * sizeof(*map->entries));
-	next.nr = map->nr;
-	if (moved) {
-		rc = pm_e820_add(&next, dest << PAGE_SHIFT, moved << PAGE_SHIFT,
-				 PM_E820_RAM);
-		if (rc == 0)
-			rc = pm_e820_sanitize(&next);
-		if (rc)
-			goto out;
-	}
-
-	/*
-	 * Pages: the destination is written run by run (a leaf per 512 pfns
-	 * and a mid per 2^18, plus the two edges of each run); clearing RAM in
-	 * the holes writes into real leaves; then the identity ranges.
-	 */
-	pages = (size_t)n * IDENTITY_PAGES_PER_RANGE +
-		(size_t)(moved >> PM_P2M_LEAF_SHIFT) + (size_t)(moved >> PM_P2M_MID_SHIFT) +
-		nruns * 4;
-	rc = pm__p2m_reserve(p2m, pages);
-	if (rc)
+	identity = move_runs(p2m, runs, nruns, moved, dest, h, n);
+	if (identity < 0) {
+		rc = (int)identity;
 		goto out;
-	{
-		uint64_t at = dest;
-
-		for (size_t i = 0; i < nruns; i++) {
-			uint64_t len = runs[i].end - runs[i].start;
-
-			if (pm_p2m_set_range(p2m, at, runs[i].mfn, len) ||
-			    pm_p2m_clear_range(p2m, runs[i].start, runs[i].end))
-				abort();  /* impossible with the pages reserved */
-			at += len;
-		}
 	}
-	identity = identity_holes(p2m, h, n);
-	pm__p2m_unreserve(p2m);
-	if (identity < 0)
-		abort();
-
 	/* commit the map */
 	pm_e820_dispose(map);
 	*map = next;
 	pm_e820_init(&next);
 	if (report)
-		*report = (struct pm_e820_remap){
-			.pages = moved, .start = moved ? dest : 0,
-			.identity = (uint64_t)identity,
-		};
-	rc = 0;
+		*report = (struct pm_e820_remap){ .pages = moved, .start = moved ? dest : 0, .identity = (uint64_t)identity };
 out:
 	pm_e820_dispose(&next);
 	free(runs);
