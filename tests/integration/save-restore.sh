@@ -25,8 +25,9 @@ field2() { on2 "$PXL" list -j | sed -n "/\"name\": *\"$1\"/s/.*\"$2\": *\\(\"[^\
 last_round() { sed -n 's/^workload: \([0-9]*\) rounds over .* ok$/\1/p' | tail -1; }
 # the first round past $2 in the first simulator's log of $1 (or of $3: a
 # migrated source is NAME--migratedaway) followed by the second's: a line
-# the guest had half written when it moved ends there
-next_round() { { log "${3:-$1}"; log2 "$1"; } | sed -n 's/^workload: \([0-9]*\) rounds over .* ok$/\1/p' | awk -v b="$2" '$1 > b' | head -1; }
+# the guest had half written when it moved ends there, so the first log is
+# read whole (log drops a last line without its newline)
+next_round() { { cat "$R1/console/${3:-$1}.log" 2>/dev/null; log2 "$1"; } | sed -n 's/^workload: \([0-9]*\) rounds over .* ok$/\1/p' | awk -v b="$2" '$1 > b' | head -1; }
 # waits up to 30 s for a log of the second simulator to have a round past $2
 wait_round2() {
 	local i n

@@ -101,8 +101,9 @@ box_result() {
 	tr -d '\r' < "$log" | sed -n '/^XENBOX: BEGIN$/,/^XENBOX: END rc=[0-9]*$/p' | sed '1d;$d'
 	rc=$(tr -d '\r' < "$log" | sed -n 's/^XENBOX: END rc=\([0-9]*\)$/\1/p' | tail -1)
 	if [ -z "$rc" ]; then
-		say "the box did not finish (${box_why:-qemu status $qrc}); the serial log's end:"
-		tail -n 30 "$log" >&2
+		say "the box did not finish (${box_why:-qemu status $qrc}); Xen's last lines, then the script's:"
+		tr -d '\r' < "$log" | grep '^(XEN)' | tail -n 5 >&2
+		tr -d '\r' < "$log" | grep -v '^(XEN)' | tail -n 10 >&2
 		exit 1
 	fi
 	exit "$rc"
