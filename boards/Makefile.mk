@@ -3,6 +3,7 @@
 libphysmap_core_la_SOURCES += \
 	boards/acpi.c \
 	boards/board.c \
+	boards/registry.c \
 	boards/board-internal.h boards/fdtw.h boards/fdtw.c \
 	boards/arm-virt.c \
 	boards/xen-arm.c \

@@ -1,7 +1,7 @@
 /*
- * board.c - the board registry and what every board shares: key checking
- * with did-you-mean, option parsing, regions, the layout table, PVH start
- * info
+ * board.c - what every board shares: key checking with did-you-mean,
+ * option parsing, regions, the layout table, PVH start info (the boards
+ * call it; it calls no board: registry.c knows them)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,29 +24,6 @@
 #include "board-internal.h"
 
 static const char *const kind_names[] = { "ram", "rom", "mmio", "reserved" };
-
-extern const struct board_ops pm__board_pc, pm__board_q35, pm__board_virt, pm__board_xenarm;
-
-static const struct board_ops *const boards[] = {
-	&pm__board_pc,
-	&pm__board_q35,
-	&pm__board_virt,
-	&pm__board_xenarm,
-	NULL,
-};
-
-const struct board_ops *const *pm_board_list(void)
-{
-	return boards;
-}
-
-const struct board_ops *pm_board_find(const char *name)
-{
-	for (size_t i = 0; boards[i]; i++)
-		if (strcmp(boards[i]->name, name) == 0)
-			return boards[i];
-	return NULL;
-}
 
 int pm__board_fail(char *err, const char *fmt, ...)
 {
@@ -192,26 +169,6 @@ int pm_board_add_testdevs(struct pm_board_layout *layout, uint64_t base)
 		rc = pm_board_add_device(layout, "exec-flash", "exec-flash", base + PM_BOARD_TESTDEV_FLASH,
 					 PM_BOARD_TESTDEV_FLASH_SIZE, 0, -1);
 	return rc;
-}
-
-int pm_board_boot(const struct pm_board_layout *layout,
-		  struct pm_board_boot *boot, char *err)
-{
-	const struct board_ops *board = pm_board_find(layout->board);
-
-	if (!board || !board->boot)
-		return -ENOENT;
-	return board->boot(layout, boot, err);
-}
-
-long pm_board_firmware(const struct pm_board_layout *layout,
-		       const struct pm_board_boot *boot, void **blob)
-{
-	const struct board_ops *board = pm_board_find(layout->board);
-
-	if (!board || !board->firmware)
-		return -ENOENT;
-	return board->firmware(layout, boot, blob);
 }
 
 const char *pm_board_opt(const struct pm_board_config *cfg, const char *key)

@@ -34,6 +34,9 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/hv/hv.c \
 	libphysmap/hv/hv-internal.h \
 	libphysmap/hv/hv-sim.c \
+	libphysmap/hv/hv-sim.h \
+	libphysmap/hv/hv-sim-wire.c \
+	libphysmap/hv/hv-open.c \
 	libphysmap/hv/hv-sim-ioreq.c \
 	libphysmap/hv/hv-xen.c \
 	libphysmap/hv/hv-xen.h \

@@ -33,6 +33,7 @@
 #include "physmap/device.h"
 #include "alloc-internal.h"
 #include "config-internal.h"
+#include "text-internal.h"
 
 /* ---- vdev names and numbers ---- */
 

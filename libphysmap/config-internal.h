@@ -65,12 +65,4 @@ int pm__config_devices_json(yajl_gen g, const struct pm_domain_config *cfg);
  */
 int pm__config_devices_xl(yajl_val root, FILE *f, const char *where, char *err, size_t errlen);
 
-/**
- * pm__xl_quote - @v in xl's double quotes on @f, escaped as libxlutil's
- * dequote reads it back (\" \\ and the seven C escapes of control
- * characters)
- * returns: 0; -EINVAL (a control character libxlutil cannot read back); -ENOMEM
- */
-int pm__xl_quote(FILE *f, const char *v);
-
 #endif

@@ -789,24 +789,6 @@ int pm_domain_config_load(const char *path, const char *const *overrides, size_t
 	return rc ? rc : load_text(&l, text, overrides, n);
 }
 
-int pm__xl_quote(FILE *f, const char *v)
-{
-	/* the escapes libxlutil's dequote reads back (its hex and octal ones lose the character) */
-	static const char ctl[] = "\a\b\t\n\v\f\r", esc[] = "abtnvfr";
-
-	fputc('"', f);
-	for (const char *c = v; *c; c++) {
-		const char *e = (unsigned char)*c < 0x20 ? strchr(ctl, *c) : NULL;
-
-		if ((unsigned char)*c < 0x20 && !e)
-			return -EINVAL;
-		if (e || *c == '"' || *c == '\\')
-			fputc('\\', f);
-		fputc(e ? esc[e - ctl] : *c, f);
-	}
-	return fputc('"', f) == EOF ? -ENOMEM : 0;
-}
-
 /* appends "key = VALUE\n", VALUE in xl's double quotes (its escapes) */
 static int xl_line(FILE *f, const char *key, const char *v)
 {

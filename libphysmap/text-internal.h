@@ -5,6 +5,7 @@
 #define PHYSMAP_TEXT_INTERNAL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /**
  * pm__edit_distance - Levenshtein distance between two short strings, for
@@ -20,5 +21,13 @@ size_t pm__edit_distance(const char *a, const char *b);
  * returns: that offset; (size_t)-1 when all of it is text
  */
 size_t pm__text_bad(const char *s, size_t len);
+
+/**
+ * pm__xl_quote - @v in xl's double quotes on @f, escaped as libxlutil's
+ * dequote reads it back (\" \\ and the seven C escapes of control
+ * characters)
+ * returns: 0; -EINVAL (a control character libxlutil cannot read back); -ENOMEM
+ */
+int pm__xl_quote(FILE *f, const char *v);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * text.c - small text helpers shared inside libphysmap
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "text-internal.h"
@@ -67,4 +69,22 @@ size_t pm__text_bad(const char *s, size_t len)
 		i += n + 1;
 	}
 	return (size_t)-1;
+}
+
+int pm__xl_quote(FILE *f, const char *v)
+{
+	/* the escapes libxlutil's dequote reads back (its hex and octal ones lose the character) */
+	static const char ctl[] = "\a\b\t\n\v\f\r", esc[] = "abtnvfr";
+
+	fputc('"', f);
+	for (const char *c = v; *c; c++) {
+		const char *e = (unsigned char)*c < 0x20 ? strchr(ctl, *c) : NULL;
+
+		if ((unsigned char)*c < 0x20 && !e)
+			return -EINVAL;
+		if (e || *c == '"' || *c == '\\')
+			fputc('\\', f);
+		fputc(e ? esc[e - ctl] : *c, f);
+	}
+	return fputc('"', f) == EOF ? -ENOMEM : 0;
 }

@@ -277,9 +277,4 @@ bool pm__hv_hotplug_ready(const struct pm_hv *hv);
 int pm__xen_hotplug(struct pm_hv *hv, struct xs_handle *h, const char *kind, const char *be, bool online,
 		    char *err, size_t errlen);
 
-/* the sim backend's calls, for its ioreq servers (hv-sim-ioreq.c) */
-int pm__sim_call_fds(struct pm_hv *hv, uint32_t op, const void *req, uint32_t len, int in_fd, void *rep,
-		     uint32_t replen, uint32_t *got, int *fds, int max_fds, int *nr_fds);
-int pm__sim_fd(const struct pm_hv *hv);
-
 #endif

@@ -18,6 +18,7 @@
 
 #include "physmap/hv.h"
 #include "hv-internal.h"
+#include "hv-sim.h"
 #include "sim-proto.h"
 #include "alloc-internal.h"
 

@@ -90,8 +90,8 @@ static int xen_ioreq_open(struct pm_hv_ioreq *s)
 	if (!v)
 		return -ENOMEM;
 	s->priv = v;
-	v->dmod = xendevicemodel_open(&pm__xen_quiet, 0);
-	v->evtchn = v->dmod ? xenevtchn_open(&pm__xen_quiet, 0) : NULL;
+	v->dmod = xendevicemodel_open(x->log, 0);
+	v->evtchn = v->dmod ? xenevtchn_open(x->log, 0) : NULL;
 	/* pending ports are read until there are none: never block there */
 	if (v->evtchn)
 		fcntl(xenevtchn_fd(v->evtchn), F_SETFL, fcntl(xenevtchn_fd(v->evtchn), F_GETFL) | O_NONBLOCK);

@@ -119,7 +119,7 @@ static void quiet_destroy(struct xentoollog_logger *l)
 	(void)l;
 }
 
-struct xentoollog_logger pm__xen_quiet = { quiet_message, quiet_progress, quiet_destroy };
+static struct xentoollog_logger quiet = { quiet_message, quiet_progress, quiet_destroy };
 
 static int xen_open(struct pm_hv *hv)
 {
@@ -127,9 +127,10 @@ static int xen_open(struct pm_hv *hv)
 
 	if (!x)
 		return -ENOMEM;
-	x->xch = xc_interface_open(&pm__xen_quiet, &pm__xen_quiet, 0);
-	x->fmem = x->xch ? xenforeignmemory_open(&pm__xen_quiet, 0) : NULL;
-	x->call = x->fmem ? xencall_open(&pm__xen_quiet, 0) : NULL;
+	x->log = &quiet;
+	x->xch = xc_interface_open(&quiet, &quiet, 0);
+	x->fmem = x->xch ? xenforeignmemory_open(&quiet, 0) : NULL;
+	x->call = x->fmem ? xencall_open(&quiet, 0) : NULL;
 	if (!x->call) {
 		int rc = errno ? -errno : -ENODEV;
 
@@ -513,7 +514,7 @@ static int xen_grant_map(struct pm_hv *hv, uint32_t domid, const uint32_t *refs,
 {
 	struct pm_xen *x = hv->priv;
 
-	if (!x->gnt && !(x->gnt = xengnttab_open(&pm__xen_quiet, 0)))
+	if (!x->gnt && !(x->gnt = xengnttab_open(&quiet, 0)))
 		return err();
 	*addr = xengnttab_map_domain_grant_refs(x->gnt, count, domid, (uint32_t *)refs,
 						PROT_READ | (readonly ? 0 : PROT_WRITE));
@@ -1280,7 +1281,7 @@ static long xen_pci_topology(struct pm_hv *hv, struct pm_hv_pcitopo **out)
 /* one runtime parameter, through Xen's hypfs (/params/NAME), as libxl_set_parameters writes it */
 static int xen_set_parameter(struct pm_hv *hv, const char *name, const char *value)
 {
-	xenhypfs_handle *fs = xenhypfs_open(&pm__xen_quiet, 0);
+	xenhypfs_handle *fs = xenhypfs_open(&quiet, 0);
 	char path[160];
 	int rc;
 
@@ -1937,7 +1938,7 @@ static int bind(struct pm_xen *x, uint32_t domid, uint32_t port, int *out)
 	if (!b)
 		return -ENOMEM;
 	x->bind = b;
-	nb.h = xenevtchn_open(&pm__xen_quiet, 0);
+	nb.h = xenevtchn_open(&quiet, 0);
 	if (!nb.h)
 		return err();
 	fcntl(xenevtchn_fd(nb.h), F_SETFL, fcntl(xenevtchn_fd(nb.h), F_GETFL) | O_NONBLOCK);   /* pending never blocks */

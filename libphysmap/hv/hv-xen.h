@@ -24,9 +24,7 @@ struct pm_xen {
 	size_t nr_bind;
 	struct dirty *dirty;
 	struct xengntdev_handle *gnt;   /* /dev/xen/gntdev, opened at the first grant map */
+	struct xentoollog_logger *log;  /* what every handle of the Xen libraries logs to: quiet */
 };
-
-/* a logger that keeps the Xen libraries quiet */
-extern struct xentoollog_logger pm__xen_quiet;
 
 #endif
