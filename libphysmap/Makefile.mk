@@ -12,6 +12,8 @@ libphysmap_core_la_SOURCES = \
 	libphysmap/failpoint-internal.h \
 	libphysmap/sim-proto.h \
 	libphysmap/building.c \
+	libphysmap/reap.c \
+	libphysmap/kept-config.c \
 	libphysmap/config.c \
 	libphysmap/config-devices.c \
 	libphysmap/config-keys.c \

@@ -30,6 +30,10 @@ uint32_t pm__build_domid(const struct build *b);
 /** pm__build_max_pfn - the pfns the domain was created for: [0, that) (Xen keeps no such limit) */
 uint64_t pm__build_max_pfn(const struct build *b);
 
+/* the store's marks of domains being built or destroyed, and of migrations' sources (building.c) */
+#define PM_MARK_BUILDING "/tool/physmap/building"
+#define PM_MARK_MIGRATING "/tool/physmap/migrating"
+
 /**
  * pm__building_mark - mark @domid, called @name, under construction (or
  * destruction) by this process (building.c); pm_domain_built and
