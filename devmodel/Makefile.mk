@@ -12,6 +12,8 @@ libpmdm_la_SOURCES = \
 	devmodel/listener.c \
 	devmodel/dirty.c \
 	devmodel/events.c \
+	devmodel/access.c \
+	devmodel/device-ops.c \
 	devmodel/exec.c \
 	devmodel/json.c
 libpmdm_la_CFLAGS = $(AM_CFLAGS) $(URCU_CFLAGS) $(YAJL_CFLAGS)

@@ -227,3 +227,65 @@ void pm__flatview_free(struct pm_flatview *view)
 	free(view->wn);
 	free(view);
 }
+
+/* ---- the view's coalesced ranges and write notifiers (events.c attaches them to regions) ---- */
+
+static int cmp_co(const void *a, const void *b)
+{
+	const struct pm_co_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_wn(const void *a, const void *b)
+{
+	const struct pm_wn *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+int pm__flatview_events(struct pm_flatview *fv)
+{
+	size_t nco = 0, nwn = 0;
+
+	for (size_t i = 0; i < fv->nr; i++) {
+		nco += fv->ranges[i].mr->nr_co;
+		nwn += fv->ranges[i].mr->nr_wn;
+	}
+	if (nco && !(fv->co = malloc(nco * sizeof(*fv->co))))
+		return -ENOMEM;
+	if (nwn && !(fv->wn = malloc(nwn * sizeof(*fv->wn))))
+		return -ENOMEM;
+	for (size_t i = 0; i < fv->nr; i++) {
+		const struct pm_fr *fr = &fv->ranges[i];
+		struct pm_mr *mr = fr->mr;
+		uint64_t first = fr->offset;
+		pm_u128 end = (pm_u128)fr->offset + (fr->end - fr->start);
+
+		for (size_t j = 0; j < mr->nr_co; j++) {
+			uint64_t s = mr->co[j].start > first ? mr->co[j].start : first;
+			pm_u128 e = mr->co[j].end < end ? mr->co[j].end : end;
+
+			if (s >= e)
+				continue;
+			fv->co[fv->nr_co++] = (struct pm_co_range){
+				.start = (uint64_t)(fr->start + (s - first)),
+				.end = (uint64_t)(fr->start + (e - first)),
+				.mr = mr, .offset = s,
+			};
+		}
+		for (size_t j = 0; j < mr->nr_wn; j++) {
+			const struct pm_wn *w = &mr->wn[j];
+
+			if (w->addr < first || w->addr >= end)
+				continue;
+			fv->wn[fv->nr_wn] = *w;
+			fv->wn[fv->nr_wn++].addr = (uint64_t)(fr->start + (w->addr - first));
+		}
+	}
+	if (fv->nr_co)
+		qsort(fv->co, fv->nr_co, sizeof(*fv->co), cmp_co);
+	if (fv->nr_wn)
+		qsort(fv->wn, fv->nr_wn, sizeof(*fv->wn), cmp_wn);
+	return 0;
+}

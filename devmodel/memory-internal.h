@@ -166,6 +166,23 @@ void pm__queue_forget(struct pm_mem *mem, const struct pm_mr *mr);
 /* record a change: rendered now, or at the outermost commit */
 int pm__changed(struct pm_mem *mem);
 
+/* the @n bytes at @p as a value (little-endian, or @big-endian) */
+static inline uint64_t pm__bytes_load(const uint8_t *p, unsigned n, bool big)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[big ? i : n - 1 - i] << (8 * (n - 1 - i));
+	return v;
+}
+
+/* @v into the @n bytes at @p (little-endian, or @big-endian) */
+static inline void pm__bytes_store(uint8_t *p, unsigned n, uint64_t v, bool big)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[big ? n - 1 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
 /* a flat-view range as the public API shows it */
 static inline struct pm_flat_range pm__public_range(const struct pm_fr *f)
 {
