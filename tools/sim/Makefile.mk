@@ -16,6 +16,8 @@ libpmxs_la_SOURCES = \
 	tools/sim/xs-watch.c \
 	tools/sim/xs-proto.c \
 	tools/sim/xs-conn.c \
+	tools/sim/xs-wire.c \
+	tools/sim/xs-domain.c \
 	tools/sim/xs-server.c
 libpmxs_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools/common
 libpmxs_la_LIBADD = libpmtools.la -lpthread

@@ -1,6 +1,8 @@
 /*
- * tools/sim/xs-conn.c - connections (socket, guest ring, in-process), their
- * message framing and output queues, and the domains the store knows
+ * tools/sim/xs-conn.c - connections (socket, guest ring, in-process): their
+ * input framed and handed to the protocol (xs-proto.c), their output
+ * (queued by xs-wire.c) moved over the transport; a domain's ring and
+ * socket, set up at its introduction and gone at its release
  *
  * Every transport copies bytes into the connection's input buffer before
  * anything parses them, so a guest rewriting its ring page while we look
@@ -14,13 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "failalloc.h"
+#include "unixsock.h"
 #include "xs-internal.h"
-
-/* dom0 connections are bounded too, so a client that never reads costs little */
-#define XS_PRIV_OUTSTANDING 1024
 
 struct pm_xs_conn *xs_conn_new(struct pm_xs *xs, enum xs_conn_kind kind, unsigned int domid)
 {
@@ -102,75 +103,6 @@ void xs_conn_free(struct pm_xs_conn *c)
 		close(c->fd);
 	free(c->in);
 	free(c);
-}
-
-int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
-		  const void *body, uint32_t len, const void *body2, uint32_t len2, bool event)
-{
-	struct xsd_sockmsg hdr = { .type = type, .req_id = req_id, .tx_id = tx_id,
-				   .len = len + len2 };
-	struct xs_outmsg *m;
-
-	if (c->dead)
-		return 0;
-	if (hdr.len > XENSTORE_PAYLOAD_MAX)
-		return -E2BIG;   /* only an event can be this long: dropped */
-	m = pm_t_malloc(sizeof(*m) + XS_HDR_SIZE + hdr.len);
-	if (!m && !event) {
-		/* every request gets its reply: one that cannot be queued ends the
-		 * connection (its client sees it close, never waits for ever) */
-		xs_log(c->xs, "conn %p dom%u: out of memory for a reply, disconnected", (void *)c, c->domid);
-		xs_conn_kill(c);
-		c->inlen = 0;
-	}
-	if (!m)
-		return -ENOMEM;
-	m->next = NULL;
-	m->len = XS_HDR_SIZE + hdr.len;
-	m->off = 0;
-	m->event = event;
-	memcpy(m->data, &hdr, XS_HDR_SIZE);
-	if (len)
-		memcpy(m->data + XS_HDR_SIZE, body, len);
-	if (len2)
-		memcpy(m->data + XS_HDR_SIZE + len, body2, len2);
-	*c->out_tail = m;
-	c->out_tail = &m->next;
-	if (event)
-		c->out_events++;
-	else
-		c->out_replies++;
-	xs_conn_pend(c);
-	return 0;
-}
-
-/* drops the first message once it is wholly delivered */
-void xs_out_advance(struct pm_xs_conn *c, uint32_t n)
-{
-	while (n && c->out) {
-		struct xs_outmsg *m = c->out;
-		uint32_t step = m->len - m->off < n ? m->len - m->off : n;
-
-		m->off += step;
-		n -= step;
-		if (m->off < m->len)
-			break;
-		c->out = m->next;
-		if (!c->out)
-			c->out_tail = &c->out;
-		if (m->event)
-			c->out_events--;
-		else
-			c->out_replies--;
-		free(m);
-	}
-}
-
-bool xs_conn_blocked(const struct pm_xs_conn *c)
-{
-	unsigned int limit = c->priv ? XS_PRIV_OUTSTANDING : c->xs->quota[PM_XS_QUOTA_OUTSTANDING];
-
-	return c->out_replies >= limit;
 }
 
 static void conn_violation(struct pm_xs_conn *c, uint32_t ring_error)
@@ -373,28 +305,6 @@ void xs_conn_flush(struct pm_xs_conn *c)
 	}
 }
 
-void xs_conn_pend(struct pm_xs_conn *c)
-{
-	if (c->pending || c->kind == XS_CONN_LOCAL)
-		return;   /* an in-process client takes its replies itself */
-	c->pending = true;
-	c->pend_next = c->xs->pending;
-	c->xs->pending = c;
-}
-
-void xs_conn_kill(struct pm_xs_conn *c)
-{
-	if (c->dead)
-		return;
-	c->dead = true;
-	if (c->kind != XS_CONN_LOCAL) {
-		c->dead_next = c->xs->dead;
-		c->xs->dead = c;
-	}
-	if (c->kind == XS_CONN_SOCKET)
-		xs_conn_pend(c);   /* the loop sweeps it */
-}
-
 void xs_flush_pending(struct pm_xs *xs)
 {
 	struct pm_xs_conn *list = xs->pending;
@@ -411,29 +321,7 @@ void xs_flush_pending(struct pm_xs *xs)
 	}
 }
 
-/* ---- domains ------------------------------------------------------------------ */
-
-struct xs_domain *xs_domain_find(struct pm_xs *xs, unsigned int domid)
-{
-	return domid < XS_DOMIDS ? xs->by_id[domid] : NULL;
-}
-
-struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid)
-{
-	struct xs_domain *d = xs_domain_find(xs, domid);
-
-	if (d || domid >= XS_DOMIDS)
-		return d;
-	d = pm_t_calloc(1, sizeof(*d));
-	if (!d)
-		return NULL;
-	d->domid = domid;
-	d->sock_fd = -1;
-	d->next = xs->domains;
-	xs->domains = d;
-	xs->by_id[domid] = d;
-	return d;
-}
+/* ---- domains: their rings and sockets ------------------------------------------ */
 
 int xs_domain_introduce(struct pm_xs *xs, unsigned int domid, uint64_t mfn, unsigned int evtchn)
 {
@@ -505,15 +393,47 @@ int xs_domain_release(struct pm_xs *xs, unsigned int domid)
 	return 0;
 }
 
-void xs_log(struct pm_xs *xs, const char *fmt, ...)
+int xs_domain_socket_open(struct pm_xs *xs, struct xs_domain *d)
 {
-	char line[512];
-	va_list ap;
+	int rc;
 
-	if (!xs->logging || !xs->ops.log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	xs->ops.log(xs->opaque, line);
+	if (asprintf(&d->sock_path, "%s/domain-%u", xs->domain_sock_dir, d->domid) < 0) {
+		d->sock_path = NULL;
+		return -ENOMEM;
+	}
+	rc = pm_listen_unix(d->sock_path, 64);
+	if (rc < 0) {
+		free(d->sock_path);
+		d->sock_path = NULL;
+		return rc;
+	}
+	d->sock_fd = rc;
+	if (xs->ep >= 0 && xs_ep_add(xs, rc, (uintptr_t)d | XS_EP_DOMAIN, EPOLLIN))
+		xs_log(xs, "dom%u's socket: not watched: %s", d->domid, strerror(errno));
+	return 0;
 }
+
+void xs_domain_socket_close(struct xs_domain *d)
+{
+	if (d->sock_fd >= 0)
+		close(d->sock_fd);
+	d->sock_fd = -1;
+	if (d->sock_path)
+		unlink(d->sock_path);
+	free(d->sock_path);
+	d->sock_path = NULL;
+}
+
+int xs_ep_add(struct pm_xs *xs, int fd, uint64_t tag, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+
+	return epoll_ctl(xs->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* what the protocol asks of the connections (pm_xs_new sets it: xs->up) */
+const struct xs_conn_ops xs_conn_ops = {
+	.introduce = xs_domain_introduce,
+	.release = xs_domain_release,
+	.flush = xs_conn_flush,
+};

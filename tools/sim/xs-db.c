@@ -312,30 +312,6 @@ int xs_canonical_path(const struct pm_xs_conn *c, const char *in, char **out)
  * the target of a device-model domain is the owner); else the first
  * entry naming c's domain or its target; else what perms[0] grants all.
  */
-unsigned int xs_perm_for(const struct pm_xs *xs, const struct pm_xs_conn *c,
-			 const struct xs_perm *perms, uint32_t nperms)
-{
-	const struct xs_domain *d;
-	bool tgt = false;
-	unsigned int target = 0;
-
-	if (c->priv)
-		return XS_PERM_BOTH;
-	for (d = xs->domains; d; d = d->next)
-		if (d->domid == c->domid && d->has_target) {
-			tgt = true;
-			target = d->target;
-		}
-	if (!nperms)
-		return XS_PERM_NONE;
-	if (perms[0].id == c->domid || (tgt && perms[0].id == target))
-		return XS_PERM_BOTH;
-	for (uint32_t i = 1; i < nperms; i++)
-		if (perms[i].id == c->domid || (tgt && perms[i].id == target))
-			return perms[i].perms;
-	return perms[0].perms;
-}
-
 int xs_perm_parse(const char *s, struct xs_perm *p)
 {
 	char *end;
@@ -724,4 +700,67 @@ void xs_owner_changed(struct pm_xs *xs, uint32_t old_owner, uint32_t new_owner)
 	for (size_t i = 0; i < xs->db.nbuckets; i++)
 		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
 			disown(xs, n, old_owner, new_owner);
+}
+
+/* ---- the check (CONTROL check, pm_xs_check) ---- */
+
+int xs_check(struct pm_xs *xs)
+{
+	char parent[XENSTORE_ABS_PATH_MAX + 1];
+
+	for (size_t i = 0; i < xs->db.nbuckets; i++)
+		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext) {
+			const struct xs_node *p;
+
+			if (!n->nperms)
+				return -EIO;
+			for (uint32_t off = 0; off < n->clen; off += strlen(n->children + off) + 1) {
+				char *cp;
+				bool ok;
+
+				if (asprintf(&cp, "%s/%s", strcmp(n->path, "/") ? n->path : "",
+					     n->children + off) < 0)
+					return -ENOMEM;
+				ok = xs_table_find(&xs->db, cp, xs_hash(cp));
+				free(cp);
+				if (!ok)
+					return -EIO;
+			}
+			if (!strcmp(n->path, "/"))
+				continue;
+			xs_parent_path(n->path, parent, sizeof(parent));
+			p = xs_table_find(&xs->db, parent, xs_hash(parent));
+			if (!p || !xs_children_has(p, xs_basename(n->path)))
+				return -EIO;
+		}
+	for (uint32_t id = 0; id < XS_DOMIDS; id++) {
+		long named = 0;
+
+		if (!xs->named[id])
+			continue;   /* a count that should be non-zero is found below, by the nodes */
+		for (size_t i = 0; i < xs->db.nbuckets; i++)
+			for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
+				for (uint32_t j = 0; j < n->nperms; j++)
+					if (n->perms[j].id == id) {
+						named++;
+						break;
+					}
+		if (named != xs->named[id])
+			return -EIO;
+	}
+	for (size_t i = 0; i < xs->db.nbuckets; i++)
+		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
+			for (uint32_t j = 0; j < n->nperms; j++)
+				if (n->perms[j].id < XS_DOMIDS && !xs->named[n->perms[j].id])
+					return -EIO;   /* named by a node, counted nowhere */
+	for (struct xs_domain *d = xs->domains; d; d = d->next) {
+		long owned = 0;
+
+		for (size_t i = 0; i < xs->db.nbuckets; i++)
+			for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
+				owned += n->perms[0].id == d->domid;
+		if (owned != d->nodes)
+			return -EIO;
+	}
+	return 0;
 }

@@ -152,9 +152,17 @@ struct xs_domain {
 
 #define XS_DOMIDS 0x10000
 
+/* what the protocol asks of the connections above it (xs-conn.c's xs_conn_ops) */
+struct xs_conn_ops {
+	int (*introduce)(struct pm_xs *xs, unsigned int domid, uint64_t mfn, unsigned int evtchn);
+	int (*release)(struct pm_xs *xs, unsigned int domid);
+	void (*flush)(struct pm_xs_conn *c);   /* move what the transport allows now */
+};
+
 struct pm_xs {
 	pthread_mutex_t lock;
 	struct pm_xs_ring_ops ops;
+	const struct xs_conn_ops *up;
 	void *opaque;
 	struct xs_table db;
 	uint64_t gen;
@@ -190,13 +198,52 @@ struct pm_xs {
 #define XS_EP_DOMAIN 1u   /* a domain's listening socket */
 #define XS_EP_FIXED 2u    /* the stop fd, the kick fd, the listening socket */
 
-/* xs-conn.c, xs-server.c: what moves when */
+/*
+ * The store's files, each calling only the ones under it:
+ *
+ *   xs-server.c   the public face (xs.h): creation, listening, the loop
+ *        |
+ *   xs-conn.c     connections: input framed and handed to the protocol,
+ *        |        output moved over sockets and rings; domains' rings
+ *        |        and sockets (introduce, release)
+ *   xs-proto.c    each request (it reaches the connections through xs->up)
+ *        |
+ *   xs-db.c       nodes, paths, views, transactions, the check
+ *        |
+ *   xs-watch.c    watches, and the events a change fires
+ *        |
+ *   xs-wire.c     a connection's output queue, its marks, the log
+ *   xs-domain.c   the domains, their permissions, the quotas
+ */
+
+/* ---- xs-domain.c ---- */
+struct xs_domain *xs_domain_find(struct pm_xs *xs, unsigned int domid);
+struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid);
+unsigned int xs_perm_for(const struct pm_xs *xs, const struct pm_xs_conn *c,
+			 const struct xs_perm *perms, uint32_t nperms);
+unsigned int xs_quota_default(enum pm_xs_quota q);
+
+/* ---- xs-wire.c ---- */
+int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		  const void *body, uint32_t len, const void *body2, uint32_t len2, bool event);
+void xs_out_advance(struct pm_xs_conn *c, uint32_t n);
+bool xs_conn_blocked(const struct pm_xs_conn *c);
 void xs_conn_pend(struct pm_xs_conn *c);
 void xs_conn_kill(struct pm_xs_conn *c);
-void xs_flush_pending(struct pm_xs *xs);
-int xs_ep_add(struct pm_xs *xs, int fd, uint64_t tag, uint32_t events);
+void xs_log(struct pm_xs *xs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* xs-db.c: nodes, tables, paths, permissions, views */
+/* ---- xs-watch.c: watches and events ---- */
+int xs_event_add(struct xs_event **head, struct xs_event ***tail, const char *path,
+		 bool recursive, const struct xs_perm *perms, uint32_t nperms);
+void xs_event_free_all(struct xs_event *e);
+void xs_fire(struct pm_xs *xs, const char *path, bool recursive,
+	     const struct xs_perm *perms, uint32_t nperms);
+void xs_fire_special(struct pm_xs *xs, int which);
+int xs_watch_add(struct pm_xs_conn *c, const char *path, const char *token, bool relative);
+int xs_watch_del(struct pm_xs_conn *c, const char *path, const char *token);
+void xs_watch_free_all(struct pm_xs_conn *c);
+
+/* ---- xs-db.c: nodes, tables, paths, permissions, views ---- */
 uint32_t xs_hash(const char *s);
 int xs_table_init(struct xs_table *t);
 void xs_table_dispose(struct xs_table *t);
@@ -216,8 +263,6 @@ int xs_canonical_path(const struct pm_xs_conn *c, const char *in, char **out);
 bool xs_special_path(const char *p);
 const char *xs_basename(const char *path);
 int xs_parent_path(const char *path, char *buf, size_t len);
-unsigned int xs_perm_for(const struct pm_xs *xs, const struct pm_xs_conn *c,
-			 const struct xs_perm *perms, uint32_t nperms);
 int xs_perm_parse(const char *s, struct xs_perm *p);
 int xs_perm_format(const struct xs_perm *p, char *buf, size_t len);
 
@@ -237,41 +282,25 @@ int xs_tx_commit(struct pm_xs *xs, struct xs_tx *tx);
 void xs_tx_free(struct xs_tx *tx);
 void xs_count_owner(struct pm_xs *xs, const struct xs_node *n, long delta);
 void xs_owner_changed(struct pm_xs *xs, uint32_t old_owner, uint32_t new_owner);
+/* every invariant above (the glossary's): 0, -EIO where one fails, -ENOMEM */
+int xs_check(struct pm_xs *xs);
 
-/* xs-watch.c: watches and events */
-int xs_event_add(struct xs_event **head, struct xs_event ***tail, const char *path,
-		 bool recursive, const struct xs_perm *perms, uint32_t nperms);
-void xs_event_free_all(struct xs_event *e);
-void xs_fire(struct pm_xs *xs, const char *path, bool recursive,
-	     const struct xs_perm *perms, uint32_t nperms);
-void xs_fire_special(struct pm_xs *xs, int which);
-int xs_watch_add(struct pm_xs_conn *c, const char *path, const char *token, bool relative);
-int xs_watch_del(struct pm_xs_conn *c, const char *path, const char *token);
-void xs_watch_free_all(struct pm_xs_conn *c);
-
-/* xs-proto.c: message handling */
+/* ---- xs-proto.c: message handling ---- */
 void xs_handle(struct pm_xs_conn *c, const struct xsd_sockmsg *hdr, const char *body);
 
-/* xs-conn.c: connections, output, domains */
+/* ---- xs-conn.c: connections, their transports, domains' rings and sockets ---- */
+extern const struct xs_conn_ops xs_conn_ops;
 struct pm_xs_conn *xs_conn_new(struct pm_xs *xs, enum xs_conn_kind kind,
 			       unsigned int domid);
 void xs_conn_free(struct pm_xs_conn *c);
 void xs_conn_input(struct pm_xs_conn *c);
-int xs_conn_queue(struct pm_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
-		  const void *body, uint32_t len, const void *body2, uint32_t len2, bool event);
 void xs_conn_flush(struct pm_xs_conn *c);
-void xs_out_advance(struct pm_xs_conn *c, uint32_t n);
-bool xs_conn_blocked(const struct pm_xs_conn *c);
-struct xs_domain *xs_domain_find(struct pm_xs *xs, unsigned int domid);
-struct xs_domain *xs_domain_get(struct pm_xs *xs, unsigned int domid);
+void xs_flush_pending(struct pm_xs *xs);
 int xs_domain_introduce(struct pm_xs *xs, unsigned int domid, uint64_t mfn,
 			unsigned int evtchn);
 int xs_domain_release(struct pm_xs *xs, unsigned int domid);
-void xs_log(struct pm_xs *xs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* xs-server.c: sockets, the check */
 int xs_domain_socket_open(struct pm_xs *xs, struct xs_domain *d);
 void xs_domain_socket_close(struct xs_domain *d);
-int xs_check(struct pm_xs *xs);
+int xs_ep_add(struct pm_xs *xs, int fd, uint64_t tag, uint32_t events);
 
 #endif

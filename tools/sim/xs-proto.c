@@ -623,7 +623,7 @@ static int do_introduce(struct req *r, struct xs_view *v)
 		return -EINVAL;
 	if (!domid || domid >= DOMID_FIRST_RESERVED)
 		return -EINVAL;
-	rc = xs_domain_introduce(r->xs, domid, (uint64_t)mfn, evtchn);
+	rc = r->xs->up->introduce(r->xs, domid, (uint64_t)mfn, evtchn);
 	if (!rc)
 		reply_str(r, "OK");
 	return rc;
@@ -644,7 +644,7 @@ static int do_release(struct req *r, struct xs_view *v)
 	if (!rc && (!domid || domid >= DOMID_FIRST_RESERVED))
 		rc = -EINVAL;
 	if (!rc)
-		rc = xs_domain_release(r->xs, domid);
+		rc = r->xs->up->release(r->xs, domid);
 	if (!rc)
 		reply_str(r, "OK");
 	return rc;
@@ -829,7 +829,7 @@ static int control_watch(struct req *r)
 		return rc;
 	xs_conn_queue(c, XS_WATCH_EVENT, 0, 0, r->arg[2], (uint32_t)strlen(r->arg[2]) + 1, r->arg[3],
 		      (uint32_t)strlen(r->arg[3]) + 1, true);
-	xs_conn_flush(c);
+	c->xs->up->flush(c);
 	reply_str(r, "OK");
 	return 0;
 }

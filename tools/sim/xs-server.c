@@ -1,6 +1,7 @@
 /*
- * tools/sim/xs-server.c - the store's public face: creation, listening
- * sockets, the poll loop, in-process connections, quotas and the check
+ * tools/sim/xs-server.c - the store's public face (xs.h): creation,
+ * listening sockets, the poll loop, in-process connections, quotas, the
+ * check; the top of the store's files (xs-internal.h draws them)
  *
  * Locking: xs->lock covers everything in the store; pm_xs_run drops it
  * only while it sleeps in epoll_wait(). Connections are freed only by the
@@ -28,26 +29,6 @@
 #include "failalloc.h"
 #include "unixsock.h"
 #include "xs-internal.h"
-
-/* C xenstored 4.17's defaults, where it has them */
-static const struct {
-	const char *name;
-	unsigned int def;
-} quotas[PM_XS_QUOTA_COUNT] = {
-	[PM_XS_QUOTA_NODES] = { "nodes", 1000 },
-	[PM_XS_QUOTA_NODE_SIZE] = { "node-size", 2048 },
-	[PM_XS_QUOTA_WATCHES] = { "watches", 128 },
-	[PM_XS_QUOTA_TRANSACTIONS] = { "transactions", 10 },
-	[PM_XS_QUOTA_PERMISSIONS] = { "permissions", 5 },
-	[PM_XS_QUOTA_PATH_MAX] = { "path-max", XENSTORE_REL_PATH_MAX },
-	[PM_XS_QUOTA_OUTSTANDING] = { "outstanding", 20 },
-	[PM_XS_QUOTA_WATCH_EVENTS] = { "watch-events", 1024 },
-};
-
-const char *pm_xs_quota_name(enum pm_xs_quota q)
-{
-	return (unsigned int)q < PM_XS_QUOTA_COUNT ? quotas[q].name : NULL;
-}
 
 int pm_xs_set_quota(struct pm_xs *xs, enum pm_xs_quota q, unsigned int value)
 {
@@ -81,6 +62,7 @@ int pm_xs_new(const struct pm_xs_ring_ops *ops, void *opaque, struct pm_xs **out
 	*out = NULL;
 	if (!xs)
 		return -ENOMEM;
+	xs->up = &xs_conn_ops;
 	pthread_mutex_init(&xs->lock, NULL);
 	xs->listen_fd = -1;
 	xs->kick_fd = -1;
@@ -90,7 +72,7 @@ int pm_xs_new(const struct pm_xs_ring_ops *ops, void *opaque, struct pm_xs **out
 		xs->ops = *ops;
 	xs->opaque = opaque;
 	for (int q = 0; q < PM_XS_QUOTA_COUNT; q++)
-		xs->quota[q] = quotas[q].def;
+		xs->quota[q] = xs_quota_default(q);
 	xs->by_id = pm_t_calloc(XS_DOMIDS, sizeof(*xs->by_id));
 	xs->kicked = pm_t_calloc(XS_DOMIDS, sizeof(*xs->kicked));
 	xs->named = pm_t_calloc(XS_DOMIDS, sizeof(*xs->named));
@@ -121,17 +103,6 @@ fail:
 	xs_node_free(root);
 	pm_xs_free(xs);
 	return rc;
-}
-
-void xs_domain_socket_close(struct xs_domain *d)
-{
-	if (d->sock_fd >= 0)
-		close(d->sock_fd);
-	d->sock_fd = -1;
-	if (d->sock_path)
-		unlink(d->sock_path);
-	free(d->sock_path);
-	d->sock_path = NULL;
 }
 
 void pm_xs_free(struct pm_xs *xs)
@@ -207,26 +178,6 @@ int pm_xs_set_domain_socket_dir(struct pm_xs *xs, const char *dir)
 	return 0;
 }
 
-int xs_domain_socket_open(struct pm_xs *xs, struct xs_domain *d)
-{
-	int rc;
-
-	if (asprintf(&d->sock_path, "%s/domain-%u", xs->domain_sock_dir, d->domid) < 0) {
-		d->sock_path = NULL;
-		return -ENOMEM;
-	}
-	rc = pm_listen_unix(d->sock_path, 64);
-	if (rc < 0) {
-		free(d->sock_path);
-		d->sock_path = NULL;
-		return rc;
-	}
-	d->sock_fd = rc;
-	if (xs->ep >= 0 && xs_ep_add(xs, rc, (uintptr_t)d | XS_EP_DOMAIN, EPOLLIN))
-		xs_log(xs, "dom%u's socket: not watched: %s", d->domid, strerror(errno));
-	return 0;
-}
-
 void pm_xs_kick(struct pm_xs *xs)
 {
 	uint64_t one = 1;
@@ -264,13 +215,6 @@ static void wake(struct pm_xs *xs)
 		return;
 	r = write(xs->kick_fd, &one, sizeof(one));
 	(void)r;
-}
-
-int xs_ep_add(struct pm_xs *xs, int fd, uint64_t tag, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = tag };
-
-	return epoll_ctl(xs->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
 /* the rings whose guests notified (all of them after a plain pm_xs_kick) go on the pending list */
@@ -543,67 +487,6 @@ size_t pm_xs_nodes(struct pm_xs *xs)
 	n = xs->db.count;
 	pthread_mutex_unlock(&xs->lock);
 	return n;
-}
-
-int xs_check(struct pm_xs *xs)
-{
-	char parent[XENSTORE_ABS_PATH_MAX + 1];
-
-	for (size_t i = 0; i < xs->db.nbuckets; i++)
-		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext) {
-			const struct xs_node *p;
-
-			if (!n->nperms)
-				return -EIO;
-			for (uint32_t off = 0; off < n->clen; off += strlen(n->children + off) + 1) {
-				char *cp;
-				bool ok;
-
-				if (asprintf(&cp, "%s/%s", strcmp(n->path, "/") ? n->path : "",
-					     n->children + off) < 0)
-					return -ENOMEM;
-				ok = xs_table_find(&xs->db, cp, xs_hash(cp));
-				free(cp);
-				if (!ok)
-					return -EIO;
-			}
-			if (!strcmp(n->path, "/"))
-				continue;
-			xs_parent_path(n->path, parent, sizeof(parent));
-			p = xs_table_find(&xs->db, parent, xs_hash(parent));
-			if (!p || !xs_children_has(p, xs_basename(n->path)))
-				return -EIO;
-		}
-	for (uint32_t id = 0; id < XS_DOMIDS; id++) {
-		long named = 0;
-
-		if (!xs->named[id])
-			continue;   /* a count that should be non-zero is found below, by the nodes */
-		for (size_t i = 0; i < xs->db.nbuckets; i++)
-			for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
-				for (uint32_t j = 0; j < n->nperms; j++)
-					if (n->perms[j].id == id) {
-						named++;
-						break;
-					}
-		if (named != xs->named[id])
-			return -EIO;
-	}
-	for (size_t i = 0; i < xs->db.nbuckets; i++)
-		for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
-			for (uint32_t j = 0; j < n->nperms; j++)
-				if (n->perms[j].id < XS_DOMIDS && !xs->named[n->perms[j].id])
-					return -EIO;   /* named by a node, counted nowhere */
-	for (struct xs_domain *d = xs->domains; d; d = d->next) {
-		long owned = 0;
-
-		for (size_t i = 0; i < xs->db.nbuckets; i++)
-			for (struct xs_node *n = xs->db.buckets[i]; n; n = n->hnext)
-				owned += n->perms[0].id == d->domid;
-		if (owned != d->nodes)
-			return -EIO;
-	}
-	return 0;
 }
 
 int pm_xs_check(struct pm_xs *xs)
