@@ -609,17 +609,131 @@ static int header(struct restorer *r, const struct pm_restore_opts *o, struct pm
 	return rc;
 }
 
+/* the libxl header and its first record, before anything is built; an incoming one's name */
+static int libxl_start(struct restorer *r, const struct pm_restore_opts *o, struct pm_domain_config *cfg)
+{
+	struct pm_stream_record rec;
+	struct pm_stream_cursor c;
+	uint64_t at = r->offset;
+	uint32_t other;
+	char *name = NULL;
+	int rc = get(r, 0, 16, "the libxl header");
+
+	if (rc)
+		return rc;
+	c = (struct pm_stream_cursor){ r->buf, 16, 0 };
+	if (pm_stream_get_libxl_header(&c))
+		return bad(r, -EINVAL, at, "not a libxl v2 stream");
+	at = r->offset;
+	rc = record(r, &rec, "libxl");
+	if (rc)
+		return rc;
+	if (rec.type != PM_LIBXL_LIBXC_CONTEXT || rec.len)
+		return bad(r, -EINVAL, at, "libxl record 0x%x where LIBXC_CONTEXT starts the stream", rec.type);
+	/* its own source, on this host: built under another name until that one goes (as xl) */
+	if (!o->incoming || pm_hv_domain_find(r->hv, cfg->name, &other))
+		return 0;
+	if (pm__asprintf(&name, "%s--incoming", cfg->name) < 0 || !name)
+		return bad(r, -ENOMEM, r->offset, "out of memory");
+	free(cfg->name);
+	cfg->name = name;
+	return 0;
+}
+
+/* an HVM or PVH guest's libxc stream into the shell built for it: its pages, vCPUs, context */
+static int libxc_in(struct restorer *r, const struct pm_domain_config *cfg)
+{
+	struct pm_hv_dominfo info;
+	int rc = pm_hv_domain_getinfo(r->hv, r->domid, &info);
+
+	if (rc)
+		return bad(r, rc, r->offset, "the new domain: %s", strerror(-rc));
+	r->max_pfn = pm__build_max_pfn(r->b);
+	r->vcpus = info.vcpus;
+	r->have = pm__calloc((size_t)((r->max_pfn + 7) / 8), 1);
+	r->seen = pm__calloc((size_t)((r->max_pfn + 7) / 8), 1);
+	r->mfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r->mfns));
+	r->pfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r->pfns));
+	r->st = pm__calloc(r->vcpus, sizeof(*r->st));
+	if (!r->have || !r->seen || !r->mfns || !r->pfns || !r->st)
+		return bad(r, -ENOMEM, r->offset, "out of memory");
+	pm__trace("restore: shell built");
+	r->expected = cfg->memory / 4096;
+	r->t0 = r->reported = now_ns();
+	rc = libxc(r, dom_type(cfg));
+	if (!rc)
+		pm__trace("restore: libxc stream read");
+	return rc;
+}
+
+/* the libxl records after the libxc stream, to END: the emulator's context once */
+static int libxl_records(struct restorer *r)
+{
+	struct pm_stream_record rec;
+	bool emulator = false, sim = !strcmp(pm_hv_backend(r->hv), "sim");
+	uint64_t at;
+	int rc;
+
+	for (;;) {
+		at = r->offset;
+		rc = record(r, &rec, "libxl");
+		if (rc)
+			return rc;
+		if (rec.type == PM_LIBXL_END) {
+			if (rec.len)
+				return bad(r, -EINVAL, at, "libxl END with a body");
+			break;
+		}
+		if (rec.type == PM_LIBXL_EMULATOR_XENSTORE_DATA)
+			continue;   /* physmap-dm keeps no store entries of its own */
+		if (rec.type != PM_LIBXL_EMULATOR_CONTEXT || emulator)
+			return bad(r, -EINVAL, at, "libxl record 0x%x: unknown, repeated or out of order", rec.type);
+		emulator = true;
+		if ((rc = context(r, &rec, at)))
+			return rc;
+	}
+	/* physmap's own streams always carry it: one without has lost the devices and the store's state */
+	if (!emulator && sim)
+		return bad(r, -EINVAL, at, "libxl END without EMULATOR_CONTEXT (the device model's and store's state)");
+	if (!r->devices && pm__build_has_dm(r->b) && sim)
+		return bad(r, -EINVAL, at, "EMULATOR_CONTEXT without the devices' state, and the board has devices");
+	return 0;
+}
+
+/* everything read and sound: the domain's state (context or vCPUs), its holes and store, its devices */
+static int load_state(struct restorer *r, const struct pm_domain_config *cfg)
+{
+	char what[256] = "";
+	int rc;
+
+	if (r->hvm_ctx && (rc = pm__hv_hvm_context_set(r->hv, r->domid, r->hvm_ctx, r->hvm_ctx_len)))
+		return bad(r, rc, r->offset, "loading the HVM context: %s", strerror(-rc));
+	for (unsigned int i = 0; !r->hvm_ctx && i < r->vcpus; i++) {
+		rc = pm_hv_vcpu_set_state(r->hv, r->domid, i, &r->st[i]);
+		if (rc)
+			return bad(r, rc, r->offset, "setting vCPU %u: %s", i, strerror(-rc));
+	}
+	pm__trace("restore: vCPUs set");
+	rc = pm__build_restored(r->b, r->firmware);
+	if (rc)
+		return rc;
+	pm__trace("restore: holes, store");
+	if (r->devices && !strcmp(pm_hv_backend(r->hv), "sim")) {
+		rc = pm__dm_control(pm_hv_rundir(r->hv), cfg->name, r->devices, r->devices_len, NULL, NULL, what,
+				    sizeof(what));
+		if (rc)
+			return bad(r, rc, r->offset, "the devices' state: %s", what[0] ? what : strerror(-rc));
+	}
+	pm__trace("restore: devices loaded");
+	return 0;
+}
+
 int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o, uint32_t *domid,
 		      struct pm_domain_config *cfg, char *err, size_t errlen)
 {
 	struct restorer r = { .hv = hv, .fd = fd, .where = o->where ? o->where : "the stream", .o = o, .err = err,
 			      .errlen = errlen };
-	struct pm_stream_record rec;
-	struct pm_stream_cursor c;
-	struct pm_hv_dominfo info;
-	char what[256] = "";
-	uint64_t at;
-	bool emulator = false, pv;
+	bool pv;
 	int rc;
 
 	err[0] = 0;
@@ -629,143 +743,28 @@ int pm_domain_restore(struct pm_hv *hv, int fd, const struct pm_restore_opts *o,
 		return -EOPNOTSUPP;
 	}
 	rc = header(&r, o, cfg);
-	if (rc)
-		goto out;
-	pv = cfg->type && !strcmp(cfg->type, "pv");
-	/* the libxl header and its first record, before anything is built */
-	at = r.offset;
-	rc = get(&r, 0, 16, "the libxl header");
-	if (rc)
-		goto out;
-	c = (struct pm_stream_cursor){ r.buf, 16, 0 };
-	if (pm_stream_get_libxl_header(&c)) {
-		rc = bad(&r, -EINVAL, at, "not a libxl v2 stream");
-		goto out;
-	}
-	at = r.offset;
-	rc = record(&r, &rec, "libxl");
-	if (rc)
-		goto out;
-	if (rec.type != PM_LIBXL_LIBXC_CONTEXT || rec.len) {
-		rc = bad(&r, -EINVAL, at, "libxl record 0x%x where LIBXC_CONTEXT starts the stream", rec.type);
-		goto out;
-	}
-	if (o->incoming) {
-		/* its own source, on this host: built under another name until that one goes (as xl) */
-		uint32_t other;
-		char *name = NULL;
-
-		if (!pm_hv_domain_find(hv, cfg->name, &other) &&
-		    (pm__asprintf(&name, "%s--incoming", cfg->name) < 0 || !name)) {
-			rc = bad(&r, -ENOMEM, r.offset, "out of memory");
-			goto out;
-		}
-		if (name) {
-			free(cfg->name);
-			cfg->name = name;
-		}
-	}
-	rc = pm__build_begin(hv, cfg, true, &r.b, err, errlen);
+	if (!rc)
+		rc = libxl_start(&r, o, cfg);
+	if (!rc)
+		rc = pm__build_begin(hv, cfg, true, &r.b, err, errlen);
 	if (rc)
 		goto out;
 	if (o->unfinished)
 		pm__build_unfinished(r.b);
 	r.domid = pm__build_domid(r.b);
-	if (pv) {
-		/* libxenguest reads a PV guest's libxc stream, as libxl has it do */
-		rc = pm__build_pv_restore(r.b, fd);
-		if (rc)
-			goto out;
+	pv = cfg->type && !strcmp(cfg->type, "pv");
+	/* libxenguest reads a PV guest's libxc stream, as libxl has it do */
+	rc = pv ? pm__build_pv_restore(r.b, fd) : libxc_in(&r, cfg);
+	if (!rc && pv)
 		pm__trace("restore: PV memory and vCPUs in");
-		goto libxl;
+	if (!rc)
+		rc = libxl_records(&r);
+	if (!rc && !pv)
+		rc = load_state(&r, cfg);
+	if (!rc) {
+		rc = watches(&r);
+		pm__trace("restore: watches set");
 	}
-	rc = pm_hv_domain_getinfo(hv, r.domid, &info);
-	if (rc) {
-		bad(&r, rc, r.offset, "the new domain: %s", strerror(-rc));
-		goto out;
-	}
-	r.max_pfn = pm__build_max_pfn(r.b);
-	r.vcpus = info.vcpus;
-	r.have = pm__calloc((size_t)((r.max_pfn + 7) / 8), 1);
-	r.seen = pm__calloc((size_t)((r.max_pfn + 7) / 8), 1);
-	r.mfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r.mfns));
-	r.pfns = pm__malloc(PM_PAGE_DATA_MAX * sizeof(*r.pfns));
-	r.st = pm__calloc(r.vcpus, sizeof(*r.st));
-	if (!r.have || !r.seen || !r.mfns || !r.pfns || !r.st) {
-		rc = bad(&r, -ENOMEM, r.offset, "out of memory");
-		goto out;
-	}
-	pm__trace("restore: shell built");
-	r.expected = cfg->memory / 4096;
-	r.t0 = r.reported = now_ns();
-	rc = libxc(&r, dom_type(cfg));
-	if (rc)
-		goto out;
-	pm__trace("restore: libxc stream read");
-libxl:
-	for (;;) {
-		at = r.offset;
-		rc = record(&r, &rec, "libxl");
-		if (rc)
-			goto out;
-		if (rec.type == PM_LIBXL_END) {
-			if (rec.len)
-				rc = bad(&r, -EINVAL, at, "libxl END with a body");
-			break;
-		}
-		if (rec.type == PM_LIBXL_EMULATOR_XENSTORE_DATA) {
-			continue;   /* physmap-dm keeps no store entries of its own */
-		} else if (rec.type == PM_LIBXL_EMULATOR_CONTEXT && !emulator) {
-			emulator = true;
-			if ((rc = context(&r, &rec, at)))
-				goto out;
-		} else {
-			rc = bad(&r, -EINVAL, at, "libxl record 0x%x: unknown, repeated or out of order", rec.type);
-			goto out;
-		}
-	}
-	if (rc)
-		goto out;
-	if (!emulator && !strcmp(pm_hv_backend(hv), "sim")) {
-		/* physmap's own streams always carry it: one without has lost the devices and the store's state */
-		rc = bad(&r, -EINVAL, at, "libxl END without EMULATOR_CONTEXT (the device model's and store's state)");
-		goto out;
-	}
-	if (!r.devices && pm__build_has_dm(r.b) && !strcmp(pm_hv_backend(hv), "sim")) {
-		rc = bad(&r, -EINVAL, at, "EMULATOR_CONTEXT without the devices' state, and the board has devices");
-		goto out;
-	}
-	if (pv)
-		goto watches;
-	/* everything read and sound: the domain's state */
-	if (r.hvm_ctx && (rc = pm__hv_hvm_context_set(hv, r.domid, r.hvm_ctx, r.hvm_ctx_len))) {
-		bad(&r, rc, r.offset, "loading the HVM context: %s", strerror(-rc));
-		goto out;
-	}
-	for (unsigned int i = 0; !r.hvm_ctx && i < r.vcpus; i++) {
-		rc = pm_hv_vcpu_set_state(hv, r.domid, i, &r.st[i]);
-		if (rc) {
-			bad(&r, rc, r.offset, "setting vCPU %u: %s", i, strerror(-rc));
-			goto out;
-		}
-	}
-	pm__trace("restore: vCPUs set");
-	rc = pm__build_restored(r.b, r.firmware);
-	if (rc)
-		goto out;
-	pm__trace("restore: holes, store");
-	if (r.devices && !strcmp(pm_hv_backend(hv), "sim")) {
-		rc = pm__dm_control(pm_hv_rundir(hv), cfg->name, r.devices, r.devices_len, NULL, NULL, what,
-				    sizeof(what));
-		if (rc) {
-			bad(&r, rc, r.offset, "the devices' state: %s", what[0] ? what : strerror(-rc));
-			goto out;
-		}
-	}
-	pm__trace("restore: devices loaded");
-watches:
-	rc = watches(&r);
-	pm__trace("restore: watches set");
 out:
 	if (!rc)
 		*domid = r.domid;
