@@ -10,6 +10,7 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,6 @@ static uint64_t pvh_entry(const uint8_t *d, uint64_t off, uint64_t size)
 	}
 	return 0;
 }
-
-#define FAIL(code, ...) do { snprintf(err, errlen, __VA_ARGS__); rc = (code); goto out; } while (0)
 
 #define BZ_MAX_OUT (256u << 20)   /* a vmlinux larger than this is not a kernel we boot */
 
@@ -218,142 +217,203 @@ static int bzimage(uint8_t **buf, size_t *len, const char *path, char *err, size
 	return 0;
 }
 
-int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, char *err, size_t errlen)
+/* one line into @err (printf's @fmt); returns @code */
+static int kfail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int kfail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
-	bool pvh = flags & PM_KERNEL_PVH;
-	const uint8_t *d;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	uint64_t phoff, lo = UINT64_MAX, hi = 0, entry, note_entry = 0, vbase = 0, pbase = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/*
+ * a file that is not ELF: an arm64 Image, or a raw image (kernel_format),
+ * which the board places; @k takes @buf
+ */
+static int not_elf(uint8_t *buf, size_t len, const char *path, unsigned int flags, struct pm_kernel *k, char *err,
+		   size_t errlen)
+{
+	bool image = arm64_image(buf, len);
+
+	if (!image && !(flags & PM_KERNEL_RAW))
+		return kfail(err, errlen, -ENOEXEC, "kernel %s: not an ELF file, a bzImage or an arm64 Image "
+			     "(kernel_format=\"raw\" boots an image as it is)", path);
+	if (image && (flags & PM_KERNEL_PVH) && !(flags & PM_KERNEL_RAW))
+		return kfail(err, errlen, -ENOEXEC, "kernel %s: an arm64 Image; the board boots x86 PVH kernels", path);
+	k->data = buf;
+	k->size = len;
+	k->footprint = len;
+	if (image) {
+		uint64_t image_size;
+
+		memcpy(&image_size, buf + 16, 8);   /* little-endian, as the Image's flags say by default */
+		if (image_size > len)
+			k->footprint = image_size;
+	}
+	return 0;
+}
+
+/* what an ELF kernel says of itself: its header's fields, what it loads where, its entry */
+struct elf {
+	bool is64;
+	uint64_t phoff, entry;
 	unsigned int phnum, phentsize;
+	uint64_t lo, hi;             /* [lo, hi): the physical span of its PT_LOAD segments */
+	uint64_t vbase, pbase;       /* the first segment's virtual and physical address */
+	uint64_t note_entry;         /* XEN_ELFNOTE_PHYS32_ENTRY, or 0 */
+};
+
+/* the ELF header: class, byte order, machine (the board's), program headers */
+static int elf_header(const uint8_t *d, size_t len, const char *path, unsigned int flags, struct elf *e, char *err,
+		      size_t errlen)
+{
 	uint16_t machine;
-	bool is64, have_load = false;
-	int rc = slurp(path, &buf, &len, err, errlen);
 
-	memset(k, 0, sizeof(*k));
-	if (!rc)
-		rc = bzimage(&buf, &len, path, err, errlen);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	d = buf;
-	if ((flags & PM_KERNEL_IMAGE) && !arm64_image(d, len)) {
-		snprintf(err, errlen, "kernel %s: not an arm64 Image (the board boots an Image only, as Xen's Arm builder)",
-			 path);
-		free(buf);
-		return -ENOEXEC;
-	}
-	if (len < SELFMAG || memcmp(d, ELFMAG, SELFMAG)) {
-		if (!arm64_image(d, len) && !(flags & PM_KERNEL_RAW)) {
-			snprintf(err, errlen, "kernel %s: not an ELF file, a bzImage or an arm64 Image "
-				 "(kernel_format=\"raw\" boots an image as it is)", path);
-			free(buf);
-			return -ENOEXEC;
-		}
-		if (arm64_image(d, len) && (flags & PM_KERNEL_PVH) && !(flags & PM_KERNEL_RAW)) {
-			snprintf(err, errlen, "kernel %s: an arm64 Image; the board boots x86 PVH kernels", path);
-			free(buf);
-			return -ENOEXEC;
-		}
-		/* an Image or a raw image: the board says where (so does an ELF file linked at 0) */
-		k->data = buf;
-		k->size = len;
-		k->footprint = len;
-		if (arm64_image(d, len)) {
-			uint64_t image_size;
-
-			memcpy(&image_size, d + 16, 8);   /* little-endian, as the Image's flags say by default */
-			if (image_size > len)
-				k->footprint = image_size;
-		}
-		return 0;
-	}
 	if (len < EI_NIDENT)
-		FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
+		return kfail(err, errlen, -EINVAL, "kernel %s: a truncated ELF header", path);
 	if ((d[EI_CLASS] != ELFCLASS32 && d[EI_CLASS] != ELFCLASS64) || d[EI_DATA] != ELFDATA2LSB)
-		FAIL(-EINVAL, "kernel %s: an ELF file neither 32- nor 64-bit little-endian", path);
-	is64 = d[EI_CLASS] == ELFCLASS64;
+		return kfail(err, errlen, -EINVAL, "kernel %s: an ELF file neither 32- nor 64-bit little-endian", path);
+	e->is64 = d[EI_CLASS] == ELFCLASS64;
 	if (len < EI_NIDENT + 4)
-		FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);
+		return kfail(err, errlen, -EINVAL, "kernel %s: a truncated ELF header", path);
 	machine = (uint16_t)(d[EI_NIDENT + 2] | d[EI_NIDENT + 3] << 8);   /* e_machine, in either class */
 	if ((flags & PM_KERNEL_PVH) ? machine != EM_386 && machine != EM_X86_64 : machine != EM_AARCH64)
-		FAIL(-ENOEXEC, "kernel %s: an ELF file for machine %u; the board boots %s kernels", path, machine,
-		     (flags & PM_KERNEL_PVH) ? "x86 PVH" : "aarch64");
+		return kfail(err, errlen, -ENOEXEC, "kernel %s: an ELF file for machine %u; the board boots %s kernels",
+			     path, machine, (flags & PM_KERNEL_PVH) ? "x86 PVH" : "aarch64");
 	/* the header's fields we need, as 64-bit values whatever the class */
 #define EHDR(type) do {								\
 		type h;								\
 										\
 		if (len < sizeof(h))						\
-			FAIL(-EINVAL, "kernel %s: a truncated ELF header", path);	\
+			return kfail(err, errlen, -EINVAL, "kernel %s: a truncated ELF header", path); \
 		memcpy(&h, d, sizeof(h));					\
-		phoff = h.e_phoff;						\
-		phnum = h.e_phnum;						\
-		phentsize = h.e_phentsize;					\
-		entry = h.e_entry;						\
+		e->phoff = h.e_phoff;						\
+		e->phnum = h.e_phnum;						\
+		e->phentsize = h.e_phentsize;					\
+		e->entry = h.e_entry;						\
 	} while (0)
-	if (is64)
+	if (e->is64)
 		EHDR(Elf64_Ehdr);
 	else
 		EHDR(Elf32_Ehdr);
 #undef EHDR
-	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || !phnum)
-		FAIL(-EINVAL, "kernel %s: an ELF file without program headers", path);
-	for (unsigned int i = 0; i < phnum; i++) {
+	if (e->phentsize != (e->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || !e->phnum)
+		return kfail(err, errlen, -EINVAL, "kernel %s: an ELF file without program headers", path);
+	return 0;
+}
+
+/* the program headers: the span the segments load, the PVH entry note */
+static int elf_span(const uint8_t *d, size_t len, const char *path, struct elf *e, char *err, size_t errlen)
+{
+	bool have_load = false;
+
+	e->lo = UINT64_MAX;
+	for (unsigned int i = 0; i < e->phnum; i++) {
 		struct phdr p;
 
-		if (phdr_at(d, len, is64, phoff + (uint64_t)i * phentsize, &p))
-			FAIL(-EINVAL, "kernel %s: program header %u lies past the end of the file", path, i);
+		if (phdr_at(d, len, e->is64, e->phoff + (uint64_t)i * e->phentsize, &p))
+			return kfail(err, errlen, -EINVAL, "kernel %s: program header %u lies past the end of the file",
+				     path, i);
 		if (p.type == PT_NOTE) {
 			if (p.offset > len || p.filesz > len - p.offset)
-				FAIL(-EINVAL, "kernel %s: note segment %u lies past the end of the file", path, i);
-			if (!note_entry)
-				note_entry = pvh_entry(d, p.offset, p.filesz);
+				return kfail(err, errlen, -EINVAL,
+					     "kernel %s: note segment %u lies past the end of the file", path, i);
+			if (!e->note_entry)
+				e->note_entry = pvh_entry(d, p.offset, p.filesz);
 			continue;
 		}
 		if (p.type != PT_LOAD || !p.memsz)
 			continue;
-		if (p.offset > len || p.filesz > len - p.offset || p.filesz > p.memsz ||
-		    p.paddr + p.memsz < p.paddr)
-			FAIL(-EINVAL, "kernel %s: segment %u (0x%llx, %llu bytes) is not in the file", path, i,
-			     (unsigned long long)p.paddr, (unsigned long long)p.memsz);
+		if (p.offset > len || p.filesz > len - p.offset || p.filesz > p.memsz || p.paddr + p.memsz < p.paddr)
+			return kfail(err, errlen, -EINVAL, "kernel %s: segment %u (0x%llx, %llu bytes) is not in the file",
+				     path, i, (unsigned long long)p.paddr, (unsigned long long)p.memsz);
 		if (!have_load) {
-			vbase = p.vaddr;
-			pbase = p.paddr;
+			e->vbase = p.vaddr;
+			e->pbase = p.paddr;
 		}
 		have_load = true;
-		lo = p.paddr < lo ? p.paddr : lo;
-		hi = p.paddr + p.memsz > hi ? p.paddr + p.memsz : hi;
+		e->lo = p.paddr < e->lo ? p.paddr : e->lo;
+		e->hi = p.paddr + p.memsz > e->hi ? p.paddr + p.memsz : e->hi;
 	}
 	if (!have_load)
-		FAIL(-EINVAL, "kernel %s: an ELF file with nothing to load", path);
-	if (hi - lo > (1ull << 32))
-		FAIL(-EINVAL, "kernel %s: its segments span 0x%llx-0x%llx, more than 4 GiB", path,
-		     (unsigned long long)lo, (unsigned long long)hi);
-	if (pvh && !note_entry)
-		FAIL(-EINVAL, "kernel %s: an ELF file without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)", path);
-	if (note_entry && pvh)
-		entry = note_entry;
-	else if (entry < lo || entry >= hi)
-		entry = entry - vbase + pbase;   /* a virtual entry: where it is loaded */
-	if (entry < lo || entry >= hi)
-		FAIL(-EINVAL, "kernel %s: its entry 0x%llx is not in what it loads", path, (unsigned long long)entry);
-	/* the image as it lies in guest memory: segments at their places, the rest zero */
-	k->data = pm__calloc(1, (size_t)(hi - lo));
+		return kfail(err, errlen, -EINVAL, "kernel %s: an ELF file with nothing to load", path);
+	if (e->hi - e->lo > (1ull << 32))
+		return kfail(err, errlen, -EINVAL, "kernel %s: its segments span 0x%llx-0x%llx, more than 4 GiB", path,
+			     (unsigned long long)e->lo, (unsigned long long)e->hi);
+	return 0;
+}
+
+/* where it starts: the PVH note for a PVH kernel, else e_entry (made physical if it is virtual) */
+static int elf_entry(const char *path, bool pvh, struct elf *e, char *err, size_t errlen)
+{
+	if (pvh && !e->note_entry)
+		return kfail(err, errlen, -EINVAL,
+			     "kernel %s: an ELF file without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)", path);
+	if (e->note_entry && pvh)
+		e->entry = e->note_entry;
+	else if (e->entry < e->lo || e->entry >= e->hi)
+		e->entry = e->entry - e->vbase + e->pbase;   /* a virtual entry: where it is loaded */
+	if (e->entry < e->lo || e->entry >= e->hi)
+		return kfail(err, errlen, -EINVAL, "kernel %s: its entry 0x%llx is not in what it loads", path,
+			     (unsigned long long)e->entry);
+	return 0;
+}
+
+/* the image as it lies in guest memory: segments at their places, the rest zero */
+static int elf_image(const uint8_t *d, size_t len, const char *path, const struct elf *e, struct pm_kernel *k,
+		     char *err, size_t errlen)
+{
+	k->data = pm__calloc(1, (size_t)(e->hi - e->lo));
 	if (!k->data)
-		FAIL(-ENOMEM, "kernel %s: %s", path, strerror(ENOMEM));
-	for (unsigned int i = 0; i < phnum; i++) {
+		return kfail(err, errlen, -ENOMEM, "kernel %s: %s", path, strerror(ENOMEM));
+	for (unsigned int i = 0; i < e->phnum; i++) {
 		struct phdr p;
 
-		phdr_at(d, len, is64, phoff + (uint64_t)i * phentsize, &p);
+		phdr_at(d, len, e->is64, e->phoff + (uint64_t)i * e->phentsize, &p);
 		if (p.type == PT_LOAD && p.memsz && p.filesz)
-			memcpy(k->data + (p.paddr - lo), d + p.offset, (size_t)p.filesz);
+			memcpy(k->data + (p.paddr - e->lo), d + p.offset, (size_t)p.filesz);
 	}
 	k->elf = true;
-	k->gpa = lo;
-	k->size = hi - lo;
+	k->gpa = e->lo;
+	k->size = e->hi - e->lo;
 	k->footprint = k->size;
-	k->entry = entry;
+	k->entry = e->entry;
+	return 0;
+}
+
+int pm_kernel_load(const char *path, unsigned int flags, struct pm_kernel *k, char *err, size_t errlen)
+{
+	struct elf e = { 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = slurp(path, &buf, &len, err, errlen);
+
+	memset(k, 0, sizeof(*k));
+	if (!rc)
+		rc = bzimage(&buf, &len, path, err, errlen);
+	if (rc)
+		goto out;
+	if ((flags & PM_KERNEL_IMAGE) && !arm64_image(buf, len)) {
+		rc = kfail(err, errlen, -ENOEXEC,
+			   "kernel %s: not an arm64 Image (the board boots an Image only, as Xen's Arm builder)", path);
+		goto out;
+	}
+	if (len < SELFMAG || memcmp(buf, ELFMAG, SELFMAG)) {
+		rc = not_elf(buf, len, path, flags, k, err, errlen);
+		if (!rc)
+			return 0;   /* k has buf */
+		goto out;
+	}
+	rc = elf_header(buf, len, path, flags, &e, err, errlen);
+	if (!rc)
+		rc = elf_span(buf, len, path, &e, err, errlen);
+	if (!rc)
+		rc = elf_entry(path, flags & PM_KERNEL_PVH, &e, err, errlen);
+	if (!rc)
+		rc = elf_image(buf, len, path, &e, k, err, errlen);
 out:
 	free(buf);
 	if (rc) {
