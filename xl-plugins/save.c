@@ -372,23 +372,11 @@ static int parse_uint(const char *s, unsigned int *out)
 	return 0;
 }
 
-static int migrate_run(const struct pxl_args *a)
+/* the options: numbers, a known transport, --ssh-command with ssh only; 0 or PXL_USAGE */
+static int migrate_check(const struct pxl_args *a, const char *transport, struct pm_save_opts *o)
 {
-	const char *transport = a->opt[MIG_TRANSPORT] ? a->opt[MIG_TRANSPORT] : "ssh", *host = a->argv[1];
-	struct progress_ctx pc = { .tty = progress_on(a, a->opt[MIG_QUIET]), .what = "migrate", .live = true };
-	struct pm_save_opts o = { .live = !a->opt[MIG_NON_LIVE], .progress = on_round, .opaque = &pc };
-	struct pm_save_report rep;
-	char err[512] = "", line[600], away[96];
-	struct pm_hv_dominfo info;
-	struct pm_hv *hv;
-	uint32_t domid;
-	bool renamed = false, gone_here = false;
-	pid_t pid = -1;
-	int fd = -1, rc, ret = PXL_FAIL;
-	uint64_t paused_at = 0, downtime;
-
-	if ((a->opt[MIG_DOWNTIME] && parse_uint(a->opt[MIG_DOWNTIME], &o.max_downtime_ms)) ||
-	    (a->opt[MIG_ROUNDS] && parse_uint(a->opt[MIG_ROUNDS], &o.max_rounds))) {
+	if ((a->opt[MIG_DOWNTIME] && parse_uint(a->opt[MIG_DOWNTIME], &o->max_downtime_ms)) ||
+	    (a->opt[MIG_ROUNDS] && parse_uint(a->opt[MIG_ROUNDS], &o->max_rounds))) {
 		fprintf(stderr, "%s: --max-downtime and --max-rounds take a whole number\n", a->prog);
 		return PXL_USAGE;
 	}
@@ -400,6 +388,121 @@ static int migrate_run(const struct pxl_args *a)
 		fprintf(stderr, "%s: --ssh-command goes with --transport=ssh, not %s\n", a->prog, transport);
 		return PXL_USAGE;
 	}
+	return 0;
+}
+
+/* the other side's pxl migrate-receive, reached and answering; its descriptor, or -1 (said) */
+static int migrate_reach(const struct pxl_args *a, const char *transport, pid_t *pid)
+{
+	const char *host = a->argv[1];
+	char err[512] = "", line[600];
+	int fd, rc;
+
+	if (!strcmp(transport, "tcp")) {
+		fd = tcp_connect(host, err, sizeof(err));
+	} else if (!strcmp(transport, "cmd")) {
+		char *argv[] = { "sh", "-c", (char *)host, NULL };
+
+		fd = spawn(argv, pid);
+	} else if (a->opt[MIG_SSH]) {
+		/* sh splits COMMAND; HOST stays one word */
+		char *argv[] = { "sh", "-c", "exec $1 \"$2\" pxl migrate-receive", "sh",
+				 (char *)a->opt[MIG_SSH], (char *)host, NULL };
+
+		fd = spawn(argv, pid);
+	} else {
+		char *argv[] = { "ssh", "-T", "-o", "BatchMode=yes", (char *)host, "pxl", "migrate-receive", NULL };
+
+		fd = spawn(argv, pid);
+	}
+	if (fd < 0) {
+		fprintf(stderr, "%s: reaching %s: %s\n", a->prog, host, err[0] ? err : strerror(-fd));
+		return -1;
+	}
+	rc = read_line(fd, line, sizeof(line), 30);
+	if (rc || strcmp(line, BANNER)) {
+		fprintf(stderr, "%s: %s: no migrate-receive answered (%s)\n", a->prog, host,
+			rc ? strerror(-rc) : "an unexpected banner");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * the stream is out: the receiver has it, the source is renamed
+ * NAME--migratedaway and let go, the receiver runs the copy. 0 when it
+ * does; -1 (said) when the source must resume here (*renamed: under its
+ * name again)
+ */
+static int migrate_handover(const struct pxl_args *a, struct pm_hv *hv, uint32_t domid,
+			    const struct pm_hv_dominfo *info, int fd, struct pm_save_report *rep, bool *renamed)
+{
+	char line[600], away[96];
+	bool gone_here = false;
+	int rc = read_line(fd, line, sizeof(line), 120);
+
+	trace("migrate: the receiver has it");
+	if (rc || strncmp(line, "received ", 9)) {
+		fprintf(stderr, "%s: the receiver %s; %s keeps running here\n", a->prog,
+			rc ? "went away" : line, info->name);
+		return -1;
+	}
+	snprintf(away, sizeof(away), "%s--migratedaway", info->name);
+	/* marked first: a sender killed from here on leaves it to the next pxl, to resume or destroy */
+	rc = pm_domain_migrating(hv, domid, PM_MIGRATING_SENDING, info->name) ?: pm_domain_rename(hv, domid, away);
+	if (rc == -ENOENT) {
+		/* gone here since its stream went out (its device model died, say): the copy is whole */
+		fprintf(stderr, "%s: %s is gone here since its stream went out; the copy takes over\n", a->prog,
+			info->name);
+		pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
+		gone_here = true;
+	} else if (rc) {
+		fprintf(stderr, "%s: renaming %s to %s: %s; it keeps running here\n", a->prog, info->name, away,
+			strerror(-rc));
+		return -1;
+	}
+	*renamed = !gone_here;
+	trace("migrate: renamed");
+	/*
+	 * let go: it stays paused here whatever becomes of this process (its
+	 * dirty log, whose owner's death would resume it, is off), and is
+	 * marked to be destroyed if this process dies; the receiver runs it
+	 */
+	if (!gone_here)
+		pm_domain_save_done(hv, domid, rep, false);
+	if ((!gone_here && pm_domain_migrating(hv, domid, PM_MIGRATING_GONE, info->name)) || say(fd, "go\n")) {
+		fprintf(stderr, "%s: the receiver went away; %s keeps running here\n", a->prog, info->name);
+		return -1;
+	}
+	trace("migrate: go sent");
+	rc = read_line(fd, line, sizeof(line), 60);
+	trace("migrate: the receiver runs it");
+	if (rc || strcmp(line, "done\n")) {
+		fprintf(stderr, "%s: the receiver %s; %s resumes here\n", a->prog, rc ? "went away" : line,
+			info->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate_run(const struct pxl_args *a)
+{
+	const char *transport = a->opt[MIG_TRANSPORT] ? a->opt[MIG_TRANSPORT] : "ssh";
+	struct progress_ctx pc = { .tty = progress_on(a, a->opt[MIG_QUIET]), .what = "migrate", .live = true };
+	struct pm_save_opts o = { .live = !a->opt[MIG_NON_LIVE], .progress = on_round, .opaque = &pc };
+	struct pm_save_report rep;
+	struct pm_hv_dominfo info;
+	struct pm_hv *hv;
+	char err[512] = "";
+	uint32_t domid;
+	bool renamed = false;
+	pid_t pid = -1;
+	int fd = -1, rc, ret = PXL_FAIL;
+	uint64_t paused_at, downtime;
+
+	if ((rc = migrate_check(a, transport, &o)))
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	if (pxl_open_domain(a, &hv, &domid))
 		return PXL_FAIL;
@@ -411,33 +514,9 @@ static int migrate_run(const struct pxl_args *a)
 		fprintf(stderr, "%s: %s: %s\n", a->prog, a->argv[0], pm_hv_cannot_save(hv));
 		goto out;
 	}
-	if (!strcmp(transport, "tcp")) {
-		fd = tcp_connect(host, err, sizeof(err));
-	} else if (!strcmp(transport, "cmd")) {
-		char *argv[] = { "sh", "-c", (char *)host, NULL };
-
-		fd = spawn(argv, &pid);
-	} else if (a->opt[MIG_SSH]) {
-		/* sh splits COMMAND; HOST stays one word */
-		char *argv[] = { "sh", "-c", "exec $1 \"$2\" pxl migrate-receive", "sh",
-				 (char *)a->opt[MIG_SSH], (char *)host, NULL };
-
-		fd = spawn(argv, &pid);
-	} else {
-		char *argv[] = { "ssh", "-T", "-o", "BatchMode=yes", (char *)host, "pxl", "migrate-receive", NULL };
-
-		fd = spawn(argv, &pid);
-	}
-	if (fd < 0) {
-		fprintf(stderr, "%s: reaching %s: %s\n", a->prog, host, err[0] ? err : strerror(-fd));
+	fd = migrate_reach(a, transport, &pid);
+	if (fd < 0)
 		goto out;
-	}
-	rc = read_line(fd, line, sizeof(line), 30);
-	if (rc || strcmp(line, BANNER)) {
-		fprintf(stderr, "%s: %s: no migrate-receive answered (%s)\n", a->prog, host,
-			rc ? strerror(-rc) : "an unexpected banner");
-		goto out;
-	}
 	rc = pm_domain_save(hv, domid, fd, &o, &rep, err, sizeof(err));
 	progress_end(&pc);
 	if (rc) {
@@ -446,48 +525,12 @@ static int migrate_run(const struct pxl_args *a)
 	}
 	paused_at = now_ns() - rep.paused_ns;
 	trace("migrate: stream sent");
-	rc = read_line(fd, line, sizeof(line), 120);
-	trace("migrate: the receiver has it");
-	if (rc || strncmp(line, "received ", 9)) {
-		fprintf(stderr, "%s: the receiver %s; %s keeps running here\n", a->prog,
-			rc ? "went away" : line, info.name);
-		goto resume;
-	}
-	snprintf(away, sizeof(away), "%s--migratedaway", info.name);
-	/* marked first: a sender killed from here on leaves it to the next pxl, to resume or destroy */
-	rc = pm_domain_migrating(hv, domid, PM_MIGRATING_SENDING, info.name) ?: pm_domain_rename(hv, domid, away);
-	if (rc == -ENOENT) {
-		/* gone here since its stream went out (its device model died, say): the copy is whole */
-		fprintf(stderr, "%s: %s is gone here since its stream went out; the copy takes over\n", a->prog,
-			info.name);
+	if (migrate_handover(a, hv, domid, &info, fd, &rep, &renamed)) {
+		if (renamed)
+			pm_domain_rename(hv, domid, info.name);
+		pm_domain_save_done(hv, domid, &rep, true);
 		pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
-		gone_here = true;
-		rc = 0;
-	} else if (rc) {
-		fprintf(stderr, "%s: renaming %s to %s: %s; it keeps running here\n", a->prog, info.name, away,
-			strerror(-rc));
-		goto resume;
-	}
-	renamed = !gone_here;
-	trace("migrate: renamed");
-	/*
-	 * let go: it stays paused here whatever becomes of this process (its
-	 * dirty log, whose owner's death would resume it, is off), and is
-	 * marked to be destroyed if this process dies; the receiver runs it
-	 */
-	if (!gone_here)
-		pm_domain_save_done(hv, domid, &rep, false);
-	if ((!gone_here && pm_domain_migrating(hv, domid, PM_MIGRATING_GONE, info.name)) || say(fd, "go\n")) {
-		fprintf(stderr, "%s: the receiver went away; %s keeps running here\n", a->prog, info.name);
-		goto resume;
-	}
-	trace("migrate: go sent");
-	rc = read_line(fd, line, sizeof(line), 60);
-	trace("migrate: the receiver runs it");
-	if (rc || strcmp(line, "done\n")) {
-		fprintf(stderr, "%s: the receiver %s; %s resumes here\n", a->prog, rc ? "went away" : line,
-			info.name);
-		goto resume;
+		goto out;
 	}
 	downtime = now_ns() - paused_at;
 	pm_domain_destroy(hv, domid);
@@ -495,12 +538,6 @@ static int migrate_run(const struct pxl_args *a)
 	       rep.rounds, (unsigned long long)rep.pages_sent, (unsigned long long)rep.bytes, rep.total_ns / 1e6,
 	       downtime / 1e6);
 	ret = PXL_OK;
-	goto out;
-resume:
-	if (renamed)
-		pm_domain_rename(hv, domid, info.name);
-	pm_domain_save_done(hv, domid, &rep, true);
-	pm_domain_migrating(hv, domid, PM_MIGRATING_NONE, NULL);
 out:
 	if (fd >= 0)
 		close(fd);
