@@ -140,44 +140,41 @@ static int build_alias(struct loader *ld, yajl_val r, const char *id, const char
 	return *out ? 0 : fail(ld, -ENOMEM, "regions.%s: out of memory", id);
 }
 
-static int build(struct loader *ld, size_t idx)
+/* an MMIO or romd region, its ops from the loader's device hook (released with it) */
+static struct pm_mr *new_device(struct loader *ld, const char *id, const char *nm, uint64_t sz, bool romd_kind,
+				bool romd, int *rc)
 {
-	const char *id = ld->regions->u.object.keys[idx];
-	yajl_val r = ld->regions->u.object.values[idx];
-	yajl_val kind = get(r, "kind"), name = get(r, "name"), subs = get(r, "subregions");
-	const char *k, *nm;
-	pm_u128 size;
-	uint64_t sz;
-	long kind_idx;
+	const struct pm_mr_ops *ops = NULL;
+	void *opaque = NULL;
+	struct pm_mr *mr;
+
+	if (ld->hooks && ld->hooks->device) {
+		*rc = ld->hooks->device(ld->hooks->ctx, id, nm, &ops, &opaque);
+		if (*rc) {
+			*rc = fail(ld, *rc, "regions.%s: no device for it (%s)", id, strerror(-*rc));
+			return NULL;
+		}
+	}
+	mr = romd_kind ? pm_mr_new_romd(ld->mem, nm, sz, ops, opaque) : pm_mr_new_mmio(ld->mem, nm, sz, ops, opaque);
+	if (ops && ld->hooks->release) {
+		if (!mr)
+			ld->hooks->release(opaque);
+		else
+			pm_mr_set_destructor(mr, ld->hooks->release, opaque);
+	}
+	if (mr && romd_kind)
+		mr->romd_mode = romd;
+	return mr;
+}
+
+/* region @id of kind @kind_idx, called @nm, @sz bytes (@size as read: 2^64 for a container) */
+static int new_region(struct loader *ld, yajl_val r, const char *id, const char *nm, pm_u128 size, long kind_idx,
+		      bool romd, struct pm_mr **out)
+{
+	uint64_t sz = size >> 64 ? PM_MR_SIZE_2_64 : (uint64_t)size;
 	struct pm_mr *mr = NULL;
-	bool enabled, readonly, romd;
-	int rc;
+	int rc = 0;
 
-	if (ld->state[idx] == 2)
-		return 0;
-	if (ld->state[idx] == 1)
-		return fail(ld, -EINVAL, "regions.%s: contains itself", id);
-	ld->state[idx] = 1;
-	if (!YAJL_IS_OBJECT(r))
-		return fail(ld, -EINVAL, "regions.%s: not an object", id);
-	if (!YAJL_IS_STRING(kind))
-		return fail(ld, -EINVAL, "regions.%s.kind: missing", id);
-	k = YAJL_GET_STRING(kind);
-	if (name && !YAJL_IS_STRING(name))
-		return fail(ld, -EINVAL, "regions.%s.name: not a string", id);
-	nm = name ? YAJL_GET_STRING(name) : id;
-	if (hex(get(r, "size"), &size))
-		return fail(ld, -EINVAL, "regions.%s.size: missing, or not a hex string up to 2^64", id);
-	if ((rc = opt_bool(ld, r, id, "enabled", true, &enabled)) ||
-	    (rc = opt_bool(ld, r, id, "readonly", false, &readonly)) ||
-	    (rc = opt_bool(ld, r, id, "romd", true, &romd)))
-		return rc;
-	sz = size >> 64 ? PM_MR_SIZE_2_64 : (uint64_t)size;
-	kind_idx = kind_of(k);
-
-	if (kind_idx < 0)
-		return fail(ld, -EINVAL, "regions.%s.kind: \"%s\" is not container, ram, rom, romd, mmio or alias",
-			    id, k);
 	/* host memory backs these: 2^64 cannot be */
 	if ((kind_idx == PM_MR_RAM || kind_idx == PM_MR_ROM || kind_idx == PM_MR_ROMD) && size >> 64)
 		return fail(ld, -EINVAL, "regions.%s.size: too large for host memory", id);
@@ -192,27 +189,11 @@ static int build(struct loader *ld, size_t idx)
 		mr = pm_mr_new_rom(ld->mem, nm, sz);
 		break;
 	case PM_MR_MMIO:
-	case PM_MR_ROMD: {
-		const struct pm_mr_ops *ops = NULL;
-		void *opaque = NULL;
-
-		if (ld->hooks && ld->hooks->device) {
-			rc = ld->hooks->device(ld->hooks->ctx, id, nm, &ops, &opaque);
-			if (rc)
-				return fail(ld, rc, "regions.%s: no device for it (%s)", id, strerror(-rc));
-		}
-		mr = kind_idx == PM_MR_MMIO ? pm_mr_new_mmio(ld->mem, nm, sz, ops, opaque)
-					    : pm_mr_new_romd(ld->mem, nm, sz, ops, opaque);
-		if (ops && ld->hooks->release) {
-			if (!mr)
-				ld->hooks->release(opaque);
-			else
-				pm_mr_set_destructor(mr, ld->hooks->release, opaque);
-		}
-		if (mr && kind_idx == PM_MR_ROMD)
-			mr->romd_mode = romd;
+	case PM_MR_ROMD:
+		mr = new_device(ld, id, nm, sz, kind_idx == PM_MR_ROMD, romd, &rc);
+		if (rc)
+			return rc;
 		break;
-	}
 	case PM_MR_ALIAS:
 		rc = build_alias(ld, r, id, nm, sz, &mr);
 		if (rc)
@@ -224,15 +205,20 @@ static int build(struct loader *ld, size_t idx)
 			    YAJL_GET_STRING(get(r, "size")));
 	if (!mr)
 		return fail(ld, -ENOMEM, "regions.%s: out of memory", id);
-	ld->mr[idx] = mr;
-	mr->enabled = enabled;
-	mr->readonly = readonly;
+	*out = mr;
+	return 0;
+}
+
+/* @subs (region @id's "subregions"), each built and added to @mr at its address and priority */
+static int add_subregions(struct loader *ld, const char *id, struct pm_mr *mr, yajl_val subs)
+{
 	if (subs && !YAJL_IS_ARRAY(subs))
 		return fail(ld, -EINVAL, "regions.%s.subregions: not a list", id);
 	for (size_t i = 0; subs && i < subs->u.array.len; i++) {
 		yajl_val s = subs->u.array.values[i], sr = get(s, "region"), pr = get(s, "priority");
 		pm_u128 addr;
 		long si;
+		int rc;
 
 		if (!YAJL_IS_STRING(sr))
 			return fail(ld, -EINVAL, "regions.%s.subregions[%zu].region: missing", id, i);
@@ -257,6 +243,54 @@ static int build(struct loader *ld, size_t idx)
 			return fail(ld, rc, "regions.%s.subregions[%zu]: cannot add \"%s\" (%s)", id, i,
 				    YAJL_GET_STRING(sr), strerror(-rc));
 	}
+	return 0;
+}
+
+/* region @idx (and, first, what it contains or aliases), once */
+static int build(struct loader *ld, size_t idx)
+{
+	const char *id = ld->regions->u.object.keys[idx];
+	yajl_val r = ld->regions->u.object.values[idx];
+	yajl_val kind = get(r, "kind"), name = get(r, "name");
+	const char *k, *nm;
+	pm_u128 size;
+	long kind_idx;
+	struct pm_mr *mr = NULL;
+	bool enabled, readonly, romd;
+	int rc;
+
+	if (ld->state[idx] == 2)
+		return 0;
+	if (ld->state[idx] == 1)
+		return fail(ld, -EINVAL, "regions.%s: contains itself", id);
+	ld->state[idx] = 1;
+	if (!YAJL_IS_OBJECT(r))
+		return fail(ld, -EINVAL, "regions.%s: not an object", id);
+	if (!YAJL_IS_STRING(kind))
+		return fail(ld, -EINVAL, "regions.%s.kind: missing", id);
+	k = YAJL_GET_STRING(kind);
+	if (name && !YAJL_IS_STRING(name))
+		return fail(ld, -EINVAL, "regions.%s.name: not a string", id);
+	nm = name ? YAJL_GET_STRING(name) : id;
+	if (hex(get(r, "size"), &size))
+		return fail(ld, -EINVAL, "regions.%s.size: missing, or not a hex string up to 2^64", id);
+	if ((rc = opt_bool(ld, r, id, "enabled", true, &enabled)) ||
+	    (rc = opt_bool(ld, r, id, "readonly", false, &readonly)) ||
+	    (rc = opt_bool(ld, r, id, "romd", true, &romd)))
+		return rc;
+	kind_idx = kind_of(k);
+	if (kind_idx < 0)
+		return fail(ld, -EINVAL, "regions.%s.kind: \"%s\" is not container, ram, rom, romd, mmio or alias",
+			    id, k);
+	rc = new_region(ld, r, id, nm, size, kind_idx, romd, &mr);
+	if (rc)
+		return rc;
+	ld->mr[idx] = mr;
+	mr->enabled = enabled;
+	mr->readonly = readonly;
+	rc = add_subregions(ld, id, mr, get(r, "subregions"));
+	if (rc)
+		return rc;
 	ld->state[idx] = 2;
 	return 0;
 }

@@ -16,9 +16,9 @@ flags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-
 lib=$src/libphysmap
 config_src=("$lib"/{config,config-devices,config-keys,alloc,file,text,size,uuid,e820,p2m,pagepool}.c "$src"/boards/*.c)
 config_libs=(-lxlutil -lxenlight -lyajl -lfdt -lurcu-common -lurcu-bp -lpthread)
-dm_src=("$src"/devmodel/{memory,flatview,dispatch,mtree,listener,dirty,events,exec,json}.c)
+dm_src=("$src"/devmodel/{memory,flatview,dispatch,mtree,listener,dirty,events,access,device-ops,exec,json}.c)
 dm_libs=(-lurcu-common -lurcu-bp -lyajl -lpthread)
-xs_src=("$src"/tools/sim/{xs-db,xs-watch,xs-proto,xs-conn,xs-server}.c "$src"/tools/common/{unixsock,failalloc}.c)
+xs_src=("$src"/tools/sim/{xs-db,xs-watch,xs-proto,xs-conn,xs-wire,xs-domain,xs-server}.c "$src"/tools/common/{unixsock,failalloc}.c)
 
 one() {   # NAME SOURCES... -- LIBS...
 	local name=$1 srcs=() libs=() newest
