@@ -3,6 +3,7 @@
 PM_INTEGRATION_TESTS = \
 	tests/integration/library-exports.sh \
 	tests/integration/layering.py \
+	tests/integration/circles.py \
 	tests/integration/configure-names-missing-package.sh \
 	tests/integration/examples.sh \
 	tests/integration/board-pc-vs-qemu.sh \

@@ -270,7 +270,7 @@ static long kvm_read(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t
 	size_t ns = shared_pages(d, shared, sizeof(shared) / sizeof(shared[0]));
 	long n = 0;
 
-	sim_kvm_dirty_harvest(d);
+	s->hooks->dirty_harvest(d);
 	/* the pages the simulator writes too: by their contents */
 	for (size_t j = 0; j < ns; j++) {
 		uint64_t p = shared[j];
@@ -311,7 +311,7 @@ int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 
 	if (!enable) {
 		if (d->dirty_kvm)
-			sim_kvm_dirty_log(d, NULL);
+			s->hooks->dirty_log(d, NULL);
 		free(d->dirty);
 		free(d->dirty_kvm);
 		d->dirty = NULL;
@@ -326,7 +326,7 @@ int sim_dirty_log(struct sim *s, struct sim_domain *d, bool enable)
 	if (d->kvm) {
 		/* KVM's own log; the frames as they are now */
 		d->dirty_kvm = pm_t_calloc((size_t)((d->max_pfn + 7) / 8), 1);
-		rc = d->dirty_kvm ? sim_kvm_dirty_log(d, d->dirty_kvm) : -ENOMEM;
+		rc = d->dirty_kvm ? s->hooks->dirty_log(d, d->dirty_kvm) : -ENOMEM;
 		if (rc) {
 			free(d->dirty);
 			free(d->dirty_kvm);

@@ -26,6 +26,7 @@
 #include <xen/foreign/arm64.h>
 #include <xen/foreign/x86_32.h>
 #include <xen/foreign/x86_64.h>
+#include <xen/hvm/params.h>
 
 #include "physmap/domain.h"
 #include "kvm.h"
@@ -149,7 +150,7 @@ static void mark_pending(struct sim *s, struct sim_domain *d, uint32_t vcpu, uin
 	if (__atomic_exchange_n(vi + l.upcall, 1, __ATOMIC_SEQ_CST))
 		return;
 	if (d->vcpu[vcpu].upcall_vector && s->kvm)
-		sim_kvm_interrupt(&d->vcpu[vcpu], d->vcpu[vcpu].upcall_vector);
+		s->hooks->interrupt(&d->vcpu[vcpu], d->vcpu[vcpu].upcall_vector);
 }
 
 void sim_evtchn_raise(struct sim *s, struct sim_domain *d, uint32_t port)
@@ -195,7 +196,7 @@ int sim_evtchn_register_vcpu_info(struct sim *s, struct sim_domain *d, uint32_t 
 	memset(now + l.sel, 0xff, l.bits / 8);   /* every selector bit: the guest looks at every word */
 	now[l.upcall] = 1;
 	if (t->upcall_vector && s->kvm)
-		sim_kvm_interrupt(t, t->upcall_vector);
+		s->hooks->interrupt(t, t->upcall_vector);
 	return 0;
 }
 
@@ -226,19 +227,25 @@ int sim_evtchn_shared_info(struct sim *s, struct sim_domain *d, uint64_t pfn)
 		rc = sim_populate(s, d, pfn, 1);
 		if (rc)
 			return rc;
-		sim_changed(d, pfn, 1);
+		sim_changed(s, d, pfn, 1);
 	}
 	d->shinfo_pfn = pfn;
 	d->shinfo_set = true;
 	si = shared_info(s, d);
 	if (si)
 		memset(si, 0, PAGE);   /* what Xen's fresh shared info holds: nothing pending */
-	sim_time_shared_info(s, d);   /* but the wallclock and the vCPUs' clocks */
-	for (uint32_t p = 1; si && p < SIM_EVTCHNS; p++)   /* and the events that came before it */
+	/* its caller fills the wallclock and the vCPUs' clocks (time.c), then raises the early events */
+	return 0;
+}
+
+void sim_evtchn_early(struct sim *s, struct sim_domain *d)
+{
+	uint8_t *si = shared_info(s, d);
+
+	for (uint32_t p = 1; si && p < SIM_EVTCHNS; p++)
 		if (d->early[p / 64] & (1ull << (p % 64)))
 			sim_evtchn_raise(s, d, p);
 	memset(d->early, 0, sizeof(d->early));
-	return 0;
 }
 
 /* a free port of @d for a channel, or 0 */
@@ -418,4 +425,12 @@ int sim_evtchn_close(struct sim *s, struct sim_domain *d, uint32_t port)
 		close(e->fd);
 	*e = (struct sim_evtchn){ .state = SIM_EC_FREE, .fd = -1 };
 	return 0;
+}
+
+void sim_store_events(struct sim *s, struct sim_domain *only)
+{
+	for (struct sim_domain *d = only ? only : s->domains; d; d = only ? NULL : d->next)
+		if (d->domid < SIM_MAX_DOMID && __atomic_exchange_n(&s->store_kicked[d->domid], 0, __ATOMIC_SEQ_CST) &&
+		    d->params[HVM_PARAM_STORE_EVTCHN])
+			sim_evtchn_raise(s, d, (uint32_t)d->params[HVM_PARAM_STORE_EVTCHN]);
 }

@@ -176,13 +176,13 @@ long sim_gnttab_add_to_physmap(struct sim *s, struct sim_domain *d, uint64_t idx
 		if (rc)
 			return rc;
 		g->gpfn[idx] = PM_P2M_INVALID;
-		sim_changed(d, old, 1);
+		sim_changed(s, d, old, 1);
 	}
 	rc = pm_p2m_set_range(d->p2m, gpfn, frame_of(d, (uint32_t)idx) | PM_P2M_FOREIGN_BIT, 1);
 	if (rc)
 		return rc;
 	g->gpfn[idx] = gpfn;
-	sim_changed(d, gpfn, 1);
+	sim_changed(s, d, gpfn, 1);
 	return 0;
 }
 
@@ -358,35 +358,6 @@ void sim_gnttab_client_gone(struct sim *s, int client)
 			unmap(s, h);
 }
 
-void sim_frames_free(struct sim *s, uint64_t mfn, uint64_t count)
-{
-	uint64_t from = mfn;
-
-	for (uint32_t i = 0; i < s->nr_gmaps; i++)
-		if (s->gmaps[i].client >= 0 && s->gmaps[i].mfn >= mfn && s->gmaps[i].mfn < mfn + count)
-			goto held;
-	sim_pool_free(&s->pool, mfn, count);
-	return;
-held:
-	/* frames a backend holds wait for their last unmap; the rest go now */
-	for (uint64_t f = mfn; f < mfn + count; f++) {
-		bool mapped = false;
-
-		for (uint32_t i = 0; i < s->nr_gmaps; i++)
-			if (s->gmaps[i].client >= 0 && s->gmaps[i].mfn == f) {
-				s->gmaps[i].orphan = true;
-				mapped = true;
-			}
-		if (!mapped)
-			continue;
-		if (f > from)
-			sim_pool_free(&s->pool, from, f - from);
-		from = f + 1;
-	}
-	if (mfn + count > from)
-		sim_pool_free(&s->pool, from, mfn + count - from);
-}
-
 bool sim_gnttab_readonly(const struct sim *s, uint32_t domid, uint64_t pfn)
 {
 	long h = map_at(s, domid, pfn);
@@ -541,7 +512,7 @@ static int16_t map_one(struct sim_vcpu *v, struct map_op *op)
 		return GNTST_general_error;
 	}
 	s->gmaps[h].at = gfn;
-	sim_changed(d, gfn, 1);
+	sim_changed(s, d, gfn, 1);
 	op->handle = (uint32_t)h;
 	op->dev_bus_addr = s->gmaps[h].mfn * PAGE;   /* Xen's mfn_to_maddr */
 	return GNTST_okay;
@@ -572,7 +543,7 @@ static int16_t unmap_one(struct sim_vcpu *v, const struct unmap_op *op)
 		return GNTST_okay;
 	if (op->host_addr / PAGE != m->at || pm_p2m_clear_range(d->p2m, m->at, m->at + 1))
 		return GNTST_general_error;
-	sim_changed(d, m->at, 1);
+	sim_changed(s, d, m->at, 1);
 	m->at = PM_P2M_INVALID;
 	unmap(s, op->handle);
 	return GNTST_okay;

@@ -85,7 +85,7 @@ static bool is_self(struct sim_vcpu *v, uint16_t domid)
  * (this one leaves the engine when its trap returns: sim_vcpu_leave) */
 static void p2m_changed(struct sim_vcpu *v, uint64_t pfn, uint64_t count)
 {
-	sim_changed(v->d, pfn, count);
+	sim_changed(v->s, v->d, pfn, count);
 }
 
 static long console_io(struct sim_vcpu *v, uint64_t cmd, uint64_t count, uint64_t buf)
@@ -403,6 +403,7 @@ static long add_to_physmap(struct sim_vcpu *v, uint64_t arg)
 	unsigned int w = sim_guest_word(v);
 	struct { uint16_t domid, size; uint32_t space; } h;
 	uint64_t idx, gpfn;
+	int rc;
 
 	if (copy_in(v, arg, &h, sizeof(h)) || read_word(v, arg + 8, &idx) || read_word(v, arg + 8 + w, &gpfn))
 		return -EFAULT;
@@ -415,7 +416,12 @@ static long add_to_physmap(struct sim_vcpu *v, uint64_t arg)
 	if (idx != 0)
 		return -EINVAL;
 	v->d->shinfo_64 = v->long_mode;   /* its layout is the caller's, as Xen latches it */
-	return sim_evtchn_shared_info(v->s, v->d, gpfn);
+	rc = sim_evtchn_shared_info(v->s, v->d, gpfn);
+	if (rc)
+		return rc;
+	sim_time_shared_info(v->s, v->d);   /* but the wallclock and the vCPUs' clocks */
+	sim_evtchn_early(v->s, v->d);       /* and the events that came before it */
+	return 0;
 }
 
 /*
@@ -751,7 +757,7 @@ static long vcpu_op(struct sim_vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t 
 
 		if (!t->initialised && !t->ctx_set)
 			return -EINVAL;
-		rc = sim_vcpu_up(d, (uint32_t)vcpuid, &t->ctx);
+		rc = v->s->hooks->vcpu_up(d, (uint32_t)vcpuid, &t->ctx);
 		return rc == -EEXIST ? 0 : rc;
 	}
 	case VCPUOP_down:
@@ -824,7 +830,7 @@ static long hvm_op(struct sim_vcpu *v, uint64_t cmd, uint64_t arg)
 		t->upcall_vector = u.vector;
 		vi = sim_evtchn_vcpu_info(v->s, v->d, t->id);
 		if (vi && *vi && v->s->kvm)
-			sim_kvm_interrupt(t, u.vector);   /* evtchn_upcall_pending already: its upcall now */
+			v->s->hooks->interrupt(t, u.vector);   /* evtchn_upcall_pending already: its upcall now */
 		return 0;
 	}
 	if (cmd != HVMOP_get_param && cmd != HVMOP_set_param)

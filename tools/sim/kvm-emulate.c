@@ -17,12 +17,15 @@
  * crashes rather than run on in a state the CPU would not produce.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <linux/kvm.h>
 
 #include "kvm.h"
+#include "sim.h"
 #include "vcpu.h"
 
 #define EFER_LMA (1u << 10)
@@ -44,6 +47,7 @@
 #define VEC_NP 11u
 #define VEC_GP 13u
 #define VEC_MF 16u
+#define PAGE 4096ull
 
 /* the vCPU's state as one instruction sees it */
 struct insn {
@@ -58,6 +62,36 @@ struct insn {
 };
 
 /* an exception for the next entry, the faulting instruction not done; returns: whether KVM took it */
+
+/* ---- what the engine (kvm.c) and the emulator share ---- */
+
+int sim_kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, req, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int sim_kvm_linear_copy(struct sim_vcpu *v, uint64_t la, void *buf, size_t len, bool out)
+{
+	struct kvm_translation t = { .linear_address = la };
+	int rc;
+
+	if (la / PAGE != (la + len - 1) / PAGE)
+		return sim_kvm_linear_copy(v, la, buf, PAGE - la % PAGE, out) ||
+		       sim_kvm_linear_copy(v, la + (PAGE - la % PAGE), (char *)buf + (PAGE - la % PAGE),
+				   len - (PAGE - la % PAGE), out) ? -EFAULT : 0;
+	if (sim_kvm_ioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return -EFAULT;
+	pthread_mutex_lock(&v->s->lock);
+	rc = sim_guest_copy(v->s, v->d, t.physical_address, buf, len, out);
+	pthread_mutex_unlock(&v->s->lock);
+	return rc;
+}
+
 static bool raise_exc(struct sim_vcpu *v, unsigned int vec, bool has_code, uint32_t code)
 {
 	struct kvm_vcpu_events e;

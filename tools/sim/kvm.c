@@ -99,16 +99,6 @@ static void on_kick(int sig)
 	(void)sig;   /* only to end KVM_RUN with EINTR */
 }
 
-int sim_kvm_ioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
-}
-
 /* ---- the host ---- */
 
 static int host_open(struct sim *s, char *why, size_t len)
@@ -825,23 +815,6 @@ static int hypercall_page(struct sim_vcpu *v, uint64_t gpa)
 	}
 	pthread_mutex_lock(&v->s->lock);
 	rc = sim_guest_copy(v->s, v->d, gpa, page, sizeof(page), true);
-	pthread_mutex_unlock(&v->s->lock);
-	return rc;
-}
-
-int sim_kvm_linear_copy(struct sim_vcpu *v, uint64_t la, void *buf, size_t len, bool out)
-{
-	struct kvm_translation t = { .linear_address = la };
-	int rc;
-
-	if (la / PAGE != (la + len - 1) / PAGE)
-		return sim_kvm_linear_copy(v, la, buf, PAGE - la % PAGE, out) ||
-		       sim_kvm_linear_copy(v, la + (PAGE - la % PAGE), (char *)buf + (PAGE - la % PAGE),
-				   len - (PAGE - la % PAGE), out) ? -EFAULT : 0;
-	if (sim_kvm_ioctl(v->kvm_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
-		return -EFAULT;
-	pthread_mutex_lock(&v->s->lock);
-	rc = sim_guest_copy(v->s, v->d, t.physical_address, buf, len, out);
 	pthread_mutex_unlock(&v->s->lock);
 	return rc;
 }

@@ -60,21 +60,6 @@ struct client {
 	int in_fd;       /* the fd that came with the request, or -1 */
 };
 
-void sim_say(const char *fmt, ...)
-{
-	char when[32];
-	time_t t = time(NULL);
-	va_list ap;
-
-	strftime(when, sizeof(when), "%F %T", localtime(&t));
-	fprintf(stderr, "%s physmap-sim: ", when);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
-}
-
 /*
  * The settings file, in xl.cfg's syntax (libxlutil's parser, as every
  * config of the project): host_memory only so far; the command line wins

@@ -52,65 +52,6 @@ static void ring_notify(void *opaque, unsigned int domid, unsigned int evtchn)
 	sim_event(s, domid);
 }
 
-void sim_store_events(struct sim *s, struct sim_domain *only)
-{
-	for (struct sim_domain *d = only ? only : s->domains; d; d = only ? NULL : d->next)
-		if (d->domid < SIM_MAX_DOMID && __atomic_exchange_n(&s->store_kicked[d->domid], 0, __ATOMIC_SEQ_CST) &&
-		    d->params[HVM_PARAM_STORE_EVTCHN])
-			sim_evtchn_raise(s, d, (uint32_t)d->params[HVM_PARAM_STORE_EVTCHN]);
-}
-
-void sim_event(struct sim *s, uint32_t domid)
-{
-	if (domid >= SIM_MAX_DOMID)
-		return;
-	pthread_mutex_lock(&s->evt_lock);
-	s->evt_pending[domid] = 1;
-	s->evt_count[domid]++;
-	pthread_cond_broadcast(&s->evt_cond);
-	pthread_mutex_unlock(&s->evt_lock);
-}
-
-void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
-{
-	struct timespec until;
-	uint32_t count;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	__atomic_add_fetch(&d->blocked, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_lock(&s->evt_lock);
-	count = s->evt_count[d->domid];
-	/* d->run changes under s->lock: read here, it may be a little late,
-	 * which costs at most one of the 10 ms slices */
-	while (!s->evt_pending[d->domid] && s->evt_count[d->domid] == count &&
-	       __atomic_load_n(&d->run, __ATOMIC_RELAXED) == SIM_RUN_GO) {
-		struct timespec slice;
-
-		clock_gettime(CLOCK_REALTIME, &slice);
-		if (slice.tv_sec > until.tv_sec || (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec))
-			break;
-		slice.tv_nsec += 10000000;
-		if (slice.tv_nsec >= 1000000000) {
-			slice.tv_sec++;
-			slice.tv_nsec -= 1000000000;
-		}
-		if (slice.tv_sec > until.tv_sec || (slice.tv_sec == until.tv_sec && slice.tv_nsec > until.tv_nsec))
-			slice = until;
-		pthread_cond_timedwait(&s->evt_cond, &s->evt_lock, &slice);
-	}
-	s->evt_pending[d->domid] = 0;
-	pthread_mutex_unlock(&s->evt_lock);
-	pthread_mutex_lock(&s->lock);
-	__atomic_sub_fetch(&d->blocked, 1, __ATOMIC_RELAXED);
-}
-
 static struct xenstore_domain_interface *map_ring(void *opaque, unsigned int domid,
 						  uint64_t mfn, unsigned int evtchn)
 {
@@ -138,6 +79,7 @@ int sim_init(struct sim *s, uint64_t pages)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
+	s->hooks = &sim_engine_hooks;
 	s->wake_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->evt_lock, NULL);
@@ -187,12 +129,10 @@ fail:
 	return rc;
 }
 
-static void waiters_wake(struct sim *s, struct sim_domain *d, bool gone);
-
 /* s->lock held (dropped while vCPU threads end) */
 static void domain_free(struct sim *s, struct sim_domain *d)
 {
-	waiters_wake(s, d, true);
+	sim_waiters_wake(s, d, true);
 	sim_vcpus_stop(s, d);
 	sim_kvm_domain_free(d);
 	if (d->ioreq && d->ioreq->owner >= 0)
@@ -273,11 +213,6 @@ unsigned int sim_nr_domains(const struct sim *s)
 	return s->nr_domains;
 }
 
-struct sim_domain *sim_domain_find(struct sim *s, uint32_t domid)
-{
-	return domid < SIM_MAX_DOMID ? s->by_id[domid] : NULL;
-}
-
 /* a guest domain (not dom0) by id */
 static int guest(struct sim *s, uint32_t domid, struct sim_domain **out)
 {
@@ -285,37 +220,6 @@ static int guest(struct sim *s, uint32_t domid, struct sim_domain **out)
 	if (!*out)
 		return -ENOENT;
 	return domid ? 0 : -EPERM;
-}
-
-static void dominfo(const struct sim_domain *d, struct pm_sim_dominfo *i)
-{
-	memset(i, 0, sizeof(*i));
-	i->domid = d->domid;
-	i->state = d->state;
-	memcpy(i->name, d->name, sizeof(i->name));
-	i->max_pages = d->max_pages;
-	i->tot_pages = d->tot_pages;
-	i->max_pfn = d->max_pfn;
-	i->vcpus = d->vcpus;
-	i->shutdown_reason = d->shutdown_reason;
-	memcpy(i->why, d->why, sizeof(i->why));
-	if (d->ioreq) {
-		i->ioreqs = d->ioreq->ioreqs;
-		i->buffered = d->ioreq->buffered;
-		i->notified = d->ioreq->notified;
-		i->execs = d->ioreq->execs;
-	}
-	if (d->domid) {
-		i->cpu_time = sim_vcpu_times(d, &i->online);
-		i->blocked = __atomic_load_n(&d->blocked, __ATOMIC_RELAXED);
-	} else {
-		struct timespec t;
-
-		/* dom0 is the simulator: its own loop's time (this thread's) */
-		if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
-			i->cpu_time = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-		i->online = 1;
-	}
 }
 
 static int reply(void **out, uint32_t *out_len, const void *data, size_t len)
@@ -344,83 +248,6 @@ static int open_console(struct sim *s, struct sim_domain *d, const char *name)
 	return d->console_fd < 0 ? -errno : 0;
 }
 
-void sim_console(struct sim_domain *d, const void *buf, size_t len)
-{
-	if (d->console_fd >= 0 && write(d->console_fd, buf, len) < 0)
-		return;   /* a full disk loses console output, never the guest */
-}
-
-/* shut down for suspend: its vCPUs parked, waiting for a save to finish or a resume */
-static bool suspended(const struct sim_domain *d)
-{
-	return d->state == PM_SIM_SHUTDOWN && d->shutdown_reason == SHUTDOWN_suspend;
-}
-
-/* ---- WAIT: a client told when a domain stops, runs again, or goes ---- */
-
-static uint64_t mono_ns(void);
-
-static bool stopped(uint32_t state)
-{
-	return state == PM_SIM_SHUTDOWN || state == PM_SIM_CRASHED;
-}
-
-/* whether a waiter that saw (@state, @reason) should hear of @d as it is */
-static bool moved(const struct sim_domain *d, uint32_t state, uint32_t reason)
-{
-	return stopped(d->state) != stopped(state) || (stopped(state) && d->shutdown_reason != reason);
-}
-
-static void answer(struct sim *s, struct sim_domain *d, const struct sim_waiter *w, int status)
-{
-	struct pm_sim_dominfo i;
-
-	if (!s->reply_later)
-		return;
-	if (status) {
-		s->reply_later(s->reply_opaque, w->client, &w->hdr, status, NULL, 0);
-		return;
-	}
-	dominfo(d, &i);
-	s->reply_later(s->reply_opaque, w->client, &w->hdr, 0, &i, sizeof(i));
-}
-
-/* @d's waiters that should hear of it now answered (all of them, -ENOENT, when @gone) */
-static void waiters_wake(struct sim *s, struct sim_domain *d, bool gone)
-{
-	struct sim_waiter **pp = &d->waiters;
-
-	while (*pp) {
-		struct sim_waiter *w = *pp;
-
-		if (!gone && !moved(d, w->state, w->shutdown_reason)) {
-			pp = &w->next;
-			continue;
-		}
-		answer(s, d, w, gone ? -ENOENT : 0);
-		*pp = w->next;
-		free(w);
-	}
-}
-
-void sim_waiters_expire(struct sim *s)
-{
-	uint64_t now = mono_ns();
-
-	for (struct sim_domain *d = s->domains; d; d = d->next)
-		for (struct sim_waiter **pp = &d->waiters; *pp;) {
-			struct sim_waiter *w = *pp;
-
-			if (!w->deadline || w->deadline > now) {
-				pp = &w->next;
-				continue;
-			}
-			answer(s, d, w, -ETIMEDOUT);
-			*pp = w->next;
-			free(w);
-		}
-}
-
 static int op_wait(struct sim *s, int client, const struct pm_sim_hdr *hdr, const struct pm_sim_wait *rq,
 		   void **out, uint32_t *out_len)
 {
@@ -430,8 +257,8 @@ static int op_wait(struct sim *s, int client, const struct pm_sim_hdr *hdr, cons
 
 	if (!d || !rq->domid)
 		return -ENOENT;
-	if (moved(d, rq->state, rq->shutdown_reason)) {
-		dominfo(d, &i);
+	if (sim_waiter_moved(d, rq->state, rq->shutdown_reason)) {
+		sim_dominfo(d, &i);
 		return reply(out, out_len, &i, sizeof(i));
 	}
 	w = pm_t_calloc(1, sizeof(*w));
@@ -439,88 +266,9 @@ static int op_wait(struct sim *s, int client, const struct pm_sim_hdr *hdr, cons
 		return -ENOMEM;
 	*w = (struct sim_waiter){ .next = d->waiters, .client = client, .hdr = *hdr, .state = rq->state,
 				  .shutdown_reason = rq->shutdown_reason,
-				  .deadline = rq->timeout_ms ? mono_ns() + rq->timeout_ms * 1000000ull : 0 };
+				  .deadline = rq->timeout_ms ? sim_mono_ns() + rq->timeout_ms * 1000000ull : 0 };
 	d->waiters = w;
 	return SIM_DEFERRED;
-}
-
-void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const char *why)
-{
-	char line[PM_SIM_WHY_LEN + 64];
-	uint64_t one = 1;
-
-	/* stopped already; but a suspended guest may still crash (its device model went) */
-	if (d->state == PM_SIM_CRASHED || (d->state == PM_SIM_SHUTDOWN && !(suspended(d) && why)))
-		return;
-	d->shutdown_reason = why ? SHUTDOWN_crash : reason;
-	d->state = d->shutdown_reason == SHUTDOWN_crash ? PM_SIM_CRASHED : PM_SIM_SHUTDOWN;
-	snprintf(d->why, sizeof(d->why), "%s", why ? why : "");
-	waiters_wake(s, d, false);
-	if (why) {
-		int n = snprintf(line, sizeof(line), "\n[physmap-sim] domain %u crashed: %s\n", d->domid, why);
-
-		sim_console(d, line, (size_t)n);
-	}
-	if (d->shutdown_reason == SHUTDOWN_suspend) {
-		/* no action: its vCPUs park where the call returns, for a save or a resume */
-		d->run = SIM_RUN_PAUSE;
-		pthread_cond_broadcast(&d->wake);
-		sim_vcpus_kick(d);
-		pm_xs_domain_shutdown(s->xs, d->domid);
-		return;
-	}
-	d->run = SIM_RUN_STOP;
-	pthread_cond_broadcast(&d->wake);
-	sim_vcpus_kick(d);
-	d->act_pending = true;
-	if (write(s->wake_fd, &one, sizeof(one)) < 0)
-		return;   /* the counter is full: the loop is woken already */
-	pm_xs_domain_shutdown(s->xs, d->domid);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-long sim_watchdog(struct sim_domain *d, uint32_t id, uint32_t timeout)
-{
-	/* a timeout of 0 on a new one makes it unarmed, as Xen: 1 ns from the epoch is "armed never" */
-	uint64_t deadline = timeout ? mono_ns() + (uint64_t)timeout * 1000000000u : 1;
-
-	if (!id) {
-		for (unsigned int i = 0; i < SIM_WATCHDOGS; i++)
-			if (!d->watchdog[i]) {
-				d->watchdog[i] = deadline;
-				return (long)i + 1;
-			}
-		return -EBUSY;
-	}
-	if (id > SIM_WATCHDOGS || !d->watchdog[id - 1])
-		return -EINVAL;
-	d->watchdog[id - 1] = timeout ? deadline : 0;
-	return 0;
-}
-
-void sim_watchdogs_check(struct sim *s)
-{
-	uint64_t now = mono_ns();
-
-	for (struct sim_domain *d = s->domains; d; d = d->next)
-		for (unsigned int i = 0; i < SIM_WATCHDOGS; i++)
-			if (d->watchdog[i] > 1 && d->watchdog[i] <= now && d->state == PM_SIM_RUNNING) {
-				char line[96];
-				int n = snprintf(line, sizeof(line), "\n[physmap-sim] domain %u: watchdog %u fired\n",
-						 d->domid, i + 1);
-
-				sim_console(d, line, (size_t)n);
-				memset(d->watchdog, 0, sizeof(d->watchdog));
-				sim_shutdown(s, d, SHUTDOWN_watchdog, NULL);
-				break;
-			}
 }
 
 static int op_destroy(struct sim *s, uint32_t domid);
@@ -581,7 +329,7 @@ static int op_resume(struct sim *s, struct sim_domain *d)
 	struct pm_sim_vcpu_state st = { .domid = d->domid, .vcpu = 0 };
 	int rc;
 
-	if (!suspended(d))
+	if (!sim_suspended(d))
 		return -EINVAL;
 	sim_vcpus_pause(s, d);
 	rc = sim_vcpu_get_state(d, &st);
@@ -593,7 +341,7 @@ static int op_resume(struct sim *s, struct sim_domain *d)
 		return rc;
 	d->state = PM_SIM_RUNNING;
 	d->shutdown_reason = 0;
-	waiters_wake(s, d, false);
+	sim_waiters_wake(s, d, false);
 	pm_xs_domain_resume(s->xs, d->domid);
 	return sim_vcpus_run(s, d);
 }
@@ -706,118 +454,6 @@ static int check_range(const struct sim_domain *d, const struct pm_sim_range *r)
 	return 0;
 }
 
-int sim_populate(struct sim *s, struct sim_domain *d, uint64_t first, uint64_t count)
-{
-	struct sim_extent *runs = NULL;
-	uint64_t pfn;
-	long nruns, i;
-	int rc = 0;
-
-	if (d->tot_pages + count > d->max_pages)
-		return -ENOSPC;
-	for (pfn = first; pfn < first + count;) {
-		struct pm_p2m_run run;
-
-		if (pm_p2m_next_run(d->p2m, pfn, &run))
-			return -EIO;
-		if (run.kind == PM_P2M_RAM || run.kind == PM_P2M_FOREIGN)
-			return -EEXIST;
-		pfn = run.end;
-	}
-	nruns = sim_pool_alloc(&s->pool, count, &runs);
-	if (nruns < 0)
-		return (int)nruns;
-	pfn = first;
-	for (i = 0; i < nruns; i++) {
-		rc = pm_p2m_set_range(d->p2m, pfn, runs[i].start, runs[i].end - runs[i].start);
-		if (rc)
-			break;
-		pfn += runs[i].end - runs[i].start;
-	}
-	if (rc) {
-		/* undo: the P2M back to missing, every frame back to the pool */
-		pm_p2m_clear_range(d->p2m, first, pfn);
-		for (long k = 0; k < nruns; k++)
-			sim_pool_free(&s->pool, runs[k].start, runs[k].end - runs[k].start);
-		free(runs);
-		return rc;
-	}
-	free(runs);
-	d->tot_pages += count;
-	return 0;
-}
-
-long sim_decrease(struct sim *s, struct sim_domain *d, uint64_t first, uint64_t count)
-{
-	long done = 0;
-
-	for (uint64_t pfn = first; pfn < first + count;) {
-		struct pm_p2m_run run;
-		uint64_t end;
-		int rc;
-
-		if (pm_p2m_next_run(d->p2m, pfn, &run))
-			return -EIO;
-		end = run.end < first + count ? run.end : first + count;
-		if (run.kind == PM_P2M_RAM) {
-			uint64_t mfn = run.mfn + (pfn - run.start);
-
-			rc = pm_p2m_clear_range(d->p2m, pfn, end);
-			if (rc)
-				return done ? done : rc;
-			sim_frames_free(s, mfn, end - pfn);
-			d->tot_pages -= end - pfn;
-			done += (long)(end - pfn);
-		}
-		pfn = end;
-	}
-	return done;
-}
-
-#define SIM_CHANGES_MAX 4096
-
-/* a KVM VM's slots follow the P2M at once; a domain they cannot follow crashes */
-static void kvm_follow(struct sim_domain *d, uint64_t pfn, uint64_t count)
-{
-	char why[PM_SIM_WHY_LEN];
-	int rc = sim_kvm_changed(d, pfn, count);
-
-	if (rc) {
-		snprintf(why, sizeof(why), "KVM memory slots for pfns 0x%" PRIx64 "+0x%" PRIx64 ": %s", pfn, count,
-			 strerror(-rc));
-		sim_shutdown(d->vcpu[0].s, d, SHUTDOWN_crash, why);
-	}
-}
-
-void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count)
-{
-	size_t n = (size_t)(d->p2m_gen - d->changes_base);
-	struct sim_change *c = NULL;
-
-	if (n < SIM_CHANGES_MAX)
-		c = pm_t_realloc(d->changes, (n + 1) * sizeof(*c));
-	if (c) {
-		d->changes = c;
-		c[n] = (struct sim_change){ pfn, count };
-		d->p2m_gen++;
-	} else {
-		/* the log restarts empty; vCPUs behind it remap everything */
-		d->p2m_gen++;
-		d->changes_base = d->p2m_gen;
-	}
-	kvm_follow(d, pfn, count);
-	sim_vcpus_kick(d);
-}
-
-/* vCPUs map everything afresh (MMIO regions do not split) */
-static void remap_all(struct sim_domain *d)
-{
-	d->p2m_gen++;
-	d->changes_base = d->p2m_gen;
-	kvm_follow(d, 0, UINT64_MAX);
-	sim_vcpus_kick(d);
-}
-
 /* POPULATE, DECREASE, SET_IDENTITY: the pages (or pfns) done */
 static int op_memory(struct sim *s, uint32_t op, const struct pm_sim_range *r, void **out,
 		     uint32_t *out_len)
@@ -838,9 +474,9 @@ static int op_memory(struct sim *s, uint32_t op, const struct pm_sim_range *r, v
 	if (n < 0)
 		return (int)n;
 	if (op == PM_SIM_SET_IDENTITY)
-		remap_all(d);
+		sim_changed_all(s, d);
 	else
-		sim_changed(d, r->pfn, r->count);
+		sim_changed(s, d, r->pfn, r->count);
 	done.done = (uint64_t)n;
 	return reply(out, out_len, &done, sizeof(done));
 }
@@ -880,7 +516,7 @@ static int op_list(struct sim *s, void **out, uint32_t *out_len)
 		return -ENOMEM;
 	n = 0;
 	for (struct sim_domain *d = s->domains; d; d = d->next)
-		dominfo(d, &v[n++]);
+		sim_dominfo(d, &v[n++]);
 	*out = v;
 	*out_len = (uint32_t)(n * sizeof(*v));
 	return 0;
@@ -949,7 +585,7 @@ void sim_client_gone(struct sim *s, int client)
 			sim_dirty_log(s, d, false);
 			if (d->state == PM_SIM_PAUSED && d->pauser == client && !sim_vcpus_run(s, d))
 				d->state = PM_SIM_RUNNING;
-			else if (suspended(d))
+			else if (sim_suspended(d))
 				op_resume(s, d);   /* the save that suspended it died: it runs on, cancelled */
 		}
 		if (d->pauser == client)
@@ -958,7 +594,7 @@ void sim_client_gone(struct sim *s, int client)
 			continue;
 		sim_ioreq_gone(d->ioreq, d->vcpus);
 		d->ioreq->owner = -1;   /* closed: never to be dropped again */
-		if (d->state == PM_SIM_RUNNING || d->state == PM_SIM_PAUSED || suspended(d))
+		if (d->state == PM_SIM_RUNNING || d->state == PM_SIM_PAUSED || sim_suspended(d))
 			sim_shutdown(s, d, SHUTDOWN_crash, "its device model (physmap-dm) went away");
 	}
 }
@@ -1087,7 +723,7 @@ static int op_map_io(struct sim *s, int client, uint32_t op, const struct pm_sim
 	if (!rc && r->type == PM_SIM_IO_MMIO && r->end > d->max_pfn * PAGE) {
 		uint64_t a = r->start / PAGE > d->max_pfn ? r->start / PAGE : d->max_pfn;
 
-		sim_changed(d, a, (r->end + PAGE - 1) / PAGE - a);
+		sim_changed(s, d, a, (r->end + PAGE - 1) / PAGE - a);
 	}
 	return rc;
 }
@@ -1113,7 +749,7 @@ static int op_exec_map(struct sim *s, int client, const struct pm_sim_exec *x, i
 		return rc;
 	rc = sim_ioreq_exec_map(d, x, *in_fd);
 	if (!rc)
-		sim_changed(d, x->start / PAGE, x->size / PAGE);
+		sim_changed(s, d, x->start / PAGE, x->size / PAGE);
 	return rc;
 }
 
@@ -1265,7 +901,7 @@ static int rq_get_vcpu_state(struct req *r)
 	struct sim_domain *d;
 	int rc = req_guest(r, &d);
 
-	if (!rc && suspended(d))
+	if (!rc && sim_suspended(d))
 		sim_vcpus_pause(r->s, d);   /* suspended: its vCPUs on their way to park */
 	if (!rc)
 		rc = sim_vcpu_get_state(d, &st);
@@ -1420,7 +1056,7 @@ static int rq_getinfo(struct req *r)
 
 	if (!d)
 		return -ENOENT;
-	dominfo(d, &i);
+	sim_dominfo(d, &i);
 	return reply(r->out, r->out_len, &i, sizeof(i));
 }
 

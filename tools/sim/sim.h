@@ -128,8 +128,34 @@ struct sim_gnt_map {
 	bool orphan;             /* the guest freed the frame: back to the pool at the last unmap */
 };
 
+struct sim_vcpu;
+struct pm_sim_vcpu_ctx;
+
+/*
+ * what the files under the vCPUs (domain.c, evtchn.c, dirty.c,
+ * hypercall.c, the engines' hypercall paths) ask of the vCPUs and their
+ * engines, which sit above them (vcpu.c's sim_engine_hooks; s->hooks)
+ */
+struct sim_hooks {
+	/* @d's vCPUs leave their engines to look at the domain again */
+	void (*kick)(struct sim_domain *d);
+	/* the engines follow [pfn, pfn + count) of @d's P2M (KVM's slots); 0 or -errno */
+	int (*p2m_changed)(struct sim_domain *d, uint64_t pfn, uint64_t count);
+	/* @v's upcall @vector, on an engine that takes interrupts from outside (KVM) */
+	void (*interrupt)(struct sim_vcpu *v, uint8_t vector);
+	/* VCPUOP_up, PSCI CPU_ON: vCPU @target of @d starts at @ctx; 0 or -errno */
+	int (*vcpu_up)(struct sim_domain *d, uint32_t target, const struct pm_sim_vcpu_ctx *ctx);
+	/* KVM's own dirty log of @d: started or stopped (@bitmap NULL), and read in */
+	int (*dirty_log)(struct sim_domain *d, uint8_t *bitmap);
+	void (*dirty_harvest)(struct sim_domain *d);
+};
+
+/** sim_engine_hooks - the vCPUs' and engines' side of struct sim_hooks (vcpu.c) */
+extern const struct sim_hooks sim_engine_hooks;
+
 struct sim {
 	struct sim_pool pool;
+	const struct sim_hooks *hooks;
 	void *pool_map;          /* the whole pool, mapped (rings live in it) */
 	struct sim_domain *domains;   /* by id; dom0 first */
 	struct sim_domain **by_id;    /* [SIM_MAX_DOMID]: each domain at its id, NULL where none */
@@ -212,7 +238,7 @@ void sim_client_gone(struct sim *s, int client);
  */
 void sim_act(struct sim *s);
 
-/* ---- between sim.c and the vCPU side (vcpu.c, hypercall.c) ---- */
+/* ---- a domain, as every part reaches it (domain.c) ---- */
 
 /** sim_populate - back [pfn, pfn + count) of @d with frames. returns: 0; -errno, nothing done */
 int sim_populate(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count);
@@ -239,7 +265,25 @@ void sim_watchdogs_check(struct sim *s);
  * it before they run on (s->lock held). Never fails: when the log cannot
  * grow, vCPUs remap everything.
  */
-void sim_changed(struct sim_domain *d, uint64_t pfn, uint64_t count);
+void sim_changed(struct sim *s, struct sim_domain *d, uint64_t pfn, uint64_t count);
+
+/** sim_changed_all - the same for all of @d's P2M: its vCPUs map everything afresh */
+void sim_changed_all(struct sim *s, struct sim_domain *d);
+
+/** sim_dominfo - @d as DOMINFO, LIST and WAIT report it (s->lock held) */
+void sim_dominfo(const struct sim_domain *d, struct pm_sim_dominfo *i);
+
+/** sim_waiter_moved - whether a WAIT that saw (@state, @reason) should hear of @d as it is now */
+bool sim_waiter_moved(const struct sim_domain *d, uint32_t state, uint32_t reason);
+
+/** sim_waiters_wake - @d's WAITs that should hear of it now answered (all, -ENOENT, when it is @gone) */
+void sim_waiters_wake(struct sim *s, struct sim_domain *d, bool gone);
+
+/** sim_mono_ns - CLOCK_MONOTONIC in ns (WAIT's deadlines, watchdogs) */
+uint64_t sim_mono_ns(void);
+
+/** sim_suspended - shut down for suspend: its vCPUs parked, waiting for a save to finish or a resume */
+bool sim_suspended(const struct sim_domain *d);
 
 /**
  * sim_dirty_log - start (@enable: every page as it is now is clean) or stop
@@ -298,6 +342,9 @@ void sim_evtchn_raise(struct sim *s, struct sim_domain *d, uint32_t port);
  * populated for it), zeroed. returns: 0; -EINVAL; -ENOMEM
  */
 int sim_evtchn_shared_info(struct sim *s, struct sim_domain *d, uint64_t pfn);
+
+/** sim_evtchn_early - the ports raised before @d had a shared info, raised in it now */
+void sim_evtchn_early(struct sim *s, struct sim_domain *d);
 
 /** sim_evtchn_alloc - an unbound port of @d that domain @remote may bind. returns: it; -ENOSPC */
 long sim_evtchn_alloc(struct sim_domain *d, uint32_t remote);
@@ -381,7 +428,7 @@ void sim_event(struct sim *s, uint32_t domid);
  */
 void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms);
 
-/** sim_say - one line to the simulator's log (its stderr, $RUNDIR/sim.log), dated (physmap-sim.c) */
+/** sim_say - one line to the simulator's log (its stderr, $RUNDIR/sim.log), dated (say.c) */
 void sim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /** sim_console - bytes to @d's console log (s->lock held) */

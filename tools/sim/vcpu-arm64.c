@@ -107,7 +107,7 @@ static int64_t psci(struct sim_vcpu *v, const uint64_t x[4])
 		memset(ctx.regs, 0, sizeof(ctx.regs));
 		ctx.regs[0] = x[3];   /* context_id */
 		ctx.pstate = 0x3c5;   /* EL1h, interrupts masked, as at boot */
-		rc = target < (int64_t)d->vcpus ? sim_vcpu_up(d, (uint32_t)target, &ctx) : -EINVAL;
+		rc = target < (int64_t)d->vcpus ? v->s->hooks->vcpu_up(d, (uint32_t)target, &ctx) : -EINVAL;
 		ret = rc == -EEXIST ? PSCI_ALREADY_ON : rc ? PSCI_INVALID_PARAMETERS : 0;
 		break;
 	}
@@ -165,7 +165,7 @@ static void trap(uc_engine *uc, uint32_t intno, void *opaque)
 		uc_reg_write(uc, UC_ARM64_REG_X0, &ret);
 		pc += 4;
 	}
-	pc = sim_vcpu_leave(v, pc);
+	pc = sim_vcpu_leave(v, pc, sim_arch_arm64.exit_pc);
 	uc_reg_write(uc, UC_ARM64_REG_PC, &pc);
 }
 

@@ -103,7 +103,7 @@ static bool invalid(uc_engine *uc, void *opaque)
 	arg[3] = reg(v, UC_X86_REG_ESI);
 	arg[4] = reg(v, UC_X86_REG_EDI);
 	set(v, UC_X86_REG_EAX, (uint32_t)sim_hypercall(v, reg(v, UC_X86_REG_EAX), arg));
-	set(v, UC_X86_REG_EIP, (uint32_t)sim_vcpu_leave(v, eip + 3));
+	set(v, UC_X86_REG_EIP, (uint32_t)sim_vcpu_leave(v, eip + 3, sim_arch_x86.exit_pc));
 	return true;
 }
 
@@ -114,7 +114,7 @@ static void trap(uc_engine *uc, uint32_t intno, void *opaque)
 	uint64_t eip = reg(v, UC_X86_REG_EIP);
 
 	snprintf(v->stop_why, sizeof(v->stop_why), "exception %u at eip 0x%" PRIx64, intno, eip);
-	set(v, UC_X86_REG_EIP, (uint32_t)sim_vcpu_leave(v, eip));
+	set(v, UC_X86_REG_EIP, (uint32_t)sim_vcpu_leave(v, eip, sim_arch_x86.exit_pc));
 }
 
 static int cpuid(struct uc_struct *uc, void *opaque)

@@ -164,7 +164,7 @@ static void exec_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque
 	(void)size;
 	if (__atomic_load_n(&v->d->p2m_gen, __ATOMIC_RELAXED) == v->mapped_gen)
 		return;
-	pc = sim_vcpu_leave(v, addr);
+	pc = sim_vcpu_leave(v, addr, arch_of(v)->exit_pc);
 	if (pc != addr)
 		uc_reg_write(uc, arch_of(v)->pc_reg, &pc);
 }
@@ -434,52 +434,7 @@ static int remap(struct sim_vcpu *v)
 	return rc;
 }
 
-int sim_guest_copy(struct sim *s, struct sim_domain *d, uint64_t gpa, void *buf, size_t len,
-		   bool to_guest)
-{
-	char *b = buf;
-
-	if (gpa + len < gpa)
-		return -EFAULT;
-	while (len) {
-		uint64_t pfn = gpa / PAGE, e, off = gpa % PAGE;
-		size_t n = PAGE - off < len ? (size_t)(PAGE - off) : len;
-		char *frame;
-
-		if (pfn >= d->max_pfn)
-			return -EFAULT;
-		e = pm_p2m_lookup(d->p2m, pfn);
-		if (!sim_p2m_framed(e) || (e & PM_P2M_FRAME_MASK) >= s->pool.total)
-			return -EFAULT;
-		frame = (char *)s->pool_map + (e & PM_P2M_FRAME_MASK) * PAGE;
-		if (to_guest) {
-			memcpy(frame + off, b, n);
-			sim_dirty_mark(d, pfn);   /* KVM's log sees only the vCPUs' writes */
-		} else {
-			memcpy(b, frame + off, n);
-		}
-		b += n;
-		gpa += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* ---- faults ---- */
-
-uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next)
-{
-	bool leave;
-
-	pthread_mutex_lock(&v->s->lock);
-	leave = v->stop_why[0] || v->off || v->d->run != SIM_RUN_GO || v->mapped_gen != v->d->p2m_gen;
-	pthread_mutex_unlock(&v->s->lock);
-	if (!leave)
-		return next;
-	v->exiting = true;
-	v->resume_pc = next;
-	return arch_of(v)->exit_pc;
-}
 
 /* a fetch outside RAM: the device model may hand back a copy to run */
 static bool fetch_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
@@ -639,17 +594,6 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-void sim_vcpu_thread_end(struct sim_vcpu *v)
-{
-	struct timespec t;
-
-	if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
-		v->cpu_ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-	v->exited = true;
-	pthread_cond_broadcast(&v->d->wake);
-	pthread_mutex_unlock(&v->s->lock);
-}
-
 /* the host CPU a thread last ran on: field 39 of /proc/self/task/TID/stat */
 static uint32_t last_cpu(pid_t tid)
 {
@@ -748,25 +692,6 @@ int sim_vcpu_pin(struct sim_domain *d, const struct pm_sim_vcpu_pin *p)
 		v->has_soft = true;
 	}
 	return 0;
-}
-
-uint64_t sim_vcpu_times(const struct sim_domain *d, uint32_t *online)
-{
-	uint64_t ns = 0;
-
-	*online = 0;
-	for (uint32_t i = 0; i < d->vcpus; i++) {
-		const struct sim_vcpu *v = &d->vcpu[i];
-		clockid_t c;
-		struct timespec t;
-
-		ns += v->cpu_ns;
-		if (v->started ? !v->exited && !v->off : v->ctx_set)
-			(*online)++;
-		if (v->started && !v->exited && !pthread_getcpuclockid(v->thread, &c) && !clock_gettime(c, &t))
-			ns += (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-	}
-	return ns;
 }
 
 /* ---- register state ---- */
@@ -1065,3 +990,12 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d)
 		v->started = false;
 	}
 }
+
+const struct sim_hooks sim_engine_hooks = {
+	.kick = sim_vcpus_kick,
+	.p2m_changed = sim_kvm_changed,
+	.interrupt = sim_kvm_interrupt,
+	.vcpu_up = sim_vcpu_up,
+	.dirty_log = sim_kvm_dirty_log,
+	.dirty_harvest = sim_kvm_dirty_harvest,
+};

@@ -149,9 +149,10 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d);
  * sim_vcpu_leave - called by a trap hook on v's own thread: the pc to
  * write back, which is @next unless the vCPU must leave the engine (it is
  * paused or stopped, its memory changed, or stop_why is set). uc_emu_stop()
- * from a hook does not stop the engine; a fetch from exit_pc does.
+ * from a hook does not stop the engine; a fetch from @exit_pc (the
+ * engine's arch table's) does. (vcpu-exit.c)
  */
-uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next);
+uint64_t sim_vcpu_leave(struct sim_vcpu *v, uint64_t next, uint64_t exit_pc);
 
 /**
  * sim_vcpu_up - bring vCPU @target of @d up at @ctx (PSCI CPU_ON, s->lock
