@@ -810,12 +810,114 @@ static int pool_check(struct build *b)
 	return -ENOMEM;
 }
 
+/* with the board's layout: the devices and images read, the P2M's size; what the simulator cannot run refused */
+static int plan(struct build *b)
+{
+	int rc;
+
+	if ((rc = devices_prepare(b)) || (!b->restore && (rc = read_images(b))))
+		return rc;
+	b->special = b->layout.special_gpa ? b->layout.special_gpa / PAGE : ram_top(&b->layout);
+	b->max_pfn = b->special + PM_DOMAIN_EXTRA_PAGES;
+	if (ram_top(&b->layout) > b->max_pfn)
+		b->max_pfn = ram_top(&b->layout);
+	if (!b->xen && (rc = vcpus_check(b)))
+		return rc;
+	if (!b->xen && (rc = pool_check(b)))
+		return rc;
+	return 0;
+}
+
+/* the domain made (an Arm one with the board's GIC), marked, its maximum memory and memory map set */
+static int make_domain(struct build *b)
+{
+	const struct pm_domain_config *cfg = b->cfg;
+	uint64_t limit;
+	int rc;
+
+	if (b->layout.arm_gic) {
+		struct pm_hv_arm arm = { b->layout.arm_gic, b->layout.arm_spis };
+
+		rc = pm_hv_domain_create_arm(b->hv, cfg->name, b->max_pfn, cfg->maxvcpus, &arm, &b->domid);
+		if (rc == -ENODEV) {   /* Xen says no such vGIC */
+			snprintf(b->err, b->errlen, "%s: gic_version: v%u: Xen on this host offers guests no GICv%u",
+				 cfg->name, arm.gic_version, arm.gic_version);
+			return rc;
+		}
+	} else {
+		rc = pm_hv_domain_create(b->hv, cfg->name, b->max_pfn, cfg->maxvcpus, &b->domid);
+	}
+	if (rc == -EMFILE && !pm__hv_fd_limit(b->hv, &limit)) {
+		snprintf(b->err, b->errlen, "%s: creating the domain: the %s backend's open-files limit (%llu) is "
+			 "reached (ulimit -n before it starts raises it)", cfg->name, pm_hv_backend(b->hv),
+			 (unsigned long long)limit);
+		return rc;
+	}
+	if (rc)
+		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
+	b->created = true;
+	if ((rc = mark(b)))
+		return rc;
+	pm__trace("build: domain made");   /* each trace line is a stage a test can stop at */
+	rc = pm_hv_set_maxmem(b->hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
+	if (rc)
+		return fail(b, rc, "setting max memory");
+	/* an x86 board's map, for XENMEM_memory_map too (as libxl sets it): the start info's */
+	if (b->layout.e820.nr && (rc = pm_hv_set_memory_map(b->hv, b->domid, &b->layout.e820)))
+		return fail(b, rc, "setting its memory map");
+	if (b->xen && (rc = xen_ports(b)))
+		return rc;
+	return 0;
+}
+
+/* a new domain's memory: RAM, the special pages, the images, vCPU 0 */
+static int fill(struct build *b)
+{
+	int rc = populate(b, true, true);
+
+	if (!rc)
+		rc = special_pages(b);
+	if (!rc)
+		pm__trace("build: memory populated");
+	if (!rc)
+		rc = load(b);
+	if (!rc && b->cfg->kernel)
+		rc = vcpu0(b);   /* without a kernel its vCPUs stay down: the layout alone */
+	if (!rc)
+		pm__trace("build: images loaded");
+	return rc;
+}
+
+/* its actions and store entries, its console, its device model and devices, the store told */
+static int finish(struct build *b)
+{
+	int rc = actions(b);
+
+	if (!rc) {
+		b->stored = true;   /* partly, perhaps: removed on failure all the same */
+		rc = store_entries(b);
+	}
+	if (!rc && !b->restore)
+		rc = vuart(b);
+	/* the device model first: it is the backend of the disks it serves */
+	if (!rc && needs_dm(b))
+		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
+	if (!rc)
+		rc = devices(b);
+	if (!rc)
+		pm__trace("build: devices");
+	if (!rc && !b->restore)
+		rc = introduce(b);
+	if (!rc)
+		pm__trace("build: store entries");
+	return rc;
+}
+
 int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool restore, struct build **out,
 		    char *err, size_t errlen)
 {
 	struct build *b = pm__calloc(1, sizeof(*b));
 	char berr[PM_BOARD_ERR_LEN] = "";
-	uint64_t limit;
 	int rc;
 
 	*out = NULL;
@@ -847,80 +949,13 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		return rc;
 	}
 	*out = b;
-	if ((rc = devices_prepare(b)) || (!restore && (rc = read_images(b))))
-		return rc;
-	b->special = b->layout.special_gpa ? b->layout.special_gpa / PAGE : ram_top(&b->layout);
-	b->max_pfn = b->special + PM_DOMAIN_EXTRA_PAGES;
-	if (ram_top(&b->layout) > b->max_pfn)
-		b->max_pfn = ram_top(&b->layout);
-	if (!b->xen && (rc = vcpus_check(b)))
-		return rc;
-	if (!b->xen && (rc = pool_check(b)))
-		return rc;
-	if (b->layout.arm_gic) {
-		struct pm_hv_arm arm = { b->layout.arm_gic, b->layout.arm_spis };
-
-		rc = pm_hv_domain_create_arm(hv, cfg->name, b->max_pfn, cfg->maxvcpus, &arm,
-					     &b->domid);
-		if (rc == -ENODEV) {   /* Xen says no such vGIC */
-			snprintf(err, errlen, "%s: gic_version: v%u: Xen on this host offers guests no GICv%u",
-				 cfg->name, arm.gic_version, arm.gic_version);
-			return rc;
-		}
-	} else {
-		rc = pm_hv_domain_create(hv, cfg->name, b->max_pfn, cfg->maxvcpus, &b->domid);
-	}
-	if (rc == -EMFILE && !pm__hv_fd_limit(hv, &limit)) {
-		snprintf(err, errlen, "%s: creating the domain: the %s backend's open-files limit (%llu) is reached "
-			 "(ulimit -n before it starts raises it)", cfg->name, pm_hv_backend(hv), (unsigned long long)limit);
-		return rc;
-	}
-	if (rc)
-		return fail(b, rc, rc == -EEXIST ? "a domain of this name exists" : "creating the domain");
-	b->created = true;
-	if ((rc = mark(b)))
-		return rc;
-	pm__trace("build: domain made");   /* each trace line is a stage a test can stop at */
-	rc = pm_hv_set_maxmem(hv, b->domid, cfg->maxmem / PAGE + PM_DOMAIN_EXTRA_PAGES);
-	if (rc)
-		return fail(b, rc, "setting max memory");
-	/* an x86 board's map, for XENMEM_memory_map too (as libxl sets it): the start info's */
-	if (b->layout.e820.nr && (rc = pm_hv_set_memory_map(hv, b->domid, &b->layout.e820)))
-		return fail(b, rc, "setting its memory map");
-	if (b->xen && (rc = xen_ports(b)))
-		return rc;
-	if (!restore) {
-		rc = populate(b, true, true);
-		if (!rc)
-			rc = special_pages(b);
-		if (!rc)
-			pm__trace("build: memory populated");
-		if (!rc)
-			rc = load(b);
-		if (!rc && b->cfg->kernel)
-			rc = vcpu0(b);   /* without a kernel its vCPUs stay down: the layout alone */
-		if (!rc)
-			pm__trace("build: images loaded");
-	}
+	rc = plan(b);
 	if (!rc)
-		rc = actions(b);
-	if (!rc) {
-		b->stored = true;   /* partly, perhaps: removed on failure all the same */
-		rc = store_entries(b);
-	}
+		rc = make_domain(b);
 	if (!rc && !restore)
-		rc = vuart(b);
-	/* the device model first: it is the backend of the disks it serves */
-	if (!rc && needs_dm(b))
-		rc = spawn_dm(b);   /* on failure, destroying the domain lets it go */
+		rc = fill(b);
 	if (!rc)
-		rc = devices(b);
-	if (!rc)
-		pm__trace("build: devices");
-	if (!rc && !restore)
-		rc = introduce(b);
-	if (!rc)
-		pm__trace("build: store entries");
+		rc = finish(b);
 	if (!rc)
 		pm__trace("build: complete");
 	return rc;
