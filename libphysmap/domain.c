@@ -338,8 +338,9 @@ static int identity(struct build *b, const struct pm_domain_config *c)
 	return rc ? fail(b, rc, "writing libxl's userdata for it") : 0;
 }
 
-/* what xl writes for a domain: its home (guest may read), its /vm entry */
-static int store_entries(struct build *b)
+/* the domain's home, /local/domain/ID, in transaction @t: what the guest reads and what it writes */
+static bool home_entries(struct build *b, const struct pm_domain_config *c, struct xs_handle *h, xs_transaction_t t,
+			 const char *home, const char *vm)
 {
 	/* what the guest says in control/ (libxl's list): its features, its answer to a shutdown request */
 	static const char *const guest_keys[] = {
@@ -348,8 +349,79 @@ static int store_entries(struct build *b)
 	};
 	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { b->domid, XS_PERM_READ } };
 	struct xs_permissions rw[1] = { { b->domid, XS_PERM_NONE } };
+	char p[128];
+	bool ok = xs_mkdir(h, t, home) && xs_set_permissions(h, t, home, ro, 2);
+
+#define PUT(sub, ...) (snprintf(p, sizeof(p), "%s/" sub, home), xs_put(h, t, p, __VA_ARGS__))
+	ok = ok && PUT("name", "%s", c->name) && PUT("domid", "%u", b->domid) &&
+	     PUT("vm", "%s", vm) && PUT("memory/target", "%llu", (unsigned long long)(c->memory >> 10)) &&
+	     PUT("memory/static-max", "%llu", (unsigned long long)(c->maxmem >> 10)) &&
+	     PUT("store/port", "%u", PM_DOMAIN_STORE_PORT) &&
+	     PUT("store/ring-ref", "%llu",
+		 (unsigned long long)(b->pv ? b->store_mfn : b->special + PM_DOMAIN_STORE_PAGE)) &&
+	     PUT("console/port", "%u", PM_DOMAIN_CONSOLE_PORT) &&
+	     PUT("console/ring-ref", "%llu",
+		 (unsigned long long)(b->pv ? b->console_frame : b->special + PM_DOMAIN_CONSOLE_PAGE));
+	/* xenconsoled serves the ring on Xen (the simulator does itself) */
+	ok = ok && (!b->xen || (PUT("console/type", "xenconsoled") && PUT("console/output", "pty")));
+#undef PUT
+	/* what the guest writes: its features, its answer to shutdown requests */
+	snprintf(p, sizeof(p), "%s/control", home);
+	ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, ro, 2);
+	for (size_t i = 0; i < sizeof(guest_keys) / sizeof(guest_keys[0]); i++) {
+		snprintf(p, sizeof(p), "%s/control/%s", home, guest_keys[i]);
+		ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
+	}
+	/* each vCPU's, as libxl writes them (Linux's cpu hotplug reads them): those
+	 * past vcpus (to maxvcpus) offline, for vcpu-set to bring online */
+	for (unsigned int i = 0; ok && i < c->maxvcpus; i++) {
+		snprintf(p, sizeof(p), "%s/cpu/%u/availability", home, i);
+		ok = xs_put(h, t, p, i < c->vcpus ? "online" : "offline");
+	}
+	snprintf(p, sizeof(p), "%s/data", home);
+	return ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, rw, 1);
+}
+
+/* the toolstack's own entries in transaction @t: /vm/ID (its configuration among them) and /libxl/ID */
+static bool vm_entries(struct build *b, const struct pm_domain_config *c, struct xs_handle *h, xs_transaction_t t,
+		       const char *vm, const char *json, const char *e820, const struct timespec *now)
+{
+	char p[128];
+	bool ok;
+
+	snprintf(p, sizeof(p), "%s/name", vm);
+	ok = xs_put(h, t, p, "%s", c->name);
+	snprintf(p, sizeof(p), "%s/uuid", vm);
+	ok = ok && xs_put(h, t, p, "%s", c->uuid);
+	/* seconds since the epoch, as libxl writes it (xl uptime reads it) */
+	snprintf(p, sizeof(p), "%s/start_time", vm);
+	ok = ok && xs_put(h, t, p, "%lld.%02ld", (long long)now->tv_sec, now->tv_nsec / 10000000);
+	snprintf(p, sizeof(p), "%s/board", vm);
+	ok = ok && xs_put(h, t, p, "%s", c->board);
+	/* the board's windows besides RAM, for pxl p2m --svg */
+	snprintf(p, sizeof(p), "%s/regions", vm);
+	ok = ok && put_regions(h, t, p, &b->layout);
+	/* where the firmware table went, for pxl e820 / dumpdtb of the domain */
+	snprintf(p, sizeof(p), "%s/firmware", vm);
+	ok = ok && (!b->firmware[0] || xs_put(h, t, p, "%s", b->firmware));
+	/* a PV guest's memory map (Xen keeps it, but tells only the guest) */
+	snprintf(p, sizeof(p), "%s/e820", vm);
+	ok = ok && (!b->pv || !e820 || xs_write(h, t, p, e820, (unsigned int)strlen(e820)));
+	/* the configuration, for save and migration (as libxl keeps its JSON) */
+	snprintf(p, sizeof(p), "%s/config", vm);
+	ok = ok && xs_write(h, t, p, json, (unsigned int)strlen(json));
+	/* what xl reads of a domain it did not make before it adds a device to it */
+	snprintf(p, sizeof(p), "/libxl/%u/type", b->domid);
+	ok = ok && xs_put(h, t, p, "%s", c->type);
+	snprintf(p, sizeof(p), "/libxl/%u/dm-version", b->domid);
+	return ok && xs_put(h, t, p, "qemu_xen");
+}
+
+/* what xl writes for a domain: its home (guest may read), its /vm entry; in one transaction */
+static int store_entries(struct build *b)
+{
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
-	char home[64], vm[64], p[128];
+	char home[64], vm[64];
 	struct pm_domain_config kept = *b->cfg;   /* what is kept: the MACs chosen, too */
 	const struct pm_domain_config *c = &kept;
 	xs_transaction_t t;
@@ -377,61 +449,7 @@ static int store_entries(struct build *b)
 			ok = false;
 			break;
 		}
-		ok = xs_mkdir(h, t, home) && xs_set_permissions(h, t, home, ro, 2);
-#define PUT(sub, ...) (snprintf(p, sizeof(p), "%s/" sub, home), xs_put(h, t, p, __VA_ARGS__))
-		ok = ok && PUT("name", "%s", c->name) && PUT("domid", "%u", b->domid) &&
-		     PUT("vm", "%s", vm) && PUT("memory/target", "%llu", (unsigned long long)(c->memory >> 10)) &&
-		     PUT("memory/static-max", "%llu", (unsigned long long)(c->maxmem >> 10)) &&
-		     PUT("store/port", "%u", PM_DOMAIN_STORE_PORT) &&
-		     PUT("store/ring-ref", "%llu",
-			 (unsigned long long)(b->pv ? b->store_mfn : b->special + PM_DOMAIN_STORE_PAGE)) &&
-		     PUT("console/port", "%u", PM_DOMAIN_CONSOLE_PORT) &&
-		     PUT("console/ring-ref", "%llu",
-			 (unsigned long long)(b->pv ? b->console_frame : b->special + PM_DOMAIN_CONSOLE_PAGE));
-		/* xenconsoled serves the ring on Xen (the simulator does itself) */
-		ok = ok && (!b->xen || (PUT("console/type", "xenconsoled") && PUT("console/output", "pty")));
-#undef PUT
-		/* what the guest writes: its features, its answer to shutdown requests */
-		snprintf(p, sizeof(p), "%s/control", home);
-		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, ro, 2);
-		for (size_t i = 0; i < sizeof(guest_keys) / sizeof(guest_keys[0]); i++) {
-			snprintf(p, sizeof(p), "%s/control/%s", home, guest_keys[i]);
-			ok = ok && xs_write(h, t, p, "", 0) && xs_set_permissions(h, t, p, rw, 1);
-		}
-		/* each vCPU's, as libxl writes them (Linux's cpu hotplug reads them): those
-		 * past vcpus (to maxvcpus) offline, for vcpu-set to bring online */
-		for (unsigned int i = 0; ok && i < c->maxvcpus; i++) {
-			snprintf(p, sizeof(p), "%s/cpu/%u/availability", home, i);
-			ok = xs_put(h, t, p, i < c->vcpus ? "online" : "offline");
-		}
-		snprintf(p, sizeof(p), "%s/data", home);
-		ok = ok && xs_mkdir(h, t, p) && xs_set_permissions(h, t, p, rw, 1);
-		snprintf(p, sizeof(p), "%s/name", vm);
-		ok = ok && xs_put(h, t, p, "%s", c->name);
-		snprintf(p, sizeof(p), "%s/uuid", vm);
-		ok = ok && xs_put(h, t, p, "%s", c->uuid);
-		/* seconds since the epoch, as libxl writes it (xl uptime reads it) */
-		snprintf(p, sizeof(p), "%s/start_time", vm);
-		ok = ok && xs_put(h, t, p, "%lld.%02ld", (long long)now.tv_sec, now.tv_nsec / 10000000);
-		snprintf(p, sizeof(p), "%s/board", vm);
-		ok = ok && xs_put(h, t, p, "%s", c->board);
-		/* the board's windows besides RAM, for pxl p2m --svg */
-		snprintf(p, sizeof(p), "%s/regions", vm);
-		ok = ok && put_regions(h, t, p, &b->layout);
-		/* where the firmware table went, for pxl e820 / dumpdtb of the domain */
-		snprintf(p, sizeof(p), "%s/firmware", vm);
-		ok = ok && (!b->firmware[0] || xs_put(h, t, p, "%s", b->firmware));
-		/* a PV guest's memory map (Xen keeps it, but tells only the guest) */
-		snprintf(p, sizeof(p), "%s/e820", vm);
-		ok = ok && (!b->pv || !e820 || xs_write(h, t, p, e820, (unsigned int)strlen(e820)));
-		/* the configuration, for save and migration (as libxl keeps its JSON) */
-		snprintf(p, sizeof(p), "%s/config", vm);
-		ok = ok && xs_write(h, t, p, json, (unsigned int)strlen(json));
-		/* what xl reads of a domain it did not make before it adds a device to it */
-		snprintf(p, sizeof(p), "/libxl/%u/type", b->domid);
-		ok = ok && xs_put(h, t, p, "%s", c->type);
-		snprintf(p, sizeof(p), "/libxl/%u/dm-version", b->domid);
-		ok = ok && xs_put(h, t, p, "qemu_xen");
+		ok = home_entries(b, c, h, t, home, vm) && vm_entries(b, c, h, t, vm, json, e820, &now);
 		if (!ok) {
 			xs_transaction_end(h, t, true);
 			break;
@@ -501,41 +519,36 @@ static bool needs_dm(const struct build *b)
 	return b->layout.nr_devices > 0;
 }
 
-static int spawn_dm(struct build *b)
-{
-	const char *rundir = pm_hv_rundir(b->hv), *bin = getenv("PHYSMAP_DM");
-	char path[512], dom[16], fd3[4] = "3", console[512], log[512], input[512], control[512], line[256] = "";
-	size_t nargs = 16 + 2 * b->layout.nr_devices, n = 0;
-	char **argv = pm__calloc(nargs, sizeof(*argv)), **devs = pm__calloc(b->layout.nr_devices + 1, sizeof(*devs));
-	int p[2] = { -1, -1 }, rc = 0, status;
-	pid_t pid;
+/* physmap-dm's files for the domain: its console log, its own log, console input, control socket */
+struct dm_files {
+	char console[512], log[512], input[512], control[512];
+};
 
-	if (!argv || !devs || pipe2(p, O_CLOEXEC)) {
-		rc = fail(b, argv && devs ? -errno : -ENOMEM, "starting the device model");
-		goto out;
-	}
-	if (!bin)
-		snprintf(path, sizeof(path), "%s/physmap-dm", PM_BINDIR);
-	snprintf(dom, sizeof(dom), "%u", b->domid);
-	console_file(console, sizeof(console), b->hv, b->cfg->name, ".log");
-	console_file(log, sizeof(log), b->hv, b->cfg->name, ".dm.log");
-	console_file(input, sizeof(input), b->hv, b->cfg->name, ".sock");
-	console_file(control, sizeof(control), b->hv, b->cfg->name, ".ctl");
-	argv[n++] = bin ? (char *)bin : path;
+/* physmap-dm's command line into @argv (16 + 2 per device slots), its devices' specs into @devs (freed by the caller) */
+static int dm_argv(struct build *b, const char *bin, const char *dom, struct dm_files *f, char **argv, char **devs)
+{
+	static char fd3[] = "3";
+	size_t n = 0;
+
+	console_file(f->console, sizeof(f->console), b->hv, b->cfg->name, ".log");
+	console_file(f->log, sizeof(f->log), b->hv, b->cfg->name, ".dm.log");
+	console_file(f->input, sizeof(f->input), b->hv, b->cfg->name, ".sock");
+	console_file(f->control, sizeof(f->control), b->hv, b->cfg->name, ".ctl");
+	argv[n++] = (char *)bin;
 	argv[n++] = b->xen ? "--xen" : "--sim";
-	argv[n++] = dom;
+	argv[n++] = (char *)dom;
 	argv[n++] = "--rundir";
-	argv[n++] = (char *)rundir;
+	argv[n++] = (char *)pm_hv_rundir(b->hv);
 	argv[n++] = "--ready-fd";
 	argv[n++] = fd3;
 	argv[n++] = "--console";
-	argv[n++] = console;
+	argv[n++] = f->console;
 	argv[n++] = "--log";
-	argv[n++] = log;
+	argv[n++] = f->log;
 	argv[n++] = "--console-input";
-	argv[n++] = input;
+	argv[n++] = f->input;
 	argv[n++] = "--control";
-	argv[n++] = control;
+	argv[n++] = f->control;
 	for (size_t i = 0; i < b->layout.nr_devices; i++) {
 		const struct pm_board_device *d = &b->layout.devices[i];
 
@@ -543,19 +556,23 @@ static int spawn_dm(struct build *b)
 			     (unsigned long long)d->base, (unsigned long long)d->size, d->name,
 			     d->pio ? ",pio" : "") < 0) {
 			devs[i] = NULL;
-			rc = fail(b, -ENOMEM, "starting the device model");
-			goto out;
+			return fail(b, -ENOMEM, "starting the device model");
 		}
 		argv[n++] = "--device";
 		argv[n++] = devs[i];
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = fail(b, -errno, "starting the device model");
-		goto out;
-	}
+	return 0;
+}
+
+/* the model run in a session of its own (a grandchild), its fd 3 the pipe's end @wr, its stderr @log */
+static int dm_fork(struct build *b, char **argv, const char *log, int wr)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return fail(b, -errno, "starting the device model");
 	if (!pid) {
-		/* the child: a grandchild in its own session runs the model */
 		int nul = open("/dev/null", O_RDWR), err = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
 		if (fork())
@@ -564,35 +581,64 @@ static int spawn_dm(struct build *b)
 		dup2(nul, 0);
 		dup2(nul, 1);
 		dup2(err >= 0 ? err : nul, 2);
-		dup2(p[1], 3);   /* dup2 clears close-on-exec */
+		dup2(wr, 3);   /* dup2 clears close-on-exec */
 		unsetenv("PHYSMAP_ALLOC_FAIL_AT");   /* the test's failure is ours, not the device model's */
 		execv(argv[0], argv);
 		dprintf(3, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);
+	return 0;
+}
+
+/* the model's one line on @rd: "ready", or why not; "" at EOF (it died first) or after 10 s */
+static void dm_said(int rd, char *line, size_t len)
+{
+	struct pollfd pf = { .fd = rd, .events = POLLIN };
+	size_t got = 0;
+
+	while (got < len - 1 && poll(&pf, 1, 10000) > 0) {
+		ssize_t r = read(rd, line + got, len - 1 - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	line[got] = 0;
+	line[strcspn(line, "\n")] = 0;
+}
+
+static int spawn_dm(struct build *b)
+{
+	const char *bin = getenv("PHYSMAP_DM");
+	char path[512], dom[16], line[256] = "";
+	struct dm_files f;
+	char **argv = pm__calloc(16 + 2 * b->layout.nr_devices, sizeof(*argv));
+	char **devs = pm__calloc(b->layout.nr_devices + 1, sizeof(*devs));
+	int p[2] = { -1, -1 }, rc = 0;
+
+	if (!argv || !devs || pipe2(p, O_CLOEXEC)) {
+		rc = fail(b, argv && devs ? -errno : -ENOMEM, "starting the device model");
+		goto out;
+	}
+	if (!bin) {
+		snprintf(path, sizeof(path), "%s/physmap-dm", PM_BINDIR);
+		bin = path;
+	}
+	snprintf(dom, sizeof(dom), "%u", b->domid);
+	rc = dm_argv(b, bin, dom, &f, argv, devs);
+	if (!rc)
+		rc = dm_fork(b, argv, f.log, p[1]);
+	if (rc)
+		goto out;
 	close(p[1]);
 	p[1] = -1;
-	{
-		struct pollfd pf = { .fd = p[0], .events = POLLIN };
-		size_t got = 0;
-
-		/* a line: "ready", or why not; EOF if it died first */
-		while (got < sizeof(line) - 1 && poll(&pf, 1, 10000) > 0) {
-			ssize_t r = read(p[0], line + got, sizeof(line) - 1 - got);
-
-			if (r <= 0)
-				break;
-			got += (size_t)r;
-			if (memchr(line, '\n', got))
-				break;
-		}
-		line[got] = 0;
-		line[strcspn(line, "\n")] = 0;
-	}
+	dm_said(p[0], line, sizeof(line));
 	if (strcmp(line, "ready"))
 		rc = fail(b, -EIO, "the device model (%s) did not start%s%s (see %s)", argv[0], line[0] ? ": " : "",
-			  line, log);
+			  line, f.log);
 out:
 	for (size_t i = 0; devs && i < b->layout.nr_devices; i++)
 		free(devs[i]);

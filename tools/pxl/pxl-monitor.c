@@ -190,10 +190,96 @@ static int keep_renamed(struct pm_hv *hv, uint32_t domid, const char *name, FILE
 	return 0;
 }
 
+/* until domain @domid stops (not for suspend), its new names said; 0 with @info, or -1 when it is gone */
+static int until_stopped(struct pm_hv *hv, uint32_t domid, char *name, size_t len, struct pm_hv_dominfo *info,
+			 FILE *log)
+{
+	for (;;) {
+		if (pm_hv_domain_getinfo(hv, domid, info)) {
+			say(log, "%s: domain %u is gone", name, domid);
+			return -1;
+		}
+		if (strcmp(info->name, name)) {
+			say(log, "%s: domain %u is %s now", name, domid, info->name);
+			snprintf(name, len, "%s", info->name);
+		}
+		/* suspended: a save has it, and destroys it or resumes it */
+		if ((info->state == PM_HV_SHUTDOWN || info->state == PM_HV_CRASHED) &&
+		    !(info->state == PM_HV_SHUTDOWN && info->shutdown_reason == SHUTDOWN_suspend))
+			return 0;
+		/* until it stops or goes (the simulator says so for this domain; on
+		 * Xen the store's @releaseDomain, as xl's daemon waits), a look every
+		 * WAIT_MS at most; polled where neither answers */
+		if (info->state == PM_HV_DYING || pm_hv_domain_wait(hv, info, WAIT_MS) < 0)
+			usleep(50000);   /* Xen fires @releaseDomain as it starts dying, not when it is gone */
+	}
+}
+
+/*
+ * an action without a restart: destroyed (the simulator did already,
+ * unless it kept it for a core dump; Xen leaves that to us) or preserved
+ */
+static void no_restart(struct pm_hv *hv, uint32_t domid, const char *name, enum pm_action act,
+		       enum pm_action given, bool xen, FILE *log)
+{
+	if (destroys(act) && (xen || given != PM_ACTION_DESTROY)) {
+		int rc = pm_domain_destroy(hv, domid);
+
+		say(log, "%s: domain %u destroyed%s%s", name, domid, rc ? ": " : "", rc ? strerror(-rc) : "");
+	} else if (act == PM_ACTION_PRESERVE) {
+		say(log, "%s: domain %u preserved as it stopped", name, domid);
+	}
+}
+
+/*
+ * the domain built again from its next configuration (else the one it was
+ * made with), the old one destroyed or kept renamed; 0 with *@domid the
+ * new one's and @acts its actions, or -1 (said) when the monitor ends
+ */
+static int restart(struct pm_hv *hv, uint32_t *domid, const char *name, enum pm_action act,
+		   const struct pm_domain_config *cfg, struct actions *acts, FILE *log)
+{
+	char err[PM_DOMAIN_ERR_LEN] = "";
+	struct pm_domain_config now;
+	const struct pm_domain_config *build = cfg;
+	int rc;
+
+	if (!pm_domain_config_next(*domid, &now, err, sizeof(err)))
+		build = &now;   /* else the copy it was created with */
+	if (act == PM_ACTION_RENAME_RESTART) {
+		char path[512];
+
+		if (keep_renamed(hv, *domid, name, log)) {
+			pm_domain_config_dispose(&now);
+			return -1;   /* as xl: the old domain stays, nothing new is built */
+		}
+		/* this log went with the kept domain: the new one gets its own */
+		snprintf(path, sizeof(path), "%s/console/%s.monitor.log", pm_hv_rundir(hv), name);
+		if (!freopen(path, "a", log)) {
+			pm_domain_config_dispose(&now);
+			return -1;
+		}
+	} else {
+		pm_domain_destroy(hv, *domid);
+	}
+	err[0] = 0;
+	rc = pm_domain_create(hv, build, domid, err, sizeof(err));
+	if (!rc && (rc = pm_hv_domain_unpause(hv, *domid)))
+		pm_domain_destroy(hv, *domid);
+	if (!rc)
+		take_actions(acts, build);   /* as xl: the new domain's configuration says what follows */
+	pm_domain_config_dispose(&now);
+	if (rc) {
+		say(log, "%s: cannot build it again: %s", name, err[0] ? err : strerror(-rc));
+		return -1;
+	}
+	say(log, "%s: now domain %u", name, *domid);
+	return 0;
+}
+
 static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *log)
 {
 	struct pm_hv *hv = NULL;
-	char err[PM_DOMAIN_ERR_LEN];
 	struct actions acts;
 	time_t restarted[RESTART_BURST] = { 0 };
 	char name[sizeof(((struct pm_hv_dominfo *)0)->name)];
@@ -215,29 +301,11 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 	snprintf(name, sizeof(name), "%s", cfg->name);
 	say(log, "%s: watching domain %u", name, domid);
 	for (;;) {
-		struct pm_domain_config now;
-		const struct pm_domain_config *build = cfg;
 		struct pm_hv_dominfo info;
 		enum pm_action act, given;
-		rc = pm_hv_domain_getinfo(hv, domid, &info);
-		if (rc) {
-			say(log, "%s: domain %u is gone", name, domid);
+
+		if (until_stopped(hv, domid, name, sizeof(name), &info, log))
 			break;
-		}
-		if (strcmp(info.name, name)) {
-			say(log, "%s: domain %u is %s now", name, domid, info.name);
-			snprintf(name, sizeof(name), "%s", info.name);
-		}
-		/* suspended: a save has it, and destroys it or resumes it */
-		if ((info.state != PM_HV_SHUTDOWN && info.state != PM_HV_CRASHED) ||
-		    (info.state == PM_HV_SHUTDOWN && info.shutdown_reason == SHUTDOWN_suspend)) {
-			/* until it stops or goes (the simulator says so for this domain; on
-			 * Xen the store's @releaseDomain, as xl's daemon waits), a look every
-			 * WAIT_MS at most; polled where neither answers */
-			if (info.state == PM_HV_DYING || pm_hv_domain_wait(hv, &info, WAIT_MS) < 0)
-				usleep(50000);   /* Xen fires @releaseDomain as it starts dying, not when it is gone */
-			continue;
-		}
 		act = given = action_for(&acts, &info);
 		say(log, "%s: domain %u %s: %s", name, domid, how(&info), pm_action_name(act));
 		if (act == PM_ACTION_COREDUMP_DESTROY || act == PM_ACTION_COREDUMP_RESTART) {
@@ -250,15 +318,7 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 			act = PM_ACTION_RESTART;
 		}
 		if (!restarts(act)) {
-			/* the simulator destroyed it already, unless it kept it for a core dump; Xen
-			 * leaves that to us */
-			if (destroys(act) && (xen || given != PM_ACTION_DESTROY)) {
-				rc = pm_domain_destroy(hv, domid);
-				say(log, "%s: domain %u destroyed%s%s", name, domid, rc ? ": " : "",
-				    rc ? strerror(-rc) : "");
-			} else if (act == PM_ACTION_PRESERVE) {
-				say(log, "%s: domain %u preserved as it stopped", name, domid);
-			}
+			no_restart(hv, domid, name, act, given, xen, log);
 			break;
 		}
 		if (nr_restarts >= RESTART_BURST &&
@@ -269,35 +329,8 @@ static void monitor(const struct pm_domain_config *cfg, uint32_t domid, FILE *lo
 			break;
 		}
 		restarted[nr_restarts++ % RESTART_BURST] = time(NULL);
-		if (!pm_domain_config_next(domid, &now, err, sizeof(err)))
-			build = &now;   /* else the copy it was created with */
-		if (act == PM_ACTION_RENAME_RESTART) {
-			char path[512];
-
-			if (keep_renamed(hv, domid, name, log)) {
-				pm_domain_config_dispose(&now);
-				break;   /* as xl: the old domain stays, nothing new is built */
-			}
-			/* this log went with the kept domain: the new one gets its own */
-			snprintf(path, sizeof(path), "%s/console/%s.monitor.log", pm_hv_rundir(hv), name);
-			if (!freopen(path, "a", log)) {
-				pm_domain_config_dispose(&now);
-				break;
-			}
-		} else {
-			pm_domain_destroy(hv, domid);
-		}
-		rc = pm_domain_create(hv, build, &domid, err, sizeof(err));
-		if (!rc && (rc = pm_hv_domain_unpause(hv, domid)))
-			pm_domain_destroy(hv, domid);
-		if (!rc)
-			take_actions(&acts, build);   /* as xl: the new domain's configuration says what follows */
-		pm_domain_config_dispose(&now);
-		if (rc) {
-			say(log, "%s: cannot build it again: %s", name, err[0] ? err : strerror(-rc));
+		if (restart(hv, &domid, name, act, cfg, &acts, log))
 			break;
-		}
-		say(log, "%s: now domain %u", name, domid);
 	}
 	pm_hv_close(hv);
 }
