@@ -462,6 +462,52 @@ static int serve(struct conn *c, struct input *in, int control)
 	return rc;
 }
 
+/*
+ * @c claims the ranges of both address spaces as they are and as they
+ * change (*@listening once it must stop); 0, or -errno said in @err
+ */
+static int listen_map(struct pm_dm *dm, struct conn *c, bool *listening, char *err, size_t errlen)
+{
+	pm_mem_share_ram(dm->mem, true);   /* mmio-exec copies go to the backend by memfd */
+	c->mem_l = (struct pm_mem_listener){ .region_add = mem_add, .region_del = mem_del,
+					     .coalesced_add = co_add, .coalesced_del = co_del,
+					     .notifier_add = wn_add, .notifier_del = wn_del, .opaque = c };
+	c->io_l = (struct pm_mem_listener){ .region_add = io_add, .region_del = io_del,
+					    .coalesced_add = co_add, .coalesced_del = co_del,
+					    .notifier_add = wn_add, .notifier_del = wn_del, .opaque = c };
+	if (pm_mem_listener_register(dm->mem, &c->mem_l, dm->as_mem) ||
+	    pm_mem_listener_register(dm->mem, &c->io_l, dm->as_io)) {
+		snprintf(err, errlen, "listening to the memory map: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	*listening = true;
+	if (c->failed)
+		snprintf(err, errlen, "claiming the devices' ranges: %s", strerror(-c->failed));
+	return c->failed;
+}
+
+/* no more claims (the backend is gone or going), and no more listening */
+static void unlisten(struct pm_dm *dm, struct conn *c)
+{
+	c->mem_l.region_del = c->io_l.region_del = NULL;
+	c->mem_l.coalesced_del = c->io_l.coalesced_del = NULL;
+	c->mem_l.notifier_del = c->io_l.notifier_del = NULL;
+	pm_mem_listener_unregister(dm->mem, &c->mem_l);
+	pm_mem_listener_unregister(dm->mem, &c->io_l);
+}
+
+/* a unix socket listening at @path (or none without one): *@fd, *@ino; 0, or -errno said in @err */
+static int listen_at(const char *path, int backlog, const char *what, int *fd, ino_t *ino, char *err, size_t errlen)
+{
+	if (!path)
+		return 0;
+	*fd = pm_listen_unix_id(path, backlog, ino);
+	if (*fd >= 0)
+		return 0;
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(-*fd));
+	return *fd;
+}
+
 int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int ready_fd, const char *input,
 		   const char *control, char *err, size_t errlen)
 {
@@ -483,41 +529,13 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 		snprintf(err, errlen, "domain %u: an ioreq server: %s", domid, strerror(-rc));
 		goto out;
 	}
-	pm_mem_share_ram(dm->mem, true);   /* mmio-exec copies go to the backend by memfd */
-	c.mem_l = (struct pm_mem_listener){ .region_add = mem_add, .region_del = mem_del,
-					    .coalesced_add = co_add, .coalesced_del = co_del,
-					    .notifier_add = wn_add, .notifier_del = wn_del, .opaque = &c };
-	c.io_l = (struct pm_mem_listener){ .region_add = io_add, .region_del = io_del,
-					   .coalesced_add = co_add, .coalesced_del = co_del,
-					   .notifier_add = wn_add, .notifier_del = wn_del, .opaque = &c };
-	if (pm_mem_listener_register(dm->mem, &c.mem_l, dm->as_mem) ||
-	    pm_mem_listener_register(dm->mem, &c.io_l, dm->as_io)) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "listening to the memory map: %s", strerror(-rc));
+	rc = listen_map(dm, &c, &listening, err, errlen);
+	if (!rc)
+		rc = listen_at(input, 1, "console input", &in.listen, &input_ino, err, errlen);
+	if (!rc)
+		rc = listen_at(control, 4, "control socket", &control_fd, &control_ino, err, errlen);
+	if (rc)
 		goto out;
-	}
-	listening = true;
-	if (c.failed) {
-		rc = c.failed;
-		snprintf(err, errlen, "claiming the devices' ranges: %s", strerror(-rc));
-		goto out;
-	}
-	if (input) {
-		in.listen = pm_listen_unix_id(input, 1, &input_ino);
-		if (in.listen < 0) {
-			rc = in.listen;
-			snprintf(err, errlen, "console input %s: %s", input, strerror(-rc));
-			goto out;
-		}
-	}
-	if (control) {
-		control_fd = pm_listen_unix_id(control, 4, &control_ino);
-		if (control_fd < 0) {
-			rc = control_fd;
-			snprintf(err, errlen, "control socket %s: %s", control, strerror(-rc));
-			goto out;
-		}
-	}
 	if (!strcmp(pm_hv_backend(hv), "xen"))
 		rc = pm_xb_open(hv, domid, pv_devices_xen, 1, &c.bus);
 	else
@@ -537,14 +555,8 @@ int pm_ioreq_serve(struct pm_dm *dm, const char *connect, uint32_t domid, int re
 	if (rc)
 		snprintf(err, errlen, "serving domain %u: %s", domid, strerror(-rc));
 out:
-	if (listening) {
-		/* no more claims: the backend is gone or going */
-		c.mem_l.region_del = c.io_l.region_del = NULL;
-		c.mem_l.coalesced_del = c.io_l.coalesced_del = NULL;
-		c.mem_l.notifier_del = c.io_l.notifier_del = NULL;
-		pm_mem_listener_unregister(dm->mem, &c.mem_l);
-		pm_mem_listener_unregister(dm->mem, &c.io_l);
-	}
+	if (listening)
+		unlisten(dm, &c);
 	for (size_t i = 0; i < c.nr_wn; i++)
 		close(c.wn[i].fd);
 	free(c.wn);
