@@ -78,6 +78,9 @@ is "saved and restored (pc), migrated (virt) while pinging: each connects again 
 	'vif=["bridge=sw4"]' on_poweroff=preserve >/dev/null 2>&1
 "$PXL" create "$EX/pc.cfg" name=gq kernel="$G" 'cmdline="net=10.0.0.4,10.0.0.3"' memory=64 \
 	'vif=["bridge=sw4"]' on_poweroff=preserve >/dev/null 2>&1
+# the garbage's good frame asks gp's MAC once and waits 5 s: gp connected first
+# (the arm64 guest under Unicorn and ASan can take longer than that to come up)
+wait_log gp '^net: mac' && wait_log gq '^net: mac' && sleep 0.5
 "$PXL" create "$EX/pc.cfg" name=gb kernel="$G" 'cmdline="netbad=10.0.0.2,10.0.0.3"' memory=64 \
 	'vif=["bridge=sw4"]' on_poweroff=preserve >/dev/null 2>&1
 wait_log gb "^net: bad: past the ring" && wait_log gq '^net: answered'
