@@ -474,7 +474,7 @@ bool sim_gnttab_readonly(const struct sim *s, uint32_t domid, uint64_t pfn);
 
 /**
  * sim_frames_free - a domain's frames [mfn, mfn + count) back to the pool,
- * but for those a backend maps: they go at their last unmap
+ * but for those a backend maps: they go at their last unmap (domain.c)
  */
 void sim_frames_free(struct sim *s, uint64_t mfn, uint64_t count);
 

@@ -184,13 +184,13 @@ void sim_vcpu_info(const struct sim_domain *d, struct pm_sim_vcpuinfo *out);
  */
 int sim_vcpu_pin(struct sim_domain *d, const struct pm_sim_vcpu_pin *p);
 
-/** sim_vcpu_times - the ns @d's vCPU threads have run, and how many vCPUs are up (s->lock held) */
+/** sim_vcpu_times - the ns @d's vCPU threads have run, and how many vCPUs are up (s->lock held; domain.c) */
 uint64_t sim_vcpu_times(const struct sim_domain *d, uint32_t *online);
 int sim_vcpu_set_state(struct sim_domain *d, const struct pm_sim_vcpu_state *st);
 
 /**
  * sim_vcpu_thread_end - a vCPU thread's last act, either engine's (s->lock
- * held; released): its CPU time counted, it says it exited
+ * held; released): its CPU time counted, it says it exited (vcpu-exit.c)
  */
 void sim_vcpu_thread_end(struct sim_vcpu *v);
 
@@ -206,7 +206,7 @@ long sim_hypercall(struct sim_vcpu *v, uint64_t op, const uint64_t arg[5]);
 
 /**
  * sim_guest_copy - copy between @buf and guest physical [gpa, gpa + len)
- * of @d, which must be RAM
+ * of @d, which must be RAM (domain.c)
  * returns: 0; -EFAULT
  */
 int sim_guest_copy(struct sim *s, struct sim_domain *d, uint64_t gpa, void *buf, size_t len,
