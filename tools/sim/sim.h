@@ -102,6 +102,7 @@ struct sim_domain {
 	/* dirty logging (dirty.c): each page as the log last saw it, or NULL */
 	struct sim_dirty_page { uint64_t h1, h2, mfn; } *dirty;
 	bool dirty_wp;           /* by write protection (else by digests) */
+	uint64_t dirty_frames_gen;   /* by write protection: the p2m_gen every page's frame was seen at */
 	uint8_t *dirty_kvm;      /* on KVM: the pages KVM's log said were written (a bit a pfn), else NULL */
 	/* a save's lease: the client that started the log, and the one that
 	 * paused the domain last (-1: none). If the log's client goes away
