@@ -122,8 +122,8 @@ void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
 	pthread_mutex_unlock(&s->lock);
 	pthread_mutex_lock(&s->evt_lock);
 	count = s->evt_count[d->domid];
-	/* d->run changes under s->lock: read here, it may be a little late,
-	 * which costs at most one of the 10 ms slices */
+	/* d->run changes under s->lock; read here, a change is seen at once
+	 * (sim_blocked_wake) or at the end of a 10 ms slice */
 	while (!s->evt_pending[d->domid] && s->evt_count[d->domid] == count &&
 	       __atomic_load_n(&d->run, __ATOMIC_RELAXED) == SIM_RUN_GO) {
 		struct timespec slice;
@@ -144,6 +144,14 @@ void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms)
 	pthread_mutex_unlock(&s->evt_lock);
 	pthread_mutex_lock(&s->lock);
 	__atomic_sub_fetch(&d->blocked, 1, __ATOMIC_RELAXED);
+}
+
+void sim_blocked_wake(struct sim *s)
+{
+	/* a blocked vCPU reads d->run under evt_lock: before this, or woken by it */
+	pthread_mutex_lock(&s->evt_lock);
+	pthread_cond_broadcast(&s->evt_cond);
+	pthread_mutex_unlock(&s->evt_lock);
 }
 
 /* ---- a domain's end, and the clients that wait for it (WAIT) ---- */
@@ -230,12 +238,14 @@ void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const ch
 		/* no action: its vCPUs park where the call returns, for a save or a resume */
 		d->run = SIM_RUN_PAUSE;
 		pthread_cond_broadcast(&d->wake);
+		sim_blocked_wake(s);
 		s->hooks->kick(d);
 		pm_xs_domain_shutdown(s->xs, d->domid);
 		return;
 	}
 	d->run = SIM_RUN_STOP;
 	pthread_cond_broadcast(&d->wake);
+	sim_blocked_wake(s);
 	s->hooks->kick(d);
 	d->act_pending = true;
 	if (write(s->wake_fd, &one, sizeof(one)) < 0)

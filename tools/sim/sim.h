@@ -429,6 +429,12 @@ void sim_event(struct sim *s, uint32_t domid);
  */
 void sim_block(struct sim *s, struct sim_domain *d, unsigned int ms);
 
+/**
+ * sim_blocked_wake - after d->run changed from SIM_RUN_GO (s->lock held):
+ * its blocked vCPUs see it now, not at the end of their 10 ms slice
+ */
+void sim_blocked_wake(struct sim *s);
+
 /** sim_say - one line to the simulator's log (its stderr, $RUNDIR/sim.log), dated (say.c) */
 void sim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

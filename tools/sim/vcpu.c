@@ -981,6 +981,7 @@ void sim_vcpus_pause(struct sim *s, struct sim_domain *d)
 	if (d->run == SIM_RUN_STOP)
 		return;
 	d->run = SIM_RUN_PAUSE;   /* already, for a guest that suspended: it may still be on its way */
+	sim_blocked_wake(s);
 	wait_for(s, d, is_parked);
 }
 
@@ -990,6 +991,7 @@ void sim_vcpus_stop(struct sim *s, struct sim_domain *d)
 		return;
 	d->run = SIM_RUN_STOP;
 	pthread_cond_broadcast(&d->wake);
+	sim_blocked_wake(s);
 	wait_for(s, d, has_exited);
 	for (uint32_t i = 0; i < d->vcpus; i++) {
 		struct sim_vcpu *v = &d->vcpu[i];
