@@ -7,6 +7,7 @@
  * that are to go are mapped in one reservation.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,21 +332,49 @@ static void progress(const struct pm_save_opts *o, unsigned int round, long sent
  * channels are then quiet, and on the other side (its suspend call
  * returning 0 there) it reconnects them to the devices made for it.
  */
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* waits at most @ms for the next event of @h's watches (its path changed) */
+static void watch_wait(struct xs_handle *h, uint64_t ms)
+{
+	struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+	unsigned int n;
+
+	if (p.fd < 0) {
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		return;
+	}
+	if (poll(&p, 1, ms > 1000 ? 1000 : (int)ms) > 0)
+		free(xs_read_watch(h, &n));
+}
+
+/*
+ * the guest acknowledges by clearing the request, then suspends: both
+ * waited for as they happen (the store's watch, the hypervisor's wait),
+ * not polled, for every millisecond here is a migration's downtime
+ */
 static int suspend_guest(struct saver *s)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
 	char path[64];
 	struct pm_hv_dominfo info;
-	int rc = 0, ms;
+	uint64_t t0 = mono_ms(), now;
+	int rc = 0;
 
 	if (!h)
 		return fail(s, -errno, "connecting to the store");
 	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", s->domid);
-	if (!xs_write(h, XBT_NULL, path, "suspend", 7)) {
+	if (!xs_watch(h, path, "suspend") || !xs_write(h, XBT_NULL, path, "suspend", 7)) {
 		rc = fail(s, errno ? -errno : -EIO, "asking it to suspend (%s)", path);
 		goto out;
 	}
-	for (ms = 0;; ms += 10) {
+	for (;;) {
 		unsigned int len = 0;
 		char *v = xs_read(h, XBT_NULL, path, &len);
 		bool acked = !v || !len;
@@ -353,15 +382,17 @@ static int suspend_guest(struct saver *s)
 		free(v);
 		if (acked)
 			break;
-		if (ms >= SUSPEND_ACK_MS) {
+		now = mono_ms();
+		if (now - t0 >= SUSPEND_ACK_MS) {
 			xs_rm(h, XBT_NULL, path);
 			rc = fail(s, -ETIMEDOUT, "the guest did not acknowledge the suspend request in %d s",
 				  SUSPEND_ACK_MS / 1000);
 			goto out;
 		}
-		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+		watch_wait(h, SUSPEND_ACK_MS - (now - t0));
 	}
-	for (ms = 0;; ms += 10) {
+	pm__trace("save: the guest acknowledged the suspend request");
+	for (t0 = mono_ms();;) {
 		rc = pm_hv_domain_getinfo(s->hv, s->domid, &info);
 		if (rc) {
 			fail(s, rc, "waiting for it to suspend");
@@ -374,12 +405,14 @@ static int suspend_guest(struct saver *s)
 				  info.state == PM_HV_CRASHED ? "crashed" : "shut down");
 			goto out;
 		}
-		if (ms >= SUSPEND_DONE_MS) {
+		now = mono_ms();
+		if (now - t0 >= SUSPEND_DONE_MS) {
 			rc = fail(s, -ETIMEDOUT, "the guest acknowledged the suspend request but did not suspend in %d s",
 				  SUSPEND_DONE_MS / 1000);
 			goto out;
 		}
-		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+		if (pm_hv_domain_wait(s->hv, &info, (unsigned int)(SUSPEND_DONE_MS - (now - t0))) < 0)
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);   /* it cannot wait: look again soon */
 	}
 out:
 	xs_close(h);
