@@ -440,16 +440,14 @@ static int migrate_handover(const struct pxl_args *a, struct pm_hv *hv, uint32_t
 {
 	char line[600], away[96];
 	bool gone_here = false;
-	int rc = read_line(fd, line, sizeof(line), 120);
+	int rc;
 
-	trace("migrate: the receiver has it");
-	if (rc || strncmp(line, "received ", 9)) {
-		fprintf(stderr, "%s: the receiver %s; %s keeps running here\n", a->prog,
-			rc ? "went away" : line, info->name);
-		return -1;
-	}
+	/*
+	 * its name made free while the receiver reads the stream's end (both
+	 * in the downtime). Marked first: a sender killed from here on leaves
+	 * it to the next pxl, to resume or destroy
+	 */
 	snprintf(away, sizeof(away), "%s--migratedaway", info->name);
-	/* marked first: a sender killed from here on leaves it to the next pxl, to resume or destroy */
 	rc = pm_domain_migrating(hv, domid, PM_MIGRATING_SENDING, info->name) ?: pm_domain_rename(hv, domid, away);
 	if (rc == -ENOENT) {
 		/* gone here since its stream went out (its device model died, say): the copy is whole */
@@ -464,6 +462,13 @@ static int migrate_handover(const struct pxl_args *a, struct pm_hv *hv, uint32_t
 	}
 	*renamed = !gone_here;
 	trace("migrate: renamed");
+	rc = read_line(fd, line, sizeof(line), 120);
+	trace("migrate: the receiver has it");
+	if (rc || strncmp(line, "received ", 9)) {
+		fprintf(stderr, "%s: the receiver %s; %s %s\n", a->prog, rc ? "went away" : line, info->name,
+			gone_here ? "is gone here too" : "keeps running here");
+		return -1;
+	}
 	/*
 	 * let go: it stays paused here whatever becomes of this process (its
 	 * dirty log, whose owner's death would resume it, is off), and is
@@ -643,19 +648,21 @@ static int receive_run(const struct pxl_args *a)
 			}
 		}
 	}
-	if (started(a, hv, &cfg, domid, a->opt[RECV_PAUSED] != NULL) != PXL_OK) {
-		say(out, "error %s: cannot start it\n", cfg.name);
-		goto out_cfg;
-	}
-	trace("migrate-receive: unpaused");
 	/* its devices are served before the sender lets its source go: a copy
-	 * whose device model died meanwhile would crash at once */
+	 * whose device model died meanwhile would crash at once (asked before
+	 * it runs: its first run, mapping its memory, would hold the answer up) */
 	if (pm_domain_dm_alive(hv, domid)) {
 		fprintf(stderr, "%s: %s: its device model is gone: nothing kept here\n", a->prog, cfg.name);
 		say(out, "error %s: its device model is gone\n", cfg.name);
 		pm_domain_destroy(hv, domid);
 		goto out_cfg;
 	}
+	trace("migrate-receive: its device model answers");
+	if (started(a, hv, &cfg, domid, a->opt[RECV_PAUSED] != NULL) != PXL_OK) {
+		say(out, "error %s: cannot start it\n", cfg.name);
+		goto out_cfg;
+	}
+	trace("migrate-receive: unpaused");
 	pm_domain_built(hv, domid);
 	say(out, "done\n");
 	if (pxl_monitor_needed(hv, &cfg))
