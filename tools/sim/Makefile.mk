@@ -31,7 +31,8 @@ physmap_xenstored_LDADD = libpmxs.la libpmtools.la
 bin_PROGRAMS += physmap-sim
 physmap_sim_SOURCES = tools/sim/physmap-sim.c tools/sim/say.c tools/sim/sim.h tools/sim/sim.c tools/sim/domain.c \
 	tools/sim/pool.h tools/sim/pool.c \
-	tools/sim/vcpu.h tools/sim/vcpu.c tools/sim/vcpu-exit.c tools/sim/vcpu-arm64.c tools/sim/vcpu-x86.c tools/sim/hypercall.c \
+	tools/sim/vcpu.h tools/sim/vcpu.c tools/sim/vcpu-exit.c tools/sim/vcpu-arm64.c tools/sim/vcpu-x86.c tools/sim/engines.c \
+	tools/sim/hypercall.c \
 	tools/sim/ioreq.h tools/sim/ioreq.c tools/sim/dirty.c tools/sim/evtchn.c tools/sim/gnttab.c tools/sim/time.c \
 	tools/sim/kvm.h
 # x86 guests on KVM where the host is x86; elsewhere Unicorn runs them (kvm-none.c says so)

@@ -485,6 +485,8 @@ static int start(struct daemon *dm)
 		sim_say("cannot start the timer thread");
 		return -1;
 	}
+	if (sim_engines_start())
+		sim_say("cannot start the thread that opens engines ahead: vCPUs open their own");
 	sim_say("up: %llu frames, %s, store %s, x86 vCPUs on %s", (unsigned long long)dm->s.pool.total, dm->sock,
 		dm->store, sim_kvm_engine(&dm->s));
 	return 0;
@@ -567,6 +569,7 @@ static void serve_loop(struct daemon *dm)
 static void teardown(struct daemon *dm)
 {
 	sim_time_stop(&dm->s);
+	sim_engines_stop();
 	if (dm->store_running) {
 		if (write(dm->stop[1], "x", 1) != 1)
 			sim_say("cannot stop the store");

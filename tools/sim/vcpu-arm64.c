@@ -188,10 +188,8 @@ static int arm64_init(struct sim_vcpu *v)
 	uc_hook h, hm;
 	uint64_t pstate = v->ctx.pstate;
 
-	if (uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &v->uc) != UC_ERR_OK) {
-		v->uc = NULL;
+	if (sim_engine_open(UC_ARCH_ARM64, UC_MODE_ARM, &v->uc))
 		return -ENOMEM;
-	}
 	for (int i = 0; i < 4; i++)
 		uc_reg_write(v->uc, UC_ARM64_REG_X0 + i, &v->ctx.regs[i]);
 	uc_reg_write(v->uc, UC_ARM64_REG_PC, &v->ctx.pc);

@@ -173,10 +173,8 @@ static int x86_init(struct sim_vcpu *v)
 	uc_hook h;
 	bool ok;
 
-	if (uc_open(UC_ARCH_X86, UC_MODE_32, &v->uc) != UC_ERR_OK) {
-		v->uc = NULL;
+	if (sim_engine_open(UC_ARCH_X86, UC_MODE_32, &v->uc))
 		return -ENOMEM;
-	}
 	for (int i = 0; i < 4; i++)
 		set(v, regs[i], (uint32_t)v->ctx.regs[i]);
 	set(v, UC_X86_REG_EIP, (uint32_t)v->ctx.pc);

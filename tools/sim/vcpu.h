@@ -237,4 +237,18 @@ void sim_time_set(struct sim *s, struct sim_vcpu *v, uint64_t singleshot, uint64
 int sim_time_start(struct sim *s);
 void sim_time_stop(struct sim *s);
 
+/**
+ * sim_engine_open - a Unicorn engine of @arch and @mode for a vCPU: the
+ * one set up ahead and waiting (engines.c), else one opened now. Any
+ * thread, any lock. returns: 0 (*uc the caller's, to uc_close); -ENOMEM
+ */
+int sim_engine_open(uc_arch arch, uc_mode mode, uc_engine **uc);
+
+/**
+ * sim_engines_start / sim_engines_stop - the thread that keeps an engine
+ * of each kind waiting (stop closes them; idempotent). start returns: 0; -errno
+ */
+int sim_engines_start(void);
+void sim_engines_stop(void);
+
 #endif
