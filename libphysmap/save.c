@@ -482,7 +482,7 @@ static int pause_whole(struct saver *s, bool *paused)
 static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, bool *logging)
 {
 	unsigned int max_rounds = o->max_rounds ? o->max_rounds : 30;
-	double downtime = (o->max_downtime_ms ? o->max_downtime_ms : 300) / 1000.0;
+	double downtime = (o->max_downtime_ms ? o->max_downtime_ms : 5) / 1000.0;
 	bool live = o->live && s->info.state == PM_HV_RUNNING;
 	long sent, dirty, prev = -1;
 	unsigned int stuck = 0;

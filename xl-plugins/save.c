@@ -352,7 +352,7 @@ static const struct pm_opt migrate_opts[] = {
 	[MIG_SSH] = { "ssh-command", required_argument, 's', "COMMAND",
 		      "instead of ssh: sh runs COMMAND HOST pxl migrate-receive (xl's -s)" },
 	[MIG_DOWNTIME] = { "max-downtime", required_argument, 'D', "MS",
-			   "stop precopy once the dirty pages would go in MS milliseconds (default 300)" },
+			   "stop precopy once the dirty pages would go in MS milliseconds (default 5)" },
 	[MIG_ROUNDS] = { "max-rounds", required_argument, 'R', "N", "precopy rounds at most (default 30)" },
 	[MIG_NON_LIVE] = { "non-live", no_argument, 'N', NULL, "pause the domain first, then send it" },
 	[MIG_QUIET] = { "quiet", no_argument, 'q', NULL, "no progress, only the final report" },

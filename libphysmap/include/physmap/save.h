@@ -47,7 +47,8 @@ struct pm_save_progress {
  * @live: send while the guest runs (precopy) rather than pausing first
  * @max_rounds: precopy rounds at most before the final one (0: 30)
  * @max_downtime_ms: stop precopy when the dirty pages would go in this
- *     long at the rate measured (0: 300)
+ *     long at the rate measured (0: 5; the pause and hand-over add
+ *     their own few milliseconds)
  * @progress: called during each round (partial, at most about five times a
  *     second) and after it (may be NULL); a save of a few pages may make
  *     no partial call
