@@ -295,11 +295,15 @@ static long send_round(struct saver *s, bool dirty, uint64_t todo)
 	return sent;
 }
 
-/* takes (and cleans) what the dirty log holds into the bitmap; returns the pages it holds */
-static long sync_dirty(struct saver *s)
+/*
+ * takes what the dirty log holds into the bitmap, cleaning it but for
+ * the @last read (the guest stopped: nothing is logged after it, and
+ * re-arming the log would cost the downtime); returns the pages it holds
+ */
+static long sync_dirty(struct saver *s, bool last)
 {
 	size_t bytes = (size_t)((s->info.max_pfn + 7) / 8);
-	long r = pm_hv_dirty_bitmap(s->hv, s->domid, 0, s->info.max_pfn, true, s->fresh);
+	long r = pm_hv_dirty_bitmap(s->hv, s->domid, 0, s->info.max_pfn, !last, s->fresh);
 	long n = 0;
 
 	if (r < 0)
@@ -506,6 +510,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 		if (sent < 0)
 			return (int)sent;
 		s->rep->rounds = 1;
+		s->rep->last_round_pages = (uint64_t)sent;
 		progress(o, 0, sent, 0, s->rep->pages_sent, now_ns() - t, true);
 		return 0;
 	}
@@ -525,7 +530,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 
 		if (sent < 0)
 			return (int)sent;
-		dirty = sync_dirty(s);
+		dirty = sync_dirty(s, false);
 		if (dirty < 0)
 			return (int)dirty;
 		s->rep->rounds = round + 1;
@@ -547,7 +552,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 		return rc;
 	t = now_ns();
 	pm__trace("save: paused");
-	if ((dirty = sync_dirty(s)) < 0)
+	if ((dirty = sync_dirty(s, true)) < 0)
 		return (int)dirty;
 	pm__trace("save: final dirty log read");
 	s->round = s->rep->rounds;
@@ -556,6 +561,7 @@ static int memory(struct saver *s, const struct pm_save_opts *o, bool *paused, b
 	if (sent < 0)
 		return (int)sent;
 	s->rep->rounds++;
+	s->rep->last_round_pages = (uint64_t)sent;
 	progress(o, s->rep->rounds - 1, sent, 0, s->rep->pages_sent, now_ns() - t, true);
 	return 0;
 }
