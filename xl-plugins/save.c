@@ -539,9 +539,9 @@ static int migrate_run(const struct pxl_args *a)
 	}
 	downtime = now_ns() - paused_at;
 	pm_domain_destroy(hv, domid);
-	printf("migrated %s: %u rounds, %llu pages, %llu bytes in %.1f ms, downtime %.1f ms\n", info.name,
-	       rep.rounds, (unsigned long long)rep.pages_sent, (unsigned long long)rep.bytes, rep.total_ns / 1e6,
-	       downtime / 1e6);
+	printf("migrated %s: %u rounds, %llu pages, %llu bytes in %.1f ms, %llu pages paused, downtime %.1f ms\n",
+	       info.name, rep.rounds, (unsigned long long)rep.pages_sent, (unsigned long long)rep.bytes,
+	       rep.total_ns / 1e6, (unsigned long long)rep.last_round_pages, downtime / 1e6);
 	ret = PXL_OK;
 out:
 	if (fd >= 0)

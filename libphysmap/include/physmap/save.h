@@ -65,11 +65,14 @@ struct pm_save_opts {
  * struct pm_save_report - what a save did
  * @paused_ns: from pausing the guest to the stream's end (downtime, but
  *     for the receiver's part)
+ * @last_round_pages: pages sent with the guest stopped (its last round;
+ *     0 for a PV guest, whose rounds are libxenguest's)
  */
 struct pm_save_report {
 	unsigned int rounds;
 	uint64_t pages_sent, bytes;
 	uint64_t total_ns, paused_ns;
+	uint64_t last_round_pages;
 	bool was_running;        /* the guest ran when the save began (and was paused by it) */
 	bool suspended;          /* ... suspended by it rather: it had said it could (control/feature-suspend) */
 };
