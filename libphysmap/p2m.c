@@ -619,13 +619,15 @@ uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn)
 }
 
 /*
- * A batch is software-pipelined: while it reads the entry of pfn i, it has
- * already walked top and mid (pages few enough to stay in the cache) for
- * pfn i + AHEAD and prefetched that entry, so the leaves' cache misses,
- * one a lookup, overlap as a flat array's loads do. An identity leaf is
+ * A batch goes a slice at a time in two passes: the first walks top and
+ * mid (pages few enough to stay in the cache) for every pfn of the slice
+ * and prefetches its entry, the second reads the entries. The leaves'
+ * cache misses, one a lookup, are then all in flight together, as a flat
+ * array's loads are (a pipeline 32 ahead kept too few in flight on this
+ * nested host: 2x a flat array, against 0.9-1.05x). An identity leaf is
  * never read: its "entry" is the pfn's own value, kept aside.
  */
-#define AHEAD 32   /* a power of two */
+#define SLICE 256
 
 static inline const uint64_t *entry_at(const struct pm_p2m *p2m, uint64_t pfn, uint64_t *aside)
 {
@@ -645,23 +647,19 @@ static inline const uint64_t *entry_at(const struct pm_p2m *p2m, uint64_t pfn, u
 int pm_p2m_lookup_batch(const struct pm_p2m *p2m, const uint64_t *pfns,
 			uint64_t *out, size_t n)
 {
-	const uint64_t *at[AHEAD];
-	uint64_t aside[AHEAD];
-	size_t i;
+	const uint64_t *at[SLICE];
+	uint64_t aside[SLICE];
 
 	read_lock();
-	for (i = 0; i < n && i < AHEAD; i++) {
-		at[i] = entry_at(p2m, pfns[i], &aside[i]);
-		__builtin_prefetch(at[i]);
-	}
-	for (i = 0; i < n; i++) {
-		size_t k = i % AHEAD;
+	for (size_t first = 0; first < n; first += SLICE) {
+		size_t len = n - first < SLICE ? n - first : SLICE;
 
-		out[i] = load_entry(at[k]);
-		if (i + AHEAD < n) {
-			at[k] = entry_at(p2m, pfns[i + AHEAD], &aside[k]);
-			__builtin_prefetch(at[k]);
+		for (size_t i = 0; i < len; i++) {
+			at[i] = entry_at(p2m, pfns[first + i], &aside[i]);
+			__builtin_prefetch(at[i]);
 		}
+		for (size_t i = 0; i < len; i++)
+			out[first + i] = load_entry(at[i]);
 	}
 	read_unlock();
 	return 0;

@@ -637,8 +637,12 @@ static void compare_bulk(struct pm_p2m *p2m, const struct model *m, uint64_t see
 	assert_int_equal(pm_p2m_lookup_batch(p2m, pfns, out, 1000), 0);
 	for (int i = 0; i < 1000; i++)
 		assert_int_equal(out[i], pfns[i] < m->max_pfn ? m->v[pfns[i]] : INV);
-	/* batches shorter and longer than the lookahead, from an offset */
-	for (size_t n = 0; n < 70; n += 7) {
+	/* batches shorter and longer than a slice (256), ending on its edges, from an offset */
+	static const size_t sizes[] = { 0, 1, 7, 70, 255, 256, 257, 511, 512, 513, 600 };
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+
 		assert_int_equal(pm_p2m_lookup_batch(p2m, pfns + 3, out, n), 0);
 		for (size_t i = 0; i < n; i++)
 			assert_int_equal(out[i], pfns[3 + i] < m->max_pfn ? m->v[pfns[3 + i]] : INV);
