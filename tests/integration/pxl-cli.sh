@@ -15,12 +15,12 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 EX=$S/docs/examples
 
-plan 32
+plan 36
 
 out=$("$PXL" help)
 is "pxl help lists xl's commands in xl help's order" "create config-update list destroy shutdown reboot pci-list pci-assignable-list pause unpause console save migrate restore migrate-receive dump-core mem-max mem-set button-press vcpu-list vcpu-pin vcpu-set vm-list info sharing sched-credit sched-credit2 domid domname rename trigger sysrq debug-keys set-parameters dmesg top network-attach network-list network-detach block-attach block-list block-detach uptime claims cpupool-list getenforce setenforce" \
 	"$(printf '%s\n' "$out" | sed -n "/^xl's commands/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
-is "then physmap's own" "help completion man board dumpdtb e820 p2m" \
+is "then physmap's own" "help completion man plugin-index board dumpdtb e820 p2m" \
 	"$(printf '%s\n' "$out" | sed -n "/^physmap's own/,/^\$/s/^  \([a-z0-9-]*\) .*/\1/p" | tr '\n' ' ' | sed 's/ $//')"
 is "pxl CMD --help is pxl help CMD" "$("$PXL" help create)" "$("$PXL" create --help)"
 out=$("$PXL" help create)
@@ -116,3 +116,19 @@ printf 'control_d\n' >"$T/caps"
 out=$(PHYSMAP_XEN_CAPABILITIES=$T/caps env -u PHYSMAP_CONNECT "$PXL" list 2>&1)
 is "in a Xen dom0 (/proc/xen/capabilities says control_d) the default backend is xen" \
 	"1 pxl list: cannot reach Xen: No such file or directory (is this a Xen dom0, with privcmd?)" "$? $out"
+
+# the plugins' index: one plugin loaded for a command, every one where it does not serve
+is "the build's index is what pxl plugin-index says of the plugin directory" \
+	"$("$PXL" plugin-index "$B/xl-plugins/.libs" | sort)" "$(sort "$B/xl-plugins/.libs/pxl-commands")"
+loaded() { local d=$1; shift; LD_DEBUG=files PXL_PLUGIN_PATH=$d "$PXL" "$@" 2>&1 >/dev/null | grep -c "file=$d/[^ ]*\.so .*dynamically loaded by"; }
+n=$(ls "$B"/xl-plugins/.libs/*.so | wc -l)
+is "pxl e820 loads its one plugin (board.so), pxl help all $n" \
+	"1 $n" "$(loaded "$B/xl-plugins/.libs" e820 "$EX/pc.cfg") $(loaded "$B/xl-plugins/.libs" help)"
+mkdir "$T/pdir"
+cp "$B"/xl-plugins/.libs/*.so "$T/pdir/"
+printf 'e820 create.so\n' >"$T/pdir/pxl-commands"
+is "an index naming the wrong plugin: pxl finds the command among all of them" "0 $n" \
+	"$(PXL_PLUGIN_PATH=$T/pdir "$PXL" e820 "$EX/pc.cfg" >/dev/null 2>&1; echo $?) $(loaded "$T/pdir" e820 "$EX/pc.cfg")"
+rm "$T/pdir/pxl-commands"
+is "a plugin directory without an index: its plugins are loaded, the command runs" "0 $n" \
+	"$(PXL_PLUGIN_PATH=$T/pdir "$PXL" e820 "$EX/pc.cfg" >/dev/null 2>&1; echo $?) $(loaded "$T/pdir" e820 "$EX/pc.cfg")"
