@@ -22,7 +22,8 @@
 # with jbd2, mbcache, crc16, crc32c_generic) in /lib/modules. --disk
 # attaches a raw image as dom0's /dev/vda (virtio): how files come out.
 # SCRIPT runs there as /xenbox-test, with xenstored, xenconsoled and Xen's
-# xl (/usr/lib/xen-4.17/bin/xl) up, blkback, netback, loop devices, xl's
+# xl (/usr/lib/xen-4.17/bin/xl, with libxl-save-helper for xl save,
+# restore and migrate) up, blkback, netback, loop devices, xl's
 # hotplug scripts and the bridge xenbr0 (dom0 10.0.0.1/24) ready; whatever
 # it prints comes out here, and its exit status is this script's.
 # Everything is bounded: the whole run by --timeout (default 600 s), Xen's
@@ -155,7 +156,7 @@ copy_in() {
 		[ -e "$ir$at" ] || { mkdir -p "$ir$(dirname "$at")"; cp -L "$lib" "$ir$at"; }
 	done
 }
-for b in xl xenstored xenconsoled xen-init-dom0; do
+for b in xl libxl-save-helper xenstored xenconsoled xen-init-dom0; do
 	copy_in "$root/usr/lib/xen-4.17/bin/$b" "/usr/lib/xen-4.17/bin/$b"
 done
 for b in xenstore-read xenstore-write xenstore-ls xenstore-list xenstore-rm xenstore-exists xenstore-chmod; do
