@@ -11,7 +11,7 @@
  * one DECREASE after a guest wrote them (the hypervisor's own rate,
  * without a guest in the loop).
  * For the round trip, the same timed loop reading a RAM word.
- * Targets (issue 8): first byte under 100 ms, balloon at least 1 GiB/s,
+ * Targets (issue 8): first byte under 100 ms, balloon at least 1 GiB/s (issue 31: 10),
  * round trip under 10 us median.
  */
 #include <stdio.h>
@@ -170,7 +170,7 @@ static void balloon(struct pm_hv *hv)
 	guest = 384.0 / 1024 / (guest / (ROUNDS / 2) / 1e9);
 	alone = 384.0 / 1024 / (alone / (ROUNDS / 2) / 1e9);
 	figure("guest.balloon_throughput", guest, "GiB/s", "the toolstack's one DECREASE of the same pages",
-	       alone, ">= 1 GiB/s", guest >= 1);
+	       alone, ">= 10 GiB/s (issue 31)", guest >= 10);
 	pm_domain_config_dispose(&cfg);
 	pm_domain_config_dispose(&touch);
 }
