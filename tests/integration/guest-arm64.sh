@@ -134,16 +134,16 @@ wait_log bal "balloon: ready"
 sim=$(pgrep -f "physmap-sim --rundir $PHYSMAP_RUNDIR")
 is "the guest reads its own name through its store ring" "store: name = bal" "$(log bal | grep '^store:')"
 is "its balloon driver says so in the store" "1" "$(store xenstore-read /local/domain/$(field bal domid)/control/feature-balloon)"
-rss0=$(rss_mib "$sim")
+rss0=$(pool_rss_mib "$sim")
 out=$("$PXL" mem-set -w bal 128m 2>&1)
 is "mem-set 128m on a 512 MiB guest: exit 0, tot_pages is 128 MiB and its two rings" "0 32770" "$? $(field bal tot_pages)"
 is "the guest gave the top 384 MiB back: a missing run in its P2M" "ram 0x40000-0x48000|missing 0x48000-0x60000" \
 	"$("$PXL" p2m bal | awk '$2 ~ /^0x4000|^0x48000/ { printf "%s%s %s", sep, $1, $2; sep = "|" }')"
-rss1=$(rss_mib "$sim")
+rss1=$(pool_rss_mib "$sim")
 if [ $((rss0 - rss1)) -ge 350 ]; then
-	ok "the simulator's resident memory dropped by about 384 MiB ($rss0 -> $rss1 MiB)"
+	ok "the simulator's resident frame pool dropped by about 384 MiB ($rss0 -> $rss1 MiB)"
 else
-	fail "the simulator's resident memory dropped by about 384 MiB" "$rss0 -> $rss1 MiB"
+	fail "the simulator's resident frame pool dropped by about 384 MiB" "$rss0 -> $rss1 MiB"
 fi
 out=$("$PXL" mem-set -w bal 512m 2>&1)
 is "mem-set 512m brings it back: one RAM run again" "0 131074 ram 0x40000-0x60002" \

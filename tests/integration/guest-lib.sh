@@ -23,7 +23,13 @@ log() {
 	if [ -n "$(tail -c 1 "$f")" ]; then head -n -1 "$f"; else cat "$f"; fi
 }
 store() { XENSTORED_PATH=$PHYSMAP_RUNDIR/xenstored.sock "$@"; }
-rss_mib() { awk '$1 == "VmRSS:" { print int($2 / 1024) }' /proc/"$1"/status; }
+# the resident MiB of a simulator's frame pool (its memfd's mappings): the
+# guests' frames alone, not the allocator's or Unicorn's own memory (under
+# ASan the process's RSS moves by tens of MiB with what its quarantine holds)
+pool_rss_mib() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { pool = /memfd:physmap-pool/ } pool && $1 == "Rss:" { kb += $2 }
+	     END { print int(kb / 1024) }' /proc/"$1"/smaps
+}
 # a field of a domain in pxl list -j (physmap's JSON)
 field() { "$PXL" list -j | sed -n "/\"name\": *\"$1\"/s/.*\"$2\": *\\(\"[^\"]*\"\\|[0-9]*\\).*/\\1/p" | tr -d '"'; }
 # waits up to 30 s for a domain's state ("gone" when it has none)
