@@ -336,14 +336,6 @@ static void progress(const struct pm_save_opts *o, unsigned int round, long sent
  * channels are then quiet, and on the other side (its suspend call
  * returning 0 there) it reconnects them to the devices made for it.
  */
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 /* waits at most @ms for the next event of @h's watches (its path changed) */
 static void watch_wait(struct xs_handle *h, uint64_t ms)
 {
@@ -368,7 +360,7 @@ static int suspend_guest(struct saver *s)
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
 	char path[64];
 	struct pm_hv_dominfo info;
-	uint64_t t0 = mono_ms(), now;
+	uint64_t t0 = now_ns() / 1000000, now;
 	int rc = 0;
 
 	if (!h)
@@ -386,7 +378,7 @@ static int suspend_guest(struct saver *s)
 		free(v);
 		if (acked)
 			break;
-		now = mono_ms();
+		now = now_ns() / 1000000;
 		if (now - t0 >= SUSPEND_ACK_MS) {
 			xs_rm(h, XBT_NULL, path);
 			rc = fail(s, -ETIMEDOUT, "the guest did not acknowledge the suspend request in %d s",
@@ -396,7 +388,7 @@ static int suspend_guest(struct saver *s)
 		watch_wait(h, SUSPEND_ACK_MS - (now - t0));
 	}
 	pm__trace("save: the guest acknowledged the suspend request");
-	for (t0 = mono_ms();;) {
+	for (t0 = now_ns() / 1000000;;) {
 		rc = pm_hv_domain_getinfo(s->hv, s->domid, &info);
 		if (rc) {
 			fail(s, rc, "waiting for it to suspend");
@@ -409,7 +401,7 @@ static int suspend_guest(struct saver *s)
 				  info.state == PM_HV_CRASHED ? "crashed" : "shut down");
 			goto out;
 		}
-		now = mono_ms();
+		now = now_ns() / 1000000;
 		if (now - t0 >= SUSPEND_DONE_MS) {
 			rc = fail(s, -ETIMEDOUT, "the guest acknowledged the suspend request but did not suspend in %d s",
 				  SUSPEND_DONE_MS / 1000);
