@@ -22,8 +22,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /*
  * Inline liburcu's read-side fast path, except under sanitizers: TSan would
@@ -99,10 +101,30 @@ static const struct mid mid_identity __attribute__((aligned(4096))) = {
 #define MID_MISSING  ((struct mid *)&mid_missing)
 #define MID_IDENTITY ((struct mid *)&mid_identity)
 
+/*
+ * The top level has room for every mid PM_P2M_MAX_PFN needs; the entries
+ * past top_entries are never written and read as NULL (the struct is an
+ * anonymous mapping, 32 MiB reserved, a page or so committed), so that a
+ * lookup bounds the pfn against a constant.
+ */
+#define TOP_ROOM (PM_P2M_MAX_PFN >> PM_P2M_MID_SHIFT)
+
 struct pm_p2m {
+	/*
+	 * The front, struct pm__p2m_front in the tree's own types: what every
+	 * lookup reads, one cache line of it. @recycled is bumped before pages
+	 * unpublished by a write are handed on to be written again. The top
+	 * level is front_top, but for a tree whose lookups take the read
+	 * section (another allocator's, or under ThreadSanitizer): front_top
+	 * is NULL there, the top a separate array.
+	 */
+	uint64_t recycled;
+	const struct leaf *identity;
+	struct mid *front_top[TOP_ROOM];
+	struct mid **top;
+
 	uint64_t max_pfn;
 	uint64_t top_entries;
-	struct mid **top;
 	struct pm_p2m_allocator alloc;
 	struct pm_pagepool *own_pool;  /* the default allocator's, or NULL */
 	pthread_mutex_t lock;          /* serialises writers */
@@ -115,15 +137,36 @@ struct pm_p2m {
 	size_t pool_n, pool_cap;
 	size_t reserved;               /* pool pages kept between writes */
 
-	/* pages unpublished by the current write, freed after a grace period */
+	/* pages unpublished by the current write, freed after a grace period;
+	 * a mid's pointer carries MID_TAG */
 	void **retired;
 	size_t retired_n, retired_cap;
+
+	/*
+	 * The default allocator's trees keep their mids: a mid leaves the tree
+	 * for this list, after its grace period, and comes back only as a mid
+	 * (see pm_p2m_lookup). spare_cap >= mids_owned >= spare_n always, so
+	 * that giving one back, in the call_rcu thread, never allocates.
+	 */
+	bool keep_mids;
+	pthread_mutex_t spare_lock;
+	void **spare;
+	size_t spare_n, spare_cap;
+	size_t mids_owned;             /* under the writer lock */
 };
+
+_Static_assert(offsetof(struct pm_p2m, recycled) == offsetof(struct pm__p2m_front, recycled) &&
+	       offsetof(struct pm_p2m, identity) == offsetof(struct pm__p2m_front, identity) &&
+	       offsetof(struct pm_p2m, front_top) == offsetof(struct pm__p2m_front, top) &&
+	       sizeof(((struct pm_p2m *)0)->front_top) == sizeof(((struct pm__p2m_front *)0)->top),
+	       "the front is where the inline lookup reads it");
+
+#define MID_TAG ((uintptr_t)1)
 
 /* A batch of retired pages waiting for a grace period. */
 struct deferred {
 	struct rcu_head head;
-	struct pm_p2m_allocator alloc;
+	struct pm_p2m *p2m;            /* outlives it: pm_p2m_free waits */
 	size_t n;
 	void *pages[];
 };
@@ -255,6 +298,14 @@ static int reserve(struct pm_p2m *p2m, size_t need, size_t retire)
 	int rc;
 
 	(void)grow(&p2m->retired, &p2m->retired_cap, p2m->retired_n + retire);
+	if (p2m->keep_mids) {
+		/* room on the spare list for every mid this write may add */
+		pthread_mutex_lock(&p2m->spare_lock);
+		rc = grow(&p2m->spare, &p2m->spare_cap, p2m->mids_owned + need);
+		pthread_mutex_unlock(&p2m->spare_lock);
+		if (rc)
+			return rc;
+	}
 	if (need <= p2m->pool_n)
 		return 0;
 	rc = grow(&p2m->pool, &p2m->pool_cap, need);
@@ -283,8 +334,35 @@ static void *pool_take(struct pm_p2m *p2m)
 }
 
 /*
+ * Hand on @n retired pages whose grace period has passed: a kept mid to
+ * the spare list, every other page to the allocator. The generation moves
+ * first, so that a lookup that read one of them before it left the tree
+ * sees the bump before it could see the page written again.
+ */
+static void release(struct pm_p2m *p2m, void *const *pages, size_t n)
+{
+	if (n == 0)
+		return;
+	__atomic_fetch_add(&p2m->recycled, 1, __ATOMIC_RELAXED);
+#if !defined(__SANITIZE_THREAD__)   /* TSan's lookups do not read it */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+#endif
+	for (size_t i = 0; i < n; i++) {
+		void *page = (void *)((uintptr_t)pages[i] & ~MID_TAG);
+
+		if (p2m->keep_mids && ((uintptr_t)pages[i] & MID_TAG)) {
+			pthread_mutex_lock(&p2m->spare_lock);
+			p2m->spare[p2m->spare_n++] = page;
+			pthread_mutex_unlock(&p2m->spare_lock);
+		} else {
+			p2m->alloc.free_page(p2m->alloc.opaque, page);
+		}
+	}
+}
+
+/*
  * Every retired page is already unreachable. When the list is full, wait
- * for a grace period and free what it holds: safe under the writer lock,
+ * for a grace period and release what it holds: safe under the writer lock,
  * since readers never take it. So retiring never fails.
  */
 static void retire(struct pm_p2m *p2m, void *page)
@@ -292,8 +370,7 @@ static void retire(struct pm_p2m *p2m, void *page)
 	if (p2m->retired_n == p2m->retired_cap) {
 		urcu_bp_synchronize_rcu();
 		TSAN_ACQUIRE(&tsan_grace_period);
-		for (size_t i = 0; i < p2m->retired_n; i++)
-			p2m->alloc.free_page(p2m->alloc.opaque, p2m->retired[i]);
+		release(p2m, p2m->retired, p2m->retired_n);
 		p2m->retired_n = 0;
 	}
 	p2m->retired[p2m->retired_n++] = page;
@@ -305,8 +382,7 @@ static void free_deferred(struct rcu_head *head)
 
 	TSAN_ACQUIRE(d);
 	TSAN_ACQUIRE(&tsan_grace_period);
-	for (size_t i = 0; i < d->n; i++)
-		d->alloc.free_page(d->alloc.opaque, d->pages[i]);
+	release(d->p2m, d->pages, d->n);
 	free(d);
 	TSAN_RELEASE(&tsan_barrier);
 }
@@ -323,7 +399,7 @@ static void finish_write(struct pm_p2m *p2m)
 					    p2m->retired_n * sizeof(void *));
 
 		if (d) {
-			d->alloc = p2m->alloc;
+			d->p2m = p2m;
 			d->n = p2m->retired_n;
 			memcpy(d->pages, p2m->retired, d->n * sizeof(void *));
 			TSAN_RELEASE(d);
@@ -331,9 +407,7 @@ static void finish_write(struct pm_p2m *p2m)
 		} else {
 			urcu_bp_synchronize_rcu();
 			TSAN_ACQUIRE(&tsan_grace_period);
-			for (size_t i = 0; i < p2m->retired_n; i++)
-				p2m->alloc.free_page(p2m->alloc.opaque,
-						     p2m->retired[i]);
+			release(p2m, p2m->retired, p2m->retired_n);
 		}
 		p2m->retired_n = 0;
 	}
@@ -398,7 +472,25 @@ static void retire_mid(struct pm_p2m *p2m, struct mid *mid)
 	}
 	stat_add(&p2m->stats.mids, -1);
 	stat_add(&p2m->stats.bytes, -PM_P2M_PAGE_SIZE);
-	retire(p2m, mid);
+	retire(p2m, (void *)((uintptr_t)mid | MID_TAG));
+}
+
+/* A page for a new mid: a spare one if the tree keeps them, else the pool's. */
+static struct mid *take_mid(struct pm_p2m *p2m)
+{
+	struct mid *mid = NULL;
+
+	if (!p2m->keep_mids)
+		return pool_take(p2m);
+	pthread_mutex_lock(&p2m->spare_lock);
+	if (p2m->spare_n)
+		mid = p2m->spare[--p2m->spare_n];
+	pthread_mutex_unlock(&p2m->spare_lock);
+	if (!mid) {
+		mid = pool_take(p2m);
+		p2m->mids_owned++;
+	}
+	return mid;
 }
 
 /* The real mid for top entry @t, copying a sentinel from the pool. */
@@ -408,8 +500,11 @@ static struct mid *materialise_mid(struct pm_p2m *p2m, uint64_t t)
 
 	if (!is_sentinel_mid(old))
 		return old;
-	mid = pool_take(p2m);
-	memcpy(mid, old, sizeof(*mid));
+	mid = take_mid(p2m);
+	/* a spare mid may still be read by a lookup that is about to retry:
+	 * every pointer it reads must be whole */
+	for (unsigned m = 0; m < PER_PAGE; m++)
+		__atomic_store_n(&mid->l[m], old->l[m], __ATOMIC_RELAXED);
 	stat_add(&p2m->stats.mids, 1);
 	stat_add(&p2m->stats.bytes, PM_P2M_PAGE_SIZE);
 	stat_add(old == MID_MISSING ? &p2m->stats.mid_to_missing :
@@ -488,16 +583,29 @@ int pm_p2m_create(uint64_t max_pfn, const struct pm_p2m_allocator *alloc,
 	if (alloc && (!alloc->alloc_page || !alloc->free_page))
 		return -EINVAL;
 
-	p2m = calloc(1, sizeof(*p2m));
-	if (!p2m) {
-		rc = -ENOMEM;
-		goto out;
+	{
+		void *map = mmap(NULL, sizeof(*p2m), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (map == MAP_FAILED) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		p2m = map;
 	}
+	p2m->identity = IDENTITY;
 	p2m->max_pfn = max_pfn;
 	p2m->top_entries = (max_pfn + MID_PFNS - 1) >> PM_P2M_MID_SHIFT;
+	/* lookups without a read section only over the pool's pages: it
+	 * never unmaps one while the tree lives (see pm_p2m_lookup) */
+	p2m->top = NULL;
 	if (alloc) {
 		p2m->alloc = *alloc;
 	} else {
+		p2m->keep_mids = true;
+#if !defined(__SANITIZE_THREAD__)
+		p2m->top = p2m->front_top;
+#endif
 		p2m->own_pool = pm__pagepool_new();
 		if (!p2m->own_pool) {
 			rc = -ENOMEM;
@@ -509,7 +617,8 @@ int pm_p2m_create(uint64_t max_pfn, const struct pm_p2m_allocator *alloc,
 			.opaque = p2m->own_pool,
 		};
 	}
-	p2m->top = malloc(p2m->top_entries * sizeof(*p2m->top));
+	if (!p2m->top)
+		p2m->top = malloc(p2m->top_entries * sizeof(*p2m->top));
 	if (!p2m->top) {
 		rc = -ENOMEM;
 		goto out;
@@ -521,6 +630,7 @@ int pm_p2m_create(uint64_t max_pfn, const struct pm_p2m_allocator *alloc,
 	if (rc)
 		goto out;
 	pthread_mutex_init(&p2m->lock, NULL);
+	pthread_mutex_init(&p2m->spare_lock, NULL);
 	p2m->stats.top_entries = p2m->top_entries;
 	p2m->stats.top_to_mid_missing = p2m->top_entries;
 	p2m->stats.bytes = p2m->top_entries * sizeof(*p2m->top);
@@ -530,9 +640,10 @@ int pm_p2m_create(uint64_t max_pfn, const struct pm_p2m_allocator *alloc,
 out:
 	if (p2m) {
 		pm__pagepool_free(p2m->own_pool);
-		free(p2m->top);
+		if (p2m->top != p2m->front_top)
+			free(p2m->top);
 		free(p2m->retired);
-		free(p2m);
+		munmap(p2m, sizeof(*p2m));
 	}
 	return rc;
 }
@@ -555,15 +666,21 @@ void pm_p2m_free(struct pm_p2m *p2m)
 		p2m->alloc.free_page(p2m->alloc.opaque, mid);
 	}
 	for (size_t i = 0; i < p2m->retired_n; i++)
-		p2m->alloc.free_page(p2m->alloc.opaque, p2m->retired[i]);
+		p2m->alloc.free_page(p2m->alloc.opaque,
+				     (void *)((uintptr_t)p2m->retired[i] & ~MID_TAG));
 	for (size_t i = 0; i < p2m->pool_n; i++)
 		p2m->alloc.free_page(p2m->alloc.opaque, p2m->pool[i]);
+	for (size_t i = 0; i < p2m->spare_n; i++)
+		p2m->alloc.free_page(p2m->alloc.opaque, p2m->spare[i]);
 	pthread_mutex_destroy(&p2m->lock);
+	pthread_mutex_destroy(&p2m->spare_lock);
 	pm__pagepool_free(p2m->own_pool);
 	free(p2m->retired);
 	free(p2m->pool);
-	free(p2m->top);
-	free(p2m);
+	free(p2m->spare);
+	if (p2m->top != p2m->front_top)
+		free(p2m->top);
+	munmap(p2m, sizeof(*p2m));
 }
 
 uint64_t pm_p2m_max_pfn(const struct pm_p2m *p2m)
@@ -606,7 +723,8 @@ static inline uint64_t lookup_rcu(const struct pm_p2m *p2m, uint64_t pfn)
 	return load_entry(&leaf->e[LEAF_IDX(pfn)]);
 }
 
-uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn)
+/* The lookup in a read section: another allocator's tree, or a retry. */
+uint64_t pm__p2m_lookup_slow(const struct pm_p2m *p2m, uint64_t pfn)
 {
 	uint64_t v;
 
@@ -616,6 +734,24 @@ uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn)
 	v = lookup_rcu(p2m, pfn);
 	read_unlock();
 	return v;
+}
+
+/*
+ * The lookup the header inlines reads the generation, walks, and reads
+ * the generation again; if no page left the tree to be written again in
+ * between, what it read was the tree. Over the default allocator's pages
+ * it needs no read section (one cost 3x the walk: it keeps fewer
+ * lookups' cache misses in flight). What makes reading a page that has
+ * left the tree harmless: the pool never unmaps one while the tree lives,
+ * and a mid is only ever reused as a mid, so the pointer taken from it is
+ * some leaf's (or a sentinel's); a leaf's entry is only a number, checked
+ * by the generation before it is returned. A pfn at or past max_pfn reads
+ * as missing from the tree itself (no write reaches it; past the last mid
+ * the top entry is NULL). Here is the exported copy, for a call.
+ */
+uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn)
+{
+	return pm__p2m_lookup_inline(p2m, pfn);
 }
 
 /*

@@ -8,8 +8,13 @@
  * lookup's leaf seldom misses the TLB; but the first, so that a small
  * guest's tree costs its few pages, not 2 MiB) handed out page by page; a page
  * given back goes on its chunk's free list, and a chunk none of whose pages
- * is in use is unmapped, but for one kept (a page that comes and goes must
- * not map and unmap 2 MiB each time).
+ * is in use is discarded, but for one kept (a page that comes and goes must
+ * not fault 2 MiB in each time): its memory goes back to the kernel
+ * (MADV_DONTNEED) and the chunk is cut again from its start when pages are
+ * wanted. No chunk is unmapped before the pool is freed: the tree's
+ * lookups may read a page after it was given back (they retry when the
+ * tree's generation moved; see pm_p2m_lookup), so a page must stay
+ * readable, if not meaningful, as long as the tree.
  *
  * Pages are taken under the tree's writer lock and given back from
  * liburcu's call_rcu thread, so the pool has its own lock.
@@ -38,7 +43,7 @@ struct pm_pagepool {
 	struct chunk *chunks;  /* sorted by base */
 	size_t nr, cap;
 	size_t cur;            /* a chunk with room, if cur < nr */
-	size_t empty;          /* chunks with no page in use: at most one is kept */
+	size_t empty;          /* chunks with no page in use whose memory is kept: one at most */
 };
 
 struct pm_pagepool *pm__pagepool_new(void)
@@ -158,16 +163,13 @@ void pm__pagepool_give(void *opaque, void *page)
 	c = &pp->chunks[lo];
 	memcpy(page, &c->free, sizeof(void *));
 	c->free = page;
-	/* an empty chunk is kept for the next page, unless one already is */
+	/* an empty chunk is kept for the next page, unless one already is;
+	 * another is discarded (a failed madvise only keeps the memory) */
 	if (--c->used == 0 && ++pp->empty > 1) {
 		pp->empty--;
-		munmap(c->base, CHUNK_SIZE);
-		memmove(c, c + 1, (pp->nr - lo - 1) * sizeof(*c));
-		pp->nr--;
-		if (pp->cur > lo)
-			pp->cur--;
-		else if (pp->cur == lo)
-			pp->cur = pp->nr;
+		(void)madvise(c->base, CHUNK_SIZE, MADV_DONTNEED);
+		c->free = NULL;
+		c->carved = 0;
 	}
 	pthread_mutex_unlock(&pp->lock);
 }

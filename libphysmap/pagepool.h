@@ -32,8 +32,9 @@ void *pm__pagepool_alloc(void *pool);
 
 /**
  * pm__pagepool_give - give back a page pm__pagepool_alloc() returned
- * Thread-safe. A chunk whose every page is back is unmapped. A page from
- * elsewhere aborts.
+ * Thread-safe. A chunk whose every page is back gives its memory back to
+ * the kernel (one such chunk's is kept) but stays mapped, readable, until
+ * pm__pagepool_free(). A page from elsewhere aborts.
  */
 void pm__pagepool_give(void *pool, void *page);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <cmocka.h>
+#include <urcu/urcu-bp.h>
 
 #include "physmap/p2m.h"
 #include "p2m-internal.h"
@@ -778,6 +779,97 @@ static void p2m_allocation_failure_leaves_tree_unchanged(void **state)
 	free(m.v);
 }
 
+/* --- the lookup without a read section ----------------------------------- */
+
+/*
+ * Past max_pfn a lookup reads missing, whether the tree answers it (the
+ * rest of the last leaf and mid: no write reaches them, even an identity
+ * range ending at max_pfn), the top's unused room (NULL) or the bound;
+ * inline and through the exported call, on both kinds of tree.
+ */
+static void p2m_lookup_past_max_pfn_reads_missing(void **state)
+{
+	const uint64_t max = 2 * MID + 3 * LEAF + 100;
+	const uint64_t past[] = { max, max + 1, (max | (LEAF - 1)), 3 * MID - 1, 3 * MID,
+				  PM_P2M_MAX_PFN - 1, PM_P2M_MAX_PFN, UINT64_MAX };
+	uint64_t (*call)(const struct pm_p2m *, uint64_t) = pm_p2m_lookup;
+	struct counting_alloc c = { 0 };
+	struct pm_p2m_allocator a = counting_allocator(&c);
+
+	(void)state;
+	for (int kind = 0; kind < 2; kind++) {
+		struct pm_p2m *p2m = NULL;
+
+		assert_int_equal(pm_p2m_create(max, kind ? &a : NULL, &p2m), 0);
+		assert_int_equal(pm_p2m_set_identity(p2m, 0, max), (long)max);
+		assert_int_equal(pm_p2m_set_range(p2m, max - 50, 7, 50), 0);
+		expect_entry(p2m, max - 51, ID(max - 51));
+		expect_entry(p2m, max - 1, 7 + 49);
+		assert_int_equal(call(p2m, max - 1), 7 + 49);
+		assert_int_equal(call(p2m, 5), ID(5));
+		for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++) {
+			expect_entry(p2m, past[i], INV);
+			assert_int_equal(call(p2m, past[i]), INV);
+		}
+		pm_p2m_free(p2m);
+	}
+	assert_int_equal(c.live, 0);
+}
+
+static int page_address(void *opaque, const void *page, int level,
+			enum pm_p2m_page_kind kind, uint64_t *mfn)
+{
+	(void)opaque;
+	(void)level;
+	(void)kind;
+	*mfn = (uint64_t)(uintptr_t)page;
+	return 0;
+}
+
+/*
+ * On the default allocator, a mid that left the tree comes back only as a
+ * mid (a lookup that read it late takes a leaf's pointer from it, never a
+ * number), after the generation moved; another allocator's tree gets its
+ * mids back, and its lookups take the call (its front's top is NULL).
+ */
+static void p2m_default_tree_reuses_a_mid_only_as_a_mid(void **state)
+{
+	struct pm_p2m *p2m = new_tree(2 * MID);
+	const struct pm__p2m_front *front = (const void *)p2m;
+	uint64_t leaves[2 * 512], mids[2], gen, first_mid;
+	struct counting_alloc c = { 0 };
+	struct pm_p2m_allocator a = counting_allocator(&c);
+
+	(void)state;
+	assert_int_equal(pm_p2m_set_range(p2m, 0, 1000, MID), 0);
+	assert_int_equal(pm_p2m_frame_lists(p2m, page_address, NULL, leaves, 1024, mids, 2), 0);
+	first_mid = mids[0];
+	assert_non_null(front->top[0]);
+	assert_int_equal((uintptr_t)front->top[0], first_mid);
+	gen = front->recycled;
+	assert_int_equal(pm_p2m_clear_range(p2m, 0, MID), 0);
+	urcu_bp_barrier();   /* its grace period has passed: handed on */
+	assert_true(front->recycled > gen);
+	/* the next mid is that page again; the leaves, pages of the pool */
+	assert_int_equal(pm_p2m_set_range(p2m, MID, 5000, 2 * LEAF), 0);
+	assert_int_equal(pm_p2m_frame_lists(p2m, page_address, NULL, leaves, 1024, mids, 2), 0);
+	assert_int_equal(mids[1], first_mid);
+	for (int i = 0; i < 1024; i++)
+		assert_true(leaves[i] != first_mid);
+	expect_entry(p2m, MID + 1, 5001);
+	expect_entry(p2m, 1, INV);
+	pm_p2m_free(p2m);
+
+	assert_int_equal(pm_p2m_create(2 * MID, &a, &p2m), 0);
+	front = (const void *)p2m;
+	assert_int_equal(pm_p2m_set_range(p2m, 0, 1000, MID), 0);
+	assert_null(front->top[0]);
+	expect_entry(p2m, 7, 1007);
+	assert_int_equal(pm_p2m_clear_range(p2m, 0, MID), 0);
+	pm_p2m_free(p2m);
+	assert_int_equal(c.live, 0);
+}
+
 static int page_cmp(const void *a, const void *b)
 {
 	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
@@ -792,11 +884,20 @@ static bool mapped(const void *page)
 	return mincore((void *)page, 4096, &v) == 0;
 }
 
+static bool resident(const void *page)
+{
+	unsigned char v = 0;
+
+	return mincore((void *)page, 4096, &v) == 0 && (v & 1);
+}
+
 /*
  * The default allocator: aligned, distinct pages; a page given back comes
- * out again; of two chunks wholly given back, one is unmapped and one kept.
+ * out again; of two chunks wholly given back, one keeps its memory and one
+ * gives it to the kernel, both still mapped (a lookup may read a page the
+ * tree gave back) until the pool is freed.
  */
-static void pagepool_reuses_pages_and_unmaps_all_but_one_empty_chunk(void **state)
+static void pagepool_reuses_pages_and_discards_all_but_one_empty_chunk(void **state)
 {
 	enum { N = 3 * 512 };
 	struct pm_pagepool *pool = pm__pagepool_new();
@@ -815,11 +916,14 @@ static void pagepool_reuses_pages_and_unmaps_all_but_one_empty_chunk(void **stat
 	qsort(sorted, N, sizeof(*sorted), page_cmp);
 	for (int i = 1; i < N; i++)
 		assert_true(sorted[i] != sorted[i - 1]);
-	/* the second and third chunks' pages all back: one chunk stays */
+	/* the second and third chunks' pages all back: one chunk's memory
+	 * stays, the other's is the kernel's again; both read without a fault */
 	for (int i = 512; i < N; i++)
 		pm__pagepool_give(pool, pages[i]);
-	still = mapped(pages[512]) + mapped(pages[1024]);
+	still = resident(pages[512]) + resident(pages[1024]);
 	assert_int_equal(still, 1);
+	assert_true(mapped(pages[512]) && mapped(pages[1024]));
+	assert_true(*(volatile unsigned char *)((char *)pages[resident(pages[512]) ? 1024 : 512] + 100) == 0);
 	/* a page given back is handed out again: no new chunk is mapped */
 	pm__pagepool_give(pool, pages[7]);
 	void *again = pm__pagepool_alloc(pool);
@@ -858,7 +962,9 @@ int main(void)
 		cmocka_unit_test(p2m_frame_lists_name_every_leaf_and_mid),
 		cmocka_unit_test(p2m_matches_flat_array_over_random_operations),
 		cmocka_unit_test(p2m_allocation_failure_leaves_tree_unchanged),
-		cmocka_unit_test(pagepool_reuses_pages_and_unmaps_all_but_one_empty_chunk),
+		cmocka_unit_test(p2m_lookup_past_max_pfn_reads_missing),
+		cmocka_unit_test(p2m_default_tree_reuses_a_mid_only_as_a_mid),
+		cmocka_unit_test(pagepool_reuses_pages_and_discards_all_but_one_empty_chunk),
 	};
 
 	return cmocka_run_group_tests_name("p2m", tests, NULL, NULL);

@@ -30,6 +30,9 @@
  * A reader sees each entry either before or after a concurrent write, never
  * torn. Replaced pages are freed after an RCU grace period (liburcu's
  * "bulletproof" flavour, so reader threads need no registration).
+ * pm_p2m_lookup() on a tree of the default allocator takes no read section
+ * at all: it checks a generation the writer moves before a page that left
+ * the tree is written again, and retries in a read section if it moved.
  */
 #ifndef PHYSMAP_P2M_H
 #define PHYSMAP_P2M_H
@@ -122,12 +125,77 @@ uint64_t pm_p2m_max_pfn(const struct pm_p2m *p2m);
 
 /**
  * pm_p2m_lookup - the entry for @pfn
- * Lock-free; safe against concurrent writers.
+ * Lock-free; safe against concurrent writers. Compiled inline into the
+ * caller (GCC and Clang; the library exports it too): over a tree of the
+ * default allocator it needs no read section and no call.
  * returns: the mfn (possibly with PM_P2M_FOREIGN_BIT), `pfn |
  *   PM_P2M_IDENTITY_BIT` for identity, PM_P2M_INVALID for missing and for
  *   any pfn >= max_pfn.
  */
 uint64_t pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn);
+
+/*
+ * What the inline lookup reads: the front of every tree. Not API: it
+ * changes only with the library's soname. How a lookup may read the tree
+ * without a read section, and why that is safe, is told in p2m.c.
+ */
+struct pm__p2m_front {
+	uint64_t recycled;                  /* the generation */
+	const uint64_t *identity;           /* the identity sentinel leaf */
+	const uint64_t *const *top[PM_P2M_MAX_PFN >> PM_P2M_MID_SHIFT];  /* NULL: call */
+};
+
+/**
+ * pm__p2m_lookup_slow - pm_p2m_lookup() in a read section: what the
+ * inline lookup calls when it cannot read the tree on its own
+ * returns: as pm_p2m_lookup()
+ */
+uint64_t pm__p2m_lookup_slow(const struct pm_p2m *p2m, uint64_t pfn);
+
+#if defined(__GNUC__)
+/* inline only (no symbol anywhere), so that p2m.c's exported copy is this */
+extern __inline__ __attribute__((__gnu_inline__, __always_inline__)) uint64_t
+pm__p2m_lookup_inline(const struct pm_p2m *p2m, uint64_t pfn)
+{
+#if defined(__SANITIZE_THREAD__)
+	/* ThreadSanitizer knows no fences: the read section it understands */
+	return pm__p2m_lookup_slow(p2m, pfn);
+#else
+	const struct pm__p2m_front *f = (const struct pm__p2m_front *)(const void *)p2m;
+	uint64_t gen = __atomic_load_n(&f->recycled, __ATOMIC_ACQUIRE), v;
+	const uint64_t *const *mid;
+	const uint64_t *leaf;
+
+	if (pfn >= PM_P2M_MAX_PFN)
+		return PM_P2M_INVALID;
+	mid = __atomic_load_n(&f->top[pfn >> PM_P2M_MID_SHIFT], __ATOMIC_ACQUIRE);
+	if (!mid)
+		return pm__p2m_lookup_slow(p2m, pfn);
+#ifdef PM__P2M_LOOKUP_STALL
+	PM__P2M_LOOKUP_STALL();   /* a test's: here pages may leave the tree */
+#endif
+	leaf = __atomic_load_n(&mid[(pfn >> PM_P2M_LEAF_SHIFT) & (PM_P2M_PER_PAGE - 1)],
+			       __ATOMIC_ACQUIRE);
+#ifdef PM__P2M_LOOKUP_STALL
+	PM__P2M_LOOKUP_STALL();
+#endif
+	if (leaf == f->identity)
+		v = pfn | PM_P2M_IDENTITY_BIT;
+	else
+		v = __atomic_load_n(&leaf[pfn & (PM_P2M_PER_PAGE - 1)], __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&f->recycled, __ATOMIC_RELAXED) != gen)
+		return pm__p2m_lookup_slow(p2m, pfn);
+	return v;
+#endif
+}
+
+extern __inline__ __attribute__((__gnu_inline__, __always_inline__)) uint64_t
+pm_p2m_lookup(const struct pm_p2m *p2m, uint64_t pfn)
+{
+	return pm__p2m_lookup_inline(p2m, pfn);
+}
+#endif
 
 /**
  * pm_p2m_lookup_batch - pm_p2m_lookup() of @n pfns, in one read-side section
