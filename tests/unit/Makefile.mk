@@ -16,6 +16,12 @@ tests_unit_test_stream_CFLAGS = $(PM_UNIT_CFLAGS)
 tests_unit_test_stream_LDADD = $(PM_UNIT_LDADD)
 TESTS += tests/unit/test-stream
 
+check_PROGRAMS += tests/unit/test-kernel
+tests_unit_test_kernel_SOURCES = tests/unit/test-kernel.c
+tests_unit_test_kernel_CFLAGS = $(PM_UNIT_CFLAGS)
+tests_unit_test_kernel_LDADD = $(PM_UNIT_LDADD)
+TESTS += tests/unit/test-kernel
+
 check_PROGRAMS += tests/unit/test-p2m
 tests_unit_test_p2m_SOURCES = tests/unit/test-p2m.c tests/unit/p2m-testlib.h
 tests_unit_test_p2m_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
