@@ -616,25 +616,14 @@ static __attribute__((noinline, cold)) void translate_unassigned(const struct pm
  * (a bypassed level's index bits did not match). The length is clamped
  * to the section's end.
  */
-static __attribute__((noinline)) void translate_checked(const struct pm_dispatch *d, uint64_t addr,
-							uint64_t len, struct pm_section *out,
-							const struct pm_fr **fr)
+static __attribute__((noinline)) void translate_leaf(const struct pm_dispatch *d, uint64_t addr,
+						     uint64_t len, uint32_t e, struct pm_section *out,
+						     const struct pm_fr **fr)
 {
 	uint64_t page = addr >> PAGE_BITS, rest;
-	uint32_t e = d->root, sec;
-	unsigned sh = 0;               /* the root is a leaf or a bypass pointer */
+	uint32_t sec = SEC_OF(e);
 	const struct pm_dsection *s;
 
-	while (!IS_LEAF(e)) {
-		if (IS_PLAIN(e)) {
-			sh -= L2_BITS;
-		} else {
-			sh = L2_BITS * BYPASS_LEVEL(e);
-			e = PLAIN(BYPASS_NODE(e));
-		}
-		e = ENTRIES(d)[e + ((page >> sh) & (L2_SIZE - 1))];
-	}
-	sec = SEC_OF(e);
 	if (!covers(&d->bounds[sec], addr)) {
 		size_t lo = 0, hi = d->nr_subpages;
 
@@ -667,6 +656,26 @@ static __attribute__((noinline)) void translate_checked(const struct pm_dispatch
 		*fr = d->ranges[sec];
 }
 
+static __attribute__((noinline)) void translate_checked(const struct pm_dispatch *d, uint64_t addr,
+							uint64_t len, struct pm_section *out,
+							const struct pm_fr **fr)
+{
+	uint64_t page = addr >> PAGE_BITS;
+	uint32_t e = d->root;
+	unsigned sh = 0;               /* the root is a leaf or a bypass pointer */
+
+	while (!IS_LEAF(e)) {
+		if (IS_PLAIN(e)) {
+			sh -= L2_BITS;
+		} else {
+			sh = L2_BITS * BYPASS_LEVEL(e);
+			e = PLAIN(BYPASS_NODE(e));
+		}
+		e = ENTRIES(d)[e + ((page >> sh) & (L2_SIZE - 1))];
+	}
+	translate_leaf(d, addr, len, e, out, fr);
+}
+
 /*
  * The lookup. The fast path answers an access inside one page whose leaf
  * is not marked CHECK, found by plain pointers from the root's node after
@@ -676,9 +685,11 @@ static __attribute__((noinline)) void translate_checked(const struct pm_dispatch
  * section is the region and the offset's delta (16 bytes), and the length
  * asked for stands. The MRU entry is the last level-0 node the fast path
  * ended in: a page of its block takes its leaf from there, and the leaf
- * decides as the walk's would. Everything else (an access that leaves its
- * page, a leaf marked CHECK, a bypass pointer below the root, a root that
- * is a leaf) takes the checked path, out of line.
+ * decides as the walk's would. A leaf marked CHECK found so (this page's
+ * own: a shared page's first piece, most often) goes to its bounds and
+ * sub-pages out of line, without walking again; everything else (an
+ * access that leaves its page, a bypass pointer below the root, a root
+ * that is a leaf) takes the checked path, out of line.
  */
 static inline __attribute__((always_inline)) void
 translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_section *out,
@@ -694,8 +705,10 @@ translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_se
 	if (mru.block == page >> L2_BITS && mru.gen == d->gen) {
 		uint32_t e = ENTRIES(d)[mru.node + (page & (L2_SIZE - 1))];   /* a leaf */
 
-		if (__builtin_expect(e & CHECK, 0))
-			goto checked;
+		if (__builtin_expect(e & CHECK, 0)) {
+			translate_leaf(d, addr, len, e, out, fr);
+			return;
+		}
 		s = (const struct pm_dsection *)(d->leaf_base + e);
 	} else {
 		unsigned sh = d->walk_shift;
@@ -711,8 +724,12 @@ translate(const struct pm_dispatch *d, uint64_t addr, uint64_t len, struct pm_se
 			i = e + ((page >> sh) & (L2_SIZE - 1));
 			e = ENTRIES(d)[i];
 		}
-		if (__builtin_expect(e & (BYPASS | CHECK), 0))   /* a leaf has LEAF, not BYPASS */
-			goto checked;
+		if (__builtin_expect(e & (BYPASS | CHECK), 0)) {   /* a leaf has LEAF, not BYPASS */
+			if (e & BYPASS)
+				goto checked;
+			translate_leaf(d, addr, len, e, out, fr);   /* this page's own leaf */
+			return;
+		}
 		s = (const struct pm_dsection *)(d->leaf_base + e);
 		if (__builtin_expect(sh == 0, 1)) {   /* a level-0 node's leaf */
 			uint64_t g = d->gen;
