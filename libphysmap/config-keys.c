@@ -30,7 +30,7 @@
 
 /* the keys physmap honours: what each backend does with them */
 static const struct pm_config_key honoured[] = {
-	{ "board", NULL, "physmap's own: the machine the guest gets (pc, q35, virt, xenarm; default pc)", NULL },
+	{ "board", NULL, "physmap's own: the machine the guest gets (pc, q35, virt, xenarm; default pc, whose PVH domain on Xen has no emulated devices without the key, as xl's)", NULL },
 	{ "gic_version", NULL, "the virt and xenarm boards' GIC: v2 or v3 (another board warns and ignores it)", NULL },
 	{ "vuart", NULL, "the xenarm board's: sbsa_uart, Xen's emulated PL011 (another board warns and ignores it)", NULL },
 	{ "name", NULL, "the domain's name: 1-49 letters, digits, _ . - (63, less the 14 of NAME--migratedaway); "

@@ -655,6 +655,7 @@ static int resolve(struct loader *l)
 	if ((rc = get_str(l, "board", &board)))
 		return rc;
 	l->board = pm_board_find(board ? board : "pc");
+	cfg->board_default = !board;
 	if (!l->board) {
 		char names[128] = "";
 
@@ -947,7 +948,7 @@ long pm_domain_config_json(const struct pm_domain_config *cfg, char **out)
 	if (cfg->uuid[0])
 		gen_str(g, "uuid", cfg->uuid);
 	gen_str(g, "type", cfg->type);
-	gen_str(g, "board", cfg->board);
+	gen_str(g, "board", cfg->board_default ? NULL : cfg->board);   /* null: the default's, as no key */
 	gen_num(g, "memory", cfg->memory);
 	gen_num(g, "maxmem", cfg->maxmem);
 	gen_num(g, "vcpus", cfg->vcpus);

@@ -994,6 +994,10 @@ int pm__build_begin(struct pm_hv *hv, const struct pm_domain_config *cfg, bool r
 		free(b);
 		return rc;
 	}
+	/* xl's PVH domain has no emulated devices: on Xen one of the pc board
+	 * gets physmap-dm's COM1 and CMOS clock only when the config names it */
+	if (b->xen && cfg->board_default)
+		b->layout.nr_devices = 0;
 	*out = b;
 	rc = plan(b);
 	if (!rc)

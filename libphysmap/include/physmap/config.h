@@ -115,6 +115,8 @@ struct pm_domain_config {
 	char uuid[37];           /* xl's uuid= (lower case), or "": one is made at creation */
 	char *type;              /* "pvh" (default), "hvm", or "pv" (xen: libxenguest builds it, no board) */
 	char *board;             /* "pc" (default), "q35", "virt" */
+	bool board_default;      /* no board key: the default's; on Xen a PVH domain of it has no
+				  * emulated devices (no physmap-dm), as xl's */
 	uint64_t memory;         /* default 128 MiB, as xl */
 	uint64_t maxmem;         /* default: memory */
 	unsigned int vcpus;      /* default 1 */
