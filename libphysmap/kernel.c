@@ -368,67 +368,61 @@ static int elf_entry(const char *path, bool pvh, struct elf *e, char *err, size_
 	return 0;
 }
 
-/* the image as it lies in guest memory: segments at their places, the rest zero */
 /*
- * Whether the loaded segments can be laid out in the file's own buffer:
- * each moves down (its place in the image at or below its place in the
+ * Whether the @n loaded segments @p can be laid out in the file's own
+ * buffer of @len bytes: the image fits it, and in header order each
+ * segment moves down (its place in the image at or below its place in the
  * file) and, with its zeroed tail, ends before any later segment's bytes
- * in the file; the image fits the buffer
+ * in the file
  */
-static bool in_place(const uint8_t *d, size_t len, const struct elf *e)
+static bool in_place(const struct phdr *p, unsigned int n, size_t len, const struct elf *e)
 {
 	uint64_t done = 0;   /* the image is final below this */
 
 	if (e->hi - e->lo > len)
 		return false;
-	for (unsigned int i = 0; i < e->phnum; i++) {
-		struct phdr p;
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t at = p[i].paddr - e->lo;
 
-		phdr_at(d, len, e->is64, e->phoff + (uint64_t)i * e->phentsize, &p);
-		if (p.type != PT_LOAD || !p.memsz)
-			continue;
-		if (p.paddr - e->lo < done || (p.filesz && p.offset < p.paddr - e->lo))
+		if (at < done || (p[i].filesz && p[i].offset < at))
 			return false;
-		for (unsigned int j = i + 1; j < e->phnum; j++) {
-			struct phdr q;
-
-			phdr_at(d, len, e->is64, e->phoff + (uint64_t)j * e->phentsize, &q);
-			if (q.type == PT_LOAD && q.memsz && q.filesz && q.offset < p.paddr - e->lo + p.memsz)
+		for (unsigned int j = i + 1; j < n; j++)
+			if (p[j].filesz && p[j].offset < at + p[i].memsz)
 				return false;
-		}
-		done = p.paddr - e->lo + p.memsz;
+		done = at + p[i].memsz;
 	}
 	return true;
 }
 
 /*
- * The image [lo, hi) the loaded segments make, zero where they do not
- * say; in the file's buffer itself when its layout allows (a vmlinux's
- * does: a copy of 60 MB more, page by page faulted in, was a tenth of a
- * TCG dom0's create), which *@buf then passes to @k
+ * The image [lo, hi) as it lies in guest memory: the loaded segments at
+ * their places, zero where they do not say. In the file's buffer itself
+ * when its layout allows (a vmlinux's does: a copy of 60 MB more, page by
+ * page faulted in, was a tenth of a TCG dom0's create), which *@buf then
+ * passes to @k; else in a copy.
  */
 static int elf_image(uint8_t **buf, size_t len, const char *path, const struct elf *e, struct pm_kernel *k,
 		     char *err, size_t errlen)
 {
 	const uint8_t *d = *buf;
-	bool moved = in_place(d, len, e);
 	struct phdr p[64];
 	unsigned int n = 0;
+	bool listed = true;   /* every loaded segment is in p[] */
 	uint64_t done = 0;
 
-	for (unsigned int i = 0; i < e->phnum && moved; i++) {
+	for (unsigned int i = 0; i < e->phnum && listed; i++) {
 		struct phdr h;
 
 		phdr_at(d, len, e->is64, e->phoff + (uint64_t)i * e->phentsize, &h);
 		if (h.type != PT_LOAD || !h.memsz)
 			continue;
-		if (n == 64)
-			moved = false;   /* more than the list holds: copy, reading them again */
-		else
+		if (n < 64)
 			p[n++] = h;
+		else
+			listed = false;
 	}
-	if (moved) {
-		/* in ascending order, each segment down to its place, then zeros to the next */
+	if (listed && in_place(p, n, len, e)) {
+		/* in header order, each segment down to its place, zeros up to it */
 		for (unsigned int i = 0; i < n; i++) {
 			uint64_t at = p[i].paddr - e->lo;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -23,15 +24,18 @@ struct seg {
 	uint64_t paddr, offset, filesz, memsz;
 };
 
-/* an aarch64 ELF file of @n loaded segments, each filled with its index + 1 */
-static char *write_elf(const struct seg *s, unsigned int n, size_t file_len)
+/*
+ * an aarch64 ELF file of @n loaded segments, each filled with its index + 1,
+ * as a memfd; its path (/proc/self/fd/N) into @path
+ */
+static int write_elf(const struct seg *s, unsigned int n, size_t file_len, char *path, size_t pathlen)
 {
-	static char path[] = "/tmp/pm-test-kernel-XXXXXX";
 	uint8_t *f = calloc(1, file_len);
 	Elf64_Ehdr *h = (Elf64_Ehdr *)f;
-	int fd;
+	int fd = memfd_create("kernel", MFD_CLOEXEC);
 
 	assert_non_null(f);
+	assert_true(fd >= 0);
 	memcpy(h->e_ident, ELFMAG, SELFMAG);
 	h->e_ident[EI_CLASS] = ELFCLASS64;
 	h->e_ident[EI_DATA] = ELFDATA2LSB;
@@ -52,19 +56,17 @@ static char *write_elf(const struct seg *s, unsigned int n, size_t file_len)
 				   .p_memsz = s[i].memsz, .p_align = 4096 };
 		memset(f + s[i].offset, (int)i + 1, s[i].filesz);
 	}
-	memcpy(path + strlen(path) - 6, "XXXXXX", 6);
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
 	assert_int_equal(write(fd, f, file_len), (ssize_t)file_len);
-	close(fd);
 	free(f);
-	return path;
+	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+	return fd;
 }
 
 /* the image must be each segment's bytes at paddr - lowest, zero elsewhere */
 static void expect_image(const struct seg *s, unsigned int n, size_t file_len)
 {
-	char *path = write_elf(s, n, file_len), err[256] = "";
+	char path[64], err[256] = "";
+	int fd = write_elf(s, n, file_len, path, sizeof(path));
 	uint64_t lo = UINT64_MAX, hi = 0;
 	struct pm_kernel k;
 
@@ -74,7 +76,7 @@ static void expect_image(const struct seg *s, unsigned int n, size_t file_len)
 	}
 	if (pm_kernel_load(path, 0, &k, err, sizeof(err)))
 		fail_msg("%s", err);
-	unlink(path);
+	close(fd);
 	assert_true(k.elf);
 	assert_int_equal(k.gpa, lo);
 	assert_int_equal(k.size, hi - lo);

@@ -3,7 +3,8 @@
 
 noinst_LTLIBRARIES += libpmtools.la
 libpmtools_la_SOURCES = tools/common/opts.h tools/common/opts.c \
-	tools/common/unixsock.h tools/common/unixsock.c tools/common/failalloc.h tools/common/failalloc.c
+	tools/common/unixsock.h tools/common/unixsock.c tools/common/failalloc.h tools/common/failalloc.c \
+	tools/common/monotime.h
 # failalloc.c shares libphysmap's failure injection (failpoint-internal.h)
 libpmtools_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libphysmap
 

@@ -21,6 +21,7 @@
 
 #include "failalloc.h"
 #include "ioreq.h"
+#include "monotime.h"
 #include "sim.h"
 #include "vcpu.h"
 #include "xs.h"
@@ -255,10 +256,7 @@ void sim_shutdown(struct sim *s, struct sim_domain *d, uint32_t reason, const ch
 
 uint64_t sim_mono_ns(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	return pm_mono_ns();
 }
 
 long sim_watchdog(struct sim_domain *d, uint32_t id, uint32_t timeout)

@@ -31,6 +31,7 @@
 #include <xen/foreign/x86_32.h>
 #include <xen/foreign/x86_64.h>
 
+#include "monotime.h"
 #include "sim.h"
 #include "vcpu.h"
 
@@ -48,10 +49,7 @@ struct pvclock {
 
 uint64_t sim_now_ns(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * NS + (uint64_t)t.tv_nsec;
+	return pm_mono_ns();
 }
 
 /* Xen's scale for @khz: ns = ((tsc << shift, or >> -shift) * mul) >> 32, mul < 2^32 */

@@ -23,11 +23,11 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "failalloc.h"
+#include "monotime.h"
 #include "unixsock.h"
 #include "xs-internal.h"
 
@@ -305,14 +305,6 @@ static int ep_setup(struct pm_xs *xs, int stop_fd)
  */
 #define POLL_NS 32000
 
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* epoll_wait, but a wait of -1 polls POLL_NS first */
 static int wait_events(struct pm_xs *xs, struct epoll_event *evs, int max, int timeout)
 {
@@ -321,8 +313,8 @@ static int wait_events(struct pm_xs *xs, struct epoll_event *evs, int max, int t
 
 	if (n || !timeout)
 		return n;
-	until = mono_ns() + POLL_NS;
-	while ((n = epoll_wait(xs->ep, evs, max, 0)) == 0 && mono_ns() < until)
+	until = pm_mono_ns() + POLL_NS;
+	while ((n = epoll_wait(xs->ep, evs, max, 0)) == 0 && pm_mono_ns() < until)
 		;
 	return n ? n : epoll_wait(xs->ep, evs, max, timeout);
 }
